@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/**
+ * Readers for the kinds of value our services take from the environment. Each one carries its own error
+ * message in words an operator understands, and a default where a safe one exists.
+ */
+export const env = {
+  string: (fallback?: string) => withDefault(z.string({ error: 'is required' }).min(1), fallback),
+
+  integer: (opts: { min?: number; max?: number; fallback?: number } = {}) => {
+    const min = opts.min ?? Number.MIN_SAFE_INTEGER;
+    const max = opts.max ?? Number.MAX_SAFE_INTEGER;
+    const reader = z
+      .string({ error: 'is required' })
+      .regex(/^-?\d+$/, { error: 'must be a whole number' })
+      .transform(Number)
+      .refine((n) => n >= min && n <= max, { error: `must be between ${min} and ${max}` });
+    return opts.fallback === undefined ? reader : reader.optional().transform((n) => n ?? opts.fallback!);
+  },
+
+  port: (fallback?: number) => env.integer({ min: 0, max: 65535, ...(fallback === undefined ? {} : { fallback }) }),
+
+  boolean: (fallback?: boolean) => {
+    const reader = z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+      .transform((v) => v === 'true' || v === '1' || v === 'yes');
+    return fallback === undefined ? reader : reader.optional().transform((v) => v ?? fallback);
+  },
+
+  oneOf: <const T extends readonly [string, ...string[]]>(values: T, fallback?: T[number]) =>
+    withDefault(z.enum(values, { error: `must be one of ${values.join(', ')}` }), fallback),
+
+  url: (protocols: readonly string[], fallback?: string) =>
+    withDefault(
+      z.string({ error: 'is required' }).refine(
+        (value) => {
+          try {
+            return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
+          } catch {
+            return false;
+          }
+        },
+        { error: `must be a ${protocols.join(' or ')} URL` },
+      ),
+      fallback,
+    ),
+
+  /** "host:port,host:port", as Kafka clients take their bootstrap servers. */
+  brokers: (fallback?: string) =>
+    withDefault(
+      z
+        .string({ error: 'is required' })
+        .refine((v) => v.split(',').every((b) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(b.trim())), {
+          error: 'must be a comma-separated list of host:port',
+        }),
+      fallback,
+    ).transform((v) => v.split(',').map((b) => b.trim())),
+};
+
+function withDefault<T extends z.ZodType<string>>(reader: T, fallback: string | undefined) {
+  return fallback === undefined ? reader : reader.optional().transform((v) => v ?? fallback);
+}

@@ -1,0 +1,22 @@
+import { env } from './fields.js';
+import { parseConfig, type ParsedConfig } from './parse.js';
+
+/**
+ * What every Tally service reads: where Kafka, the schema registry, Redis and Postgres are, and how it
+ * presents itself. Defaults point at the local stack so `pnpm tally up` needs no configuration.
+ */
+export const platformShape = {
+  KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
+  KAFKA_CLIENT_ID: env.string('tally'),
+  SCHEMA_REGISTRY_URL: env.url(['http', 'https'], 'http://127.0.0.1:8081/apis/ccompat/v7'),
+  REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  DATABASE_URL: env.url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/postgres'),
+  LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  DLQ_TOPIC: env.string('tally.dead-letters'),
+};
+
+export type PlatformConfig = ParsedConfig<typeof platformShape>;
+
+export function platformConfig(source: NodeJS.ProcessEnv = process.env): PlatformConfig {
+  return parseConfig(platformShape, source);
+}

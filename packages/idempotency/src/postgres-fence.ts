@@ -1,0 +1,46 @@
+/**
+ * The Postgres twin of the Redis offset fence: the last offset applied per (group, topic, partition), read and
+ * advanced inside the same transaction as the state change. A service creates the table in its migrations:
+ *
+ *   CREATE TABLE <schema>.applied_offsets (consumer_group text, topic text, partition int, "offset" bigint,
+ *     PRIMARY KEY (consumer_group, topic, partition));
+ */
+export interface Queryable {
+  query: (text: string, values?: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+export interface PartitionFence {
+  group: string;
+  topic: string;
+  partition: number;
+}
+
+const identifier = /^[a-z_][a-z0-9_]*$/;
+
+function table(schema: string): string {
+  if (!identifier.test(schema)) throw new Error(`schema name must match ${identifier} (got ${JSON.stringify(schema)})`);
+  return `${schema}.applied_offsets`;
+}
+
+/** The last applied offset, -1 if none; locks the row (FOR UPDATE) so two owners of a partition serialise. */
+export async function readPostgresFence(db: Queryable, schema: string, fence: PartitionFence): Promise<number> {
+  await db.query(
+    `INSERT INTO ${table(schema)} (consumer_group, topic, partition, "offset") VALUES ($1, $2, $3, -1) ON CONFLICT DO NOTHING`,
+    [fence.group, fence.topic, fence.partition],
+  );
+  const { rows } = await db.query(`SELECT "offset" FROM ${table(schema)} WHERE consumer_group = $1 AND topic = $2 AND partition = $3 FOR UPDATE`, [
+    fence.group,
+    fence.topic,
+    fence.partition,
+  ]);
+  return Number(rows[0]?.offset ?? -1);
+}
+
+export async function advancePostgresFence(db: Queryable, schema: string, fence: PartitionFence, offset: number): Promise<void> {
+  await db.query(`UPDATE ${table(schema)} SET "offset" = GREATEST("offset", $4) WHERE consumer_group = $1 AND topic = $2 AND partition = $3`, [
+    fence.group,
+    fence.topic,
+    fence.partition,
+    offset,
+  ]);
+}

@@ -1,0 +1,44 @@
+/**
+ * `(source, seq)` names one write: `source` is who sent it, `seq` a number that source never reuses. Every
+ * record on every topic carries one, and every state change is keyed by it, so a write applies at most once.
+ */
+export interface WriteKey {
+  source: string;
+  seq: number;
+}
+
+export const SOURCE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export class InvalidWriteKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidWriteKeyError';
+  }
+}
+
+export function isValidSource(source: unknown): source is string {
+  return typeof source === 'string' && SOURCE_PATTERN.test(source);
+}
+
+export function isValidSeq(seq: unknown): seq is number {
+  return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0;
+}
+
+export function writeKey(source: string, seq: number): WriteKey {
+  if (!isValidSource(source)) throw new InvalidWriteKeyError(`source must be 1-64 characters of A-Z a-z 0-9 . _ : - (got ${JSON.stringify(source)})`);
+  if (!isValidSeq(seq)) throw new InvalidWriteKeyError(`seq must be a non-negative integer (got ${JSON.stringify(seq)})`);
+  return { source, seq };
+}
+
+/** `source:seq`, the id a write is answered with. The seq is after the last colon, since a source may hold colons. */
+export function formatWriteKey({ source, seq }: WriteKey): string {
+  return `${source}:${seq}`;
+}
+
+export function parseWriteKey(id: string): WriteKey {
+  const at = id.lastIndexOf(':');
+  if (at <= 0) throw new InvalidWriteKeyError(`a write id is "<source>:<seq>" (got ${JSON.stringify(id)})`);
+  const seqText = id.slice(at + 1);
+  if (!/^\d+$/.test(seqText)) throw new InvalidWriteKeyError(`a write id ends in ":<seq>" with a non-negative integer (got ${JSON.stringify(id)})`);
+  return writeKey(id.slice(0, at), Number(seqText));
+}

@@ -1,0 +1,80 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics.js';
+
+/** A named dependency check; resolves when that dependency can serve, throws with the reason otherwise. */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+export interface OpsServer {
+  app: FastifyInstance;
+  port: number;
+  close: () => Promise<void>;
+}
+
+interface OpsServerOptions {
+  port: number;
+  host?: string;
+  metrics: Metrics;
+  logger: Logger;
+  readiness: ReadinessCheck[];
+  /** Lets a service add its own routes (reads) to the same server before it listens. */
+  routes?: (app: FastifyInstance) => void | Promise<void>;
+}
+
+/**
+ * `/healthz` says the process is alive (the event loop answers); `/readyz` says it can do its job right now
+ * (every dependency answers), so Kubernetes restarts only the first and stops routing on the second.
+ */
+export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
+  const app = Fastify({
+    loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+  }) as unknown as FastifyInstance;
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const results = await Promise.all(options.readiness.map(runCheck));
+    const ready = results.every((r) => r.ok);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: results });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const body = await options.metrics.metrics();
+    return reply.type(options.metrics.contentType).send(body);
+  });
+
+  if (options.routes) await options.routes(app);
+  await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return { app, port, close: () => app.close() };
+}
+
+async function runCheck(readiness: ReadinessCheck): Promise<{ name: string; ok: boolean; error?: string }> {
+  try {
+    await withTimeout(readiness.check(), 2000);
+    return { name: readiness.name, ok: true };
+  } catch (error) {
+    return { name: readiness.name, ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -1,0 +1,87 @@
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { schemas, type SchemaName, type SchemaTypes } from './generated.js';
+
+/** A Confluent-framed record starts with magic byte 0 and a 4-byte schema id. */
+const WIRE_HEADER_BYTES = 5;
+
+/** The record could never be decoded, however often we retry: it belongs in the dead-letter topic. */
+export class UndecodableRecordError extends Error {
+  constructor(
+    message: string,
+    cause?: unknown,
+  ) {
+    super(message, { cause });
+    this.name = 'UndecodableRecordError';
+  }
+}
+
+/** Subject of a topic's record values under the TopicNameStrategy, which Confluent tools assume by default. */
+export const valueSubject = (topic: string) => `${topic}-value`;
+
+/**
+ * Encodes and decodes one topic's values in the Confluent wire format. The writer id comes from the registry
+ * (the schema must have been registered, by `tally stack up` or the build); decoding resolves any registered
+ * writer schema to this reader schema, so consumers keep working across BACKWARD-compatible changes.
+ */
+export class TopicCodec<T> {
+  private writerId: number | undefined;
+
+  constructor(
+    private readonly registry: SchemaRegistry,
+    readonly topic: string,
+    readonly schema: object,
+  ) {}
+
+  /** Looks up the id of our schema under the topic's subject; fails clearly if it was never registered. */
+  async writerSchemaId(): Promise<number> {
+    if (this.writerId === undefined) {
+      const subject = valueSubject(this.topic);
+      try {
+        this.writerId = await this.registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema: JSON.stringify(this.schema) });
+      } catch (error) {
+        throw new Error(`schema for subject ${subject} is not registered in the schema registry (run \`pnpm tally stack up\`): ${describe(error)}`, { cause: error });
+      }
+    }
+    return this.writerId;
+  }
+
+  async encode(value: T): Promise<Buffer> {
+    return this.registry.encode(await this.writerSchemaId(), value);
+  }
+
+  /**
+   * Throws UndecodableRecordError for bytes that can never decode (no magic byte, unknown schema id, broken
+   * Avro); any other error (registry unreachable) is transient and left to the caller's retry.
+   */
+  async decode(bytes: Buffer | null): Promise<T> {
+    if (!bytes || bytes.length < WIRE_HEADER_BYTES || bytes[0] !== 0) {
+      throw new UndecodableRecordError(`not a Confluent-framed Avro record (${bytes ? `${bytes.length} bytes, first byte ${bytes[0]}` : 'null value'})`);
+    }
+    try {
+      return (await this.registry.decode(bytes, { [SchemaType.AVRO]: { readerSchema: this.schema as never } })) as T;
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status !== undefined && status >= 500) throw error;
+      if (status === undefined && isNetworkError(error)) throw error;
+      throw new UndecodableRecordError(`cannot decode record with schema id ${bytes.readInt32BE(1)}: ${describe(error)}`, error);
+    }
+  }
+}
+
+function isNetworkError(error: unknown): boolean {
+  const text = describe(error);
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|socket hang up|fetch failed|timeout/i.test(text);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function createSchemaRegistry(url: string): SchemaRegistry {
+  return new SchemaRegistry({ host: url, retry: { retries: 3, initialRetryTimeInSecs: 0.2, maxRetryTimeInSecs: 2 } });
+}
+
+/** A codec for one of the schemas in schemas/, typed by its generated TypeScript type. */
+export function topicCodec<N extends SchemaName>(registry: SchemaRegistry, topic: string, schemaName: N): TopicCodec<SchemaTypes[N]> {
+  return new TopicCodec<SchemaTypes[N]>(registry, topic, schemas[schemaName]);
+}

@@ -1,0 +1,230 @@
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger, Metrics } from '@tally/observability';
+import { UndecodableRecordError, type DeadLetter, type DeadLetterReason, type TopicCodec } from '@tally/schemas';
+import { sendToDeadLetters } from './dead-letters.js';
+import { consumerLag } from './lag.js';
+import { consumerMetrics, type ConsumerMetrics } from './metrics.js';
+import type { TypedProducer } from './producer.js';
+import { isTransient } from './transient.js';
+
+export interface ConsumedRecord<T> {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are 64-bit; as a number they stay exact up to 2^53, far beyond any partition we keep. */
+  offset: number;
+  key: string | null;
+  value: T;
+  timestamp: number;
+  headers: IHeaders;
+}
+
+export interface PartitionBatch<T> {
+  topic: string;
+  partition: number;
+  records: ConsumedRecord<T>[];
+}
+
+export interface Rejection<T> {
+  record: ConsumedRecord<T>;
+  reason: string;
+}
+
+/**
+ * Applies a batch of one partition's records to the service's state and resolves once that change is durable.
+ * It must be idempotent: after a crash the same records come again. Records the domain refuses are returned
+ * as rejections and go to the dead-letter topic.
+ */
+export type BatchHandler<T> = (batch: PartitionBatch<T>) => Promise<{ rejected?: Rejection<T>[] } | void>;
+
+export interface BatchConsumerOptions<T> {
+  service: string;
+  groupId: string;
+  kafka: Kafka;
+  /** One codec per subscribed topic, so each value decodes with its topic's schema. */
+  codecs: TopicCodec<T>[];
+  handler: BatchHandler<T>;
+  producer: TypedProducer;
+  deadLetters: TopicCodec<DeadLetter>;
+  metrics: Metrics;
+  logger: Logger;
+  /** Partitions processed at the same time by this instance. */
+  concurrency?: number;
+  fromBeginning?: boolean;
+  lagIntervalMs?: number;
+  sessionTimeoutMs?: number;
+}
+
+const MAX_BACKOFF_MS = 5000;
+
+/**
+ * At-least-once delivery made safe: a partition's offsets are committed only after the handler made the batch
+ * durable and every dead letter of the batch was acknowledged. Heartbeats continue during long batches;
+ * transient failures are retried while the partition is still ours; a record that fails on its own is
+ * dead-lettered so it never blocks its partition.
+ */
+export class BatchConsumer<T> {
+  private readonly consumer: Consumer;
+  private readonly admin: Admin;
+  private readonly codecs: Map<string, TopicCodec<T>>;
+  private readonly metrics: ConsumerMetrics;
+  private readonly log: Logger;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(private readonly options: BatchConsumerOptions<T>) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3000,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: 1_048_576,
+      retry: { retries: 10 },
+    });
+    this.admin = options.kafka.admin();
+    this.codecs = new Map(options.codecs.map((c) => [c.topic, c]));
+    this.metrics = consumerMetrics(options.metrics);
+    this.log = options.logger.child({ component: 'consumer', group: options.groupId });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.consumer.connect(), this.admin.connect()]);
+    await this.consumer.subscribe({ topics: [...this.codecs.keys()], fromBeginning: this.options.fromBeginning ?? true });
+    this.running = true;
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.concurrency ?? 4,
+      eachBatch: (payload) => this.processBatch(payload),
+    });
+    this.lagTimer = setInterval(() => void this.refreshLag(), this.options.lagIntervalMs ?? 5000);
+    this.log.info({ topics: [...this.codecs.keys()] }, 'consuming');
+  }
+
+  /** Finishes the batch in hand, commits it, leaves the group. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    clearInterval(this.lagTimer);
+    await this.consumer.disconnect();
+    await this.admin.disconnect();
+    this.log.info('stopped');
+  }
+
+  /** Connected to the brokers and a member of the group (for /readyz). */
+  async ready(): Promise<void> {
+    const { state } = await this.consumer.describeGroup();
+    if (!['Stable', 'CompletingRebalance', 'PreparingRebalance'].includes(state)) throw new Error(`consumer group is ${state}`);
+  }
+
+  async refreshLag(): Promise<void> {
+    try {
+      for (const p of await consumerLag(this.admin, this.options.groupId, [...this.codecs.keys()])) {
+        this.metrics.consumerLag.set({ group: p.group, topic: p.topic, partition: String(p.partition) }, p.lag);
+      }
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not read consumer lag');
+    }
+  }
+
+  private async processBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const { topic, partition } = batch;
+    const stopTimer = this.metrics.batchDuration.startTimer({ group: this.options.groupId, topic });
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), 1000);
+    const owned = () => isRunning() && !isStale();
+    try {
+      const deadLetters: { message: KafkaMessage; code: DeadLetterReason; reason: string }[] = [];
+      const records: ConsumedRecord<T>[] = [];
+      for (const message of batch.messages) {
+        const decoded = await this.retrying(owned, () => this.decode(topic, partition, message));
+        if (decoded === undefined) return;
+        if (decoded instanceof UndecodableRecordError) deadLetters.push({ message, code: 'DECODE_FAILED', reason: decoded.message });
+        else records.push(decoded);
+      }
+      if (records.length > 0) {
+        const outcome = await this.apply({ topic, partition, records }, owned);
+        if (outcome === undefined) return;
+        deadLetters.push(...outcome.map((d) => ({ ...d, message: batch.messages.find((m) => Number(m.offset) === d.record.offset)! })));
+      }
+      for (const d of deadLetters) {
+        const context = { service: this.options.service, group: this.options.groupId, topic, partition };
+        const sent = await this.retrying(owned, () => sendToDeadLetters(this.options.producer, this.options.deadLetters, context, d.message, d.code, d.reason).then(() => true));
+        if (sent === undefined) return;
+        this.metrics.deadLetters.inc({ group: this.options.groupId, topic, reason: d.code });
+        this.log.warn({ topic, partition, offset: d.message.offset, reasonCode: d.code, reason: d.reason }, 'record dead-lettered');
+      }
+      if (isStale()) return;
+      const next = (BigInt(batch.lastOffset()) + 1n).toString();
+      await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+      this.metrics.recordsProcessed.inc({ group: this.options.groupId, topic }, batch.messages.length);
+    } finally {
+      clearInterval(beat);
+      stopTimer();
+    }
+  }
+
+  private async decode(topic: string, partition: number, message: KafkaMessage): Promise<ConsumedRecord<T> | UndecodableRecordError> {
+    try {
+      const value = await this.codecs.get(topic)!.decode(message.value);
+      return {
+        topic,
+        partition,
+        offset: Number(message.offset),
+        key: message.key?.toString('utf8') ?? null,
+        value,
+        timestamp: Number(message.timestamp),
+        headers: message.headers ?? {},
+      };
+    } catch (error) {
+      if (error instanceof UndecodableRecordError) return error;
+      throw error;
+    }
+  }
+
+  /**
+   * The whole batch first; if it fails for a reason that is not transient, each record alone, so one poison
+   * record is dead-lettered and its neighbours are still applied.
+   */
+  private async apply(batch: PartitionBatch<T>, owned: () => boolean): Promise<{ code: DeadLetterReason; reason: string; record: ConsumedRecord<T> }[] | undefined> {
+    const whole = await this.retrying(owned, () => this.options.handler(batch).then((r) => ({ ok: true as const, rejected: r?.rejected ?? [] })), true);
+    if (whole === undefined) return undefined;
+    if (whole.ok) return whole.rejected.map(({ record, reason }) => ({ code: 'REJECTED', reason, record }));
+    this.log.warn({ topic: batch.topic, partition: batch.partition, err: whole.error }, 'batch failed; applying its records one by one');
+    const failed: { code: DeadLetterReason; reason: string; record: ConsumedRecord<T> }[] = [];
+    for (const record of batch.records) {
+      const single = await this.retrying(owned, () => this.options.handler({ ...batch, records: [record] }).then((r) => ({ ok: true as const, rejected: r?.rejected ?? [] })), true);
+      if (single === undefined) return undefined;
+      if (!single.ok) failed.push({ code: 'PROCESSING_FAILED', reason: describe(single.error), record });
+      else failed.push(...single.rejected.map(({ reason }) => ({ code: 'REJECTED' as const, reason, record })));
+    }
+    return failed;
+  }
+
+  /**
+   * Runs `action` until it succeeds, retrying transient failures with backoff while the partition is ours.
+   * Returns undefined when ownership is lost (the next owner redoes the batch). With `settle`, a non-transient
+   * failure is returned as a value instead of thrown.
+   */
+  private async retrying<R>(owned: () => boolean, action: () => Promise<R>): Promise<R | undefined>;
+  private async retrying<R>(owned: () => boolean, action: () => Promise<R>, settle: true): Promise<R | { ok: false; error: unknown } | undefined>;
+  private async retrying<R>(owned: () => boolean, action: () => Promise<R>, settle = false): Promise<R | { ok: false; error: unknown } | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      if (!owned()) return undefined;
+      try {
+        return await action();
+      } catch (error) {
+        if (!isTransient(error)) {
+          if (settle) return { ok: false, error };
+          throw error;
+        }
+        const delay = Math.min(MAX_BACKOFF_MS, 100 * 2 ** attempt);
+        this.log.warn({ err: error, attempt, delay }, 'transient failure; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

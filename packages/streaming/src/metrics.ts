@@ -1,0 +1,46 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import type { Metrics } from '@tally/observability';
+
+/** The four numbers PRODUCT.md promises for every consumer: throughput, batch latency, lag and dead letters. */
+export interface ConsumerMetrics {
+  recordsProcessed: Counter<'group' | 'topic'>;
+  batchDuration: Histogram<'group' | 'topic'>;
+  consumerLag: Gauge<'group' | 'topic' | 'partition'>;
+  deadLetters: Counter<'group' | 'topic' | 'reason'>;
+}
+
+const cache = new WeakMap<Metrics, ConsumerMetrics>();
+
+export function consumerMetrics(registry: Metrics): ConsumerMetrics {
+  const existing = cache.get(registry);
+  if (existing) return existing;
+  const created: ConsumerMetrics = {
+    recordsProcessed: new Counter({
+      name: 'tally_records_processed_total',
+      help: 'Records consumed and applied (or dead-lettered); rate() gives records/s.',
+      labelNames: ['group', 'topic'],
+      registers: [registry],
+    }),
+    batchDuration: new Histogram({
+      name: 'tally_batch_duration_seconds',
+      help: 'Time from receiving a batch to its offsets being committed.',
+      labelNames: ['group', 'topic'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    consumerLag: new Gauge({
+      name: 'tally_consumer_lag',
+      help: 'Records behind: the partition end offset minus the group committed offset.',
+      labelNames: ['group', 'topic', 'partition'],
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'tally_dead_letters_total',
+      help: 'Records sent to the dead-letter topic, by reason.',
+      labelNames: ['group', 'topic', 'reason'],
+      registers: [registry],
+    }),
+  };
+  cache.set(registry, created);
+  return created;
+}

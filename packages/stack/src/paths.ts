@@ -1,0 +1,12 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, found from this file so the CLI works from any working directory. */
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** Everything the local stack writes (broker data, registry, logs, pid files) lives in one git-ignored folder. */
+export function stackDir(): string {
+  return process.env.TALLY_STACK_DIR ?? join(repoRoot, '.stack');
+}
+
+export const deployDir = join(repoRoot, 'deploy');

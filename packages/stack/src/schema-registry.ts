@@ -1,0 +1,57 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureMavenBuild } from './maven.js';
+import { deployDir, stackDir } from './paths.js';
+import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
+
+/** Apicurio Registry 3, built by deploy/registry/pom.xml from Maven Central, serving the Confluent API. */
+export interface RegistrySettings {
+  port: number;
+  heapMb: number;
+}
+
+export function registrySettings(env: NodeJS.ProcessEnv = process.env): RegistrySettings {
+  return { port: Number(env.TALLY_REGISTRY_PORT ?? 8081), heapMb: Number(env.TALLY_REGISTRY_HEAP_MB ?? 384) };
+}
+
+export const registryUrl = (settings: RegistrySettings) => `http://127.0.0.1:${settings.port}/apis/ccompat/v7`;
+
+const registryProject = join(deployDir, 'registry');
+const runnerJar = 'target/quarkus-app/quarkus-run.jar';
+
+export function registryProcess(): ManagedProcess {
+  return { name: 'schema-registry', pidFile: join(stackDir(), 'registry.pid'), logFile: join(stackDir(), 'logs', 'registry.log') };
+}
+
+export async function startRegistry(settings: RegistrySettings, log: (line: string) => void): Promise<'started' | 'already running'> {
+  ensureMavenBuild(registryProject, runnerJar, log);
+  const proc = registryProcess();
+  if (runningPid(proc) !== undefined) {
+    await waitForRegistry(settings, 60_000, proc);
+    return 'already running';
+  }
+  const home = join(stackDir(), 'registry');
+  mkdirSync(home, { recursive: true });
+  if (!existsSync(join(registryProject, runnerJar))) throw new Error(`missing ${runnerJar} in ${registryProject}`);
+  startDetached(
+    proc,
+    'java',
+    [`-Xmx${settings.heapMb}m`, '-XX:+UseSerialGC', `-Dquarkus.http.port=${settings.port}`, '-Dquarkus.http.host=127.0.0.1', '-jar', join(registryProject, runnerJar)],
+    { cwd: home },
+  );
+  await waitForRegistry(settings, 120_000, proc);
+  return 'started';
+}
+
+export async function pingRegistry(settings: RegistrySettings): Promise<void> {
+  const response = await fetch(`${registryUrl(settings)}/subjects`, { signal: AbortSignal.timeout(2000) });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+}
+
+export function waitForRegistry(settings: RegistrySettings, timeoutMs: number, proc?: ManagedProcess): Promise<void> {
+  return waitUntil(`schema registry on ${registryUrl(settings)}`, () => pingRegistry(settings), timeoutMs, proc);
+}
+
+export function stopRegistry() {
+  return stopProcess(registryProcess(), 20_000);
+}

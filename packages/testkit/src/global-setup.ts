@@ -1,0 +1,47 @@
+import type {} from 'vitest';
+import type { TestProject } from 'vitest/node';
+import { stackDown, stackEndpoints, stackStatus, stackUp } from '@tally/stack';
+import { dockerMayBeReachable, startContainers } from './containers.js';
+import { stackFromEnvironment, type TestStack } from './stack.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: TestStack;
+  }
+}
+
+/**
+ * Finds real services for the integration tests, in this order: the TALLY_* environment variables; the local
+ * stack if it is already up; Testcontainers if a Docker engine answers; else the local stack, started here and
+ * stopped after the run.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const log = (line: string) => console.log(`[testkit] ${line}`);
+  let teardown = async () => undefined as void;
+  let stack = stackFromEnvironment();
+  if (!stack && (await stackStatus()).every((c) => c.up)) stack = localStack('local stack (already running)');
+  if (!stack && dockerMayBeReachable()) {
+    try {
+      const containers = await startContainers();
+      stack = containers.stack;
+      teardown = containers.stop;
+    } catch (error) {
+      log(`Testcontainers unavailable (${error instanceof Error ? error.message : String(error)}); using the local stack`);
+    }
+  } else if (!stack) {
+    log('no Docker engine here: Testcontainers skipped; starting the local stack');
+  }
+  if (!stack) {
+    await stackUp(log);
+    stack = localStack('local stack (started for the tests)');
+    teardown = () => stackDown(log);
+  }
+  log(`integration tests use ${stack.origin}: kafka ${stack.brokers.join(',')}, registry ${stack.registryUrl}, redis ${stack.redisUrl}, postgres ${stack.databaseUrl}`);
+  project.provide('stack', stack);
+  return teardown;
+}
+
+function localStack(origin: TestStack['origin']): TestStack {
+  const e = stackEndpoints();
+  return { brokers: e.brokers, registryUrl: e.registryUrl, redisUrl: e.redisUrl, databaseUrl: e.databaseUrl, origin };
+}

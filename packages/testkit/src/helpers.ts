@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { createLogger } from '@tally/observability';
+
+/** A name no earlier run used, so tests never see each other's records or state. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export function testKafka(brokers: string[], clientId = 'tally-test'): Kafka {
+  return new Kafka({ brokers, clientId, logLevel: logLevel.ERROR });
+}
+
+export async function withAdmin<T>(brokers: string[], work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = testKafka(brokers).admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function createTestTopics(brokers: string[], topics: { name: string; partitions?: number }[]): Promise<void> {
+  await withAdmin(brokers, (admin) =>
+    admin.createTopics({ waitForLeaders: true, topics: topics.map((t) => ({ topic: t.name, numPartitions: t.partitions ?? 3, replicationFactor: 1 })) }),
+  );
+}
+
+export const quietLogger = () => createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+/** Polls until `probe` returns true or the time is up; returns whether it came true. */
+export async function eventually(probe: () => Promise<boolean> | boolean, timeoutMs = 30_000, everyMs = 100): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return true;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return false;
+}

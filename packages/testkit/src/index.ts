@@ -1,0 +1,3 @@
+export { stackFromEnvironment, stackVariables, type TestStack } from './stack.js';
+export { createTestTopics, eventually, quietLogger, testKafka, uniqueName, withAdmin } from './helpers.js';
+export { dockerMayBeReachable } from './containers.js';

@@ -1,0 +1,26 @@
+/** The real services an integration test talks to, and where they came from. */
+export interface TestStack {
+  brokers: string[];
+  registryUrl: string;
+  redisUrl: string;
+  databaseUrl: string;
+  origin: 'environment' | 'local stack (already running)' | 'local stack (started for the tests)' | 'testcontainers';
+}
+
+/** Set all four to point the tests at services run elsewhere (a CI service container, a shared cluster). */
+export const stackVariables = ['TALLY_KAFKA_BROKERS', 'TALLY_SCHEMA_REGISTRY_URL', 'TALLY_REDIS_URL', 'TALLY_DATABASE_URL'] as const;
+
+export function stackFromEnvironment(env: NodeJS.ProcessEnv = process.env): TestStack | undefined {
+  const set = stackVariables.filter((name) => env[name]);
+  if (set.length === 0) return undefined;
+  if (set.length < stackVariables.length) {
+    throw new Error(`set all of ${stackVariables.join(', ')} or none; missing ${stackVariables.filter((n) => !env[n]).join(', ')}`);
+  }
+  return {
+    brokers: env.TALLY_KAFKA_BROKERS!.split(',').map((b) => b.trim()),
+    registryUrl: env.TALLY_SCHEMA_REGISTRY_URL!,
+    redisUrl: env.TALLY_REDIS_URL!,
+    databaseUrl: env.TALLY_DATABASE_URL!,
+    origin: 'environment',
+  };
+}

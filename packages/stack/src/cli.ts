@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
 import { checkSchemas, registerSchemas } from './schemas.js';
-import { stackDown, stackEndpoints, stackStatus, stackUp } from './stack.js';
+import { prepareStack, stackDown, stackEndpoints, stackStatus, stackUp } from './stack.js';
 import { applyTopics, loadTopics } from './topics.js';
 
 const log = (line: string) => console.log(line);
@@ -10,6 +10,12 @@ const log = (line: string) => console.log(line);
 const program = new Command('tally').description('Operate Tally: the local stack, topics and schemas.').showHelpAfterError();
 
 const stack = program.command('stack').description('the local stack: Kafka (KRaft), the schema registry, and the machine’s Redis and Postgres');
+stack
+  .command('prepare')
+  .description('resolve the Kafka and schema-registry jars from Maven Central (skipped when already built)')
+  .action(() => {
+    prepareStack(log);
+  });
 stack
   .command('up')
   .description('start Kafka and the schema registry if not running, check Redis and Postgres, apply topics and schemas')

@@ -78,9 +78,13 @@ function java(args: string[]): string {
   return execFileSync('java', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+export function ensureBrokerJars(log: (line: string) => void): void {
+  ensureMavenBuild(kafkaProject, 'target/libs/kafka-tools-4.3.1.jar', log);
+}
+
 /** Builds the jars if needed, formats storage once, starts the broker and waits until it answers metadata. */
 export async function startBroker(settings: BrokerSettings, log: (line: string) => void): Promise<'started' | 'already running'> {
-  ensureMavenBuild(kafkaProject, 'target/libs/kafka-tools-4.3.1.jar', log);
+  ensureBrokerJars(log);
   const proc = brokerProcess();
   if (runningPid(proc) !== undefined) {
     await waitForBroker(settings, 60_000, proc);

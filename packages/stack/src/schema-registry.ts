@@ -23,8 +23,12 @@ export function registryProcess(): ManagedProcess {
   return { name: 'schema-registry', pidFile: join(stackDir(), 'registry.pid'), logFile: join(stackDir(), 'logs', 'registry.log') };
 }
 
-export async function startRegistry(settings: RegistrySettings, log: (line: string) => void): Promise<'started' | 'already running'> {
+export function ensureRegistryJar(log: (line: string) => void): void {
   ensureMavenBuild(registryProject, runnerJar, log);
+}
+
+export async function startRegistry(settings: RegistrySettings, log: (line: string) => void): Promise<'started' | 'already running'> {
+  ensureRegistryJar(log);
   const proc = registryProcess();
   if (runningPid(proc) !== undefined) {
     await waitForRegistry(settings, 60_000, proc);

@@ -2,9 +2,9 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { platformConfig } from '@tally/config';
-import { brokerProcess, brokerSettings, describeCluster, startBroker, stopBroker } from './kafka-broker.js';
+import { brokerProcess, brokerSettings, describeCluster, ensureBrokerJars, startBroker, stopBroker } from './kafka-broker.js';
 import { runningPid } from './processes.js';
-import { pingRegistry, registryProcess, registrySettings, registryUrl, startRegistry, stopRegistry } from './schema-registry.js';
+import { ensureRegistryJar, pingRegistry, registryProcess, registrySettings, registryUrl, startRegistry, stopRegistry } from './schema-registry.js';
 import { registerSchemas } from './schemas.js';
 import { applyTopics, loadTopics } from './topics.js';
 
@@ -80,6 +80,12 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
       return redact(endpoints.databaseUrl);
     }),
   ]);
+}
+
+/** Resolves the broker's and the registry's jars from Maven Central, once. */
+export function prepareStack(log: Log): void {
+  ensureBrokerJars(log);
+  ensureRegistryJar(log);
 }
 
 /** Stops what the stack started (registry, then Kafka); Redis and Postgres belong to the machine and stay. */

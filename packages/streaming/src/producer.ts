@@ -1,5 +1,5 @@
 import type { Kafka, Message, Producer, IHeaders } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
+import { CompressionTypes, Partitioners } from 'kafkajs';
 import type { TopicCodec } from '@tally/schemas';
 
 /** Kafka did not acknowledge in time; the caller should answer 503 and the client retry the same (source, seq). */
@@ -47,7 +47,14 @@ export class TypedProducer {
   private readonly ackTimeoutMs: number;
 
   constructor(kafka: Kafka, options: ProducerOptions = {}) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // The default partitioner is the Java client's murmur2, so a key lands on the same partition whichever
+    // client wrote it.
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     this.lingerMs = options.lingerMs ?? 2;
     this.maxBatchRecords = options.maxBatchRecords ?? 2000;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs everything Tally needs on a fresh machine (Node 20, Java 17, Maven, Debian): pnpm, the workspace's
+# packages, the Debian packages the tests use, and the Kafka and schema-registry jars from Maven Central.
+# Safe to run again: each step skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=10.34.8
+if [[ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]]; then
+  # corepack would be first choice, but its signature check fails with this Node 20 build's bundled keys
+  echo "==> installing pnpm $PNPM_VERSION with npm"
+  npm install --global --silent "pnpm@$PNPM_VERSION"
+fi
+
+echo "==> pnpm install"
+pnpm install --frozen-lockfile --reporter=append-only 2>&1 | tail -n 3
+
+missing=()
+command -v kcat >/dev/null || missing+=(kcat)
+if ((${#missing[@]})); then
+  echo "==> apt-get install ${missing[*]}"
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+echo "==> Kafka and schema registry jars from Maven Central"
+pnpm -s tally stack prepare

@@ -1,48 +1,30 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createMetrics } from '@tally/observability';
-import { createTestTopics, eventually, quietLogger, uniqueName, withAdmin } from '@tally/testkit';
-import { BatchConsumer, TypedProducer, consumerLag, createKafka, type ConsumedRecord } from '../src/index.js';
-import { probe, probeCodecs, type Probe } from './fixtures/probe.js';
+import { eventually, uniqueName, withAdmin } from '@tally/testkit';
+import { consumerLag, type ConsumedRecord } from '../src/index.js';
+import { probe, probeWorld, type Probe } from './fixtures/probe.js';
 
 const stack = inject('stack');
-const topic = uniqueName('test.probes');
-const deadLetterTopic = uniqueName('test.dead-letters');
-const logger = quietLogger();
-const kafka = createKafka({ brokers: stack.brokers, clientId: 'roundtrip-test', logger });
-let codecs: Awaited<ReturnType<typeof probeCodecs>>;
-let producer: TypedProducer;
+let world: Awaited<ReturnType<typeof probeWorld>>;
 
 beforeAll(async () => {
-  await createTestTopics(stack.brokers, [{ name: topic, partitions: 3 }, { name: deadLetterTopic, partitions: 1 }]);
-  codecs = await probeCodecs(stack.registryUrl, topic, deadLetterTopic);
-  producer = new TypedProducer(kafka);
-  await producer.connect();
+  world = await probeWorld(stack, 'roundtrip', 3);
 });
 
 afterAll(async () => {
-  await producer?.disconnect();
+  await world?.close();
 });
 
 describe('Avro through the real broker and schema registry', () => {
   const sent = Array.from({ length: 300 }, (_, i) => probe(i));
 
   it('produces typed records that a batch consumer receives and decodes field for field', async () => {
-    await producer.sendAll(codecs.probes, sent.map((value) => ({ key: `${value.source}:${value.seq % 7}`, value })));
+    await world.producer.sendAll(world.codecs.probes, sent.map((value) => ({ key: `${value.source}:${value.seq % 7}`, value })));
 
     const received: ConsumedRecord<Probe>[] = [];
-    const consumer = new BatchConsumer<Probe>({
-      service: 'roundtrip-test',
-      groupId: uniqueName('roundtrip'),
-      kafka,
-      codecs: [codecs.probes],
-      producer,
-      deadLetters: codecs.deadLetters,
-      metrics: createMetrics('roundtrip-test'),
-      logger,
-      handler: async ({ records }) => {
-        received.push(...records);
-      },
+    const consumer = world.consumer(async ({ records }) => {
+      received.push(...records);
     });
     await consumer.start();
     try {
@@ -66,24 +48,17 @@ describe('Avro through the real broker and schema registry', () => {
   it('commits offsets so that the group ends with no lag', async () => {
     const groupId = uniqueName('lag');
     await withAdmin(stack.brokers, async (admin) => {
-      const before = await consumerLag(admin, groupId, [topic]);
+      const before = await consumerLag(admin, groupId, [world.topic]);
       expect(before.reduce((sum, p) => sum + p.lag, 0)).toBe(sent.length);
     });
     const metrics = createMetrics('lag-test');
     let seen = 0;
-    const consumer = new BatchConsumer<Probe>({
-      service: 'lag-test',
-      groupId,
-      kafka,
-      codecs: [codecs.probes],
-      producer,
-      deadLetters: codecs.deadLetters,
-      metrics,
-      logger,
-      handler: async ({ records }) => {
+    const consumer = world.consumer(
+      async ({ records }) => {
         seen += records.length;
       },
-    });
+      { groupId, metrics },
+    );
     await consumer.start();
     try {
       expect(await eventually(() => seen >= sent.length, 60_000)).toBe(true);
@@ -94,13 +69,13 @@ describe('Avro through the real broker and schema registry', () => {
       }, 30_000);
       expect(caughtUp).toBe(true);
       const processed = await metrics.getSingleMetric('tally_records_processed_total')!.get();
-      expect(processed.values).toEqual([{ labels: { group: groupId, topic }, value: sent.length }]);
+      expect(processed.values).toEqual([{ labels: { group: groupId, topic: world.topic }, value: sent.length }]);
       expect(await metrics.metrics()).toContain('tally_batch_duration_seconds_bucket');
     } finally {
       await consumer.stop();
     }
     await withAdmin(stack.brokers, async (admin) => {
-      const after = await consumerLag(admin, groupId, [topic]);
+      const after = await consumerLag(admin, groupId, [world.topic]);
       expect(after.map((p) => p.lag)).toEqual([0, 0, 0]);
       expect(after.reduce((sum, p) => sum + p.committed, 0)).toBe(sent.length);
     });
@@ -109,16 +84,16 @@ describe('Avro through the real broker and schema registry', () => {
   it('is readable by a third-party client: kcat lists the topic and sees the Confluent framing and the registered schema id', () => {
     const broker = stack.brokers[0]!;
     const metadata = JSON.parse(execFileSync('kcat', ['-b', broker, '-L', '-J'], { encoding: 'utf8' })) as { topics: { topic: string; partitions: unknown[] }[] };
-    const listed = metadata.topics.find((t) => t.topic === topic);
+    const listed = metadata.topics.find((t) => t.topic === world.topic);
     expect(listed?.partitions).toHaveLength(3);
 
     let raw = Buffer.alloc(0);
     for (const p of [0, 1, 2]) {
-      raw = execFileSync('kcat', ['-b', broker, '-C', '-t', topic, '-p', String(p), '-o', 'beginning', '-c', '1', '-e', '-q', '-f', '%s'], { maxBuffer: 1 << 20 });
+      raw = execFileSync('kcat', ['-b', broker, '-C', '-t', world.topic, '-p', String(p), '-o', 'beginning', '-c', '1', '-e', '-q', '-f', '%s'], { maxBuffer: 1 << 20 });
       if (raw.length > 0) break;
     }
     expect(raw.length).toBeGreaterThan(5);
     expect(raw[0]).toBe(0); // Confluent magic byte
-    expect(raw.readInt32BE(1)).toBe(codecs.schemaId); // the id the registry gave probe.avsc
+    expect(raw.readInt32BE(1)).toBe(world.codecs.schemaId); // the id the registry gave probe.avsc
   });
 });

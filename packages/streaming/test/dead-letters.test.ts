@@ -1,36 +1,27 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createMetrics } from '@tally/observability';
 import type { DeadLetter } from '@tally/schemas';
-import { createTestTopics, eventually, quietLogger, uniqueName } from '@tally/testkit';
-import { BatchConsumer, TypedProducer, createKafka } from '../src/index.js';
-import { probe, probeCodecs, type Probe } from './fixtures/probe.js';
+import { eventually, uniqueName } from '@tally/testkit';
+import { probe, probeWorld } from './fixtures/probe.js';
 
 const stack = inject('stack');
-const topic = uniqueName('test.poison');
-const deadLetterTopic = uniqueName('test.dead-letters');
-const logger = quietLogger();
-const kafka = createKafka({ brokers: stack.brokers, clientId: 'dead-letter-test', logger });
-let codecs: Awaited<ReturnType<typeof probeCodecs>>;
-let producer: TypedProducer;
+let world: Awaited<ReturnType<typeof probeWorld>>;
 
+// one partition, so "the consumer goes on with the next record" is about the very next offset
 beforeAll(async () => {
-  // one partition, so "the consumer goes on with the next record" is about the very next offset
-  await createTestTopics(stack.brokers, [{ name: topic, partitions: 1 }, { name: deadLetterTopic, partitions: 1 }]);
-  codecs = await probeCodecs(stack.registryUrl, topic, deadLetterTopic);
-  producer = new TypedProducer(kafka);
-  await producer.connect();
+  world = await probeWorld(stack, 'poison', 1);
 });
 
 afterAll(async () => {
-  await producer?.disconnect();
+  await world?.close();
 });
 
 async function readDeadLetters(count: number): Promise<DeadLetter[]> {
   const letters: DeadLetter[] = [];
-  const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader') });
+  const consumer = world.kafka.consumer({ groupId: uniqueName('dlq-reader') });
   await consumer.connect();
-  await consumer.subscribe({ topic: deadLetterTopic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void letters.push(await codecs.deadLetters.decode(message.value)) });
+  await consumer.subscribe({ topic: world.deadLetterTopic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void letters.push(await world.codecs.deadLetters.decode(message.value)) });
   await eventually(() => letters.length >= count, 30_000);
   await consumer.disconnect();
   return letters;
@@ -40,32 +31,25 @@ describe('the dead-letter topic', () => {
   it('takes undecodable, rejected and failing records with their reason and position, and the consumer goes on', async () => {
     // offsets: 0 valid, 1 garbage (no magic byte), 2 valid, 3 framed with an unknown schema id, 4 rejected by
     // the domain, 5 a record whose handler always throws, 6 valid
-    await producer.send(codecs.probes, { key: 'k', value: probe(0) });
-    await producer.sendRaw(topic, { key: 'k', value: Buffer.from('{"this is":"json, not avro"}') });
-    await producer.send(codecs.probes, { key: 'k', value: probe(2) });
-    await producer.sendRaw(topic, { key: 'k', value: Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1, 2, 3]) });
-    await producer.send(codecs.probes, { key: 'k', value: { ...probe(4), label: 'reject me' } });
-    await producer.send(codecs.probes, { key: 'k', value: { ...probe(5), label: 'explode' } });
-    await producer.send(codecs.probes, { key: 'k', value: probe(6) });
+    await world.producer.send(world.codecs.probes, { key: 'k', value: probe(0) });
+    await world.producer.sendRaw(world.topic, { key: 'k', value: Buffer.from('{"this is":"json, not avro"}') });
+    await world.producer.send(world.codecs.probes, { key: 'k', value: probe(2) });
+    await world.producer.sendRaw(world.topic, { key: 'k', value: Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1, 2, 3]) });
+    await world.producer.send(world.codecs.probes, { key: 'k', value: { ...probe(4), label: 'reject me' } });
+    await world.producer.send(world.codecs.probes, { key: 'k', value: { ...probe(5), label: 'explode' } });
+    await world.producer.send(world.codecs.probes, { key: 'k', value: probe(6) });
 
     const applied: number[] = [];
     const metrics = createMetrics('dead-letter-test');
-    const consumer = new BatchConsumer<Probe>({
-      service: 'dead-letter-test',
-      groupId: uniqueName('poison'),
-      kafka,
-      codecs: [codecs.probes],
-      producer,
-      deadLetters: codecs.deadLetters,
-      metrics,
-      logger,
-      handler: async ({ records }) => {
+    const consumer = world.consumer(
+      async ({ records }) => {
         if (records.some((r) => r.value.label === 'explode')) throw new TypeError('cannot apply a probe labelled explode');
         const rejected = records.filter((r) => r.value.label === 'reject me').map((record) => ({ record, reason: 'labels must not ask to be rejected' }));
         applied.push(...records.filter((r) => r.value.label !== 'reject me').map((r) => r.value.seq));
         return { rejected };
       },
-    });
+      { metrics },
+    );
     await consumer.start();
     try {
       expect(await eventually(() => applied.includes(6), 60_000)).toBe(true);
@@ -83,7 +67,7 @@ describe('the dead-letter topic', () => {
       [5, 'PROCESSING_FAILED'],
     ]);
     for (const letter of letters) {
-      expect(letter).toMatchObject({ service: 'dead-letter-test', sourceTopic: topic, partition: 0 });
+      expect(letter).toMatchObject({ service: 'poison-test', sourceTopic: world.topic, partition: 0 });
       expect(letter.key?.toString()).toBe('k');
       expect(letter.reason.length).toBeGreaterThan(10);
     }

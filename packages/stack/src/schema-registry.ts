@@ -4,7 +4,7 @@ import { ensureMavenBuild } from './maven.js';
 import { deployDir, stackDir } from './paths.js';
 import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
 
-/** Apicurio Registry 3, built by deploy/registry/pom.xml from Maven Central, serving the Confluent API. */
+/** Apicurio Registry 3 (3.0.9, see deploy/registry/README.md), built from Maven Central, serving the Confluent API. */
 export interface RegistrySettings {
   port: number;
   heapMb: number;
@@ -40,7 +40,16 @@ export async function startRegistry(settings: RegistrySettings, log: (line: stri
   startDetached(
     proc,
     'java',
-    [`-Xmx${settings.heapMb}m`, '-XX:+UseSerialGC', `-Dquarkus.http.port=${settings.port}`, '-Dquarkus.http.host=127.0.0.1', '-jar', join(registryProject, runnerJar)],
+    [
+      `-Xmx${settings.heapMb}m`,
+      '-XX:+UseSerialGC',
+      `-Dquarkus.http.port=${settings.port}`,
+      '-Dquarkus.http.host=127.0.0.1',
+      // a file, not memory: the broker keeps records across restarts, so the schema ids they carry must stay too
+      `-Dapicurio.datasource.url=jdbc:h2:file:${join(home, 'registry')};DB_CLOSE_ON_EXIT=FALSE`,
+      '-jar',
+      join(registryProject, runnerJar),
+    ],
     { cwd: home },
   );
   await waitForRegistry(settings, 120_000, proc);

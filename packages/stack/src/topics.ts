@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Admin, ITopicConfig } from 'kafkajs';
-import { ConfigResourceTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { deployDir } from './paths.js';
+
+// kafkajs is CommonJS and Node cannot see this export by name
+const { ConfigResourceTypes } = kafkajs;
 
 const duration = z.string().regex(/^(\d+)(ms|s|m|h|d)$|^forever$/, { error: 'must be like 500ms, 30s, 15m, 12h, 7d or forever' });
 

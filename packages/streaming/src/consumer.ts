@@ -126,7 +126,7 @@ export class BatchConsumer<T> {
     }
   }
 
-  private async processBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async processBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
     const stopTimer = this.metrics.batchDuration.startTimer({ group: this.options.groupId, topic });
@@ -154,6 +154,8 @@ export class BatchConsumer<T> {
         this.log.warn({ topic, partition, offset: d.message.offset, reasonCode: d.code, reason: d.reason }, 'record dead-lettered');
       }
       if (isStale()) return;
+      // moves this member's fetch position past the batch; without it kafkajs fetches the batch again
+      resolveOffset(batch.lastOffset());
       const next = (BigInt(batch.lastOffset()) + 1n).toString();
       await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
       this.metrics.recordsProcessed.inc({ group: this.options.groupId, topic }, batch.messages.length);
@@ -209,7 +211,8 @@ export class BatchConsumer<T> {
   private async retrying<R>(owned: () => boolean, action: () => Promise<R>, settle: true): Promise<R | { ok: false; error: unknown } | undefined>;
   private async retrying<R>(owned: () => boolean, action: () => Promise<R>, settle = false): Promise<R | { ok: false; error: unknown } | undefined> {
     for (let attempt = 0; ; attempt++) {
-      if (!owned()) return undefined;
+      // the first attempt always runs, so a graceful stop finishes the batch in hand; retries stop with it
+      if (attempt > 0 && !owned()) return undefined;
       try {
         return await action();
       } catch (error) {

@@ -28,7 +28,7 @@ export interface ProducerOptions {
 
 interface Pending {
   topic: string;
-  message: Message;
+  message: Promise<Message>;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -42,6 +42,7 @@ export class TypedProducer {
   private readonly producer: Producer;
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> = Promise.resolve();
   private readonly lingerMs: number;
   private readonly maxBatchRecords: number;
   private readonly ackTimeoutMs: number;
@@ -70,9 +71,9 @@ export class TypedProducer {
   }
 
   /** Encodes with the topic's registered schema and resolves when Kafka acknowledged (acks=all). */
-  async send<T>(codec: TopicCodec<T>, record: OutgoingRecord<T>): Promise<void> {
-    const value = await codec.encode(record.value);
-    return this.sendRaw(codec.topic, { key: record.key, value, headers: record.headers, timestamp: record.timestamp?.toString() });
+  send<T>(codec: TopicCodec<T>, record: OutgoingRecord<T>): Promise<void> {
+    const message = codec.encode(record.value).then((value) => ({ key: record.key, value, headers: record.headers, timestamp: record.timestamp?.toString() }));
+    return this.enqueue(codec.topic, message);
   }
 
   async sendAll<T>(codec: TopicCodec<T>, records: OutgoingRecord<T>[]): Promise<void> {
@@ -81,6 +82,14 @@ export class TypedProducer {
 
   /** For bytes that are already framed (the dead-letter topic keeps original bytes; tests write garbage). */
   sendRaw(topic: string, message: Message): Promise<void> {
+    return this.enqueue(topic, Promise.resolve(message));
+  }
+
+  /**
+   * Records join the queue in call order, before their (asynchronous) encoding finishes, so two sends of one
+   * key reach the partition in the order they were made.
+   */
+  private enqueue(topic: string, message: Promise<Message>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ topic, message, resolve, reject });
       if (this.queue.length >= this.maxBatchRecords) void this.flush();
@@ -88,14 +97,27 @@ export class TypedProducer {
     });
   }
 
-  async flush(): Promise<void> {
+  /** Sends what is queued; batches go out one after another, never overtaking each other. */
+  flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.queue;
     this.queue = [];
+    this.sending = this.sending.then(() => this.sendBatch(batch));
+    return this.sending;
+  }
+
+  private async sendBatch(batch: Pending[]): Promise<void> {
     if (batch.length === 0) return;
+    const encoded = await Promise.allSettled(batch.map((p) => p.message));
+    const ready: { pending: Pending; message: Message }[] = [];
+    encoded.forEach((result, i) => {
+      if (result.status === 'fulfilled') ready.push({ pending: batch[i]!, message: result.value });
+      else batch[i]!.reject(result.reason instanceof Error ? result.reason : new Error(String(result.reason)));
+    });
+    if (ready.length === 0) return;
     const byTopic = new Map<string, Message[]>();
-    for (const p of batch) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p.message]);
+    for (const { pending, message } of ready) byTopic.set(pending.topic, [...(byTopic.get(pending.topic) ?? []), message]);
     try {
       await withTimeout(
         this.producer.sendBatch({
@@ -105,9 +127,9 @@ export class TypedProducer {
         }),
         this.ackTimeoutMs,
       );
-      for (const p of batch) p.resolve();
+      for (const { pending } of ready) pending.resolve();
     } catch (error) {
-      for (const p of batch) p.reject(new KafkaUnavailableError(p.topic, error));
+      for (const { pending } of ready) pending.reject(new KafkaUnavailableError(pending.topic, error));
     }
   }
 }

@@ -52,6 +52,8 @@ export interface BatchConsumerOptions<T> {
   fromBeginning?: boolean;
   lagIntervalMs?: number;
   sessionTimeoutMs?: number;
+  /** Records applied and committed together at most (default 1000). */
+  maxRecordsPerCommit?: number;
 }
 
 const MAX_BACKOFF_MS = 5000;
@@ -126,43 +128,59 @@ export class BatchConsumer<T> {
     }
   }
 
+  /**
+   * A fetched batch can hold tens of thousands of small records; it is applied and committed in chunks of
+   * `maxRecordsPerCommit`, so a crash redelivers at most a chunk per partition and the state store sees
+   * bounded transactions.
+   */
   private async processBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
     const stopTimer = this.metrics.batchDuration.startTimer({ group: this.options.groupId, topic });
     const beat = setInterval(() => void heartbeat().catch(() => undefined), 1000);
     const owned = () => isRunning() && !isStale();
+    const size = this.options.maxRecordsPerCommit ?? 1000;
     try {
-      const deadLetters: { message: KafkaMessage; code: DeadLetterReason; reason: string }[] = [];
-      const records: ConsumedRecord<T>[] = [];
-      for (const message of batch.messages) {
-        const decoded = await this.retrying(owned, () => this.decode(topic, partition, message));
-        if (decoded === undefined) return;
-        if (decoded instanceof UndecodableRecordError) deadLetters.push({ message, code: 'DECODE_FAILED', reason: decoded.message });
-        else records.push(decoded);
+      for (let start = 0; start < batch.messages.length; start += size) {
+        const chunk = batch.messages.slice(start, start + size);
+        if (!(await this.processChunk(topic, partition, chunk, owned))) return;
+        if (isStale()) return;
+        const last = chunk[chunk.length - 1]!.offset;
+        // moves this member's fetch position past the chunk; without it kafkajs fetches the batch again
+        resolveOffset(last);
+        await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+        this.metrics.recordsProcessed.inc({ group: this.options.groupId, topic }, chunk.length);
+        if (!isRunning()) return;
       }
-      if (records.length > 0) {
-        const outcome = await this.apply({ topic, partition, records }, owned);
-        if (outcome === undefined) return;
-        deadLetters.push(...outcome.map((d) => ({ ...d, message: batch.messages.find((m) => Number(m.offset) === d.record.offset)! })));
-      }
-      for (const d of deadLetters) {
-        const context = { service: this.options.service, group: this.options.groupId, topic, partition };
-        const sent = await this.retrying(owned, () => sendToDeadLetters(this.options.producer, this.options.deadLetters, context, d.message, d.code, d.reason).then(() => true));
-        if (sent === undefined) return;
-        this.metrics.deadLetters.inc({ group: this.options.groupId, topic, reason: d.code });
-        this.log.warn({ topic, partition, offset: d.message.offset, reasonCode: d.code, reason: d.reason }, 'record dead-lettered');
-      }
-      if (isStale()) return;
-      // moves this member's fetch position past the batch; without it kafkajs fetches the batch again
-      resolveOffset(batch.lastOffset());
-      const next = (BigInt(batch.lastOffset()) + 1n).toString();
-      await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
-      this.metrics.recordsProcessed.inc({ group: this.options.groupId, topic }, batch.messages.length);
     } finally {
       clearInterval(beat);
       stopTimer();
     }
+  }
+
+  /** Decodes, applies and dead-letters one chunk; false when the partition was lost on the way (nothing to commit). */
+  private async processChunk(topic: string, partition: number, messages: KafkaMessage[], owned: () => boolean): Promise<boolean> {
+    const deadLetters: { message: KafkaMessage; code: DeadLetterReason; reason: string }[] = [];
+    const records: ConsumedRecord<T>[] = [];
+    for (const message of messages) {
+      const decoded = await this.retrying(owned, () => this.decode(topic, partition, message));
+      if (decoded === undefined) return false;
+      if (decoded instanceof UndecodableRecordError) deadLetters.push({ message, code: 'DECODE_FAILED', reason: decoded.message });
+      else records.push(decoded);
+    }
+    if (records.length > 0) {
+      const outcome = await this.apply({ topic, partition, records }, owned);
+      if (outcome === undefined) return false;
+      deadLetters.push(...outcome.map((d) => ({ ...d, message: messages.find((m) => Number(m.offset) === d.record.offset)! })));
+    }
+    const context = { service: this.options.service, group: this.options.groupId, topic, partition };
+    for (const d of deadLetters) {
+      const sent = await this.retrying(owned, () => sendToDeadLetters(this.options.producer, this.options.deadLetters, context, d.message, d.code, d.reason).then(() => true));
+      if (sent === undefined) return false;
+      this.metrics.deadLetters.inc({ group: this.options.groupId, topic, reason: d.code });
+      this.log.warn({ topic, partition, offset: d.message.offset, reasonCode: d.code, reason: d.reason }, 'record dead-lettered');
+    }
+    return true;
   }
 
   private async decode(topic: string, partition: number, message: KafkaMessage): Promise<ConsumedRecord<T> | UndecodableRecordError> {

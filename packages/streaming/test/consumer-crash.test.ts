@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedis } from '@tally/storage';
-import { createTestTopics, eventually, quietLogger, uniqueName } from '@tally/testkit';
-import { TypedProducer, createKafka } from '../src/index.js';
+import { createTestTopics, eventually, quietLogger, uniqueName, withAdmin } from '@tally/testkit';
+import { TypedProducer, consumerLag, createKafka } from '../src/index.js';
 import { probe, probeCodecs } from './fixtures/probe.js';
 
 const stack = inject('stack');
@@ -63,8 +63,15 @@ describe('a consumer killed with SIGKILL mid-stream', () => {
 
     await producing;
     await producer.disconnect();
-    await startConsumer();
+    const second = await startConsumer();
     expect(await eventually(async () => (await deliveries()) >= TOTAL, 90_000)).toBe(true);
+
+    // SIGTERM: the consumer finishes its batch, commits and exits 0, leaving the group with nothing to redo
+    const exited = new Promise<number | null>((resolve) => second.once('exit', resolve));
+    second.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lag = await withAdmin(stack.brokers, (admin) => consumerLag(admin, group, [topic]));
+    expect(lag.reduce((sum, p) => sum + p.lag, 0)).toBe(0);
 
     const applications = await redis.hgetall(`{${run}}:applications`);
     const deliveryCounts = await redis.hgetall(`{${run}}:deliveries`);

@@ -24,14 +24,47 @@ export interface DeadLetter {
 
 export type DeadLetterReason = "DECODE_FAILED" | "REJECTED" | "PROCESSING_FAILED";
 
+/** A player says a session is watching a stream (or has ended). Key: streamId, so one stream's heartbeats stay in order on one partition. */
+export interface Heartbeat {
+  /** Who sent the write (1-64 of [A-Za-z0-9._:-]). */
+  source: string;
+  /** The source's sequence number; (source, seq) names this write. */
+  seq: number;
+  streamId: string;
+  sessionId: string;
+  userId: null | string;
+  /** Playback position. */
+  positionMs: number;
+  state: PlaybackState;
+  /** Event time, epoch ms: the client's `at`, or the receipt time when it sent none. */
+  atMs: number;
+  /** Epoch ms when the gateway accepted the request; an `at` later than this is clamped to it. */
+  receivedAtMs: number;
+}
+
+export type PlaybackState = "PLAYING" | "ENDED";
+
+/** The current viewers of a stream changed. Key: streamId. The topic is compacted, so it also holds the latest count per stream. */
+export interface ViewerCountChanged {
+  streamId: string;
+  concurrent: number;
+  previous: number;
+  windowSeconds: number;
+  asOfMs: number;
+}
+
 /** Every top-level schema, by its Avro full name, as parsed JSON. */
 export const schemas = {
   "tally.platform.DeadLetter": {"type":"record","name":"DeadLetter","namespace":"tally.platform","doc":"A record that a consumer could not decode or process, kept with everything a person needs to find the cause and replay it.","fields":[{"name":"service","type":"string","doc":"The service that gave up on the record."},{"name":"consumerGroup","type":"string"},{"name":"sourceTopic","type":"string"},{"name":"partition","type":"int"},{"name":"offset","type":"long"},{"name":"reasonCode","type":{"type":"enum","name":"DeadLetterReason","symbols":["DECODE_FAILED","REJECTED","PROCESSING_FAILED"]},"doc":"DECODE_FAILED: not Confluent-framed Avro of a known schema. REJECTED: decoded, but the domain refused it. PROCESSING_FAILED: applying it threw, again and again."},{"name":"reason","type":"string","doc":"A human sentence: what was wrong."},{"name":"key","type":["null","bytes"],"default":null},{"name":"value","type":["null","bytes"],"default":null},{"name":"headers","type":{"type":"map","values":"string"},"default":{}},{"name":"recordTimestampMs","type":"long","doc":"Epoch ms of the original record."},{"name":"failedAtMs","type":"long","doc":"Epoch ms when it was dead-lettered."}]},
+  "tally.viewers.Heartbeat": {"type":"record","name":"Heartbeat","namespace":"tally.viewers","doc":"A player says a session is watching a stream (or has ended). Key: streamId, so one stream's heartbeats stay in order on one partition.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write."},{"name":"streamId","type":"string"},{"name":"sessionId","type":"string"},{"name":"userId","type":["null","string"],"default":null},{"name":"positionMs","type":"long","doc":"Playback position."},{"name":"state","type":{"type":"enum","name":"PlaybackState","symbols":["PLAYING","ENDED"]},"default":"PLAYING"},{"name":"atMs","type":"long","doc":"Event time, epoch ms: the client's `at`, or the receipt time when it sent none."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request; an `at` later than this is clamped to it."}]},
+  "tally.viewers.ViewerCountChanged": {"type":"record","name":"ViewerCountChanged","namespace":"tally.viewers","doc":"The current viewers of a stream changed. Key: streamId. The topic is compacted, so it also holds the latest count per stream.","fields":[{"name":"streamId","type":"string"},{"name":"concurrent","type":"int"},{"name":"previous","type":"int"},{"name":"windowSeconds","type":"int"},{"name":"asOfMs","type":"long"}]},
 } as const;
 
 /** Maps each top-level schema full name to its TypeScript type. */
 export interface SchemaTypes {
   "tally.platform.DeadLetter": DeadLetter;
+  "tally.viewers.Heartbeat": Heartbeat;
+  "tally.viewers.ViewerCountChanged": ViewerCountChanged;
 }
 
 export type SchemaName = keyof SchemaTypes;

@@ -1,0 +1,21 @@
+import { env, parseConfig, platformShape, type ParsedConfig } from '@tally/config';
+
+export const configShape = {
+  ...platformShape,
+  KAFKA_CLIENT_ID: env.string('viewer-aggregator'),
+  PORT: env.port(8091),
+  HOST: env.string('0.0.0.0'),
+  VIEWER_WINDOW_SECONDS: env.integer({ min: 1, max: 3600, fallback: 30 }),
+  CONSUMER_GROUP: env.string('viewer-aggregator'),
+  HEARTBEATS_TOPIC: env.string('tally.viewers.heartbeats'),
+  COUNTS_TOPIC: env.string('tally.viewers.counts'),
+  REDIS_PREFIX: env.string('tally:viewers'),
+  DB_SCHEMA: env.string('viewer_aggregator'),
+  CONSUMER_CONCURRENCY: env.integer({ min: 1, max: 64, fallback: 4 }),
+  /** How often counts are re-read so that viewers leaving the window are published without new heartbeats. */
+  EXPIRY_TICK_MS: env.integer({ min: 100, max: 60_000, fallback: 1000 }),
+};
+
+export type ViewerAggregatorConfig = ParsedConfig<typeof configShape>;
+
+export const loadConfig = (source: NodeJS.ProcessEnv = process.env) => parseConfig(configShape, source);

@@ -1,0 +1,6 @@
+import { runService } from '@tally/streaming';
+import { loadConfig } from './config.js';
+import { startViewerAggregator } from './service.js';
+
+const service = await startViewerAggregator(loadConfig());
+runService(service.logger, service.resources);

@@ -1,0 +1,89 @@
+import { fileURLToPath } from 'node:url';
+import { createLogger, createMetrics, startOpsServer, type Logger } from '@tally/observability';
+import { createSchemaRegistry, topicCodec } from '@tally/schemas';
+import { createPool, createRedis, migrate } from '@tally/storage';
+import { BatchConsumer, TypedProducer, createKafka, type ServiceResource } from '@tally/streaming';
+import { CountPublisher } from './adapters/count-publisher.js';
+import { viewerRoutes } from './adapters/http.js';
+import { HistoryStore } from './adapters/postgres-history.js';
+import { ViewerStore } from './adapters/redis-viewers.js';
+import { heartbeatHandler } from './aggregator.js';
+import type { ViewerAggregatorConfig } from './config.js';
+
+export interface RunningAggregator {
+  port: number;
+  logger: Logger;
+  resources: ServiceResource[];
+  close: () => Promise<void>;
+}
+
+const migrations = fileURLToPath(new URL('../migrations', import.meta.url));
+
+/** Config → adapters → runtime. `now` is injectable so tests can run minutes of simulated time. */
+export async function startViewerAggregator(config: ViewerAggregatorConfig, now: () => number = Date.now): Promise<RunningAggregator> {
+  const logger = createLogger('viewer-aggregator', config.LOG_LEVEL);
+  const metrics = createMetrics('viewer-aggregator');
+  await migrate({ databaseUrl: config.DATABASE_URL, schema: config.DB_SCHEMA, dir: migrations, log: (m) => logger.debug(m) });
+
+  const windowMs = config.VIEWER_WINDOW_SECONDS * 1000;
+  const redis = createRedis(config.REDIS_URL, 'viewer-aggregator');
+  const pool = createPool(config.DATABASE_URL);
+  const viewers = new ViewerStore(redis, config.REDIS_PREFIX, windowMs);
+  const history = new HistoryStore(pool, config.DB_SCHEMA);
+  const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
+  const producer = new TypedProducer(kafka);
+  await producer.connect();
+  const counts = new CountPublisher(producer, topicCodec(registry, config.COUNTS_TOPIC, 'tally.viewers.ViewerCountChanged'), windowMs);
+
+  const consumer = new BatchConsumer({
+    service: 'viewer-aggregator',
+    groupId: config.CONSUMER_GROUP,
+    kafka,
+    codecs: [topicCodec(registry, config.HEARTBEATS_TOPIC, 'tally.viewers.Heartbeat')],
+    handler: heartbeatHandler({ viewers, history, counts, group: config.CONSUMER_GROUP, now }),
+    producer,
+    deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
+    metrics,
+    logger,
+    concurrency: config.CONSUMER_CONCURRENCY,
+  });
+  await consumer.start();
+
+  // sessions leave the window without any new record: re-read the recently active streams and publish changes
+  const expiry = setInterval(() => {
+    const at = now();
+    const streams = counts.activeStreams(at);
+    void Promise.all(streams.map(async (s) => [s, await viewers.currentViewers(s, at)] as const))
+      .then((read) => counts.publish(new Map(read), at))
+      .catch((error: unknown) => logger.warn({ err: error }, 'expiry tick failed'));
+  }, config.EXPIRY_TICK_MS);
+
+  const ops = await startOpsServer({
+    port: config.PORT,
+    host: config.HOST,
+    metrics,
+    logger,
+    readiness: [
+      { name: 'redis', check: async () => void (await redis.ping()) },
+      { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
+      { name: 'kafka', check: () => consumer.ready() },
+    ],
+    routes: viewerRoutes({ viewers, history, windowSeconds: config.VIEWER_WINDOW_SECONDS, now }),
+  });
+  logger.info({ port: ops.port }, 'viewer-aggregator ready');
+
+  // closed in reverse: HTTP first, then the consumer finishes and commits its batch, then the stores
+  const resources: ServiceResource[] = [
+    { name: 'postgres', close: () => pool.end() },
+    { name: 'redis', close: async () => void redis.disconnect() },
+    { name: 'producer', close: () => producer.disconnect() },
+    { name: 'expiry', close: async () => clearInterval(expiry) },
+    { name: 'consumer', close: () => consumer.stop() },
+    { name: 'http', close: () => ops.close() },
+  ];
+  const close = async () => {
+    for (const r of [...resources].reverse()) await r.close();
+  };
+  return { port: ops.port, logger, resources, close };
+}

@@ -1,4 +1,5 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import avro, { type Type } from 'avsc';
 import { schemas, type SchemaName, type SchemaTypes } from './generated.js';
 
 /** A Confluent-framed record starts with magic byte 0 and a 4-byte schema id. */
@@ -24,25 +25,37 @@ export const valueSubject = (topic: string) => `${topic}-value`;
  * writer schema to this reader schema, so consumers keep working across BACKWARD-compatible changes.
  */
 export class TopicCodec<T> {
-  private writerId: number | undefined;
+  private writerId: Promise<number> | undefined;
+  private readonly reader: Type;
+  private readonly decoders = new Map<number, Promise<(payload: Buffer) => T>>();
 
   constructor(
     private readonly registry: SchemaRegistry,
     readonly topic: string,
     readonly schema: object,
-  ) {}
+  ) {
+    this.reader = avro.Type.forSchema(schema as avro.Schema);
+  }
 
-  /** Looks up the id of our schema under the topic's subject; fails clearly if it was never registered. */
-  async writerSchemaId(): Promise<number> {
-    if (this.writerId === undefined) {
-      const subject = valueSubject(this.topic);
-      try {
-        this.writerId = await this.registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema: JSON.stringify(this.schema) });
-      } catch (error) {
-        throw new Error(`schema for subject ${subject} is not registered in the schema registry (run \`pnpm tally stack up\`): ${describe(error)}`, { cause: error });
-      }
-    }
+  /**
+   * Looks up the id of our schema under the topic's subject, once: thousands of concurrent first sends share
+   * one request. Fails clearly if the schema was never registered (and lets a later call try again).
+   */
+  writerSchemaId(): Promise<number> {
+    this.writerId ??= this.lookUpWriterId().catch((error: unknown) => {
+      this.writerId = undefined;
+      throw error;
+    });
     return this.writerId;
+  }
+
+  private async lookUpWriterId(): Promise<number> {
+    const subject = valueSubject(this.topic);
+    try {
+      return await this.registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema: JSON.stringify(this.schema) });
+    } catch (error) {
+      throw new Error(`schema for subject ${subject} is not registered in the schema registry (run \`pnpm tally stack up\`): ${describe(error)}`, { cause: error });
+    }
   }
 
   async encode(value: T): Promise<Buffer> {
@@ -57,14 +70,41 @@ export class TopicCodec<T> {
     if (!bytes || bytes.length < WIRE_HEADER_BYTES || bytes[0] !== 0) {
       throw new UndecodableRecordError(`not a Confluent-framed Avro record (${bytes ? `${bytes.length} bytes, first byte ${bytes[0]}` : 'null value'})`);
     }
+    const writerId = bytes.readInt32BE(1);
+    const decoder = await this.decoderFor(writerId);
     try {
-      return (await this.registry.decode(bytes, { [SchemaType.AVRO]: { readerSchema: this.schema as never } })) as T;
+      return decoder(bytes.subarray(WIRE_HEADER_BYTES));
+    } catch (error) {
+      throw new UndecodableRecordError(`cannot decode record with schema id ${writerId}: ${describe(error)}`, error);
+    }
+  }
+
+  /**
+   * One decoder per writer schema id, built once: parsing a schema and building a resolver costs far more than
+   * decoding a record, and the registry client would otherwise do both for every record.
+   */
+  private decoderFor(writerId: number): Promise<(payload: Buffer) => T> {
+    let decoder = this.decoders.get(writerId);
+    if (!decoder) {
+      decoder = this.buildDecoder(writerId);
+      this.decoders.set(writerId, decoder);
+      decoder.catch(() => this.decoders.delete(writerId));
+    }
+    return decoder;
+  }
+
+  private async buildDecoder(writerId: number): Promise<(payload: Buffer) => T> {
+    let writer: Type;
+    try {
+      writer = (await this.registry.getSchema(writerId)) as unknown as Type;
     } catch (error) {
       const status = (error as { status?: number }).status;
-      if (status !== undefined && status >= 500) throw error;
-      if (status === undefined && isNetworkError(error)) throw error;
-      throw new UndecodableRecordError(`cannot decode record with schema id ${bytes.readInt32BE(1)}: ${describe(error)}`, error);
+      if ((status !== undefined && status >= 500) || (status === undefined && isNetworkError(error))) throw error;
+      throw new UndecodableRecordError(`cannot decode record with schema id ${writerId}: ${describe(error)}`, error);
     }
+    if (this.reader.equals(writer)) return (payload) => this.reader.fromBuffer(payload) as T;
+    const resolver = this.reader.createResolver(writer);
+    return (payload) => this.reader.fromBuffer(payload, resolver) as T;
   }
 }
 

@@ -50,6 +50,8 @@ export async function migrate({ databaseUrl, schema, dir, log }: MigrationOption
     migrationsTable: 'pgmigrations',
     count: Infinity,
     singleTransaction: true,
+    // instances starting together (a rollout) queue on the advisory lock instead of crashing
+    advisoryLockMode: 'wait',
     log: log ?? (() => undefined),
   });
   return applied.map((m) => m.name);

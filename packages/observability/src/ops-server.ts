@@ -32,6 +32,8 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   const app = Fastify({
     // per-request lines at info would drown the service's own logs; errors still come through
     loggerInstance: options.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    // unknown query fields are an error, not silently dropped (fastify's default removes them)
+    ajv: { customOptions: { removeAdditional: false } },
   }) as unknown as FastifyInstance;
 
   app.get('/healthz', async () => ({ status: 'ok' }));

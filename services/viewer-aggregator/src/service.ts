@@ -82,7 +82,10 @@ export async function startViewerAggregator(config: ViewerAggregatorConfig, now:
     { name: 'consumer', close: () => consumer.stop() },
     { name: 'http', close: () => ops.close() },
   ];
+  let closed = false;
   const close = async () => {
+    if (closed) return;
+    closed = true;
     for (const r of [...resources].reverse()) await r.close();
   };
   return { port: ops.port, logger, resources, close };

@@ -1,16 +1,46 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, brings up the local stack (Kafka in KRaft mode, the schema
-# registry, the machine's Redis and Postgres), starts every service that exists, and prints where to look.
+# registry, the machine's Redis and Postgres), starts every service, and prints where to look.
+# Ctrl-C stops the services (gracefully: each finishes its batch and commits); the stack keeps running until
+# `pnpm tally stack down`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
 pnpm -s tally stack up
-pnpm -s tally stack status
+
+mkdir -p .stack/logs
+pids=()
+stop_services() {
+  echo; echo "stopping services..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait || true
+}
+trap stop_services INT TERM EXIT
+
+for dir in services/*/; do
+  name=$(basename "$dir")
+  [[ -f "$dir/src/main.ts" ]] || continue
+  (cd "$dir" && exec node --import tsx src/main.ts) >".stack/logs/$name.log" 2>&1 &
+  pids+=($!)
+  echo "started $name (pid $!, log .stack/logs/$name.log)"
+done
+
+sleep 4
 cat <<INFO
 
-Tally's local stack is running.
-  Kafka            127.0.0.1:${TALLY_KAFKA_PORT:-9092}   (kcat -b 127.0.0.1:${TALLY_KAFKA_PORT:-9092} -L)
-  Schema registry  http://127.0.0.1:${TALLY_REGISTRY_PORT:-8081}/apis/ccompat/v7/subjects
-  Logs and data    .stack/
-Stop it with: pnpm tally stack down
+Tally is running.
+  Public API        http://127.0.0.1:8080        (OpenAPI UI: http://127.0.0.1:8080/docs)
+  Development key   Authorization: Bearer tally-dev-key
+  viewer-aggregator http://127.0.0.1:8091/metrics  /readyz
+  Kafka             127.0.0.1:${TALLY_KAFKA_PORT:-9092}   (kcat -b 127.0.0.1:${TALLY_KAFKA_PORT:-9092} -L)
+  Schema registry   http://127.0.0.1:${TALLY_REGISTRY_PORT:-8081}/apis/ccompat/v7/subjects
+  Logs and data     .stack/
+
+Try:
+  curl -s -XPOST http://127.0.0.1:8080/v1/streams/demo/heartbeats -H 'authorization: Bearer tally-dev-key' \\
+       -H 'content-type: application/json' -d '{"source":"me","seq":1,"sessionId":"s1","positionMs":0}'
+  curl -s http://127.0.0.1:8080/v1/streams/demo/viewers
+
+Ctrl-C stops the services; \`pnpm tally stack down\` stops Kafka and the registry.
 INFO
+wait

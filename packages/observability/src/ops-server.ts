@@ -36,24 +36,33 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     ajv: { customOptions: { removeAdditional: false } },
   }) as unknown as FastifyInstance;
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-
-  app.get('/readyz', async (_request, reply) => {
-    const results = await Promise.all(options.readiness.map(runCheck));
-    const ready = results.every((r) => r.ok);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: results });
-  });
-
-  app.get('/metrics', async (_request, reply) => {
-    const body = await options.metrics.metrics();
-    return reply.type(options.metrics.contentType).send(body);
-  });
+  registerOpsRoutes(app, options);
 
   if (options.routes) await options.routes(app);
   await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   return { app, port, close: () => app.close() };
+}
+
+/**
+ * The three ops routes on an existing server: what startOpsServer serves, and what a service whose main port is
+ * already an HTTP server (the gateway) adds to it rather than opening a second port.
+ */
+export function registerOpsRoutes(app: FastifyInstance, options: { metrics: Metrics; readiness: ReadinessCheck[] }): void {
+  const ops = { tags: ['ops'] };
+  app.get('/healthz', { schema: { ...ops, summary: 'The process is alive' } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: { ...ops, summary: 'Every dependency answers, so the service can do its job' } }, async (_request, reply) => {
+    const results = await Promise.all(options.readiness.map(runCheck));
+    const ready = results.every((r) => r.ok);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: results });
+  });
+
+  app.get('/metrics', { schema: { ...ops, summary: 'Prometheus metrics' } }, async (_request, reply) => {
+    const body = await options.metrics.metrics();
+    return reply.type(options.metrics.contentType).send(body);
+  });
 }
 
 async function runCheck(readiness: ReadinessCheck): Promise<{ name: string; ok: boolean; error?: string }> {

@@ -1,0 +1,92 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { registerOpsRoutes, type Logger, type Metrics, type ReadinessCheck } from '@tally/observability';
+import type { Heartbeat } from '@tally/schemas';
+import { apiError } from '../../domain/api-error.js';
+import type { ApiKeyring } from '../../domain/api-keys.js';
+import type { RecordWriter } from '../kafka/record-writer.js';
+import { callerOf } from './auth.js';
+import { heartbeatRoutes } from './heartbeat-routes.js';
+import { observeHttp } from './http-metrics.js';
+import { HttpProblem, clientErrorProblem, frameworkProblem, installProblemHandling, unavailable } from './problems.js';
+import type { ReadOwner } from './read-routing.js';
+import { createValidation } from './validation.js';
+import { viewerReadRoutes } from './viewer-read-routes.js';
+
+export interface GatewayDeps {
+  logger: Logger;
+  metrics: Metrics;
+  keyring: ApiKeyring;
+  heartbeats: RecordWriter<Heartbeat>;
+  viewerAggregator: Omit<ReadOwner, 'name'>;
+  rateLimitPerSecond: number;
+  readiness: ReadinessCheck[];
+  /** Stamps receipt times; injectable so tests can pin it. */
+  clock?: () => number;
+}
+
+/** The public HTTP API, built but not listening, so tests and main choose the port. */
+export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
+  const validation = createValidation();
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    // one line per request would be the largest log volume of the platform; metrics count requests instead
+    logController: new LogController({ disableRequestLogging: true }),
+    frameworkErrors: frameworkProblem,
+    clientErrorHandler: clientErrorProblem,
+    // Fastify's own 503 while closing has its own body shape; draining below answers in ours
+    return503OnClosing: false,
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validation.compiler);
+  // JSON is the only body we take: anything else is 415, not a string that fails validation later
+  app.removeContentTypeParser(['text/plain']);
+  installProblemHandling(app);
+  observeHttp(app, deps.metrics);
+
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onRequest', async () => {
+    if (draining) throw unavailable('the gateway is shutting down; retry and another instance will answer');
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Tally public API',
+        version: '0.1.0',
+        description:
+          'One base URL for writes (acknowledged by Kafka before 202) and reads (routed to the service that owns the state). ' +
+          'Every error is {"error": "<code>", "message": "<sentence>", "details": [{"field", "message"}]}.',
+      },
+      tags: [
+        { name: 'viewers', description: 'Live viewers' },
+        { name: 'ops', description: 'Health, readiness and metrics' },
+      ],
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // registered before the rate limiter, so probes, scrapes and docs are never limited
+  registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
+
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerSecond,
+    timeWindow: 1000,
+    // after onRequest (where the key is checked) and before the body is read: limits by key, not address
+    hook: 'preParsing',
+    keyGenerator: (request) => {
+      const caller = callerOf(request);
+      return caller ? `key:${caller.name}` : `ip:${request.ip}`;
+    },
+    errorResponseBuilder: (_request, context) => new HttpProblem(context.statusCode, apiError('rate_limited', `too many requests; retry in ${context.after}`)),
+  });
+
+  heartbeatRoutes(app, { keyring: deps.keyring, heartbeats: deps.heartbeats, validation, clock: deps.clock ?? Date.now });
+  viewerReadRoutes(app, { name: 'viewer-aggregator', ...deps.viewerAggregator });
+  return app;
+}

@@ -1,0 +1,98 @@
+import type { FastifyInstance } from 'fastify';
+import { formatWriteKey } from '@tally/idempotency';
+import type { Heartbeat } from '@tally/schemas';
+import type { OutgoingRecord } from '@tally/streaming';
+import { invalidRequest, type ApiError } from '../../domain/api-error.js';
+import type { ApiKeyring } from '../../domain/api-keys.js';
+import { toHeartbeat, type BatchHeartbeatItem, type HeartbeatRequest } from '../../domain/heartbeat.js';
+import type { RecordWriter } from '../kafka/record-writer.js';
+import { requireScope } from './auth.js';
+import { unavailable } from './problems.js';
+import { BATCH_BODY_LIMIT, HEARTBEAT_BODY_LIMIT, acceptedResponse, batchBody, batchEnvelope, batchItem, batchResponse, heartbeatBody, streamParams, writeErrors } from './schemas.js';
+import type { Validation } from './validation.js';
+
+export interface HeartbeatRouteDeps {
+  keyring: ApiKeyring;
+  heartbeats: RecordWriter<Heartbeat>;
+  validation: Validation;
+  clock: () => number;
+}
+
+type BatchResult = { index: number; status: 202; id: string } | ({ index: number; status: 400 } & ApiError);
+
+const security = [{ bearerAuth: [] }];
+
+/** The live-viewers writes. A 202 means Kafka acknowledged the record (acks=all); anything less is a 503. */
+export function heartbeatRoutes(app: FastifyInstance, deps: HeartbeatRouteDeps): void {
+  const authorize = requireScope(deps.keyring, 'viewers:write');
+
+  /** Writes the records or answers 503: the client retries with the same (source, seq), so a retry is harmless. */
+  const produce = async (records: OutgoingRecord<Heartbeat>[]) => {
+    try {
+      await deps.heartbeats.write(records);
+    } catch (error) {
+      app.log.warn({ err: error, records: records.length }, 'heartbeats not acknowledged');
+      throw unavailable('Kafka did not acknowledge the write; retry it with the same source and seq');
+    }
+  };
+
+  app.post<{ Params: { streamId: string }; Body: HeartbeatRequest }>(
+    '/v1/streams/:streamId/heartbeats',
+    {
+      bodyLimit: HEARTBEAT_BODY_LIMIT,
+      onRequest: authorize,
+      schema: {
+        tags: ['viewers'],
+        summary: 'A player says a session is watching the stream (every 5 s), or has ended',
+        security,
+        params: streamParams,
+        body: heartbeatBody,
+        response: { 202: acceptedResponse, ...writeErrors },
+      },
+    },
+    async (request, reply) => {
+      const heartbeat = toHeartbeat(request.params.streamId, request.body, deps.clock());
+      await produce([{ key: heartbeat.streamId, value: heartbeat }]);
+      return reply.code(202).send({ id: formatWriteKey(heartbeat) });
+    },
+  );
+
+  const validItem = deps.validation.compileBody<BatchHeartbeatItem>(batchItem);
+
+  app.post<{ Body: { items: unknown[] } }>(
+    '/v1/heartbeats/batch',
+    {
+      bodyLimit: BATCH_BODY_LIMIT,
+      onRequest: authorize,
+      // the envelope is validated as a whole; items one by one below, so a bad item is refused alone
+      validatorCompiler: () => deps.validation.compileBody(batchEnvelope),
+      schema: {
+        tags: ['viewers'],
+        summary: 'Up to 1000 heartbeats of any streams in one request; each item is accepted (202) or refused (400) on its own',
+        description:
+          'Answers 200 with one result per item, in order. Valid items are produced and acknowledged by Kafka before the answer; ' +
+          'invalid ones are never produced. If Kafka does not acknowledge, the whole batch is answered 503 and may be retried as is.',
+        security,
+        body: batchBody,
+        response: { 200: batchResponse, ...writeErrors },
+      },
+    },
+    async (request, reply) => {
+      const receivedAtMs = deps.clock();
+      const results: BatchResult[] = [];
+      const records: OutgoingRecord<Heartbeat>[] = [];
+      request.body.items.forEach((item, index) => {
+        if (!validItem(item)) {
+          results.push({ index, status: 400, ...invalidRequest(`items.${index}`, validItem.errors ?? []) });
+          return;
+        }
+        const { streamId, ...heartbeat } = item;
+        const record = toHeartbeat(streamId, heartbeat, receivedAtMs);
+        records.push({ key: streamId, value: record });
+        results.push({ index, status: 202, id: formatWriteKey(record) });
+      });
+      if (records.length > 0) await produce(records);
+      return reply.code(200).send({ accepted: records.length, rejected: results.length - records.length, results });
+    },
+  );
+}

@@ -1,0 +1,74 @@
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { apiError, invalidRequest, type ApiError, type SchemaViolation } from '../../domain/api-error.js';
+
+/** An answer other than success, in the API's error shape, thrown from any hook or handler. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ApiError,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(body.message);
+    this.name = 'HttpProblem';
+  }
+}
+
+/** Tells the client to come back in a second: the dependency it needs is expected back soon. */
+export const unavailable = (message: string) => new HttpProblem(503, apiError('unavailable', message), { 'retry-after': '1' });
+
+/**
+ * Every error becomes the API's error shape, so Fastify's own (`statusCode`, `code`) never reaches a client:
+ * schema violations and unreadable bodies are 4xx with what to fix; only our own failures are 5xx.
+ */
+export function installProblemHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = toProblem(error, request);
+    // our own answers (503 unavailable, ...) were logged where they arose; anything else is a bug to look at
+    if (problem.status >= 500 && !(error instanceof HttpProblem)) request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
+    return reply.code(problem.status).headers(problem.headers).send(problem.body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    return reply.code(404).send(apiError('not_found', `there is no route ${request.method} ${path}; see /docs`));
+  });
+}
+
+/** For Fastify's `frameworkErrors`: URLs it cannot even route (bad percent-encoding, overlong parameters). */
+export function frameworkProblem(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(400).send(apiError('invalid_request', `the URL cannot be read: ${error.message}`));
+}
+
+/**
+ * For Fastify's `clientErrorHandler`: bytes that are not HTTP never reach a route, so the answer is written to
+ * the socket by hand, still in the API's error shape.
+ */
+export function clientErrorProblem(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+  const body = JSON.stringify(apiError('invalid_request', 'the request is not valid HTTP/1.1'));
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+function toProblem(error: FastifyError, request: FastifyRequest): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error.validation) {
+    return new HttpProblem(400, invalidRequest(error.validationContext ?? 'request', error.validation as SchemaViolation[]));
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new HttpProblem(400, apiError('malformed_json', 'the body is not valid JSON'));
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HttpProblem(400, apiError('malformed_json', 'the body is empty; send a JSON object'));
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpProblem(413, apiError('payload_too_large', `the body is larger than this route accepts (${request.routeOptions.bodyLimit} bytes)`));
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpProblem(415, apiError('unsupported_media_type', 'send the body as application/json'));
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) return new HttpProblem(status, apiError('invalid_request', error.message));
+  return new HttpProblem(500, apiError('internal', 'the gateway failed to handle this request; it has been logged'));
+}

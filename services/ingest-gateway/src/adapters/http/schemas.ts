@@ -1,0 +1,120 @@
+import { SOURCE_PATTERN } from '@tally/idempotency';
+import { ID_CHARSET, ID_MAX_LENGTH, MAX_AT_MS, MAX_POSITION_MS } from '../../domain/heartbeat.js';
+
+/**
+ * JSON schemas of the public routes. They validate requests (Ajv, no coercion of bodies, unknown fields
+ * rejected) and are the OpenAPI document at /docs/json, so what is documented is what is enforced.
+ */
+
+const id = (description: string) => ({ type: 'string', minLength: 1, maxLength: ID_MAX_LENGTH, pattern: ID_CHARSET.source, description }) as const;
+
+export const MAX_BATCH_ITEMS = 1000;
+/** A heartbeat is ~200 bytes; 64 KiB leaves room for any legal one and refuses junk early. */
+export const HEARTBEAT_BODY_LIMIT = 64 * 1024;
+export const BATCH_BODY_LIMIT = 1024 * 1024;
+
+const heartbeatFields = {
+  source: { type: 'string', pattern: SOURCE_PATTERN.source, description: 'Who sends the write: 1-64 characters of A-Z a-z 0-9 . _ : -' },
+  seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'A number this source never reuses; (source, seq) names the write' },
+  sessionId: id('The playback session'),
+  userId: id('The viewer, when known'),
+  positionMs: { type: 'integer', minimum: 0, maximum: MAX_POSITION_MS, description: 'Playback position, ms' },
+  at: { type: 'integer', minimum: 0, maximum: MAX_AT_MS, description: 'When the player sent it, epoch ms; the receipt time when omitted' },
+  state: { type: 'string', enum: ['playing', 'ended'], default: 'playing', description: '"ended" removes the session at once' },
+} as const;
+
+const heartbeatRequired = ['source', 'seq', 'sessionId', 'positionMs'] as const;
+
+export const heartbeatBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: heartbeatRequired,
+  properties: heartbeatFields,
+} as const;
+
+export const batchItem = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['streamId', ...heartbeatRequired],
+  properties: { streamId: id('The stream being watched'), ...heartbeatFields },
+} as const;
+
+export const batchBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items'],
+  properties: { items: { type: 'array', minItems: 1, maxItems: MAX_BATCH_ITEMS, items: batchItem } },
+} as const;
+
+/**
+ * What the batch route validates as a whole; each item is then validated on its own so one bad item is
+ * refused alone instead of failing the batch.
+ */
+export const batchEnvelope = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['items'],
+  properties: { items: { type: 'array', minItems: 1, maxItems: MAX_BATCH_ITEMS } },
+} as const;
+
+export const streamParams = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['streamId'],
+  properties: { streamId: id('The stream') },
+} as const;
+
+/** The same bounds the viewer-aggregator checks, so a bad read is refused here without a round trip. */
+export const historyQuery = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['from', 'to'],
+  properties: {
+    from: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000, description: 'Start, epoch ms (inclusive)' },
+    to: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000, description: 'End, epoch ms' },
+    granularity: { type: 'string', enum: ['minute', 'hour', 'day'], default: 'minute' },
+  },
+} as const;
+
+export const errorResponse = {
+  type: 'object',
+  required: ['error', 'message', 'details'],
+  properties: {
+    error: { type: 'string', description: 'A stable code: invalid_request, malformed_json, unauthorized, forbidden, rate_limited, unavailable, ...' },
+    message: { type: 'string', description: 'What went wrong, in a sentence' },
+    details: {
+      type: 'array',
+      items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
+    },
+  },
+} as const;
+
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, errorResponse]));
+
+/** The answers every write may give besides its success. */
+export const writeErrors = errors(400, 401, 403, 413, 415, 429, 503);
+export const readErrors = errors(400, 404, 429, 502, 503);
+
+export const acceptedResponse = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', description: '"<source>:<seq>": the write, as Kafka acknowledged it' } },
+} as const;
+
+export const batchResponse = {
+  type: 'object',
+  required: ['accepted', 'rejected', 'results'],
+  properties: {
+    accepted: { type: 'integer' },
+    rejected: { type: 'integer' },
+    results: {
+      type: 'array',
+      description: 'One per item, in order: 202 with the id, or 400 with the error of that item',
+      items: {
+        type: 'object',
+        required: ['index', 'status'],
+        properties: { index: { type: 'integer' }, status: { type: 'integer', enum: [202, 400] }, id: { type: 'string' }, ...errorResponse.properties },
+      },
+    },
+  },
+} as const;

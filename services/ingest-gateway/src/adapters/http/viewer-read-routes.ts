@@ -1,0 +1,39 @@
+import type { FastifyInstance } from 'fastify';
+import { historyQuery, readErrors, streamParams } from './schemas.js';
+import { routeRead, type ReadOwner } from './read-routing.js';
+
+/** Reads of live viewers, owned by the viewer-aggregator: validated here, answered there. No key needed. */
+export function viewerReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
+  app.get<{ Params: { streamId: string } }>(
+    '/v1/streams/:streamId/viewers',
+    {
+      schema: {
+        tags: ['viewers'],
+        summary: 'Current viewers: sessions whose newest heartbeat is within windowSeconds of now',
+        description: 'Answers {streamId, concurrent, windowSeconds, asOf} from the viewer-aggregator.',
+        params: streamParams,
+        response: readErrors,
+      },
+    },
+    async (request, reply) => routeRead(owner, `/v1/streams/${encodeURIComponent(request.params.streamId)}/viewers`, reply),
+  );
+
+  app.get<{ Params: { streamId: string }; Querystring: { from: number; to: number; granularity: string } }>(
+    '/v1/streams/:streamId/viewers/history',
+    {
+      schema: {
+        tags: ['viewers'],
+        summary: 'Viewer history in minute, hour or day buckets: peakConcurrent, uniqueViewers, heartbeats',
+        description: 'Answered by the viewer-aggregator.',
+        params: streamParams,
+        querystring: historyQuery,
+        response: readErrors,
+      },
+    },
+    async (request, reply) => {
+      const { from, to, granularity } = request.query;
+      const query = new URLSearchParams({ from: String(from), to: String(to), granularity });
+      return routeRead(owner, `/v1/streams/${encodeURIComponent(request.params.streamId)}/viewers/history?${query}`, reply);
+    },
+  );
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@tally/config';
+import { gatewayConfig } from './config.js';
+
+function problemsOf(source: NodeJS.ProcessEnv): readonly string[] {
+  try {
+    gatewayConfig(source);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('gateway configuration', () => {
+  it('defaults to the local stack with the development key', () => {
+    const config = gatewayConfig({});
+    expect(config).toMatchObject({ PORT: 8080, HOST: '0.0.0.0', TALLY_ENV: 'development', VIEWER_AGGREGATOR_URL: 'http://127.0.0.1:8091', RATE_LIMIT_PER_SECOND: 5000, KAFKA_ACK_TIMEOUT_MS: 5000, HEARTBEATS_TOPIC: 'tally.viewers.heartbeats' });
+    expect(config.apiKeys.usingDevelopmentKey).toBe(true);
+  });
+
+  it('refuses to start in production without keys, together with every other problem', () => {
+    expect(problemsOf({ TALLY_ENV: 'production', PORT: 'eighty' })).toEqual([
+      'PORT: must be a whole number (got "eighty")',
+      'API_KEYS: is required when TALLY_ENV is production (the development key is refused there)',
+    ]);
+  });
+
+  it('never echoes an API key it refuses', () => {
+    const secret = 'short-secret';
+    const problems = problemsOf({ API_KEYS: JSON.stringify([{ key: secret, name: 'x', scopes: ['viewers:write'] }]) });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^API_KEYS: entry 0 \(x\): key must be/);
+    expect(problems[0]).not.toContain(secret);
+  });
+
+  it('takes configured keys in production', () => {
+    const keys = [{ key: 'p'.repeat(40), name: 'players', scopes: ['viewers:write'] }];
+    expect(gatewayConfig({ TALLY_ENV: 'production', API_KEYS: JSON.stringify(keys) }).apiKeys).toEqual({ keys, usingDevelopmentKey: false });
+    expect(problemsOf({ TALLY_ENV: 'prod' })).toEqual(['TALLY_ENV: must be one of development, test, production (got "prod")']);
+  });
+});

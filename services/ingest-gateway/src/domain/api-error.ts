@@ -1,0 +1,93 @@
+/**
+ * The one error shape of the public API: a stable code for programs, a sentence for people, and the
+ * individual problems (which field, what is wrong) for both.
+ */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'malformed_json'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'rate_limited'
+  | 'unavailable'
+  | 'bad_gateway'
+  | 'internal';
+
+export interface ErrorDetail {
+  /** Where: the request part, then the path inside it, e.g. `body.seq` or `items.3.sessionId`. */
+  field: string;
+  message: string;
+}
+
+export interface ApiError {
+  error: ErrorCode;
+  message: string;
+  details: ErrorDetail[];
+}
+
+export const apiError = (error: ErrorCode, message: string, details: ErrorDetail[] = []): ApiError => ({ error, message, details });
+
+/** The parts of a JSON-schema (Ajv) error we read; kept structural so the domain needs no validator. */
+export interface SchemaViolation {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** Enough to fix a request; more would let one bad batch item make a megabyte of answer. */
+const MAX_DETAILS = 20;
+
+/** Turns schema violations found in `where` (body, querystring, params, items.3) into the API error. */
+export function invalidRequest(where: string, violations: readonly SchemaViolation[]): ApiError {
+  const details = violations.slice(0, MAX_DETAILS).map((v) => ({ field: fieldOf(where, v), message: problemOf(v) }));
+  const first = details[0];
+  const more = violations.length - 1;
+  const summary = first ? `${first.field} ${first.message}${more > 0 ? ` (and ${more} more problem${more === 1 ? '' : 's'})` : ''}` : `the ${where} is invalid`;
+  return apiError('invalid_request', `the request is invalid: ${summary}`, details);
+}
+
+function fieldOf(where: string, violation: SchemaViolation): string {
+  const path = violation.instancePath
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const named = violation.params.missingProperty ?? violation.params.additionalProperty;
+  if (typeof named === 'string') path.push(named);
+  return [where, ...path].join('.');
+}
+
+const articles: Record<string, string> = { integer: 'an integer', object: 'an object', array: 'an array' };
+
+function problemOf({ keyword, params, message }: SchemaViolation): string {
+  switch (keyword) {
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return 'is not a known field';
+    case 'type': {
+      const type = String(params.type);
+      return `must be ${articles[type] ?? `a ${type.replace(/,/g, ' or ')}`}`;
+    }
+    case 'enum':
+      return `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}`;
+    case 'pattern':
+      return `must match ${String(params.pattern)}`;
+    case 'minimum':
+      return `must be at least ${String(params.limit)}`;
+    case 'maximum':
+      return `must be at most ${String(params.limit)}`;
+    case 'minLength':
+      return `must be at least ${String(params.limit)} characters long`;
+    case 'maxLength':
+      return `must be at most ${String(params.limit)} characters long`;
+    case 'minItems':
+      return `must hold at least ${String(params.limit)} items`;
+    case 'maxItems':
+      return `must hold at most ${String(params.limit)} items`;
+    default:
+      return message ?? 'is invalid';
+  }
+}

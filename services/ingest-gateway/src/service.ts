@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { createLogger, createMetrics, type Logger } from '@tally/observability';
+import { createSchemaRegistry, topicCodec } from '@tally/schemas';
+import { TypedProducer, createKafka, type ServiceResource } from '@tally/streaming';
+import { KafkaConnection } from './adapters/kafka/record-writer.js';
+import { buildGateway } from './adapters/http/gateway.js';
+import type { GatewayConfig } from './config.js';
+import { ApiKeyring, DEV_API_KEY } from './domain/api-keys.js';
+
+export interface RunningGateway {
+  port: number;
+  logger: Logger;
+  app: FastifyInstance;
+  /** In opening order; runService closes them in reverse (HTTP first, so no write arrives after Kafka is gone). */
+  resources: ServiceResource[];
+  close: () => Promise<void>;
+}
+
+/** Config → adapters → a listening gateway. It starts even while Kafka is down: writes then answer 503. */
+export async function startIngestGateway(config: GatewayConfig, options: { clock?: () => number } = {}): Promise<RunningGateway> {
+  const logger = createLogger('ingest-gateway', config.LOG_LEVEL);
+  if (config.apiKeys.usingDevelopmentKey) {
+    logger.warn({ apiKey: DEV_API_KEY }, `API_KEYS is not set: accepting the development key "${DEV_API_KEY}" with every scope; production refuses to start like this`);
+  }
+  const metrics = createMetrics('ingest-gateway');
+  const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
+  const heartbeatCodec = topicCodec(registry, config.HEARTBEATS_TOPIC, 'tally.viewers.Heartbeat');
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
+  const connection = new KafkaConnection(new TypedProducer(kafka, { ackTimeoutMs: config.KAFKA_ACK_TIMEOUT_MS }), config.KAFKA_ACK_TIMEOUT_MS);
+  connection.connect().catch((error: unknown) => logger.warn({ err: error }, 'Kafka is not reachable yet; writes answer 503 until it is'));
+
+  const app = await buildGateway({
+    logger,
+    metrics,
+    keyring: new ApiKeyring(config.apiKeys.keys),
+    heartbeats: connection.writer(heartbeatCodec),
+    viewerAggregator: { baseUrl: config.VIEWER_AGGREGATOR_URL, timeoutMs: config.READ_TIMEOUT_MS },
+    rateLimitPerSecond: config.RATE_LIMIT_PER_SECOND,
+    readiness: [
+      { name: 'kafka', check: () => connection.connect() },
+      { name: 'schema-registry', check: async () => void (await heartbeatCodec.writerSchemaId()) },
+    ],
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  logger.info({ port, docs: '/docs' }, 'ingest-gateway listening');
+
+  const resources: ServiceResource[] = [
+    { name: 'kafka producer', close: () => connection.close() },
+    { name: 'http server', close: () => app.close() },
+  ];
+  const close = async () => {
+    for (const resource of [...resources].reverse()) await resource.close();
+  };
+  return { port, logger, app, resources, close };
+}

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { bearer, call, json, keys, startTestGateway, type TestGateway } from './fixtures/gateway.js';
+
+const stack = inject('stack');
+let world: TestGateway;
+
+beforeAll(async () => {
+  world = await startTestGateway(stack, 'ops', { RATE_LIMIT_PER_SECOND: '3' });
+});
+
+afterAll(async () => {
+  await world?.close();
+});
+
+/** The value of the one sample of `name` carrying all of `labels` (in whatever order prom-client wrote them). */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)) && l.includes('service="ingest-gateway"'));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('docs, health and metrics', () => {
+  it('serves an OpenAPI document of every route at /docs/json and the UI at /docs', async () => {
+    const { status, body } = await call(world.base, 'GET', '/docs/json');
+    expect(status).toBe(200);
+    expect(body.openapi).toMatch(/^3\./);
+    const paths = body.paths as Record<string, Record<string, { security?: unknown; requestBody?: { content: Record<string, { schema: { properties: object } }> } }>>;
+    expect(Object.keys(paths)).toEqual(
+      expect.arrayContaining(['/v1/streams/{streamId}/heartbeats', '/v1/heartbeats/batch', '/v1/streams/{streamId}/viewers', '/v1/streams/{streamId}/viewers/history', '/healthz', '/readyz', '/metrics']),
+    );
+    const write = paths['/v1/streams/{streamId}/heartbeats']!.post!;
+    expect(write.security).toEqual([{ bearerAuth: [] }]);
+    expect(Object.keys(write.requestBody!.content['application/json']!.schema.properties)).toEqual(['source', 'seq', 'sessionId', 'userId', 'positionMs', 'at', 'state']);
+    expect(paths['/v1/streams/{streamId}/viewers']!.get!.security).toBeUndefined();
+    const ui = await fetch(`${world.base}/docs`);
+    expect(ui.status).toBe(200);
+    expect(ui.headers.get('content-type')).toContain('text/html');
+  });
+
+  it('answers /healthz, /readyz and /metrics, with request counts and latencies by route template', async () => {
+    expect(await call(world.base, 'GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await call(world.base, 'GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ready', checks: [{ name: 'kafka', ok: true }, { name: 'schema-registry', ok: true }] } });
+    await call(world.base, 'POST', '/v1/streams/s-1/heartbeats', { headers: { ...json, ...bearer(keys.writer) }, body: '{}' });
+    const scraped = await fetch(`${world.base}/metrics`);
+    expect(scraped.headers.get('content-type')).toContain('text/plain');
+    const text = await scraped.text();
+    expect(sample(text, 'tally_http_requests_total', { route: '/v1/streams/:streamId/heartbeats', method: 'POST', status: '400' })).toBe(1);
+    expect(sample(text, 'tally_http_request_duration_seconds_count', { route: '/healthz', method: 'GET', status: '200' })).toBe(1);
+    expect(text).toContain('tally_process_cpu_user_seconds_total');
+  });
+});
+
+describe('rate limiting', () => {
+  it('limits each API key on its own and answers 429 with Retry-After in the error shape', async () => {
+    const attempt = (key: { key: string }) =>
+      call(world.base, 'POST', '/v1/streams/s-1/heartbeats', { headers: { ...json, ...bearer(key) }, body: JSON.stringify({ source: 'p' }) });
+    // 3 per second: bad bodies count too, since the limit applies before the body is read
+    const answers = [];
+    for (let i = 0; i < 10; i++) answers.push(await attempt(keys.writer));
+    const limited = answers.filter((a) => a.status === 429);
+    // 10 quick requests span at most two one-second windows of 3
+    expect(limited.length).toBeGreaterThanOrEqual(4);
+    expect(answers.every((a) => a.status === 400 || a.status === 429)).toBe(true);
+    expect(limited[0]!.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+    expect(limited[0]!.body).toMatchObject({ error: 'rate_limited', details: [] });
+    expect(limited[0]!.body.message).toMatch(/too many requests/);
+    // another key has its own budget
+    expect((await attempt(keys.second)).status).toBe(400);
+    // the ops routes are never limited
+    for (let i = 0; i < 5; i++) expect((await call(world.base, 'GET', '/healthz')).status).toBe(200);
+  });
+});

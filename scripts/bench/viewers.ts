@@ -1,32 +1,50 @@
 /**
- * Live-viewers benchmark on this machine (not a test: it prints numbers). Starts ingest-gateway and
- * viewer-aggregator as processes against the running local stack, then measures:
- *   1. heartbeats/s accepted by the gateway (202 = acknowledged by Kafka), batch route and single route;
- *   2. heartbeats/s processed by the aggregator (its own tally_records_processed_total, until lag is 0);
- *   3. delay from POST to visible in GET /viewers, p50/p99, with the system otherwise idle.
- * Usage: pnpm bench:viewers [--seconds 15] [--concurrency 8]
+ * Live-viewers benchmark on this machine (not a test: it prints numbers). Runs ingest-gateway and
+ * viewer-aggregator as processes against the running local stack and measures, one after another:
+ *   1. heartbeats/s the gateway accepts (202 = acknowledged by Kafka with acks=all), batch route then single route;
+ *   2. heartbeats/s the aggregator processes, draining the topic from earliest with a fresh consumer group
+ *      (a backlog of at least everything phase 1 wrote), timed from its first processed record to lag 0;
+ *   3. delay from POST to visible in GET /viewers (both through the gateway), p50/p99, idle and then under
+ *      background load at half the aggregator's measured rate.
+ * Usage: pnpm bench:viewers [--seconds 15] [--concurrency 8] [--probes 200]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
-import { stackUp } from '@tally/stack';
+import { stackEndpoints, stackUp } from '@tally/stack';
+import { consumerLag, createKafka } from '@tally/streaming';
+import { createLogger } from '@tally/observability';
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '15' }, concurrency: { type: 'string', default: '8' }, probes: { type: 'string', default: '200' } } });
+const { values: args } = parseArgs({
+  options: { seconds: { type: 'string', default: '15' }, concurrency: { type: 'string', default: '8' }, probes: { type: 'string', default: '200' } },
+});
 const seconds = Number(args.seconds);
 const concurrency = Number(args.concurrency);
+const probes = Number(args.probes);
 const run = `bench-${Date.now().toString(36)}`;
+const group = `viewer-aggregator-${run}`;
+const topic = 'tally.viewers.heartbeats';
 const gatewayUrl = 'http://127.0.0.1:18080';
 const aggregatorUrl = 'http://127.0.0.1:18091';
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+const agent = new Agent({ keepAlive: true, maxSockets: 512 });
 const key = 'tally-dev-key';
 const children: ChildProcess[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function post(path: string, body: unknown): Promise<{ status: number; body: string }> {
-  const payload = JSON.stringify(body);
+interface Reply {
+  status: number;
+  body: string;
+}
+
+function call(url: string, method: 'GET' | 'POST', body?: unknown): Promise<Reply> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string | number> = { authorization: `Bearer ${key}` };
+  if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
   return new Promise((resolve, reject) => {
-    const req = request(`${gatewayUrl}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}`, 'content-length': Buffer.byteLength(payload) } }, (res) => {
+    const req = request(url, { method, agent, headers }, (res) => {
       let text = '';
-      res.on('data', (c: Buffer) => (text += c));
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
     });
     req.on('error', reject);
@@ -34,121 +52,167 @@ function post(path: string, body: unknown): Promise<{ status: number; body: stri
   });
 }
 
-async function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    request(url, { agent }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c));
-      res.on('end', () => resolve(text));
-    })
-      .on('error', reject)
-      .end();
+function startService(name: string, env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-}
-
-function start(name: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], { env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(child);
   return child;
 }
 
 async function waitReady(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const r = await fetch(`${url}/readyz`);
-      if (r.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  for (let i = 0; i < 400; i++) {
+    const reply = await call(`${url}/readyz`, 'GET').catch(() => undefined);
+    if (reply?.status === 200) return;
+    await sleep(100);
   }
   throw new Error(`${url} never became ready`);
 }
 
-async function processed(): Promise<number> {
-  const text = await get(`${aggregatorUrl}/metrics`);
-  return [...text.matchAll(/^tally_records_processed_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+async function processedByAggregator(): Promise<number> {
+  const { body } = await call(`${aggregatorUrl}/metrics`, 'GET');
+  return [...body.matchAll(/^tally_records_processed_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
-async function lag(): Promise<number> {
-  const text = await get(`${aggregatorUrl}/metrics`);
-  return [...text.matchAll(/^tally_consumer_lag\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-}
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const ms = (n: number) => +n.toFixed(1);
 let seq = 0;
-const beat = (streamId: string, sessionId: string) => ({ source: run, seq: seq++, sessionId, positionMs: 1000 });
+const heartbeat = (sessionId: string) => ({ source: run, seq: seq++, sessionId, positionMs: 1000 });
 
-/** Sends for `ms` with `workers` loops; returns heartbeats accepted (202) and requests made. */
-async function drive(ms: number, workers: number, send: () => Promise<number>): Promise<{ accepted: number; requests: number; elapsed: number; latencies: number[] }> {
-  const until = Date.now() + ms;
-  let accepted = 0;
-  let requests = 0;
-  const latencies: number[] = [];
-  const started = Date.now();
+interface Driven {
+  accepted: number;
+  requests: number;
+  elapsed: number;
+  latencies: number[];
+  statuses: Record<number, number>;
+}
+
+/** `workers` loops send for `durationMs`; `send` returns the reply and how many heartbeats it got accepted. */
+async function drive(durationMs: number, workers: number, send: () => Promise<{ status: number; accepted: number }>): Promise<Driven> {
+  const until = Date.now() + durationMs;
+  const result: Driven = { accepted: 0, requests: 0, elapsed: 0, latencies: [], statuses: {} };
+  const started = performance.now();
   await Promise.all(
     Array.from({ length: workers }, async () => {
       while (Date.now() < until) {
         const t = performance.now();
-        accepted += await send();
-        latencies.push(performance.now() - t);
-        requests++;
+        const { status, accepted } = await send();
+        result.latencies.push(performance.now() - t);
+        result.accepted += accepted;
+        result.requests++;
+        result.statuses[status] = (result.statuses[status] ?? 0) + 1;
       }
     }),
   );
-  return { accepted, requests, elapsed: (Date.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b) };
+  result.elapsed = (performance.now() - started) / 1000;
+  result.latencies.sort((a, b) => a - b);
+  return result;
+}
+
+const BATCH_SIZE = 500;
+async function sendBatch(items: number, label: string): Promise<{ status: number; accepted: number }> {
+  const batch = Array.from({ length: items }, (_, i) => ({ streamId: `${run}-${label}-s${i % 100}`, ...heartbeat(`${label}-sess-${seq % 20_000}`) }));
+  const reply = await call(`${gatewayUrl}/v1/heartbeats/batch`, 'POST', { items: batch });
+  if (reply.status !== 200) return { status: reply.status, accepted: 0 };
+  const { results } = JSON.parse(reply.body) as { results: { status: number }[] };
+  return { status: reply.status, accepted: results.filter((r) => r.status === 202).length };
+}
+
+/** Background load at a fixed rate: a batch every 20 ms, not waiting for one to finish before the next. */
+function backgroundLoad(perSecond: number): { stop: () => Promise<number> } {
+  const perTick = Math.max(1, Math.round(perSecond / 50));
+  let sent = 0;
+  const inFlight = new Set<Promise<unknown>>();
+  const timer = setInterval(() => {
+    const p = sendBatch(perTick, 'load').then((r) => (sent += r.accepted));
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+  }, 20);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+      return sent;
+    },
+  };
+}
+
+async function postToVisible(count: number, label: string): Promise<number[]> {
+  const delays: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const streamId = `${run}-${label}-${i}`;
+    const t = performance.now();
+    const posted = await call(`${gatewayUrl}/v1/streams/${streamId}/heartbeats`, 'POST', heartbeat('probe'));
+    if (posted.status !== 202) throw new Error(`probe POST answered ${posted.status}: ${posted.body}`);
+    for (;;) {
+      const reply = await call(`${gatewayUrl}/v1/streams/${streamId}/viewers`, 'GET');
+      if (reply.status === 200 && (JSON.parse(reply.body) as { concurrent: number }).concurrent === 1) break;
+      await sleep(1);
+    }
+    delays.push(performance.now() - t);
+  }
+  return delays.sort((a, b) => a - b);
 }
 
 async function main() {
   await stackUp(() => undefined);
-  start('viewer-aggregator', { PORT: '18091', CONSUMER_GROUP: `viewer-aggregator-${run}` });
-  start('ingest-gateway', { PORT: '18080', VIEWER_AGGREGATOR_URL: aggregatorUrl, RATE_LIMIT_PER_SECOND: '1000000' });
-  await Promise.all([waitReady(gatewayUrl), waitReady(aggregatorUrl)]);
-  // the new group starts from earliest: let it work through the topic's history before measuring
-  while ((await lag()) > 0 || (await processed()) === 0) await new Promise((r) => setTimeout(r, 500));
   const results: Record<string, number | string> = { run, seconds, concurrency };
+  const note = (name: string, value: number | string) => {
+    results[name] = value;
+    console.log(`  ${name.padEnd(52)} ${value}`);
+  };
+  console.log(`live viewers benchmark ${run} (this machine: every component shares its 2 cores)`);
 
-  const processedBefore = await processed();
-  const t0 = Date.now();
-  const batch = await drive(seconds * 1000, concurrency, async () => {
-    const items = Array.from({ length: 500 }, (_, i) => ({ streamId: `${run}-s${i % 100}`, ...beat('', `${run}-sess-${seq % 20000}`) }));
-    const r = await post('/v1/heartbeats/batch', { items });
-    return r.status === 200 ? (JSON.parse(r.body) as { results: { status: number }[] }).results.filter((x) => x.status === 202).length : 0;
+  startService('ingest-gateway', { PORT: '18080', VIEWER_AGGREGATOR_URL: aggregatorUrl, RATE_LIMIT_PER_SECOND: '1000000' });
+  await waitReady(gatewayUrl);
+  await sendBatch(BATCH_SIZE, 'warmup');
+
+  const batch = await drive(seconds * 1000, concurrency, () => sendBatch(BATCH_SIZE, 'batch'));
+  note('gateway batch route: heartbeats/s accepted', Math.round(batch.accepted / batch.elapsed));
+  note(`gateway batch route: request (${BATCH_SIZE} items) p50 / p99 ms`, `${ms(percentile(batch.latencies, 50))} / ${ms(percentile(batch.latencies, 99))}`);
+  note('gateway batch route: answers by status', JSON.stringify(batch.statuses));
+
+  const singleWorkers = concurrency * 8;
+  const single = await drive(Math.min(10, seconds) * 1000, singleWorkers, async () => {
+    const reply = await call(`${gatewayUrl}/v1/streams/${run}-single-s${seq % 100}/heartbeats`, 'POST', heartbeat(`single-${seq % 5000}`));
+    return { status: reply.status, accepted: reply.status === 202 ? 1 : 0 };
   });
-  results['gateway batch: heartbeats/s accepted'] = Math.round(batch.accepted / batch.elapsed);
-  results['gateway batch: requests p99 ms'] = +percentile(batch.latencies, 99).toFixed(1);
+  note(`gateway single route (${singleWorkers} clients): requests/s accepted`, Math.round(single.accepted / single.elapsed));
+  note('gateway single route: p50 / p99 ms', `${ms(percentile(single.latencies, 50))} / ${ms(percentile(single.latencies, 99))}`);
+  note('gateway single route: answers by status', JSON.stringify(single.statuses));
 
-  while ((await lag()) > 0) await new Promise((r) => setTimeout(r, 100));
-  const drained = (Date.now() - t0) / 1000;
-  results['aggregator: heartbeats/s processed'] = Math.round(((await processed()) - processedBefore) / drained);
-
-  const single = await drive(Math.min(10, seconds) * 1000, concurrency * 4, async () => {
-    const r = await post(`/v1/streams/${run}-single/heartbeats`, beat('', `${run}-single-${seq % 5000}`));
-    return r.status === 202 ? 1 : 0;
-  });
-  results['gateway single: requests/s accepted'] = Math.round(single.accepted / single.elapsed);
-  results['gateway single: p50 ms'] = +percentile(single.latencies, 50).toFixed(1);
-  results['gateway single: p99 ms'] = +percentile(single.latencies, 99).toFixed(1);
-  while ((await lag()) > 0) await new Promise((r) => setTimeout(r, 100));
-
-  const delays: number[] = [];
-  for (let i = 0; i < Number(args.probes); i++) {
-    const streamId = `${run}-probe-${i}`;
-    const t = performance.now();
-    await post(`/v1/streams/${streamId}/heartbeats`, beat(streamId, 'probe'));
-    for (;;) {
-      const body = JSON.parse(await get(`${gatewayUrl}/v1/streams/${streamId}/viewers`)) as { concurrent: number };
-      if (body.concurrent === 1) break;
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    delays.push(performance.now() - t);
+  // A fresh group reads the whole topic: everything above plus any earlier history, a backlog to drain.
+  const kafka = createKafka({ brokers: stackEndpoints().brokers, clientId: 'bench', logger: createLogger('bench', 'warn') });
+  const admin = kafka.admin();
+  await admin.connect();
+  const backlog = (await consumerLag(admin, group, [topic])).reduce((sum, p) => sum + p.lag, 0);
+  startService('viewer-aggregator', { PORT: '18091', CONSUMER_GROUP: group, REDIS_PREFIX: `tally:bench:viewers`, DB_SCHEMA: 'viewer_aggregator_bench' });
+  await waitReady(aggregatorUrl);
+  let firstProcessed = 0;
+  for (;;) {
+    const processed = await processedByAggregator();
+    if (processed > 0 && firstProcessed === 0) firstProcessed = performance.now();
+    if (processed > 0 && (await consumerLag(admin, group, [topic])).every((p) => p.lag === 0)) break;
+    await sleep(50);
   }
-  delays.sort((a, b) => a - b);
-  results['POST → visible in GET: p50 ms'] = +percentile(delays, 50).toFixed(1);
-  results['POST → visible in GET: p99 ms'] = +percentile(delays, 99).toFixed(1);
+  const drainSeconds = (performance.now() - firstProcessed) / 1000;
+  const processed = await processedByAggregator();
+  note('aggregator: backlog drained (records)', `${processed} (lag before start ${backlog})`);
+  note('aggregator: heartbeats/s processed', Math.round(processed / drainSeconds));
 
-  console.log('\nlive viewers benchmark (this machine, every component sharing it)');
-  for (const [name, value] of Object.entries(results)) console.log(`  ${name.padEnd(42)} ${value}`);
+  const idle = await postToVisible(probes, 'idle');
+  note('POST → visible in GET, idle: p50 / p99 ms', `${ms(percentile(idle, 50))} / ${ms(percentile(idle, 99))}`);
+
+  const halfRate = Math.round(Math.min(processed / drainSeconds, batch.accepted / batch.elapsed) / 2);
+  const load = backgroundLoad(halfRate);
+  const loadStart = performance.now();
+  const loaded = await postToVisible(probes, 'loaded');
+  const loadSent = await load.stop();
+  note(`POST → visible in GET, under ${halfRate}/s load: p50 / p99 ms`, `${ms(percentile(loaded, 50))} / ${ms(percentile(loaded, 99))}`);
+  note('  background load actually accepted, heartbeats/s', Math.round(loadSent / ((performance.now() - loadStart) / 1000)));
+
+  await admin.disconnect();
   console.log(JSON.stringify(results));
 }
 

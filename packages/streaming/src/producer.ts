@@ -117,7 +117,11 @@ export class TypedProducer {
     });
     if (ready.length === 0) return;
     const byTopic = new Map<string, Message[]>();
-    for (const { pending, message } of ready) byTopic.set(pending.topic, [...(byTopic.get(pending.topic) ?? []), message]);
+    for (const { pending, message } of ready) {
+      const messages = byTopic.get(pending.topic);
+      if (messages) messages.push(message);
+      else byTopic.set(pending.topic, [message]);
+    }
     try {
       await withTimeout(
         this.producer.sendBatch({

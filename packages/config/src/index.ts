@@ -1,3 +1,3 @@
-export { ConfigError, parseConfig, type ConfigShape, type ParsedConfig } from './parse.js';
+export { ConfigError, configOrExit, parseConfig, type ConfigShape, type ParsedConfig } from './parse.js';
 export { env } from './fields.js';
 export { platformConfig, platformShape, type PlatformConfig } from './platform.js';

@@ -32,3 +32,17 @@ export function parseConfig<S extends ConfigShape>(shape: S, source: NodeJS.Proc
   if (problems.length > 0) throw new ConfigError(problems);
   return parsed as ParsedConfig<S>;
 }
+
+/**
+ * For a service's main: parses its configuration or, when any value is bad, prints one line per problem and
+ * exits with status 1 — no stack trace, since the operator fixes the deployment, not the code.
+ */
+export function configOrExit<T>(service: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`${service}: ${error.message}`);
+    process.exit(1);
+  }
+}

@@ -2,3 +2,4 @@ export { InvalidWriteKeyError, SOURCE_PATTERN, formatWriteKey, isValidSeq, isVal
 export { SeqWindows, admitSeq, emptyWindow, type SeqWindowState, type Verdict } from './seq-window.js';
 export { luaInclude } from './lua-path.js';
 export { advancePostgresFence, readPostgresFence, type PartitionFence } from './postgres-fence.js';
+export { admitWrites, type SourcedWrite } from './postgres-seq-windows.js';

@@ -16,8 +16,8 @@ export interface AggregatorDeps {
 
 /**
  * What one batch of heartbeats does: current viewers in Redis (idempotent by the rule itself: newest wins),
- * then the minute history in Postgres behind the offset fence (so a replay adds nothing), then count changes
- * to Kafka. Only after all three does the runtime commit the offsets.
+ * then the minute history in Postgres behind the offset fence and the (source, seq) windows (so neither a
+ * replay nor a client's retry adds anything), then count changes to Kafka. Only after all three does the runtime commit the offsets.
  */
 export function heartbeatHandler(deps: AggregatorDeps): BatchHandler<Heartbeat> {
   return async ({ topic, partition, records }) => {
@@ -31,14 +31,8 @@ export function heartbeatHandler(deps: AggregatorDeps): BatchHandler<Heartbeat> 
         counts.set(streamId, await deps.viewers.apply(streamId, applied, now));
       }),
     );
-    const last = records[records.length - 1]!.offset;
-    await deps.history.record({ group: deps.group, topic, partition }, last, (appliedUpTo) =>
-      foldMinutes(
-        valid.filter((r) => r.offset > appliedUpTo).map((r) => ({ streamId: r.value.streamId, sessionId: r.value.sessionId, eventTimeMs: eventTime(r.value) })),
-        counts,
-        now,
-      ),
-    );
+    const writes = valid.map((r) => ({ offset: r.offset, scope: r.value.streamId, source: r.value.source, seq: r.value.seq, streamId: r.value.streamId, sessionId: r.value.sessionId, eventTimeMs: eventTime(r.value) }));
+    await deps.history.record({ group: deps.group, topic, partition }, records[records.length - 1]!.offset, writes, (fresh) => foldMinutes(fresh, counts, now));
     await deps.counts.publish(counts, now);
     return { rejected };
   };

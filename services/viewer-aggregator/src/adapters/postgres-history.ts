@@ -1,6 +1,9 @@
-import { advancePostgresFence, readPostgresFence, type PartitionFence } from '@tally/idempotency';
+import { admitWrites, advancePostgresFence, readPostgresFence, type PartitionFence, type SourcedWrite } from '@tally/idempotency';
 import { inTransaction, type Pool } from '@tally/storage';
 import type { Granularity, MinuteBucket } from '../domain/history.js';
+
+/** Seqs a source may arrive out of order by and still be told apart: 1024 heartbeats, 85 minutes at one per 5 s. */
+const SEQ_WINDOW_SIZE = 1024;
 
 export interface HistoryBucket {
   start: string;
@@ -21,12 +24,18 @@ export class HistoryStore {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
   }
 
-  /** Records at or below the fence are already in the tables; `fold` builds the buckets of the rest. */
-  async record(fence: PartitionFence, lastOffset: number, fold: (appliedUpTo: number) => MinuteBucket[]): Promise<void> {
+  /**
+   * Writes the history of one batch. Records at or below the partition's fence are already in the tables;
+   * of the rest, only writes whose (source, seq) was never applied reach `fold` — a client's retry is a second
+   * record of the same write and counts once.
+   */
+  async record<W extends SourcedWrite & { offset: number }>(fence: PartitionFence, lastOffset: number, writes: W[], fold: (fresh: W[]) => MinuteBucket[]): Promise<void> {
     await inTransaction(this.pool, async (db) => {
       const appliedUpTo = await readPostgresFence(db, this.schema, fence);
       if (lastOffset <= appliedUpTo) return;
-      const buckets = fold(appliedUpTo);
+      const pending = writes.filter((w) => w.offset > appliedUpTo);
+      const verdicts = await admitWrites(db, this.schema, pending, SEQ_WINDOW_SIZE);
+      const buckets = fold(pending.filter((_, i) => verdicts[i] === 'new'));
       if (buckets.length > 0) {
         await db.query(
           `INSERT INTO ${this.schema}.viewer_minutes (stream_id, minute, heartbeats, peak_concurrent)

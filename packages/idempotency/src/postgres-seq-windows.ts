@@ -1,0 +1,83 @@
+import { admitSeq, emptyWindow, type SeqWindowState, type Verdict } from './seq-window.js';
+import type { Queryable } from './postgres-fence.js';
+
+/**
+ * The (source, seq) windows of seq-window.ts kept in Postgres, read and written inside the caller's
+ * transaction, so "this write was applied" commits or rolls back together with the state it changed. The
+ * offset fence stops a redelivered or replayed *record*; this stops a *write* sent twice (a client retry is
+ * two records at two offsets) and a replay into the same state by another consumer group.
+ *
+ * A service creates the table in its migrations:
+ *
+ *   CREATE TABLE <schema>.seq_windows (scope text NOT NULL, source text NOT NULL, highest bigint NOT NULL,
+ *     seen bytea NOT NULL, touched_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (scope, source));
+ *
+ * One row per scope and source, whatever the number of writes: the highest seq and a bitmap of the `size`
+ * seqs below it.
+ */
+export interface SourcedWrite {
+  /**
+   * The Kafka key the write was partitioned by (a stream, an item, a user). A source that writes to many keys
+   * spreads its seqs over partitions consumed at different speeds, so one window per source would see them
+   * wildly out of order; per key, they arrive in the order the source sent them, and a retry of a write
+   * always carries the write's own key. It also keeps concurrent partitions off each other's rows.
+   */
+  scope: string;
+  source: string;
+  seq: number;
+}
+
+const identifier = /^[a-z_][a-z0-9_]*$/;
+const windowKey = (w: { scope: string; source: string }) => `${w.scope}\u0000${w.source}`;
+// code-point order, the order the rows are locked in; the same in every process whatever its locale
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function table(schema: string): string {
+  if (!identifier.test(schema)) throw new Error(`schema name must match ${identifier} (got ${JSON.stringify(schema)})`);
+  return `${schema}.seq_windows`;
+}
+
+/**
+ * Decides, in order, whether each write is new, a duplicate or stale, and records the new ones. Rows are
+ * created first and then locked in key order, so concurrent batches sharing a source serialise on it
+ * instead of overwriting each other's bits or deadlocking.
+ */
+export async function admitWrites(db: Queryable, schema: string, writes: readonly SourcedWrite[], size = 1024): Promise<Verdict[]> {
+  if (writes.length === 0) return [];
+  const keys = [...new Map(writes.map((w) => [windowKey(w), w])).values()].sort((a, b) => compare(windowKey(a), windowKey(b)));
+  const scopes = keys.map((w) => w.scope);
+  const sources = keys.map((w) => w.source);
+  await db.query(
+    `INSERT INTO ${table(schema)} (scope, source, highest, seen)
+     SELECT c, s, -1, $3 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(c, s, i) ORDER BY i ON CONFLICT DO NOTHING`,
+    [scopes, sources, Buffer.from(emptyWindow(size).seen)],
+  );
+  const { rows } = await db.query(
+    `SELECT w.scope, w.source, w.highest, w.seen FROM ${table(schema)} AS w JOIN unnest($1::text[], $2::text[]) AS t(c, s) ON w.scope = t.c AND w.source = t.s
+     ORDER BY w.scope, w.source FOR UPDATE OF w`,
+    [scopes, sources],
+  );
+  const windows = new Map<string, SeqWindowState>(
+    rows.map((r) => [windowKey({ scope: r.scope as string, source: r.source as string }), { highest: Number(r.highest), seen: new Uint8Array(r.seen as Buffer) }]),
+  );
+  const changed = new Map<string, SourcedWrite>();
+  const verdicts = writes.map((w) => {
+    const verdict = admitSeq(windows.get(windowKey(w))!, w.seq);
+    if (verdict === 'new') changed.set(windowKey(w), w);
+    return verdict;
+  });
+  if (changed.size > 0) {
+    const updates = [...changed];
+    await db.query(
+      `UPDATE ${table(schema)} AS w SET highest = t.highest, seen = t.seen, touched_at = now()
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[]) AS t(scope, source, highest, seen) WHERE w.scope = t.scope AND w.source = t.source`,
+      [
+        updates.map(([, w]) => w.scope),
+        updates.map(([, w]) => w.source),
+        updates.map(([k]) => windows.get(k)!.highest),
+        updates.map(([k]) => Buffer.from(windows.get(k)!.seen)),
+      ],
+    );
+  }
+  return verdicts;
+}

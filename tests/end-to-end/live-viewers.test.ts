@@ -4,9 +4,8 @@
  * gateway: writes go through Kafka to the aggregator, reads are routed by the gateway to it.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SchemaRegistryAdmin, schemas } from '@tally/schemas';
 import { consumerLag } from '@tally/streaming';
-import { createTestTopics, eventually, freePort, stackEnvironment, startServiceProcess, uniqueName, withAdmin, type ServiceProcess } from '@tally/testkit';
+import { createTopicsWithSchemas, eventually, freePort, stackEnvironment, startServiceProcess, uniqueName, withAdmin, type ServiceProcess } from '@tally/testkit';
 
 const stack = inject('stack');
 const run = uniqueName('e2e-viewers');
@@ -36,15 +35,11 @@ async function startAggregator(port = aggregatorPort): Promise<ServiceProcess> {
 }
 
 beforeAll(async () => {
-  await createTestTopics(stack.brokers, [
-    { name: topics.heartbeats, partitions: 6 },
-    { name: topics.counts, partitions: 3 },
-    { name: topics.deadLetters, partitions: 1 },
+  await createTopicsWithSchemas(stack, [
+    { name: topics.heartbeats, partitions: 6, schema: 'tally.viewers.Heartbeat' },
+    { name: topics.counts, partitions: 3, schema: 'tally.viewers.ViewerCountChanged' },
+    { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
   ]);
-  const registry = new SchemaRegistryAdmin(stack.registryUrl);
-  await registry.registerTopicValue(topics.heartbeats, schemas['tally.viewers.Heartbeat']);
-  await registry.registerTopicValue(topics.counts, schemas['tally.viewers.ViewerCountChanged']);
-  await registry.registerTopicValue(topics.deadLetters, schemas['tally.platform.DeadLetter']);
   aggregatorPort = await freePort();
   await startAggregator();
   gateway = await startServiceProcess('ingest-gateway', {

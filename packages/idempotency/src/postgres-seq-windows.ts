@@ -17,10 +17,10 @@ import type { Queryable } from './postgres-fence.js';
  */
 export interface SourcedWrite {
   /**
-   * The Kafka key the write was partitioned by (a stream, an item, a user). A source that writes to many keys
-   * spreads its seqs over partitions consumed at different speeds, so one window per source would see them
-   * wildly out of order; per key, they arrive in the order the source sent them, and a retry of a write
-   * always carries the write's own key. It also keeps concurrent partitions off each other's rows.
+   * Where the window lives; use the Kafka partition the write was consumed from. A source that writes many
+   * keys spreads its seqs over partitions consumed at different speeds, so one window per source would see
+   * them far out of order; within one partition they arrive in the order the source sent them, and a retry of
+   * a write carries the same key, so the same partition. Each partition's owner also keeps to its own rows.
    */
   scope: string;
   source: string;

@@ -89,3 +89,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     );
   });
 }
+
+/**
+ * The error shape of PRODUCT.md for a service's read routes: a request the route schema refuses is a 400 with
+ * the validation details; anything else is logged and answered 503 (`unavailable`: the state store could not
+ * be read) so clients retry instead of treating it as their fault.
+ */
+export function answerReadErrors(app: FastifyInstance, unavailableMessage: string): void {
+  app.setErrorHandler((error: { validation?: unknown; statusCode?: number; message: string }, _request, reply) => {
+    if (error.validation) return reply.code(400).send({ error: 'invalid_request', message: error.message, details: error.validation });
+    app.log.error({ err: error }, 'read failed');
+    return reply.code(error.statusCode && error.statusCode < 500 ? error.statusCode : 503).send({ error: 'unavailable', message: unavailableMessage });
+  });
+}

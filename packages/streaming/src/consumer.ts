@@ -72,6 +72,7 @@ export class BatchConsumer<T> {
   private readonly log: Logger;
   private lagTimer: NodeJS.Timeout | undefined;
   private running = false;
+  private assignment: Record<string, number[]> = {};
 
   constructor(private readonly options: BatchConsumerOptions<T>) {
     this.consumer = options.kafka.consumer({
@@ -82,6 +83,9 @@ export class BatchConsumer<T> {
       maxBytesPerPartition: 1_048_576,
       retry: { retries: 10 },
     });
+    // the group's latest assignment to this member, for work that follows partition ownership (timers, rebuilds)
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => (this.assignment = payload.memberAssignment));
+    this.consumer.on(this.consumer.events.STOP, () => (this.assignment = {}));
     this.admin = options.kafka.admin();
     this.codecs = new Map(options.codecs.map((c) => [c.topic, c]));
     this.metrics = consumerMetrics(options.metrics);
@@ -110,6 +114,11 @@ export class BatchConsumer<T> {
     await this.consumer.disconnect();
     await this.admin.disconnect();
     this.log.info('stopped');
+  }
+
+  /** The partitions of `topic` this member owns since the last rebalance. */
+  assignedPartitions(topic: string): number[] {
+    return [...(this.assignment[topic] ?? [])];
   }
 
   /** Connected to the brokers and a member of the group (for /readyz). */

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { createLogger } from '@tally/observability';
+import { SchemaRegistryAdmin, schemas } from '@tally/schemas';
+
+type SchemaName = keyof typeof schemas;
 
 /** A name no earlier run used, so tests never see each other's records or state. */
 export function uniqueName(prefix: string): string {
@@ -37,4 +40,11 @@ export async function eventually(probe: () => Promise<boolean> | boolean, timeou
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return false;
+}
+
+/** Fresh topics, each with its value schema registered under `<topic>-value`, as `tally stack up` does. */
+export async function createTopicsWithSchemas(stack: { brokers: string[]; registryUrl: string }, topics: { name: string; partitions?: number; schema: SchemaName }[]): Promise<void> {
+  await createTestTopics(stack.brokers, topics);
+  const registry = new SchemaRegistryAdmin(stack.registryUrl);
+  for (const t of topics) await registry.registerTopicValue(t.name, schemas[t.schema]);
 }

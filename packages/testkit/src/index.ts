@@ -1,4 +1,4 @@
 export { stackFromEnvironment, stackVariables, type TestStack } from './stack.js';
-export { createTestTopics, eventually, quietLogger, testKafka, uniqueName, withAdmin } from './helpers.js';
+export { createTestTopics, createTopicsWithSchemas, eventually, quietLogger, testKafka, uniqueName, withAdmin } from './helpers.js';
 export { dockerMayBeReachable } from './containers.js';
 export { freePort, stackEnvironment, startServiceProcess, type ServiceProcess } from './service-process.js';

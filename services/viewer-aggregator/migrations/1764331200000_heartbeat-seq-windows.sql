@@ -1,5 +1,5 @@
 -- Up Migration
--- Which (source, seq) writes are already in the history: one row per stream and source with its highest seq
+-- Which (source, seq) writes are already in the history: one row per partition and source with its highest seq
 -- and a bitmap of the seqs just below it (packages/idempotency). A client that retries a heartbeat produces two records at
 -- two offsets, which the offset fence cannot tell apart; this can.
 CREATE TABLE seq_windows (

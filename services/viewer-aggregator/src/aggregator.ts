@@ -31,7 +31,7 @@ export function heartbeatHandler(deps: AggregatorDeps): BatchHandler<Heartbeat> 
         counts.set(streamId, await deps.viewers.apply(streamId, applied, now));
       }),
     );
-    const writes = valid.map((r) => ({ offset: r.offset, scope: r.value.streamId, source: r.value.source, seq: r.value.seq, streamId: r.value.streamId, sessionId: r.value.sessionId, eventTimeMs: eventTime(r.value) }));
+    const writes = valid.map((r) => ({ offset: r.offset, scope: `p${partition}`, source: r.value.source, seq: r.value.seq, streamId: r.value.streamId, sessionId: r.value.sessionId, eventTimeMs: eventTime(r.value) }));
     await deps.history.record({ group: deps.group, topic, partition }, records[records.length - 1]!.offset, writes, (fresh) => foldMinutes(fresh, counts, now));
     await deps.counts.publish(counts, now);
     return { rejected };

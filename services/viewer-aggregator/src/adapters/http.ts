@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { answerReadErrors } from '@tally/observability';
 import { validateHistoryQuery, type Granularity } from '../domain/history.js';
 import type { HistoryStore } from './postgres-history.js';
 import type { ViewerStore } from './redis-viewers.js';
@@ -23,11 +24,7 @@ const historyQuery = {
 /** The reads this service owns; the gateway routes clients here under the same paths. */
 export function viewerRoutes(deps: { viewers: ViewerStore; history: HistoryStore; windowSeconds: number; now: () => number }) {
   return (app: FastifyInstance) => {
-    app.setErrorHandler((error: { validation?: unknown; statusCode?: number; message: string }, _request, reply) => {
-      if (error.validation) return reply.code(400).send({ error: 'invalid_request', message: error.message, details: error.validation });
-      app.log.error({ err: error }, 'read failed');
-      return reply.code(error.statusCode && error.statusCode < 500 ? error.statusCode : 503).send({ error: 'unavailable', message: 'the viewer state cannot be read right now' });
-    });
+    answerReadErrors(app, 'the viewer state cannot be read right now');
 
     app.get<{ Params: { streamId: string } }>('/v1/streams/:streamId/viewers', { schema: { params: streamParams } }, async (request) => {
       const asOf = deps.now();

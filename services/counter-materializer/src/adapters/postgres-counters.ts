@@ -1,0 +1,209 @@
+import { admitWrites, advancePostgresFence, readPostgresFence } from '@tally/idempotency';
+import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
+import { decide, registerKey, type ItemEventToApply, type LikeRegister, type Metric } from '../domain/counters.js';
+import { windowStart } from '../domain/windows.js';
+
+/** An item event as consumed: the domain's view of it, plus where it came from and its write key. */
+export interface ConsumedItemEvent extends ItemEventToApply {
+  source: string;
+  seq: number;
+}
+
+export interface PartitionEvents {
+  topic: string;
+  partition: number;
+  events: ConsumedItemEvent[];
+}
+
+/** Everything Redis shows of one item, read in one snapshot: the projection writes it as absolute values. */
+export interface ItemSnapshot {
+  itemId: string;
+  partition: number;
+  version: number;
+  likes: number;
+  views: number;
+  uniqueViewers: number;
+  counters: Record<string, number>;
+  /** Per metric: the sums inside the 1h and 24h windows at the snapshot's time. */
+  windowed: Map<Metric, { '1h': number; '24h': number }>;
+}
+
+/** Seqs a source may arrive out of order by within one partition and still be told apart. */
+const SEQ_WINDOW_SIZE = 1024;
+
+/**
+ * The durable counts in Postgres, written as a few set-based statements per flush inside one transaction:
+ * offset fences, (source, seq) windows, like registers, distinct viewers, counts, counters and per-minute
+ * contributions. Only after it commits are the Kafka offsets committed, so everything not in Postgres is
+ * still in the topic's uncommitted tail.
+ */
+export class CounterStore {
+  constructor(
+    private readonly pool: Pool,
+    private readonly schema: string,
+    private readonly group: string,
+  ) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
+  }
+
+  /** Applies the batches of several partitions in one transaction; returns the touched items' snapshots. */
+  async apply(batches: PartitionEvents[], nowMs: number): Promise<ItemSnapshot[]> {
+    return inTransaction(this.pool, async (db) => {
+      const fresh: ConsumedItemEvent[] = [];
+      const partitionOf = new Map<string, number>();
+      for (const { topic, partition, events } of batches) {
+        if (events.length === 0) continue;
+        const fence = { group: this.group, topic, partition };
+        const appliedUpTo = await readPostgresFence(db, this.schema, fence);
+        const pending = events.filter((e) => e.offset > appliedUpTo);
+        const verdicts = await admitWrites(db, this.schema, pending.map((e) => ({ scope: `p${partition}`, source: e.source, seq: e.seq })), SEQ_WINDOW_SIZE);
+        fresh.push(...pending.filter((_, i) => verdicts[i] === 'new'));
+        for (const e of events) partitionOf.set(e.itemId, partition);
+        await advancePostgresFence(db, this.schema, fence, events[events.length - 1]!.offset);
+      }
+      const decision = decide(fresh, await this.registers(db, fresh));
+      await this.writeRegisters(db, [...decision.registers.values()]);
+      const newViewers = await this.insertViewers(db, decision.viewers);
+      // every item of the batches is written (a zero delta too), so a redelivery re-projects what a crash
+      // between this commit and the Redis write may have left stale
+      await this.addToItems(db, partitionOf, decision.deltas, newViewers);
+      await this.addToCounters(db, decision.deltas);
+      await this.addToMinutes(db, decision.minutes, partitionOf);
+      return this.snapshotsIn(db, [...partitionOf.keys()], nowMs);
+    });
+  }
+
+  private async registers(db: PoolClient, events: ConsumedItemEvent[]): Promise<Map<string, LikeRegister>> {
+    const likes = events.filter((e) => e.kind === 'LIKE' || e.kind === 'UNLIKE');
+    if (likes.length === 0) return new Map();
+    const { rows } = await db.query(
+      `SELECT l.item_id, l.user_id, l.liked, l.at_ms, l."offset" FROM ${this.schema}.item_likes l
+       JOIN unnest($1::text[], $2::text[]) AS t(i, u) ON l.item_id = t.i AND l.user_id = t.u`,
+      [likes.map((e) => e.itemId), likes.map((e) => e.userId)],
+    );
+    return new Map(rows.map((r) => [registerKey(r.item_id, r.user_id), { liked: r.liked, atMs: Number(r.at_ms), offset: Number(r.offset) }]));
+  }
+
+  private async writeRegisters(db: PoolClient, registers: (LikeRegister & { itemId: string; userId: string })[]): Promise<void> {
+    if (registers.length === 0) return;
+    await db.query(
+      `INSERT INTO ${this.schema}.item_likes (item_id, user_id, liked, at_ms, "offset")
+       SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::bigint[], $5::bigint[])
+       ON CONFLICT (item_id, user_id) DO UPDATE SET liked = EXCLUDED.liked, at_ms = EXCLUDED.at_ms, "offset" = EXCLUDED."offset"`,
+      [registers.map((r) => r.itemId), registers.map((r) => r.userId), registers.map((r) => r.liked), registers.map((r) => r.atMs), registers.map((r) => r.offset)],
+    );
+  }
+
+  /** Inserts the (item, viewer) pairs not seen before; returns how many were new per item. */
+  private async insertViewers(db: PoolClient, viewers: { itemId: string; viewerId: string }[]): Promise<Map<string, number>> {
+    const fresh = new Map<string, number>();
+    if (viewers.length === 0) return fresh;
+    const { rows } = await db.query(
+      `INSERT INTO ${this.schema}.item_viewers (item_id, viewer_id) SELECT DISTINCT * FROM unnest($1::text[], $2::text[])
+       ON CONFLICT DO NOTHING RETURNING item_id`,
+      [viewers.map((v) => v.itemId), viewers.map((v) => v.viewerId)],
+    );
+    for (const r of rows) fresh.set(r.item_id, (fresh.get(r.item_id) ?? 0) + 1);
+    return fresh;
+  }
+
+  private async addToItems(db: PoolClient, partitionOf: Map<string, number>, deltas: ReturnType<typeof decide>['deltas'], newViewers: Map<string, number>) {
+    const ids = [...partitionOf.keys()].sort();
+    await db.query(
+      `INSERT INTO ${this.schema}.items (item_id, partition, likes, views, unique_viewers, version)
+       SELECT i, p, l, v, u, 1 FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[]) AS t(i, p, l, v, u)
+       ON CONFLICT (item_id) DO UPDATE SET partition = EXCLUDED.partition, likes = items.likes + EXCLUDED.likes,
+         views = items.views + EXCLUDED.views, unique_viewers = items.unique_viewers + EXCLUDED.unique_viewers,
+         version = items.version + 1, updated_at = now()`,
+      [ids, ids.map((i) => partitionOf.get(i)), ids.map((i) => deltas.get(i)?.likes ?? 0), ids.map((i) => deltas.get(i)?.views ?? 0), ids.map((i) => newViewers.get(i) ?? 0)],
+    );
+  }
+
+  private async addToCounters(db: PoolClient, deltas: ReturnType<typeof decide>['deltas']) {
+    const rows = [...deltas].flatMap(([itemId, d]) => [...d.counters].map(([name, by]) => [itemId, name, by] as const));
+    if (rows.length === 0) return;
+    await db.query(
+      `INSERT INTO ${this.schema}.item_counters (item_id, name, value) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+       ON CONFLICT (item_id, name) DO UPDATE SET value = item_counters.value + EXCLUDED.value`,
+      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
+    );
+  }
+
+  private async addToMinutes(db: PoolClient, minutes: ReturnType<typeof decide>['minutes'], partitionOf: Map<string, number>) {
+    if (minutes.length === 0) return;
+    await db.query(
+      `INSERT INTO ${this.schema}.item_minutes (item_id, metric, minute, value, partition)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::int[])
+       ON CONFLICT (item_id, metric, minute) DO UPDATE SET value = item_minutes.value + EXCLUDED.value`,
+      [minutes.map((m) => m.itemId), minutes.map((m) => m.metric), minutes.map((m) => m.minuteMs), minutes.map((m) => m.delta), minutes.map((m) => partitionOf.get(m.itemId))],
+    );
+  }
+
+  /** Absolute snapshots of `itemIds` (for projecting to Redis after a flush, a rebuild, or as windows slide). */
+  async snapshots(itemIds: string[], nowMs: number): Promise<ItemSnapshot[]> {
+    const db = await this.pool.connect();
+    try {
+      await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const result = await this.snapshotsIn(db, itemIds, nowMs);
+      await db.query('COMMIT');
+      return result;
+    } catch (error) {
+      await db.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      db.release();
+    }
+  }
+
+  private async snapshotsIn(db: PoolClient, itemIds: string[], nowMs: number): Promise<ItemSnapshot[]> {
+    if (itemIds.length === 0) return [];
+    const [items, counters, windowed] = await Promise.all([
+      db.query(`SELECT item_id, partition, version, likes, views, unique_viewers FROM ${this.schema}.items WHERE item_id = ANY($1::text[])`, [itemIds]),
+      db.query(`SELECT item_id, name, value FROM ${this.schema}.item_counters WHERE item_id = ANY($1::text[])`, [itemIds]),
+      db.query(
+        `SELECT item_id, metric, coalesce(sum(value) FILTER (WHERE minute >= $2), 0) AS h1, sum(value) AS h24
+         FROM ${this.schema}.item_minutes WHERE item_id = ANY($1::text[]) AND minute >= $3 GROUP BY item_id, metric`,
+        [itemIds, windowStart('1h', nowMs), windowStart('24h', nowMs)],
+      ),
+    ]);
+    const byId = new Map<string, ItemSnapshot>();
+    for (const r of items.rows) {
+      byId.set(r.item_id, {
+        itemId: r.item_id,
+        partition: r.partition,
+        version: Number(r.version),
+        likes: Number(r.likes),
+        views: Number(r.views),
+        uniqueViewers: Number(r.unique_viewers),
+        counters: {},
+        windowed: new Map(),
+      });
+    }
+    for (const r of counters.rows) byId.get(r.item_id)!.counters[r.name] = Number(r.value);
+    for (const r of windowed.rows) byId.get(r.item_id)?.windowed.set(r.metric as Metric, { '1h': Number(r.h1), '24h': Number(r.h24) });
+    return [...byId.values()];
+  }
+
+  /** One page of a partition's items, in item order, for rebuilding Redis. */
+  async itemsOfPartitions(partitions: number[], after: string, limit: number): Promise<string[]> {
+    const { rows } = await this.pool.query(
+      `SELECT item_id FROM ${this.schema}.items WHERE partition = ANY($1::int[]) AND item_id > $2 ORDER BY item_id LIMIT $3`,
+      [partitions, after, limit],
+    );
+    return rows.map((r) => r.item_id as string);
+  }
+
+  /** Items with contributions in minutes [fromMs, toMs): their windowed scores drop as those minutes leave. */
+  async itemsWithMinutes(partitions: number[], fromMs: number, toMs: number): Promise<string[]> {
+    const { rows } = await this.pool.query(
+      `SELECT DISTINCT item_id FROM ${this.schema}.item_minutes WHERE minute >= $2 AND minute < $3 AND partition = ANY($1::int[])`,
+      [partitions, fromMs, toMs],
+    );
+    return rows.map((r) => r.item_id as string);
+  }
+
+  /** Contributions older than every window are never read again. */
+  async pruneMinutes(partitions: number[], beforeMs: number): Promise<void> {
+    await this.pool.query(`DELETE FROM ${this.schema}.item_minutes WHERE minute < $2 AND partition = ANY($1::int[])`, [partitions, beforeMs]);
+  }
+}

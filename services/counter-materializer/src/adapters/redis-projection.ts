@@ -1,0 +1,97 @@
+import { fileURLToPath } from 'node:url';
+import { defineScripts, script, type Redis, type ScriptRunner } from '@tally/storage';
+import type { Metric } from '../domain/counters.js';
+import { sortedSetScore, valueOfSortedSetScore, type Ranked } from '../domain/rankings.js';
+import { RANKING_WINDOWS, type RankingWindow } from '../domain/windows.js';
+import type { ItemCounts } from './postgres-reads.js';
+import type { ItemSnapshot } from './postgres-counters.js';
+
+/**
+ * The read model in Redis, written only from Postgres snapshots (absolute values, never increments), so writing
+ * it twice is harmless and a lost Redis is rebuilt from Postgres. Keys:
+ *   <prefix>:{item:<itemId>}              hash: likes, views, uniqueViewers, c:<counter>, version, asOf
+ *   <prefix>:{rank:<metric>:<window>}     sorted set of items by negated score (ties by itemId ascending)
+ *   <prefix>:{ready}:p<partition>         set once the partition's items are all in Redis
+ * A count read is one HGETALL (O(1) in items); a ranking read one ZRANGE (O(log n + N)).
+ */
+export class CountsProjection {
+  private readonly projectItem: ScriptRunner;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {
+    defineScripts(redis, { projectItem: { file: fileURLToPath(new URL('./lua/project-item.lua', import.meta.url)), keys: 1 } });
+    this.projectItem = script(redis, 'projectItem');
+  }
+
+  private itemKey = (itemId: string) => `${this.prefix}:{item:${itemId}}`;
+  private rankingKey = (metric: Metric, window: RankingWindow) => `${this.prefix}:{rank:${metric}:${window}}`;
+  private readyKey = (partition: number) => `${this.prefix}:{ready}:p${partition}`;
+
+  async project(snapshots: ItemSnapshot[], asOfMs: number): Promise<void> {
+    const written = await Promise.all(snapshots.map((s) => this.projectItem(this.itemKey(s.itemId), s.version, asOfMs, ...hashFields(s))));
+    const rankings = this.redis.pipeline();
+    snapshots.forEach((s, i) => {
+      if (Number(written[i]) !== 1) return;
+      for (const [metric, window, value] of rankingValues(s)) {
+        if (value > 0) rankings.zadd(this.rankingKey(metric, window), sortedSetScore(value), s.itemId);
+        else rankings.zrem(this.rankingKey(metric, window), s.itemId);
+      }
+    });
+    await execOrThrow(rankings);
+  }
+
+  /** The item's counts, or undefined when Redis does not hold the item (never seen, or Redis was wiped). */
+  async counts(itemId: string): Promise<(ItemCounts & { asOf: number }) | undefined> {
+    const hash = await this.redis.hgetall(this.itemKey(itemId));
+    if (!hash.version) return undefined;
+    const counters: Record<string, number> = {};
+    for (const [field, value] of Object.entries(hash)) if (field.startsWith('c:')) counters[field.slice(2)] = Number(value);
+    return { likes: Number(hash.likes), views: Number(hash.views), uniqueViewers: Number(hash.uniqueViewers), counters, asOf: Number(hash.asOf) };
+  }
+
+  async ranking(metric: Metric, window: RankingWindow, limit: number): Promise<Ranked[]> {
+    const flat = await this.redis.zrange(this.rankingKey(metric, window), 0, limit - 1, 'WITHSCORES');
+    const ranked: Ranked[] = [];
+    for (let i = 0; i < flat.length; i += 2) ranked.push({ itemId: flat[i]!, score: valueOfSortedSetScore(Number(flat[i + 1])), rank: i / 2 + 1 });
+    return ranked;
+  }
+
+  /** Partitions whose items are not all in Redis (after a wipe, before their owner rebuilt them). */
+  async partitionsNotReady(partitions: number[]): Promise<number[]> {
+    if (partitions.length === 0) return [];
+    const marks = await this.redis.mget(partitions.map((p) => this.readyKey(p)));
+    return partitions.filter((_, i) => marks[i] === null);
+  }
+
+  async markReady(partition: number): Promise<void> {
+    await this.redis.set(this.readyKey(partition), String(Date.now()));
+  }
+}
+
+function hashFields(s: ItemSnapshot): (string | number)[] {
+  const fields: (string | number)[] = ['likes', s.likes, 'views', s.views, 'uniqueViewers', s.uniqueViewers];
+  for (const [name, value] of Object.entries(s.counters)) fields.push(`c:${name}`, value);
+  return fields;
+}
+
+/** Every (metric, window) ranking the item belongs in, with its value there (0 = not ranked). */
+function rankingValues(s: ItemSnapshot): [Metric, RankingWindow, number][] {
+  const allTime = new Map<Metric, number>([
+    ['likes', s.likes],
+    ['views', s.views],
+    ...Object.entries(s.counters).map(([name, value]) => [`counter:${name}`, value] as [Metric, number]),
+  ]);
+  const values: [Metric, RankingWindow, number][] = [];
+  for (const [metric, total] of allTime) {
+    for (const window of RANKING_WINDOWS) values.push([metric, window, window === 'all' ? total : (s.windowed.get(metric)?.[window] ?? 0)]);
+  }
+  return values;
+}
+
+async function execOrThrow(pipeline: ReturnType<Redis['pipeline']>): Promise<void> {
+  const results = (await pipeline.exec()) ?? [];
+  const failed = results.find(([error]) => error);
+  if (failed) throw failed[0];
+}

@@ -1,0 +1,23 @@
+import { env, parseConfig, platformShape, type ParsedConfig } from '@tally/config';
+
+export const configShape = {
+  ...platformShape,
+  KAFKA_CLIENT_ID: env.string('counter-materializer'),
+  PORT: env.port(8092),
+  HOST: env.string('0.0.0.0'),
+  CONSUMER_GROUP: env.string('counter-materializer'),
+  ITEM_EVENTS_TOPIC: env.string('tally.counters.events'),
+  REDIS_PREFIX: env.string('tally:counters'),
+  DB_SCHEMA: env.string('counter_materializer'),
+  CONSUMER_CONCURRENCY: env.integer({ min: 1, max: 64, fallback: 4 }),
+  /** Longest a consumed event waits before it is written to Postgres (with whatever else arrived meanwhile). */
+  FLUSH_INTERVAL_MS: env.integer({ min: 1, max: 1000, fallback: 100 }),
+  /** Events waiting that trigger a write before the interval is up. */
+  FLUSH_MAX_EVENTS: env.integer({ min: 1, max: 100_000, fallback: 5000 }),
+  /** How often windows slide in Redis and lost partitions are rebuilt. */
+  MAINTENANCE_TICK_MS: env.integer({ min: 50, max: 60_000, fallback: 5000 }),
+};
+
+export type CounterMaterializerConfig = ParsedConfig<typeof configShape>;
+
+export const loadConfig = (source: NodeJS.ProcessEnv = process.env) => parseConfig(configShape, source);

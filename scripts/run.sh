@@ -31,7 +31,8 @@ cat <<INFO
 Tally is running.
   Public API        http://127.0.0.1:8080        (OpenAPI UI: http://127.0.0.1:8080/docs)
   Development key   Authorization: Bearer tally-dev-key
-  viewer-aggregator http://127.0.0.1:8091/metrics  /readyz
+  viewer-aggregator    http://127.0.0.1:8091/metrics  /readyz
+  counter-materializer http://127.0.0.1:8092/metrics  /readyz
   Kafka             127.0.0.1:${TALLY_KAFKA_PORT:-9092}   (kcat -b 127.0.0.1:${TALLY_KAFKA_PORT:-9092} -L)
   Schema registry   http://127.0.0.1:${TALLY_REGISTRY_PORT:-8081}/apis/ccompat/v7/subjects
   Logs and data     .stack/
@@ -40,6 +41,10 @@ Try:
   curl -s -XPOST http://127.0.0.1:8080/v1/streams/demo/heartbeats -H 'authorization: Bearer tally-dev-key' \\
        -H 'content-type: application/json' -d '{"source":"me","seq":1,"sessionId":"s1","positionMs":0}'
   curl -s http://127.0.0.1:8080/v1/streams/demo/viewers
+  curl -s -XPOST http://127.0.0.1:8080/v1/items/song-1/likes -H 'authorization: Bearer tally-dev-key' \\
+       -H 'content-type: application/json' -d '{"source":"me","seq":2,"userId":"u1","liked":true}'
+  curl -s http://127.0.0.1:8080/v1/items/song-1/counts
+  curl -s 'http://127.0.0.1:8080/v1/rankings/likes?window=1h'
 
 Ctrl-C stops the services; \`pnpm tally stack down\` stops Kafka and the registry.
 INFO

@@ -15,7 +15,17 @@ function problemsOf(source: NodeJS.ProcessEnv): readonly string[] {
 describe('gateway configuration', () => {
   it('defaults to the local stack with the development key', () => {
     const config = gatewayConfig({});
-    expect(config).toMatchObject({ PORT: 8080, HOST: '0.0.0.0', TALLY_ENV: 'development', VIEWER_AGGREGATOR_URL: 'http://127.0.0.1:8091', RATE_LIMIT_PER_SECOND: 5000, KAFKA_ACK_TIMEOUT_MS: 5000, HEARTBEATS_TOPIC: 'tally.viewers.heartbeats' });
+    expect(config).toMatchObject({
+      PORT: 8080,
+      HOST: '0.0.0.0',
+      TALLY_ENV: 'development',
+      VIEWER_AGGREGATOR_URL: 'http://127.0.0.1:8091',
+      COUNTER_MATERIALIZER_URL: 'http://127.0.0.1:8092',
+      RATE_LIMIT_PER_SECOND: 5000,
+      KAFKA_ACK_TIMEOUT_MS: 5000,
+      HEARTBEATS_TOPIC: 'tally.viewers.heartbeats',
+      ITEM_EVENTS_TOPIC: 'tally.counters.events',
+    });
     expect(config.apiKeys.usingDevelopmentKey).toBe(true);
   });
 

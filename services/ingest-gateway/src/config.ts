@@ -9,6 +9,7 @@ export const gatewayShape = {
   /** `production` refuses the development key; anything else may fall back to it. Typos fail instead of loosening. */
   TALLY_ENV: env.oneOf(['development', 'test', 'production'], 'development'),
   VIEWER_AGGREGATOR_URL: env.url(['http', 'https'], 'http://127.0.0.1:8091'),
+  COUNTER_MATERIALIZER_URL: env.url(['http', 'https'], 'http://127.0.0.1:8092'),
   /** Requests per second per API key (reads without a key: per client address). */
   RATE_LIMIT_PER_SECOND: env.integer({ min: 1, fallback: 5000 }),
   /** A write Kafka has not acknowledged by then is answered 503, so clients retry instead of hanging. */
@@ -16,6 +17,7 @@ export const gatewayShape = {
   /** How long a routed read may wait for the owning service. */
   READ_TIMEOUT_MS: env.integer({ min: 50, max: 60_000, fallback: 3000 }),
   HEARTBEATS_TOPIC: env.string('tally.viewers.heartbeats'),
+  ITEM_EVENTS_TOPIC: env.string('tally.counters.events'),
 };
 
 export type GatewayConfig = ParsedConfig<typeof gatewayShape> & { apiKeys: ChosenKeys };

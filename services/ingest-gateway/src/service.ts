@@ -25,6 +25,7 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
   const metrics = createMetrics('ingest-gateway');
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
   const heartbeatCodec = topicCodec(registry, config.HEARTBEATS_TOPIC, 'tally.viewers.Heartbeat');
+  const itemEventCodec = topicCodec(registry, config.ITEM_EVENTS_TOPIC, 'tally.counters.ItemEvent');
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
   const connection = new KafkaConnection(new TypedProducer(kafka, { ackTimeoutMs: config.KAFKA_ACK_TIMEOUT_MS }), config.KAFKA_ACK_TIMEOUT_MS);
   connection.connect().catch((error: unknown) => logger.warn({ err: error }, 'Kafka is not reachable yet; writes answer 503 until it is'));
@@ -34,7 +35,9 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
     metrics,
     keyring: new ApiKeyring(config.apiKeys.keys),
     heartbeats: connection.writer(heartbeatCodec),
+    itemEvents: connection.writer(itemEventCodec),
     viewerAggregator: { baseUrl: config.VIEWER_AGGREGATOR_URL, timeoutMs: config.READ_TIMEOUT_MS },
+    counterMaterializer: { baseUrl: config.COUNTER_MATERIALIZER_URL, timeoutMs: config.READ_TIMEOUT_MS },
     rateLimitPerSecond: config.RATE_LIMIT_PER_SECOND,
     readiness: [
       { name: 'kafka', check: () => connection.connect() },

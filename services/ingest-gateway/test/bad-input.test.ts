@@ -1,17 +1,8 @@
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bearer, call, json, keys, startTestGateway, type TestGateway } from './fixtures/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { bearer, call, expectProblem, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
 
-const stack = inject('stack');
-let world: TestGateway;
-
-beforeAll(async () => {
-  world = await startTestGateway(stack, 'bad-input');
-});
-
-afterAll(async () => {
-  await world?.close();
-});
+const world = gatewayForThisFile('bad-input');
 
 const valid = { source: 'player-1', seq: 1, sessionId: 'sess-1', positionMs: 1000 };
 const withKey = { ...json, ...bearer(keys.writer) };
@@ -64,7 +55,7 @@ const cases: Case[] = [
   ['no Authorization', single, json, body(valid), 401, 'unauthorized'],
   ['a wrong key', single, { ...json, authorization: 'Bearer not-a-key-of-ours-at-all' }, body(valid), 401, 'unauthorized'],
   ['a Basic credential', single, { ...json, authorization: `Basic ${keys.writer.key}` }, body(valid), 401, 'unauthorized'],
-  ['a key without the viewers:write scope', single, { ...json, ...bearer(keys.other) }, body(valid), 403, 'forbidden'],
+  ['a key without the viewers:write scope', single, { ...json, ...bearer(keys.counters) }, body(valid), 403, 'forbidden'],
   ['a batch without items', batch, withKey, body({}), 400, 'invalid_request'],
   ['a batch with no item', batch, withKey, body({ items: [] }), 400, 'invalid_request'],
   ['a batch whose items are not a list', batch, withKey, body({ items: { streamId: 's' } }), 400, 'invalid_request'],
@@ -73,37 +64,30 @@ const cases: Case[] = [
   ['malformed JSON in a batch', batch, withKey, '{"items": [', 400, 'malformed_json'],
   ['an oversized batch', batch, withKey, body({ items: [{ streamId: 's', ...valid, sessionId: 'x'.repeat(1024 * 1024) }] }), 413, 'payload_too_large'],
   ['a batch without a key', batch, json, body({ items: [{ streamId: 's', ...valid }] }), 401, 'unauthorized'],
-  ['a batch with a key lacking the scope', batch, { ...json, ...bearer(keys.other) }, body({ items: [{ streamId: 's', ...valid }] }), 403, 'forbidden'],
+  ['a batch with a key lacking the scope', batch, { ...json, ...bearer(keys.counters) }, body({ items: [{ streamId: 's', ...valid }] }), 403, 'forbidden'],
 ];
 
 describe('bad input', () => {
   it('a valid heartbeat reaches the topic (so an empty topic below proves refusal, not a broken pipe)', async () => {
-    const answer = await call(world.base, 'POST', single, { headers: withKey, body: body(valid) });
+    const answer = await call(world().base, 'POST', single, { headers: withKey, body: body(valid) });
     expect(answer).toMatchObject({ status: 202, body: { id: 'player-1:1' } });
-    expect(await world.count()).toBe(1);
+    expect(await world().count()).toBe(1);
   });
 
   it.each(cases)('%s: %s answers exactly the expected 4xx in the error shape', async (_what, path, headers, raw, status, error) => {
-    const answer = await call(world.base, 'POST', path, { headers, ...(raw === undefined ? {} : { body: raw }) });
-    expect(answer.status).toBe(status);
-    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(Object.keys(answer.body).sort()).toEqual(['details', 'error', 'message']);
-    expect(answer.body.error).toBe(error);
-    expect(typeof answer.body.message).toBe('string');
-    expect((answer.body.message as string).length).toBeGreaterThan(10);
-    expect(Array.isArray(answer.body.details)).toBe(true);
+    const answer = await call(world().base, 'POST', path, { headers, ...(raw === undefined ? {} : { body: raw }) });
+    expectProblem(answer, status, error);
     if (error === 'invalid_request' && path === single) expect((answer.body.details as unknown[]).length).toBeGreaterThan(0);
-    if (status === 401) expect(answer.headers.get('www-authenticate')).toBe('Bearer');
   });
 
   it('none of them reached Kafka: the topic holds only the one valid record', async () => {
-    expect(await world.count()).toBe(1);
-    const records = await world.records();
+    expect(await world().count()).toBe(1);
+    const records = await world().records();
     expect(records.map((r) => [r.key, r.value.source, r.value.seq])).toEqual([['stream-1', 'player-1', 1]]);
   });
 
   it('says which field is wrong and how', async () => {
-    const answer = await call(world.base, 'POST', single, { headers: withKey, body: body({ source: 'p', seq: '5', positionMs: true, colour: 'red' }) });
+    const answer = await call(world().base, 'POST', single, { headers: withKey, body: body({ source: 'p', seq: '5', positionMs: true, colour: 'red' }) });
     expect(answer.body).toEqual({
       error: 'invalid_request',
       message: 'the request is invalid: body.sessionId is required (and 3 more problems)',
@@ -117,15 +101,15 @@ describe('bad input', () => {
   });
 
   it('answers unknown routes and unreadable URLs in the same shape', async () => {
-    const missing = await call(world.base, 'GET', '/v1/nothing-here');
+    const missing = await call(world().base, 'GET', '/v1/nothing-here');
     expect(missing).toMatchObject({ status: 404, body: { error: 'not_found', details: [] } });
-    const unreadable = await call(world.base, 'GET', '/v1/streams/%E0%A4%A/viewers');
+    const unreadable = await call(world().base, 'GET', '/v1/streams/%E0%A4%A/viewers');
     expect(unreadable).toMatchObject({ status: 400, body: { error: 'invalid_request', details: [] } });
   });
 
   it('answers bytes that are not HTTP in the same shape', async () => {
     const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(new URL(world.base).port), '127.0.0.1', () => socket.write('this is not http\r\n\r\n'));
+      const socket = connect(Number(new URL(world().base).port), '127.0.0.1', () => socket.write('this is not http\r\n\r\n'));
       let answer = '';
       socket.on('data', (chunk) => (answer += chunk.toString()));
       socket.on('end', () => resolve(answer));

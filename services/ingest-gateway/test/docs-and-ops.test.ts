@@ -1,16 +1,7 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bearer, call, json, keys, startTestGateway, type TestGateway } from './fixtures/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { bearer, call, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
 
-const stack = inject('stack');
-let world: TestGateway;
-
-beforeAll(async () => {
-  world = await startTestGateway(stack, 'ops', { RATE_LIMIT_PER_SECOND: '3' });
-});
-
-afterAll(async () => {
-  await world?.close();
-});
+const world = gatewayForThisFile('ops', { RATE_LIMIT_PER_SECOND: '3' });
 
 /** The value of the one sample of `name` carrying all of `labels` (in whatever order prom-client wrote them). */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -22,27 +13,55 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 
 describe('docs, health and metrics', () => {
   it('serves an OpenAPI document of every route at /docs/json and the UI at /docs', async () => {
-    const { status, body } = await call(world.base, 'GET', '/docs/json');
+    const { status, body } = await call(world().base, 'GET', '/docs/json');
     expect(status).toBe(200);
     expect(body.openapi).toMatch(/^3\./);
     const paths = body.paths as Record<string, Record<string, { security?: unknown; requestBody?: { content: Record<string, { schema: { properties: object } }> } }>>;
     expect(Object.keys(paths)).toEqual(
-      expect.arrayContaining(['/v1/streams/{streamId}/heartbeats', '/v1/heartbeats/batch', '/v1/streams/{streamId}/viewers', '/v1/streams/{streamId}/viewers/history', '/healthz', '/readyz', '/metrics']),
+      expect.arrayContaining([
+        '/v1/streams/{streamId}/heartbeats',
+        '/v1/heartbeats/batch',
+        '/v1/streams/{streamId}/viewers',
+        '/v1/streams/{streamId}/viewers/history',
+        '/v1/items/{itemId}/likes',
+        '/v1/items/{itemId}/views',
+        '/v1/items/{itemId}/counters/{name}',
+        '/v1/items/{itemId}/counts',
+        '/v1/rankings/{metric}',
+        '/healthz',
+        '/readyz',
+        '/metrics',
+      ]),
     );
-    const write = paths['/v1/streams/{streamId}/heartbeats']!.post!;
-    expect(write.security).toEqual([{ bearerAuth: [] }]);
-    expect(Object.keys(write.requestBody!.content['application/json']!.schema.properties)).toEqual(['source', 'seq', 'sessionId', 'userId', 'positionMs', 'at', 'state']);
+    const bodyFields = (path: string) => {
+      const write = paths[path]!.post!;
+      expect(write.security, path).toEqual([{ bearerAuth: [] }]);
+      return Object.keys(write.requestBody!.content['application/json']!.schema.properties);
+    };
+    expect(bodyFields('/v1/streams/{streamId}/heartbeats')).toEqual(['source', 'seq', 'sessionId', 'userId', 'positionMs', 'at', 'state']);
+    expect(bodyFields('/v1/items/{itemId}/likes')).toEqual(['source', 'seq', 'userId', 'liked', 'at']);
+    expect(bodyFields('/v1/items/{itemId}/views')).toEqual(['source', 'seq', 'userId', 'sessionId', 'at']);
+    expect(bodyFields('/v1/items/{itemId}/counters/{name}')).toEqual(['source', 'seq', 'by', 'at']);
     expect(paths['/v1/streams/{streamId}/viewers']!.get!.security).toBeUndefined();
-    const ui = await fetch(`${world.base}/docs`);
+    expect(paths['/v1/items/{itemId}/counts']!.get!.security).toBeUndefined();
+    const rankings = paths['/v1/rankings/{metric}']!.get! as unknown as { parameters: { in: string; name: string; schema: object }[] };
+    expect(rankings.parameters.map((p) => [p.in, p.name])).toEqual([
+      ['query', 'window'],
+      ['query', 'limit'],
+      ['path', 'metric'],
+    ]);
+    expect(rankings.parameters[0]!.schema).toMatchObject({ enum: ['1h', '24h', 'all'], default: 'all' });
+    expect(rankings.parameters[1]!.schema).toMatchObject({ minimum: 1, maximum: 100, default: 10 });
+    const ui = await fetch(`${world().base}/docs`);
     expect(ui.status).toBe(200);
     expect(ui.headers.get('content-type')).toContain('text/html');
   });
 
   it('answers /healthz, /readyz and /metrics, with request counts and latencies by route template', async () => {
-    expect(await call(world.base, 'GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
-    expect(await call(world.base, 'GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ready', checks: [{ name: 'kafka', ok: true }, { name: 'schema-registry', ok: true }] } });
-    await call(world.base, 'POST', '/v1/streams/s-1/heartbeats', { headers: { ...json, ...bearer(keys.writer) }, body: '{}' });
-    const scraped = await fetch(`${world.base}/metrics`);
+    expect(await call(world().base, 'GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await call(world().base, 'GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ready', checks: [{ name: 'kafka', ok: true }, { name: 'schema-registry', ok: true }] } });
+    await call(world().base, 'POST', '/v1/streams/s-1/heartbeats', { headers: { ...json, ...bearer(keys.writer) }, body: '{}' });
+    const scraped = await fetch(`${world().base}/metrics`);
     expect(scraped.headers.get('content-type')).toContain('text/plain');
     const text = await scraped.text();
     expect(sample(text, 'tally_http_requests_total', { route: '/v1/streams/:streamId/heartbeats', method: 'POST', status: '400' })).toBe(1);
@@ -54,7 +73,7 @@ describe('docs, health and metrics', () => {
 describe('rate limiting', () => {
   it('limits each API key on its own and answers 429 with Retry-After in the error shape', async () => {
     const attempt = (key: { key: string }) =>
-      call(world.base, 'POST', '/v1/streams/s-1/heartbeats', { headers: { ...json, ...bearer(key) }, body: JSON.stringify({ source: 'p' }) });
+      call(world().base, 'POST', '/v1/streams/s-1/heartbeats', { headers: { ...json, ...bearer(key) }, body: JSON.stringify({ source: 'p' }) });
     // 3 per second: bad bodies count too, since the limit applies before the body is read
     const answers = [];
     for (let i = 0; i < 10; i++) answers.push(await attempt(keys.writer));
@@ -68,6 +87,6 @@ describe('rate limiting', () => {
     // another key has its own budget
     expect((await attempt(keys.second)).status).toBe(400);
     // the ops routes are never limited
-    for (let i = 0; i < 5; i++) expect((await call(world.base, 'GET', '/healthz')).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await call(world().base, 'GET', '/healthz')).status).toBe(200);
   });
 });

@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bearer, call, json, keys, startTestGateway, type TestGateway } from './fixtures/gateway.js';
+import { describe, expect, it } from 'vitest';
+import { bearer, call, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
 
-const stack = inject('stack');
 const receivedAt = 1_750_000_000_000;
-let world: TestGateway;
+// a pinned clock, so receivedAtMs (and atMs when no `at` is sent) can be checked exactly
+const world = gatewayForThisFile('heartbeats', {}, () => receivedAt);
 
-beforeAll(async () => {
-  // a pinned clock, so receivedAtMs (and atMs when no `at` is sent) can be checked exactly
-  world = await startTestGateway(stack, 'heartbeats', {}, () => receivedAt);
-});
-
-afterAll(async () => {
-  await world?.close();
-});
-
-const post = (path: string, body: unknown) => call(world.base, 'POST', path, { headers: { ...json, ...bearer(keys.writer) }, body: JSON.stringify(body) });
+const post = (path: string, body: unknown) => call(world().base, 'POST', path, { headers: { ...json, ...bearer(keys.writer) }, body: JSON.stringify(body) });
 
 describe('writing heartbeats', () => {
   it('answers 202 with the write id once Kafka holds the record, keyed by stream, every field as sent', async () => {
@@ -24,8 +15,8 @@ describe('writing heartbeats', () => {
     expect(second).toMatchObject({ status: 202, body: { id: 'web:eu:1:0' } });
 
     // acknowledged means already on the topic: read right away, no waiting for it to appear
-    expect(await world.count()).toBe(2);
-    const records = await world.records();
+    expect(await world().count()).toBe(2);
+    const records = await world().records();
     const bySeq = new Map(records.map((r) => [r.value.seq, r]));
     expect(bySeq.get(7)).toEqual({
       key: 'stream-a',
@@ -37,8 +28,15 @@ describe('writing heartbeats', () => {
     });
   });
 
+  it('takes a streamId of the full 128 characters (longer than the router allows by default)', async () => {
+    const streamId = `${'s'.repeat(127)}9`;
+    expect(await post(`/v1/streams/${streamId}/heartbeats`, { source: 'long', seq: 1, sessionId: 's', positionMs: 0 })).toMatchObject({ status: 202, body: { id: 'long:1' } });
+    const records = (await world().records()).filter((r) => r.value.source === 'long');
+    expect(records.map((r) => [r.key, r.value.streamId])).toEqual([[streamId, streamId]]);
+  });
+
   it('takes a batch: valid items are produced and answered 202, invalid ones are refused alone and never produced', async () => {
-    const before = await world.count();
+    const before = await world().count();
     const items = [
       { streamId: 'stream-c', source: 'batcher', seq: 100, sessionId: 's1', positionMs: 1000 },
       { streamId: 'stream-c', source: 'batcher', seq: '101', sessionId: 's2', positionMs: 1000 },
@@ -67,8 +65,8 @@ describe('writing heartbeats', () => {
     expect(results[4]!.details).toEqual([{ field: 'items.4.volume', message: 'is not a known field' }]);
     expect(results[5]!.message).toBe('the request is invalid: items.5 must be an object');
 
-    expect(await world.count()).toBe(before + 3);
-    const batch = (await world.records()).filter((r) => r.value.source === 'batcher');
+    expect(await world().count()).toBe(before + 3);
+    const batch = (await world().records()).filter((r) => r.value.source === 'batcher');
     expect(batch.map((r) => r.value.seq).sort()).toEqual([100, 102, 105]);
     const item102 = batch.find((r) => r.value.seq === 102)!;
     expect(item102).toEqual({
@@ -78,9 +76,9 @@ describe('writing heartbeats', () => {
   });
 
   it('answers a batch of only invalid items without producing anything', async () => {
-    const before = await world.count();
+    const before = await world().count();
     const answer = await post('/v1/heartbeats/batch', { items: [{ streamId: 'x' }] });
     expect(answer).toMatchObject({ status: 200, body: { accepted: 0, rejected: 1 } });
-    expect(await world.count()).toBe(before);
+    expect(await world().count()).toBe(before);
   });
 });

@@ -1,24 +1,15 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bearer, call, json, keys, startTestGateway, type TestGateway } from './fixtures/gateway.js';
-
-const stack = inject('stack');
-let world: TestGateway;
+import { describe, expect, it } from 'vitest';
+import { bearer, call, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
 
 // nothing listens on port 1: every connection attempt to "Kafka" is refused
-beforeAll(async () => {
-  world = await startTestGateway(stack, 'no-kafka', { KAFKA_BROKERS: '127.0.0.1:1', KAFKA_ACK_TIMEOUT_MS: '500' });
-});
-
-afterAll(async () => {
-  await world?.close();
-});
+const world = gatewayForThisFile('no-kafka', { KAFKA_BROKERS: '127.0.0.1:1', KAFKA_ACK_TIMEOUT_MS: '500' });
 
 const headers = { ...json, ...bearer(keys.writer) };
 
 describe('when Kafka is unavailable', () => {
   it('starts anyway, alive but not ready', async () => {
-    expect((await call(world.base, 'GET', '/healthz')).status).toBe(200);
-    const ready = await call(world.base, 'GET', '/readyz');
+    expect((await call(world().base, 'GET', '/healthz')).status).toBe(200);
+    const ready = await call(world().base, 'GET', '/readyz');
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({ status: 'not_ready', checks: [{ name: 'kafka', ok: false }, { name: 'schema-registry', ok: true }] });
   });
@@ -26,24 +17,43 @@ describe('when Kafka is unavailable', () => {
   it('answers every write 503 with Retry-After within the ack timeout, never 202', async () => {
     for (let seq = 0; seq < 3; seq++) {
       const started = Date.now();
-      const answer = await call(world.base, 'POST', '/v1/streams/s/heartbeats', { headers, body: JSON.stringify({ source: 'p', seq, sessionId: 's', positionMs: 0 }) });
+      const answer = await call(world().base, 'POST', '/v1/streams/s/heartbeats', { headers, body: JSON.stringify({ source: 'p', seq, sessionId: 's', positionMs: 0 }) });
       expect(answer.status).toBe(503);
       expect(answer.headers.get('retry-after')).toBe('1');
       expect(answer.body).toEqual({ error: 'unavailable', message: 'Kafka did not acknowledge the write; retry it with the same source and seq', details: [] });
       expect(Date.now() - started).toBeLessThan(2500);
     }
-    const batch = await call(world.base, 'POST', '/v1/heartbeats/batch', {
+    const batch = await call(world().base, 'POST', '/v1/heartbeats/batch', {
       headers,
       body: JSON.stringify({ items: [{ streamId: 's', source: 'p', seq: 9, sessionId: 's', positionMs: 0 }, { streamId: 's', seq: 10 }] }),
     });
     expect(batch.status).toBe(503);
     expect(batch.headers.get('retry-after')).toBe('1');
     expect(batch.body.error).toBe('unavailable');
-    expect(await world.count()).toBe(0);
+    expect(await world().count()).toBe(0);
+  });
+
+  it('answers likes, views and counter increments 503 with Retry-After too, never 202', async () => {
+    const writes: [string, unknown][] = [
+      ['/v1/items/i/likes', { source: 'p', seq: 20, userId: 'u', liked: true }],
+      ['/v1/items/i/views', { source: 'p', seq: 21 }],
+      ['/v1/items/i/counters/bookings', { source: 'p', seq: 22, by: 2 }],
+    ];
+    for (const [path, body] of writes) {
+      const started = Date.now();
+      const answer = await call(world().base, 'POST', path, { headers: { ...json, ...bearer(keys.counters) }, body: JSON.stringify(body) });
+      expect(answer.status, path).toBe(503);
+      expect(answer.headers.get('retry-after')).toBe('1');
+      expect(answer.body).toEqual({ error: 'unavailable', message: 'Kafka did not acknowledge the write; retry it with the same source and seq', details: [] });
+      expect(Date.now() - started).toBeLessThan(2500);
+    }
+    expect(await world().itemEvents.count()).toBe(0);
   });
 
   it('still refuses bad input with 400, not 503', async () => {
-    const answer = await call(world.base, 'POST', '/v1/streams/s/heartbeats', { headers, body: JSON.stringify({ source: 'p' }) });
+    const answer = await call(world().base, 'POST', '/v1/streams/s/heartbeats', { headers, body: JSON.stringify({ source: 'p' }) });
     expect(answer.status).toBe(400);
+    const item = await call(world().base, 'POST', '/v1/items/i/counters/bookings', { headers: { ...json, ...bearer(keys.counters) }, body: JSON.stringify({ source: 'p', seq: 1, by: 0 }) });
+    expect(item.status).toBe(400);
   });
 });

@@ -1,55 +1,72 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { call, startTestGateway, type TestGateway } from './fixtures/gateway.js';
+import { startFakeOwner, unreachableUrl, type FakeOwner } from './fixtures/fake-owner.js';
 
 const stack = inject('stack');
 
-/**
- * A STAND-IN for the viewer-aggregator, used ONLY to test the routing mechanics of the gateway (path, query,
- * status and body passed through; failures mapped to 502/503). What the real aggregator answers is tested in
- * services/viewer-aggregator.
- */
-const seen: string[] = [];
-const fakeAggregator: Server = createServer((request, response) => {
-  seen.push(request.url ?? '');
-  const path = request.url?.split('?')[0] ?? '';
-  if (path === '/v1/streams/stream-1/viewers') {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ streamId: 'stream-1', concurrent: 5, windowSeconds: 30, asOf: 1_750_000_000_000 }));
-  } else if (path === '/v1/streams/stream-1/viewers/history') {
-    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ streamId: 'stream-1', granularity: 'hour', buckets: [{ peakConcurrent: 5, uniqueViewers: 7, heartbeats: 360 }] }));
-  } else if (path === '/v1/streams/too-wide/viewers/history') {
-    response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'invalid_range', message: 'at most 1000 buckets', details: [] }));
-  } else if (path === '/v1/streams/broken/viewers') {
-    response.writeHead(500, { 'content-type': 'text/html' }).end('<html>oops</html>');
-  } else if (path === '/v1/streams/slow/viewers') {
-    // never answers: the gateway's read timeout must
-  } else {
-    response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not_found', message: 'no such thing', details: [] }));
-  }
-});
-
+let aggregator: FakeOwner;
+let materializer: FakeOwner;
 let routed: TestGateway;
 let unreachable: TestGateway;
 
+const counts = { itemId: 'item-1', likes: 3, views: 10, uniqueViewers: 7, counters: { bookings: 2 }, asOf: 1_750_000_000_000 };
+const ranking = [
+  { itemId: 'item-1', score: 3, rank: 1 },
+  { itemId: 'item-2', score: 1, rank: 2 },
+];
+
 beforeAll(async () => {
-  await new Promise<void>((resolve) => fakeAggregator.listen(0, '127.0.0.1', resolve));
-  const port = (fakeAggregator.address() as AddressInfo).port;
-  routed = await startTestGateway(stack, 'reads', { VIEWER_AGGREGATOR_URL: `http://127.0.0.1:${port}`, READ_TIMEOUT_MS: '300' });
-  // a port that was just free: nothing answers there
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const deadPort = (probe.address() as AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
-  unreachable = await startTestGateway(stack, 'reads-unreachable', { VIEWER_AGGREGATOR_URL: `http://127.0.0.1:${deadPort}` });
+  aggregator = await startFakeOwner({
+    '/v1/streams/stream-1/viewers': [200, { streamId: 'stream-1', concurrent: 5, windowSeconds: 30, asOf: 1_750_000_000_000 }],
+    '/v1/streams/stream-1/viewers/history': [200, { streamId: 'stream-1', granularity: 'hour', buckets: [{ peakConcurrent: 5, uniqueViewers: 7, heartbeats: 360 }] }],
+    '/v1/streams/too-wide/viewers/history': [400, { error: 'invalid_range', message: 'at most 1000 buckets', details: [] }],
+    '/v1/streams/broken/viewers': [500, '<html>oops</html>'],
+    // never answers: the gateway's read timeout must
+    '/v1/streams/slow/viewers': 'never',
+  });
+  materializer = await startFakeOwner({
+    '/v1/items/item-1/counts': [200, counts],
+    '/v1/rankings/likes': [200, ranking],
+    '/v1/rankings/bookings': [200, []],
+    '/v1/items/broken/counts': [500, '<html>oops</html>'],
+    '/v1/items/slow/counts': 'never',
+  });
+  routed = await startTestGateway(stack, 'reads', { VIEWER_AGGREGATOR_URL: aggregator.url, COUNTER_MATERIALIZER_URL: materializer.url, READ_TIMEOUT_MS: '300' });
+  unreachable = await startTestGateway(stack, 'reads-unreachable', { VIEWER_AGGREGATOR_URL: await unreachableUrl(), COUNTER_MATERIALIZER_URL: await unreachableUrl() });
 });
 
 afterAll(async () => {
   await routed?.close();
   await unreachable?.close();
-  fakeAggregator.closeAllConnections();
-  await new Promise((resolve) => fakeAggregator.close(resolve));
+  await aggregator?.close();
+  await materializer?.close();
 });
+
+/** Every path answers 400 in the error shape, and the owner is never asked. */
+async function expectRefusedHere(owner: FakeOwner, paths: string[]): Promise<void> {
+  const before = owner.seen.length;
+  for (const path of paths) {
+    const answer = await call(routed.base, 'GET', path);
+    expect(answer.status, path).toBe(400);
+    expect(answer.body, path).toMatchObject({ error: 'invalid_request', details: expect.any(Array) });
+  }
+  expect(owner.seen.length).toBe(before);
+}
+
+/** Not JSON from the owner is 502; an owner slower than READ_TIMEOUT_MS is 503 with Retry-After. */
+async function expectOwnerFailuresMapped(brokenPath: string, slowPath: string): Promise<void> {
+  expect(await call(routed.base, 'GET', brokenPath)).toMatchObject({ status: 502, body: { error: 'bad_gateway', details: [] } });
+  const slow = await call(routed.base, 'GET', slowPath);
+  expect(slow).toMatchObject({ status: 503, body: { error: 'unavailable', details: [] } });
+  expect(slow.headers.get('retry-after')).toBe('1');
+}
+
+/** An owner nothing answers for is 503 with Retry-After, naming the owner. */
+async function expectUnreachable(path: string, owner: string): Promise<void> {
+  const answer = await call(unreachable.base, 'GET', path);
+  expect(answer, path).toMatchObject({ status: 503, body: { error: 'unavailable', message: `${owner} cannot be reached right now; try again shortly`, details: [] } });
+  expect(answer.headers.get('retry-after')).toBe('1');
+}
 
 describe('reads routed to the viewer-aggregator', () => {
   it('passes path, query, status and JSON body through, without a key', async () => {
@@ -59,32 +76,61 @@ describe('reads routed to the viewer-aggregator', () => {
     });
     const history = await call(routed.base, 'GET', '/v1/streams/stream-1/viewers/history?from=1000&to=2000&granularity=hour');
     expect(history).toMatchObject({ status: 200, body: { granularity: 'hour', buckets: [{ peakConcurrent: 5, uniqueViewers: 7, heartbeats: 360 }] } });
-    expect(seen).toContain('/v1/streams/stream-1/viewers/history?from=1000&to=2000&granularity=hour');
+    expect(aggregator.seen).toContain('/v1/streams/stream-1/viewers/history?from=1000&to=2000&granularity=hour');
     // the owner's own refusals come back as they are
     expect(await call(routed.base, 'GET', '/v1/streams/too-wide/viewers/history?from=0&to=1')).toMatchObject({ status: 400, body: { error: 'invalid_range', message: 'at most 1000 buckets' } });
     expect(await call(routed.base, 'GET', '/v1/streams/unknown/viewers')).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
   });
 
   it('refuses bad reads itself, without asking the owner', async () => {
-    const before = seen.length;
-    for (const path of ['/v1/streams/stream-1/viewers/history?from=1', '/v1/streams/stream-1/viewers/history?from=x&to=2', '/v1/streams/stream-1/viewers/history?from=1&to=2&granularity=week', '/v1/streams/stream-1/viewers/history?from=1&to=2&limit=3', `/v1/streams/${'s'.repeat(129)}/viewers`]) {
-      const answer = await call(routed.base, 'GET', path);
-      expect(answer.status, path).toBe(400);
-      expect(answer.body, path).toMatchObject({ error: 'invalid_request', details: expect.any(Array) });
-    }
-    expect(seen.length).toBe(before);
+    await expectRefusedHere(aggregator, [
+      '/v1/streams/stream-1/viewers/history?from=1',
+      '/v1/streams/stream-1/viewers/history?from=x&to=2',
+      '/v1/streams/stream-1/viewers/history?from=1&to=2&granularity=week',
+      '/v1/streams/stream-1/viewers/history?from=1&to=2&limit=3',
+      `/v1/streams/${'s'.repeat(129)}/viewers`,
+    ]);
   });
 
   it('answers 502 when the owner answers something that is not JSON, 503 when it is too slow', async () => {
-    expect(await call(routed.base, 'GET', '/v1/streams/broken/viewers')).toMatchObject({ status: 502, body: { error: 'bad_gateway', details: [] } });
-    const slow = await call(routed.base, 'GET', '/v1/streams/slow/viewers');
-    expect(slow).toMatchObject({ status: 503, body: { error: 'unavailable', details: [] } });
-    expect(slow.headers.get('retry-after')).toBe('1');
+    await expectOwnerFailuresMapped('/v1/streams/broken/viewers', '/v1/streams/slow/viewers');
   });
 
   it('answers 503 with Retry-After when the owner cannot be reached', async () => {
-    const answer = await call(unreachable.base, 'GET', '/v1/streams/stream-1/viewers');
-    expect(answer).toMatchObject({ status: 503, body: { error: 'unavailable', message: 'viewer-aggregator cannot be reached right now; try again shortly', details: [] } });
-    expect(answer.headers.get('retry-after')).toBe('1');
+    await expectUnreachable('/v1/streams/stream-1/viewers', 'viewer-aggregator');
+  });
+});
+
+describe('reads routed to the counter-materializer', () => {
+  it('passes counts through, without a key, and never to the viewer-aggregator', async () => {
+    const asked = aggregator.seen.length;
+    expect(await call(routed.base, 'GET', '/v1/items/item-1/counts')).toMatchObject({ status: 200, body: counts });
+    expect(await call(routed.base, 'GET', '/v1/items/unknown/counts')).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
+    expect(materializer.seen.slice(-2)).toEqual(['/v1/items/item-1/counts', '/v1/items/unknown/counts']);
+    expect(aggregator.seen.length).toBe(asked);
+  });
+
+  it('passes rankings through with the window and limit, the defaults filled in', async () => {
+    const answer = await call(routed.base, 'GET', '/v1/rankings/likes?window=24h&limit=2');
+    expect(answer).toMatchObject({ status: 200, body: ranking });
+    expect(await call(routed.base, 'GET', '/v1/rankings/bookings')).toMatchObject({ status: 200, body: [] });
+    expect(await call(routed.base, 'GET', '/v1/rankings/bookings?limit=100&window=1h')).toMatchObject({ status: 200 });
+    expect(materializer.seen.slice(-3)).toEqual(['/v1/rankings/likes?window=24h&limit=2', '/v1/rankings/bookings?window=all&limit=10', '/v1/rankings/bookings?window=1h&limit=100']);
+  });
+
+  it('refuses bad reads itself, without asking the owner', async () => {
+    const badQueries = ['window=7d', 'window=ALL', 'limit=0', 'limit=101', 'limit=2.5', 'limit=ten', 'limit=-1', 'window=1h&window=24h', 'order=asc'];
+    const badMetrics = ['Likes', 'check-ins', 'm'.repeat(65)];
+    const badCounts = [`/v1/items/${'i'.repeat(129)}/counts`, '/v1/items/a%20b/counts', '/v1/items/item-1/counts?fresh=true'];
+    await expectRefusedHere(materializer, [...badQueries.map((query) => `/v1/rankings/likes?${query}`), ...badMetrics.map((metric) => `/v1/rankings/${metric}`), ...badCounts]);
+  });
+
+  it('answers 502 when the owner answers something that is not JSON, 503 when it is too slow', async () => {
+    await expectOwnerFailuresMapped('/v1/items/broken/counts', '/v1/items/slow/counts');
+  });
+
+  it('answers 503 with Retry-After when the owner cannot be reached', async () => {
+    await expectUnreachable('/v1/items/item-1/counts', 'counter-materializer');
+    await expectUnreachable('/v1/rankings/views?window=1h', 'counter-materializer');
   });
 });

@@ -8,7 +8,7 @@ import type { CountsProjection } from './redis-projection.js';
 const itemParams = {
   type: 'object',
   required: ['itemId'],
-  properties: { itemId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' } },
+  properties: { itemId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' } },
 } as const;
 
 const rankingParams = {

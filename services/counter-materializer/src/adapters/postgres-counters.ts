@@ -1,4 +1,4 @@
-import { admitWrites, advancePostgresFence, readPostgresFence } from '@tally/idempotency';
+import { admitWrites, advancePostgresFence, readPostgresFence, type SourcedWrite } from '@tally/idempotency';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import { decide, registerKey, type ItemEventToApply, type LikeRegister, type Metric } from '../domain/counters.js';
 import { windowStart } from '../domain/windows.js';
@@ -49,18 +49,23 @@ export class CounterStore {
   /** Applies the batches of several partitions in one transaction; returns the touched items' snapshots. */
   async apply(batches: PartitionEvents[], nowMs: number): Promise<ItemSnapshot[]> {
     return inTransaction(this.pool, async (db) => {
-      const fresh: ConsumedItemEvent[] = [];
       const partitionOf = new Map<string, number>();
+      const pending: ConsumedItemEvent[] = [];
+      const writes: SourcedWrite[] = [];
       for (const { topic, partition, events } of batches) {
         if (events.length === 0) continue;
         const fence = { group: this.group, topic, partition };
         const appliedUpTo = await readPostgresFence(db, this.schema, fence);
-        const pending = events.filter((e) => e.offset > appliedUpTo);
-        const verdicts = await admitWrites(db, this.schema, pending.map((e) => ({ scope: `p${partition}`, source: e.source, seq: e.seq })), SEQ_WINDOW_SIZE);
-        fresh.push(...pending.filter((_, i) => verdicts[i] === 'new'));
+        for (const e of events.filter((x) => x.offset > appliedUpTo)) {
+          pending.push(e);
+          writes.push({ scope: `p${partition}`, source: e.source, seq: e.seq });
+        }
         for (const e of events) partitionOf.set(e.itemId, partition);
         await advancePostgresFence(db, this.schema, fence, events[events.length - 1]!.offset);
       }
+      // one round of statements for the (source, seq) windows of every partition in the flush
+      const verdicts = await admitWrites(db, this.schema, writes, SEQ_WINDOW_SIZE);
+      const fresh = pending.filter((_, i) => verdicts[i] === 'new');
       const decision = decide(fresh, await this.registers(db, fresh));
       await this.writeRegisters(db, [...decision.registers.values()]);
       const newViewers = await this.insertViewers(db, decision.viewers);

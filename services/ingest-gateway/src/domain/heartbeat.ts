@@ -1,17 +1,8 @@
 import type { Heartbeat } from '@tally/schemas';
-
-/** Ids (stream, session, user) are opaque to us, but bounded and URL-safe so they can be keys and path segments. */
-export const ID_CHARSET = /^[A-Za-z0-9._:@-]+$/;
-export const ID_MAX_LENGTH = 128;
+import { eventTime } from './event-time.js';
 
 /** A player position beyond ten years is a client bug, not a very long stream. */
 export const MAX_POSITION_MS = 10 * 365.25 * 24 * 60 * 60 * 1000;
-
-/**
- * Client clocks are not trusted to be right, only sane: anything after 2100-01-01 is a unit mistake (µs, ns).
- * Skew within that range is the aggregator's job: it clamps `atMs` to `receivedAtMs`.
- */
-export const MAX_AT_MS = Date.UTC(2100, 0, 1);
 
 export type ClientPlaybackState = 'playing' | 'ended';
 
@@ -47,7 +38,7 @@ export function toHeartbeat(streamId: string, request: HeartbeatRequest, receive
     userId: request.userId ?? null,
     positionMs: request.positionMs,
     state: playbackStates[request.state ?? 'playing'],
-    atMs: request.at ?? receivedAtMs,
+    atMs: eventTime(request.at, receivedAtMs),
     receivedAtMs,
   };
 }

@@ -3,13 +3,16 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { registerOpsRoutes, type Logger, type Metrics, type ReadinessCheck } from '@tally/observability';
-import type { Heartbeat } from '@tally/schemas';
+import type { Heartbeat, ItemEvent } from '@tally/schemas';
 import { apiError } from '../../domain/api-error.js';
 import type { ApiKeyring } from '../../domain/api-keys.js';
+import { ID_MAX_LENGTH } from '../../domain/ids.js';
 import type { RecordWriter } from '../kafka/record-writer.js';
 import { callerOf } from './auth.js';
+import { counterReadRoutes } from './counter-read-routes.js';
 import { heartbeatRoutes } from './heartbeat-routes.js';
 import { observeHttp } from './http-metrics.js';
+import { itemRoutes } from './item-routes.js';
 import { HttpProblem, clientErrorProblem, frameworkProblem, installProblemHandling, unavailable } from './problems.js';
 import type { ReadOwner } from './read-routing.js';
 import { createValidation } from './validation.js';
@@ -20,7 +23,9 @@ export interface GatewayDeps {
   metrics: Metrics;
   keyring: ApiKeyring;
   heartbeats: RecordWriter<Heartbeat>;
+  itemEvents: RecordWriter<ItemEvent>;
   viewerAggregator: Omit<ReadOwner, 'name'>;
+  counterMaterializer: Omit<ReadOwner, 'name'>;
   rateLimitPerSecond: number;
   readiness: ReadinessCheck[];
   /** Stamps receipt times; injectable so tests can pin it. */
@@ -34,6 +39,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     loggerInstance: deps.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // one line per request would be the largest log volume of the platform; metrics count requests instead
     logController: new LogController({ disableRequestLogging: true }),
+    // the router refuses longer path parameters before any validation (its default is 100): leave room for any
+    // legal id, even percent-encoded, so ids are judged by their schema and a client is told what is wrong
+    routerOptions: { maxParamLength: 3 * ID_MAX_LENGTH },
     frameworkErrors: frameworkProblem,
     clientErrorHandler: clientErrorProblem,
     // Fastify's own 503 while closing has its own body shape; draining below answers in ours
@@ -65,6 +73,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       },
       tags: [
         { name: 'viewers', description: 'Live viewers' },
+        { name: 'counters', description: 'Counters and rankings' },
         { name: 'ops', description: 'Health, readiness and metrics' },
       ],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' } } },
@@ -86,7 +95,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     errorResponseBuilder: (_request, context) => new HttpProblem(context.statusCode, apiError('rate_limited', `too many requests; retry in ${context.after}`)),
   });
 
-  heartbeatRoutes(app, { keyring: deps.keyring, heartbeats: deps.heartbeats, validation, clock: deps.clock ?? Date.now });
+  const clock = deps.clock ?? Date.now;
+  heartbeatRoutes(app, { keyring: deps.keyring, heartbeats: deps.heartbeats, validation, clock });
   viewerReadRoutes(app, { name: 'viewer-aggregator', ...deps.viewerAggregator });
+  itemRoutes(app, { keyring: deps.keyring, itemEvents: deps.itemEvents, clock });
+  counterReadRoutes(app, { name: 'counter-materializer', ...deps.counterMaterializer });
   return app;
 }

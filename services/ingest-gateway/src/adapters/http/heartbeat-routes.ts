@@ -6,9 +6,9 @@ import { invalidRequest, type ApiError } from '../../domain/api-error.js';
 import type { ApiKeyring } from '../../domain/api-keys.js';
 import { toHeartbeat, type BatchHeartbeatItem, type HeartbeatRequest } from '../../domain/heartbeat.js';
 import type { RecordWriter } from '../kafka/record-writer.js';
+import { acknowledgedWrite } from './acknowledged-write.js';
 import { requireScope } from './auth.js';
-import { unavailable } from './problems.js';
-import { BATCH_BODY_LIMIT, HEARTBEAT_BODY_LIMIT, acceptedResponse, batchBody, batchEnvelope, batchItem, batchResponse, heartbeatBody, streamParams, writeErrors } from './schemas.js';
+import { BATCH_BODY_LIMIT, WRITE_BODY_LIMIT, acceptedResponse, batchBody, batchEnvelope, batchItem, batchResponse, heartbeatBody, streamParams, writeErrors, writeSecurity } from './schemas.js';
 import type { Validation } from './validation.js';
 
 export interface HeartbeatRouteDeps {
@@ -20,31 +20,21 @@ export interface HeartbeatRouteDeps {
 
 type BatchResult = { index: number; status: 202; id: string } | ({ index: number; status: 400 } & ApiError);
 
-const security = [{ bearerAuth: [] }];
-
 /** The live-viewers writes. A 202 means Kafka acknowledged the record (acks=all); anything less is a 503. */
 export function heartbeatRoutes(app: FastifyInstance, deps: HeartbeatRouteDeps): void {
   const authorize = requireScope(deps.keyring, 'viewers:write');
 
-  /** Writes the records or answers 503: the client retries with the same (source, seq), so a retry is harmless. */
-  const produce = async (records: OutgoingRecord<Heartbeat>[]) => {
-    try {
-      await deps.heartbeats.write(records);
-    } catch (error) {
-      app.log.warn({ err: error, records: records.length }, 'heartbeats not acknowledged');
-      throw unavailable('Kafka did not acknowledge the write; retry it with the same source and seq');
-    }
-  };
+  const produce = acknowledgedWrite(app.log, deps.heartbeats, 'heartbeats');
 
   app.post<{ Params: { streamId: string }; Body: HeartbeatRequest }>(
     '/v1/streams/:streamId/heartbeats',
     {
-      bodyLimit: HEARTBEAT_BODY_LIMIT,
+      bodyLimit: WRITE_BODY_LIMIT,
       onRequest: authorize,
       schema: {
         tags: ['viewers'],
         summary: 'A player says a session is watching the stream (every 5 s), or has ended',
-        security,
+        security: writeSecurity,
         params: streamParams,
         body: heartbeatBody,
         response: { 202: acceptedResponse, ...writeErrors },
@@ -72,7 +62,7 @@ export function heartbeatRoutes(app: FastifyInstance, deps: HeartbeatRouteDeps):
         description:
           'Answers 200 with one result per item, in order. Valid items are produced and acknowledged by Kafka before the answer; ' +
           'invalid ones are never produced. If Kafka does not acknowledge, the whole batch is answered 503 and may be retried as is.',
-        security,
+        security: writeSecurity,
         body: batchBody,
         response: { 200: batchResponse, ...writeErrors },
       },

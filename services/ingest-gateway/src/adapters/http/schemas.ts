@@ -1,80 +1,64 @@
 import { SOURCE_PATTERN } from '@tally/idempotency';
-import { ID_CHARSET, ID_MAX_LENGTH, MAX_AT_MS, MAX_POSITION_MS } from '../../domain/heartbeat.js';
+import { MAX_AT_MS } from '../../domain/event-time.js';
+import { MAX_POSITION_MS } from '../../domain/heartbeat.js';
+import { ID_CHARSET, ID_MAX_LENGTH } from '../../domain/ids.js';
 
 /**
  * JSON schemas of the public routes. They validate requests (Ajv, no coercion of bodies, unknown fields
  * rejected) and are the OpenAPI document at /docs/json, so what is documented is what is enforced.
  */
 
-const id = (description: string) => ({ type: 'string', minLength: 1, maxLength: ID_MAX_LENGTH, pattern: ID_CHARSET.source, description }) as const;
+export const id = (description: string) => ({ type: 'string', minLength: 1, maxLength: ID_MAX_LENGTH, pattern: ID_CHARSET.source, description }) as const;
+
+/** The `at` of a write; what happens to it (kept, clamped) is for each route to say. */
+export const eventTime = (description: string) => ({ type: 'integer', minimum: 0, maximum: MAX_AT_MS, description }) as const;
+
+/** An object whose every field is named: anything else is refused, not dropped. */
+export const strictObject = <P extends object, R extends readonly (keyof P & string)[]>(required: R, properties: P) =>
+  ({ type: 'object', additionalProperties: false, required, properties }) as const;
+
+/** `(source, seq)`: the idempotency key every write carries. */
+export const writeKeyFields = {
+  source: { type: 'string', pattern: SOURCE_PATTERN.source, description: 'Who sends the write: 1-64 characters of A-Z a-z 0-9 . _ : -' },
+  seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'A number this source never reuses; (source, seq) names the write' },
+} as const;
 
 export const MAX_BATCH_ITEMS = 1000;
-/** A heartbeat is ~200 bytes; 64 KiB leaves room for any legal one and refuses junk early. */
-export const HEARTBEAT_BODY_LIMIT = 64 * 1024;
+/** A single write is a few hundred bytes; 64 KiB leaves room for any legal one and refuses junk early. */
+export const WRITE_BODY_LIMIT = 64 * 1024;
 export const BATCH_BODY_LIMIT = 1024 * 1024;
 
 const heartbeatFields = {
-  source: { type: 'string', pattern: SOURCE_PATTERN.source, description: 'Who sends the write: 1-64 characters of A-Z a-z 0-9 . _ : -' },
-  seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'A number this source never reuses; (source, seq) names the write' },
+  ...writeKeyFields,
   sessionId: id('The playback session'),
   userId: id('The viewer, when known'),
   positionMs: { type: 'integer', minimum: 0, maximum: MAX_POSITION_MS, description: 'Playback position, ms' },
-  at: { type: 'integer', minimum: 0, maximum: MAX_AT_MS, description: 'When the player sent it, epoch ms; the receipt time when omitted' },
+  at: eventTime('When the player sent it, epoch ms; the receipt time when omitted'),
   state: { type: 'string', enum: ['playing', 'ended'], default: 'playing', description: '"ended" removes the session at once' },
 } as const;
 
 const heartbeatRequired = ['source', 'seq', 'sessionId', 'positionMs'] as const;
 
-export const heartbeatBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: heartbeatRequired,
-  properties: heartbeatFields,
-} as const;
+export const heartbeatBody = strictObject(heartbeatRequired, heartbeatFields);
 
-export const batchItem = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['streamId', ...heartbeatRequired],
-  properties: { streamId: id('The stream being watched'), ...heartbeatFields },
-} as const;
+export const batchItem = strictObject(['streamId', ...heartbeatRequired], { streamId: id('The stream being watched'), ...heartbeatFields });
 
-export const batchBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['items'],
-  properties: { items: { type: 'array', minItems: 1, maxItems: MAX_BATCH_ITEMS, items: batchItem } },
-} as const;
+export const batchBody = strictObject(['items'], { items: { type: 'array', minItems: 1, maxItems: MAX_BATCH_ITEMS, items: batchItem } });
 
 /**
  * What the batch route validates as a whole; each item is then validated on its own so one bad item is
  * refused alone instead of failing the batch.
  */
-export const batchEnvelope = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['items'],
-  properties: { items: { type: 'array', minItems: 1, maxItems: MAX_BATCH_ITEMS } },
-} as const;
+export const batchEnvelope = strictObject(['items'], { items: { type: 'array', minItems: 1, maxItems: MAX_BATCH_ITEMS } });
 
-export const streamParams = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['streamId'],
-  properties: { streamId: id('The stream') },
-} as const;
+export const streamParams = strictObject(['streamId'], { streamId: id('The stream') });
 
 /** The same bounds the viewer-aggregator checks, so a bad read is refused here without a round trip. */
-export const historyQuery = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['from', 'to'],
-  properties: {
-    from: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000, description: 'Start, epoch ms (inclusive)' },
-    to: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000, description: 'End, epoch ms' },
-    granularity: { type: 'string', enum: ['minute', 'hour', 'day'], default: 'minute' },
-  },
-} as const;
+export const historyQuery = strictObject(['from', 'to'], {
+  from: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000, description: 'Start, epoch ms (inclusive)' },
+  to: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000, description: 'End, epoch ms' },
+  granularity: { type: 'string', enum: ['minute', 'hour', 'day'], default: 'minute' },
+});
 
 export const errorResponse = {
   type: 'object',
@@ -94,6 +78,9 @@ const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [c
 /** The answers every write may give besides its success. */
 export const writeErrors = errors(400, 401, 403, 413, 415, 429, 503);
 export const readErrors = errors(400, 404, 429, 502, 503);
+
+/** Writes need an API key (`Authorization: Bearer <key>`); reads do not. */
+export const writeSecurity = [{ bearerAuth: [] }];
 
 export const acceptedResponse = {
   type: 'object',

@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import { countsQuery, itemParams, rankingParams, rankingQuery } from './counter-schemas.js';
+import { routeRead, type ReadOwner } from './read-routing.js';
+import { readErrors } from './schemas.js';
+
+/** Reads of counters and rankings, owned by the counter-materializer: validated here, answered there. No key needed. */
+export function counterReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
+  app.get<{ Params: { itemId: string } }>(
+    '/v1/items/:itemId/counts',
+    {
+      schema: {
+        tags: ['counters'],
+        summary: "An item's exact likes, views and counters, and its unique viewers",
+        description: 'Answers {itemId, likes, views, uniqueViewers, counters: {name: n}, asOf} from the counter-materializer.',
+        params: itemParams,
+        querystring: countsQuery,
+        response: readErrors,
+      },
+    },
+    async (request, reply) => routeRead(owner, `/v1/items/${encodeURIComponent(request.params.itemId)}/counts`, reply),
+  );
+
+  app.get<{ Params: { metric: string }; Querystring: { window: string; limit: number } }>(
+    '/v1/rankings/:metric',
+    {
+      schema: {
+        tags: ['counters'],
+        summary: 'The most liked, most viewed or highest counted items, over the last hour, day or all time',
+        description: 'Answers [{itemId, score, rank}], best first, from the counter-materializer.',
+        params: rankingParams,
+        querystring: rankingQuery,
+        response: readErrors,
+      },
+    },
+    async (request, reply) => {
+      const { window, limit } = request.query;
+      const query = new URLSearchParams({ window, limit: String(limit) });
+      return routeRead(owner, `/v1/rankings/${encodeURIComponent(request.params.metric)}?${query}`, reply);
+    },
+  );
+}

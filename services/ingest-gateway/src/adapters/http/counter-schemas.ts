@@ -1,0 +1,60 @@
+import { COUNTER_NAME, MAX_INCREMENT, METRIC_NAME } from '../../domain/item-event.js';
+import { eventTime, id, strictObject, writeKeyFields } from './schemas.js';
+
+/** JSON schemas of the counters-and-rankings routes, built from the same parts as the heartbeat ones. */
+
+const itemEventTime = eventTime('When it happened, epoch ms; the receipt time when omitted, and never later than it');
+
+export const itemParams = strictObject(['itemId'], { itemId: id('The item: a post, a product, a listing, ...') });
+
+export const counterParams = strictObject(['itemId', 'name'], {
+  itemId: itemParams.properties.itemId,
+  name: { type: 'string', pattern: COUNTER_NAME.source, description: 'The counter, e.g. bookings: 1-64 of a-z 0-9 _, starting with a letter; not likes or views' },
+});
+
+export const likeBody = strictObject(['source', 'seq', 'userId', 'liked'], {
+  ...writeKeyFields,
+  userId: id('Who likes the item; one like per user and item'),
+  liked: { type: 'boolean', description: 'true likes the item, false takes the like back' },
+  at: itemEventTime,
+});
+
+export const viewBody = strictObject(['source', 'seq'], {
+  ...writeKeyFields,
+  userId: id('The viewer, when known: who uniqueViewers counts'),
+  sessionId: id('The viewing session: who uniqueViewers counts when there is no userId'),
+  at: itemEventTime,
+});
+
+export const counterIncrementBody = strictObject(['source', 'seq'], {
+  ...writeKeyFields,
+  by: { type: 'integer', minimum: 1, maximum: MAX_INCREMENT, default: 1, description: 'How much to add: a positive integer' },
+  at: itemEventTime,
+});
+
+/** Counts take no query: an unknown field is refused here, as in a body, rather than ignored. */
+export const countsQuery = strictObject([], {});
+
+/** What documents and checks one item write. */
+export interface ItemWriteSchema {
+  summary: string;
+  params: object;
+  body: object;
+}
+
+export const likeWrite: ItemWriteSchema = { summary: 'A user likes an item (liked: true) or takes the like back (liked: false); one like per user', params: itemParams, body: likeBody };
+export const viewWrite: ItemWriteSchema = { summary: 'Someone viewed an item; the user, else the session, is who uniqueViewers counts', params: itemParams, body: viewBody };
+export const counterIncrementWrite: ItemWriteSchema = { summary: 'Adds `by` (default 1) to a named counter of an item, e.g. bookings', params: counterParams, body: counterIncrementBody };
+
+export const RANKING_WINDOWS = ['1h', '24h', 'all'] as const;
+export const MAX_RANKING_LIMIT = 100;
+
+export const rankingParams = strictObject(['metric'], {
+  metric: { type: 'string', pattern: METRIC_NAME.source, description: 'likes, views or a counter name' },
+});
+
+/** Checked here, so a bad read is refused without a round trip; the owner is asked with the defaults filled in. */
+export const rankingQuery = strictObject([], {
+  window: { type: 'string', enum: RANKING_WINDOWS, default: 'all', description: 'Only what happened in the last hour, day, or ever' },
+  limit: { type: 'integer', minimum: 1, maximum: MAX_RANKING_LIMIT, default: 10, description: 'How many items, best first' },
+});

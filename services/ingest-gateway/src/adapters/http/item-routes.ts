@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { formatWriteKey } from '@tally/idempotency';
+import type { ItemEvent } from '@tally/schemas';
+import type { ApiKeyring } from '../../domain/api-keys.js';
+import { toCounterIncrementEvent, toLikeEvent, toViewEvent, type CounterIncrementRequest, type LikeRequest, type ViewRequest } from '../../domain/item-event.js';
+import type { RecordWriter } from '../kafka/record-writer.js';
+import { acknowledgedWrite } from './acknowledged-write.js';
+import { requireScope } from './auth.js';
+import { counterIncrementWrite, likeWrite, viewWrite, type ItemWriteSchema } from './counter-schemas.js';
+import { WRITE_BODY_LIMIT, acceptedResponse, writeErrors, writeSecurity } from './schemas.js';
+
+export interface ItemRouteDeps {
+  keyring: ApiKeyring;
+  itemEvents: RecordWriter<ItemEvent>;
+  clock: () => number;
+}
+
+/** From the validated path parameters and body of a write, and its receipt time, to the event it becomes. */
+type ToEvent<Params, Body> = (params: Params, body: Body, receivedAtMs: number) => ItemEvent;
+
+/**
+ * The counters-and-rankings writes: each becomes one ItemEvent keyed by itemId, so one item's events (and a
+ * user's like and unlike of it) keep their order on one partition. A 202 means Kafka acknowledged it.
+ */
+export function itemRoutes(app: FastifyInstance, deps: ItemRouteDeps): void {
+  const authorize = requireScope(deps.keyring, 'counters:write');
+  const produce = acknowledgedWrite(app.log, deps.itemEvents, 'item events');
+
+  const route = <Params, Body>(path: string, { summary, params, body }: ItemWriteSchema, toEvent: ToEvent<Params, Body>) =>
+    app.post(
+      path,
+      {
+        bodyLimit: WRITE_BODY_LIMIT,
+        onRequest: authorize,
+        schema: { tags: ['counters'], summary, security: writeSecurity, params, body, response: { 202: acceptedResponse, ...writeErrors } },
+      },
+      async (request, reply) => {
+        // the schemas above have checked both; Fastify's route typing cannot carry generic types through
+        const event = toEvent(request.params as Params, request.body as Body, deps.clock());
+        await produce([{ key: event.itemId, value: event }]);
+        return reply.code(202).send({ id: formatWriteKey(event) });
+      },
+    );
+
+  route<{ itemId: string }, LikeRequest>('/v1/items/:itemId/likes', likeWrite, ({ itemId }, body, receivedAtMs) => toLikeEvent(itemId, body, receivedAtMs));
+  route<{ itemId: string }, ViewRequest>('/v1/items/:itemId/views', viewWrite, ({ itemId }, body, receivedAtMs) => toViewEvent(itemId, body, receivedAtMs));
+  route<{ itemId: string; name: string }, CounterIncrementRequest>('/v1/items/:itemId/counters/:name', counterIncrementWrite, ({ itemId, name }, body, receivedAtMs) =>
+    toCounterIncrementEvent(itemId, name, body, receivedAtMs),
+  );
+}

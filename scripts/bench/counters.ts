@@ -90,6 +90,7 @@ async function main() {
     ITEM_EVENTS_TOPIC: topic,
     REDIS_PREFIX: `tally:${run}`,
     DB_SCHEMA: run,
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => [k.slice(6), v!])),
   });
   const admin = kafka.admin();
   await admin.connect();
@@ -104,7 +105,7 @@ async function main() {
     if (done > 0 && (await consumerLag(admin, group, [topic])).every((p) => p.lag === 0)) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  note('counter-materializer: events/s processed (500k backlog)', Math.round((await processed()) / ((performance.now() - first) / 1000)));
+  note(`counter-materializer: events/s processed (${EVENTS} backlog)`, Math.round((await processed()) / ((performance.now() - first) / 1000)));
   await admin.disconnect();
 
   const ours = await timeReads(READS, async (id) => (await fetch(`${service.url}/v1/items/${id}/counts`)).json());

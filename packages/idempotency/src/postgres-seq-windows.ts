@@ -29,7 +29,7 @@ export interface SourcedWrite {
 
 const identifier = /^[a-z_][a-z0-9_]*$/;
 const windowKey = (w: { scope: string; source: string }) => `${w.scope}\u0000${w.source}`;
-// code-point order, the order the rows are locked in; the same in every process whatever its locale
+// code-point order, the order scopes are locked in; the same in every process whatever its locale
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function table(schema: string): string {
@@ -38,39 +38,38 @@ function table(schema: string): string {
 }
 
 /**
- * Decides, in order, whether each write is new, a duplicate or stale, and records the new ones. Rows are
- * created first and then locked in key order, so concurrent batches sharing a source serialise on it
- * instead of overwriting each other's bits or deadlocking.
+ * Decides, in order, whether each write is new, a duplicate or stale, and records the new ones. Each scope is
+ * first locked for the rest of the transaction (an advisory lock, taken in scope order), so concurrent batches
+ * sharing a scope serialise instead of overwriting each other's bits or deadlocking; then one read and one
+ * upsert, whatever the number of writes.
  */
 export async function admitWrites(db: Queryable, schema: string, writes: readonly SourcedWrite[], size = 1024): Promise<Verdict[]> {
   if (writes.length === 0) return [];
-  const keys = [...new Map(writes.map((w) => [windowKey(w), w])).values()].sort((a, b) => compare(windowKey(a), windowKey(b)));
-  const scopes = keys.map((w) => w.scope);
-  const sources = keys.map((w) => w.source);
-  await db.query(
-    `INSERT INTO ${table(schema)} (scope, source, highest, seen)
-     SELECT c, s, -1, $3 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(c, s, i) ORDER BY i ON CONFLICT DO NOTHING`,
-    [scopes, sources, Buffer.from(emptyWindow(size).seen)],
-  );
+  const scopes = [...new Set(writes.map((w) => w.scope))].sort(compare);
+  await db.query(`SELECT pg_advisory_xact_lock(hashtext($1 || '/' || s)) FROM unnest($2::text[]) WITH ORDINALITY AS t(s, i) ORDER BY i`, [table(schema), scopes]);
+  const keys = [...new Map(writes.map((w) => [windowKey(w), w])).values()];
   const { rows } = await db.query(
-    `SELECT w.scope, w.source, w.highest, w.seen FROM ${table(schema)} AS w JOIN unnest($1::text[], $2::text[]) AS t(c, s) ON w.scope = t.c AND w.source = t.s
-     ORDER BY w.scope, w.source FOR UPDATE OF w`,
-    [scopes, sources],
+    `SELECT w.scope, w.source, w.highest, w.seen FROM ${table(schema)} AS w JOIN unnest($1::text[], $2::text[]) AS t(c, s) ON w.scope = t.c AND w.source = t.s`,
+    [keys.map((w) => w.scope), keys.map((w) => w.source)],
   );
   const windows = new Map<string, SeqWindowState>(
     rows.map((r) => [windowKey({ scope: r.scope as string, source: r.source as string }), { highest: Number(r.highest), seen: new Uint8Array(r.seen as Buffer) }]),
   );
   const changed = new Map<string, SourcedWrite>();
   const verdicts = writes.map((w) => {
-    const verdict = admitSeq(windows.get(windowKey(w))!, w.seq);
-    if (verdict === 'new') changed.set(windowKey(w), w);
+    const key = windowKey(w);
+    let window = windows.get(key);
+    if (!window) windows.set(key, (window = emptyWindow(size)));
+    const verdict = admitSeq(window, w.seq);
+    if (verdict === 'new') changed.set(key, w);
     return verdict;
   });
   if (changed.size > 0) {
     const updates = [...changed];
     await db.query(
-      `UPDATE ${table(schema)} AS w SET highest = t.highest, seen = t.seen, touched_at = now()
-       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[]) AS t(scope, source, highest, seen) WHERE w.scope = t.scope AND w.source = t.source`,
+      `INSERT INTO ${table(schema)} (scope, source, highest, seen)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[])
+       ON CONFLICT (scope, source) DO UPDATE SET highest = EXCLUDED.highest, seen = EXCLUDED.seen, touched_at = now()`,
       [
         updates.map(([, w]) => w.scope),
         updates.map(([, w]) => w.source),

@@ -9,11 +9,12 @@ export const configShape = {
   ITEM_EVENTS_TOPIC: env.string('tally.counters.events'),
   REDIS_PREFIX: env.string('tally:counters'),
   DB_SCHEMA: env.string('counter_materializer'),
-  CONSUMER_CONCURRENCY: env.integer({ min: 1, max: 64, fallback: 4 }),
+  /** Partitions consumed at once; their batches wait for the same group commit, so more make larger flushes. */
+  CONSUMER_CONCURRENCY: env.integer({ min: 1, max: 64, fallback: 12 }),
   /** Longest a consumed event waits before it is written to Postgres (with whatever else arrived meanwhile). */
   FLUSH_INTERVAL_MS: env.integer({ min: 1, max: 1000, fallback: 100 }),
   /** Events waiting that trigger a write before the interval is up. */
-  FLUSH_MAX_EVENTS: env.integer({ min: 1, max: 100_000, fallback: 5000 }),
+  FLUSH_MAX_EVENTS: env.integer({ min: 1, max: 100_000, fallback: 20_000 }),
   /** How often windows slide in Redis and lost partitions are rebuilt. */
   MAINTENANCE_TICK_MS: env.integer({ min: 50, max: 60_000, fallback: 5000 }),
 };

@@ -77,12 +77,52 @@ export interface ViewerCountChanged {
   asOfMs: number;
 }
 
+/** Credit or debit one user's balance of one asset. Key: userId, so one user's commands apply in order on one partition. A grant becomes one command per user, all with the grant's (source, seq): the user makes each one's key unique. */
+export interface WalletCommand {
+  /** Who sent the write (1-64 of [A-Za-z0-9._:-]). */
+  source: string;
+  /** The source's sequence number; (userId, source, seq) names this command. */
+  seq: number;
+  userId: string;
+  type: WalletCommandType;
+  asset: string;
+  /** Positive, in minor units (hundredths): "12.34" is 1234. Never a float. */
+  amountMinor: number;
+  reason: null | string;
+  /** Part of a grant to many users. */
+  grant: boolean;
+  /** Epoch ms when the gateway accepted the request. */
+  receivedAtMs: number;
+}
+
+export type WalletCommandType = "CREDIT" | "DEBIT";
+
+/** What became of a wallet command: applied or rejected, and the balance after it. Key: userId. Published again when the same command arrives again, so a retrying client always hears the first outcome. */
+export interface WalletOutcome {
+  /** The command's id, "<source>:<seq>" (with the user, it names the command). */
+  id: string;
+  userId: string;
+  type: WalletCommandType;
+  asset: string;
+  amountMinor: number;
+  status: WalletOutcomeStatus;
+  /** Why it was rejected (insufficient_funds). */
+  reason: null | string;
+  /** The user's balance of the asset after this command. */
+  balanceMinor: number;
+  appliedAtMs: number;
+}
+
+export type WalletOutcomeStatus = "APPLIED" | "REJECTED";
+
 /** Every top-level schema, by its Avro full name, as parsed JSON. */
 export const schemas = {
   "tally.counters.ItemEvent": {"type":"record","name":"ItemEvent","namespace":"tally.counters","doc":"Something a user did to an item: a like or unlike, a view, or an increment of a named counter. Key: itemId, so one item's events (and one user's like and unlike of it) stay in order on one partition.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write."},{"name":"itemId","type":"string"},{"name":"kind","type":{"type":"enum","name":"ItemEventKind","symbols":["LIKE","UNLIKE","VIEW","INCREMENT"]}},{"name":"userId","type":["null","string"],"default":null,"doc":"Required for LIKE and UNLIKE; for VIEW, the viewer counted by uniqueViewers."},{"name":"sessionId","type":["null","string"],"default":null,"doc":"For VIEW without userId: the viewer counted by uniqueViewers."},{"name":"counter","type":["null","string"],"default":null,"doc":"For INCREMENT: the counter's name (for example bookings)."},{"name":"by","type":"long","default":1,"doc":"For INCREMENT: a positive amount."},{"name":"atMs","type":"long","doc":"Event time, epoch ms: the client's `at`, or the receipt time when it sent none."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request; an `at` later than this is clamped to it."}]},
   "tally.platform.DeadLetter": {"type":"record","name":"DeadLetter","namespace":"tally.platform","doc":"A record that a consumer could not decode or process, kept with everything a person needs to find the cause and replay it.","fields":[{"name":"service","type":"string","doc":"The service that gave up on the record."},{"name":"consumerGroup","type":"string"},{"name":"sourceTopic","type":"string"},{"name":"partition","type":"int"},{"name":"offset","type":"long"},{"name":"reasonCode","type":{"type":"enum","name":"DeadLetterReason","symbols":["DECODE_FAILED","REJECTED","PROCESSING_FAILED"]},"doc":"DECODE_FAILED: not Confluent-framed Avro of a known schema. REJECTED: decoded, but the domain refused it. PROCESSING_FAILED: applying it threw, again and again."},{"name":"reason","type":"string","doc":"A human sentence: what was wrong."},{"name":"key","type":["null","bytes"],"default":null},{"name":"value","type":["null","bytes"],"default":null},{"name":"headers","type":{"type":"map","values":"string"},"default":{}},{"name":"recordTimestampMs","type":"long","doc":"Epoch ms of the original record."},{"name":"failedAtMs","type":"long","doc":"Epoch ms when it was dead-lettered."}]},
   "tally.viewers.Heartbeat": {"type":"record","name":"Heartbeat","namespace":"tally.viewers","doc":"A player says a session is watching a stream (or has ended). Key: streamId, so one stream's heartbeats stay in order on one partition.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write."},{"name":"streamId","type":"string"},{"name":"sessionId","type":"string"},{"name":"userId","type":["null","string"],"default":null},{"name":"positionMs","type":"long","doc":"Playback position."},{"name":"state","type":{"type":"enum","name":"PlaybackState","symbols":["PLAYING","ENDED"]},"default":"PLAYING"},{"name":"atMs","type":"long","doc":"Event time, epoch ms: the client's `at`, or the receipt time when it sent none."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request; an `at` later than this is clamped to it."}]},
   "tally.viewers.ViewerCountChanged": {"type":"record","name":"ViewerCountChanged","namespace":"tally.viewers","doc":"The current viewers of a stream changed. Key: streamId. The topic is compacted, so it also holds the latest count per stream.","fields":[{"name":"streamId","type":"string"},{"name":"concurrent","type":"int"},{"name":"previous","type":"int"},{"name":"windowSeconds","type":"int"},{"name":"asOfMs","type":"long"}]},
+  "tally.wallet.WalletCommand": {"type":"record","name":"WalletCommand","namespace":"tally.wallet","doc":"Credit or debit one user's balance of one asset. Key: userId, so one user's commands apply in order on one partition. A grant becomes one command per user, all with the grant's (source, seq): the user makes each one's key unique.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (userId, source, seq) names this command."},{"name":"userId","type":"string"},{"name":"type","type":{"type":"enum","name":"WalletCommandType","symbols":["CREDIT","DEBIT"]}},{"name":"asset","type":"string"},{"name":"amountMinor","type":"long","doc":"Positive, in minor units (hundredths): \"12.34\" is 1234. Never a float."},{"name":"reason","type":["null","string"],"default":null},{"name":"grant","type":"boolean","default":false,"doc":"Part of a grant to many users."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request."}]},
+  "tally.wallet.WalletOutcome": {"type":"record","name":"WalletOutcome","namespace":"tally.wallet","doc":"What became of a wallet command: applied or rejected, and the balance after it. Key: userId. Published again when the same command arrives again, so a retrying client always hears the first outcome.","fields":[{"name":"id","type":"string","doc":"The command's id, \"<source>:<seq>\" (with the user, it names the command)."},{"name":"userId","type":"string"},{"name":"type","type":{"type":"enum","name":"WalletCommandType","symbols":["CREDIT","DEBIT"]}},{"name":"asset","type":"string"},{"name":"amountMinor","type":"long"},{"name":"status","type":{"type":"enum","name":"WalletOutcomeStatus","symbols":["APPLIED","REJECTED"]}},{"name":"reason","type":["null","string"],"default":null,"doc":"Why it was rejected (insufficient_funds)."},{"name":"balanceMinor","type":"long","doc":"The user's balance of the asset after this command."},{"name":"appliedAtMs","type":"long"}]},
 } as const;
 
 /** Maps each top-level schema full name to its TypeScript type. */
@@ -91,6 +131,8 @@ export interface SchemaTypes {
   "tally.platform.DeadLetter": DeadLetter;
   "tally.viewers.Heartbeat": Heartbeat;
   "tally.viewers.ViewerCountChanged": ViewerCountChanged;
+  "tally.wallet.WalletCommand": WalletCommand;
+  "tally.wallet.WalletOutcome": WalletOutcome;
 }
 
 export type SchemaName = keyof SchemaTypes;

@@ -24,6 +24,8 @@ async function startMaterializer(): Promise<ServiceProcess> {
     DLQ_TOPIC: topics.deadLetters,
     REDIS_PREFIX: `test:${run}`,
     DB_SCHEMA: run.replace(/[^a-z0-9]/g, '_'),
+    // a killed instance's partitions move after this, not after the 30 s default
+    KAFKA_SESSION_TIMEOUT_MS: '8000',
   });
   running.push(service);
   return service;

@@ -26,6 +26,8 @@ const aggregatorEnv = () => ({
   DB_SCHEMA: run.replace(/[^a-z0-9]/g, '_'),
   // long enough that a crash and restart inside one test cannot age the sessions out
   VIEWER_WINDOW_SECONDS: '300',
+  // a killed instance's partitions move after this, not after the 30 s default
+  KAFKA_SESSION_TIMEOUT_MS: '8000',
 });
 
 async function startAggregator(port = aggregatorPort): Promise<ServiceProcess> {

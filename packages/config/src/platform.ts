@@ -13,6 +13,11 @@ export const platformShape = {
   DATABASE_URL: env.url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/postgres'),
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   DLQ_TOPIC: env.string('tally.dead-letters'),
+  /**
+   * How long the group waits for a silent member before its partitions move (a crashed instance's work resumes
+   * after this). Heartbeats go every 3 s, so below 10 s a busy event loop risks needless rebalances.
+   */
+  KAFKA_SESSION_TIMEOUT_MS: env.integer({ min: 6000, max: 300_000, fallback: 30_000 }),
 };
 
 export type PlatformConfig = ParsedConfig<typeof platformShape>;

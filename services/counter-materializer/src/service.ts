@@ -52,6 +52,7 @@ export async function startCounterMaterializer(config: CounterMaterializerConfig
     metrics,
     logger,
     concurrency: config.CONSUMER_CONCURRENCY,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
   });
   await consumer.start();
 

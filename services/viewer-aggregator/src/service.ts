@@ -47,6 +47,7 @@ export async function startViewerAggregator(config: ViewerAggregatorConfig, now:
     metrics,
     logger,
     concurrency: config.CONSUMER_CONCURRENCY,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
   });
   await consumer.start();
 

@@ -1,0 +1,132 @@
+import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
+import { balanceKey, commandKey, decide, type Command, type Entry } from '../domain/ledger.js';
+
+export interface StoredEntry extends Entry {
+  appliedAtMs: number;
+}
+
+const ENTRY_COLUMNS = `user_id, command_id, type, asset, amount_minor, status, reason, rejection, balance_after_minor, is_grant, applied_at`;
+
+/**
+ * The ledger in Postgres: one transaction per batch of a partition's commands, a handful of set-based
+ * statements whatever the batch size. The partition's advisory lock serialises two owners of one partition
+ * (a rebalance, a replay by another group), so balances read here cannot change before the commit.
+ */
+export class LedgerStore {
+  constructor(
+    private readonly pool: Pool,
+    private readonly schema: string,
+  ) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
+  }
+
+  /** Applies the commands in order; returns one outcome per command (a repeated command: its first one). */
+  async apply(partition: number, commands: Command[]): Promise<StoredEntry[]> {
+    return inTransaction(this.pool, async (db) => {
+      await db.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${this.schema}/wallet-commands/p${partition}`]);
+      const [recorded, balances] = await Promise.all([this.recorded(db, commands), this.balances(db, commands)]);
+      const decision = decide(commands, balances, recorded);
+      const written = await this.append(db, decision.entries);
+      await this.writeBalances(db, decision.balances);
+      return decision.outcomes.map((o) => written.get(commandKey(o.userId, o.id)) ?? (o as StoredEntry));
+    });
+  }
+
+  private async recorded(db: PoolClient, commands: Command[]): Promise<Map<string, StoredEntry>> {
+    const { rows } = await db.query(
+      `SELECT ${ENTRY_COLUMNS} FROM ${this.schema}.ledger_entries e JOIN unnest($1::text[], $2::text[]) AS t(u, c) ON e.user_id = t.u AND e.command_id = t.c`,
+      [commands.map((c) => c.userId), commands.map((c) => c.id)],
+    );
+    return new Map(rows.map((r) => [commandKey(r.user_id, r.command_id), entryOf(r)]));
+  }
+
+  private async balances(db: PoolClient, commands: Command[]): Promise<Map<string, bigint>> {
+    const { rows } = await db.query(
+      `SELECT b.user_id, b.asset, b.balance_minor FROM ${this.schema}.balances b JOIN unnest($1::text[], $2::text[]) AS t(u, a) ON b.user_id = t.u AND b.asset = t.a`,
+      [commands.map((c) => c.userId), commands.map((c) => c.asset)],
+    );
+    return new Map(rows.map((r) => [balanceKey(r.user_id, r.asset), BigInt(r.balance_minor)]));
+  }
+
+  /** Appends the new entries in command order (entry_no follows it); returns them as stored. */
+  private async append(db: PoolClient, entries: Entry[]): Promise<Map<string, StoredEntry>> {
+    if (entries.length === 0) return new Map();
+    const { rows } = await db.query(
+      `INSERT INTO ${this.schema}.ledger_entries (user_id, command_id, type, asset, amount_minor, status, reason, rejection, balance_after_minor, is_grant)
+       SELECT u, c, t, a, m, s, r, j, b, g FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::boolean[])
+         WITH ORDINALITY AS x(u, c, t, a, m, s, r, j, b, g, i) ORDER BY i
+       RETURNING ${ENTRY_COLUMNS}`,
+      [
+        entries.map((e) => e.userId),
+        entries.map((e) => e.id),
+        entries.map((e) => e.type.toLowerCase()),
+        entries.map((e) => e.asset),
+        entries.map((e) => e.amountMinor.toString()),
+        entries.map((e) => e.status.toLowerCase()),
+        entries.map((e) => e.reason),
+        entries.map((e) => e.rejection),
+        entries.map((e) => e.balanceAfterMinor.toString()),
+        entries.map((e) => e.grant),
+      ],
+    );
+    return new Map(rows.map((r) => [commandKey(r.user_id, r.command_id), entryOf(r)]));
+  }
+
+  private async writeBalances(db: PoolClient, balances: Map<string, bigint>): Promise<void> {
+    if (balances.size === 0) return;
+    const rows = [...balances].map(([key, minor]) => [...key.split('\u0000'), minor.toString()]);
+    await db.query(
+      `INSERT INTO ${this.schema}.balances (user_id, asset, balance_minor) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+       ON CONFLICT (user_id, asset) DO UPDATE SET balance_minor = EXCLUDED.balance_minor, updated_at = now()`,
+      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
+    );
+  }
+
+  async balancesOf(userId: string): Promise<Map<string, bigint>> {
+    const { rows } = await this.pool.query(`SELECT asset, balance_minor FROM ${this.schema}.balances WHERE user_id = $1 ORDER BY asset`, [userId]);
+    return new Map(rows.map((r) => [r.asset as string, BigInt(r.balance_minor)]));
+  }
+
+  async history(userId: string, limit: number): Promise<StoredEntry[]> {
+    const { rows } = await this.pool.query(`SELECT ${ENTRY_COLUMNS} FROM ${this.schema}.ledger_entries WHERE user_id = $1 ORDER BY entry_no DESC LIMIT $2`, [userId, limit]);
+    return rows.map(entryOf);
+  }
+
+  async entry(userId: string, id: string): Promise<StoredEntry | undefined> {
+    const { rows } = await this.pool.query(`SELECT ${ENTRY_COLUMNS} FROM ${this.schema}.ledger_entries WHERE user_id = $1 AND command_id = $2`, [userId, id]);
+    return rows[0] ? entryOf(rows[0]) : undefined;
+  }
+
+  /**
+   * The ledger's invariant: every balance equals the sum of its applied entries. Returns what breaks it
+   * (nothing, always); a full scan, for tests and audits, not for the request path.
+   */
+  async invariantViolations(): Promise<{ userId: string; asset: string; balance: string; sumOfEntries: string }[]> {
+    const { rows } = await this.pool.query(
+      `WITH sums AS (
+         SELECT user_id, asset, sum(CASE type WHEN 'credit' THEN amount_minor ELSE -amount_minor END) AS total
+         FROM ${this.schema}.ledger_entries WHERE status = 'applied' GROUP BY user_id, asset)
+       SELECT coalesce(b.user_id, s.user_id) AS user_id, coalesce(b.asset, s.asset) AS asset,
+              coalesce(b.balance_minor, 0)::text AS balance, coalesce(s.total, 0)::text AS sum_of_entries
+       FROM ${this.schema}.balances b FULL JOIN sums s ON b.user_id = s.user_id AND b.asset = s.asset
+       WHERE coalesce(b.balance_minor, 0) <> coalesce(s.total, 0)`,
+    );
+    return rows.map((r) => ({ userId: r.user_id, asset: r.asset, balance: r.balance, sumOfEntries: r.sum_of_entries }));
+  }
+}
+
+function entryOf(r: Record<string, unknown>): StoredEntry {
+  return {
+    userId: r.user_id as string,
+    id: r.command_id as string,
+    type: (r.type as string).toUpperCase() as Entry['type'],
+    asset: r.asset as string,
+    amountMinor: BigInt(r.amount_minor as string),
+    reason: (r.reason as string | null) ?? null,
+    grant: r.is_grant as boolean,
+    status: (r.status as string).toUpperCase() as Entry['status'],
+    rejection: (r.rejection as Entry['rejection']) ?? null,
+    balanceAfterMinor: BigInt(r.balance_after_minor as string),
+    appliedAtMs: (r.applied_at as Date).getTime(),
+  };
+}

@@ -33,6 +33,7 @@ Tally is running.
   Development key   Authorization: Bearer tally-dev-key
   viewer-aggregator    http://127.0.0.1:8091/metrics  /readyz
   counter-materializer http://127.0.0.1:8092/metrics  /readyz
+  wallet-ledger        http://127.0.0.1:8093/metrics  /readyz
   Kafka             127.0.0.1:${TALLY_KAFKA_PORT:-9092}   (kcat -b 127.0.0.1:${TALLY_KAFKA_PORT:-9092} -L)
   Schema registry   http://127.0.0.1:${TALLY_REGISTRY_PORT:-8081}/apis/ccompat/v7/subjects
   Logs and data     .stack/
@@ -45,6 +46,9 @@ Try:
        -H 'content-type: application/json' -d '{"source":"me","seq":2,"userId":"u1","liked":true}'
   curl -s http://127.0.0.1:8080/v1/items/song-1/counts
   curl -s 'http://127.0.0.1:8080/v1/rankings/likes?window=1h'
+  curl -s -XPOST 'http://127.0.0.1:8080/v1/wallets/u1/transactions?wait=true' -H 'authorization: Bearer tally-dev-key' \\
+       -H 'content-type: application/json' -d '{"source":"me","seq":3,"type":"credit","asset":"coins","amount":"12.34"}'
+  curl -s http://127.0.0.1:8080/v1/wallets/u1/transactions
 
 Ctrl-C stops the services; \`pnpm tally stack down\` stops Kafka and the registry.
 INFO

@@ -21,10 +21,14 @@ describe('gateway configuration', () => {
       TALLY_ENV: 'development',
       VIEWER_AGGREGATOR_URL: 'http://127.0.0.1:8091',
       COUNTER_MATERIALIZER_URL: 'http://127.0.0.1:8092',
+      WALLET_LEDGER_URL: 'http://127.0.0.1:8093',
       RATE_LIMIT_PER_SECOND: 5000,
       KAFKA_ACK_TIMEOUT_MS: 5000,
       HEARTBEATS_TOPIC: 'tally.viewers.heartbeats',
       ITEM_EVENTS_TOPIC: 'tally.counters.events',
+      WALLET_COMMANDS_TOPIC: 'tally.wallet.commands',
+      WALLET_OUTCOMES_TOPIC: 'tally.wallet.outcomes',
+      WALLET_WAIT_MS: 5000,
     });
     expect(config.apiKeys.usingDevelopmentKey).toBe(true);
   });
@@ -42,6 +46,11 @@ describe('gateway configuration', () => {
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(/^API_KEYS: entry 0 \(x\): key must be/);
     expect(problems[0]).not.toContain(secret);
+  });
+
+  it('bounds the wallet wait to 30 s', () => {
+    expect(gatewayConfig({ WALLET_WAIT_MS: '30000' }).WALLET_WAIT_MS).toBe(30_000);
+    expect(problemsOf({ WALLET_WAIT_MS: '30001' })).toEqual(['WALLET_WAIT_MS: must be between 50 and 30000 (got "30001")']);
   });
 
   it('takes configured keys in production', () => {

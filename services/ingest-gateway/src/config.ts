@@ -10,6 +10,7 @@ export const gatewayShape = {
   TALLY_ENV: env.oneOf(['development', 'test', 'production'], 'development'),
   VIEWER_AGGREGATOR_URL: env.url(['http', 'https'], 'http://127.0.0.1:8091'),
   COUNTER_MATERIALIZER_URL: env.url(['http', 'https'], 'http://127.0.0.1:8092'),
+  WALLET_LEDGER_URL: env.url(['http', 'https'], 'http://127.0.0.1:8093'),
   /** Requests per second per API key (reads without a key: per client address). */
   RATE_LIMIT_PER_SECOND: env.integer({ min: 1, fallback: 5000 }),
   /** A write Kafka has not acknowledged by then is answered 503, so clients retry instead of hanging. */
@@ -18,6 +19,10 @@ export const gatewayShape = {
   READ_TIMEOUT_MS: env.integer({ min: 50, max: 60_000, fallback: 3000 }),
   HEARTBEATS_TOPIC: env.string('tally.viewers.heartbeats'),
   ITEM_EVENTS_TOPIC: env.string('tally.counters.events'),
+  WALLET_COMMANDS_TOPIC: env.string('tally.wallet.commands'),
+  WALLET_OUTCOMES_TOPIC: env.string('tally.wallet.outcomes'),
+  /** How long `?wait=true` waits for the ledger's outcome after Kafka acknowledged the command; then "pending". */
+  WALLET_WAIT_MS: env.integer({ min: 50, max: 30_000, fallback: 5000 }),
 };
 
 export type GatewayConfig = ParsedConfig<typeof gatewayShape> & { apiKeys: ChosenKeys };

@@ -1,11 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { createLogger, createMetrics, type Logger } from '@tally/observability';
-import { createSchemaRegistry, topicCodec } from '@tally/schemas';
+import { createSchemaRegistry, topicCodec, type WalletOutcome } from '@tally/schemas';
 import { TypedProducer, createKafka, type ServiceResource } from '@tally/streaming';
+import { WalletOutcomeFeed } from './adapters/kafka/outcome-waiter.js';
 import { KafkaConnection } from './adapters/kafka/record-writer.js';
 import { buildGateway } from './adapters/http/gateway.js';
 import type { GatewayConfig } from './config.js';
 import { ApiKeyring, DEV_API_KEY } from './domain/api-keys.js';
+import { OutcomeWaiters } from './domain/outcome-waiters.js';
 
 export interface RunningGateway {
   port: number;
@@ -13,6 +15,8 @@ export interface RunningGateway {
   app: FastifyInstance;
   /** In opening order; runService closes them in reverse (HTTP first, so no write arrives after Kafka is gone). */
   resources: ServiceResource[];
+  /** Resolves once `?wait=true` can hear outcomes (tests wait for it; clients meanwhile get "pending"). */
+  walletOutcomesListening: () => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -29,6 +33,10 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
   const connection = new KafkaConnection(new TypedProducer(kafka, { ackTimeoutMs: config.KAFKA_ACK_TIMEOUT_MS }), config.KAFKA_ACK_TIMEOUT_MS);
   connection.connect().catch((error: unknown) => logger.warn({ err: error }, 'Kafka is not reachable yet; writes answer 503 until it is'));
+  const walletOutcomes = new OutcomeWaiters<WalletOutcome>();
+  const outcomeFeed = new WalletOutcomeFeed({ kafka, codec: topicCodec(registry, config.WALLET_OUTCOMES_TOPIC, 'tally.wallet.WalletOutcome'), waiters: walletOutcomes, logger });
+  // in the background, like the producer's connection: the gateway starts, and serves, while Kafka is down
+  outcomeFeed.start();
 
   const app = await buildGateway({
     logger,
@@ -36,8 +44,12 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
     keyring: new ApiKeyring(config.apiKeys.keys),
     heartbeats: connection.writer(heartbeatCodec),
     itemEvents: connection.writer(itemEventCodec),
+    walletCommands: connection.writer(topicCodec(registry, config.WALLET_COMMANDS_TOPIC, 'tally.wallet.WalletCommand')),
+    walletOutcomes,
+    walletWaitMs: config.WALLET_WAIT_MS,
     viewerAggregator: { baseUrl: config.VIEWER_AGGREGATOR_URL, timeoutMs: config.READ_TIMEOUT_MS },
     counterMaterializer: { baseUrl: config.COUNTER_MATERIALIZER_URL, timeoutMs: config.READ_TIMEOUT_MS },
+    walletLedger: { baseUrl: config.WALLET_LEDGER_URL, timeoutMs: config.READ_TIMEOUT_MS },
     rateLimitPerSecond: config.RATE_LIMIT_PER_SECOND,
     readiness: [
       { name: 'kafka', check: () => connection.connect() },
@@ -52,10 +64,11 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
 
   const resources: ServiceResource[] = [
     { name: 'kafka producer', close: () => connection.close() },
+    { name: 'wallet outcome feed', close: () => outcomeFeed.close() },
     { name: 'http server', close: () => app.close() },
   ];
   const close = async () => {
     for (const resource of [...resources].reverse()) await resource.close();
   };
-  return { port, logger, app, resources, close };
+  return { port, logger, app, resources, walletOutcomesListening: () => outcomeFeed.listening(), close };
 }

@@ -28,6 +28,10 @@ describe('docs, health and metrics', () => {
         '/v1/items/{itemId}/counters/{name}',
         '/v1/items/{itemId}/counts',
         '/v1/rankings/{metric}',
+        '/v1/wallets/{userId}/transactions',
+        '/v1/wallets/grants',
+        '/v1/wallets/{userId}',
+        '/v1/wallets/{userId}/transactions/{id}',
         '/healthz',
         '/readyz',
         '/metrics',
@@ -42,8 +46,19 @@ describe('docs, health and metrics', () => {
     expect(bodyFields('/v1/items/{itemId}/likes')).toEqual(['source', 'seq', 'userId', 'liked', 'at']);
     expect(bodyFields('/v1/items/{itemId}/views')).toEqual(['source', 'seq', 'userId', 'sessionId', 'at']);
     expect(bodyFields('/v1/items/{itemId}/counters/{name}')).toEqual(['source', 'seq', 'by', 'at']);
+    expect(bodyFields('/v1/wallets/{userId}/transactions')).toEqual(['source', 'seq', 'asset', 'amount', 'reason', 'type']);
+    expect(bodyFields('/v1/wallets/grants')).toEqual(['source', 'seq', 'asset', 'amount', 'reason', 'userIds']);
     expect(paths['/v1/streams/{streamId}/viewers']!.get!.security).toBeUndefined();
     expect(paths['/v1/items/{itemId}/counts']!.get!.security).toBeUndefined();
+    for (const read of ['/v1/wallets/{userId}', '/v1/wallets/{userId}/transactions', '/v1/wallets/{userId}/transactions/{id}']) expect(paths[read]!.get!.security, read).toBeUndefined();
+    const transactions = paths['/v1/wallets/{userId}/transactions']!;
+    const amount = transactions.post!.requestBody!.content['application/json']!.schema.properties as Record<string, object>;
+    expect(amount.amount).toMatchObject({ type: 'string', format: 'decimal-amount' });
+    const wait = transactions.post as unknown as { parameters: { in: string; name: string; schema: object }[]; responses: Record<string, unknown> };
+    expect(wait.parameters.find((p) => p.in === 'query')).toMatchObject({ name: 'wait', schema: { type: 'boolean', default: false } });
+    expect(Object.keys(wait.responses)).toEqual(expect.arrayContaining(['200', '202', '400', '503']));
+    const history = transactions.get as unknown as { parameters: { in: string; name: string; schema: object }[] };
+    expect(history.parameters.find((p) => p.in === 'query')).toMatchObject({ name: 'limit', schema: { minimum: 1, maximum: 100, default: 20 } });
     const rankings = paths['/v1/rankings/{metric}']!.get! as unknown as { parameters: { in: string; name: string; schema: object }[] };
     expect(rankings.parameters.map((p) => [p.in, p.name])).toEqual([
       ['query', 'window'],

@@ -6,6 +6,18 @@ const world = gatewayForThisFile('no-kafka', { KAFKA_BROKERS: '127.0.0.1:1', KAF
 
 const headers = { ...json, ...bearer(keys.writer) };
 
+/** Each write, sent with `key`, is answered 503 with Retry-After within the ack timeout: never 202. */
+async function expectEachUnavailable(key: { key: string }, writes: [path: string, body: unknown][]): Promise<void> {
+  for (const [path, body] of writes) {
+    const started = Date.now();
+    const answer = await call(world().base, 'POST', path, { headers: { ...json, ...bearer(key) }, body: JSON.stringify(body) });
+    expect(answer.status, path).toBe(503);
+    expect(answer.headers.get('retry-after')).toBe('1');
+    expect(answer.body).toEqual({ error: 'unavailable', message: 'Kafka did not acknowledge the write; retry it with the same source and seq', details: [] });
+    expect(Date.now() - started).toBeLessThan(2500);
+  }
+}
+
 describe('when Kafka is unavailable', () => {
   it('starts anyway, alive but not ready', async () => {
     expect((await call(world().base, 'GET', '/healthz')).status).toBe(200);
@@ -15,14 +27,7 @@ describe('when Kafka is unavailable', () => {
   });
 
   it('answers every write 503 with Retry-After within the ack timeout, never 202', async () => {
-    for (let seq = 0; seq < 3; seq++) {
-      const started = Date.now();
-      const answer = await call(world().base, 'POST', '/v1/streams/s/heartbeats', { headers, body: JSON.stringify({ source: 'p', seq, sessionId: 's', positionMs: 0 }) });
-      expect(answer.status).toBe(503);
-      expect(answer.headers.get('retry-after')).toBe('1');
-      expect(answer.body).toEqual({ error: 'unavailable', message: 'Kafka did not acknowledge the write; retry it with the same source and seq', details: [] });
-      expect(Date.now() - started).toBeLessThan(2500);
-    }
+    await expectEachUnavailable(keys.writer, [0, 1, 2].map((seq) => ['/v1/streams/s/heartbeats', { source: 'p', seq, sessionId: 's', positionMs: 0 }]));
     const batch = await call(world().base, 'POST', '/v1/heartbeats/batch', {
       headers,
       body: JSON.stringify({ items: [{ streamId: 's', source: 'p', seq: 9, sessionId: 's', positionMs: 0 }, { streamId: 's', seq: 10 }] }),
@@ -34,20 +39,22 @@ describe('when Kafka is unavailable', () => {
   });
 
   it('answers likes, views and counter increments 503 with Retry-After too, never 202', async () => {
-    const writes: [string, unknown][] = [
+    await expectEachUnavailable(keys.counters, [
       ['/v1/items/i/likes', { source: 'p', seq: 20, userId: 'u', liked: true }],
       ['/v1/items/i/views', { source: 'p', seq: 21 }],
       ['/v1/items/i/counters/bookings', { source: 'p', seq: 22, by: 2 }],
-    ];
-    for (const [path, body] of writes) {
-      const started = Date.now();
-      const answer = await call(world().base, 'POST', path, { headers: { ...json, ...bearer(keys.counters) }, body: JSON.stringify(body) });
-      expect(answer.status, path).toBe(503);
-      expect(answer.headers.get('retry-after')).toBe('1');
-      expect(answer.body).toEqual({ error: 'unavailable', message: 'Kafka did not acknowledge the write; retry it with the same source and seq', details: [] });
-      expect(Date.now() - started).toBeLessThan(2500);
-    }
+    ]);
     expect(await world().itemEvents.count()).toBe(0);
+  });
+
+  it('answers wallet transactions and grants 503 with Retry-After too, never 202, also while waiting for an outcome', async () => {
+    const transaction = { source: 'p', seq: 30, type: 'credit', asset: 'KRW', amount: '1.00' };
+    await expectEachUnavailable(keys.wallets, [
+      ['/v1/wallets/u/transactions', transaction],
+      ['/v1/wallets/u/transactions?wait=true', { ...transaction, seq: 31 }],
+      ['/v1/wallets/grants', { source: 'p', seq: 32, asset: 'KRW', amount: '1.00', userIds: ['u', 'v', 'w'] }],
+    ]);
+    expect(await world().walletCommands.count()).toBe(0);
   });
 
   it('still refuses bad input with 400, not 503', async () => {
@@ -55,5 +62,7 @@ describe('when Kafka is unavailable', () => {
     expect(answer.status).toBe(400);
     const item = await call(world().base, 'POST', '/v1/items/i/counters/bookings', { headers: { ...json, ...bearer(keys.counters) }, body: JSON.stringify({ source: 'p', seq: 1, by: 0 }) });
     expect(item.status).toBe(400);
+    const wallet = await call(world().base, 'POST', '/v1/wallets/u/transactions', { headers: { ...json, ...bearer(keys.wallets) }, body: JSON.stringify({ source: 'p', seq: 1, type: 'credit', asset: 'KRW', amount: '1e3' }) });
+    expect(wallet.status).toBe(400);
   });
 });

@@ -6,10 +6,14 @@ const stack = inject('stack');
 
 let aggregator: FakeOwner;
 let materializer: FakeOwner;
+let ledger: FakeOwner;
 let routed: TestGateway;
 let unreachable: TestGateway;
 
 const counts = { itemId: 'item-1', likes: 3, views: 10, uniqueViewers: 7, counters: { bookings: 2 }, asOf: 1_750_000_000_000 };
+const wallet = { userId: 'user-1', balances: { KRW: '12.34', points: '0.05' }, asOf: 1_750_000_000_000 };
+const history = { userId: 'user-1', transactions: [{ id: 'shop:2', type: 'debit', asset: 'KRW', amount: '1.00', status: 'applied', balanceAfter: '12.34' }] };
+const transaction = { userId: 'user-1', id: 'shop:eu:2', type: 'debit', status: 'rejected', reason: 'insufficient_funds', balanceAfter: '0.00' };
 const ranking = [
   { itemId: 'item-1', score: 3, rank: 1 },
   { itemId: 'item-2', score: 1, rank: 2 },
@@ -31,8 +35,20 @@ beforeAll(async () => {
     '/v1/items/broken/counts': [500, '<html>oops</html>'],
     '/v1/items/slow/counts': 'never',
   });
-  routed = await startTestGateway(stack, 'reads', { VIEWER_AGGREGATOR_URL: aggregator.url, COUNTER_MATERIALIZER_URL: materializer.url, READ_TIMEOUT_MS: '300' });
-  unreachable = await startTestGateway(stack, 'reads-unreachable', { VIEWER_AGGREGATOR_URL: await unreachableUrl(), COUNTER_MATERIALIZER_URL: await unreachableUrl() });
+  ledger = await startFakeOwner({
+    '/v1/wallets/user-1': [200, wallet],
+    '/v1/wallets/user-1/transactions': [200, history],
+    '/v1/wallets/user-1/transactions/shop%3Aeu%3A2': [200, transaction],
+    '/v1/wallets/broken': [500, '<html>oops</html>'],
+    '/v1/wallets/slow/transactions': 'never',
+  });
+  const owners = { VIEWER_AGGREGATOR_URL: aggregator.url, COUNTER_MATERIALIZER_URL: materializer.url, WALLET_LEDGER_URL: ledger.url };
+  routed = await startTestGateway(stack, 'reads', { ...owners, READ_TIMEOUT_MS: '300' });
+  unreachable = await startTestGateway(stack, 'reads-unreachable', {
+    VIEWER_AGGREGATOR_URL: await unreachableUrl(),
+    COUNTER_MATERIALIZER_URL: await unreachableUrl(),
+    WALLET_LEDGER_URL: await unreachableUrl(),
+  });
 });
 
 afterAll(async () => {
@@ -40,6 +56,7 @@ afterAll(async () => {
   await unreachable?.close();
   await aggregator?.close();
   await materializer?.close();
+  await ledger?.close();
 });
 
 /** Every path answers 400 in the error shape, and the owner is never asked. */
@@ -132,5 +149,52 @@ describe('reads routed to the counter-materializer', () => {
   it('answers 503 with Retry-After when the owner cannot be reached', async () => {
     await expectUnreachable('/v1/items/item-1/counts', 'counter-materializer');
     await expectUnreachable('/v1/rankings/views?window=1h', 'counter-materializer');
+  });
+});
+
+describe('reads routed to the wallet-ledger', () => {
+  it('passes balances, history and one transaction through, without a key, the history limit filled in', async () => {
+    expect(await call(routed.base, 'GET', '/v1/wallets/user-1')).toMatchObject({ status: 200, body: wallet });
+    expect(await call(routed.base, 'GET', '/v1/wallets/user-1/transactions')).toMatchObject({ status: 200, body: history });
+    expect(await call(routed.base, 'GET', '/v1/wallets/user-1/transactions?limit=100')).toMatchObject({ status: 200, body: history });
+    expect(await call(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:eu:2')).toMatchObject({ status: 200, body: transaction });
+    expect(await call(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop%3Aeu%3A2')).toMatchObject({ status: 200, body: transaction });
+    // the owner's own answers come back as they are
+    expect(await call(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:3')).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
+    expect(ledger.seen).toEqual([
+      '/v1/wallets/user-1',
+      '/v1/wallets/user-1/transactions?limit=20',
+      '/v1/wallets/user-1/transactions?limit=100',
+      '/v1/wallets/user-1/transactions/shop%3Aeu%3A2',
+      '/v1/wallets/user-1/transactions/shop%3Aeu%3A2',
+      '/v1/wallets/user-1/transactions/shop%3A3',
+    ]);
+  });
+
+  it('refuses bad reads itself, without asking the owner', async () => {
+    const badLimits = ['limit=0', 'limit=101', 'limit=2.5', 'limit=ten', 'limit=-1', 'limit=1&limit=2', 'order=asc'];
+    const badIds = ['shop', 'shop:', ':5', 'shop:-1', 'shop:1.5', 'shop:007', 'shop:9007199254740992', 'a%20b:1', `${'s'.repeat(65)}:1`];
+    await expectRefusedHere(ledger, [
+      ...badLimits.map((query) => `/v1/wallets/user-1/transactions?${query}`),
+      ...badIds.map((id) => `/v1/wallets/user-1/transactions/${id}`),
+      '/v1/wallets/user-1?asset=KRW',
+      '/v1/wallets/user-1/transactions/shop:1?fresh=true',
+      `/v1/wallets/${'u'.repeat(129)}`,
+      '/v1/wallets/a%20b/transactions',
+    ]);
+  });
+
+  it('says what is wrong with a transaction id', async () => {
+    const answer = await call(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:007');
+    expect(answer.body.details).toEqual([{ field: 'params.id', message: 'must be written as the write was answered, without leading zeros in the seq' }]);
+  });
+
+  it('answers 502 when the owner answers something that is not JSON, 503 when it is too slow', async () => {
+    await expectOwnerFailuresMapped('/v1/wallets/broken', '/v1/wallets/slow/transactions');
+  });
+
+  it('answers 503 with Retry-After when the owner cannot be reached', async () => {
+    await expectUnreachable('/v1/wallets/user-1', 'wallet-ledger');
+    await expectUnreachable('/v1/wallets/user-1/transactions/shop:1', 'wallet-ledger');
   });
 });

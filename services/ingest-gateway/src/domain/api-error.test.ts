@@ -40,4 +40,19 @@ describe('the API error shape', () => {
     expect(many.details).toHaveLength(20);
     expect(many.message).toContain('(and 49 more problems)');
   });
+
+  it('says what is wrong with a formatted string (an amount, a write id), and names a repeated item', () => {
+    const error = invalidRequest('body', [
+      { instancePath: '/amount', keyword: 'format', params: { format: 'decimal-amount' }, message: 'must match format "decimal-amount"', data: '0.001' },
+      { instancePath: '/id', keyword: 'format', params: { format: 'write-id' }, message: 'must match format "write-id"', data: 'app:007' },
+      { instancePath: '/other', keyword: 'format', params: { format: 'email' }, message: 'must match format "email"', data: 'x' },
+      { instancePath: '/userIds', keyword: 'uniqueItems', params: { i: 4, j: 1 } },
+    ]);
+    expect(error.details).toEqual([
+      { field: 'body.amount', message: 'must have at most 2 digits after the point, such as "12.34"' },
+      { field: 'body.id', message: 'must be written as the write was answered, without leading zeros in the seq' },
+      { field: 'body.other', message: 'must match format "email"' },
+      { field: 'body.userIds', message: 'must not repeat an item (items 1 and 4 are the same)' },
+    ]);
+  });
 });

@@ -1,3 +1,5 @@
+import { formatProblem } from './string-formats.js';
+
 /**
  * The one error shape of the public API: a stable code for programs, a sentence for people, and the
  * individual problems (which field, what is wrong) for both.
@@ -35,6 +37,8 @@ export interface SchemaViolation {
   keyword: string;
   params: Record<string, unknown>;
   message?: string;
+  /** The offending value (Ajv's `verbose`): only read to say what is wrong with a formatted string, never echoed. */
+  data?: unknown;
 }
 
 /** Enough to fix a request; more would let one bad batch item make a megabyte of answer. */
@@ -61,7 +65,7 @@ function fieldOf(where: string, violation: SchemaViolation): string {
 
 const articles: Record<string, string> = { integer: 'an integer', object: 'an object', array: 'an array' };
 
-function problemOf({ keyword, params, message }: SchemaViolation): string {
+function problemOf({ keyword, params, message, data }: SchemaViolation): string {
   switch (keyword) {
     case 'required':
       return 'is required';
@@ -87,6 +91,12 @@ function problemOf({ keyword, params, message }: SchemaViolation): string {
       return `must hold at least ${String(params.limit)} items`;
     case 'maxItems':
       return `must hold at most ${String(params.limit)} items`;
+    case 'uniqueItems': {
+      const [first, second] = [Number(params.i), Number(params.j)].sort((a, b) => a - b);
+      return `must not repeat an item (items ${first} and ${second} are the same)`;
+    }
+    case 'format':
+      return formatProblem(String(params.format), data) ?? message ?? 'is invalid';
     default:
       return message ?? 'is invalid';
   }

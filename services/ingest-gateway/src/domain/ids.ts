@@ -1,6 +1,22 @@
+import { InvalidWriteKeyError, formatWriteKey, parseWriteKey } from '@tally/idempotency';
+
 /**
  * Ids (stream, item, session, user) are opaque to us, but bounded and URL-safe so they can be Kafka keys and
  * path segments.
  */
 export const ID_CHARSET = /^[A-Za-z0-9._:@-]+$/;
 export const ID_MAX_LENGTH = 128;
+
+/**
+ * Why `id` is not the id of a write as the gateway answers it ("<source>:<seq>"), or undefined when it is.
+ * Only the canonical spelling is taken ("app:7", never "app:007"), so one write has one id everywhere.
+ */
+export function writeIdProblem(id: string): string | undefined {
+  try {
+    if (formatWriteKey(parseWriteKey(id)) === id) return undefined;
+    return 'must be written as the write was answered, without leading zeros in the seq';
+  } catch (error) {
+    if (!(error instanceof InvalidWriteKeyError)) throw error;
+    return 'must be "<source>:<seq>": 1-64 characters of A-Z a-z 0-9 . _ : -, a colon, and a seq from 0 to 2^53-1';
+  }
+}

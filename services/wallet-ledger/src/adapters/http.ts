@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { answerReadErrors } from '@tally/observability';
-import { formatMinor } from '../domain/money.js';
+import { formatMinor } from '@tally/money';
 import type { LedgerStore, StoredEntry } from './postgres-ledger.js';
 
 const userParams = {
@@ -12,7 +12,7 @@ const userParams = {
 const transactionParams = {
   type: 'object',
   required: ['userId', 'id'],
-  properties: { ...userParams.properties, id: { type: 'string', maxLength: 90, pattern: '^[A-Za-z0-9._:-]{1,64}:[0-9]{1,16}$' } },
+  properties: { ...userParams.properties, id: { type: 'string', maxLength: 90, pattern: '^[A-Za-z0-9._:-]{1,64}:(0|[1-9][0-9]{0,15})$' } },
 } as const;
 
 const historyQuery = {

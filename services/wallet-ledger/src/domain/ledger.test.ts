@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_BALANCE_MINOR, balanceKey, commandKey, decide, refusal, type Command, type Entry } from './ledger.js';
-import { formatMinor } from './money.js';
 
 let n = 0;
 const command = (change: Partial<Command>): Command => ({ userId: 'u1', id: `src:${n++}`, type: 'CREDIT', asset: 'BDP', amountMinor: 100n, reason: null, grant: false, ...change });
@@ -50,12 +49,5 @@ describe('the ledger rule', () => {
     expect(refusal(command({ amountMinor: 0n }))).toMatch(/positive/);
     expect(refusal(command({ asset: '' }))).toMatch(/asset/);
     expect(refusal(command({}))).toBeUndefined();
-  });
-});
-
-describe('money', () => {
-  it('formats minor units as a two-decimal string', () => {
-    expect([0n, 5n, 10n, 1234n, 100000n, -250n].map(formatMinor)).toEqual(['0.00', '0.05', '0.10', '12.34', '1000.00', '-2.50']);
-    expect(formatMinor(9_007_199_254_740_991n)).toBe('90071992547409.91');
   });
 });

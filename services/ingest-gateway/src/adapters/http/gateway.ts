@@ -3,10 +3,11 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { registerOpsRoutes, type Logger, type Metrics, type ReadinessCheck } from '@tally/observability';
-import type { Heartbeat, ItemEvent } from '@tally/schemas';
+import type { Heartbeat, ItemEvent, WalletCommand, WalletOutcome } from '@tally/schemas';
 import { apiError } from '../../domain/api-error.js';
 import type { ApiKeyring } from '../../domain/api-keys.js';
 import { ID_MAX_LENGTH } from '../../domain/ids.js';
+import type { OutcomeWaiters } from '../../domain/outcome-waiters.js';
 import type { RecordWriter } from '../kafka/record-writer.js';
 import { callerOf } from './auth.js';
 import { counterReadRoutes } from './counter-read-routes.js';
@@ -17,6 +18,8 @@ import { HttpProblem, clientErrorProblem, frameworkProblem, installProblemHandli
 import type { ReadOwner } from './read-routing.js';
 import { createValidation } from './validation.js';
 import { viewerReadRoutes } from './viewer-read-routes.js';
+import { walletReadRoutes } from './wallet-read-routes.js';
+import { walletRoutes } from './wallet-routes.js';
 
 export interface GatewayDeps {
   logger: Logger;
@@ -24,8 +27,12 @@ export interface GatewayDeps {
   keyring: ApiKeyring;
   heartbeats: RecordWriter<Heartbeat>;
   itemEvents: RecordWriter<ItemEvent>;
+  walletCommands: RecordWriter<WalletCommand>;
+  walletOutcomes: OutcomeWaiters<WalletOutcome>;
+  walletWaitMs: number;
   viewerAggregator: Omit<ReadOwner, 'name'>;
   counterMaterializer: Omit<ReadOwner, 'name'>;
+  walletLedger: Omit<ReadOwner, 'name'>;
   rateLimitPerSecond: number;
   readiness: ReadinessCheck[];
   /** Stamps receipt times; injectable so tests can pin it. */
@@ -74,6 +81,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
       tags: [
         { name: 'viewers', description: 'Live viewers' },
         { name: 'counters', description: 'Counters and rankings' },
+        { name: 'wallets', description: 'Wallet ledger: balances kept as integer minor units, every transaction in the history exactly once' },
         { name: 'ops', description: 'Health, readiness and metrics' },
       ],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' } } },
@@ -100,5 +108,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   viewerReadRoutes(app, { name: 'viewer-aggregator', ...deps.viewerAggregator });
   itemRoutes(app, { keyring: deps.keyring, itemEvents: deps.itemEvents, clock });
   counterReadRoutes(app, { name: 'counter-materializer', ...deps.counterMaterializer });
+  const { walletCommands, walletOutcomes, walletWaitMs } = deps;
+  walletRoutes(app, { keyring: deps.keyring, walletCommands, walletOutcomes, walletWaitMs, clock });
+  walletReadRoutes(app, { name: 'wallet-ledger', ...deps.walletLedger });
   return app;
 }

@@ -1,0 +1,101 @@
+import type { FastifyInstance } from 'fastify';
+import type { OutgoingRecord } from '@tally/streaming';
+import type { WalletCommand, WalletOutcome } from '@tally/schemas';
+import type { ApiKeyring } from '../../domain/api-keys.js';
+import type { OutcomeWaiters } from '../../domain/outcome-waiters.js';
+import { toGrantCommands, toTransactionCommand, toTransactionOutcome, walletWriteId, type GrantRequest, type TransactionRequest } from '../../domain/wallet.js';
+import type { RecordWriter } from '../kafka/record-writer.js';
+import { acknowledgedWrite } from './acknowledged-write.js';
+import { requireScope } from './auth.js';
+import { WRITE_BODY_LIMIT, writeErrors, writeSecurity } from './schemas.js';
+import { GRANT_BODY_LIMIT, grantAccepted, grantBody, noQuery, transactionAccepted, transactionBody, transactionDecided, transactionQuery, walletParams } from './wallet-schemas.js';
+
+export interface WalletRouteDeps {
+  keyring: ApiKeyring;
+  walletCommands: RecordWriter<WalletCommand>;
+  /** Where the outcomes read from Kafka are handed to the requests waiting for them (`?wait=true`). */
+  walletOutcomes: OutcomeWaiters<WalletOutcome>;
+  /** How long `?wait=true` waits for the outcome once Kafka acknowledged the command. */
+  walletWaitMs: number;
+  clock: () => number;
+}
+
+const asRecord = (command: WalletCommand): OutgoingRecord<WalletCommand> => ({ key: command.userId, value: command });
+
+/**
+ * The wallet writes: each user's credit or debit is one WalletCommand keyed by userId, so one user's commands
+ * apply in order on one partition. A 202 means Kafka acknowledged every record of the write.
+ */
+export function walletRoutes(app: FastifyInstance, deps: WalletRouteDeps): void {
+  const authorize = requireScope(deps.keyring, 'wallets:write');
+  const produce = acknowledgedWrite(app.log, deps.walletCommands, 'wallet commands');
+  // a request still waiting when the gateway shuts down answers "pending" at once instead of holding the close
+  app.addHook('preClose', async () => deps.walletOutcomes.close());
+
+  /** Produces the command and waits (bounded) for what the ledger made of it: the outcome, or undefined. */
+  const produceAndWait = async (command: WalletCommand, id: string) => {
+    // registered before producing: the ledger may answer before our acknowledgement comes back
+    const expected = deps.walletOutcomes.expect(command.userId, id);
+    try {
+      await produce([asRecord(command)]);
+    } catch (error) {
+      expected.cancel();
+      throw error;
+    }
+    return expected.within(deps.walletWaitMs);
+  };
+
+  app.post<{ Params: { userId: string }; Querystring: { wait: boolean }; Body: TransactionRequest }>(
+    '/v1/wallets/:userId/transactions',
+    {
+      bodyLimit: WRITE_BODY_LIMIT,
+      onRequest: authorize,
+      schema: {
+        tags: ['wallets'],
+        summary: "Credits or debits one user's balance of one asset; with ?wait=true, answers what the ledger made of it",
+        description:
+          'Answers 202 {id} once Kafka acknowledged the command. With ?wait=true it waits (at most WALLET_WAIT_MS) for the outcome: ' +
+          '200 {id, status: applied|rejected, balance, reason?}, or 202 {id, status: pending} when the ledger has not decided in time.',
+        security: writeSecurity,
+        params: walletParams,
+        querystring: transactionQuery,
+        body: transactionBody,
+        response: { 200: transactionDecided, 202: transactionAccepted, ...writeErrors },
+      },
+    },
+    async (request, reply) => {
+      const command = toTransactionCommand(request.params.userId, request.body, deps.clock());
+      const id = walletWriteId(command);
+      if (!request.query.wait) {
+        await produce([asRecord(command)]);
+        return reply.code(202).send({ id });
+      }
+      const outcome = await produceAndWait(command, id);
+      return outcome ? reply.code(200).send(toTransactionOutcome(outcome)) : reply.code(202).send({ id, status: 'pending' });
+    },
+  );
+
+  app.post<{ Body: GrantRequest }>(
+    '/v1/wallets/grants',
+    {
+      bodyLimit: GRANT_BODY_LIMIT,
+      onRequest: authorize,
+      schema: {
+        tags: ['wallets'],
+        summary: 'Credits the same amount to up to 1000 users at once, e.g. every member of a chat',
+        description:
+          "One credit per user, each named by the grant's (source, seq) and its user, so every member gets exactly one history entry. " +
+          'Answers 202 {id, users} only once Kafka acknowledged every credit; on 503, retry the whole grant as is.',
+        security: writeSecurity,
+        querystring: noQuery,
+        body: grantBody,
+        response: { 202: grantAccepted, ...writeErrors },
+      },
+    },
+    async (request, reply) => {
+      const commands = toGrantCommands(request.body, deps.clock());
+      await produce(commands.map(asRecord));
+      return reply.code(202).send({ id: walletWriteId(request.body), users: commands.length });
+    },
+  );
+}

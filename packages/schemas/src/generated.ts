@@ -48,6 +48,41 @@ export interface DeadLetter {
 
 export type DeadLetterReason = "DECODE_FAILED" | "REJECTED" | "PROCESSING_FAILED";
 
+/** A change to a waiting queue: configure it, join it, leave it, or complete an admission. Key: queueId, so one queue's commands keep the order they reached the gateway in (first come, first served). */
+export interface QueueCommand {
+  /** Who sent the write (1-64 of [A-Za-z0-9._:-]). */
+  source: string;
+  /** The source's sequence number; (source, seq) names this write. */
+  seq: number;
+  queueId: string;
+  kind: QueueCommandKind;
+  /** JOIN: the ticket the gateway named (and answered with); LEAVE, COMPLETE: the ticket acted on. */
+  ticketId: null | string;
+  /** JOIN: who joins. */
+  userId: null | string;
+  /** CONFIGURE: most tickets active at once. */
+  capacity: null | number;
+  /** CONFIGURE: how long an admission lasts. */
+  activeSeconds: null | number;
+  /** Epoch ms when the gateway accepted the request. */
+  receivedAtMs: number;
+}
+
+export type QueueCommandKind = "CONFIGURE" | "JOIN" | "LEAVE" | "COMPLETE";
+
+/** What happened to a ticket, for downstream services: admitted (with its expiry), expired, left or completed. Key: queueId. */
+export interface QueueEvent {
+  queueId: string;
+  ticketId: string;
+  userId: string;
+  kind: QueueEventKind;
+  atMs: number;
+  /** ADMITTED: when the admission runs out. */
+  expiresAtMs: null | number;
+}
+
+export type QueueEventKind = "ADMITTED" | "EXPIRED" | "LEFT" | "COMPLETED";
+
 /** A player says a session is watching a stream (or has ended). Key: streamId, so one stream's heartbeats stay in order on one partition. */
 export interface Heartbeat {
   /** Who sent the write (1-64 of [A-Za-z0-9._:-]). */
@@ -119,6 +154,8 @@ export type WalletOutcomeStatus = "APPLIED" | "REJECTED";
 export const schemas = {
   "tally.counters.ItemEvent": {"type":"record","name":"ItemEvent","namespace":"tally.counters","doc":"Something a user did to an item: a like or unlike, a view, or an increment of a named counter. Key: itemId, so one item's events (and one user's like and unlike of it) stay in order on one partition.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write."},{"name":"itemId","type":"string"},{"name":"kind","type":{"type":"enum","name":"ItemEventKind","symbols":["LIKE","UNLIKE","VIEW","INCREMENT"]}},{"name":"userId","type":["null","string"],"default":null,"doc":"Required for LIKE and UNLIKE; for VIEW, the viewer counted by uniqueViewers."},{"name":"sessionId","type":["null","string"],"default":null,"doc":"For VIEW without userId: the viewer counted by uniqueViewers."},{"name":"counter","type":["null","string"],"default":null,"doc":"For INCREMENT: the counter's name (for example bookings)."},{"name":"by","type":"long","default":1,"doc":"For INCREMENT: a positive amount."},{"name":"atMs","type":"long","doc":"Event time, epoch ms: the client's `at`, or the receipt time when it sent none."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request; an `at` later than this is clamped to it."}]},
   "tally.platform.DeadLetter": {"type":"record","name":"DeadLetter","namespace":"tally.platform","doc":"A record that a consumer could not decode or process, kept with everything a person needs to find the cause and replay it.","fields":[{"name":"service","type":"string","doc":"The service that gave up on the record."},{"name":"consumerGroup","type":"string"},{"name":"sourceTopic","type":"string"},{"name":"partition","type":"int"},{"name":"offset","type":"long"},{"name":"reasonCode","type":{"type":"enum","name":"DeadLetterReason","symbols":["DECODE_FAILED","REJECTED","PROCESSING_FAILED"]},"doc":"DECODE_FAILED: not Confluent-framed Avro of a known schema. REJECTED: decoded, but the domain refused it. PROCESSING_FAILED: applying it threw, again and again."},{"name":"reason","type":"string","doc":"A human sentence: what was wrong."},{"name":"key","type":["null","bytes"],"default":null},{"name":"value","type":["null","bytes"],"default":null},{"name":"headers","type":{"type":"map","values":"string"},"default":{}},{"name":"recordTimestampMs","type":"long","doc":"Epoch ms of the original record."},{"name":"failedAtMs","type":"long","doc":"Epoch ms when it was dead-lettered."}]},
+  "tally.queue.QueueCommand": {"type":"record","name":"QueueCommand","namespace":"tally.queue","doc":"A change to a waiting queue: configure it, join it, leave it, or complete an admission. Key: queueId, so one queue's commands keep the order they reached the gateway in (first come, first served).","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write."},{"name":"queueId","type":"string"},{"name":"kind","type":{"type":"enum","name":"QueueCommandKind","symbols":["CONFIGURE","JOIN","LEAVE","COMPLETE"]}},{"name":"ticketId","type":["null","string"],"default":null,"doc":"JOIN: the ticket the gateway named (and answered with); LEAVE, COMPLETE: the ticket acted on."},{"name":"userId","type":["null","string"],"default":null,"doc":"JOIN: who joins."},{"name":"capacity","type":["null","int"],"default":null,"doc":"CONFIGURE: most tickets active at once."},{"name":"activeSeconds","type":["null","int"],"default":null,"doc":"CONFIGURE: how long an admission lasts."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request."}]},
+  "tally.queue.QueueEvent": {"type":"record","name":"QueueEvent","namespace":"tally.queue","doc":"What happened to a ticket, for downstream services: admitted (with its expiry), expired, left or completed. Key: queueId.","fields":[{"name":"queueId","type":"string"},{"name":"ticketId","type":"string"},{"name":"userId","type":"string"},{"name":"kind","type":{"type":"enum","name":"QueueEventKind","symbols":["ADMITTED","EXPIRED","LEFT","COMPLETED"]}},{"name":"atMs","type":"long"},{"name":"expiresAtMs","type":["null","long"],"default":null,"doc":"ADMITTED: when the admission runs out."}]},
   "tally.viewers.Heartbeat": {"type":"record","name":"Heartbeat","namespace":"tally.viewers","doc":"A player says a session is watching a stream (or has ended). Key: streamId, so one stream's heartbeats stay in order on one partition.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write."},{"name":"streamId","type":"string"},{"name":"sessionId","type":"string"},{"name":"userId","type":["null","string"],"default":null},{"name":"positionMs","type":"long","doc":"Playback position."},{"name":"state","type":{"type":"enum","name":"PlaybackState","symbols":["PLAYING","ENDED"]},"default":"PLAYING"},{"name":"atMs","type":"long","doc":"Event time, epoch ms: the client's `at`, or the receipt time when it sent none."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request; an `at` later than this is clamped to it."}]},
   "tally.viewers.ViewerCountChanged": {"type":"record","name":"ViewerCountChanged","namespace":"tally.viewers","doc":"The current viewers of a stream changed. Key: streamId. The topic is compacted, so it also holds the latest count per stream.","fields":[{"name":"streamId","type":"string"},{"name":"concurrent","type":"int"},{"name":"previous","type":"int"},{"name":"windowSeconds","type":"int"},{"name":"asOfMs","type":"long"}]},
   "tally.wallet.WalletCommand": {"type":"record","name":"WalletCommand","namespace":"tally.wallet","doc":"Credit or debit one user's balance of one asset. Key: userId, so one user's commands apply in order on one partition. A grant becomes one command per user, all with the grant's (source, seq): the user makes each one's key unique.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (userId, source, seq) names this command."},{"name":"userId","type":"string"},{"name":"type","type":{"type":"enum","name":"WalletCommandType","symbols":["CREDIT","DEBIT"]}},{"name":"asset","type":"string"},{"name":"amountMinor","type":"long","doc":"Positive, in minor units (hundredths): \"12.34\" is 1234. Never a float."},{"name":"reason","type":["null","string"],"default":null},{"name":"grant","type":"boolean","default":false,"doc":"Part of a grant to many users."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request."}]},
@@ -129,6 +166,8 @@ export const schemas = {
 export interface SchemaTypes {
   "tally.counters.ItemEvent": ItemEvent;
   "tally.platform.DeadLetter": DeadLetter;
+  "tally.queue.QueueCommand": QueueCommand;
+  "tally.queue.QueueEvent": QueueEvent;
   "tally.viewers.Heartbeat": Heartbeat;
   "tally.viewers.ViewerCountChanged": ViewerCountChanged;
   "tally.wallet.WalletCommand": WalletCommand;

@@ -34,6 +34,7 @@ Tally is running.
   viewer-aggregator    http://127.0.0.1:8091/metrics  /readyz
   counter-materializer http://127.0.0.1:8092/metrics  /readyz
   wallet-ledger        http://127.0.0.1:8093/metrics  /readyz
+  queue-admitter       http://127.0.0.1:8094/metrics  /readyz
   Kafka             127.0.0.1:${TALLY_KAFKA_PORT:-9092}   (kcat -b 127.0.0.1:${TALLY_KAFKA_PORT:-9092} -L)
   Schema registry   http://127.0.0.1:${TALLY_REGISTRY_PORT:-8081}/apis/ccompat/v7/subjects
   Logs and data     .stack/

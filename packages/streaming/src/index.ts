@@ -4,4 +4,6 @@ export { consumerLag, type PartitionLag } from './lag.js';
 export { consumerMetrics, type ConsumerMetrics } from './metrics.js';
 export { KafkaUnavailableError, TypedProducer, type OutgoingRecord, type ProducerOptions } from './producer.js';
 export { TransientError, isTransient } from './transient.js';
-export { runService, type ServiceResource } from './service.js';
+export { closeOnce, consumingServiceResources, runService, type ServiceResource } from './service.js';
+export { Serially } from './serially.js';
+export { topicPartitions } from './topic-partitions.js';

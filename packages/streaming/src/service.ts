@@ -40,3 +40,32 @@ export function runService(logger: Logger, resources: ServiceResource[], exit: (
   process.on('SIGTERM', (s) => void shutdown(s));
   process.on('SIGINT', (s) => void shutdown(s));
 }
+
+/** Closes `resources` in reverse order of opening, once however often it is called (tests close twice). */
+export function closeOnce(resources: ServiceResource[]): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () =>
+    (closing ??= (async () => {
+      for (const r of [...resources].reverse()) await r.close();
+    })());
+}
+
+/** What a consuming service owns, in opening order, so closing in reverse stops HTTP first and the stores last. */
+export function consumingServiceResources(parts: {
+  pool: { end: () => Promise<void> };
+  redis?: { disconnect: () => void };
+  producer: { disconnect: () => Promise<void> };
+  consumer: { stop: () => Promise<void> };
+  http: { close: () => Promise<void> };
+  /** Timers and loops: stopped after HTTP, before the consumer finishes its batch. */
+  loops?: ServiceResource[];
+}): ServiceResource[] {
+  return [
+    { name: 'postgres', close: () => parts.pool.end() },
+    ...(parts.redis ? [{ name: 'redis', close: async () => void parts.redis!.disconnect() }] : []),
+    { name: 'producer', close: () => parts.producer.disconnect() },
+    { name: 'consumer', close: () => parts.consumer.stop() },
+    ...(parts.loops ?? []),
+    { name: 'http', close: () => parts.http.close() },
+  ];
+}

@@ -1,4 +1,4 @@
-import { isTransient } from '@tally/streaming';
+import { Serially, isTransient } from '@tally/streaming';
 
 interface Waiting<B> {
   batch: B;
@@ -17,7 +17,7 @@ export class Flusher<B> {
   private waiting: Waiting<B>[] = [];
   private waitingEvents = 0;
   private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<unknown> = Promise.resolve();
+  private readonly serially = new Serially();
 
   constructor(
     private readonly write: (batches: B[]) => Promise<void>,
@@ -35,9 +35,7 @@ export class Flusher<B> {
   }
 
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.chain.then(work);
-    this.chain = result.catch(() => undefined);
-    return result;
+    return this.serially.run(work);
   }
 
   private flush(): void {

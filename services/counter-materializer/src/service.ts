@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, createMetrics, startOpsServer, type Logger } from '@tally/observability';
 import { createSchemaRegistry, topicCodec } from '@tally/schemas';
 import { createPool, createRedis, migrate } from '@tally/storage';
-import { BatchConsumer, TypedProducer, createKafka, type ServiceResource } from '@tally/streaming';
+import { BatchConsumer, TypedProducer, createKafka, topicPartitions, closeOnce, consumingServiceResources, type ServiceResource } from '@tally/streaming';
 import { counterRoutes } from './adapters/http.js';
 import { CounterStore, type PartitionEvents } from './adapters/postgres-counters.js';
 import { PostgresReads } from './adapters/postgres-reads.js';
@@ -75,30 +75,7 @@ export async function startCounterMaterializer(config: CounterMaterializerConfig
   logger.info({ port: ops.port }, 'counter-materializer ready');
 
   // closed in reverse: HTTP first, then the consumer finishes and commits its batch, then the stores
-  const resources: ServiceResource[] = [
-    { name: 'postgres', close: () => pool.end() },
-    { name: 'redis', close: async () => void redis.disconnect() },
-    { name: 'producer', close: () => producer.disconnect() },
-    { name: 'maintenance', close: async () => clearInterval(ticker) },
-    { name: 'consumer', close: () => consumer.stop() },
-    { name: 'http', close: () => ops.close() },
-  ];
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    for (const r of [...resources].reverse()) await r.close();
-  };
+  const resources = consumingServiceResources({ pool, redis, producer, consumer, http: ops, loops: [{ name: 'maintenance', close: async () => clearInterval(ticker) }] });
+  const close = closeOnce(resources);
   return { port: ops.port, logger, resources, maintain, close };
-}
-
-async function topicPartitions(kafka: ReturnType<typeof createKafka>, topic: string): Promise<number[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    return topics[0]!.partitions.map((p) => p.partitionId).sort((a, b) => a - b);
-  } finally {
-    await admin.disconnect();
-  }
 }

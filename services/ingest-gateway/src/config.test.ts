@@ -22,12 +22,14 @@ describe('gateway configuration', () => {
       VIEWER_AGGREGATOR_URL: 'http://127.0.0.1:8091',
       COUNTER_MATERIALIZER_URL: 'http://127.0.0.1:8092',
       WALLET_LEDGER_URL: 'http://127.0.0.1:8093',
+      QUEUE_ADMITTER_URL: 'http://127.0.0.1:8094',
       RATE_LIMIT_PER_SECOND: 5000,
       KAFKA_ACK_TIMEOUT_MS: 5000,
       HEARTBEATS_TOPIC: 'tally.viewers.heartbeats',
       ITEM_EVENTS_TOPIC: 'tally.counters.events',
       WALLET_COMMANDS_TOPIC: 'tally.wallet.commands',
       WALLET_OUTCOMES_TOPIC: 'tally.wallet.outcomes',
+      QUEUE_COMMANDS_TOPIC: 'tally.queue.commands',
       WALLET_WAIT_MS: 5000,
     });
     expect(config.apiKeys.usingDevelopmentKey).toBe(true);

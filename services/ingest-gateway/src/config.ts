@@ -11,6 +11,7 @@ export const gatewayShape = {
   VIEWER_AGGREGATOR_URL: env.url(['http', 'https'], 'http://127.0.0.1:8091'),
   COUNTER_MATERIALIZER_URL: env.url(['http', 'https'], 'http://127.0.0.1:8092'),
   WALLET_LEDGER_URL: env.url(['http', 'https'], 'http://127.0.0.1:8093'),
+  QUEUE_ADMITTER_URL: env.url(['http', 'https'], 'http://127.0.0.1:8094'),
   /** Requests per second per API key (reads without a key: per client address). */
   RATE_LIMIT_PER_SECOND: env.integer({ min: 1, fallback: 5000 }),
   /** A write Kafka has not acknowledged by then is answered 503, so clients retry instead of hanging. */
@@ -21,6 +22,7 @@ export const gatewayShape = {
   ITEM_EVENTS_TOPIC: env.string('tally.counters.events'),
   WALLET_COMMANDS_TOPIC: env.string('tally.wallet.commands'),
   WALLET_OUTCOMES_TOPIC: env.string('tally.wallet.outcomes'),
+  QUEUE_COMMANDS_TOPIC: env.string('tally.queue.commands'),
   /** How long `?wait=true` waits for the ledger's outcome after Kafka acknowledged the command; then "pending". */
   WALLET_WAIT_MS: env.integer({ min: 50, max: 30_000, fallback: 5000 }),
 };

@@ -47,9 +47,11 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
     walletCommands: connection.writer(topicCodec(registry, config.WALLET_COMMANDS_TOPIC, 'tally.wallet.WalletCommand')),
     walletOutcomes,
     walletWaitMs: config.WALLET_WAIT_MS,
+    queueCommands: connection.writer(topicCodec(registry, config.QUEUE_COMMANDS_TOPIC, 'tally.queue.QueueCommand')),
     viewerAggregator: { baseUrl: config.VIEWER_AGGREGATOR_URL, timeoutMs: config.READ_TIMEOUT_MS },
     counterMaterializer: { baseUrl: config.COUNTER_MATERIALIZER_URL, timeoutMs: config.READ_TIMEOUT_MS },
     walletLedger: { baseUrl: config.WALLET_LEDGER_URL, timeoutMs: config.READ_TIMEOUT_MS },
+    queueAdmitter: { baseUrl: config.QUEUE_ADMITTER_URL, timeoutMs: config.READ_TIMEOUT_MS },
     rateLimitPerSecond: config.RATE_LIMIT_PER_SECOND,
     readiness: [
       { name: 'kafka', check: () => connection.connect() },

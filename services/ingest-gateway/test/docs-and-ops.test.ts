@@ -16,7 +16,7 @@ describe('docs, health and metrics', () => {
     const { status, body } = await call(world().base, 'GET', '/docs/json');
     expect(status).toBe(200);
     expect(body.openapi).toMatch(/^3\./);
-    const paths = body.paths as Record<string, Record<string, { security?: unknown; requestBody?: { content: Record<string, { schema: { properties: object } }> } }>>;
+    const paths = body.paths as Record<string, Record<string, { security?: unknown; requestBody?: { required: boolean; content: Record<string, { schema: { properties: object } }> } }>>;
     expect(Object.keys(paths)).toEqual(
       expect.arrayContaining([
         '/v1/streams/{streamId}/heartbeats',
@@ -32,13 +32,18 @@ describe('docs, health and metrics', () => {
         '/v1/wallets/grants',
         '/v1/wallets/{userId}',
         '/v1/wallets/{userId}/transactions/{id}',
+        '/v1/queues/{queueId}',
+        '/v1/queues/{queueId}/tickets',
+        '/v1/queues/{queueId}/tickets/{ticketId}',
+        '/v1/queues/{queueId}/tickets/{ticketId}/complete',
+        '/v1/queues/{queueId}/admissions/verify',
         '/healthz',
         '/readyz',
         '/metrics',
       ]),
     );
-    const bodyFields = (path: string) => {
-      const write = paths[path]!.post!;
+    const bodyFields = (path: string, method = 'post') => {
+      const write = paths[path]![method]!;
       expect(write.security, path).toEqual([{ bearerAuth: [] }]);
       return Object.keys(write.requestBody!.content['application/json']!.schema.properties);
     };
@@ -48,6 +53,20 @@ describe('docs, health and metrics', () => {
     expect(bodyFields('/v1/items/{itemId}/counters/{name}')).toEqual(['source', 'seq', 'by', 'at']);
     expect(bodyFields('/v1/wallets/{userId}/transactions')).toEqual(['source', 'seq', 'asset', 'amount', 'reason', 'type']);
     expect(bodyFields('/v1/wallets/grants')).toEqual(['source', 'seq', 'asset', 'amount', 'reason', 'userIds']);
+    expect(bodyFields('/v1/queues/{queueId}', 'put')).toEqual(['capacity', 'activeSeconds']);
+    expect(bodyFields('/v1/queues/{queueId}/tickets')).toEqual(['source', 'seq', 'userId']);
+    // leave and complete take no body, or {}: documented as an optional body naming no field
+    for (const [path, method] of [['/v1/queues/{queueId}/tickets/{ticketId}', 'delete'], ['/v1/queues/{queueId}/tickets/{ticketId}/complete', 'post']] as const) {
+      expect(bodyFields(path, method), path).toEqual([]);
+      expect(paths[path]![method]!.requestBody!.required, path).toBe(false);
+    }
+    expect(paths['/v1/queues/{queueId}/tickets']!.post!.requestBody!.required).toBe(true);
+    const verify = paths['/v1/queues/{queueId}/admissions/verify']!.post!;
+    expect(verify.security).toBeUndefined();
+    expect(verify.requestBody!.content['application/json']!.schema.properties).toEqual({ token: expect.objectContaining({ type: 'string', minLength: 1, maxLength: 2048 }) });
+    for (const read of ['/v1/queues/{queueId}', '/v1/queues/{queueId}/tickets/{ticketId}']) expect(paths[read]!.get!.security, read).toBeUndefined();
+    const ticketParameter = (paths['/v1/queues/{queueId}/tickets/{ticketId}']!.get as unknown as { parameters: { name: string; schema: object }[] }).parameters;
+    expect(ticketParameter.find((p) => p.name === 'ticketId')!.schema).toMatchObject({ pattern: '^t_[0-9a-f]{24}$' });
     expect(paths['/v1/streams/{streamId}/viewers']!.get!.security).toBeUndefined();
     expect(paths['/v1/items/{itemId}/counts']!.get!.security).toBeUndefined();
     for (const read of ['/v1/wallets/{userId}', '/v1/wallets/{userId}/transactions', '/v1/wallets/{userId}/transactions/{id}']) expect(paths[read]!.get!.security, read).toBeUndefined();

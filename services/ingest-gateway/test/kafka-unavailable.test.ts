@@ -6,11 +6,11 @@ const world = gatewayForThisFile('no-kafka', { KAFKA_BROKERS: '127.0.0.1:1', KAF
 
 const headers = { ...json, ...bearer(keys.writer) };
 
-/** Each write, sent with `key`, is answered 503 with Retry-After within the ack timeout: never 202. */
-async function expectEachUnavailable(key: { key: string }, writes: [path: string, body: unknown][]): Promise<void> {
-  for (const [path, body] of writes) {
+/** Each write (a POST unless it names its method), sent with `key`, is answered 503 with Retry-After within the ack timeout: never 202. */
+async function expectEachUnavailable(key: { key: string }, writes: [path: string, body: unknown, method?: string][]): Promise<void> {
+  for (const [path, body, method = 'POST'] of writes) {
     const started = Date.now();
-    const answer = await call(world().base, 'POST', path, { headers: { ...json, ...bearer(key) }, body: JSON.stringify(body) });
+    const answer = await call(world().base, method, path, { headers: { ...json, ...bearer(key) }, body: JSON.stringify(body) });
     expect(answer.status, path).toBe(503);
     expect(answer.headers.get('retry-after')).toBe('1');
     expect(answer.body).toEqual({ error: 'unavailable', message: 'Kafka did not acknowledge the write; retry it with the same source and seq', details: [] });
@@ -57,6 +57,17 @@ describe('when Kafka is unavailable', () => {
     expect(await world().walletCommands.count()).toBe(0);
   });
 
+  it('answers queue configure, join, leave and complete 503 with Retry-After too, never 202', async () => {
+    const ticket = '/v1/queues/q/tickets/t_1a3c605670798c9fd1e1e886';
+    await expectEachUnavailable(keys.queueAdmin, [['/v1/queues/q', { capacity: 100, activeSeconds: 180 }, 'PUT']]);
+    await expectEachUnavailable(keys.queues, [
+      ['/v1/queues/q/tickets', { source: 'p', seq: 40, userId: 'u' }],
+      [ticket, {}, 'DELETE'],
+      [`${ticket}/complete`, {}],
+    ]);
+    expect(await world().queueCommands.count()).toBe(0);
+  });
+
   it('still refuses bad input with 400, not 503', async () => {
     const answer = await call(world().base, 'POST', '/v1/streams/s/heartbeats', { headers, body: JSON.stringify({ source: 'p' }) });
     expect(answer.status).toBe(400);
@@ -64,5 +75,7 @@ describe('when Kafka is unavailable', () => {
     expect(item.status).toBe(400);
     const wallet = await call(world().base, 'POST', '/v1/wallets/u/transactions', { headers: { ...json, ...bearer(keys.wallets) }, body: JSON.stringify({ source: 'p', seq: 1, type: 'credit', asset: 'KRW', amount: '1e3' }) });
     expect(wallet.status).toBe(400);
+    const queue = await call(world().base, 'PUT', '/v1/queues/q', { headers: { ...json, ...bearer(keys.queueAdmin) }, body: JSON.stringify({ capacity: 0, activeSeconds: 180 }) });
+    expect(queue.status).toBe(400);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { call, startTestGateway, type TestGateway } from './fixtures/gateway.js';
+import { call, json, startTestGateway, type Answer, type TestGateway } from './fixtures/gateway.js';
 import { startFakeOwner, unreachableUrl, type FakeOwner } from './fixtures/fake-owner.js';
 
 const stack = inject('stack');
@@ -7,6 +7,7 @@ const stack = inject('stack');
 let aggregator: FakeOwner;
 let materializer: FakeOwner;
 let ledger: FakeOwner;
+let admitter: FakeOwner;
 let routed: TestGateway;
 let unreachable: TestGateway;
 
@@ -14,6 +15,11 @@ const counts = { itemId: 'item-1', likes: 3, views: 10, uniqueViewers: 7, counte
 const wallet = { userId: 'user-1', balances: { KRW: '12.34', points: '0.05' }, asOf: 1_750_000_000_000 };
 const history = { userId: 'user-1', transactions: [{ id: 'shop:2', type: 'debit', asset: 'KRW', amount: '1.00', status: 'applied', balanceAfter: '12.34' }] };
 const transaction = { userId: 'user-1', id: 'shop:eu:2', type: 'debit', status: 'rejected', reason: 'insufficient_funds', balanceAfter: '0.00' };
+const ticketId = 't_1a3c605670798c9fd1e1e886';
+const ticket = { status: 'waiting', position: 41, waitingTotal: 500, estimatedWaitSeconds: 84 };
+const queue = { waiting: 500, active: 100, capacity: 100, admittedTotal: 1234 };
+const verified = { valid: true, ticketId, userId: 'u1', expiresAt: 1_750_000_180_000 };
+const token = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl-_';
 const ranking = [
   { itemId: 'item-1', score: 3, rank: 1 },
   { itemId: 'item-2', score: 1, rank: 2 },
@@ -42,12 +48,21 @@ beforeAll(async () => {
     '/v1/wallets/broken': [500, '<html>oops</html>'],
     '/v1/wallets/slow/transactions': 'never',
   });
-  const owners = { VIEWER_AGGREGATOR_URL: aggregator.url, COUNTER_MATERIALIZER_URL: materializer.url, WALLET_LEDGER_URL: ledger.url };
+  admitter = await startFakeOwner({
+    [`/v1/queues/concert-1/tickets/${ticketId}`]: [200, ticket],
+    '/v1/queues/concert-1': [200, queue],
+    '/v1/queues/concert-1/admissions/verify': [200, verified],
+    '/v1/queues/other/admissions/verify': [200, { valid: false, reason: 'other_queue' }],
+    '/v1/queues/broken': [500, '<html>oops</html>'],
+    '/v1/queues/slow': 'never',
+  });
+  const owners = { VIEWER_AGGREGATOR_URL: aggregator.url, COUNTER_MATERIALIZER_URL: materializer.url, WALLET_LEDGER_URL: ledger.url, QUEUE_ADMITTER_URL: admitter.url };
   routed = await startTestGateway(stack, 'reads', { ...owners, READ_TIMEOUT_MS: '300' });
   unreachable = await startTestGateway(stack, 'reads-unreachable', {
     VIEWER_AGGREGATOR_URL: await unreachableUrl(),
     COUNTER_MATERIALIZER_URL: await unreachableUrl(),
     WALLET_LEDGER_URL: await unreachableUrl(),
+    QUEUE_ADMITTER_URL: await unreachableUrl(),
   });
 });
 
@@ -57,15 +72,16 @@ afterAll(async () => {
   await aggregator?.close();
   await materializer?.close();
   await ledger?.close();
+  await admitter?.close();
 });
 
-/** Every path answers 400 in the error shape, and the owner is never asked. */
-async function expectRefusedHere(owner: FakeOwner, paths: string[]): Promise<void> {
+/** Every request (a path to GET, unless `send` says otherwise) answers 400 in the error shape, and the owner is never asked. */
+async function expectRefusedHere(owner: FakeOwner, requests: string[], send = (path: string): Promise<Answer> => call(routed.base, 'GET', path)): Promise<void> {
   const before = owner.seen.length;
-  for (const path of paths) {
-    const answer = await call(routed.base, 'GET', path);
-    expect(answer.status, path).toBe(400);
-    expect(answer.body, path).toMatchObject({ error: 'invalid_request', details: expect.any(Array) });
+  for (const request of requests) {
+    const answer = await send(request);
+    expect(answer.status, request).toBe(400);
+    expect(answer.body, request).toMatchObject({ error: expect.stringMatching(/^(invalid_request|malformed_json)$/), details: expect.any(Array) });
   }
   expect(owner.seen.length).toBe(before);
 }
@@ -196,5 +212,55 @@ describe('reads routed to the wallet-ledger', () => {
   it('answers 503 with Retry-After when the owner cannot be reached', async () => {
     await expectUnreachable('/v1/wallets/user-1', 'wallet-ledger');
     await expectUnreachable('/v1/wallets/user-1/transactions/shop:1', 'wallet-ledger');
+  });
+});
+
+describe('reads routed to the queue-admitter', () => {
+  const verify = (queueId: string, raw: string) => call(routed.base, 'POST', `/v1/queues/${queueId}/admissions/verify`, { headers: json, body: raw });
+
+  it('passes a ticket and a queue through, without a key', async () => {
+    expect(await call(routed.base, 'GET', `/v1/queues/concert-1/tickets/${ticketId}`)).toMatchObject({ status: 200, body: ticket });
+    expect(await call(routed.base, 'GET', '/v1/queues/concert-1')).toMatchObject({ status: 200, body: queue });
+    // the owner's own answers come back as they are: a join it has not seen yet is 404
+    const unseen = 't_000000000000000000000000';
+    expect(await call(routed.base, 'GET', `/v1/queues/concert-1/tickets/${unseen}`)).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
+    expect(admitter.seen).toEqual([`/v1/queues/concert-1/tickets/${ticketId}`, '/v1/queues/concert-1', `/v1/queues/concert-1/tickets/${unseen}`]);
+    expect(admitter.received.every((r) => r.method === 'GET' && r.body === '')).toBe(true);
+  });
+
+  it('forwards an admission check, body included, to the same path, and passes the verdict back', async () => {
+    expect(await verify('concert-1', JSON.stringify({ token }))).toMatchObject({ status: 200, body: verified });
+    expect(await verify('other', JSON.stringify({ token }))).toMatchObject({ status: 200, body: { valid: false, reason: 'other_queue' } });
+    expect(admitter.received.slice(-2)).toEqual([
+      { method: 'POST', url: '/v1/queues/concert-1/admissions/verify', contentType: 'application/json', body: JSON.stringify({ token }) },
+      { method: 'POST', url: '/v1/queues/other/admissions/verify', contentType: 'application/json', body: JSON.stringify({ token }) },
+    ]);
+  });
+
+  it('refuses bad reads itself, without asking the owner', async () => {
+    const badTicketIds = ['t_123', 'T_1a3c605670798c9fd1e1e886', 't_1A3C605670798C9FD1E1E886', 't_1a3c605670798c9fd1e1e8866', 'ticket'];
+    await expectRefusedHere(admitter, [
+      ...badTicketIds.map((id) => `/v1/queues/concert-1/tickets/${id}`),
+      `/v1/queues/concert-1/tickets/${ticketId}?fresh=true`,
+      '/v1/queues/concert-1?detail=full',
+      `/v1/queues/${'q'.repeat(129)}`,
+      '/v1/queues/a%20b',
+      `/v1/queues/a%20b/tickets/${ticketId}`,
+    ]);
+    const badChecks = ['{}', JSON.stringify({ token: '' }), JSON.stringify({ token: 'a'.repeat(2049) }), JSON.stringify({ token: 7 }), JSON.stringify({ token, ticketId }), '{"token": '];
+    await expectRefusedHere(admitter, badChecks, (raw) => verify('concert-1', raw));
+    await expectRefusedHere(admitter, [JSON.stringify({ token })], (raw) => verify('a%20b', raw));
+  });
+
+  it('answers 502 when the owner answers something that is not JSON, 503 when it is too slow', async () => {
+    await expectOwnerFailuresMapped('/v1/queues/broken', '/v1/queues/slow');
+  });
+
+  it('answers 503 with Retry-After when the owner cannot be reached, also for an admission check', async () => {
+    await expectUnreachable('/v1/queues/concert-1', 'queue-admitter');
+    await expectUnreachable(`/v1/queues/concert-1/tickets/${ticketId}`, 'queue-admitter');
+    const check = await call(unreachable.base, 'POST', '/v1/queues/concert-1/admissions/verify', { headers: json, body: JSON.stringify({ token }) });
+    expect(check).toMatchObject({ status: 503, body: { error: 'unavailable', message: 'queue-admitter cannot be reached right now; try again shortly', details: [] } });
+    expect(check.headers.get('retry-after')).toBe('1');
   });
 });

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, createMetrics, startOpsServer, type Logger } from '@tally/observability';
 import { createSchemaRegistry, topicCodec } from '@tally/schemas';
 import { createPool, createRedis, migrate } from '@tally/storage';
-import { BatchConsumer, TypedProducer, createKafka, type ServiceResource } from '@tally/streaming';
+import { BatchConsumer, TypedProducer, createKafka, closeOnce, consumingServiceResources, type ServiceResource } from '@tally/streaming';
 import { CountPublisher } from './adapters/count-publisher.js';
 import { viewerRoutes } from './adapters/http.js';
 import { HistoryStore } from './adapters/postgres-history.js';
@@ -75,19 +75,7 @@ export async function startViewerAggregator(config: ViewerAggregatorConfig, now:
   logger.info({ port: ops.port }, 'viewer-aggregator ready');
 
   // closed in reverse: HTTP first, then the consumer finishes and commits its batch, then the stores
-  const resources: ServiceResource[] = [
-    { name: 'postgres', close: () => pool.end() },
-    { name: 'redis', close: async () => void redis.disconnect() },
-    { name: 'producer', close: () => producer.disconnect() },
-    { name: 'expiry', close: async () => clearInterval(expiry) },
-    { name: 'consumer', close: () => consumer.stop() },
-    { name: 'http', close: () => ops.close() },
-  ];
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    for (const r of [...resources].reverse()) await r.close();
-  };
+  const resources = consumingServiceResources({ pool, redis, producer, consumer, http: ops, loops: [{ name: 'expiry', close: async () => clearInterval(expiry) }] });
+  const close = closeOnce(resources);
   return { port: ops.port, logger, resources, close };
 }

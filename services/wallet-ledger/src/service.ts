@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, createMetrics, startOpsServer, type Logger } from '@tally/observability';
 import { createSchemaRegistry, topicCodec } from '@tally/schemas';
 import { createPool, migrate } from '@tally/storage';
-import { BatchConsumer, TypedProducer, createKafka, type ServiceResource } from '@tally/streaming';
+import { BatchConsumer, TypedProducer, createKafka, closeOnce, consumingServiceResources, type ServiceResource } from '@tally/streaming';
 import { walletRoutes } from './adapters/http.js';
 import { LedgerStore } from './adapters/postgres-ledger.js';
 import type { WalletLedgerConfig } from './config.js';
@@ -63,17 +63,7 @@ export async function startWalletLedger(config: WalletLedgerConfig, now: () => n
   logger.info({ port: ops.port }, 'wallet-ledger ready');
 
   // closed in reverse: HTTP first, then the consumer finishes and commits its batch, then the stores
-  const resources: ServiceResource[] = [
-    { name: 'postgres', close: () => pool.end() },
-    { name: 'producer', close: () => producer.disconnect() },
-    { name: 'consumer', close: () => consumer.stop() },
-    { name: 'http', close: () => ops.close() },
-  ];
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    for (const r of [...resources].reverse()) await r.close();
-  };
+  const resources = consumingServiceResources({ pool, producer, consumer, http: ops });
+  const close = closeOnce(resources);
   return { port: ops.port, logger, store, resources, close };
 }

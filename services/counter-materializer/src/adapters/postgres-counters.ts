@@ -162,15 +162,14 @@ export class CounterStore {
 
   private async snapshotsIn(db: PoolClient, itemIds: string[], nowMs: number): Promise<ItemSnapshot[]> {
     if (itemIds.length === 0) return [];
-    const [items, counters, windowed] = await Promise.all([
-      db.query(`SELECT item_id, partition, version, likes, views, unique_viewers FROM ${this.schema}.items WHERE item_id = ANY($1::text[])`, [itemIds]),
-      db.query(`SELECT item_id, name, value FROM ${this.schema}.item_counters WHERE item_id = ANY($1::text[])`, [itemIds]),
-      db.query(
-        `SELECT item_id, metric, coalesce(sum(value) FILTER (WHERE minute >= $2), 0) AS h1, sum(value) AS h24
-         FROM ${this.schema}.item_minutes WHERE item_id = ANY($1::text[]) AND minute >= $3 GROUP BY item_id, metric`,
-        [itemIds, windowStart('1h', nowMs), windowStart('24h', nowMs)],
-      ),
-    ]);
+    // one connection runs one query at a time: ask in turn
+    const items = await db.query(`SELECT item_id, partition, version, likes, views, unique_viewers FROM ${this.schema}.items WHERE item_id = ANY($1::text[])`, [itemIds]);
+    const counters = await db.query(`SELECT item_id, name, value FROM ${this.schema}.item_counters WHERE item_id = ANY($1::text[])`, [itemIds]);
+    const windowed = await db.query(
+      `SELECT item_id, metric, coalesce(sum(value) FILTER (WHERE minute >= $2), 0) AS h1, sum(value) AS h24
+       FROM ${this.schema}.item_minutes WHERE item_id = ANY($1::text[]) AND minute >= $3 GROUP BY item_id, metric`,
+      [itemIds, windowStart('1h', nowMs), windowStart('24h', nowMs)],
+    );
     const byId = new Map<string, ItemSnapshot>();
     for (const r of items.rows) {
       byId.set(r.item_id, {

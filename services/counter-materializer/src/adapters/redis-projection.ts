@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineScripts, script, type Redis, type ScriptRunner } from '@tally/storage';
+import { PartitionReadiness, defineScripts, script, type Redis, type ScriptRunner } from '@tally/storage';
 import type { Metric } from '../domain/counters.js';
 import { sortedSetScore, valueOfSortedSetScore, type Ranked } from '../domain/rankings.js';
 import { RANKING_WINDOWS, type RankingWindow } from '../domain/windows.js';
@@ -15,20 +15,20 @@ import type { ItemSnapshot } from './postgres-counters.js';
  * A count read is one HGETALL (O(1) in items); a ranking read one ZRANGE (O(log n + N)).
  */
 export class CountsProjection {
+  private readonly readiness: PartitionReadiness;
   private readonly projectItem: ScriptRunner;
 
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {
+    this.readiness = new PartitionReadiness(redis, prefix);
     defineScripts(redis, { projectItem: { file: fileURLToPath(new URL('./lua/project-item.lua', import.meta.url)), keys: 1 } });
     this.projectItem = script(redis, 'projectItem');
   }
 
   private itemKey = (itemId: string) => `${this.prefix}:{item:${itemId}}`;
   private rankingKey = (metric: Metric, window: RankingWindow) => `${this.prefix}:{rank:${metric}:${window}}`;
-  private readyKey = (partition: number) => `${this.prefix}:{ready}:p${partition}`;
-
   async project(snapshots: ItemSnapshot[], asOfMs: number): Promise<void> {
     const written = await Promise.all(snapshots.map((s) => this.projectItem(this.itemKey(s.itemId), s.version, asOfMs, ...hashFields(s))));
     const rankings = this.redis.pipeline();
@@ -58,15 +58,13 @@ export class CountsProjection {
     return ranked;
   }
 
-  /** Partitions whose items are not all in Redis (after a wipe, before their owner rebuilt them). */
-  async partitionsNotReady(partitions: number[]): Promise<number[]> {
-    if (partitions.length === 0) return [];
-    const marks = await this.redis.mget(partitions.map((p) => this.readyKey(p)));
-    return partitions.filter((_, i) => marks[i] === null);
+  /** Partitions whose state is not all in Redis (after a wipe, before their owner rebuilt them). */
+  partitionsNotReady(partitions: number[]): Promise<number[]> {
+    return this.readiness.notReady(partitions);
   }
 
-  async markReady(partition: number): Promise<void> {
-    await this.redis.set(this.readyKey(partition), String(Date.now()));
+  markReady(partition: number): Promise<void> {
+    return this.readiness.markReady(partition);
   }
 }
 

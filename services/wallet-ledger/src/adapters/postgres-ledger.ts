@@ -24,7 +24,8 @@ export class LedgerStore {
   async apply(partition: number, commands: Command[]): Promise<StoredEntry[]> {
     return inTransaction(this.pool, async (db) => {
       await db.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${this.schema}/wallet-commands/p${partition}`]);
-      const [recorded, balances] = await Promise.all([this.recorded(db, commands), this.balances(db, commands)]);
+      const recorded = await this.recorded(db, commands);
+      const balances = await this.balances(db, commands);
       const decision = decide(commands, balances, recorded);
       const written = await this.append(db, decision.entries);
       await this.writeBalances(db, decision.balances);

@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { registerOpsRoutes, type Logger, type Metrics, type ReadinessCheck } from '@tally/observability';
-import type { Heartbeat, ItemEvent, WalletCommand, WalletOutcome } from '@tally/schemas';
+import type { Heartbeat, ItemEvent, QueueCommand, WalletCommand, WalletOutcome } from '@tally/schemas';
 import { apiError } from '../../domain/api-error.js';
 import type { ApiKeyring } from '../../domain/api-keys.js';
 import { ID_MAX_LENGTH } from '../../domain/ids.js';
@@ -11,10 +11,13 @@ import type { OutcomeWaiters } from '../../domain/outcome-waiters.js';
 import type { RecordWriter } from '../kafka/record-writer.js';
 import { callerOf } from './auth.js';
 import { counterReadRoutes } from './counter-read-routes.js';
+import { documentEmptyBodiesOptional } from './empty-body.js';
 import { heartbeatRoutes } from './heartbeat-routes.js';
 import { observeHttp } from './http-metrics.js';
 import { itemRoutes } from './item-routes.js';
 import { HttpProblem, clientErrorProblem, frameworkProblem, installProblemHandling, unavailable } from './problems.js';
+import { queueReadRoutes } from './queue-read-routes.js';
+import { queueRoutes } from './queue-routes.js';
 import type { ReadOwner } from './read-routing.js';
 import { createValidation } from './validation.js';
 import { viewerReadRoutes } from './viewer-read-routes.js';
@@ -30,9 +33,11 @@ export interface GatewayDeps {
   walletCommands: RecordWriter<WalletCommand>;
   walletOutcomes: OutcomeWaiters<WalletOutcome>;
   walletWaitMs: number;
+  queueCommands: RecordWriter<QueueCommand>;
   viewerAggregator: Omit<ReadOwner, 'name'>;
   counterMaterializer: Omit<ReadOwner, 'name'>;
   walletLedger: Omit<ReadOwner, 'name'>;
+  queueAdmitter: Omit<ReadOwner, 'name'>;
   rateLimitPerSecond: number;
   readiness: ReadinessCheck[];
   /** Stamps receipt times; injectable so tests can pin it. */
@@ -82,10 +87,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
         { name: 'viewers', description: 'Live viewers' },
         { name: 'counters', description: 'Counters and rankings' },
         { name: 'wallets', description: 'Wallet ledger: balances kept as integer minor units, every transaction in the history exactly once' },
+        { name: 'queues', description: 'Waiting queue: first come, first served; the server admits, clients poll their ticket' },
         { name: 'ops', description: 'Health, readiness and metrics' },
       ],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' } } },
     },
+    transformObject: documentEmptyBodiesOptional,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   // registered before the rate limiter, so probes, scrapes and docs are never limited
@@ -111,5 +118,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   const { walletCommands, walletOutcomes, walletWaitMs } = deps;
   walletRoutes(app, { keyring: deps.keyring, walletCommands, walletOutcomes, walletWaitMs, clock });
   walletReadRoutes(app, { name: 'wallet-ledger', ...deps.walletLedger });
+  queueRoutes(app, { keyring: deps.keyring, queueCommands: deps.queueCommands, clock });
+  queueReadRoutes(app, { name: 'queue-admitter', ...deps.queueAdmitter });
   return app;
 }

@@ -9,16 +9,23 @@ export interface ReadOwner {
   timeoutMs: number;
 }
 
+/** A GET, or, for a read that sends something to check (an admission token), a POST of that JSON body. */
+function ownerRequest(sent: object | undefined): RequestInit {
+  if (sent === undefined) return { headers: { accept: 'application/json' } };
+  return { method: 'POST', headers: { accept: 'application/json', 'content-type': 'application/json' }, body: JSON.stringify(sent) };
+}
+
 /**
- * Asks the owner the same path and passes its status and JSON body through unchanged. Unreachable or too slow
- * is 503 (retry soon); an answer that is not JSON is 502: either way in the API's error shape.
+ * Asks the owner the same path (with the validated body `sent`, if any) and passes its status and JSON body
+ * through unchanged. Unreachable or too slow is 503 (retry soon); an answer that is not JSON is 502: either way
+ * in the API's error shape.
  */
-export async function routeRead(owner: ReadOwner, pathAndQuery: string, reply: FastifyReply): Promise<FastifyReply> {
+export async function routeRead(owner: ReadOwner, pathAndQuery: string, reply: FastifyReply, sent?: object): Promise<FastifyReply> {
   const url = `${owner.baseUrl.replace(/\/+$/, '')}${pathAndQuery}`;
   let status: number;
   let body: string;
   try {
-    const response = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(owner.timeoutMs) });
+    const response = await fetch(url, { ...ownerRequest(sent), redirect: 'error', signal: AbortSignal.timeout(owner.timeoutMs) });
     status = response.status;
     body = await response.text();
   } catch (error) {

@@ -17,6 +17,9 @@ export const eventTime = (description: string) => ({ type: 'integer', minimum: 0
 export const strictObject = <P extends object, R extends readonly (keyof P & string)[]>(required: R, properties: P) =>
   ({ type: 'object', additionalProperties: false, required, properties }) as const;
 
+/** For routes that take no query: an unknown field is refused here, as in a body, rather than ignored. */
+export const noQuery = strictObject([], {});
+
 /** `(source, seq)`: the idempotency key every write carries. */
 export const writeKeyFields = {
   source: { type: 'string', pattern: SOURCE_PATTERN.source, description: 'Who sends the write: 1-64 characters of A-Z a-z 0-9 . _ : -' },
@@ -78,6 +81,8 @@ const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [c
 /** The answers every write may give besides its success. */
 export const writeErrors = errors(400, 401, 403, 413, 415, 429, 503);
 export const readErrors = errors(400, 404, 429, 502, 503);
+/** A read that sends a body (a check, such as verifying an admission token) may also find it too large or not JSON. */
+export const readWithBodyErrors = errors(400, 404, 413, 415, 429, 502, 503);
 
 /** Writes need an API key (`Authorization: Bearer <key>`); reads do not. */
 export const writeSecurity = [{ bearerAuth: [] }];

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { routeRead, type ReadOwner } from './read-routing.js';
-import { readErrors } from './schemas.js';
-import { noQuery, transactionHistoryQuery, transactionParams, walletParams } from './wallet-schemas.js';
+import { noQuery, readErrors } from './schemas.js';
+import { transactionHistoryQuery, transactionParams, walletParams } from './wallet-schemas.js';
 
 const walletPath = (userId: string) => `/v1/wallets/${encodeURIComponent(userId)}`;
 

@@ -7,8 +7,8 @@ import { toGrantCommands, toTransactionCommand, toTransactionOutcome, walletWrit
 import type { RecordWriter } from '../kafka/record-writer.js';
 import { acknowledgedWrite } from './acknowledged-write.js';
 import { requireScope } from './auth.js';
-import { WRITE_BODY_LIMIT, writeErrors, writeSecurity } from './schemas.js';
-import { GRANT_BODY_LIMIT, grantAccepted, grantBody, noQuery, transactionAccepted, transactionBody, transactionDecided, transactionQuery, walletParams } from './wallet-schemas.js';
+import { WRITE_BODY_LIMIT, noQuery, writeErrors, writeSecurity } from './schemas.js';
+import { GRANT_BODY_LIMIT, grantAccepted, grantBody, transactionAccepted, transactionBody, transactionDecided, transactionQuery, walletParams } from './wallet-schemas.js';
 
 export interface WalletRouteDeps {
   keyring: ApiKeyring;

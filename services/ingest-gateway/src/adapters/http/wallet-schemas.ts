@@ -44,13 +44,10 @@ export const grantBody = strictObject(['source', 'seq', 'asset', 'amount', 'user
   },
 });
 
-/** `?wait=true` is the only query a write takes, and only a single transaction takes it. */
+/** `?wait=true` is the only query a write takes, and only a single transaction takes it (the others take `noQuery`). */
 export const transactionQuery = strictObject([], {
   wait: { type: 'boolean', default: false, description: 'Wait (at most WALLET_WAIT_MS) for the ledger to apply or reject it' },
 });
-
-/** Nothing else takes a query: an unknown field is refused here, as in a body, rather than ignored. */
-export const noQuery = strictObject([], {});
 
 export const transactionHistoryQuery = strictObject([], {
   limit: { type: 'integer', minimum: 1, maximum: MAX_HISTORY_LIMIT, default: 20, description: 'How many transactions, newest first' },

@@ -1,0 +1,87 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { formatWriteKey, type WriteKey } from '@tally/idempotency';
+import type { QueueCommand } from '@tally/schemas';
+import type { ApiKeyring, Scope } from '../../domain/api-keys.js';
+import { ReceiptSequence, gatewaySource, toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand, type ConfigureRequest, type JoinRequest } from '../../domain/queue.js';
+import type { RecordWriter } from '../kafka/record-writer.js';
+import { acknowledgedWrite } from './acknowledged-write.js';
+import { callerOf, requireScope } from './auth.js';
+import { acceptEmptyJsonBody } from './empty-body.js';
+import { completeWrite, configureWrite, joinWrite, leaveWrite, type QueueWriteSchema } from './queue-schemas.js';
+import { WRITE_BODY_LIMIT, noQuery, writeErrors, writeSecurity } from './schemas.js';
+
+export interface QueueRouteDeps {
+  keyring: ApiKeyring;
+  queueCommands: RecordWriter<QueueCommand>;
+  clock: () => number;
+}
+
+/** A route that needs a key ran without one: the hooks are wired wrong. A bug of ours, never the client's. */
+export class MissingCallerError extends Error {
+  constructor(route: string | undefined) {
+    super(`no API key was checked before ${route ?? 'this route'}; its onRequest hook is missing`);
+    this.name = 'MissingCallerError';
+  }
+}
+
+// one per process rather than per gateway, so no two writes this process names share a seq however many
+// gateways it builds (the tests build several)
+const receiptSeqs = new ReceiptSequence();
+
+/** (source, seq) of a write the client names no seq for: the caller's key, and the next receipt seq. */
+function gatewayWriteKey(request: FastifyRequest, receivedAtMs: number): WriteKey {
+  const caller = callerOf(request);
+  if (!caller) throw new MissingCallerError(request.routeOptions.url);
+  return { source: gatewaySource(caller.name), seq: receiptSeqs.next(receivedAtMs) };
+}
+
+type TicketAction = (queueId: string, ticketId: string, key: WriteKey, receivedAtMs: number) => QueueCommand;
+type QueueRoute = { Params: { queueId: string } };
+type TicketRoute = { Params: { queueId: string; ticketId: string } };
+
+/**
+ * The waiting-queue writes: each becomes one QueueCommand keyed by queueId, so one queue's commands keep the
+ * order they reached the gateway in on one partition: that order is the line (first come, first served). A 202
+ * means Kafka acknowledged it.
+ */
+export function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): void {
+  const produce = acknowledgedWrite(app.log, deps.queueCommands, 'queue commands');
+  const write = async (command: QueueCommand): Promise<string> => {
+    await produce([{ key: command.queueId, value: command }]);
+    return formatWriteKey(command);
+  };
+  const options = (scope: Scope, { summary, description, params, body, accepted }: QueueWriteSchema) => ({
+    bodyLimit: WRITE_BODY_LIMIT,
+    onRequest: requireScope(deps.keyring, scope),
+    schema: { tags: ['queues'], summary, description, security: writeSecurity, params, querystring: noQuery, body, response: { 202: accepted, ...writeErrors } },
+  });
+
+  app.put<QueueRoute & { Body: ConfigureRequest }>('/v1/queues/:queueId', options('queues:admin', configureWrite), async (request, reply) => {
+    const receivedAtMs = deps.clock();
+    const command = toConfigureCommand(request.params.queueId, request.body, gatewayWriteKey(request, receivedAtMs), receivedAtMs);
+    return reply.code(202).send({ id: await write(command) });
+  });
+
+  app.post<QueueRoute & { Body: JoinRequest }>('/v1/queues/:queueId/tickets', options('queues:write', joinWrite), async (request, reply) => {
+    const command = toJoinCommand(request.params.queueId, request.body, deps.clock());
+    return reply.code(202).send({ id: await write(command), ticketId: command.ticketId });
+  });
+
+  // leave and complete take no body; their scope reads an empty JSON body as none (see acceptEmptyJsonBody)
+  void app.register(async (scope: FastifyInstance) => {
+    acceptEmptyJsonBody(scope);
+    const ticketAction = (method: 'DELETE' | 'POST', url: string, schema: QueueWriteSchema, toCommand: TicketAction) =>
+      scope.route<TicketRoute>({
+        method,
+        url,
+        ...options('queues:write', schema),
+        handler: async (request, reply) => {
+          const receivedAtMs = deps.clock();
+          const { queueId, ticketId } = request.params;
+          return reply.code(202).send({ id: await write(toCommand(queueId, ticketId, gatewayWriteKey(request, receivedAtMs), receivedAtMs)) });
+        },
+      });
+    ticketAction('DELETE', '/v1/queues/:queueId/tickets/:ticketId', leaveWrite, toLeaveCommand);
+    ticketAction('POST', '/v1/queues/:queueId/tickets/:ticketId/complete', completeWrite, toCompleteCommand);
+  });
+}

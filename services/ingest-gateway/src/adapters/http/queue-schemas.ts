@@ -1,0 +1,73 @@
+import { ADMISSION_TOKEN_PATTERN, MAX_ACTIVE_SECONDS, MAX_ADMISSION_TOKEN_LENGTH, MAX_CAPACITY, TICKET_ID_PATTERN } from '../../domain/queue.js';
+import { acceptedResponse, id, strictObject, writeKeyFields } from './schemas.js';
+
+/** JSON schemas of the waiting-queue routes, built from the same parts as the others. */
+
+export const queueParams = strictObject(['queueId'], { queueId: id('The queue: a concert, a sale, a booking page') });
+
+const ticketId = { type: 'string', pattern: TICKET_ID_PATTERN.source, description: 'The ticket, as the join was answered: t_ and 24 hex digits' } as const;
+
+export const ticketParams = strictObject(['queueId', 'ticketId'], { queueId: queueParams.properties.queueId, ticketId });
+
+export const configureBody = strictObject(['capacity', 'activeSeconds'], {
+  capacity: { type: 'integer', minimum: 1, maximum: MAX_CAPACITY, description: 'The most tickets active at once, e.g. 100' },
+  activeSeconds: { type: 'integer', minimum: 1, maximum: MAX_ACTIVE_SECONDS, description: 'How long an admitted ticket stays active, e.g. 180' },
+});
+
+export const joinBody = strictObject(['source', 'seq', 'userId'], {
+  ...writeKeyFields,
+  userId: id('Who joins; one live ticket per user and queue (joining again names the live one)'),
+});
+
+/** Leave and complete carry nothing but the path: no body, an empty one or `{}`, so clients that always send JSON are served. */
+export const emptyBody = strictObject([], {});
+
+export const verifyBody = strictObject(['token'], {
+  token: {
+    type: 'string',
+    minLength: 1,
+    maxLength: MAX_ADMISSION_TOKEN_LENGTH,
+    pattern: ADMISSION_TOKEN_PATTERN.source,
+    description: 'The admissionToken a ticket read answered with: base64url parts joined by dots',
+  },
+});
+
+export const joinAccepted = {
+  type: 'object',
+  required: ['id', 'ticketId'],
+  properties: { id: acceptedResponse.properties.id, ticketId: { ...ticketId, description: 'The ticket this join names; the same when the join is retried with the same (source, seq)' } },
+} as const;
+
+/** What documents and checks one queue write. */
+export interface QueueWriteSchema {
+  summary: string;
+  description: string;
+  params: object;
+  body: object;
+  /** The 202 answer. */
+  accepted: object;
+}
+
+const gatewayNamed = 'The gateway names this write itself (source gateway.<key name>, seq from the receipt time), so the answer\'s id is new each time.';
+
+export const configureWrite: QueueWriteSchema = {
+  summary: 'Sets how many tickets are active at once and for how long; the last one wins',
+  description: `Needs the queues:admin scope. ${gatewayNamed}`,
+  params: queueParams,
+  body: configureBody,
+  accepted: acceptedResponse,
+};
+
+export const joinWrite: QueueWriteSchema = {
+  summary: 'A user joins the line and gets a ticket; its place is the order the joins reached the gateway in',
+  description: 'The ticket is named by (queueId, source, seq), so a join retried with the same (source, seq) answers the same ticket. Poll the ticket to learn when it is active.',
+  params: queueParams,
+  body: joinBody,
+  accepted: joinAccepted,
+};
+
+/** Leave and complete: the ticket in the path is all they say. */
+const ticketWrite = (summary: string): QueueWriteSchema => ({ summary, description: `No body, or {}. ${gatewayNamed}`, params: ticketParams, body: emptyBody, accepted: acceptedResponse });
+
+export const leaveWrite = ticketWrite('Leaves the line, or gives up an active ticket; leaving twice changes nothing');
+export const completeWrite = ticketWrite('Ends an active ticket (the booking is done) and frees its slot at once');

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import type { WriteKey } from '@tally/idempotency';
+import type { QueueCommand } from '@tally/schemas';
+
+/** Seed 002 runs 100 active at once; far more is a typo, and the bound keeps the admitter's active set small. */
+export const MAX_CAPACITY = 100_000;
+/** A day: an admission lasting longer is not a waiting-room slot any more. */
+export const MAX_ACTIVE_SECONDS = 86_400;
+
+/** What `ticketIdFor` names: `t_` and 24 hex digits (96 bits of sha256), so a guessed id finds nothing. */
+export const TICKET_ID_PATTERN = /^t_[0-9a-f]{24}$/;
+
+/** An admission token is a JWT: base64url parts joined by dots. Checked here only so junk never reaches the admitter. */
+export const ADMISSION_TOKEN_PATTERN = /^[A-Za-z0-9_.-]+$/;
+export const MAX_ADMISSION_TOKEN_LENGTH = 2048;
+
+/** The JSON body of `PUT /v1/queues/{queueId}`, once validated. */
+export interface ConfigureRequest {
+  capacity: number;
+  activeSeconds: number;
+}
+
+/** The JSON body of `POST /v1/queues/{queueId}/tickets`, once validated. */
+export interface JoinRequest extends WriteKey {
+  userId: string;
+}
+
+/**
+ * The ticket a join names, a function of the join's (queueId, source, seq) only: a client retrying a join it
+ * got no answer for is told the same ticket, and the admitter sees the same ticket twice rather than two.
+ */
+export function ticketIdFor(queueId: string, { source, seq }: WriteKey): string {
+  const digest = createHash('sha256').update(`${queueId}\u0000${source}\u0000${seq}`, 'utf8').digest('hex');
+  return `t_${digest.slice(0, 24)}`;
+}
+
+const SOURCE_MAX_LENGTH = 64;
+const OUTSIDE_SOURCE_CHARSET = /[^A-Za-z0-9._:-]/g;
+
+/**
+ * The source of the writes the gateway names itself (configure, leave, complete: a client sends no seq for
+ * them), per API key so the admitter's logs say who asked. Key names already use the source charset; the
+ * replacement and the cut keep that true whatever names are allowed later.
+ */
+export function gatewaySource(keyName: string): string {
+  return `gateway.${keyName}`.replace(OUTSIDE_SOURCE_CHARSET, '_').slice(0, SOURCE_MAX_LENGTH);
+}
+
+/**
+ * The seqs of the writes the gateway names itself: the receipt time in microseconds, bumped past the last one
+ * so two writes in one millisecond never share a seq. Those writes are last-wins or idempotent by nature, so
+ * the seq only has to be unique; being time-based, it also stays ahead of a restarted process's seqs.
+ * (Epoch microseconds stay below 2^53 until the year 2255.)
+ */
+export class ReceiptSequence {
+  private last = -1;
+
+  next(receivedAtMs: number): number {
+    this.last = Math.max(receivedAtMs * 1000, this.last + 1);
+    return this.last;
+  }
+}
+
+type KindAndDetails = Pick<QueueCommand, 'kind'> & Partial<Pick<QueueCommand, 'ticketId' | 'userId' | 'capacity' | 'activeSeconds'>>;
+
+function toQueueCommand(queueId: string, key: WriteKey, receivedAtMs: number, details: KindAndDetails): QueueCommand {
+  return { source: key.source, seq: key.seq, queueId, ticketId: null, userId: null, capacity: null, activeSeconds: null, receivedAtMs, ...details };
+}
+
+/** Sets capacity and activeSeconds for what the admitter admits from then on; the last one wins. */
+export function toConfigureCommand(queueId: string, request: ConfigureRequest, key: WriteKey, receivedAtMs: number): QueueCommand {
+  return toQueueCommand(queueId, key, receivedAtMs, { kind: 'CONFIGURE', capacity: request.capacity, activeSeconds: request.activeSeconds });
+}
+
+/** A user joins the line; its place is the command's place on the queue's partition (first come, first served). */
+export function toJoinCommand(queueId: string, request: JoinRequest, receivedAtMs: number): QueueCommand {
+  return toQueueCommand(queueId, request, receivedAtMs, { kind: 'JOIN', ticketId: ticketIdFor(queueId, request), userId: request.userId });
+}
+
+/** Gives up a waiting or active ticket; leaving twice changes nothing. */
+export function toLeaveCommand(queueId: string, ticketId: string, key: WriteKey, receivedAtMs: number): QueueCommand {
+  return toQueueCommand(queueId, key, receivedAtMs, { kind: 'LEAVE', ticketId });
+}
+
+/** Ends an active ticket (the booking is done), freeing its slot before activeSeconds run out. */
+export function toCompleteCommand(queueId: string, ticketId: string, key: WriteKey, receivedAtMs: number): QueueCommand {
+  return toQueueCommand(queueId, key, receivedAtMs, { kind: 'COMPLETE', ticketId });
+}

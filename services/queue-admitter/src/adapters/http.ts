@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import { answerReadErrors } from '@tally/observability';
+import { signAdmission, verifyAdmission } from '../domain/admission-token.js';
+import { estimatedWaitSeconds } from '../domain/admission.js';
+import type { QueueStore } from './postgres-queues.js';
+import type { QueueProjection } from './redis-queues.js';
+
+const id = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' } as const;
+const queueParams = { type: 'object', required: ['queueId'], properties: { queueId: id } } as const;
+const ticketParams = { type: 'object', required: ['queueId', 'ticketId'], properties: { queueId: id, ticketId: { type: 'string', pattern: '^t_[0-9a-f]{24}$' } } } as const;
+const verifyBody = {
+  type: 'object',
+  required: ['token'],
+  additionalProperties: false,
+  properties: { token: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[A-Za-z0-9_.-]+$' } },
+} as const;
+
+export interface QueueReadDeps {
+  store: QueueStore;
+  projection: QueueProjection;
+  /** Every partition of the commands topic: Redis answers only when all of them are projected. */
+  partitions: number[];
+  secret: string;
+  now: () => number;
+}
+
+/** The reads this service owns; the gateway routes clients here under the same paths. */
+export function queueRoutes(deps: QueueReadDeps) {
+  const redisWhole = async () => (await deps.projection.partitionsNotReady(deps.partitions)).length === 0;
+
+  /** A ticket as a client sees it: from Redis while it is live, from Postgres once it ended or Redis is rebuilding. */
+  async function ticketView(queueId: string, ticketId: string) {
+    const live = (await redisWhole()) ? await deps.projection.ticket(queueId, ticketId) : undefined;
+    if (live) return { ...live, rate: live.admissionRate };
+    const stored = await deps.store.ticket(queueId, ticketId);
+    if (!stored) return undefined;
+    return { ...stored.ticket, position: stored.position, waitingTotal: stored.waitingTotal, rate: 0 };
+  }
+
+  return (app: FastifyInstance) => {
+    answerReadErrors(app, 'the queue cannot be read right now');
+
+    app.get<{ Params: { queueId: string; ticketId: string } }>('/v1/queues/:queueId/tickets/:ticketId', { schema: { params: ticketParams } }, async (request, reply) => {
+      const { queueId, ticketId } = request.params;
+      const t = await ticketView(queueId, ticketId);
+      if (!t) return reply.code(404).send({ error: 'not_found', message: `no ticket ${ticketId} in queue ${queueId} (yet: a join is counted once the queue has read it)`, details: [] });
+      const waiting = t.status === 'waiting';
+      const active = t.status === 'active' && t.expiresAtMs !== null;
+      return {
+        ticketId: t.ticketId,
+        status: t.status,
+        position: waiting ? t.position : 0,
+        waitingTotal: t.waitingTotal,
+        estimatedWaitSeconds: waiting ? (estimatedWaitSeconds(t.position, t.rate) ?? null) : 0,
+        ...(active ? { admissionToken: signAdmission(deps.secret, { queueId, ticketId: t.ticketId, userId: t.userId, expiresAtMs: t.expiresAtMs! }), expiresAt: t.expiresAtMs } : {}),
+      };
+    });
+
+    app.get<{ Params: { queueId: string } }>('/v1/queues/:queueId', { schema: { params: queueParams } }, async (request, reply) => {
+      const { queueId } = request.params;
+      const summary = ((await redisWhole()) ? await deps.projection.queue(queueId) : undefined) ?? (await deps.store.queue(queueId));
+      if (!summary) return reply.code(404).send({ error: 'not_found', message: `no queue ${queueId}`, details: [] });
+      return { queueId, ...summary };
+    });
+
+    app.post<{ Params: { queueId: string }; Body: { token: string } }>(
+      '/v1/queues/:queueId/admissions/verify',
+      { schema: { params: queueParams, body: verifyBody } },
+      async (request) => {
+        const { queueId } = request.params;
+        const verdict = verifyAdmission(deps.secret, request.body.token, queueId, deps.now());
+        if (!verdict.valid) return { valid: false, reason: verdict.reason };
+        // a signed, unexpired token is still void once its ticket left or completed
+        const ticket = await deps.store.ticket(queueId, verdict.claims.ticketId);
+        if (ticket?.ticket.status !== 'active') return { valid: false, reason: 'ended' };
+        return { valid: true, ticketId: verdict.claims.ticketId, userId: verdict.claims.userId, expiresAt: verdict.claims.expiresAtMs };
+      },
+    );
+  };
+}

@@ -24,10 +24,30 @@ export async function withAdmin<T>(brokers: string[], work: (admin: Admin) => Pr
   }
 }
 
+/**
+ * Creates the topics and returns once every one has a leader and shows in the metadata. Right after creation
+ * the broker may still answer "does not host this topic-partition" (retriable) while metadata propagates;
+ * kafkajs gives up on that one, so creating is retried here.
+ */
 export async function createTestTopics(brokers: string[], topics: { name: string; partitions?: number }[]): Promise<void> {
-  await withAdmin(brokers, (admin) =>
-    admin.createTopics({ waitForLeaders: true, topics: topics.map((t) => ({ topic: t.name, numPartitions: t.partitions ?? 3, replicationFactor: 1 })) }),
-  );
+  await withAdmin(brokers, async (admin) => {
+    const spec = topics.map((t) => ({ topic: t.name, numPartitions: t.partitions ?? 3, replicationFactor: 1 }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.createTopics({ waitForLeaders: true, topics: spec });
+        break;
+      } catch (error) {
+        if (attempt >= 10 || !(error as { retriable?: boolean }).retriable) throw error;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
+    const visible = await eventually(
+      () => admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) }).then(() => true, () => false),
+      30_000,
+      100,
+    );
+    if (!visible) throw new Error(`topics ${topics.map((t) => t.name).join(', ')} never showed in the metadata`);
+  });
 }
 
 export const quietLogger = () => createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');

@@ -3,9 +3,9 @@
  * processes against the real Kafka, schema registry, Redis and Postgres; clients talk only to the gateway.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { consumerLag } from '@tally/streaming';
-import { createTopicsWithSchemas, eventually, freePort, stackEnvironment, startServiceProcess, uniqueName, withAdmin, type ServiceProcess } from '@tally/testkit';
+import { createTopicsWithSchemas, freePort, stackEnvironment, startServiceProcess, uniqueName, type ServiceProcess } from '@tally/testkit';
 
+import { groupCaughtUp, postStatus } from './fixtures/gateway.js';
 const stack = inject('stack');
 const run = uniqueName('e2e-counters');
 const group = `${run}-materializer`;
@@ -52,15 +52,7 @@ afterAll(async () => {
   await Promise.all(running.map((s) => s.stop('SIGTERM')));
 });
 
-async function post(path: string, body: unknown): Promise<number> {
-  const response = await fetch(`${gateway.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey.key}` },
-    body: JSON.stringify(body),
-  });
-  await response.arrayBuffer();
-  return response.status;
-}
+const post = (path: string, body: unknown) => postStatus(gateway.url, apiKey.key, path, body);
 
 async function read<T>(path: string): Promise<T> {
   const response = await fetch(`${gateway.url}${path}`);
@@ -69,8 +61,7 @@ async function read<T>(path: string): Promise<T> {
 }
 
 async function caughtUp(): Promise<void> {
-  const done = await eventually(async () => (await withAdmin(stack.brokers, (a) => consumerLag(a, group, [topics.events]))).every((p) => p.lag === 0), 60_000, 50);
-  expect(done, `group ${group} caught up`).toBe(true);
+  expect(await groupCaughtUp(stack.brokers, group, topics.events), `group ${group} caught up`).toBe(true);
 }
 
 describe('counters and rankings through the gateway', () => {

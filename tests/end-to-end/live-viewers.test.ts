@@ -4,9 +4,9 @@
  * gateway: writes go through Kafka to the aggregator, reads are routed by the gateway to it.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { consumerLag } from '@tally/streaming';
-import { createTopicsWithSchemas, eventually, freePort, stackEnvironment, startServiceProcess, uniqueName, withAdmin, type ServiceProcess } from '@tally/testkit';
+import { createTopicsWithSchemas, eventually, freePort, stackEnvironment, startServiceProcess, uniqueName, type ServiceProcess } from '@tally/testkit';
 
+import { groupCaughtUp, postStatus } from './fixtures/gateway.js';
 const stack = inject('stack');
 const run = uniqueName('e2e-viewers');
 const group = `${run}-aggregator`;
@@ -58,15 +58,7 @@ afterAll(async () => {
   await Promise.all(running.map((s) => s.stop('SIGTERM')));
 });
 
-async function post(path: string, body: unknown): Promise<number> {
-  const response = await fetch(`${gateway.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey.key}` },
-    body: JSON.stringify(body),
-  });
-  await response.arrayBuffer();
-  return response.status;
-}
+const post = (path: string, body: unknown) => postStatus(gateway.url, apiKey.key, path, body);
 
 async function viewers(streamId: string): Promise<number> {
   const response = await fetch(`${gateway.url}/v1/streams/${streamId}/viewers`);
@@ -75,8 +67,7 @@ async function viewers(streamId: string): Promise<number> {
 }
 
 async function caughtUp(): Promise<void> {
-  const done = await eventually(async () => (await withAdmin(stack.brokers, (a) => consumerLag(a, group, [topics.heartbeats]))).every((p) => p.lag === 0), 60_000, 50);
-  expect(done, `group ${group} caught up`).toBe(true);
+  expect(await groupCaughtUp(stack.brokers, group, topics.heartbeats), `group ${group} caught up`).toBe(true);
 }
 
 /** Deterministic shuffle (a linear congruential generator), so a failure can be replayed. */

@@ -112,6 +112,79 @@ export interface ViewerCountChanged {
   asOfMs: number;
 }
 
+/** One user's vote in one region, on that region's own topic ({region}.tally.votes.ballots). Key: pollId/userId, so all of a user's ballots for a poll share a partition and the first one in it wins. */
+export interface Ballot {
+  /** Who sent the write (1-64 of [A-Za-z0-9._:-]). */
+  source: string;
+  /** The source's sequence number; (source, seq) names this write. */
+  seq: number;
+  pollId: string;
+  /** The region that took the vote; a region counts only its own. */
+  region: string;
+  userId: string;
+  optionId: string;
+  /** Epoch ms when the gateway accepted the vote. */
+  castAtMs: number;
+}
+
+/** The worldwide ranking of a poll from vote-merger: each region's counts made shares of its votes, combined by region weight. Key: pollId; compacted to the newest. The only thing that comes back into a region; a region keeps the highest version it has seen. */
+export interface GlobalResult {
+  pollId: string;
+  /** Grows by one with every change of the result; never goes back. */
+  version: number;
+  ranking: Array<RankedOption>;
+  regions: Record<string, MergedRegion>;
+  computedAtMs: number;
+}
+
+export interface RankedOption {
+  optionId: string;
+  /** Weighted mean of the option's share of each region's votes, over regions with votes. */
+  score: number;
+  /** 1 for the highest score; ties ordered by optionId. */
+  rank: number;
+}
+
+export interface MergedRegion {
+  weight: number;
+  /** Votes of the region's snapshot on the poll's options. */
+  votes: number;
+  counts: Record<string, number>;
+  /** The region's snapshot merged (0: none yet). */
+  snapshotVersion: number;
+  /** When that snapshot was taken; old means the region has not reported lately. */
+  snapshotAtMs: null | number;
+}
+
+/** A poll's options and the weight of each region, from an admin's PUT; the newest definition of a poll wins. Key: pollId. Defined once at the hub and carried to every region (mirrored one way in a multi-cluster deployment). */
+export interface PollDefinition {
+  /** Who sent the write (the gateway, per API key). */
+  source: string;
+  /** The source's sequence number; (source, seq) names this write. */
+  seq: number;
+  pollId: string;
+  /** The option ids voters may choose, unique. */
+  options: Array<string>;
+  /** Region id -> weight (> 0) of that region in the global score. */
+  regionWeights: Record<string, number>;
+  /** Epoch ms when the gateway accepted the definition; a newer one replaces an older one. */
+  definedAtMs: number;
+}
+
+/** A region's counts for one poll: the only thing that leaves a region ({region}.tally.votes.snapshots). Key: pollId. A snapshot with a version no higher than one already merged is stale and changes nothing. */
+export interface RegionalTally {
+  region: string;
+  pollId: string;
+  /** The region's sequence for this poll: grows with every change of its counts. */
+  version: number;
+  /** Ballots counted in the region for this poll. */
+  votes: number;
+  /** Option id -> ballots counted for it. */
+  counts: Record<string, number>;
+  /** Epoch ms when the region read these counts. */
+  takenAtMs: number;
+}
+
 /** Credit or debit one user's balance of one asset. Key: userId, so one user's commands apply in order on one partition. A grant becomes one command per user, all with the grant's (source, seq): the user makes each one's key unique. */
 export interface WalletCommand {
   /** Who sent the write (1-64 of [A-Za-z0-9._:-]). */
@@ -158,6 +231,10 @@ export const schemas = {
   "tally.queue.QueueEvent": {"type":"record","name":"QueueEvent","namespace":"tally.queue","doc":"What happened to a ticket, for downstream services: admitted (with its expiry), expired, left or completed. Key: queueId.","fields":[{"name":"queueId","type":"string"},{"name":"ticketId","type":"string"},{"name":"userId","type":"string"},{"name":"kind","type":{"type":"enum","name":"QueueEventKind","symbols":["ADMITTED","EXPIRED","LEFT","COMPLETED"]}},{"name":"atMs","type":"long"},{"name":"expiresAtMs","type":["null","long"],"default":null,"doc":"ADMITTED: when the admission runs out."}]},
   "tally.viewers.Heartbeat": {"type":"record","name":"Heartbeat","namespace":"tally.viewers","doc":"A player says a session is watching a stream (or has ended). Key: streamId, so one stream's heartbeats stay in order on one partition.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write."},{"name":"streamId","type":"string"},{"name":"sessionId","type":"string"},{"name":"userId","type":["null","string"],"default":null},{"name":"positionMs","type":"long","doc":"Playback position."},{"name":"state","type":{"type":"enum","name":"PlaybackState","symbols":["PLAYING","ENDED"]},"default":"PLAYING"},{"name":"atMs","type":"long","doc":"Event time, epoch ms: the client's `at`, or the receipt time when it sent none."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request; an `at` later than this is clamped to it."}]},
   "tally.viewers.ViewerCountChanged": {"type":"record","name":"ViewerCountChanged","namespace":"tally.viewers","doc":"The current viewers of a stream changed. Key: streamId. The topic is compacted, so it also holds the latest count per stream.","fields":[{"name":"streamId","type":"string"},{"name":"concurrent","type":"int"},{"name":"previous","type":"int"},{"name":"windowSeconds","type":"int"},{"name":"asOfMs","type":"long"}]},
+  "tally.votes.Ballot": {"type":"record","name":"Ballot","namespace":"tally.votes","doc":"One user's vote in one region, on that region's own topic ({region}.tally.votes.ballots). Key: pollId/userId, so all of a user's ballots for a poll share a partition and the first one in it wins.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write."},{"name":"pollId","type":"string"},{"name":"region","type":"string","doc":"The region that took the vote; a region counts only its own."},{"name":"userId","type":"string"},{"name":"optionId","type":"string"},{"name":"castAtMs","type":"long","doc":"Epoch ms when the gateway accepted the vote."}]},
+  "tally.votes.GlobalResult": {"type":"record","name":"GlobalResult","namespace":"tally.votes","doc":"The worldwide ranking of a poll from vote-merger: each region's counts made shares of its votes, combined by region weight. Key: pollId; compacted to the newest. The only thing that comes back into a region; a region keeps the highest version it has seen.","fields":[{"name":"pollId","type":"string"},{"name":"version","type":"long","doc":"Grows by one with every change of the result; never goes back."},{"name":"ranking","type":{"type":"array","items":{"type":"record","name":"RankedOption","fields":[{"name":"optionId","type":"string"},{"name":"score","type":"double","doc":"Weighted mean of the option's share of each region's votes, over regions with votes."},{"name":"rank","type":"int","doc":"1 for the highest score; ties ordered by optionId."}]}}},{"name":"regions","type":{"type":"map","values":{"type":"record","name":"MergedRegion","fields":[{"name":"weight","type":"double"},{"name":"votes","type":"long","doc":"Votes of the region's snapshot on the poll's options."},{"name":"counts","type":{"type":"map","values":"long"}},{"name":"snapshotVersion","type":"long","doc":"The region's snapshot merged (0: none yet)."},{"name":"snapshotAtMs","type":["null","long"],"default":null,"doc":"When that snapshot was taken; old means the region has not reported lately."}]}}},{"name":"computedAtMs","type":"long"}]},
+  "tally.votes.PollDefinition": {"type":"record","name":"PollDefinition","namespace":"tally.votes","doc":"A poll's options and the weight of each region, from an admin's PUT; the newest definition of a poll wins. Key: pollId. Defined once at the hub and carried to every region (mirrored one way in a multi-cluster deployment).","fields":[{"name":"source","type":"string","doc":"Who sent the write (the gateway, per API key)."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write."},{"name":"pollId","type":"string"},{"name":"options","type":{"type":"array","items":"string"},"doc":"The option ids voters may choose, unique."},{"name":"regionWeights","type":{"type":"map","values":"double"},"doc":"Region id -> weight (> 0) of that region in the global score."},{"name":"definedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the definition; a newer one replaces an older one."}]},
+  "tally.votes.RegionalTally": {"type":"record","name":"RegionalTally","namespace":"tally.votes","doc":"A region's counts for one poll: the only thing that leaves a region ({region}.tally.votes.snapshots). Key: pollId. A snapshot with a version no higher than one already merged is stale and changes nothing.","fields":[{"name":"region","type":"string"},{"name":"pollId","type":"string"},{"name":"version","type":"long","doc":"The region's sequence for this poll: grows with every change of its counts."},{"name":"votes","type":"long","doc":"Ballots counted in the region for this poll."},{"name":"counts","type":{"type":"map","values":"long"},"doc":"Option id -> ballots counted for it."},{"name":"takenAtMs","type":"long","doc":"Epoch ms when the region read these counts."}]},
   "tally.wallet.WalletCommand": {"type":"record","name":"WalletCommand","namespace":"tally.wallet","doc":"Credit or debit one user's balance of one asset. Key: userId, so one user's commands apply in order on one partition. A grant becomes one command per user, all with the grant's (source, seq): the user makes each one's key unique.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (userId, source, seq) names this command."},{"name":"userId","type":"string"},{"name":"type","type":{"type":"enum","name":"WalletCommandType","symbols":["CREDIT","DEBIT"]}},{"name":"asset","type":"string"},{"name":"amountMinor","type":"long","doc":"Positive, in minor units (hundredths): \"12.34\" is 1234. Never a float."},{"name":"reason","type":["null","string"],"default":null},{"name":"grant","type":"boolean","default":false,"doc":"Part of a grant to many users."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request."}]},
   "tally.wallet.WalletOutcome": {"type":"record","name":"WalletOutcome","namespace":"tally.wallet","doc":"What became of a wallet command: applied or rejected, and the balance after it. Key: userId. Published again when the same command arrives again, so a retrying client always hears the first outcome.","fields":[{"name":"id","type":"string","doc":"The command's id, \"<source>:<seq>\" (with the user, it names the command)."},{"name":"userId","type":"string"},{"name":"type","type":{"type":"enum","name":"WalletCommandType","symbols":["CREDIT","DEBIT"]}},{"name":"asset","type":"string"},{"name":"amountMinor","type":"long"},{"name":"status","type":{"type":"enum","name":"WalletOutcomeStatus","symbols":["APPLIED","REJECTED"]}},{"name":"reason","type":["null","string"],"default":null,"doc":"Why it was rejected (insufficient_funds)."},{"name":"balanceMinor","type":"long","doc":"The user's balance of the asset after this command."},{"name":"appliedAtMs","type":"long"}]},
 } as const;
@@ -170,6 +247,10 @@ export interface SchemaTypes {
   "tally.queue.QueueEvent": QueueEvent;
   "tally.viewers.Heartbeat": Heartbeat;
   "tally.viewers.ViewerCountChanged": ViewerCountChanged;
+  "tally.votes.Ballot": Ballot;
+  "tally.votes.GlobalResult": GlobalResult;
+  "tally.votes.PollDefinition": PollDefinition;
+  "tally.votes.RegionalTally": RegionalTally;
   "tally.wallet.WalletCommand": WalletCommand;
   "tally.wallet.WalletOutcome": WalletOutcome;
 }

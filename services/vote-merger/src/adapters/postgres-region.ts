@@ -1,0 +1,163 @@
+import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
+import type { GlobalResult, PollDefinition } from '@tally/schemas';
+import { countIncrements, decideBallots, settlePending, snapshotVersion, voterKey, type BallotDecision, type BallotIn } from '../domain/ballots.js';
+import { lockPolls, newestPerPoll } from './poll-locks.js';
+
+/** A region's counts for one poll as they leave the region. */
+export interface RegionCounts {
+  pollId: string;
+  version: number;
+  votes: number;
+  counts: Record<string, number>;
+  takenAtMs: number;
+}
+
+/**
+ * One region's ballots and counts in Postgres (its own schema). Each batch is one transaction: the partition's
+ * lock (two owners of a partition during a rebalance queue), then the locks of the batch's polls (so a
+ * definition arriving at the same time cannot miss a pending ballot), then set-based statements.
+ */
+export class RegionStore {
+  constructor(
+    private readonly pool: Pool,
+    private readonly schema: string,
+    private readonly region: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Applies a partition's ballots; returns the decision and the current counts of every known poll they touch. */
+  async applyBallots(partition: number, ballots: BallotIn[]): Promise<{ decision: BallotDecision; counts: RegionCounts[] }> {
+    return inTransaction(this.pool, async (db) => {
+      await db.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${this.schema}/ballots/p${partition}`]);
+      const pollIds = [...new Set(ballots.map((b) => b.pollId))];
+      await lockPolls(db, this.schema, pollIds);
+      const polls = await this.pollOptions(db, pollIds);
+      const decision = decideBallots(this.region, ballots, polls, await this.voted(db, ballots));
+      const stored = await this.insertBallots(db, decision.accepted);
+      await this.addToTallies(db, stored.filter((b) => b.status === 'counted'));
+      return { decision, counts: await this.countsOf(db, pollIds) };
+    });
+  }
+
+  /**
+   * Keeps the newest definition of each poll and settles the poll's pending ballots against it. Returns the
+   * counts of the polls defined (a poll without votes too: the merger then knows the region is there).
+   */
+  async applyDefinitions(definitions: PollDefinition[]): Promise<RegionCounts[]> {
+    const newest = newestPerPoll(definitions);
+    if (newest.length === 0) return [];
+    return inTransaction(this.pool, async (db) => {
+      await lockPolls(db, this.schema, newest.map((d) => d.pollId));
+      const { rows } = await db.query(
+        `INSERT INTO ${this.schema}.polls (poll_id, options, defined_at_ms, definition_seq, definition_id)
+         SELECT p, ARRAY(SELECT jsonb_array_elements_text(o)), d, s, i FROM unnest($1::text[], $2::jsonb[], $3::bigint[], $4::bigint[], $5::text[]) AS x(p, o, d, s, i)
+         ON CONFLICT (poll_id) DO UPDATE SET options = EXCLUDED.options, defined_at_ms = EXCLUDED.defined_at_ms,
+           definition_seq = EXCLUDED.definition_seq, definition_id = EXCLUDED.definition_id
+         WHERE (polls.defined_at_ms, polls.definition_seq) < (EXCLUDED.defined_at_ms, EXCLUDED.definition_seq)
+         RETURNING poll_id, options`,
+        [
+          newest.map((d) => d.pollId),
+          newest.map((d) => JSON.stringify(d.options)),
+          newest.map((d) => d.definedAtMs),
+          newest.map((d) => d.seq),
+          newest.map((d) => `${d.source}:${d.seq}`),
+        ],
+      );
+      for (const row of rows) await this.settlePending(db, row.poll_id as string, new Set(row.options as string[]));
+      return this.countsOf(db, newest.map((d) => d.pollId));
+    });
+  }
+
+  /** Keeps each poll's newest global result; an older or repeated one changes nothing. */
+  async keepResults(results: GlobalResult[]): Promise<void> {
+    const newest = new Map<string, GlobalResult>();
+    for (const r of results) if ((newest.get(r.pollId)?.version ?? -1) < r.version) newest.set(r.pollId, r);
+    if (newest.size === 0) return;
+    const kept = [...newest.values()];
+    await this.pool.query(
+      `INSERT INTO ${this.schema}.global_results (poll_id, version, result) SELECT * FROM unnest($1::text[], $2::bigint[], $3::jsonb[])
+       ON CONFLICT (poll_id) DO UPDATE SET version = EXCLUDED.version, result = EXCLUDED.result, received_at = now()
+       WHERE global_results.version < EXCLUDED.version`,
+      [kept.map((r) => r.pollId), kept.map((r) => r.version), kept.map((r) => JSON.stringify(r))],
+    );
+  }
+
+  async result(pollId: string): Promise<GlobalResult | undefined> {
+    const { rows } = await this.pool.query(`SELECT result FROM ${this.schema}.global_results WHERE poll_id = $1`, [pollId]);
+    return rows[0]?.result as GlobalResult | undefined;
+  }
+
+  /** The region's own counts of a poll (for tests and operators; the API serves the global result). */
+  async counts(pollId: string): Promise<RegionCounts | undefined> {
+    const client = await this.pool.connect();
+    try {
+      return (await this.countsOf(client, [pollId]))[0];
+    } finally {
+      client.release();
+    }
+  }
+
+  private async pollOptions(db: PoolClient, pollIds: string[]): Promise<Map<string, Set<string>>> {
+    const { rows } = await db.query(`SELECT poll_id, options FROM ${this.schema}.polls WHERE poll_id = ANY($1)`, [pollIds]);
+    return new Map(rows.map((r) => [r.poll_id as string, new Set(r.options as string[])]));
+  }
+
+  private async voted(db: PoolClient, ballots: BallotIn[]): Promise<Set<string>> {
+    const { rows } = await db.query(
+      `SELECT b.poll_id, b.user_id FROM ${this.schema}.ballots b
+       JOIN unnest($1::text[], $2::text[]) AS t(p, u) ON b.poll_id = t.p AND b.user_id = t.u`,
+      [ballots.map((b) => b.pollId), ballots.map((b) => b.userId)],
+    );
+    return new Set(rows.map((r) => voterKey(r.poll_id as string, r.user_id as string)));
+  }
+
+  /** Stores the accepted ballots; returns those actually inserted (all of them, under the locks taken). */
+  private async insertBallots(db: PoolClient, accepted: BallotDecision['accepted']) {
+    if (accepted.length === 0) return [];
+    const { rows } = await db.query(
+      `INSERT INTO ${this.schema}.ballots (poll_id, user_id, option_id, status, write_id, cast_at_ms)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+       ON CONFLICT (poll_id, user_id) DO NOTHING RETURNING poll_id, option_id, status`,
+      [accepted.map((b) => b.pollId), accepted.map((b) => b.userId), accepted.map((b) => b.optionId), accepted.map((b) => b.status), accepted.map((b) => b.id), accepted.map((b) => b.castAtMs)],
+    );
+    return rows.map((r) => ({ pollId: r.poll_id as string, optionId: r.option_id as string, status: r.status as string }));
+  }
+
+  private async settlePending(db: PoolClient, pollId: string, options: Set<string>): Promise<void> {
+    const { rows } = await db.query(`SELECT user_id AS "userId", option_id AS "optionId" FROM ${this.schema}.ballots WHERE poll_id = $1 AND status = 'pending'`, [pollId]);
+    if (rows.length === 0) return;
+    const { counted, voided } = settlePending(options, rows as { userId: string; optionId: string }[]);
+    const settled = [...counted.map((b) => [b.userId, 'counted']), ...voided.map((b) => [b.userId, 'void'])];
+    await db.query(
+      `UPDATE ${this.schema}.ballots b SET status = t.s FROM unnest($2::text[], $3::text[]) AS t(u, s) WHERE b.poll_id = $1 AND b.user_id = t.u AND b.status = 'pending'`,
+      [pollId, settled.map((s) => s[0]), settled.map((s) => s[1])],
+    );
+    await this.addToTallies(db, counted.map((b) => ({ pollId, optionId: b.optionId })));
+  }
+
+  private async addToTallies(db: PoolClient, counted: { pollId: string; optionId: string }[]): Promise<void> {
+    const rows = [...countIncrements(counted)].flatMap(([pollId, options]) => [...options].map(([optionId, n]) => [pollId, optionId, n] as const));
+    if (rows.length === 0) return;
+    await db.query(
+      `INSERT INTO ${this.schema}.tallies (poll_id, option_id, votes) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+       ON CONFLICT (poll_id, option_id) DO UPDATE SET votes = tallies.votes + EXCLUDED.votes`,
+      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
+    );
+  }
+
+  /** Current counts of the known polls among `pollIds`, read inside the caller's transaction. */
+  private async countsOf(db: PoolClient, pollIds: string[]): Promise<RegionCounts[]> {
+    const { rows } = await db.query(
+      `SELECT p.poll_id, t.option_id, t.votes FROM ${this.schema}.polls p LEFT JOIN ${this.schema}.tallies t ON t.poll_id = p.poll_id WHERE p.poll_id = ANY($1)`,
+      [pollIds],
+    );
+    const byPoll = new Map<string, Record<string, number>>();
+    for (const r of rows) {
+      const counts = byPoll.get(r.poll_id) ?? {};
+      if (r.option_id !== null) counts[r.option_id as string] = r.votes as number;
+      byPoll.set(r.poll_id, counts);
+    }
+    const takenAtMs = this.now();
+    return [...byPoll].map(([pollId, counts]) => ({ pollId, counts, version: snapshotVersion(counts), votes: snapshotVersion(counts), takenAtMs }));
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The rule of a region: what a batch of ballots does to the region's counts. Pure; the Postgres adapter loads
+ * the polls and the (poll, user) pairs that already voted, calls `decideBallots`, and writes what it returns in
+ * one transaction.
+ *
+ * - One vote per (poll, user), first wins: a user's ballots for a poll share a partition (key pollId/userId), so
+ *   "first" is first in that partition. A later ballot, a retry or a replay of the first, changes nothing.
+ * - A ballot for an option the poll does not have is refused (dead-lettered) and does not use up the vote.
+ * - A ballot for a poll the region does not know yet is kept as pending: the definition travels on another topic
+ *   and may arrive later. When it does, pending ballots for its options are counted; the rest are void.
+ * - A ballot taken by another region is refused: a region counts only its own votes.
+ */
+export interface BallotIn {
+  pollId: string;
+  userId: string;
+  optionId: string;
+  region: string;
+  /** "<source>:<seq>" */
+  id: string;
+  castAtMs: number;
+}
+
+export type BallotStatus = 'counted' | 'pending';
+
+export interface StoredBallot extends BallotIn {
+  status: BallotStatus;
+}
+
+export type BallotRefusal = 'wrong_region' | 'unknown_option';
+
+export interface BallotDecision {
+  /** Ballots to store, in batch order. */
+  accepted: StoredBallot[];
+  /** Ballots that lost to an earlier one of the same user (kept for metrics; they change nothing). */
+  superseded: BallotIn[];
+  refused: { ballot: BallotIn; reason: BallotRefusal }[];
+}
+
+export const voterKey = (pollId: string, userId: string) => `${pollId}\u0000${userId}`;
+
+/**
+ * @param polls the options of every poll of the batch the region knows
+ * @param voted the (poll, user) pairs that already have a ballot, as `voterKey`s
+ */
+export function decideBallots(region: string, ballots: BallotIn[], polls: ReadonlyMap<string, ReadonlySet<string>>, voted: ReadonlySet<string>): BallotDecision {
+  const decision: BallotDecision = { accepted: [], superseded: [], refused: [] };
+  const votedNow = new Set(voted);
+  for (const ballot of ballots) {
+    if (ballot.region !== region) {
+      decision.refused.push({ ballot, reason: 'wrong_region' });
+      continue;
+    }
+    const options = polls.get(ballot.pollId);
+    if (options && !options.has(ballot.optionId)) {
+      decision.refused.push({ ballot, reason: 'unknown_option' });
+      continue;
+    }
+    const key = voterKey(ballot.pollId, ballot.userId);
+    if (votedNow.has(key)) {
+      decision.superseded.push(ballot);
+      continue;
+    }
+    votedNow.add(key);
+    decision.accepted.push({ ...ballot, status: options ? 'counted' : 'pending' });
+  }
+  return decision;
+}
+
+/** What a poll's (new) definition does to its pending ballots: those for its options count, the rest are void. */
+export function settlePending(options: ReadonlySet<string>, pending: readonly { userId: string; optionId: string }[]) {
+  const counted = pending.filter((b) => options.has(b.optionId));
+  const voided = pending.filter((b) => !options.has(b.optionId));
+  return { counted, voided };
+}
+
+/** Per poll, per option: how many ballots a set of newly counted ballots adds. */
+export function countIncrements(counted: readonly { pollId: string; optionId: string }[]): Map<string, Map<string, number>> {
+  const increments = new Map<string, Map<string, number>>();
+  for (const { pollId, optionId } of counted) {
+    const options = increments.get(pollId) ?? new Map<string, number>();
+    options.set(optionId, (options.get(optionId) ?? 0) + 1);
+    increments.set(pollId, options);
+  }
+  return increments;
+}
+
+/**
+ * A region's snapshot version is the number of ballots it has counted for the poll. Counts only ever grow, so
+ * every change raises it, two snapshots with one version are the same snapshot, and a region rebuilt from its
+ * topic reaches the same versions again (a counter would restart at 1 and look stale to the merger).
+ */
+export function snapshotVersion(counts: ReadonlyMap<string, number> | Record<string, number>): number {
+  const values = counts instanceof Map ? [...counts.values()] : Object.values(counts);
+  return values.reduce((sum, n) => sum + n, 0);
+}

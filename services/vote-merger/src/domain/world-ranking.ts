@@ -1,0 +1,85 @@
+/**
+ * The rule of the merger: how regional snapshots become one worldwide ranking (seed 003: regions of very
+ * different sizes and tastes, so raw counts are not summed). Pure.
+ *
+ * - Each region's counts, on the poll's options only, become shares of that region's votes.
+ * - An option's global score is the weighted mean of its shares over the regions that have votes:
+ *   score(o) = Σ_r w_r · count_r(o) / votes_r  ÷  Σ_r w_r. A region without votes neither helps nor dilutes.
+ * - Ranked by score, highest first; equal scores by optionId. Rank 1 is the top.
+ * - A snapshot replaces a region's earlier one only if its version is higher: stale and repeated snapshots,
+ *   in any order, change nothing.
+ * - The result's version grows by at least one with every change, and never goes back: see `nextResultVersion`.
+ */
+export interface PollRules {
+  options: readonly string[];
+  regionWeights: Readonly<Record<string, number>>;
+}
+
+export interface RegionSnapshot {
+  version: number;
+  counts: Readonly<Record<string, number>>;
+  takenAtMs: number;
+}
+
+export interface RankedOption {
+  optionId: string;
+  score: number;
+  rank: number;
+}
+
+export interface MergedRegion {
+  weight: number;
+  votes: number;
+  counts: Record<string, number>;
+  snapshotVersion: number;
+  snapshotAtMs: number | null;
+}
+
+export interface WorldRanking {
+  ranking: RankedOption[];
+  regions: Record<string, MergedRegion>;
+}
+
+const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export function isNewerSnapshot(incoming: { version: number }, current: { version: number } | undefined): boolean {
+  return current === undefined || incoming.version > current.version;
+}
+
+export function rankWorld(poll: PollRules, snapshots: ReadonlyMap<string, RegionSnapshot>): WorldRanking {
+  const regions: Record<string, MergedRegion> = {};
+  for (const region of Object.keys(poll.regionWeights).sort(byString)) {
+    const snapshot = snapshots.get(region);
+    const counts = Object.fromEntries(poll.options.map((o) => [o, snapshot?.counts[o] ?? 0]));
+    regions[region] = {
+      weight: poll.regionWeights[region]!,
+      votes: Object.values(counts).reduce((sum, n) => sum + n, 0),
+      counts,
+      snapshotVersion: snapshot?.version ?? 0,
+      snapshotAtMs: snapshot?.takenAtMs ?? null,
+    };
+  }
+  const voting = Object.values(regions).filter((r) => r.votes > 0);
+  const totalWeight = voting.reduce((sum, r) => sum + r.weight, 0);
+  const scored = poll.options.map((optionId) => ({
+    optionId,
+    score: totalWeight === 0 ? 0 : voting.reduce((sum, r) => sum + (r.weight * r.counts[optionId]!) / r.votes, 0) / totalWeight,
+  }));
+  scored.sort((a, b) => b.score - a.score || byString(a.optionId, b.optionId));
+  return { ranking: scored.map((s, i) => ({ ...s, rank: i + 1 })), regions };
+}
+
+/** The result as a string that is equal exactly when two results say the same, to tell a change from a repeat. */
+export function fingerprint(ranking: WorldRanking): string {
+  return JSON.stringify([ranking.ranking, Object.entries(ranking.regions).map(([r, m]) => [r, m.weight, m.snapshotVersion, m.snapshotAtMs, Object.entries(m.counts)])]);
+}
+
+/**
+ * The version of a changed result: one more than the last, and at least the time of the change in ms. The
+ * clock part keeps versions growing across a rebuild of the merger's state from scratch (it starts again
+ * above anything published before, as long as results changed less than once per millisecond on average);
+ * the +1 keeps them growing when the clock stands still or steps back.
+ */
+export function nextResultVersion(previous: number | undefined, nowMs: number): number {
+  return Math.max((previous ?? 0) + 1, nowMs);
+}

@@ -1,0 +1,48 @@
+import type { Ballot, GlobalResult, PollDefinition, RegionalTally, TopicCodec } from '@tally/schemas';
+import type { BatchHandler, ConsumedRecord, Rejection, TypedProducer } from '@tally/streaming';
+import type { RegionCounts, RegionStore } from './adapters/postgres-region.js';
+
+export type RegionRecord = Ballot | PollDefinition | GlobalResult;
+
+export interface RegionDeps {
+  region: string;
+  store: RegionStore;
+  producer: TypedProducer;
+  snapshots: TopicCodec<RegionalTally>;
+  topics: { ballots: string; polls: string; results: string };
+}
+
+/**
+ * A region's three inputs, one consumer group: its own ballots (counted here, never sent on), poll definitions
+ * and global results (both from the hub). After a batch is committed to Postgres, the current counts of every
+ * poll it touched leave the region as snapshots (acks=all), and only then are the offsets committed: a crash in
+ * between sends the same snapshots again, which the merger recognises by their version.
+ */
+export function regionHandler(deps: RegionDeps): BatchHandler<RegionRecord> {
+  const publish = (counts: RegionCounts[]) =>
+    deps.producer.sendAll(
+      deps.snapshots,
+      counts.map((c) => ({ key: c.pollId, value: { region: deps.region, ...c } })),
+    );
+  return async ({ topic, partition, records }) => {
+    if (topic === deps.topics.ballots) {
+      const ballots = records as ConsumedRecord<Ballot>[];
+      const { decision, counts } = await deps.store.applyBallots(
+        partition,
+        ballots.map(({ value: b }) => ({ pollId: b.pollId, userId: b.userId, optionId: b.optionId, region: b.region, id: `${b.source}:${b.seq}`, castAtMs: b.castAtMs })),
+      );
+      await publish(counts);
+      const recordOf = new Map(ballots.map((r) => [`${r.value.source}:${r.value.seq}`, r]));
+      const rejected: Rejection<RegionRecord>[] = decision.refused.map(({ ballot, reason }) => ({
+        record: recordOf.get(ballot.id)!,
+        reason: reason === 'wrong_region' ? `ballot of region ${ballot.region} on region ${deps.region}'s topic` : `poll ${ballot.pollId} has no option ${ballot.optionId}`,
+      }));
+      return { rejected };
+    }
+    if (topic === deps.topics.polls) {
+      await publish(await deps.store.applyDefinitions(records.map((r) => r.value as PollDefinition)));
+      return;
+    }
+    await deps.store.keepResults(records.map((r) => r.value as GlobalResult));
+  };
+}

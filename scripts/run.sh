@@ -17,13 +17,26 @@ stop_services() {
 }
 trap stop_services INT TERM EXIT
 
+start() { # start <log name> <service dir> [VAR=value...]
+  local log=$1 dir=$2; shift 2
+  (cd "$dir" && exec env "$@" node --import tsx src/main.ts) >".stack/logs/$log.log" 2>&1 &
+  pids+=($!)
+  echo "started $log (pid $!, log .stack/logs/$log.log)"
+}
+
 for dir in services/*/; do
   name=$(basename "$dir")
-  [[ -f "$dir/src/main.ts" ]] || continue
-  (cd "$dir" && exec node --import tsx src/main.ts) >".stack/logs/$name.log" 2>&1 &
-  pids+=($!)
-  echo "started $name (pid $!, log .stack/logs/$name.log)"
+  [[ -f "$dir/src/main.ts" && $name != vote-merger ]] || continue
+  start "$name" "$dir"
 done
+# global votes: one counter per region (four isolated regions sharing this one cluster by topic names) and
+# the merger at the "hub"
+port=8095
+for region in kr jp tw na; do
+  start "vote-merger.$region" services/vote-merger VOTE_ROLE=region REGION=$region PORT=$port
+  port=$((port + 1))
+done
+start vote-merger.merger services/vote-merger VOTE_ROLE=merger PORT=8099
 
 sleep 4
 cat <<INFO
@@ -35,6 +48,8 @@ Tally is running.
   counter-materializer http://127.0.0.1:8092/metrics  /readyz
   wallet-ledger        http://127.0.0.1:8093/metrics  /readyz
   queue-admitter       http://127.0.0.1:8094/metrics  /readyz
+  vote-merger regions  kr :8095  jp :8096  tw :8097  na :8098  (each serves its copy of the results)
+  vote-merger (hub)    http://127.0.0.1:8099/metrics  /readyz
   Kafka             127.0.0.1:${TALLY_KAFKA_PORT:-9092}   (kcat -b 127.0.0.1:${TALLY_KAFKA_PORT:-9092} -L)
   Schema registry   http://127.0.0.1:${TALLY_REGISTRY_PORT:-8081}/apis/ccompat/v7/subjects
   Logs and data     .stack/
@@ -50,6 +65,11 @@ Try:
   curl -s -XPOST 'http://127.0.0.1:8080/v1/wallets/u1/transactions?wait=true' -H 'authorization: Bearer tally-dev-key' \\
        -H 'content-type: application/json' -d '{"source":"me","seq":3,"type":"credit","asset":"coins","amount":"12.34"}'
   curl -s http://127.0.0.1:8080/v1/wallets/u1/transactions
+  curl -s -XPUT http://127.0.0.1:8080/v1/polls/best-song -H 'authorization: Bearer tally-dev-key' \\
+       -H 'content-type: application/json' -d '{"options":["a","b"],"regions":{"kr":{"weight":1},"jp":{"weight":1}}}'
+  curl -s -XPOST http://127.0.0.1:8080/v1/polls/best-song/votes -H 'authorization: Bearer tally-dev-key' \\
+       -H 'content-type: application/json' -d '{"source":"me","seq":4,"region":"kr","userId":"u1","optionId":"a"}'
+  curl -s http://127.0.0.1:8080/v1/polls/best-song/results
 
 Ctrl-C stops the services; \`pnpm tally stack down\` stops Kafka and the registry.
 INFO

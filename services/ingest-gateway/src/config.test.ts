@@ -23,6 +23,7 @@ describe('gateway configuration', () => {
       COUNTER_MATERIALIZER_URL: 'http://127.0.0.1:8092',
       WALLET_LEDGER_URL: 'http://127.0.0.1:8093',
       QUEUE_ADMITTER_URL: 'http://127.0.0.1:8094',
+      VOTE_RESULTS_URL: 'http://127.0.0.1:8095',
       RATE_LIMIT_PER_SECOND: 5000,
       KAFKA_ACK_TIMEOUT_MS: 5000,
       HEARTBEATS_TOPIC: 'tally.viewers.heartbeats',
@@ -30,6 +31,9 @@ describe('gateway configuration', () => {
       WALLET_COMMANDS_TOPIC: 'tally.wallet.commands',
       WALLET_OUTCOMES_TOPIC: 'tally.wallet.outcomes',
       QUEUE_COMMANDS_TOPIC: 'tally.queue.commands',
+      VOTE_REGIONS: ['kr', 'jp', 'tw', 'na'],
+      VOTE_BALLOTS_TOPIC_TEMPLATE: '{region}.tally.votes.ballots',
+      POLL_DEFINITIONS_TOPIC: 'tally.votes.polls',
       WALLET_WAIT_MS: 5000,
     });
     expect(config.apiKeys.usingDevelopmentKey).toBe(true);
@@ -59,5 +63,23 @@ describe('gateway configuration', () => {
     const keys = [{ key: 'p'.repeat(40), name: 'players', scopes: ['viewers:write'] }];
     expect(gatewayConfig({ TALLY_ENV: 'production', API_KEYS: JSON.stringify(keys) }).apiKeys).toEqual({ keys, usingDevelopmentKey: false });
     expect(problemsOf({ TALLY_ENV: 'prod' })).toEqual(['TALLY_ENV: must be one of development, test, production (got "prod")']);
+  });
+
+  it('reads the vote regions as a list of region ids, each once, naming every bad one', () => {
+    expect(gatewayConfig({ VOTE_REGIONS: ' kr , eu-west-1' }).VOTE_REGIONS).toEqual(['kr', 'eu-west-1']);
+    expect(problemsOf({ VOTE_REGIONS: 'KR,jp,jp, ,x.y' })).toEqual([
+      'VOTE_REGIONS: "KR", "", "x.y" are not region ids (^[a-z][a-z0-9-]{0,15}$); names jp more than once (got "KR,jp,jp, ,x.y")',
+    ]);
+    expect(problemsOf({ VOTE_REGIONS: 'kr,' })).toEqual(['VOTE_REGIONS: "" is not a region id (^[a-z][a-z0-9-]{0,15}$) (got "kr,")']);
+    expect(problemsOf({ VOTE_REGIONS: `a${'b'.repeat(16)}` })).toHaveLength(1);
+  });
+
+  it('needs {region} in the ballots topic template, and a legal topic name around it', () => {
+    expect(gatewayConfig({ VOTE_BALLOTS_TOPIC_TEMPLATE: 'test.run-1.{region}.ballots' }).VOTE_BALLOTS_TOPIC_TEMPLATE).toBe('test.run-1.{region}.ballots');
+    expect(problemsOf({ VOTE_BALLOTS_TOPIC_TEMPLATE: 'tally.votes.ballots' })).toEqual(['VOTE_BALLOTS_TOPIC_TEMPLATE: must contain {region} (got "tally.votes.ballots")']);
+    expect(problemsOf({ VOTE_BALLOTS_TOPIC_TEMPLATE: 'votes/{region}' })).toEqual([
+      'VOTE_BALLOTS_TOPIC_TEMPLATE: must otherwise be a Kafka topic name (A-Z a-z 0-9 . _ -) (got "votes/{region}")',
+    ]);
+    expect(problemsOf({ VOTE_RESULTS_URL: 'merger:8095' })).toEqual(['VOTE_RESULTS_URL: must be a http or https URL (got "merger:8095")']);
   });
 });

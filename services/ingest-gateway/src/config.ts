@@ -1,5 +1,31 @@
 import { ConfigError, env, parseConfig, platformShape, type ParsedConfig } from '@tally/config';
 import { ApiKeysError, chooseApiKeys, type ChosenKeys } from './domain/api-keys.js';
+import { REGION_ID_PATTERN, REGION_PLACEHOLDER, ballotsTopic } from './domain/poll.js';
+
+/**
+ * "kr,jp": region ids, each once, so at least one (an empty value is unset, and a blank entry is no region id).
+ * Every bad id is named, so one pass fixes them all.
+ */
+const regionList = (fallback: string) =>
+  env
+    .string(fallback)
+    .transform((text) => text.split(',').map((region) => region.trim()))
+    .superRefine((regions, context) => {
+      const bad = regions.filter((region) => !REGION_ID_PATTERN.test(region));
+      if (bad.length > 0) context.addIssue({ code: 'custom', message: `${bad.map((region) => JSON.stringify(region)).join(', ')} ${bad.length === 1 ? 'is not a region id' : 'are not region ids'} (${REGION_ID_PATTERN.source})` });
+      const repeated = new Set(regions.filter((region, i) => REGION_ID_PATTERN.test(region) && regions.indexOf(region) !== i));
+      if (repeated.size > 0) context.addIssue({ code: 'custom', message: `names ${[...repeated].join(', ')} more than once` });
+    });
+
+const KAFKA_TOPIC_CHARSET = /^[A-Za-z0-9._-]+$/;
+
+/** A topic name with {region} in it: without it every region's ballots would share one topic. */
+const ballotsTopicTemplate = (fallback: string) =>
+  env
+    .string(fallback)
+    .refine((template) => template.includes(REGION_PLACEHOLDER), { error: `must contain ${REGION_PLACEHOLDER}` })
+    // checked here rather than at the first vote, which would otherwise answer 503 until the deployment is fixed
+    .refine((template) => KAFKA_TOPIC_CHARSET.test(ballotsTopic(template, 'r')), { error: `must otherwise be a Kafka topic name (A-Z a-z 0-9 . _ -)` });
 
 export const gatewayShape = {
   ...platformShape,
@@ -12,6 +38,8 @@ export const gatewayShape = {
   COUNTER_MATERIALIZER_URL: env.url(['http', 'https'], 'http://127.0.0.1:8092'),
   WALLET_LEDGER_URL: env.url(['http', 'https'], 'http://127.0.0.1:8093'),
   QUEUE_ADMITTER_URL: env.url(['http', 'https'], 'http://127.0.0.1:8094'),
+  /** The vote-merger instance serving this gateway's region: it answers the global results. */
+  VOTE_RESULTS_URL: env.url(['http', 'https'], 'http://127.0.0.1:8095'),
   /** Requests per second per API key (reads without a key: per client address). */
   RATE_LIMIT_PER_SECOND: env.integer({ min: 1, fallback: 5000 }),
   /** A write Kafka has not acknowledged by then is answered 503, so clients retry instead of hanging. */
@@ -23,6 +51,10 @@ export const gatewayShape = {
   WALLET_COMMANDS_TOPIC: env.string('tally.wallet.commands'),
   WALLET_OUTCOMES_TOPIC: env.string('tally.wallet.outcomes'),
   QUEUE_COMMANDS_TOPIC: env.string('tally.queue.commands'),
+  /** The regions this deployment takes votes for: one ballots topic each, and the only ones a poll may weigh. */
+  VOTE_REGIONS: regionList('kr,jp,tw,na'),
+  VOTE_BALLOTS_TOPIC_TEMPLATE: ballotsTopicTemplate(`${REGION_PLACEHOLDER}.tally.votes.ballots`),
+  POLL_DEFINITIONS_TOPIC: env.string('tally.votes.polls'),
   /** How long `?wait=true` waits for the ledger's outcome after Kafka acknowledged the command; then "pending". */
   WALLET_WAIT_MS: env.integer({ min: 50, max: 30_000, fallback: 5000 }),
 };

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { createLogger, createMetrics, type Logger } from '@tally/observability';
-import { createSchemaRegistry, topicCodec, type WalletOutcome } from '@tally/schemas';
+import { createSchemaRegistry, topicCodec, type Ballot, type WalletOutcome } from '@tally/schemas';
 import { TypedProducer, createKafka, type ServiceResource } from '@tally/streaming';
 import { WalletOutcomeFeed } from './adapters/kafka/outcome-waiter.js';
 import { KafkaConnection } from './adapters/kafka/record-writer.js';
@@ -8,6 +8,7 @@ import { buildGateway } from './adapters/http/gateway.js';
 import type { GatewayConfig } from './config.js';
 import { ApiKeyring, DEV_API_KEY } from './domain/api-keys.js';
 import { OutcomeWaiters } from './domain/outcome-waiters.js';
+import { ballotsTopic } from './domain/poll.js';
 
 export interface RunningGateway {
   port: number;
@@ -37,6 +38,10 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
   const outcomeFeed = new WalletOutcomeFeed({ kafka, codec: topicCodec(registry, config.WALLET_OUTCOMES_TOPIC, 'tally.wallet.WalletOutcome'), waiters: walletOutcomes, logger });
   // in the background, like the producer's connection: the gateway starts, and serves, while Kafka is down
   outcomeFeed.start();
+  // each region's ballots on a topic of its own (in VOTE_REGIONS order), so a region's votes never leave it
+  const regionBallots = new Map(
+    config.VOTE_REGIONS.map((region) => [region, connection.writer<Ballot>(topicCodec(registry, ballotsTopic(config.VOTE_BALLOTS_TOPIC_TEMPLATE, region), 'tally.votes.Ballot'))]),
+  );
 
   const app = await buildGateway({
     logger,
@@ -48,10 +53,13 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
     walletOutcomes,
     walletWaitMs: config.WALLET_WAIT_MS,
     queueCommands: connection.writer(topicCodec(registry, config.QUEUE_COMMANDS_TOPIC, 'tally.queue.QueueCommand')),
+    pollDefinitions: connection.writer(topicCodec(registry, config.POLL_DEFINITIONS_TOPIC, 'tally.votes.PollDefinition')),
+    regionBallots,
     viewerAggregator: { baseUrl: config.VIEWER_AGGREGATOR_URL, timeoutMs: config.READ_TIMEOUT_MS },
     counterMaterializer: { baseUrl: config.COUNTER_MATERIALIZER_URL, timeoutMs: config.READ_TIMEOUT_MS },
     walletLedger: { baseUrl: config.WALLET_LEDGER_URL, timeoutMs: config.READ_TIMEOUT_MS },
     queueAdmitter: { baseUrl: config.QUEUE_ADMITTER_URL, timeoutMs: config.READ_TIMEOUT_MS },
+    voteMerger: { baseUrl: config.VOTE_RESULTS_URL, timeoutMs: config.READ_TIMEOUT_MS },
     rateLimitPerSecond: config.RATE_LIMIT_PER_SECOND,
     readiness: [
       { name: 'kafka', check: () => connection.connect() },

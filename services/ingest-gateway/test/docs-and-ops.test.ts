@@ -37,6 +37,9 @@ describe('docs, health and metrics', () => {
         '/v1/queues/{queueId}/tickets/{ticketId}',
         '/v1/queues/{queueId}/tickets/{ticketId}/complete',
         '/v1/queues/{queueId}/admissions/verify',
+        '/v1/polls/{pollId}',
+        '/v1/polls/{pollId}/votes',
+        '/v1/polls/{pollId}/results',
         '/healthz',
         '/readyz',
         '/metrics',
@@ -55,6 +58,10 @@ describe('docs, health and metrics', () => {
     expect(bodyFields('/v1/wallets/grants')).toEqual(['source', 'seq', 'asset', 'amount', 'reason', 'userIds']);
     expect(bodyFields('/v1/queues/{queueId}', 'put')).toEqual(['capacity', 'activeSeconds']);
     expect(bodyFields('/v1/queues/{queueId}/tickets')).toEqual(['source', 'seq', 'userId']);
+    expect(bodyFields('/v1/polls/{pollId}', 'put')).toEqual(['options', 'regions']);
+    expect(bodyFields('/v1/polls/{pollId}/votes')).toEqual(['source', 'seq', 'region', 'userId', 'optionId']);
+    expect(paths['/v1/polls/{pollId}/results']!.get!.security).toBeUndefined();
+    expect(body.tags).toContainEqual({ name: 'polls', description: 'Global votes: each region counts its own; the merger ranks the world' });
     // leave and complete take no body, or {}: documented as an optional body naming no field
     for (const [path, method] of [['/v1/queues/{queueId}/tickets/{ticketId}', 'delete'], ['/v1/queues/{queueId}/tickets/{ticketId}/complete', 'post']] as const) {
       expect(bodyFields(path, method), path).toEqual([]);

@@ -68,6 +68,13 @@ describe('when Kafka is unavailable', () => {
     expect(await world().queueCommands.count()).toBe(0);
   });
 
+  it('answers poll definitions and votes 503 with Retry-After too, never 202', async () => {
+    await expectEachUnavailable(keys.pollAdmin, [['/v1/polls/p', { options: ['a', 'b'], regions: { kr: { weight: 1 } } }, 'PUT']]);
+    await expectEachUnavailable(keys.polls, [['/v1/polls/p/votes', { source: 'p', seq: 50, region: 'kr', userId: 'u', optionId: 'a' }]]);
+    expect(await world().pollDefinitions.count()).toBe(0);
+    expect(await world().ballots.kr.count()).toBe(0);
+  });
+
   it('still refuses bad input with 400, not 503', async () => {
     const answer = await call(world().base, 'POST', '/v1/streams/s/heartbeats', { headers, body: JSON.stringify({ source: 'p' }) });
     expect(answer.status).toBe(400);

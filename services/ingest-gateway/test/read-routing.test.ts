@@ -8,6 +8,7 @@ let aggregator: FakeOwner;
 let materializer: FakeOwner;
 let ledger: FakeOwner;
 let admitter: FakeOwner;
+let merger: FakeOwner;
 let routed: TestGateway;
 let unreachable: TestGateway;
 
@@ -20,6 +21,16 @@ const ticket = { status: 'waiting', position: 41, waitingTotal: 500, estimatedWa
 const queue = { waiting: 500, active: 100, capacity: 100, admittedTotal: 1234 };
 const verified = { valid: true, ticketId, userId: 'u1', expiresAt: 1_750_000_180_000 };
 const token = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1MSJ9.c2lnbmF0dXJl-_';
+const result = {
+  pollId: 'mama-2025',
+  version: 7,
+  global: [
+    { optionId: 'song-b', score: 0.6, rank: 1 },
+    { optionId: 'song-a', score: 0.4, rank: 2 },
+  ],
+  regions: { kr: { votes: 10, counts: { 'song-a': 4, 'song-b': 6 }, weight: 1, snapshotVersion: 3, snapshotAt: 1_750_000_000_000 } },
+  asOf: 1_750_000_001_000,
+};
 const ranking = [
   { itemId: 'item-1', score: 3, rank: 1 },
   { itemId: 'item-2', score: 1, rank: 2 },
@@ -56,13 +67,26 @@ beforeAll(async () => {
     '/v1/queues/broken': [500, '<html>oops</html>'],
     '/v1/queues/slow': 'never',
   });
-  const owners = { VIEWER_AGGREGATOR_URL: aggregator.url, COUNTER_MATERIALIZER_URL: materializer.url, WALLET_LEDGER_URL: ledger.url, QUEUE_ADMITTER_URL: admitter.url };
+  merger = await startFakeOwner({
+    '/v1/polls/mama-2025/results': [200, result],
+    '/v1/polls/award%3A2025/results': [200, { ...result, pollId: 'award:2025' }],
+    '/v1/polls/broken/results': [500, '<html>oops</html>'],
+    '/v1/polls/slow/results': 'never',
+  });
+  const owners = {
+    VIEWER_AGGREGATOR_URL: aggregator.url,
+    COUNTER_MATERIALIZER_URL: materializer.url,
+    WALLET_LEDGER_URL: ledger.url,
+    QUEUE_ADMITTER_URL: admitter.url,
+    VOTE_RESULTS_URL: merger.url,
+  };
   routed = await startTestGateway(stack, 'reads', { ...owners, READ_TIMEOUT_MS: '300' });
   unreachable = await startTestGateway(stack, 'reads-unreachable', {
     VIEWER_AGGREGATOR_URL: await unreachableUrl(),
     COUNTER_MATERIALIZER_URL: await unreachableUrl(),
     WALLET_LEDGER_URL: await unreachableUrl(),
     QUEUE_ADMITTER_URL: await unreachableUrl(),
+    VOTE_RESULTS_URL: await unreachableUrl(),
   });
 });
 
@@ -73,6 +97,7 @@ afterAll(async () => {
   await materializer?.close();
   await ledger?.close();
   await admitter?.close();
+  await merger?.close();
 });
 
 /** Every request (a path to GET, unless `send` says otherwise) answers 400 in the error shape, and the owner is never asked. */
@@ -262,5 +287,34 @@ describe('reads routed to the queue-admitter', () => {
     const check = await call(unreachable.base, 'POST', '/v1/queues/concert-1/admissions/verify', { headers: json, body: JSON.stringify({ token }) });
     expect(check).toMatchObject({ status: 503, body: { error: 'unavailable', message: 'queue-admitter cannot be reached right now; try again shortly', details: [] } });
     expect(check.headers.get('retry-after')).toBe('1');
+  });
+});
+
+describe('reads routed to the vote-merger', () => {
+  it('passes a global result through, without a key, and a poll with no result yet as 404', async () => {
+    expect(await call(routed.base, 'GET', '/v1/polls/mama-2025/results')).toMatchObject({ status: 200, body: result });
+    expect(await call(routed.base, 'GET', '/v1/polls/award:2025/results')).toMatchObject({ status: 200, body: { pollId: 'award:2025' } });
+    // the owner's own answers come back as they are: a poll not merged yet is 404
+    expect(await call(routed.base, 'GET', '/v1/polls/unknown/results')).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
+    expect(merger.seen).toEqual(['/v1/polls/mama-2025/results', '/v1/polls/award%3A2025/results', '/v1/polls/unknown/results']);
+    expect(merger.received.every((r) => r.method === 'GET' && r.body === '')).toBe(true);
+  });
+
+  it('refuses bad reads itself, without asking the owner', async () => {
+    await expectRefusedHere(merger, [
+      `/v1/polls/${'p'.repeat(129)}/results`,
+      '/v1/polls/a%20b/results',
+      '/v1/polls/caf%C3%A9/results',
+      '/v1/polls/mama-2025/results?region=kr',
+      '/v1/polls/mama-2025/results?version=7',
+    ]);
+  });
+
+  it('answers 502 when the owner answers something that is not JSON, 503 when it is too slow', async () => {
+    await expectOwnerFailuresMapped('/v1/polls/broken/results', '/v1/polls/slow/results');
+  });
+
+  it('answers 503 with Retry-After when the owner cannot be reached', async () => {
+    await expectUnreachable('/v1/polls/mama-2025/results', 'vote-merger');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiError, invalidRequest } from './api-error.js';
+import { apiError, invalidFields, invalidRequest } from './api-error.js';
 
 describe('the API error shape', () => {
   it('always carries a code, a sentence and the details', () => {
@@ -54,5 +54,24 @@ describe('the API error shape', () => {
       { field: 'body.other', message: 'must match format "email"' },
       { field: 'body.userIds', message: 'must not repeat an item (items 1 and 4 are the same)' },
     ]);
+  });
+
+  it('words exclusive bounds and entry counts, as poll definitions use them', () => {
+    const error = invalidRequest('body', [
+      { instancePath: '/regions/kr/weight', keyword: 'exclusiveMinimum', params: { limit: 0, comparison: '>' } },
+      { instancePath: '/regions', keyword: 'minProperties', params: { limit: 1 } },
+      { instancePath: '/regions', keyword: 'maxProperties', params: { limit: 16 } },
+    ]);
+    expect(error.details).toEqual([
+      { field: 'body.regions.kr.weight', message: 'must be above 0' },
+      { field: 'body.regions', message: 'must have at least 1 entry' },
+      { field: 'body.regions', message: 'must have at most 16 entries' },
+    ]);
+  });
+
+  it('answers problems found past the schema in the same shape', () => {
+    const region = { field: 'body.region', message: 'is not a region this gateway takes votes for (it knows kr)' };
+    expect(invalidFields([region])).toEqual({ error: 'invalid_request', message: `the request is invalid: body.region ${region.message}`, details: [region] });
+    expect(invalidFields([region, region]).message).toMatch(/\(and 1 more problem\)$/);
   });
 });

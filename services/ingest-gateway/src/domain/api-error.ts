@@ -46,11 +46,20 @@ const MAX_DETAILS = 20;
 
 /** Turns schema violations found in `where` (body, querystring, params, items.3) into the API error. */
 export function invalidRequest(where: string, violations: readonly SchemaViolation[]): ApiError {
-  const details = violations.slice(0, MAX_DETAILS).map((v) => ({ field: fieldOf(where, v), message: problemOf(v) }));
+  if (violations.length === 0) return apiError('invalid_request', `the request is invalid: the ${where} is invalid`);
+  return invalidFields(violations.map((v) => ({ field: fieldOf(where, v), message: problemOf(v) })));
+}
+
+/**
+ * The same answer for problems found past the schema, by rules that depend on the deployment (a region it does
+ * not take votes for): worded and capped like a schema violation, so a client reads both alike.
+ */
+export function invalidFields(problems: readonly ErrorDetail[]): ApiError {
+  const details = problems.slice(0, MAX_DETAILS);
   const first = details[0];
-  const more = violations.length - 1;
-  const summary = first ? `${first.field} ${first.message}${more > 0 ? ` (and ${more} more problem${more === 1 ? '' : 's'})` : ''}` : `the ${where} is invalid`;
-  return apiError('invalid_request', `the request is invalid: ${summary}`, details);
+  if (!first) return apiError('invalid_request', 'the request is invalid');
+  const more = problems.length - 1;
+  return apiError('invalid_request', `the request is invalid: ${first.field} ${first.message}${more > 0 ? ` (and ${more} more problem${more === 1 ? '' : 's'})` : ''}`, details);
 }
 
 function fieldOf(where: string, violation: SchemaViolation): string {
@@ -62,6 +71,8 @@ function fieldOf(where: string, violation: SchemaViolation): string {
   if (typeof named === 'string') path.push(named);
   return [where, ...path].join('.');
 }
+
+const entries = (limit: unknown) => `${String(limit)} ${limit === 1 ? 'entry' : 'entries'}`;
 
 const articles: Record<string, string> = { integer: 'an integer', object: 'an object', array: 'an array' };
 
@@ -83,6 +94,8 @@ function problemOf({ keyword, params, message, data }: SchemaViolation): string 
       return `must be at least ${String(params.limit)}`;
     case 'maximum':
       return `must be at most ${String(params.limit)}`;
+    case 'exclusiveMinimum':
+      return `must be above ${String(params.limit)}`;
     case 'minLength':
       return `must be at least ${String(params.limit)} characters long`;
     case 'maxLength':
@@ -91,6 +104,10 @@ function problemOf({ keyword, params, message, data }: SchemaViolation): string 
       return `must hold at least ${String(params.limit)} items`;
     case 'maxItems':
       return `must hold at most ${String(params.limit)} items`;
+    case 'minProperties':
+      return `must have at least ${entries(params.limit)}`;
+    case 'maxProperties':
+      return `must have at most ${entries(params.limit)}`;
     case 'uniqueItems': {
       const [first, second] = [Number(params.i), Number(params.j)].sort((a, b) => a - b);
       return `must not repeat an item (items ${first} and ${second} are the same)`;

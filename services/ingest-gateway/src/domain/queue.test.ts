@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SOURCE_PATTERN } from '@tally/idempotency';
-import { ADMISSION_TOKEN_PATTERN, ReceiptSequence, TICKET_ID_PATTERN, gatewaySource, ticketIdFor, toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand } from './queue.js';
+import { ADMISSION_TOKEN_PATTERN, TICKET_ID_PATTERN, ticketIdFor, toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand } from './queue.js';
 
 describe('the ticket a join names', () => {
   it('is t_ and the first 24 hex digits of sha256(queueId NUL source NUL seq)', () => {
@@ -30,25 +29,6 @@ describe('the ticket a join names', () => {
     for (const id of ['t_', 't_1a3c605670798c9fd1e1e88', 't_1a3c605670798c9fd1e1e8866', 'T_1a3c605670798c9fd1e1e886', 't_1A3C605670798C9FD1E1E886', 'x_1a3c605670798c9fd1e1e886', 't_1a3c605670798c9fd1e1e88g']) {
       expect(TICKET_ID_PATTERN.test(id), id).toBe(false);
     }
-  });
-});
-
-describe('the writes the gateway names itself', () => {
-  it('come from gateway.<key name>, within the source pattern whatever the name', () => {
-    expect(gatewaySource('box-office')).toBe('gateway.box-office');
-    expect(gatewaySource('a b/c')).toBe('gateway.a_b_c');
-    expect(gatewaySource('k'.repeat(64))).toBe(`gateway.${'k'.repeat(56)}`);
-    for (const name of ['development', 'a b/c', 'k'.repeat(64), '키']) expect(SOURCE_PATTERN.test(gatewaySource(name)), name).toBe(true);
-  });
-
-  it('take the receipt time in microseconds as seq, strictly increasing even within one millisecond or when the clock steps back', () => {
-    const seqs = new ReceiptSequence();
-    const at = 1_750_000_000_000;
-    expect(seqs.next(at)).toBe(at * 1000);
-    expect(seqs.next(at)).toBe(at * 1000 + 1);
-    expect(seqs.next(at - 5)).toBe(at * 1000 + 2);
-    expect(seqs.next(at + 1)).toBe((at + 1) * 1000);
-    expect(Number.isSafeInteger(seqs.next(at))).toBe(true);
   });
 });
 

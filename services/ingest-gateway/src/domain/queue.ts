@@ -34,33 +34,6 @@ export function ticketIdFor(queueId: string, { source, seq }: WriteKey): string 
   return `t_${digest.slice(0, 24)}`;
 }
 
-const SOURCE_MAX_LENGTH = 64;
-const OUTSIDE_SOURCE_CHARSET = /[^A-Za-z0-9._:-]/g;
-
-/**
- * The source of the writes the gateway names itself (configure, leave, complete: a client sends no seq for
- * them), per API key so the admitter's logs say who asked. Key names already use the source charset; the
- * replacement and the cut keep that true whatever names are allowed later.
- */
-export function gatewaySource(keyName: string): string {
-  return `gateway.${keyName}`.replace(OUTSIDE_SOURCE_CHARSET, '_').slice(0, SOURCE_MAX_LENGTH);
-}
-
-/**
- * The seqs of the writes the gateway names itself: the receipt time in microseconds, bumped past the last one
- * so two writes in one millisecond never share a seq. Those writes are last-wins or idempotent by nature, so
- * the seq only has to be unique; being time-based, it also stays ahead of a restarted process's seqs.
- * (Epoch microseconds stay below 2^53 until the year 2255.)
- */
-export class ReceiptSequence {
-  private last = -1;
-
-  next(receivedAtMs: number): number {
-    this.last = Math.max(receivedAtMs * 1000, this.last + 1);
-    return this.last;
-  }
-}
-
 type KindAndDetails = Pick<QueueCommand, 'kind'> & Partial<Pick<QueueCommand, 'ticketId' | 'userId' | 'capacity' | 'activeSeconds'>>;
 
 function toQueueCommand(queueId: string, key: WriteKey, receivedAtMs: number, details: KindAndDetails): QueueCommand {

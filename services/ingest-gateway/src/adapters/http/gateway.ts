@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { registerOpsRoutes, type Logger, type Metrics, type ReadinessCheck } from '@tally/observability';
-import type { Heartbeat, ItemEvent, QueueCommand, WalletCommand, WalletOutcome } from '@tally/schemas';
+import type { Ballot, Heartbeat, ItemEvent, PollDefinition, QueueCommand, WalletCommand, WalletOutcome } from '@tally/schemas';
 import { apiError } from '../../domain/api-error.js';
 import type { ApiKeyring } from '../../domain/api-keys.js';
 import { ID_MAX_LENGTH } from '../../domain/ids.js';
@@ -15,6 +15,8 @@ import { documentEmptyBodiesOptional } from './empty-body.js';
 import { heartbeatRoutes } from './heartbeat-routes.js';
 import { observeHttp } from './http-metrics.js';
 import { itemRoutes } from './item-routes.js';
+import { pollReadRoutes } from './poll-read-routes.js';
+import { pollRoutes } from './poll-routes.js';
 import { HttpProblem, clientErrorProblem, frameworkProblem, installProblemHandling, unavailable } from './problems.js';
 import { queueReadRoutes } from './queue-read-routes.js';
 import { queueRoutes } from './queue-routes.js';
@@ -34,10 +36,14 @@ export interface GatewayDeps {
   walletOutcomes: OutcomeWaiters<WalletOutcome>;
   walletWaitMs: number;
   queueCommands: RecordWriter<QueueCommand>;
+  pollDefinitions: RecordWriter<PollDefinition>;
+  /** One writer per region this gateway takes votes for (VOTE_REGIONS), each to that region's ballots topic. */
+  regionBallots: ReadonlyMap<string, RecordWriter<Ballot>>;
   viewerAggregator: Omit<ReadOwner, 'name'>;
   counterMaterializer: Omit<ReadOwner, 'name'>;
   walletLedger: Omit<ReadOwner, 'name'>;
   queueAdmitter: Omit<ReadOwner, 'name'>;
+  voteMerger: Omit<ReadOwner, 'name'>;
   rateLimitPerSecond: number;
   readiness: ReadinessCheck[];
   /** Stamps receipt times; injectable so tests can pin it. */
@@ -88,6 +94,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
         { name: 'counters', description: 'Counters and rankings' },
         { name: 'wallets', description: 'Wallet ledger: balances kept as integer minor units, every transaction in the history exactly once' },
         { name: 'queues', description: 'Waiting queue: first come, first served; the server admits, clients poll their ticket' },
+        { name: 'polls', description: 'Global votes: each region counts its own; the merger ranks the world' },
         { name: 'ops', description: 'Health, readiness and metrics' },
       ],
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' } } },
@@ -120,5 +127,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   walletReadRoutes(app, { name: 'wallet-ledger', ...deps.walletLedger });
   queueRoutes(app, { keyring: deps.keyring, queueCommands: deps.queueCommands, clock });
   queueReadRoutes(app, { name: 'queue-admitter', ...deps.queueAdmitter });
+  pollRoutes(app, { keyring: deps.keyring, pollDefinitions: deps.pollDefinitions, regionBallots: deps.regionBallots, clock });
+  pollReadRoutes(app, { name: 'vote-merger', ...deps.voteMerger });
   return app;
 }

@@ -1,12 +1,13 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { formatWriteKey, type WriteKey } from '@tally/idempotency';
 import type { QueueCommand } from '@tally/schemas';
 import type { ApiKeyring, Scope } from '../../domain/api-keys.js';
-import { ReceiptSequence, gatewaySource, toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand, type ConfigureRequest, type JoinRequest } from '../../domain/queue.js';
+import { toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand, type ConfigureRequest, type JoinRequest } from '../../domain/queue.js';
 import type { RecordWriter } from '../kafka/record-writer.js';
 import { acknowledgedWrite } from './acknowledged-write.js';
-import { callerOf, requireScope } from './auth.js';
+import { requireScope } from './auth.js';
 import { acceptEmptyJsonBody } from './empty-body.js';
+import { gatewayWriteKey } from './gateway-write-key.js';
 import { completeWrite, configureWrite, joinWrite, leaveWrite, type QueueWriteSchema } from './queue-schemas.js';
 import { WRITE_BODY_LIMIT, noQuery, writeErrors, writeSecurity } from './schemas.js';
 
@@ -14,25 +15,6 @@ export interface QueueRouteDeps {
   keyring: ApiKeyring;
   queueCommands: RecordWriter<QueueCommand>;
   clock: () => number;
-}
-
-/** A route that needs a key ran without one: the hooks are wired wrong. A bug of ours, never the client's. */
-export class MissingCallerError extends Error {
-  constructor(route: string | undefined) {
-    super(`no API key was checked before ${route ?? 'this route'}; its onRequest hook is missing`);
-    this.name = 'MissingCallerError';
-  }
-}
-
-// one per process rather than per gateway, so no two writes this process names share a seq however many
-// gateways it builds (the tests build several)
-const receiptSeqs = new ReceiptSequence();
-
-/** (source, seq) of a write the client names no seq for: the caller's key, and the next receipt seq. */
-function gatewayWriteKey(request: FastifyRequest, receivedAtMs: number): WriteKey {
-  const caller = callerOf(request);
-  if (!caller) throw new MissingCallerError(request.routeOptions.url);
-  return { source: gatewaySource(caller.name), seq: receiptSeqs.next(receivedAtMs) };
 }
 
 type TicketAction = (queueId: string, ticketId: string, key: WriteKey, receivedAtMs: number) => QueueCommand;

@@ -14,7 +14,7 @@ export interface RegionCounts {
 
 /**
  * One region's ballots and counts in Postgres (its own schema). Each batch is one transaction: the partition's
- * lock (two owners of a partition during a rebalance queue), then the locks of the batch's polls (so a
+ * lock (two owners of a partition during a rebalance queue), then a shared lock of the batch's polls (so a
  * definition arriving at the same time cannot miss a pending ballot), then set-based statements.
  */
 export class RegionStore {
@@ -27,16 +27,19 @@ export class RegionStore {
 
   /** Applies a partition's ballots; returns the decision and the current counts of every known poll they touch. */
   async applyBallots(partition: number, ballots: BallotIn[]): Promise<{ decision: BallotDecision; counts: RegionCounts[] }> {
-    return inTransaction(this.pool, async (db) => {
+    const pollIds = [...new Set(ballots.map((b) => b.pollId))];
+    const decision = await inTransaction(this.pool, async (db) => {
       await db.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${this.schema}/ballots/p${partition}`]);
-      const pollIds = [...new Set(ballots.map((b) => b.pollId))];
-      await lockPolls(db, this.schema, pollIds);
+      await lockPolls(db, this.schema, pollIds, 'shared');
       const polls = await this.pollOptions(db, pollIds);
-      const decision = decideBallots(this.region, ballots, polls, await this.voted(db, ballots));
-      const stored = await this.insertBallots(db, decision.accepted);
+      const decided = decideBallots(this.region, ballots, polls, await this.voted(db, ballots));
+      const stored = await this.insertBallots(db, decided.accepted);
       await this.addToTallies(db, stored.filter((b) => b.status === 'counted'));
-      return { decision, counts: await this.countsOf(db, pollIds) };
+      return decided;
     });
+    // read after the commit, not inside: batches of other partitions commit beside this one, and only a read
+    // after its own commit is sure to see every batch committed before it — the last to commit sends it all
+    return { decision, counts: await this.countsOf(pollIds) };
   }
 
   /**
@@ -46,7 +49,7 @@ export class RegionStore {
   async applyDefinitions(definitions: PollDefinition[]): Promise<RegionCounts[]> {
     const newest = newestPerPoll(definitions);
     if (newest.length === 0) return [];
-    return inTransaction(this.pool, async (db) => {
+    await inTransaction(this.pool, async (db) => {
       await lockPolls(db, this.schema, newest.map((d) => d.pollId));
       const { rows } = await db.query(
         `INSERT INTO ${this.schema}.polls (poll_id, options, defined_at_ms, definition_seq, definition_id)
@@ -64,8 +67,8 @@ export class RegionStore {
         ],
       );
       for (const row of rows) await this.settlePending(db, row.poll_id as string, new Set(row.options as string[]));
-      return this.countsOf(db, newest.map((d) => d.pollId));
     });
+    return this.countsOf(newest.map((d) => d.pollId));
   }
 
   /** Keeps each poll's newest global result; an older or repeated one changes nothing. */
@@ -89,12 +92,7 @@ export class RegionStore {
 
   /** The region's own counts of a poll (for tests and operators; the API serves the global result). */
   async counts(pollId: string): Promise<RegionCounts | undefined> {
-    const client = await this.pool.connect();
-    try {
-      return (await this.countsOf(client, [pollId]))[0];
-    } finally {
-      client.release();
-    }
+    return (await this.countsOf([pollId]))[0];
   }
 
   private async pollOptions(db: PoolClient, pollIds: string[]): Promise<Map<string, Set<string>>> {
@@ -138,6 +136,8 @@ export class RegionStore {
   private async addToTallies(db: PoolClient, counted: { pollId: string; optionId: string }[]): Promise<void> {
     const rows = [...countIncrements(counted)].flatMap(([pollId, options]) => [...options].map(([optionId, n]) => [pollId, optionId, n] as const));
     if (rows.length === 0) return;
+    // batches of several partitions increment the same rows: always in one order, so they queue, not deadlock
+    rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
     await db.query(
       `INSERT INTO ${this.schema}.tallies (poll_id, option_id, votes) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
        ON CONFLICT (poll_id, option_id) DO UPDATE SET votes = tallies.votes + EXCLUDED.votes`,
@@ -145,9 +145,9 @@ export class RegionStore {
     );
   }
 
-  /** Current counts of the known polls among `pollIds`, read inside the caller's transaction. */
-  private async countsOf(db: PoolClient, pollIds: string[]): Promise<RegionCounts[]> {
-    const { rows } = await db.query(
+  /** Current counts of the known polls among `pollIds`, in one statement (one snapshot: version and counts agree). */
+  private async countsOf(pollIds: string[]): Promise<RegionCounts[]> {
+    const { rows } = await this.pool.query(
       `SELECT p.poll_id, t.option_id, t.votes FROM ${this.schema}.polls p LEFT JOIN ${this.schema}.tallies t ON t.poll_id = p.poll_id WHERE p.poll_id = ANY($1)`,
       [pollIds],
     );

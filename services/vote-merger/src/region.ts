@@ -1,3 +1,5 @@
+import { Counter } from 'prom-client';
+import type { Metrics } from '@tally/observability';
 import type { Ballot, GlobalResult, PollDefinition, RegionalTally, TopicCodec } from '@tally/schemas';
 import type { BatchHandler, ConsumedRecord, Rejection, TypedProducer } from '@tally/streaming';
 import type { RegionCounts, RegionStore } from './adapters/postgres-region.js';
@@ -10,6 +12,12 @@ export interface RegionDeps {
   producer: TypedProducer;
   snapshots: TopicCodec<RegionalTally>;
   topics: { ballots: string; polls: string; results: string };
+  metrics: Metrics;
+}
+
+/** What became of ballots: counted, pending (poll not known yet), superseded (not the user's first), refused. */
+function ballotOutcomes(metrics: Metrics) {
+  return new Counter({ name: 'tally_votes_ballots_total', help: "Ballots a region decided, by outcome: counted, pending, superseded (not the user's first), refused.", labelNames: ['region', 'outcome'], registers: [metrics] });
 }
 
 /**
@@ -19,6 +27,7 @@ export interface RegionDeps {
  * between sends the same snapshots again, which the merger recognises by their version.
  */
 export function regionHandler(deps: RegionDeps): BatchHandler<RegionRecord> {
+  const outcomes = ballotOutcomes(deps.metrics);
   const publish = (counts: RegionCounts[]) =>
     deps.producer.sendAll(
       deps.snapshots,
@@ -32,6 +41,11 @@ export function regionHandler(deps: RegionDeps): BatchHandler<RegionRecord> {
         ballots.map(({ value: b }) => ({ pollId: b.pollId, userId: b.userId, optionId: b.optionId, region: b.region, id: `${b.source}:${b.seq}`, castAtMs: b.castAtMs })),
       );
       await publish(counts);
+      const pending = decision.accepted.filter((b) => b.status === 'pending').length;
+      outcomes.inc({ region: deps.region, outcome: 'counted' }, decision.accepted.length - pending);
+      outcomes.inc({ region: deps.region, outcome: 'pending' }, pending);
+      outcomes.inc({ region: deps.region, outcome: 'superseded' }, decision.superseded.length);
+      outcomes.inc({ region: deps.region, outcome: 'refused' }, decision.refused.length);
       const recordOf = new Map(ballots.map((r) => [`${r.value.source}:${r.value.seq}`, r]));
       const rejected: Rejection<RegionRecord>[] = decision.refused.map(({ ballot, reason }) => ({
         record: recordOf.get(ballot.id)!,

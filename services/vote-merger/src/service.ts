@@ -68,6 +68,7 @@ export async function startVotes(config: VoteMergerConfig, now: () => number = D
         producer,
         snapshots: topicCodec(registry, topics.snapshots(config.REGION), 'tally.votes.RegionalTally'),
         topics: { ballots, polls: topics.polls, results: topics.results },
+        metrics,
       }),
     });
     results = (pollId) => store.result(pollId);

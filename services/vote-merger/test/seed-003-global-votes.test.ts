@@ -111,6 +111,11 @@ describe('seed 003: global votes across isolated regions', () => {
     expect(refused).toBeGreaterThan(0);
     expect(letters).toHaveLength(refused);
     expect(letters.every((l) => /has no option not-an-option/.test(l.reason))).toBe(true);
+    const metrics = await (await fetch(`http://127.0.0.1:${ports.jp}/metrics`)).text();
+    const outcome = (name: string) => Number(new RegExp(`^tally_votes_ballots_total\\{[^}]*outcome="${name}"[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1]);
+    expect(outcome('counted')).toBe(voters.jp);
+    expect(outcome('refused')).toBe(sent.jp!.filter((b) => b.optionId === 'not-an-option').length);
+    expect(outcome('superseded')).toBe(sent.jp!.length - voters.jp - outcome('refused'));
   });
 
   it('replay changes nothing: fresh groups read every topic again from the start', async () => {

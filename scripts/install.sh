@@ -17,11 +17,14 @@ pnpm install --frozen-lockfile --reporter=append-only 2>&1 | tail -n 3
 
 missing=()
 command -v kcat >/dev/null || missing+=(kcat)
+# the real Prometheus (with promtool) for tests/operations/prometheus.test.ts and `prometheus --config.file=deploy/prometheus/local.yml`
+command -v prometheus >/dev/null || missing+=(prometheus)
 if ((${#missing[@]})); then
   echo "==> apt-get install ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  # without recommends: prometheus would bring prometheus-node-exporter, which Tally does not use
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 echo "==> Kafka and schema registry jars from Maven Central"

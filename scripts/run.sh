@@ -3,8 +3,18 @@
 # registry, the machine's Redis and Postgres), starts every service, and prints where to look.
 # Ctrl-C stops the services (gracefully: each finishes its batch and commits); the stack keeps running until
 # `pnpm tally stack down`.
+# `--load` (or `--load=RATE`, requests per second, default 100) also starts `pnpm tally load`, so the numbers
+# move at once: players heartbeating, likes and views, credits and debits, queue joins, votes in four regions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+load_rate=""
+for arg in "$@"; do
+  case $arg in
+    --load) load_rate=100 ;;
+    --load=*) load_rate=${arg#--load=} ;;
+    *) echo "usage: $0 [--load[=RATE]]" >&2; exit 2 ;;
+  esac
+done
 scripts/install.sh
 pnpm -s tally stack up
 
@@ -72,5 +82,10 @@ Try:
   curl -s http://127.0.0.1:8080/v1/polls/best-song/results
 
 Ctrl-C stops the services; \`pnpm tally stack down\` stops Kafka and the registry.
+Live traffic: \`pnpm tally load --rate 100\` (or start this script with --load); lag: \`pnpm tally lag\`.
 INFO
+if [[ -n $load_rate ]]; then
+  pnpm -s tally load --rate "$load_rate" &
+  pids+=($!)
+fi
 wait

@@ -1,13 +1,45 @@
 #!/usr/bin/env -S npx tsx
 import { Command } from 'commander';
-import { Kafka, logLevel } from 'kafkajs';
+import { SingleBar } from 'cli-progress';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { groupLag, lagTable } from './lag.js';
+import { describeWindow, runLoad } from './load/runner.js';
+import { JOBS, type Job } from './load/traffic.js';
+import { moveGroupBack, parseReplayStart, watchCatchUp, type PartitionMove } from './replay.js';
 import { checkSchemas, registerSchemas } from './schemas.js';
 import { prepareStack, stackDown, stackEndpoints, stackStatus, stackUp } from './stack.js';
 import { applyTopics, loadTopics } from './topics.js';
 
 const log = (line: string) => console.log(line);
+const list = (value: string) => value.split(',').map((v) => v.trim()).filter(Boolean);
 
-const program = new Command('tally').description('Operate Tally: the local stack, topics and schemas.').showHelpAfterError();
+const program = new Command('tally')
+  .description('Operate Tally: the local stack, topics and schemas, consumer lag, replays.')
+  .option('--brokers <list>', 'Kafka bootstrap servers for setup, topics, lag and replay (default: KAFKA_BROKERS, else the local stack)')
+  .option('--registry <url>', 'schema registry for setup and schemas (default: SCHEMA_REGISTRY_URL, else the local stack)')
+  .showHelpAfterError();
+
+/** Any schema registry for the schema commands: --registry, SCHEMA_REGISTRY_URL, or the local stack's. */
+function registryUrlChosen(): string {
+  return (program.opts() as { registry?: string }).registry ?? process.env.SCHEMA_REGISTRY_URL ?? stackEndpoints().registryUrl;
+}
+
+/** Any cluster for the operating commands: --brokers, KAFKA_BROKERS, or the local stack. */
+function clusterBrokers(): string[] {
+  const chosen = (program.opts() as { brokers?: string }).brokers ?? process.env.KAFKA_BROKERS;
+  return chosen ? list(chosen) : stackEndpoints().brokers;
+}
+
+async function withClusterAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Kafka({ brokers: clusterBrokers(), clientId: 'tally-cli', logLevel: logLevel.ERROR }).admin();
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 
 const stack = program.command('stack').description('the local stack: Kafka (KRaft), the schema registry, and the machine’s Redis and Postgres');
 stack
@@ -41,18 +73,26 @@ stack
     await stackDown(log);
   });
 
+program
+  .command('setup')
+  .description('once per cluster (a deployment’s setup job): create or grow the topics of deploy/topics.yaml and register their value schemas; safe to run again, and a schema change that breaks BACKWARD compatibility fails here, before any service starts')
+  .action(async () => {
+    const declared = loadTopics();
+    await withClusterAdmin(async (admin) => {
+      for (const c of await applyTopics(admin, declared)) log(`topic   ${c.topic}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
+    });
+    for (const r of await registerSchemas(registryUrlChosen(), declared)) log(`schema  ${r.subject}: ${r.schema} id ${r.id}`);
+    log(`setup done: ${declared.topics.length} topics on ${clusterBrokers().join(',')}, schemas in ${registryUrlChosen()}`);
+  });
+
 const topics = program.command('topics').description('the topics declared in deploy/topics.yaml');
 topics
   .command('apply')
   .description('create missing topics, grow partitions, align configs (never deletes)')
   .action(async () => {
-    const admin = new Kafka({ brokers: stackEndpoints().brokers, clientId: 'tally-cli', logLevel: logLevel.ERROR }).admin();
-    await admin.connect();
-    try {
+    await withClusterAdmin(async (admin) => {
       for (const c of await applyTopics(admin, loadTopics())) log(`${c.topic}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
-    } finally {
-      await admin.disconnect();
-    }
+    });
   });
 topics
   .command('list')
@@ -66,15 +106,143 @@ schemaCommand
   .command('register')
   .description('register every topic value schema under BACKWARD compatibility')
   .action(async () => {
-    for (const r of await registerSchemas(stackEndpoints().registryUrl, loadTopics())) log(`${r.subject}: ${r.schema} id ${r.id}`);
+    for (const r of await registerSchemas(registryUrlChosen(), loadTopics())) log(`${r.subject}: ${r.schema} id ${r.id}`);
   });
 schemaCommand
   .command('check')
   .description('fail (exit 1) if any schema in schemas/ is incompatible with what the registry holds')
   .action(async () => {
-    const results = await checkSchemas(stackEndpoints().registryUrl, loadTopics());
+    const results = await checkSchemas(registryUrlChosen(), loadTopics());
     for (const r of results) log(`${r.subject}: ${r.compatible ? 'compatible' : `INCOMPATIBLE ${r.messages.join('; ')}`}`);
     if (results.some((r) => !r.compatible)) process.exitCode = 1;
+  });
+
+program
+  .command('lag')
+  .description('consumer lag per group, topic and partition (committed, end, lag), as kafka-consumer-groups reports it')
+  .option('-g, --group <groups>', 'comma-separated groups (default: every group)', list)
+  .option('-p, --prefix <prefix>', 'only groups whose name starts with this')
+  .option('--json', 'print JSON')
+  .action(async (options: { group?: string[]; prefix?: string; json?: boolean }) => {
+    const rows = await withClusterAdmin((admin) => groupLag(admin, { ...(options.group ? { groups: options.group } : {}), ...(options.prefix ? { prefix: options.prefix } : {}) }));
+    log(options.json ? JSON.stringify(rows, null, 2) : rows.length ? lagTable(rows) : 'no committed offsets for the groups asked');
+  });
+
+/** Follows a group until it has caught up, with a progress bar (a line every few seconds when not on a terminal). */
+async function followReplay(admin: Admin, group: string, topics: string[], from?: PartitionMove[]): Promise<void> {
+  const bar = new SingleBar({ format: `${group} [{bar}] {percentage}% {value}/{total} records | {rate}/s | eta {eta}s`, noTTYOutput: true, notTTYSchedule: 2000, etaBuffer: 20 });
+  let started = false;
+  const t0 = Date.now();
+  const summary = await watchCatchUp(
+    admin,
+    group,
+    topics,
+    ({ done, total }) => {
+      const rate = Math.round(done / Math.max(0.001, (Date.now() - t0) / 1000));
+      if (!started) bar.start(total, done, { rate });
+      started = true;
+      bar.setTotal(total);
+      bar.update(done, { rate });
+    },
+    from ? { from } : {},
+  );
+  bar.stop();
+  log(`replayed ${summary.records} records on ${topics.join(', ')} in ${summary.seconds.toFixed(1)} s (${Math.round(summary.records / Math.max(summary.seconds, 0.001))}/s); group ${group} has caught up`);
+}
+
+const replay = program
+  .command('replay')
+  .description('reprocess topics into a service’s state: move its group back (while stopped), or follow a fresh group rebuilding a new state');
+replay
+  .command('reset')
+  .description('move a stopped service’s consumer group back to the earliest record or a time; it reprocesses from there when started')
+  .requiredOption('-g, --group <group>', 'the service’s consumer group (CONSUMER_GROUP)')
+  .requiredOption('-t, --topics <topics>', 'comma-separated topics to replay', list)
+  .option('--from <when>', '"earliest", epoch ms, or an ISO-8601 time', 'earliest')
+  .option('--dry-run', 'print the plan, move nothing')
+  .option('--watch', 'then follow the group until it has caught up again (start the service meanwhile)')
+  .action(async (options: { group: string; topics: string[]; from: string; dryRun?: boolean; watch?: boolean }) => {
+    await withClusterAdmin(async (admin) => {
+      const moves = await moveGroupBack(admin, options.group, options.topics, parseReplayStart(options.from), !options.dryRun);
+      for (const m of moves) log(`${m.topic}[${m.partition}]: ${m.from < 0 ? 'none' : m.from} -> ${m.to}  (${m.records} records to reprocess)`);
+      const total = moves.reduce((sum, m) => sum + m.records, 0);
+      log(`${options.dryRun ? 'would move' : 'moved'} group ${options.group} back on ${options.topics.length} topic(s): ${total} records to reprocess`);
+      if (options.watch && !options.dryRun) await followReplay(admin, options.group, options.topics, moves);
+    });
+  });
+replay
+  .command('watch')
+  .description('follow a group until it has caught up: after a reset, or a fresh group rebuilding a new state namespace before the switch-over')
+  .requiredOption('-g, --group <group>', 'the consumer group')
+  .requiredOption('-t, --topics <topics>', 'comma-separated topics', list)
+  .action(async (options: { group: string; topics: string[] }) => {
+    await withClusterAdmin((admin) => followReplay(admin, options.group, options.topics));
+  });
+
+/** A few reads through the gateway, so the numbers the load moves are seen moving. */
+async function readBack(baseUrl: string, run: string, jobs: readonly Job[]): Promise<string> {
+  const get = async (path: string) => {
+    const response = await fetch(`${baseUrl}${path}`).catch(() => undefined);
+    return response?.ok ? ((await response.json()) as Record<string, unknown>) : undefined;
+  };
+  const parts: string[] = [];
+  if (jobs.includes('viewers')) parts.push(`stream-0 viewers ${(await get('/v1/streams/stream-0/viewers'))?.concurrent ?? '?'}`);
+  if (jobs.includes('counters')) {
+    const top = (await get('/v1/rankings/likes?window=1h&limit=1')) as unknown as { itemId: string; score: number }[] | { ranking?: { itemId: string; score: number }[] } | undefined;
+    const first = Array.isArray(top) ? top[0] : top?.ranking?.[0];
+    parts.push(`most liked ${first ? `${first.itemId} (${first.score})` : '?'}`);
+  }
+  if (jobs.includes('queue')) {
+    const queue = await get(`/v1/queues/load-${run}`);
+    parts.push(`queue ${queue ? `${String(queue.waiting)} waiting, ${String(queue.active)} active` : '?'}`);
+  }
+  if (jobs.includes('votes')) {
+    const result = (await get(`/v1/polls/load-${run}/results`)) as { version?: number; global?: { optionId: string }[] } | undefined;
+    parts.push(`world vote leader ${result?.global?.[0]?.optionId ?? '?'} (version ${result?.version ?? '-'})`);
+  }
+  return `  reads: ${parts.join(' | ')}`;
+}
+
+program
+  .command('load')
+  .description('realistic traffic through the gateway for each job (players heartbeating, likes and views, credits and debits, queue joins, votes across regions), with a live summary')
+  .option('--url <url>', 'the gateway', process.env.TALLY_GATEWAY_URL ?? 'http://127.0.0.1:8080')
+  .option('--key <key>', 'an API key with the write scopes (default: TALLY_API_KEY, else the development key)', process.env.TALLY_API_KEY ?? 'tally-dev-key')
+  .option('--rate <n>', 'requests per second over all jobs', (v) => Number(v), 200)
+  .option('--seconds <n>', 'how long (0: until Ctrl-C)', (v) => Number(v), 0)
+  .option('--jobs <jobs>', `comma-separated, of ${JOBS.join(', ')}`, list, [...JOBS])
+  .option('--json', 'print the final summary as JSON')
+  .action(async (options: { url: string; key: string; rate: number; seconds: number; jobs: string[]; json?: boolean }) => {
+    const unknown = options.jobs.filter((j) => !JOBS.includes(j as Job));
+    if (unknown.length > 0 || !(options.rate > 0) || !(options.seconds >= 0)) {
+      throw new Error(`--jobs takes ${JOBS.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}; --rate must be above 0, --seconds 0 or more`);
+    }
+    const jobs = options.jobs as Job[];
+    const run = Date.now().toString(36);
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    log(`load ${run}: ${options.rate} requests/s to ${options.url} (${jobs.join(', ')})${options.seconds ? ` for ${options.seconds} s` : '; Ctrl-C stops'}`);
+    const started = Date.now();
+    const total = await runLoad({
+      baseUrl: options.url,
+      apiKey: options.key,
+      rate: options.rate,
+      seconds: options.seconds,
+      jobs,
+      run,
+      signal: stop.signal,
+      onSecond: (second, window) => {
+        log(`t=${second}s`);
+        for (const line of describeWindow(window)) log(line);
+        if (second % 5 === 0) void readBack(options.url, run, jobs).then(log);
+      },
+    });
+    const seconds = (Date.now() - started) / 1000;
+    if (options.json) log(JSON.stringify(Object.fromEntries([...total].map(([job, w]) => [job, { sent: w.sent, accepted: w.accepted, refused: w.refused, failed: w.failed }]))));
+    else {
+      log(`total over ${seconds.toFixed(1)} s:`);
+      for (const line of describeWindow(total, seconds)) log(line);
+    }
   });
 
 program.parseAsync().catch((error: unknown) => {

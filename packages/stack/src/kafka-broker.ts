@@ -23,6 +23,9 @@ export function brokerSettings(env: NodeJS.ProcessEnv = process.env): BrokerSett
 const kafkaProject = join(deployDir, 'kafka');
 const libs = join(kafkaProject, 'target', 'libs');
 
+/** The broker's jars, for Kafka's own tools (kafka-consumer-groups and friends) run with the machine's Java. */
+export const kafkaClasspath = () => `${libs}/*`;
+
 export function brokerProcess(): ManagedProcess {
   return { name: 'kafka', pidFile: join(stackDir(), 'kafka.pid'), logFile: join(stackDir(), 'logs', 'kafka.log') };
 }

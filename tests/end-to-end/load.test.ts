@@ -1,0 +1,68 @@
+/**
+ * `tally load` against a real gateway: every job's traffic is accepted as valid input (nothing refused, nothing
+ * failed), so the generator speaks the public API as PRODUCT.md defines it.
+ */
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTopicsWithSchemas, stackEnvironment, startServiceProcess, uniqueName, type ServiceProcess } from '@tally/testkit';
+
+const stack = inject('stack');
+const run = uniqueName('e2e-load');
+const prefix = `test.${run}`;
+const apiKey = { key: 'e2e-load-key-0123456789abcdef', name: 'e2e-load', scopes: ['viewers:write', 'counters:write', 'wallets:write', 'queues:write', 'queues:admin', 'polls:write', 'polls:admin'] };
+const regions = ['kr', 'jp', 'tw', 'na'];
+let gateway: ServiceProcess;
+
+beforeAll(async () => {
+  await createTopicsWithSchemas(stack, [
+    { name: `${prefix}.heartbeats`, partitions: 2, schema: 'tally.viewers.Heartbeat' },
+    { name: `${prefix}.items`, partitions: 2, schema: 'tally.counters.ItemEvent' },
+    { name: `${prefix}.wallet`, partitions: 2, schema: 'tally.wallet.WalletCommand' },
+    { name: `${prefix}.queue`, partitions: 2, schema: 'tally.queue.QueueCommand' },
+    { name: `${prefix}.polls`, partitions: 1, schema: 'tally.votes.PollDefinition' },
+    ...regions.map((r) => ({ name: `${prefix}.${r}.ballots`, partitions: 2, schema: 'tally.votes.Ballot' as const })),
+  ]);
+  gateway = await startServiceProcess('ingest-gateway', {
+    ...stackEnvironment(stack),
+    TALLY_ENV: 'test',
+    API_KEYS: JSON.stringify([apiKey]),
+    HEARTBEATS_TOPIC: `${prefix}.heartbeats`,
+    ITEM_EVENTS_TOPIC: `${prefix}.items`,
+    WALLET_COMMANDS_TOPIC: `${prefix}.wallet`,
+    QUEUE_COMMANDS_TOPIC: `${prefix}.queue`,
+    POLL_DEFINITIONS_TOPIC: `${prefix}.polls`,
+    VOTE_REGIONS: regions.join(','),
+    VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
+  });
+});
+
+afterAll(async () => {
+  await gateway?.stop('SIGTERM');
+});
+
+function tally(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/stack/src/cli.ts', ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+describe('tally load', () => {
+  it('sends every job’s traffic at the chosen rate, all of it accepted, with a summary each second', async () => {
+    const result = await tally('load', '--url', gateway.url, '--key', apiKey.key, '--rate', '150', '--seconds', '4', '--json');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^t=1s$/m);
+    expect(result.stdout).toMatch(/viewers\s+\d+\/s sent/);
+    const summary = JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, { sent: number; accepted: number; refused: number; failed: number }>;
+    expect(Object.keys(summary).sort()).toEqual(['counters', 'queue', 'viewers', 'votes', 'wallet']);
+    for (const [job, s] of Object.entries(summary)) {
+      expect(s.sent, job).toBeGreaterThan(50);
+      expect({ job, refused: s.refused, failed: s.failed }).toEqual({ job, refused: 0, failed: 0 });
+      expect(s.accepted, job).toBe(s.sent);
+    }
+  });
+});

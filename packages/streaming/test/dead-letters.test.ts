@@ -18,7 +18,7 @@ afterAll(async () => {
 
 async function readDeadLetters(count: number): Promise<DeadLetter[]> {
   const letters: DeadLetter[] = [];
-  const consumer = world.kafka.consumer({ groupId: uniqueName('dlq-reader') });
+  const consumer = world.kafka.consumer({ groupId: uniqueName('dlq-reader'), maxWaitTimeInMs: 200 });
   await consumer.connect();
   await consumer.subscribe({ topic: world.deadLetterTopic, fromBeginning: true });
   await consumer.run({ eachMessage: async ({ message }) => void letters.push(await world.codecs.deadLetters.decode(message.value)) });

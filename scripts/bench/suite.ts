@@ -1,0 +1,137 @@
+/**
+ * The benchmark suite: one run on this machine, everything measured in it, written to docs/BENCHMARKS.md and
+ * docs/benchmarks.json. Anchors first (Kafka's producer and consumer perf tests, redis-benchmark), then each
+ * service's benchmark as its own process (each prints one JSON line last), then the targets checked against
+ * the numbers. Not a test: it prints and writes numbers.
+ * Usage: pnpm bench [--quick]   (--quick: smaller runs, for trying the suite itself)
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot, stackUp } from '@tally/stack';
+import { measureAnchors, type Anchors } from './anchors.js';
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+type Results = Record<string, string | number>;
+
+const benches: { name: string; script: string; args: string[]; quickArgs: string[] }[] = [
+  { name: 'viewers', script: 'scripts/bench/viewers.ts', args: ['--seconds', '15', '--probes', '200'], quickArgs: ['--seconds', '4', '--probes', '40'] },
+  { name: 'counters', script: 'scripts/bench/counters.ts', args: ['--events', '500000', '--reads', '2000'], quickArgs: ['--events', '50000', '--reads', '300'] },
+  { name: 'votes', script: 'scripts/bench/votes.ts', args: ['--ballots', '200000', '--probes', '100'], quickArgs: ['--ballots', '30000', '--probes', '20'] },
+];
+
+/** Runs one benchmark script, its output passed through, and returns the JSON object it prints last. */
+function runBench(script: string, benchArgs: string[]): Promise<Results> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...benchArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    let last = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      const lines = (last + chunk.toString()).split('\n');
+      last = lines.filter((l) => l.trim()).pop() ?? last;
+    });
+    child.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${script} exited with ${code}`));
+      try {
+        resolve(JSON.parse(last) as Results);
+      } catch {
+        reject(new Error(`${script} did not end with a JSON line (last: ${last.slice(0, 200)})`));
+      }
+    });
+  });
+}
+
+/** The value of the first result whose name starts with `prefix` (names carry run-specific numbers). */
+const valueOf = (results: Results, prefix: string) => Object.entries(results).find(([k]) => k.startsWith(prefix))?.[1];
+/** "p50 / p99" pairs as numbers. */
+const pair = (value: string | number | undefined) => String(value ?? '').split('/').map((v) => Number(v.trim()));
+
+interface Target {
+  what: string;
+  measured: number;
+  target: string;
+  met: boolean;
+}
+
+function targetsOf(results: Record<string, Results>): Target[] {
+  const rate = (what: string, value: string | number | undefined): Target => ({ what, measured: Number(value), target: '≥ 20,000 events/s', met: Number(value) >= 20_000 });
+  const p99 = (what: string, value: string | number | undefined, limit: number): Target => {
+    const measured = pair(value)[1] ?? NaN;
+    return { what, measured, target: `p99 ≤ ${limit} ms`, met: measured <= limit };
+  };
+  return [
+    rate('viewer-aggregator: heartbeats/s processed', valueOf(results.viewers!, 'aggregator: heartbeats/s processed')),
+    p99('viewers: write → visible at half load', valueOf(results.viewers!, 'POST → visible in GET, under'), 250),
+    rate('counter-materializer: events/s processed', valueOf(results.counters!, 'counter-materializer: events/s processed')),
+    p99('counters: GET counts', valueOf(results.counters!, 'GET counts'), 5),
+    rate('vote-merger region: ballots/s counted', valueOf(results.votes!, 'region jp: ballots/s counted')),
+    p99('votes: vote → counted in the world result (idle, 4 hops)', valueOf(results.votes!, 'vote → counted'), 250),
+  ];
+}
+
+function markdown(started: Date, anchors: Anchors, results: Record<string, Results>, targets: Target[]): string {
+  const table = (rows: [string, string | number][]) => ['| measure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+  const consume = anchors.kafkaConsumeRecordsPerSecond;
+  const ratio = (value: string | number | undefined) => (Number(value) / consume).toFixed(3);
+  return [
+    '# Benchmarks',
+    '',
+    `One run of \`pnpm bench\` on ${started.toISOString()}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. ` +
+      'Kafka, the schema registry, Redis, Postgres, the services and the load clients all share this machine. Generated: edit scripts/bench/suite.ts, not this file.',
+    '',
+    '## Anchors: what the machine does with the tools’ own benchmarks',
+    '',
+    table([
+      [`kafka-producer-perf-test, ${anchors.records} records of ${anchors.recordBytes} B, acks=all: records/s`, anchors.kafkaProduceRecordsPerSecond],
+      ['kafka-producer-perf-test: p99 ms', anchors.kafkaProduceP99Ms],
+      ['kafka-consumer-perf-test, the same records: records/s', consume],
+      ['redis-benchmark SET / GET / ZADD (50 clients, no pipelining): ops/s', `${anchors.redisSetPerSecond} / ${anchors.redisGetPerSecond} / ${anchors.redisZaddPerSecond}`],
+    ]),
+    '',
+    '## Targets',
+    '',
+    '| measure | measured | target | |',
+    '|---|---|---|---|',
+    ...targets.map((t) => `| ${t.what} | ${t.measured} | ${t.target} | ${t.met ? 'met' : '**missed**'} |`),
+    '',
+    '## Ratios',
+    '',
+    table([
+      ['viewer-aggregator events/s ÷ Kafka raw consume rate', ratio(valueOf(results.viewers!, 'aggregator: heartbeats/s processed'))],
+      ['counter-materializer events/s ÷ Kafka raw consume rate', ratio(valueOf(results.counters!, 'counter-materializer: events/s processed'))],
+      ['vote-merger region ballots/s ÷ Kafka raw consume rate', ratio(valueOf(results.votes!, 'region jp: ballots/s counted'))],
+      [
+        'counters: GET p99 ÷ naive JOIN + COUNT p99 (no index, as in seed 001)',
+        (pair(valueOf(results.counters!, 'GET counts'))[1]! / pair(valueOf(results.counters!, 'naive JOIN + COUNT, no index'))[1]!).toFixed(3),
+      ],
+    ]),
+    '',
+    ...Object.entries(results).flatMap(([name, r]) => [`## ${name}`, '', table(Object.entries(r)), '']),
+  ].join('\n');
+}
+
+async function main() {
+  const started = new Date();
+  await stackUp(() => undefined);
+  console.log('anchors: kafka-producer-perf-test, kafka-consumer-perf-test, redis-benchmark');
+  const anchors = await measureAnchors(args.quick ? { records: 100_000 } : {});
+  console.log(JSON.stringify(anchors));
+  const results: Record<string, Results> = {};
+  for (const bench of benches) {
+    console.log(`\n== ${bench.name}`);
+    results[bench.name] = await runBench(bench.script, args.quick ? bench.quickArgs : bench.args);
+  }
+  const targets = targetsOf(results);
+  const docs = join(repoRoot, 'docs');
+  mkdirSync(docs, { recursive: true });
+  writeFileSync(join(docs, 'benchmarks.json'), `${JSON.stringify({ started: started.toISOString(), quick: args.quick, anchors, results, targets }, null, 2)}\n`);
+  writeFileSync(join(docs, 'BENCHMARKS.md'), `${markdown(started, anchors, results, targets)}\n`);
+  console.log(`\nwrote docs/BENCHMARKS.md and docs/benchmarks.json; targets missed: ${targets.filter((t) => !t.met).map((t) => t.what).join('; ') || 'none'}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -26,14 +26,14 @@ const benches: { name: string; script: string; args: string[]; quickArgs: string
 function runBench(script: string, benchArgs: string[]): Promise<Results> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', script, ...benchArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-    let last = '';
+    let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       process.stdout.write(chunk);
-      const lines = (last + chunk.toString()).split('\n');
-      last = lines.filter((l) => l.trim()).pop() ?? last;
+      output = (output + chunk.toString()).slice(-64 * 1024);
     });
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`${script} exited with ${code}`));
+      const last = output.split('\n').filter((l) => l.trim()).pop() ?? '';
       try {
         resolve(JSON.parse(last) as Results);
       } catch {

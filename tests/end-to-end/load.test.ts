@@ -2,9 +2,9 @@
  * `tally load` against a real gateway: every job's traffic is accepted as valid input (nothing refused, nothing
  * failed), so the generator speaks the public API as PRODUCT.md defines it.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTopicsWithSchemas, stackEnvironment, startServiceProcess, uniqueName, type ServiceProcess } from '@tally/testkit';
+import { tally as runCli } from './fixtures/cli.js';
 
 const stack = inject('stack');
 const run = uniqueName('e2e-load');
@@ -40,16 +40,7 @@ afterAll(async () => {
   await gateway?.stop('SIGTERM');
 });
 
-function tally(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/stack/src/cli.ts', ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const tally = (...args: string[]) => runCli({}, ...args);
 
 describe('tally load', () => {
   it('sends every job’s traffic at the chosen rate, all of it accepted, with a summary each second', async () => {

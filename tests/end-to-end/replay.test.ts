@@ -3,12 +3,12 @@
  * service's group back to the earliest record, and follows the restarted service with a progress bar until it
  * has caught up. Every balance is what it was: the ledger recognises every command it already applied.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSchemaRegistry, topicCodec, type WalletCommand } from '@tally/schemas';
 import { createPool } from '@tally/storage';
 import { TypedProducer, createKafka } from '@tally/streaming';
 import { createTopicsWithSchemas, freePort, quietLogger, stackEnvironment, startServiceProcess, uniqueName, type ServiceProcess } from '@tally/testkit';
+import { tally as runCli } from './fixtures/cli.js';
 import { groupCaughtUp } from './fixtures/gateway.js';
 
 const stack = inject('stack');
@@ -34,17 +34,7 @@ const startLedger = async () => {
   return service;
 };
 
-/** Runs the operator CLI; resolves with its exit code and output. */
-function tally(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/stack/src/cli.ts', ...args], { env: { ...process.env, KAFKA_BROKERS: stack.brokers.join(',') } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
-  });
-}
+const tally = (...args: string[]) => runCli({ KAFKA_BROKERS: stack.brokers.join(',') }, ...args);
 
 const balances = async () =>
   (await pool.query(`SELECT user_id, asset, balance_minor FROM ${schema}.balances ORDER BY user_id, asset`)).rows.map((r) => `${r.user_id}/${r.asset}=${r.balance_minor}`);

@@ -3,6 +3,7 @@ import type { Metrics } from '@tally/observability';
 import type { Ballot, GlobalResult, PollDefinition, RegionalTally, TopicCodec } from '@tally/schemas';
 import type { BatchHandler, ConsumedRecord, Rejection, TypedProducer } from '@tally/streaming';
 import type { RegionCounts, RegionStore } from './adapters/postgres-region.js';
+import type { BallotIn } from './domain/ballots.js';
 
 export type RegionRecord = Ballot | PollDefinition | GlobalResult;
 
@@ -26,6 +27,8 @@ function ballotOutcomes(metrics: Metrics) {
  * poll it touched leave the region as snapshots (acks=all), and only then are the offsets committed: a crash in
  * between sends the same snapshots again, which the merger recognises by their version.
  */
+const ballotOf = (b: Ballot): BallotIn => ({ pollId: b.pollId, userId: b.userId, optionId: b.optionId, region: b.region, id: `${b.source}:${b.seq}`, castAtMs: b.castAtMs });
+
 export function regionHandler(deps: RegionDeps): BatchHandler<RegionRecord> {
   const outcomes = ballotOutcomes(deps.metrics);
   const publish = (counts: RegionCounts[]) =>
@@ -35,20 +38,17 @@ export function regionHandler(deps: RegionDeps): BatchHandler<RegionRecord> {
     );
   return async ({ topic, partition, records }) => {
     if (topic === deps.topics.ballots) {
-      const ballots = records as ConsumedRecord<Ballot>[];
-      const { decision, counts } = await deps.store.applyBallots(
-        partition,
-        ballots.map(({ value: b }) => ({ pollId: b.pollId, userId: b.userId, optionId: b.optionId, region: b.region, id: `${b.source}:${b.seq}`, castAtMs: b.castAtMs })),
-      );
+      // each refused ballot is the very object made from its record: identity finds the record, even for repeats
+      const recordOf = new Map((records as ConsumedRecord<Ballot>[]).map((record) => [ballotOf(record.value), record] as const));
+      const { decision, counts } = await deps.store.applyBallots(partition, [...recordOf.keys()]);
       await publish(counts);
       const pending = decision.accepted.filter((b) => b.status === 'pending').length;
       outcomes.inc({ region: deps.region, outcome: 'counted' }, decision.accepted.length - pending);
       outcomes.inc({ region: deps.region, outcome: 'pending' }, pending);
       outcomes.inc({ region: deps.region, outcome: 'superseded' }, decision.superseded.length);
       outcomes.inc({ region: deps.region, outcome: 'refused' }, decision.refused.length);
-      const recordOf = new Map(ballots.map((r) => [`${r.value.source}:${r.value.seq}`, r]));
       const rejected: Rejection<RegionRecord>[] = decision.refused.map(({ ballot, reason }) => ({
-        record: recordOf.get(ballot.id)!,
+        record: recordOf.get(ballot)!,
         reason: reason === 'wrong_region' ? `ballot of region ${ballot.region} on region ${deps.region}'s topic` : `poll ${ballot.pollId} has no option ${ballot.optionId}`,
       }));
       return { rejected };

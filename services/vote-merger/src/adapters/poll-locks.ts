@@ -15,12 +15,3 @@ export async function lockPolls(db: PoolClient, namespace: string, pollIds: read
   await db.query(`SELECT ${lock}(h) FROM (SELECT DISTINCT hashtext($1 || p) AS h FROM unnest($2::text[]) AS p) AS x ORDER BY h`, [`${namespace}/poll/`, [...new Set(pollIds)]]);
 }
 
-/** The newest definition of each poll among `definitions`, in the order they come. */
-export function newestPerPoll<T extends { pollId: string; definedAtMs: number; seq: number }>(definitions: readonly T[]): T[] {
-  const newest = new Map<string, T>();
-  for (const d of definitions) {
-    const seen = newest.get(d.pollId);
-    if (!seen || d.definedAtMs > seen.definedAtMs || (d.definedAtMs === seen.definedAtMs && d.seq >= seen.seq)) newest.set(d.pollId, d);
-  }
-  return [...newest.values()];
-}

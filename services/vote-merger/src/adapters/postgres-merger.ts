@@ -1,7 +1,8 @@
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import type { GlobalResult, PollDefinition, RegionalTally } from '@tally/schemas';
+import { newestPerPoll } from '../domain/poll-definitions.js';
 import { fingerprint, isNewerSnapshot, nextResultVersion, rankWorld, type PollRules, type RegionSnapshot } from '../domain/world-ranking.js';
-import { lockPolls, newestPerPoll } from './poll-locks.js';
+import { lockPolls } from './poll-locks.js';
 
 /**
  * The merger's state in Postgres: definitions, each region's newest snapshot, and the result. Every batch is

@@ -1,7 +1,8 @@
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import type { GlobalResult, PollDefinition } from '@tally/schemas';
 import { countIncrements, decideBallots, settlePending, snapshotVersion, voterKey, type BallotDecision, type BallotIn } from '../domain/ballots.js';
-import { lockPolls, newestPerPoll } from './poll-locks.js';
+import { newestPerPoll } from '../domain/poll-definitions.js';
+import { lockPolls } from './poll-locks.js';
 
 /** A region's counts for one poll as they leave the region. */
 export interface RegionCounts {

@@ -10,6 +10,9 @@
  *   in any order, change nothing.
  * - The result's version grows by at least one with every change, and never goes back: see `nextResultVersion`.
  */
+import type { MergedRegion, RankedOption } from '@tally/schemas';
+
+// the result's parts are the GlobalResult schema's own types: what is ranked here is what is published
 export interface PollRules {
   options: readonly string[];
   regionWeights: Readonly<Record<string, number>>;
@@ -21,19 +24,6 @@ export interface RegionSnapshot {
   takenAtMs: number;
 }
 
-export interface RankedOption {
-  optionId: string;
-  score: number;
-  rank: number;
-}
-
-export interface MergedRegion {
-  weight: number;
-  votes: number;
-  counts: Record<string, number>;
-  snapshotVersion: number;
-  snapshotAtMs: number | null;
-}
 
 export interface WorldRanking {
   ranking: RankedOption[];

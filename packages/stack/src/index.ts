@@ -1,7 +1,8 @@
 export { stackDown, stackEndpoints, stackStatus, stackUp, type ComponentStatus } from './stack.js';
 export { applyTopics, loadTopics, topicConfig, retentionMs, type TopicSpec, type TopicsFile } from './topics.js';
 export { registerSchemas, checkSchemas } from './schemas.js';
-export { brokerSettings, kafkaClasspath } from './kafka-broker.js';
+export { brokerSettings, kafkaClasspath, startBroker, stopBroker } from './kafka-broker.js';
+export { waitUntil } from './processes.js';
 export { groupLag, lagTable } from './lag.js';
 export { ReplayRefusedError, moveGroupBack, parseReplayStart, watchCatchUp, type PartitionMove, type ReplayStart } from './replay.js';
 export { registrySettings, registryUrl } from './schema-registry.js';

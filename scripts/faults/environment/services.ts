@@ -1,0 +1,106 @@
+/**
+ * The ten service processes of a fault run, each started from its main.ts as run.sh does, on the run's own
+ * ports and stack, so the run can SIGKILL and restart any of them.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, waitUntil } from '@tally/stack';
+
+export interface ServiceSpec {
+  /** The name faults and reports use: 'wallet-ledger', 'vote-region-kr', 'vote-merger', ... */
+  name: string;
+  /** The folder under services/. */
+  dir: string;
+  port: number;
+  env: Record<string, string>;
+  /** Its consumer groups (none for the gateway). */
+  consumerGroups: string[];
+}
+
+export const regions = ['kr', 'jp', 'tw', 'na'] as const;
+
+/** What runs, on which port: the gateway on base + 80, the others on base + 91... as on the default ports. */
+export function serviceSpecs(basePort: number): ServiceSpec[] {
+  const port = (offset: number) => basePort + offset;
+  const url = (offset: number) => `http://127.0.0.1:${port(offset)}`;
+  const consuming = (name: string, offset: number): ServiceSpec => ({ name, dir: name, port: port(offset), env: {}, consumerGroups: [name] });
+  return [
+    consuming('viewer-aggregator', 91),
+    consuming('counter-materializer', 92),
+    consuming('wallet-ledger', 93),
+    consuming('queue-admitter', 94),
+    ...regions.map((region, i) => ({
+      name: `vote-region-${region}`,
+      dir: 'vote-merger',
+      port: port(95 + i),
+      env: { VOTE_ROLE: 'region', REGION: region },
+      consumerGroups: [`vote-merger.${region}`],
+    })),
+    { name: 'vote-merger', dir: 'vote-merger', port: port(99), env: { VOTE_ROLE: 'merger' }, consumerGroups: ['vote-merger.merger'] },
+    {
+      name: 'ingest-gateway',
+      dir: 'ingest-gateway',
+      port: port(80),
+      env: {
+        VIEWER_AGGREGATOR_URL: url(91),
+        COUNTER_MATERIALIZER_URL: url(92),
+        WALLET_LEDGER_URL: url(93),
+        QUEUE_ADMITTER_URL: url(94),
+        VOTE_RESULTS_URL: url(95),
+        // the run's load and fuzzing come from one key; the limit is not what is under test here
+        RATE_LIMIT_PER_SECOND: '1000000',
+      },
+      consumerGroups: [],
+    },
+  ];
+}
+
+/** One service process that can be crashed and started again. */
+export class ServiceProcess {
+  private child: ChildProcess | undefined;
+
+  constructor(
+    readonly spec: ServiceSpec,
+    private readonly sharedEnv: Record<string, string>,
+    private readonly logDir: string,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.spec.port}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Starts it and waits until GET /readyz answers 200. */
+  async start(readyTimeoutMs = 90_000): Promise<void> {
+    if (this.running) return;
+    const log = openSync(join(this.logDir, `${this.spec.name}.log`), 'a');
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: join(repoRoot, 'services', this.spec.dir),
+      env: { ...process.env, ...this.sharedEnv, ...this.spec.env, HOST: '127.0.0.1', PORT: String(this.spec.port) },
+      stdio: ['ignore', log, log],
+    });
+    const child = this.child;
+    await waitUntil(
+      `${this.spec.name} on ${this.url}`,
+      async () => {
+        if (child.exitCode !== null) throw new Error(`${this.spec.name} exited with ${child.exitCode}; see ${this.logDir}/${this.spec.name}.log`);
+        const response = await fetch(`${this.url}/readyz`);
+        if (response.status !== 200) throw new Error(`readyz ${response.status}`);
+      },
+      readyTimeoutMs,
+    );
+  }
+
+  /** SIGKILL is a crash (nothing flushed, nothing committed); SIGTERM a graceful stop. Resolves once it is gone. */
+  async stop(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || !this.running) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+}

@@ -1,4 +1,3 @@
-// READY: startFaultEnvironment works (about 40 s to start everything).
 /**
  * The fault run's own Tally: a Kafka broker and schema registry (the local stack's code, in a separate folder
  * and on other ports), a Redis and a Postgres of its own, and all ten service processes. Everything the run

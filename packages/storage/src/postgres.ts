@@ -8,7 +8,14 @@ export type PoolClient = pg.PoolClient;
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export function createPool(url: string, max = 10): Pool {
-  return new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5000 });
+  // A connection that dies (Postgres restarted, a network cut) is reported as an 'error' event: by the pool for
+  // an idle client, which it has already dropped, and by a checked-out client itself, whose queries fail with
+  // the same error anyway. Unhandled, either event ends the process (it ended every service at a Postgres
+  // restart); handled, the batch fails and is retried, and the pool drops the dead client when it is released.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }
 
 /**

@@ -39,7 +39,9 @@ interface Pending {
  * `send` resolves only once the broker acknowledged that record.
  */
 export class TypedProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** The current kafkajs producer's connection; unset after a renewal until the next batch connects it. */
+  private connection: Promise<void> | undefined;
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> = Promise.resolve();
@@ -47,22 +49,50 @@ export class TypedProducer {
   private readonly maxBatchRecords: number;
   private readonly ackTimeoutMs: number;
 
-  constructor(kafka: Kafka, options: ProducerOptions = {}) {
-    // The default partitioner is the Java client's murmur2, so a key lands on the same partition whichever
-    // client wrote it.
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+  constructor(
+    private readonly kafka: Kafka,
+    options: ProducerOptions = {},
+  ) {
+    this.producer = this.newProducer();
     this.lingerMs = options.lingerMs ?? 2;
     this.maxBatchRecords = options.maxBatchRecords ?? 2000;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
   }
 
-  connect(): Promise<void> {
-    return this.producer.connect();
+  private newProducer(): Producer {
+    // The default partitioner is the Java client's murmur2, so a key lands on the same partition whichever
+    // client wrote it.
+    return this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  }
+
+  /** Connects the current kafkajs producer; a failed attempt is forgotten, so the next call tries again. */
+  async connect(): Promise<void> {
+    this.connection ??= this.producer.connect();
+    try {
+      await this.connection;
+    } catch (error) {
+      this.connection = undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Replaces the kafkajs producer by a new one, with a new producer id. After the broker lost track of this
+   * producer's sequence numbers (a batch it appended while the client saw the request fail, e.g. across a
+   * broker restart, makes kafkajs roll its sequence back below the broker's), every later batch is refused as
+   * out of order, forever: kafkajs does not bump the epoch as the Java client does (KIP-360). Only a new
+   * producer id starts the sequence afresh; the failed batch's callers were told and retry.
+   */
+  private renew(): void {
+    const stale = this.producer;
+    this.producer = this.newProducer();
+    this.connection = undefined;
+    void stale.disconnect().catch(() => undefined);
   }
 
   async disconnect(): Promise<void> {
@@ -90,6 +120,9 @@ export class TypedProducer {
    * key reach the partition in the order they were made.
    */
   private enqueue(topic: string, message: Promise<Message>): Promise<void> {
+    // a record that fails to encode is rejected to its sender when its batch goes out (sendBatch); until then its
+    // failure must count as handled, or Node ends the whole process for an unhandled rejection
+    message.catch(() => undefined);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ topic, message, resolve, reject });
       if (this.queue.length >= this.maxBatchRecords) void this.flush();
@@ -123,19 +156,34 @@ export class TypedProducer {
       else byTopic.set(pending.topic, [message]);
     }
     try {
-      await withTimeout(
+      // connecting counts against the deadline: after a renewal the new producer connects with its first batch
+      const sent = this.connect().then(() =>
         this.producer.sendBatch({
           acks: -1,
           compression: CompressionTypes.None,
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         }),
-        this.ackTimeoutMs,
       );
+      await withTimeout(sent, this.ackTimeoutMs);
       for (const { pending } of ready) pending.resolve();
     } catch (error) {
       for (const { pending } of ready) pending.reject(new KafkaUnavailableError(pending.topic, error));
+      if (lostProducerState(error)) this.renew();
     }
   }
+}
+
+/** The broker's answers that mean this producer id's sequence numbers can no longer be used. */
+const LOST_PRODUCER_STATE = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+
+/** Whether kafkajs failed with one of them; it wraps the broker's error (`type`) as the `cause` of its own. */
+export function lostProducerState(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    if (LOST_PRODUCER_STATE.has(String((current as { type?: unknown }).type))) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -27,6 +27,8 @@ const cases: Case[] = [
   ['a fractional seq', single, withKey, heartbeat({ seq: 1.5 }), 400, 'invalid_request'],
   ['seq 1e300', single, withKey, '{"source": "p", "seq": 1e300, "sessionId": "s", "positionMs": 0}', 400, 'invalid_request'],
   ['seq 2^53', single, withKey, heartbeat({ seq: 2 ** 53 }), 400, 'invalid_request'],
+  // a safe integer, but one past the longest long avsc encodes: it used to crash the gateway (fuzzing found it)
+  ['seq 2^53 - 1', single, withKey, heartbeat({ seq: 2 ** 53 - 1 }), 400, 'invalid_request'],
   ['positionMs 2^60', single, withKey, '{"source": "p", "seq": 1, "sessionId": "s", "positionMs": 1152921504606846976}', 400, 'invalid_request'],
   ['a negative positionMs', single, withKey, heartbeat({ positionMs: -5 }), 400, 'invalid_request'],
   ['at in microseconds', single, withKey, heartbeat({ at: 1_750_000_000_000_000 }), 400, 'invalid_request'],
@@ -108,14 +110,29 @@ describe('bad input', () => {
   });
 
   it('answers bytes that are not HTTP in the same shape', async () => {
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect(Number(new URL(world().base).port), '127.0.0.1', () => socket.write('this is not http\r\n\r\n'));
-      let answer = '';
-      socket.on('data', (chunk) => (answer += chunk.toString()));
-      socket.on('end', () => resolve(answer));
-      socket.on('error', reject);
-    });
+    const raw = await sendRaw('this is not http\r\n\r\n');
     expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({ error: 'invalid_request', message: 'the request is not valid HTTP/1.1', details: [] });
   });
+
+  it('answers CONNECT like any method it has no route for, instead of dropping the connection (fuzzing found it)', async () => {
+    for (const target of ['/v1/streams/s/viewers', 'example.com:443']) {
+      const raw = await sendRaw(`CONNECT ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: ${bearer(keys.writer).authorization}\r\n\r\n`);
+      expect(raw).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+      expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({ error: 'not_found', message: `there is no route CONNECT ${target}; see /docs`, details: [] });
+    }
+    // and the gateway is still there
+    expect((await call(world().base, 'GET', '/healthz')).status).toBe(200);
+  });
 });
+
+/** Writes `bytes` on a connection of its own and reads everything the gateway answers until it closes. */
+function sendRaw(bytes: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(new URL(world().base).port), '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}

@@ -35,6 +35,12 @@ describe('writing heartbeats', () => {
     expect(records.map((r) => [r.key, r.value.streamId])).toEqual([[streamId, streamId]]);
   });
 
+  it('takes the largest seq Avro carries (2^53 - 2), and the record holds it exactly', async () => {
+    expect(await post('/v1/streams/stream-a/heartbeats', { source: 'largest', seq: 2 ** 53 - 2, sessionId: 's', positionMs: 0 })).toMatchObject({ status: 202, body: { id: 'largest:9007199254740990' } });
+    const records = (await world().records()).filter((r) => r.value.source === 'largest');
+    expect(records.map((r) => r.value.seq)).toEqual([2 ** 53 - 2]);
+  });
+
   it('takes a batch: valid items are produced and answered 202, invalid ones are refused alone and never produced', async () => {
     const before = await world().count();
     const items = [

@@ -17,7 +17,7 @@ import { observeHttp } from './http-metrics.js';
 import { itemRoutes } from './item-routes.js';
 import { pollReadRoutes } from './poll-read-routes.js';
 import { pollRoutes } from './poll-routes.js';
-import { HttpProblem, clientErrorProblem, frameworkProblem, installProblemHandling, unavailable } from './problems.js';
+import { HttpProblem, clientErrorProblem, connectProblem, frameworkProblem, installProblemHandling, unavailable } from './problems.js';
 import { queueReadRoutes } from './queue-read-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import type { ReadOwner } from './read-routing.js';
@@ -65,6 +65,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     // Fastify's own 503 while closing has its own body shape; draining below answers in ours
     return503OnClosing: false,
   }) as unknown as FastifyInstance;
+  app.server.on('connect', connectProblem);
   app.setValidatorCompiler(validation.compiler);
   // JSON is the only body we take: anything else is 415, not a string that fails validation later
   app.removeContentTypeParser(['text/plain']);

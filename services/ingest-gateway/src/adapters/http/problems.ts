@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiError, invalidRequest, type ApiError, type SchemaViolation } from '../../domain/api-error.js';
 
@@ -17,6 +19,9 @@ export class HttpProblem extends Error {
 /** Tells the client to come back in a second: the dependency it needs is expected back soon. */
 export const unavailable = (message: string) => new HttpProblem(503, apiError('unavailable', message), { 'retry-after': '1' });
 
+/** The answer to a method and path no route takes. */
+const noRoute = (method: string, url: string) => apiError('not_found', `there is no route ${method} ${url.split('?')[0]}; see /docs`);
+
 /**
  * Every error becomes the API's error shape, so Fastify's own (`statusCode`, `code`) never reaches a client:
  * schema violations and unreadable bodies are 4xx with what to fix; only our own failures are 5xx.
@@ -28,10 +33,7 @@ export function installProblemHandling(app: FastifyInstance): void {
     if (problem.status >= 500 && !(error instanceof HttpProblem)) request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
     return reply.code(problem.status).headers(problem.headers).send(problem.body);
   });
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0];
-    return reply.code(404).send(apiError('not_found', `there is no route ${request.method} ${path}; see /docs`));
-  });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send(noRoute(request.method, request.url)));
 }
 
 /** For Fastify's `frameworkErrors`: URLs it cannot even route (bad percent-encoding, overlong parameters). */
@@ -49,7 +51,23 @@ export function clientErrorProblem(error: Error & { code?: string }, socket: Soc
     return;
   }
   const [status, reason] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-  const body = JSON.stringify(apiError('invalid_request', 'the request is not valid HTTP/1.1'));
+  answerOnSocket(socket, status, reason, apiError('invalid_request', 'the request is not valid HTTP/1.1'));
+}
+
+/**
+ * For the HTTP server's `connect` event. Node hands a CONNECT (a request to open a proxy tunnel) to that event
+ * rather than to the router, and drops the connection unanswered when nothing listens. The gateway is no proxy,
+ * so it answers as it does for any method and path it has no route for.
+ */
+export function connectProblem(request: IncomingMessage, socket: Duplex): void {
+  // Node took its own error listener off this socket: a client resetting it would otherwise crash the process
+  socket.on('error', () => socket.destroy());
+  answerOnSocket(socket, 404, 'Not Found', noRoute('CONNECT', request.url ?? ''));
+}
+
+/** Writes a whole answer and closes the connection, for requests that never reach a route. */
+function answerOnSocket(socket: Duplex, status: number, reason: string, problem: ApiError): void {
+  const body = JSON.stringify(problem);
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 

@@ -20,10 +20,17 @@ export const strictObject = <P extends object, R extends readonly (keyof P & str
 /** For routes that take no query: an unknown field is refused here, as in a body, rather than ignored. */
 export const noQuery = strictObject([], {});
 
+/**
+ * The largest seq a write may carry. Records are Avro, and avsc encodes a long only up to 2^53 - 2, one below
+ * Number.MAX_SAFE_INTEGER: a larger seq could never reach Kafka, so it is bad input (400), not a 503 that a
+ * client would retry for ever.
+ */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER - 1;
+
 /** `(source, seq)`: the idempotency key every write carries. */
 export const writeKeyFields = {
   source: { type: 'string', pattern: SOURCE_PATTERN.source, description: 'Who sends the write: 1-64 characters of A-Z a-z 0-9 . _ : -' },
-  seq: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'A number this source never reuses; (source, seq) names the write' },
+  seq: { type: 'integer', minimum: 0, maximum: MAX_SEQ, description: 'A number this source never reuses; (source, seq) names the write' },
 } as const;
 
 export const MAX_BATCH_ITEMS = 1000;

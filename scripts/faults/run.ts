@@ -1,0 +1,78 @@
+/**
+ * The fault and abuse suite: one command. It starts a Tally of its own (environment.ts), drives steady load
+ * through the gateway (workload.ts), injects every fault of schedule.ts while the load runs, and after each
+ * one pauses the load and checks every product's invariants exactly (invariants.ts). Then it fuzzes the HTTP
+ * API (fuzz.ts) and writes docs/RELIABILITY.md and docs/reliability.json. Not a test: it reports.
+ * Usage: pnpm faults [--quick] [--rate 300] [--fuzz 5000]   (--quick: one SIGKILL per service, 1,000 fuzz requests)
+ */
+import { parseArgs } from 'node:util';
+import { startFaultEnvironment } from './environment.js';
+import { fuzzHttpApi } from './fuzz.js';
+import { checkInvariants } from './invariants.js';
+import { writeReliabilityReport, type FaultOutcome } from './report.js';
+import { faultSchedule, type Fault } from './schedule.js';
+import { createWorkload, type Workload } from './workload.js';
+
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, rate: { type: 'string', default: '300' }, fuzz: { type: 'string' } },
+});
+const started = new Date();
+const log = (line: string) => console.log(`[${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Load keeps running this long after a fault is repaired before the check: recovery happens under load. */
+const UNDER_LOAD_AFTER_MS = 10_000;
+
+async function main() {
+  const env = await startFaultEnvironment(log);
+  const outcomes: FaultOutcome[] = [];
+  try {
+    const workload = createWorkload(env, { ratePerSecond: Number(args.rate), runId: `faults-${started.getTime().toString(36)}` });
+    workload.start();
+    await sleep(10_000);
+    const baseline: Fault = { name: 'none (baseline after 10 s of load)', how: 'no fault: the invariants hold before anything breaks', inject: async () => undefined };
+    const schedule = faultSchedule({ killsPerService: args.quick ? 1 : 3, services: env.services.map((s) => s.spec.name) });
+    for (const fault of [baseline, ...schedule]) outcomes.push(await injectAndCheck(fault, env, workload));
+    await workload.pause();
+    const requests = Number(args.fuzz ?? (args.quick ? 1000 : 5000));
+    log(`fuzzing the HTTP API with ${requests} requests`);
+    const fuzz = await fuzzHttpApi({ gatewayUrl: env.gatewayUrl, apiKey: env.apiKey, brokers: env.brokers, requests, seed: 1 });
+    log(`fuzz: ${JSON.stringify(fuzz.byStatus)}; 5xx or dropped: ${fuzz.serverErrors}`);
+    const written = writeReliabilityReport({ started, finished: new Date(), quick: args.quick, rate: Number(args.rate), outcomes, stats: workload.stats(), fuzz });
+    log(`wrote ${written.join(' and ')}`);
+    const failed = outcomes.filter((o) => !o.survived);
+    if (failed.length > 0 || fuzz.serverErrors > 0) process.exitCode = 1;
+  } finally {
+    await env.stop();
+  }
+}
+
+async function injectAndCheck(fault: Fault, env: Awaited<ReturnType<typeof startFaultEnvironment>>, workload: Workload): Promise<FaultOutcome> {
+  log(`fault: ${fault.name}`);
+  const begun = Date.now();
+  if (fault.paused) await workload.pause();
+  let detail: string | undefined;
+  let error: string | undefined;
+  try {
+    detail = (await fault.inject(env, workload)) ?? undefined;
+  } catch (cause) {
+    error = cause instanceof Error ? cause.message : String(cause);
+  }
+  const repairedMs = Date.now() - begun;
+  if (!fault.paused) {
+    await sleep(UNDER_LOAD_AFTER_MS);
+    await workload.pause();
+  }
+  const checkBegun = Date.now();
+  const invariants = await checkInvariants(env, workload);
+  const checkMs = Date.now() - checkBegun;
+  workload.resume();
+  const failedChecks = invariants.filter((i) => !i.ok);
+  log(`  repaired in ${repairedMs} ms, checked in ${checkMs} ms: ${invariants.length - failedChecks.length}/${invariants.length} invariants hold${error ? `; injection failed: ${error}` : ''}`);
+  for (const failure of failedChecks) log(`  FAILED ${failure.product}: ${failure.invariant}: expected ${failure.expected}, observed ${failure.observed}`);
+  return { fault: fault.name, how: fault.how, detail, error, repairedMs, checkMs, invariants, survived: !error && failedChecks.length === 0 };
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -8,6 +8,8 @@ export interface QueueCommandRecord {
   command: QueueCommandToApply;
 }
 
+const TICKET_COLUMNS = 'queue_id, ticket_id, user_id, status, join_order, admitted_at_ms, expires_at_ms';
+
 /** What one transaction changed in one queue: written to Redis after the commit, as absolute values. */
 export interface QueueChange {
   queueId: string;
@@ -152,9 +154,13 @@ export class QueueStore {
       if (command.kind === 'JOIN') users.push([queueId, command.userId]);
     }
     const { rows } = await db.query(
-      `SELECT DISTINCT t.queue_id, t.ticket_id, t.user_id, t.status, t.join_order, t.admitted_at_ms, t.expires_at_ms FROM ${this.schema}.tickets t
-       WHERE (t.queue_id, t.ticket_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-          OR ((t.queue_id, t.user_id) IN (SELECT * FROM unnest($3::text[], $4::text[])) AND t.status IN ('waiting', 'active'))`,
+      // index probes per key (LATERAL, OFFSET 0 keeps each a probe): as one OR-ed filter the planner read every
+      // ticket ever held, ended ones included, on every batch (36 ms at 160,000 tickets against 0.35 ms)
+      `SELECT t.* FROM unnest($1::text[], $2::text[]) AS k(q, id)
+         CROSS JOIN LATERAL (SELECT ${TICKET_COLUMNS} FROM ${this.schema}.tickets WHERE queue_id = k.q AND ticket_id = k.id OFFSET 0) AS t
+       UNION
+       SELECT t.* FROM unnest($3::text[], $4::text[]) AS k(q, u)
+         CROSS JOIN LATERAL (SELECT ${TICKET_COLUMNS} FROM ${this.schema}.tickets WHERE queue_id = k.q AND user_id = k.u AND status IN ('waiting', 'active') OFFSET 0) AS t`,
       [ids.map((i) => i[0]), ids.map((i) => i[1]), users.map((u) => u[0]), users.map((u) => u[1])],
     );
     const byQueue = new Map<string, { tickets: Map<string, Ticket>; liveTicketOf: Map<string, string> }>();

@@ -33,9 +33,13 @@ export class LedgerStore {
     });
   }
 
+  // Both lookups below are one primary-key probe per command (LATERAL, kept from being merged into a join by
+  // OFFSET 0). As a plain join of a batch's keys, the planner hashes the whole table once it is large, so each
+  // batch read the whole ledger: 174-234 ms per 1,000 commands at 80,000 entries against 23 ms of probes.
   private async recorded(db: PoolClient, commands: Command[]): Promise<Map<string, StoredEntry>> {
     const { rows } = await db.query(
-      `SELECT ${ENTRY_COLUMNS} FROM ${this.schema}.ledger_entries e JOIN unnest($1::text[], $2::text[]) AS t(u, c) ON e.user_id = t.u AND e.command_id = t.c`,
+      `SELECT e.* FROM unnest($1::text[], $2::text[]) AS t(u, c)
+       CROSS JOIN LATERAL (SELECT ${ENTRY_COLUMNS} FROM ${this.schema}.ledger_entries WHERE user_id = t.u AND command_id = t.c OFFSET 0) AS e`,
       [commands.map((c) => c.userId), commands.map((c) => c.id)],
     );
     return new Map(rows.map((r) => [commandKey(r.user_id, r.command_id), entryOf(r)]));
@@ -43,7 +47,8 @@ export class LedgerStore {
 
   private async balances(db: PoolClient, commands: Command[]): Promise<Map<string, bigint>> {
     const { rows } = await db.query(
-      `SELECT b.user_id, b.asset, b.balance_minor FROM ${this.schema}.balances b JOIN unnest($1::text[], $2::text[]) AS t(u, a) ON b.user_id = t.u AND b.asset = t.a`,
+      `SELECT b.* FROM unnest($1::text[], $2::text[]) AS t(u, a)
+       CROSS JOIN LATERAL (SELECT user_id, asset, balance_minor FROM ${this.schema}.balances WHERE user_id = t.u AND asset = t.a OFFSET 0) AS b`,
       [commands.map((c) => c.userId), commands.map((c) => c.asset)],
     );
     return new Map(rows.map((r) => [balanceKey(r.user_id, r.asset), BigInt(r.balance_minor)]));

@@ -4,61 +4,67 @@
  *      processed, from its first processed record to lag 0;
  *   2. GET /v1/items/{id}/counts p50/p99 against it, for random items;
  *   3. the naive way of seed 001: a row per like, and a JOIN + COUNT per read, without an index on the
- *      like table (as in the seed) and with one; plus single-row INSERTs per event for the write side.
- * Usage: pnpm bench:counters [--events 500000] [--reads 2000]
+ *      like table (as in the seed) and with one; plus single-row INSERTs per event for the write side;
+ *   4. POST → visible through ingest-gateway: a like for a fresh item, then GET /v1/items/{id}/counts until it
+ *      shows, idle and then under background likes at half the rate of 1 (produced straight to the topic by
+ *      default: the gateway's single-event route does not reach that rate on this machine; --load-via gateway
+ *      sends them through it instead).
+ * Usage: pnpm bench:counters [--events 500000] [--reads 2000] [--probes 200] [--load-via kafka|gateway]
+ * Profiling the materializer: BENCH_NODE_OPTIONS="--import ./scripts/bench/cpu-profile.js" BENCH_CPU_PROFILE_DIR=/tmp/prof-counters
  */
 import { parseArgs } from 'node:util';
-import { createLogger } from '@tally/observability';
 import { createSchemaRegistry, topicCodec, type ItemEvent } from '@tally/schemas';
-import { stackEndpoints, stackUp } from '@tally/stack';
-import { createPool, createRedis } from '@tally/storage';
-import { TypedProducer, consumerLag, createKafka } from '@tally/streaming';
-import { createTopicsWithSchemas, stackEnvironment, startServiceProcess } from '@tally/testkit';
+import { createPool } from '@tally/storage';
+import { TypedProducer, type OutgoingRecord } from '@tally/streaming';
+import { createTopicsWithSchemas, type ServiceProcess, type TestStack } from '@tally/testkit';
+import * as bench from './lib.js';
 
-const { values: args } = parseArgs({ options: { events: { type: 'string', default: '500000' }, reads: { type: 'string', default: '2000' } } });
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '500000' },
+    reads: { type: 'string', default: '2000' },
+    probes: { type: 'string', default: '200' },
+    'load-via': { type: 'string', default: 'kafka' },
+  },
+});
 const EVENTS = Number(args.events);
 const READS = Number(args.reads);
+const PROBES = Number(args.probes);
+const LOAD_VIA = args['load-via'] === 'gateway' ? 'gateway' : 'kafka';
 const ITEMS = 1000;
 const USERS = 50_000;
 const run = `bench_${Date.now().toString(36)}`;
 const topic = `bench.${run}.item-events`;
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const ms = (n: number) => +n.toFixed(2);
-const results: Record<string, string | number> = { run, events: EVENTS };
-const note = (name: string, value: string | number) => {
-  results[name] = value;
-  console.log(`  ${name.padEnd(58)} ${value}`);
-};
+const group = `${run}-group`;
+const naive = `naive_${run}`;
+const apiKey = { key: 'bench-counters-key-0123456789abcdef', name: 'bench-counters', scopes: ['counters:write'] };
+const out = bench.benchResults({ run, events: EVENTS }, 58);
 
-/** Likes (92%) and unlikes over 1,000 items skewed to popular ones, 10% of them sent twice. */
-function likeEvents(): ItemEvent[] {
-  const events: ItemEvent[] = [];
+const popularItem = () => `item-${Math.floor(ITEMS * Math.random() ** 2)}`;
+
+/** A like (92%) or unlike of a popular item by a random user, as the gateway would have made it. */
+function likeEvent(seq: number, atMs: number): ItemEvent {
+  const user = `user-${Math.floor(Math.random() * USERS)}`;
+  const kind = Math.random() < 0.08 ? 'UNLIKE' : 'LIKE';
+  return { source: user, seq, itemId: popularItem(), kind, userId: user, sessionId: null, counter: null, by: 1, atMs, receivedAtMs: atMs };
+}
+
+/** Likes and unlikes over 1,000 items skewed to popular ones, 10% of them sent twice. */
+function likeBacklog(): OutgoingRecord<ItemEvent>[] {
+  const records: OutgoingRecord<ItemEvent>[] = [];
   const now = Date.now();
-  for (let i = 0; events.length < EVENTS; i++) {
-    const user = Math.floor(Math.random() * USERS);
-    const atMs = now - (EVENTS - i) * 10;
-    const event: ItemEvent = {
-      source: `user-${user}`,
-      seq: i,
-      itemId: `item-${Math.floor(ITEMS * Math.random() ** 2)}`,
-      kind: Math.random() < 0.08 ? 'UNLIKE' : 'LIKE',
-      userId: `user-${user}`,
-      sessionId: null,
-      counter: null,
-      by: 1,
-      atMs,
-      receivedAtMs: atMs,
-    };
-    events.push(event);
-    if (Math.random() < 0.1 && events.length < EVENTS) events.push(event);
+  for (let i = 0; records.length < EVENTS; i++) {
+    const event = likeEvent(i, now - (EVENTS - i) * 10);
+    records.push({ key: event.itemId, value: event });
+    if (Math.random() < 0.1 && records.length < EVENTS) records.push({ key: event.itemId, value: event });
   }
-  return events;
+  return records;
 }
 
 async function timeReads(count: number, read: (itemId: string) => Promise<unknown>): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < count; i++) {
-    const itemId = `item-${Math.floor(ITEMS * Math.random() ** 2)}`;
+    const itemId = popularItem();
     const t = performance.now();
     await read(itemId);
     times.push(performance.now() - t);
@@ -66,54 +72,81 @@ async function timeReads(count: number, read: (itemId: string) => Promise<unknow
   return times.sort((a, b) => a - b);
 }
 
-async function main() {
-  await stackUp(() => undefined);
-  const endpoints = stackEndpoints();
-  const stack = { brokers: endpoints.brokers, registryUrl: endpoints.registryUrl, redisUrl: endpoints.redisUrl, databaseUrl: endpoints.databaseUrl, origin: 'local stack (already running)' as const };
-  console.log(`counters benchmark ${run} (this machine: every component shares its 2 cores)`);
-  await createTopicsWithSchemas(stack, [{ name: topic, partitions: 12, schema: 'tally.counters.ItemEvent' }]);
-  const kafka = createKafka({ brokers: stack.brokers, clientId: 'bench', logger: createLogger('bench', 'warn') });
-  const producer = new TypedProducer(kafka, { lingerMs: 5 });
-  await producer.connect();
-  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topic, 'tally.counters.ItemEvent');
-  const events = likeEvents();
-  const t0 = performance.now();
-  for (let i = 0; i < events.length; i += 20_000) await producer.sendAll(codec, events.slice(i, i + 20_000).map((value) => ({ key: value.itemId, value })));
-  note('events produced to Kafka (client, acks=all), events/s', Math.round(events.length / ((performance.now() - t0) / 1000)));
-  await producer.disconnect();
+/** A like of a fresh item through the gateway, until GET counts through the gateway shows it. */
+function probeLikes(gateway: bench.HttpClient, label: string): Promise<number[]> {
+  return bench.writeToVisible(
+    PROBES,
+    async (i) => {
+      const itemId = `probe-${run}-${label}-${i}`;
+      bench.expectStatus(await gateway.send('POST', `/v1/items/${itemId}/likes`, { source: `probe-${label}`, seq: i, userId: 'prober', liked: true }), 202, 'probe POST');
+      return itemId;
+    },
+    async (itemId) => {
+      const reply = await gateway.get(`/v1/items/${itemId}/counts`);
+      return reply.status === 200 && (JSON.parse(reply.body) as { likes: number }).likes === 1;
+    },
+  );
+}
 
-  const group = `${run}-group`;
-  const service = await startServiceProcess('counter-materializer', {
-    ...stackEnvironment(stack),
-    LOG_LEVEL: 'warn',
-    CONSUMER_GROUP: group,
-    ITEM_EVENTS_TOPIC: topic,
-    REDIS_PREFIX: `tally:${run}`,
-    DB_SCHEMA: run,
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => [k.slice(6), v!])),
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  const processed = async () => {
-    const text = await (await fetch(`${service.url}/metrics`)).text();
-    return [...text.matchAll(/^tally_records_processed_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
-  };
-  let first = 0;
-  for (;;) {
-    const done = await processed();
-    if (done > 0 && first === 0) first = performance.now();
-    if (done > 0 && (await consumerLag(admin, group, [topic])).every((p) => p.lag === 0)) break;
-    await new Promise((r) => setTimeout(r, 50));
+/** Background likes: `count` per call, straight to the topic or one POST each through the gateway. */
+function likeLoad(stack: TestStack, gateway: bench.HttpClient) {
+  let seq = 0;
+  if (LOAD_VIA === 'gateway') {
+    return {
+      send: async (count: number) => {
+        const replies = await Promise.all(
+          Array.from({ length: count }, () => {
+            const e = likeEvent(seq++, Date.now());
+            return gateway.send('POST', `/v1/items/${e.itemId}/likes`, { source: 'bench-load', seq: e.seq, userId: e.userId, liked: e.kind === 'LIKE' });
+          }),
+        );
+        return replies.filter((r) => r.status === 202).length;
+      },
+      close: async () => undefined,
+    };
   }
-  note(`counter-materializer: events/s processed (${EVENTS} backlog)`, Math.round((await processed()) / ((performance.now() - first) / 1000)));
-  await admin.disconnect();
+  const producer = new TypedProducer(bench.benchKafka(stack), { lingerMs: 5 });
+  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topic, 'tally.counters.ItemEvent');
+  const connected = producer.connect();
+  return {
+    send: async (count: number) => {
+      await connected;
+      const records = Array.from({ length: count }, () => likeEvent(seq++, Date.now())).map((value) => ({ key: value.itemId, value }));
+      await producer.sendAll(codec, records);
+      return count;
+    },
+    close: () => producer.disconnect(),
+  };
+}
 
-  const ours = await timeReads(READS, async (id) => (await fetch(`${service.url}/v1/items/${id}/counts`)).json());
-  note('GET counts (HTTP, from Redis): p50 / p99 ms', `${ms(percentile(ours, 50))} / ${ms(percentile(ours, 99))}`);
+async function measureWriteToVisible(stack: TestStack, services: bench.BenchServices, materializer: ServiceProcess, eventsPerSecond: number) {
+  const gatewayProcess = await services.start('ingest-gateway', {
+    TALLY_ENV: 'test',
+    API_KEYS: JSON.stringify([apiKey]),
+    RATE_LIMIT_PER_SECOND: '1000000',
+    ITEM_EVENTS_TOPIC: topic,
+    COUNTER_MATERIALIZER_URL: materializer.url,
+  });
+  const gateway = bench.httpClient(gatewayProcess.url, apiKey.key);
+  const load = likeLoad(stack, gateway);
+  try {
+    await bench.measureWriteToVisible(out.note, (label) => probeLikes(gateway, label), {
+      halfRate: Math.round(eventsPerSecond / 2),
+      send: load.send,
+      maxInFlight: LOAD_VIA === 'gateway' ? 8 : 64,
+      what: `likes, ${LOAD_VIA === 'gateway' ? 'POSTed through the gateway' : 'produced to the topic'}`,
+      caughtUp: () => bench.waitForDrain(bench.benchKafka(stack), group, [topic]),
+      serviceUrl: materializer.url,
+    });
+  } finally {
+    await load.close();
+    gateway.close();
+  }
+}
 
-  // the naive way, on the same likes: a row per like, and a JOIN + COUNT per read
+/** Seed 001's way on the same likes: a row per like, and a JOIN + COUNT per read. */
+async function measureNaive(stack: TestStack, backlog: OutgoingRecord<ItemEvent>[]) {
   const pool = createPool(stack.databaseUrl);
-  const naive = `naive_${run}`;
   await pool.query(`CREATE SCHEMA ${naive}`);
   await pool.query(`CREATE TABLE ${naive}.video (id text PRIMARY KEY)`);
   await pool.query(`CREATE TABLE ${naive}.video_like (video_id text NOT NULL, user_name text NOT NULL)`);
@@ -124,40 +157,50 @@ async function main() {
     await pool.query(`INSERT INTO ${naive}.video_like SELECT * FROM unnest($1::text[], $2::text[])`, [page.map((r) => r.item_id), page.map((r) => r.user_id)]);
   }
   await pool.query(`ANALYZE ${naive}.video_like`);
-  note('naive: like rows', liked.length);
+  out.note('naive: like rows', liked.length);
   const joinCount = (id: string) => pool.query(`SELECT count(l.user_name) FROM ${naive}.video v JOIN ${naive}.video_like l ON l.video_id = v.id WHERE v.id = $1`, [id]);
-  const unindexed = await timeReads(Math.min(READS, 200), joinCount);
-  note('naive JOIN + COUNT, no index (as in the seed): p50 / p99 ms', `${ms(percentile(unindexed, 50))} / ${ms(percentile(unindexed, 99))}`);
+  out.note('naive JOIN + COUNT, no index (as in the seed): p50 / p99 ms', bench.p50p99(await timeReads(Math.min(READS, 200), joinCount), 2));
   await pool.query(`CREATE INDEX ON ${naive}.video_like (video_id)`);
-  const indexed = await timeReads(READS, joinCount);
-  note('naive JOIN + COUNT, indexed: p50 / p99 ms', `${ms(percentile(indexed, 50))} / ${ms(percentile(indexed, 99))}`);
-
-  const until = performance.now() + 5000;
-  let inserted = 0;
-  while (performance.now() < until) {
-    const e = events[inserted % events.length]!;
-    await pool.query(`INSERT INTO ${naive}.video_like (video_id, user_name) VALUES ($1, $2)`, [e.itemId, e.userId]);
-    inserted++;
-  }
-  note('naive writes: one INSERT per event, events/s', Math.round(inserted / 5));
-
-  await service.stop('SIGTERM');
-  await pool.query(`DROP SCHEMA ${naive} CASCADE`);
-  await pool.query(`DROP SCHEMA ${run} CASCADE`);
+  out.note('naive JOIN + COUNT, indexed: p50 / p99 ms', bench.p50p99(await timeReads(READS, joinCount), 2));
+  const insert = (i: number) => {
+    const { itemId, userId } = backlog[i % backlog.length]!.value;
+    return pool.query(`INSERT INTO ${naive}.video_like (video_id, user_name) VALUES ($1, $2)`, [itemId, userId]);
+  };
+  out.note('naive writes: one INSERT per event, events/s', Math.round(await bench.sequentialRate(5, insert)));
   await pool.end();
-  const redis = createRedis(stack.redisUrl, 'bench');
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `tally:${run}:*`, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  redis.disconnect();
-  const cleanup = kafka.admin();
-  await cleanup.connect();
-  await cleanup.deleteTopics({ topics: [topic] });
-  await cleanup.disconnect();
-  console.log(JSON.stringify(results));
+}
+
+async function measure(stack: TestStack, services: bench.BenchServices) {
+  const backlog = likeBacklog();
+  const drained = await bench.drainBacklog(stack, services, { topic, schema: 'tally.counters.ItemEvent', records: backlog }, {
+    name: 'counter-materializer',
+    group,
+    env: { ITEM_EVENTS_TOPIC: topic, REDIS_PREFIX: `tally:${run}`, DB_SCHEMA: run },
+  });
+  out.note('events produced to Kafka (client, acks=all), events/s', Math.round(drained.producedPerSecond));
+  out.note(`counter-materializer: events/s processed (${EVENTS} backlog)`, Math.round(drained.eventsPerSecond));
+  out.note('counter-materializer: consumer batches during the drain', await bench.batchSummary(drained.service.url));
+
+  const ours = await timeReads(READS, async (id) => (await fetch(`${drained.service.url}/v1/items/${id}/counts`)).json());
+  out.note('GET counts (HTTP, from Redis): p50 / p99 ms', bench.p50p99(ours, 2));
+
+  // before any probe or background like changes the likes the naive table is made of
+  await measureNaive(stack, backlog);
+  await measureWriteToVisible(stack, services, drained.service, drained.eventsPerSecond);
+}
+
+async function main() {
+  const stack = await bench.localStack();
+  console.log(`counters benchmark ${run} (this machine: every component shares its 2 cores)`);
+  await createTopicsWithSchemas(stack, [{ name: topic, partitions: 12, schema: 'tally.counters.ItemEvent' }]);
+  const services = bench.benchServices(stack);
+  try {
+    await measure(stack, services);
+  } finally {
+    await services.stopAll();
+    await bench.cleanUp(stack, bench.benchKafka(stack), { topics: [topic], groups: [group], schemas: [run, naive], redisPrefix: `tally:${run}` });
+  }
+  out.printJson();
 }
 
 main().catch((error: unknown) => {

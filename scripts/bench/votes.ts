@@ -3,37 +3,195 @@
  * own process (vote-merger in its two roles), on fresh topics and schemas:
  *   1. region throughput: one region drains a backlog of ballots (10% of voters vote twice) into its counts;
  *   2. vote → world: one ballot at a time produced to region kr, timed until kr serves a global result that
- *      counts it (region → snapshot → merger → result → back to the region), p50 / p99.
- * Usage: pnpm bench:votes [--ballots 200000] [--probes 100]
+ *      counts it (region → snapshot → merger → result → back to the region), p50 / p99;
+ *   3. POST → visible through ingest-gateway on region jp: a vote in a poll of its own, then GET
+ *      /v1/polls/{id}/results (served by jp) until jp's count in the world result shows it, idle and then under
+ *      background ballots at half jp's rate of 1 (produced straight to jp's topic by default: the gateway's
+ *      single-vote route does not reach that rate on this machine; --load-via gateway sends them through it).
+ * Usage: pnpm bench:votes [--ballots 200000] [--probes 100] [--load-via kafka|gateway]
+ * Profiling region jp: BENCH_NODE_OPTIONS="--import ./scripts/bench/cpu-profile.js" BENCH_CPU_PROFILE_DIR=/tmp/prof-votes
  */
 import { parseArgs } from 'node:util';
-import { createLogger } from '@tally/observability';
 import { createSchemaRegistry, topicCodec, type Ballot, type PollDefinition } from '@tally/schemas';
-import { stackEndpoints, stackUp } from '@tally/stack';
-import { createPool } from '@tally/storage';
-import { TypedProducer, consumerLag, createKafka } from '@tally/streaming';
-import { createTopicsWithSchemas, stackEnvironment, startServiceProcess, type ServiceProcess } from '@tally/testkit';
+import { TypedProducer, consumerLag } from '@tally/streaming';
+import { createTopicsWithSchemas, type ServiceProcess, type TestStack } from '@tally/testkit';
+import * as bench from './lib.js';
 
-const { values: args } = parseArgs({ options: { ballots: { type: 'string', default: '200000' }, probes: { type: 'string', default: '100' } } });
+const { values: args } = parseArgs({
+  options: { ballots: { type: 'string', default: '200000' }, probes: { type: 'string', default: '100' }, 'load-via': { type: 'string', default: 'kafka' } },
+});
 const BALLOTS = Number(args.ballots);
 const PROBES = Number(args.probes);
+const LOAD_VIA = args['load-via'] === 'gateway' ? 'gateway' : 'kafka';
 const REGIONS = ['kr', 'jp', 'tw', 'na'];
 const OPTIONS = ['a', 'b', 'c', 'd', 'e'];
 const run = `bench_votes_${Date.now().toString(36)}`;
 const prefix = `bench.${run}`;
 const topics = { polls: `${prefix}.polls`, results: `${prefix}.results`, ballots: (r: string) => `${prefix}.${r}.ballots`, snapshots: (r: string) => `${prefix}.${r}.snapshots` };
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const ms = (n: number) => +n.toFixed(1);
-const results: Record<string, string | number> = { run, ballots: BALLOTS };
-const note = (name: string, value: string | number) => {
-  results[name] = value;
-  console.log(`  ${name.padEnd(62)} ${value}`);
-};
+const allTopics = [topics.polls, topics.results, ...REGIONS.flatMap((r) => [topics.ballots(r), topics.snapshots(r)])];
+const groupOf = (role: string) => `${run}.${role}`;
+const schemaOf = (role: string) => `${run}_${role}`;
+const apiKey = { key: 'bench-votes-key-0123456789abcdef', name: 'bench-votes', scopes: ['polls:write'] };
+const out = bench.benchResults({ run, ballots: BALLOTS }, 62);
+
+interface Result {
+  regions: Record<string, { votes: number }>;
+}
+
+const environment = (role: string, region?: string) => ({
+  VOTE_ROLE: role,
+  ...(region ? { REGION: region } : {}),
+  POLL_DEFINITIONS_TOPIC: topics.polls,
+  VOTE_RESULTS_TOPIC: topics.results,
+  VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
+  VOTE_SNAPSHOTS_TOPIC_TEMPLATE: `${prefix}.{region}.snapshots`,
+  CONSUMER_GROUP: groupOf(region ?? 'merger'),
+  DB_SCHEMA: schemaOf(region ?? 'merger'),
+});
+
+/** The world result a service (or the gateway) serves for `pollId`, or undefined while there is none. */
+async function resultAt(url: string, pollId: string): Promise<Result | undefined> {
+  const response = await fetch(`${url}/v1/polls/${pollId}/results`);
+  return response.ok ? ((await response.json()) as Result) : undefined;
+}
+
+const defineBallot = (pollId: string, region: string, userId: string, seq: number, optionId: string, source = 'bench'): Ballot => ({ source, seq, pollId, region, userId, optionId, castAtMs: Date.now() });
+
+/** jp's backlog: one ballot per voter, and a second (that must not count) from every tenth. */
+function jpBacklog(): Ballot[] {
+  const ballots: Ballot[] = [];
+  for (let i = 0; ballots.length < BALLOTS; i++) {
+    ballots.push(defineBallot('bench-poll', 'jp', `jp-${i}`, ballots.length, OPTIONS[i % OPTIONS.length]!));
+    if (i % 10 === 0 && ballots.length < BALLOTS) ballots.push({ ...ballots[ballots.length - 1]!, seq: ballots.length, optionId: 'a' });
+  }
+  return ballots;
+}
+
+/** 1. jp drains a backlog produced while its counter is stopped; then until kr serves a world result with all of it. */
+async function measureRegionRate(stack: TestStack, services: bench.BenchServices, producer: TypedProducer, regions: Map<string, ServiceProcess>) {
+  await regions.get('jp')!.stop('SIGTERM');
+  const ballots = jpBacklog();
+  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.ballots('jp'), 'tally.votes.Ballot');
+  const produced = await bench.produceAll(producer, codec, ballots.map((b) => ({ key: `${b.pollId}/${b.userId}`, value: b })));
+  out.note('ballots produced to Kafka (client, acks=all), ballots/s', Math.round(produced));
+  const kafka = bench.benchKafka(stack);
+  const admin = kafka.admin();
+  await admin.connect();
+  const t1 = performance.now();
+  const jp = await services.start('vote-merger', environment('region', 'jp'), { underTest: true });
+  regions.set('jp', jp);
+  while (!(await consumerLag(admin, groupOf('jp'), [topics.ballots('jp')])).every((p) => p.lag === 0)) await bench.sleep(50);
+  const ballotsPerSecond = ballots.length / ((performance.now() - t1) / 1000);
+  out.note(`region jp: ballots/s counted (${ballots.length} backlog, incl. process start)`, Math.round(ballotsPerSecond));
+  out.note('region jp: consumer batches during the drain', await bench.batchSummary(jp.url));
+  await admin.disconnect();
+  const t2 = performance.now();
+  const expectedJp = new Set(ballots.map((b) => b.userId)).size;
+  while (((await resultAt(regions.get('kr')!.url, 'bench-poll'))?.regions.jp?.votes ?? 0) < expectedJp) await bench.sleep(20);
+  out.note('then until region kr serves a world result with all of jp, ms', Math.round(performance.now() - t2));
+  return ballotsPerSecond;
+}
+
+/** 2. one ballot at a time, produced to kr: until kr serves a world result that counts it. */
+async function measureVoteToWorld(stack: TestStack, producer: TypedProducer, kr: ServiceProcess) {
+  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.ballots('kr'), 'tally.votes.Ballot');
+  const votesAtKr = async () => (await resultAt(kr.url, 'bench-poll'))?.regions.kr?.votes ?? 0;
+  const times: number[] = [];
+  for (let i = 0; i < PROBES; i++) {
+    const before = await votesAtKr();
+    const t = performance.now();
+    await producer.send(codec, { key: `bench-poll/kr-${i}`, value: defineBallot('bench-poll', 'kr', `kr-${i}`, i, 'b', 'bench-probe') });
+    while ((await votesAtKr()) <= before) await bench.sleep(2);
+    times.push(performance.now() - t);
+  }
+  out.note('vote → counted in the world result served by its region: p50 / p99 ms', bench.p50p99(times.sort((a, b) => a - b)));
+}
+
+/** A vote in `pollId` through the gateway, until the world result jp serves (through the gateway) counts it. */
+function probeVotes(gateway: bench.HttpClient, pollId: string, label: string): Promise<number[]> {
+  let counted = 0;
+  return bench.writeToVisible(
+    PROBES,
+    async (i) => {
+      bench.expectStatus(await gateway.send('POST', `/v1/polls/${pollId}/votes`, { source: `probe-${label}`, seq: i, region: 'jp', userId: `probe-${label}-${i}`, optionId: 'a' }), 202, 'probe POST');
+      return ++counted;
+    },
+    async (expected) => {
+      const reply = await gateway.get(`/v1/polls/${pollId}/results`);
+      return reply.status === 200 && ((JSON.parse(reply.body) as Result).regions.jp?.votes ?? 0) >= expected;
+    },
+  );
+}
+
+/** Background ballots of fresh jp voters in bench-poll: straight to jp's topic, or one POST each through the gateway. */
+function ballotLoad(stack: TestStack, producer: TypedProducer, gateway: bench.HttpClient) {
+  let n = 0;
+  const next = () => defineBallot('bench-poll', 'jp', `load-${n}`, n, OPTIONS[n++ % OPTIONS.length]!, 'bench-load');
+  if (LOAD_VIA === 'gateway') {
+    return async (count: number) => {
+      const replies = await Promise.all(
+        Array.from({ length: count }, () => {
+          const { source, seq, region, userId, optionId } = next();
+          return gateway.send('POST', '/v1/polls/bench-poll/votes', { source, seq, region, userId, optionId });
+        }),
+      );
+      return replies.filter((r) => r.status === 202).length;
+    };
+  }
+  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.ballots('jp'), 'tally.votes.Ballot');
+  return async (count: number) => {
+    await producer.sendAll(codec, Array.from({ length: count }, next).map((b) => ({ key: `${b.pollId}/${b.userId}`, value: b })));
+    return count;
+  };
+}
+
+/** 3. POST → visible on jp through the gateway, idle and under half jp's measured rate. */
+async function measureWriteToVisible(stack: TestStack, services: bench.BenchServices, producer: TypedProducer, jp: ServiceProcess, jpRate: number) {
+  const gatewayProcess = await services.start('ingest-gateway', {
+    TALLY_ENV: 'test',
+    API_KEYS: JSON.stringify([apiKey]),
+    RATE_LIMIT_PER_SECOND: '1000000',
+    VOTE_REGIONS: REGIONS.join(','),
+    VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
+    POLL_DEFINITIONS_TOPIC: topics.polls,
+    VOTE_RESULTS_URL: jp.url,
+  });
+  const gateway = bench.httpClient(gatewayProcess.url, apiKey.key);
+  try {
+    for (const label of ['idle', 'loaded']) await definePoll(stack, producer, `probe-poll-${label}`, [jp.url]);
+    await bench.measureWriteToVisible(out.note, (label) => probeVotes(gateway, `probe-poll-${label}`, label), {
+      halfRate: Math.round(jpRate / 2),
+      send: ballotLoad(stack, producer, gateway),
+      maxInFlight: LOAD_VIA === 'gateway' ? 8 : 64,
+      what: `ballots, ${LOAD_VIA === 'gateway' ? 'POSTed through the gateway' : 'produced to the topic'}`,
+      caughtUp: () => bench.waitForDrain(bench.benchKafka(stack), groupOf('jp'), [topics.ballots('jp')]),
+      serviceUrl: jp.url,
+    });
+  } finally {
+    gateway.close();
+  }
+}
+
+/** Defines a poll over the four regions (weight 1 each) and waits until every region in `servedBy` serves a result. */
+async function definePoll(stack: TestStack, producer: TypedProducer, pollId: string, servedBy: string[]) {
+  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.polls, 'tally.votes.PollDefinition');
+  const definition: PollDefinition = { source: 'bench', seq: 0, pollId, options: OPTIONS, regionWeights: Object.fromEntries(REGIONS.map((r) => [r, 1])), definedAtMs: Date.now() };
+  await producer.send(codec, { key: pollId, value: definition });
+  for (const url of servedBy) while (!(await resultAt(url, pollId))) await bench.sleep(50);
+}
+
+async function measure(stack: TestStack, services: bench.BenchServices, producer: TypedProducer) {
+  await services.start('vote-merger', environment('merger'));
+  const regions = new Map<string, ServiceProcess>();
+  for (const r of REGIONS) regions.set(r, await services.start('vote-merger', environment('region', r)));
+  await definePoll(stack, producer, 'bench-poll', [regions.get('kr')!.url]);
+  const jpRate = await measureRegionRate(stack, services, producer, regions);
+  await measureVoteToWorld(stack, producer, regions.get('kr')!);
+  await measureWriteToVisible(stack, services, producer, regions.get('jp')!, jpRate);
+}
 
 async function main() {
-  await stackUp(() => undefined);
-  const endpoints = stackEndpoints();
-  const stack = { brokers: endpoints.brokers, registryUrl: endpoints.registryUrl, redisUrl: endpoints.redisUrl, databaseUrl: endpoints.databaseUrl, origin: 'local stack (already running)' as const };
+  const stack = await bench.localStack();
   console.log(`votes benchmark ${run} (this machine: every component shares its 2 cores)`);
   await createTopicsWithSchemas(stack, [
     { name: topics.polls, partitions: 3, schema: 'tally.votes.PollDefinition' },
@@ -43,89 +201,18 @@ async function main() {
       { name: topics.snapshots(r), partitions: 3, schema: 'tally.votes.RegionalTally' as const },
     ]),
   ]);
-  const kafka = createKafka({ brokers: stack.brokers, clientId: 'bench', logger: createLogger('bench', 'warn') });
+  const services = bench.benchServices(stack);
+  const kafka = bench.benchKafka(stack);
   const producer = new TypedProducer(kafka, { lingerMs: 5 });
   await producer.connect();
-  const registry = createSchemaRegistry(stack.registryUrl);
-  const environment = (role: string, region?: string) => ({
-    ...stackEnvironment(stack),
-    LOG_LEVEL: 'warn',
-    VOTE_ROLE: role,
-    ...(region ? { REGION: region } : {}),
-    POLL_DEFINITIONS_TOPIC: topics.polls,
-    VOTE_RESULTS_TOPIC: topics.results,
-    VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
-    VOTE_SNAPSHOTS_TOPIC_TEMPLATE: `${prefix}.{region}.snapshots`,
-    CONSUMER_GROUP: `${run}.${region ?? 'merger'}`,
-    DB_SCHEMA: `${run}_${region ?? 'merger'}`,
-  });
-  const started: ServiceProcess[] = [];
-  const merger = await startServiceProcess('vote-merger', environment('merger'));
-  started.push(merger);
-  const regions = new Map<string, ServiceProcess>();
-  for (const r of REGIONS) {
-    const service = await startServiceProcess('vote-merger', environment('region', r));
-    regions.set(r, service);
-    started.push(service);
+  try {
+    await measure(stack, services, producer);
+  } finally {
+    await producer.disconnect();
+    await services.stopAll();
+    await bench.cleanUp(stack, kafka, { topics: allTopics, groups: [...REGIONS, 'merger'].map(groupOf), schemas: [...REGIONS, 'merger'].map(schemaOf) });
   }
-  const definition: PollDefinition = { source: 'bench', seq: 0, pollId: 'bench-poll', options: OPTIONS, regionWeights: Object.fromEntries(REGIONS.map((r) => [r, 1])), definedAtMs: Date.now() };
-  await producer.send(topicCodec(registry, topics.polls, 'tally.votes.PollDefinition'), { key: 'bench-poll', value: definition });
-  const kr = regions.get('kr')!;
-  const krResult = async () => {
-    const response = await fetch(`${kr.url}/v1/polls/bench-poll/results`);
-    return response.ok ? ((await response.json()) as { regions: Record<string, { votes: number }> }) : undefined;
-  };
-  while (!(await krResult())) await new Promise((r) => setTimeout(r, 50));
-
-  // 1. region throughput: jp drains a backlog (its counter stopped while the ballots are produced)
-  const jp = regions.get('jp')!;
-  await jp.stop('SIGTERM');
-  const ballotCodec = topicCodec(registry, topics.ballots('jp'), 'tally.votes.Ballot');
-  const ballots: Ballot[] = [];
-  for (let i = 0; ballots.length < BALLOTS; i++) {
-    const userId = `jp-${i}`;
-    ballots.push({ source: 'bench', seq: ballots.length, pollId: 'bench-poll', region: 'jp', userId, optionId: OPTIONS[i % OPTIONS.length]!, castAtMs: Date.now() });
-    if (i % 10 === 0 && ballots.length < BALLOTS) ballots.push({ ...ballots[ballots.length - 1]!, seq: ballots.length, optionId: 'a' });
-  }
-  const t0 = performance.now();
-  for (let i = 0; i < ballots.length; i += 20_000) await producer.sendAll(ballotCodec, ballots.slice(i, i + 20_000).map((b) => ({ key: `${b.pollId}/${b.userId}`, value: b })));
-  note('ballots produced to Kafka (client, acks=all), ballots/s', Math.round(ballots.length / ((performance.now() - t0) / 1000)));
-  const admin = kafka.admin();
-  await admin.connect();
-  const t1 = performance.now();
-  const jpAgain = await startServiceProcess('vote-merger', environment('region', 'jp'));
-  started.push(jpAgain);
-  while (!(await consumerLag(admin, `${run}.jp`, [topics.ballots('jp')])).every((p) => p.lag === 0)) await new Promise((r) => setTimeout(r, 50));
-  note(`region jp: ballots/s counted (${ballots.length} backlog, incl. process start)`, Math.round(ballots.length / ((performance.now() - t1) / 1000)));
-  const t2 = performance.now();
-  const expectedJp = new Set(ballots.map((b) => b.userId)).size;
-  while (((await krResult())?.regions.jp?.votes ?? 0) < expectedJp) await new Promise((r) => setTimeout(r, 20));
-  note('then until region kr serves a world result with all of jp, ms', Math.round(performance.now() - t2));
-  await admin.disconnect();
-
-  // 2. one ballot at a time: until kr serves a world result that counts it
-  const krCodec = topicCodec(registry, topics.ballots('kr'), 'tally.votes.Ballot');
-  const times: number[] = [];
-  for (let i = 0; i < PROBES; i++) {
-    const before = (await krResult())?.regions.kr?.votes ?? 0;
-    const t = performance.now();
-    await producer.send(krCodec, { key: `bench-poll/kr-${i}`, value: { source: 'bench-probe', seq: i, pollId: 'bench-poll', region: 'kr', userId: `kr-${i}`, optionId: 'b', castAtMs: Date.now() } });
-    while (((await krResult())?.regions.kr?.votes ?? 0) <= before) await new Promise((r) => setTimeout(r, 2));
-    times.push(performance.now() - t);
-  }
-  times.sort((a, b) => a - b);
-  note('vote → counted in the world result served by its region: p50 / p99 ms', `${ms(percentile(times, 50))} / ${ms(percentile(times, 99))}`);
-
-  await producer.disconnect();
-  await Promise.all(started.map((s) => s.stop('SIGTERM')));
-  const pool = createPool(stack.databaseUrl);
-  for (const r of [...REGIONS, 'merger']) await pool.query(`DROP SCHEMA IF EXISTS ${run}_${r} CASCADE`);
-  await pool.end();
-  const cleanup = kafka.admin();
-  await cleanup.connect();
-  await cleanup.deleteTopics({ topics: [topics.polls, topics.results, ...REGIONS.flatMap((r) => [topics.ballots(r), topics.snapshots(r)])] });
-  await cleanup.disconnect();
-  console.log(JSON.stringify(results));
+  out.printJson();
 }
 
 main().catch((error: unknown) => {

@@ -31,6 +31,8 @@ export interface Workload {
    */
   pause(): Promise<void>;
   resume(): void;
+  /** Pauses, and ends the keeper sessions too: from then on nothing of the workload's reaches the gateway. */
+  stop(): Promise<void>;
   /**
    * While paused: `duplicated` accepted writes POSTed again with their (source, seq), in shuffled order, and
    * `reordered` records of every input topic read back and produced again, each partition's in reverse order.
@@ -107,6 +109,11 @@ export function createWorkload(env: FaultEnvironment, options: { ratePerSecond: 
       await Promise.race([ready().then(() => loop.stop()), sleep(PAUSE_LIMIT_MS)]);
     },
     resume: run,
+    async stop() {
+      await workload.pause();
+      await internals.keepers.hold();
+      internals.keepers.stop();
+    },
     injectDuplicatesAndReordered: () => injectDuplicates(env, ctx, internals),
     stats: () => workloadStats(stats, internals),
   };

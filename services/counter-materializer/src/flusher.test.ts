@@ -16,6 +16,21 @@ describe('the group-commit flusher', () => {
     expect(writes).toEqual([[1, 2]]);
   });
 
+  it('takes a group when its write starts: what arrived during a slow write goes in the next one together', async () => {
+    const writes: number[][] = [];
+    const flusher = new Flusher<number>(async (b) => {
+      writes.push(b);
+      await new Promise((r) => setTimeout(r, 50));
+    }, 1, 1000);
+    const first = flusher.submit(1, 1);
+    await new Promise((r) => setTimeout(r, 10));
+    const later = [flusher.submit(2, 1)];
+    await new Promise((r) => setTimeout(r, 10));
+    later.push(flusher.submit(3, 1));
+    await Promise.all([first, ...later]);
+    expect(writes).toEqual([[1], [2, 3]]);
+  });
+
   it('isolates a batch that cannot be written: the others still land', async () => {
     const written: number[] = [];
     const flusher = new Flusher<number>(async (b) => {

@@ -11,12 +11,16 @@ interface Waiting<B> {
  * Group commit: batches handed in by the partitions being consumed wait up to `intervalMs` (or until
  * `maxEvents` are waiting) and are then written together by one `write`, one transaction for all of them.
  * Each `submit` resolves when its batch is durable, so a partition commits its Kafka offsets only then.
- * Writes never overlap; `exclusive` runs other work (rebuilds, windows sliding) between them.
+ * Writes never overlap; `exclusive` runs other work (rebuilds, windows sliding) between them. A group is
+ * taken when its write starts, not when it was due: what arrives while the previous write runs joins it, so
+ * under a backlog each write takes everything that waited for it instead of a queue of 100-ms slices.
  */
 export class Flusher<B> {
   private waiting: Waiting<B>[] = [];
   private waitingEvents = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** A write is queued and has not yet taken its group. */
+  private due = false;
   private readonly serially = new Serially();
 
   constructor(
@@ -41,10 +45,17 @@ export class Flusher<B> {
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const group = this.waiting;
-    this.waiting = [];
-    this.waitingEvents = 0;
-    if (group.length > 0) void this.exclusive(() => this.writeGroup(group));
+    if (this.due) return;
+    this.due = true;
+    void this.exclusive(() => {
+      this.due = false;
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      const group = this.waiting;
+      this.waiting = [];
+      this.waitingEvents = 0;
+      return group.length > 0 ? this.writeGroup(group) : Promise.resolve();
+    });
   }
 
   /**

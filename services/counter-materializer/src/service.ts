@@ -52,6 +52,9 @@ export async function startCounterMaterializer(config: CounterMaterializerConfig
     metrics,
     logger,
     concurrency: config.CONSUMER_CONCURRENCY,
+    // every partition consumed at once hands in its share of a full flush, so when all have, the flush is full and
+    // goes at once rather than after FLUSH_INTERVAL_MS (with 1,000-record chunks, 12 partitions never filled one)
+    maxRecordsPerCommit: Math.ceil(config.FLUSH_MAX_EVENTS / config.CONSUMER_CONCURRENCY),
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
   });
   await consumer.start();

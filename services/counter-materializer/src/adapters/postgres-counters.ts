@@ -81,9 +81,10 @@ export class CounterStore {
   private async registers(db: PoolClient, events: ConsumedItemEvent[]): Promise<Map<string, LikeRegister>> {
     const likes = events.filter((e) => e.kind === 'LIKE' || e.kind === 'UNLIKE');
     if (likes.length === 0) return new Map();
+    // a primary-key probe per like (OFFSET 0 keeps it one): as a join, a large table would be hashed whole
     const { rows } = await db.query(
-      `SELECT l.item_id, l.user_id, l.liked, l.at_ms, l."offset" FROM ${this.schema}.item_likes l
-       JOIN unnest($1::text[], $2::text[]) AS t(i, u) ON l.item_id = t.i AND l.user_id = t.u`,
+      `SELECT l.item_id, l.user_id, l.liked, l.at_ms, l."offset" FROM unnest($1::text[], $2::text[]) AS t(i, u)
+       CROSS JOIN LATERAL (SELECT * FROM ${this.schema}.item_likes WHERE item_id = t.i AND user_id = t.u OFFSET 0) AS l`,
       [likes.map((e) => e.itemId), likes.map((e) => e.userId)],
     );
     return new Map(rows.map((r) => [registerKey(r.item_id, r.user_id), { liked: r.liked, atMs: Number(r.at_ms), offset: Number(r.offset) }]));

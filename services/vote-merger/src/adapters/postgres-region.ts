@@ -102,9 +102,11 @@ export class RegionStore {
   }
 
   private async voted(db: PoolClient, ballots: BallotIn[]): Promise<Set<string>> {
+    // a primary-key probe per ballot (OFFSET 0 keeps it one): as a join, the planner hashes the whole ballots
+    // table once it is large, and every batch then reads every ballot (the drain slowed as the table grew)
     const { rows } = await db.query(
-      `SELECT b.poll_id, b.user_id FROM ${this.schema}.ballots b
-       JOIN unnest($1::text[], $2::text[]) AS t(p, u) ON b.poll_id = t.p AND b.user_id = t.u`,
+      `SELECT b.poll_id, b.user_id FROM unnest($1::text[], $2::text[]) AS t(p, u)
+       CROSS JOIN LATERAL (SELECT poll_id, user_id FROM ${this.schema}.ballots WHERE poll_id = t.p AND user_id = t.u OFFSET 0) AS b`,
       [ballots.map((b) => b.pollId), ballots.map((b) => b.userId)],
     );
     return new Set(rows.map((r) => voterKey(r.poll_id as string, r.user_id as string)));

@@ -9,11 +9,11 @@
  * Usage: pnpm bench:viewers [--seconds 15] [--concurrency 8] [--probes 200]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { stackEndpoints, stackUp } from '@tally/stack';
 import { consumerLag, createKafka } from '@tally/streaming';
 import { createLogger } from '@tally/observability';
+import { httpClient } from './lib.js';
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '15' }, concurrency: { type: 'string', default: '8' }, probes: { type: 'string', default: '200' } },
@@ -26,31 +26,13 @@ const group = `viewer-aggregator-${run}`;
 const topic = 'tally.viewers.heartbeats';
 const gatewayUrl = 'http://127.0.0.1:18080';
 const aggregatorUrl = 'http://127.0.0.1:18091';
-const agent = new Agent({ keepAlive: true, maxSockets: 512 });
 const key = 'tally-dev-key';
 const children: ChildProcess[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Reply {
-  status: number;
-  body: string;
-}
-
-function call(url: string, method: 'GET' | 'POST', body?: unknown): Promise<Reply> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string | number> = { authorization: `Bearer ${key}` };
-  if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent, headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+/** Every call goes to a full URL (the gateway or the aggregator), with the key: lib.ts's client on no base URL. */
+const http = httpClient('', key);
+const call = (url: string, method: 'GET' | 'POST', body?: unknown) => http.send(method, url, body);
 
 function startService(name: string, env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
@@ -223,5 +205,5 @@ main()
   })
   .finally(() => {
     for (const c of children) c.kill('SIGTERM');
-    agent.destroy();
+    http.close();
   });

@@ -1,4 +1,4 @@
-export { InvalidWriteKeyError, SOURCE_PATTERN, formatWriteKey, isValidSeq, isValidSource, parseWriteKey, writeKey, type WriteKey } from './write-key.js';
+export { InvalidWriteKeyError, MAX_SEQ, SOURCE_PATTERN, formatWriteKey, isValidSeq, isValidSource, parseWriteKey, writeKey, type WriteKey } from './write-key.js';
 export { SeqWindows, admitSeq, emptyWindow, type SeqWindowState, type Verdict } from './seq-window.js';
 export { luaInclude } from './lua-path.js';
 export { advancePostgresFence, readPostgresFence, type PartitionFence } from './postgres-fence.js';

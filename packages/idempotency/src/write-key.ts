@@ -20,8 +20,14 @@ export function isValidSource(source: unknown): source is string {
   return typeof source === 'string' && SOURCE_PATTERN.test(source);
 }
 
+/**
+ * The largest seq a write may carry. Records are Avro, and avsc encodes a long only up to 2^53 - 2, one below
+ * Number.MAX_SAFE_INTEGER: a larger seq could never reach Kafka, so it is bad input, not something to retry.
+ */
+export const MAX_SEQ = Number.MAX_SAFE_INTEGER - 1;
+
 export function isValidSeq(seq: unknown): seq is number {
-  return typeof seq === 'number' && Number.isSafeInteger(seq) && seq >= 0;
+  return typeof seq === 'number' && Number.isInteger(seq) && seq >= 0 && seq <= MAX_SEQ;
 }
 
 export function writeKey(source: string, seq: number): WriteKey {

@@ -17,6 +17,6 @@ export function writeIdProblem(id: string): string | undefined {
     return 'must be written as the write was answered, without leading zeros in the seq';
   } catch (error) {
     if (!(error instanceof InvalidWriteKeyError)) throw error;
-    return 'must be "<source>:<seq>": 1-64 characters of A-Z a-z 0-9 . _ : -, a colon, and a seq from 0 to 2^53-1';
+    return 'must be "<source>:<seq>": 1-64 characters of A-Z a-z 0-9 . _ : -, a colon, and a seq from 0 to 2^53-2';
   }
 }

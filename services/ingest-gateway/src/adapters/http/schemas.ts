@@ -1,4 +1,4 @@
-import { SOURCE_PATTERN } from '@tally/idempotency';
+import { MAX_SEQ, SOURCE_PATTERN } from '@tally/idempotency';
 import { MAX_AT_MS } from '../../domain/event-time.js';
 import { MAX_POSITION_MS } from '../../domain/heartbeat.js';
 import { ID_CHARSET, ID_MAX_LENGTH } from '../../domain/ids.js';
@@ -20,16 +20,10 @@ export const strictObject = <P extends object, R extends readonly (keyof P & str
 /** For routes that take no query: an unknown field is refused here, as in a body, rather than ignored. */
 export const noQuery = strictObject([], {});
 
-/**
- * The largest seq a write may carry. Records are Avro, and avsc encodes a long only up to 2^53 - 2, one below
- * Number.MAX_SAFE_INTEGER: a larger seq could never reach Kafka, so it is bad input (400), not a 503 that a
- * client would retry for ever.
- */
-export const MAX_SEQ = Number.MAX_SAFE_INTEGER - 1;
-
 /** `(source, seq)`: the idempotency key every write carries. */
 export const writeKeyFields = {
   source: { type: 'string', pattern: SOURCE_PATTERN.source, description: 'Who sends the write: 1-64 characters of A-Z a-z 0-9 . _ : -' },
+  // avsc cannot encode a larger long: a seq above MAX_SEQ could never reach Kafka, so it is a 400, not a 503 retried for ever
   seq: { type: 'integer', minimum: 0, maximum: MAX_SEQ, description: 'A number this source never reuses; (source, seq) names the write' },
 } as const;
 

@@ -16,42 +16,15 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { kafkaClasspath, repoRoot } from '@tally/stack';
-import { createTopicsWithSchemas, eventually, freePort, stackEnvironment, startServiceProcess, testKafka, uniqueName, type ServiceProcess } from '@tally/testkit';
+import { eventually, freePort, startTallyProcesses, testKafka, uniqueName, type TallyProcesses } from '@tally/testkit';
 import { postStatus } from '../end-to-end/fixtures/gateway.js';
 
 const execFileAsync = promisify(execFile);
 const stack = inject('stack');
 const run = uniqueName('ops-prom');
-const prefix = `test.${run}`;
-const schema = run.replace(/[^a-z0-9]/g, '_');
-const regions = ['kr', 'jp', 'tw', 'na'];
-/** The region counter this test runs: `tally load` sends most votes to na (regions of very different sizes). */
-const region = 'na';
-const topics = {
-  heartbeats: `${prefix}.heartbeats`,
-  counts: `${prefix}.viewer-counts`,
-  items: `${prefix}.item-events`,
-  walletCommands: `${prefix}.wallet-commands`,
-  walletOutcomes: `${prefix}.wallet-outcomes`,
-  queueCommands: `${prefix}.queue-commands`,
-  queueEvents: `${prefix}.queue-events`,
-  polls: `${prefix}.polls`,
-  results: `${prefix}.results`,
-  deadLetters: `${prefix}.dead-letters`,
-};
-const groups = {
-  aggregator: `${run}.viewer-aggregator`,
-  materializer: `${run}.counter-materializer`,
-  ledger: `${run}.wallet-ledger`,
-  admitter: `${run}.queue-admitter`,
-  region: `${run}.vote-${region}`,
-  merger: `${run}.vote-merger`,
-};
 const apiKey = { key: 'ops-prometheus-key-0123456789abcdef', name: 'ops-prometheus', scopes: ['viewers:write', 'counters:write', 'wallets:write', 'queues:write', 'queues:admin', 'polls:write', 'polls:admin'] };
 
-const running: ServiceProcess[] = [];
-/** Prometheus job (as named in deploy/prometheus/local.yml) → the service started for it. */
-const byJob = new Map<string, ServiceProcess>();
+let tally: TallyProcesses;
 let prometheus: ChildProcess | undefined;
 let prometheusUrl: string;
 let dataDir: string;
@@ -59,82 +32,6 @@ let dataDir: string;
 function requireBinary(name: string): void {
   const probe = spawnSync(name, ['--version'], { encoding: 'utf8' });
   if (probe.error) throw new Error(`\`${name}\` is not installed (${probe.error.message}): run ./scripts/install.sh, which installs the Debian package prometheus (prometheus and promtool)`);
-}
-
-const consumerEnvironment = (group: string): Record<string, string> => ({
-  ...stackEnvironment(stack),
-  CONSUMER_GROUP: group,
-  DLQ_TOPIC: topics.deadLetters,
-  KAFKA_SESSION_TIMEOUT_MS: '8000',
-});
-
-const voteEnvironment = (role: 'region' | 'merger'): Record<string, string> => ({
-  ...consumerEnvironment(role === 'region' ? groups.region : groups.merger),
-  VOTE_ROLE: role,
-  ...(role === 'region' ? { REGION: region } : {}),
-  VOTE_REGIONS: regions.join(','),
-  POLL_DEFINITIONS_TOPIC: topics.polls,
-  VOTE_RESULTS_TOPIC: topics.results,
-  VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
-  VOTE_SNAPSHOTS_TOPIC_TEMPLATE: `${prefix}.{region}.snapshots`,
-  DB_SCHEMA: `${schema}_${role === 'region' ? region : 'merger'}`,
-});
-
-async function startServices(): Promise<void> {
-  const started = async (job: string, name: string, env: Record<string, string>) => {
-    const service = await startServiceProcess(name, env, 90_000);
-    running.push(service);
-    byJob.set(job, service);
-    return service;
-  };
-  const [aggregator, materializer, ledger, admitter, regionCounter] = await Promise.all([
-    started('viewer-aggregator', 'viewer-aggregator', {
-      ...consumerEnvironment(groups.aggregator),
-      HEARTBEATS_TOPIC: topics.heartbeats,
-      COUNTS_TOPIC: topics.counts,
-      REDIS_PREFIX: `test:${run}:viewers`,
-      DB_SCHEMA: `${schema}_viewers`,
-    }),
-    started('counter-materializer', 'counter-materializer', {
-      ...consumerEnvironment(groups.materializer),
-      ITEM_EVENTS_TOPIC: topics.items,
-      REDIS_PREFIX: `test:${run}:counters`,
-      DB_SCHEMA: `${schema}_counters`,
-    }),
-    started('wallet-ledger', 'wallet-ledger', {
-      ...consumerEnvironment(groups.ledger),
-      WALLET_COMMANDS_TOPIC: topics.walletCommands,
-      WALLET_OUTCOMES_TOPIC: topics.walletOutcomes,
-      DB_SCHEMA: `${schema}_wallet`,
-    }),
-    started('queue-admitter', 'queue-admitter', {
-      ...consumerEnvironment(groups.admitter),
-      QUEUE_COMMANDS_TOPIC: topics.queueCommands,
-      QUEUE_EVENTS_TOPIC: topics.queueEvents,
-      REDIS_PREFIX: `test:${run}:queue`,
-      DB_SCHEMA: `${schema}_queue`,
-    }),
-    started(`vote-merger-${region}`, 'vote-merger', voteEnvironment('region')),
-    started('vote-merger-merger', 'vote-merger', voteEnvironment('merger')),
-  ]);
-  await started('ingest-gateway', 'ingest-gateway', {
-    ...stackEnvironment(stack),
-    TALLY_ENV: 'test',
-    API_KEYS: JSON.stringify([apiKey]),
-    HEARTBEATS_TOPIC: topics.heartbeats,
-    ITEM_EVENTS_TOPIC: topics.items,
-    WALLET_COMMANDS_TOPIC: topics.walletCommands,
-    WALLET_OUTCOMES_TOPIC: topics.walletOutcomes,
-    QUEUE_COMMANDS_TOPIC: topics.queueCommands,
-    POLL_DEFINITIONS_TOPIC: topics.polls,
-    VOTE_REGIONS: regions.join(','),
-    VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
-    VIEWER_AGGREGATOR_URL: aggregator.url,
-    COUNTER_MATERIALIZER_URL: materializer.url,
-    WALLET_LEDGER_URL: ledger.url,
-    QUEUE_ADMITTER_URL: admitter.url,
-    VOTE_RESULTS_URL: regionCounter.url,
-  });
 }
 
 interface ScrapeConfig {
@@ -145,13 +42,13 @@ interface ScrapeConfig {
 /** deploy/prometheus/local.yml with this test's ports: the jobs of the services started here, every second. */
 function prometheusConfig(): string {
   const local = parse(readFileSync(join(repoRoot, 'deploy/prometheus/local.yml'), 'utf8')) as { global: Record<string, string>; rule_files: string[]; scrape_configs: ScrapeConfig[] };
-  const jobs = local.scrape_configs.filter((job) => byJob.has(job.job_name));
-  expect(jobs.map((j) => j.job_name).sort(), 'every service started here has a job in local.yml').toEqual([...byJob.keys()].sort());
+  const jobs = local.scrape_configs.filter((job) => tally.byJob.has(job.job_name));
+  expect(jobs.map((j) => j.job_name).sort(), 'every service started here has a job in local.yml').toEqual([...tally.byJob.keys()].sort());
   return stringify({
     ...local,
     global: { ...local.global, scrape_interval: '1s', evaluation_interval: '1s' },
     rule_files: local.rule_files.map((f) => join(repoRoot, 'deploy/prometheus', f)),
-    scrape_configs: jobs.map((job) => ({ ...job, static_configs: [{ targets: [new URL(byJob.get(job.job_name)!.url).host] }] })),
+    scrape_configs: jobs.map((job) => ({ ...job, static_configs: [{ targets: [new URL(tally.byJob.get(job.job_name)!.url).host] }] })),
   });
 }
 
@@ -185,7 +82,7 @@ const instant = async (query: string) => (await promApi<{ result: PromSeries[] }
 
 /** `tally load` through the gateway for a few seconds (every job: viewers, counters, wallet, queue, votes). */
 async function load(seconds: number): Promise<void> {
-  const cli = ['--import', 'tsx', 'packages/stack/src/cli.ts', 'load', '--url', byJob.get('ingest-gateway')!.url, '--key', apiKey.key, '--rate', '100', '--seconds', String(seconds), '--json'];
+  const cli = ['--import', 'tsx', 'packages/stack/src/cli.ts', 'load', '--url', tally.byJob.get('ingest-gateway')!.url, '--key', apiKey.key, '--rate', '100', '--seconds', String(seconds), '--json'];
   const { stdout } = await execFileAsync(process.execPath, cli, { cwd: repoRoot, timeout: 60_000 });
   // the summary is the JSON line (reads every 5 s may print after it)
   const summary = JSON.parse(stdout.split('\n').findLast((line) => line.startsWith('{'))!) as Record<string, { accepted: number }>;
@@ -195,26 +92,10 @@ async function load(seconds: number): Promise<void> {
 beforeAll(async () => {
   requireBinary('prometheus');
   requireBinary('promtool');
-  await createTopicsWithSchemas(stack, [
-    { name: topics.heartbeats, partitions: 2, schema: 'tally.viewers.Heartbeat' },
-    { name: topics.counts, partitions: 2, schema: 'tally.viewers.ViewerCountChanged' },
-    { name: topics.items, partitions: 2, schema: 'tally.counters.ItemEvent' },
-    { name: topics.walletCommands, partitions: 2, schema: 'tally.wallet.WalletCommand' },
-    { name: topics.walletOutcomes, partitions: 2, schema: 'tally.wallet.WalletOutcome' },
-    { name: topics.queueCommands, partitions: 2, schema: 'tally.queue.QueueCommand' },
-    { name: topics.queueEvents, partitions: 2, schema: 'tally.queue.QueueEvent' },
-    { name: topics.polls, partitions: 1, schema: 'tally.votes.PollDefinition' },
-    { name: topics.results, partitions: 1, schema: 'tally.votes.GlobalResult' },
-    { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
-    ...regions.flatMap((r) => [
-      { name: `${prefix}.${r}.ballots`, partitions: 2, schema: 'tally.votes.Ballot' as const },
-      { name: `${prefix}.${r}.snapshots`, partitions: 1, schema: 'tally.votes.RegionalTally' as const },
-    ]),
-  ]);
-  await startServices();
+  tally = await startTallyProcesses(stack, { run, apiKey });
   await startPrometheus();
 
-  const gateway = byJob.get('ingest-gateway')!.url;
+  const gateway = tally.byJob.get('ingest-gateway')!.url;
   const producer = testKafka(stack.brokers).producer();
   await producer.connect();
   await Promise.all([
@@ -224,7 +105,7 @@ beforeAll(async () => {
       expect(await postStatus(gateway, apiKey.key, '/v1/streams/s1/heartbeats', { source: 'ops', seq: 'not a number' })).toBe(400);
       expect(await postStatus(gateway, 'not-a-key', '/v1/streams/s1/heartbeats', { source: 'ops', seq: 1, sessionId: 'x', positionMs: 0 })).toBe(401);
       // a record that is not Avro: viewer-aggregator dead-letters it (tally_dead_letters_total, DECODE_FAILED)
-      await producer.send({ topic: topics.heartbeats, messages: [{ key: 'stream-poison', value: Buffer.from('not an avro record') }] });
+      await producer.send({ topic: tally.topics.heartbeats, messages: [{ key: 'stream-poison', value: Buffer.from('not an avro record') }] });
     })(),
   ]);
   await producer.disconnect();
@@ -236,7 +117,7 @@ afterAll(async () => {
     prometheus.kill('SIGTERM');
     await exited;
   }
-  await Promise.all(running.map((s) => s.stop('SIGTERM')));
+  await tally?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -280,7 +161,7 @@ describe('Prometheus and the Grafana dashboards against the running services', (
   it('scrapes every service it is given (all targets up) and loads the alert rules', async () => {
     const allUp = async () => {
       const { activeTargets } = await promApi<{ activeTargets: { labels: { job: string }; health: string }[] }>('/api/v1/targets');
-      return activeTargets.length === byJob.size && activeTargets.every((t) => t.health === 'up');
+      return activeTargets.length === tally.byJob.size && activeTargets.every((t) => t.health === 'up');
     };
     expect(await eventually(allUp, 20_000, 250), 'every target up').toBe(true);
     const { groups: ruleGroups } = await promApi<{ groups: { name: string; rules: { name: string; health: string }[] }[] }>('/api/v1/rules');
@@ -322,19 +203,19 @@ describe('Prometheus and the Grafana dashboards against the running services', (
 
     // and they carry what they claim: this run's groups, the dead letter's reason, the gateway's client errors
     expect((await instant(interpolate('sum by (group) (max by (group, topic, partition) (tally_consumer_lag{service=~"$service", group=~"$group"}))', new Set(['service', 'group'])))).map((s) => s.metric.group)).toEqual(
-      expect.arrayContaining(Object.values(groups)),
+      expect.arrayContaining(Object.values(tally.groups)),
     );
-    expect((await instant('sum by (service, topic, reason) (tally_dead_letters_total)')).map((s) => s.metric)).toContainEqual({ service: 'viewer-aggregator', topic: topics.heartbeats, reason: 'DECODE_FAILED' });
+    expect((await instant('sum by (service, topic, reason) (tally_dead_letters_total)')).map((s) => s.metric)).toContainEqual({ service: 'viewer-aggregator', topic: tally.topics.heartbeats, reason: 'DECODE_FAILED' });
     const errors = await instant(interpolate(queries.find((q) => q.where.includes('4xx and 5xx per second'))!.expr, new Set()));
     expect(errors.map((s) => s.metric.class)).toContain('4xx');
-    expect((await instant('sum by (region, outcome) (tally_votes_ballots_total)')).map((s) => s.metric.region)).toContain(region);
+    expect((await instant('sum by (region, outcome) (tally_votes_ballots_total)')).map((s) => s.metric.region)).toContain(tally.region);
   });
 
   it('exports the lag kafka-consumer-groups reports for every partition of every group, once they have caught up', async () => {
     /** tally_consumer_lag from the services' own /metrics: "group topic partition" → lag. */
     const exported = async () => {
       const lag = new Map<string, number>();
-      for (const service of running) {
+      for (const service of tally.byJob.values()) {
         const text = await (await fetch(`${service.url}/metrics`)).text();
         for (const line of text.split('\n')) {
           if (!line.startsWith('tally_consumer_lag{')) continue;
@@ -346,12 +227,12 @@ describe('Prometheus and the Grafana dashboards against the running services', (
     };
     /** kafka-consumer-groups --describe for all of this run's groups: "group topic partition" → lag, where it shows one. */
     const reported = async () => {
-      const args = ['-cp', kafkaClasspath(), 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', '--bootstrap-server', stack.brokers.join(','), '--describe', ...Object.values(groups).flatMap((g) => ['--group', g])];
+      const args = ['-cp', kafkaClasspath(), 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', '--bootstrap-server', stack.brokers.join(','), '--describe', ...Object.values(tally.groups).flatMap((g) => ['--group', g])];
       const { stdout } = await execFileAsync('java', args, { timeout: 60_000 });
       const lag = new Map<string, number>();
       for (const line of stdout.split('\n')) {
         const [group, topic, partition, , , value] = line.trim().split(/\s+/);
-        if (Object.values(groups).includes(group!) && /^\d+$/.test(value ?? '')) lag.set(`${group} ${topic} ${partition}`, Number(value));
+        if (Object.values(tally.groups).includes(group!) && /^\d+$/.test(value ?? '')) lag.set(`${group} ${topic} ${partition}`, Number(value));
       }
       return lag;
     };
@@ -359,7 +240,7 @@ describe('Prometheus and the Grafana dashboards against the running services', (
     // caught up: every partition the services report at 0 (the gauge is refreshed every 5 s)
     const caughtUp = await eventually(async () => {
       const lag = await exported();
-      return Object.values(groups).every((g) => [...lag.keys()].some((k) => k.startsWith(`${g} `))) && [...lag.values()].every((v) => v === 0);
+      return Object.values(tally.groups).every((g) => [...lag.keys()].some((k) => k.startsWith(`${g} `))) && [...lag.values()].every((v) => v === 0);
     }, 30_000, 500);
     expect(caughtUp, `every group caught up: ${JSON.stringify(Object.fromEntries(await exported()))}`).toBe(true);
 
@@ -370,7 +251,7 @@ describe('Prometheus and the Grafana dashboards against the running services', (
       return [...theirs].every(([key, lag]) => ours.get(key) === lag);
     };
     const agreed = await eventually(agree, 30_000, 1000);
-    for (const group of Object.values(groups)) expect([...theirs.keys()].filter((k) => k.startsWith(`${group} `)).length, `kafka-consumer-groups lists partitions of ${group}`).toBeGreaterThan(0);
+    for (const group of Object.values(tally.groups)) expect([...theirs.keys()].filter((k) => k.startsWith(`${group} `)).length, `kafka-consumer-groups lists partitions of ${group}`).toBeGreaterThan(0);
     for (const [key, lag] of theirs) expect({ partition: key, lag: ours.get(key) }).toEqual({ partition: key, lag });
     expect(agreed).toBe(true);
 

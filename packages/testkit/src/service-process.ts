@@ -34,27 +34,30 @@ export const stackEnvironment = (stack: TestStack): Record<string, string> => ({
 
 /**
  * Starts services/<name>/src/main.ts with `env` on env.PORT or a free port and waits until GET /readyz answers 200.
- * Its stderr goes to the test output only when TEST_LOG_LEVEL is set, so failures can be read.
+ * Its output goes to the test output when TEST_LOG_LEVEL is set; otherwise its tail is kept for the error of a failed start.
  */
 export async function startServiceProcess(name: string, env: Record<string, string>, readyTimeoutMs = 60_000): Promise<ServiceProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
-    stdio: ['ignore', 'ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'pipe'],
+    stdio: ['ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'pipe', process.env.TEST_LOG_LEVEL ? 'inherit' : 'pipe'],
   });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  // the service logs (pino, JSON on stdout) and anything on stderr: the tail says why a start failed
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-8000));
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready:\n${stderr}`);
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready:\n${output}`);
     const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${name} was not ready within ${readyTimeoutMs} ms:\n${stderr}`);
+      throw new Error(`${name} was not ready within ${readyTimeoutMs} ms; its last output:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -1,0 +1,146 @@
+import { createTopicsWithSchemas } from './helpers.js';
+import { stackEnvironment, startServiceProcess, type ServiceProcess } from './service-process.js';
+import type { TestStack } from './stack.js';
+
+/** The vote regions every gateway takes votes for; one region counter (`region`) is started. */
+const REGIONS = ['kr', 'jp', 'tw', 'na'];
+
+export interface TallyProcessesOptions {
+  /** A unique run name: topics, groups, Redis prefixes and Postgres schemas are named after it. */
+  run: string;
+  /** The region counter started (the gateway reads poll results from it). */
+  region?: string;
+  apiKey: { key: string; name: string; scopes: string[] };
+  /** Extra gateway environment (e.g. a rate limit). */
+  gatewayEnvironment?: Record<string, string>;
+}
+
+export interface TallyProcesses {
+  topics: ReturnType<typeof topicNames>;
+  groups: ReturnType<typeof groupNames>;
+  regions: string[];
+  region: string;
+  /** Prometheus job name (as in deploy/prometheus/local.yml) → the service started for it. */
+  byJob: Map<string, ServiceProcess>;
+  gateway: ServiceProcess;
+  stop: () => Promise<void>;
+}
+
+const topicNames = (prefix: string) => ({
+  heartbeats: `${prefix}.heartbeats`,
+  counts: `${prefix}.viewer-counts`,
+  items: `${prefix}.item-events`,
+  walletCommands: `${prefix}.wallet-commands`,
+  walletOutcomes: `${prefix}.wallet-outcomes`,
+  queueCommands: `${prefix}.queue-commands`,
+  queueEvents: `${prefix}.queue-events`,
+  polls: `${prefix}.polls`,
+  results: `${prefix}.results`,
+  deadLetters: `${prefix}.dead-letters`,
+});
+
+const groupNames = (run: string, region: string) => ({
+  aggregator: `${run}.viewer-aggregator`,
+  materializer: `${run}.counter-materializer`,
+  ledger: `${run}.wallet-ledger`,
+  admitter: `${run}.queue-admitter`,
+  region: `${run}.vote-${region}`,
+  merger: `${run}.vote-merger`,
+});
+
+/** How long a service may take to be ready: six start at once on two cores, each compiling its TypeScript. */
+const READY_TIMEOUT_MS = 150_000;
+
+/**
+ * All of Tally as separate processes, as deployed, on topics, groups, Redis prefixes and Postgres schemas of
+ * their own: the gateway, viewer-aggregator, counter-materializer, wallet-ledger, queue-admitter, one vote-merger
+ * region counter and the merger. Creates the topics (with their schemas) first.
+ */
+export async function startTallyProcesses(stack: TestStack, options: TallyProcessesOptions): Promise<TallyProcesses> {
+  const { run } = options;
+  const region = options.region ?? 'na';
+  const prefix = `test.${run}`;
+  const schema = run.replace(/[^a-z0-9]/g, '_');
+  const topics = topicNames(prefix);
+  const groups = groupNames(run, region);
+  await createTallyTopics(stack, prefix, topics);
+
+  const running: ServiceProcess[] = [];
+  const byJob = new Map<string, ServiceProcess>();
+  const stop = async () => void (await Promise.all(running.map((s) => s.stop('SIGTERM'))));
+  const started = async (job: string, name: string, env: Record<string, string>) => {
+    const service = await startServiceProcess(name, env, READY_TIMEOUT_MS);
+    running.push(service);
+    byJob.set(job, service);
+    return service;
+  };
+  const consumer = (group: string) => ({ ...stackEnvironment(stack), CONSUMER_GROUP: group, DLQ_TOPIC: topics.deadLetters });
+  const vote = (role: 'region' | 'merger') => ({
+    ...consumer(role === 'region' ? groups.region : groups.merger),
+    VOTE_ROLE: role,
+    ...(role === 'region' ? { REGION: region } : {}),
+    VOTE_REGIONS: REGIONS.join(','),
+    POLL_DEFINITIONS_TOPIC: topics.polls,
+    VOTE_RESULTS_TOPIC: topics.results,
+    VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
+    VOTE_SNAPSHOTS_TOPIC_TEMPLATE: `${prefix}.{region}.snapshots`,
+    DB_SCHEMA: `${schema}_${role === 'region' ? region : 'merger'}`,
+  });
+  try {
+    const [aggregator, materializer, ledger, admitter, regionCounter] = await Promise.all([
+      started('viewer-aggregator', 'viewer-aggregator', { ...consumer(groups.aggregator), HEARTBEATS_TOPIC: topics.heartbeats, COUNTS_TOPIC: topics.counts, REDIS_PREFIX: `test:${run}:viewers`, DB_SCHEMA: `${schema}_viewers` }),
+      started('counter-materializer', 'counter-materializer', { ...consumer(groups.materializer), ITEM_EVENTS_TOPIC: topics.items, REDIS_PREFIX: `test:${run}:counters`, DB_SCHEMA: `${schema}_counters` }),
+      started('wallet-ledger', 'wallet-ledger', { ...consumer(groups.ledger), WALLET_COMMANDS_TOPIC: topics.walletCommands, WALLET_OUTCOMES_TOPIC: topics.walletOutcomes, DB_SCHEMA: `${schema}_wallet` }),
+      started('queue-admitter', 'queue-admitter', { ...consumer(groups.admitter), QUEUE_COMMANDS_TOPIC: topics.queueCommands, QUEUE_EVENTS_TOPIC: topics.queueEvents, REDIS_PREFIX: `test:${run}:queue`, DB_SCHEMA: `${schema}_queue` }),
+      started(`vote-merger-${region}`, 'vote-merger', vote('region')),
+      started('vote-merger-merger', 'vote-merger', vote('merger')),
+    ]);
+    const gateway = await started('ingest-gateway', 'ingest-gateway', {
+      ...stackEnvironment(stack),
+      TALLY_ENV: 'test',
+      API_KEYS: JSON.stringify([options.apiKey]),
+      HEARTBEATS_TOPIC: topics.heartbeats,
+      ITEM_EVENTS_TOPIC: topics.items,
+      WALLET_COMMANDS_TOPIC: topics.walletCommands,
+      WALLET_OUTCOMES_TOPIC: topics.walletOutcomes,
+      QUEUE_COMMANDS_TOPIC: topics.queueCommands,
+      POLL_DEFINITIONS_TOPIC: topics.polls,
+      VIEWER_COUNTS_TOPIC: topics.counts,
+      QUEUE_EVENTS_TOPIC: topics.queueEvents,
+      VOTE_RESULTS_TOPIC: topics.results,
+      CONSOLE_LAG_GROUPS: Object.values(groups).join(','),
+      VOTE_REGIONS: REGIONS.join(','),
+      VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
+      VIEWER_AGGREGATOR_URL: aggregator.url,
+      COUNTER_MATERIALIZER_URL: materializer.url,
+      WALLET_LEDGER_URL: ledger.url,
+      QUEUE_ADMITTER_URL: admitter.url,
+      VOTE_RESULTS_URL: regionCounter.url,
+      ...options.gatewayEnvironment,
+    });
+    return { topics, groups, regions: REGIONS, region, byJob, gateway, stop };
+  } catch (error) {
+    // a service that did not start must not leave the others running
+    await stop();
+    throw error;
+  }
+}
+
+async function createTallyTopics(stack: TestStack, prefix: string, topics: ReturnType<typeof topicNames>): Promise<void> {
+  await createTopicsWithSchemas(stack, [
+    { name: topics.heartbeats, partitions: 2, schema: 'tally.viewers.Heartbeat' },
+    { name: topics.counts, partitions: 2, schema: 'tally.viewers.ViewerCountChanged' },
+    { name: topics.items, partitions: 2, schema: 'tally.counters.ItemEvent' },
+    { name: topics.walletCommands, partitions: 2, schema: 'tally.wallet.WalletCommand' },
+    { name: topics.walletOutcomes, partitions: 2, schema: 'tally.wallet.WalletOutcome' },
+    { name: topics.queueCommands, partitions: 2, schema: 'tally.queue.QueueCommand' },
+    { name: topics.queueEvents, partitions: 2, schema: 'tally.queue.QueueEvent' },
+    { name: topics.polls, partitions: 1, schema: 'tally.votes.PollDefinition' },
+    { name: topics.results, partitions: 1, schema: 'tally.votes.GlobalResult' },
+    { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
+    ...REGIONS.flatMap((r) => [
+      { name: `${prefix}.${r}.ballots`, partitions: 2, schema: 'tally.votes.Ballot' as const },
+      { name: `${prefix}.${r}.snapshots`, partitions: 1, schema: 'tally.votes.RegionalTally' as const },
+    ]),
+  ]);
+}

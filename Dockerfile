@@ -3,7 +3,8 @@
 #   docker run tally node --import tsx services/wallet-ledger/src/main.ts
 #   docker run -e VOTE_ROLE=region -e REGION=kr tally node --import tsx services/vote-merger/src/main.ts
 #   docker run tally node --import tsx packages/stack/src/cli.ts setup      (topics and schemas, once per cluster)
-# The services run from their TypeScript sources through tsx (as `scripts/run.sh` does); there is no build step.
+# The services run from their TypeScript sources through tsx (as `scripts/run.sh` does); the one build step is the
+# gateway's web console (Vite), a folder of static files it serves at /console.
 # Used by docker-compose.yml (`build: .`) and deploy/k8s (image `tally`).
 
 ARG NODE_VERSION=22
@@ -19,6 +20,7 @@ RUN pnpm fetch
 COPY . .
 # devDependencies too: tsx, which runs the services, is one of the root's.
 RUN pnpm install --frozen-lockfile --offline
+RUN pnpm build:console
 
 # --- runtime: the installed workspace, read-only for an unprivileged user -------------------------------------
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime

@@ -19,6 +19,8 @@ missing=()
 command -v kcat >/dev/null || missing+=(kcat)
 # the real Prometheus (with promtool) for tests/operations/prometheus.test.ts and `prometheus --config.file=deploy/prometheus/local.yml`
 command -v prometheus >/dev/null || missing+=(prometheus)
+# a real browser for the console's test (tests/console), driven by playwright-core
+command -v chromium >/dev/null || missing+=(chromium)
 if ((${#missing[@]})); then
   echo "==> apt-get install ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
@@ -29,3 +31,6 @@ fi
 
 echo "==> Kafka and schema registry jars from Maven Central"
 pnpm -s tally stack prepare
+
+echo "==> building the web console"
+pnpm -s build:console

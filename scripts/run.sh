@@ -53,6 +53,7 @@ cat <<INFO
 
 Tally is running.
   Public API        http://127.0.0.1:8080        (OpenAPI UI: http://127.0.0.1:8080/docs)
+  Live console      http://127.0.0.1:8080/console/   (try ./scripts/run.sh --load to see it move)
   Development key   Authorization: Bearer tally-dev-key
   viewer-aggregator    http://127.0.0.1:8091/metrics  /readyz
   counter-materializer http://127.0.0.1:8092/metrics  /readyz

@@ -55,6 +55,14 @@ export const gatewayShape = {
   VOTE_REGIONS: regionList('kr,jp,tw,na'),
   VOTE_BALLOTS_TOPIC_TEMPLATE: ballotsTopicTemplate(`${REGION_PLACEHOLDER}.tally.votes.ballots`),
   POLL_DEFINITIONS_TOPIC: env.string('tally.votes.polls'),
+  /** Change topics the console shows live. */
+  VIEWER_COUNTS_TOPIC: env.string('tally.viewers.counts'),
+  QUEUE_EVENTS_TOPIC: env.string('tally.queue.events'),
+  VOTE_RESULTS_TOPIC: env.string('tally.votes.results'),
+  /** The consumer groups whose lag the console shows (comma separated): by default every service's default group. */
+  CONSOLE_LAG_GROUPS: env
+    .string('viewer-aggregator,counter-materializer,wallet-ledger,queue-admitter,vote-merger.merger,vote-merger.kr,vote-merger.jp,vote-merger.tw,vote-merger.na')
+    .transform((text) => text.split(',').map((group) => group.trim()).filter((group) => group.length > 0)),
   /** How long `?wait=true` waits for the ledger's outcome after Kafka acknowledged the command; then "pending". */
   WALLET_WAIT_MS: env.integer({ min: 50, max: 30_000, fallback: 5000 }),
 };

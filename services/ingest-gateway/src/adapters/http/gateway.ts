@@ -8,6 +8,8 @@ import { apiError } from '../../domain/api-error.js';
 import type { ApiKeyring } from '../../domain/api-keys.js';
 import { ID_MAX_LENGTH } from '../../domain/ids.js';
 import type { OutcomeWaiters } from '../../domain/outcome-waiters.js';
+import type { ConsoleHub } from '../console/console-hub.js';
+import { consoleRoutes } from '../console/console-routes.js';
 import type { RecordWriter } from '../kafka/record-writer.js';
 import { callerOf } from './auth.js';
 import { counterReadRoutes } from './counter-read-routes.js';
@@ -46,6 +48,8 @@ export interface GatewayDeps {
   voteMerger: Omit<ReadOwner, 'name'>;
   rateLimitPerSecond: number;
   readiness: ReadinessCheck[];
+  /** The live console at /console (absent in tests of the API alone). */
+  console?: ConsoleHub;
   /** Stamps receipt times; injectable so tests can pin it. */
   clock?: () => number;
 }
@@ -130,5 +134,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   queueReadRoutes(app, { name: 'queue-admitter', ...deps.queueAdmitter });
   pollRoutes(app, { keyring: deps.keyring, pollDefinitions: deps.pollDefinitions, regionBallots: deps.regionBallots, clock });
   pollReadRoutes(app, { name: 'vote-merger', ...deps.voteMerger });
+  if (deps.console) await consoleRoutes(app, deps.console);
   return app;
 }

@@ -48,6 +48,12 @@ function askOwner(url: URL, sent: object | undefined, timeoutMs: number, retryOn
   });
 }
 
+/** One GET of the owner's JSON, for the gateway's own use (the console); throws when unreachable or not JSON. */
+export async function readOwnerJson(owner: ReadOwner, pathAndQuery: string): Promise<{ status: number; body: unknown }> {
+  const answer = await askOwner(new URL(`${owner.baseUrl.replace(/\/+$/, '')}${pathAndQuery}`), undefined, owner.timeoutMs);
+  return { status: answer.status, body: JSON.parse(answer.body) as unknown };
+}
+
 /**
  * Asks the owner the same path (with the validated body `sent`, if any) and passes its status and JSON body
  * through unchanged. Unreachable or too slow is 503 (retry soon); an answer that is not JSON (a redirect

@@ -1,0 +1,65 @@
+/** Typed reads of the public GET API (same origin, no key needed). Failures become a message, never a throw. */
+
+export type Fetched<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export interface WalletBalances {
+  userId: string;
+  balances: Record<string, string>; // asset → decimal string, e.g. "12.34"
+  asOf: number;
+}
+
+export interface WalletTransaction {
+  id: string;
+  type: string; // credit | debit
+  asset: string;
+  amount: string;
+  status: string; // applied | rejected
+  reason?: string; // why it was rejected
+  note?: string; // the reason the writer gave
+  grant?: boolean;
+  balanceAfter: string;
+  at?: number;
+}
+
+export interface WalletHistory {
+  userId: string;
+  transactions: WalletTransaction[];
+}
+
+export interface TicketView {
+  ticketId?: string;
+  status: string; // waiting | active | expired | left | completed
+  position: number;
+  waitingTotal: number;
+  estimatedWaitSeconds: number | null;
+  admissionToken?: string;
+  expiresAt?: number;
+}
+
+/** The API's error body is `{error, message}`; anything else is described by the status line. */
+function problemMessage(body: unknown, res: Response): string {
+  if (typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string') return body.message;
+  return `${res.status} ${res.statusText || 'error'}`.trim();
+}
+
+async function getJson<T>(path: string): Promise<Fetched<T>> {
+  try {
+    const res = await fetch(path, { headers: { accept: 'application/json' } });
+    const body: unknown = await res.json().catch(() => undefined);
+    if (!res.ok) return { ok: false, message: problemMessage(body, res) };
+    if (body === undefined) return { ok: false, message: 'the answer was not JSON' };
+    return { ok: true, value: body as T };
+  } catch (error) {
+    return { ok: false, message: `network error: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+const enc = encodeURIComponent;
+
+export const fetchWallet = (userId: string) => getJson<WalletBalances>(`/v1/wallets/${enc(userId)}`);
+
+export const fetchWalletHistory = (userId: string, limit = 20) =>
+  getJson<WalletHistory>(`/v1/wallets/${enc(userId)}/transactions?limit=${limit}`);
+
+export const fetchTicket = (queueId: string, ticketId: string) =>
+  getJson<TicketView>(`/v1/queues/${enc(queueId)}/tickets/${enc(ticketId)}`);

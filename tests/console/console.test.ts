@@ -1,0 +1,190 @@
+/**
+ * The live console in a real browser: Debian's chromium, driven by playwright-core, against all of Tally running
+ * as processes on the real Kafka, registry, Redis and Postgres. The test drives traffic through the public API and
+ * waits for the page (fed by server-sent events from the services' change topics) to show the right numbers.
+ * Screenshots of every step are saved in test-results/console/ (CONSOLE_SCREENSHOTS overrides the folder).
+ * Needs chromium: ./scripts/install.sh installs the Debian package (CHROMIUM_PATH overrides where it is).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { repoRoot } from '@tally/stack';
+import { startTallyProcesses, uniqueName, type TallyProcesses } from '@tally/testkit';
+
+const stack = inject('stack');
+const run = uniqueName('console');
+const apiKey = { key: 'console-test-key-0123456789abcdef', name: 'console-test', scopes: ['viewers:write', 'counters:write', 'wallets:write', 'queues:write', 'queues:admin', 'polls:write', 'polls:admin'] };
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const screenshots = process.env.CONSOLE_SCREENSHOTS ?? join(repoRoot, 'test-results', 'console');
+/** How long the page may take to show a change: Kafka → service → change topic → gateway → event stream. */
+const LIVE = { timeout: 30_000 };
+
+let tally: TallyProcesses;
+let browser: Browser;
+let page: Page;
+let seq = 0;
+
+async function send(method: 'POST' | 'PUT', path: string, body?: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const response = await fetch(`${tally.gateway.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${apiKey.key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const answer = (await response.json()) as Record<string, unknown>;
+  expect(response.status, `${method} ${path}: ${JSON.stringify(answer)}`).toBeLessThan(300);
+  return answer;
+}
+
+const write = (path: string, body: Record<string, unknown>) => send('POST', path, { source: `console-${run}`, seq: seq++, ...body });
+
+async function screenshot(name: string): Promise<void> {
+  const path = join(screenshots, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`console screenshot: ${path}`);
+}
+
+/** Types into one of the page's inputs and applies it the way a person does: Enter. */
+async function choose(testId: string, value: string): Promise<void> {
+  const input = page.getByTestId(testId);
+  await input.fill(value);
+  await input.press('Enter');
+}
+
+const text = (locator: Locator) => locator.innerText().then((t) => t.trim());
+
+beforeAll(async () => {
+  if (!existsSync(chromiumPath)) throw new Error(`no chromium at ${chromiumPath}: run ./scripts/install.sh (Debian package chromium) or set CHROMIUM_PATH`);
+  mkdirSync(screenshots, { recursive: true });
+  tally = await startTallyProcesses(stack, { run, apiKey });
+  // as root (CI) chromium refuses its sandbox; the page is our own, served by the gateway under test
+  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('pageerror', (error) => console.error(`console page error: ${error.message}`));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await tally?.stop();
+});
+
+describe('the live console in a real browser', () => {
+  it('loads from the gateway, goes live and shows the lag of every service', async () => {
+    const response = await page.goto(`${tally.gateway.url}/console/`);
+    expect(response?.status()).toBe(200);
+    await expect.poll(() => text(page.getByTestId('live-status')), LIVE).toBe('live');
+    for (const group of Object.values(tally.groups)) {
+      await expect.poll(() => page.locator(`[data-testid="lag-row"][data-group="${group}"]`).count(), LIVE).toBe(1);
+    }
+    await screenshot('01-loaded');
+  });
+
+  it('shows live viewers per stream as heartbeats arrive and sessions end, with a chart', async () => {
+    const stage = `stage-${run}`;
+    const side = `side-${run}`;
+    const beat = (streamId: string, sessionId: string, state?: string) => write(`/v1/streams/${streamId}/heartbeats`, { sessionId, positionMs: 1000, ...(state ? { state } : {}) });
+    await Promise.all([beat(stage, 'a'), beat(stage, 'b'), beat(stage, 'c'), beat(side, 'd')]);
+    const viewers = (streamId: string) => text(page.locator(`[data-testid="viewers-row"][data-stream-id="${streamId}"] [data-testid="viewers-count"]`));
+    await expect.poll(() => viewers(stage), LIVE).toBe('3');
+    await expect.poll(() => viewers(side), LIVE).toBe('1');
+    await beat(stage, 'a', 'ended');
+    await expect.poll(() => viewers(stage), LIVE).toBe('2');
+    // the chart draws the charted streams' last minutes
+    await expect.poll(() => page.getByTestId('viewers-chart').locator('path, polyline').count(), LIVE).toBeGreaterThan(0);
+    await screenshot('02-viewers');
+  });
+
+  it('ranks items by likes in the chosen window as likes arrive', async () => {
+    const [top, second, third] = [`top-${run}`, `second-${run}`, `third-${run}`] as const;
+    const likes: [string, number][] = [[top, 4], [second, 2], [third, 1]];
+    await Promise.all(likes.flatMap(([item, n]) => Array.from({ length: n }, (_, i) => write(`/v1/items/${item}/likes`, { userId: `fan-${i}`, liked: true }))));
+    const row = (item: string) => page.locator(`[data-testid="ranking-row"][data-item-id="${item}"]`);
+    for (const [rank, [item, n]] of likes.entries()) {
+      await expect.poll(() => row(item).getAttribute('data-rank'), LIVE).toBe(String(rank + 1));
+      expect(await text(row(item).getByTestId('ranking-score'))).toBe(String(n));
+    }
+    // a like taken back moves the item down, live
+    await write(`/v1/items/${top}/likes`, { userId: 'fan-0', liked: false });
+    await write(`/v1/items/${top}/likes`, { userId: 'fan-1', liked: false });
+    await write(`/v1/items/${top}/likes`, { userId: 'fan-2', liked: false });
+    await expect.poll(() => row(second).getAttribute('data-rank'), LIVE).toBe('1');
+    await expect.poll(() => text(row(top).getByTestId('ranking-score')), LIVE).toBe('1');
+    await screenshot('03-rankings');
+  });
+
+  it('shows a queue filling up: waiting, active, capacity, admissions, and a ticket looked up', async () => {
+    const queue = `concert-${run}`;
+    await send('PUT', `/v1/queues/${queue}`, { capacity: 2, activeSeconds: 300 });
+    const tickets: string[] = [];
+    for (let i = 0; i < 5; i++) tickets.push((await write(`/v1/queues/${queue}/tickets`, { userId: `fan-${i}` })).ticketId as string);
+    await choose('queue-id', queue);
+    const figure = (testId: string) => text(page.getByTestId(testId));
+    await expect.poll(() => figure('queue-active'), LIVE).toBe('2');
+    await expect.poll(() => figure('queue-waiting'), LIVE).toBe('3');
+    expect(await figure('queue-capacity')).toBe('2');
+    expect(await figure('queue-admitted-total')).toBe('2');
+    await expect.poll(() => figure('queue-admission-rate'), LIVE).toBe('2');
+
+    await choose('ticket-id', tickets[4]!);
+    await page.getByTestId('ticket-lookup').click();
+    await expect.poll(() => figure('ticket-status'), LIVE).toBe('waiting');
+    expect(await figure('ticket-position')).toBe('2');
+
+    // one admitted fan is done: the next in line is let in, and the page follows
+    await send('POST', `/v1/queues/${queue}/tickets/${tickets[0]}/complete`);
+    await expect.poll(() => figure('queue-waiting'), LIVE).toBe('2');
+    await expect.poll(() => figure('queue-admitted-total'), LIVE).toBe('3');
+    await expect.poll(() => figure('queue-admission-rate'), LIVE).toBe('3');
+    await screenshot('04-queue');
+  });
+
+  it("shows a poll's global ranking and its region's bars as votes are counted", async () => {
+    const poll = `anthem-${run}`;
+    await send('PUT', `/v1/polls/${poll}`, { options: ['north', 'south', 'east'], regions: Object.fromEntries(tally.regions.map((r) => [r, { weight: 1 }])) });
+    await choose('poll-id', poll);
+    const votes: [string, number][] = [['south', 5], ['north', 3], ['east', 0]];
+    let voter = 0;
+    for (const [optionId, n] of votes) {
+      for (let i = 0; i < n; i++) await write(`/v1/polls/${poll}/votes`, { region: tally.region, userId: `voter-${voter++}`, optionId });
+    }
+    const option = (optionId: string) => page.locator(`[data-testid="poll-option"][data-option-id="${optionId}"]`);
+    await expect.poll(() => text(page.locator(`[data-testid="poll-region"][data-region="${tally.region}"] [data-testid="poll-region-votes"]`)), LIVE).toBe('8');
+    await expect.poll(() => option('south').getAttribute('data-rank'), LIVE).toBe('1');
+    // shares of the one region with votes: 5/8 and 3/8
+    expect(await text(option('south').getByTestId('poll-score'))).toBe('62.5%');
+    expect(await option('north').getAttribute('data-rank')).toBe('2');
+    expect(await text(option('north').getByTestId('poll-score'))).toBe('37.5%');
+    expect(await text(option('east').getByTestId('poll-score'))).toBe('0.0%');
+    await screenshot('05-poll');
+  });
+
+  it('looks up a wallet and follows its history live', async () => {
+    const user = `alice-${run}`;
+    const transact = (type: string, amount: string) => write(`/v1/wallets/${user}/transactions?wait=true`, { type, asset: 'coins', amount });
+    expect(await transact('credit', '12.34')).toMatchObject({ status: 'applied' });
+    expect(await transact('debit', '2.30')).toMatchObject({ status: 'applied' });
+    await choose('wallet-user', user);
+    await page.getByTestId('wallet-lookup').click();
+    const balance = () => text(page.locator('[data-testid="wallet-balance"][data-asset="coins"]'));
+    await expect.poll(balance, LIVE).toBe('10.04');
+    expect(await page.getByTestId('wallet-tx').count()).toBe(2);
+
+    // while the page shows the wallet: a refused overdraft and a credit appear without another lookup
+    expect(await transact('debit', '50.00')).toMatchObject({ status: 'rejected' });
+    expect(await transact('credit', '0.96')).toMatchObject({ status: 'applied' });
+    await expect.poll(balance, LIVE).toBe('11.00');
+    await expect.poll(() => page.getByTestId('wallet-tx').count(), LIVE).toBe(4);
+    const newest = page.getByTestId('wallet-tx').first();
+    expect(await text(newest.getByTestId('wallet-tx-balance-after'))).toBe('11.00');
+    expect(await text(newest.getByTestId('wallet-tx-status'))).toBe('applied');
+    expect(await text(page.getByTestId('wallet-tx').nth(1).getByTestId('wallet-tx-status'))).toBe('rejected');
+    await screenshot('06-wallet');
+  });
+
+  it('shows every service caught up: lag 0 for each group once the traffic is processed', async () => {
+    for (const group of Object.values(tally.groups)) {
+      await expect.poll(() => text(page.locator(`[data-testid="lag-row"][data-group="${group}"] [data-testid="lag-value"]`)), LIVE).toBe('0');
+    }
+    await screenshot('07-everything');
+  });
+});

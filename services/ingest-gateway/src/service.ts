@@ -21,6 +21,8 @@ export interface RunningGateway {
   resources: ServiceResource[];
   /** Resolves once `?wait=true` can hear outcomes (tests wait for it; clients meanwhile get "pending"). */
   walletOutcomesListening: () => Promise<void>;
+  /** Resolves once the console reads its change topics (queue events are read from then on). */
+  consoleListening: () => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -129,5 +131,5 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
   const close = async () => {
     for (const resource of [...resources].reverse()) await resource.close();
   };
-  return { port, logger, app, resources, walletOutcomesListening: () => outcomeFeed.listening(), close };
+  return { port, logger, app, resources, walletOutcomesListening: () => outcomeFeed.listening(), consoleListening: () => changes.listening(), close };
 }

@@ -15,6 +15,8 @@ import type { ConsoleHub } from './console-hub.js';
 /** The page, built by `pnpm build:console` (Vite) from services/ingest-gateway/console. */
 export const CONSOLE_DIST = fileURLToPath(new URL('../../../console/dist', import.meta.url));
 const MAX_CHARTED_STREAMS = 10;
+/** What may wait unsent for one page before its views are skipped (a few whole views). */
+const MAX_UNSENT_BYTES = 1024 * 1024;
 
 const idList = `^(${ID_CHARSET.source.slice(1, -1)})(,(${ID_CHARSET.source.slice(1, -1)})){0,${MAX_CHARTED_STREAMS - 1}}$`;
 
@@ -47,7 +49,10 @@ export async function consoleRoutes(app: FastifyInstance, hub: ConsoleHub): Prom
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     // tells the browser how soon to reconnect after the gateway restarts
     reply.raw.write('retry: 1000\n\n');
-    const detach = hub.attach(asked, (json) => reply.raw.write(`event: state\ndata: ${json}\n\n`));
+    const detach = hub.attach(asked, (json) => {
+      // a page that does not keep up misses views rather than piling them up here: each view is whole
+      if (reply.raw.writableLength < MAX_UNSENT_BYTES) reply.raw.write(`event: state\ndata: ${json}\n\n`);
+    });
     openStreams.add(reply.raw);
     request.raw.once('close', () => {
       detach();

@@ -2,9 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { createLogger, createMetrics, type Logger } from '@tally/observability';
 import { createSchemaRegistry, topicCodec, type Ballot, type WalletOutcome } from '@tally/schemas';
 import { TypedProducer, createKafka, type ServiceResource } from '@tally/streaming';
-import type { Kafka } from 'kafkajs';
-import { ConsoleHub } from './adapters/console/console-hub.js';
-import { consoleFeed, servicesLag } from './adapters/kafka/console-feed.js';
+import { startLiveConsole } from './adapters/console/live-console.js';
 import { WalletOutcomeFeed } from './adapters/kafka/outcome-waiter.js';
 import { KafkaConnection } from './adapters/kafka/record-writer.js';
 import { buildGateway } from './adapters/http/gateway.js';
@@ -26,32 +24,6 @@ export interface RunningGateway {
   close: () => Promise<void>;
 }
 
-/** The console's hub, reading rankings and queue figures from their owners and lag through a Kafka admin. */
-function consoleHub(config: GatewayConfig, kafka: Kafka, logger: Logger): { hub: ConsoleHub; close: () => Promise<void> } {
-  const admin = kafka.admin();
-  let connected: Promise<void> | undefined;
-  const connect = () => (connected ??= admin.connect().catch((error: unknown) => {
-    connected = undefined;
-    throw error;
-  }));
-  const hub = new ConsoleHub({
-    counterMaterializer: { name: 'counter-materializer', baseUrl: config.COUNTER_MATERIALIZER_URL, timeoutMs: config.READ_TIMEOUT_MS },
-    queueAdmitter: { name: 'queue-admitter', baseUrl: config.QUEUE_ADMITTER_URL, timeoutMs: config.READ_TIMEOUT_MS },
-    readLag: async () => {
-      await connect();
-      return servicesLag(admin, config.CONSOLE_LAG_GROUPS);
-    },
-    logger,
-  });
-  return {
-    hub,
-    close: async () => {
-      hub.close();
-      await admin.disconnect();
-    },
-  };
-}
-
 /** Config → adapters → a listening gateway. It starts even while Kafka is down: writes then answer 503. */
 export async function startIngestGateway(config: GatewayConfig, options: { clock?: () => number } = {}): Promise<RunningGateway> {
   const logger = createLogger('ingest-gateway', config.LOG_LEVEL);
@@ -65,16 +37,18 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
   const connection = new KafkaConnection(new TypedProducer(kafka, { ackTimeoutMs: config.KAFKA_ACK_TIMEOUT_MS }), config.KAFKA_ACK_TIMEOUT_MS);
   connection.connect().catch((error: unknown) => logger.warn({ err: error }, 'Kafka is not reachable yet; writes answer 503 until it is'));
-  const liveConsole = consoleHub(config, kafka, logger);
-  const changes = consoleFeed({
+  const liveConsole = startLiveConsole({
     kafka,
-    hub: liveConsole.hub,
-    viewerCounts: topicCodec(registry, config.VIEWER_COUNTS_TOPIC, 'tally.viewers.ViewerCountChanged'),
-    pollResults: topicCodec(registry, config.VOTE_RESULTS_TOPIC, 'tally.votes.GlobalResult'),
-    queueEvents: topicCodec(registry, config.QUEUE_EVENTS_TOPIC, 'tally.queue.QueueEvent'),
+    changeTopics: {
+      viewerCounts: topicCodec(registry, config.VIEWER_COUNTS_TOPIC, 'tally.viewers.ViewerCountChanged'),
+      pollResults: topicCodec(registry, config.VOTE_RESULTS_TOPIC, 'tally.votes.GlobalResult'),
+      queueEvents: topicCodec(registry, config.QUEUE_EVENTS_TOPIC, 'tally.queue.QueueEvent'),
+    },
+    counterMaterializer: { name: 'counter-materializer', baseUrl: config.COUNTER_MATERIALIZER_URL, timeoutMs: config.READ_TIMEOUT_MS },
+    queueAdmitter: { name: 'queue-admitter', baseUrl: config.QUEUE_ADMITTER_URL, timeoutMs: config.READ_TIMEOUT_MS },
+    lagGroups: config.CONSOLE_LAG_GROUPS,
     logger,
   });
-  changes.start();
   const walletOutcomes = new OutcomeWaiters<WalletOutcome>();
   const outcomeFeed = new WalletOutcomeFeed({
     kafka,
@@ -120,16 +94,14 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   logger.info({ port, docs: '/docs' }, 'ingest-gateway listening');
 
-  liveConsole.hub.start();
   const resources: ServiceResource[] = [
     { name: 'kafka producer', close: () => connection.close() },
     { name: 'wallet outcome feed', close: () => outcomeFeed.close() },
-    { name: 'console feed', close: () => changes.close() },
-    { name: 'console', close: () => liveConsole.close() },
+    { name: 'live console', close: () => liveConsole.close() },
     { name: 'http server', close: () => app.close() },
   ];
   const close = async () => {
     for (const resource of [...resources].reverse()) await resource.close();
   };
-  return { port, logger, app, resources, walletOutcomesListening: () => outcomeFeed.listening(), consoleListening: () => changes.listening(), close };
+  return { port, logger, app, resources, walletOutcomesListening: () => outcomeFeed.listening(), consoleListening: () => liveConsole.listening(), close };
 }

@@ -37,6 +37,8 @@ interface ConsolePage {
   send: (json: string) => void;
   /** The last view sent, without its time: unchanged views are not sent again (but at least every KEEPALIVE_MS). */
   lastView?: string;
+  /** Set once its first reads are done: until then it would be sent a view without its ranking and lag. */
+  primed: boolean;
   lastSentAt: number;
 }
 
@@ -69,6 +71,8 @@ export class ConsoleHub {
       setInterval(() => void this.readOwners(), this.options.readEveryMs ?? 1000),
       setInterval(() => void this.readLag(), this.options.lagEveryMs ?? 5000),
     );
+    // the console never keeps a gateway process alive on its own
+    for (const timer of this.timers) timer.unref();
   }
 
   close(): void {
@@ -95,14 +99,17 @@ export class ConsoleHub {
 
   /** A page opened its event stream: it is sent its view now and whenever it changes. Returns how to detach it. */
   attach(asked: ConsoleSubscription, send: (json: string) => void): () => void {
-    const page: ConsolePage = { asked, send, lastSentAt: 0 };
+    const page: ConsolePage = { asked, send, lastSentAt: 0, primed: false };
     this.pages.add(page);
-    void Promise.all([this.readOwners(), this.readLag()]).then(() => this.pushTo(page));
+    void Promise.all([this.readOwners(), this.readLag()]).then(() => {
+      page.primed = true;
+      this.pushTo(page);
+    });
     return () => this.pages.delete(page);
   }
 
   private push(): void {
-    for (const page of this.pages) this.pushTo(page);
+    for (const page of this.pages) if (page.primed) this.pushTo(page);
   }
 
   private pushTo(page: ConsolePage): void {

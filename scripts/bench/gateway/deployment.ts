@@ -121,6 +121,10 @@ function startGateway(services: Services, topics: Topics, owners: Owners): Promi
     WALLET_OUTCOMES_TOPIC: topics.walletOutcomes,
     QUEUE_COMMANDS_TOPIC: topics.queueCommands,
     POLL_DEFINITIONS_TOPIC: topics.polls,
+    // the console reads this run's change topics, not the stack's
+    VIEWER_COUNTS_TOPIC: topics.viewerCounts,
+    QUEUE_EVENTS_TOPIC: topics.queueEvents,
+    VOTE_RESULTS_TOPIC: topics.results,
     VOTE_REGIONS: REGIONS.join(','),
     VOTE_BALLOTS_TOPIC_TEMPLATE: topics.ballotsTemplate,
     VIEWER_AGGREGATOR_URL: owners.viewerAggregator,

@@ -86,7 +86,8 @@ Ctrl-C stops the services; \`pnpm tally stack down\` stops Kafka and the registr
 Live traffic: \`pnpm tally load --rate 100\` (or start this script with --load); lag: \`pnpm tally lag\`.
 INFO
 if [[ -n $load_rate ]]; then
-  pnpm -s tally load --rate "$load_rate" &
+  # node itself, not through pnpm: pnpm does not pass SIGTERM on, so the load would outlive this script
+  node --import tsx packages/stack/src/cli.ts load --rate "$load_rate" &
   pids+=($!)
 fi
 wait

@@ -79,6 +79,16 @@ describe('the live console in a real browser', () => {
     await screenshot('01-loaded');
   });
 
+  it('says why when the gateway refuses a choice, and goes live again once it is corrected', async () => {
+    await choose('queue-id', 'no spaces allowed');
+    await expect.poll(() => text(page.getByTestId('live-status')), LIVE).toBe('refused');
+    expect(await text(page.getByTestId('live-problem'))).toMatch(/querystring\.queue/);
+    await screenshot('01b-refused');
+    await choose('queue-id', '');
+    await expect.poll(() => text(page.getByTestId('live-status')), LIVE).toBe('live');
+    expect(await page.getByTestId('live-problem').count()).toBe(0);
+  });
+
   it('shows live viewers per stream as heartbeats arrive and sessions end, with a chart', async () => {
     const stage = `stage-${run}`;
     const side = `side-${run}`;

@@ -18,11 +18,18 @@ export function App() {
   const [selection, setSelection] = useState<Selection>(() => selectionFromQuery(window.location.search));
   const [view, setView] = useState<ConsoleView | null>(null);
   const [status, setStatus] = useState<LiveStatus>('reconnecting');
+  const [problem, setProblem] = useState<string | undefined>();
   const query = selectionParams(selection).toString();
 
   useEffect(() => {
     window.history.replaceState(null, '', `${window.location.pathname}?${query}`);
-    return subscribe(new URLSearchParams(query), { onView: setView, onStatus: setStatus });
+    return subscribe(new URLSearchParams(query), {
+      onView: setView,
+      onStatus: (next, why) => {
+        setStatus(next);
+        setProblem(why);
+      },
+    });
   }, [query]);
 
   const choose = (patch: Partial<Selection>) => setSelection((s) => ({ ...s, ...patch }));
@@ -32,6 +39,11 @@ export function App() {
   return (
     <div class="page">
       <Header status={status} at={view?.at} />
+      {problem && (
+        <p class="problem" role="alert" data-testid="live-problem">
+          The gateway refused this view: {problem}
+        </p>
+      )}
       <main class="grid">
         <ViewersPanel viewers={view?.viewers} at={at} charted={selection.streams} onChart={(streams) => choose({ streams })} />
         <RankingPanel

@@ -1,10 +1,11 @@
 import type { ConsoleView } from './view';
 
-export type LiveStatus = 'live' | 'reconnecting';
+export type LiveStatus = 'live' | 'reconnecting' | 'refused';
 
 export interface LiveHandlers {
   onView(view: ConsoleView): void;
-  onStatus(status: LiveStatus): void;
+  /** `problem`: why the gateway refused the stream (a bad choice, e.g. an id with a space), to show the user. */
+  onStatus(status: LiveStatus, problem?: string): void;
 }
 
 /** How long to wait before reopening a stream the browser gave up on (it retries transient drops itself). */
@@ -28,15 +29,17 @@ export function subscribe(params: URLSearchParams, handlers: LiveHandlers): () =
     }
   };
 
+  const url = `${eventsUrl}?${params.toString()}`;
   const open = () => {
-    const current = new EventSource(`${eventsUrl}?${params.toString()}`);
+    const current = new EventSource(url);
     source = current;
     current.onopen = () => handlers.onStatus('live');
     current.addEventListener('state', onState);
     current.onerror = () => {
       handlers.onStatus('reconnecting');
-      // CLOSED means the browser will not retry (e.g. the server answered with an error status): we do.
-      if (current.readyState === EventSource.CLOSED) reopenTimer = setTimeout(open, REOPEN_AFTER_MS);
+      // CLOSED means the browser will not retry (the server answered with an error status): ask why once;
+      // a refused choice (4xx) waits for the user to change it, anything else is tried again
+      if (current.readyState === EventSource.CLOSED) void refusal(url).then((problem) => (problem ? handlers.onStatus('refused', problem) : (reopenTimer = setTimeout(open, REOPEN_AFTER_MS))));
     };
   };
 
@@ -46,4 +49,19 @@ export function subscribe(params: URLSearchParams, handlers: LiveHandlers): () =
     clearTimeout(reopenTimer);
     source?.close();
   };
+}
+
+/** The gateway's message when it refuses the stream with a 4xx; undefined when it would be worth trying again. */
+async function refusal(url: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(url, { headers: { accept: 'application/json' } });
+    if (response.status < 400 || response.status >= 500) {
+      await response.body?.cancel();
+      return undefined;
+    }
+    const body = (await response.json().catch(() => ({}))) as { message?: unknown };
+    return typeof body.message === 'string' ? body.message : `the gateway answered ${response.status}`;
+  } catch {
+    return undefined;
+  }
 }

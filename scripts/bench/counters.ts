@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { createSchemaRegistry, topicCodec, type ItemEvent } from '@tally/schemas';
 import { createPool } from '@tally/storage';
 import { TypedProducer, type OutgoingRecord } from '@tally/streaming';
-import { createTopicsWithSchemas, type ServiceProcess, type TestStack } from '@tally/testkit';
+import type { ServiceProcess, TestStack } from '@tally/testkit';
 import * as bench from './lib.js';
 
 const { values: args } = parseArgs({
@@ -120,14 +120,7 @@ function likeLoad(stack: TestStack, gateway: bench.HttpClient) {
 }
 
 async function measureWriteToVisible(stack: TestStack, services: bench.BenchServices, materializer: ServiceProcess, eventsPerSecond: number) {
-  const gatewayProcess = await services.start('ingest-gateway', {
-    TALLY_ENV: 'test',
-    API_KEYS: JSON.stringify([apiKey]),
-    RATE_LIMIT_PER_SECOND: '1000000',
-    ITEM_EVENTS_TOPIC: topic,
-    COUNTER_MATERIALIZER_URL: materializer.url,
-  });
-  const gateway = bench.httpClient(gatewayProcess.url, apiKey.key);
+  const { gateway, close } = await bench.gatewayInFront(services, apiKey, materializer.url, { ITEM_EVENTS_TOPIC: topic, COUNTER_MATERIALIZER_URL: materializer.url });
   const load = likeLoad(stack, gateway);
   try {
     await bench.measureWriteToVisible(out.note, (label) => probeLikes(gateway, label), {
@@ -140,7 +133,7 @@ async function measureWriteToVisible(stack: TestStack, services: bench.BenchServ
     });
   } finally {
     await load.close();
-    gateway.close();
+    close();
   }
 }
 
@@ -172,14 +165,11 @@ async function measureNaive(stack: TestStack, backlog: OutgoingRecord<ItemEvent>
 
 async function measure(stack: TestStack, services: bench.BenchServices) {
   const backlog = likeBacklog();
-  const drained = await bench.drainBacklog(stack, services, { topic, schema: 'tally.counters.ItemEvent', records: backlog }, {
+  const drained = await bench.drainReported(out.note, stack, services, { topic, schema: 'tally.counters.ItemEvent', records: backlog, unit: 'events' }, {
     name: 'counter-materializer',
     group,
     env: { ITEM_EVENTS_TOPIC: topic, REDIS_PREFIX: `tally:${run}`, DB_SCHEMA: run },
   });
-  out.note('events produced to Kafka (client, acks=all), events/s', Math.round(drained.producedPerSecond));
-  out.note(`counter-materializer: events/s processed (${EVENTS} backlog)`, Math.round(drained.eventsPerSecond));
-  out.note('counter-materializer: consumer batches during the drain', await bench.batchSummary(drained.service.url));
 
   const ours = await timeReads(READS, async (id) => (await fetch(`${drained.service.url}/v1/items/${id}/counts`)).json());
   out.note('GET counts (HTTP, from Redis): p50 / p99 ms', bench.p50p99(ours, 2));
@@ -189,21 +179,10 @@ async function measure(stack: TestStack, services: bench.BenchServices) {
   await measureWriteToVisible(stack, services, drained.service, drained.eventsPerSecond);
 }
 
-async function main() {
-  const stack = await bench.localStack();
-  console.log(`counters benchmark ${run} (this machine: every component shares its 2 cores)`);
-  await createTopicsWithSchemas(stack, [{ name: topic, partitions: 12, schema: 'tally.counters.ItemEvent' }]);
-  const services = bench.benchServices(stack);
-  try {
-    await measure(stack, services);
-  } finally {
-    await services.stopAll();
-    await bench.cleanUp(stack, bench.benchKafka(stack), { topics: [topic], groups: [group], schemas: [run, naive], redisPrefix: `tally:${run}` });
-  }
-  out.printJson();
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
+void bench.runBench({
+  title: `counters benchmark ${run}`,
+  topics: [{ name: topic, partitions: 12, schema: 'tally.counters.ItemEvent' }],
+  created: { groups: [group], schemas: [run, naive], redisPrefix: `tally:${run}` },
+  printJson: out.printJson,
+  measure,
 });

@@ -10,7 +10,7 @@ import { createSchemaRegistry, topicCodec, type SchemaName, type SchemaTypes, ty
 import { stackEndpoints, stackUp } from '@tally/stack';
 import { createPool, createRedis } from '@tally/storage';
 import { TypedProducer, consumerLag, createKafka, type OutgoingRecord } from '@tally/streaming';
-import { stackEnvironment, startServiceProcess, type ServiceProcess, type TestStack } from '@tally/testkit';
+import { createTopicsWithSchemas, stackEnvironment, startServiceProcess, type ServiceProcess, type TestStack } from '@tally/testkit';
 
 // kafkajs is a dependency of the packages, not of the scripts: its types as @tally/streaming hands them out
 export type Kafka = ReturnType<typeof createKafka>;
@@ -40,6 +40,8 @@ export function benchSizes<K extends string>(full: Record<K, number>, quick: Rec
 }
 
 export type Results = Record<string, string | number>;
+
+export type Note = (name: string, value: string | number) => void;
 
 /** Prints each measure as it is taken; `printJson` ends the run with all of them as one JSON line, as suite.ts expects. */
 export function benchResults(initial: Results, nameWidth = 60) {
@@ -182,6 +184,70 @@ export async function drainBacklog<N extends SchemaName>(
   return { service: started, producedPerSecond, processed, eventsPerSecond: perSecond };
 }
 
+/** drainBacklog, and the three lines every service benchmark reports of it; `unit` names what the records are. */
+export async function drainReported<N extends SchemaName>(
+  note: Note,
+  stack: TestStack,
+  services: BenchServices,
+  backlog: { topic: string; schema: N; records: OutgoingRecord<SchemaTypes[N]>[]; unit: string },
+  service: { name: string; group: string; env: Record<string, string> },
+) {
+  const drained = await drainBacklog(stack, services, backlog, service);
+  note(`${backlog.unit} produced to Kafka (client, acks=all), ${backlog.unit}/s`, Math.round(drained.producedPerSecond));
+  note(`${service.name}: events/s processed (${backlog.records.length} backlog)`, Math.round(drained.eventsPerSecond));
+  note(`${service.name}: consumer batches during the drain`, await batchSummary(drained.service.url));
+  return drained;
+}
+
+/**
+ * A gateway in front of the service under benchmark (its limiter far above what 2 cores can send), and HTTP clients
+ * for both: what is measured through the gateway is compared with the service asked directly.
+ */
+export async function gatewayInFront(services: BenchServices, apiKey: { key: string; name: string; scopes: string[] }, serviceUrl: string, env: Record<string, string>) {
+  const gatewayProcess = await services.start('ingest-gateway', { TALLY_ENV: 'test', API_KEYS: JSON.stringify([apiKey]), RATE_LIMIT_PER_SECOND: '1000000', ...env });
+  const gateway = httpClient(gatewayProcess.url, apiKey.key);
+  const service = httpClient(serviceUrl);
+  return {
+    gateway,
+    service,
+    close: () => {
+      gateway.close();
+      service.close();
+    },
+  };
+}
+
+/**
+ * The frame of a service benchmark: the local stack, the run's topics created, `measure` given a way to start
+ * services, then every service stopped and what the run created removed (also after a failure), and the results
+ * printed as the JSON line suite.ts reads. Sets the exit code when it fails.
+ */
+export async function runBench(options: {
+  title: string;
+  topics: { name: string; partitions: number; schema: SchemaName }[];
+  created: Omit<Created, 'topics'>;
+  printJson: () => void;
+  measure: (stack: TestStack, services: BenchServices, kafka: Kafka) => Promise<void>;
+}): Promise<void> {
+  try {
+    const stack = await localStack();
+    console.log(`${options.title} (this machine: every component shares its cores)`);
+    await createTopicsWithSchemas(stack, options.topics);
+    const services = benchServices(stack);
+    const kafka = benchKafka(stack);
+    try {
+      await options.measure(stack, services, kafka);
+    } finally {
+      await services.stopAll();
+      await cleanUp(stack, kafka, { ...options.created, topics: options.topics.map((t) => t.name) });
+    }
+    options.printJson();
+  } catch (error) {
+    console.error(error);
+    process.exitCode = 1;
+  }
+}
+
 /** `count` calls, `concurrency` at a time; the latencies ascending and the calls per second. */
 export async function timeConcurrent(count: number, concurrency: number, call: (i: number) => Promise<void>): Promise<{ latencies: number[]; perSecond: number }> {
   const latencies: number[] = [];
@@ -238,8 +304,16 @@ export function backgroundLoad(perSecond: number, send: (count: number) => Promi
   };
 }
 
+/** What a run created, to be removed at its end. */
+export interface Created {
+  topics: string[];
+  groups: string[];
+  schemas: string[];
+  redisPrefix?: string;
+}
+
 /** Drops what a run created: its topics, consumer groups, Postgres schemas and Redis keys under a prefix. */
-export async function cleanUp(stack: TestStack, kafka: Kafka, created: { topics: string[]; groups: string[]; schemas: string[]; redisPrefix?: string }): Promise<void> {
+export async function cleanUp(stack: TestStack, kafka: Kafka, created: Created): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteGroups(created.groups).catch((error: unknown) => console.warn(`could not delete consumer groups ${created.groups.join(', ')}: ${String(error)}`));

@@ -14,7 +14,7 @@
 import type { QueueCommand } from '@tally/schemas';
 import { createPool } from '@tally/storage';
 import type { OutgoingRecord } from '@tally/streaming';
-import { createTopicsWithSchemas, type TestStack } from '@tally/testkit';
+import type { TestStack } from '@tally/testkit';
 import { toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand } from '../../services/ingest-gateway/src/domain/queue.js';
 import * as bench from './lib.js';
 
@@ -162,25 +162,17 @@ async function measureNaive(databaseUrl: string, backlog: Backlog, ourTicketP99:
 
 async function measure(stack: TestStack, services: bench.BenchServices, kafka: bench.Kafka) {
   const backlog = queueBacklog(COMMANDS);
-  const drained = await bench.drainBacklog(stack, services, { topic: topics.commands, schema: 'tally.queue.QueueCommand', records: backlog.records }, {
+  const drained = await bench.drainReported(out.note, stack, services, { topic: topics.commands, schema: 'tally.queue.QueueCommand', records: backlog.records, unit: 'commands' }, {
     name: 'queue-admitter',
     group,
     env: { QUEUE_COMMANDS_TOPIC: topics.commands, QUEUE_EVENTS_TOPIC: topics.events, DLQ_TOPIC: topics.deadLetters, DB_SCHEMA: run, REDIS_PREFIX: redisPrefix },
   });
-  out.note('commands produced to Kafka (client, acks=all), commands/s', Math.round(drained.producedPerSecond));
-  out.note(`queue-admitter: events/s processed (${backlog.records.length} backlog)`, Math.round(drained.eventsPerSecond));
-  out.note('queue-admitter: consumer batches during the drain', await bench.batchSummary(drained.service.url));
   await ticketMix(stack.databaseUrl);
 
-  const gatewayProcess = await services.start('ingest-gateway', {
-    TALLY_ENV: 'test',
-    API_KEYS: JSON.stringify([apiKey]),
-    RATE_LIMIT_PER_SECOND: '1000000',
+  const { gateway, service, close } = await bench.gatewayInFront(services, apiKey, drained.service.url, {
     QUEUE_COMMANDS_TOPIC: topics.commands,
     QUEUE_ADMITTER_URL: drained.service.url,
   });
-  const gateway = bench.httpClient(gatewayProcess.url, apiKey.key);
-  const service = bench.httpClient(drained.service.url);
   try {
     const readP99s = await measureReads({ gateway, service }, backlog);
     const halfRate = Math.round(drained.eventsPerSecond / 2);
@@ -195,31 +187,18 @@ async function measure(stack: TestStack, services: bench.BenchServices, kafka: b
     });
     await measureNaive(stack.databaseUrl, backlog, readP99s.get('GET /v1/queues/{queueId}/tickets/{ticketId}')!);
   } finally {
-    gateway.close();
-    service.close();
+    close();
   }
 }
 
-async function main() {
-  const stack = await bench.localStack();
-  console.log(`waiting-queue benchmark ${run} (this machine: every component shares its cores)`);
-  await createTopicsWithSchemas(stack, [
+void bench.runBench({
+  title: `waiting-queue benchmark ${run}`,
+  topics: [
     { name: topics.commands, partitions: 12, schema: 'tally.queue.QueueCommand' },
     { name: topics.events, partitions: 12, schema: 'tally.queue.QueueEvent' },
     { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
-  ]);
-  const services = bench.benchServices(stack);
-  const kafka = bench.benchKafka(stack);
-  try {
-    await measure(stack, services, kafka);
-  } finally {
-    await services.stopAll();
-    await bench.cleanUp(stack, kafka, { topics: Object.values(topics), groups: [group], schemas: [run, naiveSchema], redisPrefix });
-  }
-  out.printJson();
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
+  ],
+  created: { groups: [group], schemas: [run, naiveSchema], redisPrefix },
+  printJson: out.printJson,
+  measure,
 });

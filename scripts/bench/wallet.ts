@@ -14,7 +14,7 @@
 import type { WalletCommand } from '@tally/schemas';
 import { createPool } from '@tally/storage';
 import type { OutgoingRecord } from '@tally/streaming';
-import { createTopicsWithSchemas, type TestStack } from '@tally/testkit';
+import type { TestStack } from '@tally/testkit';
 import { toTransactionCommand } from '../../services/ingest-gateway/src/domain/wallet.js';
 import * as bench from './lib.js';
 
@@ -133,26 +133,18 @@ async function measureNaive(databaseUrl: string, backlog: Backlog, ourBalanceP99
 
 async function measure(stack: TestStack, services: bench.BenchServices, kafka: bench.Kafka) {
   const backlog = walletBacklog(COMMANDS);
-  const drained = await bench.drainBacklog(stack, services, { topic: topics.commands, schema: 'tally.wallet.WalletCommand', records: backlog.records }, {
+  const drained = await bench.drainReported(out.note, stack, services, { topic: topics.commands, schema: 'tally.wallet.WalletCommand', records: backlog.records, unit: 'commands' }, {
     name: 'wallet-ledger',
     group,
     env: { WALLET_COMMANDS_TOPIC: topics.commands, WALLET_OUTCOMES_TOPIC: topics.outcomes, DLQ_TOPIC: topics.deadLetters, DB_SCHEMA: run },
   });
-  out.note('commands produced to Kafka (client, acks=all), commands/s', Math.round(drained.producedPerSecond));
-  out.note(`wallet-ledger: events/s processed (${backlog.records.length} backlog)`, Math.round(drained.eventsPerSecond));
-  out.note('wallet-ledger: consumer batches during the drain', await bench.batchSummary(drained.service.url));
   await ledgerMix(stack.databaseUrl);
 
-  const gatewayProcess = await services.start('ingest-gateway', {
-    TALLY_ENV: 'test',
-    API_KEYS: JSON.stringify([apiKey]),
-    RATE_LIMIT_PER_SECOND: '1000000',
+  const { gateway, service, close } = await bench.gatewayInFront(services, apiKey, drained.service.url, {
     WALLET_COMMANDS_TOPIC: topics.commands,
     WALLET_OUTCOMES_TOPIC: topics.outcomes,
     WALLET_LEDGER_URL: drained.service.url,
   });
-  const gateway = bench.httpClient(gatewayProcess.url, apiKey.key);
-  const service = bench.httpClient(drained.service.url);
   try {
     const readP99s = await measureReads({ gateway, service }, backlog);
     await bench.measureWriteToVisible(out.note, (label) => probeCredits(gateway, label), {
@@ -165,31 +157,18 @@ async function measure(stack: TestStack, services: bench.BenchServices, kafka: b
     });
     await measureNaive(stack.databaseUrl, backlog, readP99s.get('GET /v1/wallets/{userId}')!);
   } finally {
-    gateway.close();
-    service.close();
+    close();
   }
 }
 
-async function main() {
-  const stack = await bench.localStack();
-  console.log(`wallet benchmark ${run} (this machine: every component shares its cores)`);
-  await createTopicsWithSchemas(stack, [
+void bench.runBench({
+  title: `wallet benchmark ${run}`,
+  topics: [
     { name: topics.commands, partitions: 12, schema: 'tally.wallet.WalletCommand' },
     { name: topics.outcomes, partitions: 12, schema: 'tally.wallet.WalletOutcome' },
     { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
-  ]);
-  const services = bench.benchServices(stack);
-  const kafka = bench.benchKafka(stack);
-  try {
-    await measure(stack, services, kafka);
-  } finally {
-    await services.stopAll();
-    await bench.cleanUp(stack, kafka, { topics: Object.values(topics), groups: [group], schemas: [run, naiveSchema] });
-  }
-  out.printJson();
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
+  ],
+  created: { groups: [group], schemas: [run, naiveSchema] },
+  printJson: out.printJson,
+  measure,
 });

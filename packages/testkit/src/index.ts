@@ -2,4 +2,4 @@ export { stackFromEnvironment, stackVariables, type TestStack } from './stack.js
 export { createTestTopics, createTopicsWithSchemas, eventually, quietLogger, testKafka, uniqueName, withAdmin } from './helpers.js';
 export { dockerMayBeReachable } from './containers.js';
 export { freePort, stackEnvironment, startServiceProcess, type ServiceProcess } from './service-process.js';
-export { startTallyProcesses, type TallyProcesses, type TallyProcessesOptions } from './tally-processes.js';
+export { gatewayTopicEnvironment, perRegion, startTallyProcesses, tallyTopicNames, type TallyProcesses, type TallyProcessesOptions } from './tally-processes.js';

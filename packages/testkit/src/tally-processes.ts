@@ -16,7 +16,7 @@ export interface TallyProcessesOptions {
 }
 
 export interface TallyProcesses {
-  topics: ReturnType<typeof topicNames>;
+  topics: TopicNames;
   groups: ReturnType<typeof groupNames>;
   regions: string[];
   region: string;
@@ -26,10 +26,11 @@ export interface TallyProcesses {
   stop: () => Promise<void>;
 }
 
-const topicNames = (prefix: string) => ({
+/** Every topic of one Tally, named under `prefix` (the regions' ballots and snapshots by template: `{region}`). */
+export const tallyTopicNames = (prefix: string) => ({
   heartbeats: `${prefix}.heartbeats`,
-  counts: `${prefix}.viewer-counts`,
-  items: `${prefix}.item-events`,
+  viewerCounts: `${prefix}.viewer-counts`,
+  itemEvents: `${prefix}.item-events`,
   walletCommands: `${prefix}.wallet-commands`,
   walletOutcomes: `${prefix}.wallet-outcomes`,
   queueCommands: `${prefix}.queue-commands`,
@@ -37,7 +38,27 @@ const topicNames = (prefix: string) => ({
   polls: `${prefix}.polls`,
   results: `${prefix}.results`,
   deadLetters: `${prefix}.dead-letters`,
+  ballotsTemplate: `${prefix}.{region}.ballots`,
+  snapshotsTemplate: `${prefix}.{region}.snapshots`,
 });
+
+type TopicNames = ReturnType<typeof tallyTopicNames>;
+
+/** The gateway's topics: what it writes to, and the change topics its console reads. */
+export const gatewayTopicEnvironment = (topics: TopicNames): Record<string, string> => ({
+  HEARTBEATS_TOPIC: topics.heartbeats,
+  ITEM_EVENTS_TOPIC: topics.itemEvents,
+  WALLET_COMMANDS_TOPIC: topics.walletCommands,
+  WALLET_OUTCOMES_TOPIC: topics.walletOutcomes,
+  QUEUE_COMMANDS_TOPIC: topics.queueCommands,
+  POLL_DEFINITIONS_TOPIC: topics.polls,
+  VOTE_BALLOTS_TOPIC_TEMPLATE: topics.ballotsTemplate,
+  VIEWER_COUNTS_TOPIC: topics.viewerCounts,
+  QUEUE_EVENTS_TOPIC: topics.queueEvents,
+  VOTE_RESULTS_TOPIC: topics.results,
+});
+/** A region's topic from a `{region}` template of tallyTopicNames. */
+export const perRegion = (template: string, region: string) => template.replaceAll('{region}', region);
 
 const groupNames = (run: string, region: string) => ({
   aggregator: `${run}.viewer-aggregator`,
@@ -61,9 +82,9 @@ export async function startTallyProcesses(stack: TestStack, options: TallyProces
   const region = options.region ?? 'na';
   const prefix = `test.${run}`;
   const schema = run.replace(/[^a-z0-9]/g, '_');
-  const topics = topicNames(prefix);
+  const topics = tallyTopicNames(prefix);
   const groups = groupNames(run, region);
-  await createTallyTopics(stack, prefix, topics);
+  await createTallyTopics(stack, topics);
 
   const running: ServiceProcess[] = [];
   const byJob = new Map<string, ServiceProcess>();
@@ -82,14 +103,14 @@ export async function startTallyProcesses(stack: TestStack, options: TallyProces
     VOTE_REGIONS: REGIONS.join(','),
     POLL_DEFINITIONS_TOPIC: topics.polls,
     VOTE_RESULTS_TOPIC: topics.results,
-    VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
-    VOTE_SNAPSHOTS_TOPIC_TEMPLATE: `${prefix}.{region}.snapshots`,
+    VOTE_BALLOTS_TOPIC_TEMPLATE: topics.ballotsTemplate,
+    VOTE_SNAPSHOTS_TOPIC_TEMPLATE: topics.snapshotsTemplate,
     DB_SCHEMA: `${schema}_${role === 'region' ? region : 'merger'}`,
   });
   try {
     const [aggregator, materializer, ledger, admitter, regionCounter] = await Promise.all([
-      started('viewer-aggregator', 'viewer-aggregator', { ...consumer(groups.aggregator), HEARTBEATS_TOPIC: topics.heartbeats, COUNTS_TOPIC: topics.counts, REDIS_PREFIX: `test:${run}:viewers`, DB_SCHEMA: `${schema}_viewers` }),
-      started('counter-materializer', 'counter-materializer', { ...consumer(groups.materializer), ITEM_EVENTS_TOPIC: topics.items, REDIS_PREFIX: `test:${run}:counters`, DB_SCHEMA: `${schema}_counters` }),
+      started('viewer-aggregator', 'viewer-aggregator', { ...consumer(groups.aggregator), HEARTBEATS_TOPIC: topics.heartbeats, COUNTS_TOPIC: topics.viewerCounts, REDIS_PREFIX: `test:${run}:viewers`, DB_SCHEMA: `${schema}_viewers` }),
+      started('counter-materializer', 'counter-materializer', { ...consumer(groups.materializer), ITEM_EVENTS_TOPIC: topics.itemEvents, REDIS_PREFIX: `test:${run}:counters`, DB_SCHEMA: `${schema}_counters` }),
       started('wallet-ledger', 'wallet-ledger', { ...consumer(groups.ledger), WALLET_COMMANDS_TOPIC: topics.walletCommands, WALLET_OUTCOMES_TOPIC: topics.walletOutcomes, DB_SCHEMA: `${schema}_wallet` }),
       started('queue-admitter', 'queue-admitter', { ...consumer(groups.admitter), QUEUE_COMMANDS_TOPIC: topics.queueCommands, QUEUE_EVENTS_TOPIC: topics.queueEvents, REDIS_PREFIX: `test:${run}:queue`, DB_SCHEMA: `${schema}_queue` }),
       started(`vote-merger-${region}`, 'vote-merger', vote('region')),
@@ -99,18 +120,9 @@ export async function startTallyProcesses(stack: TestStack, options: TallyProces
       ...stackEnvironment(stack),
       TALLY_ENV: 'test',
       API_KEYS: JSON.stringify([options.apiKey]),
-      HEARTBEATS_TOPIC: topics.heartbeats,
-      ITEM_EVENTS_TOPIC: topics.items,
-      WALLET_COMMANDS_TOPIC: topics.walletCommands,
-      WALLET_OUTCOMES_TOPIC: topics.walletOutcomes,
-      QUEUE_COMMANDS_TOPIC: topics.queueCommands,
-      POLL_DEFINITIONS_TOPIC: topics.polls,
-      VIEWER_COUNTS_TOPIC: topics.counts,
-      QUEUE_EVENTS_TOPIC: topics.queueEvents,
-      VOTE_RESULTS_TOPIC: topics.results,
+      ...gatewayTopicEnvironment(topics),
       CONSOLE_LAG_GROUPS: Object.values(groups).join(','),
       VOTE_REGIONS: REGIONS.join(','),
-      VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
       VIEWER_AGGREGATOR_URL: aggregator.url,
       COUNTER_MATERIALIZER_URL: materializer.url,
       WALLET_LEDGER_URL: ledger.url,
@@ -126,11 +138,11 @@ export async function startTallyProcesses(stack: TestStack, options: TallyProces
   }
 }
 
-async function createTallyTopics(stack: TestStack, prefix: string, topics: ReturnType<typeof topicNames>): Promise<void> {
+async function createTallyTopics(stack: TestStack, topics: TopicNames): Promise<void> {
   await createTopicsWithSchemas(stack, [
     { name: topics.heartbeats, partitions: 2, schema: 'tally.viewers.Heartbeat' },
-    { name: topics.counts, partitions: 2, schema: 'tally.viewers.ViewerCountChanged' },
-    { name: topics.items, partitions: 2, schema: 'tally.counters.ItemEvent' },
+    { name: topics.viewerCounts, partitions: 2, schema: 'tally.viewers.ViewerCountChanged' },
+    { name: topics.itemEvents, partitions: 2, schema: 'tally.counters.ItemEvent' },
     { name: topics.walletCommands, partitions: 2, schema: 'tally.wallet.WalletCommand' },
     { name: topics.walletOutcomes, partitions: 2, schema: 'tally.wallet.WalletOutcome' },
     { name: topics.queueCommands, partitions: 2, schema: 'tally.queue.QueueCommand' },
@@ -139,8 +151,8 @@ async function createTallyTopics(stack: TestStack, prefix: string, topics: Retur
     { name: topics.results, partitions: 1, schema: 'tally.votes.GlobalResult' },
     { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
     ...REGIONS.flatMap((r) => [
-      { name: `${prefix}.${r}.ballots`, partitions: 2, schema: 'tally.votes.Ballot' as const },
-      { name: `${prefix}.${r}.snapshots`, partitions: 1, schema: 'tally.votes.RegionalTally' as const },
+      { name: perRegion(topics.ballotsTemplate, r), partitions: 2, schema: 'tally.votes.Ballot' as const },
+      { name: perRegion(topics.snapshotsTemplate, r), partitions: 1, schema: 'tally.votes.RegionalTally' as const },
     ]),
   ]);
 }

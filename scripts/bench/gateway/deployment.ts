@@ -4,7 +4,7 @@
  * run only, so nothing another run or person uses is touched, and everything is removed at the end.
  */
 import { valueSubject } from '@tally/schemas';
-import { createTopicsWithSchemas, freePort, type ServiceProcess, type TestStack } from '@tally/testkit';
+import { createTopicsWithSchemas, freePort, gatewayTopicEnvironment, perRegion, tallyTopicNames, type ServiceProcess, type TestStack } from '@tally/testkit';
 import { SCOPES } from '../../../services/ingest-gateway/src/domain/api-keys.js';
 import { benchKafka, benchServices, cleanUp } from '../lib.js';
 
@@ -34,26 +34,10 @@ export interface Deployment {
 
 const SERVICES = ['viewers', 'counters', 'wallet', 'queue', ...REGIONS, 'merger'] as const;
 
-function topicsOf(run: string) {
-  const prefix = `bench.${run}`;
-  return {
-    heartbeats: `${prefix}.heartbeats`,
-    viewerCounts: `${prefix}.viewer-counts`,
-    itemEvents: `${prefix}.item-events`,
-    walletCommands: `${prefix}.wallet-commands`,
-    walletOutcomes: `${prefix}.wallet-outcomes`,
-    queueCommands: `${prefix}.queue-commands`,
-    queueEvents: `${prefix}.queue-events`,
-    polls: `${prefix}.polls`,
-    results: `${prefix}.results`,
-    deadLetters: `${prefix}.dead-letters`,
-    ballotsTemplate: `${prefix}.{region}.ballots`,
-    snapshotsTemplate: `${prefix}.{region}.snapshots`,
-  };
-}
+/** The run's own topics, named as the testkit names a whole Tally's. */
+const topicsOf = (run: string) => tallyTopicNames(`bench.${run}`);
 
 type Topics = ReturnType<typeof topicsOf>;
-const perRegion = (template: string, region: string) => template.replaceAll('{region}', region);
 
 function topicSpecs(topics: Topics) {
   return [
@@ -115,18 +99,9 @@ function startGateway(services: Services, topics: Topics, owners: Owners): Promi
     API_KEYS: JSON.stringify([{ key: API_KEY, name: 'bench', scopes: SCOPES }]),
     // far above what 2 cores can send: the benchmark measures the gateway, not its limiter
     RATE_LIMIT_PER_SECOND: '100000000',
-    HEARTBEATS_TOPIC: topics.heartbeats,
-    ITEM_EVENTS_TOPIC: topics.itemEvents,
-    WALLET_COMMANDS_TOPIC: topics.walletCommands,
-    WALLET_OUTCOMES_TOPIC: topics.walletOutcomes,
-    QUEUE_COMMANDS_TOPIC: topics.queueCommands,
-    POLL_DEFINITIONS_TOPIC: topics.polls,
-    // the console reads this run's change topics, not the stack's
-    VIEWER_COUNTS_TOPIC: topics.viewerCounts,
-    QUEUE_EVENTS_TOPIC: topics.queueEvents,
-    VOTE_RESULTS_TOPIC: topics.results,
+    // this run's topics, the console's change topics included, not the stack's
+    ...gatewayTopicEnvironment(topics),
     VOTE_REGIONS: REGIONS.join(','),
-    VOTE_BALLOTS_TOPIC_TEMPLATE: topics.ballotsTemplate,
     VIEWER_AGGREGATOR_URL: owners.viewerAggregator,
     COUNTER_MATERIALIZER_URL: owners.counterMaterializer,
     WALLET_LEDGER_URL: owners.walletLedger,

@@ -87,6 +87,12 @@ describe('the queue on the console', () => {
     expect(view.known.queues).toEqual(['q']);
   });
 
+  it('keeps only the last minute of admissions of a busy queue, watched or not', () => {
+    const state = emptyConsoleState();
+    for (let i = 0; i < 10_000; i++) recordQueueEvent(state, admitted('busy', T + i * 100), T + i * 100);
+    expect(state.admissions.get('busy')!.length).toBeLessThanOrEqual(ADMISSION_RATE_WINDOW_MS / 100 + 1);
+  });
+
   it("shows the owner's figures, or the owner's error, with the rate", () => {
     const state = emptyConsoleState();
     const polled = nothingPolled();

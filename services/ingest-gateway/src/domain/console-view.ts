@@ -66,7 +66,18 @@ export function recordQueueEvent(state: ConsoleState, event: QueueEvent, now: nu
   }
   const times = state.admissions.get(event.queueId) ?? [];
   times.push(event.atMs);
+  forgetBefore(times, now - ADMISSION_RATE_WINDOW_MS);
   state.admissions.set(event.queueId, times);
+}
+
+/**
+ * Drops the oldest times before `cutoff`, so a busy queue nobody looks at keeps a minute of admissions, not all of
+ * them. Each time is dropped once: cheap per event. (Times arrive nearly in order; a late one is caught by the filter.)
+ */
+function forgetBefore(times: number[], cutoff: number): void {
+  if (times.length === 0 || times[0]! >= cutoff) return;
+  const firstKept = times.findIndex((at) => at >= cutoff);
+  times.splice(0, firstKept === -1 ? times.length : firstKept);
 }
 
 export function admissionsPerMinute(state: ConsoleState, queueId: string, now: number): number {

@@ -53,6 +53,8 @@ export class ConsoleHub {
   private readonly state = emptyConsoleState();
   private readonly polled: PolledReads = { rankings: new Map(), queues: new Map(), lag: [] };
   private readonly pages = new Set<ConsolePage>();
+  /** The users whose wallets open pages show: kept as pages come and go, not worked out per outcome. */
+  private watchedWallets = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly now: () => number;
   private readonly log: Logger;
@@ -93,19 +95,26 @@ export class ConsoleHub {
   }
 
   walletOutcomeFor(userId: string): void {
-    if (this.pages.size === 0) return;
-    recordWalletOutcome(this.state, userId, new Set([...this.pages].flatMap((p) => (p.asked.wallet ? [p.asked.wallet] : []))));
+    recordWalletOutcome(this.state, userId, this.watchedWallets);
   }
 
   /** A page opened its event stream: it is sent its view now and whenever it changes. Returns how to detach it. */
   attach(asked: ConsoleSubscription, send: (json: string) => void): () => void {
     const page: ConsolePage = { asked, send, lastSentAt: 0, primed: false };
     this.pages.add(page);
+    this.watchWallets();
     void Promise.all([this.readOwners(), this.readLag()]).then(() => {
       page.primed = true;
       this.pushTo(page);
     });
-    return () => this.pages.delete(page);
+    return () => {
+      this.pages.delete(page);
+      this.watchWallets();
+    };
+  }
+
+  private watchWallets(): void {
+    this.watchedWallets = new Set([...this.pages].flatMap((p) => (p.asked.wallet ? [p.asked.wallet] : [])));
   }
 
   private push(): void {

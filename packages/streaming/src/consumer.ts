@@ -58,6 +58,9 @@ export interface BatchConsumerOptions<T> {
 
 const MAX_BACKOFF_MS = 5000;
 
+/** Between attempts to join the group again after a crash kafkajs does not retry. */
+const REJOIN_RETRY_MS = 2000;
+
 /**
  * At-least-once delivery made safe: a partition's offsets are committed only after the handler made the batch
  * durable and every dead letter of the batch was acknowledged. Heartbeats continue during long batches;
@@ -86,6 +89,14 @@ export class BatchConsumer<T> {
     // the group's latest assignment to this member, for work that follows partition ownership (timers, rebuilds)
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => (this.assignment = payload.memberAssignment));
     this.consumer.on(this.consumer.events.STOP, () => (this.assignment = {}));
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      // kafkajs restarts itself after a retriable error; after any other it has disconnected and stays stopped
+      // while the process lives on, consuming nothing (seen at start on a fresh broker: "Failed to find group
+      // coordinator" while it loads its offsets topic). Such a member joins the group again.
+      if (payload.restart || !this.running) return;
+      this.log.error({ err: payload.error }, 'the consumer stopped on an error kafkajs does not retry; joining the group again');
+      void this.rejoin();
+    });
     this.admin = options.kafka.admin();
     this.codecs = new Map(options.codecs.map((c) => [c.topic, c]));
     this.metrics = consumerMetrics(options.metrics);
@@ -93,17 +104,37 @@ export class BatchConsumer<T> {
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.consumer.connect(), this.admin.connect()]);
-    await this.consumer.subscribe({ topics: [...this.codecs.keys()], fromBeginning: this.options.fromBeginning ?? true });
+    await this.admin.connect();
     this.running = true;
+    await this.join();
+    this.lagTimer = setInterval(() => void this.refreshLag(), this.options.lagIntervalMs ?? 5000);
+    this.log.info({ topics: [...this.codecs.keys()] }, 'consuming');
+  }
+
+  private async join(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.codecs.keys()], fromBeginning: this.options.fromBeginning ?? true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.concurrency ?? 4,
       eachBatch: (payload) => this.processBatch(payload),
     });
-    this.lagTimer = setInterval(() => void this.refreshLag(), this.options.lagIntervalMs ?? 5000);
-    this.log.info({ topics: [...this.codecs.keys()] }, 'consuming');
+  }
+
+  /** Joins again after a crash kafkajs gave up on, until it succeeds or the consumer is stopped. */
+  private async rejoin(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.join();
+        // stopped while joining: a connection that came up late must not go on consuming
+        if (!this.running) await this.consumer.disconnect();
+        return;
+      } catch (error) {
+        this.log.warn({ err: error }, 'could not join the group again yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, REJOIN_RETRY_MS));
+      }
+    }
   }
 
   /** Finishes the batch in hand, commits it, leaves the group. */

@@ -48,6 +48,40 @@ export interface DeadLetter {
 
 export type DeadLetterReason = "DECODE_FAILED" | "REJECTED" | "PROCESSING_FAILED";
 
+/** A record set aside because it arrived too late for a windowed result (or for the idempotency record), kept whole with where it came from and why, so an operator can count, inspect and replay it. Key: <topic>/<partition>/<offset>, so a record reported twice (at-least-once) is recognisable. */
+export interface LateRecord {
+  /** The service that set the record aside. */
+  service: string;
+  consumerGroup: string;
+  sourceTopic: string;
+  partition: number;
+  offset: number;
+  /** The write's <source>:<seq>. */
+  writeId: string;
+  /** AFTER_GRACE: received later than the window's allowed lateness after the window ended; not applied to that window. BEYOND_IDEMPOTENCY_HORIZON: a write older than what the service still remembers of its source's writes, so whether it was already applied cannot be told; not applied. */
+  reasonCode: LateReason;
+  /** A human sentence: how late, and what the window allows. */
+  reason: string;
+  /** The windowed results the record was not applied to, e.g. viewers.history.minute, counters.ranking.1h. */
+  windows: Array<string>;
+  /** True when the record still changed what is not windowed (presence, all-time totals); false when it changed nothing. */
+  otherEffectsApplied: boolean;
+  /** The record's event time as the service judged it. */
+  eventTimeMs: number;
+  /** When the gateway accepted the write: the clock lateness is measured by. */
+  receivedAtMs: number;
+  key: null | Buffer;
+  /** The original record's bytes (Confluent-framed Avro), ready to produce again. */
+  value: null | Buffer;
+  headers: Record<string, string>;
+  /** Epoch ms of the original record. */
+  recordTimestampMs: number;
+  /** Epoch ms when it was set aside. */
+  setAsideAtMs: number;
+}
+
+export type LateReason = "AFTER_GRACE" | "BEYOND_IDEMPOTENCY_HORIZON";
+
 /** A change to a waiting queue: configure it, join it, leave it, or complete an admission. Key: queueId, so one queue's commands keep the order they reached the gateway in (first come, first served). */
 export interface QueueCommand {
   /** Who sent the write (1-64 of [A-Za-z0-9._:-]). */
@@ -227,6 +261,7 @@ export type WalletOutcomeStatus = "APPLIED" | "REJECTED";
 export const schemas = {
   "tally.counters.ItemEvent": {"type":"record","name":"ItemEvent","namespace":"tally.counters","doc":"Something a user did to an item: a like or unlike, a view, or an increment of a named counter. Key: itemId, so one item's events (and one user's like and unlike of it) stay in order on one partition.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write."},{"name":"itemId","type":"string"},{"name":"kind","type":{"type":"enum","name":"ItemEventKind","symbols":["LIKE","UNLIKE","VIEW","INCREMENT"]}},{"name":"userId","type":["null","string"],"default":null,"doc":"Required for LIKE and UNLIKE; for VIEW, the viewer counted by uniqueViewers."},{"name":"sessionId","type":["null","string"],"default":null,"doc":"For VIEW without userId: the viewer counted by uniqueViewers."},{"name":"counter","type":["null","string"],"default":null,"doc":"For INCREMENT: the counter's name (for example bookings)."},{"name":"by","type":"long","default":1,"doc":"For INCREMENT: a positive amount."},{"name":"atMs","type":"long","doc":"Event time, epoch ms: the client's `at`, or the receipt time when it sent none."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request; an `at` later than this is clamped to it."}]},
   "tally.platform.DeadLetter": {"type":"record","name":"DeadLetter","namespace":"tally.platform","doc":"A record that a consumer could not decode or process, kept with everything a person needs to find the cause and replay it.","fields":[{"name":"service","type":"string","doc":"The service that gave up on the record."},{"name":"consumerGroup","type":"string"},{"name":"sourceTopic","type":"string"},{"name":"partition","type":"int"},{"name":"offset","type":"long"},{"name":"reasonCode","type":{"type":"enum","name":"DeadLetterReason","symbols":["DECODE_FAILED","REJECTED","PROCESSING_FAILED"]},"doc":"DECODE_FAILED: not Confluent-framed Avro of a known schema. REJECTED: decoded, but the domain refused it. PROCESSING_FAILED: applying it threw, again and again."},{"name":"reason","type":"string","doc":"A human sentence: what was wrong."},{"name":"key","type":["null","bytes"],"default":null},{"name":"value","type":["null","bytes"],"default":null},{"name":"headers","type":{"type":"map","values":"string"},"default":{}},{"name":"recordTimestampMs","type":"long","doc":"Epoch ms of the original record."},{"name":"failedAtMs","type":"long","doc":"Epoch ms when it was dead-lettered."}]},
+  "tally.platform.LateRecord": {"type":"record","name":"LateRecord","namespace":"tally.platform","doc":"A record set aside because it arrived too late for a windowed result (or for the idempotency record), kept whole with where it came from and why, so an operator can count, inspect and replay it. Key: <topic>/<partition>/<offset>, so a record reported twice (at-least-once) is recognisable.","fields":[{"name":"service","type":"string","doc":"The service that set the record aside."},{"name":"consumerGroup","type":"string"},{"name":"sourceTopic","type":"string"},{"name":"partition","type":"int"},{"name":"offset","type":"long"},{"name":"writeId","type":"string","doc":"The write's <source>:<seq>."},{"name":"reasonCode","type":{"type":"enum","name":"LateReason","symbols":["AFTER_GRACE","BEYOND_IDEMPOTENCY_HORIZON"]},"doc":"AFTER_GRACE: received later than the window's allowed lateness after the window ended; not applied to that window. BEYOND_IDEMPOTENCY_HORIZON: a write older than what the service still remembers of its source's writes, so whether it was already applied cannot be told; not applied."},{"name":"reason","type":"string","doc":"A human sentence: how late, and what the window allows."},{"name":"windows","type":{"type":"array","items":"string"},"default":[],"doc":"The windowed results the record was not applied to, e.g. viewers.history.minute, counters.ranking.1h."},{"name":"otherEffectsApplied","type":"boolean","doc":"True when the record still changed what is not windowed (presence, all-time totals); false when it changed nothing."},{"name":"eventTimeMs","type":"long","doc":"The record's event time as the service judged it."},{"name":"receivedAtMs","type":"long","doc":"When the gateway accepted the write: the clock lateness is measured by."},{"name":"key","type":["null","bytes"],"default":null},{"name":"value","type":["null","bytes"],"default":null,"doc":"The original record's bytes (Confluent-framed Avro), ready to produce again."},{"name":"headers","type":{"type":"map","values":"string"},"default":{}},{"name":"recordTimestampMs","type":"long","doc":"Epoch ms of the original record."},{"name":"setAsideAtMs","type":"long","doc":"Epoch ms when it was set aside."}]},
   "tally.queue.QueueCommand": {"type":"record","name":"QueueCommand","namespace":"tally.queue","doc":"A change to a waiting queue: configure it, join it, leave it, or complete an admission. Key: queueId, so one queue's commands keep the order they reached the gateway in (first come, first served).","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write."},{"name":"queueId","type":"string"},{"name":"kind","type":{"type":"enum","name":"QueueCommandKind","symbols":["CONFIGURE","JOIN","LEAVE","COMPLETE"]}},{"name":"ticketId","type":["null","string"],"default":null,"doc":"JOIN: the ticket the gateway named (and answered with); LEAVE, COMPLETE: the ticket acted on."},{"name":"userId","type":["null","string"],"default":null,"doc":"JOIN: who joins."},{"name":"capacity","type":["null","int"],"default":null,"doc":"CONFIGURE: most tickets active at once."},{"name":"activeSeconds","type":["null","int"],"default":null,"doc":"CONFIGURE: how long an admission lasts."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request."}]},
   "tally.queue.QueueEvent": {"type":"record","name":"QueueEvent","namespace":"tally.queue","doc":"What happened to a ticket, for downstream services: admitted (with its expiry), expired, left or completed. Key: queueId.","fields":[{"name":"queueId","type":"string"},{"name":"ticketId","type":"string"},{"name":"userId","type":"string"},{"name":"kind","type":{"type":"enum","name":"QueueEventKind","symbols":["ADMITTED","EXPIRED","LEFT","COMPLETED"]}},{"name":"atMs","type":"long"},{"name":"expiresAtMs","type":["null","long"],"default":null,"doc":"ADMITTED: when the admission runs out."}]},
   "tally.viewers.Heartbeat": {"type":"record","name":"Heartbeat","namespace":"tally.viewers","doc":"A player says a session is watching a stream (or has ended). Key: streamId, so one stream's heartbeats stay in order on one partition.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write."},{"name":"streamId","type":"string"},{"name":"sessionId","type":"string"},{"name":"userId","type":["null","string"],"default":null},{"name":"positionMs","type":"long","doc":"Playback position."},{"name":"state","type":{"type":"enum","name":"PlaybackState","symbols":["PLAYING","ENDED"]},"default":"PLAYING"},{"name":"atMs","type":"long","doc":"Event time, epoch ms: the client's `at`, or the receipt time when it sent none."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request; an `at` later than this is clamped to it."}]},
@@ -243,6 +278,7 @@ export const schemas = {
 export interface SchemaTypes {
   "tally.counters.ItemEvent": ItemEvent;
   "tally.platform.DeadLetter": DeadLetter;
+  "tally.platform.LateRecord": LateRecord;
   "tally.queue.QueueCommand": QueueCommand;
   "tally.queue.QueueEvent": QueueEvent;
   "tally.viewers.Heartbeat": Heartbeat;

@@ -1,7 +1,7 @@
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { describe, expect, it, vi } from 'vitest';
 import { createLogger, createMetrics } from '@tally/observability';
-import type { DeadLetter, TopicCodec } from '@tally/schemas';
+import type { DeadLetter, LateRecord, TopicCodec } from '@tally/schemas';
 import { BatchConsumer } from './consumer.js';
 import type { TypedProducer } from './producer.js';
 
@@ -37,6 +37,7 @@ function batchConsumer(kafka: Kafka) {
     handler: async () => undefined,
     producer: {} as TypedProducer,
     deadLetters: {} as TopicCodec<DeadLetter>,
+    lateRecords: {} as TopicCodec<LateRecord>,
     metrics: createMetrics('consumer-rejoin-test'),
     logger: createLogger('consumer-rejoin-test', 'silent'),
     lagIntervalMs: 60_000,

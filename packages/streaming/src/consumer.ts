@@ -1,7 +1,8 @@
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger, Metrics } from '@tally/observability';
-import { UndecodableRecordError, type DeadLetter, type DeadLetterReason, type TopicCodec } from '@tally/schemas';
+import { UndecodableRecordError, type DeadLetter, type DeadLetterReason, type LateRecord, type TopicCodec } from '@tally/schemas';
 import { sendToDeadLetters } from './dead-letters.js';
+import { sendToLateRecords, type LateEntry } from './late-records.js';
 import { consumerLag } from './lag.js';
 import { consumerMetrics, type ConsumerMetrics } from './metrics.js';
 import type { TypedProducer } from './producer.js';
@@ -16,12 +17,22 @@ export interface ConsumedRecord<T> {
   value: T;
   timestamp: number;
   headers: IHeaders;
+  /** The bytes as consumed, so a record set aside can be produced again unchanged. */
+  rawKey: Buffer | null;
+  rawValue: Buffer | null;
 }
 
 export interface PartitionBatch<T> {
   topic: string;
   partition: number;
   records: ConsumedRecord<T>[];
+  /**
+   * Sends records too late for a windowed result (or for the idempotency record) to the late topic, counted in
+   * `tally_late_records_total`, and resolves once Kafka acknowledged them. Call it before the state change
+   * commits (inside its transaction, for verdicts that only the state can give): a crash before the commit
+   * redelivers the records and they are judged again, so a late record is reported at least once, never lost.
+   */
+  setAside: (late: LateEntry<T>[]) => Promise<void>;
 }
 
 export interface Rejection<T> {
@@ -45,6 +56,8 @@ export interface BatchConsumerOptions<T> {
   handler: BatchHandler<T>;
   producer: TypedProducer;
   deadLetters: TopicCodec<DeadLetter>;
+  /** The side output for records later than a window allows (LATE_TOPIC). */
+  lateRecords: TopicCodec<LateRecord>;
   metrics: Metrics;
   logger: Logger;
   /** Partitions processed at the same time by this instance. */
@@ -209,7 +222,7 @@ export class BatchConsumer<T> {
       else records.push(decoded);
     }
     if (records.length > 0) {
-      const outcome = await this.apply({ topic, partition, records }, owned);
+      const outcome = await this.apply({ topic, partition, records, setAside: (late) => this.setAside(topic, partition, late) }, owned);
       if (outcome === undefined) return false;
       deadLetters.push(...outcome.map((d) => ({ ...d, message: messages.find((m) => Number(m.offset) === d.record.offset)! })));
     }
@@ -223,6 +236,14 @@ export class BatchConsumer<T> {
     return true;
   }
 
+  private async setAside(topic: string, partition: number, late: LateEntry<T>[]): Promise<void> {
+    if (late.length === 0) return;
+    const context = { service: this.options.service, group: this.options.groupId, topic, partition };
+    await sendToLateRecords(this.options.producer, this.options.lateRecords, context, late);
+    for (const entry of late) this.metrics.lateRecords.inc({ group: this.options.groupId, topic, reason: entry.reasonCode });
+    this.log.info({ topic, partition, records: late.length, reasons: [...new Set(late.map((l) => l.reasonCode))] }, 'records set aside as late');
+  }
+
   private async decode(topic: string, partition: number, message: KafkaMessage): Promise<ConsumedRecord<T> | UndecodableRecordError> {
     try {
       const value = await this.codecs.get(topic)!.decode(message.value);
@@ -234,6 +255,8 @@ export class BatchConsumer<T> {
         value,
         timestamp: Number(message.timestamp),
         headers: message.headers ?? {},
+        rawKey: message.key ?? null,
+        rawValue: message.value ?? null,
       };
     } catch (error) {
       if (error instanceof UndecodableRecordError) return error;

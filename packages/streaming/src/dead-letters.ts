@@ -1,4 +1,4 @@
-import type { KafkaMessage } from 'kafkajs';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { DeadLetter, DeadLetterReason, TopicCodec } from '@tally/schemas';
 import type { TypedProducer } from './producer.js';
 
@@ -18,10 +18,7 @@ export async function sendToDeadLetters(
   reasonCode: DeadLetterReason,
   reason: string,
 ): Promise<void> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.map(String).join(',') : String(value);
-  }
+  const headers = headerStrings(message.headers ?? {});
   await producer.send(codec, {
     key: message.key?.toString('utf8') ?? `${context.topic}/${context.partition}/${message.offset}`,
     value: {
@@ -39,4 +36,13 @@ export async function sendToDeadLetters(
       failedAtMs: Date.now(),
     },
   });
+}
+
+/** Kafka headers as the Avro map of strings the dead-letter and late records keep. */
+export function headerStrings(headers: IHeaders): Record<string, string> {
+  const strings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) strings[name] = Array.isArray(value) ? value.map(String).join(',') : String(value);
+  }
+  return strings;
 }

@@ -1,12 +1,13 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Metrics } from '@tally/observability';
 
-/** The four numbers PRODUCT.md promises for every consumer: throughput, batch latency, lag and dead letters. */
+/** What PRODUCT.md promises for every consumer: throughput, batch latency, lag, dead letters and late records. */
 export interface ConsumerMetrics {
   recordsProcessed: Counter<'group' | 'topic'>;
   batchDuration: Histogram<'group' | 'topic'>;
   consumerLag: Gauge<'group' | 'topic' | 'partition'>;
   deadLetters: Counter<'group' | 'topic' | 'reason'>;
+  lateRecords: Counter<'group' | 'topic' | 'reason'>;
 }
 
 const cache = new WeakMap<Metrics, ConsumerMetrics>();
@@ -37,6 +38,12 @@ export function consumerMetrics(registry: Metrics): ConsumerMetrics {
     deadLetters: new Counter({
       name: 'tally_dead_letters_total',
       help: 'Records sent to the dead-letter topic, by reason.',
+      labelNames: ['group', 'topic', 'reason'],
+      registers: [registry],
+    }),
+    lateRecords: new Counter({
+      name: 'tally_late_records_total',
+      help: 'Records set aside to the late topic (too late for a window, or older than the idempotency record), by reason.',
       labelNames: ['group', 'topic', 'reason'],
       registers: [registry],
     }),

@@ -38,6 +38,7 @@ export const tallyTopicNames = (prefix: string) => ({
   polls: `${prefix}.polls`,
   results: `${prefix}.results`,
   deadLetters: `${prefix}.dead-letters`,
+  late: `${prefix}.late`,
   ballotsTemplate: `${prefix}.{region}.ballots`,
   snapshotsTemplate: `${prefix}.{region}.snapshots`,
 });
@@ -95,7 +96,7 @@ export async function startTallyProcesses(stack: TestStack, options: TallyProces
     byJob.set(job, service);
     return service;
   };
-  const consumer = (group: string) => ({ ...stackEnvironment(stack), CONSUMER_GROUP: group, DLQ_TOPIC: topics.deadLetters });
+  const consumer = (group: string) => ({ ...stackEnvironment(stack), CONSUMER_GROUP: group, DLQ_TOPIC: topics.deadLetters, LATE_TOPIC: topics.late });
   const vote = (role: 'region' | 'merger') => ({
     ...consumer(role === 'region' ? groups.region : groups.merger),
     VOTE_ROLE: role,
@@ -150,6 +151,7 @@ async function createTallyTopics(stack: TestStack, topics: TopicNames): Promise<
     { name: topics.polls, partitions: 1, schema: 'tally.votes.PollDefinition' },
     { name: topics.results, partitions: 1, schema: 'tally.votes.GlobalResult' },
     { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
+    { name: topics.late, partitions: 1, schema: 'tally.platform.LateRecord' },
     ...REGIONS.flatMap((r) => [
       { name: perRegion(topics.ballotsTemplate, r), partitions: 2, schema: 'tally.votes.Ballot' as const },
       { name: perRegion(topics.snapshotsTemplate, r), partitions: 1, schema: 'tally.votes.RegionalTally' as const },

@@ -44,6 +44,7 @@ export async function startFuzzStack(log: (line: string) => void): Promise<FuzzS
       DB_SCHEMA: `${run}_${service}`.replace(/[^a-z0-9]/g, '_'),
       REDIS_PREFIX: `fuzz:${run}:${service}`,
       DLQ_TOPIC: topic('tally.dead-letters'),
+      LATE_TOPIC: topic('tally.late'),
     });
     const readers = await startAll(running, [
       startServiceProcess('viewer-aggregator', { ...owned('viewers'), HEARTBEATS_TOPIC: topic('tally.viewers.heartbeats'), COUNTS_TOPIC: topic('tally.viewers.counts') }),

@@ -49,6 +49,7 @@ export async function startCounterMaterializer(config: CounterMaterializerConfig
     handler: itemEventHandler(flusher),
     producer,
     deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
+    lateRecords: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),
     metrics,
     logger,
     concurrency: config.CONSUMER_CONCURRENCY,

@@ -43,6 +43,7 @@ export async function startQueueAdmitter(config: QueueAdmitterConfig, now: () =>
     handler: queueCommandHandler(deps),
     producer,
     deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
+    lateRecords: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),
     metrics,
     logger,
     concurrency: config.CONSUMER_CONCURRENCY,

@@ -44,6 +44,7 @@ export async function startViewerAggregator(config: ViewerAggregatorConfig, now:
     handler: heartbeatHandler({ viewers, history, counts, group: config.CONSUMER_GROUP, now }),
     producer,
     deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
+    lateRecords: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),
     metrics,
     logger,
     concurrency: config.CONSUMER_CONCURRENCY,

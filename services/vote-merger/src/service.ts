@@ -46,6 +46,7 @@ export async function startVotes(config: VoteMergerConfig, now: () => number = D
     kafka,
     producer,
     deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
+    lateRecords: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),
     metrics,
     logger,
     concurrency: config.CONSUMER_CONCURRENCY,

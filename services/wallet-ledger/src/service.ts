@@ -42,6 +42,7 @@ export async function startWalletLedger(config: WalletLedgerConfig, now: () => n
     handler: walletCommandHandler({ store, producer, outcomes: topicCodec(registry, config.WALLET_OUTCOMES_TOPIC, 'tally.wallet.WalletOutcome') }),
     producer,
     deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
+    lateRecords: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),
     metrics,
     logger,
     concurrency: config.CONSUMER_CONCURRENCY,

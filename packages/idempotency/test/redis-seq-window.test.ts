@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createRedis, defineScripts, script } from '@tally/storage';
 import { uniqueName } from '@tally/testkit';
-import { admitSeq, emptyWindow, luaInclude, type Verdict } from '../src/index.js';
+import { admitSeq, emptyWindow, luaInclude, type BoundedWindowVerdict as Verdict } from '../src/index.js';
 
 const stack = inject('stack');
 const redis = createRedis(stack.redisUrl);

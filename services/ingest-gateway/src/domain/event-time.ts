@@ -1,8 +1,9 @@
 /**
  * When a write happened. Clients may say (`at`, epoch ms); their clocks are not trusted to be right, only sane:
- * anything after 2100-01-01 is a unit mistake (µs, ns) and is refused as bad input.
+ * anything at or after 2100-01-01 is a unit mistake (µs, ns) and is refused as bad input. How services place
+ * an accepted `at` in time (a clock never set, a clock ahead) is @tally/event-time's rule, the same for all.
  */
-export const MAX_AT_MS = Date.UTC(2100, 0, 1);
+export { MAX_AT_MS } from '@tally/event-time';
 
 /** The client's `at` when it sent one, else the time we received the write. */
 export function eventTime(at: number | undefined, receivedAtMs: number): number {

@@ -1,3 +1,3 @@
 export { ConfigError, configOrExit, parseConfig, type ConfigShape, type ParsedConfig } from './parse.js';
 export { env } from './fields.js';
-export { platformConfig, platformShape, type PlatformConfig } from './platform.js';
+export { platformConfig, platformShape, seqWindowShape, type PlatformConfig } from './platform.js';

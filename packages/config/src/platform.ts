@@ -22,6 +22,16 @@ export const platformShape = {
   KAFKA_SESSION_TIMEOUT_MS: env.integer({ min: 6000, max: 300_000, fallback: 30_000 }),
 };
 
+/** What services that tell writes apart by (source, seq) windows read (viewer history, counters). */
+export const seqWindowShape = {
+  /**
+   * How long blocks of applied seqs that left a source's window are kept (default 8 days: the 7 days the
+   * topics keep, plus one). A write older than that, by the time its block was last written, is reported as
+   * forgotten (late topic) instead of being applied or dropped.
+   */
+  SEQ_ARCHIVE_RETENTION_HOURS: env.integer({ min: 1, max: 24 * 400, fallback: 192 }),
+};
+
 export type PlatformConfig = ParsedConfig<typeof platformShape>;
 
 export function platformConfig(source: NodeJS.ProcessEnv = process.env): PlatformConfig {

@@ -1,41 +1,68 @@
+import { formatWriteKey } from '@tally/idempotency';
 import type { Heartbeat } from '@tally/schemas';
-import type { BatchHandler, ConsumedRecord } from '@tally/streaming';
+import type { BatchHandler, ConsumedRecord, LateEntry } from '@tally/streaming';
 import type { CountPublisher } from './adapters/count-publisher.js';
-import type { HistoryStore } from './adapters/postgres-history.js';
+import type { HistoryStore, HistoryWrite } from './adapters/postgres-history.js';
 import type { ViewerStore } from './adapters/redis-viewers.js';
-import { foldMinutes } from './domain/history.js';
-import { eventTime } from './domain/viewers.js';
+import { HISTORY_WINDOW, lateForHistory } from './domain/history.js';
+import { presenceBeat } from './domain/viewers.js';
 
 export interface AggregatorDeps {
   viewers: ViewerStore;
   history: HistoryStore;
   counts: CountPublisher;
   group: string;
+  /** Allowed lateness of history minutes. */
+  historyGraceMs: number;
   now: () => number;
 }
 
 /**
- * What one batch of heartbeats does: current viewers in Redis (idempotent by the rule itself: newest wins),
- * then the minute history in Postgres behind the offset fence and the (source, seq) windows (so neither a
- * replay nor a client's retry adds anything), then count changes to Kafka. Only after all three does the runtime commit the offsets.
+ * What one batch of heartbeats does: current viewers in Redis (idempotent by the rule itself: newest wins,
+ * presence by receipt time), heartbeats too late for their history minute to the late topic, then the minute
+ * history in Postgres behind the offset fence and the (source, seq) windows (so neither a replay nor a
+ * client's retry adds anything), then count changes to Kafka. Only after all of it does the runtime commit the
+ * offsets.
  */
 export function heartbeatHandler(deps: AggregatorDeps): BatchHandler<Heartbeat> {
-  return async ({ topic, partition, records }) => {
+  return async ({ topic, partition, records, setAside }) => {
     const now = deps.now();
     const { valid, rejected } = splitValid(records);
-    const byStream = groupByStream(valid);
     const counts = new Map<string, number>();
     await Promise.all(
-      [...byStream].map(async ([streamId, beats]) => {
-        const applied = beats.map((r) => ({ sessionId: r.value.sessionId, atMs: r.value.atMs, receivedAtMs: r.value.receivedAtMs, ended: r.value.state === 'ENDED' }));
-        counts.set(streamId, await deps.viewers.apply(streamId, applied, now));
+      [...groupByStream(valid)].map(async ([streamId, beats]) => {
+        counts.set(streamId, await deps.viewers.apply(streamId, beats.map((r) => presenceBeat(heartbeatEvent(r))), now));
       }),
     );
-    const writes = valid.map((r) => ({ offset: r.offset, scope: `p${partition}`, source: r.value.source, seq: r.value.seq, streamId: r.value.streamId, sessionId: r.value.sessionId, eventTimeMs: eventTime(r.value) }));
-    await deps.history.record({ group: deps.group, topic, partition }, records[records.length - 1]!.offset, writes, (fresh) => foldMinutes(fresh, counts, now));
+    const onTime: HistoryWrite[] = [];
+    const late: LateEntry<Heartbeat>[] = [];
+    for (const record of valid) {
+      const tooLate = lateForHistory(record.value, deps.historyGraceMs);
+      if (tooLate) late.push(setAsideEntry(record, 'AFTER_GRACE', tooLate.reason, tooLate.eventTimeMs));
+      else onTime.push({ ...heartbeatEvent(record), streamId: record.value.streamId, offset: record.offset, scope: `p${partition}`, source: record.value.source, seq: record.value.seq });
+    }
+    // reported before the history commits: a crash in between redelivers the batch and reports them again
+    await setAside(late);
+    const forgotten = (writes: HistoryWrite[]) =>
+      setAside(
+        writes.map((w) => {
+          const record = valid.find((r) => r.offset === w.offset)!;
+          return setAsideEntry(record, 'BEYOND_IDEMPOTENCY_HORIZON', `${formatWriteKey(w)} is older than the seq archive of its source remembers: whether it was applied cannot be told`, w.atMs);
+        }),
+      );
+    await deps.history.record({ group: deps.group, topic, partition }, records[records.length - 1]!.offset, onTime, forgotten);
     await deps.counts.publish(counts, now);
     return { rejected };
   };
+}
+
+function heartbeatEvent({ value }: ConsumedRecord<Heartbeat>) {
+  return { sessionId: value.sessionId, atMs: value.atMs, receivedAtMs: value.receivedAtMs, ended: value.state === 'ENDED' };
+}
+
+function setAsideEntry(record: ConsumedRecord<Heartbeat>, reasonCode: LateEntry<Heartbeat>['reasonCode'], reason: string, eventTimeMs: number): LateEntry<Heartbeat> {
+  // presence took the heartbeat into account either way: only its history minute misses it
+  return { record, writeId: formatWriteKey(record.value), reasonCode, reason, windows: [HISTORY_WINDOW], otherEffectsApplied: true, eventTimeMs, receivedAtMs: record.value.receivedAtMs };
 }
 
 function groupByStream(records: ConsumedRecord<Heartbeat>[]): Map<string, ConsumedRecord<Heartbeat>[]> {

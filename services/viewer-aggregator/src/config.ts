@@ -1,11 +1,19 @@
-import { env, parseConfig, platformShape, type ParsedConfig } from '@tally/config';
+import { env, parseConfig, platformShape, seqWindowShape, type ParsedConfig } from '@tally/config';
 
 export const configShape = {
   ...platformShape,
+  ...seqWindowShape,
   KAFKA_CLIENT_ID: env.string('viewer-aggregator'),
   PORT: env.port(8091),
   HOST: env.string('0.0.0.0'),
   VIEWER_WINDOW_SECONDS: env.integer({ min: 1, max: 3600, fallback: 30 }),
+  /**
+   * How far a player's clock may be behind and its heartbeat still make the session present (a heartbeat's
+   * `at` further before its receipt is a retry of the past). Players' clocks minutes off are common.
+   */
+  VIEWER_CLOCK_TOLERANCE_SECONDS: env.integer({ min: 0, max: 86_400, fallback: 600 }),
+  /** Allowed lateness of history minutes: a heartbeat received later than this after its minute ended is set aside. */
+  HISTORY_GRACE_SECONDS: env.integer({ min: 0, max: 7 * 86_400, fallback: 600 }),
   CONSUMER_GROUP: env.string('viewer-aggregator'),
   HEARTBEATS_TOPIC: env.string('tally.viewers.heartbeats'),
   COUNTS_TOPIC: env.string('tally.viewers.counts'),

@@ -18,6 +18,7 @@ export interface RunningAggregator {
 }
 
 const migrations = fileURLToPath(new URL('../migrations', import.meta.url));
+const SEQ_ARCHIVE_PRUNE_MS = 10 * 60_000;
 
 /** Config → adapters → runtime. `now` is injectable so tests can run minutes of simulated time. */
 export async function startViewerAggregator(config: ViewerAggregatorConfig, now: () => number = Date.now): Promise<RunningAggregator> {
@@ -28,8 +29,8 @@ export async function startViewerAggregator(config: ViewerAggregatorConfig, now:
   const windowMs = config.VIEWER_WINDOW_SECONDS * 1000;
   const redis = createRedis(config.REDIS_URL, 'viewer-aggregator');
   const pool = createPool(config.DATABASE_URL);
-  const viewers = new ViewerStore(redis, config.REDIS_PREFIX, windowMs);
-  const history = new HistoryStore(pool, config.DB_SCHEMA);
+  const viewers = new ViewerStore(redis, config.REDIS_PREFIX, windowMs, config.VIEWER_CLOCK_TOLERANCE_SECONDS * 1000);
+  const history = new HistoryStore(pool, config.DB_SCHEMA, config.VIEWER_WINDOW_SECONDS);
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
   const producer = new TypedProducer(kafka);
@@ -41,7 +42,7 @@ export async function startViewerAggregator(config: ViewerAggregatorConfig, now:
     groupId: config.CONSUMER_GROUP,
     kafka,
     codecs: [topicCodec(registry, config.HEARTBEATS_TOPIC, 'tally.viewers.Heartbeat')],
-    handler: heartbeatHandler({ viewers, history, counts, group: config.CONSUMER_GROUP, now }),
+    handler: heartbeatHandler({ viewers, history, counts, group: config.CONSUMER_GROUP, historyGraceMs: config.HISTORY_GRACE_SECONDS * 1000, now }),
     producer,
     deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
     lateRecords: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),
@@ -61,6 +62,13 @@ export async function startViewerAggregator(config: ViewerAggregatorConfig, now:
       .catch((error: unknown) => logger.warn({ err: error }, 'expiry tick failed'));
   }, config.EXPIRY_TICK_MS);
 
+  // blocks of applied seqs older than the retention are forgotten, for the partitions this instance owns
+  const pruning = setInterval(() => {
+    const scopes = consumer.assignedPartitions(config.HEARTBEATS_TOPIC).map((p) => `p${p}`);
+    history.pruneSeqArchive(scopes, Date.now() - config.SEQ_ARCHIVE_RETENTION_HOURS * 3_600_000).catch((error: unknown) => logger.warn({ err: error }, 'pruning the seq archive failed'));
+  }, SEQ_ARCHIVE_PRUNE_MS);
+  pruning.unref();
+
   const ops = await startOpsServer({
     port: config.PORT,
     host: config.HOST,
@@ -76,7 +84,11 @@ export async function startViewerAggregator(config: ViewerAggregatorConfig, now:
   logger.info({ port: ops.port }, 'viewer-aggregator ready');
 
   // closed in reverse: HTTP first, then the consumer finishes and commits its batch, then the stores
-  const resources = consumingServiceResources({ pool, redis, producer, consumer, http: ops, loops: [{ name: 'expiry', close: async () => clearInterval(expiry) }] });
+  const resources = consumingServiceResources({ pool, redis, producer, consumer, http: ops, loops: [
+      { name: 'expiry', close: async () => clearInterval(expiry) },
+      { name: 'seq archive pruning', close: async () => clearInterval(pruning) },
+    ],
+  });
   const close = closeOnce(resources);
   return { port: ops.port, logger, resources, close };
 }

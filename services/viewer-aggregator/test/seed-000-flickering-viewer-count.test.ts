@@ -73,6 +73,34 @@ describe('seed 000: a viewer count that flickers', () => {
     expect((await world.viewers(service, 'talk')).concurrent).toBe(1);
   });
 
+  it('counts three players with clocks 60 s behind, 45 s ahead and right as exactly 3, steadily, by the receipt time', async () => {
+    const from = start + 400_000;
+    const skews = { behind: -60_000, ahead: 45_000, right: 0 };
+    const polls: number[] = [];
+    for (let t = 0; t <= 120_000; t += 5000) {
+      clock.nowMs = from + t;
+      await world.send(Object.entries(skews).map(([player, skew]) => heartbeat({ streamId: 'skew', sessionId: player, seq: t / 5000, atMs: from + t + skew, receivedAtMs: from + t })));
+      await world.caughtUp();
+      polls.push((await world.viewers(service, 'skew')).concurrent);
+      clock.nowMs = from + t + 4999; // just before the next beat
+      polls.push((await world.viewers(service, 'skew')).concurrent);
+    }
+    expect(polls).toEqual(Array(polls.length).fill(3));
+    // they stop: 30 s after the last receipt (not after their clocks say) everyone is gone
+    clock.nowMs = from + 120_000 + 29_999;
+    expect((await world.viewers(service, 'skew')).concurrent).toBe(3);
+    clock.nowMs = from + 120_000 + 30_001;
+    expect((await world.viewers(service, 'skew')).concurrent).toBe(0);
+  });
+
+  it('does not let a retry of a heartbeat from long ago make a session present', async () => {
+    clock.nowMs = start + 600_000;
+    const received = clock.nowMs;
+    await world.send([heartbeat({ streamId: 'retry', sessionId: 'gone', seq: 7, atMs: received - 15 * 60_000, receivedAtMs: received })]);
+    await world.caughtUp();
+    expect((await world.viewers(service, 'retry')).concurrent).toBe(0);
+  });
+
   it('clamps a future client clock to the receipt time, so it cannot pin a viewer', async () => {
     clock.nowMs = start + 300_000;
     const received = clock.nowMs;

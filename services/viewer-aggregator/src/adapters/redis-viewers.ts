@@ -1,17 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { defineScripts, script, type Redis, type ScriptRunner } from '@tally/storage';
-import { eventTime } from '../domain/viewers.js';
-
-export interface HeartbeatToApply {
-  sessionId: string;
-  atMs: number;
-  receivedAtMs: number;
-  ended: boolean;
-}
+import type { PresenceBeat } from '../domain/viewers.js';
 
 /**
- * Current viewers in Redis: per stream a sorted set of live sessions by newest heartbeat time, so the count
- * is one ZCOUNT (O(log n)) whatever the history. Keys: `<prefix>:{<streamId>}:live|ended`.
+ * Current viewers in Redis: per stream a sorted set of live sessions by the receipt time of their newest
+ * heartbeat, so the count is one ZCOUNT (O(log n)) whatever the history, plus each session's newest mark.
+ * Keys: `<prefix>:{<streamId>}:live|marks|heard`.
  */
 export class ViewerStore {
   private readonly applyScript: ScriptRunner;
@@ -20,20 +14,21 @@ export class ViewerStore {
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly windowMs: number,
+    private readonly clockToleranceMs: number,
   ) {
-    defineScripts(redis, { applyHeartbeats: { file: fileURLToPath(new URL('./lua/apply-heartbeats.lua', import.meta.url)), keys: 2 } });
+    defineScripts(redis, { applyHeartbeats: { file: fileURLToPath(new URL('./lua/apply-heartbeats.lua', import.meta.url)), keys: 3 } });
     this.applyScript = script(redis, 'applyHeartbeats');
   }
 
-  private keys(streamId: string): [string, string] {
+  private keys(streamId: string): [string, string, string] {
     const tag = `${this.prefix}:{${streamId}}`;
-    return [`${tag}:live`, `${tag}:ended`];
+    return [`${tag}:live`, `${tag}:marks`, `${tag}:heard`];
   }
 
   /** Applies one stream's heartbeats atomically and returns its current viewers at `nowMs`. */
-  async apply(streamId: string, heartbeats: HeartbeatToApply[], nowMs: number): Promise<number> {
-    const args: (string | number)[] = [nowMs, this.windowMs];
-    for (const hb of heartbeats) args.push(hb.sessionId, eventTime(hb), hb.ended ? 1 : 0);
+  async apply(streamId: string, heartbeats: PresenceBeat[], nowMs: number): Promise<number> {
+    const args: (string | number)[] = [nowMs, this.windowMs, this.clockToleranceMs];
+    for (const hb of heartbeats) args.push(hb.sessionId, hb.orderingMs, hb.receivedAtMs, hb.ended ? 1 : 0);
     return Number(await this.applyScript(...this.keys(streamId), ...args));
   }
 

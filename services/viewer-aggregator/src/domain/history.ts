@@ -1,9 +1,16 @@
 /**
- * Per-minute history of a stream: heartbeats received, distinct sessions seen, and the peak of concurrent
- * viewers observed. A batch of heartbeats is folded into minute buckets here, so Postgres receives one upsert
- * per (stream, minute) per batch, never a statement per heartbeat.
+ * Per-minute history of a stream, by event time: heartbeats received, distinct sessions seen, and the peak of
+ * concurrent viewers (coverage.ts). A batch is folded here into one change per (stream, minute) and per
+ * session, so Postgres receives set-based upserts per batch, never a statement per heartbeat. A heartbeat
+ * later than the minute's allowed lateness is not applied to history (it goes to the late topic); whether it
+ * is late depends on the heartbeat alone, so a rebuild sets aside the same ones.
  */
+import { describeLateness, judgedEventTime, lateness } from '@tally/event-time';
+import { coverBeats, minutesToLoad, type MarkedBeat, type SessionMarks } from './coverage.js';
+
 export const MINUTE_MS = 60_000;
+/** The window a late heartbeat misses, as named in the late topic. */
+export const HISTORY_WINDOW = 'viewers.history.minute';
 
 export type Granularity = 'minute' | 'hour' | 'day';
 
@@ -11,42 +18,78 @@ export function minuteOf(ms: number): number {
   return Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 }
 
-export interface MinuteBucket {
-  streamId: string;
-  minuteMs: number;
-  heartbeats: number;
-  sessions: Set<string>;
-  peakConcurrent: number;
-}
-
 export interface HeartbeatForHistory {
   streamId: string;
   sessionId: string;
-  eventTimeMs: number;
+  atMs: number;
+  receivedAtMs: number;
+  ended: boolean;
+}
+
+/** Why a heartbeat is too late for its history minute, or undefined when it is on time. */
+export function lateForHistory(beat: Pick<HeartbeatForHistory, 'atMs' | 'receivedAtMs'>, graceMs: number): { eventTimeMs: number; reason: string } | undefined {
+  const eventTimeMs = judgedEventTime(beat.atMs, beat.receivedAtMs);
+  const minuteEnd = minuteOf(eventTimeMs) + MINUTE_MS;
+  if (!lateness(minuteEnd, beat.receivedAtMs, graceMs).late) return undefined;
+  return { eventTimeMs, reason: describeLateness(HISTORY_WINDOW, eventTimeMs, minuteEnd, beat.receivedAtMs, graceMs) };
+}
+
+export interface HistoryChange {
+  /** Heartbeats to add per stream and minute (epoch ms); minutes with only coverage carry 0. */
+  minutes: { streamId: string; minuteMs: number; heartbeats: number }[];
+  /** New marks of (stream, minute, session); a row per session and minute also counts it as a unique viewer. */
+  marks: { streamId: string; minuteMs: number; sessionId: string; playing: bigint; ended: bigint }[];
+  /** Change of concurrency per stream and second (epoch ms of the second). */
+  seconds: { streamId: string; secondMs: number; delta: number }[];
+}
+
+export const sessionKey = (streamId: string, sessionId: string) => `${streamId}\u0000${sessionId}`;
+
+/** The marks each touched session needs loaded: (stream, session, minute start in epoch ms). */
+export function marksToLoad(beats: HeartbeatForHistory[], windowSeconds: number): { streamId: string; sessionId: string; minuteMs: number }[] {
+  return [...bySession(beats)].flatMap(([, group]) => minutesToLoad(group.beats, windowSeconds).map((m) => ({ streamId: group.streamId, sessionId: group.sessionId, minuteMs: m * 1000 })));
 }
 
 /**
- * Folds heartbeats into buckets by their event minute; `concurrentNow` gives the stream's count after the
- * batch, which is the peak candidate for the minute the batch was applied in.
+ * What on-time, never-applied heartbeats do to history, given the marks of the sessions they touch
+ * (`loaded`: by stream and session, minute start in epoch seconds → marks).
  */
-export function foldMinutes(heartbeats: HeartbeatForHistory[], concurrentNow: Map<string, number>, nowMs: number): MinuteBucket[] {
-  const buckets = new Map<string, MinuteBucket>();
-  const bucket = (streamId: string, minuteMs: number) => {
+export function foldHistory(beats: HeartbeatForHistory[], loaded: Map<string, SessionMarks>, windowSeconds: number): HistoryChange {
+  const heartbeats = new Map<string, { streamId: string; minuteMs: number; heartbeats: number }>();
+  const minute = (streamId: string, minuteMs: number) => {
     const key = `${streamId}\u0000${minuteMs}`;
-    let found = buckets.get(key);
-    if (!found) buckets.set(key, (found = { streamId, minuteMs, heartbeats: 0, sessions: new Set(), peakConcurrent: 0 }));
-    return found;
+    let row = heartbeats.get(key);
+    if (!row) heartbeats.set(key, (row = { streamId, minuteMs, heartbeats: 0 }));
+    return row;
   };
-  for (const hb of heartbeats) {
-    const b = bucket(hb.streamId, minuteOf(hb.eventTimeMs));
-    b.heartbeats++;
-    b.sessions.add(hb.sessionId);
+  for (const beat of beats) minute(beat.streamId, minuteOf(judgedEventTime(beat.atMs, beat.receivedAtMs))).heartbeats++;
+  const change: HistoryChange = { minutes: [], marks: [], seconds: [] };
+  const seconds = new Map<string, { streamId: string; secondMs: number; delta: number }>();
+  for (const [key, group] of bySession(beats)) {
+    const covered = coverBeats(loaded.get(key) ?? new Map(), group.beats, windowSeconds);
+    for (const [m, marks] of covered.marks) change.marks.push({ streamId: group.streamId, minuteMs: m * 1000, sessionId: group.sessionId, ...marks });
+    for (const [second, delta] of covered.deltas) {
+      const k = `${group.streamId}\u0000${second}`;
+      const row = seconds.get(k);
+      if (row) row.delta += delta;
+      else seconds.set(k, { streamId: group.streamId, secondMs: second * 1000, delta });
+      minute(group.streamId, minuteOf(second * 1000));
+    }
   }
-  for (const [streamId, concurrent] of concurrentNow) {
-    const b = bucket(streamId, minuteOf(nowMs));
-    b.peakConcurrent = Math.max(b.peakConcurrent, concurrent);
+  change.minutes = [...heartbeats.values()];
+  change.seconds = [...seconds.values()].filter((s) => s.delta !== 0);
+  return change;
+}
+
+function bySession(beats: HeartbeatForHistory[]) {
+  const groups = new Map<string, { streamId: string; sessionId: string; beats: MarkedBeat[] }>();
+  for (const beat of beats) {
+    const key = sessionKey(beat.streamId, beat.sessionId);
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { streamId: beat.streamId, sessionId: beat.sessionId, beats: [] }));
+    group.beats.push({ second: Math.floor(judgedEventTime(beat.atMs, beat.receivedAtMs) / 1000), ended: beat.ended });
   }
-  return [...buckets.values()];
+  return groups;
 }
 
 export interface HistoryQuery {

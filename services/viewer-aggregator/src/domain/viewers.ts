@@ -1,13 +1,21 @@
 /**
- * The rule of live viewers (PRODUCT.md): a session is a current viewer while its newest heartbeat is within
- * the window of now. An older heartbeat never overrides a newer one, a duplicate changes nothing, and "ended"
- * removes the session at once. adapters/lua/apply-heartbeats.lua applies exactly this rule inside Redis.
+ * The rule of live viewers (PRODUCT.md). Presence is judged by the server's clock; the client's clock only
+ * orders a session's own heartbeats:
+ *
+ * - A session is a current viewer while its newest heartbeat is "playing" and the gateway received a heartbeat
+ *   of it (one that was its newest when it arrived) within `windowSeconds` of now. So a player whose clock is
+ *   minutes off, either way, counts exactly like one whose clock is right.
+ * - "Newest" is by the client's own `at` (a clock never set: by receipt, see @tally/event-time): an older
+ *   heartbeat never overrides a newer one, a duplicate changes nothing, and "ended" removes the session at
+ *   once; at equal times "ended" wins, so an older heartbeat delivered late cannot bring an ended session back.
+ * - A "playing" heartbeat whose `at` is more than the clock tolerance before its receipt does not make a
+ *   session present: it is a retry of something long past (the session's newest heartbeat is remembered for
+ *   the window plus the tolerance, so within that time a late retry is recognised as older anyway).
+ *
+ * Redis applies this atomically per stream (adapters/lua/apply-heartbeats.lua); test/presence.test.ts runs
+ * the script itself against random orders and duplicates (fast-check), so the rule is tested where it runs.
  */
-export interface SessionMark {
-  /** Event time of the newest heartbeat applied, epoch ms. */
-  atMs: number;
-  ended: boolean;
-}
+import { orderingTime } from '@tally/event-time';
 
 export interface HeartbeatEvent {
   sessionId: string;
@@ -16,31 +24,14 @@ export interface HeartbeatEvent {
   ended: boolean;
 }
 
-/**
- * A client clock running ahead could otherwise keep a viewer alive long after it left: event time never goes
- * past the moment the gateway received the heartbeat.
- */
-export function eventTime({ atMs, receivedAtMs }: { atMs: number; receivedAtMs: number }): number {
-  return Math.min(atMs, receivedAtMs);
+/** What the presence script needs of a heartbeat: the order of its session's clock, and when it arrived. */
+export interface PresenceBeat {
+  sessionId: string;
+  orderingMs: number;
+  receivedAtMs: number;
+  ended: boolean;
 }
 
-/**
- * The session's mark after this heartbeat, or undefined when it changes nothing. At equal times "ended" wins,
- * so a player that stops in the same millisecond as its last beat is gone at once.
- */
-export function applyHeartbeat(mark: SessionMark | undefined, heartbeat: HeartbeatEvent): SessionMark | undefined {
-  const atMs = eventTime(heartbeat);
-  if (mark && (atMs < mark.atMs || (atMs === mark.atMs && (mark.ended || !heartbeat.ended)))) return undefined;
-  return { atMs, ended: heartbeat.ended };
-}
-
-export function isWatching(mark: SessionMark, nowMs: number, windowMs: number): boolean {
-  return !mark.ended && mark.atMs >= nowMs - windowMs;
-}
-
-/** The reference count over every session's mark (the Redis adapter answers the same with one ZCOUNT). */
-export function currentViewers(marks: Iterable<SessionMark>, nowMs: number, windowMs: number): number {
-  let count = 0;
-  for (const mark of marks) if (isWatching(mark, nowMs, windowMs)) count++;
-  return count;
+export function presenceBeat(heartbeat: HeartbeatEvent): PresenceBeat {
+  return { sessionId: heartbeat.sessionId, orderingMs: orderingTime(heartbeat.atMs, heartbeat.receivedAtMs), receivedAtMs: heartbeat.receivedAtMs, ended: heartbeat.ended };
 }

@@ -1,26 +1,36 @@
 -- Applies one batch of a stream's heartbeats (the rule of src/domain/viewers.ts) and answers the stream's
 -- current viewers. Atomic, and touches only keys of one stream (one hash tag, one cluster slot).
--- KEYS[1] live: sorted set, member sessionId, score event time of its newest heartbeat (playing)
--- KEYS[2] ended: sorted set, member sessionId, score event time of its "ended" heartbeat (a tombstone, so an
---         older heartbeat delivered late cannot bring the session back)
--- ARGV[1] now (ms), ARGV[2] window (ms), then triples: sessionId, event time (ms, already clamped), ended (0/1)
-local live, ended = KEYS[1], KEYS[2]
-local now, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+-- KEYS[1] live: sorted set, member sessionId, score the gateway's receipt time of its newest heartbeat, while
+--         that heartbeat is "playing" (presence is judged by the server's clock)
+-- KEYS[2] marks: hash, sessionId -> "<ordering time>:<1 if ended else 0>" of its newest heartbeat (by the
+--         client's own clock), so an older heartbeat delivered late changes nothing, an ended one included
+-- KEYS[3] heard: sorted set, member sessionId, score the receipt time of its newest heartbeat: marks are
+--         forgotten once nothing was heard of a session for the window plus the clock tolerance
+-- ARGV[1] now (ms), ARGV[2] window (ms), ARGV[3] clock tolerance (ms), then quadruples:
+--         sessionId, ordering time (ms), receipt time (ms), ended (0/1)
+local live, marks, heard = KEYS[1], KEYS[2], KEYS[3]
+local now, window, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local memory = window + tolerance
 
-for i = 3, #ARGV, 3 do
-  local session, at, isEnd = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2] == '1'
-  local liveAt = tonumber(redis.call('ZSCORE', live, session) or '-1')
-  local endedAt = tonumber(redis.call('ZSCORE', ended, session) or '-1')
-  local newest = math.max(liveAt, endedAt)
+for i = 4, #ARGV, 4 do
+  local session, atText, received, isEnd = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3] == '1'
+  local at = tonumber(atText)
+  local markAt, markEnded = -1, false
+  local mark = redis.call('HGET', marks, session)
+  if mark then
+    local sep = string.find(mark, ':', 1, true)
+    markAt, markEnded = tonumber(string.sub(mark, 1, sep - 1)), string.sub(mark, sep + 1) == '1'
+  end
   -- older never overrides newer; at equal times only "ended" replaces "playing"
-  local applies = at > newest or (at == newest and isEnd and endedAt < at)
-  if applies then
+  local newer = at > markAt or (at == markAt and isEnd and not markEnded)
+  -- a playing heartbeat from long before its receipt is a retry of the past: it makes no one present
+  if newer and (isEnd or received - at <= tolerance) then
+    redis.call('HSET', marks, session, atText .. (isEnd and ':1' or ':0'))
+    redis.call('ZADD', heard, 'GT', received, session)
     if isEnd then
       redis.call('ZREM', live, session)
-      redis.call('ZADD', ended, at, session)
     else
-      redis.call('ZREM', ended, session)
-      redis.call('ZADD', live, at, session)
+      redis.call('ZADD', live, 'GT', received, session)
     end
   end
 end
@@ -28,7 +38,10 @@ end
 -- whatever fell out of the window can never count again: drop it, so memory follows current viewers
 local horizon = now - window
 redis.call('ZREMRANGEBYSCORE', live, '-inf', '(' .. horizon)
-redis.call('ZREMRANGEBYSCORE', ended, '-inf', '(' .. horizon)
-redis.call('PEXPIRE', live, window * 2)
-redis.call('PEXPIRE', ended, window * 2)
+local forgotten = redis.call('ZRANGEBYSCORE', heard, '-inf', '(' .. (now - memory), 'LIMIT', 0, 1000)
+if #forgotten > 0 then
+  redis.call('HDEL', marks, unpack(forgotten))
+  redis.call('ZREM', heard, unpack(forgotten))
+end
+for _, key in ipairs(KEYS) do redis.call('PEXPIRE', key, memory) end
 return redis.call('ZCOUNT', live, horizon, '+inf')

@@ -1,0 +1,34 @@
+-- Up Migration
+-- History by event time (issue 17). Each session's heartbeats per minute as marks: a bit per second with a
+-- "playing" heartbeat and one per second with an "ended" one (bit i = second i of the minute). Marks only
+-- gain bits, so peaks computed from them are the same for any delivery order and for a rebuild.
+ALTER TABLE viewer_minute_sessions ADD COLUMN playing bigint NOT NULL DEFAULT 0, ADD COLUMN ended bigint NOT NULL DEFAULT 0;
+
+-- Concurrent viewers per stream and second (event time): a minute's peak_concurrent is its busiest second.
+CREATE TABLE viewer_seconds (
+  stream_id text NOT NULL,
+  second timestamptz NOT NULL,
+  concurrent integer NOT NULL,
+  PRIMARY KEY (stream_id, second)
+);
+
+-- Seq windows now keep their two newest blocks of 1,024 seqs, and blocks that left a window are archived
+-- (packages/idempotency), so a late retry is told apart however many newer writes its source sent. Windows
+-- written before remembered only their last 1,024 seqs exactly: below that they start forgotten.
+ALTER TABLE seq_windows ADD COLUMN horizon bigint NOT NULL DEFAULT 0;
+UPDATE seq_windows SET horizon = greatest(0, highest - 1023);
+CREATE TABLE seq_window_blocks (
+  scope text NOT NULL,
+  source text NOT NULL,
+  block bigint NOT NULL,
+  seen bytea NOT NULL,
+  archived_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (scope, source, block)
+);
+CREATE INDEX seq_window_blocks_by_age ON seq_window_blocks (archived_at);
+
+-- Down Migration
+DROP TABLE seq_window_blocks;
+ALTER TABLE seq_windows DROP COLUMN horizon;
+DROP TABLE viewer_seconds;
+ALTER TABLE viewer_minute_sessions DROP COLUMN ended, DROP COLUMN playing;

@@ -1,12 +1,35 @@
 #!/usr/bin/env -S npx tsx
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { platformShape } from '@tally/config';
+import { createSchemaRegistry } from '@tally/schemas';
 import { groupLag, lagTable } from './lag.js';
 import { describeWindow, runLoad } from './load/runner.js';
 import { JOBS, type Job } from './load/traffic.js';
 import { moveGroupBack, parseReplayStart, watchCatchUp, type PartitionMove } from './replay.js';
 import { checkSchemas, registerSchemas } from './schemas.js';
+import { decodeOriginal, readSideTopic, redrive } from './side-topic-io.js';
+import {
+  SIDE_NOUN,
+  SIDE_SCHEMA,
+  SideTopicRefusedError,
+  choose,
+  countByReason,
+  countLines,
+  describeFilter,
+  entryJson,
+  findEntry,
+  listLines,
+  parseSideRef,
+  parseSince,
+  reasonCodes,
+  redriveLines,
+  repeats,
+  showLines,
+  type SideFilter,
+  type SideKind,
+} from './side-topics.js';
 import { prepareStack, stackDown, stackEndpoints, stackStatus, stackUp } from './stack.js';
 import { applyTopics, loadTopics } from './topics.js';
 
@@ -14,9 +37,9 @@ const log = (line: string) => console.log(line);
 const list = (value: string) => value.split(',').map((v) => v.trim()).filter(Boolean);
 
 const program = new Command('tally')
-  .description('Operate Tally: the local stack, topics and schemas, consumer lag, replays.')
-  .option('--brokers <list>', 'Kafka bootstrap servers for setup, topics, lag and replay (default: KAFKA_BROKERS, else the local stack)')
-  .option('--registry <url>', 'schema registry for setup and schemas (default: SCHEMA_REGISTRY_URL, else the local stack)')
+  .description('Operate Tally: the local stack, topics and schemas, consumer lag, replays, dead-lettered and late records.')
+  .option('--brokers <list>', 'Kafka bootstrap servers for setup, topics, lag, replay, dlq and late (default: KAFKA_BROKERS, else the local stack)')
+  .option('--registry <url>', 'schema registry for setup, schemas, dlq and late (default: SCHEMA_REGISTRY_URL, else the local stack)')
   .showHelpAfterError();
 
 /** Any schema registry for the schema commands: --registry, SCHEMA_REGISTRY_URL, or the local stack's. */
@@ -30,8 +53,10 @@ function clusterBrokers(): string[] {
   return chosen ? list(chosen) : stackEndpoints().brokers;
 }
 
+const clusterKafka = () => new Kafka({ brokers: clusterBrokers(), clientId: 'tally-cli', logLevel: logLevel.ERROR });
+
 async function withClusterAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = new Kafka({ brokers: clusterBrokers(), clientId: 'tally-cli', logLevel: logLevel.ERROR }).admin();
+  const admin = clusterKafka().admin();
   await admin.connect();
   try {
     return await work(admin);
@@ -178,6 +203,156 @@ replay
   .action(async (options: { group: string; topics: string[] }) => {
     await withClusterAdmin((admin) => followReplay(admin, options.group, options.topics));
   });
+
+interface SideOptions {
+  topic: string;
+  reason?: string;
+  service?: string;
+  sourceTopic?: string;
+  since?: string;
+  limit?: number;
+  offsets?: string[];
+  json?: boolean;
+  dryRun?: boolean;
+}
+
+const positiveInteger = (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('a whole number above 0');
+  return Number(value);
+};
+
+const sideFilter = (o: SideOptions): SideFilter => ({
+  ...(o.reason === undefined ? {} : { reason: o.reason }),
+  ...(o.service === undefined ? {} : { service: o.service }),
+  ...(o.sourceTopic === undefined ? {} : { sourceTopic: o.sourceTopic }),
+  ...(o.since === undefined ? {} : { sinceMs: parseSince(o.since) }),
+  ...(o.limit === undefined ? {} : { limit: o.limit }),
+  ...(o.offsets === undefined ? {} : { refs: o.offsets.map(parseSideRef) }),
+});
+
+/** A side-topic command: a refusal (nothing matches, a topic gone, a bad reference) is one sentence and exit 2. */
+const refusable =
+  <A extends unknown[]>(work: (...args: A) => Promise<void>) =>
+  async (...args: A): Promise<void> => {
+    try {
+      await work(...args);
+    } catch (error) {
+      if (!(error instanceof SideTopicRefusedError)) throw error;
+      console.error(`tally: ${error.message}`);
+      process.exitCode = 2;
+    }
+  };
+
+const SIDE_TOPICS: { kind: SideKind; variable: 'DLQ_TOPIC' | 'LATE_TOPIC'; what: string; redrive: string }[] = [
+  {
+    kind: 'dlq',
+    variable: 'DLQ_TOPIC',
+    what: 'the dead-letter topic: records a service could not decode, refused, or kept failing on, each with its reason and original bytes',
+    redrive: 'A dead-lettered record sent back is processed again like any new record: fix the cause first (a deployment, a schema, the data).',
+  },
+  {
+    kind: 'late',
+    variable: 'LATE_TOPIC',
+    what: 'the late topic: records too late for a windowed result (after its allowed lateness) or older than the idempotency record, each with its reason and original bytes',
+    redrive: 'A late record sent back is judged again by the same rule: it is applied only where the service now takes it (e.g. after its allowed lateness was raised), else it is set aside again.',
+  },
+];
+
+for (const side of SIDE_TOPICS) {
+  const { kind } = side;
+  const noun = SIDE_NOUN[kind];
+  const defaultTopic = platformShape[side.variable].parse(process.env[side.variable] || undefined);
+  const topicOption = (c: Command) => c.option('--topic <name>', `the side topic (${side.variable} when set)`, defaultTopic);
+  const filters = (c: Command) =>
+    topicOption(c)
+      .option('--reason <code>', `only this reason: ${reasonCodes(kind).join(', ')}`)
+      .option('--service <name>', 'only records of this service (or consumer group)')
+      .option('--source-topic <topic>', 'only records that came from this topic')
+      .option('--since <when>', 'only records that went aside at or after this time: epoch ms or ISO-8601')
+      .option('--limit <n>', 'at most n records, the oldest first', positiveInteger);
+  const read = async (topic: string) => {
+    const result = await readSideTopic(clusterKafka(), registryUrlChosen(), kind, topic);
+    for (const u of result.unreadable) console.error(`warning: ${topic} ${u.partition}:${u.offset} is not a ${SIDE_SCHEMA[kind]} record, skipped: ${u.error}`);
+    return result;
+  };
+  const command = program
+    .command(kind)
+    .description(`${side.what} (${side.variable}): list, count, show, redrive. Read from the beginning to the end it has when the command starts, in a throwaway consumer group that is deleted afterwards.`);
+  filters(
+    command
+      .command('list')
+      .description(`a line per ${noun} record, the oldest first: where it is in the side topic (<partition>:<offset>), when, service, source topic[partition]@offset, reason code${kind === 'late' ? ', the write (<source>:<seq>)' : ''} and the reason, shortened; a repeat of the same source record is marked`)
+      .option('--json', 'print JSON (bytes as base64)'),
+  ).action(
+    refusable(async (options: SideOptions) => {
+      const { entries } = await read(options.topic);
+      const chosen = choose(kind, entries, sideFilter(options));
+      const repeatOf = repeats(chosen);
+      if (options.json) return log(JSON.stringify(chosen.map((e) => entryJson(e, repeatOf.get(e))), null, 2));
+      if (chosen.length === 0) return log(`no ${noun} record in ${options.topic} matches${describeFilter(sideFilter(options))}`);
+      for (const line of listLines(kind, chosen, repeatOf)) log(line);
+      log(`\n${chosen.length} record(s) in ${options.topic}${repeatOf.size > 0 ? `, ${repeatOf.size} of them repeat(s) of a source record listed before` : ''}`);
+    }),
+  );
+  filters(
+    command
+      .command('count')
+      .description(`${noun} records counted by service, consumer group and reason${kind === 'late' ? ' (and by window missed)' : ''}, each source record once (deduplicated by consumer group and source topic/partition/offset)`)
+      .option('--json', 'print JSON'),
+  ).action(
+    refusable(async (options: SideOptions) => {
+      const { entries } = await read(options.topic);
+      const count = countByReason(choose(kind, entries, sideFilter(options)));
+      if (options.json) return log(JSON.stringify({ topic: options.topic, dedupedBy: 'consumerGroup+sourceTopic/partition/offset', ...count }, null, 2));
+      for (const line of countLines(kind, options.topic, count)) log(line);
+    }),
+  );
+  topicOption(
+    command
+      .command('show')
+      .description(`one ${noun} record whole: its fields, headers, and the original record decoded with the schema id inside its bytes`)
+      .argument('<at>', 'where it is in the side topic: <partition>:<offset>, as `list` prints it (an offset alone if only one partition has it)')
+      .option('--json', 'print JSON (bytes as base64, the original decoded)'),
+  ).action(
+    refusable(async (at: string, options: SideOptions) => {
+      const ref = parseSideRef(at);
+      const { entries } = await read(options.topic);
+      const entry = findEntry(kind, options.topic, entries, ref);
+      const original = await decodeOriginal(createSchemaRegistry(registryUrlChosen()), entry.record.value);
+      if (options.json) return log(JSON.stringify(entryJson(entry, repeats(entries).get(entry), original), null, 2));
+      for (const line of showLines(options.topic, entry, original)) log(line);
+    }),
+  );
+  filters(
+    command
+      .command('redrive')
+      .description(
+        `send the chosen ${noun} records back to their source topics with their original key, value bytes and headers (plus tally-redriven-from: <side topic>/<partition>/<offset>), acks=all from an idempotent producer, with a progress bar and a summary; each source record once. ` +
+          `Safe to do more than once: every Tally service applies a write at most once (the record keeps its (source, seq)), so a record that was applied before changes nothing. ${side.redrive} ` +
+          'Refused (exit 2) when nothing matches or a source topic no longer exists.',
+      )
+      .option('--offsets <list>', 'only these records of the side topic, comma separated: <partition>:<offset> (or an offset alone)', list)
+      .option('--dry-run', 'print what would be sent, send nothing'),
+  ).action(
+    refusable(async (options: SideOptions) => {
+      const filter = sideFilter(options);
+      const kafka = clusterKafka();
+      const result = await read(options.topic);
+      const bar = new SingleBar({ format: `redrive ${options.topic} [{bar}] {percentage}% {value}/{total} records`, noTTYOutput: true, notTTYSchedule: 2000 });
+      let started = false;
+      const summary = await redrive(kafka, result, kind, options.topic, filter, {
+        dryRun: options.dryRun ?? false,
+        onProgress: ({ done, total }) => {
+          if (!started) bar.start(total, done);
+          started = true;
+          bar.update(done);
+        },
+      });
+      if (started) bar.stop();
+      for (const line of redriveLines(options.topic, summary)) log(line);
+    }),
+  );
+}
 
 /** A few reads through the gateway, so the numbers the load moves are seen moving. */
 async function readBack(baseUrl: string, run: string, jobs: readonly Job[]): Promise<string> {

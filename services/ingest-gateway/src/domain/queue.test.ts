@@ -35,7 +35,7 @@ describe('the ticket a join names', () => {
 describe('a queue request becomes a QueueCommand record', () => {
   const receivedAt = 1_700_000_000_000;
   const key = { source: 'gateway.ops', seq: receivedAt * 1000 };
-  const nothing = { ticketId: null, userId: null, capacity: null, activeSeconds: null };
+  const nothing = { ticketId: null, userId: null, capacity: null, activeSeconds: null, ticketIds: null, atMs: null, basisOffset: null };
 
   it('configure carries capacity and activeSeconds under the gateway\'s (source, seq)', () => {
     expect(toConfigureCommand('concert-1', { capacity: 100, activeSeconds: 180 }, key, receivedAt)).toEqual({
@@ -67,6 +67,20 @@ describe('a queue request becomes a QueueCommand record', () => {
     const ticketId = 't_1a3c605670798c9fd1e1e886';
     expect(toLeaveCommand('q', ticketId, key, receivedAt)).toEqual({ ...nothing, ...key, queueId: 'q', kind: 'LEAVE', ticketId, receivedAtMs: receivedAt });
     expect(toCompleteCommand('q', ticketId, key, receivedAt)).toEqual({ ...nothing, ...key, queueId: 'q', kind: 'COMPLETE', ticketId, receivedAtMs: receivedAt });
+  });
+
+  it('is never an admission decision: no ADMIT or EXPIRE, no decision fields (a client cannot admit itself)', () => {
+    const ticketId = 't_1a3c605670798c9fd1e1e886';
+    const built = [
+      toConfigureCommand('q', { capacity: 1, activeSeconds: 1 }, key, receivedAt),
+      toJoinCommand('q', { source: 'app', seq: 1, userId: 'u' }, receivedAt),
+      toLeaveCommand('q', ticketId, key, receivedAt),
+      toCompleteCommand('q', ticketId, key, receivedAt),
+    ];
+    for (const command of built) {
+      expect(['CONFIGURE', 'JOIN', 'LEAVE', 'COMPLETE']).toContain(command.kind);
+      expect(command, command.kind).toMatchObject({ ticketIds: null, atMs: null, basisOffset: null });
+    }
   });
 });
 

@@ -34,10 +34,16 @@ export function ticketIdFor(queueId: string, { source, seq }: WriteKey): string 
   return `t_${digest.slice(0, 24)}`;
 }
 
-type KindAndDetails = Pick<QueueCommand, 'kind'> & Partial<Pick<QueueCommand, 'ticketId' | 'userId' | 'capacity' | 'activeSeconds'>>;
+/**
+ * What a client may ask for. ADMIT and EXPIRE are the admitter's decisions, written by queue-admitter alone: the
+ * gateway never builds one, so no client can admit itself.
+ */
+export type ClientQueueCommandKind = Exclude<QueueCommand['kind'], 'ADMIT' | 'EXPIRE'>;
+
+type KindAndDetails = { kind: ClientQueueCommandKind } & Partial<Pick<QueueCommand, 'ticketId' | 'userId' | 'capacity' | 'activeSeconds'>>;
 
 function toQueueCommand(queueId: string, key: WriteKey, receivedAtMs: number, details: KindAndDetails): QueueCommand {
-  return { source: key.source, seq: key.seq, queueId, ticketId: null, userId: null, capacity: null, activeSeconds: null, receivedAtMs, ...details };
+  return { source: key.source, seq: key.seq, queueId, ticketId: null, userId: null, capacity: null, activeSeconds: null, receivedAtMs, ticketIds: null, atMs: null, basisOffset: null, ...details };
 }
 
 /** Sets capacity and activeSeconds for what the admitter admits from then on; the last one wins. */

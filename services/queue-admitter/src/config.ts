@@ -13,8 +13,16 @@ export const configShape = {
   REDIS_PREFIX: env.string('tally:queues'),
   DB_SCHEMA: env.string('queue_admitter'),
   CONSUMER_CONCURRENCY: env.integer({ min: 1, max: 64, fallback: 4 }),
-  /** How often the owner of a partition admits into free slots and expires what ran out. */
+  /**
+   * admitter: applies the log and proposes admission decisions for the partitions it owns, publishes events.
+   * follower: applies the log only (builds the same state, proposes nothing, publishes nothing): a rebuild from
+   * the topic beside the live deployment, with its own CONSUMER_GROUP, DB_SCHEMA and REDIS_PREFIX.
+   */
+  QUEUE_ROLE: env.oneOf(['admitter', 'follower'], 'admitter'),
+  /** How often the owner of a partition proposes admissions into free slots and expiries of what ran out. */
   ADMISSION_TICK_MS: env.integer({ min: 20, max: 10_000, fallback: 200 }),
+  /** A partition gets no admission decision while more of its records than this wait to be applied. */
+  ADMISSION_MAX_LAG: env.integer({ min: 0, max: 10_000_000, fallback: 1000 }),
   /** Signs admission tokens (HS256). Production refuses the development default. */
   ADMISSION_TOKEN_SECRET: env.string(DEVELOPMENT_SECRET),
   TALLY_ENV: env.oneOf(['development', 'test', 'production'], 'development'),

@@ -1,57 +1,88 @@
 import type { Logger } from '@tally/observability';
 import type { QueueCommand, QueueEvent, TopicCodec } from '@tally/schemas';
-import type { BatchHandler, ConsumedRecord, Rejection, Serially, TypedProducer } from '@tally/streaming';
-import type { QueueCommandRecord, QueueStore } from './adapters/postgres-queues.js';
+import type { BatchHandler, ConsumedRecord, OutgoingRecord, Rejection, Serially, TypedProducer } from '@tally/streaming';
+import type { QueueStore } from './adapters/postgres-queues.js';
 import type { QueueProjection } from './adapters/redis-queues.js';
-import type { QueueCommandToApply } from './domain/tickets.js';
+import { MAX_DECISION_TICKETS, decideAdmissions } from './domain/admission.js';
+import type { LoggedCommand, QueueCommandToApply } from './domain/tickets.js';
+
+/** The source of every decision record: only queue-admitter writes ADMIT and EXPIRE. */
+export const ADMITTER_SOURCE = 'tally.queue-admitter';
+
+export type QueueRole = 'admitter' | 'follower';
 
 export interface AdmitterDeps {
   store: QueueStore;
   projection: QueueProjection;
   producer: TypedProducer;
   events: TopicCodec<QueueEvent>;
-  /** Command batches and admission rounds of this process run one at a time, each with its projection. */
+  /** admitter: proposes decisions and publishes events; follower: only applies the log (a rebuild beside the live one). */
+  role: QueueRole;
+  /** Command batches and Redis rebuilds of this process run one at a time, each with its projection. */
   serially: Serially;
   now: () => number;
   logger: Logger;
 }
 
 /**
- * A partition's commands: one Postgres transaction (in arrival order: the partition offset is the join
- * order), then the Redis projection and the outbox's events; only then does the runtime commit the offsets.
+ * A partition's records: one Postgres transaction (in offset order: the partition offset is the join order,
+ * and a decision applies after the commands it was made from), then the Redis projection and the outbox's
+ * events; only then does the runtime commit the offsets.
  */
 export function queueCommandHandler(deps: AdmitterDeps): BatchHandler<QueueCommand> {
   return async ({ partition, records }) => {
     const rejected: Rejection<QueueCommand>[] = [];
-    const commands: QueueCommandRecord[] = [];
+    const commands: LoggedCommand[] = [];
     for (const record of records) {
       const command = toCommand(record);
       if (typeof command === 'string') rejected.push({ record, reason: command });
-      else commands.push({ queueId: record.value.queueId, command });
+      else commands.push({ offset: record.offset, queueId: record.value.queueId, command });
     }
-    if (commands.length > 0) {
-      await deps.serially.run(async () => {
-        await deps.projection.project(await deps.store.applyCommands(partition, commands, deps.now()));
-        await publishEvents(deps, [partition]);
-      });
-    }
+    if (records.length === 0) return { rejected };
+    await deps.serially.run(async () => {
+      await deps.projection.project(await deps.store.applyCommands(partition, commands, records[records.length - 1]!.offset));
+      if (deps.role === 'admitter') await publishEvents(deps, [partition]);
+    });
+    logDecisionRoundTrip(deps.logger, partition, records);
     return { rejected };
   };
 }
 
-/** The command for the domain, or why it cannot be one (written by something other than the gateway). */
+/** The longest a decision of the batch took from being produced to being applied and projected (one produce + one consume). */
+function logDecisionRoundTrip(logger: Logger, partition: number, records: ConsumedRecord<QueueCommand>[]) {
+  const decisions = records.filter((r) => r.value.source === ADMITTER_SOURCE && (r.value.kind === 'ADMIT' || r.value.kind === 'EXPIRE'));
+  if (decisions.length === 0) return;
+  const appliedAt = Date.now();
+  logger.debug({ partition, decisions: decisions.length, roundTripMs: Math.max(...decisions.map((r) => appliedAt - r.timestamp)) }, 'decisions applied');
+}
+
+/** A decision names at most this many tickets (a round names at most MAX_DECISION_TICKETS). */
+const MAX_LISTED_TICKETS = 10_000;
+
+/** The command for the domain, or why it cannot be one (written by something other than the gateway or the admitter). */
 function toCommand({ value, offset }: ConsumedRecord<QueueCommand>): QueueCommandToApply | string {
   if (!value.queueId) return 'a queue command needs a queueId';
   switch (value.kind) {
     case 'CONFIGURE':
       if (!(value.capacity! > 0) || !(value.activeSeconds! > 0)) return 'CONFIGURE needs a positive capacity and activeSeconds';
-      return { kind: 'CONFIGURE', capacity: value.capacity!, activeSeconds: value.activeSeconds! };
+      return { kind: 'CONFIGURE', capacity: value.capacity!, activeSeconds: value.activeSeconds!, atMs: value.receivedAtMs };
     case 'JOIN':
       if (!value.ticketId || !value.userId) return 'JOIN needs a ticketId and a userId';
-      return { kind: 'JOIN', ticketId: value.ticketId, userId: value.userId, joinOrder: offset };
-    default:
+      return { kind: 'JOIN', ticketId: value.ticketId, userId: value.userId, joinOrder: offset, atMs: value.receivedAtMs };
+    case 'LEAVE':
+    case 'COMPLETE':
       if (!value.ticketId) return `${value.kind} needs a ticketId`;
-      return { kind: value.kind, ticketId: value.ticketId };
+      return { kind: value.kind, ticketId: value.ticketId, atMs: value.receivedAtMs };
+    case 'ADMIT':
+    case 'EXPIRE': {
+      if (value.source !== ADMITTER_SOURCE) return `${value.kind} is a decision of the admitter (source ${ADMITTER_SOURCE}), not of ${value.source}`;
+      const { ticketIds, atMs, basisOffset } = value;
+      if (!ticketIds || ticketIds.length === 0 || ticketIds.length > MAX_LISTED_TICKETS) return `${value.kind} needs 1 to ${MAX_LISTED_TICKETS} ticketIds`;
+      if (atMs === null || basisOffset === null) return `${value.kind} needs atMs and basisOffset`;
+      return value.kind === 'ADMIT' ? { kind: 'ADMIT', ticketIds, atMs, basisOffset } : { kind: 'EXPIRE', ticketIds, atMs };
+    }
+    default:
+      return `unknown kind ${String(value.kind)}`;
   }
 }
 
@@ -65,20 +96,76 @@ export async function publishEvents(deps: Pick<AdmitterDeps, 'store' | 'producer
   }
 }
 
-/**
- * The admission loop of one instance: for each partition it owns (so each queue has one admitter at a time),
- * rebuild Redis if it was lost, run an admission round, project it, publish its events.
- */
-export async function admissionRound(deps: AdmitterDeps, owned: number[]): Promise<void> {
-  for (const partition of owned) {
+/** For each partition this instance owns whose queues Redis lost: project them again from Postgres. */
+export async function rebuildLostProjections(deps: AdmitterDeps, owned: number[]): Promise<void> {
+  for (const partition of await deps.projection.partitionsNotReady(owned)) {
     await deps.serially.run(async () => {
-      if ((await deps.projection.partitionsNotReady([partition])).length > 0) {
-        await deps.projection.replace(await deps.store.snapshot(partition, deps.now()));
-        await deps.projection.markReady(partition);
-        deps.logger.info({ partition }, 'queues of the partition projected to Redis from Postgres');
-      }
-      await deps.projection.project(await deps.store.tick(partition, deps.now()));
-      await publishEvents(deps, [partition]);
+      await deps.projection.replace(await deps.store.snapshot(partition));
+      await deps.projection.markReady(partition);
+      deps.logger.info({ partition }, 'queues of the partition projected to Redis from Postgres');
     });
+  }
+}
+
+export interface ProposerDeps {
+  store: QueueStore;
+  producer: TypedProducer;
+  commands: TopicCodec<QueueCommand>;
+  now: () => number;
+  /** The end offset (the next offset to be written) of every partition of the commands topic. */
+  endOffsets: () => Promise<Map<number, number>>;
+  /** A partition gets no decision while more than this many of its records wait to be applied. */
+  maxLag: number;
+  logger: Logger;
+}
+
+/**
+ * The admission round of one instance: for each partition it owns (so each queue has one admitter at a time),
+ * read the queues as the applied log shows them, decide (domain/admission.ts) and produce the decisions as
+ * ADMIT and EXPIRE records keyed by queueId, so they land in the queue's partition after the commands they
+ * were made from. Nothing changes until the consumer applies them; the fold checks them again there.
+ *
+ * A partition is skipped while a decision this instance produced is not applied yet, and while the consumer
+ * is more than `maxLag` records behind on it: a decision from a state the log has long left is wasted (safe,
+ * but the fold would refuse most of it). Both are told by the partition's fence against an offset: for the
+ * first, the end offset read at the round after the decision was acknowledged (it is past the decision's
+ * offset; the producer does not hand offsets out); for the second, the end offset now. One admin request a
+ * round, for all partitions; the fence is in Postgres, so it is right also after a rebalance or a restart.
+ */
+export class AdmissionProposer {
+  /** Partition → the offset the fence must reach before the next decision; null: just produced, the next round reads it. */
+  private readonly waitingFor = new Map<number, number | null>();
+  private seq = 0;
+
+  constructor(private readonly deps: ProposerDeps) {}
+
+  async round(owned: number[]): Promise<void> {
+    for (const partition of this.waitingFor.keys()) if (!owned.includes(partition)) this.waitingFor.delete(partition);
+    if (owned.length === 0) return;
+    const ends = await this.deps.endOffsets();
+    for (const partition of owned) {
+      const end = ends.get(partition) ?? 0;
+      if (this.waitingFor.get(partition) === null) this.waitingFor.set(partition, end - 1);
+      const nowMs = this.deps.now();
+      const view = await this.deps.store.admissionView(partition, nowMs, MAX_DECISION_TICKETS);
+      if (view.appliedThrough < Math.max(this.waitingFor.get(partition) ?? -1, end - 1 - this.deps.maxLag)) continue;
+      this.waitingFor.delete(partition);
+      const decisions: OutgoingRecord<QueueCommand>[] = [];
+      for (const queue of view.queues) {
+        const { expire, admit } = decideAdmissions(queue, nowMs);
+        if (expire.length > 0) decisions.push(this.decision(queue.queueId, 'EXPIRE', expire, nowMs, view.appliedThrough));
+        if (admit.length > 0) decisions.push(this.decision(queue.queueId, 'ADMIT', admit, nowMs, view.appliedThrough));
+      }
+      if (decisions.length === 0) continue;
+      await this.deps.producer.sendAll(this.deps.commands, decisions);
+      this.waitingFor.set(partition, null);
+    }
+  }
+
+  private decision(queueId: string, kind: 'ADMIT' | 'EXPIRE', ticketIds: string[], atMs: number, basisOffset: number): OutgoingRecord<QueueCommand> {
+    // the seq only grows in this process, also across restarts (the clock); idempotency is by ticket and state
+    this.seq = Math.max(this.seq + 1, Date.now());
+    const value: QueueCommand = { source: ADMITTER_SOURCE, seq: this.seq, queueId, kind, ticketId: null, userId: null, capacity: null, activeSeconds: null, receivedAtMs: atMs, ticketIds, atMs, basisOffset };
+    return { key: queueId, value, timestamp: Date.now() };
   }
 }

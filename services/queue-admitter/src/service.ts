@@ -7,7 +7,7 @@ import { queueRoutes } from './adapters/http.js';
 import { QueueStore } from './adapters/postgres-queues.js';
 import { QueueProjection } from './adapters/redis-queues.js';
 import type { QueueAdmitterConfig } from './config.js';
-import { admissionRound, queueCommandHandler, type AdmitterDeps } from './queue-admitter.js';
+import { AdmissionProposer, queueCommandHandler, rebuildLostProjections, type AdmitterDeps, type QueueRole } from './queue-admitter.js';
 
 export interface RunningAdmitter {
   port: number;
@@ -18,7 +18,10 @@ export interface RunningAdmitter {
 
 const migrations = fileURLToPath(new URL('../migrations', import.meta.url));
 
-/** Config → adapters → runtime. `now` is injectable so tests can make admissions expire without waiting. */
+/**
+ * Config → adapters → runtime. `now` is injectable so tests can make admissions expire without waiting: it is the
+ * time of the decisions this instance proposes (applying the log reads no clock).
+ */
 export async function startQueueAdmitter(config: QueueAdmitterConfig, now: () => number = Date.now): Promise<RunningAdmitter> {
   const logger = createLogger('queue-admitter', config.LOG_LEVEL);
   const metrics = createMetrics('queue-admitter');
@@ -26,20 +29,22 @@ export async function startQueueAdmitter(config: QueueAdmitterConfig, now: () =>
 
   const redis = createRedis(config.REDIS_URL, 'queue-admitter');
   const pool = createPool(config.DATABASE_URL);
-  const store = new QueueStore(pool, config.DB_SCHEMA);
+  const role: QueueRole = config.QUEUE_ROLE === 'follower' ? 'follower' : 'admitter';
+  const store = new QueueStore(pool, config.DB_SCHEMA, { group: config.CONSUMER_GROUP, topic: config.QUEUE_COMMANDS_TOPIC, publishEvents: role === 'admitter' });
   const projection = new QueueProjection(redis, config.REDIS_PREFIX);
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
   const producer = new TypedProducer(kafka);
   await producer.connect();
   const partitions = await topicPartitions(kafka, config.QUEUE_COMMANDS_TOPIC);
-  const deps: AdmitterDeps = { store, projection, producer, events: topicCodec(registry, config.QUEUE_EVENTS_TOPIC, 'tally.queue.QueueEvent'), serially: new Serially(), now, logger };
+  const commands = topicCodec(registry, config.QUEUE_COMMANDS_TOPIC, 'tally.queue.QueueCommand');
+  const deps: AdmitterDeps = { store, projection, producer, events: topicCodec(registry, config.QUEUE_EVENTS_TOPIC, 'tally.queue.QueueEvent'), role, serially: new Serially(), now, logger };
 
   const consumer = new BatchConsumer({
     service: 'queue-admitter',
     groupId: config.CONSUMER_GROUP,
     kafka,
-    codecs: [topicCodec(registry, config.QUEUE_COMMANDS_TOPIC, 'tally.queue.QueueCommand')],
+    codecs: [commands],
     handler: queueCommandHandler(deps),
     producer,
     deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
@@ -51,12 +56,32 @@ export async function startQueueAdmitter(config: QueueAdmitterConfig, now: () =>
   });
   await consumer.start();
 
+  // the admitter proposes decisions from the end offsets of its partitions (one admin request a round); a
+  // follower only rebuilds what Redis lost
+  const admin = role === 'admitter' ? kafka.admin() : undefined;
+  await admin?.connect();
+  const proposer = admin
+    ? new AdmissionProposer({
+        store,
+        producer,
+        commands,
+        now,
+        logger,
+        maxLag: config.ADMISSION_MAX_LAG,
+        endOffsets: async () => new Map((await admin.fetchTopicOffsets(config.QUEUE_COMMANDS_TOPIC)).map((p) => [p.partition, Number(p.high)])),
+      })
+    : undefined;
+
   // one round at a time: a slow round delays the next instead of overlapping it
   let stopped = false;
   let round: Promise<void> = Promise.resolve();
   const loop = async () => {
     while (!stopped) {
-      round = admissionRound(deps, consumer.assignedPartitions(config.QUEUE_COMMANDS_TOPIC)).catch((error: unknown) => logger.warn({ err: error }, 'admission round failed'));
+      const owned = consumer.assignedPartitions(config.QUEUE_COMMANDS_TOPIC);
+      round = (async () => {
+        await rebuildLostProjections(deps, owned);
+        await proposer?.round(owned);
+      })().catch((error: unknown) => logger.warn({ err: error }, 'admission round failed'));
       await round;
       await new Promise((r) => setTimeout(r, config.ADMISSION_TICK_MS));
     }
@@ -75,7 +100,7 @@ export async function startQueueAdmitter(config: QueueAdmitterConfig, now: () =>
     ],
     routes: queueRoutes({ store, projection, partitions, secret: config.ADMISSION_TOKEN_SECRET, now }),
   });
-  logger.info({ port: ops.port }, 'queue-admitter ready');
+  logger.info({ port: ops.port, role }, 'queue-admitter ready');
 
   // closed in reverse: HTTP first, then admissions stop, the consumer finishes its batch, then the stores
   const admissions: ServiceResource = {
@@ -83,6 +108,7 @@ export async function startQueueAdmitter(config: QueueAdmitterConfig, now: () =>
     close: async () => {
       stopped = true;
       await round;
+      await admin?.disconnect();
     },
   };
   const resources = consumingServiceResources({ pool, redis, producer, consumer, http: ops, loops: [admissions] });

@@ -1,37 +1,53 @@
+import { advancePostgresFence, readPostgresFence, type PartitionFence } from '@tally/idempotency';
 import type { QueueEvent } from '@tally/schemas';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
-import { admissionTick, type QueueSettings } from '../domain/admission.js';
-import { DEFAULT_SETTINGS, applyCommands, isLive, type QueueCommandToApply, type Ticket } from '../domain/tickets.js';
 
-export interface QueueCommandRecord {
-  queueId: string;
-  command: QueueCommandToApply;
-}
+type Queryable = Pick<Pool, 'query'>;
+import { RATE_WINDOW_MS, admissionRate, type AdmissionView, type QueueSettings } from '../domain/admission.js';
+import { applyRecords, emptyQueue, isLive, type LoggedCommand, type QueueState, type Ticket, type TicketEvent } from '../domain/tickets.js';
 
 const TICKET_COLUMNS = 'queue_id, ticket_id, user_id, status, join_order, admitted_at_ms, expires_at_ms';
+const QUEUE_COLUMNS = 'queue_id, capacity, active_seconds, admitted_total, active_count, admitted_through, clock_ms';
 
 /** What one transaction changed in one queue: written to Redis after the commit, as absolute values. */
 export interface QueueChange {
   queueId: string;
   settings: QueueSettings;
   admittedTotal: number;
-  /** Admissions per second over the last minute, for estimatedWaitSeconds. */
+  /** Admissions per second over the minute before the queue's latest record, for estimatedWaitSeconds. */
   admissionRate: number;
+  /** The queue's latest record time: where the rate's window ends. */
+  clockMs: number;
   tickets: Ticket[];
   aliases: [string, string][];
 }
 
-const RATE_WINDOW_MS = 60_000;
+/** A queue of a partition as the admission round sees it, with the partition's fence it was read at. */
+export interface PartitionView {
+  /** The last offset applied in the partition when the view was read (-1: none): the decisions' basis. */
+  appliedThrough: number;
+  queues: (AdmissionView & { queueId: string })[];
+}
+
+export interface QueueStoreOptions {
+  /** The fence is per consumer group and topic: a second deployment (a rebuild) keeps its own. */
+  group: string;
+  topic: string;
+  /** Fill the event outbox (the admitter); a follower builds the same state and publishes nothing. */
+  publishEvents: boolean;
+}
 
 /**
- * Queues and tickets in Postgres. Command batches and admission ticks of a partition take the partition's
- * advisory lock, so they never interleave, also across instances during a rebalance: the capacity check and
- * the admissions it allows commit together. Events go to an outbox in the same transaction.
+ * Queues and tickets in Postgres. A batch of a partition's records is one transaction under the partition's
+ * advisory lock: read the offset fence, load what the records past it touch, fold them (domain/tickets.ts),
+ * write the result, the outbox's events and the fence. The admission round reads its view under the same lock,
+ * so it sees whole batches only, and the fence it read is the basis of its decisions.
  */
 export class QueueStore {
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,
+    private readonly options: QueueStoreOptions,
   ) {
     if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
   }
@@ -40,118 +56,134 @@ export class QueueStore {
     return db.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${this.schema}/queue-commands/p${partition}`]);
   }
 
-  /** Applies a partition's commands in order (JOIN's joinOrder = its offset). */
-  async applyCommands(partition: number, records: QueueCommandRecord[], nowMs: number): Promise<QueueChange[]> {
+  private fence(partition: number): PartitionFence {
+    return { group: this.options.group, topic: this.options.topic, partition };
+  }
+
+  /**
+   * Applies a partition's records in offset order (JOIN's joinOrder = its offset) and moves the fence to
+   * `lastOffset`, the batch's last offset (records the handler refused included: they are dead-lettered again
+   * if the batch comes again, since refusing needs no state).
+   */
+  async applyCommands(partition: number, records: LoggedCommand[], lastOffset: number): Promise<QueueChange[]> {
     return inTransaction(this.pool, async (db) => {
       await this.lock(db, partition);
-      const byQueue = groupBy(records, (r) => r.queueId);
-      const queueIds = [...byQueue.keys()];
-      const settings = await this.settings(db, queueIds);
-      const aliases = await this.storedAliases(db, records);
-      const named = await this.namedTickets(db, records, aliases);
+      const fence = this.fence(partition);
+      const appliedThrough = await readPostgresFence(db, this.schema, fence);
+      const pending = records.filter((r) => r.offset > appliedThrough);
+      if (pending.length === 0) {
+        await advancePostgresFence(db, this.schema, fence, lastOffset);
+        return [];
+      }
+      const aliases = await this.storedAliases(db, pending);
+      const queues = await this.queueStates(db, pending, aliases);
+      const applied = applyRecords({ appliedThrough, queues }, pending);
+
       const changes: QueueChange[] = [];
       const events: { queueId: string; event: QueueEvent }[] = [];
       const newAliases: [string, string, string][] = [];
       const changedTickets: [string, Ticket][] = [];
-      for (const [queueId, queueRecords] of byQueue) {
-        // a known alias is a repeated join; a leave or complete of an alias acts on the ticket it names
-        const commands = queueRecords
-          .map((r) => r.command)
-          .filter((c) => !(c.kind === 'JOIN' && aliases.has(`${queueId}\u0000${c.ticketId}`)))
-          .map((c) => (c.kind === 'LEAVE' || c.kind === 'COMPLETE' ? { ...c, ticketId: aliases.get(`${queueId}\u0000${c.ticketId}`) ?? c.ticketId } : c));
-        const state = named.get(queueId) ?? { tickets: new Map(), liveTicketOf: new Map() };
-        const decision = applyCommands({ settings: settings.get(queueId)?.settings ?? DEFAULT_SETTINGS, ...state }, commands, nowMs);
-        for (const t of decision.changed.values()) changedTickets.push([queueId, t]);
-        for (const [alias, live] of decision.aliases) newAliases.push([queueId, alias, live]);
-        for (const { ticket, kind } of decision.ended) events.push({ queueId, event: { queueId, ticketId: ticket.ticketId, userId: ticket.userId, kind, atMs: nowMs, expiresAtMs: null } });
-        changes.push({ queueId, settings: decision.settings, admittedTotal: settings.get(queueId)?.admittedTotal ?? 0, admissionRate: 0, tickets: [...decision.changed.values()], aliases: [...decision.aliases] });
+      for (const [queueId, outcome] of applied.queues) {
+        for (const t of outcome.changed.values()) changedTickets.push([queueId, t]);
+        for (const [alias, live] of outcome.aliases) newAliases.push([queueId, alias, live]);
+        for (const e of outcome.events) events.push({ queueId, event: eventOf(queueId, e) });
+        const { settings, admittedTotal, clockMs } = outcome.state;
+        changes.push({ queueId, settings, admittedTotal, admissionRate: 0, clockMs, tickets: [...outcome.changed.values()], aliases: [...outcome.aliases] });
       }
-      await this.writeQueues(db, partition, changes);
+      await this.writeQueues(db, partition, applied.queues);
       await this.writeTickets(db, changedTickets);
       await this.writeAliases(db, newAliases);
-      await this.addToOutbox(db, partition, events);
-      await this.fillRates(db, changes, nowMs);
+      if (this.options.publishEvents) await this.addToOutbox(db, partition, events);
+      await advancePostgresFence(db, this.schema, fence, Math.max(lastOffset, applied.appliedThrough));
+      await this.fillRates(db, changes);
       return changes;
     });
   }
 
-  /** One admission round for every queue of the partition: expire what ran out, admit into free slots. */
-  async tick(partition: number, nowMs: number): Promise<QueueChange[]> {
+  /**
+   * What the admission round decides from, for every queue of the partition: settings, active count, the
+   * active tickets whose time is up by `nowMs`, the front of the waiting line; and the fence it was read at.
+   */
+  async admissionView(partition: number, nowMs: number, maxTickets: number): Promise<PartitionView> {
     return inTransaction(this.pool, async (db) => {
       await this.lock(db, partition);
-      const { rows: queues } = await db.query(`SELECT queue_id, capacity, active_seconds, admitted_total FROM ${this.schema}.queues WHERE partition = $1`, [partition]);
-      if (queues.length === 0) return [];
+      const appliedThrough = await this.appliedThrough(partition, db);
+      const { rows: queues } = await db.query(`SELECT ${QUEUE_COLUMNS} FROM ${this.schema}.queues WHERE partition = $1`, [partition]);
+      if (queues.length === 0) return { appliedThrough, queues: [] };
       const ids = queues.map((q) => q.queue_id as string);
-      const active = await db.query(`SELECT queue_id, ticket_id, user_id, join_order, admitted_at_ms, expires_at_ms FROM ${this.schema}.tickets WHERE queue_id = ANY($1::text[]) AND status = 'active'`, [ids]);
-      const heads = await db.query(
-        `SELECT q.queue_id, t.ticket_id, t.user_id, t.join_order FROM unnest($1::text[], $2::int[]) AS q(queue_id, capacity)
-         CROSS JOIN LATERAL (SELECT ticket_id, user_id, join_order FROM ${this.schema}.tickets w
-                             WHERE w.queue_id = q.queue_id AND w.status = 'waiting' ORDER BY w.join_order LIMIT q.capacity) t`,
-        [ids, queues.map((q) => q.capacity)],
+      const due = await db.query(
+        `SELECT q.queue_id, t.ticket_id, t.expires_at_ms FROM unnest($1::text[]) AS q(queue_id)
+         CROSS JOIN LATERAL (SELECT ticket_id, expires_at_ms FROM ${this.schema}.tickets a
+                             WHERE a.queue_id = q.queue_id AND a.status = 'active' AND a.expires_at_ms <= $2 ORDER BY a.expires_at_ms LIMIT $3) t`,
+        [ids, nowMs, maxTickets],
       );
-      const activeBy = groupBy(active.rows, (r) => r.queue_id as string);
+      const heads = await db.query(
+        `SELECT q.queue_id, t.ticket_id FROM unnest($1::text[], $2::int[]) AS q(queue_id, n)
+         CROSS JOIN LATERAL (SELECT ticket_id FROM ${this.schema}.tickets w
+                             WHERE w.queue_id = q.queue_id AND w.status = 'waiting' ORDER BY w.join_order LIMIT q.n) t`,
+        [ids, queues.map((q) => Math.min(q.capacity as number, maxTickets))],
+      );
+      const dueBy = groupBy(due.rows, (r) => r.queue_id as string);
       const headsBy = groupBy(heads.rows, (r) => r.queue_id as string);
-      const changes: QueueChange[] = [];
-      const changedTickets: [string, Ticket][] = [];
-      const events: { queueId: string; event: QueueEvent }[] = [];
-      for (const q of queues) {
-        const queueId = q.queue_id as string;
-        const settings = { capacity: q.capacity as number, activeSeconds: q.active_seconds as number };
-        const activeRows = activeBy.get(queueId) ?? [];
-        const headRows = headsBy.get(queueId) ?? [];
-        const decision = admissionTick(activeRows.map((r) => ({ ticketId: r.ticket_id, expiresAtMs: Number(r.expires_at_ms) })), headRows.map((r) => r.ticket_id as string), settings, nowMs);
-        if (decision.expired.length === 0 && decision.admitted.length === 0) continue;
-        const expired = new Set(decision.expired);
-        const tickets: Ticket[] = [];
-        for (const r of activeRows.filter((x) => expired.has(x.ticket_id))) {
-          tickets.push({ ticketId: r.ticket_id, userId: r.user_id, status: 'expired', joinOrder: Number(r.join_order), admittedAtMs: Number(r.admitted_at_ms), expiresAtMs: Number(r.expires_at_ms) });
-          events.push({ queueId, event: { queueId, ticketId: r.ticket_id, userId: r.user_id, kind: 'EXPIRED', atMs: nowMs, expiresAtMs: Number(r.expires_at_ms) } });
-        }
-        const headById = new Map(headRows.map((r) => [r.ticket_id as string, r]));
-        for (const a of decision.admitted) {
-          const r = headById.get(a.ticketId)!;
-          tickets.push({ ticketId: a.ticketId, userId: r.user_id, status: 'active', joinOrder: Number(r.join_order), admittedAtMs: a.admittedAtMs, expiresAtMs: a.expiresAtMs });
-          events.push({ queueId, event: { queueId, ticketId: a.ticketId, userId: r.user_id, kind: 'ADMITTED', atMs: nowMs, expiresAtMs: a.expiresAtMs } });
-        }
-        for (const t of tickets) changedTickets.push([queueId, t]);
-        changes.push({ queueId, settings, admittedTotal: Number(q.admitted_total) + decision.admitted.length, admissionRate: 0, tickets, aliases: [] });
-      }
-      await this.writeTickets(db, changedTickets);
-      if (changes.length > 0) {
-        await db.query(`UPDATE ${this.schema}.queues q SET admitted_total = t.total, updated_at = now() FROM unnest($1::text[], $2::bigint[]) AS t(id, total) WHERE q.queue_id = t.id`, [
-          changes.map((c) => c.queueId),
-          changes.map((c) => c.admittedTotal),
-        ]);
-      }
-      await this.addToOutbox(db, partition, events);
-      await this.fillRates(db, changes, nowMs);
-      return changes;
+      return {
+        appliedThrough,
+        queues: queues.map((q) => ({
+          queueId: q.queue_id as string,
+          settings: { capacity: q.capacity as number, activeSeconds: q.active_seconds as number },
+          activeCount: Number(q.active_count),
+          active: (dueBy.get(q.queue_id as string) ?? []).map((r) => ({ ticketId: r.ticket_id as string, expiresAtMs: Number(r.expires_at_ms) })),
+          waitingHead: (headsBy.get(q.queue_id as string) ?? []).map((r) => r.ticket_id as string),
+        })),
+      };
     });
   }
 
-  private async settings(db: PoolClient, queueIds: string[]) {
-    const { rows } = await db.query(`SELECT queue_id, capacity, active_seconds, admitted_total FROM ${this.schema}.queues WHERE queue_id = ANY($1::text[])`, [queueIds]);
-    return new Map(rows.map((r) => [r.queue_id as string, { settings: { capacity: r.capacity as number, activeSeconds: r.active_seconds as number }, admittedTotal: Number(r.admitted_total) }]));
+  /** The last offset applied in the partition (-1: none), without locking it. */
+  async appliedThrough(partition: number, db: Queryable = this.pool): Promise<number> {
+    const { group, topic } = this.options;
+    const { rows } = await db.query(`SELECT "offset" FROM ${this.schema}.applied_offsets WHERE consumer_group = $1 AND topic = $2 AND partition = $3`, [group, topic, partition]);
+    return rows[0] ? Number(rows[0].offset) : -1;
   }
 
-  private async storedAliases(db: PoolClient, records: QueueCommandRecord[]): Promise<Map<string, string>> {
-    const named = records.filter((r) => r.command.kind !== 'CONFIGURE') as { queueId: string; command: { ticketId: string } }[];
-    if (named.length === 0) return new Map();
+  /** The aliases of the ticket ids client commands name, per queue. */
+  private async storedAliases(db: PoolClient, records: LoggedCommand[]): Promise<Map<string, Map<string, string>>> {
+    const named = records.flatMap((r) => ('ticketId' in r.command ? [[r.queueId, r.command.ticketId] as const] : []));
+    const byQueue = new Map<string, Map<string, string>>();
+    if (named.length === 0) return byQueue;
     const { rows } = await db.query(
       `SELECT a.queue_id, a.ticket_id, a.live_ticket_id FROM ${this.schema}.ticket_aliases a JOIN unnest($1::text[], $2::text[]) AS t(q, id) ON a.queue_id = t.q AND a.ticket_id = t.id`,
-      [named.map((r) => r.queueId), named.map((r) => r.command.ticketId)],
+      [named.map((n) => n[0]), named.map((n) => n[1])],
     );
-    return new Map(rows.map((r) => [`${r.queue_id}\u0000${r.ticket_id}`, r.live_ticket_id as string]));
+    for (const r of rows) mapIn(byQueue, r.queue_id as string).set(r.ticket_id as string, r.live_ticket_id as string);
+    return byQueue;
   }
 
-  /** The tickets the commands name (aliases resolved) and the live ticket of every joining user, per queue. */
-  private async namedTickets(db: PoolClient, records: QueueCommandRecord[], aliases: Map<string, string>) {
+  /**
+   * The part of each queue the records touch: its row (a new queue: the defaults), the tickets they name
+   * (aliases resolved; a decision's listed tickets), the live ticket of every joining user.
+   */
+  private async queueStates(db: PoolClient, records: LoggedCommand[], aliases: Map<string, Map<string, string>>): Promise<Map<string, QueueState>> {
+    const queueIds = [...new Set(records.map((r) => r.queueId))];
     const ids: [string, string][] = [];
     const users: [string, string][] = [];
     for (const { queueId, command } of records) {
       if (command.kind === 'CONFIGURE') continue;
-      ids.push([queueId, aliases.get(`${queueId}\u0000${command.ticketId}`) ?? command.ticketId]);
+      if (command.kind === 'ADMIT' || command.kind === 'EXPIRE') {
+        for (const id of command.ticketIds) ids.push([queueId, id]);
+        continue;
+      }
+      ids.push([queueId, aliases.get(queueId)?.get(command.ticketId) ?? command.ticketId]);
       if (command.kind === 'JOIN') users.push([queueId, command.userId]);
+    }
+    const { rows: queueRows } = await db.query(`SELECT ${QUEUE_COLUMNS} FROM ${this.schema}.queues WHERE queue_id = ANY($1::text[])`, [queueIds]);
+    const states = new Map<string, QueueState>(queueIds.map((id) => [id, { ...emptyQueue(), aliases: aliases.get(id) ?? new Map() }]));
+    for (const r of queueRows) {
+      const state = states.get(r.queue_id as string)!;
+      state.settings = { capacity: r.capacity as number, activeSeconds: r.active_seconds as number };
+      state.activeCount = Number(r.active_count);
+      state.admittedTotal = Number(r.admitted_total);
+      state.admittedThrough = Number(r.admitted_through);
+      state.clockMs = Number(r.clock_ms);
     }
     const { rows } = await db.query(
       // index probes per key (LATERAL, OFFSET 0 keeps each a probe): as one OR-ed filter the planner read every
@@ -163,24 +195,32 @@ export class QueueStore {
          CROSS JOIN LATERAL (SELECT ${TICKET_COLUMNS} FROM ${this.schema}.tickets WHERE queue_id = k.q AND user_id = k.u AND status IN ('waiting', 'active') OFFSET 0) AS t`,
       [ids.map((i) => i[0]), ids.map((i) => i[1]), users.map((u) => u[0]), users.map((u) => u[1])],
     );
-    const byQueue = new Map<string, { tickets: Map<string, Ticket>; liveTicketOf: Map<string, string> }>();
     for (const r of rows) {
-      const queueId = r.queue_id as string;
-      if (!byQueue.has(queueId)) byQueue.set(queueId, { tickets: new Map(), liveTicketOf: new Map() });
-      const state = byQueue.get(queueId)!;
+      const state = states.get(r.queue_id as string)!;
       const ticket = ticketOf(r);
       state.tickets.set(ticket.ticketId, ticket);
       if (isLive(ticket.status)) state.liveTicketOf.set(ticket.userId, ticket.ticketId);
     }
-    return byQueue;
+    return states;
   }
 
-  private async writeQueues(db: PoolClient, partition: number, changes: QueueChange[]) {
+  private async writeQueues(db: PoolClient, partition: number, queues: Map<string, { state: QueueState }>) {
+    const states = [...queues].map(([id, { state }]) => ({ id, ...state }));
     await db.query(
-      `INSERT INTO ${this.schema}.queues (queue_id, partition, capacity, active_seconds)
-       SELECT id, $1, c, s FROM unnest($2::text[], $3::int[], $4::int[]) AS t(id, c, s)
-       ON CONFLICT (queue_id) DO UPDATE SET partition = EXCLUDED.partition, capacity = EXCLUDED.capacity, active_seconds = EXCLUDED.active_seconds, updated_at = now()`,
-      [partition, changes.map((c) => c.queueId), changes.map((c) => c.settings.capacity), changes.map((c) => c.settings.activeSeconds)],
+      `INSERT INTO ${this.schema}.queues (queue_id, partition, capacity, active_seconds, admitted_total, active_count, admitted_through, clock_ms)
+       SELECT id, $1, c, s, n, a, b, k FROM unnest($2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[]) AS t(id, c, s, n, a, b, k)
+       ON CONFLICT (queue_id) DO UPDATE SET partition = EXCLUDED.partition, capacity = EXCLUDED.capacity, active_seconds = EXCLUDED.active_seconds,
+         admitted_total = EXCLUDED.admitted_total, active_count = EXCLUDED.active_count, admitted_through = EXCLUDED.admitted_through, clock_ms = EXCLUDED.clock_ms, updated_at = now()`,
+      [
+        partition,
+        states.map((q) => q.id),
+        states.map((q) => q.settings.capacity),
+        states.map((q) => q.settings.activeSeconds),
+        states.map((q) => q.admittedTotal),
+        states.map((q) => q.activeCount),
+        states.map((q) => q.admittedThrough),
+        states.map((q) => q.clockMs),
+      ],
     );
   }
 
@@ -220,14 +260,16 @@ export class QueueStore {
     );
   }
 
-  private async fillRates(db: PoolClient, changes: QueueChange[], nowMs: number) {
+  /** The admission rate of each queue over the minute before its latest record: from the log, not the clock. */
+  private async fillRates(db: Queryable, changes: QueueChange[]) {
     if (changes.length === 0) return;
     const { rows } = await db.query(
-      `SELECT queue_id, count(*)::int AS n FROM ${this.schema}.tickets WHERE queue_id = ANY($1::text[]) AND admitted_at_ms > $2 GROUP BY queue_id`,
-      [changes.map((c) => c.queueId), nowMs - RATE_WINDOW_MS],
+      `SELECT k.q AS queue_id, (SELECT count(*)::int FROM ${this.schema}.tickets t WHERE t.queue_id = k.q AND t.admitted_at_ms > k.since) AS n
+       FROM unnest($1::text[], $2::bigint[]) AS k(q, since)`,
+      [changes.map((c) => c.queueId), changes.map((c) => c.clockMs - RATE_WINDOW_MS)],
     );
     const counts = new Map(rows.map((r) => [r.queue_id as string, r.n as number]));
-    for (const c of changes) c.admissionRate = (counts.get(c.queueId) ?? 0) / (RATE_WINDOW_MS / 1000);
+    for (const c of changes) c.admissionRate = admissionRate(counts.get(c.queueId) ?? 0);
   }
 
   /** Events not yet acknowledged by Kafka, oldest first; `done` deletes them once they are. */
@@ -241,28 +283,21 @@ export class QueueStore {
   }
 
   /** Everything Redis shows of the queues of a partition, for a rebuild after Redis was lost. */
-  async snapshot(partition: number, nowMs: number): Promise<QueueChange[]> {
-    const { rows: queues } = await this.pool.query(`SELECT queue_id, capacity, active_seconds, admitted_total FROM ${this.schema}.queues WHERE partition = $1`, [partition]);
+  async snapshot(partition: number): Promise<QueueChange[]> {
+    const { rows: queues } = await this.pool.query(`SELECT ${QUEUE_COLUMNS} FROM ${this.schema}.queues WHERE partition = $1`, [partition]);
     const ids = queues.map((q) => q.queue_id as string);
-    const { rows: live } = await this.pool.query(
-      `SELECT queue_id, ticket_id, user_id, status, join_order, admitted_at_ms, expires_at_ms FROM ${this.schema}.tickets WHERE queue_id = ANY($1::text[]) AND status IN ('waiting', 'active')`,
-      [ids],
-    );
+    const { rows: live } = await this.pool.query(`SELECT ${TICKET_COLUMNS} FROM ${this.schema}.tickets WHERE queue_id = ANY($1::text[]) AND status IN ('waiting', 'active')`, [ids]);
     const liveBy = groupBy(live, (r) => r.queue_id as string);
     const changes = queues.map((q) => ({
       queueId: q.queue_id as string,
       settings: { capacity: q.capacity as number, activeSeconds: q.active_seconds as number },
       admittedTotal: Number(q.admitted_total),
       admissionRate: 0,
+      clockMs: Number(q.clock_ms),
       tickets: (liveBy.get(q.queue_id as string) ?? []).map(ticketOf),
       aliases: [] as [string, string][],
     }));
-    const client = await this.pool.connect();
-    try {
-      await this.fillRates(client, changes, nowMs);
-    } finally {
-      client.release();
-    }
+    await this.fillRates(this.pool, changes);
     return changes;
   }
 
@@ -302,6 +337,17 @@ function ticketOf(r: Record<string, unknown>): Ticket {
     admittedAtMs: r.admitted_at_ms === null ? null : Number(r.admitted_at_ms),
     expiresAtMs: r.expires_at_ms === null ? null : Number(r.expires_at_ms),
   };
+}
+
+function eventOf(queueId: string, { kind, ticket, atMs }: TicketEvent): QueueEvent {
+  const expiresAtMs = kind === 'ADMITTED' || kind === 'EXPIRED' ? ticket.expiresAtMs : null;
+  return { queueId, ticketId: ticket.ticketId, userId: ticket.userId, kind, atMs, expiresAtMs };
+}
+
+function mapIn<K, V>(map: Map<string, Map<K, V>>, key: string): Map<K, V> {
+  let inner = map.get(key);
+  if (!inner) map.set(key, (inner = new Map()));
+  return inner;
 }
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {

@@ -1,17 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { admissionTick, estimatedWaitSeconds } from './admission.js';
+import { admissionRate, decideAdmissions, estimatedWaitSeconds, type ActiveTicket } from './admission.js';
 
 const settings = { capacity: 3, activeSeconds: 180 };
+const view = (active: ActiveTicket[], waitingHead: string[], activeCount = active.length) => ({ settings, activeCount, active, waitingHead });
 
-describe('admission', () => {
-  it('fills free slots from the front of the line, in join order', () => {
-    expect(admissionTick([], ['a', 'b', 'c', 'd'], settings, 1000).admitted.map((a) => a.ticketId)).toEqual(['a', 'b', 'c']);
-    expect(admissionTick([{ ticketId: 'x', expiresAtMs: 9e9 }], ['a', 'b', 'c'], settings, 1000).admitted.map((a) => a.ticketId)).toEqual(['a', 'b']);
+describe('admission decisions', () => {
+  it('proposes the front of the line for the free slots, in join order', () => {
+    expect(decideAdmissions(view([], ['a', 'b', 'c', 'd']), 1000).admit).toEqual(['a', 'b', 'c']);
+    expect(decideAdmissions(view([{ ticketId: 'x', expiresAtMs: 9e9 }], ['a', 'b', 'c']), 1000).admit).toEqual(['a', 'b']);
   });
 
-  it('never admits beyond the capacity', () => {
+  it('never proposes beyond the capacity, counting the active tickets it was not shown', () => {
     const full = [1, 2, 3].map((i) => ({ ticketId: `x${i}`, expiresAtMs: 9e9 }));
-    expect(admissionTick(full, ['a'], settings, 1000)).toEqual({ expired: [], admitted: [] });
+    expect(decideAdmissions(view(full, ['a']), 1000)).toEqual({ expire: [], admit: [] });
+    expect(decideAdmissions(view([], ['a', 'b'], 2), 1000).admit).toEqual(['a']);
+    // a capacity lowered below what is active admits nobody
+    expect(decideAdmissions(view([], ['a'], 5), 1000).admit).toEqual([]);
   });
 
   it('expires tickets whose time is up and gives their slots to the next in line', () => {
@@ -20,9 +24,19 @@ describe('admission', () => {
       { ticketId: 'x2', expiresAtMs: 1001 },
       { ticketId: 'x3', expiresAtMs: 5000 },
     ];
-    const d = admissionTick(active, ['a', 'b'], settings, 1000);
-    expect(d.expired).toEqual(['x1']);
-    expect(d.admitted).toEqual([{ ticketId: 'a', admittedAtMs: 1000, expiresAtMs: 181_000 }]);
+    expect(decideAdmissions(view(active, ['a', 'b']), 1000)).toEqual({ expire: ['x1'], admit: ['a'] });
+  });
+
+  it('names at most maxTickets tickets per decision', () => {
+    const active = [1, 2, 3].map((i) => ({ ticketId: `x${i}`, expiresAtMs: 0 }));
+    expect(decideAdmissions(view(active, ['a', 'b', 'c']), 1000, 2)).toEqual({ expire: ['x1', 'x2'], admit: ['a', 'b'] });
+  });
+});
+
+describe('rates and waits', () => {
+  it('measures the rate per second over a minute', () => {
+    expect(admissionRate(120)).toBe(2);
+    expect(admissionRate(0)).toBe(0);
   });
 
   it('estimates the wait from the observed admission rate', () => {

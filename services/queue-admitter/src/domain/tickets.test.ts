@@ -1,44 +1,129 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, applyCommands, type QueueState, type Ticket } from './tickets.js';
+import { applyRecords, emptyQueue, type LoggedCommand, type QueueCommandToApply, type QueueState, type Ticket } from './tickets.js';
 
-const empty = (): QueueState => ({ settings: DEFAULT_SETTINGS, tickets: new Map(), liveTicketOf: new Map() });
-const join = (ticketId: string, userId: string, joinOrder: number) => ({ kind: 'JOIN' as const, ticketId, userId, joinOrder });
-const active = (ticketId: string, userId: string): Ticket => ({ ticketId, userId, status: 'active', joinOrder: 0, admittedAtMs: 0, expiresAtMs: 180_000 });
+const Q = 'q';
+// offsets grow through the file unless given: each test's records must be in offset order
+let offset = 0;
+const at = (command: QueueCommandToApply, o = offset++): LoggedCommand => ({ offset: o, queueId: Q, command });
+const join = (ticketId: string, userId: string, joinOrder: number) => at({ kind: 'JOIN', ticketId, userId, joinOrder, atMs: 1000 }, joinOrder);
+const leave = (ticketId: string, atMs = 2000, o?: number) => at({ kind: 'LEAVE', ticketId, atMs }, o);
+const complete = (ticketId: string, atMs = 2000, o?: number) => at({ kind: 'COMPLETE', ticketId, atMs }, o);
+const configure = (capacity: number, activeSeconds: number) => at({ kind: 'CONFIGURE', capacity, activeSeconds, atMs: 1000 });
+const admit = (ticketIds: string[], atMs: number, basisOffset: number, o?: number) => at({ kind: 'ADMIT', ticketIds, atMs, basisOffset }, o);
+const expire = (ticketIds: string[], atMs: number) => at({ kind: 'EXPIRE', ticketIds, atMs });
 
-describe('queue commands', () => {
+const ticket = (ticketId: string, userId: string, status: Ticket['status'], extra: Partial<Ticket> = {}): Ticket => ({ ticketId, userId, status, joinOrder: 0, admittedAtMs: null, expiresAtMs: null, ...extra });
+const queueWith = (tickets: Ticket[], over: Partial<QueueState> = {}): QueueState => ({
+  ...emptyQueue(),
+  activeCount: tickets.filter((t) => t.status === 'active').length,
+  tickets: new Map(tickets.map((t) => [t.ticketId, t])),
+  liveTicketOf: new Map(tickets.filter((t) => t.status === 'waiting' || t.status === 'active').map((t) => [t.userId, t.ticketId])),
+  ...over,
+});
+const fold = (queue: QueueState, records: LoggedCommand[], appliedThrough = -1) => {
+  const applied = applyRecords({ appliedThrough, queues: new Map([[Q, queue]]) }, records);
+  return { ...applied, outcome: applied.queues.get(Q) };
+};
+
+describe('client commands', () => {
   it('a join waits in join order; a repeated join changes nothing', () => {
-    const d = applyCommands(empty(), [join('t1', 'u1', 5), join('t2', 'u2', 6), join('t1', 'u1', 7)], 0);
-    expect([...d.changed.values()].map((t) => [t.ticketId, t.status, t.joinOrder])).toEqual([
+    const { outcome } = fold(emptyQueue(), [join('t1', 'u1', 5), join('t2', 'u2', 6), join('t1', 'u1', 7)]);
+    expect([...outcome!.changed.values()].map((t) => [t.ticketId, t.status, t.joinOrder])).toEqual([
       ['t1', 'waiting', 5],
       ['t2', 'waiting', 6],
     ]);
   });
 
-  it('one live ticket per user: a second join names the live one', () => {
-    const d = applyCommands(empty(), [join('t1', 'u1', 1), join('t9', 'u1', 2)], 0);
-    expect(d.changed.size).toBe(1);
-    expect(d.aliases).toEqual(new Map([['t9', 't1']]));
-    const state = { ...empty(), tickets: new Map([['t1', { ...active('t1', 'u1'), status: 'completed' as const }]]), liveTicketOf: new Map([['u1', 't1']]) };
-    expect(applyCommands(state, [join('t2', 'u1', 3)], 0).changed.get('t2')?.status).toBe('waiting');
+  it('one live ticket per user: a second join names the live one, and a repeat of that join stays an alias', () => {
+    const { outcome } = fold(emptyQueue(), [join('t1', 'u1', 1), join('t9', 'u1', 2), complete('t1'), join('t9', 'u1', 4)]);
+    expect(outcome!.changed.size).toBe(1);
+    expect(outcome!.aliases).toEqual(new Map([['t9', 't1']]));
+    const ended = queueWith([ticket('t1', 'u1', 'completed')]);
+    expect(fold(ended, [join('t2', 'u1', 3)]).outcome!.changed.get('t2')?.status).toBe('waiting');
   });
 
-  it('leave frees a waiting or active ticket at once; complete ends an active one', () => {
-    const state = { ...empty(), tickets: new Map([['a', active('a', 'u1')], ['w', { ...active('w', 'u2'), status: 'waiting' as const, expiresAtMs: null }]]) };
-    const d = applyCommands(state, [{ kind: 'LEAVE', ticketId: 'w' }, { kind: 'COMPLETE', ticketId: 'a' }], 1000);
-    expect(d.ended.map((e) => [e.ticket.ticketId, e.kind, e.ticket.status])).toEqual([
-      ['w', 'LEFT', 'left'],
-      ['a', 'COMPLETED', 'completed'],
+  it('leave frees a waiting or active ticket at once, complete an active one; the admission ends at the command time, never before it began', () => {
+    const state = queueWith([ticket('a', 'u1', 'active', { admittedAtMs: 1500, expiresAtMs: 9000 }), ticket('w', 'u2', 'waiting'), ticket('b', 'u3', 'active', { admittedAtMs: 5000, expiresAtMs: 9000 })]);
+    const { outcome } = fold(state, [leave('w'), complete('a'), complete('b', 4000)]);
+    expect(outcome!.events.map((e) => [e.ticket.ticketId, e.kind, e.ticket.status, e.atMs])).toEqual([
+      ['w', 'LEFT', 'left', 2000],
+      ['a', 'COMPLETED', 'completed', 2000],
+      ['b', 'COMPLETED', 'completed', 4000],
     ]);
-    expect(d.changed.get('a')?.expiresAtMs).toBe(1000);
+    expect(outcome!.changed.get('a')?.expiresAtMs).toBe(2000);
+    expect(outcome!.changed.get('w')?.expiresAtMs).toBeNull();
+    expect(outcome!.changed.get('b')?.expiresAtMs).toBe(5000);
+    expect(outcome!.state.activeCount).toBe(0);
+  });
+
+  it('a leave or complete of an alias acts on the ticket it names', () => {
+    const state = queueWith([ticket('t1', 'u1', 'active', { admittedAtMs: 1000, expiresAtMs: 9000 })], { aliases: new Map([['t9', 't1']]) });
+    expect(fold(state, [complete('t9')]).outcome!.changed.get('t1')?.status).toBe('completed');
   });
 
   it('ignores what cannot apply: unknown tickets, a second leave, completing a waiting ticket', () => {
-    const state = { ...empty(), tickets: new Map([['w', { ...active('w', 'u2'), status: 'waiting' as const }], ['l', { ...active('l', 'u3'), status: 'left' as const }]]) };
-    const d = applyCommands(state, [{ kind: 'LEAVE', ticketId: 'nope' }, { kind: 'LEAVE', ticketId: 'l' }, { kind: 'COMPLETE', ticketId: 'w' }], 0);
-    expect(d.changed.size).toBe(0);
+    const state = queueWith([ticket('w', 'u2', 'waiting'), ticket('l', 'u3', 'left')]);
+    const { outcome } = fold(state, [leave('nope'), leave('l'), complete('w')]);
+    expect(outcome!.changed.size).toBe(0);
   });
 
   it('configure sets capacity and activeSeconds', () => {
-    expect(applyCommands(empty(), [{ kind: 'CONFIGURE', capacity: 5, activeSeconds: 60 }], 0).settings).toEqual({ capacity: 5, activeSeconds: 60 });
+    expect(fold(emptyQueue(), [configure(5, 60)]).outcome!.state.settings).toEqual({ capacity: 5, activeSeconds: 60 });
+  });
+});
+
+describe('decisions', () => {
+  const waiting = ['a', 'b', 'c', 'd'].map((id, i) => ticket(id, `u-${id}`, 'waiting', { joinOrder: i }));
+
+  it('ADMIT admits listed waiting tickets into free slots, in the listed order, from the decision time for activeSeconds', () => {
+    const state = queueWith(waiting, { settings: { capacity: 3, activeSeconds: 60 } });
+    const { outcome } = fold(state, [admit(['a', 'b'], 10_000, 4, 10)]);
+    expect(outcome!.events.map((e) => [e.kind, e.ticket.ticketId, e.ticket.admittedAtMs, e.ticket.expiresAtMs])).toEqual([
+      ['ADMITTED', 'a', 10_000, 70_000],
+      ['ADMITTED', 'b', 10_000, 70_000],
+    ]);
+    expect(outcome!.state).toMatchObject({ activeCount: 2, admittedTotal: 2, admittedThrough: 4, clockMs: 10_000 });
+  });
+
+  it('ADMIT never fills beyond the capacity at its point of the log, whatever it lists', () => {
+    const state = queueWith([ticket('x', 'ux', 'active', { admittedAtMs: 0, expiresAtMs: 9e9 }), ...waiting], { settings: { capacity: 2, activeSeconds: 60 } });
+    const { outcome } = fold(state, [admit(['a', 'b', 'c'], 10_000, 4, 10)]);
+    expect(outcome!.events.map((e) => e.ticket.ticketId)).toEqual(['a']);
+    expect(outcome!.state.activeCount).toBe(2);
+  });
+
+  it('ADMIT skips listed tickets that stopped waiting and goes on with the rest', () => {
+    const state = queueWith(waiting, { settings: { capacity: 2, activeSeconds: 60 } });
+    const { outcome } = fold(state, [leave('a', 2000, 9), admit(['a', 'b', 'c'], 10_000, 4, 10)]);
+    expect(outcome!.events.filter((e) => e.kind === 'ADMITTED').map((e) => e.ticket.ticketId)).toEqual(['b', 'c']);
+  });
+
+  it('an ADMIT from no later a state than one applied is a repeat and changes nothing, even with slots free', () => {
+    const state = queueWith(waiting, { settings: { capacity: 1, activeSeconds: 60 } });
+    const { outcome } = fold(state, [admit(['a', 'b'], 10_000, 4, 10), complete('a', 10_500, 11), admit(['a', 'b'], 10_000, 4, 12), admit(['b'], 10_000, 3, 13)]);
+    expect(outcome!.events.filter((e) => e.kind === 'ADMITTED').map((e) => e.ticket.ticketId)).toEqual(['a']);
+    // from a later state (it saw the completion) it admits
+    const later = fold(outcome!.state, [admit(['b'], 11_000, 12, 14)], 13).outcome!;
+    expect(later.events.map((e) => e.ticket.ticketId)).toEqual(['b']);
+  });
+
+  it('an ADMIT claiming a state that includes itself is refused', () => {
+    expect(fold(queueWith(waiting), [admit(['a'], 10_000, 10, 10)]).outcome!.changed.size).toBe(0);
+  });
+
+  it('EXPIRE expires listed active tickets whose time is up at the decision time, nothing else', () => {
+    const state = queueWith([ticket('x', 'ux', 'active', { admittedAtMs: 0, expiresAtMs: 5000 }), ticket('y', 'uy', 'active', { admittedAtMs: 0, expiresAtMs: 9000 }), waiting[0]!]);
+    const { outcome } = fold(state, [expire(['x', 'y', 'a', 'nope'], 5000), expire(['x'], 6000)]);
+    expect(outcome!.events.map((e) => [e.kind, e.ticket.ticketId, e.ticket.expiresAtMs, e.atMs])).toEqual([['EXPIRED', 'x', 5000, 5000]]);
+    expect(outcome!.state.activeCount).toBe(1);
+  });
+});
+
+describe('the fence', () => {
+  it('records at or below the last applied offset change nothing', () => {
+    const applied = fold(emptyQueue(), [join('t1', 'u1', 3), join('t2', 'u2', 4), join('t3', 'u3', 5)], 4);
+    expect([...applied.outcome!.changed.keys()]).toEqual(['t3']);
+    expect(applied.appliedThrough).toBe(5);
+    expect(fold(emptyQueue(), [join('t1', 'u1', 3)], 4)).toMatchObject({ appliedThrough: 4, outcome: undefined });
   });
 });

@@ -1,14 +1,41 @@
 /**
- * The rule of queue-admitter, part two: what the commands of one queue do to its tickets, in the order they
- * reached the gateway (their partition order). Pure; the store loads the tickets a batch touches and writes
- * back what this returns. Who gets in is admission.ts.
+ * The rule of queue-admitter, part two: the fold. What the records of a partition of `tally.queue.commands` do
+ * to its queues, applied in partition order. Pure: a function of the state and the records only, time taken
+ * from the records (a client command's receivedAtMs, a decision's atMs), never from a clock. So the same log
+ * gives the same queues wherever and whenever it is applied: live, replayed, or rebuilt into an empty state.
+ * The store loads the part of the state the records touch and writes back what this returns; who is proposed
+ * for admission is admission.ts.
  *
- * - JOIN: a new ticket waits, its place in line is its position in the partition (join order). A user holds at
- *   most one live (waiting or active) ticket per queue: a second join names the live one instead of queueing
- *   again. A join seen before (same ticket) changes nothing.
+ * - The fence: a record at or below `appliedThrough` (the last offset applied in the partition) was applied
+ *   already and changes nothing, so a redelivery or a rewound consumer group re-applies nothing.
+ * - JOIN: a new ticket waits, its place in line is its offset (join order). A user holds at most one live
+ *   (waiting or active) ticket per queue: a second join names the live one instead of queueing again. A join
+ *   seen before (same ticket) changes nothing.
  * - LEAVE frees a waiting or active ticket at once; COMPLETE ends an active one at once. Anything else (a ticket
  *   already ended, unknown, or a COMPLETE of a waiting ticket) changes nothing.
- * - CONFIGURE sets capacity and activeSeconds for what is admitted from then on.
+ * - CONFIGURE sets capacity and activeSeconds for what is admitted from then on (admissions already made keep
+ *   their expiry; a lower capacity only stops admissions until enough have ended).
+ * - ADMIT (a decision of the admitter): each listed ticket, in the listed order, is admitted only if it still
+ *   waits and the queue has a free slot at this point of the log (active < capacity); it runs from the
+ *   decision's atMs for the queue's activeSeconds at this point. A decision made from a state no later than
+ *   that of an ADMIT already applied to the queue (its basisOffset is not above) is a repeat or a staler view
+ *   and changes nothing.
+ * - EXPIRE (a decision): each listed ticket expires only if it is active and its expiresAt <= the decision's
+ *   atMs.
+ *
+ * Why a stale or repeated decision (two admitters during a rebalance, a crash between producing a decision and
+ * applying it, a rebuild) can never exceed the capacity or break first come, first served:
+ * - capacity: the fold admits only while active < capacity, counted here at this point of the log, whatever
+ *   the admitter saw; every admission is one slot, every end frees one. A decision can be too small, never
+ *   too large.
+ * - order: an ADMIT lists the front of the waiting line of some earlier state of the log, in join order. Since
+ *   then the line has only lost tickets from inside (leaves, admissions) and gained them at its end (joins):
+ *   a ticket never waits again once it stopped waiting, and a join is always behind every ticket already in
+ *   line. So the listed tickets that still wait are still the front of the line, in the same order, and
+ *   admitting them in the listed order (stopping at the first that finds no slot) admits a prefix of the line.
+ * - repeats: EXPIRE is idempotent by state (an expired ticket is never active again). A repeated ADMIT is
+ *   skipped by its basis, so applying a decision twice is applying it once: otherwise a repeat applied after
+ *   slots had freed would admit tickets its original could not, which is safe but not the same queue.
  */
 import type { QueueSettings } from './admission.js';
 
@@ -23,68 +50,168 @@ export interface Ticket {
   expiresAtMs: number | null;
 }
 
+/** A record of the commands topic as the fold takes it; `atMs` is the record's own time. */
 export type QueueCommandToApply =
-  | { kind: 'CONFIGURE'; capacity: number; activeSeconds: number }
-  | { kind: 'JOIN'; ticketId: string; userId: string; joinOrder: number }
-  | { kind: 'LEAVE' | 'COMPLETE'; ticketId: string };
+  | { kind: 'CONFIGURE'; capacity: number; activeSeconds: number; atMs: number }
+  | { kind: 'JOIN'; ticketId: string; userId: string; joinOrder: number; atMs: number }
+  | { kind: 'LEAVE' | 'COMPLETE'; ticketId: string; atMs: number }
+  | { kind: 'ADMIT'; ticketIds: string[]; atMs: number; basisOffset: number }
+  | { kind: 'EXPIRE'; ticketIds: string[]; atMs: number };
+
+export interface LoggedCommand {
+  offset: number;
+  queueId: string;
+  command: QueueCommandToApply;
+}
 
 export const DEFAULT_SETTINGS: QueueSettings = { capacity: 100, activeSeconds: 180 };
 
 export const isLive = (status: TicketStatus) => status === 'waiting' || status === 'active';
 
+/**
+ * One queue as the fold needs it. The counters are the whole queue's; the maps need to hold only what the
+ * records name (the tickets they name, aliases resolved; the live ticket of each joining user; the aliases of
+ * the ticket ids they name): nothing else is read.
+ */
 export interface QueueState {
   settings: QueueSettings;
-  /** The tickets the commands name, and the live ticket of each joining user. */
+  /** Tickets active now (all of the queue's). */
+  activeCount: number;
+  /** Admissions applied, ever. */
+  admittedTotal: number;
+  /** The basisOffset of the last ADMIT applied (-1: none). */
+  admittedThrough: number;
+  /** The latest record time seen (0: none): the end of the window the admission rate is measured over. */
+  clockMs: number;
   tickets: Map<string, Ticket>;
   liveTicketOf: Map<string, string>;
-}
-
-export interface CommandDecision {
-  settings: QueueSettings;
-  /** Tickets created or changed, by id. */
-  changed: Map<string, Ticket>;
-  /** A join by a user who already holds a live ticket: the new ticket id names that one. */
+  /** A second join's ticket id → the live ticket it names. */
   aliases: Map<string, string>;
-  /** Tickets freed at once, with how (for the event topic). */
-  ended: { ticket: Ticket; kind: 'LEFT' | 'COMPLETED' }[];
 }
 
-export function applyCommands(state: QueueState, commands: QueueCommandToApply[], nowMs: number): CommandDecision {
-  let settings = state.settings;
-  const tickets = new Map(state.tickets);
-  const liveTicketOf = new Map(state.liveTicketOf);
-  const changed = new Map<string, Ticket>();
-  const aliases = new Map<string, string>();
-  const ended: CommandDecision['ended'] = [];
+export const emptyQueue = (): QueueState => ({
+  settings: DEFAULT_SETTINGS,
+  activeCount: 0,
+  admittedTotal: 0,
+  admittedThrough: -1,
+  clockMs: 0,
+  tickets: new Map(),
+  liveTicketOf: new Map(),
+  aliases: new Map(),
+});
+
+export interface PartitionState {
+  /** The last offset applied (-1: none). */
+  appliedThrough: number;
+  /** The queues the records name; a queue missing is a new one. */
+  queues: Map<string, QueueState>;
+}
+
+export interface TicketEvent {
+  kind: 'ADMITTED' | 'EXPIRED' | 'LEFT' | 'COMPLETED';
+  ticket: Ticket;
+  atMs: number;
+}
+
+/** What the records did to one queue. */
+export interface QueueOutcome {
+  state: QueueState;
+  /** Tickets created or changed, by id, in the order they first changed (ends before a user's next join). */
+  changed: Map<string, Ticket>;
+  /** New aliases: a join by a user who already held a live ticket names that one. */
+  aliases: Map<string, string>;
+  events: TicketEvent[];
+}
+
+export interface Applied {
+  appliedThrough: number;
+  /** Per queue named by a record past the fence. */
+  queues: Map<string, QueueOutcome>;
+}
+
+const copy = (q: QueueState): QueueState => ({ ...q, tickets: new Map(q.tickets), liveTicketOf: new Map(q.liveTicketOf), aliases: new Map(q.aliases) });
+
+/** Applies records of one partition, in offset order, past the fence. */
+export function applyRecords(state: PartitionState, records: LoggedCommand[]): Applied {
+  let appliedThrough = state.appliedThrough;
+  const queues = new Map<string, QueueOutcome>();
+  for (const { offset, queueId, command } of records) {
+    if (offset <= appliedThrough) continue;
+    appliedThrough = offset;
+    let outcome = queues.get(queueId);
+    if (!outcome) {
+      outcome = { state: copy(state.queues.get(queueId) ?? emptyQueue()), changed: new Map(), aliases: new Map(), events: [] };
+      queues.set(queueId, outcome);
+    }
+    applyOne(outcome, offset, command);
+  }
+  return { appliedThrough, queues };
+}
+
+function applyOne(outcome: QueueOutcome, offset: number, command: QueueCommandToApply): void {
+  const q = outcome.state;
+  q.clockMs = Math.max(q.clockMs, command.atMs);
   const put = (ticket: Ticket) => {
-    tickets.set(ticket.ticketId, ticket);
-    changed.set(ticket.ticketId, ticket);
+    q.tickets.set(ticket.ticketId, ticket);
+    outcome.changed.set(ticket.ticketId, ticket);
   };
 
-  for (const command of commands) {
-    if (command.kind === 'CONFIGURE') {
-      settings = { capacity: command.capacity, activeSeconds: command.activeSeconds };
-      continue;
-    }
-    if (command.kind === 'JOIN') {
-      if (tickets.has(command.ticketId) || aliases.has(command.ticketId)) continue;
-      const live = liveTicketOf.get(command.userId);
-      if (live !== undefined && isLive(tickets.get(live)?.status ?? 'expired')) {
-        aliases.set(command.ticketId, live);
-        continue;
+  switch (command.kind) {
+    case 'CONFIGURE':
+      q.settings = { capacity: command.capacity, activeSeconds: command.activeSeconds };
+      return;
+    case 'JOIN': {
+      if (q.tickets.has(command.ticketId) || q.aliases.has(command.ticketId)) return;
+      const live = q.liveTicketOf.get(command.userId);
+      if (live !== undefined && isLive(q.tickets.get(live)?.status ?? 'expired')) {
+        q.aliases.set(command.ticketId, live);
+        outcome.aliases.set(command.ticketId, live);
+        return;
       }
       put({ ticketId: command.ticketId, userId: command.userId, status: 'waiting', joinOrder: command.joinOrder, admittedAtMs: null, expiresAtMs: null });
-      liveTicketOf.set(command.userId, command.ticketId);
-      continue;
+      q.liveTicketOf.set(command.userId, command.ticketId);
+      return;
     }
-    const ticket = tickets.get(command.ticketId);
-    if (!ticket) continue;
-    const leaves = command.kind === 'LEAVE' && isLive(ticket.status);
-    const completes = command.kind === 'COMPLETE' && ticket.status === 'active';
-    if (!leaves && !completes) continue;
-    const after: Ticket = { ...ticket, status: leaves ? 'left' : 'completed', expiresAtMs: ticket.status === 'active' ? nowMs : ticket.expiresAtMs };
-    put(after);
-    ended.push({ ticket: after, kind: leaves ? 'LEFT' : 'COMPLETED' });
+    case 'LEAVE':
+    case 'COMPLETE': {
+      const ticket = q.tickets.get(q.aliases.get(command.ticketId) ?? command.ticketId);
+      if (!ticket) return;
+      const leaves = command.kind === 'LEAVE' && isLive(ticket.status);
+      const completes = command.kind === 'COMPLETE' && ticket.status === 'active';
+      if (!leaves && !completes) return;
+      const wasActive = ticket.status === 'active';
+      // an active ticket's admission ends now (never before it began, whatever the gateway's clock said)
+      const after: Ticket = { ...ticket, status: leaves ? 'left' : 'completed', expiresAtMs: wasActive ? Math.max(command.atMs, ticket.admittedAtMs ?? command.atMs) : ticket.expiresAtMs };
+      if (wasActive) q.activeCount -= 1;
+      put(after);
+      outcome.events.push({ kind: leaves ? 'LEFT' : 'COMPLETED', ticket: after, atMs: command.atMs });
+      return;
+    }
+    case 'ADMIT': {
+      // a view can only hold records before the decision itself; one no later than an ADMIT applied is a repeat
+      if (command.basisOffset >= offset || command.basisOffset <= q.admittedThrough) return;
+      q.admittedThrough = command.basisOffset;
+      for (const ticketId of command.ticketIds) {
+        const ticket = q.tickets.get(ticketId);
+        if (ticket?.status !== 'waiting') continue;
+        if (q.activeCount >= q.settings.capacity) break;
+        const after: Ticket = { ...ticket, status: 'active', admittedAtMs: command.atMs, expiresAtMs: command.atMs + q.settings.activeSeconds * 1000 };
+        q.activeCount += 1;
+        q.admittedTotal += 1;
+        put(after);
+        outcome.events.push({ kind: 'ADMITTED', ticket: after, atMs: command.atMs });
+      }
+      return;
+    }
+    case 'EXPIRE':
+      for (const ticketId of command.ticketIds) {
+        const ticket = q.tickets.get(ticketId);
+        if (ticket?.status !== 'active' || ticket.expiresAtMs === null || ticket.expiresAtMs > command.atMs) continue;
+        const after: Ticket = { ...ticket, status: 'expired' };
+        q.activeCount -= 1;
+        put(after);
+        outcome.events.push({ kind: 'EXPIRED', ticket: after, atMs: command.atMs });
+      }
+      return;
   }
-  return { settings, changed, aliases, ended };
 }

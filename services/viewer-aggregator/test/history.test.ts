@@ -77,6 +77,76 @@ describe('viewer history', () => {
     expect(await history(hour, hour + 2 * 3_600_000, 'minute')).toEqual(before);
   });
 
+  it('rebuilt by replay into an empty state, equals the live history, peaks included', async () => {
+    // more traffic for the peaks to be worth comparing: 12 sessions over three minutes, some ending early,
+    // delivered shuffled with duplicates, including a session whose "ended" arrives after its later beats
+    const from = hour + 7_200_000;
+    let seed = 5;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const beats: Heartbeat[] = [];
+    for (let s = 0; s < 12; s++) {
+      const stop = 60_000 + s * 9000;
+      for (let t = s * 700; t < stop; t += 5000) beats.push(heartbeat({ streamId: 'show', sessionId: `r${s}`, seq: 100 + t, atMs: from + t }));
+      if (s % 3 === 0) beats.push(heartbeat({ streamId: 'show', sessionId: `r${s}`, seq: 100 + stop, atMs: from + stop, state: 'ENDED' }));
+    }
+    clock.nowMs = from + 200_000;
+    await world.send([...beats, ...beats.filter(() => random() < 0.3)].sort(() => random() - 0.5));
+    await world.caughtUp();
+    const range = [hour, hour + 3 * 3_600_000] as const;
+    const live = await history(...range, 'minute');
+    expect(live.body.buckets.some((b) => b.peakConcurrent >= 10)).toBe(true);
+
+    const rebuilt = await world.start(`${world.run}-rebuild`, '-rebuild');
+    await world.caughtUp(`${world.run}-rebuild`);
+    for (const granularity of ['minute', 'hour', 'day']) {
+      const read = async (port: number) => (await fetch(`http://127.0.0.1:${port}/v1/streams/show/viewers/history?from=${range[0]}&to=${range[1]}&granularity=${granularity}`)).json();
+      expect(await read(rebuilt.port), granularity).toEqual(await read(service.port));
+    }
+  });
+
+  it('sets heartbeats later than the grace aside to the late topic, counted, and keeps them out of history', async () => {
+    const minute = hour + 5 * 3_600_000;
+    const before = await history(minute, minute + 60_000, 'minute');
+    expect(before.body.buckets).toEqual([]);
+    // received 11 minutes after its minute ended: the default grace is 10 minutes
+    clock.nowMs = minute + 12 * 60_000;
+    await world.send([
+      heartbeat({ streamId: 'show', sessionId: 'late', seq: 0, atMs: minute + 1000, receivedAtMs: minute + 11 * 60_000 + 1000 }),
+      heartbeat({ streamId: 'show', sessionId: 'in-time', seq: 0, atMs: minute + 2000, receivedAtMs: minute + 9 * 60_000 }),
+    ]);
+    await world.caughtUp();
+    const after = await history(minute, minute + 60_000, 'minute');
+    expect(after.body.buckets.map((b) => [b.heartbeats, b.uniqueViewers])).toEqual([[1, 1]]);
+    const [late] = await world.lateRecords(1);
+    expect(late).toMatchObject({ reasonCode: 'AFTER_GRACE', windows: ['viewers.history.minute'], writeId: 'player-late:0', otherEffectsApplied: true, eventTimeMs: minute + 1000 });
+    expect(late!.reason).toMatch(/received 10 min 1 s after its viewers.history.minute window ended; the window allows 10 min/);
+    const metrics = await (await fetch(`http://127.0.0.1:${service.port}/metrics`)).text();
+    expect(metrics).toMatch(/tally_late_records_total\{[^}]*reason="AFTER_GRACE"[^}]*\} 1/);
+  });
+
+  it('counts a late retry after 1,500 newer heartbeats of its source exactly once', async () => {
+    const t0 = hour + 6 * 3_600_000;
+    const beat = (seq: number) => heartbeat({ streamId: 'show', sessionId: 'tv', source: 'tv-1', seq, atMs: t0 + seq * 10 });
+    clock.nowMs = t0 + 60_000;
+    await world.send(Array.from({ length: 1500 }, (_, i) => beat(i + 2)));
+    await world.send([beat(1)]); // its first try got no answer; the retry comes after 1,500 newer ones
+    await world.send([beat(1), beat(2)]); // and again, with a repeat of an old one
+    await world.caughtUp();
+    const { body } = await history(t0, t0 + 3_600_000, 'hour');
+    expect(body.buckets.map((b) => b.heartbeats)).toEqual([1501]);
+  });
+
+  it('places a heartbeat from a clock never set (1970) at its receipt time', async () => {
+    const received = hour + 7 * 3_600_000 + 30_000;
+    clock.nowMs = received;
+    await world.send([heartbeat({ streamId: 'epoch', sessionId: 'rtc', seq: 0, atMs: 0, receivedAtMs: received })]);
+    await world.caughtUp();
+    expect((await world.viewers(service, 'epoch')).concurrent).toBe(1);
+    const response = await fetch(`http://127.0.0.1:${service.port}/v1/streams/epoch/viewers/history?from=${received - 60_000}&to=${received + 60_000}`);
+    const { buckets } = (await response.json()) as { buckets: { start: string; heartbeats: number; peakConcurrent: number }[] };
+    expect(buckets).toEqual([{ start: new Date(received - 30_000).toISOString(), heartbeats: 1, peakConcurrent: 1, uniqueViewers: 1 }]);
+  });
+
   it('answers bad ranges with 400 and the error shape', async () => {
     for (const query of ['from=5&to=1', 'from=x&to=1', 'to=1', `from=0&to=${100 * 86_400_000}&granularity=minute`, 'from=0&to=1&granularity=week', 'from=0&to=1&extra=1']) {
       const response = await fetch(`http://127.0.0.1:${service.port}/v1/streams/show/viewers/history?${query}`);

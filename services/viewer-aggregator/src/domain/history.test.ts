@@ -1,28 +1,55 @@
 import { describe, expect, it } from 'vitest';
-import { foldMinutes, minuteOf, validateHistoryQuery } from './history.js';
+import { foldHistory, lateForHistory, marksToLoad, minuteOf, validateHistoryQuery } from './history.js';
 
-describe('foldMinutes', () => {
-  it('folds a batch into one bucket per stream and minute', () => {
-    const buckets = foldMinutes(
-      [
-        { streamId: 'a', sessionId: 's1', eventTimeMs: 60_000 },
-        { streamId: 'a', sessionId: 's1', eventTimeMs: 65_000 },
-        { streamId: 'a', sessionId: 's2', eventTimeMs: 119_999 },
-        { streamId: 'a', sessionId: 's1', eventTimeMs: 120_000 },
-        { streamId: 'b', sessionId: 's9', eventTimeMs: 61_000 },
-      ],
-      new Map([['a', 2]]),
-      125_000,
-    );
-    const view = buckets.map((b) => [b.streamId, b.minuteMs, b.heartbeats, [...b.sessions].sort(), b.peakConcurrent]);
-    expect(view).toEqual([
-      ['a', 60_000, 3, ['s1', 's2'], 0],
-      ['a', 120_000, 1, ['s1'], 2],
-      ['b', 60_000, 1, ['s9'], 0],
+const t0 = Date.UTC(2026, 11, 4, 12, 0, 0);
+const beat = (sessionId: string, atMs: number, over: { streamId?: string; ended?: boolean; receivedAtMs?: number } = {}) => ({
+  streamId: over.streamId ?? 'a',
+  sessionId,
+  atMs,
+  receivedAtMs: over.receivedAtMs ?? atMs,
+  ended: over.ended ?? false,
+});
+
+describe('foldHistory', () => {
+  it('counts heartbeats per event minute, keeps each session’s marks, and the change of concurrency per second', () => {
+    const change = foldHistory([beat('s1', t0 + 1000), beat('s1', t0 + 6000), beat('s2', t0 + 59_000), beat('s9', t0 + 1000, { streamId: 'b' })], new Map(), 30);
+    expect(change.minutes.sort((x, y) => x.streamId.localeCompare(y.streamId) || x.minuteMs - y.minuteMs)).toEqual([
+      { streamId: 'a', minuteMs: t0, heartbeats: 3 },
+      { streamId: 'a', minuteMs: t0 + 60_000, heartbeats: 0 }, // s2 still covers the next minute's first 28 s
+      { streamId: 'b', minuteMs: t0, heartbeats: 1 },
     ]);
+    expect(change.marks.map((m) => [m.streamId, m.sessionId, m.minuteMs, m.playing])).toEqual([
+      ['a', 's1', t0, (1n << 1n) | (1n << 6n)],
+      ['a', 's2', t0, 1n << 59n],
+      ['b', 's9', t0, 1n << 1n],
+    ]);
+    const a = change.seconds.filter((s) => s.streamId === 'a');
+    // a delta per second that changed: s1 newly covers seconds 1..35, s2 seconds 59..88
+    expect(a.find((s) => s.secondMs === t0 + 1000)?.delta).toBe(1);
+    expect(a.find((s) => s.secondMs === t0 + 36_000)).toBeUndefined();
+    expect(a.reduce((sum, s) => sum + s.delta, 0)).toBe(35 + 30);
   });
 
-  it('bounds history reads', () => {
+  it('loads the marks of the minutes a beat may see back to and cover forward to', () => {
+    expect(marksToLoad([beat('s1', t0 + 50_000)], 30).map((m) => m.minuteMs)).toEqual([t0, t0 + 60_000]);
+    expect(marksToLoad([beat('s1', t0 + 10_000)], 30).map((m) => m.minuteMs)).toEqual([t0 - 60_000, t0]);
+  });
+});
+
+describe('lateness of a heartbeat for its history minute', () => {
+  it('is judged by the receipt time against the end of its minute plus the grace', () => {
+    const grace = 600_000;
+    expect(lateForHistory({ atMs: t0 + 1000, receivedAtMs: t0 + 60_000 + grace }, grace)).toBeUndefined();
+    expect(lateForHistory({ atMs: t0 + 1000, receivedAtMs: t0 + 60_001 + grace }, grace)?.eventTimeMs).toBe(t0 + 1000);
+    // a clock far behind is late for history (presence still counts it by its receipt)
+    expect(lateForHistory({ atMs: t0 - 3_600_000, receivedAtMs: t0 }, grace)?.reason).toMatch(/after its viewers.history.minute window ended/);
+    // a clock never set is placed at its receipt: never late
+    expect(lateForHistory({ atMs: 0, receivedAtMs: t0 }, grace)).toBeUndefined();
+  });
+});
+
+describe('history reads', () => {
+  it('are bounded', () => {
     expect(minuteOf(119_999)).toBe(60_000);
     expect(validateHistoryQuery({ fromMs: 0, toMs: 3_600_000, granularity: 'minute' })).toBeUndefined();
     expect(validateHistoryQuery({ fromMs: 5, toMs: 5, granularity: 'minute' })).toMatch(/before/);

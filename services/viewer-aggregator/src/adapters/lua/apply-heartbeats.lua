@@ -1,7 +1,8 @@
 -- Applies one batch of a stream's heartbeats (the rule of src/domain/viewers.ts) and answers the stream's
 -- current viewers. Atomic, and touches only keys of one stream (one hash tag, one cluster slot).
--- KEYS[1] live: sorted set, member sessionId, score the gateway's receipt time of its newest heartbeat, while
---         that heartbeat is "playing" (presence is judged by the server's clock)
+-- KEYS[1] live: sorted set, member sessionId, score the gateway's receipt time of its newest heartbeat (the
+--         latest receipt when the same heartbeat came more than once), while that heartbeat is "playing":
+--         presence is judged by the server's clock, and is the same whatever order the heartbeats came in
 -- KEYS[2] marks: hash, sessionId -> "<ordering time>:<1 if ended else 0>" of its newest heartbeat (by the
 --         client's own clock), so an older heartbeat delivered late changes nothing, an ended one included
 -- KEYS[3] heard: sorted set, member sessionId, score the receipt time of its newest heartbeat: marks are
@@ -23,15 +24,21 @@ for i = 4, #ARGV, 4 do
   end
   -- older never overrides newer; at equal times only "ended" replaces "playing"
   local newer = at > markAt or (at == markAt and isEnd and not markEnded)
+  -- the same heartbeat time again (a retry): presence is the latest receipt of the newest heartbeat
+  local again = at == markAt and not isEnd and not markEnded
   -- a playing heartbeat from long before its receipt is a retry of the past: it makes no one present
-  if newer and (isEnd or received - at <= tolerance) then
+  local eligible = isEnd or received - at <= tolerance
+  if newer and eligible then
     redis.call('HSET', marks, session, atText .. (isEnd and ':1' or ':0'))
     redis.call('ZADD', heard, 'GT', received, session)
     if isEnd then
       redis.call('ZREM', live, session)
     else
-      redis.call('ZADD', live, 'GT', received, session)
+      redis.call('ZADD', live, received, session)
     end
+  elseif again and eligible then
+    redis.call('ZADD', heard, 'GT', received, session)
+    redis.call('ZADD', live, 'GT', received, session)
   end
 end
 

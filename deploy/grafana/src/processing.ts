@@ -1,15 +1,18 @@
 /**
  * "Tally — processing": what every consumer does — records applied per second, how long a batch takes from
- * receipt to committed offsets, and what goes to the dead-letter topic — plus each process's CPU, memory and
- * event-loop delay.
+ * receipt to committed offsets, and what goes to the dead-letter and late topics — plus each process's CPU, memory
+ * and event-loop delay.
  */
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 import { bars, dashboard, finish, quantile, query, timeseries, variable, type Dashboard } from './common.js';
 
 const selector = 'service=~"$service"';
 
+/** A side topic's records per service and reason over the last 5 minutes, labelled `side` so both share a panel. */
+const aside = (metric: string, side: string) => `label_replace(sum by (service, reason) (increase(${metric}{${selector}}[5m])), "side", "${side}", "", "")`;
+
 export function processingDashboard(): Dashboard {
-  const built = dashboard('tally-processing', 'Tally — processing', 'Records processed per second, batch latency and dead letters per service, and each process’s resources.')
+  const built = dashboard('tally-processing', 'Tally — processing', 'Records processed per second, batch latency, dead-lettered and late records per service, and each process’s resources.')
     .withVariable(variable('service', 'Service', 'tally_records_processed_total'))
     .withRow(new RowBuilder('Throughput'))
     .withPanel(
@@ -45,7 +48,7 @@ export function processingDashboard(): Dashboard {
         queries: [query(quantile(0.99, 'tally_batch_duration_seconds', selector, 'service'), '{{service}} p99')],
       }),
     )
-    .withRow(new RowBuilder('Dead letters'))
+    .withRow(new RowBuilder('Dead letters and late records'))
     .withPanel(
       timeseries({
         title: 'Dead letters per second, per service and topic',
@@ -61,6 +64,18 @@ export function processingDashboard(): Dashboard {
         description: 'DECODE_FAILED: not a record of the topic’s schema; REJECTED: refused by the domain; PROCESSING_FAILED: kept failing on its own.',
         unit: 'short',
         queries: [query(`sum by (service, reason) (increase(tally_dead_letters_total{${selector}}[$__range]))`, '{{service}} {{reason}}')],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Dead-lettered and late records in the last 5 minutes, per service and reason',
+        description:
+          'Records that went aside: dead-lettered (tally_dead_letters_total: DECODE_FAILED, REJECTED, PROCESSING_FAILED) and late (tally_late_records_total: AFTER_GRACE, too late for a window; BEYOND_IDEMPOTENCY_HORIZON, older than the write record, not applied). ' +
+          'Each counts what the service wrote to the side topic, so a record reported twice after a crash counts twice; `pnpm tally dlq count` and `pnpm tally late count` count each source record once, and list, show and redrive them.',
+        unit: 'short',
+        queries: [query(`${aside('tally_dead_letters_total', 'dead-lettered')} or ${aside('tally_late_records_total', 'late')}`, '{{side}} {{service}} {{reason}}')],
+        stacked: true,
+        width: 24,
       }),
     )
     .withRow(new RowBuilder('Processes'))

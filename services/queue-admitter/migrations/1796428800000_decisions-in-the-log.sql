@@ -17,7 +17,7 @@ CREATE TABLE applied_offsets (
 -- What the fold keeps per queue besides its tickets, all from the log:
 --   active_count: tickets active now (the capacity check of an ADMIT at its point of the log);
 --   admitted_through: the basisOffset of the last ADMIT applied (a decision from no later a state is a repeat);
---   clock_ms: the latest record time seen, the end of the window the admission rate is measured over.
+--   clock_ms: the latest time of a record that changed the queue, where the admission rate's window ends.
 ALTER TABLE queues
   ADD COLUMN active_count bigint NOT NULL DEFAULT 0,
   ADD COLUMN admitted_through bigint NOT NULL DEFAULT -1,

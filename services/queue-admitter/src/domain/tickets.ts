@@ -81,7 +81,10 @@ export interface QueueState {
   admittedTotal: number;
   /** The basisOffset of the last ADMIT applied (-1: none). */
   admittedThrough: number;
-  /** The latest record time seen (0: none): the end of the window the admission rate is measured over. */
+  /**
+   * The latest time of a record that changed the queue (0: none): where the window the admission rate is
+   * measured over ends. A repeat changes nothing, so it cannot move it either, whatever its time.
+   */
   clockMs: number;
   tickets: Map<string, Ticket>;
   liveTicketOf: Map<string, string>;
@@ -143,14 +146,14 @@ export function applyRecords(state: PartitionState, records: LoggedCommand[]): A
       outcome = { state: copy(state.queues.get(queueId) ?? emptyQueue()), changed: new Map(), aliases: new Map(), events: [] };
       queues.set(queueId, outcome);
     }
-    applyOne(outcome, offset, command);
+    if (applyOne(outcome, offset, command)) outcome.state.clockMs = Math.max(outcome.state.clockMs, command.atMs);
   }
   return { appliedThrough, queues };
 }
 
-function applyOne(outcome: QueueOutcome, offset: number, command: QueueCommandToApply): void {
+/** Applies one record to its queue; true if it changed anything. */
+function applyOne(outcome: QueueOutcome, offset: number, command: QueueCommandToApply): boolean {
   const q = outcome.state;
-  q.clockMs = Math.max(q.clockMs, command.atMs);
   const put = (ticket: Ticket) => {
     q.tickets.set(ticket.ticketId, ticket);
     outcome.changed.set(ticket.ticketId, ticket);
@@ -159,37 +162,37 @@ function applyOne(outcome: QueueOutcome, offset: number, command: QueueCommandTo
   switch (command.kind) {
     case 'CONFIGURE':
       q.settings = { capacity: command.capacity, activeSeconds: command.activeSeconds };
-      return;
+      return true;
     case 'JOIN': {
-      if (q.tickets.has(command.ticketId) || q.aliases.has(command.ticketId)) return;
+      if (q.tickets.has(command.ticketId) || q.aliases.has(command.ticketId)) return false;
       const live = q.liveTicketOf.get(command.userId);
       if (live !== undefined && isLive(q.tickets.get(live)?.status ?? 'expired')) {
         q.aliases.set(command.ticketId, live);
         outcome.aliases.set(command.ticketId, live);
-        return;
+        return true;
       }
       put({ ticketId: command.ticketId, userId: command.userId, status: 'waiting', joinOrder: command.joinOrder, admittedAtMs: null, expiresAtMs: null });
       q.liveTicketOf.set(command.userId, command.ticketId);
-      return;
+      return true;
     }
     case 'LEAVE':
     case 'COMPLETE': {
       const ticket = q.tickets.get(q.aliases.get(command.ticketId) ?? command.ticketId);
-      if (!ticket) return;
+      if (!ticket) return false;
       const leaves = command.kind === 'LEAVE' && isLive(ticket.status);
       const completes = command.kind === 'COMPLETE' && ticket.status === 'active';
-      if (!leaves && !completes) return;
+      if (!leaves && !completes) return false;
       const wasActive = ticket.status === 'active';
       // an active ticket's admission ends now (never before it began, whatever the gateway's clock said)
       const after: Ticket = { ...ticket, status: leaves ? 'left' : 'completed', expiresAtMs: wasActive ? Math.max(command.atMs, ticket.admittedAtMs ?? command.atMs) : ticket.expiresAtMs };
       if (wasActive) q.activeCount -= 1;
       put(after);
       outcome.events.push({ kind: leaves ? 'LEFT' : 'COMPLETED', ticket: after, atMs: command.atMs });
-      return;
+      return true;
     }
     case 'ADMIT': {
       // a view can only hold records before the decision itself; one no later than an ADMIT applied is a repeat
-      if (command.basisOffset >= offset || command.basisOffset <= q.admittedThrough) return;
+      if (command.basisOffset >= offset || command.basisOffset <= q.admittedThrough) return false;
       q.admittedThrough = command.basisOffset;
       for (const ticketId of command.ticketIds) {
         const ticket = q.tickets.get(ticketId);
@@ -201,9 +204,10 @@ function applyOne(outcome: QueueOutcome, offset: number, command: QueueCommandTo
         put(after);
         outcome.events.push({ kind: 'ADMITTED', ticket: after, atMs: command.atMs });
       }
-      return;
+      return true;
     }
-    case 'EXPIRE':
+    case 'EXPIRE': {
+      let expired = false;
       for (const ticketId of command.ticketIds) {
         const ticket = q.tickets.get(ticketId);
         if (ticket?.status !== 'active' || ticket.expiresAtMs === null || ticket.expiresAtMs > command.atMs) continue;
@@ -211,7 +215,9 @@ function applyOne(outcome: QueueOutcome, offset: number, command: QueueCommandTo
         q.activeCount -= 1;
         put(after);
         outcome.events.push({ kind: 'EXPIRED', ticket: after, atMs: command.atMs });
+        expired = true;
       }
-      return;
+      return expired;
+    }
   }
 }

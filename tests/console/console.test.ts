@@ -9,8 +9,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createSchemaRegistry, topicCodec, type LateRecord } from '@tally/schemas';
 import { repoRoot } from '@tally/stack';
-import { startTallyProcesses, uniqueName, type TallyProcesses } from '@tally/testkit';
+import { startTallyProcesses, tallyTopicNames, testKafka, uniqueName, type TallyProcesses } from '@tally/testkit';
 
 const stack = inject('stack');
 const run = uniqueName('console');
@@ -56,7 +57,10 @@ const text = (locator: Locator) => locator.innerText().then((t) => t.trim());
 beforeAll(async () => {
   if (!existsSync(chromiumPath)) throw new Error(`no chromium at ${chromiumPath}: run ./scripts/install.sh (Debian package chromium) or set CHROMIUM_PATH`);
   mkdirSync(screenshots, { recursive: true });
-  tally = await startTallyProcesses(stack, { run, apiKey });
+  // the gateway counts this Tally's own side topics (the services write there; the testkit names them)
+  const sideTopics = tallyTopicNames(`test.${run}`);
+  tally = await startTallyProcesses(stack, { run, apiKey, gatewayEnvironment: { DLQ_TOPIC: sideTopics.deadLetters, LATE_TOPIC: sideTopics.late } });
+  expect([tally.topics.deadLetters, tally.topics.late]).toEqual([sideTopics.deadLetters, sideTopics.late]);
   // as root (CI) chromium refuses its sandbox; the page is our own, served by the gateway under test
   browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -189,6 +193,47 @@ describe('the live console in a real browser', () => {
     expect(await text(newest.getByTestId('wallet-tx-status'))).toBe('applied');
     expect(await text(page.getByTestId('wallet-tx').nth(1).getByTestId('wallet-tx-status'))).toBe('rejected');
     await screenshot('06-wallet');
+  });
+
+  it("shows each service's dead-lettered and late records beside its lag, each source record once", async () => {
+    const producer = testKafka(stack.brokers).producer();
+    await producer.connect();
+    // a record that is not Avro: viewer-aggregator dead-letters it (DECODE_FAILED), and its partition goes on
+    await producer.send({ topic: tally.topics.heartbeats, messages: [{ key: `poison-${run}`, value: Buffer.from('not an avro record') }] });
+    // a late record reported twice, as the runtime may (at least once), then another group's: the first counts once
+    const lateCodec = topicCodec(createSchemaRegistry(stack.registryUrl), tally.topics.late, 'tally.platform.LateRecord');
+    const late = (service: string, consumerGroup: string, sourceTopic: string, offset: number): LateRecord => ({
+      service,
+      consumerGroup,
+      sourceTopic,
+      partition: 0,
+      offset,
+      writeId: `console-${run}:${offset}`,
+      reasonCode: 'AFTER_GRACE',
+      reason: 'received 900 s after its window ended; the window allows 300 s',
+      windows: ['counters.ranking.1h'],
+      otherEffectsApplied: true,
+      eventTimeMs: Date.now() - 900_000,
+      receivedAtMs: Date.now(),
+      key: Buffer.from('item-1'),
+      value: null,
+      headers: {},
+      recordTimestampMs: Date.now(),
+      setAsideAtMs: Date.now(),
+    });
+    const reports = [late('counter-materializer', tally.groups.materializer, tally.topics.itemEvents, 7), late('counter-materializer', tally.groups.materializer, tally.topics.itemEvents, 7), late('wallet-ledger', tally.groups.ledger, tally.topics.walletCommands, 3)];
+    // one partition: the console reads them in this order, so once the last shows, the repeat has been read too
+    for (const r of reports) await producer.send({ topic: tally.topics.late, messages: [{ key: `${r.sourceTopic}/${r.partition}/${r.offset}`, value: await lateCodec.encode(r) }] });
+    await producer.disconnect();
+
+    const cell = (group: string, testId: string) => page.locator(`[data-testid="lag-row"][data-group="${group}"] [data-testid="${testId}"]`);
+    await expect.poll(() => text(cell(tally.groups.aggregator, 'lag-dead-lettered')), LIVE).toBe('1');
+    await expect.poll(() => text(cell(tally.groups.ledger, 'lag-late')), LIVE).toBe('1');
+    expect(await text(cell(tally.groups.materializer, 'lag-late'))).toBe('1');
+    expect(await cell(tally.groups.aggregator, 'lag-dead-lettered').getAttribute('title')).toBe('reasons: DECODE_FAILED 1');
+    // each kind in its own column
+    expect(await text(cell(tally.groups.aggregator, 'lag-late'))).toBe('0');
+    await screenshot('06b-dead-lettered-and-late');
   });
 
   it('shows every service caught up: lag 0 for each group once the traffic is processed', async () => {

@@ -54,6 +54,12 @@ describe('gateway configuration', () => {
     expect(problems[0]).not.toContain(secret);
   });
 
+  it('reads the side topics the console counts beside the lag, as every consumer writes them', () => {
+    expect(gatewayConfig({})).toMatchObject({ DLQ_TOPIC: 'tally.dead-letters', LATE_TOPIC: 'tally.late' });
+    expect(gatewayConfig({ DLQ_TOPIC: 'run.dead-letters', LATE_TOPIC: 'run.late' })).toMatchObject({ DLQ_TOPIC: 'run.dead-letters', LATE_TOPIC: 'run.late' });
+    expect(gatewayConfig({ LATE_TOPIC: '' }).LATE_TOPIC).toBe('tally.late');
+  });
+
   it('bounds the wallet wait to 30 s', () => {
     expect(gatewayConfig({ WALLET_WAIT_MS: '30000' }).WALLET_WAIT_MS).toBe(30_000);
     expect(problemsOf({ WALLET_WAIT_MS: '30001' })).toEqual(['WALLET_WAIT_MS: must be between 50 and 30000 (got "30001")']);

@@ -59,7 +59,11 @@ export const gatewayShape = {
   VIEWER_COUNTS_TOPIC: env.string('tally.viewers.counts'),
   QUEUE_EVENTS_TOPIC: env.string('tally.queue.events'),
   VOTE_RESULTS_TOPIC: env.string('tally.votes.results'),
-  /** The consumer groups whose lag the console shows (comma separated): by default every service's default group. */
+  /**
+   * The consumer groups whose lag the console shows (comma separated): by default every service's default group.
+   * Beside each, the console counts the group's records on the side topics, DLQ_TOPIC and LATE_TOPIC (the
+   * platform's, as every consumer writes them).
+   */
   CONSOLE_LAG_GROUPS: env
     .string('viewer-aggregator,counter-materializer,wallet-ledger,queue-admitter,vote-merger.merger,vote-merger.kr,vote-merger.jp,vote-merger.tw,vote-merger.na')
     .transform((text) => text.split(',').map((group) => group.trim()).filter((group) => group.length > 0)),

@@ -44,6 +44,10 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
       pollResults: topicCodec(registry, config.VOTE_RESULTS_TOPIC, 'tally.votes.GlobalResult'),
       queueEvents: topicCodec(registry, config.QUEUE_EVENTS_TOPIC, 'tally.queue.QueueEvent'),
     },
+    sideTopics: {
+      deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
+      late: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),
+    },
     counterMaterializer: { name: 'counter-materializer', baseUrl: config.COUNTER_MATERIALIZER_URL, timeoutMs: config.READ_TIMEOUT_MS },
     queueAdmitter: { name: 'queue-admitter', baseUrl: config.QUEUE_ADMITTER_URL, timeoutMs: config.READ_TIMEOUT_MS },
     lagGroups: config.CONSOLE_LAG_GROUPS,

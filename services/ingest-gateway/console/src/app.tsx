@@ -56,7 +56,7 @@ export function App() {
         <QueuePanel queue={view?.queue} queueId={selection.queue} known={view?.known.queues ?? []} onQueue={(queue) => choose({ queue })} />
         <PollPanel poll={view?.poll} pollId={selection.poll} known={view?.known.polls ?? []} at={at} onPoll={(poll) => choose({ poll })} />
         <WalletPanel userId={selection.wallet} outcomes={outcomes} onUser={(wallet) => choose({ wallet })} />
-        <LagPanel lag={view?.lag} />
+        <LagPanel lag={view?.lag} sideRecords={view?.sideRecords} />
       </main>
     </div>
   );

@@ -3,11 +3,13 @@ import type { GlobalResult, QueueEvent } from '@tally/schemas';
 import {
   ADMISSION_RATE_WINDOW_MS,
   SERIES_WINDOW_MS,
+  SIDE_RECORDS_REMEMBERED,
   consoleView,
   emptyConsoleState,
   rankingKey,
   recordPollResult,
   recordQueueEvent,
+  recordSideRecord,
   recordViewerCount,
   recordWalletOutcome,
   sampleViewers,
@@ -145,5 +147,41 @@ describe('rankings, wallets and lag on the console', () => {
     const polled = nothingPolled();
     polled.lag = [{ group: 'g', lag: 4, partitions: [{ topic: 't', partition: 0, lag: 4 }] }];
     expect(consoleView(emptyConsoleState(), polled, asked(), T).lag).toEqual(polled.lag);
+  });
+});
+
+describe('dead-lettered and late records on the console', () => {
+  const report = (consumerGroup: string, offset: number, reasonCode: string, sourceTopic = 'tally.wallet.commands') => ({ consumerGroup, sourceTopic, partition: 1, offset, reasonCode });
+
+  it('counts each group’s dead-lettered and late records, each source record once, with their reasons', () => {
+    const state = emptyConsoleState();
+    recordSideRecord(state, 'deadLettered', report('wallet-ledger', 10, 'REJECTED'));
+    // reported again (at least once): not counted again
+    recordSideRecord(state, 'deadLettered', report('wallet-ledger', 10, 'REJECTED'));
+    recordSideRecord(state, 'deadLettered', report('wallet-ledger', 11, 'DECODE_FAILED'));
+    recordSideRecord(state, 'late', report('viewer-aggregator', 10, 'AFTER_GRACE', 'tally.viewers.heartbeats'));
+    recordSideRecord(state, 'late', report('viewer-aggregator', 10, 'AFTER_GRACE', 'tally.viewers.heartbeats'));
+    // the same source record set aside by another group (a rebuild beside the service) is that group's own
+    recordSideRecord(state, 'late', report('viewer-aggregator-rebuild', 10, 'AFTER_GRACE', 'tally.viewers.heartbeats'));
+    expect(consoleView(state, nothingPolled(), asked(), T).sideRecords).toEqual([
+      { group: 'viewer-aggregator', deadLettered: 0, late: 1, reasons: { AFTER_GRACE: 1 } },
+      { group: 'viewer-aggregator-rebuild', deadLettered: 0, late: 1, reasons: { AFTER_GRACE: 1 } },
+      { group: 'wallet-ledger', deadLettered: 2, late: 0, reasons: { REJECTED: 1, DECODE_FAILED: 1 } },
+    ]);
+  });
+
+  it('remembers a bounded number of records for recognising repeats, forgetting the oldest first', () => {
+    const state = emptyConsoleState();
+    for (let offset = 0; offset <= SIDE_RECORDS_REMEMBERED; offset++) recordSideRecord(state, 'deadLettered', report('g', offset, 'REJECTED'));
+    expect(state.sideSeen.size).toBe(SIDE_RECORDS_REMEMBERED);
+    // the newest is still recognised; the oldest, forgotten, counts again
+    recordSideRecord(state, 'deadLettered', report('g', SIDE_RECORDS_REMEMBERED, 'REJECTED'));
+    expect(state.sideRecords.get('g')!.deadLettered).toBe(SIDE_RECORDS_REMEMBERED + 1);
+    recordSideRecord(state, 'deadLettered', report('g', 0, 'REJECTED'));
+    expect(state.sideRecords.get('g')!.deadLettered).toBe(SIDE_RECORDS_REMEMBERED + 2);
+  });
+
+  it('shows no side records until there are some', () => {
+    expect(consoleView(emptyConsoleState(), nothingPolled(), asked(), T).sideRecords).toEqual([]);
   });
 });

@@ -10,6 +10,13 @@ export const SERIES_WINDOW_MS = 10 * 60_000;
 export const SAMPLE_EVERY_MS = 1000;
 /** Admissions counted for the admission rate: the last minute. */
 export const ADMISSION_RATE_WINDOW_MS = 60_000;
+/**
+ * Side-topic records remembered to recognise a repeat (the runtime writes them at least once: a crash between the
+ * side write and the commit reports the record again, soon after and on the same side partition, as does a replay).
+ * Past this many the oldest are forgotten, so a repeat of a record that far back is counted again; it bounds the
+ * gateway's memory (about 15 MB) however many records a broken deployment dead-letters.
+ */
+export const SIDE_RECORDS_REMEMBERED = 100_000;
 const MAX_STREAMS_LISTED = 50;
 const DEFAULT_CHARTED_STREAMS = 5;
 
@@ -30,9 +37,13 @@ export interface ConsoleState {
   polls: Map<string, GlobalResult>;
   /** Per user: wallet outcomes seen (only users some page watches are counted). */
   walletOutcomes: Map<string, number>;
+  /** Dead-lettered and late records per consumer group, each source record once. */
+  sideRecords: Map<string, GroupSideRecords>;
+  /** The side records counted, newest last: `<side> <group> <topic>/<partition>/<offset>`. */
+  sideSeen: Set<string>;
 }
 
-export const emptyConsoleState = (): ConsoleState => ({ viewers: new Map(), series: new Map(), admissions: new Map(), polls: new Map(), walletOutcomes: new Map() });
+export const emptyConsoleState = (): ConsoleState => ({ viewers: new Map(), series: new Map(), admissions: new Map(), polls: new Map(), walletOutcomes: new Map(), sideRecords: new Map(), sideSeen: new Set() });
 
 export function recordViewerCount(state: ConsoleState, change: ViewerCountChanged): void {
   const known = state.viewers.get(change.streamId);
@@ -99,6 +110,41 @@ export function recordWalletOutcome(state: ConsoleState, userId: string, watched
   if (watched.has(userId)) state.walletOutcomes.set(userId, (state.walletOutcomes.get(userId) ?? 0) + 1);
 }
 
+/** Where a record went aside: the dead-letter topic (DLQ_TOPIC) or the late topic (LATE_TOPIC). */
+export type SideTopic = 'deadLettered' | 'late';
+
+/** What the console takes from a DeadLetter or LateRecord: whose it is, the source record, and why. */
+export interface SideReport {
+  consumerGroup: string;
+  sourceTopic: string;
+  partition: number;
+  offset: number;
+  reasonCode: string;
+}
+
+export interface GroupSideRecords {
+  deadLettered: number;
+  late: number;
+  /** Both kinds, per reason code (DECODE_FAILED, AFTER_GRACE, ...). */
+  reasons: Record<string, number>;
+}
+
+/**
+ * Counts a dead-lettered or late record for its consumer group, once per source record: a repeat (the same group
+ * reporting the same topic/partition/offset again) changes nothing.
+ */
+export function recordSideRecord(state: ConsoleState, side: SideTopic, report: SideReport): void {
+  const id = `${side} ${report.consumerGroup} ${report.sourceTopic}/${report.partition}/${report.offset}`;
+  if (state.sideSeen.has(id)) return;
+  state.sideSeen.add(id);
+  // a Set iterates in insertion order: the first is the oldest
+  if (state.sideSeen.size > SIDE_RECORDS_REMEMBERED) state.sideSeen.delete(state.sideSeen.values().next().value!);
+  const counts = state.sideRecords.get(report.consumerGroup) ?? { deadLettered: 0, late: 0, reasons: {} };
+  counts[side]++;
+  counts.reasons[report.reasonCode] = (counts.reasons[report.reasonCode] ?? 0) + 1;
+  state.sideRecords.set(report.consumerGroup, counts);
+}
+
 /** What one page asked to see (from its /console/events query). */
 export interface ConsoleSubscription {
   streams: string[];
@@ -151,6 +197,8 @@ export interface ConsoleView {
   wallet: { userId: string; outcomes: number } | null;
   known: { queues: string[]; polls: string[] };
   lag: GroupLag[];
+  /** Per consumer group that has any, by group: the records it dead-lettered or set aside as late (shown beside its lag). */
+  sideRecords: (GroupSideRecords & { group: string })[];
 }
 
 type RankedItemOf<K extends string> = Record<K, string> & { score: number; rank: number };
@@ -172,6 +220,7 @@ export function consoleView(state: ConsoleState, polled: PolledReads, asked: Con
     wallet: asked.wallet === undefined ? null : { userId: asked.wallet, outcomes: state.walletOutcomes.get(asked.wallet) ?? 0 },
     known: { queues: [...state.admissions.keys()].sort(), polls: [...state.polls.keys()].sort() },
     lag: polled.lag,
+    sideRecords: [...state.sideRecords].sort(([a], [b]) => a.localeCompare(b)).map(([group, counts]) => ({ group, ...counts })),
   };
 }
 

@@ -7,6 +7,7 @@ import {
   rankingKey,
   recordPollResult,
   recordQueueEvent,
+  recordSideRecord,
   recordViewerCount,
   recordWalletOutcome,
   sampleViewers,
@@ -15,6 +16,8 @@ import {
   type PolledReads,
   type QueueFigures,
   type RankedItem,
+  type SideReport,
+  type SideTopic,
 } from '../../domain/console-view.js';
 import { readOwnerJson, type ReadOwner } from '../http/read-routing.js';
 
@@ -96,6 +99,11 @@ export class ConsoleHub {
 
   walletOutcomeFor(userId: string): void {
     recordWalletOutcome(this.state, userId, this.watchedWallets);
+  }
+
+  /** A record of the dead-letter or late topic: counted for its group beside the group's lag. */
+  sideRecord(side: SideTopic, report: SideReport): void {
+    recordSideRecord(this.state, side, report);
   }
 
   /** A page opened its event stream: it is sent its view now and whenever it changes. Returns how to detach it. */

@@ -1,13 +1,16 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '@tally/observability';
-import type { GlobalResult, QueueEvent, TopicCodec, ViewerCountChanged } from '@tally/schemas';
+import type { DeadLetter, GlobalResult, LateRecord, QueueEvent, TopicCodec, ViewerCountChanged } from '@tally/schemas';
 import type { ReadOwner } from '../http/read-routing.js';
 import { consoleFeed, servicesLag } from '../kafka/console-feed.js';
 import { ConsoleHub } from './console-hub.js';
+import { sideRecordsFeed } from './side-records-feed.js';
 
 export interface LiveConsoleOptions {
   kafka: Kafka;
   changeTopics: { viewerCounts: TopicCodec<ViewerCountChanged>; pollResults: TopicCodec<GlobalResult>; queueEvents: TopicCodec<QueueEvent> };
+  /** The dead-letter and late topics (DLQ_TOPIC, LATE_TOPIC): counted per group beside its lag. */
+  sideTopics: { deadLetters: TopicCodec<DeadLetter>; late: TopicCodec<LateRecord> };
   counterMaterializer: ReadOwner;
   queueAdmitter: ReadOwner;
   /** The consumer groups whose lag is shown. */
@@ -23,8 +26,8 @@ export interface LiveConsole {
 }
 
 /**
- * The console's parts, started: the hub, the reader of the change topics feeding it, and a Kafka admin for the
- * lag, connected at its first use (a page opening) and again after a failure.
+ * The console's parts, started: the hub, the readers of the change topics and of the side topics feeding it, and a
+ * Kafka admin for the lag, connected at its first use (a page opening) and again after a failure.
  */
 export function startLiveConsole(options: LiveConsoleOptions): LiveConsole {
   const admin = options.kafka.admin();
@@ -45,12 +48,15 @@ export function startLiveConsole(options: LiveConsoleOptions): LiveConsole {
   });
   const changes = consoleFeed({ kafka: options.kafka, hub, ...options.changeTopics, logger: options.logger });
   changes.start();
+  const sideRecords = sideRecordsFeed({ kafka: options.kafka, hub, ...options.sideTopics, logger: options.logger });
+  sideRecords.start();
   hub.start();
   return {
     hub,
     listening: () => changes.listening(),
     close: async () => {
       await changes.close();
+      await sideRecords.close();
       hub.close();
       await admin.disconnect();
     },

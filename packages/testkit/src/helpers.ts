@@ -68,3 +68,18 @@ export async function createTopicsWithSchemas(stack: { brokers: string[]; regist
   const registry = new SchemaRegistryAdmin(stack.registryUrl);
   for (const t of topics) await registry.registerTopicValue(t.name, schemas[t.schema]);
 }
+
+/** The first `count` records of `topic` from its beginning, decoded (a late-topic or dead-letter reader for tests). */
+export async function readRecords<T>(brokers: string[], topic: string, codec: { decode: (bytes: Buffer | null) => Promise<T> }, count: number, timeoutMs = 30_000): Promise<T[]> {
+  const records: T[] = [];
+  const reader = testKafka(brokers, 'tally-test-reader').consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 200 });
+  await reader.connect();
+  try {
+    await reader.subscribe({ topic, fromBeginning: true });
+    await reader.run({ eachMessage: async ({ message }) => void records.push(await codec.decode(message.value)) });
+    await eventually(() => records.length >= count, timeoutMs);
+  } finally {
+    await reader.disconnect();
+  }
+  return records;
+}

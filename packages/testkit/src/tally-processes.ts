@@ -47,6 +47,8 @@ type TopicNames = ReturnType<typeof tallyTopicNames>;
 
 /** The gateway's topics: what it writes to, and the change topics its console reads. */
 export const gatewayTopicEnvironment = (topics: TopicNames): Record<string, string> => ({
+  DLQ_TOPIC: topics.deadLetters,
+  LATE_TOPIC: topics.late,
   HEARTBEATS_TOPIC: topics.heartbeats,
   ITEM_EVENTS_TOPIC: topics.itemEvents,
   WALLET_COMMANDS_TOPIC: topics.walletCommands,

@@ -1,7 +1,8 @@
-import { env, parseConfig, platformShape, type ParsedConfig } from '@tally/config';
+import { env, parseConfig, platformShape, seqWindowShape, type ParsedConfig } from '@tally/config';
 
 export const configShape = {
   ...platformShape,
+  ...seqWindowShape,
   KAFKA_CLIENT_ID: env.string('counter-materializer'),
   PORT: env.port(8092),
   HOST: env.string('0.0.0.0'),
@@ -15,6 +16,10 @@ export const configShape = {
   FLUSH_INTERVAL_MS: env.integer({ min: 1, max: 1000, fallback: 100 }),
   /** Events waiting that trigger a write before the interval is up. */
   FLUSH_MAX_EVENTS: env.integer({ min: 1, max: 100_000, fallback: 20_000 }),
+  /** Allowed lateness of the 1h ranking: an event received this long after its minute left the window is set aside for it. */
+  RANKING_1H_GRACE_SECONDS: env.integer({ min: 0, max: 86_400, fallback: 300 }),
+  /** Allowed lateness of the 24h ranking; an event late even for it leaves no per-minute row (it still counts in totals). */
+  RANKING_24H_GRACE_SECONDS: env.integer({ min: 0, max: 7 * 86_400, fallback: 3600 }),
   /** How often windows slide in Redis and lost partitions are rebuilt. */
   MAINTENANCE_TICK_MS: env.integer({ min: 50, max: 60_000, fallback: 5000 }),
 };

@@ -1,33 +1,49 @@
-import type { ItemEvent } from '@tally/schemas';
-import type { BatchHandler, ConsumedRecord, Rejection } from '@tally/streaming';
+import { judgedEventTime } from '@tally/event-time';
+import { formatWriteKey } from '@tally/idempotency';
+import type { ItemEvent, LateReason } from '@tally/schemas';
+import type { BatchHandler, ConsumedRecord, LateEntry, Rejection } from '@tally/streaming';
 import type { Logger } from '@tally/observability';
 import type { ConsumedItemEvent, CounterStore, PartitionEvents } from './adapters/postgres-counters.js';
 import type { CountsProjection } from './adapters/redis-projection.js';
 import { refusal } from './domain/counters.js';
-import { MINUTES_RETENTION_MS, SLIDING_WINDOWS, minuteOf, windowStart } from './domain/windows.js';
+import { SLIDING_WINDOWS, lateWindowName, lateWindows, minuteOf, minutesRetentionMs, windowStart, type RankingGraces } from './domain/windows.js';
 import type { Flusher } from './flusher.js';
 
 /**
- * A partition's batch: refuse what the domain refuses (to the dead-letter topic), hand the rest to the
- * group-commit flusher, and return once it is durable in Postgres and projected to Redis; only then does
- * the runtime commit the offsets.
+ * A partition's batch: refuse what the domain refuses (to the dead-letter topic), judge each event's lateness
+ * for the ranking windows, hand the rest to the group-commit flusher, and return once it is durable in
+ * Postgres and projected to Redis; only then does the runtime commit the offsets. Events late for a window
+ * and writes older than the seq archive are reported to the late topic from inside the flush's transaction.
  */
-export function itemEventHandler(flusher: Flusher<PartitionEvents>): BatchHandler<ItemEvent> {
-  return async ({ topic, partition, records }) => {
+export function itemEventHandler(flusher: Flusher<PartitionEvents>, graces: RankingGraces): BatchHandler<ItemEvent> {
+  return async ({ topic, partition, records, setAside }) => {
     const rejected: Rejection<ItemEvent>[] = [];
     const events: ConsumedItemEvent[] = [];
+    const byOffset = new Map<number, ConsumedRecord<ItemEvent>>();
     for (const record of records) {
-      const event = toEvent(record);
+      const event = toEvent(record, graces);
       const reason = refusal(event);
       if (reason) rejected.push({ record, reason });
-      else events.push(event);
+      else {
+        events.push(event);
+        byOffset.set(record.offset, record);
+      }
     }
-    if (events.length > 0) await flusher.submit({ topic, partition, events }, events.length);
+    const report = (late: ConsumedItemEvent[], forgotten: ConsumedItemEvent[]) =>
+      setAside([
+        ...late.map((e) => lateEntry(byOffset.get(e.offset)!, e, 'AFTER_GRACE', e.late.map((l) => l.reason).join('; '), e.late.map((l) => lateWindowName(l.window)), true)),
+        ...forgotten.map((e) =>
+          lateEntry(byOffset.get(e.offset)!, e, 'BEYOND_IDEMPOTENCY_HORIZON', `${formatWriteKey(e)} is older than what the seq archive of its source remembers: whether it was applied cannot be told`, [], false),
+        ),
+      ]);
+    if (events.length > 0) await flusher.submit({ topic, partition, events, setAside: report }, events.length);
     return { rejected };
   };
 }
 
-function toEvent({ value, offset }: ConsumedRecord<ItemEvent>): ConsumedItemEvent {
+function toEvent({ value, offset }: ConsumedRecord<ItemEvent>, graces: RankingGraces): ConsumedItemEvent {
+  const eventTimeMs = judgedEventTime(value.atMs, value.receivedAtMs);
+  const late = lateWindows(eventTimeMs, value.receivedAtMs, graces);
   return {
     source: value.source,
     seq: value.seq,
@@ -37,10 +53,15 @@ function toEvent({ value, offset }: ConsumedRecord<ItemEvent>): ConsumedItemEven
     sessionId: value.sessionId,
     counter: value.counter,
     by: value.by,
-    // a client clock ahead of the gateway's cannot place an event in the future
-    eventTimeMs: Math.min(value.atMs, value.receivedAtMs),
+    eventTimeMs,
+    late,
+    windowed: !late.some((l) => l.window === '24h'),
     offset,
   };
+}
+
+function lateEntry(record: ConsumedRecord<ItemEvent>, event: ConsumedItemEvent, reasonCode: LateReason, reason: string, windows: string[], otherEffectsApplied: boolean): LateEntry<ItemEvent> {
+  return { record, writeId: formatWriteKey(event), reasonCode, reason, windows, otherEffectsApplied, eventTimeMs: event.eventTimeMs, receivedAtMs: record.value.receivedAtMs };
 }
 
 /** What the flusher does with a group of batches: one Postgres transaction, then the Redis projection. */
@@ -59,7 +80,13 @@ export interface MaintenanceDeps {
   owned: () => number[];
   now: () => number;
   logger: Logger;
+  graces: RankingGraces;
+  /** How long archived seq blocks are kept (see @tally/idempotency). */
+  seqArchiveRetentionMs: number;
 }
+
+/** Between prunings of the seq archive: its retention is days, so a few minutes late costs nothing. */
+const SEQ_ARCHIVE_PRUNE_MS = 10 * 60_000;
 
 const PAGE = 500;
 
@@ -71,6 +98,7 @@ const PAGE = 500;
 export class Maintenance {
   /** Per partition and sliding window: minutes before this edge are already out of the projection. */
   private readonly edges = new Map<number, Map<string, number>>();
+  private lastArchivePrune = 0;
 
   constructor(private readonly deps: MaintenanceDeps) {}
 
@@ -80,7 +108,11 @@ export class Maintenance {
       if (owned.length === 0) return;
       for (const partition of await this.deps.projection.partitionsNotReady(owned)) await this.rebuild(partition);
       await this.slideWindows(owned);
-      await this.deps.store.pruneMinutes(owned, minuteOf(this.deps.now()) - MINUTES_RETENTION_MS);
+      await this.deps.store.pruneMinutes(owned, minuteOf(this.deps.now()) - minutesRetentionMs(this.deps.graces));
+      if (Date.now() - this.lastArchivePrune >= SEQ_ARCHIVE_PRUNE_MS) {
+        await this.deps.store.pruneSeqArchive(owned, Date.now() - this.deps.seqArchiveRetentionMs);
+        this.lastArchivePrune = Date.now();
+      }
     });
   }
 
@@ -106,7 +138,7 @@ export class Maintenance {
       for (const window of SLIDING_WINDOWS) {
         const edge = windowStart(window, now);
         // a partition new to this instance: anything within retention may still be counted in Redis
-        const last = edges.get(window) ?? edge - MINUTES_RETENTION_MS;
+        const last = edges.get(window) ?? edge - minutesRetentionMs(this.deps.graces);
         if (edge <= last) continue;
         const items = await this.deps.store.itemsWithMinutes([partition], last, edge);
         for (let i = 0; i < items.length; i += PAGE) await this.projectNow(items.slice(i, i + PAGE));

@@ -33,6 +33,7 @@ export async function startCounterMaterializer(config: CounterMaterializerConfig
   const store = new CounterStore(pool, config.DB_SCHEMA, config.CONSUMER_GROUP);
   const projection = new CountsProjection(redis, config.REDIS_PREFIX);
   const fallback = new PostgresReads(pool, config.DB_SCHEMA);
+  const graces = { '1h': config.RANKING_1H_GRACE_SECONDS * 1000, '24h': config.RANKING_24H_GRACE_SECONDS * 1000 };
   const flusher = new Flusher<PartitionEvents>(writeThenProject(store, projection, now), config.FLUSH_INTERVAL_MS, config.FLUSH_MAX_EVENTS);
 
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
@@ -46,7 +47,7 @@ export async function startCounterMaterializer(config: CounterMaterializerConfig
     groupId: config.CONSUMER_GROUP,
     kafka,
     codecs: [topicCodec(registry, config.ITEM_EVENTS_TOPIC, 'tally.counters.ItemEvent')],
-    handler: itemEventHandler(flusher),
+    handler: itemEventHandler(flusher, graces),
     producer,
     deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
     lateRecords: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),
@@ -60,7 +61,16 @@ export async function startCounterMaterializer(config: CounterMaterializerConfig
   });
   await consumer.start();
 
-  const maintenance = new Maintenance({ store, projection, flusher, owned: () => consumer.assignedPartitions(config.ITEM_EVENTS_TOPIC), now, logger });
+  const maintenance = new Maintenance({
+    store,
+    projection,
+    flusher,
+    owned: () => consumer.assignedPartitions(config.ITEM_EVENTS_TOPIC),
+    now,
+    logger,
+    graces,
+    seqArchiveRetentionMs: config.SEQ_ARCHIVE_RETENTION_HOURS * 3_600_000,
+  });
   const maintain = () => maintenance.tick();
   const ticker = setInterval(() => void maintain().catch((error: unknown) => logger.warn({ err: error }, 'maintenance tick failed')), config.MAINTENANCE_TICK_MS);
 

@@ -1,5 +1,6 @@
 import { formatWriteKey } from '@tally/idempotency';
 import type { Heartbeat } from '@tally/schemas';
+import { judgedEventTime } from '@tally/event-time';
 import type { BatchHandler, ConsumedRecord, LateEntry } from '@tally/streaming';
 import type { CountPublisher } from './adapters/count-publisher.js';
 import type { HistoryStore, HistoryWrite } from './adapters/postgres-history.js';
@@ -19,9 +20,9 @@ export interface AggregatorDeps {
 
 /**
  * What one batch of heartbeats does: current viewers in Redis (idempotent by the rule itself: newest wins,
- * presence by receipt time), heartbeats too late for their history minute to the late topic, then the minute
- * history in Postgres behind the offset fence and the (source, seq) windows (so neither a replay nor a
- * client's retry adds anything), then count changes to Kafka. Only after all of it does the runtime commit the
+ * presence by receipt time), then the minute history in Postgres behind the offset fence and the (source, seq)
+ * windows (so neither a replay nor a client's retry adds anything), with heartbeats too late for their minute
+ * and writes older than the seq archive reported to the late topic, then count changes to Kafka. Only after all of it does the runtime commit the
  * offsets.
  */
 export function heartbeatHandler(deps: AggregatorDeps): BatchHandler<Heartbeat> {
@@ -34,23 +35,27 @@ export function heartbeatHandler(deps: AggregatorDeps): BatchHandler<Heartbeat> 
         counts.set(streamId, await deps.viewers.apply(streamId, beats.map((r) => presenceBeat(heartbeatEvent(r))), now));
       }),
     );
-    const onTime: HistoryWrite[] = [];
-    const late: LateEntry<Heartbeat>[] = [];
-    for (const record of valid) {
-      const tooLate = lateForHistory(record.value, deps.historyGraceMs);
-      if (tooLate) late.push(setAsideEntry(record, 'AFTER_GRACE', tooLate.reason, tooLate.eventTimeMs));
-      else onTime.push({ ...heartbeatEvent(record), streamId: record.value.streamId, offset: record.offset, scope: `p${partition}`, source: record.value.source, seq: record.value.seq });
-    }
-    // reported before the history commits: a crash in between redelivers the batch and reports them again
-    await setAside(late);
-    const forgotten = (writes: HistoryWrite[]) =>
-      setAside(
-        writes.map((w) => {
-          const record = valid.find((r) => r.offset === w.offset)!;
-          return setAsideEntry(record, 'BEYOND_IDEMPOTENCY_HORIZON', `${formatWriteKey(w)} is older than the seq archive of its source remembers: whether it was applied cannot be told`, w.atMs);
+    const writes: HistoryWrite[] = valid.map((record) => ({
+      ...heartbeatEvent(record),
+      streamId: record.value.streamId,
+      offset: record.offset,
+      scope: `p${partition}`,
+      source: record.value.source,
+      seq: record.value.seq,
+      late: lateForHistory(record.value, deps.historyGraceMs) !== undefined,
+    }));
+    const byOffset = new Map(valid.map((r) => [r.offset, r]));
+    const report = (late: HistoryWrite[], forgotten: HistoryWrite[]) =>
+      setAside([
+        ...late.map((w) => {
+          const tooLate = lateForHistory(w, deps.historyGraceMs)!;
+          return setAsideEntry(byOffset.get(w.offset)!, 'AFTER_GRACE', tooLate.reason, tooLate.eventTimeMs);
         }),
-      );
-    await deps.history.record({ group: deps.group, topic, partition }, records[records.length - 1]!.offset, onTime, forgotten);
+        ...forgotten.map((w) =>
+          setAsideEntry(byOffset.get(w.offset)!, 'BEYOND_IDEMPOTENCY_HORIZON', `${formatWriteKey(w)} is older than what the seq archive of its source remembers: whether it was applied cannot be told`, judgedEventTime(w.atMs, w.receivedAtMs)),
+        ),
+      ]);
+    await deps.history.record({ group: deps.group, topic, partition }, records[records.length - 1]!.offset, writes, report);
     await deps.counts.publish(counts, now);
     return { rejected };
   };

@@ -1,18 +1,21 @@
-import { admitWrites, advancePostgresFence, readPostgresFence, type SourcedWrite } from '@tally/idempotency';
+import { admitWrites, advancePostgresFence, pruneSeqArchive, readPostgresFence, type SourcedWrite } from '@tally/idempotency';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import { decide, registerKey, type ItemEventToApply, type LikeRegister, type Metric } from '../domain/counters.js';
-import { windowStart } from '../domain/windows.js';
+import { windowStart, type SlidingWindow } from '../domain/windows.js';
 
-/** An item event as consumed: the domain's view of it, plus where it came from and its write key. */
+/** An item event as consumed: the domain's view of it, its write key, and the ranking windows it is late for. */
 export interface ConsumedItemEvent extends ItemEventToApply {
   source: string;
   seq: number;
+  late: { window: SlidingWindow; reason: string }[];
 }
 
 export interface PartitionEvents {
   topic: string;
   partition: number;
   events: ConsumedItemEvent[];
+  /** Reports, before the commit, new events late for a window and writes older than the seq archive. */
+  setAside: (late: ConsumedItemEvent[], forgotten: ConsumedItemEvent[]) => Promise<void>;
 }
 
 /** Everything Redis shows of one item, read in one snapshot: the projection writes it as absolute values. */
@@ -27,9 +30,6 @@ export interface ItemSnapshot {
   /** Per metric: the sums inside the 1h and 24h windows at the snapshot's time. */
   windowed: Map<Metric, { '1h': number; '24h': number }>;
 }
-
-/** Seqs a source may arrive out of order by within one partition and still be told apart. */
-const SEQ_WINDOW_SIZE = 1024;
 
 /**
  * The durable counts in Postgres, written as a few set-based statements per flush inside one transaction:
@@ -50,22 +50,24 @@ export class CounterStore {
   async apply(batches: PartitionEvents[], nowMs: number): Promise<ItemSnapshot[]> {
     return inTransaction(this.pool, async (db) => {
       const partitionOf = new Map<string, number>();
-      const pending: ConsumedItemEvent[] = [];
+      const pending: { event: ConsumedItemEvent; batch: PartitionEvents }[] = [];
       const writes: SourcedWrite[] = [];
-      for (const { topic, partition, events } of batches) {
+      for (const batch of batches) {
+        const { topic, partition, events } = batch;
         if (events.length === 0) continue;
         const fence = { group: this.group, topic, partition };
         const appliedUpTo = await readPostgresFence(db, this.schema, fence);
         for (const e of events.filter((x) => x.offset > appliedUpTo)) {
-          pending.push(e);
+          pending.push({ event: e, batch });
           writes.push({ scope: `p${partition}`, source: e.source, seq: e.seq });
         }
         for (const e of events) partitionOf.set(e.itemId, partition);
         await advancePostgresFence(db, this.schema, fence, events[events.length - 1]!.offset);
       }
       // one round of statements for the (source, seq) windows of every partition in the flush
-      const verdicts = await admitWrites(db, this.schema, writes, SEQ_WINDOW_SIZE);
-      const fresh = pending.filter((_, i) => verdicts[i] === 'new');
+      const verdicts = await admitWrites(db, this.schema, writes);
+      await this.reportSetAside(pending, verdicts);
+      const fresh = pending.filter((_, i) => verdicts[i] === 'new').map((p) => p.event);
       const decision = decide(fresh, await this.registers(db, fresh));
       await this.writeRegisters(db, [...decision.registers.values()]);
       const newViewers = await this.insertViewers(db, decision.viewers);
@@ -76,6 +78,18 @@ export class CounterStore {
       await this.addToMinutes(db, decision.minutes, partitionOf);
       return this.snapshotsIn(db, [...partitionOf.keys()], nowMs);
     });
+  }
+
+  /** Each partition's new late events and forgotten writes, to its own late-topic reporter, before the commit. */
+  private async reportSetAside(pending: { event: ConsumedItemEvent; batch: PartitionEvents }[], verdicts: string[]): Promise<void> {
+    const byBatch = new Map<PartitionEvents, { late: ConsumedItemEvent[]; forgotten: ConsumedItemEvent[] }>();
+    pending.forEach(({ event, batch }, i) => {
+      const aside = verdicts[i] === 'forgotten' ? 'forgotten' : verdicts[i] === 'new' && event.late.length > 0 ? 'late' : undefined;
+      if (!aside) return;
+      if (!byBatch.has(batch)) byBatch.set(batch, { late: [], forgotten: [] });
+      byBatch.get(batch)![aside].push(event);
+    });
+    for (const [batch, { late, forgotten }] of byBatch) await batch.setAside(late, forgotten);
   }
 
   private async registers(db: PoolClient, events: ConsumedItemEvent[]): Promise<Map<string, LikeRegister>> {
@@ -205,6 +219,11 @@ export class CounterStore {
       [partitions, fromMs, toMs],
     );
     return rows.map((r) => r.item_id as string);
+  }
+
+  /** Forgets archived seq blocks of these partitions older than the retention (see @tally/idempotency). */
+  async pruneSeqArchive(partitions: number[], olderThanMs: number): Promise<number> {
+    return inTransaction(this.pool, (db) => pruneSeqArchive(db, this.schema, partitions.map((p) => `p${p}`), olderThanMs));
   }
 
   /** Contributions older than every window are never read again. */

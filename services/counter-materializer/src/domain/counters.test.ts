@@ -10,6 +10,7 @@ const event = (change: Partial<ItemEventToApply>): ItemEventToApply => ({
   counter: null,
   by: 1,
   eventTimeMs: 60_000,
+  windowed: true,
   offset: offset++,
   ...change,
 });

@@ -8,7 +8,8 @@
  * - A view adds 1 to `views`; its viewer (userId, else sessionId) is a candidate for `uniqueViewers`, which the
  *   store counts exactly by inserting (item, viewer) pairs it has not seen.
  * - An increment adds `by` to the item's named counter.
- * Duplicated writes (same source and seq) never reach `decide`: the store drops them first.
+ * Duplicated writes (same source and seq) never reach `decide`: the store drops them first. Events late for a
+ * ranking window (windows.ts) still count in every total.
  */
 import type { ItemEventKind } from '@tally/schemas';
 import { minuteOf } from './windows.js';
@@ -20,8 +21,10 @@ export interface ItemEventToApply {
   sessionId: string | null;
   counter: string | null;
   by: number;
-  /** Event time, already clamped to the receipt time. */
+  /** Event time as judged by @tally/event-time. */
   eventTimeMs: number;
+  /** False when the event is late even for the 24h window: it counts in the totals only, no minute row. */
+  windowed: boolean;
   /** Position in the partition: orders events of equal time. */
   offset: number;
 }
@@ -69,7 +72,10 @@ export function decide(events: ItemEventToApply[], registersBefore: ReadonlyMap<
     if (!d) deltas.set(itemId, (d = { likes: 0, views: 0, counters: new Map() }));
     return d;
   };
-  const addMinute = (itemId: string, metric: Metric, atMs: number, delta: number) => {
+  const addMinute = (event: ItemEventToApply, metric: Metric, atMs: number, delta: number) => {
+    // an event late for every window touches no minute: its own and its register's older one are beyond all
+    if (!event.windowed) return;
+    const itemId = event.itemId;
     const minuteMs = minuteOf(atMs);
     const key = `${itemId}\u0000${metric}\u0000${minuteMs}`;
     const entry = minutes.get(key);
@@ -87,15 +93,15 @@ export function decide(events: ItemEventToApply[], registersBefore: ReadonlyMap<
         const incoming = { liked: event.kind === 'LIKE', atMs: event.eventTimeMs, offset: event.offset };
         if (!isNewer(incoming, before)) break;
         // a standing like belongs to the minute it was given in: move it out of its old minute, into the new one
-        if (before?.liked) addMinute(event.itemId, 'likes', before.atMs, -1);
-        if (incoming.liked) addMinute(event.itemId, 'likes', incoming.atMs, +1);
+        if (before?.liked) addMinute(event, 'likes', before.atMs, -1);
+        if (incoming.liked) addMinute(event, 'likes', incoming.atMs, +1);
         item.likes += Number(incoming.liked) - Number(before?.liked ?? false);
         registers.set(key, { ...incoming, itemId: event.itemId, userId: event.userId! });
         break;
       }
       case 'VIEW': {
         item.views += 1;
-        addMinute(event.itemId, 'views', event.eventTimeMs, 1);
+        addMinute(event, 'views', event.eventTimeMs, 1);
         const viewerId = event.userId ? `u:${event.userId}` : event.sessionId ? `s:${event.sessionId}` : undefined;
         if (viewerId) viewers.push({ itemId: event.itemId, viewerId });
         break;
@@ -103,7 +109,7 @@ export function decide(events: ItemEventToApply[], registersBefore: ReadonlyMap<
       case 'INCREMENT': {
         const name = event.counter!;
         item.counters.set(name, (item.counters.get(name) ?? 0) + event.by);
-        addMinute(event.itemId, `counter:${name}`, event.eventTimeMs, event.by);
+        addMinute(event, `counter:${name}`, event.eventTimeMs, event.by);
         break;
       }
     }

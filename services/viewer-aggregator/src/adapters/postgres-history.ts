@@ -10,8 +10,14 @@ export interface HistoryBucket {
   heartbeats: number;
 }
 
-/** A heartbeat as the history store takes it: the domain's view, plus its position and write key. */
-export type HistoryWrite = HeartbeatForHistory & SourcedWrite & { offset: number };
+/**
+ * A heartbeat as the history store takes it: the domain's view, its position and write key, and whether it
+ * came too late for its minute (then it is only remembered as applied, and reported).
+ */
+export type HistoryWrite = HeartbeatForHistory & SourcedWrite & { offset: number; late: boolean };
+
+/** Reports, before the commit, new writes too late for history and writes older than the seq archive. */
+export type SetAsideWrites = (late: HistoryWrite[], forgotten: HistoryWrite[]) => Promise<void>;
 
 /**
  * Per-minute history in the service's own Postgres schema. A batch is one transaction: read the partition's
@@ -29,19 +35,20 @@ export class HistoryStore {
   }
 
   /**
-   * Writes the history of one batch's on-time heartbeats. Records at or below the partition's fence are
-   * already in the tables; of the rest, only writes whose (source, seq) was never applied count — a client's
-   * retry is a second record of the same write and counts once. Writes older than what the windows remember
-   * are handed to `forgotten` inside the transaction (it reports them before the commit).
+   * Writes the history of one batch. Records at or below the partition's fence are already in the tables; of
+   * the rest, only writes whose (source, seq) was never applied count — a client's retry is a second record of
+   * the same write and counts once (and a late write is reported once). What is set aside is reported inside
+   * the transaction: a crash before the commit redelivers it and it is reported again, never lost.
    */
-  async record(fence: PartitionFence, lastOffset: number, writes: HistoryWrite[], forgotten: (writes: HistoryWrite[]) => Promise<void>): Promise<void> {
+  async record(fence: PartitionFence, lastOffset: number, writes: HistoryWrite[], setAside: SetAsideWrites): Promise<void> {
     await inTransaction(this.pool, async (db) => {
       const appliedUpTo = await readPostgresFence(db, this.schema, fence);
       if (lastOffset <= appliedUpTo) return;
       const pending = writes.filter((w) => w.offset > appliedUpTo);
       const verdicts = await admitWrites(db, this.schema, pending);
-      await forgotten(pending.filter((_, i) => verdicts[i] === 'forgotten'));
-      const fresh = pending.filter((_, i) => verdicts[i] === 'new');
+      const admitted = pending.filter((_, i) => verdicts[i] === 'new');
+      await setAside(admitted.filter((w) => w.late), pending.filter((_, i) => verdicts[i] === 'forgotten'));
+      const fresh = admitted.filter((w) => !w.late);
       if (fresh.length > 0) {
         const change = foldHistory(fresh, await this.marks(db, fresh), this.windowSeconds);
         await this.addMinutes(db, change.minutes);

@@ -13,7 +13,7 @@ const send = (method: string, path: string, key: { key: string }, body?: unknown
 const expectedTicket = (queueId: string, source: string, seq: number) =>
   `t_${createHash('sha256').update(`${queueId}\u0000${source}\u0000${seq}`).digest('hex').slice(0, 24)}`;
 
-const nothing = { ticketId: null, userId: null, capacity: null, activeSeconds: null };
+const nothing = { ticketId: null, userId: null, capacity: null, activeSeconds: null, ticketIds: null, atMs: null, basisOffset: null };
 
 /** The gateway's own seqs: the receipt time in microseconds, made strictly increasing. */
 function expectGatewaySeqs(ids: string[], source: string): number[] {

@@ -2,4 +2,4 @@ export { stackFromEnvironment, stackVariables, type TestStack } from './stack.js
 export { createTestTopics, createTopicsWithSchemas, eventually, quietLogger, readRecords, testKafka, uniqueName, withAdmin } from './helpers.js';
 export { dockerMayBeReachable } from './containers.js';
 export { freePort, stackEnvironment, startServiceProcess, type ServiceProcess } from './service-process.js';
-export { gatewayTopicEnvironment, perRegion, startTallyProcesses, tallyTopicNames, type TallyProcesses, type TallyProcessesOptions } from './tally-processes.js';
+export { gatewayTopicEnvironment, perRegion, startRebuildProcesses, startTallyProcesses, tallyTopicNames, type TallyProcesses, type TallyProcessesOptions } from './tally-processes.js';

@@ -20,6 +20,8 @@ export interface TallyProcesses {
   groups: ReturnType<typeof groupNames>;
   regions: string[];
   region: string;
+  /** The prefix of the services' Postgres schemas. */
+  schema: string;
   /** Prometheus job name (as in deploy/prometheus/local.yml) → the service started for it. */
   byJob: Map<string, ServiceProcess>;
   gateway: ServiceProcess;
@@ -98,6 +100,38 @@ export async function startTallyProcesses(stack: TestStack, options: TallyProces
     byJob.set(job, service);
     return service;
   };
+  try {
+    const envs = consumerEnvironments(stack, { run, region, topics, groups, schema });
+    await Promise.all(Object.entries(envs).map(([job, { service, env }]) => started(job, service, env)));
+    const url = (job: string) => byJob.get(job)!.url;
+    const gateway = await started('ingest-gateway', 'ingest-gateway', {
+      ...stackEnvironment(stack),
+      TALLY_ENV: 'test',
+      API_KEYS: JSON.stringify([options.apiKey]),
+      ...gatewayTopicEnvironment(topics),
+      CONSOLE_LAG_GROUPS: Object.values(groups).join(','),
+      VOTE_REGIONS: REGIONS.join(','),
+      VIEWER_AGGREGATOR_URL: url('viewer-aggregator'),
+      COUNTER_MATERIALIZER_URL: url('counter-materializer'),
+      WALLET_LEDGER_URL: url('wallet-ledger'),
+      QUEUE_ADMITTER_URL: url('queue-admitter'),
+      VOTE_RESULTS_URL: url(`vote-merger-${region}`),
+      ...options.gatewayEnvironment,
+    });
+    return { topics, groups, regions: REGIONS, region, schema, byJob, gateway, stop };
+  } catch (error) {
+    // a service that did not start must not leave the others running
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * Each consuming service's process name and environment (Prometheus job → it), on the given topics, groups,
+ * schemas (`<schema>_<service>`) and Redis prefixes (`test:<run>:<service>`).
+ */
+function consumerEnvironments(stack: TestStack, o: { run: string; region: string; topics: TopicNames; groups: ReturnType<typeof groupNames>; schema: string; queueRole?: string }) {
+  const { topics, groups, schema, run, region } = o;
   const consumer = (group: string) => ({ ...stackEnvironment(stack), CONSUMER_GROUP: group, DLQ_TOPIC: topics.deadLetters, LATE_TOPIC: topics.late });
   const vote = (role: 'region' | 'merger') => ({
     ...consumer(role === 'region' ? groups.region : groups.merger),
@@ -110,35 +144,54 @@ export async function startTallyProcesses(stack: TestStack, options: TallyProces
     VOTE_SNAPSHOTS_TOPIC_TEMPLATE: topics.snapshotsTemplate,
     DB_SCHEMA: `${schema}_${role === 'region' ? region : 'merger'}`,
   });
-  try {
-    const [aggregator, materializer, ledger, admitter, regionCounter] = await Promise.all([
-      started('viewer-aggregator', 'viewer-aggregator', { ...consumer(groups.aggregator), HEARTBEATS_TOPIC: topics.heartbeats, COUNTS_TOPIC: topics.viewerCounts, REDIS_PREFIX: `test:${run}:viewers`, DB_SCHEMA: `${schema}_viewers` }),
-      started('counter-materializer', 'counter-materializer', { ...consumer(groups.materializer), ITEM_EVENTS_TOPIC: topics.itemEvents, REDIS_PREFIX: `test:${run}:counters`, DB_SCHEMA: `${schema}_counters` }),
-      started('wallet-ledger', 'wallet-ledger', { ...consumer(groups.ledger), WALLET_COMMANDS_TOPIC: topics.walletCommands, WALLET_OUTCOMES_TOPIC: topics.walletOutcomes, DB_SCHEMA: `${schema}_wallet` }),
-      started('queue-admitter', 'queue-admitter', { ...consumer(groups.admitter), QUEUE_COMMANDS_TOPIC: topics.queueCommands, QUEUE_EVENTS_TOPIC: topics.queueEvents, REDIS_PREFIX: `test:${run}:queue`, DB_SCHEMA: `${schema}_queue` }),
-      started(`vote-merger-${region}`, 'vote-merger', vote('region')),
-      started('vote-merger-merger', 'vote-merger', vote('merger')),
-    ]);
-    const gateway = await started('ingest-gateway', 'ingest-gateway', {
-      ...stackEnvironment(stack),
-      TALLY_ENV: 'test',
-      API_KEYS: JSON.stringify([options.apiKey]),
-      ...gatewayTopicEnvironment(topics),
-      CONSOLE_LAG_GROUPS: Object.values(groups).join(','),
-      VOTE_REGIONS: REGIONS.join(','),
-      VIEWER_AGGREGATOR_URL: aggregator.url,
-      COUNTER_MATERIALIZER_URL: materializer.url,
-      WALLET_LEDGER_URL: ledger.url,
-      QUEUE_ADMITTER_URL: admitter.url,
-      VOTE_RESULTS_URL: regionCounter.url,
-      ...options.gatewayEnvironment,
-    });
-    return { topics, groups, regions: REGIONS, region, byJob, gateway, stop };
-  } catch (error) {
-    // a service that did not start must not leave the others running
+  return {
+    'viewer-aggregator': {
+      service: 'viewer-aggregator',
+      env: { ...consumer(groups.aggregator), HEARTBEATS_TOPIC: topics.heartbeats, COUNTS_TOPIC: topics.viewerCounts, REDIS_PREFIX: `test:${run}:viewers`, DB_SCHEMA: `${schema}_viewers` },
+    },
+    'counter-materializer': {
+      service: 'counter-materializer',
+      env: { ...consumer(groups.materializer), ITEM_EVENTS_TOPIC: topics.itemEvents, REDIS_PREFIX: `test:${run}:counters`, DB_SCHEMA: `${schema}_counters` },
+    },
+    'wallet-ledger': {
+      service: 'wallet-ledger',
+      env: { ...consumer(groups.ledger), WALLET_COMMANDS_TOPIC: topics.walletCommands, WALLET_OUTCOMES_TOPIC: topics.walletOutcomes, DB_SCHEMA: `${schema}_wallet` },
+    },
+    'queue-admitter': {
+      service: 'queue-admitter',
+      env: {
+        ...consumer(groups.admitter),
+        QUEUE_COMMANDS_TOPIC: topics.queueCommands,
+        QUEUE_EVENTS_TOPIC: topics.queueEvents,
+        REDIS_PREFIX: `test:${run}:queue`,
+        DB_SCHEMA: `${schema}_queue`,
+        ...(o.queueRole ? { QUEUE_ROLE: o.queueRole } : {}),
+      },
+    },
+    [`vote-merger-${region}`]: { service: 'vote-merger', env: vote('region') },
+    'vote-merger-merger': { service: 'vote-merger', env: vote('merger') },
+  } as Record<string, { service: string; env: Record<string, string> }>;
+}
+
+/**
+ * A second copy of every consuming service on the same topics, with fresh groups, Postgres schemas and Redis
+ * prefixes (named after `suffix`), as an operator rebuilds state from the topics beside the live deployment:
+ * each reads every topic from the beginning into empty state. The queue's copy runs as a follower (it applies
+ * the admission decisions in the log and makes none). Keyed by Prometheus job, like `byJob`.
+ */
+export async function startRebuildProcesses(stack: TestStack, tally: TallyProcesses, suffix: string): Promise<{ byJob: Map<string, ServiceProcess>; groups: ReturnType<typeof groupNames>; stop: () => Promise<void> }> {
+  const run = `${tally.schema}-${suffix}`;
+  const groups = groupNames(run, tally.region);
+  const envs = consumerEnvironments(stack, { run, region: tally.region, topics: tally.topics, groups, schema: `${tally.schema}_${suffix}`, queueRole: 'follower' });
+  const byJob = new Map<string, ServiceProcess>();
+  const running = await Promise.allSettled(Object.entries(envs).map(async ([job, { service, env }]) => byJob.set(job, await startServiceProcess(service, env, READY_TIMEOUT_MS))));
+  const stop = async () => void (await Promise.all([...byJob.values()].map((s) => s.stop('SIGTERM'))));
+  const failed = running.find((r) => r.status === 'rejected');
+  if (failed) {
     await stop();
-    throw error;
+    throw (failed as PromiseRejectedResult).reason;
   }
+  return { byJob, groups, stop };
 }
 
 async function createTallyTopics(stack: TestStack, topics: TopicNames): Promise<void> {

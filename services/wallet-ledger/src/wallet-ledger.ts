@@ -40,6 +40,7 @@ function toCommand(value: WalletCommand): Command {
     amountMinor: BigInt(value.amountMinor),
     reason: value.reason,
     grant: value.grant,
+    requestedAtMs: value.receivedAtMs,
   };
 }
 

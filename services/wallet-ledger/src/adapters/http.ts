@@ -33,7 +33,7 @@ function transactionOf(e: StoredEntry) {
     ...(e.reason ? { note: e.reason } : {}),
     grant: e.grant,
     balanceAfter: formatMinor(e.balanceAfterMinor),
-    at: e.appliedAtMs,
+    at: e.requestedAtMs,
   };
 }
 

@@ -5,7 +5,7 @@ export interface StoredEntry extends Entry {
   appliedAtMs: number;
 }
 
-const ENTRY_COLUMNS = `user_id, command_id, type, asset, amount_minor, status, reason, rejection, balance_after_minor, is_grant, applied_at`;
+const ENTRY_COLUMNS = `user_id, command_id, type, asset, amount_minor, status, reason, rejection, balance_after_minor, is_grant, requested_at, applied_at`;
 
 /**
  * The ledger in Postgres: one transaction per batch of a partition's commands, a handful of set-based
@@ -58,9 +58,10 @@ export class LedgerStore {
   private async append(db: PoolClient, entries: Entry[]): Promise<Map<string, StoredEntry>> {
     if (entries.length === 0) return new Map();
     const { rows } = await db.query(
-      `INSERT INTO ${this.schema}.ledger_entries (user_id, command_id, type, asset, amount_minor, status, reason, rejection, balance_after_minor, is_grant)
-       SELECT u, c, t, a, m, s, r, j, b, g FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::boolean[])
-         WITH ORDINALITY AS x(u, c, t, a, m, s, r, j, b, g, i) ORDER BY i
+      `INSERT INTO ${this.schema}.ledger_entries (user_id, command_id, type, asset, amount_minor, status, reason, rejection, balance_after_minor, is_grant, requested_at)
+       SELECT u, c, t, a, m, s, r, j, b, g, to_timestamp(q / 1000.0)
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::boolean[], $11::bigint[])
+         WITH ORDINALITY AS x(u, c, t, a, m, s, r, j, b, g, q, i) ORDER BY i
        RETURNING ${ENTRY_COLUMNS}`,
       [
         entries.map((e) => e.userId),
@@ -73,6 +74,7 @@ export class LedgerStore {
         entries.map((e) => e.rejection),
         entries.map((e) => e.balanceAfterMinor.toString()),
         entries.map((e) => e.grant),
+        entries.map((e) => e.requestedAtMs),
       ],
     );
     return new Map(rows.map((r) => [commandKey(r.user_id, r.command_id), entryOf(r)]));
@@ -133,6 +135,8 @@ function entryOf(r: Record<string, unknown>): StoredEntry {
     status: (r.status as string).toUpperCase() as Entry['status'],
     rejection: (r.rejection as Entry['rejection']) ?? null,
     balanceAfterMinor: BigInt(r.balance_after_minor as string),
+    // entries written before commands carried it have only the time they were applied
+    requestedAtMs: ((r.requested_at ?? r.applied_at) as Date).getTime(),
     appliedAtMs: (r.applied_at as Date).getTime(),
   };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MAX_BALANCE_MINOR, balanceKey, commandKey, decide, refusal, type Command, type Entry } from './ledger.js';
 
 let n = 0;
-const command = (change: Partial<Command>): Command => ({ userId: 'u1', id: `src:${n++}`, type: 'CREDIT', asset: 'BDP', amountMinor: 100n, reason: null, grant: false, ...change });
+const command = (change: Partial<Command>): Command => ({ userId: 'u1', id: `src:${n++}`, type: 'CREDIT', asset: 'BDP', amountMinor: 100n, reason: null, grant: false, requestedAtMs: 1_000, ...change });
 
 describe('the ledger rule', () => {
   it('credits add and debits subtract, in order', () => {

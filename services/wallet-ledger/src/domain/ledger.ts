@@ -21,6 +21,8 @@ export interface Command {
   amountMinor: bigint;
   reason: string | null;
   grant: boolean;
+  /** When the gateway accepted the command (epoch ms): the transaction's time, the same in a rebuild. */
+  requestedAtMs: number;
 }
 
 export interface Entry extends Command {

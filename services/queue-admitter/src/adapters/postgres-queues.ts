@@ -1,22 +1,22 @@
 import { advancePostgresFence, readPostgresFence, type PartitionFence } from '@tally/idempotency';
 import type { QueueEvent } from '@tally/schemas';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
-
-type Queryable = Pick<Pool, 'query'>;
 import { RATE_WINDOW_MS, admissionRate, type AdmissionView, type QueueSettings } from '../domain/admission.js';
 import { applyRecords, emptyQueue, isLive, type LoggedCommand, type QueueState, type Ticket, type TicketEvent } from '../domain/tickets.js';
 
 const TICKET_COLUMNS = 'queue_id, ticket_id, user_id, status, join_order, admitted_at_ms, expires_at_ms';
 const QUEUE_COLUMNS = 'queue_id, capacity, active_seconds, admitted_total, active_count, admitted_through, clock_ms';
 
+type Queryable = Pick<Pool, 'query'>;
+
 /** What one transaction changed in one queue: written to Redis after the commit, as absolute values. */
 export interface QueueChange {
   queueId: string;
   settings: QueueSettings;
   admittedTotal: number;
-  /** Admissions per second over the minute before the queue's latest record, for estimatedWaitSeconds. */
+  /** Admissions per second over the minute up to clockMs, for estimatedWaitSeconds. */
   admissionRate: number;
-  /** The queue's latest record time: where the rate's window ends. */
+  /** The latest time of a record that changed the queue: where the rate's window ends (from the log, not a clock). */
   clockMs: number;
   tickets: Ticket[];
   aliases: [string, string][];

@@ -21,8 +21,12 @@ export const configShape = {
   QUEUE_ROLE: env.oneOf(['admitter', 'follower'], 'admitter'),
   /** How often the owner of a partition proposes admissions into free slots and expiries of what ran out. */
   ADMISSION_TICK_MS: env.integer({ min: 20, max: 10_000, fallback: 200 }),
-  /** A partition gets no admission decision while more of its records than this wait to be applied. */
-  ADMISSION_MAX_LAG: env.integer({ min: 0, max: 10_000_000, fallback: 1000 }),
+  /**
+   * A partition gets no admission decision while more of its records than this wait to be applied: a catch-up
+   * (a restart, a replay), not the few hundred a consumer under load is behind by. About half a second of the
+   * admitter's drain rate; a stale decision would be safe anyway (the fold checks it), only wasted.
+   */
+  ADMISSION_MAX_LAG: env.integer({ min: 0, max: 10_000_000, fallback: 10_000 }),
   /** Signs admission tokens (HS256). Production refuses the development default. */
   ADMISSION_TOKEN_SECRET: env.string(DEVELOPMENT_SECRET),
   TALLY_ENV: env.oneOf(['development', 'test', 'production'], 'development'),

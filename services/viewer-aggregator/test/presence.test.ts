@@ -28,8 +28,8 @@ function expectedViewers(beats: PresenceBeat[], nowMs: number): number {
     const newest = Math.max(...eligible.map((b) => b.orderingMs));
     const atNewest = eligible.filter((b) => b.orderingMs === newest);
     if (atNewest.some((b) => b.ended)) continue;
-    // presence: the latest receipt of the newest heartbeat (a retry of it is received again, later)
-    const heard = Math.max(...atNewest.map((b) => b.receivedAtMs));
+    // presence: the first receipt of the newest heartbeat (a duplicate of it, received later, changes nothing)
+    const heard = Math.min(...atNewest.filter((b) => !b.ended).map((b) => b.receivedAtMs));
     if (heard >= nowMs - WINDOW) count++;
   }
   return count;

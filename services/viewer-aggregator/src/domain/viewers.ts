@@ -2,9 +2,9 @@
  * The rule of live viewers (PRODUCT.md). Presence is judged by the server's clock; the client's clock only
  * orders a session's own heartbeats:
  *
- * - A session is a current viewer while its newest heartbeat is "playing" and the gateway received a heartbeat
- *   of it (one that was its newest when it arrived) within `windowSeconds` of now. So a player whose clock is
- *   minutes off, either way, counts exactly like one whose clock is right.
+ * - A session is a current viewer while its newest heartbeat is "playing" and the gateway received that
+ *   heartbeat (its first copy, if it came more than once: a duplicate changes nothing) within `windowSeconds` of
+ *   now. So a player whose clock is minutes off, either way, counts exactly like one whose clock is right.
  * - "Newest" is by the client's own `at` (a clock never set: by receipt, see @tally/event-time): an older
  *   heartbeat never overrides a newer one, a duplicate changes nothing, and "ended" removes the session at
  *   once; at equal times "ended" wins, so an older heartbeat delivered late cannot bring an ended session back.

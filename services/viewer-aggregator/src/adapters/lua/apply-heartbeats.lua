@@ -1,8 +1,8 @@
 -- Applies one batch of a stream's heartbeats (the rule of src/domain/viewers.ts) and answers the stream's
 -- current viewers. Atomic, and touches only keys of one stream (one hash tag, one cluster slot).
 -- KEYS[1] live: sorted set, member sessionId, score the gateway's receipt time of its newest heartbeat (the
---         latest receipt when the same heartbeat came more than once), while that heartbeat is "playing":
---         presence is judged by the server's clock, and is the same whatever order the heartbeats came in
+--         first receipt when the same heartbeat came more than once: a duplicate changes nothing), while that
+--         heartbeat is "playing": presence is judged by the server's clock, the same in any delivery order
 -- KEYS[2] marks: hash, sessionId -> "<ordering time>:<1 if ended else 0>" of its newest heartbeat (by the
 --         client's own clock), so an older heartbeat delivered late changes nothing, an ended one included
 -- KEYS[3] heard: sorted set, member sessionId, score the receipt time of its newest heartbeat: marks are
@@ -24,7 +24,8 @@ for i = 4, #ARGV, 4 do
   end
   -- older never overrides newer; at equal times only "ended" replaces "playing"
   local newer = at > markAt or (at == markAt and isEnd and not markEnded)
-  -- the same heartbeat time again (a retry): presence is the latest receipt of the newest heartbeat
+  -- the same heartbeat time again (a duplicate, or the retry of a try that did reach Kafka): presence is the
+  -- first receipt of the newest heartbeat, so a duplicate never extends it, whatever order they come in
   local again = at == markAt and not isEnd and not markEnded
   -- a playing heartbeat from long before its receipt is a retry of the past: it makes no one present
   local eligible = isEnd or received - at <= tolerance
@@ -37,8 +38,8 @@ for i = 4, #ARGV, 4 do
       redis.call('ZADD', live, received, session)
     end
   elseif again and eligible then
-    redis.call('ZADD', heard, 'GT', received, session)
-    redis.call('ZADD', live, 'GT', received, session)
+    -- XX: a session already gone from the window (its first receipt is too old) is not brought back by a copy
+    redis.call('ZADD', live, 'XX', 'LT', received, session)
   end
 end
 

@@ -177,7 +177,20 @@ async function followReplay(admin: Admin, group: string, topics: string[], from?
 
 const replay = program
   .command('replay')
-  .description('reprocess topics into a service’s state: move its group back (while stopped), or follow a fresh group rebuilding a new state');
+  .description('reprocess topics into a service’s state: move its group back (while stopped), or follow a fresh group rebuilding a new state')
+  .addHelpText(
+    'after',
+    `
+Two modes, both safe:
+  re-run over the existing state   stop the service, \`tally replay reset --group <its group> --topics …\`, start it:
+                                   every write it already applied is recognised (offset fences, (source, seq)
+                                   records, the ledger's keys, the queue's fold), so nothing changes.
+  rebuild into an empty state      start a second deployment with a new CONSUMER_GROUP, DB_SCHEMA and REDIS_PREFIX
+                                   (queue-admitter also QUEUE_ROLE=follower); it reads from the earliest record;
+                                   \`tally replay watch --group <new group> --topics …\` shows when it caught up.
+                                   Its state equals the live one (within the topics' retention); then switch
+                                   readers to it and stop the old one.`,
+  );
 replay
   .command('reset')
   .description('move a stopped service’s consumer group back to the earliest record or a time; it reprocesses from there when started')

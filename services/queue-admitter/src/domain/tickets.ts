@@ -31,8 +31,9 @@
  * - order: an ADMIT lists the front of the waiting line of some earlier state of the log, in join order. Since
  *   then the line has only lost tickets from inside (leaves, admissions) and gained them at its end (joins):
  *   a ticket never waits again once it stopped waiting, and a join is always behind every ticket already in
- *   line. So the listed tickets that still wait are still the front of the line, in the same order, and
- *   admitting them in the listed order (stopping at the first that finds no slot) admits a prefix of the line.
+ *   line. So every ticket now ahead of a listed one was in line ahead of it then, and is listed too: the
+ *   listed tickets that still wait are still the front of the line, in the same order, and admitting them in
+ *   the listed order (stopping at the first that finds no slot) admits a prefix of the line.
  * - repeats: EXPIRE is idempotent by state (an expired ticket is never active again). A repeated ADMIT is
  *   skipped by its basis, so applying a decision twice is applying it once: otherwise a repeat applied after
  *   slots had freed would admit tickets its original could not, which is safe but not the same queue.

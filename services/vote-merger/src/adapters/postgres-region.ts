@@ -34,8 +34,9 @@ export class RegionStore {
       await lockPolls(db, this.schema, pollIds, 'shared');
       const polls = await this.pollOptions(db, pollIds);
       const decided = decideBallots(this.region, ballots, polls, await this.voted(db, ballots));
-      const stored = await this.insertBallots(db, decided.accepted);
-      await this.addToTallies(db, stored.filter((b) => b.status === 'counted'));
+      const stored = await this.insertBallots(db, decided.accepted.filter((b) => b.status === 'counted'));
+      await this.insertPending(db, decided.accepted.filter((b) => b.status === 'pending'));
+      await this.addToTallies(db, stored);
       return decided;
     });
     // read after the commit, not inside: batches of other partitions commit beside this one, and only a read
@@ -112,28 +113,45 @@ export class RegionStore {
     return new Set(rows.map((r) => voterKey(r.poll_id as string, r.user_id as string)));
   }
 
-  /** Stores the accepted ballots; returns those actually inserted (all of them, under the locks taken). */
-  private async insertBallots(db: PoolClient, accepted: BallotDecision['accepted']) {
-    if (accepted.length === 0) return [];
+  /** Stores counted ballots; returns those actually inserted (all of them, under the locks taken). */
+  private async insertBallots(db: PoolClient, counted: BallotDecision['accepted']) {
+    if (counted.length === 0) return [];
     const { rows } = await db.query(
       `INSERT INTO ${this.schema}.ballots (poll_id, user_id, option_id, status, write_id, cast_at_ms)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
-       ON CONFLICT (poll_id, user_id) DO NOTHING RETURNING poll_id, option_id, status`,
-      [accepted.map((b) => b.pollId), accepted.map((b) => b.userId), accepted.map((b) => b.optionId), accepted.map((b) => b.status), accepted.map((b) => b.id), accepted.map((b) => b.castAtMs)],
+       ON CONFLICT (poll_id, user_id) DO NOTHING RETURNING poll_id, option_id`,
+      [counted.map((b) => b.pollId), counted.map((b) => b.userId), counted.map((b) => b.optionId), counted.map((b) => b.status), counted.map((b) => b.id), counted.map((b) => b.castAtMs)],
     );
-    return rows.map((r) => ({ pollId: r.poll_id as string, optionId: r.option_id as string, status: r.status as string }));
+    return rows.map((r) => ({ pollId: r.poll_id as string, optionId: r.option_id as string }));
   }
 
-  private async settlePending(db: PoolClient, pollId: string, options: Set<string>): Promise<void> {
-    const { rows } = await db.query(`SELECT user_id AS "userId", option_id AS "optionId" FROM ${this.schema}.ballots WHERE poll_id = $1 AND status = 'pending'`, [pollId]);
-    if (rows.length === 0) return;
-    const { counted, voided } = settlePending(options, rows as { userId: string; optionId: string }[]);
-    const settled = [...counted.map((b) => [b.userId, 'counted']), ...voided.map((b) => [b.userId, 'void'])];
+  /** Keeps every pending ballot once (a redelivered one is the same write), in arrival order. */
+  private async insertPending(db: PoolClient, pending: BallotDecision['accepted']) {
+    if (pending.length === 0) return;
     await db.query(
-      `UPDATE ${this.schema}.ballots b SET status = t.s FROM unnest($2::text[], $3::text[]) AS t(u, s) WHERE b.poll_id = $1 AND b.user_id = t.u AND b.status = 'pending'`,
-      [pollId, settled.map((s) => s[0]), settled.map((s) => s[1])],
+      `INSERT INTO ${this.schema}.pending_ballots (poll_id, user_id, option_id, write_id, cast_at_ms)
+       SELECT p, u, o, w, c FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS t(p, u, o, w, c, i) ORDER BY i
+       ON CONFLICT (poll_id, user_id, write_id) DO NOTHING`,
+      [pending.map((b) => b.pollId), pending.map((b) => b.userId), pending.map((b) => b.optionId), pending.map((b) => b.id), pending.map((b) => b.castAtMs)],
     );
-    await this.addToTallies(db, counted.map((b) => ({ pollId, optionId: b.optionId })));
+  }
+
+  /** The definition settles the poll's pending ballots: each user's first for one of its options counts. */
+  private async settlePending(db: PoolClient, pollId: string, options: Set<string>): Promise<void> {
+    const { rows } = await db.query(
+      `DELETE FROM ${this.schema}.pending_ballots WHERE poll_id = $1
+       RETURNING arrival, user_id AS "userId", option_id AS "optionId", write_id AS "writeId", cast_at_ms AS "castAtMs"`,
+      [pollId],
+    );
+    if (rows.length === 0) return;
+    const pending = (rows as { arrival: string; userId: string; optionId: string; writeId: string; castAtMs: string }[]).sort((a, b) => Number(a.arrival) - Number(b.arrival));
+    const voted = await this.voted(db, pending.map((b) => ({ pollId, userId: b.userId }) as BallotIn));
+    const { counted } = settlePending(options, pending, new Set([...voted].map((k) => k.slice(k.indexOf('\u0000') + 1))));
+    const stored = await this.insertBallots(
+      db,
+      counted.map((b) => ({ pollId, userId: b.userId, optionId: b.optionId, region: this.region, id: b.writeId, castAtMs: Number(b.castAtMs), status: 'counted' as const })),
+    );
+    await this.addToTallies(db, stored);
   }
 
   private async addToTallies(db: PoolClient, counted: { pollId: string; optionId: string }[]): Promise<void> {

@@ -47,10 +47,13 @@ describe('decideBallots', () => {
     expect(d.accepted).toEqual([]);
   });
 
-  it('keeps a ballot for a poll not known yet as pending, and it still takes the vote', () => {
+  it('keeps every ballot for a poll not known yet as pending, in order: the definition decides which counts', () => {
     const d = decideBallots('kr', [ballot('u1', 'a', { pollId: 'later' }), ballot('u1', 'b', { pollId: 'later' })], polls, new Set());
-    expect(d.accepted.map((b) => b.status)).toEqual(['pending']);
-    expect(d.superseded).toHaveLength(1);
+    expect(d.accepted.map((b) => [b.optionId, b.status])).toEqual([
+      ['a', 'pending'],
+      ['b', 'pending'],
+    ]);
+    expect(d.superseded).toHaveLength(0);
   });
 });
 
@@ -62,6 +65,18 @@ describe('settlePending', () => {
     ]);
     expect(counted).toEqual([{ userId: 'u1', optionId: 'a' }]);
     expect(voided).toEqual([{ userId: 'u2', optionId: 'gone' }]);
+  });
+
+  it("counts each user's first pending ballot for one of its options, as if the definition had come first", () => {
+    const pending = [
+      { userId: 'u1', optionId: 'gone' },
+      { userId: 'u1', optionId: 'a' },
+      { userId: 'u1', optionId: 'b' },
+      { userId: 'u2', optionId: 'b' },
+    ];
+    expect(settlePending(new Set(['a', 'b']), pending).counted).toEqual([pending[1], pending[3]]);
+    // a user who already has a counted ballot keeps it
+    expect(settlePending(new Set(['a', 'b']), pending, new Set(['u2'])).counted).toEqual([pending[1]]);
   });
 });
 

@@ -6,8 +6,10 @@
  * - One vote per (poll, user), first wins: a user's ballots for a poll share a partition (key pollId/userId), so
  *   "first" is first in that partition. A later ballot, a retry or a replay of the first, changes nothing.
  * - A ballot for an option the poll does not have is refused (dead-lettered) and does not use up the vote.
- * - A ballot for a poll the region does not know yet is kept as pending: the definition travels on another topic
- *   and may arrive later. When it does, pending ballots for its options are counted; the rest are void.
+ * - A ballot for a poll the region does not know yet is kept as pending, every one of a user's in partition
+ *   order: the definition travels on another topic and may arrive later. When it does, each user's first
+ *   pending ballot for one of its options counts and the rest are dropped — exactly what the ballots would
+ *   have done had the definition come first, so the order of the two topics changes nothing.
  * - A ballot taken by another region is refused: a region counts only its own votes.
  */
 export interface BallotIn {
@@ -29,7 +31,7 @@ export interface StoredBallot extends BallotIn {
 export type BallotRefusal = 'wrong_region' | 'unknown_option';
 
 export interface BallotDecision {
-  /** Ballots to store, in batch order. */
+  /** Ballots to store, in batch order: counted ones (one per voter), and pending ones (all, in order). */
   accepted: StoredBallot[];
   /** Ballots that lost to an earlier one of the same user (kept for metrics; they change nothing). */
   superseded: BallotIn[];
@@ -60,16 +62,27 @@ export function decideBallots(region: string, ballots: BallotIn[], polls: Readon
       decision.superseded.push(ballot);
       continue;
     }
-    votedNow.add(key);
+    // a pending ballot holds no vote yet: which of a user's pending ballots counts is for the definition to say
+    if (options) votedNow.add(key);
     decision.accepted.push({ ...ballot, status: options ? 'counted' : 'pending' });
   }
   return decision;
 }
 
-/** What a poll's (new) definition does to its pending ballots: those for its options count, the rest are void. */
-export function settlePending(options: ReadonlySet<string>, pending: readonly { userId: string; optionId: string }[]) {
-  const counted = pending.filter((b) => options.has(b.optionId));
-  const voided = pending.filter((b) => !options.has(b.optionId));
+/**
+ * What a poll's definition does to its pending ballots (in arrival order): each user's first ballot for one of
+ * its options counts, unless the user already has a counted ballot (`voted`); every other one is dropped.
+ */
+export function settlePending<B extends { userId: string; optionId: string }>(options: ReadonlySet<string>, pending: readonly B[], voted: ReadonlySet<string> = new Set()) {
+  const counted: B[] = [];
+  const voided: B[] = [];
+  const votedNow = new Set(voted);
+  for (const ballot of pending) {
+    if (!votedNow.has(ballot.userId) && options.has(ballot.optionId)) {
+      votedNow.add(ballot.userId);
+      counted.push(ballot);
+    } else voided.push(ballot);
+  }
   return { counted, voided };
 }
 

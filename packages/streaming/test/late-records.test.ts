@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createMetrics } from '@tally/observability';
-import type { LateRecord } from '@tally/schemas';
-import { eventually, uniqueName } from '@tally/testkit';
+import { eventually, readRecords } from '@tally/testkit';
 import { probe, probeWorld } from './fixtures/probe.js';
 
 const stack = inject('stack');
@@ -14,17 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await world?.close();
 });
-
-async function readLateRecords(count: number): Promise<LateRecord[]> {
-  const late: LateRecord[] = [];
-  const consumer = world.kafka.consumer({ groupId: uniqueName('late-reader'), maxWaitTimeInMs: 200 });
-  await consumer.connect();
-  await consumer.subscribe({ topic: world.lateTopic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void late.push(await world.codecs.lateRecords.decode(message.value)) });
-  await eventually(() => late.length >= count, 30_000);
-  await consumer.disconnect();
-  return late;
-}
 
 describe('the late topic', () => {
   it('takes what a handler sets aside, with its reason, windows and original bytes, before the offsets move', async () => {
@@ -56,7 +44,7 @@ describe('the late topic', () => {
     } finally {
       await consumer.stop();
     }
-    const [late] = await readLateRecords(1);
+    const [late] = await readRecords(stack.brokers, world.lateTopic, world.codecs.lateRecords, 1);
     expect(late).toMatchObject({
       service: 'late-test',
       sourceTopic: world.topic,

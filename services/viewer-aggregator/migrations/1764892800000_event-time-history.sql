@@ -4,13 +4,10 @@
 -- gain bits, so peaks computed from them are the same for any delivery order and for a rebuild.
 ALTER TABLE viewer_minute_sessions ADD COLUMN playing bigint NOT NULL DEFAULT 0, ADD COLUMN ended bigint NOT NULL DEFAULT 0;
 
--- Concurrent viewers per stream and second (event time): a minute's peak_concurrent is its busiest second.
-CREATE TABLE viewer_seconds (
-  stream_id text NOT NULL,
-  second timestamptz NOT NULL,
-  concurrent integer NOT NULL,
-  PRIMARY KEY (stream_id, second)
-);
+-- Concurrent viewers of each of the minute's 60 seconds (event time): peak_concurrent is the busiest. Kept in
+-- the minute's own row, so a batch moves them with the upsert it makes anyway (a row per second cost a second
+-- statement and 60 times the rows).
+ALTER TABLE viewer_minutes ADD COLUMN concurrency integer[] NOT NULL DEFAULT array_fill(0, ARRAY[60]);
 
 -- Seq windows now keep their two newest blocks of 1,024 seqs, and blocks that left a window are archived
 -- (packages/idempotency), so a late retry is told apart however many newer writes its source sent. Windows
@@ -30,5 +27,5 @@ CREATE INDEX seq_window_blocks_by_age ON seq_window_blocks (archived_at);
 -- Down Migration
 DROP TABLE seq_window_blocks;
 ALTER TABLE seq_windows DROP COLUMN horizon;
-DROP TABLE viewer_seconds;
+ALTER TABLE viewer_minutes DROP COLUMN concurrency;
 ALTER TABLE viewer_minute_sessions DROP COLUMN ended, DROP COLUMN playing;

@@ -1,7 +1,7 @@
 import { admitWrites, advancePostgresFence, pruneSeqArchive, readPostgresFence, type PartitionFence, type SourcedWrite } from '@tally/idempotency';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
-import { foldHistory, marksToLoad, sessionKey, type Granularity, type HeartbeatForHistory } from '../domain/history.js';
-import type { SessionMarks } from '../domain/coverage.js';
+import { ENDED, MINUTE_SECONDS, PLAYING, type MinuteMarks, type SessionMarks } from '../domain/coverage.js';
+import { foldHistory, marksToLoad, sessionKey, type Granularity, type HeartbeatForHistory, type HistoryChange } from '../domain/history.js';
 
 export interface HistoryBucket {
   start: string;
@@ -53,7 +53,6 @@ export class HistoryStore {
         const change = foldHistory(fresh, await this.marks(db, fresh), this.windowSeconds);
         await this.addMinutes(db, change.minutes);
         await this.writeMarks(db, change.marks);
-        await this.addSeconds(db, change.seconds);
       }
       await advancePostgresFence(db, this.schema, fence, lastOffset);
     });
@@ -62,9 +61,10 @@ export class HistoryStore {
   private async marks(db: PoolClient, beats: HeartbeatForHistory[]): Promise<Map<string, SessionMarks>> {
     const wanted = marksToLoad(beats, this.windowSeconds);
     // a primary-key probe per (stream, minute, session) (OFFSET 0 keeps it one: as a join the planner hashes
-    // the whole table once it is large)
+    // the whole table once it is large); the 60-bit masks come as 30-bit halves, numbers JavaScript holds exactly
     const { rows } = await db.query(
-      `SELECT m.stream_id, m.session_id, extract(epoch FROM m.minute)::bigint AS minute, m.playing, m.ended
+      `SELECT m.stream_id, m.session_id, extract(epoch FROM m.minute)::bigint AS minute,
+              (m.playing >> 30)::int AS ph, (m.playing & ${LOW_BITS})::int AS pl, (m.ended >> 30)::int AS eh, (m.ended & ${LOW_BITS})::int AS el
        FROM unnest($1::text[], $2::bigint[], $3::text[]) AS t(s, m, id)
        CROSS JOIN LATERAL (SELECT * FROM ${this.schema}.viewer_minute_sessions
                            WHERE stream_id = t.s AND minute = to_timestamp(t.m / 1000.0) AND session_id = t.id OFFSET 0) AS m`,
@@ -74,50 +74,47 @@ export class HistoryStore {
     for (const r of rows) {
       const key = sessionKey(r.stream_id as string, r.session_id as string);
       if (!loaded.has(key)) loaded.set(key, new Map());
-      loaded.get(key)!.set(Number(r.minute), { playing: BigInt(r.playing as string), ended: BigInt(r.ended as string) });
+      loaded.get(key)!.set(Number(r.minute), marksOf(r.ph as number, r.pl as number, r.eh as number, r.el as number));
     }
     return loaded;
   }
 
-  private async addMinutes(db: PoolClient, minutes: { streamId: string; minuteMs: number; heartbeats: number }[]): Promise<void> {
+  /**
+   * Adds heartbeats and each second's change of concurrency to the minutes, and sets each touched minute's
+   * peak to its busiest second (a peak can fall too: an "ended" heartbeat arriving late), in one statement.
+   */
+  private async addMinutes(db: PoolClient, minutes: HistoryChange['minutes']): Promise<void> {
     if (minutes.length === 0) return;
     await db.query(
-      `INSERT INTO ${this.schema}.viewer_minutes (stream_id, minute, heartbeats)
-       SELECT s, to_timestamp(m / 1000.0), h FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(s, m, h)
-       ON CONFLICT (stream_id, minute) DO UPDATE SET heartbeats = viewer_minutes.heartbeats + EXCLUDED.heartbeats`,
-      [minutes.map((m) => m.streamId), minutes.map((m) => m.minuteMs), minutes.map((m) => m.heartbeats)],
+      `INSERT INTO ${this.schema}.viewer_minutes AS v (stream_id, minute, heartbeats, concurrency, peak_concurrent)
+       SELECT s, to_timestamp(m / 1000.0), h, c::int[], (SELECT coalesce(max(x), 0) FROM unnest(c::int[]) AS x)
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS t(s, m, h, c)
+       ON CONFLICT (stream_id, minute) DO UPDATE
+         SET heartbeats = v.heartbeats + EXCLUDED.heartbeats,
+             concurrency = (SELECT array_agg(a + b ORDER BY i) FROM unnest(v.concurrency, EXCLUDED.concurrency) WITH ORDINALITY AS u(a, b, i)),
+             peak_concurrent = (SELECT coalesce(max(a + b), 0) FROM unnest(v.concurrency, EXCLUDED.concurrency) AS u(a, b))`,
+      [minutes.map((m) => m.streamId), minutes.map((m) => m.minuteMs), minutes.map((m) => m.heartbeats), minutes.map((m) => `{${m.concurrency.join(',')}}`)],
     );
   }
 
-  private async writeMarks(db: PoolClient, marks: { streamId: string; minuteMs: number; sessionId: string; playing: bigint; ended: bigint }[]): Promise<void> {
+  private async writeMarks(db: PoolClient, marks: HistoryChange['marks']): Promise<void> {
     if (marks.length === 0) return;
+    const halves = marks.map((m) => halvesOf(m.marks));
     // the values were computed from the rows read above, under the partition's fence lock: plain replacement
     await db.query(
       `INSERT INTO ${this.schema}.viewer_minute_sessions (stream_id, minute, session_id, playing, ended)
-       SELECT s, to_timestamp(m / 1000.0), id, p, e FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[]) AS t(s, m, id, p, e)
+       SELECT s, to_timestamp(m / 1000.0), id, (ph::bigint << 30) | pl, (eh::bigint << 30) | el
+       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[]) AS t(s, m, id, ph, pl, eh, el)
        ON CONFLICT (stream_id, minute, session_id) DO UPDATE SET playing = EXCLUDED.playing, ended = EXCLUDED.ended`,
-      [marks.map((m) => m.streamId), marks.map((m) => m.minuteMs), marks.map((m) => m.sessionId), marks.map((m) => m.playing.toString()), marks.map((m) => m.ended.toString())],
-    );
-  }
-
-  /** Adds the concurrency changes per second, then sets each touched minute's peak to its busiest second. */
-  private async addSeconds(db: PoolClient, seconds: { streamId: string; secondMs: number; delta: number }[]): Promise<void> {
-    if (seconds.length === 0) return;
-    await db.query(
-      `INSERT INTO ${this.schema}.viewer_seconds (stream_id, second, concurrent)
-       SELECT s, to_timestamp(m / 1000.0), d FROM unnest($1::text[], $2::bigint[], $3::int[]) AS t(s, m, d)
-       ON CONFLICT (stream_id, second) DO UPDATE SET concurrent = viewer_seconds.concurrent + EXCLUDED.concurrent`,
-      [seconds.map((s) => s.streamId), seconds.map((s) => s.secondMs), seconds.map((s) => s.delta)],
-    );
-    // a peak can fall too (an "ended" heartbeat arriving late): recomputed from the minute's 60 rows
-    await db.query(
-      `UPDATE ${this.schema}.viewer_minutes v SET peak_concurrent = p.peak
-       FROM (SELECT t.s, t.m, coalesce(max(c.concurrent), 0) AS peak
-             FROM (SELECT DISTINCT s, date_trunc('minute', to_timestamp(m / 1000.0)) AS m FROM unnest($1::text[], $2::bigint[]) AS u(s, m)) AS t
-             LEFT JOIN ${this.schema}.viewer_seconds c ON c.stream_id = t.s AND c.second >= t.m AND c.second < t.m + interval '1 minute'
-             GROUP BY t.s, t.m) AS p
-       WHERE v.stream_id = p.s AND v.minute = p.m`,
-      [seconds.map((s) => s.streamId), seconds.map((s) => s.secondMs)],
+      [
+        marks.map((m) => m.streamId),
+        marks.map((m) => m.minuteMs),
+        marks.map((m) => m.sessionId),
+        halves.map((h) => h.ph),
+        halves.map((h) => h.pl),
+        halves.map((h) => h.eh),
+        halves.map((h) => h.el),
+      ],
     );
   }
 
@@ -150,4 +147,33 @@ export class HistoryStore {
       heartbeats: Number(r.heartbeats),
     }));
   }
+}
+
+/** Seconds 0-29 of a minute's mask are its low 30 bits, seconds 30-59 the high ones. */
+const LOW_BITS = 0x3fffffff;
+
+function marksOf(ph: number, pl: number, eh: number, el: number): MinuteMarks {
+  const marks = new Uint8Array(MINUTE_SECONDS);
+  for (let s = 0; s < MINUTE_SECONDS; s++) {
+    const [p, e, bit] = s < 30 ? [pl, el, s] : [ph, eh, s - 30];
+    marks[s] = ((p >>> bit) & 1 ? PLAYING : 0) | ((e >>> bit) & 1 ? ENDED : 0);
+  }
+  return marks;
+}
+
+function halvesOf(marks: MinuteMarks): { ph: number; pl: number; eh: number; el: number } {
+  const h = { ph: 0, pl: 0, eh: 0, el: 0 };
+  for (let s = 0; s < MINUTE_SECONDS; s++) {
+    const bit = 1 << (s % 30);
+    const low = s < 30;
+    if (marks[s]! & PLAYING) {
+      if (low) h.pl |= bit;
+      else h.ph |= bit;
+    }
+    if (marks[s]! & ENDED) {
+      if (low) h.el |= bit;
+      else h.eh |= bit;
+    }
+  }
+  return h;
 }

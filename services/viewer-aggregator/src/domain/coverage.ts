@@ -5,19 +5,19 @@
  * "ended" heartbeat in the same second wins. The concurrency of a second is the number of sessions covering
  * it, and a minute's peak is the largest concurrency of its seconds.
  *
- * What a session's heartbeats are is kept as marks: per minute, a bit per second with a playing heartbeat and
- * a bit per second with an ended one. Marks only ever gain bits (a set of heartbeats, OR-merged), so the
+ * What a session's heartbeats are is kept as marks: per minute and second, whether a playing heartbeat and
+ * whether an ended one fell in it. Marks only ever gain bits (a set of heartbeats, OR-merged), so the
  * coverage — a function of the marks — is the same for any delivery order, duplicates included, and a rebuild
  * from the topic reaches the same peaks as the live run. Each batch adds the change of coverage of the
  * sessions it touched (new minus old) to per-second counts.
  */
 export const MINUTE_SECONDS = 60;
 
-/** Bit i is second i of the minute. */
-export interface MinuteMarks {
-  playing: bigint;
-  ended: bigint;
-}
+/** Per second of the minute: PLAYING if a playing heartbeat fell in it, ENDED if an ended one did (or both). */
+export type MinuteMarks = Uint8Array;
+
+export const PLAYING = 1;
+export const ENDED = 2;
 
 /** A session's marks by minute start (epoch seconds). */
 export type SessionMarks = Map<number, MinuteMarks>;
@@ -60,10 +60,13 @@ export function coverBeats(before: SessionMarks, beats: MarkedBeat[], windowSeco
   for (let i = firstAffected - from; i < now.length; i++) if (oldCover[i] !== newCover[i]) deltas.set(from + i, newCover[i]! - oldCover[i]!);
   for (const beat of beats) {
     const minute = minuteStartOf(beat.second);
-    const held = marks.get(minute) ?? before.get(minute) ?? { playing: 0n, ended: 0n };
-    const bit = 1n << BigInt(beat.second - minute);
-    const next = beat.ended ? { ...held, ended: held.ended | bit } : { ...held, playing: held.playing | bit };
-    if (next.playing !== held.playing || next.ended !== held.ended || !before.has(minute)) marks.set(minute, next);
+    const held = marks.get(minute) ?? before.get(minute) ?? new Uint8Array(MINUTE_SECONDS);
+    const flag = beat.ended ? ENDED : PLAYING;
+    const second = beat.second - minute;
+    if ((held[second]! & flag) !== 0 && before.has(minute)) continue;
+    const next = marks.get(minute) ?? Uint8Array.from(held);
+    next[second]! |= flag;
+    marks.set(minute, next);
   }
   return { marks, deltas };
 }
@@ -77,9 +80,6 @@ export function peaksByMinute(concurrency: Map<number, number>): Map<number, num
   }
   return peaks;
 }
-
-const PLAYING = 1;
-const ENDED = 2;
 
 /** Seconds whose coverage the beats may change, and the marks that decide them (W - 1 seconds before). */
 function span(beats: MarkedBeat[], windowSeconds: number) {
@@ -96,11 +96,8 @@ function flagsOf(marks: SessionMarks, from: number, to: number): Uint8Array {
   const flags = new Uint8Array(to - from + 1);
   for (let minute = minuteStartOf(from); minute <= to; minute += MINUTE_SECONDS) {
     const m = marks.get(minute);
-    if (!m || (m.playing === 0n && m.ended === 0n)) continue;
-    for (let s = Math.max(minute, from); s < Math.min(minute + MINUTE_SECONDS, to + 1); s++) {
-      const bit = 1n << BigInt(s - minute);
-      flags[s - from] = ((m.playing & bit) !== 0n ? PLAYING : 0) | ((m.ended & bit) !== 0n ? ENDED : 0);
-    }
+    if (!m) continue;
+    for (let s = Math.max(minute, from); s < Math.min(minute + MINUTE_SECONDS, to + 1); s++) flags[s - from] = m[s - minute]!;
   }
   return flags;
 }

@@ -13,21 +13,22 @@ const beat = (sessionId: string, atMs: number, over: { streamId?: string; ended?
 describe('foldHistory', () => {
   it('counts heartbeats per event minute, keeps each session’s marks, and the change of concurrency per second', () => {
     const change = foldHistory([beat('s1', t0 + 1000), beat('s1', t0 + 6000), beat('s2', t0 + 59_000), beat('s9', t0 + 1000, { streamId: 'b' })], new Map(), 30);
-    expect(change.minutes.sort((x, y) => x.streamId.localeCompare(y.streamId) || x.minuteMs - y.minuteMs)).toEqual([
-      { streamId: 'a', minuteMs: t0, heartbeats: 3 },
-      { streamId: 'a', minuteMs: t0 + 60_000, heartbeats: 0 }, // s2 still covers the next minute's first 28 s
-      { streamId: 'b', minuteMs: t0, heartbeats: 1 },
+    const minutes = change.minutes.sort((x, y) => x.streamId.localeCompare(y.streamId) || x.minuteMs - y.minuteMs);
+    expect(minutes.map((m) => [m.streamId, m.minuteMs, m.heartbeats])).toEqual([
+      ['a', t0, 3],
+      ['a', t0 + 60_000, 0], // s2 still covers the next minute's first 28 s
+      ['b', t0, 1],
     ]);
-    expect(change.marks.map((m) => [m.streamId, m.sessionId, m.minuteMs, m.playing])).toEqual([
-      ['a', 's1', t0, (1n << 1n) | (1n << 6n)],
-      ['a', 's2', t0, 1n << 59n],
-      ['b', 's9', t0, 1n << 1n],
+    const playingSeconds = (marks: Uint8Array) => [...marks.keys()].filter((s) => marks[s]! & 1);
+    expect(change.marks.map((m) => [m.streamId, m.sessionId, m.minuteMs, playingSeconds(m.marks)])).toEqual([
+      ['a', 's1', t0, [1, 6]],
+      ['a', 's2', t0, [59]],
+      ['b', 's9', t0, [1]],
     ]);
-    const a = change.seconds.filter((s) => s.streamId === 'a');
-    // a delta per second that changed: s1 newly covers seconds 1..35, s2 seconds 59..88
-    expect(a.find((s) => s.secondMs === t0 + 1000)?.delta).toBe(1);
-    expect(a.find((s) => s.secondMs === t0 + 36_000)).toBeUndefined();
-    expect(a.reduce((sum, s) => sum + s.delta, 0)).toBe(35 + 30);
+    // the change of concurrency per second: s1 newly covers seconds 1..35, s2 seconds 59..88
+    const [first, next] = minutes;
+    expect([...first!.concurrency.slice(0, 3), first!.concurrency[35], first!.concurrency[36], first!.concurrency[59]]).toEqual([0, 1, 1, 1, 0, 1]);
+    expect(first!.concurrency.reduce((sum, d) => sum + d, 0) + next!.concurrency.reduce((sum, d) => sum + d, 0)).toBe(35 + 30);
   });
 
   it('loads the marks of the minutes a beat may see back to and cover forward to', () => {

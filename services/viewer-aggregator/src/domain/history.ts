@@ -6,7 +6,7 @@
  * is late depends on the heartbeat alone, so a rebuild sets aside the same ones.
  */
 import { describeLateness, judgedEventTime, lateness } from '@tally/event-time';
-import { coverBeats, minutesToLoad, type MarkedBeat, type SessionMarks } from './coverage.js';
+import { MINUTE_SECONDS, coverBeats, minutesToLoad, type MarkedBeat, type MinuteMarks, type SessionMarks } from './coverage.js';
 
 export const MINUTE_MS = 60_000;
 /** The window a late heartbeat misses, as named in the late topic. */
@@ -35,12 +35,13 @@ export function lateForHistory(beat: Pick<HeartbeatForHistory, 'atMs' | 'receive
 }
 
 export interface HistoryChange {
-  /** Heartbeats to add per stream and minute (epoch ms); minutes with only coverage carry 0. */
-  minutes: { streamId: string; minuteMs: number; heartbeats: number }[];
+  /**
+   * Per stream and minute touched: heartbeats to add, and the change of concurrency of each of its 60 seconds
+   * (minutes with only coverage, no heartbeat of their own, add 0 heartbeats).
+   */
+  minutes: { streamId: string; minuteMs: number; heartbeats: number; concurrency: Int32Array }[];
   /** New marks of (stream, minute, session); a row per session and minute also counts it as a unique viewer. */
-  marks: { streamId: string; minuteMs: number; sessionId: string; playing: bigint; ended: bigint }[];
-  /** Change of concurrency per stream and second (epoch ms of the second). */
-  seconds: { streamId: string; secondMs: number; delta: number }[];
+  marks: { streamId: string; minuteMs: number; sessionId: string; marks: MinuteMarks }[];
 }
 
 export const sessionKey = (streamId: string, sessionId: string) => `${streamId}\u0000${sessionId}`;
@@ -55,30 +56,21 @@ export function marksToLoad(beats: HeartbeatForHistory[], windowSeconds: number)
  * (`loaded`: by stream and session, minute start in epoch seconds → marks).
  */
 export function foldHistory(beats: HeartbeatForHistory[], loaded: Map<string, SessionMarks>, windowSeconds: number): HistoryChange {
-  const heartbeats = new Map<string, { streamId: string; minuteMs: number; heartbeats: number }>();
+  const minutes = new Map<string, HistoryChange['minutes'][number]>();
   const minute = (streamId: string, minuteMs: number) => {
     const key = `${streamId}\u0000${minuteMs}`;
-    let row = heartbeats.get(key);
-    if (!row) heartbeats.set(key, (row = { streamId, minuteMs, heartbeats: 0 }));
+    let row = minutes.get(key);
+    if (!row) minutes.set(key, (row = { streamId, minuteMs, heartbeats: 0, concurrency: new Int32Array(MINUTE_SECONDS) }));
     return row;
   };
   for (const beat of beats) minute(beat.streamId, minuteOf(judgedEventTime(beat.atMs, beat.receivedAtMs))).heartbeats++;
-  const change: HistoryChange = { minutes: [], marks: [], seconds: [] };
-  const seconds = new Map<string, { streamId: string; secondMs: number; delta: number }>();
+  const marks: HistoryChange['marks'] = [];
   for (const [key, group] of bySession(beats)) {
     const covered = coverBeats(loaded.get(key) ?? new Map(), group.beats, windowSeconds);
-    for (const [m, marks] of covered.marks) change.marks.push({ streamId: group.streamId, minuteMs: m * 1000, sessionId: group.sessionId, ...marks });
-    for (const [second, delta] of covered.deltas) {
-      const k = `${group.streamId}\u0000${second}`;
-      const row = seconds.get(k);
-      if (row) row.delta += delta;
-      else seconds.set(k, { streamId: group.streamId, secondMs: second * 1000, delta });
-      minute(group.streamId, minuteOf(second * 1000));
-    }
+    for (const [m, marked] of covered.marks) marks.push({ streamId: group.streamId, minuteMs: m * 1000, sessionId: group.sessionId, marks: marked });
+    for (const [second, delta] of covered.deltas) minute(group.streamId, minuteOf(second * 1000)).concurrency[second % MINUTE_SECONDS]! += delta;
   }
-  change.minutes = [...heartbeats.values()];
-  change.seconds = [...seconds.values()].filter((s) => s.delta !== 0);
-  return change;
+  return { minutes: [...minutes.values()], marks };
 }
 
 function bySession(beats: HeartbeatForHistory[]) {

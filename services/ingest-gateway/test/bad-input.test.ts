@@ -33,6 +33,8 @@ const cases: Case[] = [
   ['a negative positionMs', single, withKey, heartbeat({ positionMs: -5 }), 400, 'invalid_request'],
   ['at in microseconds', single, withKey, heartbeat({ at: 1_750_000_000_000_000 }), 400, 'invalid_request'],
   ['at as an ISO string', single, withKey, heartbeat({ at: '2026-01-01T00:00:00Z' }), 400, 'invalid_request'],
+  ['at in the year 3000', single, withKey, heartbeat({ at: Date.UTC(3000, 0, 1) }), 400, 'invalid_request'],
+  ['at exactly 2100-01-01', single, withKey, heartbeat({ at: Date.UTC(2100, 0, 1) }), 400, 'invalid_request'],
   ['no source', single, withKey, without('source'), 400, 'invalid_request'],
   ['no seq', single, withKey, without('seq'), 400, 'invalid_request'],
   ['no sessionId', single, withKey, without('sessionId'), 400, 'invalid_request'],

@@ -41,6 +41,14 @@ describe('writing heartbeats', () => {
     expect(records.map((r) => r.value.seq)).toEqual([2 ** 53 - 2]);
   });
 
+  it('takes an `at` from a clock never set (1970) and one just before 2100, keeping them as sent for the services to judge', async () => {
+    for (const [seq, at] of [[1, 0], [2, Date.UTC(2100, 0, 1) - 1]] as const) {
+      expect(await post('/v1/streams/stream-a/heartbeats', { source: 'odd-clock', seq, sessionId: 's', positionMs: 0, at })).toMatchObject({ status: 202 });
+    }
+    const records = (await world().records()).filter((r) => r.value.source === 'odd-clock');
+    expect(records.map((r) => r.value.atMs)).toEqual([0, Date.UTC(2100, 0, 1) - 1]);
+  });
+
   it('takes a batch: valid items are produced and answered 202, invalid ones are refused alone and never produced', async () => {
     const before = await world().count();
     const items = [

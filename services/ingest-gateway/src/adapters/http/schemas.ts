@@ -10,8 +10,17 @@ import { ID_CHARSET, ID_MAX_LENGTH } from '../../domain/ids.js';
 
 export const id = (description: string) => ({ type: 'string', minLength: 1, maxLength: ID_MAX_LENGTH, pattern: ID_CHARSET.source, description }) as const;
 
-/** The `at` of a write; what happens to it (kept, clamped) is for each route to say. */
-export const eventTime = (description: string) => ({ type: 'integer', minimum: 0, maximum: MAX_AT_MS, description }) as const;
+/**
+ * The `at` of a write: epoch ms before 2100-01-01 (later is a unit mistake: refused). How services place it is
+ * @tally/event-time's rule, stated in every `at`'s description so the API docs say it once per field.
+ */
+export const eventTime = (description: string) =>
+  ({
+    type: 'integer',
+    minimum: 0,
+    exclusiveMaximum: MAX_AT_MS,
+    description: `${description}. Placed in time as sent; before 2020 (a clock never set) at the receipt time; later than the receipt, clamped to it; presence and lateness are judged by the receipt time`,
+  }) as const;
 
 /** An object whose every field is named: anything else is refused, not dropped. */
 export const strictObject = <P extends object, R extends readonly (keyof P & string)[]>(required: R, properties: P) =>

@@ -55,7 +55,7 @@ describe('deploy/prometheus', () => {
 
   it('every rule names only metrics the services export', () => {
     const rules = (load('rules.yml').groups as { rules: { expr: string }[] }[]).flatMap((g) => g.rules);
-    const exported = ['tally_consumer_lag', 'tally_records_processed_total', 'tally_dead_letters_total'];
+    const exported = ['tally_consumer_lag', 'tally_records_processed_total', 'tally_dead_letters_total', 'tally_late_records_total'];
     for (const rule of rules) for (const name of rule.expr.match(/\btally_\w+/g) ?? []) expect(exported, rule.expr).toContain(name);
   });
 });

@@ -52,9 +52,12 @@ async function injectAndCheck(fault: Fault, env: Awaited<ReturnType<typeof start
   const begun = Date.now();
   if (fault.paused) await workload.pause();
   let detail: string | undefined;
+  let numbers: Record<string, number> | undefined;
   let error: string | undefined;
   try {
-    detail = (await fault.inject(env, workload)) ?? undefined;
+    const injected = await fault.inject(env, workload);
+    if (typeof injected === 'string') detail = injected;
+    else if (injected) ({ detail, numbers } = injected);
   } catch (cause) {
     error = cause instanceof Error ? cause.message : String(cause);
   }
@@ -66,11 +69,14 @@ async function injectAndCheck(fault: Fault, env: Awaited<ReturnType<typeof start
   const checkBegun = Date.now();
   const invariants = await checkInvariants(env, workload);
   const checkMs = Date.now() - checkBegun;
+  await fault.after?.(env, workload).catch((cause: unknown) => {
+    error ??= `undoing it failed: ${cause instanceof Error ? cause.message : String(cause)}`;
+  });
   workload.resume();
   const failedChecks = invariants.filter((i) => !i.ok);
   log(`  repaired in ${repairedMs} ms, checked in ${checkMs} ms: ${invariants.length - failedChecks.length}/${invariants.length} invariants hold${error ? `; injection failed: ${error}` : ''}`);
   for (const failure of failedChecks) log(`  FAILED ${failure.product}: ${failure.invariant}: expected ${failure.expected}, observed ${failure.observed}`);
-  return { fault: fault.name, how: fault.how, detail, error, repairedMs, checkMs, invariants, survived: !error && failedChecks.length === 0 };
+  return { fault: fault.name, how: fault.how, detail, numbers, error, repairedMs, checkMs, invariants, survived: !error && failedChecks.length === 0 };
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,10 @@
 /**
- * Counters and rankings against what was accepted: per item exact likes (fans whose newest like-state is a
- * like), views and the named counter's sum, unique viewers within PRODUCT.md's 1%; rankings in the order
- * PRODUCT.md defines (score descending, ties by itemId) with exactly those scores.
+ * Counters and rankings against what was accepted: per item exact likes (fans whose like-state with the newest
+ * event time is a like), views and the named counter's sum, unique viewers within PRODUCT.md's 1%; rankings in
+ * the order PRODUCT.md defines (score descending, ties by itemId) with exactly those scores: all-time and 24h
+ * for every metric (every event of the run is within 24 h, those sent 2 h old included), and 1h for views
+ * (without the views sent 2 h old, which are late for it), while the run is young enough for every other view
+ * to be inside the hour.
  */
 import type { InvariantResult } from '../invariants.js';
 import type { CounterModel, ItemExpectation } from './counters.js';
@@ -22,6 +25,9 @@ interface Ranked {
 }
 
 const RANKING_LIMIT = 100;
+const MINUTE_MS = 60_000;
+/** The first minute of the 1h ranking window at `nowMs` (counter-materializer's windows.ts). */
+const lastHourStart = (nowMs: number) => Math.floor(nowMs / MINUTE_MS) * MINUTE_MS - 59 * MINUTE_MS;
 const byItemId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The ranking PRODUCT.md defines: positive scores only, highest first, ties by itemId. */
@@ -80,6 +86,11 @@ export async function checkCounters(gateway: Gateway, model: CounterModel): Prom
     const scores = new Map([...expected].map(([itemId, e]) => [itemId, score(e)]));
     for (const window of ['all', '24h'] as const) results.push(await rankingVerdict(gateway, metric, window, scores, metric === model.counter));
   }
+  // a minute of margin: the window may slide while the ranking is read
+  if (Math.floor(model.oldestLastHourViewMs / MINUTE_MS) * MINUTE_MS >= lastHourStart(Date.now() + MINUTE_MS)) {
+    const scores = new Map([...expected].map(([itemId, e]) => [itemId, e.viewsLastHour]));
+    results.push(await rankingVerdict(gateway, 'views', '1h', scores, false));
+  }
   return results;
 }
 
@@ -100,8 +111,11 @@ function uniqueViewersVerdict(comparisons: Comparison[]): InvariantResult {
  * equal the expected ranking exactly; likes and views rank every run's items, so this run's must have their
  * scores, in order, and be missing only below a full list.
  */
-async function rankingVerdict(gateway: Gateway, metric: string, window: 'all' | '24h', scores: Map<string, number>, ownMetric: boolean): Promise<InvariantResult> {
-  const invariant = `ranking ${metric} (${window}) agrees with the counts: order by score, then itemId`;
+async function rankingVerdict(gateway: Gateway, metric: string, window: 'all' | '24h' | '1h', scores: Map<string, number>, ownMetric: boolean): Promise<InvariantResult> {
+  const invariant =
+    window === '1h'
+      ? `ranking ${metric} (1h) agrees with the counts of the last hour (without what was sent 2 h old): order by score, then itemId`
+      : `ranking ${metric} (${window}) agrees with the counts: order by score, then itemId`;
   let observed: Ranked[];
   try {
     observed = (await gateway.read<Ranked[]>(`/v1/rankings/${metric}?window=${window}&limit=${RANKING_LIMIT}`)).body;

@@ -1,7 +1,8 @@
 /**
  * The ledger against the ledger's rule replayed over what each user was sent: per user the balance, one
  * history entry per accepted (source, seq) in the order sent, each entry's status (a debit is rejected exactly
- * when it would overdraw), and balanceAfter chaining from 0 by ± each applied amount, never below zero.
+ * when it would overdraw), and balanceAfter chaining from 0 by ± each applied amount, never below zero; each
+ * entry's time is the gateway's receipt of its write (within the write's HTTP round trip).
  */
 import { parseAmount } from '@tally/money';
 import type { InvariantResult } from '../invariants.js';
@@ -15,6 +16,8 @@ interface Entry {
   amount: string;
   status: 'applied' | 'rejected';
   balanceAfter: string;
+  /** When the gateway received the write (epoch ms). */
+  at: number;
 }
 
 interface UserRead {
@@ -54,6 +57,13 @@ export async function checkWallet(gateway: Gateway, model: WalletModel, repeatDi
     ruleVerdict('wallet', 'history in the order the user’s writes were sent', 'the same order', reads.length, reads.flatMap(orderProblem)),
     ruleVerdict('wallet', 'each entry’s status: a debit is rejected exactly when it would overdraw', 'the ledger’s rule', reads.length, reads.flatMap(statusProblems)),
     ruleVerdict('wallet', 'balanceAfter chains (previous ± amount), never negative, the last = the balance', 'a chain from 0', reads.length, reads.flatMap(chainProblems)),
+    ruleVerdict(
+      'wallet',
+      'each entry’s time is when the gateway received its write (within the write’s round trip)',
+      'the receipt time',
+      reads.reduce((n, r) => n + r.entries.length, 0),
+      reads.flatMap(timeProblems),
+    ),
     answersVerdict(model, repeatDisagreements),
   ];
 }
@@ -112,6 +122,15 @@ function chainProblems(r: UserRead): string[] {
   }
   if (r.entries.length > 0 && previous !== minor(r.balance)) problems.push(`${r.userId}: last balanceAfter ${previous} cents, balance ${r.balance}`);
   return problems;
+}
+
+function timeProblems(r: UserRead): string[] {
+  const byId = new Map(r.user.lines.map((l) => [l.id, l]));
+  return r.entries.flatMap((e) => {
+    const received = byId.get(e.id)?.received;
+    if (!received || (e.at >= received.from && e.at <= received.to)) return [];
+    return [`${r.userId} ${e.id}: at ${e.at}, the write was sent at ${received.from} and accepted at ${received.to}`];
+  });
 }
 
 /** `?wait=true` answers (and repeated writes' answers) must say what the ledger decided the first time. */

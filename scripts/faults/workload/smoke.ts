@@ -3,12 +3,14 @@
  * check; then for each fault asked for: load again, inject it under load (or paused, for the duplicates),
  * 5 s more load as run.ts does, pause, check. Prints every invariant, and the stats as the last line (JSON).
  * Usage: tsx scripts/faults/workload/smoke.ts [--seconds 60] [--rate 250]
- *          [--faults kill:counter-materializer,flush-redis,broker,postgres,duplicates]
+ *          [--faults kill:counter-materializer,flush-redis,broker,postgres,duplicates,skew,late-retries,late-burst,replay,rebuild]
+ * (the last five are the schedule's own faults of those names, paused or not as there).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { startFaultEnvironment } from '../environment.js';
 import { checkInvariants, type InvariantResult } from '../invariants.js';
+import { faultSchedule, type Fault } from '../schedule.js';
 import { createWorkload, type Workload } from '../workload.js';
 
 const { values: args } = parseArgs({
@@ -45,9 +47,27 @@ async function check(step: string, env: Environment, workload: Workload): Promis
   return results.filter((r) => !r.ok);
 }
 
+/** The schedule's faults smoke.ts can inject by a short name. */
+const SCHEDULED: Record<string, string> = {
+  skew: 'skewed clocks',
+  'late-retries': 'late retries beyond the idempotency window',
+  'late-burst': 'late-data burst',
+  replay: 'full topic replay',
+  rebuild: 'rebuild of every service',
+};
+
+function scheduled(name: string): Fault | undefined {
+  const full = SCHEDULED[name];
+  return full === undefined ? undefined : faultSchedule({ killsPerService: 0, services: [] }).find((f) => f.name === full);
+}
+
 /** Injects one fault; the load runs unless the fault needs it paused. */
 async function inject(fault: string, env: Environment, workload: Workload): Promise<void> {
-  if (fault.startsWith('kill:')) {
+  const known = scheduled(fault);
+  if (known) {
+    const injected = await known.inject(env, workload);
+    log(`  ${typeof injected === 'string' ? injected : (injected?.detail ?? '')}`);
+  } else if (fault.startsWith('kill:')) {
     const service = env.service(fault.slice('kill:'.length));
     await service.stop('SIGKILL');
     await service.start();
@@ -60,7 +80,7 @@ async function inject(fault: string, env: Environment, workload: Workload): Prom
   } else if (fault === 'duplicates') {
     const injected = await workload.injectDuplicatesAndReordered();
     log(`  ${injected.duplicated} duplicated (HTTP) and ${injected.reordered} reordered (Kafka) deliveries`);
-  } else throw new Error(`unknown fault ${fault}: kill:<service>, flush-redis, postgres, broker or duplicates`);
+  } else throw new Error(`unknown fault ${fault}: kill:<service>, flush-redis, postgres, broker, duplicates or ${Object.keys(SCHEDULED).join(', ')}`);
 }
 
 async function main(): Promise<void> {
@@ -74,7 +94,7 @@ async function main(): Promise<void> {
     await workload.pause();
     failed.push(...(await check('after steady load', env, workload)).map((r) => `steady: ${r.invariant}`));
     for (const fault of args.faults.split(',').filter(Boolean)) {
-      const paused = fault === 'duplicates';
+      const paused = fault === 'duplicates' || scheduled(fault)?.paused === true;
       if (!paused) {
         workload.resume();
         await loadFor(workload, 10);
@@ -86,6 +106,7 @@ async function main(): Promise<void> {
         await workload.pause();
       }
       failed.push(...(await check(`after ${fault}`, env, workload)).map((r) => `${fault}: ${r.invariant}`));
+      await scheduled(fault)?.after?.(env, workload);
     }
     console.log(JSON.stringify({ failed, stats: workload.stats() }));
   } finally {

@@ -63,20 +63,37 @@ export class Source {
     for (const resolve of waiters) resolve();
   }
 
-  private async deliver(write: Write): Promise<void> {
-    const { product } = write;
-    this.stats.sent[product]++;
-    const firstSentAtMs = Date.now();
-    try {
-      const { answer, attempts } = await this.gateway.sendUntilAccepted(write.request);
-      this.stats.accepted[product]++;
-      this.stats.retried[product] += attempts - 1;
-      write.onAccepted?.(answer, { firstSentAtMs, acceptedAtMs: Date.now() });
-    } catch (error) {
-      // a refusal is the workload's own bug: counted and reported, never retried (it would be refused again)
-      this.stats.refuse(product, error instanceof RefusedWriteError ? error.message : String(error));
-    }
+  private deliver(write: Write): Promise<void> {
+    return deliver(this.gateway, this.stats, write);
   }
+}
+
+/** Sends one write until accepted, counting it; a refusal is counted and reported, never retried. */
+async function deliver(gateway: Gateway, stats: LoadStats, write: Write): Promise<void> {
+  const { product } = write;
+  stats.sent[product]++;
+  const firstSentAtMs = Date.now();
+  try {
+    const { answer, attempts } = await gateway.sendUntilAccepted(write.request);
+    stats.accepted[product]++;
+    stats.retried[product] += attempts - 1;
+    write.onAccepted?.(answer, { firstSentAtMs, acceptedAtMs: Date.now() });
+  } catch (error) {
+    // a refusal is the workload's own bug: counted and reported, never retried (it would be refused again)
+    stats.refuse(product, error instanceof RefusedWriteError ? error.message : String(error));
+  }
+}
+
+/**
+ * Writes of one source sent `concurrency` at a time (so in no particular order, which a source may do: the
+ * services tell its writes apart by seq, not by arrival), each until accepted; resolves when all are.
+ */
+export async function sendConcurrently(gateway: Gateway, stats: LoadStats, writes: readonly Write[], concurrency: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < writes.length) await deliver(gateway, stats, writes[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, writes.length) }, worker));
 }
 
 export class SourcePool {

@@ -44,3 +44,19 @@ export function productOfService(service: string): Product | undefined {
   if (service.startsWith('vote-')) return 'votes';
   return undefined;
 }
+
+/** What a fault the workload makes itself did: a line for the report, and its numbers. */
+export interface Injected {
+  detail: string;
+  numbers: Record<string, number>;
+}
+
+/** Consumer groups (service → its groups, as the environment names them) by the product their service serves. */
+export function groupsByProduct(consumerGroups: Record<string, string[]>): Map<Product, string[]> {
+  const groups = new Map<Product, string[]>();
+  for (const [service, ids] of Object.entries(consumerGroups)) {
+    const product = productOfService(service);
+    if (product) groups.set(product, [...(groups.get(product) ?? []), ...ids]);
+  }
+  return groups;
+}

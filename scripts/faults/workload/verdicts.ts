@@ -41,6 +41,42 @@ export function countsVerdict(product: Product, invariant: string, unit: string,
   };
 }
 
+export interface RangeComparison {
+  key: string;
+  /** What must be counted at least, and at most: equal where the model knows exactly. */
+  least: number;
+  most: number;
+  observed: number;
+}
+
+/**
+ * Counts known as a range over many keys (the model cannot tell some cases apart): lost is what is below the
+ * range, doubled what is above it, summed over the keys.
+ */
+export function rangeVerdict(product: Product, invariant: string, unit: string, comparisons: RangeComparison[]): InvariantResult {
+  let [least, most, observed, lost, doubled] = [0, 0, 0, 0, 0];
+  const wrong: RangeComparison[] = [];
+  for (const c of comparisons) {
+    least += c.least;
+    most += c.most;
+    observed += c.observed;
+    lost += Math.max(0, c.least - c.observed);
+    doubled += Math.max(0, c.observed - c.most);
+    if (c.observed < c.least || c.observed > c.most) wrong.push(c);
+  }
+  const range = (a: number, b: number) => (a === b ? `${a}` : `${a}..${b}`);
+  const examples = wrong.slice(0, EXAMPLES).map((c) => `${c.key}: expected ${range(c.least, c.most)}, got ${c.observed}`);
+  return {
+    product,
+    invariant,
+    ok: wrong.length === 0,
+    expected: `${range(least, most)} ${unit} over ${comparisons.length}`,
+    observed: `${observed} ${unit}; lost ${lost}, doubled ${doubled}${wrong.length ? `; ${wrong.length} of ${comparisons.length} outside (${examples.join('; ')})` : ''}`,
+    lost,
+    doubled,
+  };
+}
+
 /** A rule checked case by case: ok when no case breaks it; the first few that do are named. */
 export function ruleVerdict(product: Product, invariant: string, expected: string, cases: number, broken: string[], extra: Partial<InvariantResult> = {}): InvariantResult {
   return {

@@ -5,6 +5,9 @@
  * only if the balance covers it. Transactions are sent with `?wait=true`; the outcome the gateway answers must
  * agree with that rule (a "pending" answer is checked later, in the history).
  *
+ * Each history entry's time is when the gateway received the write (its receipt time, kept through a rebuild),
+ * which the client knows up to the round trip of the write.
+ *
  * A user takes at most LINES_PER_USER transactions, then a new user takes its place: the history read returns
  * at most 100 entries, and the check reads every user's whole history.
  */
@@ -23,6 +26,8 @@ export interface LedgerLine {
   amountMinor: number;
   status: 'applied' | 'rejected';
   balanceAfterMinor: number;
+  /** When the gateway received the write, as the client knows it: [first attempt sent, accepted] (once accepted). */
+  received?: { from: number; to: number };
 }
 
 export interface WalletUser {
@@ -115,7 +120,8 @@ export class WalletTraffic {
     source.send({
       product: 'wallet',
       request,
-      onAccepted: (answer) => {
+      onAccepted: (answer, timing) => {
+        line.received = { from: timing.firstSentAtMs, to: timing.acceptedAtMs };
         this.model.noteAnswer(line, answer);
         // a repeat is the same transaction: the ledger answers its first outcome again
         this.ctx.repeats.offer({ product: 'wallet', request, checkRepeat: (repeat) => this.model.disagreement(line, repeat) });
@@ -125,9 +131,16 @@ export class WalletTraffic {
 
   private grant(source: Source, users: string[], amountMinor: number): void {
     const seq = source.nextSeq();
-    for (const userId of users) this.model.apply(userId, `${source.name}:${seq}`, 'credit', amountMinor);
+    const lines = users.map((userId) => this.model.apply(userId, `${source.name}:${seq}`, 'credit', amountMinor));
     this.model.sent.grants++;
     const request = { method: 'POST' as const, path: '/v1/wallets/grants', body: { source: source.name, seq, asset: ASSET, amount: formatMinor(amountMinor), userIds: [...users] } };
-    source.send({ product: 'wallet', request, onAccepted: () => this.ctx.repeats.offer({ product: 'wallet', request }) });
+    source.send({
+      product: 'wallet',
+      request,
+      onAccepted: (_answer, timing) => {
+        for (const line of lines) line.received = { from: timing.firstSentAtMs, to: timing.acceptedAtMs };
+        this.ctx.repeats.offer({ product: 'wallet', request });
+      },
+    });
   }
 }

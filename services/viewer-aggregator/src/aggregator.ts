@@ -22,8 +22,8 @@ export interface AggregatorDeps {
  * What one batch of heartbeats does: current viewers in Redis (idempotent by the rule itself: newest wins,
  * presence by receipt time), then the minute history in Postgres behind the offset fence and the (source, seq)
  * windows (so neither a replay nor a client's retry adds anything), with heartbeats too late for their minute
- * and writes older than the seq archive reported to the late topic, then count changes to Kafka. Only after all of it does the runtime commit the
- * offsets.
+ * and writes older than the seq archive reported to the late topic, then count changes to Kafka. Only after
+ * all of it does the runtime commit the offsets.
  */
 export function heartbeatHandler(deps: AggregatorDeps): BatchHandler<Heartbeat> {
   return async ({ topic, partition, records, setAside }) => {

@@ -1,6 +1,7 @@
 import { admitWrites, advancePostgresFence, pruneSeqArchive, readPostgresFence, type PartitionFence, type SourcedWrite } from '@tally/idempotency';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import { ENDED, MINUTE_SECONDS, PLAYING, type MinuteMarks, type SessionMarks } from '../domain/coverage.js';
+import { MarksCache } from './marks-cache.js';
 import { foldHistory, marksToLoad, sessionKey, type Granularity, type HeartbeatForHistory, type HistoryChange } from '../domain/history.js';
 
 export interface HistoryBucket {
@@ -16,6 +17,9 @@ export interface HistoryBucket {
  */
 export type HistoryWrite = HeartbeatForHistory & SourcedWrite & { offset: number; late: boolean };
 
+/** A session's marks of one minute, as read or written. */
+type MarksRow = { streamId: string; sessionId: string; minuteMs: number; marks: MinuteMarks };
+
 /** Reports, before the commit, new writes too late for history and writes older than the seq archive. */
 export type SetAsideWrites = (late: HistoryWrite[], forgotten: HistoryWrite[]) => Promise<void>;
 
@@ -26,6 +30,8 @@ export type SetAsideWrites = (late: HistoryWrite[], forgotten: HistoryWrite[]) =
  * statements; then move the fence.
  */
 export class HistoryStore {
+  private readonly cache = new MarksCache();
+
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,
@@ -41,50 +47,83 @@ export class HistoryStore {
    * the transaction: a crash before the commit redelivers it and it is reported again, never lost.
    */
   async record(fence: PartitionFence, lastOffset: number, writes: HistoryWrite[], setAside: SetAsideWrites): Promise<void> {
-    await inTransaction(this.pool, async (db) => {
-      const appliedUpTo = await readPostgresFence(db, this.schema, fence);
-      if (lastOffset <= appliedUpTo) return;
-      const pending = writes.filter((w) => w.offset > appliedUpTo);
-      const verdicts = await admitWrites(db, this.schema, pending);
-      const admitted = pending.filter((_, i) => verdicts[i] === 'new');
-      await setAside(admitted.filter((w) => w.late), pending.filter((_, i) => verdicts[i] === 'forgotten'));
-      const fresh = admitted.filter((w) => !w.late);
-      if (fresh.length > 0) {
-        const change = foldHistory(fresh, await this.marks(db, fresh), this.windowSeconds);
-        await this.addMinutes(db, change.minutes);
-        await this.writeMarks(db, change.marks);
-      }
-      await advancePostgresFence(db, this.schema, fence, lastOffset);
-    });
+    let seen: { cached: Map<string, MinuteMarks>; marks: MarksRow[] } | undefined;
+    try {
+      await inTransaction(this.pool, async (db) => {
+        const appliedUpTo = await readPostgresFence(db, this.schema, fence);
+        if (lastOffset <= appliedUpTo) return;
+        const cached = this.cache.valid(fence.partition, appliedUpTo);
+        const pending = writes.filter((w) => w.offset > appliedUpTo);
+        const verdicts = await admitWrites(db, this.schema, pending);
+        const admitted = pending.filter((_, i) => verdicts[i] === 'new');
+        await setAside(admitted.filter((w) => w.late), pending.filter((_, i) => verdicts[i] === 'forgotten'));
+        const fresh = admitted.filter((w) => !w.late);
+        seen = { cached, marks: [] };
+        if (fresh.length > 0) {
+          const loaded = await this.marks(db, fresh, cached);
+          const change = foldHistory(fresh, loaded.bySession, this.windowSeconds);
+          await this.addMinutes(db, change.minutes);
+          await this.writeMarks(db, change.marks);
+          seen.marks = [...loaded.rows, ...change.marks];
+        }
+        await advancePostgresFence(db, this.schema, fence, lastOffset);
+      });
+    } catch (error) {
+      this.cache.forget(fence.partition);
+      throw error;
+    }
+    if (seen) this.cache.committed(fence.partition, lastOffset, seen.cached, seen.marks);
   }
 
-  private async marks(db: PoolClient, beats: HeartbeatForHistory[]): Promise<Map<string, SessionMarks>> {
-    const wanted = marksToLoad(beats, this.windowSeconds);
+  /** The marks the beats need: from the cache where it has them, else one primary-key probe per row. */
+  private async marks(db: PoolClient, beats: HeartbeatForHistory[], cached: Map<string, MinuteMarks>): Promise<{ bySession: Map<string, SessionMarks>; rows: MarksRow[] }> {
+    const bySession = new Map<string, SessionMarks>();
+    const put = (streamId: string, sessionId: string, minuteMs: number, marks: MinuteMarks) => {
+      const key = sessionKey(streamId, sessionId);
+      if (!bySession.has(key)) bySession.set(key, new Map());
+      bySession.get(key)!.set(minuteMs / 1000, marks);
+    };
+    const missing: { streamId: string; sessionId: string; minuteMs: number }[] = [];
+    for (const w of marksToLoad(beats, this.windowSeconds)) {
+      const hit = this.cache.get(cached, w.streamId, w.sessionId, w.minuteMs);
+      if (hit) put(w.streamId, w.sessionId, w.minuteMs, hit);
+      else missing.push(w);
+    }
+    if (missing.length === 0) return { bySession, rows: [] };
     // a primary-key probe per (stream, minute, session) (OFFSET 0 keeps it one: as a join the planner hashes
     // the whole table once it is large); the 60-bit masks come as 30-bit halves, numbers JavaScript holds exactly
     const { rows } = await db.query(
-      `SELECT m.stream_id, m.session_id, extract(epoch FROM m.minute)::bigint AS minute,
+      `SELECT t.s AS stream_id, t.id AS session_id, t.m AS minute_ms,
               (m.playing >> 30)::int AS ph, (m.playing & ${LOW_BITS})::int AS pl, (m.ended >> 30)::int AS eh, (m.ended & ${LOW_BITS})::int AS el
        FROM unnest($1::text[], $2::bigint[], $3::text[]) AS t(s, m, id)
-       CROSS JOIN LATERAL (SELECT * FROM ${this.schema}.viewer_minute_sessions
-                           WHERE stream_id = t.s AND minute = to_timestamp(t.m / 1000.0) AND session_id = t.id OFFSET 0) AS m`,
-      [wanted.map((w) => w.streamId), wanted.map((w) => w.minuteMs), wanted.map((w) => w.sessionId)],
+       LEFT JOIN LATERAL (SELECT playing, ended FROM ${this.schema}.viewer_minute_sessions
+                          WHERE stream_id = t.s AND minute = to_timestamp(t.m / 1000.0) AND session_id = t.id OFFSET 0) AS m ON true`,
+      [missing.map((w) => w.streamId), missing.map((w) => w.minuteMs), missing.map((w) => w.sessionId)],
     );
-    const loaded = new Map<string, SessionMarks>();
-    for (const r of rows) {
-      const key = sessionKey(r.stream_id as string, r.session_id as string);
-      if (!loaded.has(key)) loaded.set(key, new Map());
-      loaded.get(key)!.set(Number(r.minute), marksOf(r.ph as number, r.pl as number, r.eh as number, r.el as number));
-    }
-    return loaded;
+    // a row that does not exist is remembered as empty marks: the cache then knows it too
+    const read = rows.map((r) => ({ streamId: r.stream_id as string, sessionId: r.session_id as string, minuteMs: Number(r.minute_ms), marks: marksOf(r.ph ?? 0, r.pl ?? 0, r.eh ?? 0, r.el ?? 0) }));
+    for (const r of read) put(r.streamId, r.sessionId, r.minuteMs, r.marks);
+    return { bySession, rows: read };
   }
 
   /**
    * Adds heartbeats and each second's change of concurrency to the minutes, and sets each touched minute's
-   * peak to its busiest second (a peak can fall too: an "ended" heartbeat arriving late), in one statement.
+   * peak to its busiest second (a peak can fall too: an "ended" heartbeat arriving late). Minutes whose
+   * concurrency did not change (most, once sessions beat on: a beat mostly extends what the last one covered)
+   * only add heartbeats: the array arithmetic costs about as much as the rest of the batch's statements.
    */
   private async addMinutes(db: PoolClient, minutes: HistoryChange['minutes']): Promise<void> {
-    if (minutes.length === 0) return;
+    const covering = minutes.filter((m) => m.concurrency.some((d) => d !== 0));
+    const counting = minutes.filter((m) => !covering.includes(m)); // a few hundred rows at most
+    if (counting.length > 0) {
+      await db.query(
+        `INSERT INTO ${this.schema}.viewer_minutes AS v (stream_id, minute, heartbeats)
+         SELECT s, to_timestamp(m / 1000.0), h FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(s, m, h)
+         ON CONFLICT (stream_id, minute) DO UPDATE SET heartbeats = v.heartbeats + EXCLUDED.heartbeats`,
+        [counting.map((m) => m.streamId), counting.map((m) => m.minuteMs), counting.map((m) => m.heartbeats)],
+      );
+    }
+    if (covering.length === 0) return;
     await db.query(
       `INSERT INTO ${this.schema}.viewer_minutes AS v (stream_id, minute, heartbeats, concurrency, peak_concurrent)
        SELECT s, to_timestamp(m / 1000.0), h, c::int[], (SELECT coalesce(max(x), 0) FROM unnest(c::int[]) AS x)
@@ -93,7 +132,7 @@ export class HistoryStore {
          SET heartbeats = v.heartbeats + EXCLUDED.heartbeats,
              concurrency = (SELECT array_agg(a + b ORDER BY i) FROM unnest(v.concurrency, EXCLUDED.concurrency) WITH ORDINALITY AS u(a, b, i)),
              peak_concurrent = (SELECT coalesce(max(a + b), 0) FROM unnest(v.concurrency, EXCLUDED.concurrency) AS u(a, b))`,
-      [minutes.map((m) => m.streamId), minutes.map((m) => m.minuteMs), minutes.map((m) => m.heartbeats), minutes.map((m) => `{${m.concurrency.join(',')}}`)],
+      [covering.map((m) => m.streamId), covering.map((m) => m.minuteMs), covering.map((m) => m.heartbeats), covering.map((m) => `{${m.concurrency.join(',')}}`)],
     );
   }
 

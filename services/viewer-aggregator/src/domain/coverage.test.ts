@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { coverBeats, minutesToLoad, peaksByMinute, type MarkedBeat, type SessionMarks } from './coverage.js';
+import { coverBeats, deltaMap, minutesToLoad, peaksByMinute, type MarkedBeat, type SessionMarks } from './coverage.js';
 
 const W = 30;
 
@@ -17,7 +17,7 @@ function applyBatches(batches: { session: string; beat: MarkedBeat }[][]) {
       const change = coverBeats(before, beats, W);
       for (const [minute, m] of change.marks) held.set(minute, m);
       marks.set(session, held);
-      for (const [second, d] of change.deltas) concurrency.set(second, (concurrency.get(second) ?? 0) + d);
+      for (const [second, d] of deltaMap(change.deltas)) concurrency.set(second, (concurrency.get(second) ?? 0) + d);
     }
   }
   for (const [second, count] of concurrency) if (count === 0) concurrency.delete(second);

@@ -31,8 +31,8 @@ export interface MarkedBeat {
 export interface CoverageChange {
   /** The minutes whose marks changed, with their new marks. */
   marks: SessionMarks;
-  /** Change of this session's coverage per epoch second (+1 or -1; seconds without change are absent). */
-  deltas: Map<number, number>;
+  /** Change of this session's coverage (+1, -1 or 0) of each second from epoch second `from` on. */
+  deltas: { from: number; values: Int8Array };
 }
 
 export const minuteStartOf = (second: number) => Math.floor(second / MINUTE_SECONDS) * MINUTE_SECONDS;
@@ -49,15 +49,17 @@ export function minutesToLoad(beats: MarkedBeat[], windowSeconds: number): numbe
 /** Adds one session's beats to its marks (`before` must hold every minute of minutesToLoad). */
 export function coverBeats(before: SessionMarks, beats: MarkedBeat[], windowSeconds: number): CoverageChange {
   const marks: SessionMarks = new Map();
-  const deltas = new Map<number, number>();
-  if (beats.length === 0) return { marks, deltas };
+  if (beats.length === 0) return { marks, deltas: { from: 0, values: new Int8Array(0) } };
   const { from, to, firstAffected } = span(beats, windowSeconds);
   const old = flagsOf(before, from, to);
   const now = Uint8Array.from(old);
   for (const beat of beats) now[beat.second - from]! |= beat.ended ? ENDED : PLAYING;
   const oldCover = cover(old, windowSeconds);
   const newCover = cover(now, windowSeconds);
-  for (let i = firstAffected - from; i < now.length; i++) if (oldCover[i] !== newCover[i]) deltas.set(from + i, newCover[i]! - oldCover[i]!);
+  const first = firstAffected - from;
+  const values = new Int8Array(now.length - first);
+  for (let i = first; i < now.length; i++) values[i - first] = newCover[i]! - oldCover[i]!;
+  const deltas = { from: firstAffected, values };
   for (const beat of beats) {
     const minute = minuteStartOf(beat.second);
     const held = marks.get(minute) ?? before.get(minute) ?? new Uint8Array(MINUTE_SECONDS);
@@ -69,6 +71,13 @@ export function coverBeats(before: SessionMarks, beats: MarkedBeat[], windowSeco
     marks.set(minute, next);
   }
   return { marks, deltas };
+}
+
+/** The deltas as a map of epoch second → change, without the zeros (for tests). */
+export function deltaMap({ from, values }: CoverageChange['deltas']): Map<number, number> {
+  const map = new Map<number, number>();
+  values.forEach((d, i) => d !== 0 && map.set(from + i, d));
+  return map;
 }
 
 /** Peak of each minute from per-second concurrency (for tests and reads of seconds kept in memory). */

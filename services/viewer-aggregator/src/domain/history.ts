@@ -68,7 +68,16 @@ export function foldHistory(beats: HeartbeatForHistory[], loaded: Map<string, Se
   for (const [key, group] of bySession(beats)) {
     const covered = coverBeats(loaded.get(key) ?? new Map(), group.beats, windowSeconds);
     for (const [m, marked] of covered.marks) marks.push({ streamId: group.streamId, minuteMs: m * 1000, sessionId: group.sessionId, marks: marked });
-    for (const [second, delta] of covered.deltas) minute(group.streamId, minuteOf(second * 1000)).concurrency[second % MINUTE_SECONDS]! += delta;
+    const { from, values } = covered.deltas;
+    let row: HistoryChange['minutes'][number] | undefined;
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] === 0) continue;
+      const second = from + i;
+      const offset = second % MINUTE_SECONDS;
+      const minuteMs = (second - offset) * 1000;
+      if (row?.minuteMs !== minuteMs) row = minute(group.streamId, minuteMs);
+      row.concurrency[offset]! += values[i]!;
+    }
   }
   return { minutes: [...minutes.values()], marks };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EVENT_TIME_FLOOR_MS, MAX_AT_MS, describeLateness, judgedEventTime, lateness, orderingTime } from './index.js';
+import { EVENT_TIME_FLOOR_MS, MAX_AT_MS, describeLateness, judgedEventTime, lateness } from './index.js';
 
 const receivedAt = Date.UTC(2026, 11, 4, 12, 0, 0);
 
@@ -21,11 +21,6 @@ describe('the event time of a record', () => {
         expect(judgedEventTime(judged, received)).toBe(judged);
       }),
     );
-  });
-
-  it("orders a client's own events by its own clock, ahead or behind", () => {
-    expect(orderingTime(receivedAt + 45_000, receivedAt)).toBe(receivedAt + 45_000);
-    expect(orderingTime(5, receivedAt)).toBe(receivedAt);
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * The one rule of time for every Tally service. Two clocks meet in every record: the client's `at` (epoch
  * ms, as sent; the receipt time when it sent none) and the gateway's `receivedAtMs`. The client's clock is
- * not trusted to be right, only to run: it orders a client's own events and places events in windows; the
- * gateway's clock decides presence and measures lateness.
+ * not trusted to be right, only to run: it orders a client's own events (as sent, whatever its epoch: a clock
+ * never set still runs forward from its boot) and places events in windows; the gateway's clock decides
+ * presence and measures lateness.
  *
  * - `at` at or after 2100-01-01 is a unit mistake (µs, ns): the gateway refuses it as bad input (400).
  * - `at` before 2020-01-01 is a clock that was never set (devices boot at 1970, 1980 or 2000): no Tally
@@ -19,13 +20,4 @@ export const EVENT_TIME_FLOOR_MS = Date.UTC(2020, 0, 1);
 export function judgedEventTime(atMs: number, receivedAtMs: number): number {
   if (atMs < EVENT_TIME_FLOOR_MS) return receivedAtMs;
   return Math.min(atMs, receivedAtMs);
-}
-
-/**
- * What orders one session's (or one client's) own events: its own clock as sent, so a client whose clock
- * runs ahead still orders its events as it sent them; a clock never set has no order of its own, receipt
- * order stands in.
- */
-export function orderingTime(atMs: number, receivedAtMs: number): number {
-  return atMs < EVENT_TIME_FLOOR_MS ? receivedAtMs : atMs;
 }

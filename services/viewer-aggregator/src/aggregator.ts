@@ -15,6 +15,8 @@ export interface AggregatorDeps {
   group: string;
   /** Allowed lateness of history minutes. */
   historyGraceMs: number;
+  /** How far a heartbeat may be placed before its receipt and still make a session present. */
+  clockToleranceMs: number;
   now: () => number;
 }
 
@@ -32,7 +34,7 @@ export function heartbeatHandler(deps: AggregatorDeps): BatchHandler<Heartbeat> 
     const counts = new Map<string, number>();
     await Promise.all(
       [...groupByStream(valid)].map(async ([streamId, beats]) => {
-        counts.set(streamId, await deps.viewers.apply(streamId, beats.map((r) => presenceBeat(heartbeatEvent(r))), now));
+        counts.set(streamId, await deps.viewers.apply(streamId, beats.map((r) => presenceBeat(heartbeatEvent(r), deps.clockToleranceMs)), now));
       }),
     );
     const writes: HistoryWrite[] = valid.map((record) => ({

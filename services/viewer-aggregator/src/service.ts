@@ -42,7 +42,7 @@ export async function startViewerAggregator(config: ViewerAggregatorConfig, now:
     groupId: config.CONSUMER_GROUP,
     kafka,
     codecs: [topicCodec(registry, config.HEARTBEATS_TOPIC, 'tally.viewers.Heartbeat')],
-    handler: heartbeatHandler({ viewers, history, counts, group: config.CONSUMER_GROUP, historyGraceMs: config.HISTORY_GRACE_SECONDS * 1000, now }),
+    handler: heartbeatHandler({ viewers, history, counts, group: config.CONSUMER_GROUP, historyGraceMs: config.HISTORY_GRACE_SECONDS * 1000, clockToleranceMs: config.VIEWER_CLOCK_TOLERANCE_SECONDS * 1000, now }),
     producer,
     deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
     lateRecords: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),

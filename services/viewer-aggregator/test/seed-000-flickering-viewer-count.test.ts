@@ -101,6 +101,27 @@ describe('seed 000: a viewer count that flickers', () => {
     expect((await world.viewers(service, 'retry')).concurrent).toBe(0);
   });
 
+  it('orders a clock never set by its own ticking: a retry of its old heartbeat neither extends nor revives a session', async () => {
+    const r0 = start + 800_000;
+    clock.nowMs = r0;
+    await world.send([heartbeat({ streamId: 'rtc', sessionId: 'box', seq: 0, atMs: 5000, receivedAtMs: r0 })]); // 1970, 5 s after boot
+    await world.caughtUp();
+    expect((await world.viewers(service, 'rtc')).concurrent).toBe(1);
+    clock.nowMs = r0 + 20_000;
+    await world.send([heartbeat({ streamId: 'rtc', sessionId: 'box', seq: 0, atMs: 5000, receivedAtMs: r0 + 20_000 })]); // the same one, retried
+    await world.caughtUp();
+    clock.nowMs = r0 + 30_001;
+    expect((await world.viewers(service, 'rtc')).concurrent).toBe(0); // presence rests on its first receipt
+    await world.send([heartbeat({ streamId: 'rtc', sessionId: 'box', seq: 1, atMs: 9000, receivedAtMs: r0 + 30_001, state: 'ENDED' })]);
+    await world.send([heartbeat({ streamId: 'rtc', sessionId: 'box', seq: 0, atMs: 5000, receivedAtMs: r0 + 31_000 })]); // retried after the end
+    await world.caughtUp();
+    clock.nowMs = r0 + 31_000;
+    expect((await world.viewers(service, 'rtc')).concurrent).toBe(0);
+    await world.send([heartbeat({ streamId: 'rtc', sessionId: 'box', seq: 2, atMs: 40_000, receivedAtMs: r0 + 32_000 })]); // it plays again
+    await world.caughtUp();
+    expect((await world.viewers(service, 'rtc')).concurrent).toBe(1);
+  });
+
   it('clamps a future client clock to the receipt time, so it cannot pin a viewer', async () => {
     clock.nowMs = start + 300_000;
     const received = clock.nowMs;

@@ -28,7 +28,7 @@ export class ViewerStore {
   /** Applies one stream's heartbeats atomically and returns its current viewers at `nowMs`. */
   async apply(streamId: string, heartbeats: PresenceBeat[], nowMs: number): Promise<number> {
     const args: (string | number)[] = [nowMs, this.windowMs, this.clockToleranceMs];
-    for (const hb of heartbeats) args.push(hb.sessionId, hb.orderingMs, hb.receivedAtMs, hb.ended ? 1 : 0);
+    for (const hb of heartbeats) args.push(hb.sessionId, hb.orderingMs, hb.receivedAtMs, hb.ended ? 1 : 0, hb.withinTolerance ? 1 : 0);
     return Number(await this.applyScript(...this.keys(streamId), ...args));
   }
 

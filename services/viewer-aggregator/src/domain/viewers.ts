@@ -5,17 +5,18 @@
  * - A session is a current viewer while its newest heartbeat is "playing" and the gateway received that
  *   heartbeat (its first copy, if it came more than once: a duplicate changes nothing) within `windowSeconds` of
  *   now. So a player whose clock is minutes off, either way, counts exactly like one whose clock is right.
- * - "Newest" is by the client's own `at` (a clock never set: by receipt, see @tally/event-time): an older
+ * - "Newest" is by the client's own `at` as sent (a clock never set still runs forward from its boot): an older
  *   heartbeat never overrides a newer one, a duplicate changes nothing, and "ended" removes the session at
  *   once; at equal times "ended" wins, so an older heartbeat delivered late cannot bring an ended session back.
- * - A "playing" heartbeat whose `at` is more than the clock tolerance before its receipt does not make a
- *   session present: it is a retry of something long past (the session's newest heartbeat is remembered for
- *   the window plus the tolerance, so within that time a late retry is recognised as older anyway).
+ * - A "playing" heartbeat placed (by @tally/event-time's rule) more than the clock tolerance before its receipt
+ *   does not make a session present: it is a retry of something long past (the session's newest heartbeat is
+ *   remembered for the window plus the tolerance, so within that time a late retry is recognised as older
+ *   anyway). A clock never set is placed at its receipt, so it always may.
  *
  * Redis applies this atomically per stream (adapters/lua/apply-heartbeats.lua); test/presence.test.ts runs
  * the script itself against random orders and duplicates (fast-check), so the rule is tested where it runs.
  */
-import { orderingTime } from '@tally/event-time';
+import { judgedEventTime } from '@tally/event-time';
 
 export interface HeartbeatEvent {
   sessionId: string;
@@ -24,14 +25,24 @@ export interface HeartbeatEvent {
   ended: boolean;
 }
 
-/** What the presence script needs of a heartbeat: the order of its session's clock, and when it arrived. */
+/**
+ * What the presence script needs of a heartbeat: its session's clock as sent (the order), when it arrived,
+ * and whether it may make the session present (within the clock tolerance).
+ */
 export interface PresenceBeat {
   sessionId: string;
   orderingMs: number;
   receivedAtMs: number;
   ended: boolean;
+  withinTolerance: boolean;
 }
 
-export function presenceBeat(heartbeat: HeartbeatEvent): PresenceBeat {
-  return { sessionId: heartbeat.sessionId, orderingMs: orderingTime(heartbeat.atMs, heartbeat.receivedAtMs), receivedAtMs: heartbeat.receivedAtMs, ended: heartbeat.ended };
+export function presenceBeat(heartbeat: HeartbeatEvent, clockToleranceMs: number): PresenceBeat {
+  return {
+    sessionId: heartbeat.sessionId,
+    orderingMs: heartbeat.atMs,
+    receivedAtMs: heartbeat.receivedAtMs,
+    ended: heartbeat.ended,
+    withinTolerance: heartbeat.receivedAtMs - judgedEventTime(heartbeat.atMs, heartbeat.receivedAtMs) <= clockToleranceMs,
+  };
 }

@@ -7,14 +7,16 @@
 --         client's own clock), so an older heartbeat delivered late changes nothing, an ended one included
 -- KEYS[3] heard: sorted set, member sessionId, score the receipt time of its newest heartbeat: marks are
 --         forgotten once nothing was heard of a session for the window plus the clock tolerance
--- ARGV[1] now (ms), ARGV[2] window (ms), ARGV[3] clock tolerance (ms), then quadruples:
---         sessionId, ordering time (ms), receipt time (ms), ended (0/1)
+-- ARGV[1] now (ms), ARGV[2] window (ms), ARGV[3] clock tolerance (ms: how long marks are remembered beyond the
+--         window), then quintuples: sessionId, the client's at (ms, its own order), receipt time (ms),
+--         ended (0/1), within the clock tolerance (0/1: judged in TypeScript by @tally/event-time's rule)
 local live, marks, heard = KEYS[1], KEYS[2], KEYS[3]
 local now, window, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local memory = window + tolerance
 
-for i = 4, #ARGV, 4 do
+for i = 4, #ARGV, 5 do
   local session, atText, received, isEnd = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3] == '1'
+  local withinTolerance = ARGV[i + 4] == '1'
   local at = tonumber(atText)
   local markAt, markEnded = -1, false
   local mark = redis.call('HGET', marks, session)
@@ -28,7 +30,7 @@ for i = 4, #ARGV, 4 do
   -- first receipt of the newest heartbeat, so a duplicate never extends it, whatever order they come in
   local again = at == markAt and not isEnd and not markEnded
   -- a playing heartbeat from long before its receipt is a retry of the past: it makes no one present
-  local eligible = isEnd or received - at <= tolerance
+  local eligible = isEnd or withinTolerance
   if newer and eligible then
     redis.call('HSET', marks, session, atText .. (isEnd and ':1' or ':0'))
     redis.call('ZADD', heard, 'GT', received, session)

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 rev=${1:?a revision to compare with, e.g. the commit before a change}
 rounds=${2:-2}
-out=.stack/ab
+out="$PWD/.stack/ab"
 before=.stack/ab-worktree
 mkdir -p "$out"
 if [[ ! -d $before ]] || [[ $(git -C "$before" rev-parse HEAD) != $(git rev-parse "$rev") ]]; then
@@ -21,7 +21,8 @@ fi
 sed -i 's/^  await stackUp(() => undefined);/  \/\/ ab.sh: the stack is up already\n  void stackUp;/' "$before"/scripts/bench/lib.ts "$before"/scripts/bench/viewers.ts
 
 run() { # side dir bench round
-  local side=$1 dir=$2 bench=$3 round=$4 file="$out/$bench-$side-$round.txt"
+  local side=$1 dir=$2 bench=$3 round=$4
+  local file="$out/$bench-$side-$round.txt"
   # the viewers benchmark keeps its history in one schema: start both sides from an empty one
   psql "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -qc 'DROP SCHEMA IF EXISTS viewer_aggregator_bench CASCADE' >/dev/null 2>&1 || true
   case $bench in

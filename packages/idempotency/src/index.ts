@@ -1,6 +1,6 @@
 export { InvalidWriteKeyError, MAX_SEQ, SOURCE_PATTERN, formatWriteKey, isValidSeq, isValidSource, parseWriteKey, writeKey, type WriteKey } from './write-key.js';
 export { SeqWindows, admitSeq, emptyWindow, type SeqWindowState, type Verdict as BoundedWindowVerdict } from './seq-window.js';
 export { luaInclude } from './lua-path.js';
-export { advancePostgresFence, readPostgresFence, type PartitionFence } from './postgres-fence.js';
+export { advancePostgresFence, peekPostgresFence, readPostgresFence, type PartitionFence } from './postgres-fence.js';
 export { admitWrites, pruneSeqArchive, type SourcedWrite } from './postgres-seq-windows.js';
-export { BLOCK_SEQS, admitToBlock, admitToWindow, emptyWindowState, type Verdict, type WindowState, type WindowVerdict } from './archived-window.js';
+export { BLOCK_SEQS, type Verdict } from './archived-window.js';

@@ -7,3 +7,4 @@ export { groupLag, lagTable } from './lag.js';
 export { ReplayRefusedError, moveGroupBack, parseReplayStart, watchCatchUp, type PartitionMove, type ReplayStart } from './replay.js';
 export { registrySettings, registryUrl } from './schema-registry.js';
 export { repoRoot, stackDir } from './paths.js';
+export { readSideTopic, type SideTopicRead } from './side-topic-io.js';

@@ -1,5 +1,5 @@
 export { BatchConsumer, type BatchConsumerOptions, type BatchHandler, type ConsumedRecord, type PartitionBatch, type Rejection } from './consumer.js';
-export { sendToLateRecords, type LateEntry } from './late-records.js';
+export type { LateEntry } from './late-records.js';
 export { createKafka, type KafkaOptions } from './kafka.js';
 export { consumerLag, type PartitionLag } from './lag.js';
 export { consumerMetrics, type ConsumerMetrics } from './metrics.js';

@@ -9,7 +9,7 @@
  */
 import { platformConfig } from '@tally/config';
 import type { LateRecord } from '@tally/schemas';
-import { readSideTopic } from '../../../packages/stack/src/side-topic-io.js';
+import { readSideTopic } from '@tally/stack';
 import type { InvariantResult } from '../invariants.js';
 import type { LateModel } from './late-data.js';
 import { faultsKafka, withAdmin } from './settle.js';

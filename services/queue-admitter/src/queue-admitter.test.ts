@@ -14,7 +14,10 @@ function proposerWorld() {
   const views = new Map<number, PartitionView>();
   const ends = new Map<number, number>();
   const sent: OutgoingRecord<QueueCommand>[] = [];
-  const store = { admissionView: async (partition: number) => views.get(partition) ?? { appliedThrough: -1, queues: [] } } as unknown as QueueStore;
+  const store = {
+    appliedThrough: async (partition: number) => views.get(partition)?.appliedThrough ?? -1,
+    admissionView: async (partition: number) => views.get(partition) ?? { appliedThrough: -1, queues: [] },
+  } as unknown as QueueStore;
   const producer = {
     sendAll: async (_codec: unknown, records: OutgoingRecord<QueueCommand>[]) => {
       sent.push(...records);

@@ -146,9 +146,12 @@ export class AdmissionProposer {
     for (const partition of owned) {
       const end = ends.get(partition) ?? 0;
       if (this.waitingFor.get(partition) === null) this.waitingFor.set(partition, end - 1);
+      const floor = Math.max(this.waitingFor.get(partition) ?? -1, end - 1 - this.deps.maxLag);
+      // the fence alone first: the whole view (due tickets, the front of every line) only when a decision may follow
+      if ((await this.deps.store.appliedThrough(partition)) < floor) continue;
       const nowMs = this.deps.now();
       const view = await this.deps.store.admissionView(partition, nowMs, MAX_DECISION_TICKETS);
-      if (view.appliedThrough < Math.max(this.waitingFor.get(partition) ?? -1, end - 1 - this.deps.maxLag)) continue;
+      if (view.appliedThrough < floor) continue;
       this.waitingFor.delete(partition);
       const decisions: OutgoingRecord<QueueCommand>[] = [];
       for (const queue of view.queues) {

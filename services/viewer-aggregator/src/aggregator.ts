@@ -44,15 +44,12 @@ export function heartbeatHandler(deps: AggregatorDeps): BatchHandler<Heartbeat> 
       scope: `p${partition}`,
       source: record.value.source,
       seq: record.value.seq,
-      late: lateForHistory(record.value, deps.historyGraceMs) !== undefined,
+      late: lateForHistory(record.value, deps.historyGraceMs),
     }));
     const byOffset = new Map(valid.map((r) => [r.offset, r]));
     const report = (late: HistoryWrite[], forgotten: HistoryWrite[]) =>
       setAside([
-        ...late.map((w) => {
-          const tooLate = lateForHistory(w, deps.historyGraceMs)!;
-          return setAsideEntry(byOffset.get(w.offset)!, 'AFTER_GRACE', tooLate.reason, tooLate.eventTimeMs);
-        }),
+        ...late.map((w) => setAsideEntry(byOffset.get(w.offset)!, 'AFTER_GRACE', w.late!.reason, w.late!.eventTimeMs)),
         ...forgotten.map((w) =>
           setAsideEntry(byOffset.get(w.offset)!, 'BEYOND_IDEMPOTENCY_HORIZON', `${formatWriteKey(w)} is older than what the seq archive of its source remembers: whether it was applied cannot be told`, judgedEventTime(w.atMs, w.receivedAtMs)),
         ),

@@ -26,8 +26,8 @@ const playbackStates: Record<ClientPlaybackState, Heartbeat['state']> = { playin
 
 /**
  * The record a validated request becomes. Event time is the client's `at` when it sent one, else the time we
- * received it; the gateway keeps both untouched so the aggregator can judge skew (it clamps `atMs` to
- * `receivedAtMs`) and a replay decides exactly as the first run did.
+ * received it; the gateway keeps both untouched so the aggregator can judge them by @tally/event-time's rule
+ * (presence by the receipt, order and history minutes by `at`) and a replay decides exactly as the first run did.
  */
 export function toHeartbeat(streamId: string, request: HeartbeatRequest, receivedAtMs: number): Heartbeat {
   return {

@@ -1,4 +1,4 @@
-import { advancePostgresFence, readPostgresFence, type PartitionFence } from '@tally/idempotency';
+import { advancePostgresFence, peekPostgresFence, readPostgresFence, type PartitionFence } from '@tally/idempotency';
 import type { QueueEvent } from '@tally/schemas';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import { RATE_WINDOW_MS, admissionRate, type AdmissionView, type QueueSettings } from '../domain/admission.js';
@@ -139,10 +139,8 @@ export class QueueStore {
   }
 
   /** The last offset applied in the partition (-1: none), without locking it. */
-  async appliedThrough(partition: number, db: Queryable = this.pool): Promise<number> {
-    const { group, topic } = this.options;
-    const { rows } = await db.query(`SELECT "offset" FROM ${this.schema}.applied_offsets WHERE consumer_group = $1 AND topic = $2 AND partition = $3`, [group, topic, partition]);
-    return rows[0] ? Number(rows[0].offset) : -1;
+  appliedThrough(partition: number, db: Queryable = this.pool): Promise<number> {
+    return peekPostgresFence(db, this.schema, this.fence(partition));
   }
 
   /** The aliases of the ticket ids client commands name, per queue. */

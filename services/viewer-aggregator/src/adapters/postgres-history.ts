@@ -12,10 +12,10 @@ export interface HistoryBucket {
 }
 
 /**
- * A heartbeat as the history store takes it: the domain's view, its position and write key, and whether it
- * came too late for its minute (then it is only remembered as applied, and reported).
+ * A heartbeat as the history store takes it: the domain's view, its position and write key, and, when it came
+ * too late for its minute, why (then it is only remembered as applied, and reported).
  */
-export type HistoryWrite = HeartbeatForHistory & SourcedWrite & { offset: number; late: boolean };
+export type HistoryWrite = HeartbeatForHistory & SourcedWrite & { offset: number; late: { eventTimeMs: number; reason: string } | undefined };
 
 /** A session's marks of one minute, as read or written. */
 type MarksRow = { streamId: string; sessionId: string; minuteMs: number; marks: MinuteMarks };
@@ -113,8 +113,9 @@ export class HistoryStore {
    * only add heartbeats: the array arithmetic costs about as much as the rest of the batch's statements.
    */
   private async addMinutes(db: PoolClient, minutes: HistoryChange['minutes']): Promise<void> {
-    const covering = minutes.filter((m) => m.concurrency.some((d) => d !== 0));
-    const counting = minutes.filter((m) => !covering.includes(m)); // a few hundred rows at most
+    const covering: HistoryChange['minutes'] = [];
+    const counting: HistoryChange['minutes'] = [];
+    for (const m of minutes) (m.concurrency.some((d) => d !== 0) ? covering : counting).push(m);
     if (counting.length > 0) {
       await db.query(
         `INSERT INTO ${this.schema}.viewer_minutes AS v (stream_id, minute, heartbeats)

@@ -102,7 +102,7 @@ export class RegionStore {
     return new Map(rows.map((r) => [r.poll_id as string, new Set(r.options as string[])]));
   }
 
-  private async voted(db: PoolClient, ballots: BallotIn[]): Promise<Set<string>> {
+  private async voted(db: PoolClient, ballots: Pick<BallotIn, 'pollId' | 'userId'>[]): Promise<Set<string>> {
     // a primary-key probe per ballot (OFFSET 0 keeps it one): as a join, the planner hashes the whole ballots
     // table once it is large, and every batch then reads every ballot (the drain slowed as the table grew)
     const { rows } = await db.query(
@@ -145,8 +145,8 @@ export class RegionStore {
     );
     if (rows.length === 0) return;
     const pending = (rows as { arrival: string; userId: string; optionId: string; writeId: string; castAtMs: string }[]).sort((a, b) => Number(a.arrival) - Number(b.arrival));
-    const voted = await this.voted(db, pending.map((b) => ({ pollId, userId: b.userId }) as BallotIn));
-    const { counted } = settlePending(options, pending, new Set([...voted].map((k) => k.slice(k.indexOf('\u0000') + 1))));
+    const voted = await this.voted(db, pending.map((b) => ({ pollId, userId: b.userId })));
+    const { counted } = settlePending(options, pending, new Set(pending.map((b) => b.userId).filter((u) => voted.has(voterKey(pollId, u)))));
     const stored = await this.insertBallots(
       db,
       counted.map((b) => ({ pollId, userId: b.userId, optionId: b.optionId, region: this.region, id: b.writeId, castAtMs: Number(b.castAtMs), status: 'counted' as const })),

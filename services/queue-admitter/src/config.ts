@@ -1,6 +1,5 @@
 import { ConfigError, env, parseConfig, platformShape, type ParsedConfig } from '@tally/config';
-
-const DEVELOPMENT_SECRET = 'tally-development-admission-secret';
+import { SigningKeysError, chooseSigningKeys, type ChosenSigningKeys } from './domain/signing-keys.js';
 
 export const configShape = {
   ...platformShape,
@@ -27,17 +26,41 @@ export const configShape = {
    * admitter's drain rate; a stale decision would be safe anyway (the fold checks it), only wasted.
    */
   ADMISSION_MAX_LAG: env.integer({ min: 0, max: 10_000_000, fallback: 10_000 }),
-  /** Signs admission tokens (HS256). Production refuses the development default. */
-  ADMISSION_TOKEN_SECRET: env.string(DEVELOPMENT_SECRET),
+  /** The `iss` of admission tokens; verifiers check it. Changing it voids every token already handed out. */
+  ADMISSION_TOKEN_ISSUER: env.string('tally'),
   TALLY_ENV: env.oneOf(['development', 'test', 'production'], 'development'),
 };
 
-export type QueueAdmitterConfig = ParsedConfig<typeof configShape>;
+export type QueueAdmitterConfig = ParsedConfig<typeof configShape> & { signingKeys: ChosenSigningKeys };
 
+/**
+ * Everything the admitter reads from the environment, every problem reported at once. ADMISSION_SIGNING_KEYS
+ * (a JSON array of private JWKs: the first signs admission tokens, all verify) is read apart from parseConfig,
+ * which quotes bad values, because this value is a secret. Unset outside production: the development key.
+ */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): QueueAdmitterConfig {
-  const config = parseConfig(configShape, source);
-  if (config.TALLY_ENV === 'production' && (config.ADMISSION_TOKEN_SECRET === DEVELOPMENT_SECRET || config.ADMISSION_TOKEN_SECRET.length < 32)) {
-    throw new ConfigError(['ADMISSION_TOKEN_SECRET: set a secret of at least 32 characters in production (the development default would let anyone sign admissions)']);
+  const problems: string[] = [];
+  let parsed: ParsedConfig<typeof configShape> | undefined;
+  try {
+    parsed = parseConfig(configShape, source);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
   }
-  return config;
+  if (source.ADMISSION_TOKEN_SECRET !== undefined && source.ADMISSION_TOKEN_SECRET !== '') {
+    // a deployment that still sets the old secret would otherwise start with other keys than it thinks
+    problems.push('ADMISSION_TOKEN_SECRET: was replaced by ADMISSION_SIGNING_KEYS (ES256 keys: `pnpm tally admission-key` makes one); remove ADMISSION_TOKEN_SECRET and set ADMISSION_SIGNING_KEYS');
+  }
+  let signingKeys: ChosenSigningKeys | undefined;
+  const environment = configShape.TALLY_ENV.safeParse(source.TALLY_ENV || undefined);
+  if (environment.success) {
+    try {
+      signingKeys = chooseSigningKeys(source.ADMISSION_SIGNING_KEYS, environment.data);
+    } catch (error) {
+      if (!(error instanceof SigningKeysError)) throw error;
+      problems.push(...error.problems.map((problem) => `ADMISSION_SIGNING_KEYS: ${problem}`));
+    }
+  }
+  if (problems.length > 0 || !parsed || !signingKeys) throw new ConfigError(problems);
+  return { ...parsed, signingKeys };
 }

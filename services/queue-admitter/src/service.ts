@@ -7,6 +7,7 @@ import { queueRoutes } from './adapters/http.js';
 import { QueueStore } from './adapters/postgres-queues.js';
 import { QueueProjection } from './adapters/redis-queues.js';
 import type { QueueAdmitterConfig } from './config.js';
+import { admissionTokens } from './domain/admission-token.js';
 import { AdmissionProposer, queueCommandHandler, rebuildLostProjections, type AdmitterDeps, type QueueRole } from './queue-admitter.js';
 
 export interface RunningAdmitter {
@@ -25,6 +26,11 @@ const migrations = fileURLToPath(new URL('../migrations', import.meta.url));
 export async function startQueueAdmitter(config: QueueAdmitterConfig, now: () => number = Date.now): Promise<RunningAdmitter> {
   const logger = createLogger('queue-admitter', config.LOG_LEVEL);
   const metrics = createMetrics('queue-admitter');
+  if (config.signingKeys.usingDevelopmentKey) {
+    logger.warn({ kid: config.signingKeys.keys[0]!.kid }, 'ADMISSION_SIGNING_KEYS is not set: signing admission tokens with the development key, which anyone can sign with; production refuses to start like this');
+  }
+  const tokens = await admissionTokens(config.signingKeys.keys, config.ADMISSION_TOKEN_ISSUER);
+  logger.info({ signingKid: config.signingKeys.keys[0]!.kid, publishedKids: tokens.jwks.keys.map((k) => k.kid) }, 'admission token keys');
   await migrate({ databaseUrl: config.DATABASE_URL, schema: config.DB_SCHEMA, dir: migrations, log: (m) => logger.debug(m) });
 
   const redis = createRedis(config.REDIS_URL, 'queue-admitter');
@@ -98,7 +104,7 @@ export async function startQueueAdmitter(config: QueueAdmitterConfig, now: () =>
       { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
       { name: 'kafka', check: () => consumer.ready() },
     ],
-    routes: queueRoutes({ store, projection, partitions, secret: config.ADMISSION_TOKEN_SECRET, now }),
+    routes: queueRoutes({ store, projection, partitions, tokens, now }),
   });
   logger.info({ port: ops.port, role }, 'queue-admitter ready');
 

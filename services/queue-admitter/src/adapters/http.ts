@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { answerReadErrors } from '@tally/observability';
-import { signAdmission, verifyAdmission } from '../domain/admission-token.js';
+import type { AdmissionTokens } from '../domain/admission-token.js';
 import { estimatedWaitSeconds } from '../domain/admission.js';
 import type { QueueStore } from './postgres-queues.js';
 import type { QueueProjection } from './redis-queues.js';
@@ -20,7 +20,8 @@ export interface QueueReadDeps {
   projection: QueueProjection;
   /** Every partition of the commands topic: Redis answers only when all of them are projected. */
   partitions: number[];
-  secret: string;
+  /** Signs the tokens of active tickets, verifies tokens shown to the verify route, publishes the public keys. */
+  tokens: AdmissionTokens;
   now: () => number;
 }
 
@@ -52,7 +53,7 @@ export function queueRoutes(deps: QueueReadDeps) {
         position: waiting ? t.position : 0,
         waitingTotal: t.waitingTotal,
         estimatedWaitSeconds: waiting ? (estimatedWaitSeconds(t.position, t.rate) ?? null) : 0,
-        ...(active ? { admissionToken: signAdmission(deps.secret, { queueId, ticketId: t.ticketId, userId: t.userId, expiresAtMs: t.expiresAtMs! }), expiresAt: t.expiresAtMs } : {}),
+        ...(active ? { admissionToken: await deps.tokens.sign({ queueId, ticketId: t.ticketId, userId: t.userId, expiresAtMs: t.expiresAtMs! }, deps.now()), expiresAt: t.expiresAtMs } : {}),
       };
     });
 
@@ -63,12 +64,19 @@ export function queueRoutes(deps: QueueReadDeps) {
       return { queueId, ...summary };
     });
 
+    // the public keys admission tokens are signed with (RFC 7517), for verifying them offline with any JWT
+    // library; a key is listed from before it signs until after the last token it signed has expired
+    app.get('/.well-known/jwks.json', async (_request, reply) => {
+      void reply.header('cache-control', 'public, max-age=300');
+      return deps.tokens.jwks;
+    });
+
     app.post<{ Params: { queueId: string }; Body: { token: string } }>(
       '/v1/queues/:queueId/admissions/verify',
       { schema: { params: queueParams, body: verifyBody } },
       async (request) => {
         const { queueId } = request.params;
-        const verdict = verifyAdmission(deps.secret, request.body.token, queueId, deps.now());
+        const verdict = await deps.tokens.verify(request.body.token, queueId, deps.now());
         if (!verdict.valid) return { valid: false, reason: verdict.reason };
         // a signed, unexpired token is still void once its ticket left or completed
         const ticket = await deps.store.ticket(queueId, verdict.claims.ticketId);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { asSecret } from './parse.js';
 
 /**
  * Readers for the kinds of value our services take from the environment. Each one carries its own error
@@ -44,6 +45,12 @@ export const env = {
       ),
       fallback,
     ),
+
+  /** A variable that may be left unset (or empty): its reader's value, or undefined. */
+  optional: <T extends z.ZodType>(reader: T) => reader.optional(),
+
+  /** A credential, optional: a problem with it never quotes the value (parseConfig says "a value, not shown"). */
+  secret: () => asSecret(z.string({ error: 'is required' }).min(1).optional()),
 
   /** "host:port,host:port", as Kafka clients take their bootstrap servers. */
   brokers: (fallback?: string) =>

@@ -1,3 +1,12 @@
-export { ConfigError, configOrExit, parseConfig, type ConfigShape, type ParsedConfig } from './parse.js';
+export { ConfigError, asSecret, configOrExit, parseConfig, withRules, type ConfigRule, type ConfigShape, type ParsedConfig } from './parse.js';
 export { env } from './fields.js';
 export { platformConfig, platformShape, seqWindowShape, type PlatformConfig } from './platform.js';
+export {
+  KAFKA_SASL_MECHANISMS,
+  KAFKA_SECURITY_PROTOCOLS,
+  POSTGRES_SSL_MODES,
+  TALLY_ENVIRONMENTS,
+  sslModeOfUrl,
+  transportShape,
+  type PostgresSslMode,
+} from './transport.js';

@@ -1,16 +1,21 @@
 import { env } from './fields.js';
 import { parseConfig, type ParsedConfig } from './parse.js';
+import { transportShape } from './transport.js';
 
 /**
- * What every Tally service reads: where Kafka, the schema registry, Redis and Postgres are, and how it
- * presents itself. Defaults point at the local stack so `pnpm tally up` needs no configuration.
+ * What every Tally service reads: where Kafka, the schema registry, Redis and Postgres are, how it reaches them
+ * (TLS, SASL) and how it presents itself. Defaults point at the local stack, in plaintext, so `pnpm tally up`
+ * needs no configuration; TALLY_ENV=production refuses plaintext.
  */
 export const platformShape = {
   KAFKA_BROKERS: env.brokers('127.0.0.1:9092'),
   KAFKA_CLIENT_ID: env.string('tally'),
   SCHEMA_REGISTRY_URL: env.url(['http', 'https'], 'http://127.0.0.1:8081/apis/ccompat/v7'),
-  REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
-  DATABASE_URL: env.url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/postgres'),
+  /**
+   * REDIS_URL, DATABASE_URL, TALLY_ENV, TALLY_REQUIRE_TLS and the TLS settings of Kafka, Redis and Postgres,
+   * with the rules that check them together (transport.ts; docs/SECURITY.md).
+   */
+  ...transportShape,
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   DLQ_TOPIC: env.string('tally.dead-letters'),
   /** Where records too late for a windowed result (or for the idempotency record) are set aside. */

@@ -15,7 +15,8 @@ import type { QueueCommand } from '@tally/schemas';
 import { createPool } from '@tally/storage';
 import type { OutgoingRecord } from '@tally/streaming';
 import type { TestStack } from '@tally/testkit';
-import { toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand } from '../../services/ingest-gateway/src/domain/queue.js';
+import { ticketFor, toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand } from '../../services/ingest-gateway/src/domain/queue.js';
+import { DEVELOPMENT_TICKET_KEY } from '../../services/ingest-gateway/src/domain/ticket-key.js';
 import * as bench from './lib.js';
 
 const { commands: COMMANDS, probes: PROBES, reads: READS, concurrency: CONCURRENCY } = bench.benchSizes(
@@ -68,7 +69,7 @@ function queueBacklog(size: number): Backlog {
     const r = Math.random();
     if (r < 0.1 && joins.length > 0) {
       const again = bench.pick(joins);
-      add(toJoinCommand(again.queueId, { source: 'bench-app', seq: again.seq, userId: again.userId }, now));
+      add(toJoinCommand(again.queueId, { source: 'bench-app', seq: again.seq, userId: again.userId }, again.ticketId, now));
     } else if (r < 0.17 && joins.length > 0) {
       const ticket = bench.pick(joins);
       left.push(ticket);
@@ -79,7 +80,8 @@ function queueBacklog(size: number): Backlog {
       add(toCompleteCommand(ticket.queueId, ticket.ticketId, gatewayKey(), now));
     } else {
       const queueId = popularQueue();
-      const command = toJoinCommand(queueId, { source: 'bench-app', seq, userId: `fan-${Math.floor(Math.random() * size)}` }, now);
+      const join = { source: 'bench-app', seq, userId: `fan-${Math.floor(Math.random() * size)}` };
+      const command = toJoinCommand(queueId, join, ticketFor(DEVELOPMENT_TICKET_KEY, queueId, join).ticketId, now);
       const joined = { queueId, ticketId: command.ticketId!, userId: command.userId!, seq };
       joins.push(joined);
       if (firstIn.get(queueId)!.length < CAPACITY) firstIn.get(queueId)!.push(joined);

@@ -40,10 +40,24 @@ describe('gateway configuration', () => {
   });
 
   it('refuses to start in production without keys, together with every other problem', () => {
-    expect(problemsOf({ TALLY_ENV: 'production', PORT: 'eighty' })).toEqual([
+    expect(problemsOf({ TALLY_ENV: 'production', TALLY_REQUIRE_TLS: 'false', PORT: 'eighty' })).toEqual([
       'PORT: must be a whole number (got "eighty")',
       'API_KEYS: is required when TALLY_ENV is production (the development key is refused there)',
+      'TICKET_KEY: is required when TALLY_ENV is production (e.g. `openssl rand -base64 48`)',
     ]);
+  });
+
+  it('takes a ticket key of 32 characters or more, never echoing it, and never the public development one', () => {
+    expect(gatewayConfig({ TICKET_KEY: 't'.repeat(32) }).ticketKey).toEqual({ key: 't'.repeat(32), usingDevelopmentKey: false });
+    expect(gatewayConfig({}).ticketKey.usingDevelopmentKey).toBe(true);
+    const short = 'too-short-a-ticket-key';
+    expect(problemsOf({ TICKET_KEY: short })).toEqual(['TICKET_KEY: must be at least 32 characters (e.g. `openssl rand -base64 48`)']);
+    expect(problemsOf({ TICKET_KEY: 'tally-development-ticket-key-not-secret' })).toEqual(['TICKET_KEY: is the public development key; leave it unset to use it locally, or set a secret']);
+  });
+
+  it('reads the abuse limits', () => {
+    expect(gatewayConfig({})).toMatchObject({ ADDRESS_RATE_LIMIT_PER_SECOND: 100, CONNECTIONS_PER_ADDRESS: 512, TRUSTED_PROXIES: [], CONSOLE_STREAMS_PER_KEY: 10 });
+    expect(gatewayConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7' }).TRUSTED_PROXIES).toEqual(['10.0.0.0/8', '192.168.1.7']);
   });
 
   it('never echoes an API key it refuses', () => {
@@ -66,8 +80,9 @@ describe('gateway configuration', () => {
   });
 
   it('takes configured keys in production', () => {
-    const keys = [{ key: 'p'.repeat(40), name: 'players', scopes: ['viewers:write'] }];
-    expect(gatewayConfig({ TALLY_ENV: 'production', API_KEYS: JSON.stringify(keys) }).apiKeys).toEqual({ keys, usingDevelopmentKey: false });
+    const keys = [{ keySha256: 'c'.repeat(64), name: 'players', scopes: ['viewers:write'] }];
+    const config = gatewayConfig({ TALLY_ENV: 'production', TALLY_REQUIRE_TLS: 'false', API_KEYS: JSON.stringify(keys), TICKET_KEY: 'x'.repeat(48) });
+    expect(config.apiKeys).toEqual({ keys: [{ name: 'players', scopes: ['viewers:write'], sha256: Buffer.from('c'.repeat(64), 'hex') }], usingDevelopmentKey: false });
     expect(problemsOf({ TALLY_ENV: 'prod' })).toEqual(['TALLY_ENV: must be one of development, test, production (got "prod")']);
   });
 

@@ -1,5 +1,6 @@
 import { ConfigError, env, parseConfig, platformShape, type ParsedConfig } from '@tally/config';
 import { ApiKeysError, chooseApiKeys, type ChosenKeys } from './domain/api-keys.js';
+import { TicketKeyError, chooseTicketKey, type ChosenTicketKey } from './domain/ticket-key.js';
 import { REGION_ID_PATTERN, REGION_PLACEHOLDER, ballotsTopic } from './domain/poll.js';
 
 /**
@@ -40,8 +41,21 @@ export const gatewayShape = {
   QUEUE_ADMITTER_URL: env.url(['http', 'https'], 'http://127.0.0.1:8094'),
   /** The vote-merger instance serving this gateway's region: it answers the global results. */
   VOTE_RESULTS_URL: env.url(['http', 'https'], 'http://127.0.0.1:8095'),
-  /** Requests per second per API key (reads without a key: per client address). */
+  /** Requests per second per API key, whatever the route. */
   RATE_LIMIT_PER_SECOND: env.integer({ min: 1, fallback: 5000 }),
+  /** Requests per second per client address without a valid key: public reads, ticket reads, refused keys. */
+  ADDRESS_RATE_LIMIT_PER_SECOND: env.integer({ min: 1, fallback: 100 }),
+  /** Open connections per client address; one more is answered 429 and closed. */
+  CONNECTIONS_PER_ADDRESS: env.integer({ min: 1, max: 1_000_000, fallback: 512 }),
+  /**
+   * Addresses or CIDRs of the load balancers in front of the gateway (comma separated), whose X-Forwarded-For
+   * names the client; unset, the socket's peer is the client (and X-Forwarded-For is ignored, as anyone can send it).
+   */
+  TRUSTED_PROXIES: env
+    .string('')
+    .transform((text) => text.split(',').map((proxy) => proxy.trim()).filter((proxy) => proxy.length > 0)),
+  /** Live console event streams one key may hold open at once. */
+  CONSOLE_STREAMS_PER_KEY: env.integer({ min: 1, max: 10_000, fallback: 10 }),
   /** A write Kafka has not acknowledged by then is answered 503, so clients retry instead of hanging. */
   KAFKA_ACK_TIMEOUT_MS: env.integer({ min: 50, max: 120_000, fallback: 5000 }),
   /** How long a routed read may wait for the owning service. */
@@ -71,11 +85,11 @@ export const gatewayShape = {
   WALLET_WAIT_MS: env.integer({ min: 50, max: 30_000, fallback: 5000 }),
 };
 
-export type GatewayConfig = ParsedConfig<typeof gatewayShape> & { apiKeys: ChosenKeys };
+export type GatewayConfig = ParsedConfig<typeof gatewayShape> & { apiKeys: ChosenKeys; ticketKey: ChosenTicketKey };
 
 /**
- * Everything the gateway reads from the environment, every problem reported at once. API_KEYS is read apart
- * from parseConfig because that one quotes bad values, and this value is a secret.
+ * Everything the gateway reads from the environment, every problem reported at once. API_KEYS and TICKET_KEY
+ * are read apart from parseConfig because that one quotes bad values, and these are secrets.
  */
 export function gatewayConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const problems: string[] = [];
@@ -96,6 +110,15 @@ export function gatewayConfig(source: NodeJS.ProcessEnv = process.env): GatewayC
       problems.push(`API_KEYS: ${error.message}`);
     }
   }
-  if (problems.length > 0 || !parsed || !apiKeys) throw new ConfigError(problems);
-  return { ...parsed, apiKeys };
+  let ticketKey: ChosenTicketKey | undefined;
+  if (environment.success) {
+    try {
+      ticketKey = chooseTicketKey(source.TICKET_KEY, environment.data);
+    } catch (error) {
+      if (!(error instanceof TicketKeyError)) throw error;
+      problems.push(`TICKET_KEY: ${error.message}`);
+    }
+  }
+  if (problems.length > 0 || !parsed || !apiKeys || !ticketKey) throw new ConfigError(problems);
+  return { ...parsed, apiKeys, ticketKey };
 }

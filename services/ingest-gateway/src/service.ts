@@ -30,6 +30,7 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
   if (config.apiKeys.usingDevelopmentKey) {
     logger.warn({ apiKey: DEV_API_KEY }, `API_KEYS is not set: accepting the development key "${DEV_API_KEY}" with every scope; production refuses to start like this`);
   }
+  if (config.ticketKey.usingDevelopmentKey) logger.warn('TICKET_KEY is not set: ticket ids come from the public development key; production refuses to start like this');
   const metrics = createMetrics('ingest-gateway');
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
   const heartbeatCodec = topicCodec(registry, config.HEARTBEATS_TOPIC, 'tally.viewers.Heartbeat');
@@ -85,7 +86,13 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
     walletLedger: { baseUrl: config.WALLET_LEDGER_URL, timeoutMs: config.READ_TIMEOUT_MS },
     queueAdmitter: { baseUrl: config.QUEUE_ADMITTER_URL, timeoutMs: config.READ_TIMEOUT_MS },
     voteMerger: { baseUrl: config.VOTE_RESULTS_URL, timeoutMs: config.READ_TIMEOUT_MS },
-    rateLimitPerSecond: config.RATE_LIMIT_PER_SECOND,
+    ticketKey: config.ticketKey.key,
+    limits: {
+      perKeyPerSecond: config.RATE_LIMIT_PER_SECOND,
+      perAddressPerSecond: config.ADDRESS_RATE_LIMIT_PER_SECOND,
+      connectionsPerAddress: config.CONNECTIONS_PER_ADDRESS,
+      trustedProxies: config.TRUSTED_PROXIES,
+    },
     console: liveConsole.hub,
     readiness: [
       { name: 'kafka', check: () => connection.connect() },

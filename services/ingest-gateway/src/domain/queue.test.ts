@@ -1,31 +1,54 @@
 import { describe, expect, it } from 'vitest';
-import { ADMISSION_TOKEN_PATTERN, TICKET_ID_PATTERN, ticketIdFor, toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand } from './queue.js';
+import { createHash } from 'node:crypto';
+import { ADMISSION_TOKEN_PATTERN, TICKET_ID_PATTERN, TICKET_SECRET_PATTERN, opensTicket, ticketFor, toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand } from './queue.js';
+
+const KEY = 'a-ticket-key-of-at-least-32-characters!';
+const ticketIdOf = (queueId: string, source: string, seq: number) => ticketFor(KEY, queueId, { source, seq }).ticketId;
 
 describe('the ticket a join names', () => {
-  it('is t_ and the first 24 hex digits of sha256(queueId NUL source NUL seq)', () => {
-    // computed apart: node -e "crypto.createHash('sha256').update('concert-1\0app\0' + 7).digest('hex').slice(0, 24)"
-    expect(ticketIdFor('concert-1', { source: 'app', seq: 7 })).toBe('t_1a3c605670798c9fd1e1e886');
+  it('is t_ and 32 hex digits, with a ts_ secret of 256 bits, both from the server key', () => {
+    const ticket = ticketFor(KEY, 'concert-1', { source: 'app', seq: 7 });
+    expect(ticket.ticketId).toMatch(TICKET_ID_PATTERN);
+    expect(ticket.ticketSecret).toMatch(TICKET_SECRET_PATTERN);
+    expect(Buffer.from(ticket.ticketSecret.slice(3), 'base64url')).toHaveLength(32);
+  });
+
+  it('cannot be computed from (queue, source, seq) without the server key', () => {
+    const unkeyed = `t_${createHash('sha256').update('concert-1\u0000app\u00007', 'utf8').digest('hex').slice(0, 32)}`;
+    const ticket = ticketFor(KEY, 'concert-1', { source: 'app', seq: 7 });
+    expect(ticket.ticketId).not.toBe(unkeyed);
+    expect(ticketFor('another-key-of-at-least-32-characters!!', 'concert-1', { source: 'app', seq: 7 }).ticketId).not.toBe(ticket.ticketId);
   });
 
   it('is the same for the same join, so a retried join names the same ticket', () => {
-    expect(ticketIdFor('q', { source: 'app', seq: 1 })).toBe(ticketIdFor('q', { source: 'app', seq: 1 }));
+    expect(ticketFor(KEY, 'q', { source: 'app', seq: 1 })).toEqual(ticketFor(KEY, 'q', { source: 'app', seq: 1 }));
   });
 
   it('differs when the queue, the source or the seq does, also where plain concatenation would not tell them apart', () => {
     const ids = [
-      ticketIdFor('q', { source: 'app', seq: 1 }),
-      ticketIdFor('q2', { source: 'app', seq: 1 }),
-      ticketIdFor('q', { source: 'app2', seq: 1 }),
-      ticketIdFor('q', { source: 'app', seq: 2 }),
-      ticketIdFor('q', { source: 'app', seq: 11 }),
-      ticketIdFor('q', { source: 'app1', seq: 1 }),
-      ticketIdFor('qa', { source: 'pp', seq: 1 }),
+      ticketIdOf('q', 'app', 1),
+      ticketIdOf('q2', 'app', 1),
+      ticketIdOf('q', 'app2', 1),
+      ticketIdOf('q', 'app', 2),
+      ticketIdOf('q', 'app', 11),
+      ticketIdOf('q', 'app1', 1),
+      ticketIdOf('qa', 'pp', 1),
     ];
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ids) expect(TICKET_ID_PATTERN.test(id), id).toBe(true);
   });
 
-  it('matches the ticket id pattern, and nothing else does', () => {
+  it('is opened by its own secret only, in its own queue only', () => {
+    const mine = ticketFor(KEY, 'q', { source: 'app', seq: 1 });
+    const yours = ticketFor(KEY, 'q', { source: 'app', seq: 2 });
+    expect(opensTicket(mine.ticketSecret, 'q', mine.ticketId)).toBe(true);
+    expect(opensTicket(yours.ticketSecret, 'q', mine.ticketId)).toBe(false);
+    expect(opensTicket(mine.ticketSecret, 'q2', mine.ticketId)).toBe(false);
+    expect(opensTicket(mine.ticketId, 'q', mine.ticketId)).toBe(false);
+    expect(opensTicket(`${mine.ticketSecret}x`, 'q', mine.ticketId)).toBe(false);
+  });
+
+  it('matches the ticket id pattern, and nothing else does (24 digits: tickets from before ids were keyed)', () => {
+    expect(TICKET_ID_PATTERN.test('t_1a3c605670798c9fd1e1e886')).toBe(true);
     for (const id of ['t_', 't_1a3c605670798c9fd1e1e88', 't_1a3c605670798c9fd1e1e8866', 'T_1a3c605670798c9fd1e1e886', 't_1A3C605670798C9FD1E1E886', 'x_1a3c605670798c9fd1e1e886', 't_1a3c605670798c9fd1e1e88g']) {
       expect(TICKET_ID_PATTERN.test(id), id).toBe(false);
     }
@@ -51,7 +74,7 @@ describe('a queue request becomes a QueueCommand record', () => {
   });
 
   it('join carries the client\'s (source, seq), the user and the ticket it names', () => {
-    expect(toJoinCommand('concert-1', { source: 'app', seq: 7, userId: 'u1' }, receivedAt)).toEqual({
+    expect(toJoinCommand('concert-1', { source: 'app', seq: 7, userId: 'u1' }, 't_1a3c605670798c9fd1e1e886', receivedAt)).toEqual({
       ...nothing,
       source: 'app',
       seq: 7,
@@ -73,7 +96,7 @@ describe('a queue request becomes a QueueCommand record', () => {
     const ticketId = 't_1a3c605670798c9fd1e1e886';
     const built = [
       toConfigureCommand('q', { capacity: 1, activeSeconds: 1 }, key, receivedAt),
-      toJoinCommand('q', { source: 'app', seq: 1, userId: 'u' }, receivedAt),
+      toJoinCommand('q', { source: 'app', seq: 1, userId: 'u' }, ticketId, receivedAt),
       toLeaveCommand('q', ticketId, key, receivedAt),
       toCompleteCommand('q', ticketId, key, receivedAt),
     ];

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { answerReadErrors } from '@tally/observability';
+import { TICKET_ID_PATTERN } from '@tally/schemas';
 import type { AdmissionTokens } from '../domain/admission-token.js';
 import { estimatedWaitSeconds } from '../domain/admission.js';
 import type { QueueStore } from './postgres-queues.js';
@@ -7,7 +8,7 @@ import type { QueueProjection } from './redis-queues.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' } as const;
 const queueParams = { type: 'object', required: ['queueId'], properties: { queueId: id } } as const;
-const ticketParams = { type: 'object', required: ['queueId', 'ticketId'], properties: { queueId: id, ticketId: { type: 'string', pattern: '^t_[0-9a-f]{24}$' } } } as const;
+const ticketParams = { type: 'object', required: ['queueId', 'ticketId'], properties: { queueId: id, ticketId: { type: 'string', pattern: TICKET_ID_PATTERN.source } } } as const;
 const verifyBody = {
   type: 'object',
   required: ['token'],

@@ -1,6 +1,6 @@
-import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import { apiError } from '../../domain/api-error.js';
-import type { ApiKey, ApiKeyring, Scope } from '../../domain/api-keys.js';
+import type { ApiKey, ApiKeyring, Authorization, NamedResources, Scope } from '../../domain/api-keys.js';
 import { HttpProblem } from './problems.js';
 
 // Kept beside the request rather than decorated onto it, so no global Fastify type is widened.
@@ -9,14 +9,40 @@ const callers = new WeakMap<FastifyRequest, ApiKey>();
 /** The key a request authenticated with, for rate limiting and logs; undefined on routes that need none. */
 export const callerOf = (request: FastifyRequest): ApiKey | undefined => callers.get(request);
 
-/** An onRequest hook: 401 without a valid bearer key, 403 when the key lacks `scope`; before the body is read. */
-export function requireScope(keyring: ApiKeyring, scope: Scope): onRequestAsyncHookHandler {
+/** Refuses in the API's error shape: 401 (with WWW-Authenticate) or 403. */
+export function refusal(result: Extract<Authorization, { ok: false }>): HttpProblem {
+  if (result.status === 401) return new HttpProblem(401, apiError('unauthorized', result.message), { 'www-authenticate': 'Bearer' });
+  return new HttpProblem(403, apiError('forbidden', result.message));
+}
+
+/** Remembers who a request authenticated as, or throws the refusal. */
+export function admit(request: FastifyRequest, result: Authorization): void {
+  if (!result.ok) throw refusal(result);
+  callers.set(request, result.caller);
+}
+
+/**
+ * An onRequest hook: 401 without a valid bearer key, 403 when the key lacks `scope` or does not serve the
+ * users or queues `named` finds in the path; before the body is read.
+ */
+export function requireScope(keyring: ApiKeyring, scope: Scope, named?: (params: Record<string, string>) => NamedResources): onRequestAsyncHookHandler {
   return async (request) => {
-    const result = keyring.authorize(request.headers.authorization, scope);
-    if (!result.ok) {
-      if (result.status === 401) throw new HttpProblem(401, apiError('unauthorized', result.message), { 'www-authenticate': 'Bearer' });
-      throw new HttpProblem(403, apiError('forbidden', result.message));
-    }
-    callers.set(request, result.caller);
+    admit(request, keyring.authorize(request.headers.authorization, scope, named?.(request.params as Record<string, string>)));
   };
 }
+
+/**
+ * A preHandler hook for the users or queues a request names in its body (after validation): 403 when the key
+ * that was admitted at onRequest does not serve every one.
+ */
+export function requireServed<Body>(keyring: ApiKeyring, scope: Scope, named: (body: Body) => NamedResources): preHandlerAsyncHookHandler {
+  return async (request) => {
+    const result = keyring.authorize(request.headers.authorization, scope, named(request.body as Body));
+    if (!result.ok) throw refusal(result);
+  };
+}
+
+/** The users named by a `:userId` path parameter. */
+export const pathUser = (params: Record<string, string>): NamedResources => ({ kind: 'users', ids: [params.userId!] });
+/** The queue named by a `:queueId` path parameter. */
+export const pathQueue = (params: Record<string, string>): NamedResources => ({ kind: 'queues', ids: [params.queueId!] });

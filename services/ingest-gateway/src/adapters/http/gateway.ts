@@ -1,5 +1,4 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { registerOpsRoutes, type Logger, type Metrics, type ReadinessCheck } from '@tally/observability';
@@ -11,7 +10,7 @@ import type { OutcomeWaiters } from '../../domain/outcome-waiters.js';
 import type { ConsoleHub } from '../console/console-hub.js';
 import { consoleRoutes } from '../console/console-routes.js';
 import type { RecordWriter } from '../kafka/record-writer.js';
-import { callerOf } from './auth.js';
+import { capConnectionsPerAddress, installRateLimits } from './abuse-limits.js';
 import { counterReadRoutes } from './counter-read-routes.js';
 import { documentEmptyBodiesOptional } from './empty-body.js';
 import { heartbeatRoutes } from './heartbeat-routes.js';
@@ -27,6 +26,8 @@ import { createValidation } from './validation.js';
 import { viewerReadRoutes } from './viewer-read-routes.js';
 import { walletReadRoutes } from './wallet-read-routes.js';
 import { walletRoutes } from './wallet-routes.js';
+
+const OPS_URLS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
 
 export interface GatewayDeps {
   logger: Logger;
@@ -46,13 +47,34 @@ export interface GatewayDeps {
   walletLedger: Omit<ReadOwner, 'name'>;
   queueAdmitter: Omit<ReadOwner, 'name'>;
   voteMerger: Omit<ReadOwner, 'name'>;
-  rateLimitPerSecond: number;
+  /** TICKET_KEY: ticket ids and secrets are derived from it. */
+  ticketKey: string;
+  limits: GatewayLimits;
   readiness: ReadinessCheck[];
   /** The live console at /console (absent in tests of the API alone). */
   console?: ConsoleHub;
   /** Stamps receipt times; injectable so tests can pin it. */
   clock?: () => number;
 }
+
+/** What bounds one client's use of the gateway (see abuse-limits.ts and the README's table). */
+export interface GatewayLimits {
+  /** Requests per second per API key. */
+  perKeyPerSecond: number;
+  /** Requests per second per client address without a valid key (public reads, ticket reads, refused keys). */
+  perAddressPerSecond: number;
+  /** Open connections per client address. */
+  connectionsPerAddress: number;
+  /** Client addresses (or CIDRs) of proxies whose X-Forwarded-For is believed; empty: none, the socket's address counts. */
+  trustedProxies: readonly string[];
+}
+
+/** Slow or idle clients: how long the headers of a request, a whole request, and an idle kept-alive connection may take. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Headers past this many are not read (their total size is bounded apart: 16 KiB, Node's default, else 431). */
+const MAX_HEADERS_COUNT = 100;
 
 /** The public HTTP API, built but not listening, so tests and main choose the port. */
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
@@ -68,7 +90,14 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     clientErrorHandler: clientErrorProblem,
     // Fastify's own 503 while closing has its own body shape; draining below answers in ours
     return503OnClosing: false,
+    // slowloris: a client dribbling headers or a body is cut off rather than holding a socket for ever
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    ...(deps.limits.trustedProxies.length > 0 ? { trustProxy: [...deps.limits.trustedProxies] } : {}),
   }) as unknown as FastifyInstance;
+  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
+  app.server.maxHeadersCount = MAX_HEADERS_COUNT;
+  capConnectionsPerAddress(app.server, deps.limits.connectionsPerAddress);
   app.server.on('connect', connectProblem);
   app.setValidatorCompiler(validation.compiler);
   // JSON is the only body we take: anything else is 415, not a string that fails validation later
@@ -92,7 +121,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
         version: '0.1.0',
         description:
           'One base URL for writes (acknowledged by Kafka before 202) and reads (routed to the service that owns the state). ' +
-          'Every error is {"error": "<code>", "message": "<sentence>", "details": [{"field", "message"}]}.',
+          'Every error is {"error": "<code>", "message": "<sentence>", "details": [{"field", "message"}]}.\n\n' +
+          '**Keys and scopes.** Writes need `Authorization: Bearer <key>` with the write\'s scope. Public aggregates (viewer counts, counts and rankings, ' +
+          'poll results, a queue\'s figures, the admission check and keys) are open and rate limited per client address. Private data needs a read scope: ' +
+          'a wallet and its history `wallets:read`; a ticket (with its admission token) `queues:read`, or the ticket\'s own `ticketSecret` from the join. ' +
+          'A key may be limited to some users or queues (ids or prefixes such as "acme:*"): anyone else\'s is 403. The console needs `console:read`. ' +
+          'Every route is rate limited per key, or per client address without one: 429 with Retry-After.',
       },
       tags: [
         { name: 'viewers', description: 'Live viewers' },
@@ -102,24 +136,29 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
         { name: 'polls', description: 'Global votes: each region counts its own; the merger ranks the world' },
         { name: 'ops', description: 'Health, readiness and metrics' },
       ],
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' } } },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'An API key from API_KEYS. Its scopes say what it may do (a scope per kind of write; wallets:read and queues:read for private data; console:read for the console); ' +
+              'it may be limited to some users (wallets) or queues, by id or id prefix ("acme:*").',
+          },
+          ticketSecret: { type: 'http', scheme: 'bearer', description: 'The ticketSecret a join answered with: reads that one ticket (with its admission token) and nothing else' },
+        },
+      },
     },
     transformObject: documentEmptyBodiesOptional,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  // registered before the rate limiter, so probes, scrapes and docs are never limited
+  // probes and scrapes are never limited (see OPS_URLS)
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
 
-  await app.register(rateLimit, {
-    max: deps.rateLimitPerSecond,
-    timeWindow: 1000,
-    // after onRequest (where the key is checked) and before the body is read: limits by key, not address
-    hook: 'preParsing',
-    keyGenerator: (request) => {
-      const caller = callerOf(request);
-      return caller ? `key:${caller.name}` : `ip:${request.ip}`;
-    },
-    errorResponseBuilder: (_request, context) => new HttpProblem(context.statusCode, apiError('rate_limited', `too many requests; retry in ${context.after}`)),
+  await installRateLimits(app, deps.keyring, {
+    perKeyPerSecond: deps.limits.perKeyPerSecond,
+    perAddressPerSecond: deps.limits.perAddressPerSecond,
+    unlimitedUrls: OPS_URLS,
   });
 
   const clock = deps.clock ?? Date.now;
@@ -129,9 +168,9 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   counterReadRoutes(app, { name: 'counter-materializer', ...deps.counterMaterializer });
   const { walletCommands, walletOutcomes, walletWaitMs } = deps;
   walletRoutes(app, { keyring: deps.keyring, walletCommands, walletOutcomes, walletWaitMs, clock });
-  walletReadRoutes(app, { name: 'wallet-ledger', ...deps.walletLedger });
-  queueRoutes(app, { keyring: deps.keyring, queueCommands: deps.queueCommands, clock });
-  queueReadRoutes(app, { name: 'queue-admitter', ...deps.queueAdmitter });
+  walletReadRoutes(app, { name: 'wallet-ledger', ...deps.walletLedger }, deps.keyring);
+  queueRoutes(app, { keyring: deps.keyring, queueCommands: deps.queueCommands, ticketKey: deps.ticketKey, clock });
+  queueReadRoutes(app, { name: 'queue-admitter', ...deps.queueAdmitter }, deps.keyring);
   pollRoutes(app, { keyring: deps.keyring, pollDefinitions: deps.pollDefinitions, regionBallots: deps.regionBallots, clock });
   pollReadRoutes(app, { name: 'vote-merger', ...deps.voteMerger });
   if (deps.console) await consoleRoutes(app, deps.console);

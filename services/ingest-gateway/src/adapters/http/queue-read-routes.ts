@@ -1,27 +1,55 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import { bearerOf, type ApiKeyring } from '../../domain/api-keys.js';
+import { apiError } from '../../domain/api-error.js';
+import { opensTicket } from '../../domain/queue.js';
+import { admit, pathQueue } from './auth.js';
+import { HttpProblem } from './problems.js';
 import { queueParams, ticketParams, verifyBody } from './queue-schemas.js';
 import { routeRead, type ReadOwner } from './read-routing.js';
-import { WRITE_BODY_LIMIT, noQuery, readErrors, readWithBodyErrors } from './schemas.js';
+import { WRITE_BODY_LIMIT, noQuery, privateReadErrors, readErrors, readWithBodyErrors, ticketReadSecurity } from './schemas.js';
 
 const queuePath = (queueId: string) => `/v1/queues/${encodeURIComponent(queueId)}`;
 
+/** How long a site's edge may keep the admission keys before asking again: a new key is published at least this long before it signs. */
+export const JWKS_CACHE_CONTROL = 'public, max-age=300';
+
 /**
- * Reads of tickets and queues, and the admission check, owned by the queue-admitter: validated here, answered
- * there. No key needed: clients poll their ticket, and a booking service checks the token a client shows it.
+ * A ticket (with its admission token) is read by its holder, who shows the ticket secret the join answered
+ * with, or by a key with the queues:read scope that serves the queue. Anyone else is refused, whatever the id.
  */
-export function queueReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
+function requireTicketHolder(keyring: ApiKeyring): onRequestAsyncHookHandler {
+  return async (request) => {
+    const { queueId, ticketId } = request.params as { queueId: string; ticketId: string };
+    const presented = bearerOf(request.headers.authorization);
+    if (presented?.startsWith('ts_')) {
+      if (!opensTicket(presented, queueId, ticketId)) throw new HttpProblem(403, apiError('forbidden', 'the ticket secret is not the secret of this ticket'));
+      return;
+    }
+    admit(request, keyring.authorize(request.headers.authorization, 'queues:read', pathQueue({ queueId })));
+  };
+}
+
+/**
+ * Reads of tickets and queues, the admission check and the admission keys, owned by the queue-admitter:
+ * validated here, answered there. A ticket is private (its holder's secret or a queues:read key); a queue's
+ * figures, the check of a token a client shows, and the public keys are open.
+ */
+export function queueReadRoutes(app: FastifyInstance, owner: ReadOwner, keyring: ApiKeyring): void {
   app.get<{ Params: { queueId: string; ticketId: string } }>(
     '/v1/queues/:queueId/tickets/:ticketId',
     {
+      onRequest: requireTicketHolder(keyring),
       schema: {
         tags: ['queues'],
         summary: 'Where a ticket stands: waiting (with how many are ahead), active (with its admission token), or ended',
         description:
-          'Answers {status: waiting|active|expired|left|completed, position, waitingTotal, estimatedWaitSeconds, admissionToken?, expiresAt?} from the queue-admitter; ' +
+          'Private: send `Authorization: Bearer <ticketSecret>` (from the join) or a key with the queues:read scope for this queue. ' +
+          'Answers {status: waiting|active|expired|left|completed|abandoned, position, waitingTotal, estimatedWaitSeconds, admissionToken?, expiresAt?} from the queue-admitter; ' +
           '404 while the admitter has not seen the join yet. The server admits; clients only poll.',
+        security: ticketReadSecurity,
         params: ticketParams,
         querystring: noQuery,
-        response: readErrors,
+        response: privateReadErrors,
       },
     },
     async (request, reply) => routeRead(owner, `${queuePath(request.params.queueId)}/tickets/${encodeURIComponent(request.params.ticketId)}`, reply),
@@ -33,7 +61,7 @@ export function queueReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
       schema: {
         tags: ['queues'],
         summary: 'How many wait and how many are active, out of the capacity',
-        description: 'Answers {waiting, active, capacity, admittedTotal} from the queue-admitter.',
+        description: 'Public (no key; rate limited per client address). Answers {waiting, active, capacity, admittedTotal} from the queue-admitter.',
         params: queueParams,
         querystring: noQuery,
         response: readErrors,
@@ -48,8 +76,10 @@ export function queueReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
       bodyLimit: WRITE_BODY_LIMIT,
       schema: {
         tags: ['queues'],
-        summary: 'Checks an admission token a client shows, e.g. before a booking: is it signed by the queue, for this queue, and still valid?',
-        description: 'Answers {valid, ticketId, userId, expiresAt} from the queue-admitter. No key needed: a token cannot be forged, and the answer is only about it.',
+        summary: 'Checks an admission token a client shows, e.g. before a booking: is it signed by the queue, for this queue, still valid, and its ticket still active?',
+        description:
+          'Answers {valid, ticketId, userId, expiresAt} or {valid: false, reason} from the queue-admitter. No key needed: a token cannot be forged, and the answer is only about it. ' +
+          'A site may instead verify tokens offline against /.well-known/jwks.json (ES256, aud = queueId, sub = userId, jti = ticketId).',
         params: queueParams,
         querystring: noQuery,
         body: verifyBody,
@@ -57,5 +87,19 @@ export function queueReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
       },
     },
     async (request, reply) => routeRead(owner, `${queuePath(request.params.queueId)}/admissions/verify`, reply, request.body),
+  );
+
+  app.get(
+    '/.well-known/jwks.json',
+    {
+      schema: {
+        tags: ['queues'],
+        summary: 'The public keys admission tokens are signed with (JWKS), for verifying tokens offline',
+        description: `Every key that may have signed a live token, each with its kid (ES256). Cache it (${JWKS_CACHE_CONTROL}); on an unknown kid, fetch it again.`,
+        querystring: noQuery,
+        response: readErrors,
+      },
+    },
+    async (_request, reply) => routeRead(owner, '/.well-known/jwks.json', reply, undefined, JWKS_CACHE_CONTROL),
   );
 }

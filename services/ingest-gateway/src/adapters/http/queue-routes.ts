@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { formatWriteKey, type WriteKey } from '@tally/idempotency';
 import type { QueueCommand } from '@tally/schemas';
 import type { ApiKeyring, Scope } from '../../domain/api-keys.js';
-import { toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand, type ConfigureRequest, type JoinRequest } from '../../domain/queue.js';
+import { ticketFor, toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand, type ConfigureRequest, type JoinRequest } from '../../domain/queue.js';
 import type { RecordWriter } from '../kafka/record-writer.js';
 import { acknowledgedWrite } from './acknowledged-write.js';
-import { requireScope } from './auth.js';
+import { pathQueue, requireScope } from './auth.js';
 import { acceptEmptyJsonBody } from './empty-body.js';
 import { gatewayWriteKey } from './gateway-write-key.js';
 import { completeWrite, configureWrite, joinWrite, leaveWrite, type QueueWriteSchema } from './queue-schemas.js';
@@ -14,6 +14,8 @@ import { WRITE_BODY_LIMIT, noQuery, writeErrors, writeSecurity } from './schemas
 export interface QueueRouteDeps {
   keyring: ApiKeyring;
   queueCommands: RecordWriter<QueueCommand>;
+  /** TICKET_KEY: the server secret ticket ids and secrets are derived from. */
+  ticketKey: string;
   clock: () => number;
 }
 
@@ -34,7 +36,7 @@ export function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): void {
   };
   const options = (scope: Scope, { summary, description, params, body, accepted }: QueueWriteSchema) => ({
     bodyLimit: WRITE_BODY_LIMIT,
-    onRequest: requireScope(deps.keyring, scope),
+    onRequest: requireScope(deps.keyring, scope, pathQueue),
     schema: { tags: ['queues'], summary, description, security: writeSecurity, params, querystring: noQuery, body, response: { 202: accepted, ...writeErrors } },
   });
 
@@ -45,8 +47,10 @@ export function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): void {
   });
 
   app.post<QueueRoute & { Body: JoinRequest }>('/v1/queues/:queueId/tickets', options('queues:write', joinWrite), async (request, reply) => {
-    const command = toJoinCommand(request.params.queueId, request.body, deps.clock());
-    return reply.code(202).send({ id: await write(command), ticketId: command.ticketId });
+    const { queueId } = request.params;
+    const ticket = ticketFor(deps.ticketKey, queueId, request.body);
+    const command = toJoinCommand(queueId, request.body, ticket.ticketId, deps.clock());
+    return reply.code(202).send({ id: await write(command), ...ticket });
   });
 
   // leave and complete take no body; their scope reads an empty JSON body as none (see acceptEmptyJsonBody)

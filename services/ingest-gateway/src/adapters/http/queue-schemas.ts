@@ -1,11 +1,11 @@
-import { ADMISSION_TOKEN_PATTERN, MAX_ACTIVE_SECONDS, MAX_ADMISSION_TOKEN_LENGTH, MAX_CAPACITY, TICKET_ID_PATTERN } from '../../domain/queue.js';
+import { ADMISSION_TOKEN_PATTERN, MAX_ACTIVE_SECONDS, MAX_ADMISSION_TOKEN_LENGTH, MAX_CAPACITY, TICKET_ID_PATTERN, TICKET_SECRET_PATTERN } from '../../domain/queue.js';
 import { acceptedResponse, id, strictObject, writeKeyFields } from './schemas.js';
 
 /** JSON schemas of the waiting-queue routes, built from the same parts as the others. */
 
 export const queueParams = strictObject(['queueId'], { queueId: id('The queue: a concert, a sale, a booking page') });
 
-const ticketId = { type: 'string', pattern: TICKET_ID_PATTERN.source, description: 'The ticket, as the join was answered: t_ and 24 hex digits' } as const;
+const ticketId = { type: 'string', pattern: TICKET_ID_PATTERN.source, description: 'The ticket, as the join was answered: t_ and 32 hex digits' } as const;
 
 export const ticketParams = strictObject(['queueId', 'ticketId'], { queueId: queueParams.properties.queueId, ticketId });
 
@@ -34,8 +34,16 @@ export const verifyBody = strictObject(['token'], {
 
 export const joinAccepted = {
   type: 'object',
-  required: ['id', 'ticketId'],
-  properties: { id: acceptedResponse.properties.id, ticketId: { ...ticketId, description: 'The ticket this join names; the same when the join is retried with the same (source, seq)' } },
+  required: ['id', 'ticketId', 'ticketSecret'],
+  properties: {
+    id: acceptedResponse.properties.id,
+    ticketId: { ...ticketId, description: 'The ticket this join names; the same when the join is retried with the same (source, seq)' },
+    ticketSecret: {
+      type: 'string',
+      pattern: TICKET_SECRET_PATTERN.source,
+      description: 'Hand it to the ticket\'s holder only: `Authorization: Bearer <ticketSecret>` reads this ticket (with its admission token) and nothing else',
+    },
+  },
 } as const;
 
 /** What documents and checks one queue write. */
@@ -60,7 +68,9 @@ export const configureWrite: QueueWriteSchema = {
 
 export const joinWrite: QueueWriteSchema = {
   summary: 'A user joins the line and gets a ticket; its place is the order the joins reached the gateway in',
-  description: 'The ticket is named by (queueId, source, seq), so a join retried with the same (source, seq) answers the same ticket. Poll the ticket to learn when it is active.',
+  description:
+    'Needs the queues:write scope (for this queue, if the key is limited to some). The ticket is named by (queueId, source, seq) and a server key, so a join retried with the same (source, seq) ' +
+    'answers the same ticket and secret, and no one else can compute either. Poll the ticket with its secret to learn when it is active.',
   params: queueParams,
   body: joinBody,
   accepted: joinAccepted,

@@ -59,7 +59,7 @@ export async function readOwnerJson(owner: ReadOwner, pathAndQuery: string): Pro
  * through unchanged. Unreachable or too slow is 503 (retry soon); an answer that is not JSON (a redirect
  * included: none is followed) is 502: either way in the API's error shape.
  */
-export async function routeRead(owner: ReadOwner, pathAndQuery: string, reply: FastifyReply, sent?: object): Promise<FastifyReply> {
+export async function routeRead(owner: ReadOwner, pathAndQuery: string, reply: FastifyReply, sent?: object, cacheControl?: string): Promise<FastifyReply> {
   const url = new URL(`${owner.baseUrl.replace(/\/+$/, '')}${pathAndQuery}`);
   let answer: OwnerAnswer;
   try {
@@ -74,6 +74,8 @@ export async function routeRead(owner: ReadOwner, pathAndQuery: string, reply: F
     reply.log.warn({ owner: owner.name, status: answer.status }, 'read owner answered with something that is not JSON');
     throw new HttpProblem(502, apiError('bad_gateway', `${owner.name} answered HTTP ${answer.status} with a body that is not JSON`));
   }
+  // the owner's cache-control is not passed on: the gateway says what may be cached, route by route
+  if (cacheControl !== undefined && answer.status === 200) reply.header('cache-control', cacheControl);
   // already JSON text: sent as is, so the owner's answer reaches the client byte for byte
   return reply.code(answer.status).type('application/json; charset=utf-8').send(answer.body);
 }

@@ -91,11 +91,16 @@ const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [c
 /** The answers every write may give besides its success. */
 export const writeErrors = errors(400, 401, 403, 413, 415, 429, 503);
 export const readErrors = errors(400, 404, 429, 502, 503);
+/** A read of private data may also be refused its credentials. */
+export const privateReadErrors = errors(400, 401, 403, 404, 429, 502, 503);
 /** A read that sends a body (a check, such as verifying an admission token) may also find it too large or not JSON. */
 export const readWithBodyErrors = errors(400, 404, 413, 415, 429, 502, 503);
 
-/** Writes need an API key (`Authorization: Bearer <key>`); reads do not. */
+/** Writes need an API key (`Authorization: Bearer <key>`); so do reads of private data. Public aggregates do not. */
 export const writeSecurity = [{ bearerAuth: [] }];
+export const privateReadSecurity = writeSecurity;
+/** A ticket is read with its own secret, or with a key that may read the queue's tickets. */
+export const ticketReadSecurity: { [scheme: string]: string[] }[] = [{ ticketSecret: [] }, { bearerAuth: [] }];
 
 export const acceptedResponse = {
   type: 'object',

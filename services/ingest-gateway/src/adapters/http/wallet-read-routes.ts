@@ -1,22 +1,32 @@
 import type { FastifyInstance } from 'fastify';
+import type { ApiKeyring } from '../../domain/api-keys.js';
+import { pathUser, requireScope } from './auth.js';
 import { routeRead, type ReadOwner } from './read-routing.js';
-import { noQuery, readErrors } from './schemas.js';
+import { noQuery, privateReadErrors, privateReadSecurity } from './schemas.js';
 import { transactionHistoryQuery, transactionParams, walletParams } from './wallet-schemas.js';
 
 const walletPath = (userId: string) => `/v1/wallets/${encodeURIComponent(userId)}`;
 
-/** Reads of balances and history, owned by the wallet-ledger: validated here, answered there. No key needed. */
-export function walletReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
+const PRIVATE = 'Private: needs a key with the wallets:read scope that serves this user (401 without a key, 403 for another tenant\'s user). ';
+
+/**
+ * Reads of balances and history, owned by the wallet-ledger: validated here, answered there. A wallet is
+ * private: a key with wallets:read, serving the user, or nothing.
+ */
+export function walletReadRoutes(app: FastifyInstance, owner: ReadOwner, keyring: ApiKeyring): void {
+  const onRequest = requireScope(keyring, 'wallets:read', pathUser);
   app.get<{ Params: { userId: string } }>(
     '/v1/wallets/:userId',
     {
+      onRequest,
       schema: {
         tags: ['wallets'],
         summary: "A user's balance of every asset",
-        description: 'Answers {userId, balances: {asset: "12.34"}, asOf} from the wallet-ledger.',
+        description: PRIVATE + 'Answers {userId, balances: {asset: "12.34"}, asOf} from the wallet-ledger.',
         params: walletParams,
         querystring: noQuery,
-        response: readErrors,
+        security: privateReadSecurity,
+        response: privateReadErrors,
       },
     },
     async (request, reply) => routeRead(owner, walletPath(request.params.userId), reply),
@@ -25,13 +35,15 @@ export function walletReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
   app.get<{ Params: { userId: string }; Querystring: { limit: number } }>(
     '/v1/wallets/:userId/transactions',
     {
+      onRequest,
       schema: {
         tags: ['wallets'],
         summary: "A user's transactions, newest first, each with its status and the balance after it",
-        description: 'Answered by the wallet-ledger, with `limit` (default 20) filled in.',
+        description: PRIVATE + 'Answered by the wallet-ledger, with `limit` (default 20) filled in.',
         params: walletParams,
         querystring: transactionHistoryQuery,
-        response: readErrors,
+        security: privateReadSecurity,
+        response: privateReadErrors,
       },
     },
     async (request, reply) => {
@@ -43,13 +55,15 @@ export function walletReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
   app.get<{ Params: { userId: string; id: string } }>(
     '/v1/wallets/:userId/transactions/:id',
     {
+      onRequest,
       schema: {
         tags: ['wallets'],
         summary: "One transaction's outcome: applied or rejected, and the balance after it",
-        description: 'Answered by the wallet-ledger; 404 while the ledger has not seen it yet.',
+        description: PRIVATE + 'Answered by the wallet-ledger; 404 while the ledger has not seen it yet.',
         params: transactionParams,
         querystring: noQuery,
-        response: readErrors,
+        security: privateReadSecurity,
+        response: privateReadErrors,
       },
     },
     async (request, reply) => routeRead(owner, `${walletPath(request.params.userId)}/transactions/${encodeURIComponent(request.params.id)}`, reply),

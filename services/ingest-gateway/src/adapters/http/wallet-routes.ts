@@ -6,7 +6,7 @@ import type { OutcomeWaiters } from '../../domain/outcome-waiters.js';
 import { toGrantCommands, toTransactionCommand, toTransactionOutcome, walletWriteId, type GrantRequest, type TransactionRequest } from '../../domain/wallet.js';
 import type { RecordWriter } from '../kafka/record-writer.js';
 import { acknowledgedWrite } from './acknowledged-write.js';
-import { requireScope } from './auth.js';
+import { pathUser, requireScope, requireServed } from './auth.js';
 import { WRITE_BODY_LIMIT, noQuery, writeErrors, writeSecurity } from './schemas.js';
 import { GRANT_BODY_LIMIT, grantAccepted, grantBody, transactionAccepted, transactionBody, transactionDecided, transactionQuery, walletParams } from './wallet-schemas.js';
 
@@ -28,6 +28,9 @@ const asRecord = (command: WalletCommand): OutgoingRecord<WalletCommand> => ({ k
  */
 export function walletRoutes(app: FastifyInstance, deps: WalletRouteDeps): void {
   const authorize = requireScope(deps.keyring, 'wallets:write');
+  const authorizeUser = requireScope(deps.keyring, 'wallets:write', pathUser);
+  // a key limited to some users may grant only to them: checked on the validated body
+  const authorizeGrantees = requireServed<GrantRequest>(deps.keyring, 'wallets:write', (body) => ({ kind: 'users', ids: body.userIds }));
   const produce = acknowledgedWrite(app.log, deps.walletCommands, 'wallet commands');
   // a request still waiting when the gateway shuts down answers "pending" at once instead of holding the close
   app.addHook('preClose', async () => deps.walletOutcomes.close());
@@ -49,7 +52,7 @@ export function walletRoutes(app: FastifyInstance, deps: WalletRouteDeps): void 
     '/v1/wallets/:userId/transactions',
     {
       bodyLimit: WRITE_BODY_LIMIT,
-      onRequest: authorize,
+      onRequest: authorizeUser,
       schema: {
         tags: ['wallets'],
         summary: "Credits or debits one user's balance of one asset; with ?wait=true, answers what the ledger made of it",
@@ -80,6 +83,7 @@ export function walletRoutes(app: FastifyInstance, deps: WalletRouteDeps): void 
     {
       bodyLimit: GRANT_BODY_LIMIT,
       onRequest: authorize,
+      preHandler: authorizeGrantees,
       schema: {
         tags: ['wallets'],
         summary: 'Credits the same amount to up to 1000 users at once, e.g. every member of a chat',

@@ -9,6 +9,15 @@ const key = (kid: string) => {
   return { kty: 'EC', crv: 'P-256', x: jwk.x!, y: jwk.y!, d: jwk.d!, kid };
 };
 
+/** A production deployment whose transports are TLS, as production requires: only the keys are in question here. */
+const PRODUCTION = {
+  TALLY_ENV: 'production',
+  KAFKA_SECURITY_PROTOCOL: 'SSL',
+  SCHEMA_REGISTRY_URL: 'https://registry.example.com/apis/ccompat/v7',
+  REDIS_URL: 'rediss://redis.example.com:6380',
+  DATABASE_URL: 'postgres://tally@db.example.com:5432/tally?sslmode=verify-full',
+};
+
 function problemsOf(source: Record<string, string>): string[] {
   try {
     loadConfig(source);
@@ -27,7 +36,7 @@ function expectNoSecretIn(problems: string[], ...secrets: string[]) {
 describe('ADMISSION_SIGNING_KEYS', () => {
   it('takes a JSON array of private JWKs: the first signs, all verify', () => {
     const [first, second] = [key('2026-02'), { ...key('2026-01'), alg: 'ES256', use: 'sig' }];
-    const config = loadConfig({ TALLY_ENV: 'production', ADMISSION_SIGNING_KEYS: JSON.stringify([first, second]) });
+    const config = loadConfig({ ...PRODUCTION, ADMISSION_SIGNING_KEYS: JSON.stringify([first, second]) });
     expect(config.signingKeys.usingDevelopmentKey).toBe(false);
     expect(config.signingKeys.keys.map((k) => k.kid)).toEqual(['2026-02', '2026-01']);
     expect(config.signingKeys.keys[0]).toEqual(first);
@@ -43,10 +52,10 @@ describe('ADMISSION_SIGNING_KEYS', () => {
   });
 
   it('production refuses to start without keys, and refuses the development key pasted in', () => {
-    expect(problemsOf({ TALLY_ENV: 'production' })).toEqual([expect.stringMatching(/^ADMISSION_SIGNING_KEYS: is required when TALLY_ENV is production/)]);
+    expect(problemsOf({ ...PRODUCTION })).toEqual([expect.stringMatching(/^ADMISSION_SIGNING_KEYS: is required when TALLY_ENV is production/)]);
     const development = developmentSigningKey();
     for (const pasted of [development, { ...development, kid: 'renamed' }]) {
-      const problems = problemsOf({ TALLY_ENV: 'production', ADMISSION_SIGNING_KEYS: JSON.stringify([key('real'), pasted]) });
+      const problems = problemsOf({ ...PRODUCTION, ADMISSION_SIGNING_KEYS: JSON.stringify([key('real'), pasted]) });
       expect(problems).toEqual([expect.stringMatching(/^ADMISSION_SIGNING_KEYS: entry 1 \(kid "(tally-development|renamed)"\): is the development key/)]);
       expectNoSecretIn(problems, development.d);
     }
@@ -55,7 +64,7 @@ describe('ADMISSION_SIGNING_KEYS', () => {
   });
 
   it('refuses ADMISSION_TOKEN_SECRET, the HS256 secret it replaced, without quoting it', () => {
-    const environments: Record<string, string>[] = [{}, { TALLY_ENV: 'production', ADMISSION_SIGNING_KEYS: JSON.stringify([key('k')]) }];
+    const environments: Record<string, string>[] = [{}, { ...PRODUCTION, ADMISSION_SIGNING_KEYS: JSON.stringify([key('k')]) }];
     for (const environment of environments) {
       const problems = problemsOf({ ...environment, ADMISSION_TOKEN_SECRET: 'an-old-shared-secret-of-40-characters-xx' });
       expect(problems).toEqual([expect.stringMatching(/^ADMISSION_TOKEN_SECRET: was replaced by ADMISSION_SIGNING_KEYS/)]);

@@ -28,7 +28,6 @@ export const configShape = {
   ADMISSION_MAX_LAG: env.integer({ min: 0, max: 10_000_000, fallback: 10_000 }),
   /** The `iss` of admission tokens; verifiers check it. Changing it voids every token already handed out. */
   ADMISSION_TOKEN_ISSUER: env.string('tally'),
-  TALLY_ENV: env.oneOf(['development', 'test', 'production'], 'development'),
 };
 
 export type QueueAdmitterConfig = ParsedConfig<typeof configShape> & { signingKeys: ChosenSigningKeys };

@@ -1,4 +1,5 @@
 #!/usr/bin/env -S npx tsx
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
@@ -431,6 +432,26 @@ program
       log(`total over ${seconds.toFixed(1)} s:`);
       for (const line of describeWindow(total, seconds)) log(line);
     }
+  });
+
+program
+  .command('admission-key')
+  .description('a new ES256 (P-256) key for the queue-admitter\'s admission tokens: prints one private JWK (stdout) and how to put it in ADMISSION_SIGNING_KEYS (stderr)')
+  .option('--kid <kid>', 'its key id, 1-64 of A-Z a-z 0-9 . _ : - (default: admission-<date>-<random>)')
+  .action((options: { kid?: string }) => {
+    const kid = options.kid ?? `admission-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
+    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(kid) || kid === 'tally-development') throw new InvalidArgumentError('--kid must be 1-64 characters of A-Z a-z 0-9 . _ : - (and not tally-development, the built-in development key)');
+    const { kty, crv, x, y, d } = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const jwk = JSON.stringify({ kty, crv, x, y, d, kid, alg: 'ES256', use: 'sig' });
+    log(jwk);
+    console.error(
+      [
+        `A private key (kid ${kid}): keep it in the Secret, never in the repository.`,
+        `First key of a deployment:  ADMISSION_SIGNING_KEYS='[${jwk}]'`,
+        'Rotation: append it to the end of ADMISSION_SIGNING_KEYS and deploy (verifiers learn it from /.well-known/jwks.json),',
+        'then move it first (it signs), then drop the old key once the longest admission (activeSeconds) has passed.',
+      ].join('\n'),
+    );
   });
 
 program.parseAsync().catch((error: unknown) => {

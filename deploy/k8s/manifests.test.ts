@@ -6,6 +6,7 @@
  * and an autoscaler per Deployment (on consumer lag for every consumer), no secrets in the repository, and an
  * environment each service's own configuration loader accepts.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -210,7 +211,8 @@ const SERVICES: Record<string, ServiceFacts> = {
 const SECRET_STAND_INS: Record<string, string> = {
   DATABASE_URL: 'postgres://tally:stand-in@postgres.internal:5432/tally',
   API_KEYS: JSON.stringify([{ key: 'stand-in-key-0123456789', name: 'manifests-test', scopes: ['viewers:write'] }]),
-  ADMISSION_TOKEN_SECRET: 'stand-in-admission-secret-of-40-characters',
+  // a key made here for the test, as `pnpm tally admission-key` makes one: a private key is never committed
+  ADMISSION_SIGNING_KEYS: JSON.stringify([{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'manifests-test' }]),
 };
 
 // --- helpers over rendered resources ------------------------------------------------------------------------
@@ -269,7 +271,7 @@ function memory(q: unknown): number {
   return Number(m[1]) * (m[2] ? (UNITS[m[2]] ?? NaN) : 1);
 }
 
-const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|CREDENTIAL|PRIVATE|DATABASE_URL/i;
+const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|SIGNING_KEY|CREDENTIAL|PRIVATE|DATABASE_URL/i;
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
 
 // --- the layouts: base and every overlay, rendered ----------------------------------------------------------

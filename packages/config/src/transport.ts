@@ -18,7 +18,7 @@ export const POSTGRES_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-fu
 export type PostgresSslMode = (typeof POSTGRES_SSL_MODES)[number];
 
 /** Query parameters of a DATABASE_URL that pg would read as TLS settings of its own, overriding sslmode's. */
-const FOREIGN_TLS_PARAMETERS = ['ssl', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'uselibpqcompat'];
+const FOREIGN_TLS_PARAMETERS = ['ssl', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'sslnegotiation', 'uselibpqcompat'];
 
 const isSet = (raw: string | undefined) => raw !== undefined && raw !== '';
 const securedKafka = (protocol: unknown) => protocol === 'SSL' || protocol === 'SASL_SSL';

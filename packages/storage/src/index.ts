@@ -1,4 +1,14 @@
-export { createRedis, type Redis } from './redis.js';
+export { createRedis, redisOptions, redisTls, type Redis, type RedisTransportSettings } from './redis.js';
 export { defineScripts, readLuaScript, script, type ScriptDefinition, type ScriptRunner } from './lua.js';
-export { createPool, inTransaction, migrate, type MigrationOptions, type Pool, type PoolClient } from './postgres.js';
+export {
+  createPool,
+  inTransaction,
+  migrate,
+  postgresConnection,
+  type MigrationOptions,
+  type Pool,
+  type PoolClient,
+  type PostgresConnection,
+  type PostgresTransportSettings,
+} from './postgres.js';
 export { PartitionReadiness } from './partition-readiness.js';

@@ -95,7 +95,7 @@ function dropDraft4Ids(schema: unknown, isMapOfSchemas = false): void {
   for (const [key, value] of Object.entries(record)) dropDraft4Ids(value, !isMapOfSchemas && ['properties', 'patternProperties', 'definitions', '$defs'].includes(key));
 }
 
-const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|CREDENTIAL|PRIVATE/i;
+const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|SIGNING_KEY|CREDENTIAL|PRIVATE/i;
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
 
 describe('docker-compose.yml', () => {
@@ -252,8 +252,8 @@ describe('docker-compose.yml', () => {
     expect(readFileSync(composePath, 'utf8'), 'a URL with a password').not.toMatch(URL_WITH_PASSWORD);
     for (const name of serviceNames) {
       for (const [key, value] of Object.entries(environmentOf(name))) {
-        // API_KEYS and ADMISSION_TOKEN_SECRET stay unset: the gateway then uses the development key, the
-        // queue-admitter its development secret, both refused by TALLY_ENV=production
+        // API_KEYS and ADMISSION_SIGNING_KEYS stay unset: the gateway then uses the development key, the
+        // queue-admitter its development signing key, both refused by TALLY_ENV=production
         expect(key, `${name}: ${key} looks like a secret`).not.toMatch(SECRET_NAME);
         expect(value, `${name}: ${key}`).not.toMatch(URL_WITH_PASSWORD);
       }

@@ -93,7 +93,7 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
       connectionsPerAddress: config.CONNECTIONS_PER_ADDRESS,
       trustedProxies: config.TRUSTED_PROXIES,
     },
-    console: liveConsole.hub,
+    console: { hub: liveConsole.hub, streamsPerKey: config.CONSOLE_STREAMS_PER_KEY },
     readiness: [
       { name: 'kafka', check: () => connection.connect() },
       { name: 'schema-registry', check: async () => void (await heartbeatCodec.writerSchemaId()) },

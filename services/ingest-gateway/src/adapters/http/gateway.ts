@@ -51,8 +51,8 @@ export interface GatewayDeps {
   ticketKey: string;
   limits: GatewayLimits;
   readiness: ReadinessCheck[];
-  /** The live console at /console (absent in tests of the API alone). */
-  console?: ConsoleHub;
+  /** The live console at /console, and how many of its streams one key may hold open (absent in tests of the API alone). */
+  console?: { hub: ConsoleHub; streamsPerKey: number };
   /** Stamps receipt times; injectable so tests can pin it. */
   clock?: () => number;
 }
@@ -173,6 +173,6 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   queueReadRoutes(app, { name: 'queue-admitter', ...deps.queueAdmitter }, deps.keyring);
   pollRoutes(app, { keyring: deps.keyring, pollDefinitions: deps.pollDefinitions, regionBallots: deps.regionBallots, clock });
   pollReadRoutes(app, { name: 'vote-merger', ...deps.voteMerger });
-  if (deps.console) await consoleRoutes(app, deps.console);
+  if (deps.console) await consoleRoutes(app, { ...deps.console, keyring: deps.keyring });
   return app;
 }

@@ -71,12 +71,14 @@ describe('docs, health and metrics', () => {
     const verify = paths['/v1/queues/{queueId}/admissions/verify']!.post!;
     expect(verify.security).toBeUndefined();
     expect(verify.requestBody!.content['application/json']!.schema.properties).toEqual({ token: expect.objectContaining({ type: 'string', minLength: 1, maxLength: 2048 }) });
-    for (const read of ['/v1/queues/{queueId}', '/v1/queues/{queueId}/tickets/{ticketId}']) expect(paths[read]!.get!.security, read).toBeUndefined();
+    expect(paths['/v1/queues/{queueId}']!.get!.security).toBeUndefined();
+    // a ticket is private: its own secret, or a key with queues:read
+    expect(paths['/v1/queues/{queueId}/tickets/{ticketId}']!.get!.security).toEqual([{ ticketSecret: [] }, { bearerAuth: [] }]);
     const ticketParameter = (paths['/v1/queues/{queueId}/tickets/{ticketId}']!.get as unknown as { parameters: { name: string; schema: object }[] }).parameters;
-    expect(ticketParameter.find((p) => p.name === 'ticketId')!.schema).toMatchObject({ pattern: '^t_[0-9a-f]{24}$' });
+    expect(ticketParameter.find((p) => p.name === 'ticketId')!.schema).toMatchObject({ pattern: '^t_([0-9a-f]{24}|[0-9a-f]{32})$' });
     expect(paths['/v1/streams/{streamId}/viewers']!.get!.security).toBeUndefined();
     expect(paths['/v1/items/{itemId}/counts']!.get!.security).toBeUndefined();
-    for (const read of ['/v1/wallets/{userId}', '/v1/wallets/{userId}/transactions', '/v1/wallets/{userId}/transactions/{id}']) expect(paths[read]!.get!.security, read).toBeUndefined();
+    for (const read of ['/v1/wallets/{userId}', '/v1/wallets/{userId}/transactions', '/v1/wallets/{userId}/transactions/{id}']) expect(paths[read]!.get!.security, read).toEqual([{ bearerAuth: [] }]);
     const transactions = paths['/v1/wallets/{userId}/transactions']!;
     const amount = transactions.post!.requestBody!.content['application/json']!.schema.properties as Record<string, object>;
     expect(amount.amount).toMatchObject({ type: 'string', format: 'decimal-amount' });

@@ -105,7 +105,7 @@ describe('bad input to the queue routes', () => {
   it('valid configure, join, leave and complete reach the topic (so an unmoved topic below proves refusal, not a broken pipe)', async () => {
     const send = (method: string, path: string, headers: Record<string, string>, raw?: string) => call(world().base, method, path, { headers, ...(raw === undefined ? {} : { body: raw }) });
     expect((await send('PUT', queue, admin, body(validConfigure))).status).toBe(202);
-    expect(await send('POST', tickets, writer, body(validJoin))).toMatchObject({ status: 202, body: { id: 'app:1', ticketId: expect.stringMatching(/^t_[0-9a-f]{24}$/) } });
+    expect(await send('POST', tickets, writer, body(validJoin))).toMatchObject({ status: 202, body: { id: 'app:1', ticketId: expect.stringMatching(/^t_[0-9a-f]{32}$/), ticketSecret: expect.stringMatching(/^ts_[A-Za-z0-9_-]{43}$/) } });
     expect((await send('DELETE', ticket, bearer(keys.queues))).status).toBe(202);
     expect((await send('POST', complete, writer, '{}')).status).toBe(202);
     expect(await world().queueCommands.count()).toBe(4);
@@ -132,6 +132,6 @@ describe('bad input to the queue routes', () => {
     const capacity = await call(world().base, 'PUT', queue, { headers: admin, body: configure({ capacity: 100_001 }) });
     expect(capacity.body.details).toEqual([{ field: 'body.capacity', message: 'must be at most 100000' }]);
     const leave = await call(world().base, 'DELETE', `${tickets}/t_123`, { headers: writer });
-    expect(leave.body.details).toEqual([{ field: 'params.ticketId', message: 'must match ^t_[0-9a-f]{24}$' }]);
+    expect(leave.body.details).toEqual([{ field: 'params.ticketId', message: 'must match ^t_([0-9a-f]{24}|[0-9a-f]{32})$' }]);
   });
 });

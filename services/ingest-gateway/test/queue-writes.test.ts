@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { bearer, call, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
+import { TEST_TICKET_KEY, bearer, call, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
 
 const receivedAt = 1_750_000_000_000;
 // a pinned clock, so receivedAtMs and the gateway's seqs can be checked exactly
@@ -9,9 +9,14 @@ const world = gatewayForThisFile('queue-writes', {}, () => receivedAt);
 const send = (method: string, path: string, key: { key: string }, body?: unknown) =>
   call(world().base, method, path, { headers: { ...json, ...bearer(key) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
 
-/** Computed here from PRODUCT's rule, not by the gateway's code: t_ + 24 hex of sha256(queueId NUL source NUL seq). */
+/**
+ * Computed here from the documented rule, not by the gateway's code: the secret is ts_ + base64url of
+ * HMAC-SHA256(TICKET_KEY, "ticket" NUL queueId NUL source NUL seq); the id t_ + 32 hex of sha256(queueId NUL secret).
+ */
+const expectedSecret = (queueId: string, source: string, seq: number) =>
+  `ts_${createHmac('sha256', TEST_TICKET_KEY).update(`ticket\u0000${queueId}\u0000${source}\u0000${seq}`).digest('base64url')}`;
 const expectedTicket = (queueId: string, source: string, seq: number) =>
-  `t_${createHash('sha256').update(`${queueId}\u0000${source}\u0000${seq}`).digest('hex').slice(0, 24)}`;
+  `t_${createHash('sha256').update(`${queueId}\u0000${expectedSecret(queueId, source, seq)}`).digest('hex').slice(0, 32)}`;
 
 const nothing = { ticketId: null, userId: null, capacity: null, activeSeconds: null, ticketIds: null, atMs: null, basisOffset: null };
 
@@ -59,9 +64,9 @@ describe('writing queue commands', () => {
     const first = await send('POST', '/v1/queues/q-retry/tickets', keys.queues, join);
     const retried = await send('POST', '/v1/queues/q-retry/tickets', keys.queues, join);
     const other = await send('POST', '/v1/queues/q-retry/tickets', keys.queues, { ...join, seq: 8 });
-    expect(first).toMatchObject({ status: 202, body: { id: 'app:7', ticketId: expectedTicket('q-retry', 'app', 7) } });
+    expect(first).toMatchObject({ status: 202, body: { id: 'app:7', ticketId: expectedTicket('q-retry', 'app', 7), ticketSecret: expectedSecret('q-retry', 'app', 7) } });
     expect(retried.body).toEqual(first.body);
-    expect(other.body).toEqual({ id: 'app:8', ticketId: expectedTicket('q-retry', 'app', 8) });
+    expect(other.body).toEqual({ id: 'app:8', ticketId: expectedTicket('q-retry', 'app', 8), ticketSecret: expectedSecret('q-retry', 'app', 8) });
     // both copies reach the topic; the admitter sees one ticket twice, which changes nothing the second time
     const joins = (await world().queueCommands.records()).filter((r) => r.key === 'q-retry').map((r) => r.value.ticketId);
     expect(joins).toEqual([first.body.ticketId, first.body.ticketId, other.body.ticketId]);

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { call, json, startTestGateway, type Answer, type TestGateway } from './fixtures/gateway.js';
+import { bearer, call, json, keys, startTestGateway, type Answer, type TestGateway } from './fixtures/gateway.js';
 import { startFakeOwner, unreachableUrl, type FakeOwner } from './fixtures/fake-owner.js';
 
 const stack = inject('stack');
+
+/** A read showing a key that may read wallets and tickets; who may read what is tested apart, below. */
+const privately: typeof call = (base, method, path, init = {}) => call(base, method, path, { ...init, headers: { ...bearer(keys.reader), ...init.headers } });
 
 let aggregator: FakeOwner;
 let materializer: FakeOwner;
@@ -16,7 +19,7 @@ const counts = { itemId: 'item-1', likes: 3, views: 10, uniqueViewers: 7, counte
 const wallet = { userId: 'user-1', balances: { KRW: '12.34', points: '0.05' }, asOf: 1_750_000_000_000 };
 const history = { userId: 'user-1', transactions: [{ id: 'shop:2', type: 'debit', asset: 'KRW', amount: '1.00', status: 'applied', balanceAfter: '12.34' }] };
 const transaction = { userId: 'user-1', id: 'shop:eu:2', type: 'debit', status: 'rejected', reason: 'insufficient_funds', balanceAfter: '0.00' };
-const ticketId = 't_1a3c605670798c9fd1e1e886';
+const ticketId = 't_1a3c605670798c9fd1e1e8861a3c6056';
 const ticket = { status: 'waiting', position: 41, waitingTotal: 500, estimatedWaitSeconds: 84 };
 const queue = { waiting: 500, active: 100, capacity: 100, admittedTotal: 1234 };
 const verified = { valid: true, ticketId, userId: 'u1', expiresAt: 1_750_000_180_000 };
@@ -66,6 +69,7 @@ beforeAll(async () => {
     '/v1/queues/other/admissions/verify': [200, { valid: false, reason: 'other_queue' }],
     '/v1/queues/broken': [500, '<html>oops</html>'],
     '/v1/queues/slow': 'never',
+    '/.well-known/jwks.json': [200, { keys: [{ kid: 'k1', kty: 'EC', crv: 'P-256', x: 'x', y: 'y', alg: 'ES256', use: 'sig' }] }],
   });
   merger = await startFakeOwner({
     '/v1/polls/mama-2025/results': [200, result],
@@ -101,7 +105,7 @@ afterAll(async () => {
 });
 
 /** Every request (a path to GET, unless `send` says otherwise) answers 400 in the error shape, and the owner is never asked. */
-async function expectRefusedHere(owner: FakeOwner, requests: string[], send = (path: string): Promise<Answer> => call(routed.base, 'GET', path)): Promise<void> {
+async function expectRefusedHere(owner: FakeOwner, requests: string[], send = (path: string): Promise<Answer> => privately(routed.base, 'GET', path)): Promise<void> {
   const before = owner.seen.length;
   for (const request of requests) {
     const answer = await send(request);
@@ -113,15 +117,15 @@ async function expectRefusedHere(owner: FakeOwner, requests: string[], send = (p
 
 /** Not JSON from the owner is 502; an owner slower than READ_TIMEOUT_MS is 503 with Retry-After. */
 async function expectOwnerFailuresMapped(brokenPath: string, slowPath: string): Promise<void> {
-  expect(await call(routed.base, 'GET', brokenPath)).toMatchObject({ status: 502, body: { error: 'bad_gateway', details: [] } });
-  const slow = await call(routed.base, 'GET', slowPath);
+  expect(await privately(routed.base, 'GET', brokenPath)).toMatchObject({ status: 502, body: { error: 'bad_gateway', details: [] } });
+  const slow = await privately(routed.base, 'GET', slowPath);
   expect(slow).toMatchObject({ status: 503, body: { error: 'unavailable', details: [] } });
   expect(slow.headers.get('retry-after')).toBe('1');
 }
 
 /** An owner nothing answers for is 503 with Retry-After, naming the owner. */
 async function expectUnreachable(path: string, owner: string): Promise<void> {
-  const answer = await call(unreachable.base, 'GET', path);
+  const answer = await privately(unreachable.base, 'GET', path);
   expect(answer, path).toMatchObject({ status: 503, body: { error: 'unavailable', message: `${owner} cannot be reached right now; try again shortly`, details: [] } });
   expect(answer.headers.get('retry-after')).toBe('1');
 }
@@ -194,14 +198,14 @@ describe('reads routed to the counter-materializer', () => {
 });
 
 describe('reads routed to the wallet-ledger', () => {
-  it('passes balances, history and one transaction through, without a key, the history limit filled in', async () => {
-    expect(await call(routed.base, 'GET', '/v1/wallets/user-1')).toMatchObject({ status: 200, body: wallet });
-    expect(await call(routed.base, 'GET', '/v1/wallets/user-1/transactions')).toMatchObject({ status: 200, body: history });
-    expect(await call(routed.base, 'GET', '/v1/wallets/user-1/transactions?limit=100')).toMatchObject({ status: 200, body: history });
-    expect(await call(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:eu:2')).toMatchObject({ status: 200, body: transaction });
-    expect(await call(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop%3Aeu%3A2')).toMatchObject({ status: 200, body: transaction });
+  it('passes balances, history and one transaction through, with a wallets:read key, the history limit filled in', async () => {
+    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1')).toMatchObject({ status: 200, body: wallet });
+    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions')).toMatchObject({ status: 200, body: history });
+    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions?limit=100')).toMatchObject({ status: 200, body: history });
+    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:eu:2')).toMatchObject({ status: 200, body: transaction });
+    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop%3Aeu%3A2')).toMatchObject({ status: 200, body: transaction });
     // the owner's own answers come back as they are
-    expect(await call(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:3')).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
+    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:3')).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
     expect(ledger.seen).toEqual([
       '/v1/wallets/user-1',
       '/v1/wallets/user-1/transactions?limit=20',
@@ -226,7 +230,7 @@ describe('reads routed to the wallet-ledger', () => {
   });
 
   it('says what is wrong with a transaction id', async () => {
-    const answer = await call(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:007');
+    const answer = await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:007');
     expect(answer.body.details).toEqual([{ field: 'params.id', message: 'must be written as the write was answered, without leading zeros in the seq' }]);
   });
 
@@ -241,14 +245,14 @@ describe('reads routed to the wallet-ledger', () => {
 });
 
 describe('reads routed to the queue-admitter', () => {
-  const verify = (queueId: string, raw: string) => call(routed.base, 'POST', `/v1/queues/${queueId}/admissions/verify`, { headers: json, body: raw });
+  const verify = (queueId: string, raw: string) => privately(routed.base, 'POST', `/v1/queues/${queueId}/admissions/verify`, { headers: json, body: raw });
 
-  it('passes a ticket and a queue through, without a key', async () => {
-    expect(await call(routed.base, 'GET', `/v1/queues/concert-1/tickets/${ticketId}`)).toMatchObject({ status: 200, body: ticket });
-    expect(await call(routed.base, 'GET', '/v1/queues/concert-1')).toMatchObject({ status: 200, body: queue });
+  it('passes a ticket (with a queues:read key) and a queue through', async () => {
+    expect(await privately(routed.base, 'GET', `/v1/queues/concert-1/tickets/${ticketId}`)).toMatchObject({ status: 200, body: ticket });
+    expect(await privately(routed.base, 'GET', '/v1/queues/concert-1')).toMatchObject({ status: 200, body: queue });
     // the owner's own answers come back as they are: a join it has not seen yet is 404
-    const unseen = 't_000000000000000000000000';
-    expect(await call(routed.base, 'GET', `/v1/queues/concert-1/tickets/${unseen}`)).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
+    const unseen = 't_00000000000000000000000000000000';
+    expect(await privately(routed.base, 'GET', `/v1/queues/concert-1/tickets/${unseen}`)).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
     expect(admitter.seen).toEqual([`/v1/queues/concert-1/tickets/${ticketId}`, '/v1/queues/concert-1', `/v1/queues/concert-1/tickets/${unseen}`]);
     expect(admitter.received.every((r) => r.method === 'GET' && r.body === '')).toBe(true);
   });
@@ -263,7 +267,7 @@ describe('reads routed to the queue-admitter', () => {
   });
 
   it('refuses bad reads itself, without asking the owner', async () => {
-    const badTicketIds = ['t_123', 'T_1a3c605670798c9fd1e1e886', 't_1A3C605670798C9FD1E1E886', 't_1a3c605670798c9fd1e1e8866', 'ticket'];
+    const badTicketIds = ['t_123', 'T_1a3c605670798c9fd1e1e886', 't_1A3C605670798C9FD1E1E886', 't_1a3c605670798c9fd1e1e8866', 't_1a3c605670798c9fd1e1e8861a3c60567', 'ticket'];
     await expectRefusedHere(admitter, [
       ...badTicketIds.map((id) => `/v1/queues/concert-1/tickets/${id}`),
       `/v1/queues/concert-1/tickets/${ticketId}?fresh=true`,
@@ -284,9 +288,34 @@ describe('reads routed to the queue-admitter', () => {
   it('answers 503 with Retry-After when the owner cannot be reached, also for an admission check', async () => {
     await expectUnreachable('/v1/queues/concert-1', 'queue-admitter');
     await expectUnreachable(`/v1/queues/concert-1/tickets/${ticketId}`, 'queue-admitter');
-    const check = await call(unreachable.base, 'POST', '/v1/queues/concert-1/admissions/verify', { headers: json, body: JSON.stringify({ token }) });
+    const check = await privately(unreachable.base, 'POST', '/v1/queues/concert-1/admissions/verify', { headers: json, body: JSON.stringify({ token }) });
     expect(check).toMatchObject({ status: 503, body: { error: 'unavailable', message: 'queue-admitter cannot be reached right now; try again shortly', details: [] } });
     expect(check.headers.get('retry-after')).toBe('1');
+  });
+});
+
+describe('private reads', () => {
+  it('refuses a wallet or a ticket without a key (401), without the read scope or for another tenant (403), and never asks the owner', async () => {
+    const before = { ledger: ledger.seen.length, admitter: admitter.seen.length };
+    const refused: [string, Record<string, string>, number][] = [];
+    for (const path of ['/v1/wallets/user-1', '/v1/wallets/user-1/transactions', '/v1/wallets/user-1/transactions/shop:eu:2', `/v1/queues/concert-1/tickets/${ticketId}`]) {
+      refused.push([path, {}, 401], [path, { authorization: 'Bearer not-a-key-0123456789' }, 401], [path, bearer(keys.wallets), 403], [path, bearer(keys.tenant), 403]);
+    }
+    for (const [path, headers, status] of refused) {
+      const answer = await call(routed.base, 'GET', path, { headers });
+      expect(answer.status, `${path} ${JSON.stringify(headers)}`).toBe(status);
+      expect(answer.body.error).toBe(status === 401 ? 'unauthorized' : 'forbidden');
+    }
+    expect({ ledger: ledger.seen.length, admitter: admitter.seen.length }).toEqual(before);
+    // the tenant's key reads its own users
+    expect((await call(routed.base, 'GET', '/v1/wallets/acme:7', { headers: bearer(keys.tenant) })).status).toBe(404);
+    expect(ledger.seen.at(-1)).toBe('/v1/wallets/acme%3A7');
+  });
+
+  it('routes the admission keys (JWKS) with a cache lifetime, without a key', async () => {
+    const jwks = await call(routed.base, 'GET', '/.well-known/jwks.json');
+    expect(jwks).toMatchObject({ status: 200, body: { keys: [{ kid: 'k1', kty: 'EC' }] } });
+    expect(jwks.headers.get('cache-control')).toBe('public, max-age=300');
   });
 });
 

@@ -51,7 +51,7 @@ async function gateway(limits: Partial<GatewayLimits> = {}): Promise<FastifyInst
   });
 }
 
-const as = (secret?: string) => (secret === undefined ? {} : { authorization: `Bearer ${secret}` });
+const as = (secret?: string): Record<string, string> => (secret === undefined ? {} : { authorization: `Bearer ${secret}` });
 
 describe('private reads', () => {
   let app: FastifyInstance;

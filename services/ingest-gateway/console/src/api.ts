@@ -1,4 +1,10 @@
-/** Typed reads of the public GET API (same origin, no key needed). Failures become a message, never a throw. */
+import { keyHeaders } from './key';
+
+/**
+ * Typed reads of the public GET API (same origin), with the operator's key: wallets need `wallets:read` for that
+ * user, tickets `queues:read` for that queue, and the gateway answers 401/403 otherwise, shown as the message.
+ * Failures become a message, never a throw.
+ */
 
 export type Fetched<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -44,7 +50,7 @@ function problemMessage(body: unknown, res: Response): string {
 
 async function getJson<T>(path: string): Promise<Fetched<T>> {
   try {
-    const res = await fetch(path, { headers: { accept: 'application/json' } });
+    const res = await fetch(path, { headers: { accept: 'application/json', ...keyHeaders() }, cache: 'no-store' });
     const body: unknown = await res.json().catch(() => undefined);
     if (!res.ok) return { ok: false, message: problemMessage(body, res) };
     if (body === undefined) return { ok: false, message: 'the answer was not JSON' };

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { forgetKey, rememberKey, storedKey } from './key';
 import { subscribe, type LiveStatus } from './live';
 import { selectionFromQuery, selectionParams, type Selection } from './selection';
 import { clock } from './format';
@@ -9,12 +10,40 @@ import { QueuePanel } from './panels/queue';
 import { PollPanel } from './panels/poll';
 import { WalletPanel } from './panels/wallet';
 import { LagPanel } from './panels/lag';
+import { Brand, KeyForm } from './sign-in';
 
 /**
- * The console: one live stream for the current selection (reopened when it changes) and six panels.
- * Each `state` message replaces the whole view.
+ * The page: a key form until the operator gives a key (kept in sessionStorage), then the console with it. A key
+ * the gateway refuses (401, 403) is forgotten and the form shown again with the reason; "sign out" forgets it.
  */
 export function App() {
+  const [key, setKey] = useState(storedKey);
+  const [reason, setReason] = useState<string | undefined>();
+  const signOut = (why?: string) => {
+    forgetKey();
+    setReason(why);
+    setKey(undefined);
+  };
+  if (!key) {
+    return (
+      <KeyForm
+        reason={reason}
+        onKey={(next) => {
+          rememberKey(next);
+          setReason(undefined);
+          setKey(next);
+        }}
+      />
+    );
+  }
+  return <Console apiKey={key} onSignOut={signOut} />;
+}
+
+/**
+ * The console: one live stream for the current selection and key (reopened when either changes) and six panels.
+ * Each `state` message replaces the whole view.
+ */
+function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (why?: string) => void }) {
   const [selection, setSelection] = useState<Selection>(() => selectionFromQuery(window.location.search));
   const [view, setView] = useState<ConsoleView | null>(null);
   const [status, setStatus] = useState<LiveStatus>('reconnecting');
@@ -23,14 +52,15 @@ export function App() {
 
   useEffect(() => {
     window.history.replaceState(null, '', `${window.location.pathname}?${query}`);
-    return subscribe(new URLSearchParams(query), {
+    return subscribe(new URLSearchParams(query), apiKey, {
       onView: setView,
       onStatus: (next, why) => {
         setStatus(next);
         setProblem(why);
       },
+      onKeyRefused: onSignOut,
     });
-  }, [query]);
+  }, [query, apiKey]);
 
   const choose = (patch: Partial<Selection>) => setSelection((s) => ({ ...s, ...patch }));
   const at = view?.at ?? Date.now();
@@ -38,10 +68,10 @@ export function App() {
 
   return (
     <div class="page">
-      <Header status={status} at={view?.at} />
+      <Header status={status} at={view?.at} onSignOut={() => onSignOut()} />
       {problem && (
         <p class="problem" role="alert" data-testid="live-problem">
-          The gateway refused this view: {problem}
+          {status === 'refused' ? 'The gateway refused this view' : 'Waiting for the gateway'}: {problem}
         </p>
       )}
       <main class="grid">
@@ -62,16 +92,10 @@ export function App() {
   );
 }
 
-function Header({ status, at }: { status: LiveStatus; at: number | undefined }) {
+function Header({ status, at, onSignOut }: { status: LiveStatus; at: number | undefined; onSignOut: () => void }) {
   return (
     <header class="topbar">
-      <div class="brand">
-        <span class="logo" aria-hidden="true">
-          T
-        </span>
-        <h1>Tally console</h1>
-        <span class="tagline">real-time counting on Kafka</span>
-      </div>
+      <Brand />
       <div class="status">
         <span class="server-time">
           server time <strong data-testid="server-time">{at === undefined ? '—' : clock(at)}</strong>
@@ -80,6 +104,9 @@ function Header({ status, at }: { status: LiveStatus; at: number | undefined }) 
           <span class="pulse" aria-hidden="true" />
           <span data-testid="live-status">{status}</span>
         </span>
+        <button type="button" class="quiet" data-testid="sign-out" title="Forget the API key in this tab" onClick={onSignOut}>
+          Sign out
+        </button>
       </div>
     </header>
   );

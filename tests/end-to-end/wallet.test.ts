@@ -9,7 +9,9 @@ import { createTopicsWithSchemas, freePort, stackEnvironment, startServiceProces
 const stack = inject('stack');
 const run = uniqueName('e2e-wallet');
 const topics = { commands: `test.${run}.wallet-commands`, outcomes: `test.${run}.wallet-outcomes`, deadLetters: `test.${run}.dead-letters` };
-const apiKey = { key: 'e2e-wallet-key-0123456789abcdef', name: 'e2e-wallet', scopes: ['wallets:write'] };
+const apiKey = { key: 'e2e-wallet-key-0123456789abcdef', name: 'e2e-wallet', scopes: ['wallets:write', 'wallets:read'] };
+/** A key for one tenant's users only (ids starting "acme:"), as a partner's backend would hold. */
+const tenantKey = { key: 'e2e-wallet-tenant-key-0123456789abcdef', name: 'e2e-wallet-tenant', scopes: ['wallets:read'], users: ['acme:*'] };
 const running: ServiceProcess[] = [];
 let gateway: ServiceProcess;
 
@@ -34,7 +36,7 @@ beforeAll(async () => {
   gateway = await startServiceProcess('ingest-gateway', {
     ...stackEnvironment(stack),
     TALLY_ENV: 'test',
-    API_KEYS: JSON.stringify([apiKey]),
+    API_KEYS: JSON.stringify([apiKey, tenantKey]),
     WALLET_COMMANDS_TOPIC: topics.commands,
     WALLET_OUTCOMES_TOPIC: topics.outcomes,
     WALLET_LEDGER_URL: `http://127.0.0.1:${ledgerPort}`,
@@ -57,7 +59,7 @@ async function post(path: string, body: unknown): Promise<{ status: number; body
 }
 
 async function read<T>(path: string): Promise<T> {
-  const response = await fetch(`${gateway.url}${path}`);
+  const response = await fetch(`${gateway.url}${path}`, { headers: { authorization: `Bearer ${apiKey.key}` } });
   expect(response.status, path).toBe(200);
   return (await response.json()) as T;
 }
@@ -90,5 +92,17 @@ describe('the wallet through the gateway', () => {
       const { transactions } = await read<{ transactions: { id: string }[] }>(`/v1/wallets/${user}/transactions`);
       expect(transactions.map((t) => t.id).sort()).toEqual(['chat:1', 'chat:2']);
     }
+  });
+
+  it('keeps a wallet private: no key is 401, a key without wallets:read or for another tenant is 403, the tenant reads its own', async () => {
+    expect((await post('/v1/wallets/acme:carol/transactions?wait=true', { source: 'shop', seq: 1, type: 'credit', asset: 'coins', amount: '5.00' })).status).toBe(200);
+    const status = async (path: string, key?: string) => (await fetch(`${gateway.url}${path}`, key ? { headers: { authorization: `Bearer ${key}` } } : {})).status;
+    for (const path of ['/v1/wallets/alice', '/v1/wallets/alice/transactions', '/v1/wallets/alice/transactions/shop:1']) {
+      expect(await status(path), path).toBe(401);
+      expect(await status(path, 'e2e-wallet-not-a-key-0123456789'), path).toBe(401);
+      expect(await status(path, tenantKey.key), path).toBe(403);
+    }
+    expect(await status('/v1/wallets/acme:carol', tenantKey.key)).toBe(200);
+    expect(await status('/v1/wallets/acme:carol/transactions', tenantKey.key)).toBe(200);
   });
 });

@@ -2,6 +2,7 @@
  * The live console in a real browser: Debian's chromium, driven by playwright-core, against all of Tally running
  * as processes on the real Kafka, registry, Redis and Postgres. The test drives traffic through the public API and
  * waits for the page (fed by server-sent events from the services' change topics) to show the right numbers.
+ * The page asks for an API key first (console:read); the test shows it refusing without one, then signs in.
  * Screenshots of every step are saved in test-results/console/ (CONSOLE_SCREENSHOTS overrides the folder).
  * Needs chromium: ./scripts/install.sh installs the Debian package (CHROMIUM_PATH overrides where it is).
  */
@@ -15,7 +16,14 @@ import { startTallyProcesses, tallyTopicNames, testKafka, uniqueName, type Tally
 
 const stack = inject('stack');
 const run = uniqueName('console');
-const apiKey = { key: 'console-test-key-0123456789abcdef', name: 'console-test', scopes: ['viewers:write', 'counters:write', 'wallets:write', 'queues:write', 'queues:admin', 'polls:write', 'polls:admin'] };
+const apiKey = {
+  key: 'console-test-key-0123456789abcdef',
+  name: 'console-test',
+  scopes: ['viewers:write', 'counters:write', 'wallets:write', 'wallets:read', 'queues:write', 'queues:read', 'queues:admin', 'polls:write', 'polls:admin', 'console:read'],
+};
+/** A key that may not open the console, and one that may but may not read wallets. */
+const writerKey = { key: 'console-writer-key-0123456789abcdef', name: 'console-writer', scopes: ['viewers:write'] };
+const watcherKey = { key: 'console-watcher-key-0123456789abcdef', name: 'console-watcher', scopes: ['console:read'] };
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const screenshots = process.env.CONSOLE_SCREENSHOTS ?? join(repoRoot, 'test-results', 'console');
 /** How long the page may take to show a change: Kafka → service → change topic → gateway → event stream. */
@@ -54,12 +62,24 @@ async function choose(testId: string, value: string): Promise<void> {
 
 const text = (locator: Locator) => locator.innerText().then((t) => t.trim());
 
+/** Enters a key in the page's key form. */
+async function signIn(key: string): Promise<void> {
+  await page.getByTestId('key-input').fill(key);
+  await page.getByTestId('key-submit').click();
+}
+
+const liveStatus = () => text(page.getByTestId('live-status'));
+
 beforeAll(async () => {
   if (!existsSync(chromiumPath)) throw new Error(`no chromium at ${chromiumPath}: run ./scripts/install.sh (Debian package chromium) or set CHROMIUM_PATH`);
   mkdirSync(screenshots, { recursive: true });
   // the gateway counts this Tally's own side topics (the services write there; the testkit names them)
   const sideTopics = tallyTopicNames(`test.${run}`);
-  tally = await startTallyProcesses(stack, { run, apiKey, gatewayEnvironment: { DLQ_TOPIC: sideTopics.deadLetters, LATE_TOPIC: sideTopics.late } });
+  tally = await startTallyProcesses(stack, {
+    run,
+    apiKey,
+    gatewayEnvironment: { DLQ_TOPIC: sideTopics.deadLetters, LATE_TOPIC: sideTopics.late, API_KEYS: JSON.stringify([apiKey, writerKey, watcherKey]) },
+  });
   expect([tally.topics.deadLetters, tally.topics.late]).toEqual([sideTopics.deadLetters, sideTopics.late]);
   // as root (CI) chromium refuses its sandbox; the page is our own, served by the gateway under test
   browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
@@ -73,10 +93,54 @@ afterAll(async () => {
 });
 
 describe('the live console in a real browser', () => {
-  it('loads from the gateway, goes live and shows the lag of every service', async () => {
+  it('the console refuses a page without a key: only a key form, the stream answers 401, a refused key is shown with why', async () => {
     const response = await page.goto(`${tally.gateway.url}/console/`);
     expect(response?.status()).toBe(200);
-    await expect.poll(() => text(page.getByTestId('live-status')), LIVE).toBe('live');
+    await page.getByTestId('key-form').waitFor();
+    expect(await page.getByTestId('live-status').count()).toBe(0);
+    expect(await page.locator('.card').count()).toBe(1);
+    expect(await page.evaluate(async () => (await fetch('/console/events')).status)).toBe(401);
+    await screenshot('00-key-form');
+
+    await signIn('not-a-key-0123456789abcdef');
+    await expect.poll(() => text(page.getByTestId('key-problem')), LIVE).toMatch(/the API key is not valid/);
+    await signIn(writerKey.key);
+    await expect.poll(() => text(page.getByTestId('key-problem')), LIVE).toMatch(/lacks the scope console:read/);
+    expect(await page.getByTestId('live-status').count()).toBe(0);
+    // a refused key is not kept
+    expect(await page.evaluate(() => [sessionStorage.length, localStorage.length])).toEqual([0, 0]);
+    await screenshot('00b-key-refused');
+  });
+
+  it('follows a wallet only with a key that may read it, and forgets the key on sign out', async () => {
+    await signIn(watcherKey.key);
+    await expect.poll(liveStatus, LIVE).toBe('live');
+    // kept for this tab only
+    expect(await page.evaluate(() => [sessionStorage.getItem('tally.console.apiKey'), localStorage.length])).toEqual([watcherKey.key, 0]);
+    await page.getByTestId('wallet-user').fill(`someone-${run}`);
+    await page.getByTestId('wallet-lookup').click();
+    await expect.poll(liveStatus, LIVE).toBe('refused');
+    expect(await text(page.getByTestId('live-problem'))).toMatch(/wallet on the console needs a key that may read it: the API key "console-watcher" lacks the scope wallets:read/);
+    // the panel's own read of the wallet is refused as well: nothing private shows
+    await expect.poll(() => text(page.locator('.card-wallet .error-note').first()), LIVE).toMatch(/lacks the scope wallets:read/);
+    expect(await page.getByTestId('wallet-balance').count()).toBe(0);
+    await screenshot('00c-wallet-refused');
+    await page.getByTestId('wallet-user').fill('');
+    await page.getByTestId('wallet-lookup').click();
+    await expect.poll(liveStatus, LIVE).toBe('live');
+
+    await page.getByTestId('sign-out').click();
+    await page.getByTestId('key-form').waitFor();
+    expect(await page.getByTestId('key-problem').count()).toBe(0);
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
+  it('loads from the gateway with a key, goes live and shows the lag of every service', async () => {
+    await signIn(apiKey.key);
+    await expect.poll(liveStatus, LIVE).toBe('live');
+    // a reload keeps the key of this tab
+    await page.reload();
+    await expect.poll(liveStatus, LIVE).toBe('live');
     for (const group of Object.values(tally.groups)) {
       await expect.poll(() => page.locator(`[data-testid="lag-row"][data-group="${group}"]`).count(), LIVE).toBe(1);
     }

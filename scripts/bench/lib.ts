@@ -204,7 +204,7 @@ export async function drainReported<N extends SchemaName>(
  * for both: what is measured through the gateway is compared with the service asked directly.
  */
 export async function gatewayInFront(services: BenchServices, apiKey: { key: string; name: string; scopes: string[] }, serviceUrl: string, env: Record<string, string>) {
-  const gatewayProcess = await services.start('ingest-gateway', { TALLY_ENV: 'test', API_KEYS: JSON.stringify([apiKey]), RATE_LIMIT_PER_SECOND: '1000000', ...env });
+  const gatewayProcess = await services.start('ingest-gateway', { TALLY_ENV: 'test', API_KEYS: JSON.stringify([apiKey]), RATE_LIMIT_PER_SECOND: '1000000', ADDRESS_RATE_LIMIT_PER_SECOND: '1000000', CONNECTIONS_PER_ADDRESS: '100000', ...env });
   const gateway = httpClient(gatewayProcess.url, apiKey.key);
   const service = httpClient(serviceUrl);
   return {

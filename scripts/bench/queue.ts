@@ -30,7 +30,7 @@ const topics = { commands: `bench.${run}.queue-commands`, events: `bench.${run}.
 const group = `${run}-admitter`;
 const naiveSchema = `naive_${run}`;
 const redisPrefix = `tally:${run}`;
-const apiKey = { key: 'bench-queue-key-0123456789abcdef', name: 'bench-queue', scopes: ['queues:write', 'queues:admin'] };
+const apiKey = { key: 'bench-queue-key-0123456789abcdef', name: 'bench-queue', scopes: ['queues:write', 'queues:admin', 'queues:read'] };
 const out = bench.benchResults({ run, commands: COMMANDS, probes: PROBES, 'reads per route': READS, 'read concurrency': CONCURRENCY });
 
 interface Joined {

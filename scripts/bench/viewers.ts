@@ -146,7 +146,7 @@ async function main() {
   };
   console.log(`live viewers benchmark ${run} (this machine: every component shares its 2 cores)`);
 
-  startService('ingest-gateway', { PORT: '18080', VIEWER_AGGREGATOR_URL: aggregatorUrl, RATE_LIMIT_PER_SECOND: '1000000' });
+  startService('ingest-gateway', { PORT: '18080', VIEWER_AGGREGATOR_URL: aggregatorUrl, RATE_LIMIT_PER_SECOND: '1000000', ADDRESS_RATE_LIMIT_PER_SECOND: '1000000', CONNECTIONS_PER_ADDRESS: '100000' });
   await waitReady(gatewayUrl);
   await sendBatch(BATCH_SIZE, 'warmup');
 

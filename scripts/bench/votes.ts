@@ -151,6 +151,8 @@ async function measureWriteToVisible(stack: TestStack, services: bench.BenchServ
     TALLY_ENV: 'test',
     API_KEYS: JSON.stringify([apiKey]),
     RATE_LIMIT_PER_SECOND: '1000000',
+    ADDRESS_RATE_LIMIT_PER_SECOND: '1000000',
+    CONNECTIONS_PER_ADDRESS: '100000',
     VOTE_REGIONS: REGIONS.join(','),
     VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
     POLL_DEFINITIONS_TOPIC: topics.polls,

@@ -26,7 +26,7 @@ const run = `bench_wallet_${Date.now().toString(36)}`;
 const topics = { commands: `bench.${run}.wallet-commands`, outcomes: `bench.${run}.wallet-outcomes`, deadLetters: `bench.${run}.dead-letters` };
 const group = `${run}-ledger`;
 const naiveSchema = `naive_${run}`;
-const apiKey = { key: 'bench-wallet-key-0123456789abcdef', name: 'bench-wallet', scopes: ['wallets:write'] };
+const apiKey = { key: 'bench-wallet-key-0123456789abcdef', name: 'bench-wallet', scopes: ['wallets:write', 'wallets:read'] };
 const out = bench.benchResults({ run, commands: COMMANDS, probes: PROBES, 'reads per route': READS, 'read concurrency': CONCURRENCY });
 
 interface Backlog {

@@ -99,6 +99,8 @@ function startGateway(services: Services, topics: Topics, owners: Owners): Promi
     API_KEYS: JSON.stringify([{ key: API_KEY, name: 'bench', scopes: SCOPES }]),
     // far above what 2 cores can send: the benchmark measures the gateway, not its limiter
     RATE_LIMIT_PER_SECOND: '100000000',
+    ADDRESS_RATE_LIMIT_PER_SECOND: '100000000',
+    CONNECTIONS_PER_ADDRESS: '100000',
     // this run's topics, the console's change topics included, not the stack's
     ...gatewayTopicEnvironment(topics),
     VOTE_REGIONS: REGIONS.join(','),

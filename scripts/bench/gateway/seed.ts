@@ -49,7 +49,8 @@ export class SeedError extends Error {
 /** The gateway as a client sees it: writes with the key (a non-2xx answer is an error), reads without. */
 export function gatewayClient(baseUrl: string, apiKey: string) {
   const writer = httpClient(baseUrl, apiKey);
-  const reader = httpClient(baseUrl);
+  // the bench's key may read wallets and tickets too (private reads need it); public reads ignore it
+  const reader = httpClient(baseUrl, apiKey);
   const write = async (method: 'POST' | 'PUT', path: string, body: unknown): Promise<Record<string, unknown>> => {
     const reply = await writer.send(method, path, body);
     if (reply.status < 200 || reply.status > 299) throw new SeedError(`seeding ${method} ${path} answered ${reply.status}: ${reply.body.slice(0, 300)}`);

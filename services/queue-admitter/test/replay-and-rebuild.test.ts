@@ -6,6 +6,7 @@
  * - a follower (QUEUE_ROLE=follower) with a fresh group, schema and Redis prefix rebuilds from the topic the
  *   same tickets, queue figures and HTTP answers as the live admitter, and publishes nothing.
  */
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningAdmitter } from '../src/service.js';
 import { getJson, queueWorld, ticketIdOf } from './fixtures/world.js';
@@ -59,6 +60,15 @@ async function rows(schema: string) {
   };
 }
 
+/**
+ * An admission token by what it says: ES256 signatures are randomized and `iat` is the time of the read, so two
+ * reads of one ticket never give the same string; its header and other claims are the same.
+ */
+function tokenContent(token: string) {
+  const { iat: _readAt, ...claims } = decodeJwt(token);
+  return { header: decodeProtectedHeader(token), claims };
+}
+
 /** What clients read: each queue's figures and every ticket (aliases included), as one service answers. */
 async function reads(service: RunningAdmitter) {
   const base = `http://127.0.0.1:${service.port}`;
@@ -69,7 +79,10 @@ async function reads(service: RunningAdmitter) {
   const answers: Record<string, unknown> = {};
   for (const [queueId, tickets] of Object.entries(ids)) {
     answers[queueId] = (await getJson(base, `/v1/queues/${queueId}`)).body;
-    for (const id of tickets) answers[`${queueId}/${id}`] = (await getJson(base, `/v1/queues/${queueId}/tickets/${id}`)).body;
+    for (const id of tickets) {
+      const ticket = (await getJson<{ admissionToken?: string }>(base, `/v1/queues/${queueId}/tickets/${id}`)).body;
+      answers[`${queueId}/${id}`] = ticket.admissionToken === undefined ? ticket : { ...ticket, admissionToken: tokenContent(ticket.admissionToken) };
+    }
   }
   return answers;
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env -S npx tsx
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
@@ -450,6 +450,29 @@ program
         `First key of a deployment:  ADMISSION_SIGNING_KEYS='[${jwk}]'`,
         'Rotation: append it to the end of ADMISSION_SIGNING_KEYS and deploy (verifiers learn it from /.well-known/jwks.json),',
         'then move it first (it signs), then drop the old key once the longest admission (activeSeconds) has passed.',
+      ].join('\n'),
+    );
+  });
+
+program
+  .command('api-key')
+  .description('a new API key for the gateway: prints the secret once (stdout) and the API_KEYS entry holding only its SHA-256 (stderr)')
+  .requiredOption('--name <name>', 'who holds it, 1-64 of A-Z a-z 0-9 . _ : - (logs and rate limits use it)')
+  .requiredOption('--scopes <list>', 'comma separated, e.g. wallets:read,queues:read')
+  .option('--users <list>', 'limit it to these users: ids or prefixes ending in * (e.g. acme:*)')
+  .option('--queues <list>', 'limit it to these queues: ids or prefixes ending in *')
+  .action((options: { name: string; scopes: string; users?: string; queues?: string }) => {
+    const list = (text: string) => text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+    const secret = `tk_${randomBytes(32).toString('base64url')}`;
+    const entry: Record<string, unknown> = { name: options.name, scopes: list(options.scopes), keySha256: createHash('sha256').update(secret).digest('hex') };
+    if (options.users) entry.users = list(options.users);
+    if (options.queues) entry.queues = list(options.queues);
+    log(secret);
+    console.error(
+      [
+        'The secret above is shown once: hand it to its holder; Tally keeps only its hash.',
+        `API_KEYS entry: ${JSON.stringify(entry)}`,
+        'Rotation: add the new entry beside the old one, move the holder to the new secret, then remove the old entry.',
       ].join('\n'),
     );
   });

@@ -6,7 +6,7 @@
  * and an autoscaler per Deployment (on consumer lag for every consumer), no secrets in the repository, and an
  * environment each service's own configuration loader accepts.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -210,7 +210,9 @@ const SERVICES: Record<string, ServiceFacts> = {
 /** Stand-ins for the values of tally-secrets, shaped as production demands (the real ones never reach the repo). */
 const SECRET_STAND_INS: Record<string, string> = {
   DATABASE_URL: 'postgres://tally:stand-in@postgres.internal:5432/tally',
-  API_KEYS: JSON.stringify([{ key: 'stand-in-key-0123456789', name: 'manifests-test', scopes: ['viewers:write'] }]),
+  // production takes keys by their hash only
+  API_KEYS: JSON.stringify([{ keySha256: createHash('sha256').update('stand-in-key-0123456789').digest('hex'), name: 'manifests-test', scopes: ['viewers:write'] }]),
+  TICKET_KEY: randomBytes(36).toString('base64'),
   // a key made here for the test, as `pnpm tally admission-key` makes one: a private key is never committed
   ADMISSION_SIGNING_KEYS: JSON.stringify([{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'manifests-test' }]),
 };

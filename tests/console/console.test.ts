@@ -70,6 +70,14 @@ async function signIn(key: string): Promise<void> {
 
 const liveStatus = () => text(page.getByTestId('live-status'));
 
+/** What the page keeps in the browser's storage (read in the page; this tsconfig has no DOM types). */
+type WebStorage = { length: number; getItem(name: string): string | null };
+const stored = () =>
+  page.evaluate(() => {
+    const { sessionStorage, localStorage } = globalThis as unknown as { sessionStorage: WebStorage; localStorage: WebStorage };
+    return { session: sessionStorage.length, local: localStorage.length, key: sessionStorage.getItem('tally.console.apiKey') };
+  });
+
 beforeAll(async () => {
   if (!existsSync(chromiumPath)) throw new Error(`no chromium at ${chromiumPath}: run ./scripts/install.sh (Debian package chromium) or set CHROMIUM_PATH`);
   mkdirSync(screenshots, { recursive: true });
@@ -108,7 +116,7 @@ describe('the live console in a real browser', () => {
     await expect.poll(() => text(page.getByTestId('key-problem')), LIVE).toMatch(/lacks the scope console:read/);
     expect(await page.getByTestId('live-status').count()).toBe(0);
     // a refused key is not kept
-    expect(await page.evaluate(() => [sessionStorage.length, localStorage.length])).toEqual([0, 0]);
+    expect(await stored()).toEqual({ session: 0, local: 0, key: null });
     await screenshot('00b-key-refused');
   });
 
@@ -116,7 +124,7 @@ describe('the live console in a real browser', () => {
     await signIn(watcherKey.key);
     await expect.poll(liveStatus, LIVE).toBe('live');
     // kept for this tab only
-    expect(await page.evaluate(() => [sessionStorage.getItem('tally.console.apiKey'), localStorage.length])).toEqual([watcherKey.key, 0]);
+    expect(await stored()).toEqual({ session: 1, local: 0, key: watcherKey.key });
     await page.getByTestId('wallet-user').fill(`someone-${run}`);
     await page.getByTestId('wallet-lookup').click();
     await expect.poll(liveStatus, LIVE).toBe('refused');
@@ -132,7 +140,7 @@ describe('the live console in a real browser', () => {
     await page.getByTestId('sign-out').click();
     await page.getByTestId('key-form').waitFor();
     expect(await page.getByTestId('key-problem').count()).toBe(0);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await stored()).toEqual({ session: 0, local: 0, key: null });
   });
 
   it('loads from the gateway with a key, goes live and shows the lag of every service', async () => {

@@ -17,6 +17,7 @@ import { Deployment, type IDeploymentSpec } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler, type IExternalMetricSource, type IHorizontalPodAutoscalerSpec, type IMetricIdentifier, type IMetricSpec, type IMetricTarget } from 'kubernetes-models/autoscaling/v2';
 import { Job, type IJobSpec } from 'kubernetes-models/batch/v1';
 import { PodDisruptionBudget, type IPodDisruptionBudgetSpec } from 'kubernetes-models/policy/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import {
   ConfigMap,
   Service,
@@ -58,6 +59,7 @@ const MODELS: Record<string, ModelClass> = {
   'batch/v1/Job': Job,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 };
 
 function validate(resource: Resource): void {

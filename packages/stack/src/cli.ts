@@ -5,6 +5,7 @@ import { SingleBar } from 'cli-progress';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { platformShape } from '@tally/config';
 import { createSchemaRegistry } from '@tally/schemas';
+import { kafkaSecurity } from '@tally/streaming';
 import { groupLag, lagTable } from './lag.js';
 import { describeWindow, runLoad } from './load/runner.js';
 import { JOBS, type Job } from './load/traffic.js';
@@ -54,7 +55,8 @@ function clusterBrokers(): string[] {
   return chosen ? list(chosen) : stackEndpoints().brokers;
 }
 
-const clusterKafka = () => new Kafka({ brokers: clusterBrokers(), clientId: 'tally-cli', logLevel: logLevel.ERROR });
+// with the deployment's TLS and SASL settings (KAFKA_SECURITY_PROTOCOL, ...), as every service connects: the setup Job runs this
+const clusterKafka = () => new Kafka({ brokers: clusterBrokers(), clientId: 'tally-cli', logLevel: logLevel.ERROR, ...kafkaSecurity(process.env) });
 
 async function withClusterAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = clusterKafka().admin();

@@ -8,7 +8,7 @@ import { createSchemaRegistry, topicCodec } from '@tally/schemas';
 import { TypedProducer } from '@tally/streaming';
 import { createTopicsWithSchemas, testKafka, uniqueName } from '@tally/testkit';
 import type { ConsoleView } from '../src/domain/console-view.js';
-import { call, expectProblem, gatewayForThisFile, startTestGateway } from './fixtures/gateway.js';
+import { bearer, call, expectProblem, gatewayForThisFile, keys, startTestGateway } from './fixtures/gateway.js';
 
 const stack = inject('stack');
 const run = uniqueName('test.gateway.console');
@@ -32,7 +32,7 @@ const world = gatewayForThisFile('console', {
 /** An open /console/events stream: the views it has sent, and a way to wait for one. */
 async function openStream(base: string, query: string) {
   const aborted = new AbortController();
-  const response = await fetch(`${base}/console/events?${query}`, { signal: aborted.signal });
+  const response = await fetch(`${base}/console/events?${query}`, { signal: aborted.signal, headers: bearer(keys.operator) });
   const views: ConsoleView[] = [];
   let buffer = '';
   const reading = (async () => {
@@ -104,7 +104,7 @@ describe('the console event stream', () => {
 
   it('refuses a bad query with 400 and says what is wrong', async () => {
     for (const query of ['window=2h', 'streams=a,,b', `streams=${Array.from({ length: 11 }, (_, i) => `s${i}`).join(',')}`, 'queue=no%20spaces', 'metric=Likes', 'color=blue']) {
-      const answer = await call(world().base, 'GET', `/console/events?${query}`);
+      const answer = await call(world().base, 'GET', `/console/events?${query}`, { headers: bearer(keys.operator) });
       expectProblem(answer, 400, 'invalid_request');
     }
   });

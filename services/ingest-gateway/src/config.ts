@@ -33,8 +33,6 @@ export const gatewayShape = {
   KAFKA_CLIENT_ID: env.string('ingest-gateway'),
   PORT: env.port(8080),
   HOST: env.string('0.0.0.0'),
-  /** `production` refuses the development key; anything else may fall back to it. Typos fail instead of loosening. */
-  TALLY_ENV: env.oneOf(['development', 'test', 'production'], 'development'),
   VIEWER_AGGREGATOR_URL: env.url(['http', 'https'], 'http://127.0.0.1:8091'),
   COUNTER_MATERIALIZER_URL: env.url(['http', 'https'], 'http://127.0.0.1:8092'),
   WALLET_LEDGER_URL: env.url(['http', 'https'], 'http://127.0.0.1:8093'),

@@ -7,14 +7,17 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, stackDown, stackUp, startBroker, stopBroker, brokerSettings, loadTopics } from '@tally/stack';
+import { suiteCredentials, type SuiteCredentials } from './abuse/credentials.js';
 import { startPrivatePostgres } from './environment/postgres.js';
 import { startPrivateRedis } from './environment/redis.js';
 import { ServiceProcess, serviceSpecs } from './environment/services.js';
 
 export interface FaultEnvironment {
   gatewayUrl: string;
-  /** The development key: every scope, write and admin. */
+  /** The run's full key (credentials.keys.full): every scope, write, admin and read. */
   apiKey: string;
+  /** Every key the gateway is configured with, its TICKET_KEY and the admitter's signing key (see abuse/credentials.ts). */
+  credentials: SuiteCredentials;
   brokers: string[];
   registryUrl: string;
   redisUrl: string;
@@ -35,7 +38,21 @@ export interface FaultControls {
   flushRedis(): Promise<void>;
   restartRedis(): Promise<void>;
   restartPostgres(): Promise<void>;
+  /**
+   * A second gateway in front of the same services, with the same keys, and limits as tight as `limits` (the run's
+   * own gateway has its rate limits out of the way of the load): what the abuse phase floods with connections,
+   * slow clients, requests and console streams. Stopped by the caller, or by stop().
+   */
+  startExposedGateway(limits: ExposedGatewayLimits): Promise<{ url: string; stop(): Promise<void> }>;
   stop(): Promise<void>;
+}
+
+/** The limits of the exposed gateway (its CONNECTIONS_PER_ADDRESS, ADDRESS_RATE_LIMIT_PER_SECOND, ...). */
+export interface ExposedGatewayLimits {
+  connectionsPerAddress: number;
+  addressRatePerSecond: number;
+  keyRatePerSecond: number;
+  consoleStreamsPerKey: number;
 }
 
 /** Ports: Kafka base+9092/+9093, registry base+8081, Redis base+6379, Postgres base+5432, services base+8080... */
@@ -74,16 +91,42 @@ export async function startFaultEnvironment(log: (line: string) => void): Promis
     // one instance per service: after a SIGKILL its successor waits for the dead member's session to end
     KAFKA_SESSION_TIMEOUT_MS: '10000',
   };
-  const services = serviceSpecs(BASE).map((spec) => new ServiceProcess(spec, sharedEnv, logDir));
+  const credentials = suiteCredentials();
+  const specs = serviceSpecs(BASE, credentials);
+  const services = specs.map((spec) => new ServiceProcess(spec, sharedEnv, logDir));
   for (const service of services) {
     await service.start();
     log(`${service.spec.name} ${service.url}`);
   }
   const byName = new Map(services.map((s) => [s.spec.name, s]));
   const consumers = services.filter((s) => s.spec.consumerGroups.length > 0);
+  const exposed: ServiceProcess[] = [];
+  const startExposedGateway = async (limits: ExposedGatewayLimits) => {
+    const gateway = specs.find((s) => s.name === 'ingest-gateway')!;
+    const instance = new ServiceProcess(
+      {
+        ...gateway,
+        name: 'ingest-gateway-exposed',
+        port: BASE + 81,
+        env: {
+          ...gateway.env,
+          CONNECTIONS_PER_ADDRESS: String(limits.connectionsPerAddress),
+          ADDRESS_RATE_LIMIT_PER_SECOND: String(limits.addressRatePerSecond),
+          RATE_LIMIT_PER_SECOND: String(limits.keyRatePerSecond),
+          CONSOLE_STREAMS_PER_KEY: String(limits.consoleStreamsPerKey),
+        },
+      },
+      sharedEnv,
+      logDir,
+    );
+    exposed.push(instance);
+    await instance.start();
+    return { url: instance.url, stop: () => instance.stop('SIGTERM') };
+  };
   return {
     gatewayUrl: byName.get('ingest-gateway')!.url,
-    apiKey: 'tally-dev-key',
+    apiKey: credentials.keys.full,
+    credentials,
     brokers,
     registryUrl,
     redisUrl: redis.url,
@@ -102,8 +145,9 @@ export async function startFaultEnvironment(log: (line: string) => void): Promis
     flushRedis: () => redis.flushAll(),
     restartRedis: () => redis.restart(),
     restartPostgres: () => postgres.restart(),
+    startExposedGateway,
     stop: async () => {
-      await Promise.all(services.map((s) => s.stop('SIGTERM')));
+      await Promise.all([...exposed, ...services].map((s) => s.stop('SIGTERM')));
       await stackDown(() => undefined);
       await redis.stop();
       await postgres.stop();

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, waitUntil } from '@tally/stack';
+import type { SuiteCredentials } from '../abuse/credentials.js';
 
 export interface ServiceSpec {
   /** The name faults and reports use: 'wallet-ledger', 'vote-region-kr', 'vote-merger', ... */
@@ -20,16 +21,20 @@ export interface ServiceSpec {
 
 export const regions = ['kr', 'jp', 'tw', 'na'] as const;
 
-/** What runs, on which port: the gateway on base + 80, the others on base + 91... as on the default ports. */
-export function serviceSpecs(basePort: number): ServiceSpec[] {
+/**
+ * What runs, on which port: the gateway on base + 80, the others on base + 91... as on the default ports. The
+ * gateway takes the run's own API_KEYS and TICKET_KEY, the queue-admitter its ADMISSION_SIGNING_KEYS, as a
+ * production deployment would (never the development key, ticket key or signing key).
+ */
+export function serviceSpecs(basePort: number, credentials: SuiteCredentials): ServiceSpec[] {
   const port = (offset: number) => basePort + offset;
   const url = (offset: number) => `http://127.0.0.1:${port(offset)}`;
-  const consuming = (name: string, offset: number): ServiceSpec => ({ name, dir: name, port: port(offset), env: {}, consumerGroups: [name] });
+  const consuming = (name: string, offset: number, env: Record<string, string> = {}): ServiceSpec => ({ name, dir: name, port: port(offset), env, consumerGroups: [name] });
   return [
     consuming('viewer-aggregator', 91),
     consuming('counter-materializer', 92),
     consuming('wallet-ledger', 93),
-    consuming('queue-admitter', 94),
+    consuming('queue-admitter', 94, { ADMISSION_SIGNING_KEYS: credentials.signingKeysJson, ADMISSION_TOKEN_ISSUER: credentials.issuer }),
     ...regions.map((region, i) => ({
       name: `vote-region-${region}`,
       dir: 'vote-merger',
@@ -48,8 +53,13 @@ export function serviceSpecs(basePort: number): ServiceSpec[] {
         WALLET_LEDGER_URL: url(93),
         QUEUE_ADMITTER_URL: url(94),
         VOTE_RESULTS_URL: url(95),
-        // the run's load and fuzzing come from one key; the limit is not what is under test here
+        API_KEYS: credentials.apiKeysJson,
+        TICKET_KEY: credentials.ticketKey,
+        // the run's load and fuzzing come from one key, and every client of the run from 127.0.0.1: the limits are
+        // not what is under test on this gateway (the abuse phase attacks them on a gateway of its own, see
+        // FaultControls.startExposedGateway), and its refusals of guessed keys and tickets must be 401/403, not 429
         RATE_LIMIT_PER_SECOND: '1000000',
+        ADDRESS_RATE_LIMIT_PER_SECOND: '1000000',
       },
       consumerGroups: [],
     },

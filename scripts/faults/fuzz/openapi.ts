@@ -29,8 +29,10 @@ export interface ApiRoute {
   query: Record<string, { schema: JsonSchema; required: boolean }>;
   /** The JSON body's schema, for routes that take one. */
   body?: JsonSchema;
-  /** Documented as needing `Authorization: Bearer <key>`: the write routes. */
+  /** Documented with `security` (a key, or a ticket's secret): the write routes and the private reads. */
   needsKey: boolean;
+  /** The security schemes any one of which opens it (`bearerAuth`, `ticketSecret`); empty for public routes. */
+  securitySchemes: string[];
 }
 
 export const routeName = (route: Pick<ApiRoute, 'method' | 'path'>) => `${route.method} ${route.path}`;
@@ -38,7 +40,7 @@ export const routeName = (route: Pick<ApiRoute, 'method' | 'path'>) => `${route.
 interface Operation {
   parameters?: { in: string; name: string; required?: boolean; schema: JsonSchema }[];
   requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
-  security?: unknown[];
+  security?: Record<string, unknown>[];
 }
 
 /** The document could not be read: without it the fuzzer would not know what to aim at. */
@@ -69,5 +71,6 @@ function toRoute(method: string, path: string, operation: Operation): ApiRoute {
   const pathParams = Object.fromEntries(parameters.filter((p) => p.in === 'path').map((p) => [p.name, p.schema]));
   const query = Object.fromEntries(parameters.filter((p) => p.in === 'query').map((p) => [p.name, { schema: p.schema, required: p.required === true }]));
   const body = operation.requestBody?.content?.['application/json']?.schema;
-  return { method, path, pathParams, query, ...(body ? { body } : {}), needsKey: (operation.security ?? []).length > 0 };
+  const securitySchemes = [...new Set((operation.security ?? []).flatMap((requirement) => Object.keys(requirement)))];
+  return { method, path, pathParams, query, ...(body ? { body } : {}), needsKey: (operation.security ?? []).length > 0, securitySchemes };
 }

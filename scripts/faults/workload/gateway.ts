@@ -49,9 +49,12 @@ export class Gateway {
     private readonly timeoutMs = 15_000,
   ) {}
 
-  /** One attempt. Throws on no answer (connection refused, reset, timeout). */
-  async send(request: GatewayRequest): Promise<Answer> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, accept: 'application/json' };
+  /**
+   * One attempt, with the environment's key, or `bearer` instead (a ticket's secret, as the client holding the
+   * ticket reads it). Throws on no answer (connection refused, reset, timeout).
+   */
+  async send(request: GatewayRequest, bearer = this.apiKey): Promise<Answer> {
+    const headers: Record<string, string> = { authorization: `Bearer ${bearer}`, accept: 'application/json' };
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${this.baseUrl}${request.path}`, {
       method: request.method,
@@ -84,10 +87,10 @@ export class Gateway {
   }
 
   /** A GET that tolerates a moment of unavailability (a service restarting): a few attempts, then an error. */
-  async read<T>(path: string, attempts = 8): Promise<{ status: number; body: T }> {
+  async read<T>(path: string, attempts = 8, bearer = this.apiKey): Promise<{ status: number; body: T }> {
     let detail = '';
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      const answer = await this.send({ method: 'GET', path }).catch((error: unknown) => {
+      const answer = await this.send({ method: 'GET', path }, bearer).catch((error: unknown) => {
         detail = error instanceof Error ? error.message : String(error);
         return undefined;
       });

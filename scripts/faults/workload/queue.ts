@@ -5,6 +5,9 @@
  * nothing expires during a run and who is active follows from the writes alone: the first `capacity` live
  * tickets in join order.
  *
+ * A join answers the ticket's id and its secret; the fans poll their tickets with the secret, as a client
+ * holding a ticket does (no key), while the checks read every ticket with the run's key (queues:read).
+ *
  * Join order is the order the admitter read the joins in, which the public API does not show; what the client
  * knows for sure is "accepted before sent": a join the gateway acknowledged before another was sent is ahead of
  * it on the queue's partition. Every ticket keeps those two times for the check.
@@ -19,6 +22,8 @@ const TARGET_LIVE = 300;
 
 export interface TicketRecord {
   ticketId: string;
+  /** What the join handed the fan to read its ticket with. */
+  ticketSecret: string;
   userId: string;
   owner: Source;
   joinFirstSentAtMs: number;
@@ -87,7 +92,7 @@ export class QueueTraffic {
     }
     this.byAcceptance = this.byAcceptance.filter((t) => !t.ended);
     for (const ticket of this.byAcceptance.slice(0, 8)) {
-      const read = await gateway.read<{ status: string }>(`/v1/queues/${this.model.queueId}/tickets/${ticket.ticketId}`, 2).catch(() => undefined);
+      const read = await gateway.read<{ status: string }>(`/v1/queues/${this.model.queueId}/tickets/${ticket.ticketId}`, 2, ticket.ticketSecret).catch(() => undefined);
       if (read?.status === 200 && read.body.status === 'active' && !ticket.ended && random.chance(0.3)) this.end(ticket, 'completed');
     }
   }
@@ -105,12 +110,12 @@ export class QueueTraffic {
       request,
       onAccepted: (answer, timing) => {
         this.model.joinsInFlight--;
-        const ticketId = ticketOf(answer);
-        const ticket: TicketRecord = { ticketId, userId, owner: source, joinFirstSentAtMs: timing.firstSentAtMs, joinAcceptedAtMs: timing.acceptedAtMs };
+        const { ticketId, ticketSecret } = ticketOf(answer);
+        const ticket: TicketRecord = { ticketId, ticketSecret, userId, owner: source, joinFirstSentAtMs: timing.firstSentAtMs, joinAcceptedAtMs: timing.acceptedAtMs };
         this.model.tickets.set(ticketId, ticket);
         this.owned[source.index]!.push(ticket);
         this.byAcceptance.push(ticket);
-        this.ctx.repeats.offer({ product: 'queue', request, checkRepeat: (repeat) => sameTicket(repeat, ticketId) });
+        this.ctx.repeats.offer({ product: 'queue', request, checkRepeat: (repeat) => sameTicket(repeat, ticketId, ticketSecret) });
       },
     });
   }
@@ -124,8 +129,8 @@ export class QueueTraffic {
       request,
       onAccepted: (answer) => {
         const alias = ticketOf(answer);
-        this.model.aliases.set(alias, held.ticketId);
-        this.ctx.repeats.offer({ product: 'queue', request, checkRepeat: (repeat) => sameTicket(repeat, alias) });
+        this.model.aliases.set(alias.ticketId, held.ticketId);
+        this.ctx.repeats.offer({ product: 'queue', request, checkRepeat: (repeat) => sameTicket(repeat, alias.ticketId, alias.ticketSecret) });
       },
     });
   }
@@ -142,13 +147,15 @@ export class QueueTraffic {
   }
 }
 
-function ticketOf(answer: Answer): string {
-  const ticketId = (answer.body as { ticketId?: unknown }).ticketId;
-  if (typeof ticketId !== 'string') throw new Error(`a join was accepted without a ticketId: ${JSON.stringify(answer.body)}`);
-  return ticketId;
+function ticketOf(answer: Answer): { ticketId: string; ticketSecret: string } {
+  const { ticketId, ticketSecret } = answer.body as { ticketId?: unknown; ticketSecret?: unknown };
+  if (typeof ticketId !== 'string' || typeof ticketSecret !== 'string') throw new Error(`a join was accepted without a ticketId and ticketSecret: ${JSON.stringify(answer.body)}`);
+  return { ticketId, ticketSecret };
 }
 
-const sameTicket = (answer: Answer, ticketId: string) => {
-  const repeated = (answer.body as { ticketId?: unknown }).ticketId;
-  return repeated === ticketId ? undefined : `a repeated join answered ticket ${String(repeated)}, the first answer was ${ticketId}`;
+/** A repeated join must hand out the same ticket, and the same secret to read it with. */
+const sameTicket = (answer: Answer, ticketId: string, ticketSecret: string) => {
+  const repeated = answer.body as { ticketId?: unknown; ticketSecret?: unknown };
+  if (repeated.ticketId !== ticketId) return `a repeated join answered ticket ${String(repeated.ticketId)}, the first answer was ${ticketId}`;
+  return repeated.ticketSecret === ticketSecret ? undefined : `a repeated join of ${ticketId} answered another ticketSecret than the first`;
 };

@@ -2,10 +2,14 @@
  * The fault and abuse suite: one command. It starts a Tally of its own (environment.ts), drives steady load
  * through the gateway (workload.ts), injects every fault of schedule.ts while the load runs, and after each
  * one pauses the load and checks every product's invariants exactly (invariants.ts). Then it fuzzes the HTTP
- * API (fuzz.ts) and writes docs/RELIABILITY.md and docs/reliability.json. Not a test: it reports.
- * Usage: pnpm faults [--quick] [--rate 300] [--fuzz 5000]   (--quick: one SIGKILL per service, 1,000 fuzz requests)
+ * API (fuzz.ts), attacks it from outside (abuse.ts: access without the right credentials, guessed tickets,
+ * tampered tokens, floods and slow clients) and writes docs/RELIABILITY.md and docs/reliability.json. Not a
+ * test: it reports, and exits 1 on any failure.
+ * Usage: pnpm faults [--quick] [--rate 300] [--fuzz 5000] [--guesses 10000]
+ *   (--quick: one SIGKILL per service, 1,000 fuzz requests, smaller floods)
  */
 import { parseArgs } from 'node:util';
+import { abuseFailed, printAbuseReport, runAbuseSuite } from './abuse.js';
 import { startFaultEnvironment } from './environment.js';
 import { fuzzHttpApi } from './fuzz.js';
 import { checkInvariants } from './invariants.js';
@@ -14,7 +18,7 @@ import { faultSchedule, type Fault } from './schedule.js';
 import { createWorkload, type Workload } from './workload.js';
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, rate: { type: 'string', default: '300' }, fuzz: { type: 'string' } },
+  options: { quick: { type: 'boolean', default: false }, rate: { type: 'string', default: '300' }, fuzz: { type: 'string' }, guesses: { type: 'string', default: '10000' } },
 });
 const started = new Date();
 const log = (line: string) => console.log(`[${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -38,10 +42,13 @@ async function main() {
     log(`fuzzing the HTTP API with ${requests} requests`);
     const fuzz = await fuzzHttpApi({ gatewayUrl: env.gatewayUrl, apiKey: env.apiKey, brokers: env.brokers, requests, seed: 1 });
     log(`fuzz: ${JSON.stringify(fuzz.byStatus)}; 5xx or dropped: ${fuzz.serverErrors}`);
-    const written = writeReliabilityReport({ started, finished: new Date(), quick: args.quick, rate: Number(args.rate), outcomes, stats: workload.stats(), fuzz });
+    log('attacking the API from outside (abuse)');
+    const abuse = await runAbuseSuite(env, { quick: args.quick, log, guesses: Number(args.guesses) });
+    printAbuseReport(abuse, log);
+    const written = writeReliabilityReport({ started, finished: new Date(), quick: args.quick, rate: Number(args.rate), outcomes, stats: workload.stats(), fuzz, abuse });
     log(`wrote ${written.join(' and ')}`);
     const failed = outcomes.filter((o) => !o.survived);
-    if (failed.length > 0 || fuzz.serverErrors > 0) process.exitCode = 1;
+    if (failed.length > 0 || fuzz.serverErrors > 0 || abuseFailed(abuse)) process.exitCode = 1;
   } finally {
     await env.stop();
   }

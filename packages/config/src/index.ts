@@ -10,3 +10,4 @@ export {
   transportShape,
   type PostgresSslMode,
 } from './transport.js';
+export { given, readCaFile, readText, type ReadText } from './ca-file.js';

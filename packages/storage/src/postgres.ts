@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
-import { given, readCaFile, readText, type ReadText } from './tls.js';
+import { given, readCaFile, readText, type ReadText } from '@tally/config';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;

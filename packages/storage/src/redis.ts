@@ -1,6 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
-import { given, readCaFile, readText, type ReadText } from './tls.js';
+import { given, readCaFile, readText, type ReadText } from '@tally/config';
 
 export type { Redis };
 

@@ -1,6 +1,6 @@
 export { BatchConsumer, type BatchConsumerOptions, type BatchHandler, type ConsumedRecord, type PartitionBatch, type Rejection } from './consumer.js';
 export type { LateEntry } from './late-records.js';
-export { createKafka, kafkaSecurity, readCaFile, type KafkaOptions, type KafkaTransportSettings, type ReadText } from './kafka.js';
+export { createKafka, kafkaSecurity, type KafkaOptions, type KafkaTransportSettings } from './kafka.js';
 export { consumerLag, type PartitionLag } from './lag.js';
 export { consumerMetrics, type ConsumerMetrics } from './metrics.js';
 export { KafkaUnavailableError, TypedProducer, type OutgoingRecord, type ProducerOptions } from './producer.js';

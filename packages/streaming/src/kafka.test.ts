@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@tally/observability';
-import { createKafka, kafkaSecurity, readCaFile } from './kafka.js';
+import { readCaFile } from '@tally/config';
+import { createKafka, kafkaSecurity } from './kafka.js';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const files: Record<string, string> = { '/tls/kafka-ca.pem': PEM, '/tls/not-a-cert.txt': 'hello' };

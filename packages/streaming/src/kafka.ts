@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { given, readCaFile, readText, type ReadText } from '@tally/config';
 import { Kafka, logLevel, type KafkaConfig, type LogEntry, type SASLOptions } from 'kafkajs';
 import type { Logger } from '@tally/observability';
 
@@ -30,26 +30,9 @@ export interface KafkaOptions {
 }
 
 /** Reads a file's text; injectable so the mapping below is testable without files. */
-export type ReadText = (path: string) => string;
-const readText: ReadText = (path) => readFileSync(path, 'utf8');
-
 const PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
 const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 type Mechanism = (typeof MECHANISMS)[number];
-
-const given = (value: string | undefined) => (value === undefined || value === '' ? undefined : value);
-
-/** A CA bundle named by `variable`, read now (at start), refused unless it holds a PEM certificate. */
-export function readCaFile(variable: string, path: string, read: ReadText = readText): string {
-  let pem: string;
-  try {
-    pem = read(path);
-  } catch (error) {
-    throw new Error(`${variable}: cannot read ${path} (${error instanceof Error ? error.message : String(error)})`);
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`${variable}: ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-  return pem;
-}
 
 /**
  * kafkajs's `ssl` and `sasl` for the settings: SSL and SASL_SSL turn TLS on (the brokers' certificate verified

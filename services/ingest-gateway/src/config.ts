@@ -98,25 +98,20 @@ export function gatewayConfig(source: NodeJS.ProcessEnv = process.env): GatewayC
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);
   }
-  let apiKeys: ChosenKeys | undefined;
   const environment = gatewayShape.TALLY_ENV.safeParse(source.TALLY_ENV || undefined);
-  if (environment.success) {
+  /** A secret's own reader, run once TALLY_ENV is known; its refusal joins the problems, named by variable. */
+  const secret = <T>(variable: string, choose: (environment: string) => T, refusal: new (message: string) => Error): T | undefined => {
+    if (!environment.success) return undefined;
     try {
-      apiKeys = chooseApiKeys(source.API_KEYS, environment.data);
+      return choose(environment.data);
     } catch (error) {
-      if (!(error instanceof ApiKeysError)) throw error;
-      problems.push(`API_KEYS: ${error.message}`);
+      if (!(error instanceof refusal)) throw error;
+      problems.push(`${variable}: ${error.message}`);
+      return undefined;
     }
-  }
-  let ticketKey: ChosenTicketKey | undefined;
-  if (environment.success) {
-    try {
-      ticketKey = chooseTicketKey(source.TICKET_KEY, environment.data);
-    } catch (error) {
-      if (!(error instanceof TicketKeyError)) throw error;
-      problems.push(`TICKET_KEY: ${error.message}`);
-    }
-  }
+  };
+  const apiKeys = secret('API_KEYS', (env) => chooseApiKeys(source.API_KEYS, env), ApiKeysError);
+  const ticketKey = secret('TICKET_KEY', (env) => chooseTicketKey(source.TICKET_KEY, env), TicketKeyError);
   if (problems.length > 0 || !parsed || !apiKeys || !ticketKey) throw new ConfigError(problems);
   return { ...parsed, apiKeys, ticketKey };
 }

@@ -6,10 +6,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, createMetrics } from '@tally/observability';
-import { ApiKeyring, parseApiKeys } from '../../domain/api-keys.js';
-import { OutcomeWaiters } from '../../domain/outcome-waiters.js';
-import { buildGateway } from '../http/gateway.js';
+import { createLogger } from '@tally/observability';
+import { nowhere, unitGateway } from '../http/unit-gateway.js';
 import { ConsoleHub } from './console-hub.js';
 
 const secrets = {
@@ -18,50 +16,22 @@ const secrets = {
   acme: 'console-acme-key-0123456789',
   writer: 'console-writer-key-0123456789',
 };
-const keys = parseApiKeys(
-  JSON.stringify([
-    { key: secrets.operator, name: 'operator', scopes: ['console:read'] },
-    { key: secrets.other, name: 'other', scopes: ['console:read', 'wallets:read'] },
-    { key: secrets.acme, name: 'acme', scopes: ['console:read', 'wallets:read'], users: ['acme:*'] },
-    { key: secrets.writer, name: 'writer', scopes: ['viewers:write', 'wallets:read'] },
-  ]),
-);
-const nowhere = { baseUrl: 'http://127.0.0.1:9', timeoutMs: 500 };
-const accepting = { write: async () => undefined };
+const keys = [
+  { key: secrets.operator, name: 'operator', scopes: ['console:read'] },
+  { key: secrets.other, name: 'other', scopes: ['console:read', 'wallets:read'] },
+  { key: secrets.acme, name: 'acme', scopes: ['console:read', 'wallets:read'], users: ['acme:*'] },
+  { key: secrets.writer, name: 'writer', scopes: ['viewers:write', 'wallets:read'] },
+];
 const STREAMS_PER_KEY = 2;
 
-const logger = createLogger('test', 'silent');
 const hub = new ConsoleHub({
   counterMaterializer: { name: 'counter-materializer', ...nowhere },
   queueAdmitter: { name: 'queue-admitter', ...nowhere },
   readLag: async () => [],
-  logger,
+  logger: createLogger('test', 'silent'),
 });
 
-async function gateway(): Promise<FastifyInstance> {
-  return buildGateway({
-    logger,
-    metrics: createMetrics(`console-${Math.random()}`),
-    keyring: new ApiKeyring(keys),
-    heartbeats: accepting,
-    itemEvents: accepting,
-    walletCommands: accepting,
-    walletOutcomes: new OutcomeWaiters(),
-    walletWaitMs: 100,
-    queueCommands: accepting,
-    pollDefinitions: accepting,
-    regionBallots: new Map(),
-    viewerAggregator: nowhere,
-    counterMaterializer: nowhere,
-    walletLedger: nowhere,
-    queueAdmitter: nowhere,
-    voteMerger: nowhere,
-    ticketKey: 'unit-test-ticket-key-0123456789abcdef',
-    limits: { perKeyPerSecond: 1000, perAddressPerSecond: 1000, connectionsPerAddress: 100, trustedProxies: [] },
-    readiness: [],
-    console: { hub, streamsPerKey: STREAMS_PER_KEY },
-  });
-}
+const gateway = () => unitGateway(keys, {}, { console: { hub, streamsPerKey: STREAMS_PER_KEY } });
 
 let app: FastifyInstance;
 beforeAll(async () => {

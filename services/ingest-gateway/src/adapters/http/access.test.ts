@@ -1,55 +1,24 @@
 /**
  * Who may call what, through app.inject and no servers: private reads need their read scope and a key that
- * serves the user or queue; a ticket is read with its own secret; every route is rate limited. Owners are
- * unreachable here, so a request let through answers 503 (routed) rather than 401/403 (refused).
+ * serves the user or queue; a ticket is read with its own secret; every route is rate limited.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, createMetrics } from '@tally/observability';
-import { ApiKeyring, parseApiKeys } from '../../domain/api-keys.js';
-import { OutcomeWaiters } from '../../domain/outcome-waiters.js';
 import { ticketFor } from '../../domain/queue.js';
-import { buildGateway, type GatewayLimits } from './gateway.js';
+import type { GatewayLimits } from './gateway.js';
+import { UNIT_TICKET_KEY, unitGateway } from './unit-gateway.js';
 
-const TICKET_KEY = 'unit-test-ticket-key-0123456789abcdef';
 const secrets = {
   all: 'all-scopes-key-0123456789',
   acme: 'acme-tenant-key-0123456789',
   writer: 'viewers-writer-key-0123456789',
 };
-const keys = parseApiKeys(
-  JSON.stringify([
-    { key: secrets.all, name: 'all', scopes: ['wallets:read', 'wallets:write', 'queues:read', 'queues:write', 'viewers:write'] },
-    { key: secrets.acme, name: 'acme', scopes: ['wallets:read', 'wallets:write', 'queues:read', 'queues:write'], users: ['acme:*'], queues: ['acme-sale'] },
-    { key: secrets.writer, name: 'writer', scopes: ['viewers:write'] },
-  ]),
-);
-const nowhere = { baseUrl: 'http://127.0.0.1:9', timeoutMs: 500 };
-const accepting = { write: async () => undefined };
-
-async function gateway(limits: Partial<GatewayLimits> = {}): Promise<FastifyInstance> {
-  return buildGateway({
-    logger: createLogger('test', 'silent'),
-    metrics: createMetrics(`access-${Math.random()}`),
-    keyring: new ApiKeyring(keys),
-    heartbeats: accepting,
-    itemEvents: accepting,
-    walletCommands: accepting,
-    walletOutcomes: new OutcomeWaiters(),
-    walletWaitMs: 100,
-    queueCommands: accepting,
-    pollDefinitions: accepting,
-    regionBallots: new Map(),
-    viewerAggregator: nowhere,
-    counterMaterializer: nowhere,
-    walletLedger: nowhere,
-    queueAdmitter: nowhere,
-    voteMerger: nowhere,
-    ticketKey: TICKET_KEY,
-    limits: { perKeyPerSecond: 1000, perAddressPerSecond: 1000, connectionsPerAddress: 100, trustedProxies: [], ...limits },
-    readiness: [],
-  });
-}
+const keys = [
+  { key: secrets.all, name: 'all', scopes: ['wallets:read', 'wallets:write', 'queues:read', 'queues:write', 'viewers:write'] },
+  { key: secrets.acme, name: 'acme', scopes: ['wallets:read', 'wallets:write', 'queues:read', 'queues:write'], users: ['acme:*'], queues: ['acme-sale'] },
+  { key: secrets.writer, name: 'writer', scopes: ['viewers:write'] },
+];
+const gateway = (limits: Partial<GatewayLimits> = {}) => unitGateway(keys, limits);
 
 const as = (secret?: string): Record<string, string> => (secret === undefined ? {} : { authorization: `Bearer ${secret}` });
 
@@ -96,13 +65,13 @@ describe('private reads', () => {
     });
     expect(joined.statusCode).toBe(202);
     const { ticketId, ticketSecret } = joined.json<{ ticketId: string; ticketSecret: string }>();
-    expect({ ticketId, ticketSecret }).toEqual(ticketFor(TICKET_KEY, 'acme-sale', { source: 'app', seq: 1 }));
+    expect({ ticketId, ticketSecret }).toEqual(ticketFor(UNIT_TICKET_KEY, 'acme-sale', { source: 'app', seq: 1 }));
     const url = `/v1/queues/acme-sale/tickets/${ticketId}`;
     expect((await get(url)).statusCode).toBe(401);
     expect((await get(url, ticketSecret)).statusCode).toBe(503);
     expect((await get(url, secrets.acme)).statusCode).toBe(503);
     expect((await get(url, secrets.writer)).statusCode).toBe(403);
-    const other = ticketFor(TICKET_KEY, 'acme-sale', { source: 'app', seq: 2 });
+    const other = ticketFor(UNIT_TICKET_KEY, 'acme-sale', { source: 'app', seq: 2 });
     expect((await get(url, other.ticketSecret)).json()).toMatchObject({ error: 'forbidden', message: 'the ticket secret is not the secret of this ticket' });
     expect((await get(`/v1/queues/other-sale/tickets/${ticketId}`, ticketSecret)).statusCode).toBe(403);
     expect((await get(`/v1/queues/other-sale/tickets/${ticketId}`, secrets.acme)).statusCode).toBe(403);

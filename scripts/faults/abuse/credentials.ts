@@ -5,21 +5,11 @@
  * the abuse phase can present each kind of key and mint tokens as a thief of an old one would hold them.
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { SCOPES } from '../../../services/ingest-gateway/src/domain/api-keys.js';
 
-/** Every scope the gateway knows (services/ingest-gateway/src/domain/api-keys.ts SCOPES). */
-export const ALL_SCOPES = [
-  'viewers:write',
-  'counters:write',
-  'wallets:write',
-  'wallets:read',
-  'queues:write',
-  'queues:read',
-  'queues:admin',
-  'polls:write',
-  'polls:admin',
-  'console:read',
-] as const;
-const READ_SCOPES = new Set<string>(['wallets:read', 'queues:read', 'console:read']);
+/** Every scope the gateway knows: a scope added there is in the full key, and (unless a read scope) in the writer's. */
+export const ALL_SCOPES = SCOPES;
+const isReadScope = (scope: string) => scope.endsWith(':read');
 
 /** The users and queues the tenant key serves: ids starting with this (`tenant-b:*`). */
 export const TENANT_PREFIX = 'tenant-b:';
@@ -29,7 +19,7 @@ export const OTHER_TENANT_PREFIX = 'tenant-a:';
 export interface SuiteKeys {
   /** Every scope, every user and queue: the workload, the fuzzer and the controls. */
   full: string;
-  /** Every write and admin scope, no read scope (wallets:read, queues:read, console:read). */
+  /** Every write and admin scope, no read scope (wallets:read, queues:read, console:read: every `*:read`). */
   writer: string;
   /** Every scope, limited to users and queues `tenant-b:*`. */
   tenant: string;
@@ -79,7 +69,7 @@ export function suiteCredentials(): SuiteCredentials {
   // the full key by its secret (as outside production), the others by their SHA-256 (as production takes them)
   const apiKeys = [
     { name: names.full, scopes: ALL_SCOPES, key: keys.full },
-    { name: names.writer, scopes: ALL_SCOPES.filter((s) => !READ_SCOPES.has(s)), keySha256: sha256Hex(keys.writer) },
+    { name: names.writer, scopes: ALL_SCOPES.filter((s) => !isReadScope(s)), keySha256: sha256Hex(keys.writer) },
     { name: names.tenant, scopes: ALL_SCOPES, users: [`${TENANT_PREFIX}*`], queues: [`${TENANT_PREFIX}*`], keySha256: sha256Hex(keys.tenant) },
     { name: names.operator, scopes: ['console:read'], keySha256: sha256Hex(keys.operator) },
   ];

@@ -7,10 +7,15 @@
 import { connect, type Socket } from 'node:net';
 import type { Origin } from '../fuzz/raw-http.js';
 
-const WRITE_PIECE = 16 * 1024;
+/**
+ * The gateway closed the connection while the client was still sending (a body or headers past a limit), and
+ * the reset reached the client before the answer did: refused, but the client was not told why. Not a dropped
+ * connection of a request the gateway read (that is 'connection error').
+ */
+export const RESET_WHILE_SENDING = 'reset while still sending';
 
 export interface RawAnswer {
-  status: number | 'connection error';
+  status: number | 'connection error' | typeof RESET_WHILE_SENDING;
   /** Lower-case header names. */
   headers: Record<string, string>;
   body: string;
@@ -43,18 +48,10 @@ export function rawRequest(origin: Origin, bytes: Buffer | Buffer[], options: Ra
     };
     const timeoutMs = options.timeoutMs ?? 15_000;
     const timer = setTimeout(() => settle(parseHead(Buffer.concat(chunks)) ?? { status: 'connection error', headers: {}, body: `no answer within ${timeoutMs} ms` }), timeoutMs);
-    // written a piece at a time, and no more once the answer begins: as an HTTP client does, so a gateway that
-    // refuses a body early (413) and closes is heard, rather than the client failing on its next write (EPIPE)
-    const whole = Buffer.concat(Array.isArray(bytes) ? bytes : [bytes]);
-    let offset = 0;
-    const writeMore = () => {
-      while (offset < whole.length && chunks.length === 0 && !socket.destroyed) {
-        const piece = whole.subarray(offset, offset + WRITE_PIECE);
-        offset += piece.length;
-        if (!socket.write(piece)) return void socket.once('drain', writeMore);
-      }
-    };
-    socket.on('connect', writeMore);
+    // the gateway may answer (413, 431) and close before it has read all of a large request: a client still
+    // sending then gets a reset (EPIPE, ECONNRESET), which may come before the answer is read
+    let sending = true;
+    socket.on('connect', () => socket.write(Buffer.concat(Array.isArray(bytes) ? bytes : [bytes]), () => (sending = false)));
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       const answer = parseHead(Buffer.concat(chunks));
@@ -62,7 +59,14 @@ export function rawRequest(origin: Origin, bytes: Buffer | Buffer[], options: Ra
     });
     // an error while writing (EPIPE, ECONNRESET) is fine if the answer came before it: judged at close
     socket.on('error', (error: NodeJS.ErrnoException) => (failure ??= error.code ?? error.message));
-    socket.on('close', () => settle(parseHead(Buffer.concat(chunks)) ?? { status: 'connection error', headers: {}, body: `${failure ?? 'closed'} before an answer` }));
+    socket.on('close', () =>
+      settle(
+        parseHead(Buffer.concat(chunks)) ??
+          (sending && (failure === 'EPIPE' || failure === 'ECONNRESET')
+            ? { status: RESET_WHILE_SENDING, headers: {}, body: `${failure} while the request was still being sent, before an answer was read` }
+            : { status: 'connection error', headers: {}, body: `${failure ?? 'closed'} before an answer` }),
+      ),
+    );
   });
 }
 

@@ -17,9 +17,9 @@ import { routeName } from '../fuzz/openapi.js';
 import { Prng } from '../fuzz/prng.js';
 import { validValue } from '../fuzz/valid-requests.js';
 import type { SuiteKeys } from './credentials.js';
-import { call, forEachConcurrently, type Call, type Outcome } from './http.js';
+import { call, forEachConcurrently, type Call } from './http.js';
 import type { AbuseData } from './setup.js';
-import { refusalVerdict, type AbuseTally, type CategoryCounter, type Verdict } from './tally.js';
+import { refusalVerdict, type AbuseTally } from './tally.js';
 
 /** The console's event stream: private (console:read), hidden from the document. */
 export const CONSOLE_EVENTS: ApiRoute = { method: 'GET', path: '/console/events', pathParams: {}, query: {}, needsKey: true, securitySchemes: ['bearerAuth'] };
@@ -199,7 +199,6 @@ function encodeIds(target: string, data: AbuseData): string {
 }
 
 const describeCall = (c: Call, label: string) => `${c.method} ${c.target} [${label}]${c.body !== undefined ? ` body ${JSON.stringify(c.body).slice(0, 120)}` : ''}`;
-const statusOf = (o: Outcome) => o.status;
 
 /** Runs every attack on every private route, then the controls. */
 export async function attackAccess(gatewayUrl: string, routes: readonly ApiRoute[], keys: SuiteKeys, data: AbuseData, tally: AbuseTally, seed: number): Promise<{ routes: string[] }> {
@@ -212,16 +211,11 @@ export async function attackAccess(gatewayUrl: string, routes: readonly ApiRoute
     const calls = targets.flatMap((t) => (attack.variant(t) ?? []).map((c) => ({ t, c })));
     await forEachConcurrently(calls, CONCURRENCY, async ({ t, c }) => {
       const outcome = await call(gatewayUrl, c);
-      // a HEAD answer has no body to tell who refused it: its status alone is judged
-      judge(counter, describeCall(c, attack.name), outcome, refusalVerdict(statusOf(outcome), [attack.expected]), t.read);
+      counter.record(describeCall(c, attack.name), outcome.status, refusalVerdict(outcome.status, [attack.expected]), outcome.text, t.read);
     });
   }
   await controls(gatewayUrl, targets, keys, data, tally);
   return { routes: targets.map((t) => routeName(t.route)) };
-}
-
-function judge(counter: CategoryCounter, request: string, outcome: Outcome, verdict: Verdict, read: boolean): void {
-  counter.record(request, outcome.status, verdict, outcome.text, read);
 }
 
 /**

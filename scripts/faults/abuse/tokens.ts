@@ -13,7 +13,7 @@ import { createHmac, createPublicKey, randomBytes } from 'node:crypto';
 import type { PrivateEcJwk, SuiteCredentials } from './credentials.js';
 import { newEcJwk } from './credentials.js';
 import { call, sleep, type Outcome } from './http.js';
-import { loadJose, type JoseLibrary } from './jose.js';
+import * as jose from 'jose';
 import type { AbuseData, AdmittedTicket } from './setup.js';
 import type { AbuseTally, CategoryCounter } from './tally.js';
 
@@ -55,14 +55,13 @@ const hmacToken = (alg: 'HS256' | 'HS384' | 'HS512', header: Record<string, unkn
 };
 
 /** Signs `payload` with an EC key under `header` (alg ES256 unless the header says otherwise). */
-async function es256(jose: JoseLibrary, key: PrivateEcJwk, header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string> {
+async function es256(key: PrivateEcJwk, header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string> {
   const { kid: _kid, ...material } = key;
   const signing = await jose.importJWK({ ...material }, 'ES256');
   return new jose.CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'ES256', ...header } as { alg: string }).sign(signing);
 }
 
 export async function attackTokens(gatewayUrl: string, credentials: SuiteCredentials, data: AbuseData, tally: AbuseTally): Promise<void> {
-  const jose = await loadJose();
   const jwksOutcome = await call(gatewayUrl, { method: 'GET', target: '/.well-known/jwks.json' });
   const jwks = jwksOutcome.status === 200 ? (JSON.parse(jwksOutcome.text) as { keys: PublicJwk[] }) : { keys: [] };
   checkJwks(tally.category('tokens', 'the published keys', 'GET /.well-known/jwks.json: the signing key’s public half, under its kid, and nothing private', 'the run’s key, no d'), jwksOutcome, jwks, credentials.signingKey);
@@ -137,8 +136,8 @@ export async function attackTokens(gatewayUrl: string, credentials: SuiteCredent
       name: 'expired',
       what: 'the real ticket’s claims signed with the run’s own signing key and kid, expired a minute ago (and a second ago), as a thief of an old token holds it',
       tokens: (async () => [
-        { label: 'expired a minute ago', token: await es256(jose, credentials.signingKey, { typ: 'JWT', kid }, { ...payload, iat: now - 3600, exp: now - 60 }), queueId: queueA, reasons: ['expired'] },
-        { label: 'expired a second ago', token: await es256(jose, credentials.signingKey, { typ: 'JWT', kid }, { ...payload, iat: now - 3600, exp: now - 1 }), queueId: queueA, reasons: ['expired'] },
+        { label: 'expired a minute ago', token: await es256(credentials.signingKey, { typ: 'JWT', kid }, { ...payload, iat: now - 3600, exp: now - 60 }), queueId: queueA, reasons: ['expired'] },
+        { label: 'expired a second ago', token: await es256(credentials.signingKey, { typ: 'JWT', kid }, { ...payload, iat: now - 3600, exp: now - 1 }), queueId: queueA, reasons: ['expired'] },
       ])(),
     },
     {
@@ -152,15 +151,15 @@ export async function attackTokens(gatewayUrl: string, credentials: SuiteCredent
     {
       name: 'wrong key',
       what: 'the real claims signed ES256 by a fresh key under the real kid',
-      tokens: (async () => [{ label: 'fresh key, real kid', token: await es256(jose, stranger, { typ: 'JWT', kid }, payload), queueId: queueA }])(),
+      tokens: (async () => [{ label: 'fresh key, real kid', token: await es256(stranger, { typ: 'JWT', kid }, payload), queueId: queueA }])(),
     },
     {
       name: 'unknown kid',
       what: 'the real claims signed by a fresh key under a kid nobody configured, and without a kid; and by the run’s real key under an unknown kid',
       tokens: (async () => [
-        { label: 'fresh key, unknown kid', token: await es256(jose, stranger, { typ: 'JWT', kid: 'faults-unknown' }, payload), queueId: queueA },
-        { label: 'fresh key, no kid', token: await es256(jose, stranger, { typ: 'JWT' }, payload), queueId: queueA },
-        { label: 'real key, unknown kid', token: await es256(jose, credentials.signingKey, { typ: 'JWT', kid: 'faults-unknown' }, payload), queueId: queueA },
+        { label: 'fresh key, unknown kid', token: await es256(stranger, { typ: 'JWT', kid: 'faults-unknown' }, payload), queueId: queueA },
+        { label: 'fresh key, no kid', token: await es256(stranger, { typ: 'JWT' }, payload), queueId: queueA },
+        { label: 'real key, unknown kid', token: await es256(credentials.signingKey, { typ: 'JWT', kid: 'faults-unknown' }, payload), queueId: queueA },
       ])(),
     },
     {
@@ -169,9 +168,9 @@ export async function attackTokens(gatewayUrl: string, credentials: SuiteCredent
       tokens: (async () => {
         const { d: _secret, kid: _k, ...strangerPublic } = stranger;
         return [
-          { label: 'embedded jwk', token: await es256(jose, stranger, { typ: 'JWT', kid, jwk: strangerPublic }, payload), queueId: queueA },
-          { label: 'jku', token: await es256(jose, stranger, { typ: 'JWT', kid, jku: 'http://127.0.0.1:9/jwks.json' }, payload), queueId: queueA },
-          { label: 'x5u', token: await es256(jose, stranger, { typ: 'JWT', kid, x5u: 'http://127.0.0.1:9/cert.pem' }, payload), queueId: queueA },
+          { label: 'embedded jwk', token: await es256(stranger, { typ: 'JWT', kid, jwk: strangerPublic }, payload), queueId: queueA },
+          { label: 'jku', token: await es256(stranger, { typ: 'JWT', kid, jku: 'http://127.0.0.1:9/jwks.json' }, payload), queueId: queueA },
+          { label: 'x5u', token: await es256(stranger, { typ: 'JWT', kid, x5u: 'http://127.0.0.1:9/cert.pem' }, payload), queueId: queueA },
         ];
       })(),
     },

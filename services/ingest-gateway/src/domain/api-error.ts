@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'rate_limited'
+  | 'request_timeout'
   | 'unavailable'
   | 'bad_gateway'
   | 'internal';

@@ -93,8 +93,10 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     requestTimeout: REQUEST_TIMEOUT_MS,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
     ...(deps.limits.trustedProxies.length > 0 ? { trustProxy: [...deps.limits.trustedProxies] } : {}),
+    // Node checks the two timeouts every connectionsCheckingInterval (30 s by default), which let a slow client stay
+    // up to a minute; checked every second, it is cut off within a second of its time
+    http: { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 },
   }) as unknown as FastifyInstance;
-  app.server.headersTimeout = HEADERS_TIMEOUT_MS;
   app.server.maxHeadersCount = MAX_HEADERS_COUNT;
   capConnectionsPerAddress(app.server, deps.limits.connectionsPerAddress);
   app.server.on('connect', connectProblem);

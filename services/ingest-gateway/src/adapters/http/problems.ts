@@ -31,6 +31,10 @@ export function installProblemHandling(app: FastifyInstance): void {
     const problem = toProblem(error, request);
     // our own answers (503 unavailable, ...) were logged where they arose; anything else is a bug to look at
     if (problem.status >= 500 && !(error instanceof HttpProblem)) request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
+    // Fastify closes the connection after a body it stopped reading (too large, not JSON). A client still sending
+    // then meets a reset before it reads the answer. The HTTP parser still frames the rest of the body, so the
+    // connection stays usable: the rest is read and thrown away (bounded by the request timeout), and the 413 arrives.
+    if (problem.status === 413) reply.removeHeader('connection');
     return reply.code(problem.status).headers(problem.headers).send(problem.body);
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send(noRoute(request.method, request.url)));
@@ -48,6 +52,10 @@ export function frameworkProblem(error: FastifyError, _request: FastifyRequest, 
 export function clientErrorProblem(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
+    return;
+  }
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    answerOnSocket(socket, 408, 'Request Timeout', apiError('request_timeout', 'the request did not arrive in time (headers within 10 s, the whole request within 30 s)'));
     return;
   }
   const [status, reason] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];

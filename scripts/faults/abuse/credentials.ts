@@ -6,6 +6,7 @@
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { SCOPES } from '../../../services/ingest-gateway/src/domain/api-keys.js';
+import type { SigningJwk } from '../../../services/queue-admitter/src/domain/signing-keys.js';
 
 /** Every scope the gateway knows: a scope added there is in the full key, and (unless a read scope) in the writer's. */
 export const ALL_SCOPES = SCOPES;
@@ -28,14 +29,7 @@ export interface SuiteKeys {
 }
 
 /** A private P-256 JWK as ADMISSION_SIGNING_KEYS takes it. */
-export interface PrivateEcJwk {
-  kty: 'EC';
-  crv: 'P-256';
-  x: string;
-  y: string;
-  d: string;
-  kid: string;
-}
+export type PrivateEcJwk = SigningJwk;
 
 export interface SuiteCredentials {
   keys: SuiteKeys;

@@ -4,7 +4,7 @@
  *   connections: more idle connections than CONNECTIONS_PER_ADDRESS (the extra ones answered 429 and closed,
  *     the bystander still served); idle ones, headers dribbled a byte at a time (slowloris) and bodies dribbled
  *     the same way must be closed by the gateway (its headers timeout is 10 s and its request timeout 30 s, fixed
- *     in gateway.ts, checked by Node every 30 s: a minute or so);
+ *     in gateway.ts and checked every second: 408 within a second or so of the timeout);
  *   header floods: many headers, one huge header, a huge request target;
  *   bodies: over every route's limit (declared and not sent, sent whole, chunked), and JSON nested 100,000 deep;
  *   rate limits: floods without a key, with guessed keys, with one key (429 with Retry-After);
@@ -131,14 +131,14 @@ async function slowClients(origin: Origin, idle: Held[], options: TransportOptio
     'transport',
     'slowloris',
     `${options.slowClients} connections sending a request's headers one byte every 2 s, never ending them (headers timeout 10 s)`,
-    `closed by the gateway (400 or 408, or just closed) within ${SLOW_DEADLINE_MS / 1000} s`,
+    `closed by the gateway (408, or just closed) within ${SLOW_DEADLINE_MS / 1000} s`,
   );
   const bodies = Math.ceil(options.slowClients / 2);
   const bodyCounter = tally.category(
     'transport',
     'slow bodies',
     `${bodies} POSTs declaring a 2,000-byte body and sending it one byte every 2 s (request timeout 30 s)`,
-    `closed by the gateway (400 or 408, or just closed) within ${SLOW_DEADLINE_MS / 1000} s`,
+    `closed by the gateway (408, or just closed) within ${SLOW_DEADLINE_MS / 1000} s`,
   );
   const verify = `/v1/queues/${encodeURIComponent(options.data.tenantQueue.queueId)}/admissions/verify`;
   const loris = Array.from({ length: options.slowClients }, (_, i) =>

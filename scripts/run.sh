@@ -54,7 +54,7 @@ cat <<INFO
 Tally is running.
   Public API        http://127.0.0.1:8080        (OpenAPI UI: http://127.0.0.1:8080/docs)
   Live console      http://127.0.0.1:8080/console/   (try ./scripts/run.sh --load to see it move)
-  Development key   Authorization: Bearer tally-dev-key
+  Development key   Authorization: Bearer tally-dev-key   (every scope: writes, wallets and tickets, the console)
   viewer-aggregator    http://127.0.0.1:8091/metrics  /readyz
   counter-materializer http://127.0.0.1:8092/metrics  /readyz
   wallet-ledger        http://127.0.0.1:8093/metrics  /readyz
@@ -75,7 +75,7 @@ Try:
   curl -s 'http://127.0.0.1:8080/v1/rankings/likes?window=1h'
   curl -s -XPOST 'http://127.0.0.1:8080/v1/wallets/u1/transactions?wait=true' -H 'authorization: Bearer tally-dev-key' \\
        -H 'content-type: application/json' -d '{"source":"me","seq":3,"type":"credit","asset":"coins","amount":"12.34"}'
-  curl -s http://127.0.0.1:8080/v1/wallets/u1/transactions
+  curl -s http://127.0.0.1:8080/v1/wallets/u1/transactions -H 'authorization: Bearer tally-dev-key'   # private: a key with wallets:read
   curl -s -XPUT http://127.0.0.1:8080/v1/polls/best-song -H 'authorization: Bearer tally-dev-key' \\
        -H 'content-type: application/json' -d '{"options":["a","b"],"regions":{"kr":{"weight":1},"jp":{"weight":1}}}'
   curl -s -XPOST http://127.0.0.1:8080/v1/polls/best-song/votes -H 'authorization: Bearer tally-dev-key' \\

@@ -27,17 +27,39 @@ const noRoute = (method: string, url: string) => apiError('not_found', `there is
  * schema violations and unreadable bodies are 4xx with what to fix; only our own failures are 5xx.
  */
 export function installProblemHandling(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const problem = toProblem(error, request);
     // our own answers (503 unavailable, ...) were logged where they arose; anything else is a bug to look at
     if (problem.status >= 500 && !(error instanceof HttpProblem)) request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
-    // Fastify closes the connection after a body it stopped reading (too large, not JSON). A client still sending
-    // then meets a reset before it reads the answer. The HTTP parser still frames the rest of the body, so the
-    // connection stays usable: the rest is read and thrown away (bounded by the request timeout), and the 413 arrives.
-    if (problem.status === 413) reply.removeHeader('connection');
+    // A body too large is refused before it is read, and Fastify then closes the connection: a client still sending
+    // it would meet a reset before it reads the answer. So the rest is read and thrown away first (the HTTP parser
+    // still frames it), for at most a moment; once it is all in, the connection may even stay open.
+    if (problem.status === 413 && (await discardRest(request.raw, BODY_DISCARD_MS))) reply.removeHeader('connection');
     return reply.code(problem.status).headers(problem.headers).send(problem.body);
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send(noRoute(request.method, request.url)));
+}
+
+/** How long a refused body may keep arriving before the answer goes out anyway (and the connection closes). */
+const BODY_DISCARD_MS = 2000;
+
+/** Reads what is left of a request's body into nothing; true once all of it came, false if it was still coming after `ms`. */
+function discardRest(raw: IncomingMessage, ms: number): Promise<boolean> {
+  if (raw.complete) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (whole: boolean) => {
+      clearTimeout(timer);
+      raw.off('end', ended);
+      raw.off('close', closed);
+      resolve(whole);
+    };
+    const ended = () => done(true);
+    const closed = () => done(raw.complete);
+    const timer = setTimeout(() => done(false), ms);
+    raw.on('end', ended);
+    raw.on('close', closed);
+    raw.resume();
+  });
 }
 
 /** For Fastify's `frameworkErrors`: URLs it cannot even route (bad percent-encoding, overlong parameters). */

@@ -11,3 +11,4 @@ export {
   type PostgresSslMode,
 } from './transport.js';
 export { given, readCaFile, readText, type ReadText } from './ca-file.js';
+export { SecretConfigError, parseConfigWithSecrets, type SecretReader } from './secrets.js';

@@ -1,6 +1,6 @@
-import { ConfigError, env, parseConfig, platformShape, type ParsedConfig } from '@tally/config';
-import { ApiKeysError, chooseApiKeys, type ChosenKeys } from './domain/api-keys.js';
-import { TicketKeyError, chooseTicketKey, type ChosenTicketKey } from './domain/ticket-key.js';
+import { env, parseConfigWithSecrets, platformShape, type ParsedConfig } from '@tally/config';
+import { chooseApiKeys, type ChosenKeys } from './domain/api-keys.js';
+import { chooseTicketKey, type ChosenTicketKey } from './domain/ticket-key.js';
 import { REGION_ID_PATTERN, REGION_PLACEHOLDER, ballotsTopic } from './domain/poll.js';
 
 /**
@@ -90,28 +90,8 @@ export type GatewayConfig = ParsedConfig<typeof gatewayShape> & { apiKeys: Chose
  * are read apart from parseConfig because that one quotes bad values, and these are secrets.
  */
 export function gatewayConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const problems: string[] = [];
-  let parsed: ParsedConfig<typeof gatewayShape> | undefined;
-  try {
-    parsed = parseConfig(gatewayShape, source);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  const environment = gatewayShape.TALLY_ENV.safeParse(source.TALLY_ENV || undefined);
-  /** A secret's own reader, run once TALLY_ENV is known; its refusal joins the problems, named by variable. */
-  const secret = <T>(variable: string, choose: (environment: string) => T, refusal: new (message: string) => Error): T | undefined => {
-    if (!environment.success) return undefined;
-    try {
-      return choose(environment.data);
-    } catch (error) {
-      if (!(error instanceof refusal)) throw error;
-      problems.push(`${variable}: ${error.message}`);
-      return undefined;
-    }
-  };
-  const apiKeys = secret('API_KEYS', (env) => chooseApiKeys(source.API_KEYS, env), ApiKeysError);
-  const ticketKey = secret('TICKET_KEY', (env) => chooseTicketKey(source.TICKET_KEY, env), TicketKeyError);
-  if (problems.length > 0 || !parsed || !apiKeys || !ticketKey) throw new ConfigError(problems);
-  return { ...parsed, apiKeys, ticketKey };
+  return parseConfigWithSecrets<typeof gatewayShape, { apiKeys: ChosenKeys; ticketKey: ChosenTicketKey }>(gatewayShape, source, {
+    apiKeys: ['API_KEYS', chooseApiKeys],
+    ticketKey: ['TICKET_KEY', chooseTicketKey],
+  });
 }

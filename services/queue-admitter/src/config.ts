@@ -1,5 +1,5 @@
-import { ConfigError, env, parseConfig, platformShape, type ParsedConfig } from '@tally/config';
-import { SigningKeysError, chooseSigningKeys, type ChosenSigningKeys } from './domain/signing-keys.js';
+import { env, parseConfigWithSecrets, platformShape, type ParsedConfig } from '@tally/config';
+import { chooseSigningKeys, type ChosenSigningKeys } from './domain/signing-keys.js';
 
 export const configShape = {
   ...platformShape,
@@ -38,28 +38,10 @@ export type QueueAdmitterConfig = ParsedConfig<typeof configShape> & { signingKe
  * which quotes bad values, because this value is a secret. Unset outside production: the development key.
  */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): QueueAdmitterConfig {
-  const problems: string[] = [];
-  let parsed: ParsedConfig<typeof configShape> | undefined;
-  try {
-    parsed = parseConfig(configShape, source);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    problems.push(...error.problems);
-  }
-  if (source.ADMISSION_TOKEN_SECRET !== undefined && source.ADMISSION_TOKEN_SECRET !== '') {
-    // a deployment that still sets the old secret would otherwise start with other keys than it thinks
-    problems.push('ADMISSION_TOKEN_SECRET: was replaced by ADMISSION_SIGNING_KEYS (ES256 keys: `pnpm tally admission-key` makes one); remove ADMISSION_TOKEN_SECRET and set ADMISSION_SIGNING_KEYS');
-  }
-  let signingKeys: ChosenSigningKeys | undefined;
-  const environment = configShape.TALLY_ENV.safeParse(source.TALLY_ENV || undefined);
-  if (environment.success) {
-    try {
-      signingKeys = chooseSigningKeys(source.ADMISSION_SIGNING_KEYS, environment.data);
-    } catch (error) {
-      if (!(error instanceof SigningKeysError)) throw error;
-      problems.push(...error.problems.map((problem) => `ADMISSION_SIGNING_KEYS: ${problem}`));
-    }
-  }
-  if (problems.length > 0 || !parsed || !signingKeys) throw new ConfigError(problems);
-  return { ...parsed, signingKeys };
+  // a deployment that still sets the old secret would otherwise start with other keys than it thinks
+  const retired =
+    source.ADMISSION_TOKEN_SECRET !== undefined && source.ADMISSION_TOKEN_SECRET !== ''
+      ? ['ADMISSION_TOKEN_SECRET: was replaced by ADMISSION_SIGNING_KEYS (ES256 keys: `pnpm tally admission-key` makes one); remove ADMISSION_TOKEN_SECRET and set ADMISSION_SIGNING_KEYS']
+      : [];
+  return parseConfigWithSecrets<typeof configShape, { signingKeys: ChosenSigningKeys }>(configShape, source, { signingKeys: ['ADMISSION_SIGNING_KEYS', chooseSigningKeys] }, retired);
 }

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { SecretConfigError } from '@tally/config';
 import { ID_CHARSET, ID_MAX_LENGTH } from './ids.js';
 
 /**
@@ -54,9 +55,9 @@ const NAME_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 const LIMIT_PATTERN = new RegExp(`^(\\*|${ID_CHARSET.source.slice(1, -1)}\\*?)$`);
 
 /** API_KEYS is unusable; the message names the entry but never quotes a secret. */
-export class ApiKeysError extends Error {
+export class ApiKeysError extends SecretConfigError {
   constructor(message: string) {
-    super(message);
+    super([message]);
     this.name = 'ApiKeysError';
   }
 }

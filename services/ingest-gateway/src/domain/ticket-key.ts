@@ -1,3 +1,5 @@
+import { SecretConfigError } from '@tally/config';
+
 /**
  * TICKET_KEY: the server secret queue ticket ids and ticket secrets are derived from (see ticketFor). Every
  * gateway replica needs the same one, so a retried join names the same ticket whichever replica answers.
@@ -8,9 +10,9 @@
 export const DEVELOPMENT_TICKET_KEY = 'tally-development-ticket-key-not-secret';
 const MIN_LENGTH = 32;
 
-export class TicketKeyError extends Error {
+export class TicketKeyError extends SecretConfigError {
   constructor(message: string) {
-    super(message);
+    super([message]);
     this.name = 'TicketKeyError';
   }
 }

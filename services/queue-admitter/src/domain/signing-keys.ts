@@ -15,6 +15,7 @@
  * material (a JWK pasted into the wrong field is still a secret).
  */
 import { createECDH, createHash } from 'node:crypto';
+import { SecretConfigError } from '@tally/config';
 
 /** A private P-256 key as a JWK, checked: x and y are the public point of d. */
 export interface SigningJwk {
@@ -47,9 +48,9 @@ const COORDINATE = /^[A-Za-z0-9_-]{43}$/;
 const FORMAT = 'a JSON array of private EC P-256 JWKs, each with its own "kid" (`pnpm tally admission-key` makes one)';
 
 /** ADMISSION_SIGNING_KEYS is unusable: every problem, one line each, none quoting key material. */
-export class SigningKeysError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join('; '));
+export class SigningKeysError extends SecretConfigError {
+  constructor(problems: readonly string[]) {
+    super(problems);
     this.name = 'SigningKeysError';
   }
 }

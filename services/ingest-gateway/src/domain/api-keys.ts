@@ -157,6 +157,8 @@ export interface NamedResources {
 
 export type Authorization = { ok: true; caller: ApiKey } | { ok: false; status: 401 | 403; message: string };
 
+export type Presented = { bearer: false } | { bearer: true; caller: ApiKey | undefined };
+
 /** The bearer credential of an Authorization header, or undefined when there is none in the right shape. */
 export const bearerOf = (authorizationHeader: string | undefined): string | undefined => /^Bearer +(\S+) *$/i.exec(authorizationHeader ?? '')?.[1];
 
@@ -176,19 +178,28 @@ export class ApiKeyring {
     return found;
   }
 
+  /** What an Authorization header presents: no bearer credential, or one that is a configured key (its caller) or not. */
+  presented(authorizationHeader: string | undefined): Presented {
+    const bearer = bearerOf(authorizationHeader);
+    return bearer === undefined ? { bearer: false } : { bearer: true, caller: this.identify(bearer) };
+  }
+
   /**
    * 401 when no valid key is presented; 403 when the key lacks the scope the route needs, or is limited to
    * users or queues that do not include every one the request names.
    */
-  authorize(authorizationHeader: string | undefined, scope: Scope, named?: NamedResources): Authorization {
-    const presented = bearerOf(authorizationHeader);
-    if (presented === undefined) return { ok: false, status: 401, message: 'this route needs an API key: send "Authorization: Bearer <key>"' };
-    const caller = this.identify(presented);
+  permit(presented: Presented, scope: Scope, named?: NamedResources): Authorization {
+    if (!presented.bearer) return { ok: false, status: 401, message: 'this route needs an API key: send "Authorization: Bearer <key>"' };
+    const { caller } = presented;
     if (caller === undefined) return { ok: false, status: 401, message: 'the API key is not valid' };
     if (!caller.scopes.includes(scope)) return { ok: false, status: 403, message: `the API key "${caller.name}" lacks the scope ${scope}` };
     const refused = named?.ids.find((id) => !serves(caller, named.kind, id));
     if (named && refused !== undefined) return { ok: false, status: 403, message: `the API key "${caller.name}" does not serve ${named.kind === 'users' ? 'user' : 'queue'} ${refused}` };
     return { ok: true, caller };
+  }
+
+  authorize(authorizationHeader: string | undefined, scope: Scope, named?: NamedResources): Authorization {
+    return this.permit(this.presented(authorizationHeader), scope, named);
   }
 }
 

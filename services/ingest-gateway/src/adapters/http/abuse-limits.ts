@@ -3,7 +3,8 @@ import type { Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { apiError } from '../../domain/api-error.js';
-import { bearerOf, type ApiKeyring } from '../../domain/api-keys.js';
+import type { ApiKeyring } from '../../domain/api-keys.js';
+import { presentedBy } from './auth.js';
 import { HttpProblem } from './problems.js';
 
 export interface RateLimits {
@@ -23,12 +24,15 @@ export interface RateLimits {
 export async function installRateLimits(app: FastifyInstance, keyring: ApiKeyring, limits: RateLimits): Promise<void> {
   await app.register(rateLimit, { global: false });
   const limited = (keyGenerator: (request: FastifyRequest) => string, max: number) => app.createRateLimit({ max, timeWindow: 1000, keyGenerator });
-  const byKey = limited((request) => `key:${keyring.identify(bearerOf(request.headers.authorization)!)!.name}`, limits.perKeyPerSecond);
+  const keyName = (request: FastifyRequest) => {
+    const presented = presentedBy(request, keyring);
+    return presented.bearer ? presented.caller?.name : undefined;
+  };
+  const byKey = limited((request) => `key:${keyName(request)!}`, limits.perKeyPerSecond);
   const byAddress = limited((request) => `address:${request.ip}`, limits.perAddressPerSecond);
   app.addHook('onRequest', async (request) => {
     if (limits.unlimitedUrls.has(request.routeOptions.url ?? '')) return;
-    const presented = bearerOf(request.headers.authorization);
-    const keyed = presented !== undefined && keyring.identify(presented) !== undefined;
+    const keyed = keyName(request) !== undefined;
     const verdict = await (keyed ? byKey : byAddress)(request);
     if (verdict.isAllowed || !verdict.isExceeded) return;
     const seconds = Math.max(1, verdict.ttlInSeconds);

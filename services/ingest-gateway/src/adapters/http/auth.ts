@@ -1,10 +1,24 @@
 import type { FastifyRequest, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify';
 import { apiError } from '../../domain/api-error.js';
-import type { ApiKey, ApiKeyring, Authorization, NamedResources, Scope } from '../../domain/api-keys.js';
+import type { ApiKey, ApiKeyring, Authorization, NamedResources, Presented, Scope } from '../../domain/api-keys.js';
 import { HttpProblem } from './problems.js';
 
 // Kept beside the request rather than decorated onto it, so no global Fastify type is widened.
 const callers = new WeakMap<FastifyRequest, ApiKey>();
+const presentations = new WeakMap<FastifyRequest, Presented>();
+
+/**
+ * The key a request presents, looked up once per request (a hash and a compare with every configured key): the
+ * rate limiter, the route's scope check and a body check all ask.
+ */
+export function presentedBy(request: FastifyRequest, keyring: ApiKeyring): Presented {
+  let presented = presentations.get(request);
+  if (presented === undefined) {
+    presented = keyring.presented(request.headers.authorization);
+    presentations.set(request, presented);
+  }
+  return presented;
+}
 
 /** The key a request authenticated with, for rate limiting and logs; undefined on routes that need none. */
 export const callerOf = (request: FastifyRequest): ApiKey | undefined => callers.get(request);
@@ -27,7 +41,7 @@ export function admit(request: FastifyRequest, result: Authorization): void {
  */
 export function requireScope(keyring: ApiKeyring, scope: Scope, named?: (params: Record<string, string>) => NamedResources): onRequestAsyncHookHandler {
   return async (request) => {
-    admit(request, keyring.authorize(request.headers.authorization, scope, named?.(request.params as Record<string, string>)));
+    admit(request, keyring.permit(presentedBy(request, keyring), scope, named?.(request.params as Record<string, string>)));
   };
 }
 
@@ -37,7 +51,7 @@ export function requireScope(keyring: ApiKeyring, scope: Scope, named?: (params:
  */
 export function requireServed<Body>(keyring: ApiKeyring, scope: Scope, named: (body: Body) => NamedResources): preHandlerAsyncHookHandler {
   return async (request) => {
-    const result = keyring.authorize(request.headers.authorization, scope, named(request.body as Body));
+    const result = keyring.permit(presentedBy(request, keyring), scope, named(request.body as Body));
     if (!result.ok) throw refusal(result);
   };
 }

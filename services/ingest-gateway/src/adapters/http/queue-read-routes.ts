@@ -2,7 +2,7 @@ import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import { bearerOf, type ApiKeyring } from '../../domain/api-keys.js';
 import { apiError } from '../../domain/api-error.js';
 import { opensTicket } from '../../domain/queue.js';
-import { admit, pathQueue } from './auth.js';
+import { admit, pathQueue, presentedBy } from './auth.js';
 import { HttpProblem } from './problems.js';
 import { queueParams, ticketParams, verifyBody } from './queue-schemas.js';
 import { routeRead, type ReadOwner } from './read-routing.js';
@@ -25,7 +25,7 @@ function requireTicketHolder(keyring: ApiKeyring): onRequestAsyncHookHandler {
       if (!opensTicket(presented, queueId, ticketId)) throw new HttpProblem(403, apiError('forbidden', 'the ticket secret is not the secret of this ticket'));
       return;
     }
-    admit(request, keyring.authorize(request.headers.authorization, 'queues:read', pathQueue({ queueId })));
+    admit(request, keyring.permit(presentedBy(request, keyring), 'queues:read', pathQueue({ queueId })));
   };
 }
 

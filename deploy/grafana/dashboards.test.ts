@@ -42,19 +42,31 @@ const EXPORTED = [
 
 describe('deploy/grafana', () => {
   it('dashboards/ holds exactly the generated JSON (else: pnpm gen:dashboards)', () => {
-    expect(readdirSync(here('dashboards')).filter((f) => f.endsWith('.json')).sort()).toEqual(Object.keys(generated).sort());
-    for (const [file, dashboard] of Object.entries(generated)) expect(readFileSync(here(`dashboards/${file}`), 'utf8'), file).toBe(render(dashboard));
+    expect(
+      readdirSync(here('dashboards'))
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    ).toEqual(Object.keys(generated).sort());
+    for (const [file, dashboard] of Object.entries(generated))
+      expect(readFileSync(here(`dashboards/${file}`), 'utf8'), file).toBe(render(dashboard));
   });
 
   it('has the four dashboards, each with a unique uid and title, tagged tally', () => {
     const all = Object.values(generated);
-    expect(all.map((d) => d.title).sort()).toEqual(['Tally — HTTP', 'Tally — consumer lag', 'Tally — processing', 'Tally — votes']);
+    expect(all.map((d) => d.title).sort()).toEqual([
+      'Tally — HTTP',
+      'Tally — consumer lag',
+      'Tally — processing',
+      'Tally — votes',
+    ]);
     expect(new Set(all.map((d) => d.uid)).size).toBe(all.length);
     for (const d of all) expect(d.tags).toContain('tally');
   });
 
   it('queries the provisioned data source by its uid, from every panel and every variable', () => {
-    const provisioned = parse(readFileSync(here('provisioning/datasources/prometheus.yaml'), 'utf8')) as { datasources: { uid: string; url: string }[] };
+    const provisioned = parse(readFileSync(here('provisioning/datasources/prometheus.yaml'), 'utf8')) as {
+      datasources: { uid: string; url: string }[];
+    };
     expect(provisioned.datasources.map((d) => d.url)).toEqual(['http://prometheus:9090']);
     const uid = provisioned.datasources[0]!.uid;
     for (const d of Object.values(generated)) {
@@ -72,16 +84,24 @@ describe('deploy/grafana', () => {
     for (const d of Object.values(generated)) {
       const ids = (d.panels as PanelJson[]).map((p) => p.id);
       expect(new Set(ids).size, d.title).toBe(ids.length);
-      expect(ids.every((id) => id > 0), d.title).toBe(true);
+      expect(
+        ids.every((id) => id > 0),
+        d.title,
+      ).toBe(true);
     }
   });
 
   it('uses only variables it defines and metrics the services export', () => {
     for (const d of Object.values(generated)) {
       const defined = new Set((d.templating?.list ?? []).map((v) => v.name));
-      const exprs = [...(d.panels as PanelJson[]).flatMap((p) => (p.targets ?? []).map((t) => t.expr)), ...(d.templating?.list ?? []).map((v) => String(v.query))];
+      const exprs = [
+        ...(d.panels as PanelJson[]).flatMap((p) => (p.targets ?? []).map((t) => t.expr)),
+        ...(d.templating?.list ?? []).map((v) => String(v.query)),
+      ];
       for (const expr of exprs) {
-        for (const [, name] of expr.matchAll(/\$\{?(\w+)/g)) if (!name!.startsWith('__') && !/^\d+$/.test(name!)) expect(defined, `${d.title}: $${name} in ${expr}`).toContain(name);
+        for (const [, name] of expr.matchAll(/\$\{?(\w+)/g))
+          if (!name!.startsWith('__') && !/^\d+$/.test(name!))
+            expect(defined, `${d.title}: $${name} in ${expr}`).toContain(name);
         const metrics = expr.match(/\btally_\w+/g) ?? [];
         expect(metrics.length, expr).toBeGreaterThan(0);
         for (const m of metrics) expect(EXPORTED, `${d.title}: ${m}`).toContain(m);
@@ -90,7 +110,11 @@ describe('deploy/grafana', () => {
   });
 
   it('dashboards provisioning reads the folder docker-compose.yml mounts the JSON at', () => {
-    const providers = (parse(readFileSync(here('provisioning/dashboards/tally.yaml'), 'utf8')) as { providers: { type: string; options: { path: string } }[] }).providers;
+    const providers = (
+      parse(readFileSync(here('provisioning/dashboards/tally.yaml'), 'utf8')) as {
+        providers: { type: string; options: { path: string } }[];
+      }
+    ).providers;
     expect(providers.map((p) => [p.type, p.options.path])).toEqual([['file', '/var/lib/grafana/dashboards']]);
   });
 });

@@ -67,17 +67,24 @@ export function kustomizeBuild(dir: string): Resource[] {
     throw new Error(`${file}: expected apiVersion kustomize.config.k8s.io/v1beta1 and kind Kustomization`);
   }
   for (const field of Object.keys(kustomization)) {
-    if (!SUPPORTED_FIELDS.has(field)) throw new Error(`${file}: "${field}" is outside the kustomize subset deploy/k8s/kustomize.ts renders; teach it first`);
+    if (!SUPPORTED_FIELDS.has(field))
+      throw new Error(
+        `${file}: "${field}" is outside the kustomize subset deploy/k8s/kustomize.ts renders; teach it first`,
+      );
   }
 
   let resources: Resource[] = [];
   for (const entry of asList<string>(kustomization.resources, `${file}: resources`)) {
-    if (typeof entry !== 'string' || /^[a-z]+:\/\//.test(entry)) throw new Error(`${file}: resource ${JSON.stringify(entry)} must be a local path`);
+    if (typeof entry !== 'string' || /^[a-z]+:\/\//.test(entry))
+      throw new Error(`${file}: resource ${JSON.stringify(entry)} must be a local path`);
     const path = resolve(root, entry);
     if (!existsSync(path)) throw new Error(`${file}: resource ${entry} does not exist`);
-    const loaded = statSync(path).isDirectory() ? kustomizeBuild(path) : parseYamlDocuments(path).map((doc) => asResource(doc, path));
+    const loaded = statSync(path).isDirectory()
+      ? kustomizeBuild(path)
+      : parseYamlDocuments(path).map((doc) => asResource(doc, path));
     for (const resource of loaded) {
-      if (resources.some((r) => sameId(r, resource))) throw new Error(`${file}: ${describe(resource)} is defined twice`);
+      if (resources.some((r) => sameId(r, resource)))
+        throw new Error(`${file}: ${describe(resource)} is defined twice`);
       resources.push(resource);
     }
   }
@@ -85,9 +92,14 @@ export function kustomizeBuild(dir: string): Resource[] {
   for (const [index, entry] of asList<PatchEntry>(kustomization.patches, `${file}: patches`).entries()) {
     const where = `${file}: patches[${index}]`;
     if (!isObject(entry)) throw new Error(`${where}: must be a mapping`);
-    for (const key of Object.keys(entry)) if (!['path', 'patch', 'target'].includes(key)) throw new Error(`${where}: "${key}" is not supported`);
-    if ((entry.path === undefined) === (entry.patch === undefined)) throw new Error(`${where}: needs exactly one of path and patch`);
-    const docs = entry.path !== undefined ? parseYamlDocuments(resolve(root, String(entry.path))) : parseYamlText(String(entry.patch), where);
+    for (const key of Object.keys(entry))
+      if (!['path', 'patch', 'target'].includes(key)) throw new Error(`${where}: "${key}" is not supported`);
+    if ((entry.path === undefined) === (entry.patch === undefined))
+      throw new Error(`${where}: needs exactly one of path and patch`);
+    const docs =
+      entry.path !== undefined
+        ? parseYamlDocuments(resolve(root, String(entry.path)))
+        : parseYamlText(String(entry.patch), where);
     if (docs.length !== 1) throw new Error(`${where}: one patch per entry (found ${docs.length} documents)`);
     resources = applyPatch(resources, docs[0] as Json, entry.target as Target | undefined, where);
   }
@@ -95,7 +107,9 @@ export function kustomizeBuild(dir: string): Resource[] {
   const images = asList<ImageEntry>(kustomization.images, `${file}: images`);
   for (const image of images) {
     if (!isObject(image) || typeof image.name !== 'string') throw new Error(`${file}: every image needs a name`);
-    for (const key of Object.keys(image)) if (!['name', 'newName', 'newTag', 'digest'].includes(key)) throw new Error(`${file}: image field "${key}" is not supported`);
+    for (const key of Object.keys(image))
+      if (!['name', 'newName', 'newTag', 'digest'].includes(key))
+        throw new Error(`${file}: image field "${key}" is not supported`);
   }
   if (images.length > 0) for (const resource of resources) setImages(resource, images);
   return resources;
@@ -124,7 +138,13 @@ function parseYamlText(text: string, where: string): unknown[] {
 }
 
 function asResource(doc: unknown, path: string): Resource {
-  if (!isObject(doc) || typeof doc.apiVersion !== 'string' || typeof doc.kind !== 'string' || !isObject(doc.metadata) || typeof doc.metadata.name !== 'string') {
+  if (
+    !isObject(doc) ||
+    typeof doc.apiVersion !== 'string' ||
+    typeof doc.kind !== 'string' ||
+    !isObject(doc.metadata) ||
+    typeof doc.metadata.name !== 'string'
+  ) {
     throw new Error(`${path}: every document must be a Kubernetes object with apiVersion, kind and metadata.name`);
   }
   return doc as unknown as Resource;
@@ -141,20 +161,25 @@ function asList<T>(value: unknown, where: string): T[] {
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
 const versionOf = (apiVersion: string) => apiVersion.slice(apiVersion.indexOf('/') + 1);
 const sameId = (a: Resource, b: Resource) =>
-  groupOf(a.apiVersion) === groupOf(b.apiVersion) && a.kind === b.kind && a.metadata.name === b.metadata.name && (a.metadata.namespace ?? '') === (b.metadata.namespace ?? '');
+  groupOf(a.apiVersion) === groupOf(b.apiVersion) &&
+  a.kind === b.kind &&
+  a.metadata.name === b.metadata.name &&
+  (a.metadata.namespace ?? '') === (b.metadata.namespace ?? '');
 export const describe = (r: Resource) => `${r.kind}/${r.metadata.name}`;
 
 function matchesSelector(labels: Record<string, string> | undefined, selector: string): boolean {
   return selector.split(',').every((term) => {
     const [key, value] = term.split('=').map((s) => s.trim());
-    if (!key || value === undefined) throw new Error(`selector term ${JSON.stringify(term)}: only key=value is supported`);
+    if (!key || value === undefined)
+      throw new Error(`selector term ${JSON.stringify(term)}: only key=value is supported`);
     return labels?.[key] === value;
   });
 }
 
 function selects(target: Target, r: Resource): boolean {
   for (const key of Object.keys(target)) {
-    if (!['group', 'version', 'kind', 'name', 'namespace', 'labelSelector', 'annotationSelector'].includes(key)) throw new Error(`target field "${key}" is not supported`);
+    if (!['group', 'version', 'kind', 'name', 'namespace', 'labelSelector', 'annotationSelector'].includes(key))
+      throw new Error(`target field "${key}" is not supported`);
   }
   const anchored = (pattern: string, value: string) => new RegExp(`^(?:${pattern})$`).test(value);
   return (
@@ -177,7 +202,9 @@ function applyPatch(resources: Resource[], patch: Json, target: Target | undefin
     if (!target) throw new Error(`${where}: a JSON 6902 patch needs a target`);
     const selected = resources.filter((r) => selects(target, r));
     if (selected.length === 0) throw new Error(`${where}: the target selects no resource`);
-    return resources.map((r) => (selected.includes(r) ? (applyJson6902(r as unknown as Json, patch, where) as unknown as Resource) : r));
+    return resources.map((r) =>
+      selected.includes(r) ? (applyJson6902(r as unknown as Json, patch, where) as unknown as Resource) : r,
+    );
   }
   if (!isObject(patch)) throw new Error(`${where}: a patch is a list (JSON 6902) or a mapping (strategic merge)`);
   let selected: Resource[];
@@ -190,10 +217,21 @@ function applyPatch(resources: Resource[], patch: Json, target: Target | undefin
     body = { ...rest, ...(metadata ? { metadata } : {}) };
   } else {
     const named = patch as unknown as Resource;
-    if (typeof named.apiVersion !== 'string' || typeof named.kind !== 'string' || typeof named.metadata?.name !== 'string') {
-      throw new Error(`${where}: a strategic merge patch without a target must name apiVersion, kind and metadata.name`);
+    if (
+      typeof named.apiVersion !== 'string' ||
+      typeof named.kind !== 'string' ||
+      typeof named.metadata?.name !== 'string'
+    ) {
+      throw new Error(
+        `${where}: a strategic merge patch without a target must name apiVersion, kind and metadata.name`,
+      );
     }
-    selected = resources.filter((r) => groupOf(r.apiVersion) === groupOf(named.apiVersion) && r.kind === named.kind && r.metadata.name === named.metadata.name);
+    selected = resources.filter(
+      (r) =>
+        groupOf(r.apiVersion) === groupOf(named.apiVersion) &&
+        r.kind === named.kind &&
+        r.metadata.name === named.metadata.name,
+    );
   }
   if (selected.length === 0) throw new Error(`${where}: the patch matches no resource`);
   const out: Resource[] = [];
@@ -252,7 +290,8 @@ function strategicMerge(base: Json | undefined, patch: Json, field: string): Jso
     if (!key || !Array.isArray(base)) return patch.filter((item) => !(isObject(item) && item.$patch === 'delete'));
     const result: Json[] = [...base];
     for (const item of patch) {
-      if (!isObject(item) || item[key] === undefined) throw new Error(`${field}: every patch item needs its merge key ${key}`);
+      if (!isObject(item) || item[key] === undefined)
+        throw new Error(`${field}: every patch item needs its merge key ${key}`);
       const at = result.findIndex((existing) => isObject(existing) && existing[key] === item[key]);
       const merged = strategicMerge(at >= 0 ? result[at] : undefined, item, field);
       if (merged === DELETED) {
@@ -277,23 +316,32 @@ function pointer(path: string, where: string): string[] {
 function applyJson6902(document: Json, operations: Json[], where: string): Json {
   const doc = structuredClone(document);
   for (const operation of operations) {
-    if (!isObject(operation) || typeof operation.op !== 'string' || typeof operation.path !== 'string') throw new Error(`${where}: every operation needs op and path`);
+    if (!isObject(operation) || typeof operation.op !== 'string' || typeof operation.path !== 'string')
+      throw new Error(`${where}: every operation needs op and path`);
     const { op, path } = operation;
     const tokens = pointer(path, where);
     const last = tokens.pop();
     if (last === undefined) throw new Error(`${where}: ${op} of the whole document is not supported`);
     let parent: Json = doc;
     for (const token of tokens) {
-      const next: Json | undefined = Array.isArray(parent) ? parent[Number(token)] : isObject(parent) ? parent[token] : undefined;
-      if (next === undefined || next === null || typeof next !== 'object') throw new Error(`${where}: ${path}: ${token} does not exist`);
+      const next: Json | undefined = Array.isArray(parent)
+        ? parent[Number(token)]
+        : isObject(parent)
+          ? parent[token]
+          : undefined;
+      if (next === undefined || next === null || typeof next !== 'object')
+        throw new Error(`${where}: ${path}: ${token} does not exist`);
       parent = next;
     }
-    const has = Array.isArray(parent) ? /^\d+$/.test(last) && Number(last) < parent.length : isObject(parent) && last in parent;
+    const has = Array.isArray(parent)
+      ? /^\d+$/.test(last) && Number(last) < parent.length
+      : isObject(parent) && last in parent;
     const value = operation.value;
     switch (op) {
       case 'test': {
         const current = Array.isArray(parent) ? parent[Number(last)] : (parent as JsonObject)[last];
-        if (!has || JSON.stringify(current) !== JSON.stringify(value)) throw new Error(`${where}: test of ${path} failed`);
+        if (!has || JSON.stringify(current) !== JSON.stringify(value))
+          throw new Error(`${where}: test of ${path} failed`);
         break;
       }
       case 'remove':
@@ -310,7 +358,8 @@ function applyJson6902(document: Json, operations: Json[], where: string): Json 
         if (value === undefined) throw new Error(`${where}: add ${path} needs a value`);
         if (Array.isArray(parent)) {
           const index = last === '-' ? parent.length : Number(last);
-          if (!Number.isInteger(index) || index > parent.length) throw new Error(`${where}: add ${path}: index out of range`);
+          if (!Number.isInteger(index) || index > parent.length)
+            throw new Error(`${where}: add ${path}: index out of range`);
           parent.splice(index, 0, value);
         } else (parent as JsonObject)[last] = value;
         break;
@@ -348,7 +397,8 @@ function setImages(resource: Resource, images: ImageEntry[]): void {
         const name = entry.newName ?? current.name;
         if (entry.digest) container.image = `${name}@${entry.digest}`;
         else if (entry.newTag) container.image = `${name}:${entry.newTag}`;
-        else container.image = `${name}${current.tag ? `:${current.tag}` : ''}${current.digest ? `@${current.digest}` : ''}`;
+        else
+          container.image = `${name}${current.tag ? `:${current.tag}` : ''}${current.digest ? `@${current.digest}` : ''}`;
       }
     }
   }
@@ -360,7 +410,12 @@ export function podSpecsOf(resource: Resource): JsonObject[] {
   if (!isObject(spec)) return [];
   const specs: JsonObject[] = [];
   if (isObject(spec.template) && isObject(spec.template.spec)) specs.push(spec.template.spec);
-  if (isObject(spec.jobTemplate) && isObject(spec.jobTemplate.spec) && isObject(spec.jobTemplate.spec.template) && isObject(spec.jobTemplate.spec.template.spec)) {
+  if (
+    isObject(spec.jobTemplate) &&
+    isObject(spec.jobTemplate.spec) &&
+    isObject(spec.jobTemplate.spec.template) &&
+    isObject(spec.jobTemplate.spec.template.spec)
+  ) {
     specs.push(spec.jobTemplate.spec.template.spec);
   }
   return specs;

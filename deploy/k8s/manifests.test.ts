@@ -14,7 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Deployment, type IDeploymentSpec } from 'kubernetes-models/apps/v1';
-import { HorizontalPodAutoscaler, type IExternalMetricSource, type IHorizontalPodAutoscalerSpec, type IMetricIdentifier, type IMetricSpec, type IMetricTarget } from 'kubernetes-models/autoscaling/v2';
+import {
+  HorizontalPodAutoscaler,
+  type IExternalMetricSource,
+  type IHorizontalPodAutoscalerSpec,
+  type IMetricIdentifier,
+  type IMetricSpec,
+  type IMetricTarget,
+} from 'kubernetes-models/autoscaling/v2';
 import { Job, type IJobSpec } from 'kubernetes-models/batch/v1';
 import { PodDisruptionBudget, type IPodDisruptionBudgetSpec } from 'kubernetes-models/policy/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
@@ -41,7 +48,15 @@ import { loadConfig as queueAdmitterConfig } from '../../services/queue-admitter
 import { loadConfig as viewerAggregatorConfig } from '../../services/viewer-aggregator/src/config.js';
 import { loadConfig as voteMergerConfig } from '../../services/vote-merger/src/config.js';
 import { loadConfig as walletLedgerConfig } from '../../services/wallet-ledger/src/config.js';
-import { describe as name, kustomizationFile, kustomizeBuild, parseImage, parseYamlDocuments, podSpecsOf, type Resource } from './kustomize.js';
+import {
+  describe as name,
+  kustomizationFile,
+  kustomizeBuild,
+  parseImage,
+  parseYamlDocuments,
+  podSpecsOf,
+  type Resource,
+} from './kustomize.js';
 
 const k8sDir = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -64,7 +79,10 @@ const MODELS: Record<string, ModelClass> = {
 
 function validate(resource: Resource): void {
   const Model = MODELS[`${resource.apiVersion}/${resource.kind}`];
-  if (!Model) throw new Error(`${name(resource)}: ${resource.apiVersion} ${resource.kind} is not a kind deploy/k8s uses (add its model to MODELS)`);
+  if (!Model)
+    throw new Error(
+      `${name(resource)}: ${resource.apiVersion} ${resource.kind} is not a kind deploy/k8s uses (add its model to MODELS)`,
+    );
   new Model(resource as never).validate();
 }
 
@@ -76,7 +94,14 @@ const fields =
     new Set<string>(keys);
 const TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'data']);
 const METADATA = new Set(['name', 'namespace', 'labels', 'annotations']);
-const DEPLOYMENT_SPEC = fields<IDeploymentSpec>()(['revisionHistoryLimit', 'selector', 'strategy', 'template', 'minReadySeconds', 'progressDeadlineSeconds']);
+const DEPLOYMENT_SPEC = fields<IDeploymentSpec>()([
+  'revisionHistoryLimit',
+  'selector',
+  'strategy',
+  'template',
+  'minReadySeconds',
+  'progressDeadlineSeconds',
+]);
 const JOB_SPEC = fields<IJobSpec>()(['backoffLimit', 'ttlSecondsAfterFinished', 'activeDeadlineSeconds', 'template']);
 const POD_SPEC = fields<IPodSpec>()([
   'automountServiceAccountToken',
@@ -94,7 +119,13 @@ const POD_SPEC = fields<IPodSpec>()([
   'serviceAccountName',
   'imagePullSecrets',
 ]);
-const POD_SECURITY_CONTEXT = fields<IPodSecurityContext>()(['runAsNonRoot', 'runAsUser', 'runAsGroup', 'fsGroup', 'seccompProfile']);
+const POD_SECURITY_CONTEXT = fields<IPodSecurityContext>()([
+  'runAsNonRoot',
+  'runAsUser',
+  'runAsGroup',
+  'fsGroup',
+  'seccompProfile',
+]);
 const CONTAINER = fields<IContainer>()([
   'name',
   'image',
@@ -115,15 +146,36 @@ const CONTAINER = fields<IContainer>()([
 const CONTAINER_PORT = fields<IContainerPort>()(['name', 'containerPort', 'protocol']);
 const ENV_VAR = fields<IEnvVar>()(['name', 'value', 'valueFrom']);
 const RESOURCES = fields<IResourceRequirements>()(['requests', 'limits']);
-const PROBE = fields<IProbe>()(['httpGet', 'initialDelaySeconds', 'periodSeconds', 'timeoutSeconds', 'failureThreshold', 'successThreshold']);
+const PROBE = fields<IProbe>()([
+  'httpGet',
+  'initialDelaySeconds',
+  'periodSeconds',
+  'timeoutSeconds',
+  'failureThreshold',
+  'successThreshold',
+]);
 const HTTP_GET = fields<IHTTPGetAction>()(['path', 'port', 'scheme']);
 // no privileged, no added capabilities, no user 0: only what tightens the container
-const SECURITY_CONTEXT = fields<ISecurityContext>()(['runAsNonRoot', 'runAsUser', 'runAsGroup', 'allowPrivilegeEscalation', 'readOnlyRootFilesystem', 'capabilities', 'seccompProfile']);
+const SECURITY_CONTEXT = fields<ISecurityContext>()([
+  'runAsNonRoot',
+  'runAsUser',
+  'runAsGroup',
+  'allowPrivilegeEscalation',
+  'readOnlyRootFilesystem',
+  'capabilities',
+  'seccompProfile',
+]);
 const VOLUME_MOUNT = fields<IVolumeMount>()(['name', 'mountPath', 'readOnly']);
 const SERVICE_SPEC = fields<IServiceSpec>()(['type', 'selector', 'ports']);
 const SERVICE_PORT = fields<IServicePort>()(['name', 'port', 'targetPort', 'protocol']);
 const PDB_SPEC = fields<IPodDisruptionBudgetSpec>()(['maxUnavailable', 'minAvailable', 'selector']);
-const HPA_SPEC = fields<IHorizontalPodAutoscalerSpec>()(['scaleTargetRef', 'minReplicas', 'maxReplicas', 'metrics', 'behavior']);
+const HPA_SPEC = fields<IHorizontalPodAutoscalerSpec>()([
+  'scaleTargetRef',
+  'minReplicas',
+  'maxReplicas',
+  'metrics',
+  'behavior',
+]);
 const METRIC = fields<IMetricSpec>()(['type', 'resource', 'external']);
 const EXTERNAL_METRIC = fields<IExternalMetricSource>()(['metric', 'target']);
 const METRIC_IDENTIFIER = fields<IMetricIdentifier>()(['name', 'selector']);
@@ -137,7 +189,9 @@ const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 function unknownFields(resource: Resource): string[] {
   const problems: string[] = [];
   const check = (value: unknown, allowed: Set<string>, where: string) => {
-    for (const key of Object.keys(obj(value))) if (!allowed.has(key)) problems.push(`${name(resource)}: ${where}.${key} is not a field deploy/k8s uses (misspelt?)`);
+    for (const key of Object.keys(obj(value)))
+      if (!allowed.has(key))
+        problems.push(`${name(resource)}: ${where}.${key} is not a field deploy/k8s uses (misspelt?)`);
   };
   check(resource, TOP_LEVEL, '');
   check(resource.metadata, METADATA, 'metadata');
@@ -185,7 +239,9 @@ function unknownFields(resource: Resource): string[] {
 
 // --- what the services are ----------------------------------------------------------------------------------
 
-const topics = parse(readFileSync(join(repoRoot, 'deploy/topics.yaml'), 'utf8')) as { topics: { name: string; partitions: number }[] };
+const topics = parse(readFileSync(join(repoRoot, 'deploy/topics.yaml'), 'utf8')) as {
+  topics: { name: string; partitions: number }[];
+};
 const partitionsOf = (topic: string) => {
   const found = topics.topics.find((t) => t.name === topic);
   if (!found) throw new Error(`deploy/topics.yaml declares no topic ${topic}`);
@@ -213,16 +269,28 @@ const SERVICES: Record<string, ServiceFacts> = {
 const SECRET_STAND_INS: Record<string, string> = {
   DATABASE_URL: 'postgres://tally:stand-in@postgres.internal:5432/tally',
   // production takes keys by their hash only
-  API_KEYS: JSON.stringify([{ keySha256: createHash('sha256').update('stand-in-key-0123456789').digest('hex'), name: 'manifests-test', scopes: ['viewers:write'] }]),
+  API_KEYS: JSON.stringify([
+    {
+      keySha256: createHash('sha256').update('stand-in-key-0123456789').digest('hex'),
+      name: 'manifests-test',
+      scopes: ['viewers:write'],
+    },
+  ]),
   TICKET_KEY: randomBytes(36).toString('base64'),
   // a key made here for the test, as `pnpm tally admission-key` makes one: a private key is never committed
-  ADMISSION_SIGNING_KEYS: JSON.stringify([{ ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'manifests-test' }]),
+  ADMISSION_SIGNING_KEYS: JSON.stringify([
+    {
+      ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
+      kid: 'manifests-test',
+    },
+  ]),
 };
 
 // --- helpers over rendered resources ------------------------------------------------------------------------
 
 const ofKind = (resources: Resource[], kind: string) => resources.filter((r) => r.kind === kind);
-const find = (resources: Resource[], kind: string, n: string) => resources.find((r) => r.kind === kind && r.metadata.name === n);
+const find = (resources: Resource[], kind: string, n: string) =>
+  resources.find((r) => r.kind === kind && r.metadata.name === n);
 const podSpec = (r: Resource) => podSpecsOf(r)[0] ?? {};
 const containersOf = (r: Resource) => list(podSpec(r).containers).map(obj);
 const podLabels = (r: Resource) => obj(obj(obj(obj(r.spec).template).metadata).labels);
@@ -255,12 +323,14 @@ function environmentOf(container: Obj, resources: Resource[]): NodeJS.ProcessEnv
     const key = String(entry.name);
     if (entry.value !== undefined) env[key] = String(entry.value);
     const from = obj(entry.valueFrom);
-    if (from.configMapKeyRef) env[key] = String(configMap(obj(from.configMapKeyRef).name)[String(obj(from.configMapKeyRef).key)]);
+    if (from.configMapKeyRef)
+      env[key] = String(configMap(obj(from.configMapKeyRef).name)[String(obj(from.configMapKeyRef).key)]);
     if (from.secretKeyRef) {
       const ref = obj(from.secretKeyRef);
       expect(ref.name, `${key} comes from tally-secrets`).toBe('tally-secrets');
       const standIn = SECRET_STAND_INS[String(ref.key)];
-      if (standIn === undefined) throw new Error(`secret key ${String(ref.key)} has no stand-in here (and must be documented in README.md)`);
+      if (standIn === undefined)
+        throw new Error(`secret key ${String(ref.key)} has no stand-in here (and must be documented in README.md)`);
       env[key] = standIn;
     }
   }
@@ -280,10 +350,15 @@ const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
 
 // --- the layouts: base and every overlay, rendered ----------------------------------------------------------
 
-const overlayNames = readdirSync(overlaysDir).filter((d) => statSync(join(overlaysDir, d)).isDirectory() && kustomizationFile(join(overlaysDir, d)));
+const overlayNames = readdirSync(overlaysDir).filter(
+  (d) => statSync(join(overlaysDir, d)).isDirectory() && kustomizationFile(join(overlaysDir, d)),
+);
 const layouts = [
   { layout: 'base', resources: kustomizeBuild(baseDir) },
-  ...overlayNames.map((overlay) => ({ layout: `overlays/${overlay}`, resources: kustomizeBuild(join(overlaysDir, overlay)) })),
+  ...overlayNames.map((overlay) => ({
+    layout: `overlays/${overlay}`,
+    resources: kustomizeBuild(join(overlaysDir, overlay)),
+  })),
 ];
 
 /** Every YAML file under deploy/k8s, for the checks that look at the text the repository holds. */
@@ -298,7 +373,8 @@ function yamlFiles(dir: string): string[] {
 // --- the tests ----------------------------------------------------------------------------------------------
 
 describe('deploy/k8s/base files', () => {
-  const listed = (parse(readFileSync(join(baseDir, 'kustomization.yaml'), 'utf8')) as { resources: string[] }).resources;
+  const listed = (parse(readFileSync(join(baseDir, 'kustomization.yaml'), 'utf8')) as { resources: string[] })
+    .resources;
   const files = readdirSync(baseDir).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
 
   it('lists every file of base/ in its kustomization, and only files that exist', () => {
@@ -322,25 +398,30 @@ describe('deploy/k8s/base files', () => {
 describe('no secrets in the repository', () => {
   const files = yamlFiles(k8sDir);
 
-  it.each(files.map((f) => relative(k8sDir, f)))('%s holds no Secret, no credentials and no secret-like literal', (file) => {
-    const text = readFileSync(join(k8sDir, file), 'utf8');
-    expect(text).not.toMatch(/^kind:\s*Secret\s*$/m);
-    expect(text).not.toMatch(/stringData:/);
-    expect(text, 'a URL with a password').not.toMatch(URL_WITH_PASSWORD);
-    for (const doc of parseYamlDocuments(join(k8sDir, file))) {
-      const resource = obj(doc);
-      if (resource.kind === 'ConfigMap') {
-        for (const key of Object.keys(obj(resource.data))) expect(key, 'a secret-looking key in a ConfigMap').not.toMatch(SECRET_NAME);
-      }
-      for (const pod of isObj(resource.spec) ? podSpecsOf(resource as unknown as Resource) : []) {
-        for (const container of list(pod.containers).map(obj)) {
-          for (const env of list(container.env).map(obj)) {
-            if (SECRET_NAME.test(String(env.name))) expect(env.value, `${String(env.name)} must come from tally-secrets`).toBeUndefined();
+  it.each(files.map((f) => relative(k8sDir, f)))(
+    '%s holds no Secret, no credentials and no secret-like literal',
+    (file) => {
+      const text = readFileSync(join(k8sDir, file), 'utf8');
+      expect(text).not.toMatch(/^kind:\s*Secret\s*$/m);
+      expect(text).not.toMatch(/stringData:/);
+      expect(text, 'a URL with a password').not.toMatch(URL_WITH_PASSWORD);
+      for (const doc of parseYamlDocuments(join(k8sDir, file))) {
+        const resource = obj(doc);
+        if (resource.kind === 'ConfigMap') {
+          for (const key of Object.keys(obj(resource.data)))
+            expect(key, 'a secret-looking key in a ConfigMap').not.toMatch(SECRET_NAME);
+        }
+        for (const pod of isObj(resource.spec) ? podSpecsOf(resource as unknown as Resource) : []) {
+          for (const container of list(pod.containers).map(obj)) {
+            for (const env of list(container.env).map(obj)) {
+              if (SECRET_NAME.test(String(env.name)))
+                expect(env.value, `${String(env.name)} must come from tally-secrets`).toBeUndefined();
+            }
           }
         }
       }
-    }
-  });
+    },
+  );
 
   it('the README documents exactly the keys of tally-secrets the manifests reference', () => {
     const referenced = new Set<string>();
@@ -376,7 +457,16 @@ describe.each(layouts)('$layout', ({ layout, resources }) => {
 
   it('runs all six services: vote-merger as the region counter (and the merger where the hub is)', () => {
     const names = deployments.map((d) => d.metadata.name);
-    expect(names).toEqual(expect.arrayContaining(['ingest-gateway', 'viewer-aggregator', 'counter-materializer', 'wallet-ledger', 'queue-admitter', 'vote-merger-region']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'ingest-gateway',
+        'viewer-aggregator',
+        'counter-materializer',
+        'wallet-ledger',
+        'queue-admitter',
+        'vote-merger-region',
+      ]),
+    );
     for (const n of names) expect(Object.keys(SERVICES), `${n} is a known service`).toContain(n);
     for (const d of deployments) {
       const command = list(containersOf(d)[0]?.command).map(String);
@@ -455,7 +545,9 @@ describe.each(layouts)('$layout', ({ layout, resources }) => {
       const annotations = obj(obj(obj(obj(d.spec).template).metadata).annotations);
       expect(annotations['prometheus.io/scrape'], d.metadata.name).toBe('true');
       expect(annotations['prometheus.io/path'], d.metadata.name).toBe('/metrics');
-      expect(Number(annotations['prometheus.io/port']), d.metadata.name).toBe(obj(list(obj(containersOf(d)[0]).ports)[0]).containerPort);
+      expect(Number(annotations['prometheus.io/port']), d.metadata.name).toBe(
+        obj(list(obj(containersOf(d)[0]).ports)[0]).containerPort,
+      );
     }
   });
 
@@ -465,10 +557,19 @@ describe.each(layouts)('$layout', ({ layout, resources }) => {
       expect(service, `Service ${d.metadata.name}`).toBeDefined();
       const spec = obj(service?.spec);
       expect(selects(spec.selector, podLabels(d)), `${d.metadata.name}: the Service selects the pods`).toBe(true);
-      for (const other of deployments.filter((o) => o !== d)) expect(selects(spec.selector, podLabels(other)), `${d.metadata.name}'s Service selects ${other.metadata.name}`).toBe(false);
+      for (const other of deployments.filter((o) => o !== d))
+        expect(
+          selects(spec.selector, podLabels(other)),
+          `${d.metadata.name}'s Service selects ${other.metadata.name}`,
+        ).toBe(false);
       const c = obj(containersOf(d)[0]);
-      for (const port of list(spec.ports).map(obj)) expect(resolvePort(c, port.targetPort), `${d.metadata.name} targetPort`).toBe(obj(list(c.ports)[0]).containerPort);
-      expect(obj(obj(d.spec).selector).matchLabels).toEqual(expect.objectContaining({ 'app.kubernetes.io/name': d.metadata.name }));
+      for (const port of list(spec.ports).map(obj))
+        expect(resolvePort(c, port.targetPort), `${d.metadata.name} targetPort`).toBe(
+          obj(list(c.ports)[0]).containerPort,
+        );
+      expect(obj(obj(d.spec).selector).matchLabels).toEqual(
+        expect.objectContaining({ 'app.kubernetes.io/name': d.metadata.name }),
+      );
     }
   });
 
@@ -490,12 +591,19 @@ describe.each(layouts)('$layout', ({ layout, resources }) => {
       const config = SERVICES[d.metadata.name]!.load(env);
       expect(config.PORT, d.metadata.name).toBe(obj(list(container.ports)[0]).containerPort);
     }
-    for (const job of ofKind(resources, 'Job')) expect(() => platformConfig(environmentOf(obj(containersOf(job)[0]), resources))).not.toThrow();
+    for (const job of ofKind(resources, 'Job'))
+      expect(() => platformConfig(environmentOf(obj(containersOf(job)[0]), resources))).not.toThrow();
   });
 
   it("points the gateway's read routes at Services of this layout, on their ports", () => {
     const data = obj(configMap?.data);
-    for (const key of ['VIEWER_AGGREGATOR_URL', 'COUNTER_MATERIALIZER_URL', 'WALLET_LEDGER_URL', 'QUEUE_ADMITTER_URL', 'VOTE_RESULTS_URL']) {
+    for (const key of [
+      'VIEWER_AGGREGATOR_URL',
+      'COUNTER_MATERIALIZER_URL',
+      'WALLET_LEDGER_URL',
+      'QUEUE_ADMITTER_URL',
+      'VOTE_RESULTS_URL',
+    ]) {
       const url = new URL(String(data[key]));
       const service = find(resources, 'Service', url.hostname);
       expect(service, `${key} → Service ${url.hostname}`).toBeDefined();
@@ -513,7 +621,10 @@ describe.each(layouts)('$layout', ({ layout, resources }) => {
       // the autoscaler owns the replica count; a fixed one would be reset on every apply
       expect(obj(d.spec).replicas, `${d.metadata.name} leaves replicas to the autoscaler`).toBeUndefined();
       const metrics = list(spec.metrics).map(obj);
-      expect(metrics.some((m) => m.type === 'Resource' && obj(m.resource).name === 'cpu'), `${d.metadata.name} scales on CPU`).toBe(true);
+      expect(
+        metrics.some((m) => m.type === 'Resource' && obj(m.resource).name === 'cpu'),
+        `${d.metadata.name} scales on CPU`,
+      ).toBe(true);
 
       const facts = SERVICES[d.metadata.name]!;
       const env = environmentOf(obj(containersOf(d)[0]), resources);
@@ -524,19 +635,32 @@ describe.each(layouts)('$layout', ({ layout, resources }) => {
       }
       const lag = external.find((e) => obj(e.metric).name === 'tally_consumer_lag');
       expect(lag, `${d.metadata.name} scales on consumer lag`).toBeDefined();
-      expect(obj(obj(obj(lag?.metric).selector).matchLabels).group, `${d.metadata.name}: the lag of its own consumer group`).toBe(facts.load(env).CONSUMER_GROUP);
+      expect(
+        obj(obj(obj(lag?.metric).selector).matchLabels).group,
+        `${d.metadata.name}: the lag of its own consumer group`,
+      ).toBe(facts.load(env).CONSUMER_GROUP);
       expect(obj(lag?.target).type).toBe('AverageValue');
-      expect(Number(spec.maxReplicas), `${d.metadata.name}: no more replicas than partitions`).toBeLessThanOrEqual(partitionsOf(facts.mainTopic(env)));
+      expect(Number(spec.maxReplicas), `${d.metadata.name}: no more replicas than partitions`).toBeLessThanOrEqual(
+        partitionsOf(facts.mainTopic(env)),
+      );
     }
-    for (const hpa of ofKind(resources, 'HorizontalPodAutoscaler')) expect(find(resources, 'Deployment', hpa.metadata.name), `${name(hpa)} scales a Deployment`).toBeDefined();
-    for (const pdb of ofKind(resources, 'PodDisruptionBudget')) expect(find(resources, 'Deployment', pdb.metadata.name), `${name(pdb)} covers a Deployment`).toBeDefined();
-    for (const service of ofKind(resources, 'Service')) expect(find(resources, 'Deployment', service.metadata.name), `${name(service)} serves a Deployment`).toBeDefined();
+    for (const hpa of ofKind(resources, 'HorizontalPodAutoscaler'))
+      expect(find(resources, 'Deployment', hpa.metadata.name), `${name(hpa)} scales a Deployment`).toBeDefined();
+    for (const pdb of ofKind(resources, 'PodDisruptionBudget'))
+      expect(find(resources, 'Deployment', pdb.metadata.name), `${name(pdb)} covers a Deployment`).toBeDefined();
+    for (const service of ofKind(resources, 'Service'))
+      expect(
+        find(resources, 'Deployment', service.metadata.name),
+        `${name(service)} serves a Deployment`,
+      ).toBeDefined();
   });
 
   if (layout === 'overlays/dev') {
     it('dev: one replica, small requests, development mode, debug logs, the locally built image', () => {
-      for (const hpa of ofKind(resources, 'HorizontalPodAutoscaler')) expect([obj(hpa.spec).minReplicas, obj(hpa.spec).maxReplicas]).toEqual([1, 1]);
-      for (const d of deployments) expect(cpu(obj(obj(containersOf(d)[0]?.resources).requests).cpu)).toBeLessThanOrEqual(0.1);
+      for (const hpa of ofKind(resources, 'HorizontalPodAutoscaler'))
+        expect([obj(hpa.spec).minReplicas, obj(hpa.spec).maxReplicas]).toEqual([1, 1]);
+      for (const d of deployments)
+        expect(cpu(obj(obj(containersOf(d)[0]?.resources).requests).cpu)).toBeLessThanOrEqual(0.1);
       expect(obj(configMap?.data)).toEqual(expect.objectContaining({ TALLY_ENV: 'development', LOG_LEVEL: 'debug' }));
       for (const d of deployments) expect(containersOf(d)[0]?.image).toBe('tally:dev');
     });
@@ -544,7 +668,8 @@ describe.each(layouts)('$layout', ({ layout, resources }) => {
 
   if (layout.startsWith('overlays/prod')) {
     it('production: at least two replicas, production mode, larger requests, an image pinned to a release', () => {
-      for (const hpa of ofKind(resources, 'HorizontalPodAutoscaler')) expect(Number(obj(hpa.spec).minReplicas)).toBeGreaterThanOrEqual(2);
+      for (const hpa of ofKind(resources, 'HorizontalPodAutoscaler'))
+        expect(Number(obj(hpa.spec).minReplicas)).toBeGreaterThanOrEqual(2);
       expect(obj(configMap?.data).TALLY_ENV).toBe('production');
       for (const w of [...deployments, ...ofKind(resources, 'Job')]) {
         const image = parseImage(String(containersOf(w)[0]?.image));
@@ -595,7 +720,8 @@ data: {A: "1", B: "2"}
   it('merges strategic merge patches by merge key, applies JSON 6902 to targets, deletes with $patch: delete, sets images', () => {
     const dir = write(mkdtempSync(join(tmpdir(), 'kustomize-')), {
       'resources.yaml': deployment,
-      'env.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          env: [{name: B, value: "3"}, {name: C, value: "4"}]\n',
+      'env.yaml':
+        'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          env: [{name: B, value: "3"}, {name: C, value: "4"}]\n',
       'kustomization.yaml': `apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources: [resources.yaml]
@@ -628,15 +754,29 @@ patches:
 
   it('refuses what it does not render: unknown fields, patches that match nothing, duplicate resources', () => {
     const base = (kustomization: string) =>
-      write(mkdtempSync(join(tmpdir(), 'kustomize-')), { 'resources.yaml': deployment, 'kustomization.yaml': `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${kustomization}` });
-    expect(() => kustomizeBuild(base('resources: [resources.yaml]\nconfigMapGenerator: []\n'))).toThrow(/configMapGenerator/);
-    expect(() => kustomizeBuild(base('resources: [resources.yaml]\npatches:\n  - target: {kind: Job}\n    patch: "[{op: remove, path: /spec}]"\n'))).toThrow(/selects no resource/);
+      write(mkdtempSync(join(tmpdir(), 'kustomize-')), {
+        'resources.yaml': deployment,
+        'kustomization.yaml': `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${kustomization}`,
+      });
+    expect(() => kustomizeBuild(base('resources: [resources.yaml]\nconfigMapGenerator: []\n'))).toThrow(
+      /configMapGenerator/,
+    );
+    expect(() =>
+      kustomizeBuild(
+        base(
+          'resources: [resources.yaml]\npatches:\n  - target: {kind: Job}\n    patch: "[{op: remove, path: /spec}]"\n',
+        ),
+      ),
+    ).toThrow(/selects no resource/);
     expect(() => kustomizeBuild(base('resources: [resources.yaml, resources.yaml]\n'))).toThrow(/defined twice/);
     expect(() => kustomizeBuild(join(repoRoot, 'deploy'))).toThrow(/no kustomization/);
   });
 
   it('splits images into name, tag and digest, a registry port not being a tag', () => {
-    expect(parseImage('registry.example.com:5000/tally/tally:0.1.0')).toEqual({ name: 'registry.example.com:5000/tally/tally', tag: '0.1.0' });
+    expect(parseImage('registry.example.com:5000/tally/tally:0.1.0')).toEqual({
+      name: 'registry.example.com:5000/tally/tally',
+      tag: '0.1.0',
+    });
     expect(parseImage('tally')).toEqual({ name: 'tally' });
     expect(parseImage('tally@sha256:abc')).toEqual({ name: 'tally', digest: 'sha256:abc' });
   });

@@ -22,13 +22,28 @@ export interface Anchors {
   redisZaddPerSecond: number;
 }
 
-const java = (mainClass: string, args: string[]) => run('java', ['-Xmx512m', '-cp', kafkaClasspath(), mainClass, ...args], { timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+const java = (mainClass: string, args: string[]) =>
+  run('java', ['-Xmx512m', '-cp', kafkaClasspath(), mainClass, ...args], {
+    timeout: 600_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
 
 /** kafka-producer-perf-test with acks=all, as our producers send: the last summary line's records/sec and p99. */
 async function producerPerf(brokers: string, topic: string, records: number, recordBytes: number) {
   const { stdout } = await java('org.apache.kafka.tools.ProducerPerformance', [
-    '--topic', topic, '--num-records', String(records), '--record-size', String(recordBytes), '--throughput', '-1',
-    '--producer-props', `bootstrap.servers=${brokers}`, 'acks=all', 'linger.ms=5', 'batch.size=65536',
+    '--topic',
+    topic,
+    '--num-records',
+    String(records),
+    '--record-size',
+    String(recordBytes),
+    '--throughput',
+    '-1',
+    '--producer-props',
+    `bootstrap.servers=${brokers}`,
+    'acks=all',
+    'linger.ms=5',
+    'batch.size=65536',
   ]);
   const summary = stdout.trim().split('\n').pop()!;
   const rate = /([\d.]+) records\/sec/.exec(summary);
@@ -39,7 +54,16 @@ async function producerPerf(brokers: string, topic: string, records: number, rec
 
 /** kafka-consumer-perf-test reading those records: nMsg.sec of its summary line. */
 async function consumerPerf(brokers: string, topic: string, records: number) {
-  const { stdout } = await java('org.apache.kafka.tools.ConsumerPerformance', ['--bootstrap-server', brokers, '--topic', topic, '--messages', String(records), '--timeout', '60000']);
+  const { stdout } = await java('org.apache.kafka.tools.ConsumerPerformance', [
+    '--bootstrap-server',
+    brokers,
+    '--topic',
+    topic,
+    '--messages',
+    String(records),
+    '--timeout',
+    '60000',
+  ]);
   const lines = stdout.trim().split('\n');
   const header = lines.findIndex((l) => l.includes('nMsg.sec'));
   if (header < 0) throw new Error(`unexpected kafka-consumer-perf-test output: ${stdout.slice(-500)}`);
@@ -51,7 +75,11 @@ async function consumerPerf(brokers: string, topic: string, records: number) {
 /** redis-benchmark on the machine's Redis: SET, GET and ZADD, 50 clients, pipelining off (as our reads are). */
 async function redisBenchmark(redisUrl: string) {
   const url = new URL(redisUrl);
-  const { stdout } = await run('redis-benchmark', ['-h', url.hostname, '-p', url.port || '6379', '-n', '200000', '-c', '50', '-t', 'set,get,zadd', '--csv'], { timeout: 300_000 });
+  const { stdout } = await run(
+    'redis-benchmark',
+    ['-h', url.hostname, '-p', url.port || '6379', '-n', '200000', '-c', '50', '-t', 'set,get,zadd', '--csv'],
+    { timeout: 300_000 },
+  );
   const rate = (test: string) => {
     const line = stdout.split('\n').find((l) => l.startsWith(`"${test}"`));
     if (!line) throw new Error(`redis-benchmark printed no ${test}: ${stdout.slice(0, 300)}`);
@@ -66,7 +94,11 @@ export async function measureAnchors(options: { records?: number; recordBytes?: 
   const endpoints = stackEndpoints();
   const brokers = endpoints.brokers.join(',');
   const topic = `bench.anchor.${Date.now().toString(36)}`;
-  const admin = createKafka({ brokers: endpoints.brokers, clientId: 'bench-anchors', logger: createLogger('bench', 'warn') }).admin();
+  const admin = createKafka({
+    brokers: endpoints.brokers,
+    clientId: 'bench-anchors',
+    logger: createLogger('bench', 'warn'),
+  }).admin();
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 12, replicationFactor: 1 }] });
   try {

@@ -46,7 +46,18 @@ const popularItem = () => `item-${Math.floor(ITEMS * Math.random() ** 2)}`;
 function likeEvent(seq: number, atMs: number): ItemEvent {
   const user = `user-${Math.floor(Math.random() * USERS)}`;
   const kind = Math.random() < 0.08 ? 'UNLIKE' : 'LIKE';
-  return { source: user, seq, itemId: popularItem(), kind, userId: user, sessionId: null, counter: null, by: 1, atMs, receivedAtMs: atMs };
+  return {
+    source: user,
+    seq,
+    itemId: popularItem(),
+    kind,
+    userId: user,
+    sessionId: null,
+    counter: null,
+    by: 1,
+    atMs,
+    receivedAtMs: atMs,
+  };
 }
 
 /** Likes and unlikes over 1,000 items skewed to popular ones, 10% of them sent twice. */
@@ -78,7 +89,16 @@ function probeLikes(gateway: bench.HttpClient, label: string): Promise<number[]>
     PROBES,
     async (i) => {
       const itemId = `probe-${run}-${label}-${i}`;
-      bench.expectStatus(await gateway.send('POST', `/v1/items/${itemId}/likes`, { source: `probe-${label}`, seq: i, userId: 'prober', liked: true }), 202, 'probe POST');
+      bench.expectStatus(
+        await gateway.send('POST', `/v1/items/${itemId}/likes`, {
+          source: `probe-${label}`,
+          seq: i,
+          userId: 'prober',
+          liked: true,
+        }),
+        202,
+        'probe POST',
+      );
       return itemId;
     },
     async (itemId) => {
@@ -97,7 +117,12 @@ function likeLoad(stack: TestStack, gateway: bench.HttpClient) {
         const replies = await Promise.all(
           Array.from({ length: count }, () => {
             const e = likeEvent(seq++, Date.now());
-            return gateway.send('POST', `/v1/items/${e.itemId}/likes`, { source: 'bench-load', seq: e.seq, userId: e.userId, liked: e.kind === 'LIKE' });
+            return gateway.send('POST', `/v1/items/${e.itemId}/likes`, {
+              source: 'bench-load',
+              seq: e.seq,
+              userId: e.userId,
+              liked: e.kind === 'LIKE',
+            });
           }),
         );
         return replies.filter((r) => r.status === 202).length;
@@ -111,7 +136,10 @@ function likeLoad(stack: TestStack, gateway: bench.HttpClient) {
   return {
     send: async (count: number) => {
       await connected;
-      const records = Array.from({ length: count }, () => likeEvent(seq++, Date.now())).map((value) => ({ key: value.itemId, value }));
+      const records = Array.from({ length: count }, () => likeEvent(seq++, Date.now())).map((value) => ({
+        key: value.itemId,
+        value,
+      }));
       await producer.sendAll(codec, records);
       return count;
     },
@@ -119,8 +147,16 @@ function likeLoad(stack: TestStack, gateway: bench.HttpClient) {
   };
 }
 
-async function measureWriteToVisible(stack: TestStack, services: bench.BenchServices, materializer: ServiceProcess, eventsPerSecond: number) {
-  const { gateway, close } = await bench.gatewayInFront(services, apiKey, materializer.url, { ITEM_EVENTS_TOPIC: topic, COUNTER_MATERIALIZER_URL: materializer.url });
+async function measureWriteToVisible(
+  stack: TestStack,
+  services: bench.BenchServices,
+  materializer: ServiceProcess,
+  eventsPerSecond: number,
+) {
+  const { gateway, close } = await bench.gatewayInFront(services, apiKey, materializer.url, {
+    ITEM_EVENTS_TOPIC: topic,
+    COUNTER_MATERIALIZER_URL: materializer.url,
+  });
   const load = likeLoad(stack, gateway);
   try {
     await bench.measureWriteToVisible(out.note, (label) => probeLikes(gateway, label), {
@@ -147,12 +183,22 @@ async function measureNaive(stack: TestStack, backlog: OutgoingRecord<ItemEvent>
   const { rows: liked } = await pool.query(`SELECT item_id, user_id FROM ${run}.item_likes WHERE liked`);
   for (let i = 0; i < liked.length; i += 10_000) {
     const page = liked.slice(i, i + 10_000);
-    await pool.query(`INSERT INTO ${naive}.video_like SELECT * FROM unnest($1::text[], $2::text[])`, [page.map((r) => r.item_id), page.map((r) => r.user_id)]);
+    await pool.query(`INSERT INTO ${naive}.video_like SELECT * FROM unnest($1::text[], $2::text[])`, [
+      page.map((r) => r.item_id),
+      page.map((r) => r.user_id),
+    ]);
   }
   await pool.query(`ANALYZE ${naive}.video_like`);
   out.note('naive: like rows', liked.length);
-  const joinCount = (id: string) => pool.query(`SELECT count(l.user_name) FROM ${naive}.video v JOIN ${naive}.video_like l ON l.video_id = v.id WHERE v.id = $1`, [id]);
-  out.note('naive JOIN + COUNT, no index (as in the seed): p50 / p99 ms', bench.p50p99(await timeReads(Math.min(READS, 200), joinCount), 2));
+  const joinCount = (id: string) =>
+    pool.query(
+      `SELECT count(l.user_name) FROM ${naive}.video v JOIN ${naive}.video_like l ON l.video_id = v.id WHERE v.id = $1`,
+      [id],
+    );
+  out.note(
+    'naive JOIN + COUNT, no index (as in the seed): p50 / p99 ms',
+    bench.p50p99(await timeReads(Math.min(READS, 200), joinCount), 2),
+  );
   await pool.query(`CREATE INDEX ON ${naive}.video_like (video_id)`);
   out.note('naive JOIN + COUNT, indexed: p50 / p99 ms', bench.p50p99(await timeReads(READS, joinCount), 2));
   const insert = (i: number) => {
@@ -165,13 +211,21 @@ async function measureNaive(stack: TestStack, backlog: OutgoingRecord<ItemEvent>
 
 async function measure(stack: TestStack, services: bench.BenchServices) {
   const backlog = likeBacklog();
-  const drained = await bench.drainReported(out.note, stack, services, { topic, schema: 'tally.counters.ItemEvent', records: backlog, unit: 'events' }, {
-    name: 'counter-materializer',
-    group,
-    env: { ITEM_EVENTS_TOPIC: topic, REDIS_PREFIX: `tally:${run}`, DB_SCHEMA: run },
-  });
+  const drained = await bench.drainReported(
+    out.note,
+    stack,
+    services,
+    { topic, schema: 'tally.counters.ItemEvent', records: backlog, unit: 'events' },
+    {
+      name: 'counter-materializer',
+      group,
+      env: { ITEM_EVENTS_TOPIC: topic, REDIS_PREFIX: `tally:${run}`, DB_SCHEMA: run },
+    },
+  );
 
-  const ours = await timeReads(READS, async (id) => (await fetch(`${drained.service.url}/v1/items/${id}/counts`)).json());
+  const ours = await timeReads(READS, async (id) =>
+    (await fetch(`${drained.service.url}/v1/items/${id}/counts`)).json(),
+  );
   out.note('GET counts (HTTP, from Redis): p50 / p99 ms', bench.p50p99(ours, 2));
 
   // before any probe or background like changes the likes the naive table is made of

@@ -40,7 +40,9 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
   },
 });
-const defaults = args.quick ? { seconds: '1', latency: '0.75', warmup: '0', batchSizes: '100' } : { seconds: '6', latency: '3', warmup: '0.5', batchSizes: '100,500' };
+const defaults = args.quick
+  ? { seconds: '1', latency: '0.75', warmup: '0', batchSizes: '100' }
+  : { seconds: '6', latency: '3', warmup: '0.5', batchSizes: '100,500' };
 const settings = {
   seconds: Number(args.seconds ?? defaults.seconds),
   connections: Number(args.connections),
@@ -51,7 +53,10 @@ const settings = {
 /** A batch of 500 can take a second to be acknowledged on a busy machine: a shorter run would time none. */
 const BATCH_MIN_SECONDS = 3;
 const run = `gw_${Date.now().toString(36)}`;
-const { note, printJson } = benchResults({ run, connections: settings.connections, 'seconds per route': settings.seconds }, 76);
+const { note, printJson } = benchResults(
+  { run, connections: settings.connections, 'seconds per route': settings.seconds },
+  76,
+);
 const selected = <T extends RouteLoad>(loads: T[]) => loads.filter((l) => !args.only || l.route.includes(args.only));
 const writeHeaders = { authorization: `Bearer ${API_KEY}` };
 
@@ -63,11 +68,20 @@ const pair = (m: Measured) => (m.answered2xx === 0 ? 'no 2xx answer' : `${ms(m.p
 /** Non-2xx answers and requests without one: counted, and broken down by status when there were any. */
 function noteFailures(route: string, m: Measured): void {
   const failed = Object.entries(m.answers).filter(([kind]) => !/^2\d\d$/.test(kind) && kind !== 'timeouts');
-  note(`${route}: non-2xx answers and errors`, failed.reduce((sum, [, n]) => sum + n, 0));
+  note(
+    `${route}: non-2xx answers and errors`,
+    failed.reduce((sum, [, n]) => sum + n, 0),
+  );
   if (failed.length > 0) note(`${route}: answers by status`, JSON.stringify(m.answers));
 }
 
-async function measure(baseUrl: string, load: RouteLoad, connections: number, seconds: number, headers?: Record<string, string>): Promise<Measured> {
+async function measure(
+  baseUrl: string,
+  load: RouteLoad,
+  connections: number,
+  seconds: number,
+  headers?: Record<string, string>,
+): Promise<Measured> {
   // a short run first, not measured, so each route is timed with warm JIT and connections
   if (settings.warmupSeconds > 0) await drive(baseUrl, load, { connections, seconds: settings.warmupSeconds, headers });
   return drive(baseUrl, load, { connections, seconds, headers });
@@ -84,7 +98,11 @@ async function measureReads(deployment: Deployment, seeded: Seeded): Promise<voi
     note(`${read.route}: requests/s, ${connections} connections`, loaded.requestsPerSecond);
     note(`${read.route}: p50 / p99 ms, ${connections} connections`, pair(loaded));
     noteFailures(read.route, loaded);
-    const alone = await drive(deployment.gateway.url, read, { connections: 1, seconds: latencySeconds, headers: writeHeaders });
+    const alone = await drive(deployment.gateway.url, read, {
+      connections: 1,
+      seconds: latencySeconds,
+      headers: writeHeaders,
+    });
     note(`${read.route}: p50 / p99 ms, 1 connection`, pair(alone));
     if (alone.p99Ms <= READ_P99_TARGET_MS) {
       met++;
@@ -96,7 +114,12 @@ async function measureReads(deployment: Deployment, seeded: Seeded): Promise<voi
   note(`reads: routes with p99 ≤ ${READ_P99_TARGET_MS} ms, 1 connection`, `${met} of ${measured.length}`);
 }
 
-async function measureWrites(deployment: Deployment, loads: RouteLoad[], heading: string, seconds: number): Promise<void> {
+async function measureWrites(
+  deployment: Deployment,
+  loads: RouteLoad[],
+  heading: string,
+  seconds: number,
+): Promise<void> {
   console.log(heading);
   for (const load of selected(loads)) {
     const m = await measure(deployment.gateway.url, load, settings.connections, seconds, writeHeaders);
@@ -110,7 +133,9 @@ async function measureWrites(deployment: Deployment, loads: RouteLoad[], heading
 async function main() {
   const started = performance.now();
   const stack = await localStack();
-  console.log(`gateway benchmark ${run}: ${settings.connections} connections, ${settings.seconds} s per route (this machine: everything shares its 2 cores)`);
+  console.log(
+    `gateway benchmark ${run}: ${settings.connections} connections, ${settings.seconds} s per route (this machine: everything shares its 2 cores)`,
+  );
   const deployment = await deploy(stack, run);
   try {
     const client = gatewayClient(deployment.gateway.url, API_KEY);
@@ -118,7 +143,12 @@ async function main() {
     console.log(`services up and data seeded in ${Math.round((performance.now() - started) / 1000)} s`);
     await measureReads(deployment, seeded);
     await deployment.stopConsumers();
-    await measureWrites(deployment, singleWrites(keys, run, seeded), 'single writes (202 = acknowledged by Kafka, acks=all; consumers stopped)', settings.seconds);
+    await measureWrites(
+      deployment,
+      singleWrites(keys, run, seeded),
+      'single writes (202 = acknowledged by Kafka, acks=all; consumers stopped)',
+      settings.seconds,
+    );
     const batches = settings.batchSizes.flatMap((size) => batchWrites(keys, run, size));
     await measureWrites(deployment, batches, 'batch writes', Math.max(settings.seconds, BATCH_MIN_SECONDS));
   } finally {

@@ -27,14 +27,22 @@ type Admit = (db: Parameters<typeof admitWrites>[0], schema: string, writes: Sou
 const boundedWindow: Admit = async (db, schema, writes) => {
   const keyOf = (w: { scope: string; source: string }) => `${w.scope}\u0000${w.source}`;
   const scopes = [...new Set(writes.map((w) => w.scope))].sort();
-  await db.query(`SELECT pg_advisory_xact_lock(hashtext($1 || '/' || s)) FROM unnest($2::text[]) WITH ORDINALITY AS t(s, i) ORDER BY i`, [`${schema}.seq_windows`, scopes]);
+  await db.query(
+    `SELECT pg_advisory_xact_lock(hashtext($1 || '/' || s)) FROM unnest($2::text[]) WITH ORDINALITY AS t(s, i) ORDER BY i`,
+    [`${schema}.seq_windows`, scopes],
+  );
   const keys = [...new Map(writes.map((w) => [keyOf(w), w])).values()];
   const { rows } = await db.query(
     `SELECT w.scope, w.source, w.highest, w.seen FROM unnest($1::text[], $2::text[]) AS t(c, s)
      CROSS JOIN LATERAL (SELECT scope, source, highest, seen FROM ${schema}.seq_windows WHERE scope = t.c AND source = t.s OFFSET 0) AS w`,
     [keys.map((w) => w.scope), keys.map((w) => w.source)],
   );
-  const windows = new Map<string, SeqWindowState>(rows.map((r) => [keyOf(r as { scope: string; source: string }), { highest: Number(r.highest), seen: new Uint8Array(r.seen as Buffer) }]));
+  const windows = new Map<string, SeqWindowState>(
+    rows.map((r) => [
+      keyOf(r as { scope: string; source: string }),
+      { highest: Number(r.highest), seen: new Uint8Array(r.seen as Buffer) },
+    ]),
+  );
   const changed = new Map<string, SourcedWrite>();
   const verdicts = writes.map((w) => {
     let window = windows.get(keyOf(w));
@@ -48,7 +56,12 @@ const boundedWindow: Admit = async (db, schema, writes) => {
     await db.query(
       `INSERT INTO ${schema}.seq_windows (scope, source, highest, seen) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[])
        ON CONFLICT (scope, source) DO UPDATE SET highest = EXCLUDED.highest, seen = EXCLUDED.seen, touched_at = now()`,
-      [updates.map(([, w]) => w.scope), updates.map(([, w]) => w.source), updates.map(([k]) => windows.get(k)!.highest), updates.map(([k]) => Buffer.from(windows.get(k)!.seen))],
+      [
+        updates.map(([, w]) => w.scope),
+        updates.map(([, w]) => w.source),
+        updates.map(([k]) => windows.get(k)!.highest),
+        updates.map(([k]) => Buffer.from(windows.get(k)!.seen)),
+      ],
     );
   }
   return verdicts;
@@ -56,8 +69,16 @@ const boundedWindow: Admit = async (db, schema, writes) => {
 
 const patterns: Record<string, (i: number) => SourcedWrite> = {
   'consecutive seqs, 20 sources, 1 partition': (i) => ({ scope: 'p0', source: `s${i % 20}`, seq: Math.floor(i / 20) }),
-  'consecutive seqs, 2,000 sources spread over 12 partitions': (i) => ({ scope: `p${(i * 7) % 12}`, source: `s${i % 2000}`, seq: Math.floor(i / 2000) }),
-  'timestamp seqs (gaps wider than the window), 200 sources': (i) => ({ scope: `p${i % 12}`, source: `s${i % 200}`, seq: 1_700_000_000_000 + Math.floor(i / 200) * 5000 }),
+  'consecutive seqs, 2,000 sources spread over 12 partitions': (i) => ({
+    scope: `p${(i * 7) % 12}`,
+    source: `s${i % 2000}`,
+    seq: Math.floor(i / 2000),
+  }),
+  'timestamp seqs (gaps wider than the window), 200 sources': (i) => ({
+    scope: `p${i % 12}`,
+    source: `s${i % 200}`,
+    seq: 1_700_000_000_000 + Math.floor(i / 200) * 5000,
+  }),
   // a retry of a write 2,000 seqs back, in place of the source's write of the moment (held back, so some retries
   // are of writes whose first try never arrived): the bounded window answers "stale" to all of them, losing
   // those; the archive answers exactly (duplicate or new), at the cost of a lookup
@@ -96,17 +117,29 @@ async function main() {
         );
       }
       const before = await measure(pool, schemas.before, boundedWindow, pattern);
-      const after = await measure(pool, schemas.after, (db, schema, writes) => admitWrites(db, schema, writes), pattern);
-      const blocks = (await pool.query(`SELECT count(*)::int AS n FROM ${schemas.after}.seq_window_blocks`)).rows[0].n as number;
-      rows.push(`| ${name} | ${before.perSecond.toLocaleString('en')} | ${after.perSecond.toLocaleString('en')} | ${(after.perSecond / before.perSecond).toFixed(2)} | ${JSON.stringify(before.counts)} | ${JSON.stringify(after.counts)} | ${blocks.toLocaleString('en')} |`);
+      const after = await measure(
+        pool,
+        schemas.after,
+        (db, schema, writes) => admitWrites(db, schema, writes),
+        pattern,
+      );
+      const blocks = (await pool.query(`SELECT count(*)::int AS n FROM ${schemas.after}.seq_window_blocks`)).rows[0]
+        .n as number;
+      rows.push(
+        `| ${name} | ${before.perSecond.toLocaleString('en')} | ${after.perSecond.toLocaleString('en')} | ${(after.perSecond / before.perSecond).toFixed(2)} | ${JSON.stringify(before.counts)} | ${JSON.stringify(after.counts)} | ${blocks.toLocaleString('en')} |`,
+      );
       console.log(rows.at(-1));
       for (const schema of Object.values(schemas)) await pool.query(`DROP SCHEMA ${schema} CASCADE`);
     }
   } finally {
     await pool.end();
   }
-  console.log(`\n${WRITES.toLocaleString('en')} writes per pattern, transactions of ${BATCH}, Postgres on this machine\n`);
-  console.log('| pattern | bounded window (before), writes/s | window + archive (after), writes/s | after/before | verdicts before | verdicts after | archived blocks |');
+  console.log(
+    `\n${WRITES.toLocaleString('en')} writes per pattern, transactions of ${BATCH}, Postgres on this machine\n`,
+  );
+  console.log(
+    '| pattern | bounded window (before), writes/s | window + archive (after), writes/s | after/before | verdicts before | verdicts after | archived blocks |',
+  );
   console.log('|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
 }

@@ -10,7 +10,13 @@ import { createSchemaRegistry, topicCodec, type SchemaName, type SchemaTypes, ty
 import { stackEndpoints, stackUp } from '@tally/stack';
 import { createPool, createRedis } from '@tally/storage';
 import { TypedProducer, consumerLag, createKafka, type OutgoingRecord } from '@tally/streaming';
-import { createTopicsWithSchemas, stackEnvironment, startServiceProcess, type ServiceProcess, type TestStack } from '@tally/testkit';
+import {
+  createTopicsWithSchemas,
+  stackEnvironment,
+  startServiceProcess,
+  type ServiceProcess,
+  type TestStack,
+} from '@tally/testkit';
 
 // kafkajs is a dependency of the packages, not of the scripts: its types as @tally/streaming hands them out
 export type Kafka = ReturnType<typeof createKafka>;
@@ -19,21 +25,33 @@ type Admin = ReturnType<Kafka['admin']>;
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The value below which p% of `sorted` (ascending) lies. */
-export const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+export const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 export const ms = (n: number, digits = 1) => +n.toFixed(digits);
 /** "p50 / p99" of ascending latencies in ms, the form every benchmark reports (suite.ts reads it back). */
-export const p50p99 = (sorted: number[], digits = 1) => `${ms(percentile(sorted, 50), digits)} / ${ms(percentile(sorted, 99), digits)}`;
+export const p50p99 = (sorted: number[], digits = 1) =>
+  `${ms(percentile(sorted, 50), digits)} / ${ms(percentile(sorted, 99), digits)}`;
 
 /**
  * A benchmark's sizes from its command line: `--<name> <n>` for each, `--quick` for the small set (for trying
  * the suite itself, as `pnpm bench --quick` passes it); a size given explicitly wins over either set.
  */
-export function benchSizes<K extends string>(full: Record<K, number>, quick: Record<K, number>): Record<K, number> & { quick: boolean } {
+export function benchSizes<K extends string>(
+  full: Record<K, number>,
+  quick: Record<K, number>,
+): Record<K, number> & { quick: boolean } {
   const names = Object.keys(full) as K[];
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])) } });
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      ...Object.fromEntries(names.map((n) => [n, { type: 'string' as const }])),
+    },
+  });
   const given = values as Record<string, string | boolean | undefined>;
   const chosen = given.quick ? quick : full;
-  const sizes = Object.fromEntries(names.map((n) => [n, given[n] === undefined ? chosen[n] : Number(given[n])])) as Record<K, number>;
+  const sizes = Object.fromEntries(
+    names.map((n) => [n, given[n] === undefined ? chosen[n] : Number(given[n])]),
+  ) as Record<K, number>;
   const bad = names.filter((n) => !(sizes[n] > 0));
   if (bad.length > 0) throw new Error(`${bad.map((n) => `--${n}`).join(', ')} must be a positive number`);
   return { ...sizes, quick: given.quick === true };
@@ -63,10 +81,16 @@ export async function localStack(): Promise<TestStack> {
   return { brokers, registryUrl, redisUrl, databaseUrl, origin: 'local stack (already running)' };
 }
 
-export const benchKafka = (stack: TestStack): Kafka => createKafka({ brokers: stack.brokers, clientId: 'bench', logger: createLogger('bench', 'warn') });
+export const benchKafka = (stack: TestStack): Kafka =>
+  createKafka({ brokers: stack.brokers, clientId: 'bench', logger: createLogger('bench', 'warn') });
 
 /** Produces the records in chunks (acks=all); returns records/s as the client saw it. */
-export async function produceAll<T>(producer: TypedProducer, codec: TopicCodec<T>, records: OutgoingRecord<T>[], chunk = 20_000): Promise<number> {
+export async function produceAll<T>(
+  producer: TypedProducer,
+  codec: TopicCodec<T>,
+  records: OutgoingRecord<T>[],
+  chunk = 20_000,
+): Promise<number> {
   const started = performance.now();
   for (let i = 0; i < records.length; i += chunk) await producer.sendAll(codec, records.slice(i, i + chunk));
   return records.length / ((performance.now() - started) / 1000);
@@ -80,10 +104,20 @@ export async function produceAll<T>(producer: TypedProducer, codec: TopicCodec<T
  */
 export function benchServices(stack: TestStack) {
   const started: ServiceProcess[] = [];
-  const benchVariables = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('BENCH_')).map(([k, v]) => [k.slice(6), v!]));
+  const benchVariables = () =>
+    Object.fromEntries(
+      Object.entries(process.env)
+        .filter(([k]) => k.startsWith('BENCH_'))
+        .map(([k, v]) => [k.slice(6), v!]),
+    );
   return {
     async start(name: string, env: Record<string, string>, { underTest = false } = {}): Promise<ServiceProcess> {
-      const service = await startServiceProcess(name, { ...stackEnvironment(stack), LOG_LEVEL: 'warn', ...env, ...(underTest ? benchVariables() : {}) });
+      const service = await startServiceProcess(name, {
+        ...stackEnvironment(stack),
+        LOG_LEVEL: 'warn',
+        ...env,
+        ...(underTest ? benchVariables() : {}),
+      });
       started.push(service);
       return service;
     },
@@ -103,7 +137,8 @@ export function httpClient(baseUrl: string, apiKey?: string) {
   const send = (method: string, path: string, body?: unknown): Promise<Reply> => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string | number> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
-    if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+    if (payload !== undefined)
+      Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
     return new Promise((resolve, reject) => {
       const req = request(`${baseUrl}${path}`, { method, agent, headers }, (res) => {
         let text = '';
@@ -122,7 +157,10 @@ export type HttpClient = ReturnType<typeof httpClient>;
 /** Records a service has processed (applied or dead-lettered), from its /metrics. */
 export async function recordsProcessed(serviceUrl: string): Promise<number> {
   const text = await (await fetch(`${serviceUrl}/metrics`)).text();
-  return [...text.matchAll(/^tally_records_processed_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  return [...text.matchAll(/^tally_records_processed_total\{[^}]*\} (\d+)/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
 }
 
 export async function groupDrained(admin: Admin, group: string, topics: string[]): Promise<boolean> {
@@ -134,7 +172,12 @@ export async function groupDrained(admin: Admin, group: string, topics: string[]
  * (after its first chunks committed; polled every 50 ms) to its group's lag 0, counting only what it processed
  * in between, so neither its start nor the first chunks in flight distort the rate.
  */
-export async function timeDrain(admin: Admin, group: string, topics: string[], serviceUrl: string): Promise<{ processed: number; perSecond: number }> {
+export async function timeDrain(
+  admin: Admin,
+  group: string,
+  topics: string[],
+  serviceUrl: string,
+): Promise<{ processed: number; perSecond: number }> {
   let first: { at: number; processed: number } | undefined;
   for (;;) {
     const processed = await recordsProcessed(serviceUrl);
@@ -153,7 +196,8 @@ export async function waitForDrain(kafka: Kafka, group: string, topics: string[]
   try {
     const deadline = Date.now() + timeoutMs;
     while (!(await groupDrained(admin, group, topics))) {
-      if (Date.now() > deadline) throw new Error(`consumer group ${group} still lags on ${topics.join(', ')} after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`consumer group ${group} still lags on ${topics.join(', ')} after ${timeoutMs} ms`);
       await sleep(100);
     }
   } finally {
@@ -174,9 +218,17 @@ export async function drainBacklog<N extends SchemaName>(
   const kafka = benchKafka(stack);
   const producer = new TypedProducer(kafka, { lingerMs: 5 });
   await producer.connect();
-  const producedPerSecond = await produceAll(producer, topicCodec(createSchemaRegistry(stack.registryUrl), backlog.topic, backlog.schema), backlog.records);
+  const producedPerSecond = await produceAll(
+    producer,
+    topicCodec(createSchemaRegistry(stack.registryUrl), backlog.topic, backlog.schema),
+    backlog.records,
+  );
   await producer.disconnect();
-  const started = await services.start(service.name, { CONSUMER_GROUP: service.group, ...service.env }, { underTest: true });
+  const started = await services.start(
+    service.name,
+    { CONSUMER_GROUP: service.group, ...service.env },
+    { underTest: true },
+  );
   const admin = kafka.admin();
   await admin.connect();
   const { processed, perSecond } = await timeDrain(admin, service.group, [backlog.topic], started.url);
@@ -193,7 +245,10 @@ export async function drainReported<N extends SchemaName>(
   service: { name: string; group: string; env: Record<string, string> },
 ) {
   const drained = await drainBacklog(stack, services, backlog, service);
-  note(`${backlog.unit} produced to Kafka (client, acks=all), ${backlog.unit}/s`, Math.round(drained.producedPerSecond));
+  note(
+    `${backlog.unit} produced to Kafka (client, acks=all), ${backlog.unit}/s`,
+    Math.round(drained.producedPerSecond),
+  );
   note(`${service.name}: events/s processed (${backlog.records.length} backlog)`, Math.round(drained.eventsPerSecond));
   note(`${service.name}: consumer batches during the drain`, await batchSummary(drained.service.url));
   return drained;
@@ -203,8 +258,20 @@ export async function drainReported<N extends SchemaName>(
  * A gateway in front of the service under benchmark (its limiter far above what 2 cores can send), and HTTP clients
  * for both: what is measured through the gateway is compared with the service asked directly.
  */
-export async function gatewayInFront(services: BenchServices, apiKey: { key: string; name: string; scopes: string[] }, serviceUrl: string, env: Record<string, string>) {
-  const gatewayProcess = await services.start('ingest-gateway', { TALLY_ENV: 'test', API_KEYS: JSON.stringify([apiKey]), RATE_LIMIT_PER_SECOND: '1000000', ADDRESS_RATE_LIMIT_PER_SECOND: '1000000', CONNECTIONS_PER_ADDRESS: '100000', ...env });
+export async function gatewayInFront(
+  services: BenchServices,
+  apiKey: { key: string; name: string; scopes: string[] },
+  serviceUrl: string,
+  env: Record<string, string>,
+) {
+  const gatewayProcess = await services.start('ingest-gateway', {
+    TALLY_ENV: 'test',
+    API_KEYS: JSON.stringify([apiKey]),
+    RATE_LIMIT_PER_SECOND: '1000000',
+    ADDRESS_RATE_LIMIT_PER_SECOND: '1000000',
+    CONNECTIONS_PER_ADDRESS: '100000',
+    ...env,
+  });
   const gateway = httpClient(gatewayProcess.url, apiKey.key);
   const service = httpClient(serviceUrl);
   return {
@@ -249,7 +316,11 @@ export async function runBench(options: {
 }
 
 /** `count` calls, `concurrency` at a time; the latencies ascending and the calls per second. */
-export async function timeConcurrent(count: number, concurrency: number, call: (i: number) => Promise<void>): Promise<{ latencies: number[]; perSecond: number }> {
+export async function timeConcurrent(
+  count: number,
+  concurrency: number,
+  call: (i: number) => Promise<void>,
+): Promise<{ latencies: number[]; perSecond: number }> {
   const latencies: number[] = [];
   let next = 0;
   const started = performance.now();
@@ -316,7 +387,11 @@ export interface Created {
 export async function cleanUp(stack: TestStack, kafka: Kafka, created: Created): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
-  await admin.deleteGroups(created.groups).catch((error: unknown) => console.warn(`could not delete consumer groups ${created.groups.join(', ')}: ${String(error)}`));
+  await admin
+    .deleteGroups(created.groups)
+    .catch((error: unknown) =>
+      console.warn(`could not delete consumer groups ${created.groups.join(', ')}: ${String(error)}`),
+    );
   await admin.deleteTopics({ topics: created.topics });
   await admin.disconnect();
   const pool = createPool(stack.databaseUrl);
@@ -357,13 +432,23 @@ export class ProbeTimeoutError extends Error {
  * `timeoutMs` throws ProbeTimeoutError: a service that far behind only falls further, and each later probe
  * would wait longer still, so the run would not end.
  */
-export async function writeToVisible<W>(count: number, write: (i: number) => Promise<W>, visible: (written: W) => Promise<boolean>, timeoutMs = 15_000): Promise<number[]> {
+export async function writeToVisible<W>(
+  count: number,
+  write: (i: number) => Promise<W>,
+  visible: (written: W) => Promise<boolean>,
+  timeoutMs = 15_000,
+): Promise<number[]> {
   const delays: number[] = [];
   for (let i = 0; i < count; i++) {
     const started = performance.now();
     const written = await write(i);
     while (!(await visible(written))) {
-      if (performance.now() - started > timeoutMs) throw new ProbeTimeoutError(i, timeoutMs, [...delays, timeoutMs].sort((a, b) => a - b));
+      if (performance.now() - started > timeoutMs)
+        throw new ProbeTimeoutError(
+          i,
+          timeoutMs,
+          [...delays, timeoutMs].sort((a, b) => a - b),
+        );
       await sleep(1);
     }
     delays.push(performance.now() - started);
@@ -393,7 +478,9 @@ export async function measureReadRoutes(
   count: number,
   concurrency: number,
 ): Promise<Map<string, number>> {
-  for (const [, pathOf] of routes) for (const client of [clients.gateway, clients.service]) await timeReads(client, Math.ceil(count / 5), concurrency, pathOf);
+  for (const [, pathOf] of routes)
+    for (const client of [clients.gateway, clients.service])
+      await timeReads(client, Math.ceil(count / 5), concurrency, pathOf);
   const p99s = new Map<string, number>();
   for (const [name, pathOf] of routes) {
     const { latencies, perSecond } = await timeReads(clients.gateway, count, concurrency, pathOf);
@@ -415,8 +502,13 @@ interface BatchTotals {
 /** The service's consumer batches so far, from its /metrics (a batch: what one fetch brought of one partition). */
 export async function batchTotals(serviceUrl: string): Promise<BatchTotals> {
   const text = await (await fetch(`${serviceUrl}/metrics`)).text();
-  const total = (name: string) => [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} ([0-9.e+-]+)`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
-  return { batches: total('tally_batch_duration_seconds_count'), seconds: total('tally_batch_duration_seconds_sum'), records: total('tally_records_processed_total') };
+  const total = (name: string) =>
+    [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} ([0-9.e+-]+)`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+  return {
+    batches: total('tally_batch_duration_seconds_count'),
+    seconds: total('tally_batch_duration_seconds_sum'),
+    records: total('tally_records_processed_total'),
+  };
 }
 
 /** The batches between two readings of batchTotals, in words. */
@@ -432,7 +524,8 @@ export async function batchSummary(serviceUrl: string): Promise<string> {
 
 /** Throws unless the reply has `status`, with what the server said. */
 export function expectStatus(reply: Reply, status: number, what: string): Reply {
-  if (reply.status !== status) throw new Error(`${what} answered ${reply.status} (expected ${status}): ${reply.body.slice(0, 300)}`);
+  if (reply.status !== status)
+    throw new Error(`${what} answered ${reply.status} (expected ${status}): ${reply.body.slice(0, 300)}`);
   return reply;
 }
 
@@ -448,7 +541,14 @@ export const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random(
 export async function measureWriteToVisible(
   note: (name: string, value: string | number) => void,
   probe: (label: string) => Promise<number[]>,
-  load: { halfRate: number; send: (count: number) => Promise<number>; maxInFlight: number; what: string; caughtUp: () => Promise<void>; serviceUrl?: string },
+  load: {
+    halfRate: number;
+    send: (count: number) => Promise<number>;
+    maxInFlight: number;
+    what: string;
+    caughtUp: () => Promise<void>;
+    serviceUrl?: string;
+  },
 ): Promise<void> {
   const probeAndNote = async (name: string, label: string) => {
     try {
@@ -457,7 +557,10 @@ export async function measureWriteToVisible(
       if (!(error instanceof ProbeTimeoutError)) throw error;
       note(name, p50p99(error.delays));
       // a name of its own, not starting like the p50 / p99 one, which the suite finds by its beginning
-      note(`probes (${label}) visible before one was not within ${error.timeoutMs} ms, when probing stopped`, error.probe);
+      note(
+        `probes (${label}) visible before one was not within ${error.timeoutMs} ms, when probing stopped`,
+        error.probe,
+      );
     }
   };
   await probeAndNote('POST → visible in GET, idle: p50 / p99 ms', 'idle');
@@ -466,6 +569,7 @@ export async function measureWriteToVisible(
   await probeAndNote(`POST → visible in GET, under ${load.halfRate}/s load: p50 / p99 ms`, 'loaded');
   const accepted = await background.stop();
   note(`background load actually accepted (${load.what})/s`, Math.round(accepted.perSecond));
-  if (load.serviceUrl) note('consumer batches under that load', describeBatches(batchesBefore!, await batchTotals(load.serviceUrl)));
+  if (load.serviceUrl)
+    note('consumer batches under that load', describeBatches(batchesBefore!, await batchTotals(load.serviceUrl)));
   await load.caughtUp();
 }

@@ -17,13 +17,27 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '8' } } });
-const files = positionals.flatMap((p) => (statSync(p).isDirectory() ? readdirSync(p).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(p, f)) : [p]));
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { top: { type: 'string', default: '8' } },
+});
+const files = positionals.flatMap((p) =>
+  statSync(p).isDirectory()
+    ? readdirSync(p)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .map((f) => join(p, f))
+    : [p],
+);
 
 /** Where a function lives, short: node_modules/<package>/… → the package, else the path under the repo. */
 function place(url: string): string {
   const modules = url.lastIndexOf('node_modules/');
-  if (modules >= 0) return url.slice(modules + 13).split('/').slice(0, url.slice(modules + 13).startsWith('@') ? 2 : 1).join('/');
+  if (modules >= 0)
+    return url
+      .slice(modules + 13)
+      .split('/')
+      .slice(0, url.slice(modules + 13).startsWith('@') ? 2 : 1)
+      .join('/');
   const repo = url.indexOf('/work/main/');
   return repo >= 0 ? url.slice(repo + 11) : url || '(native)';
 }
@@ -49,11 +63,15 @@ function summarise(file: string, top: number): void {
   selfMicros.delete('(idle) (native)');
   placeMicros.set('(native)', (placeMicros.get('(native)') ?? 0) - idle);
   const pct = (v: number) => `${((100 * v) / busy).toFixed(1)}%`.padStart(6);
-  console.log(`${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (the shares below are of busy time)`);
+  console.log(
+    `${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (the shares below are of busy time)`,
+  );
   console.log('  top self time:');
-  for (const [name, micros] of [...selfMicros].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(micros)}  ${name}`);
+  for (const [name, micros] of [...selfMicros].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`  ${pct(micros)}  ${name}`);
   console.log('  by package / file:');
-  for (const [name, micros] of [...placeMicros].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(micros)}  ${name}`);
+  for (const [name, micros] of [...placeMicros].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`  ${pct(micros)}  ${name}`);
 }
 
 for (const file of files) summarise(file, Number(values.top));

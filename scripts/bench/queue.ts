@@ -15,23 +15,48 @@ import type { QueueCommand } from '@tally/schemas';
 import { createPool } from '@tally/storage';
 import type { OutgoingRecord } from '@tally/streaming';
 import type { TestStack } from '@tally/testkit';
-import { ticketFor, toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand } from '../../services/ingest-gateway/src/domain/queue.js';
+import {
+  ticketFor,
+  toCompleteCommand,
+  toConfigureCommand,
+  toJoinCommand,
+  toLeaveCommand,
+} from '../../services/ingest-gateway/src/domain/queue.js';
 import { DEVELOPMENT_TICKET_KEY } from '../../services/ingest-gateway/src/domain/ticket-key.js';
 import * as bench from './lib.js';
 
-const { commands: COMMANDS, probes: PROBES, reads: READS, concurrency: CONCURRENCY } = bench.benchSizes(
+const {
+  commands: COMMANDS,
+  probes: PROBES,
+  reads: READS,
+  concurrency: CONCURRENCY,
+} = bench.benchSizes(
   { commands: 200_000, probes: 200, reads: 3000, concurrency: 4 },
   { commands: 30_000, probes: 40, reads: 500, concurrency: 4 },
 );
 const QUEUES = Array.from({ length: 20 }, (_, i) => `concert-${i}`);
 const CAPACITY = 100;
 const run = `bench_queue_${Date.now().toString(36)}`;
-const topics = { commands: `bench.${run}.queue-commands`, events: `bench.${run}.queue-events`, deadLetters: `bench.${run}.dead-letters` };
+const topics = {
+  commands: `bench.${run}.queue-commands`,
+  events: `bench.${run}.queue-events`,
+  deadLetters: `bench.${run}.dead-letters`,
+};
 const group = `${run}-admitter`;
 const naiveSchema = `naive_${run}`;
 const redisPrefix = `tally:${run}`;
-const apiKey = { key: 'bench-queue-key-0123456789abcdef', name: 'bench-queue', scopes: ['queues:write', 'queues:admin', 'queues:read'] };
-const out = bench.benchResults({ run, commands: COMMANDS, probes: PROBES, 'reads per route': READS, 'read concurrency': CONCURRENCY });
+const apiKey = {
+  key: 'bench-queue-key-0123456789abcdef',
+  name: 'bench-queue',
+  scopes: ['queues:write', 'queues:admin', 'queues:read'],
+};
+const out = bench.benchResults({
+  run,
+  commands: COMMANDS,
+  probes: PROBES,
+  'reads per route': READS,
+  'read concurrency': CONCURRENCY,
+});
 
 interface Joined {
   queueId: string;
@@ -64,12 +89,20 @@ function queueBacklog(size: number): Backlog {
   const firstIn = new Map<string, Joined[]>(QUEUES.map((q) => [q, []]));
   let gatewaySeq = 0;
   const gatewayKey = () => ({ source: 'bench-gateway', seq: gatewaySeq++ });
-  for (const queueId of QUEUES) add(toConfigureCommand(queueId, { capacity: CAPACITY, activeSeconds: 180 }, gatewayKey(), now));
+  for (const queueId of QUEUES)
+    add(toConfigureCommand(queueId, { capacity: CAPACITY, activeSeconds: 180 }, gatewayKey(), now));
   for (let seq = 0; records.length < size; seq++) {
     const r = Math.random();
     if (r < 0.1 && joins.length > 0) {
       const again = bench.pick(joins);
-      add(toJoinCommand(again.queueId, { source: 'bench-app', seq: again.seq, userId: again.userId }, again.ticketId, now));
+      add(
+        toJoinCommand(
+          again.queueId,
+          { source: 'bench-app', seq: again.seq, userId: again.userId },
+          again.ticketId,
+          now,
+        ),
+      );
     } else if (r < 0.17 && joins.length > 0) {
       const ticket = bench.pick(joins);
       left.push(ticket);
@@ -93,7 +126,9 @@ function queueBacklog(size: number): Backlog {
 
 async function ticketMix(databaseUrl: string) {
   const pool = createPool(databaseUrl);
-  const { rows } = await pool.query(`SELECT status, count(*)::int AS n FROM ${run}.tickets GROUP BY status ORDER BY status`);
+  const { rows } = await pool.query(
+    `SELECT status, count(*)::int AS n FROM ${run}.tickets GROUP BY status ORDER BY status`,
+  );
   await pool.end();
   out.note('queue-admitter: tickets by status', rows.map((r) => `${r.status} ${r.n}`).join(', '));
 }
@@ -101,10 +136,13 @@ async function ticketMix(databaseUrl: string) {
 function measureReads(clients: { gateway: bench.HttpClient; service: bench.HttpClient }, backlog: Backlog) {
   const routes: [string, () => string][] = [
     ['GET /v1/queues/{queueId}', () => `/v1/queues/${bench.pick(QUEUES)}`],
-    ['GET /v1/queues/{queueId}/tickets/{ticketId}', () => {
-      const t = bench.pick(backlog.joins);
-      return `/v1/queues/${t.queueId}/tickets/${t.ticketId}`;
-    }],
+    [
+      'GET /v1/queues/{queueId}/tickets/{ticketId}',
+      () => {
+        const t = bench.pick(backlog.joins);
+        return `/v1/queues/${t.queueId}/tickets/${t.ticketId}`;
+      },
+    ],
   ];
   return bench.measureReadRoutes(out.note, { ...clients, serviceName: 'queue-admitter' }, routes, READS, CONCURRENCY);
 }
@@ -117,7 +155,15 @@ function probeJoins(gateway: bench.HttpClient, label: string) {
     async () => {
       const seq = probeSeq++;
       const queueId = `probe-${label}`;
-      const reply = bench.expectStatus(await gateway.send('POST', `/v1/queues/${queueId}/tickets`, { source: 'bench-probe', seq, userId: `probe-user-${seq}` }), 202, 'probe join');
+      const reply = bench.expectStatus(
+        await gateway.send('POST', `/v1/queues/${queueId}/tickets`, {
+          source: 'bench-probe',
+          seq,
+          userId: `probe-user-${seq}`,
+        }),
+        202,
+        'probe join',
+      );
       return { queueId, ticketId: (JSON.parse(reply.body) as { ticketId: string }).ticketId };
     },
     async ({ queueId, ticketId }) => (await gateway.get(`/v1/queues/${queueId}/tickets/${ticketId}`)).status === 200,
@@ -129,7 +175,13 @@ function joinLoad(gateway: bench.HttpClient) {
   let seq = 0;
   return async (count: number) => {
     const replies = await Promise.all(
-      Array.from({ length: count }, () => gateway.send('POST', `/v1/queues/${popularQueue()}/tickets`, { source: 'bench-load', seq: seq++, userId: `load-fan-${seq}` })),
+      Array.from({ length: count }, () =>
+        gateway.send('POST', `/v1/queues/${popularQueue()}/tickets`, {
+          source: 'bench-load',
+          seq: seq++,
+          userId: `load-fan-${seq}`,
+        }),
+      ),
     );
     return replies.filter((r) => r.status === 202).length;
   };
@@ -140,35 +192,66 @@ async function measureNaive(databaseUrl: string, backlog: Backlog, ourTicketP99:
   const pool = createPool(databaseUrl, CONCURRENCY + 1);
   const line = `${naiveSchema}.waiting_line`;
   await pool.query(`CREATE SCHEMA ${naiveSchema}`);
-  await pool.query(`CREATE TABLE ${line} (queue_id text NOT NULL, ticket_id text NOT NULL, user_id text NOT NULL, status text NOT NULL DEFAULT 'waiting', join_order bigint GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (queue_id, ticket_id))`);
+  await pool.query(
+    `CREATE TABLE ${line} (queue_id text NOT NULL, ticket_id text NOT NULL, user_id text NOT NULL, status text NOT NULL DEFAULT 'waiting', join_order bigint GENERATED ALWAYS AS IDENTITY, PRIMARY KEY (queue_id, ticket_id))`,
+  );
   await pool.query(`CREATE INDEX ON ${line} (queue_id, join_order)`);
   for (let i = 0; i < backlog.joins.length; i += 10_000) {
     const page = backlog.joins.slice(i, i + 10_000);
-    await pool.query(`INSERT INTO ${line} (queue_id, ticket_id, user_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`, [page.map((j) => j.queueId), page.map((j) => j.ticketId), page.map((j) => j.userId)]);
+    await pool.query(
+      `INSERT INTO ${line} (queue_id, ticket_id, user_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
+      [page.map((j) => j.queueId), page.map((j) => j.ticketId), page.map((j) => j.userId)],
+    );
   }
-  await pool.query(`UPDATE ${line} l SET status = 'left' FROM unnest($1::text[], $2::text[]) AS t(q, id) WHERE l.queue_id = t.q AND l.ticket_id = t.id`, [backlog.left.map((j) => j.queueId), backlog.left.map((j) => j.ticketId)]);
+  await pool.query(
+    `UPDATE ${line} l SET status = 'left' FROM unnest($1::text[], $2::text[]) AS t(q, id) WHERE l.queue_id = t.q AND l.ticket_id = t.id`,
+    [backlog.left.map((j) => j.queueId), backlog.left.map((j) => j.ticketId)],
+  );
   await pool.query(`ANALYZE ${line}`);
   out.note('naive: ticket rows', backlog.joins.length);
 
-  const insert = (i: number) => pool.query(`INSERT INTO ${line} (queue_id, ticket_id, user_id) VALUES ($1, $2, $3)`, [bench.pick(QUEUES), `naive-${i}`, `naive-fan-${i}`]);
+  const insert = (i: number) =>
+    pool.query(`INSERT INTO ${line} (queue_id, ticket_id, user_id) VALUES ($1, $2, $3)`, [
+      bench.pick(QUEUES),
+      `naive-${i}`,
+      `naive-fan-${i}`,
+    ]);
   out.note('naive writes: one INSERT per event, events/s', Math.round(await bench.sequentialRate(5, insert)));
   const position = async () => {
     const t = bench.pick(backlog.joins);
-    await pool.query(`SELECT count(*) FROM ${line} w WHERE w.queue_id = $1 AND w.status = 'waiting' AND w.join_order < (SELECT join_order FROM ${line} WHERE queue_id = $1 AND ticket_id = $2)`, [t.queueId, t.ticketId]);
+    await pool.query(
+      `SELECT count(*) FROM ${line} w WHERE w.queue_id = $1 AND w.status = 'waiting' AND w.join_order < (SELECT join_order FROM ${line} WHERE queue_id = $1 AND ticket_id = $2)`,
+      [t.queueId, t.ticketId],
+    );
   };
   const { latencies } = await bench.timeConcurrent(READS, CONCURRENCY, position);
   out.note('naive COUNT(*) of the waiting rows ahead per position read: p50 / p99 ms', bench.p50p99(latencies, 2));
-  out.note('GET /v1/queues/{queueId}/tickets/{ticketId} p99 ÷ naive COUNT p99', +(ourTicketP99 / bench.percentile(latencies, 99)).toFixed(3));
+  out.note(
+    'GET /v1/queues/{queueId}/tickets/{ticketId} p99 ÷ naive COUNT p99',
+    +(ourTicketP99 / bench.percentile(latencies, 99)).toFixed(3),
+  );
   await pool.end();
 }
 
 async function measure(stack: TestStack, services: bench.BenchServices, kafka: bench.Kafka) {
   const backlog = queueBacklog(COMMANDS);
-  const drained = await bench.drainReported(out.note, stack, services, { topic: topics.commands, schema: 'tally.queue.QueueCommand', records: backlog.records, unit: 'commands' }, {
-    name: 'queue-admitter',
-    group,
-    env: { QUEUE_COMMANDS_TOPIC: topics.commands, QUEUE_EVENTS_TOPIC: topics.events, DLQ_TOPIC: topics.deadLetters, DB_SCHEMA: run, REDIS_PREFIX: redisPrefix },
-  });
+  const drained = await bench.drainReported(
+    out.note,
+    stack,
+    services,
+    { topic: topics.commands, schema: 'tally.queue.QueueCommand', records: backlog.records, unit: 'commands' },
+    {
+      name: 'queue-admitter',
+      group,
+      env: {
+        QUEUE_COMMANDS_TOPIC: topics.commands,
+        QUEUE_EVENTS_TOPIC: topics.events,
+        DLQ_TOPIC: topics.deadLetters,
+        DB_SCHEMA: run,
+        REDIS_PREFIX: redisPrefix,
+      },
+    },
+  );
   await ticketMix(stack.databaseUrl);
 
   const { gateway, service, close } = await bench.gatewayInFront(services, apiKey, drained.service.url, {

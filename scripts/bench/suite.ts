@@ -15,13 +15,30 @@ import { repoRoot, stackUp } from '@tally/stack';
 import { measureAnchors, type Anchors } from './anchors.js';
 import { missedCauses, type Target } from './causes.js';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, render: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, render: { type: 'boolean', default: false } },
+});
 type Results = Record<string, string | number>;
 
 const benches: { name: string; script: string; args: string[]; quickArgs: string[] }[] = [
-  { name: 'viewers', script: 'scripts/bench/viewers.ts', args: ['--seconds', '15', '--probes', '200'], quickArgs: ['--seconds', '4', '--probes', '40'] },
-  { name: 'counters', script: 'scripts/bench/counters.ts', args: ['--events', '500000', '--reads', '2000'], quickArgs: ['--events', '50000', '--reads', '300'] },
-  { name: 'votes', script: 'scripts/bench/votes.ts', args: ['--ballots', '200000', '--probes', '100'], quickArgs: ['--ballots', '30000', '--probes', '20'] },
+  {
+    name: 'viewers',
+    script: 'scripts/bench/viewers.ts',
+    args: ['--seconds', '15', '--probes', '200'],
+    quickArgs: ['--seconds', '4', '--probes', '40'],
+  },
+  {
+    name: 'counters',
+    script: 'scripts/bench/counters.ts',
+    args: ['--events', '500000', '--reads', '2000'],
+    quickArgs: ['--events', '50000', '--reads', '300'],
+  },
+  {
+    name: 'votes',
+    script: 'scripts/bench/votes.ts',
+    args: ['--ballots', '200000', '--probes', '100'],
+    quickArgs: ['--ballots', '30000', '--probes', '20'],
+  },
   { name: 'wallet', script: 'scripts/bench/wallet.ts', args: [], quickArgs: ['--quick'] },
   { name: 'queue', script: 'scripts/bench/queue.ts', args: [], quickArgs: ['--quick'] },
   { name: 'gateway', script: 'scripts/bench/gateway.ts', args: [], quickArgs: ['--quick'] },
@@ -30,7 +47,10 @@ const benches: { name: string; script: string; args: string[]; quickArgs: string
 /** Runs one benchmark script, its output passed through, and returns the JSON object it prints last. */
 function runBench(script: string, benchArgs: string[]): Promise<Results> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...benchArgs], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...benchArgs], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       process.stdout.write(chunk);
@@ -38,7 +58,11 @@ function runBench(script: string, benchArgs: string[]): Promise<Results> {
     });
     child.once('exit', (code) => {
       if (code !== 0) return reject(new Error(`${script} exited with ${code}`));
-      const last = output.split('\n').filter((l) => l.trim()).pop() ?? '';
+      const last =
+        output
+          .split('\n')
+          .filter((l) => l.trim())
+          .pop() ?? '';
       try {
         resolve(JSON.parse(last) as Results);
       } catch {
@@ -51,8 +75,10 @@ function runBench(script: string, benchArgs: string[]): Promise<Results> {
 /** The value of the first result whose name starts with `prefix` (names carry run-specific numbers). */
 const valueOf = (results: Results, prefix: string) => Object.entries(results).find(([k]) => k.startsWith(prefix))?.[1];
 /** "p50 / p99" pairs as numbers. */
-const pair = (value: string | number | undefined) => String(value ?? '').split('/').map((v) => Number(v.trim()));
-
+const pair = (value: string | number | undefined) =>
+  String(value ?? '')
+    .split('/')
+    .map((v) => Number(v.trim()));
 
 /** Each service's sustained rate: the name of its benchmark and the prefix of its result. */
 const serviceRates: [string, string, string][] = [
@@ -65,27 +91,44 @@ const serviceRates: [string, string, string][] = [
 
 /** The background load asked and what the gateway or the topic actually took: a half load not delivered is said. */
 function halfLoad(results: Results): string {
-  const asked = /under (\d+)\/s load/.exec(Object.keys(results).find((k) => k.startsWith('POST → visible in GET, under')) ?? '')?.[1];
-  const accepted = valueOf(results, 'background load actually accepted') ?? valueOf(results, '  background load actually accepted');
+  const asked = /under (\d+)\/s load/.exec(
+    Object.keys(results).find((k) => k.startsWith('POST → visible in GET, under')) ?? '',
+  )?.[1];
+  const accepted =
+    valueOf(results, 'background load actually accepted') ?? valueOf(results, '  background load actually accepted');
   return `${asked ?? '?'}/s asked, ${accepted ?? '?'}/s accepted`;
 }
 
 function targetsOf(results: Record<string, Results>): Target[] {
-  const rate = (what: string, value: string | number | undefined): Target => ({ what, measured: Number(value), target: '≥ 20,000 events/s', met: Number(value) >= 20_000 });
+  const rate = (what: string, value: string | number | undefined): Target => ({
+    what,
+    measured: Number(value),
+    target: '≥ 20,000 events/s',
+    met: Number(value) >= 20_000,
+  });
   const p99 = (what: string, value: string | number | undefined, limit: number): Target => {
     const measured = pair(value)[1] ?? NaN;
     return { what, measured, target: `p99 ≤ ${limit} ms`, met: measured <= limit };
   };
-  const reads = Object.entries(results.gateway ?? {}).filter(([name]) => /^GET .*: p50 \/ p99 ms, 1 connection$/.test(name));
+  const reads = Object.entries(results.gateway ?? {}).filter(([name]) =>
+    /^GET .*: p50 \/ p99 ms, 1 connection$/.test(name),
+  );
   return [
     ...serviceRates.map(([what, bench, prefix]) => rate(what, valueOf(results[bench]!, prefix))),
-    ...['viewers', 'counters', 'wallet', 'queue', 'votes'].map((bench) => p99(`${bench}: write → visible at half load (${halfLoad(results[bench]!)})`, valueOf(results[bench]!, 'POST → visible in GET, under'), 250)),
+    ...['viewers', 'counters', 'wallet', 'queue', 'votes'].map((bench) =>
+      p99(
+        `${bench}: write → visible at half load (${halfLoad(results[bench]!)})`,
+        valueOf(results[bench]!, 'POST → visible in GET, under'),
+        250,
+      ),
+    ),
     ...reads.map(([name, value]) => p99(`read ${name.split(':')[0]} (through the gateway)`, value, 5)),
   ];
 }
 
 function markdown(started: Date, anchors: Anchors, results: Record<string, Results>, targets: Target[]): string {
-  const table = (rows: [string, string | number][]) => ['| measure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+  const table = (rows: [string, string | number][]) =>
+    ['| measure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
   const consume = anchors.kafkaConsumeRecordsPerSecond;
   const ratio = (value: string | number | undefined) => (Number(value) / consume).toFixed(3);
   return [
@@ -97,10 +140,16 @@ function markdown(started: Date, anchors: Anchors, results: Record<string, Resul
     '## Anchors: what the machine does with the tools’ own benchmarks',
     '',
     table([
-      [`kafka-producer-perf-test, ${anchors.records} records of ${anchors.recordBytes} B, acks=all: records/s`, anchors.kafkaProduceRecordsPerSecond],
+      [
+        `kafka-producer-perf-test, ${anchors.records} records of ${anchors.recordBytes} B, acks=all: records/s`,
+        anchors.kafkaProduceRecordsPerSecond,
+      ],
       ['kafka-producer-perf-test: p99 ms', anchors.kafkaProduceP99Ms],
       ['kafka-consumer-perf-test, the same records: records/s', consume],
-      ['redis-benchmark SET / GET / ZADD (50 clients, no pipelining): ops/s', `${anchors.redisSetPerSecond} / ${anchors.redisGetPerSecond} / ${anchors.redisZaddPerSecond}`],
+      [
+        'redis-benchmark SET / GET / ZADD (50 clients, no pipelining): ops/s',
+        `${anchors.redisSetPerSecond} / ${anchors.redisGetPerSecond} / ${anchors.redisZaddPerSecond}`,
+      ],
     ]),
     '',
     '## Targets',
@@ -112,10 +161,25 @@ function markdown(started: Date, anchors: Anchors, results: Record<string, Resul
     '## Ratios',
     '',
     table([
-      ...serviceRates.map(([what, bench, prefix]): [string, string] => [`${what.split(':')[0]} events/s ÷ Kafka raw consume rate`, ratio(valueOf(results[bench]!, prefix))]),
-      ['counters: GET counts p99 ÷ naive JOIN + COUNT p99 (no index, as in seed 001)', (pair(valueOf(results.counters!, 'GET counts'))[1]! / pair(valueOf(results.counters!, 'naive JOIN + COUNT, no index'))[1]!).toFixed(3)],
-      ['wallet: GET balance p99 ÷ naive SUM over the history p99', String(valueOf(results.wallet!, 'GET /v1/wallets/{userId} p99 ÷ naive'))],
-      ['queue: GET ticket p99 ÷ naive COUNT of the rows ahead p99', String(valueOf(results.queue!, 'GET /v1/queues/{queueId}/tickets/{ticketId} p99 ÷ naive'))],
+      ...serviceRates.map(([what, bench, prefix]): [string, string] => [
+        `${what.split(':')[0]} events/s ÷ Kafka raw consume rate`,
+        ratio(valueOf(results[bench]!, prefix)),
+      ]),
+      [
+        'counters: GET counts p99 ÷ naive JOIN + COUNT p99 (no index, as in seed 001)',
+        (
+          pair(valueOf(results.counters!, 'GET counts'))[1]! /
+          pair(valueOf(results.counters!, 'naive JOIN + COUNT, no index'))[1]!
+        ).toFixed(3),
+      ],
+      [
+        'wallet: GET balance p99 ÷ naive SUM over the history p99',
+        String(valueOf(results.wallet!, 'GET /v1/wallets/{userId} p99 ÷ naive')),
+      ],
+      [
+        'queue: GET ticket p99 ÷ naive COUNT of the rows ahead p99',
+        String(valueOf(results.queue!, 'GET /v1/queues/{queueId}/tickets/{ticketId} p99 ÷ naive')),
+      ],
     ]),
     '',
     ...missedCauses(targets),
@@ -127,9 +191,16 @@ const docs = join(repoRoot, 'docs');
 
 /** The markdown again from the numbers of the last run, e.g. after the analysis of a miss was written. */
 function render(): void {
-  const saved = JSON.parse(readFileSync(join(docs, 'benchmarks.json'), 'utf8')) as { started: string; anchors: Anchors; results: Record<string, Results> };
+  const saved = JSON.parse(readFileSync(join(docs, 'benchmarks.json'), 'utf8')) as {
+    started: string;
+    anchors: Anchors;
+    results: Record<string, Results>;
+  };
   const targets = targetsOf(saved.results);
-  writeFileSync(join(docs, 'BENCHMARKS.md'), `${markdown(new Date(saved.started), saved.anchors, saved.results, targets)}\n`);
+  writeFileSync(
+    join(docs, 'BENCHMARKS.md'),
+    `${markdown(new Date(saved.started), saved.anchors, saved.results, targets)}\n`,
+  );
   console.log(`rendered docs/BENCHMARKS.md from docs/benchmarks.json (${saved.started})`);
 }
 
@@ -147,9 +218,19 @@ async function main() {
   }
   const targets = targetsOf(results);
   mkdirSync(docs, { recursive: true });
-  writeFileSync(join(docs, 'benchmarks.json'), `${JSON.stringify({ started: started.toISOString(), quick: args.quick, anchors, results, targets }, null, 2)}\n`);
+  writeFileSync(
+    join(docs, 'benchmarks.json'),
+    `${JSON.stringify({ started: started.toISOString(), quick: args.quick, anchors, results, targets }, null, 2)}\n`,
+  );
   writeFileSync(join(docs, 'BENCHMARKS.md'), `${markdown(started, anchors, results, targets)}\n`);
-  console.log(`\nwrote docs/BENCHMARKS.md and docs/benchmarks.json; targets missed: ${targets.filter((t) => !t.met).map((t) => t.what).join('; ') || 'none'}`);
+  console.log(
+    `\nwrote docs/BENCHMARKS.md and docs/benchmarks.json; targets missed: ${
+      targets
+        .filter((t) => !t.met)
+        .map((t) => t.what)
+        .join('; ') || 'none'
+    }`,
+  );
 }
 
 main().catch((error: unknown) => {

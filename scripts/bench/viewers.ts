@@ -16,7 +16,11 @@ import { createLogger } from '@tally/observability';
 import { httpClient } from './lib.js';
 
 const { values: args } = parseArgs({
-  options: { seconds: { type: 'string', default: '15' }, concurrency: { type: 'string', default: '8' }, probes: { type: 'string', default: '200' } },
+  options: {
+    seconds: { type: 'string', default: '15' },
+    concurrency: { type: 'string', default: '8' },
+    probes: { type: 'string', default: '200' },
+  },
 });
 const seconds = Number(args.seconds);
 const concurrency = Number(args.concurrency);
@@ -54,10 +58,14 @@ async function waitReady(url: string): Promise<void> {
 
 async function processedByAggregator(): Promise<number> {
   const { body } = await call(`${aggregatorUrl}/metrics`, 'GET');
-  return [...body.matchAll(/^tally_records_processed_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  return [...body.matchAll(/^tally_records_processed_total\{[^}]*\} (\d+)/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const ms = (n: number) => +n.toFixed(1);
 let seq = 0;
 const heartbeat = (sessionId: string) => ({ source: run, seq: seq++, sessionId, positionMs: 1000 });
@@ -71,7 +79,11 @@ interface Driven {
 }
 
 /** `workers` loops send for `durationMs`; `send` returns the reply and how many heartbeats it got accepted. */
-async function drive(durationMs: number, workers: number, send: () => Promise<{ status: number; accepted: number }>): Promise<Driven> {
+async function drive(
+  durationMs: number,
+  workers: number,
+  send: () => Promise<{ status: number; accepted: number }>,
+): Promise<Driven> {
   const until = Date.now() + durationMs;
   const result: Driven = { accepted: 0, requests: 0, elapsed: 0, latencies: [], statuses: {} };
   const started = performance.now();
@@ -94,7 +106,10 @@ async function drive(durationMs: number, workers: number, send: () => Promise<{ 
 
 const BATCH_SIZE = 500;
 async function sendBatch(items: number, label: string): Promise<{ status: number; accepted: number }> {
-  const batch = Array.from({ length: items }, (_, i) => ({ streamId: `${run}-${label}-s${i % 100}`, ...heartbeat(`${label}-sess-${seq % 20_000}`) }));
+  const batch = Array.from({ length: items }, (_, i) => ({
+    streamId: `${run}-${label}-s${i % 100}`,
+    ...heartbeat(`${label}-sess-${seq % 20_000}`),
+  }));
   const reply = await call(`${gatewayUrl}/v1/heartbeats/batch`, 'POST', { items: batch });
   if (reply.status !== 200) return { status: reply.status, accepted: 0 };
   const { results } = JSON.parse(reply.body) as { results: { status: number }[] };
@@ -146,30 +161,58 @@ async function main() {
   };
   console.log(`live viewers benchmark ${run} (this machine: every component shares its 2 cores)`);
 
-  startService('ingest-gateway', { PORT: '18080', VIEWER_AGGREGATOR_URL: aggregatorUrl, RATE_LIMIT_PER_SECOND: '1000000', ADDRESS_RATE_LIMIT_PER_SECOND: '1000000', CONNECTIONS_PER_ADDRESS: '100000' });
+  startService('ingest-gateway', {
+    PORT: '18080',
+    VIEWER_AGGREGATOR_URL: aggregatorUrl,
+    RATE_LIMIT_PER_SECOND: '1000000',
+    ADDRESS_RATE_LIMIT_PER_SECOND: '1000000',
+    CONNECTIONS_PER_ADDRESS: '100000',
+  });
   await waitReady(gatewayUrl);
   await sendBatch(BATCH_SIZE, 'warmup');
 
   const batch = await drive(seconds * 1000, concurrency, () => sendBatch(BATCH_SIZE, 'batch'));
   note('gateway batch route: heartbeats/s accepted', Math.round(batch.accepted / batch.elapsed));
-  note(`gateway batch route: request (${BATCH_SIZE} items) p50 / p99 ms`, `${ms(percentile(batch.latencies, 50))} / ${ms(percentile(batch.latencies, 99))}`);
+  note(
+    `gateway batch route: request (${BATCH_SIZE} items) p50 / p99 ms`,
+    `${ms(percentile(batch.latencies, 50))} / ${ms(percentile(batch.latencies, 99))}`,
+  );
   note('gateway batch route: answers by status', JSON.stringify(batch.statuses));
 
   const singleWorkers = concurrency * 8;
   const single = await drive(Math.min(10, seconds) * 1000, singleWorkers, async () => {
-    const reply = await call(`${gatewayUrl}/v1/streams/${run}-single-s${seq % 100}/heartbeats`, 'POST', heartbeat(`single-${seq % 5000}`));
+    const reply = await call(
+      `${gatewayUrl}/v1/streams/${run}-single-s${seq % 100}/heartbeats`,
+      'POST',
+      heartbeat(`single-${seq % 5000}`),
+    );
     return { status: reply.status, accepted: reply.status === 202 ? 1 : 0 };
   });
-  note(`gateway single route (${singleWorkers} clients): requests/s accepted`, Math.round(single.accepted / single.elapsed));
-  note('gateway single route: p50 / p99 ms', `${ms(percentile(single.latencies, 50))} / ${ms(percentile(single.latencies, 99))}`);
+  note(
+    `gateway single route (${singleWorkers} clients): requests/s accepted`,
+    Math.round(single.accepted / single.elapsed),
+  );
+  note(
+    'gateway single route: p50 / p99 ms',
+    `${ms(percentile(single.latencies, 50))} / ${ms(percentile(single.latencies, 99))}`,
+  );
   note('gateway single route: answers by status', JSON.stringify(single.statuses));
 
   // A fresh group reads the whole topic: everything above plus any earlier history, a backlog to drain.
-  const kafka = createKafka({ brokers: stackEndpoints().brokers, clientId: 'bench', logger: createLogger('bench', 'warn') });
+  const kafka = createKafka({
+    brokers: stackEndpoints().brokers,
+    clientId: 'bench',
+    logger: createLogger('bench', 'warn'),
+  });
   const admin = kafka.admin();
   await admin.connect();
   const backlog = (await consumerLag(admin, group, [topic])).reduce((sum, p) => sum + p.lag, 0);
-  startService('viewer-aggregator', { PORT: '18091', CONSUMER_GROUP: group, REDIS_PREFIX: `tally:bench:viewers`, DB_SCHEMA: 'viewer_aggregator_bench' });
+  startService('viewer-aggregator', {
+    PORT: '18091',
+    CONSUMER_GROUP: group,
+    REDIS_PREFIX: `tally:bench:viewers`,
+    DB_SCHEMA: 'viewer_aggregator_bench',
+  });
   await waitReady(aggregatorUrl);
   let firstProcessed = 0;
   for (;;) {
@@ -191,8 +234,14 @@ async function main() {
   const loadStart = performance.now();
   const loaded = await postToVisible(probes, 'loaded');
   const loadSent = await load.stop();
-  note(`POST → visible in GET, under ${halfRate}/s load: p50 / p99 ms`, `${ms(percentile(loaded, 50))} / ${ms(percentile(loaded, 99))}`);
-  note('  background load actually accepted, heartbeats/s', Math.round(loadSent / ((performance.now() - loadStart) / 1000)));
+  note(
+    `POST → visible in GET, under ${halfRate}/s load: p50 / p99 ms`,
+    `${ms(percentile(loaded, 50))} / ${ms(percentile(loaded, 99))}`,
+  );
+  note(
+    '  background load actually accepted, heartbeats/s',
+    Math.round(loadSent / ((performance.now() - loadStart) / 1000)),
+  );
 
   await admin.disconnect();
   console.log(JSON.stringify(results));

@@ -18,7 +18,11 @@ import { createTopicsWithSchemas, type ServiceProcess, type TestStack } from '@t
 import * as bench from './lib.js';
 
 const { values: args } = parseArgs({
-  options: { ballots: { type: 'string', default: '200000' }, probes: { type: 'string', default: '100' }, 'load-via': { type: 'string', default: 'kafka' } },
+  options: {
+    ballots: { type: 'string', default: '200000' },
+    probes: { type: 'string', default: '100' },
+    'load-via': { type: 'string', default: 'kafka' },
+  },
 });
 const BALLOTS = Number(args.ballots);
 const PROBES = Number(args.probes);
@@ -27,7 +31,12 @@ const REGIONS = ['kr', 'jp', 'tw', 'na'];
 const OPTIONS = ['a', 'b', 'c', 'd', 'e'];
 const run = `bench_votes_${Date.now().toString(36)}`;
 const prefix = `bench.${run}`;
-const topics = { polls: `${prefix}.polls`, results: `${prefix}.results`, ballots: (r: string) => `${prefix}.${r}.ballots`, snapshots: (r: string) => `${prefix}.${r}.snapshots` };
+const topics = {
+  polls: `${prefix}.polls`,
+  results: `${prefix}.results`,
+  ballots: (r: string) => `${prefix}.${r}.ballots`,
+  snapshots: (r: string) => `${prefix}.${r}.snapshots`,
+};
 const allTopics = [topics.polls, topics.results, ...REGIONS.flatMap((r) => [topics.ballots(r), topics.snapshots(r)])];
 const groupOf = (role: string) => `${run}.${role}`;
 const schemaOf = (role: string) => `${run}_${role}`;
@@ -55,24 +64,41 @@ async function resultAt(url: string, pollId: string): Promise<Result | undefined
   return response.ok ? ((await response.json()) as Result) : undefined;
 }
 
-const defineBallot = (pollId: string, region: string, userId: string, seq: number, optionId: string, source = 'bench'): Ballot => ({ source, seq, pollId, region, userId, optionId, castAtMs: Date.now() });
+const defineBallot = (
+  pollId: string,
+  region: string,
+  userId: string,
+  seq: number,
+  optionId: string,
+  source = 'bench',
+): Ballot => ({ source, seq, pollId, region, userId, optionId, castAtMs: Date.now() });
 
 /** jp's backlog: one ballot per voter, and a second (that must not count) from every tenth. */
 function jpBacklog(): Ballot[] {
   const ballots: Ballot[] = [];
   for (let i = 0; ballots.length < BALLOTS; i++) {
     ballots.push(defineBallot('bench-poll', 'jp', `jp-${i}`, ballots.length, OPTIONS[i % OPTIONS.length]!));
-    if (i % 10 === 0 && ballots.length < BALLOTS) ballots.push({ ...ballots[ballots.length - 1]!, seq: ballots.length, optionId: 'a' });
+    if (i % 10 === 0 && ballots.length < BALLOTS)
+      ballots.push({ ...ballots[ballots.length - 1]!, seq: ballots.length, optionId: 'a' });
   }
   return ballots;
 }
 
 /** 1. jp drains a backlog produced while its counter is stopped; then until kr serves a world result with all of it. */
-async function measureRegionRate(stack: TestStack, services: bench.BenchServices, producer: TypedProducer, regions: Map<string, ServiceProcess>) {
+async function measureRegionRate(
+  stack: TestStack,
+  services: bench.BenchServices,
+  producer: TypedProducer,
+  regions: Map<string, ServiceProcess>,
+) {
   await regions.get('jp')!.stop('SIGTERM');
   const ballots = jpBacklog();
   const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.ballots('jp'), 'tally.votes.Ballot');
-  const produced = await bench.produceAll(producer, codec, ballots.map((b) => ({ key: `${b.pollId}/${b.userId}`, value: b })));
+  const produced = await bench.produceAll(
+    producer,
+    codec,
+    ballots.map((b) => ({ key: `${b.pollId}/${b.userId}`, value: b })),
+  );
   out.note('ballots produced to Kafka (client, acks=all), ballots/s', Math.round(produced));
   const kafka = bench.benchKafka(stack);
   const admin = kafka.admin();
@@ -80,14 +106,19 @@ async function measureRegionRate(stack: TestStack, services: bench.BenchServices
   const t1 = performance.now();
   const jp = await services.start('vote-merger', environment('region', 'jp'), { underTest: true });
   regions.set('jp', jp);
-  while (!(await consumerLag(admin, groupOf('jp'), [topics.ballots('jp')])).every((p) => p.lag === 0)) await bench.sleep(50);
+  while (!(await consumerLag(admin, groupOf('jp'), [topics.ballots('jp')])).every((p) => p.lag === 0))
+    await bench.sleep(50);
   const ballotsPerSecond = ballots.length / ((performance.now() - t1) / 1000);
-  out.note(`region jp: ballots/s counted (${ballots.length} backlog, incl. process start)`, Math.round(ballotsPerSecond));
+  out.note(
+    `region jp: ballots/s counted (${ballots.length} backlog, incl. process start)`,
+    Math.round(ballotsPerSecond),
+  );
   out.note('region jp: consumer batches during the drain', await bench.batchSummary(jp.url));
   await admin.disconnect();
   const t2 = performance.now();
   const expectedJp = new Set(ballots.map((b) => b.userId)).size;
-  while (((await resultAt(regions.get('kr')!.url, 'bench-poll'))?.regions.jp?.votes ?? 0) < expectedJp) await bench.sleep(20);
+  while (((await resultAt(regions.get('kr')!.url, 'bench-poll'))?.regions.jp?.votes ?? 0) < expectedJp)
+    await bench.sleep(20);
   out.note('then until region kr serves a world result with all of jp, ms', Math.round(performance.now() - t2));
   return ballotsPerSecond;
 }
@@ -100,11 +131,17 @@ async function measureVoteToWorld(stack: TestStack, producer: TypedProducer, kr:
   for (let i = 0; i < PROBES; i++) {
     const before = await votesAtKr();
     const t = performance.now();
-    await producer.send(codec, { key: `bench-poll/kr-${i}`, value: defineBallot('bench-poll', 'kr', `kr-${i}`, i, 'b', 'bench-probe') });
+    await producer.send(codec, {
+      key: `bench-poll/kr-${i}`,
+      value: defineBallot('bench-poll', 'kr', `kr-${i}`, i, 'b', 'bench-probe'),
+    });
     while ((await votesAtKr()) <= before) await bench.sleep(2);
     times.push(performance.now() - t);
   }
-  out.note('vote → counted in the world result served by its region: p50 / p99 ms', bench.p50p99(times.sort((a, b) => a - b)));
+  out.note(
+    'vote → counted in the world result served by its region: p50 / p99 ms',
+    bench.p50p99(times.sort((a, b) => a - b)),
+  );
 }
 
 /** A vote in `pollId` through the gateway, until the world result jp serves (through the gateway) counts it. */
@@ -113,7 +150,17 @@ function probeVotes(gateway: bench.HttpClient, pollId: string, label: string): P
   return bench.writeToVisible(
     PROBES,
     async (i) => {
-      bench.expectStatus(await gateway.send('POST', `/v1/polls/${pollId}/votes`, { source: `probe-${label}`, seq: i, region: 'jp', userId: `probe-${label}-${i}`, optionId: 'a' }), 202, 'probe POST');
+      bench.expectStatus(
+        await gateway.send('POST', `/v1/polls/${pollId}/votes`, {
+          source: `probe-${label}`,
+          seq: i,
+          region: 'jp',
+          userId: `probe-${label}-${i}`,
+          optionId: 'a',
+        }),
+        202,
+        'probe POST',
+      );
       return ++counted;
     },
     async (expected) => {
@@ -140,13 +187,22 @@ function ballotLoad(stack: TestStack, producer: TypedProducer, gateway: bench.Ht
   }
   const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.ballots('jp'), 'tally.votes.Ballot');
   return async (count: number) => {
-    await producer.sendAll(codec, Array.from({ length: count }, next).map((b) => ({ key: `${b.pollId}/${b.userId}`, value: b })));
+    await producer.sendAll(
+      codec,
+      Array.from({ length: count }, next).map((b) => ({ key: `${b.pollId}/${b.userId}`, value: b })),
+    );
     return count;
   };
 }
 
 /** 3. POST → visible on jp through the gateway, idle and under half jp's measured rate. */
-async function measureWriteToVisible(stack: TestStack, services: bench.BenchServices, producer: TypedProducer, jp: ServiceProcess, jpRate: number) {
+async function measureWriteToVisible(
+  stack: TestStack,
+  services: bench.BenchServices,
+  producer: TypedProducer,
+  jp: ServiceProcess,
+  jpRate: number,
+) {
   const gatewayProcess = await services.start('ingest-gateway', {
     TALLY_ENV: 'test',
     API_KEYS: JSON.stringify([apiKey]),
@@ -177,7 +233,14 @@ async function measureWriteToVisible(stack: TestStack, services: bench.BenchServ
 /** Defines a poll over the four regions (weight 1 each) and waits until every region in `servedBy` serves a result. */
 async function definePoll(stack: TestStack, producer: TypedProducer, pollId: string, servedBy: string[]) {
   const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.polls, 'tally.votes.PollDefinition');
-  const definition: PollDefinition = { source: 'bench', seq: 0, pollId, options: OPTIONS, regionWeights: Object.fromEntries(REGIONS.map((r) => [r, 1])), definedAtMs: Date.now() };
+  const definition: PollDefinition = {
+    source: 'bench',
+    seq: 0,
+    pollId,
+    options: OPTIONS,
+    regionWeights: Object.fromEntries(REGIONS.map((r) => [r, 1])),
+    definedAtMs: Date.now(),
+  };
   await producer.send(codec, { key: pollId, value: definition });
   for (const url of servedBy) while (!(await resultAt(url, pollId))) await bench.sleep(50);
 }
@@ -212,7 +275,11 @@ async function main() {
   } finally {
     await producer.disconnect();
     await services.stopAll();
-    await bench.cleanUp(stack, kafka, { topics: allTopics, groups: [...REGIONS, 'merger'].map(groupOf), schemas: [...REGIONS, 'merger'].map(schemaOf) });
+    await bench.cleanUp(stack, kafka, {
+      topics: allTopics,
+      groups: [...REGIONS, 'merger'].map(groupOf),
+      schemas: [...REGIONS, 'merger'].map(schemaOf),
+    });
   }
   out.printJson();
 }

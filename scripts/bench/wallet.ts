@@ -18,16 +18,35 @@ import type { TestStack } from '@tally/testkit';
 import { toTransactionCommand } from '../../services/ingest-gateway/src/domain/wallet.js';
 import * as bench from './lib.js';
 
-const { commands: COMMANDS, probes: PROBES, reads: READS, concurrency: CONCURRENCY } = bench.benchSizes(
+const {
+  commands: COMMANDS,
+  probes: PROBES,
+  reads: READS,
+  concurrency: CONCURRENCY,
+} = bench.benchSizes(
   { commands: 200_000, probes: 200, reads: 3000, concurrency: 4 },
   { commands: 30_000, probes: 40, reads: 500, concurrency: 4 },
 );
 const run = `bench_wallet_${Date.now().toString(36)}`;
-const topics = { commands: `bench.${run}.wallet-commands`, outcomes: `bench.${run}.wallet-outcomes`, deadLetters: `bench.${run}.dead-letters` };
+const topics = {
+  commands: `bench.${run}.wallet-commands`,
+  outcomes: `bench.${run}.wallet-outcomes`,
+  deadLetters: `bench.${run}.dead-letters`,
+};
 const group = `${run}-ledger`;
 const naiveSchema = `naive_${run}`;
-const apiKey = { key: 'bench-wallet-key-0123456789abcdef', name: 'bench-wallet', scopes: ['wallets:write', 'wallets:read'] };
-const out = bench.benchResults({ run, commands: COMMANDS, probes: PROBES, 'reads per route': READS, 'read concurrency': CONCURRENCY });
+const apiKey = {
+  key: 'bench-wallet-key-0123456789abcdef',
+  name: 'bench-wallet',
+  scopes: ['wallets:write', 'wallets:read'],
+};
+const out = bench.benchResults({
+  run,
+  commands: COMMANDS,
+  probes: PROBES,
+  'reads per route': READS,
+  'read concurrency': CONCURRENCY,
+});
 
 interface Backlog {
   records: OutgoingRecord<WalletCommand>[];
@@ -48,7 +67,17 @@ function walletBacklog(size: number): Backlog {
     const userId = `user-${Math.floor(Math.random() * users)}`;
     const credit = Math.random() < 0.6;
     const amount = credit ? `${1 + Math.floor(Math.random() * 20)}.00` : `${1 + Math.floor(Math.random() * 10)}.50`;
-    const command = toTransactionCommand(userId, { source: 'bench-shop', seq, type: credit ? 'credit' : 'debit', asset: Math.random() < 0.8 ? 'coins' : 'gems', amount }, now);
+    const command = toTransactionCommand(
+      userId,
+      {
+        source: 'bench-shop',
+        seq,
+        type: credit ? 'credit' : 'debit',
+        asset: Math.random() < 0.8 ? 'coins' : 'gems',
+        amount,
+      },
+      now,
+    );
     records.push({ key: userId, value: command });
     transactions.push({ userId, id: `bench-shop:${seq}` });
     // a client that did not hear the answer sends the same (source, seq) again
@@ -59,7 +88,9 @@ function walletBacklog(size: number): Backlog {
 
 async function ledgerMix(databaseUrl: string) {
   const pool = createPool(databaseUrl);
-  const { rows } = await pool.query(`SELECT count(*) FILTER (WHERE status = 'applied')::int AS applied, count(*) FILTER (WHERE rejection = 'insufficient_funds')::int AS refused FROM ${run}.ledger_entries`);
+  const { rows } = await pool.query(
+    `SELECT count(*) FILTER (WHERE status = 'applied')::int AS applied, count(*) FILTER (WHERE rejection = 'insufficient_funds')::int AS refused FROM ${run}.ledger_entries`,
+  );
   await pool.end();
   out.note('wallet-ledger: entries applied / rejected insufficient_funds', `${rows[0].applied} / ${rows[0].refused}`);
 }
@@ -68,10 +99,13 @@ function measureReads(clients: { gateway: bench.HttpClient; service: bench.HttpC
   const routes: [string, () => string][] = [
     ['GET /v1/wallets/{userId}', () => `/v1/wallets/${bench.pick(backlog.users)}`],
     ['GET /v1/wallets/{userId}/transactions', () => `/v1/wallets/${bench.pick(backlog.users)}/transactions`],
-    ['GET /v1/wallets/{userId}/transactions/{id}', () => {
-      const t = bench.pick(backlog.transactions);
-      return `/v1/wallets/${t.userId}/transactions/${t.id}`;
-    }],
+    [
+      'GET /v1/wallets/{userId}/transactions/{id}',
+      () => {
+        const t = bench.pick(backlog.transactions);
+        return `/v1/wallets/${t.userId}/transactions/${t.id}`;
+      },
+    ],
   ];
   return bench.measureReadRoutes(out.note, { ...clients, serviceName: 'wallet-ledger' }, routes, READS, CONCURRENCY);
 }
@@ -84,12 +118,25 @@ function probeCredits(gateway: bench.HttpClient, label: string) {
     async (i) => {
       const userId = `probe-${label}-${i % 50}`;
       const seq = probeSeq++;
-      bench.expectStatus(await gateway.send('POST', `/v1/wallets/${userId}/transactions`, { source: 'bench-probe', seq, type: 'credit', asset: 'coins', amount: '1.00' }), 202, 'probe POST');
+      bench.expectStatus(
+        await gateway.send('POST', `/v1/wallets/${userId}/transactions`, {
+          source: 'bench-probe',
+          seq,
+          type: 'credit',
+          asset: 'coins',
+          amount: '1.00',
+        }),
+        202,
+        'probe POST',
+      );
       return { userId, id: `bench-probe:${seq}` };
     },
     async ({ userId, id }) => {
       const reply = await gateway.get(`/v1/wallets/${userId}/transactions?limit=1`);
-      return reply.status === 200 && (JSON.parse(reply.body) as { transactions: { id: string }[] }).transactions[0]?.id === id;
+      return (
+        reply.status === 200 &&
+        (JSON.parse(reply.body) as { transactions: { id: string }[] }).transactions[0]?.id === id
+      );
     },
   );
 }
@@ -100,7 +147,13 @@ function grantLoad(gateway: bench.HttpClient, users: string[]) {
   let next = 0;
   return async (count: number) => {
     const userIds = Array.from({ length: Math.min(count, 1000) }, () => users[next++ % users.length]!);
-    const reply = await gateway.send('POST', '/v1/wallets/grants', { source: 'bench-grants', seq: seq++, asset: 'coins', amount: '0.10', userIds });
+    const reply = await gateway.send('POST', '/v1/wallets/grants', {
+      source: 'bench-grants',
+      seq: seq++,
+      asset: 'coins',
+      amount: '0.10',
+      userIds,
+    });
     return reply.status === 202 ? userIds.length : 0;
   };
 }
@@ -109,35 +162,66 @@ function grantLoad(gateway: bench.HttpClient, users: string[]) {
 async function measureNaive(databaseUrl: string, backlog: Backlog, ourBalanceP99: number) {
   const pool = createPool(databaseUrl, CONCURRENCY + 1);
   await pool.query(`CREATE SCHEMA ${naiveSchema}`);
-  await pool.query(`CREATE TABLE ${naiveSchema}.wallet_history (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id text NOT NULL, asset text NOT NULL, change_minor bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+  await pool.query(
+    `CREATE TABLE ${naiveSchema}.wallet_history (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id text NOT NULL, asset text NOT NULL, change_minor bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+  );
   await pool.query(`CREATE INDEX ON ${naiveSchema}.wallet_history (user_id)`);
-  const rows = backlog.records.map(({ value: c }) => [c.userId, c.asset, String(c.type === 'CREDIT' ? c.amountMinor : -c.amountMinor)]);
+  const rows = backlog.records.map(({ value: c }) => [
+    c.userId,
+    c.asset,
+    String(c.type === 'CREDIT' ? c.amountMinor : -c.amountMinor),
+  ]);
   for (let i = 0; i < rows.length; i += 10_000) {
     const page = rows.slice(i, i + 10_000);
-    await pool.query(`INSERT INTO ${naiveSchema}.wallet_history (user_id, asset, change_minor) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])`, [0, 1, 2].map((k) => page.map((r) => r[k])));
+    await pool.query(
+      `INSERT INTO ${naiveSchema}.wallet_history (user_id, asset, change_minor) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])`,
+      [0, 1, 2].map((k) => page.map((r) => r[k])),
+    );
   }
   await pool.query(`ANALYZE ${naiveSchema}.wallet_history`);
   out.note('naive: history rows', rows.length);
 
   const insert = (i: number) => {
     const [userId, asset, change] = rows[i % rows.length]!;
-    return pool.query(`INSERT INTO ${naiveSchema}.wallet_history (user_id, asset, change_minor) VALUES ($1, $2, $3)`, [userId, asset, change]);
+    return pool.query(`INSERT INTO ${naiveSchema}.wallet_history (user_id, asset, change_minor) VALUES ($1, $2, $3)`, [
+      userId,
+      asset,
+      change,
+    ]);
   };
   out.note('naive writes: one INSERT per event, events/s', Math.round(await bench.sequentialRate(5, insert)));
-  const sum = async () => void (await pool.query(`SELECT asset, sum(change_minor) FROM ${naiveSchema}.wallet_history WHERE user_id = $1 GROUP BY asset`, [bench.pick(backlog.users)]));
+  const sum = async () =>
+    void (await pool.query(
+      `SELECT asset, sum(change_minor) FROM ${naiveSchema}.wallet_history WHERE user_id = $1 GROUP BY asset`,
+      [bench.pick(backlog.users)],
+    ));
   const { latencies } = await bench.timeConcurrent(READS, CONCURRENCY, sum);
   out.note('naive SUM over the user’s history rows per balance read: p50 / p99 ms', bench.p50p99(latencies, 2));
-  out.note('GET /v1/wallets/{userId} p99 ÷ naive SUM p99', +(ourBalanceP99 / bench.percentile(latencies, 99)).toFixed(3));
+  out.note(
+    'GET /v1/wallets/{userId} p99 ÷ naive SUM p99',
+    +(ourBalanceP99 / bench.percentile(latencies, 99)).toFixed(3),
+  );
   await pool.end();
 }
 
 async function measure(stack: TestStack, services: bench.BenchServices, kafka: bench.Kafka) {
   const backlog = walletBacklog(COMMANDS);
-  const drained = await bench.drainReported(out.note, stack, services, { topic: topics.commands, schema: 'tally.wallet.WalletCommand', records: backlog.records, unit: 'commands' }, {
-    name: 'wallet-ledger',
-    group,
-    env: { WALLET_COMMANDS_TOPIC: topics.commands, WALLET_OUTCOMES_TOPIC: topics.outcomes, DLQ_TOPIC: topics.deadLetters, DB_SCHEMA: run },
-  });
+  const drained = await bench.drainReported(
+    out.note,
+    stack,
+    services,
+    { topic: topics.commands, schema: 'tally.wallet.WalletCommand', records: backlog.records, unit: 'commands' },
+    {
+      name: 'wallet-ledger',
+      group,
+      env: {
+        WALLET_COMMANDS_TOPIC: topics.commands,
+        WALLET_OUTCOMES_TOPIC: topics.outcomes,
+        DLQ_TOPIC: topics.deadLetters,
+        DB_SCHEMA: run,
+      },
+    },
+  );
   await ledgerMix(stack.databaseUrl);
 
   const { gateway, service, close } = await bench.gatewayInFront(services, apiKey, drained.service.url, {

@@ -15,7 +15,12 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startFaultEnvironment, type ExposedGatewayLimits, type FaultControls, type FaultEnvironment } from './environment.js';
+import {
+  startFaultEnvironment,
+  type ExposedGatewayLimits,
+  type FaultControls,
+  type FaultEnvironment,
+} from './environment.js';
 import { loadRoutes } from './fuzz/openapi.js';
 import { attackAccess } from './abuse/access.js';
 import { call } from './abuse/http.js';
@@ -47,7 +52,12 @@ export interface AbuseReport {
 }
 
 /** Tight enough to reach with a few hundred requests and connections; the defaults are 512, 100/s, 5,000/s and 10. */
-export const EXPOSED_LIMITS: ExposedGatewayLimits = { connectionsPerAddress: 64, addressRatePerSecond: 100, keyRatePerSecond: 200, consoleStreamsPerKey: 3 };
+export const EXPOSED_LIMITS: ExposedGatewayLimits = {
+  connectionsPerAddress: 64,
+  addressRatePerSecond: 100,
+  keyRatePerSecond: 200,
+  consoleStreamsPerKey: 3,
+};
 
 /** Whether a report shows anything wrong: the run fails on it. */
 export const abuseFailed = (report: AbuseReport) => {
@@ -55,7 +65,10 @@ export const abuseFailed = (report: AbuseReport) => {
   return report.error !== undefined || t.leaks + t.serverErrors + t.dropped + t.controlsFailed + t.unexpected > 0;
 };
 
-export async function runAbuseSuite(env: FaultEnvironment & FaultControls, options: AbuseOptions): Promise<AbuseReport> {
+export async function runAbuseSuite(
+  env: FaultEnvironment & FaultControls,
+  options: AbuseOptions,
+): Promise<AbuseReport> {
   const started = Date.now();
   const tally = new AbuseTally();
   const { keys } = env.credentials;
@@ -70,7 +83,9 @@ export async function runAbuseSuite(env: FaultEnvironment & FaultControls, optio
   try {
     const documented = await loadRoutes(env.gatewayUrl);
     const data = await setUpAbuseData(env.gatewayUrl, keys.full, `abuse-${started.toString(36)}`);
-    options.log(`  abuse: data set up (2 wallets, 2 queues with ${data.queue.tickets.length} tickets each, ${data.queue.admitted.length} admitted)`);
+    options.log(
+      `  abuse: data set up (2 wallets, 2 queues with ${data.queue.tickets.length} tickets each, ${data.queue.admitted.length} admitted)`,
+    );
     await step('access to private routes', async () => {
       routes = (await attackAccess(env.gatewayUrl, documented, keys, data, tally, 1)).routes;
     });
@@ -79,14 +94,28 @@ export async function runAbuseSuite(env: FaultEnvironment & FaultControls, optio
     const exposed = await env.startExposedGateway(EXPOSED_LIMITS);
     try {
       await step('transport and limits', () =>
-        attackTransport(exposed.url, { limits: EXPOSED_LIMITS, routes: documented, keys, data, slowClients: 8, floodRequests: options.quick ? 400 : 800 }, tally, options.log),
+        attackTransport(
+          exposed.url,
+          {
+            limits: EXPOSED_LIMITS,
+            routes: documented,
+            keys,
+            data,
+            slowClients: 8,
+            floodRequests: options.quick ? 400 : 800,
+          },
+          tally,
+          options.log,
+        ),
       );
     } finally {
       await exposed.stop();
     }
     // after all that, the run's gateway must still be ready
     const ready = await call(env.gatewayUrl, { method: 'GET', target: '/readyz' });
-    tally.category('transport', 'the gateway afterwards', 'GET /readyz of the run’s gateway after every attack', '200').record('GET /readyz', ready.status, ready.status === 200 ? 'ok' : 'control', ready.text);
+    tally
+      .category('transport', 'the gateway afterwards', 'GET /readyz of the run’s gateway after every attack', '200')
+      .record('GET /readyz', ready.status, ready.status === 200 ? 'ok' : 'control', ready.text);
   } catch (cause) {
     error = cause instanceof Error ? cause.message : String(cause);
     options.log(`  abuse: stopped: ${error}`);
@@ -105,12 +134,18 @@ export async function runAbuseSuite(env: FaultEnvironment & FaultControls, optio
 
 export function printAbuseReport(report: AbuseReport, log: (line: string) => void): void {
   const t = report.totals;
-  log(`abuse: ${t.tried} requests, connections and tokens in ${report.seconds} s over ${report.routes.length} private routes`);
-  log(`  leaks ${t.leaks} (private reads ${t.privateReadLeaks}), 5xx ${t.serverErrors}, dropped ${t.dropped}, controls failed ${t.controlsFailed}, unexpected ${t.unexpected}`);
+  log(
+    `abuse: ${t.tried} requests, connections and tokens in ${report.seconds} s over ${report.routes.length} private routes`,
+  );
+  log(
+    `  leaks ${t.leaks} (private reads ${t.privateReadLeaks}), 5xx ${t.serverErrors}, dropped ${t.dropped}, controls failed ${t.controlsFailed}, unexpected ${t.unexpected}`,
+  );
   log(`  refusals by status ${JSON.stringify(t.refusalsByStatus)}`);
   for (const c of report.categories) {
     const bad = c.leaks + c.serverErrors + c.dropped + c.controlsFailed + c.unexpected;
-    log(`  ${bad > 0 ? 'FAILED' : 'ok    '} ${c.group}: ${c.name}: ${c.tried} → ${JSON.stringify(c.outcomes)}${c.numbers ? ` ${JSON.stringify(c.numbers)}` : ''}`);
+    log(
+      `  ${bad > 0 ? 'FAILED' : 'ok    '} ${c.group}: ${c.name}: ${c.tried} → ${JSON.stringify(c.outcomes)}${c.numbers ? ` ${JSON.stringify(c.numbers)}` : ''}`,
+    );
   }
   for (const f of report.findings) log(`  FINDING [${f.verdict}] ${f.category}: ${f.request} → ${f.answer}`);
   if (report.error) log(`  ERROR ${report.error}`);
@@ -119,12 +154,18 @@ export function printAbuseReport(report: AbuseReport, log: (line: string) => voi
 const isMain = () => process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, guesses: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean', default: false }, guesses: { type: 'string' } },
+  });
   const started = Date.now();
   const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   const env = await startFaultEnvironment(log);
   try {
-    const report = await runAbuseSuite(env, { quick: values.quick, log, ...(values.guesses ? { guesses: Number(values.guesses) } : {}) });
+    const report = await runAbuseSuite(env, {
+      quick: values.quick,
+      log,
+      ...(values.guesses ? { guesses: Number(values.guesses) } : {}),
+    });
     printAbuseReport(report, log);
     console.log(JSON.stringify(report));
     if (abuseFailed(report)) process.exitCode = 1;

@@ -137,7 +137,8 @@ export async function startFaultEnvironment(log: (line: string) => void): Promis
     services,
     service: (name) => {
       const service = byName.get(name);
-      if (!service) throw new Error(`no service ${name} in the fault environment (have ${[...byName.keys()].join(', ')})`);
+      if (!service)
+        throw new Error(`no service ${name} in the fault environment (have ${[...byName.keys()].join(', ')})`);
       return service;
     },
     stopBroker: async () => void (await stopBroker()),

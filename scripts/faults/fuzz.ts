@@ -117,7 +117,12 @@ class FuzzRun {
   /** One valid request per route; answers what each got. */
   async baseline(prng: Prng): Promise<Record<string, number | 'connection error'>> {
     const statuses: Record<string, number | 'connection error'> = {};
-    const requests = this.routes.map((route) => sendAs({ route, parts: validParts(route, prng), prng, apiKey: this.options.apiKey }, `baseline: ${routeName(route)}`));
+    const requests = this.routes.map((route) =>
+      sendAs(
+        { route, parts: validParts(route, prng), prng, apiKey: this.options.apiKey },
+        `baseline: ${routeName(route)}`,
+      ),
+    );
     await this.send(requests.values(), (answer, request) => {
       statuses[request.label.slice('baseline: '.length)] = answer.status;
       return isServerError(answer);
@@ -143,7 +148,10 @@ class FuzzRun {
   }
 
   /** Sends `concurrency` at a time, in order; `failed` judges each answer (and may note it), the tally counts it. */
-  private async send(requests: Iterator<FuzzRequest>, failed: (answer: Answer, request: FuzzRequest) => boolean): Promise<void> {
+  private async send(
+    requests: Iterator<FuzzRequest>,
+    failed: (answer: Answer, request: FuzzRequest) => boolean,
+  ): Promise<void> {
     const worker = async () => {
       for (let next = requests.next(); !next.done; next = requests.next()) {
         const [index, request] = [this.sent++, next.value];
@@ -156,7 +164,13 @@ class FuzzRun {
 }
 
 /** `count` cases over `routes`, made one at a time as they are sent (some bodies are a megabyte). */
-function* cases(routes: ApiRoute[], build: CaseBuilder, prng: Prng, apiKey: string, count: number): Generator<FuzzRequest> {
+function* cases(
+  routes: ApiRoute[],
+  build: CaseBuilder,
+  prng: Prng,
+  apiKey: string,
+  count: number,
+): Generator<FuzzRequest> {
   for (let i = 0; i < count; i++) {
     const route = prng.pick(routes);
     yield build({ route, parts: validParts(route, prng), prng, apiKey });
@@ -185,11 +199,17 @@ function printReport(report: FuzzReport): void {
   console.log(`\n${report.requests} requests in ${report.seconds} s; by status: ${JSON.stringify(report.byStatus)}`);
   console.log(`5xx answers or dropped connections: ${report.serverErrors}`);
   const b = report.invalidOnly;
-  console.log(`invalid-only: ${b.requests} requests, ${b.non4xx} answered other than 4xx, ${b.topicRecordsWritten} records written to ${b.topics.length} topics`);
-  console.log(`writes accepted (202) before phase (b): ${report.validWrites.accepted}; records the watched topics gained meanwhile: ${report.validWrites.recordsWritten}`);
+  console.log(
+    `invalid-only: ${b.requests} requests, ${b.non4xx} answered other than 4xx, ${b.topicRecordsWritten} records written to ${b.topics.length} topics`,
+  );
+  console.log(
+    `writes accepted (202) before phase (b): ${report.validWrites.accepted}; records the watched topics gained meanwhile: ${report.validWrites.recordsWritten}`,
+  );
   console.log(`baseline (one valid request per route): ${JSON.stringify(report.baseline)}`);
-  for (const [family, statuses] of Object.entries(report.byCase)) console.log(`  ${family.padEnd(26)} ${JSON.stringify(statuses)}`);
-  for (const f of report.findings) console.log(`FINDING ${f.status} ${f.method} ${f.path} [${f.case}] -> ${f.response}`);
+  for (const [family, statuses] of Object.entries(report.byCase))
+    console.log(`  ${family.padEnd(26)} ${JSON.stringify(statuses)}`);
+  for (const f of report.findings)
+    console.log(`FINDING ${f.status} ${f.method} ${f.path} [${f.case}] -> ${f.response}`);
 }
 
 async function main(): Promise<void> {
@@ -208,7 +228,8 @@ async function main(): Promise<void> {
     log(`fuzzing ${options.gatewayUrl} with ${options.requests} requests, seed ${options.seed}`);
     const report = await fuzzHttpApi(options);
     printReport(report);
-    if (report.serverErrors > 0 || report.invalidOnly.non4xx > 0 || report.invalidOnly.topicRecordsWritten !== 0) process.exitCode = 1;
+    if (report.serverErrors > 0 || report.invalidOnly.non4xx > 0 || report.invalidOnly.topicRecordsWritten !== 0)
+      process.exitCode = 1;
     console.log(JSON.stringify(report));
   } finally {
     await own?.stop();

@@ -44,23 +44,32 @@ const MIN_SETTLE_READS_MS = 15_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function checkInvariants(env: FaultEnvironment, workload: Workload, options: { timeoutMs?: number } = {}): Promise<InvariantResult[]> {
+export async function checkInvariants(
+  env: FaultEnvironment,
+  workload: Workload,
+  options: { timeoutMs?: number } = {},
+): Promise<InvariantResult[]> {
   const internals = internalsOf(workload);
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const gateway = new Gateway(env.gatewayUrl, env.apiKey);
   const groups = groupsByProduct(env.consumerGroups);
   return withAdmin(env.brokers, async (admin) => {
     // the keepers heartbeat on through the wait: their topic may grow, it only has to be read
-    const heartbeatTopics = new Set((await Promise.all((groups.get('viewers') ?? []).map((g) => consumedTopics(admin, g)))).flat());
+    const heartbeatTopics = new Set(
+      (await Promise.all((groups.get('viewers') ?? []).map((g) => consumedTopics(admin, g)))).flat(),
+    );
     const quiet = await waitUntilQuiet(admin, [...groups.values()].flat(), deadline, heartbeatTopics);
     const results: InvariantResult[] = PRODUCTS.map((product) => lagVerdict(product, groups.get(product) ?? [], quiet));
     const readsUntil = Math.max(deadline, Date.now() + MIN_SETTLE_READS_MS);
     const random = seededRandom(`${Date.now()}`);
     const productOfGroup = (group: string) => [...groups].find(([, ids]) => ids.includes(group))?.[0];
-    const late = (product: Product) => checkLateTopic(internals.lateTopic, internals.late, internals.tag, product, productOfGroup);
+    const late = (product: Product) =>
+      checkLateTopic(internals.lateTopic, internals.late, internals.tag, product, productOfGroup);
     const checks: Record<Product, () => Promise<InvariantResult[]>> = {
       viewers: async () => [
-        ...(await checkViewers(gateway, internals.viewers, internals.keepers, () => waitUntilQuiet(admin, groups.get('viewers') ?? [], Date.now() + 15_000))),
+        ...(await checkViewers(gateway, internals.viewers, internals.keepers, () =>
+          waitUntilQuiet(admin, groups.get('viewers') ?? [], Date.now() + 15_000),
+        )),
         await late('viewers'),
       ],
       counters: async () => [...(await checkCounters(gateway, internals.counters)), await late('counters')],
@@ -73,14 +82,15 @@ export async function checkInvariants(env: FaultEnvironment, workload: Workload,
       results.push(...checked, acceptedVerdict(product, internals.stats));
       internals.countedAtLastCheck[product] = countedSummary(checked);
     }
-    for (const once of internals.onceChecks.splice(0)) results.push(...(await untilAllHold(once, quiet.settled ? readsUntil : 0)).map((r) => ({ ...r, once: true })));
+    for (const once of internals.onceChecks.splice(0))
+      results.push(...(await untilAllHold(once, quiet.settled ? readsUntil : 0)).map((r) => ({ ...r, once: true })));
     return results;
   });
 }
 
-
 /** Where each region's vote service (and the merger) answers, to see they all serve one result. */
-const voteServers = (env: FaultEnvironment) => Object.fromEntries(Object.entries(env.serviceUrls).filter(([name]) => name.startsWith('vote-')));
+const voteServers = (env: FaultEnvironment) =>
+  Object.fromEntries(Object.entries(env.serviceUrls).filter(([name]) => name.startsWith('vote-')));
 
 async function untilAllHold(check: () => Promise<InvariantResult[]>, untilMs: number): Promise<InvariantResult[]> {
   for (;;) {
@@ -97,7 +107,10 @@ function lagVerdict(product: Product, groups: string[], quiet: Quiet): Invariant
     invariant: 'every consumer group read everything sent (lag 0)',
     ok: groups.length > 0 && behind.length === 0 && quiet.settled,
     expected: `lag 0 for ${groups.join(', ') || 'its groups (none named by the environment)'}`,
-    observed: behind.length === 0 && quiet.settled ? `lag 0 after ${(quiet.waitedMs / 1000).toFixed(1)} s` : `after ${(quiet.waitedMs / 1000).toFixed(1)} s: ${behind.slice(0, 4).join('; ') || 'topics still growing'}`,
+    observed:
+      behind.length === 0 && quiet.settled
+        ? `lag 0 after ${(quiet.waitedMs / 1000).toFixed(1)} s`
+        : `after ${(quiet.waitedMs / 1000).toFixed(1)} s: ${behind.slice(0, 4).join('; ') || 'topics still growing'}`,
   };
 }
 

@@ -38,7 +38,10 @@ const CATCH_UP_LIMIT_MS = 20 * 60_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** `growingGroups`: groups whose topics are written to through the rebuild (the keepers' heartbeats): lag 0 on them is enough. */
-export async function rebuildEverything(env: FaultEnvironment & FaultControls, growingGroups: readonly string[]): Promise<Injected> {
+export async function rebuildEverything(
+  env: FaultEnvironment & FaultControls,
+  growingGroups: readonly string[],
+): Promise<Injected> {
   const began = Date.now();
   const consumers = env.services.filter((s) => s.spec.consumerGroups.length > 0);
   const schemas = consumers.map((s) => schemaOf(s.spec));
@@ -51,7 +54,8 @@ export async function rebuildEverything(env: FaultEnvironment & FaultControls, g
     for (const group of groups) {
       const topics = await consumedTopics(admin, group);
       topicsOf.set(group, topics);
-      for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) records += Number(p.high) - Number(p.low);
+      for (const topic of topics)
+        for (const p of await admin.fetchTopicOffsets(topic)) records += Number(p.high) - Number(p.low);
     }
     await deleteGroups(admin, groups);
     return { topicsOf, records };
@@ -61,15 +65,26 @@ export async function rebuildEverything(env: FaultEnvironment & FaultControls, g
   await env.flushRedis();
   const startedAt = Date.now();
   for (const service of consumers) await service.start();
-  const caughtUp = await withAdmin(env.brokers, (admin) => waitForEveryRecord(admin, topicsOf, stillGrowing, Date.now() + CATCH_UP_LIMIT_MS));
-  if (!caughtUp.done) throw new Error(`the rebuilt services did not read every record within ${CATCH_UP_LIMIT_MS / 60_000} min: ${caughtUp.behind.slice(0, 4).join('; ')}`);
+  const caughtUp = await withAdmin(env.brokers, (admin) =>
+    waitForEveryRecord(admin, topicsOf, stillGrowing, Date.now() + CATCH_UP_LIMIT_MS),
+  );
+  if (!caughtUp.done)
+    throw new Error(
+      `the rebuilt services did not read every record within ${CATCH_UP_LIMIT_MS / 60_000} min: ${caughtUp.behind.slice(0, 4).join('; ')}`,
+    );
   const readSeconds = (Date.now() - startedAt) / 1000;
   const allSeconds = (Date.now() - began) / 1000;
   return {
     detail:
       `${consumers.length} services stopped; ${dropped.length} Postgres schemas dropped (${dropped.join(', ')}), Redis flushed, ${groups.length} consumer groups deleted; ` +
       `${records} records read from the beginning into empty state: lag 0 on every topic ${readSeconds.toFixed(1)} s after the restart (${allSeconds.toFixed(1)} s in all)`,
-    numbers: { recordsRead: records, secondsToLagZero: Math.round(readSeconds * 10) / 10, secondsInAll: Math.round(allSeconds * 10) / 10, schemasDropped: dropped.length, groupsDeleted: groups.length },
+    numbers: {
+      recordsRead: records,
+      secondsToLagZero: Math.round(readSeconds * 10) / 10,
+      secondsInAll: Math.round(allSeconds * 10) / 10,
+      schemasDropped: dropped.length,
+      groupsDeleted: groups.length,
+    },
   };
 }
 
@@ -80,7 +95,8 @@ async function deleteGroups(admin: Admin, groups: string[]): Promise<void> {
     const described = (await admin.describeGroups(groups)).groups;
     const busy = described.filter((g) => g.members.length > 0).map((g) => `${g.groupId} (${g.members.length} members)`);
     if (busy.length === 0) break;
-    if (Date.now() > deadline) throw new Error(`consumer groups still have members after their services stopped: ${busy.join(', ')}`);
+    if (Date.now() > deadline)
+      throw new Error(`consumer groups still have members after their services stopped: ${busy.join(', ')}`);
     await sleep(500);
   }
   await admin.deleteGroups(groups);
@@ -90,9 +106,12 @@ async function deleteGroups(admin: Admin, groups: string[]): Promise<void> {
 async function dropSchemas(databaseUrl: string, schemas: string[]): Promise<string[]> {
   const pool = createPool(databaseUrl, 1);
   try {
-    const existing = (await pool.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)', [schemas])).rows.map((r) => r.nspname);
+    const existing = (
+      await pool.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname = ANY($1)', [schemas])
+    ).rows.map((r) => r.nspname);
     const missing = schemas.filter((s) => !existing.includes(s));
-    if (missing.length > 0) throw new Error(`schemas the services' configuration names do not exist: ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw new Error(`schemas the services' configuration names do not exist: ${missing.join(', ')}`);
     for (const schema of existing) await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
     return existing;
   } finally {
@@ -104,7 +123,12 @@ async function dropSchemas(databaseUrl: string, schemas: string[]): Promise<stri
  * Every group has committed up to the end of every partition of every topic it read before (a partition it has
  * committed nothing for counts from its first offset), twice in a row with those ends standing still.
  */
-async function waitForEveryRecord(admin: Admin, topicsOf: Map<string, string[]>, stillGrowing: ReadonlySet<string>, deadlineMs: number): Promise<{ done: boolean; behind: string[] }> {
+async function waitForEveryRecord(
+  admin: Admin,
+  topicsOf: Map<string, string[]>,
+  stillGrowing: ReadonlySet<string>,
+  deadlineMs: number,
+): Promise<{ done: boolean; behind: string[] }> {
   let previousEnds: string | undefined;
   for (;;) {
     const behind: string[] = [];

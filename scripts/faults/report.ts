@@ -36,11 +36,17 @@ export interface RunRecord {
   abuse?: AbuseReport;
 }
 
-const cell = (value: unknown) => String(value ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const cell = (value: unknown) =>
+  String(value ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
 
 /** Lost and doubled events an invariant reports (0 when it counts none). */
 const lostAndDoubled = (results: InvariantResult[]) =>
-  results.reduce((sum, r) => ({ lost: sum.lost + (r.lost ?? 0), doubled: sum.doubled + (r.doubled ?? 0) }), { lost: 0, doubled: 0 });
+  results.reduce((sum, r) => ({ lost: sum.lost + (r.lost ?? 0), doubled: sum.doubled + (r.doubled ?? 0) }), {
+    lost: 0,
+    doubled: 0,
+  });
 
 function statsTable(stats: unknown): string[] {
   if (!stats || typeof stats !== 'object') return [`\`${JSON.stringify(stats)}\``];
@@ -49,7 +55,10 @@ function statsTable(stats: unknown): string[] {
   return [
     `| | ${columns.join(' | ')} |`,
     `|---|${columns.map(() => '---').join('|')}|`,
-    ...rows.map(([k, v]) => `| ${k} | ${columns.map((c) => cell(v && typeof v === 'object' ? (v as Record<string, unknown>)[c] : c === 'value' ? v : '')).join(' | ')} |`),
+    ...rows.map(
+      ([k, v]) =>
+        `| ${k} | ${columns.map((c) => cell(v && typeof v === 'object' ? (v as Record<string, unknown>)[c] : c === 'value' ? v : '')).join(' | ')} |`,
+    ),
   ];
 }
 
@@ -74,7 +83,9 @@ function markdown(run: RunRecord): string {
   const faults = run.outcomes.slice(1);
   const survived = faults.filter((o) => o.survived).length;
   const checks = run.outcomes.flatMap((o) => o.invariants);
-  const failures = run.outcomes.flatMap((o) => o.invariants.filter((i) => !i.ok).map((i) => ({ fault: o.fault, ...i })));
+  const failures = run.outcomes.flatMap((o) =>
+    o.invariants.filter((i) => !i.ok).map((i) => ({ fault: o.fault, ...i })),
+  );
   const totals = lostAndDoubled(checks);
   const ambiguous = checks.reduce((n, i) => n + (i.ambiguous ?? 0), 0);
   const viewerChecks = checks.filter((i) => i.ambiguous !== undefined).length;
@@ -124,12 +135,23 @@ function markdown(run: RunRecord): string {
         `| ${cell(o.fault)} | ${cell(o.how)} | ${cell(o.error ? `injection failed: ${o.error}` : o.detail)} | ${(o.repairedMs / 1000).toFixed(1)} s | ${(o.checkMs / 1000).toFixed(1)} s | ${o.invariants.filter((i) => i.ok).length} / ${o.invariants.length} | ${o.survived ? 'survived' : '**failed**'} |`,
     ),
     '',
-    ...(withNumbers.length === 0 ? [] : ['### Their numbers', '', '| fault | numbers |', '|---|---|', ...withNumbers.map((o) => `| ${cell(o.fault)} | ${cell(numbersText(o.numbers))} |`), '']),
+    ...(withNumbers.length === 0
+      ? []
+      : [
+          '### Their numbers',
+          '',
+          '| fault | numbers |',
+          '|---|---|',
+          ...withNumbers.map((o) => `| ${cell(o.fault)} | ${cell(numbersText(o.numbers))} |`),
+          '',
+        ]),
     '## Invariants checked after each fault',
     '',
     '| product | invariant | expected (last check) | observed (last check) |',
     '|---|---|---|---|',
-    ...(run.outcomes.at(-1)?.invariants ?? []).filter((i) => !i.once).map((i) => `| ${i.product} | ${cell(i.invariant)} | ${cell(i.expected)} | ${cell(i.observed)} |`),
+    ...(run.outcomes.at(-1)?.invariants ?? [])
+      .filter((i) => !i.once)
+      .map((i) => `| ${i.product} | ${cell(i.invariant)} | ${cell(i.expected)} | ${cell(i.observed)} |`),
     '',
     ...(once.length === 0
       ? []
@@ -138,12 +160,20 @@ function markdown(run: RunRecord): string {
           '',
           '| fault | product | invariant | expected | observed | |',
           '|---|---|---|---|---|---|',
-          ...once.map((i) => `| ${cell(i.fault)} | ${i.product} | ${cell(i.invariant)} | ${cell(i.expected)} | ${cell(i.observed)} | ${i.ok ? 'held' : '**failed**'} |`),
+          ...once.map(
+            (i) =>
+              `| ${cell(i.fault)} | ${i.product} | ${cell(i.invariant)} | ${cell(i.expected)} | ${cell(i.observed)} | ${i.ok ? 'held' : '**failed**'} |`,
+          ),
           '',
         ]),
     '## Failures',
     '',
-    ...(failures.length === 0 ? ['None.'] : failures.map((f) => `- after **${cell(f.fault)}**: ${f.product}: ${cell(f.invariant)}: expected ${cell(f.expected)}, observed ${cell(f.observed)}`)),
+    ...(failures.length === 0
+      ? ['None.']
+      : failures.map(
+          (f) =>
+            `- after **${cell(f.fault)}**: ${f.product}: ${cell(f.invariant)}: expected ${cell(f.expected)}, observed ${cell(f.observed)}`,
+        )),
     '',
     '## HTTP fuzzing',
     '',
@@ -151,7 +181,11 @@ function markdown(run: RunRecord): string {
     '',
     ...(run.fuzz.findings.length === 0
       ? ['No 5xx answer and no dropped connection.']
-      : ['| method | path | status | response |', '|---|---|---|---|', ...run.fuzz.findings.map((f) => `| ${f.method} | ${cell(f.path)} | ${f.status} | ${cell(f.response)} |`)]),
+      : [
+          '| method | path | status | response |',
+          '|---|---|---|---|',
+          ...run.fuzz.findings.map((f) => `| ${f.method} | ${cell(f.path)} | ${f.status} | ${cell(f.response)} |`),
+        ]),
     '',
     ...abuseSection(run.abuse),
   ].join('\n');
@@ -170,15 +204,23 @@ function abuseSummary(abuse: AbuseReport | undefined): string[] {
   ];
 }
 
-const GROUP_TITLES: Record<string, string> = { access: 'Access to private routes', tickets: 'Ticket ids', tokens: 'Admission tokens', transport: 'Transport and limits' };
+const GROUP_TITLES: Record<string, string> = {
+  access: 'Access to private routes',
+  tickets: 'Ticket ids',
+  tokens: 'Admission tokens',
+  transport: 'Transport and limits',
+};
 
 function abuseSection(abuse: AbuseReport | undefined): string[] {
   if (!abuse) return [];
   const t = abuse.totals;
   const l = abuse.limits;
   const outcomes = (o: Record<string, number>, numbers?: Record<string, number>) =>
-    `${Object.entries(o).map(([k, v]) => `${k}: ${v}`).join(', ')}${numbers ? `; ${numbersText(numbers)}` : ''}`;
-  const bad = (c: AbuseReport['categories'][number]) => c.leaks + c.serverErrors + c.dropped + c.controlsFailed + c.unexpected > 0;
+    `${Object.entries(o)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ')}${numbers ? `; ${numbersText(numbers)}` : ''}`;
+  const bad = (c: AbuseReport['categories'][number]) =>
+    c.leaks + c.serverErrors + c.dropped + c.controlsFailed + c.unexpected > 0;
   return [
     '## Abuse',
     '',
@@ -208,7 +250,9 @@ function abuseSection(abuse: AbuseReport | undefined): string[] {
       : [
           '| attack | verdict | request | answer |',
           '|---|---|---|---|',
-          ...abuse.findings.map((f) => `| ${cell(f.category)} | ${f.verdict} | ${cell(f.request)} | ${cell(f.answer)} |`),
+          ...abuse.findings.map(
+            (f) => `| ${cell(f.category)} | ${f.verdict} | ${cell(f.request)} | ${cell(f.answer)} |`,
+          ),
           ...(abuse.findingsOmitted > 0 ? ['', `and ${abuse.findingsOmitted} more.`] : []),
         ]),
     '',

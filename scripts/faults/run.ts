@@ -18,10 +18,16 @@ import { faultSchedule, type Fault } from './schedule.js';
 import { createWorkload, type Workload } from './workload.js';
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, rate: { type: 'string', default: '300' }, fuzz: { type: 'string' }, guesses: { type: 'string', default: '10000' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    rate: { type: 'string', default: '300' },
+    fuzz: { type: 'string' },
+    guesses: { type: 'string', default: '10000' },
+  },
 });
 const started = new Date();
-const log = (line: string) => console.log(`[${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const log = (line: string) =>
+  console.log(`[${((Date.now() - started.getTime()) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** Load keeps running this long after a fault is repaired before the check: recovery happens under load. */
 const UNDER_LOAD_AFTER_MS = 10_000;
@@ -30,22 +36,47 @@ async function main() {
   const env = await startFaultEnvironment(log);
   const outcomes: FaultOutcome[] = [];
   try {
-    const workload = createWorkload(env, { ratePerSecond: Number(args.rate), runId: `faults-${started.getTime().toString(36)}` });
+    const workload = createWorkload(env, {
+      ratePerSecond: Number(args.rate),
+      runId: `faults-${started.getTime().toString(36)}`,
+    });
     workload.start();
     await sleep(10_000);
-    const baseline: Fault = { name: 'none (baseline after 10 s of load)', how: 'no fault: the invariants hold before anything breaks', inject: async () => undefined };
-    const schedule = faultSchedule({ killsPerService: args.quick ? 1 : 3, services: env.services.map((s) => s.spec.name) });
+    const baseline: Fault = {
+      name: 'none (baseline after 10 s of load)',
+      how: 'no fault: the invariants hold before anything breaks',
+      inject: async () => undefined,
+    };
+    const schedule = faultSchedule({
+      killsPerService: args.quick ? 1 : 3,
+      services: env.services.map((s) => s.spec.name),
+    });
     for (const fault of [baseline, ...schedule]) outcomes.push(await injectAndCheck(fault, env, workload));
     // the fuzzer checks that invalid requests write nothing: no valid write of the workload's may run meanwhile
     await workload.stop();
     const requests = Number(args.fuzz ?? (args.quick ? 1000 : 5000));
     log(`fuzzing the HTTP API with ${requests} requests`);
-    const fuzz = await fuzzHttpApi({ gatewayUrl: env.gatewayUrl, apiKey: env.apiKey, brokers: env.brokers, requests, seed: 1 });
+    const fuzz = await fuzzHttpApi({
+      gatewayUrl: env.gatewayUrl,
+      apiKey: env.apiKey,
+      brokers: env.brokers,
+      requests,
+      seed: 1,
+    });
     log(`fuzz: ${JSON.stringify(fuzz.byStatus)}; 5xx or dropped: ${fuzz.serverErrors}`);
     log('attacking the API from outside (abuse)');
     const abuse = await runAbuseSuite(env, { quick: args.quick, log, guesses: Number(args.guesses) });
     printAbuseReport(abuse, log);
-    const written = writeReliabilityReport({ started, finished: new Date(), quick: args.quick, rate: Number(args.rate), outcomes, stats: workload.stats(), fuzz, abuse });
+    const written = writeReliabilityReport({
+      started,
+      finished: new Date(),
+      quick: args.quick,
+      rate: Number(args.rate),
+      outcomes,
+      stats: workload.stats(),
+      fuzz,
+      abuse,
+    });
     log(`wrote ${written.join(' and ')}`);
     const failed = outcomes.filter((o) => !o.survived);
     if (failed.length > 0 || fuzz.serverErrors > 0 || abuseFailed(abuse)) process.exitCode = 1;
@@ -54,7 +85,11 @@ async function main() {
   }
 }
 
-async function injectAndCheck(fault: Fault, env: Awaited<ReturnType<typeof startFaultEnvironment>>, workload: Workload): Promise<FaultOutcome> {
+async function injectAndCheck(
+  fault: Fault,
+  env: Awaited<ReturnType<typeof startFaultEnvironment>>,
+  workload: Workload,
+): Promise<FaultOutcome> {
   log(`fault: ${fault.name}`);
   const begun = Date.now();
   if (fault.paused) await workload.pause();
@@ -81,9 +116,24 @@ async function injectAndCheck(fault: Fault, env: Awaited<ReturnType<typeof start
   });
   workload.resume();
   const failedChecks = invariants.filter((i) => !i.ok);
-  log(`  repaired in ${repairedMs} ms, checked in ${checkMs} ms: ${invariants.length - failedChecks.length}/${invariants.length} invariants hold${error ? `; injection failed: ${error}` : ''}`);
-  for (const failure of failedChecks) log(`  FAILED ${failure.product}: ${failure.invariant}: expected ${failure.expected}, observed ${failure.observed}`);
-  return { fault: fault.name, how: fault.how, detail, numbers, error, repairedMs, checkMs, invariants, survived: !error && failedChecks.length === 0 };
+  log(
+    `  repaired in ${repairedMs} ms, checked in ${checkMs} ms: ${invariants.length - failedChecks.length}/${invariants.length} invariants hold${error ? `; injection failed: ${error}` : ''}`,
+  );
+  for (const failure of failedChecks)
+    log(
+      `  FAILED ${failure.product}: ${failure.invariant}: expected ${failure.expected}, observed ${failure.observed}`,
+    );
+  return {
+    fault: fault.name,
+    how: fault.how,
+    detail,
+    numbers,
+    error,
+    repairedMs,
+    checkMs,
+    invariants,
+    survived: !error && failedChecks.length === 0,
+  };
 }
 
 main().catch((error: unknown) => {

@@ -52,9 +52,21 @@ export function faultSchedule(options: { killsPerService: number; services: stri
         await env.startBroker();
       },
     },
-    { name: 'Redis FLUSHALL', how: 'FLUSHALL under load: every key of every service gone at once', inject: (env) => env.flushRedis() },
-    { name: 'Redis restart', how: 'SHUTDOWN NOSAVE (no persistence, as configured) and started again empty, under load', inject: (env) => env.restartRedis() },
-    { name: 'Postgres restart', how: 'pg_ctl stop -m immediate (a crash: recovery from the WAL) and start, under load', inject: (env) => env.restartPostgres() },
+    {
+      name: 'Redis FLUSHALL',
+      how: 'FLUSHALL under load: every key of every service gone at once',
+      inject: (env) => env.flushRedis(),
+    },
+    {
+      name: 'Redis restart',
+      how: 'SHUTDOWN NOSAVE (no persistence, as configured) and started again empty, under load',
+      inject: (env) => env.restartRedis(),
+    },
+    {
+      name: 'Postgres restart',
+      how: 'pg_ctl stop -m immediate (a crash: recovery from the WAL) and start, under load',
+      inject: (env) => env.restartPostgres(),
+    },
     {
       name: 'duplicated and reordered deliveries',
       how: 'accepted events POSTed again with their (source, seq) in shuffled order, and records of every input topic produced again in reverse order',
@@ -95,7 +107,12 @@ export function faultSchedule(options: { killsPerService: number; services: stri
       paused: true,
       inject: async (env, workload) => {
         const detail = await replayEverything(env);
-        expectLateMetrics(env, workload, 'the replay sets aside nothing again: tally_late_records_total of the restarted services', 'none');
+        expectLateMetrics(
+          env,
+          workload,
+          'the replay sets aside nothing again: tally_late_records_total of the restarted services',
+          'none',
+        );
         return detail;
       },
     },
@@ -107,7 +124,12 @@ export function faultSchedule(options: { killsPerService: number; services: stri
       paused: true,
       inject: async (env, workload) => {
         const rebuilt = await rebuildEverything(env, groupsByProduct(env.consumerGroups).get('viewers') ?? []);
-        expectLateMetrics(env, workload, 'the rebuild sets aside every late write again, once: tally_late_records_total of the rebuilt services', 'all');
+        expectLateMetrics(
+          env,
+          workload,
+          'the rebuild sets aside every late write again, once: tally_late_records_total of the rebuilt services',
+          'all',
+        );
         return rebuilt;
       },
     },
@@ -123,14 +145,21 @@ function expectLateMetrics(env: FaultEnvironment, workload: Workload, invariant:
   const groups = groupsByProduct(env.consumerGroups);
   const expected = (product: Product) => (which === 'none' ? 0 : internals.late.count(product));
   internals.onceChecks.push(
-    lateMetricsCheck(env.serviceUrls, (p) => groups.get(p) ?? [], invariant, new Map(), { viewers: expected('viewers'), counters: expected('counters') }),
+    lateMetricsCheck(env.serviceUrls, (p) => groups.get(p) ?? [], invariant, new Map(), {
+      viewers: expected('viewers'),
+      counters: expected('counters'),
+    }),
   );
 }
 
 async function replayEverything(env: FaultEnvironment & FaultControls): Promise<string> {
   const consumers = env.services.filter((s) => s.spec.consumerGroups.length > 0);
   await Promise.all(consumers.map((s) => s.stop('SIGTERM')));
-  const admin = createKafka({ brokers: env.brokers, clientId: 'tally-faults', logger: createLogger('faults', 'warn') }).admin();
+  const admin = createKafka({
+    brokers: env.brokers,
+    clientId: 'tally-faults',
+    logger: createLogger('faults', 'warn'),
+  }).admin();
   await admin.connect();
   let records = 0;
   try {

@@ -24,7 +24,15 @@ import { LoadLoop } from './workload/load-loop.js';
 import { QUEUE_SETTINGS, QueueModel, QueueTraffic } from './workload/queue.js';
 import { seededRandom } from './workload/random.js';
 import { redeliverReversed, repostShuffled } from './workload/redeliver.js';
-import { groupsByProduct, LoadStats, PRODUCTS, productOfService, type Injected, type PerProduct, type Product } from './workload/stats.js';
+import {
+  groupsByProduct,
+  LoadStats,
+  PRODUCTS,
+  productOfService,
+  type Injected,
+  type PerProduct,
+  type Product,
+} from './workload/stats.js';
 import { Keepers, ViewerModel, ViewerTraffic } from './workload/viewers.js';
 import { POLL_OPTIONS, regionWeights, VoteModel, VoteTraffic } from './workload/votes.js';
 import { WalletModel, WalletTraffic } from './workload/wallet.js';
@@ -110,7 +118,13 @@ export function createWorkload(env: FaultEnvironment, options: { ratePerSecond: 
   const tag = safeTag(options.runId);
   const random = seededRandom(options.runId);
   const stats = new LoadStats();
-  const ctx: TrafficContext = { tag, gateway: new Gateway(env.gatewayUrl, env.apiKey), stats, random, repeats: new RepeatSample(random) };
+  const ctx: TrafficContext = {
+    tag,
+    gateway: new Gateway(env.gatewayUrl, env.apiKey),
+    stats,
+    random,
+    repeats: new RepeatSample(random),
+  };
   const internals = models(env, ctx);
   const traffic = trafficOf(ctx, internals, options.ratePerSecond);
   const loop = traffic.loop;
@@ -152,7 +166,8 @@ export function createWorkload(env: FaultEnvironment, options: { ratePerSecond: 
       // not unref'd: the run waits for it
       await new Promise<void>((resolve) => setTimeout(resolve, durationMs));
       const beats = (c: ClockName) => internals.viewers.heartbeatsByClock[c] - before.beats[c];
-      const share = (c: Record<ClockName, number>) => `${c.behind} 60 s behind, ${c.ahead} 45 s ahead, ${c.unset} never set (of ${c.right + c.behind + c.ahead + c.unset})`;
+      const share = (c: Record<ClockName, number>) =>
+        `${c.behind} 60 s behind, ${c.ahead} 45 s ahead, ${c.unset} never set (of ${c.right + c.behind + c.ahead + c.unset})`;
       const numbers = {
         skewedPlayers: players.behind + players.ahead + players.unset,
         skewedCounterSources: sources.behind + sources.ahead + sources.unset,
@@ -180,7 +195,13 @@ export function createWorkload(env: FaultEnvironment, options: { ratePerSecond: 
       const before = await readLateMetrics(env.serviceUrls);
       const injected = await injectLateBurst(ctx, internals.counters, internals.viewers, internals.late);
       internals.onceChecks.push(
-        lateMetricsCheck(env.serviceUrls, (p) => groups.get(p) ?? [], 'tally_late_records_total grew by the burst’s late writes', before, { viewers: LATE_HEARTBEATS, counters: LATE_VIEWS }),
+        lateMetricsCheck(
+          env.serviceUrls,
+          (p) => groups.get(p) ?? [],
+          'tally_late_records_total grew by the burst’s late writes',
+          before,
+          { viewers: LATE_HEARTBEATS, counters: LATE_VIEWS },
+        ),
       );
       return injected;
     },
@@ -215,7 +236,11 @@ function models(env: FaultEnvironment, ctx: TrafficContext): WorkloadInternals {
 }
 
 /** The mix of the module comment, with as many sources per product as its writes need in flight at once. */
-function trafficOf(ctx: TrafficContext, m: WorkloadInternals, rate: number): { loop: LoadLoop; viewers: ViewerTraffic; counters: CounterTraffic } {
+function trafficOf(
+  ctx: TrafficContext,
+  m: WorkloadInternals,
+  rate: number,
+): { loop: LoadLoop; viewers: ViewerTraffic; counters: CounterTraffic } {
   const queue = new QueueTraffic(ctx, m.queue, 16);
   const counters = new CounterTraffic(ctx, m.counters, 48);
   // 20% of the rate: players heartbeating every 5 s, each its own source (a device)
@@ -238,9 +263,14 @@ function trafficOf(ctx: TrafficContext, m: WorkloadInternals, rate: number): { l
 }
 
 /** The duplicates fault (while paused): accepted writes POSTed again, then Kafka records produced again reversed. */
-async function injectDuplicates(env: FaultEnvironment, ctx: TrafficContext, m: WorkloadInternals): Promise<{ duplicated: number; reordered: number }> {
+async function injectDuplicates(
+  env: FaultEnvironment,
+  ctx: TrafficContext,
+  m: WorkloadInternals,
+): Promise<{ duplicated: number; reordered: number }> {
   const reposted = await repostShuffled(ctx.gateway, ctx.repeats.all(), ctx.random, ctx.stats);
-  for (const { product, problem } of reposted.disagreements) m.repeatDisagreements.set(product, [...(m.repeatDisagreements.get(product) ?? []), problem]);
+  for (const { product, problem } of reposted.disagreements)
+    m.repeatDisagreements.set(product, [...(m.repeatDisagreements.get(product) ?? []), problem]);
   const groups = new Map<string, Product>();
   for (const [service, ids] of Object.entries(env.consumerGroups)) {
     const product = productOfService(service);
@@ -256,10 +286,21 @@ async function setUpQueueAndPoll(ctx: TrafficContext, internals: WorkloadInterna
   const { queue, votes } = internals;
   const setups = [
     { method: 'PUT' as const, path: `/v1/queues/${queue.queueId}`, body: QUEUE_SETTINGS },
-    { method: 'PUT' as const, path: `/v1/polls/${votes.pollId}`, body: { options: [...POLL_OPTIONS], regions: Object.fromEntries(Object.entries(regionWeights(votes.regions)).map(([r, weight]) => [r, { weight }])) } },
+    {
+      method: 'PUT' as const,
+      path: `/v1/polls/${votes.pollId}`,
+      body: {
+        options: [...POLL_OPTIONS],
+        regions: Object.fromEntries(Object.entries(regionWeights(votes.regions)).map(([r, weight]) => [r, { weight }])),
+      },
+    },
   ];
   for (const request of setups) {
-    await ctx.gateway.sendUntilAccepted(request).catch((error: unknown) => ctx.stats.refuse(request.path.startsWith('/v1/queues') ? 'queue' : 'votes', `setup: ${String(error)}`));
+    await ctx.gateway
+      .sendUntilAccepted(request)
+      .catch((error: unknown) =>
+        ctx.stats.refuse(request.path.startsWith('/v1/queues') ? 'queue' : 'votes', `setup: ${String(error)}`),
+      );
   }
 }
 
@@ -268,7 +309,10 @@ function workloadStats(stats: LoadStats, m: WorkloadInternals): WorkloadStats {
   const sum = (pick: (e: (typeof counters)[number]) => number) => counters.reduce((s, e) => s + pick(e), 0);
   const wallet = [...m.wallet.users.values()];
   const tickets = [...m.queue.tickets.values()];
-  const firstBallots = m.votes.regions.reduce((s, r) => s + Object.values(m.votes.expectedCounts(r)).reduce((a, b) => a + b, 0), 0);
+  const firstBallots = m.votes.regions.reduce(
+    (s, r) => s + Object.values(m.votes.expectedCounts(r)).reduce((a, b) => a + b, 0),
+    0,
+  );
   const sessions = [...m.viewers.sessions.values()];
   return {
     sent: { ...stats.sent },

@@ -19,7 +19,18 @@ const run = uniqueName('console');
 const apiKey = {
   key: 'console-test-key-0123456789abcdef',
   name: 'console-test',
-  scopes: ['viewers:write', 'counters:write', 'wallets:write', 'wallets:read', 'queues:write', 'queues:read', 'queues:admin', 'polls:write', 'polls:admin', 'console:read'],
+  scopes: [
+    'viewers:write',
+    'counters:write',
+    'wallets:write',
+    'wallets:read',
+    'queues:write',
+    'queues:read',
+    'queues:admin',
+    'polls:write',
+    'polls:admin',
+    'console:read',
+  ],
 };
 /** A key that may not open the console, and one that may but may not read wallets. */
 const writerKey = { key: 'console-writer-key-0123456789abcdef', name: 'console-writer', scopes: ['viewers:write'] };
@@ -34,10 +45,17 @@ let browser: Browser;
 let page: Page;
 let seq = 0;
 
-async function send(method: 'POST' | 'PUT', path: string, body?: Record<string, unknown>): Promise<Record<string, unknown>> {
+async function send(
+  method: 'POST' | 'PUT',
+  path: string,
+  body?: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const response = await fetch(`${tally.gateway.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${apiKey.key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${apiKey.key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const answer = (await response.json()) as Record<string, unknown>;
@@ -45,7 +63,8 @@ async function send(method: 'POST' | 'PUT', path: string, body?: Record<string, 
   return answer;
 }
 
-const write = (path: string, body: Record<string, unknown>) => send('POST', path, { source: `console-${run}`, seq: seq++, ...body });
+const write = (path: string, body: Record<string, unknown>) =>
+  send('POST', path, { source: `console-${run}`, seq: seq++, ...body });
 
 async function screenshot(name: string): Promise<void> {
   const path = join(screenshots, `${name}.png`);
@@ -74,23 +93,40 @@ const liveStatus = () => text(page.getByTestId('live-status'));
 type WebStorage = { length: number; getItem(name: string): string | null };
 const stored = () =>
   page.evaluate(() => {
-    const { sessionStorage, localStorage } = globalThis as unknown as { sessionStorage: WebStorage; localStorage: WebStorage };
-    return { session: sessionStorage.length, local: localStorage.length, key: sessionStorage.getItem('tally.console.apiKey') };
+    const { sessionStorage, localStorage } = globalThis as unknown as {
+      sessionStorage: WebStorage;
+      localStorage: WebStorage;
+    };
+    return {
+      session: sessionStorage.length,
+      local: localStorage.length,
+      key: sessionStorage.getItem('tally.console.apiKey'),
+    };
   });
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) throw new Error(`no chromium at ${chromiumPath}: run ./scripts/install.sh (Debian package chromium) or set CHROMIUM_PATH`);
+  if (!existsSync(chromiumPath))
+    throw new Error(
+      `no chromium at ${chromiumPath}: run ./scripts/install.sh (Debian package chromium) or set CHROMIUM_PATH`,
+    );
   mkdirSync(screenshots, { recursive: true });
   // the gateway counts this Tally's own side topics (the services write there; the testkit names them)
   const sideTopics = tallyTopicNames(`test.${run}`);
   tally = await startTallyProcesses(stack, {
     run,
     apiKey,
-    gatewayEnvironment: { DLQ_TOPIC: sideTopics.deadLetters, LATE_TOPIC: sideTopics.late, API_KEYS: JSON.stringify([apiKey, writerKey, watcherKey]) },
+    gatewayEnvironment: {
+      DLQ_TOPIC: sideTopics.deadLetters,
+      LATE_TOPIC: sideTopics.late,
+      API_KEYS: JSON.stringify([apiKey, writerKey, watcherKey]),
+    },
   });
   expect([tally.topics.deadLetters, tally.topics.late]).toEqual([sideTopics.deadLetters, sideTopics.late]);
   // as root (CI) chromium refuses its sandbox; the page is our own, served by the gateway under test
-  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
+  });
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('pageerror', (error) => console.error(`console page error: ${error.message}`));
 });
@@ -128,9 +164,13 @@ describe('the live console in a real browser', () => {
     await page.getByTestId('wallet-user').fill(`someone-${run}`);
     await page.getByTestId('wallet-lookup').click();
     await expect.poll(liveStatus, LIVE).toBe('refused');
-    expect(await text(page.getByTestId('live-problem'))).toMatch(/wallet on the console needs a key that may read it: the API key "console-watcher" lacks the scope wallets:read/);
+    expect(await text(page.getByTestId('live-problem'))).toMatch(
+      /wallet on the console needs a key that may read it: the API key "console-watcher" lacks the scope wallets:read/,
+    );
     // the panel's own read of the wallet is refused as well: nothing private shows
-    await expect.poll(() => text(page.locator('.card-wallet .error-note').first()), LIVE).toMatch(/lacks the scope wallets:read/);
+    await expect
+      .poll(() => text(page.locator('.card-wallet .error-note').first()), LIVE)
+      .toMatch(/lacks the scope wallets:read/);
     expect(await page.getByTestId('wallet-balance').count()).toBe(0);
     await screenshot('00c-wallet-refused');
     await page.getByTestId('wallet-user').fill('');
@@ -168,22 +208,34 @@ describe('the live console in a real browser', () => {
   it('shows live viewers per stream as heartbeats arrive and sessions end, with a chart', async () => {
     const stage = `stage-${run}`;
     const side = `side-${run}`;
-    const beat = (streamId: string, sessionId: string, state?: string) => write(`/v1/streams/${streamId}/heartbeats`, { sessionId, positionMs: 1000, ...(state ? { state } : {}) });
+    const beat = (streamId: string, sessionId: string, state?: string) =>
+      write(`/v1/streams/${streamId}/heartbeats`, { sessionId, positionMs: 1000, ...(state ? { state } : {}) });
     await Promise.all([beat(stage, 'a'), beat(stage, 'b'), beat(stage, 'c'), beat(side, 'd')]);
-    const viewers = (streamId: string) => text(page.locator(`[data-testid="viewers-row"][data-stream-id="${streamId}"] [data-testid="viewers-count"]`));
+    const viewers = (streamId: string) =>
+      text(page.locator(`[data-testid="viewers-row"][data-stream-id="${streamId}"] [data-testid="viewers-count"]`));
     await expect.poll(() => viewers(stage), LIVE).toBe('3');
     await expect.poll(() => viewers(side), LIVE).toBe('1');
     await beat(stage, 'a', 'ended');
     await expect.poll(() => viewers(stage), LIVE).toBe('2');
     // the chart draws the charted streams' last minutes
-    await expect.poll(() => page.getByTestId('viewers-chart').locator('path, polyline').count(), LIVE).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.getByTestId('viewers-chart').locator('path, polyline').count(), LIVE)
+      .toBeGreaterThan(0);
     await screenshot('02-viewers');
   });
 
   it('ranks items by likes in the chosen window as likes arrive', async () => {
     const [top, second, third] = [`top-${run}`, `second-${run}`, `third-${run}`] as const;
-    const likes: [string, number][] = [[top, 4], [second, 2], [third, 1]];
-    await Promise.all(likes.flatMap(([item, n]) => Array.from({ length: n }, (_, i) => write(`/v1/items/${item}/likes`, { userId: `fan-${i}`, liked: true }))));
+    const likes: [string, number][] = [
+      [top, 4],
+      [second, 2],
+      [third, 1],
+    ];
+    await Promise.all(
+      likes.flatMap(([item, n]) =>
+        Array.from({ length: n }, (_, i) => write(`/v1/items/${item}/likes`, { userId: `fan-${i}`, liked: true })),
+      ),
+    );
     const row = (item: string) => page.locator(`[data-testid="ranking-row"][data-item-id="${item}"]`);
     for (const [rank, [item, n]] of likes.entries()) {
       await expect.poll(() => row(item).getAttribute('data-rank'), LIVE).toBe(String(rank + 1));
@@ -202,7 +254,8 @@ describe('the live console in a real browser', () => {
     const queue = `concert-${run}`;
     await send('PUT', `/v1/queues/${queue}`, { capacity: 2, activeSeconds: 300 });
     const tickets: string[] = [];
-    for (let i = 0; i < 5; i++) tickets.push((await write(`/v1/queues/${queue}/tickets`, { userId: `fan-${i}` })).ticketId as string);
+    for (let i = 0; i < 5; i++)
+      tickets.push((await write(`/v1/queues/${queue}/tickets`, { userId: `fan-${i}` })).ticketId as string);
     await choose('queue-id', queue);
     const figure = (testId: string) => text(page.getByTestId(testId));
     await expect.poll(() => figure('queue-active'), LIVE).toBe('2');
@@ -226,15 +279,33 @@ describe('the live console in a real browser', () => {
 
   it("shows a poll's global ranking and its region's bars as votes are counted", async () => {
     const poll = `anthem-${run}`;
-    await send('PUT', `/v1/polls/${poll}`, { options: ['north', 'south', 'east'], regions: Object.fromEntries(tally.regions.map((r) => [r, { weight: 1 }])) });
+    await send('PUT', `/v1/polls/${poll}`, {
+      options: ['north', 'south', 'east'],
+      regions: Object.fromEntries(tally.regions.map((r) => [r, { weight: 1 }])),
+    });
     await choose('poll-id', poll);
-    const votes: [string, number][] = [['south', 5], ['north', 3], ['east', 0]];
+    const votes: [string, number][] = [
+      ['south', 5],
+      ['north', 3],
+      ['east', 0],
+    ];
     let voter = 0;
     for (const [optionId, n] of votes) {
-      for (let i = 0; i < n; i++) await write(`/v1/polls/${poll}/votes`, { region: tally.region, userId: `voter-${voter++}`, optionId });
+      for (let i = 0; i < n; i++)
+        await write(`/v1/polls/${poll}/votes`, { region: tally.region, userId: `voter-${voter++}`, optionId });
     }
     const option = (optionId: string) => page.locator(`[data-testid="poll-option"][data-option-id="${optionId}"]`);
-    await expect.poll(() => text(page.locator(`[data-testid="poll-region"][data-region="${tally.region}"] [data-testid="poll-region-votes"]`)), LIVE).toBe('8');
+    await expect
+      .poll(
+        () =>
+          text(
+            page.locator(
+              `[data-testid="poll-region"][data-region="${tally.region}"] [data-testid="poll-region-votes"]`,
+            ),
+          ),
+        LIVE,
+      )
+      .toBe('8');
     await expect.poll(() => option('south').getAttribute('data-rank'), LIVE).toBe('1');
     // shares of the one region with votes: 5/8 and 3/8
     expect(await text(option('south').getByTestId('poll-score'))).toBe('62.5%');
@@ -246,7 +317,8 @@ describe('the live console in a real browser', () => {
 
   it('looks up a wallet and follows its history live', async () => {
     const user = `alice-${run}`;
-    const transact = (type: string, amount: string) => write(`/v1/wallets/${user}/transactions?wait=true`, { type, asset: 'coins', amount });
+    const transact = (type: string, amount: string) =>
+      write(`/v1/wallets/${user}/transactions?wait=true`, { type, asset: 'coins', amount });
     expect(await transact('credit', '12.34')).toMatchObject({ status: 'applied' });
     expect(await transact('debit', '2.30')).toMatchObject({ status: 'applied' });
     await choose('wallet-user', user);
@@ -271,9 +343,16 @@ describe('the live console in a real browser', () => {
     const producer = testKafka(stack.brokers).producer();
     await producer.connect();
     // a record that is not Avro: viewer-aggregator dead-letters it (DECODE_FAILED), and its partition goes on
-    await producer.send({ topic: tally.topics.heartbeats, messages: [{ key: `poison-${run}`, value: Buffer.from('not an avro record') }] });
+    await producer.send({
+      topic: tally.topics.heartbeats,
+      messages: [{ key: `poison-${run}`, value: Buffer.from('not an avro record') }],
+    });
     // a late record reported twice, as the runtime may (at least once), then another group's: the first counts once
-    const lateCodec = topicCodec(createSchemaRegistry(stack.registryUrl), tally.topics.late, 'tally.platform.LateRecord');
+    const lateCodec = topicCodec(
+      createSchemaRegistry(stack.registryUrl),
+      tally.topics.late,
+      'tally.platform.LateRecord',
+    );
     const late = (service: string, consumerGroup: string, sourceTopic: string, offset: number): LateRecord => ({
       service,
       consumerGroup,
@@ -293,16 +372,27 @@ describe('the live console in a real browser', () => {
       recordTimestampMs: Date.now(),
       setAsideAtMs: Date.now(),
     });
-    const reports = [late('counter-materializer', tally.groups.materializer, tally.topics.itemEvents, 7), late('counter-materializer', tally.groups.materializer, tally.topics.itemEvents, 7), late('wallet-ledger', tally.groups.ledger, tally.topics.walletCommands, 3)];
+    const reports = [
+      late('counter-materializer', tally.groups.materializer, tally.topics.itemEvents, 7),
+      late('counter-materializer', tally.groups.materializer, tally.topics.itemEvents, 7),
+      late('wallet-ledger', tally.groups.ledger, tally.topics.walletCommands, 3),
+    ];
     // one partition: the console reads them in this order, so once the last shows, the repeat has been read too
-    for (const r of reports) await producer.send({ topic: tally.topics.late, messages: [{ key: `${r.sourceTopic}/${r.partition}/${r.offset}`, value: await lateCodec.encode(r) }] });
+    for (const r of reports)
+      await producer.send({
+        topic: tally.topics.late,
+        messages: [{ key: `${r.sourceTopic}/${r.partition}/${r.offset}`, value: await lateCodec.encode(r) }],
+      });
     await producer.disconnect();
 
-    const cell = (group: string, testId: string) => page.locator(`[data-testid="lag-row"][data-group="${group}"] [data-testid="${testId}"]`);
+    const cell = (group: string, testId: string) =>
+      page.locator(`[data-testid="lag-row"][data-group="${group}"] [data-testid="${testId}"]`);
     await expect.poll(() => text(cell(tally.groups.aggregator, 'lag-dead-lettered')), LIVE).toBe('1');
     await expect.poll(() => text(cell(tally.groups.ledger, 'lag-late')), LIVE).toBe('1');
     expect(await text(cell(tally.groups.materializer, 'lag-late'))).toBe('1');
-    expect(await cell(tally.groups.aggregator, 'lag-dead-lettered').getAttribute('title')).toBe('reasons: DECODE_FAILED 1');
+    expect(await cell(tally.groups.aggregator, 'lag-dead-lettered').getAttribute('title')).toBe(
+      'reasons: DECODE_FAILED 1',
+    );
     // each kind in its own column
     expect(await text(cell(tally.groups.aggregator, 'lag-late'))).toBe('0');
     await screenshot('06b-dead-lettered-and-late');
@@ -310,7 +400,12 @@ describe('the live console in a real browser', () => {
 
   it('shows every service caught up: lag 0 for each group once the traffic is processed', async () => {
     for (const group of Object.values(tally.groups)) {
-      await expect.poll(() => text(page.locator(`[data-testid="lag-row"][data-group="${group}"] [data-testid="lag-value"]`)), LIVE).toBe('0');
+      await expect
+        .poll(
+          () => text(page.locator(`[data-testid="lag-row"][data-group="${group}"] [data-testid="lag-value"]`)),
+          LIVE,
+        )
+        .toBe('0');
     }
     await screenshot('07-everything');
   });

@@ -3,7 +3,14 @@
  * processes against the real Kafka, schema registry, Redis and Postgres; clients talk only to the gateway.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTopicsWithSchemas, freePort, stackEnvironment, startServiceProcess, uniqueName, type ServiceProcess } from '@tally/testkit';
+import {
+  createTopicsWithSchemas,
+  freePort,
+  stackEnvironment,
+  startServiceProcess,
+  uniqueName,
+  type ServiceProcess,
+} from '@tally/testkit';
 
 import { groupCaughtUp, postStatus } from './fixtures/gateway.js';
 const stack = inject('stack');
@@ -84,8 +91,20 @@ describe('counters and rankings through the gateway', () => {
     for (const [path, body] of writes) expect(await post(path, body)).toBe(202);
     await caughtUp();
 
-    expect(await read('/v1/items/song-a/counts')).toMatchObject({ itemId: 'song-a', likes: 2, views: 3, uniqueViewers: 2, counters: { bookings: 3 } });
-    expect(await read('/v1/items/song-b/counts')).toMatchObject({ itemId: 'song-b', likes: 2, views: 0, uniqueViewers: 0, counters: {} });
+    expect(await read('/v1/items/song-a/counts')).toMatchObject({
+      itemId: 'song-a',
+      likes: 2,
+      views: 3,
+      uniqueViewers: 2,
+      counters: { bookings: 3 },
+    });
+    expect(await read('/v1/items/song-b/counts')).toMatchObject({
+      itemId: 'song-b',
+      likes: 2,
+      views: 0,
+      uniqueViewers: 0,
+      counters: {},
+    });
     expect(await read('/v1/rankings/likes?window=1h')).toEqual([
       { itemId: 'song-a', score: 2, rank: 1 },
       { itemId: 'song-b', score: 2, rank: 2 },
@@ -96,10 +115,15 @@ describe('counters and rankings through the gateway', () => {
   it('counter-materializer killed with SIGKILL mid-stream and restarted: every like counted once', async () => {
     const items = 20;
     const users = 50;
-    const likes = Array.from({ length: items * users }, (_, i) => ({ item: `crash-${i % items}`, body: { source: `fan-${Math.floor(i / items)}`, seq: i, userId: `fan-${Math.floor(i / items)}`, liked: true } }));
+    const likes = Array.from({ length: items * users }, (_, i) => ({
+      item: `crash-${i % items}`,
+      body: { source: `fan-${Math.floor(i / items)}`, seq: i, userId: `fan-${Math.floor(i / items)}`, liked: true },
+    }));
     const sendAll = async (slice: typeof likes) => {
       for (let i = 0; i < slice.length; i += 50) {
-        const statuses = await Promise.all(slice.slice(i, i + 50).map((l) => post(`/v1/items/${l.item}/likes`, l.body)));
+        const statuses = await Promise.all(
+          slice.slice(i, i + 50).map((l) => post(`/v1/items/${l.item}/likes`, l.body)),
+        );
         expect(statuses.every((s) => s === 202)).toBe(true);
       }
     };
@@ -109,7 +133,9 @@ describe('counters and rankings through the gateway', () => {
     await sendAll(likes.slice(0, 100)); // and some retries after the crash
     await startMaterializer();
     await caughtUp();
-    const counts = await Promise.all(Array.from({ length: items }, (_, i) => read<{ likes: number }>(`/v1/items/crash-${i}/counts`)));
+    const counts = await Promise.all(
+      Array.from({ length: items }, (_, i) => read<{ likes: number }>(`/v1/items/crash-${i}/counts`)),
+    );
     expect(counts.map((c) => c.likes)).toEqual(Array(items).fill(users));
   });
 });

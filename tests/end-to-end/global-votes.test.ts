@@ -5,7 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Ballot } from '@tally/schemas';
-import { createTopicsWithSchemas, freePort, stackEnvironment, startServiceProcess, uniqueName, type ServiceProcess } from '@tally/testkit';
+import {
+  createTopicsWithSchemas,
+  freePort,
+  stackEnvironment,
+  startServiceProcess,
+  uniqueName,
+  type ServiceProcess,
+} from '@tally/testkit';
 import { bruteForceRanking } from '../../services/vote-merger/test/fixtures/brute-force.js';
 import { postStatus } from './fixtures/gateway.js';
 
@@ -53,7 +60,9 @@ beforeAll(async () => {
   await startMerger();
   for (const region of regions) {
     const port = await freePort();
-    running.push(await startServiceProcess('vote-merger', { ...voteEnvironment('region', region), PORT: String(port) }));
+    running.push(
+      await startServiceProcess('vote-merger', { ...voteEnvironment('region', region), PORT: String(port) }),
+    );
     regionUrls[region] = `http://127.0.0.1:${port}`;
   }
   gateway = await startServiceProcess('ingest-gateway', {
@@ -118,7 +127,10 @@ describe('global votes through the gateway', () => {
     const put = await fetch(`${gateway.url}/v1/polls/anthem`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${apiKey.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ options, regions: Object.fromEntries(Object.entries(weights).map(([r, weight]) => [r, { weight }])) }),
+      body: JSON.stringify({
+        options,
+        regions: Object.fromEntries(Object.entries(weights).map(([r, weight]) => [r, { weight }])),
+      }),
     });
     expect(put.status).toBe(202);
     // the definition has reached the hub and come back: the region serving this gateway answers
@@ -147,6 +159,9 @@ describe('global votes through the gateway', () => {
     expect(world.version).toBeGreaterThan(first.version);
 
     // every region serves the same result, as the one its gateway routes to
-    for (const region of regions) await expect.poll(async () => (await results(regionUrls[region]!)).body.version, { timeout: 30_000 }).toBe(world.version);
+    for (const region of regions)
+      await expect
+        .poll(async () => (await results(regionUrls[region]!)).body.version, { timeout: 30_000 })
+        .toBe(world.version);
   });
 });

@@ -4,13 +4,25 @@
  * gateway: writes go through Kafka to the aggregator, reads are routed by the gateway to it.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTopicsWithSchemas, eventually, freePort, stackEnvironment, startServiceProcess, uniqueName, type ServiceProcess } from '@tally/testkit';
+import {
+  createTopicsWithSchemas,
+  eventually,
+  freePort,
+  stackEnvironment,
+  startServiceProcess,
+  uniqueName,
+  type ServiceProcess,
+} from '@tally/testkit';
 
 import { groupCaughtUp, postStatus } from './fixtures/gateway.js';
 const stack = inject('stack');
 const run = uniqueName('e2e-viewers');
 const group = `${run}-aggregator`;
-const topics = { heartbeats: `test.${run}.heartbeats`, counts: `test.${run}.counts`, deadLetters: `test.${run}.dead-letters` };
+const topics = {
+  heartbeats: `test.${run}.heartbeats`,
+  counts: `test.${run}.counts`,
+  deadLetters: `test.${run}.dead-letters`,
+};
 const apiKey = { key: 'e2e-writer-key-0123456789abcdef', name: 'e2e-writer', scopes: ['viewers:write'] };
 const running: ServiceProcess[] = [];
 let gateway: ServiceProcess;
@@ -87,13 +99,21 @@ describe('live viewers through the gateway', () => {
     const now = Date.now();
     // 5 players × 4 heartbeats 5 s apart, the newest 1 s ago; every one sent twice, all in shuffled order
     const beats = Array.from({ length: 5 }, (_, player) =>
-      Array.from({ length: 4 }, (_, k) => ({ source: `player-${player}`, seq: k, sessionId: `session-${player}`, positionMs: k * 5000, at: now - 16_000 + k * 5000 })),
+      Array.from({ length: 4 }, (_, k) => ({
+        source: `player-${player}`,
+        seq: k,
+        sessionId: `session-${player}`,
+        positionMs: k * 5000,
+        at: now - 16_000 + k * 5000,
+      })),
     ).flat();
     const deliveries = shuffled([...beats, ...beats]);
     // half through the single route, half through the batch route
     const statuses = await Promise.all(deliveries.slice(0, 20).map((b) => post('/v1/streams/stage/heartbeats', b)));
     expect(statuses.every((s) => s === 202)).toBe(true);
-    expect(await post('/v1/heartbeats/batch', { items: deliveries.slice(20).map((b) => ({ streamId: 'stage', ...b })) })).toBe(200);
+    expect(
+      await post('/v1/heartbeats/batch', { items: deliveries.slice(20).map((b) => ({ streamId: 'stage', ...b })) }),
+    ).toBe(200);
     await caughtUp();
 
     const polls: number[] = [];
@@ -104,12 +124,24 @@ describe('live viewers through the gateway', () => {
     expect(polls).toEqual(Array(10).fill(5));
 
     const day = new Date(now).setUTCHours(0, 0, 0, 0);
-    const history = await fetch(`${gateway.url}/v1/streams/stage/viewers/history?from=${day}&to=${day + 86_400_000}&granularity=day`);
+    const history = await fetch(
+      `${gateway.url}/v1/streams/stage/viewers/history?from=${day}&to=${day + 86_400_000}&granularity=day`,
+    );
     expect(history.status).toBe(200);
-    const { buckets } = (await history.json()) as { buckets: { heartbeats: number; uniqueViewers: number; peakConcurrent: number }[] };
+    const { buckets } = (await history.json()) as {
+      buckets: { heartbeats: number; uniqueViewers: number; peakConcurrent: number }[];
+    };
     expect(buckets.map((b) => [b.heartbeats, b.uniqueViewers, b.peakConcurrent])).toEqual([[20, 5, 5]]);
 
-    expect(await post('/v1/streams/stage/heartbeats', { source: 'player-0', seq: 4, sessionId: 'session-0', positionMs: 20_000, state: 'ended' })).toBe(202);
+    expect(
+      await post('/v1/streams/stage/heartbeats', {
+        source: 'player-0',
+        seq: 4,
+        sessionId: 'session-0',
+        positionMs: 20_000,
+        state: 'ended',
+      }),
+    ).toBe(202);
     expect(await eventually(async () => (await viewers('stage')) === 4, 10_000, 20)).toBe(true);
   });
 
@@ -124,7 +156,8 @@ describe('live viewers through the gateway', () => {
       positionMs: 0,
     }));
     const sendChunks = async (chunk: typeof items) => {
-      for (let i = 0; i < chunk.length; i += 250) expect(await post('/v1/heartbeats/batch', { items: chunk.slice(i, i + 250) })).toBe(200);
+      for (let i = 0; i < chunk.length; i += 250)
+        expect(await post('/v1/heartbeats/batch', { items: chunk.slice(i, i + 250) })).toBe(200);
     };
     await sendChunks(items.slice(0, 500));
     await running.find((s) => s.name === 'viewer-aggregator')!.stop('SIGKILL');

@@ -3,13 +3,31 @@
  * failed), so the generator speaks the public API as PRODUCT.md defines it.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTopicsWithSchemas, stackEnvironment, startServiceProcess, uniqueName, type ServiceProcess } from '@tally/testkit';
+import {
+  createTopicsWithSchemas,
+  stackEnvironment,
+  startServiceProcess,
+  uniqueName,
+  type ServiceProcess,
+} from '@tally/testkit';
 import { tally as runCli } from './fixtures/cli.js';
 
 const stack = inject('stack');
 const run = uniqueName('e2e-load');
 const prefix = `test.${run}`;
-const apiKey = { key: 'e2e-load-key-0123456789abcdef', name: 'e2e-load', scopes: ['viewers:write', 'counters:write', 'wallets:write', 'queues:write', 'queues:admin', 'polls:write', 'polls:admin'] };
+const apiKey = {
+  key: 'e2e-load-key-0123456789abcdef',
+  name: 'e2e-load',
+  scopes: [
+    'viewers:write',
+    'counters:write',
+    'wallets:write',
+    'queues:write',
+    'queues:admin',
+    'polls:write',
+    'polls:admin',
+  ],
+};
 const regions = ['kr', 'jp', 'tw', 'na'];
 let gateway: ServiceProcess;
 
@@ -44,11 +62,25 @@ const tally = (...args: string[]) => runCli({}, ...args);
 
 describe('tally load', () => {
   it('sends every job’s traffic at the chosen rate, all of it accepted, with a summary each second', async () => {
-    const result = await tally('load', '--url', gateway.url, '--key', apiKey.key, '--rate', '150', '--seconds', '4', '--json');
+    const result = await tally(
+      'load',
+      '--url',
+      gateway.url,
+      '--key',
+      apiKey.key,
+      '--rate',
+      '150',
+      '--seconds',
+      '4',
+      '--json',
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^t=1s$/m);
     expect(result.stdout).toMatch(/viewers\s+\d+\/s sent/);
-    const summary = JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, { sent: number; accepted: number; refused: number; failed: number }>;
+    const summary = JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<
+      string,
+      { sent: number; accepted: number; refused: number; failed: number }
+    >;
     expect(Object.keys(summary).sort()).toEqual(['counters', 'queue', 'viewers', 'votes', 'wallet']);
     for (const [job, s] of Object.entries(summary)) {
       expect(s.sent, job).toBeGreaterThan(50);

@@ -7,7 +7,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSchemaRegistry, topicCodec, type WalletCommand } from '@tally/schemas';
 import { createPool } from '@tally/storage';
 import { TypedProducer, createKafka } from '@tally/streaming';
-import { createTopicsWithSchemas, freePort, quietLogger, stackEnvironment, startServiceProcess, uniqueName, type ServiceProcess } from '@tally/testkit';
+import {
+  createTopicsWithSchemas,
+  freePort,
+  quietLogger,
+  stackEnvironment,
+  startServiceProcess,
+  uniqueName,
+  type ServiceProcess,
+} from '@tally/testkit';
 import { tally as runCli } from './fixtures/cli.js';
 import { groupCaughtUp } from './fixtures/gateway.js';
 
@@ -15,7 +23,11 @@ const stack = inject('stack');
 const run = uniqueName('e2e-replay');
 const group = `${run}-ledger`;
 const schema = run.replace(/[^a-z0-9]/g, '_');
-const topics = { commands: `test.${run}.wallet-commands`, outcomes: `test.${run}.wallet-outcomes`, deadLetters: `test.${run}.dead-letters` };
+const topics = {
+  commands: `test.${run}.wallet-commands`,
+  outcomes: `test.${run}.wallet-outcomes`,
+  deadLetters: `test.${run}.dead-letters`,
+};
 const pool = createPool(stack.databaseUrl);
 let ledgerPort: number;
 const running: ServiceProcess[] = [];
@@ -37,8 +49,11 @@ const startLedger = async () => {
 const tally = (...args: string[]) => runCli({ KAFKA_BROKERS: stack.brokers.join(',') }, ...args);
 
 const balances = async () =>
-  (await pool.query(`SELECT user_id, asset, balance_minor FROM ${schema}.balances ORDER BY user_id, asset`)).rows.map((r) => `${r.user_id}/${r.asset}=${r.balance_minor}`);
-const entries = async () => (await pool.query(`SELECT count(*)::int AS n FROM ${schema}.ledger_entries`)).rows[0].n as number;
+  (await pool.query(`SELECT user_id, asset, balance_minor FROM ${schema}.balances ORDER BY user_id, asset`)).rows.map(
+    (r) => `${r.user_id}/${r.asset}=${r.balance_minor}`,
+  );
+const entries = async () =>
+  (await pool.query(`SELECT count(*)::int AS n FROM ${schema}.ledger_entries`)).rows[0].n as number;
 
 beforeAll(async () => {
   await createTopicsWithSchemas(stack, [
@@ -46,7 +61,9 @@ beforeAll(async () => {
     { name: topics.outcomes, partitions: 2, schema: 'tally.wallet.WalletOutcome' },
     { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
   ]);
-  const producer = new TypedProducer(createKafka({ brokers: stack.brokers, clientId: run, logger: quietLogger() }), { lingerMs: 2 });
+  const producer = new TypedProducer(createKafka({ brokers: stack.brokers, clientId: run, logger: quietLogger() }), {
+    lingerMs: 2,
+  });
   await producer.connect();
   const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.commands, 'tally.wallet.WalletCommand');
   const commands: WalletCommand[] = Array.from({ length: 3000 }, (_, i) => ({
@@ -60,7 +77,10 @@ beforeAll(async () => {
     grant: false,
     receivedAtMs: Date.now(),
   }));
-  await producer.sendAll(codec, commands.map((value) => ({ key: value.userId, value })));
+  await producer.sendAll(
+    codec,
+    commands.map((value) => ({ key: value.userId, value })),
+  );
   await producer.disconnect();
   ledgerPort = await freePort();
 });

@@ -30,31 +30,41 @@ export const datasource = { type: 'prometheus', uid: DATASOURCE_UID };
 export const TAG = 'tally';
 
 export function dashboard(uid: string, title: string, description: string): DashboardBuilder {
-  return new DashboardBuilder(title)
-    .uid(uid)
-    .description(description)
-    .tags([TAG])
-    .editable()
-    .time({ from: 'now-1h', to: 'now' })
-    .refresh('30s')
-    .timezone('browser')
-    .tooltip(DashboardCursorSync.Crosshair)
-    // what Grafana adds to every dashboard it saves: annotations and alerts on the graphs
-    .annotation(
-      new AnnotationQueryBuilder()
-        .name('Annotations & Alerts')
-        .datasource({ type: 'grafana', uid: '-- Grafana --' })
-        .type('dashboard')
-        .builtIn(1)
-        .enable(true)
-        .hide(true)
-        .iconColor('rgba(0, 211, 255, 1)'),
-    )
-    .link(new DashboardLinkBuilder('Tally').type(DashboardLinkType.Dashboards).tags([TAG]).asDropdown(true).includeVars(false).keepTime(true));
+  return (
+    new DashboardBuilder(title)
+      .uid(uid)
+      .description(description)
+      .tags([TAG])
+      .editable()
+      .time({ from: 'now-1h', to: 'now' })
+      .refresh('30s')
+      .timezone('browser')
+      .tooltip(DashboardCursorSync.Crosshair)
+      // what Grafana adds to every dashboard it saves: annotations and alerts on the graphs
+      .annotation(
+        new AnnotationQueryBuilder()
+          .name('Annotations & Alerts')
+          .datasource({ type: 'grafana', uid: '-- Grafana --' })
+          .type('dashboard')
+          .builtIn(1)
+          .enable(true)
+          .hide(true)
+          .iconColor('rgba(0, 211, 255, 1)'),
+      )
+      .link(
+        new DashboardLinkBuilder('Tally')
+          .type(DashboardLinkType.Dashboards)
+          .tags([TAG])
+          .asDropdown(true)
+          .includeVars(false)
+          .keepTime(true),
+      )
+  );
 }
 
 /** A PromQL query; refIds are given in panel order (A, B, …) by `timeseries` and friends. */
-export const query = (expr: string, legend: string) => new DataqueryBuilder().datasource(datasource).expr(expr).legendFormat(legend);
+export const query = (expr: string, legend: string) =>
+  new DataqueryBuilder().datasource(datasource).expr(expr).legendFormat(legend);
 
 /** A label_values() variable: multi-select with All (= `.*`), refreshed with the time range. */
 export function variable(name: string, label: string, metricSelector: string, labelName = name): QueryVariableBuilder {
@@ -97,11 +107,23 @@ export function timeseries(options: PanelOptions & { stacked?: boolean; threshol
     .lineWidth(1)
     .fillOpacity(options.stacked ? 30 : 8)
     .showPoints(common.VisibilityMode.Never)
-    .legend(new common.VizLegendOptionsBuilder().showLegend(true).displayMode(common.LegendDisplayMode.Table).placement(common.LegendPlacement.Bottom).calcs(['lastNotNull', 'max']).sortBy('Last *').sortDesc(true))
-    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending));
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .showLegend(true)
+        .displayMode(common.LegendDisplayMode.Table)
+        .placement(common.LegendPlacement.Bottom)
+        .calcs(['lastNotNull', 'max'])
+        .sortBy('Last *')
+        .sortDesc(true),
+    )
+    .tooltip(
+      new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending),
+    );
   if (options.stacked) panel.stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal));
   if (options.thresholds) {
-    panel.thresholds(steps(options.thresholds)).thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed));
+    panel
+      .thresholds(steps(options.thresholds))
+      .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed));
   }
   return panel;
 }
@@ -142,7 +164,12 @@ export function bars(options: PanelOptions): BarGaugeBuilder {
 
 function steps(thresholds: number[]): ThresholdsConfigBuilder {
   const colors = ['green', 'orange', 'red'];
-  return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([{ value: null, color: colors[0]! }, ...thresholds.map((value, i) => ({ value, color: colors[Math.min(i + 1, colors.length - 1)]! }))]);
+  return new ThresholdsConfigBuilder()
+    .mode(ThresholdsMode.Absolute)
+    .steps([
+      { value: null, color: colors[0]! },
+      ...thresholds.map((value, i) => ({ value, color: colors[Math.min(i + 1, colors.length - 1)]! })),
+    ]);
 }
 
 /**

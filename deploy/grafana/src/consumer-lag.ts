@@ -23,7 +23,8 @@ export function consumerLagDashboard(): Dashboard {
     .withPanel(
       stat({
         title: 'Total lag per group',
-        description: 'Records the group has still to process, summed over its partitions (each partition: the max over the instances that report it). Orange from 1,000, red from 10,000 (the TallyConsumerLagHigh alert).',
+        description:
+          'Records the group has still to process, summed over its partitions (each partition: the max over the instances that report it). Orange from 1,000, red from 10,000 (the TallyConsumerLagHigh alert).',
         unit: 'short',
         queries: [query(perGroup, '{{group}}')],
         thresholds: [1000, 10_000],
@@ -34,7 +35,8 @@ export function consumerLagDashboard(): Dashboard {
     .withPanel(
       timeseries({
         title: 'Total lag per group',
-        description: 'The same total over time: a line that keeps rising means the group consumes slower than its topics grow.',
+        description:
+          'The same total over time: a line that keeps rising means the group consumes slower than its topics grow.',
         unit: 'short',
         queries: [query(perGroup, '{{group}}')],
         thresholds: [10_000],
@@ -45,14 +47,17 @@ export function consumerLagDashboard(): Dashboard {
         title: 'Records processed per second, per group',
         description: 'How fast each group works its lag off (tally_records_processed_total).',
         unit: 'rps',
-        queries: [query(`sum by (group) (rate(tally_records_processed_total{${selector}}[$__rate_interval]))`, '{{group}}')],
+        queries: [
+          query(`sum by (group) (rate(tally_records_processed_total{${selector}}[$__rate_interval]))`, '{{group}}'),
+        ],
       }),
     )
     .withRow(new RowBuilder('Per partition'))
     .withPanel(
       timeseries({
         title: 'Lag per group and partition (max over instances)',
-        description: 'One line per consumer group and topic-partition. A single partition far above the others points at a hot key or a slow record; all of them rising points at the service.',
+        description:
+          'One line per consumer group and topic-partition. A single partition far above the others points at a hot key or a slow record; all of them rising points at the service.',
         unit: 'short',
         queries: [query(perPartition, '{{group}} {{topic}}[{{partition}}]')],
         width: 24,

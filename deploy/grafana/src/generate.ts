@@ -34,5 +34,7 @@ if (check) {
 } else {
   for (const file of stale) writeFileSync(join(out, file), wanted.get(file)!);
   for (const file of extra) rmSync(join(out, file));
-  console.log(`${wanted.size} dashboards in deploy/grafana/dashboards (${stale.length} written, ${extra.length} removed)`);
+  console.log(
+    `${wanted.size} dashboards in deploy/grafana/dashboards (${stale.length} written, ${extra.length} removed)`,
+  );
 }

@@ -11,7 +11,11 @@ const selector = `${api}, route=~"$route"`;
 const requests = (extra = '') => `rate(tally_http_requests_total{${selector}${extra}}[$__rate_interval])`;
 
 export function httpDashboard(): Dashboard {
-  const built = dashboard('tally-http', 'Tally — HTTP', 'The ingest-gateway’s public API per route: request rate, latency p50/p99 and 4xx/5xx errors.')
+  const built = dashboard(
+    'tally-http',
+    'Tally — HTTP',
+    'The ingest-gateway’s public API per route: request rate, latency p50/p99 and 4xx/5xx errors.',
+  )
     .withVariable(variable('route', 'Route', `tally_http_requests_total{${api}}`))
     .withRow(new RowBuilder('Traffic'))
     .withPanel(
@@ -26,7 +30,8 @@ export function httpDashboard(): Dashboard {
     .withPanel(
       timeseries({
         title: 'Requests per second, per status',
-        description: '202: accepted after Kafka acknowledged (acks=all); 400: bad input; 401/403: key or scope; 429: rate limited; 503: Kafka or the owning service unavailable.',
+        description:
+          '202: accepted after Kafka acknowledged (acks=all); 400: bad input; 401/403: key or scope; 429: rate limited; 503: Kafka or the owning service unavailable.',
         unit: 'reqps',
         queries: [query(`sum by (status) (${requests()})`, '{{status}}')],
         stacked: true,
@@ -36,9 +41,15 @@ export function httpDashboard(): Dashboard {
     .withPanel(
       timeseries({
         title: 'Latency p50, per route',
-        description: 'Median time from receiving a request to the last byte of its answer; a write includes the Kafka acknowledgement.',
+        description:
+          'Median time from receiving a request to the last byte of its answer; a write includes the Kafka acknowledgement.',
         unit: 's',
-        queries: [query(quantile(0.5, 'tally_http_request_duration_seconds', selector, 'method, route'), '{{method}} {{route}} p50')],
+        queries: [
+          query(
+            quantile(0.5, 'tally_http_request_duration_seconds', selector, 'method, route'),
+            '{{method}} {{route}} p50',
+          ),
+        ],
       }),
     )
     .withPanel(
@@ -46,16 +57,27 @@ export function httpDashboard(): Dashboard {
         title: 'Latency p99, per route',
         description: '99th percentile of the same.',
         unit: 's',
-        queries: [query(quantile(0.99, 'tally_http_request_duration_seconds', selector, 'method, route'), '{{method}} {{route}} p99')],
+        queries: [
+          query(
+            quantile(0.99, 'tally_http_request_duration_seconds', selector, 'method, route'),
+            '{{method}} {{route}} p99',
+          ),
+        ],
       }),
     )
     .withRow(new RowBuilder('Errors'))
     .withPanel(
       timeseries({
         title: '4xx and 5xx per second, per route',
-        description: 'Client errors (4xx: bad input, missing key or scope, rate limit) and server errors (5xx) per route, by class.',
+        description:
+          'Client errors (4xx: bad input, missing key or scope, rate limit) and server errors (5xx) per route, by class.',
         unit: 'reqps',
-        queries: [query(`sum by (method, route, class) (label_replace(${requests(', status=~"[45].."')}, "class", "\${1}xx", "status", "([45]).."))`, '{{class}} {{method}} {{route}}')],
+        queries: [
+          query(
+            `sum by (method, route, class) (label_replace(${requests(', status=~"[45].."')}, "class", "\${1}xx", "status", "([45]).."))`,
+            '{{class}} {{method}} {{route}}',
+          ),
+        ],
         stacked: true,
       }),
     )
@@ -65,7 +87,10 @@ export function httpDashboard(): Dashboard {
         description: 'Share of each route’s requests answered 4xx or 5xx; 0 when a route had none.',
         unit: 'percentunit',
         queries: ['4', '5'].map((c) =>
-          query(`(sum by (method, route) (${requests(`, status=~"${c}.."`)}) or 0 * sum by (method, route) (${requests()})) / sum by (method, route) (${requests()})`, `${c}xx {{method}} {{route}}`),
+          query(
+            `(sum by (method, route) (${requests(`, status=~"${c}.."`)}) or 0 * sum by (method, route) (${requests()})) / sum by (method, route) (${requests()})`,
+            `${c}xx {{method}} {{route}}`,
+          ),
         ),
       }),
     )

@@ -15,6 +15,7 @@ export function readCaFile(variable: string, path: string, read: ReadText = read
   } catch (error) {
     throw new Error(`${variable}: cannot read ${path} (${error instanceof Error ? error.message : String(error)})`);
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`${variable}: ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new Error(`${variable}: ${path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   return pem;
 }

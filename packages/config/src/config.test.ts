@@ -12,7 +12,13 @@ describe('parseConfig', () => {
   });
 
   it('reports every bad value at once, one line each, naming the variable and what it got', () => {
-    const shape = { PORT: env.port(8080), BROKERS: env.brokers(), DEBUG: env.boolean(false), MODE: env.oneOf(['a', 'b'] as const, 'a'), DB: env.url(['postgres']) };
+    const shape = {
+      PORT: env.port(8080),
+      BROKERS: env.brokers(),
+      DEBUG: env.boolean(false),
+      MODE: env.oneOf(['a', 'b'] as const, 'a'),
+      DB: env.url(['postgres']),
+    };
     let error: unknown;
     try {
       parseConfig(shape, { PORT: '99999', BROKERS: 'localhost', DEBUG: 'maybe', MODE: 'c', DB: 'mysql://x' });
@@ -36,7 +42,10 @@ describe('parseConfig', () => {
   });
 
   it('parses brokers, integers and booleans into their types', () => {
-    const parsed = parseConfig({ B: env.brokers(), I: env.integer({ min: -5 }), F: env.boolean() }, { B: 'a:1, b.example:9092', I: '-3', F: 'yes' });
+    const parsed = parseConfig(
+      { B: env.brokers(), I: env.integer({ min: -5 }), F: env.boolean() },
+      { B: 'a:1, b.example:9092', I: '-3', F: 'yes' },
+    );
     expect(parsed).toEqual({ B: ['a:1', 'b.example:9092'], I: -3, F: true });
   });
 });

@@ -1,4 +1,13 @@
-export { ConfigError, asSecret, configOrExit, parseConfig, withRules, type ConfigRule, type ConfigShape, type ParsedConfig } from './parse.js';
+export {
+  ConfigError,
+  asSecret,
+  configOrExit,
+  parseConfig,
+  withRules,
+  type ConfigRule,
+  type ConfigShape,
+  type ParsedConfig,
+} from './parse.js';
 export { env } from './fields.js';
 export { platformConfig, platformShape, seqWindowShape, type PlatformConfig } from './platform.js';
 export {

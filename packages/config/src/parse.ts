@@ -7,7 +7,9 @@ export type ParsedConfig<S extends ConfigShape> = { [K in keyof S]: z.output<S[K
 /** Thrown at start when any variable is missing or malformed; lists every problem, one line each. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`);
+    super(
+      `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -24,7 +26,10 @@ export interface ConfigRule {
    * environment, to tell a variable set from one left to its default. Problems are one line each, in the words of
    * parseConfig's own (`NAME: what is wrong`), and never quote a secret.
    */
-  apply(values: Readonly<Record<string, unknown>>, source: NodeJS.ProcessEnv): { problems?: string[]; settled?: Record<string, unknown> };
+  apply(
+    values: Readonly<Record<string, unknown>>,
+    source: NodeJS.ProcessEnv,
+  ): { problems?: string[]; settled?: Record<string, unknown> };
 }
 
 // Rules and secrecy travel with a variable's reader, not with a shape: services spread the platform's shape into

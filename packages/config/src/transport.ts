@@ -18,7 +18,15 @@ export const POSTGRES_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-fu
 export type PostgresSslMode = (typeof POSTGRES_SSL_MODES)[number];
 
 /** Query parameters of a DATABASE_URL that pg would read as TLS settings of its own, overriding sslmode's. */
-const FOREIGN_TLS_PARAMETERS = ['ssl', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'sslnegotiation', 'uselibpqcompat'];
+const FOREIGN_TLS_PARAMETERS = [
+  'ssl',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'sslpassword',
+  'sslnegotiation',
+  'uselibpqcompat',
+];
 
 const isSet = (raw: string | undefined) => raw !== undefined && raw !== '';
 const securedKafka = (protocol: unknown) => protocol === 'SSL' || protocol === 'SASL_SSL';
@@ -53,11 +61,17 @@ const databaseUrl = (fallback: string) =>
     }
     const mode = query.get('sslmode');
     if (mode !== null && !(POSTGRES_SSL_MODES as readonly string[]).includes(mode)) {
-      context.addIssue({ code: 'custom', message: `sslmode must be one of ${POSTGRES_SSL_MODES.join(', ')} (prefer and allow would fall back to plaintext)` });
+      context.addIssue({
+        code: 'custom',
+        message: `sslmode must be one of ${POSTGRES_SSL_MODES.join(', ')} (prefer and allow would fall back to plaintext)`,
+      });
     }
     const foreign = FOREIGN_TLS_PARAMETERS.filter((name) => query.has(name));
     if (foreign.length > 0) {
-      context.addIssue({ code: 'custom', message: `TLS is set by sslmode and DATABASE_SSL_CA_FILE only (client certificates are not supported): remove ${foreign.join(', ')}` });
+      context.addIssue({
+        code: 'custom',
+        message: `TLS is set by sslmode and DATABASE_SSL_CA_FILE only (client certificates are not supported): remove ${foreign.join(', ')}`,
+      });
     }
   });
 
@@ -72,7 +86,8 @@ function requiredBy(values: Readonly<Record<string, unknown>>, source: NodeJS.Pr
 /** TALLY_REQUIRE_TLS left unset follows TALLY_ENV: on in production, off elsewhere. */
 const settleRequireTls: ConfigRule = {
   reads: ['TALLY_ENV', 'TALLY_REQUIRE_TLS'],
-  apply: (values, source) => (isSet(source.TALLY_REQUIRE_TLS) ? {} : { settled: { TALLY_REQUIRE_TLS: values.TALLY_ENV === 'production' } }),
+  apply: (values, source) =>
+    isSet(source.TALLY_REQUIRE_TLS) ? {} : { settled: { TALLY_REQUIRE_TLS: values.TALLY_ENV === 'production' } },
 };
 
 const kafkaRequiresTls: ConfigRule = {
@@ -80,7 +95,9 @@ const kafkaRequiresTls: ConfigRule = {
   apply: (values, source) => {
     const why = requiredBy(values, source);
     if (!why || securedKafka(values.KAFKA_SECURITY_PROTOCOL)) return {};
-    const got = isSet(source.KAFKA_SECURITY_PROTOCOL) ? quoted(source.KAFKA_SECURITY_PROTOCOL) : 'nothing, so PLAINTEXT';
+    const got = isSet(source.KAFKA_SECURITY_PROTOCOL)
+      ? quoted(source.KAFKA_SECURITY_PROTOCOL)
+      : 'nothing, so PLAINTEXT';
     return { problems: [`KAFKA_SECURITY_PROTOCOL: must be SSL or SASL_SSL ${why} (got ${got})`] };
   },
 };
@@ -90,7 +107,9 @@ const registryRequiresTls: ConfigRule = {
   apply: (values, source) => {
     const why = requiredBy(values, source);
     if (!why || protocolOf(values.SCHEMA_REGISTRY_URL) === 'https') return {};
-    const got = isSet(source.SCHEMA_REGISTRY_URL) ? quoted(source.SCHEMA_REGISTRY_URL) : `nothing, so ${quoted(String(values.SCHEMA_REGISTRY_URL))}`;
+    const got = isSet(source.SCHEMA_REGISTRY_URL)
+      ? quoted(source.SCHEMA_REGISTRY_URL)
+      : `nothing, so ${quoted(String(values.SCHEMA_REGISTRY_URL))}`;
     return { problems: [`SCHEMA_REGISTRY_URL: must be an https URL ${why} (got ${got})`] };
   },
 };
@@ -116,7 +135,11 @@ const postgresRequiresTls: ConfigRule = {
     const mode = sslModeOfUrl(String(values.DATABASE_URL)) ?? (values.DATABASE_SSLMODE as string | undefined);
     if (mode !== undefined && mode !== 'disable') return {};
     const got = mode === undefined ? 'no sslmode in it, and no DATABASE_SSLMODE' : 'sslmode disable';
-    return { problems: [`DATABASE_URL: needs sslmode=require, verify-ca or verify-full (in the URL, or DATABASE_SSLMODE) ${why} (got ${got})`] };
+    return {
+      problems: [
+        `DATABASE_URL: needs sslmode=require, verify-ca or verify-full (in the URL, or DATABASE_SSLMODE) ${why} (got ${got})`,
+      ],
+    };
   },
 };
 
@@ -125,7 +148,9 @@ const postgresRequiresTls: ConfigRule = {
  * protocol set to SSL where SASL_SSL was meant). One rule per variable, so that each is judged, and reported,
  * even when another of them is malformed.
  */
-const kafkaSaslVariable = (name: 'KAFKA_SASL_MECHANISM' | 'KAFKA_SASL_USERNAME' | 'KAFKA_SASL_PASSWORD'): ConfigRule => ({
+const kafkaSaslVariable = (
+  name: 'KAFKA_SASL_MECHANISM' | 'KAFKA_SASL_USERNAME' | 'KAFKA_SASL_PASSWORD',
+): ConfigRule => ({
   reads: ['KAFKA_SECURITY_PROTOCOL', name],
   apply: (values) => {
     const protocol = String(values.KAFKA_SECURITY_PROTOCOL);
@@ -135,7 +160,11 @@ const kafkaSaslVariable = (name: 'KAFKA_SASL_MECHANISM' | 'KAFKA_SASL_USERNAME' 
       return { problems: [`${name}: is required when KAFKA_SECURITY_PROTOCOL is ${protocol}${hint}`] };
     }
     if (!protocol.startsWith('SASL_') && given) {
-      return { problems: [`${name}: is set, but KAFKA_SECURITY_PROTOCOL is ${protocol}, which sends no credentials (SASL_SSL does)`] };
+      return {
+        problems: [
+          `${name}: is set, but KAFKA_SECURITY_PROTOCOL is ${protocol}, which sends no credentials (SASL_SSL does)`,
+        ],
+      };
     }
     return {};
   },
@@ -145,7 +174,11 @@ const kafkaCaFileNeedsTls: ConfigRule = {
   reads: ['KAFKA_SECURITY_PROTOCOL', 'KAFKA_SSL_CA_FILE'],
   apply: (values) =>
     values.KAFKA_SSL_CA_FILE !== undefined && !securedKafka(values.KAFKA_SECURITY_PROTOCOL)
-      ? { problems: [`KAFKA_SSL_CA_FILE: is set, but KAFKA_SECURITY_PROTOCOL is ${String(values.KAFKA_SECURITY_PROTOCOL)}, which does not use TLS (SSL or SASL_SSL do)`] }
+      ? {
+          problems: [
+            `KAFKA_SSL_CA_FILE: is set, but KAFKA_SECURITY_PROTOCOL is ${String(values.KAFKA_SECURITY_PROTOCOL)}, which does not use TLS (SSL or SASL_SSL do)`,
+          ],
+        }
       : {},
 };
 
@@ -153,7 +186,11 @@ const redisSettingsAgree: ConfigRule = {
   reads: ['REDIS_URL', 'REDIS_TLS_CA_FILE'],
   apply: (values) =>
     values.REDIS_TLS_CA_FILE !== undefined && protocolOf(values.REDIS_URL) !== 'rediss'
-      ? { problems: ['REDIS_TLS_CA_FILE: is set, but REDIS_URL is a redis:// URL, which does not use TLS (rediss:// does)'] }
+      ? {
+          problems: [
+            'REDIS_TLS_CA_FILE: is set, but REDIS_URL is a redis:// URL, which does not use TLS (rediss:// does)',
+          ],
+        }
       : {},
 };
 
@@ -169,11 +206,15 @@ const postgresSettingsAgree: ConfigRule = {
     }
     const mode = inUrl ?? variable ?? 'disable';
     if (mode === 'disable' && values.DATABASE_SSL_CA_FILE !== undefined) {
-      problems.push('DATABASE_SSL_CA_FILE: is set, but sslmode is disable (or not set), which does not use TLS (require, verify-ca or verify-full do)');
+      problems.push(
+        'DATABASE_SSL_CA_FILE: is set, but sslmode is disable (or not set), which does not use TLS (require, verify-ca or verify-full do)',
+      );
     }
     if (mode === 'verify-ca' && values.DATABASE_SSL_CA_FILE === undefined) {
       // as libpq: against public CAs, verify-ca accepts any server somebody got a certificate for
-      problems.push('DATABASE_SSL_CA_FILE: is required with sslmode=verify-ca (the CA that signed the server; with a public CA use verify-full)');
+      problems.push(
+        'DATABASE_SSL_CA_FILE: is required with sslmode=verify-ca (the CA that signed the server; with a public CA use verify-full)',
+      );
     }
     return { problems };
   },
@@ -187,7 +228,14 @@ export const transportShape = {
   /** `production` refuses plaintext transports (below) and, in the services that have them, development secrets. */
   TALLY_ENV: env.oneOf(TALLY_ENVIRONMENTS, 'development'),
   /** Refuse any plaintext connection to Kafka, the registry, Redis or Postgres. Unset: true in production only. */
-  TALLY_REQUIRE_TLS: withRules(env.boolean(false), settleRequireTls, kafkaRequiresTls, registryRequiresTls, redisRequiresTls, postgresRequiresTls),
+  TALLY_REQUIRE_TLS: withRules(
+    env.boolean(false),
+    settleRequireTls,
+    kafkaRequiresTls,
+    registryRequiresTls,
+    redisRequiresTls,
+    postgresRequiresTls,
+  ),
   KAFKA_SECURITY_PROTOCOL: withRules(
     env.oneOf(KAFKA_SECURITY_PROTOCOLS, 'PLAINTEXT'),
     kafkaSaslVariable('KAFKA_SASL_MECHANISM'),

@@ -15,11 +15,15 @@ describe('the event time of a record', () => {
 
   it('is never after the receipt, and judging twice changes nothing', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: MAX_AT_MS - 1 }), fc.integer({ min: EVENT_TIME_FLOOR_MS, max: MAX_AT_MS - 1 }), (at, received) => {
-        const judged = judgedEventTime(at, received);
-        expect(judged).toBeLessThanOrEqual(received);
-        expect(judgedEventTime(judged, received)).toBe(judged);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: MAX_AT_MS - 1 }),
+        fc.integer({ min: EVENT_TIME_FLOOR_MS, max: MAX_AT_MS - 1 }),
+        (at, received) => {
+          const judged = judgedEventTime(at, received);
+          expect(judged).toBeLessThanOrEqual(received);
+          expect(judgedEventTime(judged, received)).toBe(judged);
+        },
+      ),
     );
   });
 });
@@ -29,8 +33,8 @@ describe('lateness', () => {
     const minuteEnd = receivedAt - 600_000;
     expect(lateness(minuteEnd, receivedAt, 600_000)).toEqual({ late: false, overByMs: 0 });
     expect(lateness(minuteEnd, receivedAt + 1, 600_000)).toEqual({ late: true, overByMs: 1 });
-    expect(describeLateness('viewers.history.minute', minuteEnd - 30_000, minuteEnd, receivedAt + 7_500_000, 600_000)).toMatch(
-      /received 2 h 15 min after its viewers.history.minute window ended; the window allows 10 min/,
-    );
+    expect(
+      describeLateness('viewers.history.minute', minuteEnd - 30_000, minuteEnd, receivedAt + 7_500_000, 600_000),
+    ).toMatch(/received 2 h 15 min after its viewers.history.minute window ended; the window allows 10 min/);
   });
 });

@@ -17,7 +17,13 @@ export function lateness(windowEndMs: number, receivedAtMs: number, graceMs: num
 }
 
 /** "received 2 h 5 min after its 1h window ended; it allows 5 min" — for the late record's reason. */
-export function describeLateness(window: string, eventTimeMs: number, windowEndMs: number, receivedAtMs: number, graceMs: number): string {
+export function describeLateness(
+  window: string,
+  eventTimeMs: number,
+  windowEndMs: number,
+  receivedAtMs: number,
+  graceMs: number,
+): string {
   return `event at ${new Date(eventTimeMs).toISOString()} received ${duration(receivedAtMs - windowEndMs)} after its ${window} window ended; the window allows ${duration(graceMs)}`;
 }
 

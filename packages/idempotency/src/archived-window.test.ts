@@ -1,6 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BLOCK_SEQS, admitToBlock, admitToWindow, blockOf, emptyWindowState, fromLegacyWindow, mergeBlock, type Verdict, type WindowState } from './archived-window.js';
+import {
+  BLOCK_SEQS,
+  admitToBlock,
+  admitToWindow,
+  blockOf,
+  emptyWindowState,
+  fromLegacyWindow,
+  mergeBlock,
+  type Verdict,
+  type WindowState,
+} from './archived-window.js';
 
 /** The window and its archive in memory, composed as the Postgres adapter composes them. */
 class Remembered {
@@ -47,7 +57,9 @@ describe('the archived window', () => {
   });
 
   it('agrees with an exact set for any order, duplication and gaps (fast-check)', () => {
-    const seqs = fc.array(fc.oneof(fc.nat(5000), fc.nat(40), fc.integer({ min: 1_000_000, max: 1_010_000 })), { maxLength: 400 });
+    const seqs = fc.array(fc.oneof(fc.nat(5000), fc.nat(40), fc.integer({ min: 1_000_000, max: 1_010_000 })), {
+      maxLength: 400,
+    });
     fc.assert(
       fc.property(seqs, fc.nat(), (list, seed) => {
         const deliveries = [...list, ...list.filter((_, i) => (i + seed) % 3 === 0)];
@@ -63,25 +75,30 @@ describe('the archived window', () => {
 
   it('after pruning, answers forgotten below the horizon and is still exact above it', () => {
     fc.assert(
-      fc.property(fc.array(fc.nat(8000), { minLength: 1, maxLength: 300 }), fc.array(fc.nat(8000), { maxLength: 100 }), fc.nat(6), (before, after, pruneBlock) => {
-        const memory = new Remembered();
-        const seen = new Set<number>();
-        for (const seq of before) {
-          memory.admit(seq);
-          seen.add(seq);
-        }
-        // only blocks that left the window are ever pruned
-        const prunable = Math.min(pruneBlock, blockOf(memory.window.highest) - 2);
-        if (prunable >= 0) memory.prune(prunable);
-        for (const seq of after) {
-          const verdict = memory.admit(seq);
-          if (seq < memory.window.horizon) expect(verdict).toBe('forgotten');
-          else {
-            expect(verdict).toBe(seen.has(seq) ? 'duplicate' : 'new');
+      fc.property(
+        fc.array(fc.nat(8000), { minLength: 1, maxLength: 300 }),
+        fc.array(fc.nat(8000), { maxLength: 100 }),
+        fc.nat(6),
+        (before, after, pruneBlock) => {
+          const memory = new Remembered();
+          const seen = new Set<number>();
+          for (const seq of before) {
+            memory.admit(seq);
             seen.add(seq);
           }
-        }
-      }),
+          // only blocks that left the window are ever pruned
+          const prunable = Math.min(pruneBlock, blockOf(memory.window.highest) - 2);
+          if (prunable >= 0) memory.prune(prunable);
+          for (const seq of after) {
+            const verdict = memory.admit(seq);
+            if (seq < memory.window.horizon) expect(verdict).toBe('forgotten');
+            else {
+              expect(verdict).toBe(seen.has(seq) ? 'duplicate' : 'new');
+              seen.add(seq);
+            }
+          }
+        },
+      ),
     );
   });
 

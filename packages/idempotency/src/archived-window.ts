@@ -52,7 +52,8 @@ export function admitToWindow(state: WindowState, seq: number, evicted: Map<numb
   const block = blockOf(seq);
   if (block > current) {
     // the blocks below block - 1 leave the window: archive what they saw, then free their bits for new seqs
-    for (const leaving of [current - 1, current]) if (leaving >= 0 && leaving < block - 1) evict(state.seen, leaving, evicted);
+    for (const leaving of [current - 1, current])
+      if (leaving >= 0 && leaving < block - 1) evict(state.seen, leaving, evicted);
     setBit(state.seen, seq % (2 * BLOCK_SEQS));
     state.highest = seq;
     return 'new';
@@ -66,7 +67,10 @@ export function admitToWindow(state: WindowState, seq: number, evicted: Map<numb
 }
 
 /** A seq below the window, against its archived block (undefined: no write of that block was ever archived). */
-export function admitToBlock(bits: Uint8Array | undefined, seq: number): { verdict: 'new' | 'duplicate'; bits: Uint8Array } {
+export function admitToBlock(
+  bits: Uint8Array | undefined,
+  seq: number,
+): { verdict: 'new' | 'duplicate'; bits: Uint8Array } {
   const index = seq % BLOCK_SEQS;
   if (bits && getBit(bits, index)) return { verdict: 'duplicate', bits };
   const next = bits ? Uint8Array.from(bits) : new Uint8Array(BLOCK_BYTES);
@@ -86,8 +90,13 @@ export function mergeBlock<K>(blocks: Map<K, Uint8Array>, block: K, more: Uint8A
  * `highest`) in today's form. Seqs below that old window were never archived, so the horizon starts there.
  */
 export function fromLegacyWindow(highest: number, seen: Uint8Array, horizon: number): WindowState {
-  const state: WindowState = { highest, seen: new Uint8Array(WINDOW_BYTES), horizon: Math.max(horizon, highest - seen.length * 8 + 1, 0) };
-  for (let seq = state.horizon; seq <= highest; seq++) if (getBit(seen, seq % (seen.length * 8))) setBit(state.seen, seq % (2 * BLOCK_SEQS));
+  const state: WindowState = {
+    highest,
+    seen: new Uint8Array(WINDOW_BYTES),
+    horizon: Math.max(horizon, highest - seen.length * 8 + 1, 0),
+  };
+  for (let seq = state.horizon; seq <= highest; seq++)
+    if (getBit(seen, seq % (seen.length * 8))) setBit(state.seen, seq % (2 * BLOCK_SEQS));
   return state;
 }
 

@@ -1,5 +1,21 @@
-export { InvalidWriteKeyError, MAX_SEQ, SOURCE_PATTERN, formatWriteKey, isValidSeq, isValidSource, parseWriteKey, writeKey, type WriteKey } from './write-key.js';
-export { SeqWindows, admitSeq, emptyWindow, type SeqWindowState, type Verdict as BoundedWindowVerdict } from './seq-window.js';
+export {
+  InvalidWriteKeyError,
+  MAX_SEQ,
+  SOURCE_PATTERN,
+  formatWriteKey,
+  isValidSeq,
+  isValidSource,
+  parseWriteKey,
+  writeKey,
+  type WriteKey,
+} from './write-key.js';
+export {
+  SeqWindows,
+  admitSeq,
+  emptyWindow,
+  type SeqWindowState,
+  type Verdict as BoundedWindowVerdict,
+} from './seq-window.js';
 export { luaInclude } from './lua-path.js';
 export { advancePostgresFence, peekPostgresFence, readPostgresFence, type PartitionFence } from './postgres-fence.js';
 export { admitWrites, pruneSeqArchive, type SourcedWrite } from './postgres-seq-windows.js';

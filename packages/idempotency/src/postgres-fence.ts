@@ -28,25 +28,30 @@ export async function readPostgresFence(db: Queryable, schema: string, fence: Pa
     `INSERT INTO ${table(schema)} (consumer_group, topic, partition, "offset") VALUES ($1, $2, $3, -1) ON CONFLICT DO NOTHING`,
     [fence.group, fence.topic, fence.partition],
   );
-  const { rows } = await db.query(`SELECT "offset" FROM ${table(schema)} WHERE consumer_group = $1 AND topic = $2 AND partition = $3 FOR UPDATE`, [
-    fence.group,
-    fence.topic,
-    fence.partition,
-  ]);
+  const { rows } = await db.query(
+    `SELECT "offset" FROM ${table(schema)} WHERE consumer_group = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+    [fence.group, fence.topic, fence.partition],
+  );
   return Number(rows[0]?.offset ?? -1);
 }
 
 /** The last applied offset (-1 if none) without locking it: what a reader outside the batch's transaction may see. */
 export async function peekPostgresFence(db: Queryable, schema: string, fence: PartitionFence): Promise<number> {
-  const { rows } = await db.query(`SELECT "offset" FROM ${table(schema)} WHERE consumer_group = $1 AND topic = $2 AND partition = $3`, [fence.group, fence.topic, fence.partition]);
+  const { rows } = await db.query(
+    `SELECT "offset" FROM ${table(schema)} WHERE consumer_group = $1 AND topic = $2 AND partition = $3`,
+    [fence.group, fence.topic, fence.partition],
+  );
   return Number(rows[0]?.offset ?? -1);
 }
 
-export async function advancePostgresFence(db: Queryable, schema: string, fence: PartitionFence, offset: number): Promise<void> {
-  await db.query(`UPDATE ${table(schema)} SET "offset" = GREATEST("offset", $4) WHERE consumer_group = $1 AND topic = $2 AND partition = $3`, [
-    fence.group,
-    fence.topic,
-    fence.partition,
-    offset,
-  ]);
+export async function advancePostgresFence(
+  db: Queryable,
+  schema: string,
+  fence: PartitionFence,
+  offset: number,
+): Promise<void> {
+  await db.query(
+    `UPDATE ${table(schema)} SET "offset" = GREATEST("offset", $4) WHERE consumer_group = $1 AND topic = $2 AND partition = $3`,
+    [fence.group, fence.topic, fence.partition, offset],
+  );
 }

@@ -1,4 +1,15 @@
-import { BLOCK_SEQS, WINDOW_BYTES, admitToBlock, admitToWindow, blockOf, emptyWindowState, fromLegacyWindow, mergeBlock, type Verdict, type WindowState } from './archived-window.js';
+import {
+  BLOCK_SEQS,
+  WINDOW_BYTES,
+  admitToBlock,
+  admitToWindow,
+  blockOf,
+  emptyWindowState,
+  fromLegacyWindow,
+  mergeBlock,
+  type Verdict,
+  type WindowState,
+} from './archived-window.js';
 import type { Queryable } from './postgres-fence.js';
 
 /**
@@ -33,7 +44,10 @@ export interface SourcedWrite {
 
 const identifier = /^[a-z_][a-z0-9_]*$/;
 const windowKey = (w: { scope: string; source: string }) => `${w.scope}\u0000${w.source}`;
-const splitKey = (key: string) => ({ scope: key.slice(0, key.indexOf('\u0000')), source: key.slice(key.indexOf('\u0000') + 1) });
+const splitKey = (key: string) => ({
+  scope: key.slice(0, key.indexOf('\u0000')),
+  source: key.slice(key.indexOf('\u0000') + 1),
+});
 const blockKey = (key: string, block: number) => `${key}\u0000${block}`;
 // code-point order, the order scopes are locked in; the same in every process whatever its locale
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -73,7 +87,10 @@ export async function admitWrites(db: Queryable, schema: string, writes: readonl
   });
   const archive = [...evicted].flatMap(([key, blocks]) => [...blocks.keys()].map((block) => ({ key, block })));
   if (archive.length > 0 || below.length > 0) {
-    const blocks = await readBlocks(db, schema, [...archive, ...below.map((i) => ({ key: windowKey(writes[i]!), block: blockOf(writes[i]!.seq) }))]);
+    const blocks = await readBlocks(db, schema, [
+      ...archive,
+      ...below.map((i) => ({ key: windowKey(writes[i]!), block: blockOf(writes[i]!.seq) })),
+    ]);
     for (const { key, block } of archive) mergeBlock(blocks, blockKey(key, block), evicted.get(key)!.get(block)!);
     const touched = new Set(archive.map(({ key, block }) => blockKey(key, block)));
     for (const i of below) {
@@ -85,9 +102,17 @@ export async function admitWrites(db: Queryable, schema: string, writes: readonl
         touched.add(k);
       }
     }
-    await writeBlocks(db, schema, [...touched].map((k) => [k, blocks.get(k)!] as const));
+    await writeBlocks(
+      db,
+      schema,
+      [...touched].map((k) => [k, blocks.get(k)!] as const),
+    );
   }
-  await writeWindows(db, schema, [...changed].map((key) => [key, windows.get(key)!] as const));
+  await writeWindows(
+    db,
+    schema,
+    [...changed].map((key) => [key, windows.get(key)!] as const),
+  );
   return verdicts;
 }
 
@@ -95,7 +120,12 @@ export async function admitWrites(db: Queryable, schema: string, writes: readonl
  * Forgets archived blocks not written for `olderThanMs` in these scopes, and raises each source's horizon past
  * them: a retry of one of their writes is then reported as forgotten instead of being told apart.
  */
-export async function pruneSeqArchive(db: Queryable, schema: string, scopes: string[], olderThanMs: number): Promise<number> {
+export async function pruneSeqArchive(
+  db: Queryable,
+  schema: string,
+  scopes: string[],
+  olderThanMs: number,
+): Promise<number> {
   if (scopes.length === 0) return 0;
   await lockScopes(db, schema, [...new Set(scopes)].sort(compare));
   const { rows } = await db.query(
@@ -113,10 +143,17 @@ export async function pruneSeqArchive(db: Queryable, schema: string, scopes: str
 }
 
 async function lockScopes(db: Queryable, schema: string, scopes: string[]): Promise<void> {
-  await db.query(`SELECT pg_advisory_xact_lock(hashtext($1 || '/' || s)) FROM unnest($2::text[]) WITH ORDINALITY AS t(s, i) ORDER BY i`, [table(schema, 'seq_windows'), scopes]);
+  await db.query(
+    `SELECT pg_advisory_xact_lock(hashtext($1 || '/' || s)) FROM unnest($2::text[]) WITH ORDINALITY AS t(s, i) ORDER BY i`,
+    [table(schema, 'seq_windows'), scopes],
+  );
 }
 
-async function readWindows(db: Queryable, schema: string, writes: readonly SourcedWrite[]): Promise<Map<string, WindowState>> {
+async function readWindows(
+  db: Queryable,
+  schema: string,
+  writes: readonly SourcedWrite[],
+): Promise<Map<string, WindowState>> {
   const keys = [...new Map(writes.map((w) => [windowKey(w), w])).values()];
   // One primary-key probe per key, whatever the table's size. As a plain join of thousands of keys, the planner
   // (costing pages as if on disk) hashes the whole table once it holds a few hundred thousand windows, so every
@@ -133,7 +170,8 @@ async function readWindows(db: Queryable, schema: string, writes: readonly Sourc
       const highest = Number(r.highest);
       const horizon = Number(r.horizon);
       // a row written before windows had blocks holds 1,024 bits: read it in today's form
-      const state = seen.length === WINDOW_BYTES ? { highest, seen, horizon } : fromLegacyWindow(highest, seen, horizon);
+      const state =
+        seen.length === WINDOW_BYTES ? { highest, seen, horizon } : fromLegacyWindow(highest, seen, horizon);
       return [windowKey({ scope: r.scope as string, source: r.source as string }), state] as const;
     }),
   );
@@ -146,19 +184,37 @@ async function writeWindows(db: Queryable, schema: string, windows: (readonly [s
     `INSERT INTO ${table(schema, 'seq_windows')} (scope, source, highest, seen, horizon)
      SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[], $5::bigint[])
      ON CONFLICT (scope, source) DO UPDATE SET highest = EXCLUDED.highest, seen = EXCLUDED.seen, horizon = EXCLUDED.horizon, touched_at = now()`,
-    [keys.map((k) => k.scope), keys.map((k) => k.source), windows.map(([, w]) => w.highest), windows.map(([, w]) => Buffer.from(w.seen)), windows.map(([, w]) => w.horizon)],
+    [
+      keys.map((k) => k.scope),
+      keys.map((k) => k.source),
+      windows.map(([, w]) => w.highest),
+      windows.map(([, w]) => Buffer.from(w.seen)),
+      windows.map(([, w]) => w.horizon),
+    ],
   );
 }
 
-async function readBlocks(db: Queryable, schema: string, wanted: { key: string; block: number }[]): Promise<Map<string, Uint8Array>> {
-  const unique = [...new Map(wanted.map((w) => [blockKey(w.key, w.block), w])).values()].map((w) => ({ ...splitKey(w.key), block: w.block }));
+async function readBlocks(
+  db: Queryable,
+  schema: string,
+  wanted: { key: string; block: number }[],
+): Promise<Map<string, Uint8Array>> {
+  const unique = [...new Map(wanted.map((w) => [blockKey(w.key, w.block), w])).values()].map((w) => ({
+    ...splitKey(w.key),
+    block: w.block,
+  }));
   // probes, for the reason readWindows gives
   const { rows } = await db.query(
     `SELECT b.scope, b.source, b.block, b.seen FROM unnest($1::text[], $2::text[], $3::bigint[]) AS t(c, s, k)
      CROSS JOIN LATERAL (SELECT scope, source, block, seen FROM ${table(schema, 'seq_window_blocks')} WHERE scope = t.c AND source = t.s AND block = t.k OFFSET 0) AS b`,
     [unique.map((u) => u.scope), unique.map((u) => u.source), unique.map((u) => u.block)],
   );
-  return new Map(rows.map((r) => [blockKey(windowKey({ scope: r.scope as string, source: r.source as string }), Number(r.block)), new Uint8Array(r.seen as Buffer)]));
+  return new Map(
+    rows.map((r) => [
+      blockKey(windowKey({ scope: r.scope as string, source: r.source as string }), Number(r.block)),
+      new Uint8Array(r.seen as Buffer),
+    ]),
+  );
 }
 
 async function writeBlocks(db: Queryable, schema: string, blocks: (readonly [string, Uint8Array])[]): Promise<void> {
@@ -171,6 +227,11 @@ async function writeBlocks(db: Queryable, schema: string, blocks: (readonly [str
     `INSERT INTO ${table(schema, 'seq_window_blocks')} (scope, source, block, seen)
      SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[])
      ON CONFLICT (scope, source, block) DO UPDATE SET seen = EXCLUDED.seen, archived_at = now()`,
-    [keys.map((k) => k.scope), keys.map((k) => k.source), keys.map((k) => k.block), blocks.map(([, bits]) => Buffer.from(bits))],
+    [
+      keys.map((k) => k.scope),
+      keys.map((k) => k.source),
+      keys.map((k) => k.block),
+      blocks.map(([, bits]) => Buffer.from(bits)),
+    ],
   );
 }

@@ -4,7 +4,15 @@ import { SeqWindows, admitSeq, emptyWindow } from './seq-window.js';
 describe('admitSeq', () => {
   it('admits each seq once, in any order inside the window', () => {
     const w = emptyWindow(64);
-    expect([5, 3, 4, 5, 0, 3, 6].map((s) => admitSeq(w, s))).toEqual(['new', 'new', 'new', 'duplicate', 'new', 'duplicate', 'new']);
+    expect([5, 3, 4, 5, 0, 3, 6].map((s) => admitSeq(w, s))).toEqual([
+      'new',
+      'new',
+      'new',
+      'duplicate',
+      'new',
+      'duplicate',
+      'new',
+    ]);
   });
 
   it('answers stale for a seq that fell out of the window, so a replay never applies it again', () => {
@@ -34,7 +42,7 @@ describe('admitSeq', () => {
 
   it('agrees with an exact set for random shuffled and duplicated deliveries within the window', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const w = emptyWindow(256);
     const seen = new Set<number>();
     for (let base = 0; base < 5000; base += 100) {

@@ -17,7 +17,8 @@ export interface SeqWindowState {
 }
 
 export function emptyWindow(size: number): SeqWindowState {
-  if (!Number.isInteger(size) || size < 8 || size % 8 !== 0) throw new RangeError(`window size must be a positive multiple of 8 (got ${size})`);
+  if (!Number.isInteger(size) || size < 8 || size % 8 !== 0)
+    throw new RangeError(`window size must be a positive multiple of 8 (got ${size})`);
   return { highest: -1, seen: new Uint8Array(size / 8) };
 }
 

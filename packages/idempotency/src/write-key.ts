@@ -31,8 +31,12 @@ export function isValidSeq(seq: unknown): seq is number {
 }
 
 export function writeKey(source: string, seq: number): WriteKey {
-  if (!isValidSource(source)) throw new InvalidWriteKeyError(`source must be 1-64 characters of A-Z a-z 0-9 . _ : - (got ${JSON.stringify(source)})`);
-  if (!isValidSeq(seq)) throw new InvalidWriteKeyError(`seq must be a non-negative integer (got ${JSON.stringify(seq)})`);
+  if (!isValidSource(source))
+    throw new InvalidWriteKeyError(
+      `source must be 1-64 characters of A-Z a-z 0-9 . _ : - (got ${JSON.stringify(source)})`,
+    );
+  if (!isValidSeq(seq))
+    throw new InvalidWriteKeyError(`seq must be a non-negative integer (got ${JSON.stringify(seq)})`);
   return { source, seq };
 }
 
@@ -45,6 +49,9 @@ export function parseWriteKey(id: string): WriteKey {
   const at = id.lastIndexOf(':');
   if (at <= 0) throw new InvalidWriteKeyError(`a write id is "<source>:<seq>" (got ${JSON.stringify(id)})`);
   const seqText = id.slice(at + 1);
-  if (!/^\d+$/.test(seqText)) throw new InvalidWriteKeyError(`a write id ends in ":<seq>" with a non-negative integer (got ${JSON.stringify(id)})`);
+  if (!/^\d+$/.test(seqText))
+    throw new InvalidWriteKeyError(
+      `a write id ends in ":<seq>" with a non-negative integer (got ${JSON.stringify(id)})`,
+    );
   return writeKey(id.slice(0, at), Number(seqText));
 }

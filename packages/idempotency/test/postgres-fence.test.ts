@@ -10,7 +10,9 @@ const fence = { group: 'g', topic: 't', partition: 0 };
 
 beforeAll(async () => {
   await pool.query(`CREATE SCHEMA ${schema}`);
-  await pool.query(`CREATE TABLE ${schema}.applied_offsets (consumer_group text, topic text, partition int, "offset" bigint, PRIMARY KEY (consumer_group, topic, partition))`);
+  await pool.query(
+    `CREATE TABLE ${schema}.applied_offsets (consumer_group text, topic text, partition int, "offset" bigint, PRIMARY KEY (consumer_group, topic, partition))`,
+  );
   await pool.query(`CREATE TABLE ${schema}.totals (id int PRIMARY KEY, total bigint)`);
   await pool.query(`INSERT INTO ${schema}.totals VALUES (1, 0)`);
 });

@@ -40,7 +40,13 @@ async function applyBatch(writes: SourcedWrite[], failAfterWrite = false) {
   });
 }
 
-const totals = async () => Object.fromEntries((await pool.query(`SELECT source, total FROM ${schema}.totals ORDER BY source`)).rows.map((r) => [r.source, Number(r.total)]));
+const totals = async () =>
+  Object.fromEntries(
+    (await pool.query(`SELECT source, total FROM ${schema}.totals ORDER BY source`)).rows.map((r) => [
+      r.source,
+      Number(r.total),
+    ]),
+  );
 
 describe('seq windows in Postgres', () => {
   it('answers exactly as a set of every write seen, across batches, however late a write comes', async () => {
@@ -72,18 +78,24 @@ describe('seq windows in Postgres', () => {
     expect(await applyBatch([{ scope: 'p9', source: 'pruned', seq: 5 }])).toEqual(['duplicate']);
     const pruned = await inTransaction(pool, (db) => pruneSeqArchive(db, schema, ['p9'], Date.now() + 1000));
     expect(pruned).toBe(1); // block 0 (seqs 0-1023); blocks 1 and 2 are still the window
-    expect(await applyBatch([{ scope: 'p9', source: 'pruned', seq: 5 }, { scope: 'p9', source: 'pruned', seq: 1500 }, { scope: 'p9', source: 'pruned', seq: 3000 }])).toEqual([
-      'forgotten',
-      'duplicate',
-      'new',
-    ]);
+    expect(
+      await applyBatch([
+        { scope: 'p9', source: 'pruned', seq: 5 },
+        { scope: 'p9', source: 'pruned', seq: 1500 },
+        { scope: 'p9', source: 'pruned', seq: 3000 },
+      ]),
+    ).toEqual(['forgotten', 'duplicate', 'new']);
   });
 
   it('rolls back with the state, and concurrent batches on one source lose no bit', async () => {
     await expect(applyBatch([{ scope: '', source: 'crash', seq: 1 }], true)).rejects.toThrow(/crash/);
     expect(await applyBatch([{ scope: '', source: 'crash', seq: 1 }])).toEqual(['new']);
     // 20 concurrent transactions, each a distinct slice of seqs for two shared sources, plus a retry of each
-    const slices = Array.from({ length: 20 }, (_, k) => Array.from({ length: 10 }, (_, i) => ['left', 'right'].map((source) => ({ scope: 'shared', source, seq: k * 10 + i }))).flat());
+    const slices = Array.from({ length: 20 }, (_, k) =>
+      Array.from({ length: 10 }, (_, i) =>
+        ['left', 'right'].map((source) => ({ scope: 'shared', source, seq: k * 10 + i })),
+      ).flat(),
+    );
     await Promise.all([...slices, ...slices].map((slice) => applyBatch(slice)));
     expect(await totals()).toMatchObject({ crash: 1, left: 200, right: 200 });
   });

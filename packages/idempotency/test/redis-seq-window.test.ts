@@ -6,7 +6,9 @@ import { admitSeq, emptyWindow, luaInclude, type BoundedWindowVerdict as Verdict
 
 const stack = inject('stack');
 const redis = createRedis(stack.redisUrl);
-defineScripts(redis, { admitSeqTest: { file: fileURLToPath(new URL('./fixtures/admit.lua', import.meta.url)), keys: 2 } });
+defineScripts(redis, {
+  admitSeqTest: { file: fileURLToPath(new URL('./fixtures/admit.lua', import.meta.url)), keys: 2 },
+});
 const admit = script(redis, 'admitSeqTest');
 const verdicts: Record<string, Verdict> = { '1': 'new', '0': 'duplicate', '-1': 'stale' };
 
@@ -21,7 +23,7 @@ describe('the Redis seq window', () => {
     const tag = `{${uniqueName('window')}}`;
     const local = emptyWindow(64);
     let seed = 11;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const seqs = Array.from({ length: 3000 }, (_, i) => Math.max(0, Math.floor(i / 3 + (random() - 0.5) * 150)));
     for (const seq of seqs) {
       const remote = verdicts[String(await admit(`${tag}:high`, `${tag}:bits`, seq, 64, 60))];

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { AMOUNT_PATTERN, InvalidAmountError, MAX_AMOUNT_MINOR, amountProblem, formatMinor, isAmount, parseAmount } from './amount.js';
+import {
+  AMOUNT_PATTERN,
+  InvalidAmountError,
+  MAX_AMOUNT_MINOR,
+  amountProblem,
+  formatMinor,
+  isAmount,
+  parseAmount,
+} from './amount.js';
 
 /** Reads `value` and returns the message of the refusal, failing the test when it is accepted. */
 function refusal(value: unknown): string {
@@ -103,8 +111,10 @@ describe('an amount that is not a positive decimal string of at most 13.2 digits
   });
 
   it('matches the documented pattern exactly, zero aside', () => {
-    for (const text of ['0', '0.5', '0.05', '10', '9999999999999.99']) expect(AMOUNT_PATTERN.test(text), text).toBe(true);
-    for (const text of ['01', '1.', '.1', '1.234', '10000000000000', '-1']) expect(AMOUNT_PATTERN.test(text), text).toBe(false);
+    for (const text of ['0', '0.5', '0.05', '10', '9999999999999.99'])
+      expect(AMOUNT_PATTERN.test(text), text).toBe(true);
+    for (const text of ['01', '1.', '.1', '1.234', '10000000000000', '-1'])
+      expect(AMOUNT_PATTERN.test(text), text).toBe(false);
   });
 });
 
@@ -124,7 +134,8 @@ describe('minor units are written back as a decimal string with 2 digits after t
   });
 
   it('round-trips every amount', () => {
-    for (const text of ['0.01', '12.34', '100.00', '9999999999999.99']) expect(formatMinor(parseAmount(text))).toBe(text);
+    for (const text of ['0.01', '12.34', '100.00', '9999999999999.99'])
+      expect(formatMinor(parseAmount(text))).toBe(text);
   });
 
   it('refuses what is not a whole number of minor units', () => {

@@ -34,11 +34,15 @@ const mistakes: [RegExp, string][] = [
 /** Why `value` is not a valid amount, or undefined when it is one. */
 export function amountProblem(value: unknown): string | undefined {
   if (typeof value !== 'string') {
-    return typeof value === 'number' ? `must be a string ${EXAMPLE}, not a JSON number (that would be a float)` : `must be a string ${EXAMPLE}`;
+    return typeof value === 'number'
+      ? `must be a string ${EXAMPLE}, not a JSON number (that would be a float)`
+      : `must be a string ${EXAMPLE}`;
   }
   if (AMOUNT_PATTERN.test(value)) return /^0(\.0{1,2})?$/.test(value) ? 'must be greater than 0' : undefined;
   const known = mistakes.find(([pattern]) => pattern.test(value));
-  return known ? known[1] : `must be a positive decimal with at most 13 digits before the point and 2 after, ${EXAMPLE}`;
+  return known
+    ? known[1]
+    : `must be a positive decimal with at most 13 digits before the point and 2 after, ${EXAMPLE}`;
 }
 
 export const isAmount = (value: unknown): value is string => amountProblem(value) === undefined;
@@ -53,7 +57,8 @@ export function parseAmount(value: unknown): number {
 
 /** 1234 → "12.34", 5 → "0.05", -250 → "-2.50": the decimal string of the API, by the digits. */
 export function formatMinor(minor: number | bigint): string {
-  if (typeof minor === 'number' && !Number.isSafeInteger(minor)) throw new RangeError(`minor units must be a safe integer (got ${minor})`);
+  if (typeof minor === 'number' && !Number.isSafeInteger(minor))
+    throw new RangeError(`minor units must be a safe integer (got ${minor})`);
   const value = BigInt(minor);
   const sign = value < 0n ? '-' : '';
   const digits = (value < 0n ? -value : value).toString().padStart(3, '0');

@@ -1,3 +1,9 @@
 export { createLogger, type Logger } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
-export { answerReadErrors, registerOpsRoutes, startOpsServer, type OpsServer, type ReadinessCheck } from './ops-server.js';
+export {
+  answerReadErrors,
+  registerOpsRoutes,
+  startOpsServer,
+  type OpsServer,
+  type ReadinessCheck,
+} from './ops-server.js';

@@ -49,15 +49,22 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
  * The three ops routes on an existing server: what startOpsServer serves, and what a service whose main port is
  * already an HTTP server (the gateway) adds to it rather than opening a second port.
  */
-export function registerOpsRoutes(app: FastifyInstance, options: { metrics: Metrics; readiness: ReadinessCheck[] }): void {
+export function registerOpsRoutes(
+  app: FastifyInstance,
+  options: { metrics: Metrics; readiness: ReadinessCheck[] },
+): void {
   const ops = { tags: ['ops'] };
   app.get('/healthz', { schema: { ...ops, summary: 'The process is alive' } }, async () => ({ status: 'ok' }));
 
-  app.get('/readyz', { schema: { ...ops, summary: 'Every dependency answers, so the service can do its job' } }, async (_request, reply) => {
-    const results = await Promise.all(options.readiness.map(runCheck));
-    const ready = results.every((r) => r.ok);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: results });
-  });
+  app.get(
+    '/readyz',
+    { schema: { ...ops, summary: 'Every dependency answers, so the service can do its job' } },
+    async (_request, reply) => {
+      const results = await Promise.all(options.readiness.map(runCheck));
+      const ready = results.every((r) => r.ok);
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: results });
+    },
+  );
 
   app.get('/metrics', { schema: { ...ops, summary: 'Prometheus metrics' } }, async (_request, reply) => {
     const body = await options.metrics.metrics();
@@ -97,8 +104,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export function answerReadErrors(app: FastifyInstance, unavailableMessage: string): void {
   app.setErrorHandler((error: { validation?: unknown; statusCode?: number; message: string }, _request, reply) => {
-    if (error.validation) return reply.code(400).send({ error: 'invalid_request', message: error.message, details: error.validation });
+    if (error.validation)
+      return reply.code(400).send({ error: 'invalid_request', message: error.message, details: error.validation });
     app.log.error({ err: error }, 'read failed');
-    return reply.code(error.statusCode && error.statusCode < 500 ? error.statusCode : 503).send({ error: 'unavailable', message: unavailableMessage });
+    return reply
+      .code(error.statusCode && error.statusCode < 500 ? error.statusCode : 503)
+      .send({ error: 'unavailable', message: unavailableMessage });
   });
 }

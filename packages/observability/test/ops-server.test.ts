@@ -24,7 +24,12 @@ describe('the ops server every service runs', () => {
       logger: createLogger('ops-test', 'silent'),
       readiness: [
         { name: 'redis', check: async () => void (await redis.ping()) },
-        { name: 'kafka', check: async () => { if (!brokerUp) throw new Error('no broker answers'); } },
+        {
+          name: 'kafka',
+          check: async () => {
+            if (!brokerUp) throw new Error('no broker answers');
+          },
+        },
       ],
     });
     const base = `http://127.0.0.1:${server.port}`;
@@ -32,12 +37,21 @@ describe('the ops server every service runs', () => {
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: [{ name: 'redis', ok: true }, { name: 'kafka', ok: true }] });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: [
+        { name: 'redis', ok: true },
+        { name: 'kafka', ok: true },
+      ],
+    });
 
     brokerUp = false;
     const notReady = await fetch(`${base}/readyz`);
     expect(notReady.status).toBe(503);
-    expect(await notReady.json()).toMatchObject({ status: 'not_ready', checks: [{ ok: true }, { name: 'kafka', ok: false, error: 'no broker answers' }] });
+    expect(await notReady.json()).toMatchObject({
+      status: 'not_ready',
+      checks: [{ ok: true }, { name: 'kafka', ok: false, error: 'no broker answers' }],
+    });
 
     const scraped = await fetch(`${base}/metrics`);
     expect(scraped.headers.get('content-type')).toContain('text/plain');

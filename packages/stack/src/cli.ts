@@ -36,17 +36,33 @@ import { prepareStack, stackDown, stackEndpoints, stackStatus, stackUp } from '.
 import { applyTopics, loadTopics } from './topics.js';
 
 const log = (line: string) => console.log(line);
-const list = (value: string) => value.split(',').map((v) => v.trim()).filter(Boolean);
+const list = (value: string) =>
+  value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
 
 const program = new Command('tally')
-  .description('Operate Tally: the local stack, topics and schemas, consumer lag, replays, dead-lettered and late records.')
-  .option('--brokers <list>', 'Kafka bootstrap servers for setup, topics, lag, replay, dlq and late (default: KAFKA_BROKERS, else the local stack)')
-  .option('--registry <url>', 'schema registry for setup, schemas, dlq and late (default: SCHEMA_REGISTRY_URL, else the local stack)')
+  .description(
+    'Operate Tally: the local stack, topics and schemas, consumer lag, replays, dead-lettered and late records.',
+  )
+  .option(
+    '--brokers <list>',
+    'Kafka bootstrap servers for setup, topics, lag, replay, dlq and late (default: KAFKA_BROKERS, else the local stack)',
+  )
+  .option(
+    '--registry <url>',
+    'schema registry for setup, schemas, dlq and late (default: SCHEMA_REGISTRY_URL, else the local stack)',
+  )
   .showHelpAfterError();
 
 /** Any schema registry for the schema commands: --registry, SCHEMA_REGISTRY_URL, or the local stack's. */
 function registryUrlChosen(): string {
-  return (program.opts() as { registry?: string }).registry ?? process.env.SCHEMA_REGISTRY_URL ?? stackEndpoints().registryUrl;
+  return (
+    (program.opts() as { registry?: string }).registry ??
+    process.env.SCHEMA_REGISTRY_URL ??
+    stackEndpoints().registryUrl
+  );
 }
 
 /** Any cluster for the operating commands: --brokers, KAFKA_BROKERS, or the local stack. */
@@ -56,7 +72,13 @@ function clusterBrokers(): string[] {
 }
 
 // with the deployment's TLS and SASL settings (KAFKA_SECURITY_PROTOCOL, ...), as every service connects: the setup Job runs this
-const clusterKafka = () => new Kafka({ brokers: clusterBrokers(), clientId: 'tally-cli', logLevel: logLevel.ERROR, ...kafkaSecurity(process.env) });
+const clusterKafka = () =>
+  new Kafka({
+    brokers: clusterBrokers(),
+    clientId: 'tally-cli',
+    logLevel: logLevel.ERROR,
+    ...kafkaSecurity(process.env),
+  });
 
 async function withClusterAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = clusterKafka().admin();
@@ -68,8 +90,9 @@ async function withClusterAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<
   }
 }
 
-
-const stack = program.command('stack').description('the local stack: Kafka (KRaft), the schema registry, and the machine’s Redis and Postgres');
+const stack = program
+  .command('stack')
+  .description('the local stack: Kafka (KRaft), the schema registry, and the machine’s Redis and Postgres');
 stack
   .command('prepare')
   .description('resolve the Kafka and schema-registry jars from Maven Central (skipped when already built)')
@@ -103,14 +126,20 @@ stack
 
 program
   .command('setup')
-  .description('once per cluster (a deployment’s setup job): create or grow the topics of deploy/topics.yaml and register their value schemas; safe to run again, and a schema change that breaks BACKWARD compatibility fails here, before any service starts')
+  .description(
+    'once per cluster (a deployment’s setup job): create or grow the topics of deploy/topics.yaml and register their value schemas; safe to run again, and a schema change that breaks BACKWARD compatibility fails here, before any service starts',
+  )
   .action(async () => {
     const declared = loadTopics();
     await withClusterAdmin(async (admin) => {
-      for (const c of await applyTopics(admin, declared)) log(`topic   ${c.topic}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
+      for (const c of await applyTopics(admin, declared))
+        log(`topic   ${c.topic}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
     });
-    for (const r of await registerSchemas(registryUrlChosen(), declared)) log(`schema  ${r.subject}: ${r.schema} id ${r.id}`);
-    log(`setup done: ${declared.topics.length} topics on ${clusterBrokers().join(',')}, schemas in ${registryUrlChosen()}`);
+    for (const r of await registerSchemas(registryUrlChosen(), declared))
+      log(`schema  ${r.subject}: ${r.schema} id ${r.id}`);
+    log(
+      `setup done: ${declared.topics.length} topics on ${clusterBrokers().join(',')}, schemas in ${registryUrlChosen()}`,
+    );
   });
 
 const topics = program.command('topics').description('the topics declared in deploy/topics.yaml');
@@ -119,14 +148,18 @@ topics
   .description('create missing topics, grow partitions, align configs (never deletes)')
   .action(async () => {
     await withClusterAdmin(async (admin) => {
-      for (const c of await applyTopics(admin, loadTopics())) log(`${c.topic}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
+      for (const c of await applyTopics(admin, loadTopics()))
+        log(`${c.topic}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
     });
   });
 topics
   .command('list')
   .description('print the declared topics')
   .action(() => {
-    for (const t of loadTopics().topics) log(`${t.name.padEnd(32)} ${String(t.partitions).padStart(3)} partitions  ${t.cleanupPolicy.padEnd(8)} ${t.retention.padEnd(8)} ${t.valueSchema ?? ''}`);
+    for (const t of loadTopics().topics)
+      log(
+        `${t.name.padEnd(32)} ${String(t.partitions).padStart(3)} partitions  ${t.cleanupPolicy.padEnd(8)} ${t.retention.padEnd(8)} ${t.valueSchema ?? ''}`,
+      );
   });
 
 const schemaCommand = program.command('schemas').description('the Avro schemas of schemas/ in the schema registry');
@@ -134,14 +167,16 @@ schemaCommand
   .command('register')
   .description('register every topic value schema under BACKWARD compatibility')
   .action(async () => {
-    for (const r of await registerSchemas(registryUrlChosen(), loadTopics())) log(`${r.subject}: ${r.schema} id ${r.id}`);
+    for (const r of await registerSchemas(registryUrlChosen(), loadTopics()))
+      log(`${r.subject}: ${r.schema} id ${r.id}`);
   });
 schemaCommand
   .command('check')
   .description('fail (exit 1) if any schema in schemas/ is incompatible with what the registry holds')
   .action(async () => {
     const results = await checkSchemas(registryUrlChosen(), loadTopics());
-    for (const r of results) log(`${r.subject}: ${r.compatible ? 'compatible' : `INCOMPATIBLE ${r.messages.join('; ')}`}`);
+    for (const r of results)
+      log(`${r.subject}: ${r.compatible ? 'compatible' : `INCOMPATIBLE ${r.messages.join('; ')}`}`);
     if (results.some((r) => !r.compatible)) process.exitCode = 1;
   });
 
@@ -152,13 +187,29 @@ program
   .option('-p, --prefix <prefix>', 'only groups whose name starts with this')
   .option('--json', 'print JSON')
   .action(async (options: { group?: string[]; prefix?: string; json?: boolean }) => {
-    const rows = await withClusterAdmin((admin) => groupLag(admin, { ...(options.group ? { groups: options.group } : {}), ...(options.prefix ? { prefix: options.prefix } : {}) }));
-    log(options.json ? JSON.stringify(rows, null, 2) : rows.length ? lagTable(rows) : 'no committed offsets for the groups asked');
+    const rows = await withClusterAdmin((admin) =>
+      groupLag(admin, {
+        ...(options.group ? { groups: options.group } : {}),
+        ...(options.prefix ? { prefix: options.prefix } : {}),
+      }),
+    );
+    log(
+      options.json
+        ? JSON.stringify(rows, null, 2)
+        : rows.length
+          ? lagTable(rows)
+          : 'no committed offsets for the groups asked',
+    );
   });
 
 /** Follows a group until it has caught up, with a progress bar (a line every few seconds when not on a terminal). */
 async function followReplay(admin: Admin, group: string, topics: string[], from?: PartitionMove[]): Promise<void> {
-  const bar = new SingleBar({ format: `${group} [{bar}] {percentage}% {value}/{total} records | {rate}/s | eta {eta}s`, noTTYOutput: true, notTTYSchedule: 2000, etaBuffer: 20 });
+  const bar = new SingleBar({
+    format: `${group} [{bar}] {percentage}% {value}/{total} records | {rate}/s | eta {eta}s`,
+    noTTYOutput: true,
+    notTTYSchedule: 2000,
+    etaBuffer: 20,
+  });
   let started = false;
   const t0 = Date.now();
   const summary = await watchCatchUp(
@@ -175,12 +226,16 @@ async function followReplay(admin: Admin, group: string, topics: string[], from?
     from ? { from } : {},
   );
   bar.stop();
-  log(`replayed ${summary.records} records on ${topics.join(', ')} in ${summary.seconds.toFixed(1)} s (${Math.round(summary.records / Math.max(summary.seconds, 0.001))}/s); group ${group} has caught up`);
+  log(
+    `replayed ${summary.records} records on ${topics.join(', ')} in ${summary.seconds.toFixed(1)} s (${Math.round(summary.records / Math.max(summary.seconds, 0.001))}/s); group ${group} has caught up`,
+  );
 }
 
 const replay = program
   .command('replay')
-  .description('reprocess topics into a service’s state: move its group back (while stopped), or follow a fresh group rebuilding a new state')
+  .description(
+    'reprocess topics into a service’s state: move its group back (while stopped), or follow a fresh group rebuilding a new state',
+  )
   .addHelpText(
     'after',
     `
@@ -196,7 +251,9 @@ Two modes, both safe:
   );
 replay
   .command('reset')
-  .description('move a stopped service’s consumer group back to the earliest record or a time; it reprocesses from there when started')
+  .description(
+    'move a stopped service’s consumer group back to the earliest record or a time; it reprocesses from there when started',
+  )
   .requiredOption('-g, --group <group>', 'the service’s consumer group (CONSUMER_GROUP)')
   .requiredOption('-t, --topics <topics>', 'comma-separated topics to replay', list)
   .option('--from <when>', '"earliest", epoch ms, or an ISO-8601 time', 'earliest')
@@ -204,16 +261,29 @@ replay
   .option('--watch', 'then follow the group until it has caught up again (start the service meanwhile)')
   .action(async (options: { group: string; topics: string[]; from: string; dryRun?: boolean; watch?: boolean }) => {
     await withClusterAdmin(async (admin) => {
-      const moves = await moveGroupBack(admin, options.group, options.topics, parseReplayStart(options.from), !options.dryRun);
-      for (const m of moves) log(`${m.topic}[${m.partition}]: ${m.from < 0 ? 'none' : m.from} -> ${m.to}  (${m.records} records to reprocess)`);
+      const moves = await moveGroupBack(
+        admin,
+        options.group,
+        options.topics,
+        parseReplayStart(options.from),
+        !options.dryRun,
+      );
+      for (const m of moves)
+        log(
+          `${m.topic}[${m.partition}]: ${m.from < 0 ? 'none' : m.from} -> ${m.to}  (${m.records} records to reprocess)`,
+        );
       const total = moves.reduce((sum, m) => sum + m.records, 0);
-      log(`${options.dryRun ? 'would move' : 'moved'} group ${options.group} back on ${options.topics.length} topic(s): ${total} records to reprocess`);
+      log(
+        `${options.dryRun ? 'would move' : 'moved'} group ${options.group} back on ${options.topics.length} topic(s): ${total} records to reprocess`,
+      );
       if (options.watch && !options.dryRun) await followReplay(admin, options.group, options.topics, moves);
     });
   });
 replay
   .command('watch')
-  .description('follow a group until it has caught up: after a reset, or a fresh group rebuilding a new state namespace before the switch-over')
+  .description(
+    'follow a group until it has caught up: after a reset, or a fresh group rebuilding a new state namespace before the switch-over',
+  )
   .requiredOption('-g, --group <group>', 'the consumer group')
   .requiredOption('-t, --topics <topics>', 'comma-separated topics', list)
   .action(async (options: { group: string; topics: string[] }) => {
@@ -264,13 +334,15 @@ const SIDE_TOPICS: { kind: SideKind; variable: 'DLQ_TOPIC' | 'LATE_TOPIC'; what:
     kind: 'dlq',
     variable: 'DLQ_TOPIC',
     what: 'the dead-letter topic: records a service could not decode, refused, or kept failing on, each with its reason and original bytes',
-    redrive: 'A dead-lettered record sent back is processed again like any new record: fix the cause first (a deployment, a schema, the data).',
+    redrive:
+      'A dead-lettered record sent back is processed again like any new record: fix the cause first (a deployment, a schema, the data).',
   },
   {
     kind: 'late',
     variable: 'LATE_TOPIC',
     what: 'the late topic: records too late for a windowed result (after its allowed lateness) or older than the idempotency record, each with its reason and original bytes',
-    redrive: 'A late record sent back is judged again by the same rule: it is applied only where the service now takes it (e.g. after its allowed lateness was raised), else it is set aside again.',
+    redrive:
+      'A late record sent back is judged again by the same rule: it is applied only where the service now takes it (e.g. after its allowed lateness was raised), else it is set aside again.',
   },
 ];
 
@@ -278,7 +350,8 @@ for (const side of SIDE_TOPICS) {
   const { kind } = side;
   const noun = SIDE_NOUN[kind];
   const defaultTopic = platformShape[side.variable].parse(process.env[side.variable] || undefined);
-  const topicOption = (c: Command) => c.option('--topic <name>', `the side topic (${side.variable} when set)`, defaultTopic);
+  const topicOption = (c: Command) =>
+    c.option('--topic <name>', `the side topic (${side.variable} when set)`, defaultTopic);
   const filters = (c: Command) =>
     topicOption(c)
       .option('--reason <code>', `only this reason: ${reasonCodes(kind).join(', ')}`)
@@ -288,46 +361,77 @@ for (const side of SIDE_TOPICS) {
       .option('--limit <n>', 'at most n records, the oldest first', positiveInteger);
   const read = async (topic: string) => {
     const result = await readSideTopic(clusterKafka(), registryUrlChosen(), kind, topic);
-    for (const u of result.unreadable) console.error(`warning: ${topic} ${u.partition}:${u.offset} is not a ${SIDE_SCHEMA[kind]} record, skipped: ${u.error}`);
+    for (const u of result.unreadable)
+      console.error(
+        `warning: ${topic} ${u.partition}:${u.offset} is not a ${SIDE_SCHEMA[kind]} record, skipped: ${u.error}`,
+      );
     return result;
   };
   const command = program
     .command(kind)
-    .description(`${side.what} (${side.variable}): list, count, show, redrive. Read from the beginning to the end it has when the command starts, in a throwaway consumer group that is deleted afterwards.`);
+    .description(
+      `${side.what} (${side.variable}): list, count, show, redrive. Read from the beginning to the end it has when the command starts, in a throwaway consumer group that is deleted afterwards.`,
+    );
   filters(
     command
       .command('list')
-      .description(`a line per ${noun} record, the oldest first: where it is in the side topic (<partition>:<offset>), when, service, source topic[partition]@offset, reason code${kind === 'late' ? ', the write (<source>:<seq>)' : ''} and the reason, shortened; a repeat of the same source record is marked`)
+      .description(
+        `a line per ${noun} record, the oldest first: where it is in the side topic (<partition>:<offset>), when, service, source topic[partition]@offset, reason code${kind === 'late' ? ', the write (<source>:<seq>)' : ''} and the reason, shortened; a repeat of the same source record is marked`,
+      )
       .option('--json', 'print JSON (bytes as base64)'),
   ).action(
     refusable(async (options: SideOptions) => {
       const { entries } = await read(options.topic);
       const chosen = choose(kind, entries, sideFilter(options));
       const repeatOf = repeats(chosen);
-      if (options.json) return log(JSON.stringify(chosen.map((e) => entryJson(e, repeatOf.get(e))), null, 2));
-      if (chosen.length === 0) return log(`no ${noun} record in ${options.topic} matches${describeFilter(sideFilter(options))}`);
+      if (options.json)
+        return log(
+          JSON.stringify(
+            chosen.map((e) => entryJson(e, repeatOf.get(e))),
+            null,
+            2,
+          ),
+        );
+      if (chosen.length === 0)
+        return log(`no ${noun} record in ${options.topic} matches${describeFilter(sideFilter(options))}`);
       for (const line of listLines(kind, chosen, repeatOf)) log(line);
-      log(`\n${chosen.length} record(s) in ${options.topic}${repeatOf.size > 0 ? `, ${repeatOf.size} of them repeat(s) of a source record listed before` : ''}`);
+      log(
+        `\n${chosen.length} record(s) in ${options.topic}${repeatOf.size > 0 ? `, ${repeatOf.size} of them repeat(s) of a source record listed before` : ''}`,
+      );
     }),
   );
   filters(
     command
       .command('count')
-      .description(`${noun} records counted by service, consumer group and reason${kind === 'late' ? ' (and by window missed)' : ''}, each source record once (deduplicated by consumer group and source topic/partition/offset)`)
+      .description(
+        `${noun} records counted by service, consumer group and reason${kind === 'late' ? ' (and by window missed)' : ''}, each source record once (deduplicated by consumer group and source topic/partition/offset)`,
+      )
       .option('--json', 'print JSON'),
   ).action(
     refusable(async (options: SideOptions) => {
       const { entries } = await read(options.topic);
       const count = countByReason(choose(kind, entries, sideFilter(options)));
-      if (options.json) return log(JSON.stringify({ topic: options.topic, dedupedBy: 'consumerGroup+sourceTopic/partition/offset', ...count }, null, 2));
+      if (options.json)
+        return log(
+          JSON.stringify(
+            { topic: options.topic, dedupedBy: 'consumerGroup+sourceTopic/partition/offset', ...count },
+            null,
+            2,
+          ),
+        );
       for (const line of countLines(kind, options.topic, count)) log(line);
     }),
   );
   topicOption(
     command
       .command('show')
-      .description(`one ${noun} record whole: its fields, headers, and the original record decoded with the schema id inside its bytes`)
-      .argument('<at>', 'where it is in the side topic: <partition>:<offset>, as `list` prints it (an offset alone if only one partition has it)')
+      .description(
+        `one ${noun} record whole: its fields, headers, and the original record decoded with the schema id inside its bytes`,
+      )
+      .argument(
+        '<at>',
+        'where it is in the side topic: <partition>:<offset>, as `list` prints it (an offset alone if only one partition has it)',
+      )
       .option('--json', 'print JSON (bytes as base64, the original decoded)'),
   ).action(
     refusable(async (at: string, options: SideOptions) => {
@@ -347,14 +451,22 @@ for (const side of SIDE_TOPICS) {
           `Safe to do more than once: every Tally service applies a write at most once (the record keeps its (source, seq)), so a record that was applied before changes nothing. ${side.redrive} ` +
           'Refused (exit 2) when nothing matches or a source topic no longer exists.',
       )
-      .option('--offsets <list>', 'only these records of the side topic, comma separated: <partition>:<offset> (or an offset alone)', list)
+      .option(
+        '--offsets <list>',
+        'only these records of the side topic, comma separated: <partition>:<offset> (or an offset alone)',
+        list,
+      )
       .option('--dry-run', 'print what would be sent, send nothing'),
   ).action(
     refusable(async (options: SideOptions) => {
       const filter = sideFilter(options);
       const kafka = clusterKafka();
       const result = await read(options.topic);
-      const bar = new SingleBar({ format: `redrive ${options.topic} [{bar}] {percentage}% {value}/{total} records`, noTTYOutput: true, notTTYSchedule: 2000 });
+      const bar = new SingleBar({
+        format: `redrive ${options.topic} [{bar}] {percentage}% {value}/{total} records`,
+        noTTYOutput: true,
+        notTTYSchedule: 2000,
+      });
       let started = false;
       const summary = await redrive(kafka, result, kind, options.topic, filter, {
         dryRun: options.dryRun ?? false,
@@ -377,9 +489,11 @@ async function readBack(baseUrl: string, run: string, jobs: readonly Job[]): Pro
     return response?.ok ? ((await response.json()) as Record<string, unknown>) : undefined;
   };
   const parts: string[] = [];
-  if (jobs.includes('viewers')) parts.push(`stream-0 viewers ${(await get('/v1/streams/stream-0/viewers'))?.concurrent ?? '?'}`);
+  if (jobs.includes('viewers'))
+    parts.push(`stream-0 viewers ${(await get('/v1/streams/stream-0/viewers'))?.concurrent ?? '?'}`);
   if (jobs.includes('counters')) {
-    const top = (await get('/v1/rankings/likes?window=1h&limit=1')) as unknown as { itemId: string; score: number }[] | { ranking?: { itemId: string; score: number }[] } | undefined;
+    const top = (await get('/v1/rankings/likes?window=1h&limit=1')) as unknown as
+      { itemId: string; score: number }[] | { ranking?: { itemId: string; score: number }[] } | undefined;
     const first = Array.isArray(top) ? top[0] : top?.ranking?.[0];
     parts.push(`most liked ${first ? `${first.itemId} (${first.score})` : '?'}`);
   }
@@ -388,7 +502,8 @@ async function readBack(baseUrl: string, run: string, jobs: readonly Job[]): Pro
     parts.push(`queue ${queue ? `${String(queue.waiting)} waiting, ${String(queue.active)} active` : '?'}`);
   }
   if (jobs.includes('votes')) {
-    const result = (await get(`/v1/polls/load-${run}/results`)) as { version?: number; global?: { optionId: string }[] } | undefined;
+    const result = (await get(`/v1/polls/load-${run}/results`)) as
+      { version?: number; global?: { optionId: string }[] } | undefined;
     parts.push(`world vote leader ${result?.global?.[0]?.optionId ?? '?'} (version ${result?.version ?? '-'})`);
   }
   return `  reads: ${parts.join(' | ')}`;
@@ -396,54 +511,83 @@ async function readBack(baseUrl: string, run: string, jobs: readonly Job[]): Pro
 
 program
   .command('load')
-  .description('realistic traffic through the gateway for each job (players heartbeating, likes and views, credits and debits, queue joins, votes across regions), with a live summary')
+  .description(
+    'realistic traffic through the gateway for each job (players heartbeating, likes and views, credits and debits, queue joins, votes across regions), with a live summary',
+  )
   .option('--url <url>', 'the gateway', process.env.TALLY_GATEWAY_URL ?? 'http://127.0.0.1:8080')
-  .option('--key <key>', 'an API key with the write scopes (default: TALLY_API_KEY, else the development key)', process.env.TALLY_API_KEY ?? 'tally-dev-key')
+  .option(
+    '--key <key>',
+    'an API key with the write scopes (default: TALLY_API_KEY, else the development key)',
+    process.env.TALLY_API_KEY ?? 'tally-dev-key',
+  )
   .option('--rate <n>', 'requests per second over all jobs', (v) => Number(v), 200)
   .option('--seconds <n>', 'how long (0: until Ctrl-C)', (v) => Number(v), 0)
   .option('--jobs <jobs>', `comma-separated, of ${JOBS.join(', ')}`, list, [...JOBS])
   .option('--json', 'print the final summary as JSON')
-  .action(async (options: { url: string; key: string; rate: number; seconds: number; jobs: string[]; json?: boolean }) => {
-    const unknown = options.jobs.filter((j) => !JOBS.includes(j as Job));
-    if (unknown.length > 0 || !(options.rate > 0) || !(options.seconds >= 0)) {
-      throw new Error(`--jobs takes ${JOBS.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}; --rate must be above 0, --seconds 0 or more`);
-    }
-    const jobs = options.jobs as Job[];
-    const run = Date.now().toString(36);
-    const stop = new AbortController();
-    process.once('SIGINT', () => stop.abort());
-    log(`load ${run}: ${options.rate} requests/s to ${options.url} (${jobs.join(', ')})${options.seconds ? ` for ${options.seconds} s` : '; Ctrl-C stops'}`);
-    const started = Date.now();
-    const total = await runLoad({
-      baseUrl: options.url,
-      apiKey: options.key,
-      rate: options.rate,
-      seconds: options.seconds,
-      jobs,
-      run,
-      signal: stop.signal,
-      onSecond: (second, window) => {
-        log(`t=${second}s`);
-        for (const line of describeWindow(window)) log(line);
-        if (second % 5 === 0) void readBack(options.url, run, jobs).then(log);
-      },
-    });
-    const seconds = (Date.now() - started) / 1000;
-    if (options.json) log(JSON.stringify(Object.fromEntries([...total].map(([job, w]) => [job, { sent: w.sent, accepted: w.accepted, refused: w.refused, failed: w.failed }]))));
-    else {
-      log(`total over ${seconds.toFixed(1)} s:`);
-      for (const line of describeWindow(total, seconds)) log(line);
-    }
-  });
+  .action(
+    async (options: { url: string; key: string; rate: number; seconds: number; jobs: string[]; json?: boolean }) => {
+      const unknown = options.jobs.filter((j) => !JOBS.includes(j as Job));
+      if (unknown.length > 0 || !(options.rate > 0) || !(options.seconds >= 0)) {
+        throw new Error(
+          `--jobs takes ${JOBS.join(', ')}${unknown.length ? ` (not ${unknown.join(', ')})` : ''}; --rate must be above 0, --seconds 0 or more`,
+        );
+      }
+      const jobs = options.jobs as Job[];
+      const run = Date.now().toString(36);
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      log(
+        `load ${run}: ${options.rate} requests/s to ${options.url} (${jobs.join(', ')})${options.seconds ? ` for ${options.seconds} s` : '; Ctrl-C stops'}`,
+      );
+      const started = Date.now();
+      const total = await runLoad({
+        baseUrl: options.url,
+        apiKey: options.key,
+        rate: options.rate,
+        seconds: options.seconds,
+        jobs,
+        run,
+        signal: stop.signal,
+        onSecond: (second, window) => {
+          log(`t=${second}s`);
+          for (const line of describeWindow(window)) log(line);
+          if (second % 5 === 0) void readBack(options.url, run, jobs).then(log);
+        },
+      });
+      const seconds = (Date.now() - started) / 1000;
+      if (options.json)
+        log(
+          JSON.stringify(
+            Object.fromEntries(
+              [...total].map(([job, w]) => [
+                job,
+                { sent: w.sent, accepted: w.accepted, refused: w.refused, failed: w.failed },
+              ]),
+            ),
+          ),
+        );
+      else {
+        log(`total over ${seconds.toFixed(1)} s:`);
+        for (const line of describeWindow(total, seconds)) log(line);
+      }
+    },
+  );
 
 program
   .command('admission-key')
-  .description('a new ES256 (P-256) key for the queue-admitter\'s admission tokens: prints one private JWK (stdout) and how to put it in ADMISSION_SIGNING_KEYS (stderr)')
+  .description(
+    "a new ES256 (P-256) key for the queue-admitter's admission tokens: prints one private JWK (stdout) and how to put it in ADMISSION_SIGNING_KEYS (stderr)",
+  )
   .option('--kid <kid>', 'its key id, 1-64 of A-Z a-z 0-9 . _ : - (default: admission-<date>-<random>)')
   .action((options: { kid?: string }) => {
     const kid = options.kid ?? `admission-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`;
-    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(kid) || kid === 'tally-development') throw new InvalidArgumentError('--kid must be 1-64 characters of A-Z a-z 0-9 . _ : - (and not tally-development, the built-in development key)');
-    const { kty, crv, x, y, d } = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(kid) || kid === 'tally-development')
+      throw new InvalidArgumentError(
+        '--kid must be 1-64 characters of A-Z a-z 0-9 . _ : - (and not tally-development, the built-in development key)',
+      );
+    const { kty, crv, x, y, d } = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+      format: 'jwk',
+    });
     const jwk = JSON.stringify({ kty, crv, x, y, d, kid, alg: 'ES256', use: 'sig' });
     log(jwk);
     console.error(
@@ -458,15 +602,25 @@ program
 
 program
   .command('api-key')
-  .description('a new API key for the gateway: prints the secret once (stdout) and the API_KEYS entry holding only its SHA-256 (stderr)')
+  .description(
+    'a new API key for the gateway: prints the secret once (stdout) and the API_KEYS entry holding only its SHA-256 (stderr)',
+  )
   .requiredOption('--name <name>', 'who holds it, 1-64 of A-Z a-z 0-9 . _ : - (logs and rate limits use it)')
   .requiredOption('--scopes <list>', 'comma separated, e.g. wallets:read,queues:read')
   .option('--users <list>', 'limit it to these users: ids or prefixes ending in * (e.g. acme:*)')
   .option('--queues <list>', 'limit it to these queues: ids or prefixes ending in *')
   .action((options: { name: string; scopes: string; users?: string; queues?: string }) => {
-    const list = (text: string) => text.split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+    const list = (text: string) =>
+      text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item.length > 0);
     const secret = `tk_${randomBytes(32).toString('base64url')}`;
-    const entry: Record<string, unknown> = { name: options.name, scopes: list(options.scopes), keySha256: createHash('sha256').update(secret).digest('hex') };
+    const entry: Record<string, unknown> = {
+      name: options.name,
+      scopes: list(options.scopes),
+      keySha256: createHash('sha256').update(secret).digest('hex'),
+    };
     if (options.users) entry.users = list(options.users);
     if (options.queues) entry.queues = list(options.queues);
     log(secret);

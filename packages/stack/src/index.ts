@@ -4,7 +4,14 @@ export { registerSchemas, checkSchemas } from './schemas.js';
 export { brokerSettings, kafkaClasspath, startBroker, stopBroker } from './kafka-broker.js';
 export { waitUntil } from './processes.js';
 export { groupLag, lagTable } from './lag.js';
-export { ReplayRefusedError, moveGroupBack, parseReplayStart, watchCatchUp, type PartitionMove, type ReplayStart } from './replay.js';
+export {
+  ReplayRefusedError,
+  moveGroupBack,
+  parseReplayStart,
+  watchCatchUp,
+  type PartitionMove,
+  type ReplayStart,
+} from './replay.js';
 export { registrySettings, registryUrl } from './schema-registry.js';
 export { repoRoot, stackDir } from './paths.js';
 export { readSideTopic, type SideTopicRead } from './side-topic-io.js';

@@ -86,7 +86,10 @@ export function ensureBrokerJars(log: (line: string) => void): void {
 }
 
 /** Builds the jars if needed, formats storage once, starts the broker and waits until it answers metadata. */
-export async function startBroker(settings: BrokerSettings, log: (line: string) => void): Promise<'started' | 'already running'> {
+export async function startBroker(
+  settings: BrokerSettings,
+  log: (line: string) => void,
+): Promise<'started' | 'already running'> {
   ensureBrokerJars(log);
   const proc = brokerProcess();
   if (runningPid(proc) !== undefined) {
@@ -108,7 +111,17 @@ export async function startBroker(settings: BrokerSettings, log: (line: string) 
   startDetached(
     proc,
     'java',
-    [`-Xms256m`, `-Xmx${settings.heapMb}m`, '-XX:+UseG1GC', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${join(home, 'log4j2.properties')}`, '-cp', classpath, 'kafka.Kafka', config],
+    [
+      `-Xms256m`,
+      `-Xmx${settings.heapMb}m`,
+      '-XX:+UseG1GC',
+      '-Djava.awt.headless=true',
+      `-Dlog4j2.configurationFile=${join(home, 'log4j2.properties')}`,
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      config,
+    ],
     { cwd: home },
   );
   await waitForBroker(settings, 90_000, proc);
@@ -119,8 +132,16 @@ export async function waitForBroker(settings: BrokerSettings, timeoutMs: number,
   await waitUntil(`Kafka on 127.0.0.1:${settings.port}`, () => describeCluster(settings), timeoutMs, proc);
 }
 
-export async function describeCluster(settings: BrokerSettings): Promise<{ brokers: number; controller: number | null }> {
-  const admin = new Kafka({ brokers: [`127.0.0.1:${settings.port}`], clientId: 'tally-stack', logLevel: logLevel.NOTHING, connectionTimeout: 1000, retry: { retries: 0 } }).admin();
+export async function describeCluster(
+  settings: BrokerSettings,
+): Promise<{ brokers: number; controller: number | null }> {
+  const admin = new Kafka({
+    brokers: [`127.0.0.1:${settings.port}`],
+    clientId: 'tally-stack',
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    retry: { retries: 0 },
+  }).admin();
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();

@@ -10,7 +10,10 @@ export function ensureMavenBuild(projectDir: string, marker: string, log: (line:
   if (existsSync(join(projectDir, marker))) return;
   log(`resolving ${projectDir} from Maven Central (first run only)...`);
   const started = Date.now();
-  execFileSync('mvn', ['-q', '-B', '-f', join(projectDir, 'pom.xml'), 'clean', 'package', '-DskipTests'], { stdio: ['ignore', 'inherit', 'inherit'] });
-  if (!existsSync(join(projectDir, marker))) throw new Error(`Maven build of ${projectDir} finished but ${marker} is missing`);
+  execFileSync('mvn', ['-q', '-B', '-f', join(projectDir, 'pom.xml'), 'clean', 'package', '-DskipTests'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (!existsSync(join(projectDir, marker)))
+    throw new Error(`Maven build of ${projectDir} finished but ${marker} is missing`);
   log(`  done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -33,11 +33,21 @@ export function runningPid(proc: ManagedProcess): number | undefined {
 }
 
 /** Starts `command` detached in its own process group, so it outlives this CLI and is stopped as a group. */
-export function startDetached(proc: ManagedProcess, command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): number {
+export function startDetached(
+  proc: ManagedProcess,
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv },
+): number {
   mkdirSync(dirname(proc.logFile), { recursive: true });
   mkdirSync(dirname(proc.pidFile), { recursive: true });
   const log = openSync(proc.logFile, 'a');
-  const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    detached: true,
+    stdio: ['ignore', log, log],
+  });
   if (child.pid === undefined) throw new Error(`could not start ${proc.name} (${command})`);
   child.unref();
   writeFileSync(proc.pidFile, String(child.pid));
@@ -45,7 +55,10 @@ export function startDetached(proc: ManagedProcess, command: string, args: strin
 }
 
 /** SIGTERM to the process group, then SIGKILL after `graceMs`; resolves once nothing of it is left. */
-export async function stopProcess(proc: ManagedProcess, graceMs = 20_000): Promise<'stopped' | 'killed' | 'not running'> {
+export async function stopProcess(
+  proc: ManagedProcess,
+  graceMs = 20_000,
+): Promise<'stopped' | 'killed' | 'not running'> {
   const pid = runningPid(proc);
   if (pid === undefined) return 'not running';
   signalGroup(pid, 'SIGTERM');
@@ -88,7 +101,12 @@ function groupAlive(pid: number): boolean {
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it resolves, or fails with the last error and the tail of the log after `timeoutMs`. */
-export async function waitUntil(what: string, probe: () => Promise<unknown>, timeoutMs: number, proc?: ManagedProcess): Promise<void> {
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<unknown>,
+  timeoutMs: number,
+  proc?: ManagedProcess,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -104,7 +122,9 @@ export async function waitUntil(what: string, probe: () => Promise<unknown>, tim
     await sleep(250);
   }
   const logTail = proc ? `\nlast lines of ${proc.logFile}:\n${tail(proc.logFile)}` : '';
-  throw new Error(`${what} not ready after ${timeoutMs / 1000} s: ${last instanceof Error ? last.message : String(last)}${logTail}`);
+  throw new Error(
+    `${what} not ready after ${timeoutMs / 1000} s: ${last instanceof Error ? last.message : String(last)}${logTail}`,
+  );
 }
 
 export function tail(file: string, lines = 30): string {

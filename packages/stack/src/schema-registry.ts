@@ -20,14 +20,21 @@ const registryProject = join(deployDir, 'registry');
 const runnerJar = 'target/quarkus-app/quarkus-run.jar';
 
 export function registryProcess(): ManagedProcess {
-  return { name: 'schema-registry', pidFile: join(stackDir(), 'registry.pid'), logFile: join(stackDir(), 'logs', 'registry.log') };
+  return {
+    name: 'schema-registry',
+    pidFile: join(stackDir(), 'registry.pid'),
+    logFile: join(stackDir(), 'logs', 'registry.log'),
+  };
 }
 
 export function ensureRegistryJar(log: (line: string) => void): void {
   ensureMavenBuild(registryProject, runnerJar, log);
 }
 
-export async function startRegistry(settings: RegistrySettings, log: (line: string) => void): Promise<'started' | 'already running'> {
+export async function startRegistry(
+  settings: RegistrySettings,
+  log: (line: string) => void,
+): Promise<'started' | 'already running'> {
   ensureRegistryJar(log);
   const proc = registryProcess();
   if (runningPid(proc) !== undefined) {

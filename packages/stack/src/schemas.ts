@@ -9,12 +9,19 @@ export interface SchemaRegistration {
 
 function schemaOf(name: string): object {
   const schema = (schemas as Record<string, object>)[name];
-  if (!schema) throw new Error(`deploy/topics.yaml names value schema ${name}, which is not in schemas/ (known: ${Object.keys(schemas).join(', ')})`);
+  if (!schema)
+    throw new Error(
+      `deploy/topics.yaml names value schema ${name}, which is not in schemas/ (known: ${Object.keys(schemas).join(', ')})`,
+    );
   return schema;
 }
 
 /** Registers each topic's value schema under `<topic>-value` with BACKWARD compatibility; fails on a breaking change. */
-export async function registerSchemas(registryUrl: string, file: TopicsFile, namePrefix = ''): Promise<SchemaRegistration[]> {
+export async function registerSchemas(
+  registryUrl: string,
+  file: TopicsFile,
+  namePrefix = '',
+): Promise<SchemaRegistration[]> {
   const admin = new SchemaRegistryAdmin(registryUrl);
   const done: SchemaRegistration[] = [];
   for (const topic of file.topics) {
@@ -27,7 +34,10 @@ export async function registerSchemas(registryUrl: string, file: TopicsFile, nam
 }
 
 /** Whether every schema in schemas/ can replace what the registry holds for its topics, without registering. */
-export async function checkSchemas(registryUrl: string, file: TopicsFile): Promise<{ subject: string; compatible: boolean; messages: string[] }[]> {
+export async function checkSchemas(
+  registryUrl: string,
+  file: TopicsFile,
+): Promise<{ subject: string; compatible: boolean; messages: string[] }[]> {
   const admin = new SchemaRegistryAdmin(registryUrl);
   const results = [];
   for (const topic of file.topics) {

@@ -6,7 +6,18 @@
 import { randomBytes } from 'node:crypto';
 import { Partitioners, type Admin, type Kafka, type KafkaMessage } from 'kafkajs';
 import { createSchemaRegistry, topicCodec } from '@tally/schemas';
-import { SIDE_NOUN, SideTopicRefusedError, choose, describeFilter, redriveMessages, type DecodedOriginal, type RedriveMessage, type SideEntry, type SideFilter, type SideKind } from './side-topics.js';
+import {
+  SIDE_NOUN,
+  SideTopicRefusedError,
+  choose,
+  describeFilter,
+  redriveMessages,
+  type DecodedOriginal,
+  type RedriveMessage,
+  type SideEntry,
+  type SideFilter,
+  type SideKind,
+} from './side-topics.js';
 
 type Registry = ReturnType<typeof createSchemaRegistry>;
 
@@ -24,13 +35,27 @@ const READ_TIMEOUT_MS = 120_000;
  * what arrives meanwhile is left for the next read. The consumer's group is a fresh name, commits nothing and is
  * deleted afterwards, so no group is left behind on the cluster.
  */
-export async function readSideTopic(kafka: Kafka, registryUrl: string, kind: SideKind, topic: string, options: { timeoutMs?: number } = {}): Promise<SideTopicRead> {
+export async function readSideTopic(
+  kafka: Kafka,
+  registryUrl: string,
+  kind: SideKind,
+  topic: string,
+  options: { timeoutMs?: number } = {},
+): Promise<SideTopicRead> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    if (!(await admin.listTopics()).includes(topic)) throw new SideTopicRefusedError(`topic ${topic} does not exist on this cluster (choose it with --topic, or the cluster with --brokers)`);
-    const ends = new Map((await admin.fetchTopicOffsets(topic)).filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]));
-    const messages = ends.size === 0 ? [] : await fetchUpTo(kafka, admin, topic, kind, ends, options.timeoutMs ?? READ_TIMEOUT_MS);
+    if (!(await admin.listTopics()).includes(topic))
+      throw new SideTopicRefusedError(
+        `topic ${topic} does not exist on this cluster (choose it with --topic, or the cluster with --brokers)`,
+      );
+    const ends = new Map(
+      (await admin.fetchTopicOffsets(topic))
+        .filter((p) => Number(p.high) > Number(p.low))
+        .map((p) => [p.partition, Number(p.high)]),
+    );
+    const messages =
+      ends.size === 0 ? [] : await fetchUpTo(kafka, admin, topic, kind, ends, options.timeoutMs ?? READ_TIMEOUT_MS);
     return await decodeAll(registryUrl, kind, topic, messages);
   } finally {
     await admin.disconnect();
@@ -42,7 +67,14 @@ interface RawRecord {
   message: KafkaMessage;
 }
 
-async function fetchUpTo(kafka: Kafka, admin: Admin, topic: string, kind: SideKind, ends: Map<number, number>, timeoutMs: number): Promise<RawRecord[]> {
+async function fetchUpTo(
+  kafka: Kafka,
+  admin: Admin,
+  topic: string,
+  kind: SideKind,
+  ends: Map<number, number>,
+  timeoutMs: number,
+): Promise<RawRecord[]> {
   const groupId = `tally-cli-${kind}-${randomBytes(6).toString('hex')}`;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
   const records: RawRecord[] = [];
@@ -51,14 +83,23 @@ async function fetchUpTo(kafka: Kafka, admin: Admin, topic: string, kind: SideKi
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`reading ${topic} took longer than ${timeoutMs / 1000} s (${remaining.size} partition(s) not read to their end)`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `reading ${topic} took longer than ${timeoutMs / 1000} s (${remaining.size} partition(s) not read to their end)`,
+            ),
+          ),
+        timeoutMs,
+      );
       consumer
         .run({
           autoCommit: false,
           eachBatch: async ({ batch }) => {
             const end = ends.get(batch.partition);
             if (end === undefined) return;
-            for (const message of batch.messages) if (Number(message.offset) < end) records.push({ partition: batch.partition, message });
+            for (const message of batch.messages)
+              if (Number(message.offset) < end) records.push({ partition: batch.partition, message });
             // lastOffset() counts records the client filtered out (control records) too, so a gap cannot stall the read
             if (Number(batch.lastOffset()) >= end - 1 && remaining.delete(batch.partition) && remaining.size === 0) {
               clearTimeout(timer);
@@ -79,7 +120,12 @@ async function fetchUpTo(kafka: Kafka, admin: Admin, topic: string, kind: SideKi
   return records;
 }
 
-async function decodeAll(registryUrl: string, kind: SideKind, topic: string, records: RawRecord[]): Promise<SideTopicRead> {
+async function decodeAll(
+  registryUrl: string,
+  kind: SideKind,
+  topic: string,
+  records: RawRecord[],
+): Promise<SideTopicRead> {
   const registry = createSchemaRegistry(registryUrl);
   const deadLetters = topicCodec(registry, topic, 'tally.platform.DeadLetter');
   const late = topicCodec(registry, topic, 'tally.platform.LateRecord');
@@ -88,7 +134,11 @@ async function decodeAll(registryUrl: string, kind: SideKind, topic: string, rec
     const offset = Number(message.offset);
     const key = message.key?.toString('utf8') ?? null;
     try {
-      read.entries.push(kind === 'dlq' ? { kind, partition, offset, key, record: await deadLetters.decode(message.value) } : { kind, partition, offset, key, record: await late.decode(message.value) });
+      read.entries.push(
+        kind === 'dlq'
+          ? { kind, partition, offset, key, record: await deadLetters.decode(message.value) }
+          : { kind, partition, offset, key, record: await late.decode(message.value) },
+      );
     } catch (error) {
       read.unreadable.push({ partition, offset, error: error instanceof Error ? error.message : String(error) });
     }
@@ -103,7 +153,8 @@ async function decodeAll(registryUrl: string, kind: SideKind, topic: string, rec
  */
 export async function decodeOriginal(registry: Registry, value: Buffer | null): Promise<DecodedOriginal> {
   if (value === null) return { error: 'the value is null' };
-  if (value.length < 5 || value[0] !== 0) return { error: `not a Confluent-framed record (${value.length} bytes, first byte ${value[0]})` };
+  if (value.length < 5 || value[0] !== 0)
+    return { error: `not a Confluent-framed record (${value.length} bytes, first byte ${value[0]})` };
   const schemaId = value.readInt32BE(1);
   try {
     const schema = (await registry.getSchema(schemaId)) as { name?: string };
@@ -132,9 +183,18 @@ const REDRIVE_CHUNK = 200;
  * arrive in the order given), partitioned by key as Tally's own producers do (the Java client's murmur2), so a
  * record lands where new records with its key go; a record without a key goes back to its original partition.
  */
-export async function sendBack(kafka: Kafka, messages: readonly RedriveMessage[], onProgress: (p: RedriveProgress) => void = () => undefined): Promise<{ sent: number; seconds: number; perTopic: Map<string, number> }> {
+export async function sendBack(
+  kafka: Kafka,
+  messages: readonly RedriveMessage[],
+  onProgress: (p: RedriveProgress) => void = () => undefined,
+): Promise<{ sent: number; seconds: number; perTopic: Map<string, number> }> {
   const started = Date.now();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   const perTopic = new Map<string, number>();
   let done = 0;
@@ -148,7 +208,12 @@ export async function sendBack(kafka: Kafka, messages: readonly RedriveMessage[]
         acks: -1,
         topicMessages: [...byTopic].map(([topic, sent]) => ({
           topic,
-          messages: sent.map((m) => ({ key: m.key, value: m.value, headers: m.headers, ...(m.key === null ? { partition: m.entry.record.partition } : {}) })),
+          messages: sent.map((m) => ({
+            key: m.key,
+            value: m.value,
+            headers: m.headers,
+            ...(m.key === null ? { partition: m.entry.record.partition } : {}),
+          })),
         })),
       });
       for (const m of chunk) perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1);
@@ -185,15 +250,23 @@ export async function redrive(
   options: { dryRun?: boolean; onProgress?: (p: RedriveProgress) => void } = {},
 ): Promise<RedriveSummary> {
   const chosen = choose(kind, read.entries, filter);
-  if (chosen.length === 0) throw new SideTopicRefusedError(`no ${SIDE_NOUN[kind]} record in ${topic} matches${describeFilter(filter)}: nothing to send`);
+  if (chosen.length === 0)
+    throw new SideTopicRefusedError(
+      `no ${SIDE_NOUN[kind]} record in ${topic} matches${describeFilter(filter)}: nothing to send`,
+    );
   const { messages, repeats } = redriveMessages(topic, chosen);
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const missing = await missingTopics(admin, messages.map((m) => m.topic));
+    const missing = await missingTopics(
+      admin,
+      messages.map((m) => m.topic),
+    );
     if (missing.length > 0) {
       const from = (t: string) => messages.filter((m) => m.topic === t).length;
-      throw new SideTopicRefusedError(`source topic${missing.length === 1 ? '' : 's'} ${missing.map((t) => `${t} (${from(t)} record(s))`).join(', ')} no longer exist${missing.length === 1 ? 's' : ''} on this cluster: nothing was sent (narrow the choice with --source-topic or --offsets)`);
+      throw new SideTopicRefusedError(
+        `source topic${missing.length === 1 ? '' : 's'} ${missing.map((t) => `${t} (${from(t)} record(s))`).join(', ')} no longer exist${missing.length === 1 ? 's' : ''} on this cluster: nothing was sent (narrow the choice with --source-topic or --offsets)`,
+      );
     }
   } finally {
     await admin.disconnect();

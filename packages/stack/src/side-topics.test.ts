@@ -99,9 +99,20 @@ describe('reading a side-topic reference and a time', () => {
 
 describe('choosing records', () => {
   const entries = [
-    dead(0, 3, { reasonCode: 'DECODE_FAILED', service: 'viewer-aggregator', consumerGroup: 'viewer-aggregator', sourceTopic: 'tally.viewers.heartbeats', failedAtMs: T + 30 }),
+    dead(0, 3, {
+      reasonCode: 'DECODE_FAILED',
+      service: 'viewer-aggregator',
+      consumerGroup: 'viewer-aggregator',
+      sourceTopic: 'tally.viewers.heartbeats',
+      failedAtMs: T + 30,
+    }),
     dead(1, 0, { failedAtMs: T + 10 }),
-    dead(0, 1, { service: 'vote-merger', consumerGroup: 'vote-merger.kr', sourceTopic: 'kr.tally.votes.ballots', failedAtMs: T + 20 }),
+    dead(0, 1, {
+      service: 'vote-merger',
+      consumerGroup: 'vote-merger.kr',
+      sourceTopic: 'kr.tally.votes.ballots',
+      failedAtMs: T + 20,
+    }),
     dead(1, 1, { failedAtMs: T + 40 }),
   ];
   const at = (chosen: SideEntry[]) => chosen.map((e) => `${e.partition}:${e.offset}`);
@@ -122,7 +133,9 @@ describe('choosing records', () => {
   });
 
   it('refuses a reason the side topic does not have, and an offset alone that two partitions have', () => {
-    expect(() => choose('dlq', entries, { reason: 'AFTER_GRACE' })).toThrow(/reasons are DECODE_FAILED, REJECTED, PROCESSING_FAILED/);
+    expect(() => choose('dlq', entries, { reason: 'AFTER_GRACE' })).toThrow(
+      /reasons are DECODE_FAILED, REJECTED, PROCESSING_FAILED/,
+    );
     expect(() => choose('dlq', entries, { refs: [{ offset: 1 }] })).toThrow(/partitions 0, 1 .*<partition>:1/);
   });
 
@@ -133,7 +146,13 @@ describe('choosing records', () => {
 
   it('says the filter in words', () => {
     expect(describeFilter({})).toBe('');
-    expect(describeFilter({ reason: 'rejected', service: 'wallet-ledger', refs: [{ partition: 0, offset: 4 }, { offset: 9 }] })).toBe(' (reason REJECTED, service wallet-ledger, at 0:4, 9)');
+    expect(
+      describeFilter({
+        reason: 'rejected',
+        service: 'wallet-ledger',
+        refs: [{ partition: 0, offset: 4 }, { offset: 9 }],
+      }),
+    ).toBe(' (reason REJECTED, service wallet-ledger, at 0:4, 9)');
   });
 });
 
@@ -143,7 +162,11 @@ describe('repeats and counts', () => {
   const again = late(2, 9, { offset: 5 });
   const rebuild = late(1, 7, { offset: 5, consumerGroup: 'viewer-aggregator-rebuild' });
   const horizon = late(0, 6, { reasonCode: 'BEYOND_IDEMPOTENCY_HORIZON', windows: [], otherEffectsApplied: false });
-  const twoWindows = late(0, 8, { service: 'counter-materializer', consumerGroup: 'counter-materializer', windows: ['counters.ranking.1h', 'counters.ranking.24h'] });
+  const twoWindows = late(0, 8, {
+    service: 'counter-materializer',
+    consumerGroup: 'counter-materializer',
+    windows: ['counters.ranking.1h', 'counters.ranking.24h'],
+  });
   const entries = [first, horizon, again, rebuild, twoWindows];
 
   it('a repeat is the same source record of the same consumer group; another group’s report is its own', () => {
@@ -155,19 +178,49 @@ describe('repeats and counts', () => {
     const count = countByReason(entries);
     expect(count).toMatchObject({ read: 5, distinct: 4 });
     expect(count.rows).toEqual([
-      { service: 'counter-materializer', consumerGroup: 'counter-materializer', reasonCode: 'AFTER_GRACE', records: 1, windows: { 'counters.ranking.1h': 1, 'counters.ranking.24h': 1 } },
-      { service: 'viewer-aggregator', consumerGroup: 'viewer-aggregator', reasonCode: 'AFTER_GRACE', records: 1, windows: { 'viewers.history.minute': 1 } },
-      { service: 'viewer-aggregator', consumerGroup: 'viewer-aggregator', reasonCode: 'BEYOND_IDEMPOTENCY_HORIZON', records: 1, windows: { '(none)': 1 } },
-      { service: 'viewer-aggregator', consumerGroup: 'viewer-aggregator-rebuild', reasonCode: 'AFTER_GRACE', records: 1, windows: { 'viewers.history.minute': 1 } },
+      {
+        service: 'counter-materializer',
+        consumerGroup: 'counter-materializer',
+        reasonCode: 'AFTER_GRACE',
+        records: 1,
+        windows: { 'counters.ranking.1h': 1, 'counters.ranking.24h': 1 },
+      },
+      {
+        service: 'viewer-aggregator',
+        consumerGroup: 'viewer-aggregator',
+        reasonCode: 'AFTER_GRACE',
+        records: 1,
+        windows: { 'viewers.history.minute': 1 },
+      },
+      {
+        service: 'viewer-aggregator',
+        consumerGroup: 'viewer-aggregator',
+        reasonCode: 'BEYOND_IDEMPOTENCY_HORIZON',
+        records: 1,
+        windows: { '(none)': 1 },
+      },
+      {
+        service: 'viewer-aggregator',
+        consumerGroup: 'viewer-aggregator-rebuild',
+        reasonCode: 'AFTER_GRACE',
+        records: 1,
+        windows: { 'viewers.history.minute': 1 },
+      },
     ]);
     const text = countLines('late', 'tally.late', count).join('\n');
     expect(text).toMatch(/counter-materializer\s+counter-materializer\s+AFTER_GRACE\s+1/);
     expect(text).toMatch(/window counters\.ranking\.24h\s+1/);
-    expect(text).toContain('tally.late: 4 late source record(s) from 5 record(s) read; deduplicated by consumer group and source topic/partition/offset (1 repeat not counted again)');
+    expect(text).toContain(
+      'tally.late: 4 late source record(s) from 5 record(s) read; deduplicated by consumer group and source topic/partition/offset (1 repeat not counted again)',
+    );
   });
 
   it('counts dead letters without windows', () => {
-    const count = countByReason([dead(0, 1), dead(0, 2, { reasonCode: 'PROCESSING_FAILED' }), dead(0, 3, { offset: 101 })]);
+    const count = countByReason([
+      dead(0, 1),
+      dead(0, 2, { reasonCode: 'PROCESSING_FAILED' }),
+      dead(0, 3, { offset: 101 }),
+    ]);
     expect(count.rows).toEqual([
       { service: 'wallet-ledger', consumerGroup: 'wallet-ledger', reasonCode: 'PROCESSING_FAILED', records: 1 },
       { service: 'wallet-ledger', consumerGroup: 'wallet-ledger', reasonCode: 'REJECTED', records: 1 },
@@ -182,7 +235,9 @@ describe('what the commands print', () => {
     const again = late(2, 9, { offset: 5 });
     const lines = listLines('late', [long, again], repeats([long, again]), 40);
     expect(lines[0]).toMatch(/^AT\s+WHEN\s+SERVICE\s+SOURCE\s+REASON\s+WRITE\s+WHY$/);
-    expect(lines[1]).toContain(`0:5  ${new Date(T + 5).toISOString()}  viewer-aggregator  tally.viewers.heartbeats[1]@5  AFTER_GRACE  player:5`);
+    expect(lines[1]).toContain(
+      `0:5  ${new Date(T + 5).toISOString()}  viewer-aggregator  tally.viewers.heartbeats[1]@5  AFTER_GRACE  player:5`,
+    );
     expect(lines[1]!.endsWith('…')).toBe(true);
     expect(lines[2]).toContain('(repeat of 0:5)');
     expect(listLines('dlq', [dead(0, 1)])[0]).not.toContain('WRITE');
@@ -195,16 +250,24 @@ describe('what the commands print', () => {
 
   it('shows one record whole, the original decoded or why not', () => {
     const entry = late(0, 5);
-    const decoded = showLines('tally.late', entry, { schemaId: 9, schemaName: 'tally.viewers.Heartbeat', value: { streamId: 'stream-1' } }).join('\n');
+    const decoded = showLines('tally.late', entry, {
+      schemaId: 9,
+      schemaName: 'tally.viewers.Heartbeat',
+      value: { streamId: 'stream-1' },
+    }).join('\n');
     expect(decoded).toContain('write           player:5');
     expect(decoded).toContain('windows missed  viewers.history.minute');
     expect(decoded).toContain('(900 s after)');
     expect(decoded).toContain('original value  5 bytes, schema id 9 (tally.viewers.Heartbeat):');
     expect(decoded).toContain('"streamId": "stream-1"');
-    const undecodable = showLines('dl', dead(0, 1, { value: Buffer.from('not avro'), headers: { a: '1', b: '2' } }), { error: 'not a Confluent-framed record' }).join('\n');
+    const undecodable = showLines('dl', dead(0, 1, { value: Buffer.from('not avro'), headers: { a: '1', b: '2' } }), {
+      error: 'not a Confluent-framed record',
+    }).join('\n');
     expect(undecodable).toContain('headers         a=1, b=2');
     expect(undecodable).toContain('original key    "user-1"');
-    expect(undecodable).toContain(`8 bytes, not decodable: not a Confluent-framed record\n    ${Buffer.from('not avro').toString('hex')}`);
+    expect(undecodable).toContain(
+      `8 bytes, not decodable: not a Confluent-framed record\n    ${Buffer.from('not avro').toString('hex')}`,
+    );
   });
 
   it('prints a key as text where it is, else hex', () => {
@@ -215,7 +278,15 @@ describe('what the commands print', () => {
 
   it('gives JSON with bytes as base64 and the side-topic position apart from the source’s', () => {
     const entry = dead(2, 7);
-    expect(entryJson(entry, dead(0, 1))).toMatchObject({ at: '2:7', sidePartition: 2, sideOffset: 7, partition: 0, offset: 107, key: Buffer.from('user-1').toString('base64'), repeatOf: '0:1' });
+    expect(entryJson(entry, dead(0, 1))).toMatchObject({
+      at: '2:7',
+      sidePartition: 2,
+      sideOffset: 7,
+      partition: 0,
+      offset: 107,
+      key: Buffer.from('user-1').toString('base64'),
+      repeatOf: '0:1',
+    });
   });
 });
 
@@ -227,10 +298,22 @@ describe('redriving', () => {
     const { messages, repeats: skipped } = redriveMessages('dl', [a, aAgain, b]);
     expect(skipped).toBe(1);
     expect(messages.map((m) => m.entry)).toEqual([a, b]);
-    expect(messages[0]).toMatchObject({ topic: 'tally.wallet.commands', key: a.record.key, value: a.record.value, headers: { trace: 't1', [REDRIVEN_FROM_HEADER]: 'dl/0/1' } });
+    expect(messages[0]).toMatchObject({
+      topic: 'tally.wallet.commands',
+      key: a.record.key,
+      value: a.record.value,
+      headers: { trace: 't1', [REDRIVEN_FROM_HEADER]: 'dl/0/1' },
+    });
     // sent back again: where it comes from now
     expect(messages[1]!.headers).toEqual({ [REDRIVEN_FROM_HEADER]: 'dl/0/2' });
-    const summary = { chosen: 3, repeats: 1, messages, sent: 2, seconds: 0.25, perTopic: new Map([['tally.wallet.commands', 2]]) };
+    const summary = {
+      chosen: 3,
+      repeats: 1,
+      messages,
+      sent: 2,
+      seconds: 0.25,
+      perTopic: new Map([['tally.wallet.commands', 2]]),
+    };
     expect(redriveLines('dl', { ...summary, dryRun: false })).toEqual([
       'sent 2 record(s) from dl back to their source topics (tally.wallet.commands: 2) in 0.3 s, acknowledged by all in-sync replicas; 1 repeat(s) of the same source record sent once',
     ]);

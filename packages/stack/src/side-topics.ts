@@ -23,16 +23,21 @@ export class SideTopicRefusedError extends Error {
 }
 
 /** One record of a side topic: where it sits in the side topic, and what it says. */
-export type SideEntry = { partition: number; offset: number; key: string | null } & ({ kind: 'dlq'; record: DeadLetter } | { kind: 'late'; record: LateRecord });
+export type SideEntry = { partition: number; offset: number; key: string | null } & (
+  { kind: 'dlq'; record: DeadLetter } | { kind: 'late'; record: LateRecord }
+);
 
 /** Epoch ms when the record went aside: dead-lettered (failedAtMs) or set aside (setAsideAtMs). */
-export const asideAt = (entry: SideEntry): number => (entry.kind === 'dlq' ? entry.record.failedAtMs : entry.record.setAsideAtMs);
+export const asideAt = (entry: SideEntry): number =>
+  entry.kind === 'dlq' ? entry.record.failedAtMs : entry.record.setAsideAtMs;
 
 /** The source record it reports, `<topic>/<partition>/<offset>` (the late topic's key has the same form). */
-export const sourceOf = (entry: SideEntry): string => `${entry.record.sourceTopic}/${entry.record.partition}/${entry.record.offset}`;
+export const sourceOf = (entry: SideEntry): string =>
+  `${entry.record.sourceTopic}/${entry.record.partition}/${entry.record.offset}`;
 
 /** Where it sits in the side topic, as `show` and `--offsets` take it: `<partition>:<offset>`. */
-export const sideRefOf = (entry: Pick<SideEntry, 'partition' | 'offset'>): string => `${entry.partition}:${entry.offset}`;
+export const sideRefOf = (entry: Pick<SideEntry, 'partition' | 'offset'>): string =>
+  `${entry.partition}:${entry.offset}`;
 
 /** The reason codes of a side topic, from its schema's enum. */
 export function reasonCodes(kind: SideKind): string[] {
@@ -49,14 +54,20 @@ export interface SideRef {
 
 export function parseSideRef(text: string): SideRef {
   const match = /^(?:(\d+):)?(\d+)$/.exec(text.trim());
-  if (!match) throw new SideTopicRefusedError(`"${text}" is not a record of the side topic: write <partition>:<offset> (as \`list\` prints it), or an offset alone`);
+  if (!match)
+    throw new SideTopicRefusedError(
+      `"${text}" is not a record of the side topic: write <partition>:<offset> (as \`list\` prints it), or an offset alone`,
+    );
   return { ...(match[1] === undefined ? {} : { partition: Number(match[1]) }), offset: Number(match[2]) };
 }
 
 /** `--since`: epoch milliseconds or an ISO-8601 time. */
 export function parseSince(text: string): number {
   const ms = /^\d+$/.test(text.trim()) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(ms)) throw new SideTopicRefusedError(`--since takes epoch milliseconds or an ISO-8601 time (got ${JSON.stringify(text)})`);
+  if (!Number.isFinite(ms))
+    throw new SideTopicRefusedError(
+      `--since takes epoch milliseconds or an ISO-8601 time (got ${JSON.stringify(text)})`,
+    );
   return ms;
 }
 
@@ -82,22 +93,32 @@ export interface SideFilter {
 export function choose(kind: SideKind, entries: readonly SideEntry[], filter: SideFilter): SideEntry[] {
   const reason = filter.reason?.toUpperCase();
   if (reason !== undefined && !reasonCodes(kind).includes(reason)) {
-    throw new SideTopicRefusedError(`--reason ${filter.reason}: the ${SIDE_NOUN[kind]} records' reasons are ${reasonCodes(kind).join(', ')}`);
+    throw new SideTopicRefusedError(
+      `--reason ${filter.reason}: the ${SIDE_NOUN[kind]} records' reasons are ${reasonCodes(kind).join(', ')}`,
+    );
   }
   for (const ref of filter.refs ?? []) {
     if (ref.partition !== undefined) continue;
     const partitions = entries.filter((e) => e.offset === ref.offset).map((e) => e.partition);
-    if (partitions.length > 1) throw new SideTopicRefusedError(`offset ${ref.offset} is in partitions ${partitions.join(', ')} of the side topic: name one as <partition>:${ref.offset}`);
+    if (partitions.length > 1)
+      throw new SideTopicRefusedError(
+        `offset ${ref.offset} is in partitions ${partitions.join(', ')} of the side topic: name one as <partition>:${ref.offset}`,
+      );
   }
   const chosen = entries.filter(
     (e) =>
       (reason === undefined || e.record.reasonCode === reason) &&
-      (filter.service === undefined || e.record.service === filter.service || e.record.consumerGroup === filter.service) &&
+      (filter.service === undefined ||
+        e.record.service === filter.service ||
+        e.record.consumerGroup === filter.service) &&
       (filter.sourceTopic === undefined || e.record.sourceTopic === filter.sourceTopic) &&
       (filter.sinceMs === undefined || asideAt(e) >= filter.sinceMs) &&
-      (filter.refs === undefined || filter.refs.some((r) => r.offset === e.offset && (r.partition === undefined || r.partition === e.partition))),
+      (filter.refs === undefined ||
+        filter.refs.some((r) => r.offset === e.offset && (r.partition === undefined || r.partition === e.partition))),
   );
-  const ordered = [...chosen].sort((a, b) => asideAt(a) - asideAt(b) || a.partition - b.partition || a.offset - b.offset);
+  const ordered = [...chosen].sort(
+    (a, b) => asideAt(a) - asideAt(b) || a.partition - b.partition || a.offset - b.offset,
+  );
   return filter.limit === undefined ? ordered : ordered.slice(0, filter.limit);
 }
 
@@ -107,7 +128,10 @@ export function choose(kind: SideKind, entries: readonly SideEntry[], filter: Si
  * again), so a repeat is the same source record of the same consumer group; two groups setting one record aside
  * (a rebuild beside the running service) are two reports. Entries are taken in the order given.
  */
-export function repeats(entries: readonly SideEntry[], identity: (e: SideEntry) => string = (e) => `${e.record.consumerGroup} ${sourceOf(e)}`): Map<SideEntry, SideEntry> {
+export function repeats(
+  entries: readonly SideEntry[],
+  identity: (e: SideEntry) => string = (e) => `${e.record.consumerGroup} ${sourceOf(e)}`,
+): Map<SideEntry, SideEntry> {
   const first = new Map<string, SideEntry>();
   const repeated = new Map<SideEntry, SideEntry>();
   for (const entry of entries) {
@@ -145,14 +169,26 @@ export function countByReason(entries: readonly SideEntry[]): SideCount {
     if (repeated.has(entry)) continue;
     const { service, consumerGroup, reasonCode } = entry.record;
     const id = `${service} ${consumerGroup} ${reasonCode}`;
-    const row = rows.get(id) ?? { service, consumerGroup, reasonCode, records: 0, ...(entry.kind === 'late' ? { windows: {} } : {}) };
+    const row = rows.get(id) ?? {
+      service,
+      consumerGroup,
+      reasonCode,
+      records: 0,
+      ...(entry.kind === 'late' ? { windows: {} } : {}),
+    };
     row.records++;
     if (entry.kind === 'late') {
-      for (const window of entry.record.windows.length > 0 ? entry.record.windows : ['(none)']) row.windows![window] = (row.windows![window] ?? 0) + 1;
+      for (const window of entry.record.windows.length > 0 ? entry.record.windows : ['(none)'])
+        row.windows![window] = (row.windows![window] ?? 0) + 1;
     }
     rows.set(id, row);
   }
-  const sorted = [...rows.values()].sort((a, b) => a.service.localeCompare(b.service) || a.consumerGroup.localeCompare(b.consumerGroup) || a.reasonCode.localeCompare(b.reasonCode));
+  const sorted = [...rows.values()].sort(
+    (a, b) =>
+      a.service.localeCompare(b.service) ||
+      a.consumerGroup.localeCompare(b.consumerGroup) ||
+      a.reasonCode.localeCompare(b.reasonCode),
+  );
   return { read: entries.length, distinct: entries.length - repeated.size, rows: sorted };
 }
 
@@ -167,11 +203,20 @@ export function shorten(text: string, max: number): string {
 /** Cells as aligned columns: the numeric columns (by index) right-aligned. */
 function table(rows: string[][], numeric: ReadonlySet<number> = new Set()): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  '));
+  return rows.map((r) =>
+    r
+      .map((c, i) => (numeric.has(i) ? c.padStart(widths[i]!) : i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  '),
+  );
 }
 
 /** `list`: a line per record, with a header; repeats marked with the record they repeat. */
-export function listLines(kind: SideKind, entries: readonly SideEntry[], repeatOf: ReadonlyMap<SideEntry, SideEntry> = new Map(), reasonWidth = 80): string[] {
+export function listLines(
+  kind: SideKind,
+  entries: readonly SideEntry[],
+  repeatOf: ReadonlyMap<SideEntry, SideEntry> = new Map(),
+  reasonWidth = 80,
+): string[] {
   const header = ['AT', 'WHEN', 'SERVICE', 'SOURCE', 'REASON', ...(kind === 'late' ? ['WRITE'] : []), 'WHY'];
   const body = entries.map((e) => {
     const earlier = repeatOf.get(e);
@@ -195,7 +240,8 @@ export function countLines(kind: SideKind, topic: string, count: SideCount): str
     const rows: string[][] = [['SERVICE', 'GROUP', 'REASON', 'RECORDS']];
     for (const row of count.rows) {
       rows.push([row.service, row.consumerGroup, row.reasonCode, String(row.records)]);
-      for (const [window, n] of Object.entries(row.windows ?? {}).sort(([a], [b]) => a.localeCompare(b))) rows.push(['', '', `  window ${window}`, String(n)]);
+      for (const [window, n] of Object.entries(row.windows ?? {}).sort(([a], [b]) => a.localeCompare(b)))
+        rows.push(['', '', `  window ${window}`, String(n)]);
     }
     lines.push(...table(rows, new Set([3])), '');
   }
@@ -246,8 +292,14 @@ export function showLines(topic: string, entry: SideEntry, original: DecodedOrig
     `  headers         ${headers.length > 0 ? headers.map(([k, v]) => `${k}=${v}`).join(', ') : '-'}`,
     `  original value  ${bytesText(r.value)}${'error' in original ? `, not decodable: ${original.error}` : `, schema id ${original.schemaId} (${original.schemaName}):`}`,
   );
-  if (!('error' in original)) lines.push(...JSON.stringify(original.value, null, 2).split('\n').map((l) => `    ${l}`));
-  else if (r.value !== null) lines.push(`    ${r.value.subarray(0, 64).toString('hex')}${r.value.length > 64 ? '…' : ''}`);
+  if (!('error' in original))
+    lines.push(
+      ...JSON.stringify(original.value, null, 2)
+        .split('\n')
+        .map((l) => `    ${l}`),
+    );
+  else if (r.value !== null)
+    lines.push(`    ${r.value.subarray(0, 64).toString('hex')}${r.value.length > 64 ? '…' : ''}`);
   return lines;
 }
 
@@ -285,7 +337,10 @@ export interface RedriveMessage {
  * What a redrive sends: each chosen source record once (a repeat adds nothing: the source topic is read by every
  * group, so one copy serves them all), with its original key, value bytes and headers, plus where it came from.
  */
-export function redriveMessages(sideTopic: string, chosen: readonly SideEntry[]): { messages: RedriveMessage[]; repeats: number } {
+export function redriveMessages(
+  sideTopic: string,
+  chosen: readonly SideEntry[],
+): { messages: RedriveMessage[]; repeats: number } {
   const repeated = repeats(chosen, sourceOf);
   const messages = chosen
     .filter((e) => !repeated.has(e))
@@ -306,7 +361,9 @@ export function describeFilter(filter: SideFilter): string {
     filter.service === undefined ? undefined : `service ${filter.service}`,
     filter.sourceTopic === undefined ? undefined : `source topic ${filter.sourceTopic}`,
     filter.sinceMs === undefined ? undefined : `since ${iso(filter.sinceMs)}`,
-    filter.refs === undefined ? undefined : `at ${filter.refs.map((r) => (r.partition === undefined ? String(r.offset) : `${r.partition}:${r.offset}`)).join(', ')}`,
+    filter.refs === undefined
+      ? undefined
+      : `at ${filter.refs.map((r) => (r.partition === undefined ? String(r.offset) : `${r.partition}:${r.offset}`)).join(', ')}`,
   ].filter((p) => p !== undefined);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
@@ -314,17 +371,41 @@ export function describeFilter(filter: SideFilter): string {
 /** The one record `show` names; refused when the side topic has none there. */
 export function findEntry(kind: SideKind, topic: string, entries: readonly SideEntry[], ref: SideRef): SideEntry {
   const [found] = choose(kind, entries, { refs: [ref] });
-  if (!found) throw new SideTopicRefusedError(`${topic} has no record at ${ref.partition === undefined ? `offset ${ref.offset}` : `${ref.partition}:${ref.offset}`} (\`tally ${kind} list\` shows where each one is)`);
+  if (!found)
+    throw new SideTopicRefusedError(
+      `${topic} has no record at ${ref.partition === undefined ? `offset ${ref.offset}` : `${ref.partition}:${ref.offset}`} (\`tally ${kind} list\` shows where each one is)`,
+    );
   return found;
 }
 
 /** The end of a redrive: what was (or would be) sent where. */
-export function redriveLines(sideTopic: string, summary: { dryRun: boolean; chosen: number; repeats: number; messages: readonly RedriveMessage[]; sent: number; seconds: number; perTopic: ReadonlyMap<string, number> }): string[] {
+export function redriveLines(
+  sideTopic: string,
+  summary: {
+    dryRun: boolean;
+    chosen: number;
+    repeats: number;
+    messages: readonly RedriveMessage[];
+    sent: number;
+    seconds: number;
+    perTopic: ReadonlyMap<string, number>;
+  },
+): string[] {
   const lines: string[] = [];
-  if (summary.dryRun) for (const m of summary.messages) lines.push(`would send ${sideRefOf(m.entry)} → ${m.topic} (from partition ${m.entry.record.partition} offset ${m.entry.record.offset}, key ${keyText(m.key)}, ${bytesText(m.value)})`);
+  if (summary.dryRun)
+    for (const m of summary.messages)
+      lines.push(
+        `would send ${sideRefOf(m.entry)} → ${m.topic} (from partition ${m.entry.record.partition} offset ${m.entry.record.offset}, key ${keyText(m.key)}, ${bytesText(m.value)})`,
+      );
   const where = [...summary.perTopic].map(([topic, n]) => `${topic}: ${n}`).join(', ');
   const repeats = summary.repeats > 0 ? `; ${summary.repeats} repeat(s) of the same source record sent once` : '';
-  if (summary.dryRun) lines.push(`dry run: would send ${summary.messages.length} of ${summary.chosen} chosen record(s) from ${sideTopic} back (${where})${repeats}; nothing was sent`);
-  else lines.push(`sent ${summary.sent} record(s) from ${sideTopic} back to their source topics (${where}) in ${summary.seconds.toFixed(1)} s, acknowledged by all in-sync replicas${repeats}`);
+  if (summary.dryRun)
+    lines.push(
+      `dry run: would send ${summary.messages.length} of ${summary.chosen} chosen record(s) from ${sideTopic} back (${where})${repeats}; nothing was sent`,
+    );
+  else
+    lines.push(
+      `sent ${summary.sent} record(s) from ${sideTopic} back to their source topics (${where}) in ${summary.seconds.toFixed(1)} s, acknowledged by all in-sync replicas${repeats}`,
+    );
   return lines;
 }

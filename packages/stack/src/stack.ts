@@ -2,9 +2,24 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { platformConfig } from '@tally/config';
-import { brokerProcess, brokerSettings, describeCluster, ensureBrokerJars, startBroker, stopBroker } from './kafka-broker.js';
+import {
+  brokerProcess,
+  brokerSettings,
+  describeCluster,
+  ensureBrokerJars,
+  startBroker,
+  stopBroker,
+} from './kafka-broker.js';
 import { runningPid } from './processes.js';
-import { ensureRegistryJar, pingRegistry, registryProcess, registrySettings, registryUrl, startRegistry, stopRegistry } from './schema-registry.js';
+import {
+  ensureRegistryJar,
+  pingRegistry,
+  registryProcess,
+  registrySettings,
+  registryUrl,
+  startRegistry,
+  stopRegistry,
+} from './schema-registry.js';
 import { registerSchemas } from './schemas.js';
 import { applyTopics, loadTopics } from './topics.js';
 
@@ -20,8 +35,19 @@ export interface ComponentStatus {
 export function stackEndpoints() {
   const broker = brokerSettings();
   const registry = registrySettings();
-  const platform = platformConfig({ ...process.env, KAFKA_BROKERS: `127.0.0.1:${broker.port}`, SCHEMA_REGISTRY_URL: registryUrl(registry) });
-  return { broker, registry, brokers: platform.KAFKA_BROKERS, registryUrl: platform.SCHEMA_REGISTRY_URL, redisUrl: platform.REDIS_URL, databaseUrl: platform.DATABASE_URL };
+  const platform = platformConfig({
+    ...process.env,
+    KAFKA_BROKERS: `127.0.0.1:${broker.port}`,
+    SCHEMA_REGISTRY_URL: registryUrl(registry),
+  });
+  return {
+    broker,
+    registry,
+    brokers: platform.KAFKA_BROKERS,
+    registryUrl: platform.SCHEMA_REGISTRY_URL,
+    redisUrl: platform.REDIS_URL,
+    databaseUrl: platform.DATABASE_URL,
+  };
 }
 
 /**
@@ -31,7 +57,9 @@ export function stackEndpoints() {
 export async function stackUp(log: Log): Promise<void> {
   const endpoints = stackEndpoints();
   await Promise.all([checkRedis(endpoints.redisUrl), checkPostgres(endpoints.databaseUrl)]).catch((error: unknown) => {
-    throw new Error(`${error instanceof Error ? error.message : String(error)} (Redis and Postgres are expected at REDIS_URL and DATABASE_URL)`);
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)} (Redis and Postgres are expected at REDIS_URL and DATABASE_URL)`,
+    );
   });
   log(`redis      ${endpoints.redisUrl}: up`);
   log(`postgres   ${redact(endpoints.databaseUrl)}: up`);
@@ -46,11 +74,13 @@ export async function stackUp(log: Log): Promise<void> {
   const admin = new Kafka({ brokers: endpoints.brokers, clientId: 'tally-stack', logLevel: logLevel.ERROR }).admin();
   await admin.connect();
   try {
-    for (const change of await applyTopics(admin, topics)) log(`topic      ${change.topic}: ${change.action}${change.detail ? ` (${change.detail})` : ''}`);
+    for (const change of await applyTopics(admin, topics))
+      log(`topic      ${change.topic}: ${change.action}${change.detail ? ` (${change.detail})` : ''}`);
   } finally {
     await admin.disconnect();
   }
-  for (const r of await registerSchemas(endpoints.registryUrl, topics)) log(`schema     ${r.subject}: ${r.schema} id ${r.id}`);
+  for (const r of await registerSchemas(endpoints.registryUrl, topics))
+    log(`schema     ${r.subject}: ${r.schema} id ${r.id}`);
 }
 
 export async function stackStatus(): Promise<ComponentStatus[]> {
@@ -97,7 +127,12 @@ export async function stackDown(log: Log): Promise<void> {
 }
 
 async function checkRedis(url: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 2000,
+  });
   try {
     await redis.connect();
     await redis.ping();
@@ -114,7 +149,9 @@ async function checkPostgres(url: string): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
-    throw new Error(`Postgres at ${redact(url)} does not answer: ${error instanceof Error ? error.message : String(error)}`);
+    throw new Error(
+      `Postgres at ${redact(url)} does not answer: ${error instanceof Error ? error.message : String(error)}`,
+    );
   } finally {
     await client.end().catch(() => undefined);
   }

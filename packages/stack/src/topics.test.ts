@@ -13,9 +13,15 @@ describe('deploy/topics.yaml', () => {
   it('caps replication to the brokers there are, and min ISR to the replication', () => {
     const spec = file.topics[0]!;
     expect(topicConfig(spec, file.defaults, 1).replicationFactor).toBe(1);
-    expect(topicConfig(spec, file.defaults, 1).configEntries).toContainEqual({ name: 'min.insync.replicas', value: '1' });
+    expect(topicConfig(spec, file.defaults, 1).configEntries).toContainEqual({
+      name: 'min.insync.replicas',
+      value: '1',
+    });
     expect(topicConfig(spec, file.defaults, 5)).toMatchObject({ replicationFactor: 3 });
-    expect(topicConfig(spec, file.defaults, 5).configEntries).toContainEqual({ name: 'min.insync.replicas', value: '2' });
+    expect(topicConfig(spec, file.defaults, 5).configEntries).toContainEqual({
+      name: 'min.insync.replicas',
+      value: '2',
+    });
   });
 });
 

@@ -9,7 +9,9 @@ import { deployDir } from './paths.js';
 // kafkajs is CommonJS and Node cannot see this export by name
 const { ConfigResourceTypes } = kafkajs;
 
-const duration = z.string().regex(/^(\d+)(ms|s|m|h|d)$|^forever$/, { error: 'must be like 500ms, 30s, 15m, 12h, 7d or forever' });
+const duration = z
+  .string()
+  .regex(/^(\d+)(ms|s|m|h|d)$|^forever$/, { error: 'must be like 500ms, 30s, 15m, 12h, 7d or forever' });
 
 const topicSpec = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/),
@@ -35,7 +37,9 @@ export const topicsPath = join(deployDir, 'topics.yaml');
 export function loadTopics(path = topicsPath): TopicsFile {
   const parsed = topicsFile.safeParse(parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
-    throw new Error(`${path} is invalid:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+    throw new Error(
+      `${path} is invalid:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`,
+    );
   }
   const names = parsed.data.topics.map((t) => t.name);
   const twice = names.filter((n, i) => names.indexOf(n) !== i);
@@ -81,8 +85,17 @@ export async function applyTopics(admin: Admin, file: TopicsFile, namePrefix = '
     const topic = namePrefix + spec.name;
     const config = topicConfig(spec, file.defaults, brokers.length);
     if (!existing.has(topic)) {
-      toCreate.push({ topic, numPartitions: spec.partitions, replicationFactor: config.replicationFactor, configEntries: config.configEntries });
-      changes.push({ topic, action: 'created', detail: `${spec.partitions} partitions, replication ${config.replicationFactor}` });
+      toCreate.push({
+        topic,
+        numPartitions: spec.partitions,
+        replicationFactor: config.replicationFactor,
+        configEntries: config.configEntries,
+      });
+      changes.push({
+        topic,
+        action: 'created',
+        detail: `${spec.partitions} partitions, replication ${config.replicationFactor}`,
+      });
     }
   }
   if (toCreate.length) await admin.createTopics({ topics: toCreate, waitForLeaders: true });
@@ -92,7 +105,11 @@ export async function applyTopics(admin: Admin, file: TopicsFile, namePrefix = '
   const metadata = await admin.fetchTopicMetadata({ topics: present.map((s) => namePrefix + s.name) });
   const described = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: namePrefix + s.name, configNames: ['cleanup.policy', 'retention.ms', 'min.insync.replicas'] })),
+    resources: present.map((s) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name: namePrefix + s.name,
+      configNames: ['cleanup.policy', 'retention.ms', 'min.insync.replicas'],
+    })),
   });
   for (const spec of present) {
     const topic = namePrefix + spec.name;
@@ -101,15 +118,26 @@ export async function applyTopics(admin: Admin, file: TopicsFile, namePrefix = '
       await admin.createPartitions({ topicPartitions: [{ topic, count: spec.partitions }] });
       changes.push({ topic, action: 'partitions increased', detail: `${partitions} → ${spec.partitions}` });
     } else if (partitions > spec.partitions) {
-      changes.push({ topic, action: 'unchanged', detail: `has ${partitions} partitions, more than the ${spec.partitions} declared; Kafka cannot shrink a topic` });
+      changes.push({
+        topic,
+        action: 'unchanged',
+        detail: `has ${partitions} partitions, more than the ${spec.partitions} declared; Kafka cannot shrink a topic`,
+      });
       continue;
     }
     const want = topicConfig(spec, file.defaults, brokers.length).configEntries;
     const have = described.resources.find((r) => r.resourceName === topic)?.configEntries ?? [];
     const differing = want.filter((w) => have.find((h) => h.configName === w.name)?.configValue !== w.value);
     if (differing.length) {
-      await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: want }] });
-      changes.push({ topic, action: 'config updated', detail: differing.map((d) => `${d.name}=${d.value}`).join(', ') });
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: want }],
+      });
+      changes.push({
+        topic,
+        action: 'config updated',
+        detail: differing.map((d) => `${d.name}=${d.value}`).join(', '),
+      });
     } else if (partitions >= spec.partitions && !changes.some((c) => c.topic === topic)) {
       changes.push({ topic, action: 'unchanged' });
     }

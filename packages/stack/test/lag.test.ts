@@ -22,12 +22,26 @@ beforeAll(async () => {
   await createTestTopics(stack.brokers, [{ name: topic, partitions: 3 }]);
   const producer = testKafka(stack.brokers).producer();
   await producer.connect();
-  await producer.send({ topic, messages: Array.from({ length: 60 }, (_, i) => ({ partition: i % 3, value: `record ${i}` })) });
+  await producer.send({
+    topic,
+    messages: Array.from({ length: 60 }, (_, i) => ({ partition: i % 3, value: `record ${i}` })),
+  });
   await producer.disconnect();
   // partition 0 half done, partition 1 done, partition 2 never committed; a second group all behind
   await withAdmin(stack.brokers, async (admin) => {
-    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '10' }, { partition: 1, offset: '20' }] });
-    await admin.setOffsets({ groupId: idle, topic, partitions: [0, 1, 2].map((partition) => ({ partition, offset: '0' })) });
+    await admin.setOffsets({
+      groupId: group,
+      topic,
+      partitions: [
+        { partition: 0, offset: '10' },
+        { partition: 1, offset: '20' },
+      ],
+    });
+    await admin.setOffsets({
+      groupId: idle,
+      topic,
+      partitions: [0, 1, 2].map((partition) => ({ partition, offset: '0' })),
+    });
   });
 });
 
@@ -37,13 +51,27 @@ afterAll(async () => {
 
 /** kafka-consumer-groups --describe, parsed: partition → [current offset, log-end offset, lag]. */
 async function kafkaConsumerGroups(groupId: string): Promise<Map<number, [number, number, number]>> {
-  const { stdout } = await run('java', ['-cp', kafkaClasspath(), 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', '--bootstrap-server', stack.brokers.join(','), '--describe', '--group', groupId], {
-    timeout: 60_000,
-  });
+  const { stdout } = await run(
+    'java',
+    [
+      '-cp',
+      kafkaClasspath(),
+      'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
+      '--bootstrap-server',
+      stack.brokers.join(','),
+      '--describe',
+      '--group',
+      groupId,
+    ],
+    {
+      timeout: 60_000,
+    },
+  );
   const rows = new Map<number, [number, number, number]>();
   for (const line of stdout.split('\n')) {
     const cells = line.trim().split(/\s+/);
-    if (cells[0] === groupId && cells[1] === topic) rows.set(Number(cells[2]), [Number(cells[3]), Number(cells[4]), Number(cells[5])]);
+    if (cells[0] === groupId && cells[1] === topic)
+      rows.set(Number(cells[2]), [Number(cells[3]), Number(cells[4]), Number(cells[5])]);
   }
   return rows;
 }
@@ -70,10 +98,16 @@ describe('tally lag', () => {
 
   it('prints a table and JSON from the CLI, for chosen groups or a prefix', async () => {
     const env = { ...process.env, KAFKA_BROKERS: stack.brokers.join(',') };
-    const json = await run(process.execPath, ['--import', 'tsx', cli, 'lag', '--group', `${group},${idle}`, '--json'], { env, timeout: 60_000 });
+    const json = await run(process.execPath, ['--import', 'tsx', cli, 'lag', '--group', `${group},${idle}`, '--json'], {
+      env,
+      timeout: 60_000,
+    });
     const rows = JSON.parse(json.stdout) as PartitionLag[];
     expect(rows.filter((r) => r.group === idle).map((r) => r.lag)).toEqual([20, 20, 20]);
-    const table = await run(process.execPath, ['--import', 'tsx', cli, 'lag', '--prefix', group], { env, timeout: 60_000 });
+    const table = await run(process.execPath, ['--import', 'tsx', cli, 'lag', '--prefix', group], {
+      env,
+      timeout: 60_000,
+    });
     expect(table.stdout).toContain(`${group}: total lag 30`);
     expect(table.stdout).not.toContain(idle);
     expect(lagTable(rows)).toContain('COMMITTED');

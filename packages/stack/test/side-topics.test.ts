@@ -10,7 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Partitioners, type KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSchemaRegistry, topicCodec, type DeadLetter, type Heartbeat, type LateRecord, type WalletCommand } from '@tally/schemas';
+import {
+  createSchemaRegistry,
+  topicCodec,
+  type DeadLetter,
+  type Heartbeat,
+  type LateRecord,
+  type WalletCommand,
+} from '@tally/schemas';
 import { createTopicsWithSchemas, testKafka, uniqueName, withAdmin } from '@tally/testkit';
 import { readSideTopic, redrive } from '../src/side-topic-io.js';
 import { REDRIVEN_FROM_HEADER } from '../src/side-topics.js';
@@ -49,7 +56,13 @@ async function tally(...args: string[]): Promise<{ stdout: string; stderr: strin
   }
 }
 
-const cliGroups = () => withAdmin(stack.brokers, async (admin) => (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith('tally-cli-')).sort());
+const cliGroups = () =>
+  withAdmin(stack.brokers, async (admin) =>
+    (await admin.listGroups()).groups
+      .map((g) => g.groupId)
+      .filter((g) => g.startsWith('tally-cli-'))
+      .sort(),
+  );
 let groupsBefore: string[];
 
 /** Every record of a topic (a test's own consumer group, deleted afterwards). */
@@ -60,7 +73,10 @@ async function readAll(topic: string, expected: number): Promise<KafkaMessage[]>
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`read ${messages.length} of ${expected} records of ${topic}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`read ${messages.length} of ${expected} records of ${topic}`)),
+      60_000,
+    );
     void consumer.run({
       eachMessage: async ({ message }) => {
         messages.push(message);
@@ -76,7 +92,8 @@ async function readAll(topic: string, expected: number): Promise<KafkaMessage[]>
   return messages;
 }
 
-const headerStrings = (message: KafkaMessage) => Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+const headerStrings = (message: KafkaMessage) =>
+  Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
 
 beforeAll(async () => {
   await createTopicsWithSchemas(stack, [
@@ -89,11 +106,35 @@ beforeAll(async () => {
   const walletCodec = topicCodec(registry, topics.wallet, 'tally.wallet.WalletCommand');
   const beatCodec = topicCodec(registry, topics.beats, 'tally.viewers.Heartbeat');
   for (let i = 0; i < 3; i++) {
-    const command: WalletCommand = { source: 'side-test', seq: i, userId: `user-${i}`, type: 'DEBIT', asset: 'coins', amountMinor: 100 * (i + 1), reason: null, grant: false, receivedAtMs: T };
-    commands.push({ key: Buffer.from(`user-${i}`), value: await walletCodec.encode(command), headers: { 'trace-id': `trace-${i}`, binary: randomBytes(4).toString('hex') } });
+    const command: WalletCommand = {
+      source: 'side-test',
+      seq: i,
+      userId: `user-${i}`,
+      type: 'DEBIT',
+      asset: 'coins',
+      amountMinor: 100 * (i + 1),
+      reason: null,
+      grant: false,
+      receivedAtMs: T,
+    };
+    commands.push({
+      key: Buffer.from(`user-${i}`),
+      value: await walletCodec.encode(command),
+      headers: { 'trace-id': `trace-${i}`, binary: randomBytes(4).toString('hex') },
+    });
   }
   for (let i = 0; i < 2; i++) {
-    const beat: Heartbeat = { source: 'player-7', seq: 40 + i, streamId: 'stream-9', sessionId: `session-${i}`, userId: null, positionMs: 1000, state: 'PLAYING', atMs: T - 900_000, receivedAtMs: T };
+    const beat: Heartbeat = {
+      source: 'player-7',
+      seq: 40 + i,
+      streamId: 'stream-9',
+      sessionId: `session-${i}`,
+      userId: null,
+      positionMs: 1000,
+      state: 'PLAYING',
+      atMs: T - 900_000,
+      receivedAtMs: T,
+    };
     beats.push({ key: Buffer.from('stream-9'), value: await beatCodec.encode(beat), headers: {} });
   }
 
@@ -115,13 +156,31 @@ beforeAll(async () => {
   const garbage: Original = { key: Buffer.from('stream-x'), value: Buffer.from('not an avro record'), headers: {} };
   const deadLetters: { partition: number; record: DeadLetter }[] = [
     { partition: 0, record: dead(10, commands[0]!, {}) },
-    { partition: 0, record: dead(11, commands[1]!, { reasonCode: 'PROCESSING_FAILED', reason: 'Postgres refused the batch again and again' }) },
+    {
+      partition: 0,
+      record: dead(11, commands[1]!, {
+        reasonCode: 'PROCESSING_FAILED',
+        reason: 'Postgres refused the batch again and again',
+      }),
+    },
     // the same source record reported again (at least once), in the other partition of the side topic
     { partition: 1, record: dead(10, commands[0]!, { failedAtMs: T + 50 }) },
     { partition: 1, record: dead(12, commands[2]!, {}) },
-    { partition: 0, record: dead(3, garbage, { service: 'viewer-aggregator', consumerGroup: 'viewer-aggregator', sourceTopic: topics.beats, reasonCode: 'DECODE_FAILED', reason: 'not a Confluent-framed Avro record (18 bytes, first byte 110)' }) },
+    {
+      partition: 0,
+      record: dead(3, garbage, {
+        service: 'viewer-aggregator',
+        consumerGroup: 'viewer-aggregator',
+        sourceTopic: topics.beats,
+        reasonCode: 'DECODE_FAILED',
+        reason: 'not a Confluent-framed Avro record (18 bytes, first byte 110)',
+      }),
+    },
     // from a topic deleted since (never created here)
-    { partition: 1, record: dead(5, commands[1]!, { sourceTopic: topics.gone, reasonCode: 'PROCESSING_FAILED', reason: 'gone' }) },
+    {
+      partition: 1,
+      record: dead(5, commands[1]!, { sourceTopic: topics.gone, reasonCode: 'PROCESSING_FAILED', reason: 'gone' }),
+    },
   ];
   const late = (offset: number, original: Original, more: Partial<LateRecord>): LateRecord => ({
     service: 'viewer-aggregator',
@@ -143,25 +202,53 @@ beforeAll(async () => {
     setAsideAtMs: T + offset,
     ...more,
   });
-  const lateRecords = [late(0, beats[0]!, {}), late(1, beats[1]!, { reasonCode: 'BEYOND_IDEMPOTENCY_HORIZON', windows: [], otherEffectsApplied: false, reason: 'older than the seq window' }), late(0, beats[0]!, { setAsideAtMs: T + 9 })];
+  const lateRecords = [
+    late(0, beats[0]!, {}),
+    late(1, beats[1]!, {
+      reasonCode: 'BEYOND_IDEMPOTENCY_HORIZON',
+      windows: [],
+      otherEffectsApplied: false,
+      reason: 'older than the seq window',
+    }),
+    late(0, beats[0]!, { setAsideAtMs: T + 9 }),
+  ];
 
   const dlqCodec = topicCodec(registry, topics.dlq, 'tally.platform.DeadLetter');
   const lateCodec = topicCodec(registry, topics.late, 'tally.platform.LateRecord');
-  const producer = testKafka(stack.brokers).producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = testKafka(stack.brokers).producer({
+    idempotent: true,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   // the originals first, as they were on their topics
-  await producer.send({ topic: topics.wallet, acks: -1, messages: commands.map((c) => ({ key: c.key, value: c.value, headers: c.headers })) });
+  await producer.send({
+    topic: topics.wallet,
+    acks: -1,
+    messages: commands.map((c) => ({ key: c.key, value: c.value, headers: c.headers })),
+  });
   for (const { partition, record } of deadLetters) {
-    await producer.send({ topic: topics.dlq, acks: -1, messages: [{ partition, key: record.key, value: await dlqCodec.encode(record) }] });
+    await producer.send({
+      topic: topics.dlq,
+      acks: -1,
+      messages: [{ partition, key: record.key, value: await dlqCodec.encode(record) }],
+    });
   }
   for (const record of lateRecords) {
-    await producer.send({ topic: topics.late, acks: -1, messages: [{ key: `${record.sourceTopic}/${record.partition}/${record.offset}`, value: await lateCodec.encode(record) }] });
+    await producer.send({
+      topic: topics.late,
+      acks: -1,
+      messages: [
+        { key: `${record.sourceTopic}/${record.partition}/${record.offset}`, value: await lateCodec.encode(record) },
+      ],
+    });
   }
   await producer.disconnect();
 });
 
 afterAll(async () => {
-  await withAdmin(stack.brokers, (admin) => admin.deleteTopics({ topics: Object.values(topics).filter((t) => t !== topics.gone) }).catch(() => undefined));
+  await withAdmin(stack.brokers, (admin) =>
+    admin.deleteTopics({ topics: Object.values(topics).filter((t) => t !== topics.gone) }).catch(() => undefined),
+  );
 });
 
 describe('tally dlq and tally late', () => {
@@ -172,16 +259,39 @@ describe('tally dlq and tally late', () => {
     expect(lines[0]).toMatch(/^AT\s+WHEN\s+SERVICE\s+SOURCE\s+REASON\s+WHY$/);
     // oldest first, by when they went aside
     expect(lines.slice(1, 7).map((l) => l.split(/\s+/)[0])).toEqual(['0:2', '1:2', '0:0', '0:1', '1:1', '1:0']);
-    expect(stdout).toMatch(new RegExp(`0:0\\s+${new Date(T + 10).toISOString()}\\s+wallet-ledger\\s+${topics.wallet.replaceAll('.', '\\.')}\\[0\\]@10\\s+REJECTED\\s+amountMinor exceeds`));
+    expect(stdout).toMatch(
+      new RegExp(
+        `0:0\\s+${new Date(T + 10).toISOString()}\\s+wallet-ledger\\s+${topics.wallet.replaceAll('.', '\\.')}\\[0\\]@10\\s+REJECTED\\s+amountMinor exceeds`,
+      ),
+    );
     expect(stdout).toMatch(/1:0\s.*\(repeat of 0:0\)/);
     expect(stdout).toContain('6 record(s) in');
 
-    const filtered = await tally('dlq', 'list', '--topic', topics.dlq, '--reason', 'processing_failed', '--source-topic', topics.wallet, '--json');
+    const filtered = await tally(
+      'dlq',
+      'list',
+      '--topic',
+      topics.dlq,
+      '--reason',
+      'processing_failed',
+      '--source-topic',
+      topics.wallet,
+      '--json',
+    );
     const rows = JSON.parse(filtered.stdout) as { at: string; reasonCode: string; offset: number; value: string }[];
     expect(rows.map((r) => [r.at, r.reasonCode, r.offset])).toEqual([['0:1', 'PROCESSING_FAILED', 11]]);
     expect(Buffer.from(rows[0]!.value, 'base64').equals(commands[1]!.value)).toBe(true);
 
-    const late = await tally('late', 'list', '--topic', topics.late, '--since', new Date(T + 1).toISOString(), '--limit', '1');
+    const late = await tally(
+      'late',
+      'list',
+      '--topic',
+      topics.late,
+      '--since',
+      new Date(T + 1).toISOString(),
+      '--limit',
+      '1',
+    );
     expect(late.stdout).toMatch(/^AT\s+WHEN\s+SERVICE\s+SOURCE\s+REASON\s+WRITE\s+WHY$/m);
     expect(late.stdout).toMatch(/0:1\s.*BEYOND_IDEMPOTENCY_HORIZON\s+player-7:41\s+older than the seq window/);
     expect(late.stdout).not.toMatch(/^0:2\s/m);
@@ -192,9 +302,15 @@ describe('tally dlq and tally late', () => {
     expect(stdout).toMatch(/wallet-ledger\s+wallet-ledger\s+PROCESSING_FAILED\s+2/);
     expect(stdout).toMatch(/wallet-ledger\s+wallet-ledger\s+REJECTED\s+2/);
     expect(stdout).toMatch(/viewer-aggregator\s+viewer-aggregator\s+DECODE_FAILED\s+1/);
-    expect(stdout).toContain(`${topics.dlq}: 5 dead-lettered source record(s) from 6 record(s) read; deduplicated by consumer group and source topic/partition/offset (1 repeat not counted again)`);
+    expect(stdout).toContain(
+      `${topics.dlq}: 5 dead-lettered source record(s) from 6 record(s) read; deduplicated by consumer group and source topic/partition/offset (1 repeat not counted again)`,
+    );
 
-    const json = JSON.parse((await tally('late', 'count', '--topic', topics.late, '--json')).stdout) as { read: number; distinct: number; rows: { reasonCode: string; records: number; windows: Record<string, number> }[] };
+    const json = JSON.parse((await tally('late', 'count', '--topic', topics.late, '--json')).stdout) as {
+      read: number;
+      distinct: number;
+      rows: { reasonCode: string; records: number; windows: Record<string, number> }[];
+    };
     expect(json).toMatchObject({ read: 3, distinct: 2 });
     expect(json.rows).toEqual([
       expect.objectContaining({ reasonCode: 'AFTER_GRACE', records: 1, windows: { 'viewers.history.minute': 1 } }),
@@ -215,7 +331,10 @@ describe('tally dlq and tally late', () => {
     const garbage = await tally('dlq', 'show', '0:2', '--topic', topics.dlq);
     expect(garbage.stdout).toContain('not decodable: not a Confluent-framed record (18 bytes, first byte 110)');
 
-    const late = JSON.parse((await tally('late', 'show', '1', '--topic', topics.late, '--json')).stdout) as { writeId: string; original: { schemaName: string; value: Heartbeat } };
+    const late = JSON.parse((await tally('late', 'show', '1', '--topic', topics.late, '--json')).stdout) as {
+      writeId: string;
+      original: { schemaName: string; value: Heartbeat };
+    };
     expect(late.writeId).toBe('player-7:41');
     expect(late.original.schemaName).toBe('tally.viewers.Heartbeat');
     expect(late.original.value).toMatchObject({ source: 'player-7', seq: 41, sessionId: 'session-1' });
@@ -228,19 +347,32 @@ describe('tally dlq and tally late', () => {
   it('refuses a redrive that matches nothing, or whose source topic is gone, and sends nothing', async () => {
     const nothing = await tally('dlq', 'redrive', '--topic', topics.dlq, '--service', 'queue-admitter');
     expect(nothing.code).toBe(2);
-    expect(nothing.stderr).toContain(`tally: no dead-lettered record in ${topics.dlq} matches (service queue-admitter): nothing to send`);
+    expect(nothing.stderr).toContain(
+      `tally: no dead-lettered record in ${topics.dlq} matches (service queue-admitter): nothing to send`,
+    );
     const gone = await tally('dlq', 'redrive', '--topic', topics.dlq, '--reason', 'PROCESSING_FAILED');
     expect(gone.code).toBe(2);
-    expect(gone.stderr).toContain(`source topic ${topics.gone} (1 record(s)) no longer exists on this cluster: nothing was sent`);
+    expect(gone.stderr).toContain(
+      `source topic ${topics.gone} (1 record(s)) no longer exists on this cluster: nothing was sent`,
+    );
     const dry = await tally('dlq', 'redrive', '--topic', topics.dlq, '--source-topic', topics.wallet, '--dry-run');
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain(`dry run: would send 3 of 4 chosen record(s) from ${topics.dlq} back (${topics.wallet}: 3); 1 repeat(s) of the same source record sent once; nothing was sent`);
+    expect(dry.stdout).toContain(
+      `dry run: would send 3 of 4 chosen record(s) from ${topics.dlq} back (${topics.wallet}: 3); 1 repeat(s) of the same source record sent once; nothing was sent`,
+    );
     const offsets = await withAdmin(stack.brokers, (admin) => admin.fetchTopicOffsets(topics.wallet));
     expect(offsets.reduce((sum, p) => sum + Number(p.high), 0)).toBe(commands.length);
   });
 
   it('redrives chosen records back to their source topic byte for byte, with progress, each source record once', async () => {
-    const { stdout, stderr, code } = await tally('dlq', 'redrive', '--topic', topics.dlq, '--offsets', '0:0,0:1,1:0,1:1');
+    const { stdout, stderr, code } = await tally(
+      'dlq',
+      'redrive',
+      '--topic',
+      topics.dlq,
+      '--offsets',
+      '0:0,0:1,1:0,1:1',
+    );
     expect(code, stderr).toBe(0);
     expect(stderr).toMatch(/redrive .*100% 3\/3 records/);
     expect(stdout).toContain(`sent 3 record(s) from ${topics.dlq} back to their source topics (${topics.wallet}: 3)`);
@@ -269,7 +401,14 @@ describe('tally dlq and tally late', () => {
     const read = await readSideTopic(kafka, stack.registryUrl, 'late', topics.late);
     expect(read.entries).toHaveLength(3);
     const progress: { done: number; total: number }[] = [];
-    const summary = await redrive(kafka, read, 'late', topics.late, { reason: 'after_grace' }, { onProgress: (p) => progress.push(p) });
+    const summary = await redrive(
+      kafka,
+      read,
+      'late',
+      topics.late,
+      { reason: 'after_grace' },
+      { onProgress: (p) => progress.push(p) },
+    );
     expect(summary).toMatchObject({ dryRun: false, chosen: 2, repeats: 1, sent: 1 });
     expect(progress.at(0)).toEqual({ done: 0, total: 1 });
     expect(progress.at(-1)).toEqual({ done: 1, total: 1 });

@@ -11,8 +11,16 @@ const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 // a second, private stack beside the one the other tests use: own folder, own ports
 const dir = mkdtempSync(join(tmpdir(), 'tally-stack-'));
-const env = { ...process.env, TALLY_STACK_DIR: dir, TALLY_KAFKA_PORT: '19092', TALLY_KAFKA_CONTROLLER_PORT: '19093', TALLY_REGISTRY_PORT: '18081', TALLY_KAFKA_HEAP_MB: '512' };
-const tally = (...args: string[]) => run(process.execPath, ['--import', 'tsx', cli, ...args], { env, timeout: 240_000 });
+const env = {
+  ...process.env,
+  TALLY_STACK_DIR: dir,
+  TALLY_KAFKA_PORT: '19092',
+  TALLY_KAFKA_CONTROLLER_PORT: '19093',
+  TALLY_REGISTRY_PORT: '18081',
+  TALLY_KAFKA_HEAP_MB: '512',
+};
+const tally = (...args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', cli, ...args], { env, timeout: 240_000 });
 
 const pids = () => ['kafka.pid', 'registry.pid'].map((f) => Number(readFileSync(join(dir, f), 'utf8')));
 const alive = (pid: number) => {

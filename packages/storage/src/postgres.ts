@@ -25,7 +25,15 @@ export interface PostgresConnection {
 
 const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'];
 /** TLS settings pg would read from the URL itself, replacing ours (pg-connection-string parses them last). */
-const FOREIGN_TLS_PARAMETERS = ['ssl', 'sslrootcert', 'sslcert', 'sslkey', 'sslpassword', 'sslnegotiation', 'uselibpqcompat'];
+const FOREIGN_TLS_PARAMETERS = [
+  'ssl',
+  'sslrootcert',
+  'sslcert',
+  'sslkey',
+  'sslpassword',
+  'sslnegotiation',
+  'uselibpqcompat',
+];
 
 /**
  * The sslmode of the URL (else DATABASE_SSLMODE, else disable) as libpq means it, applied by us: pg 8 reads
@@ -41,7 +49,11 @@ const FOREIGN_TLS_PARAMETERS = ['ssl', 'sslrootcert', 'sslcert', 'sslkey', 'sslp
  *
  * A server that does not offer TLS is refused in every mode but disable; none falls back to plaintext.
  */
-export function postgresConnection(url: string, settings: PostgresTransportSettings, read: ReadText = readText): PostgresConnection {
+export function postgresConnection(
+  url: string,
+  settings: PostgresTransportSettings,
+  read: ReadText = readText,
+): PostgresConnection {
   let connectionString = url;
   let inUrl: string | undefined;
   let parsed: URL | undefined;
@@ -52,7 +64,10 @@ export function postgresConnection(url: string, settings: PostgresTransportSetti
   }
   if (parsed) {
     const foreign = FOREIGN_TLS_PARAMETERS.filter((name) => parsed.searchParams.has(name));
-    if (foreign.length > 0) throw new Error(`DATABASE_URL: TLS is set by sslmode and DATABASE_SSL_CA_FILE only: remove ${foreign.join(', ')}`);
+    if (foreign.length > 0)
+      throw new Error(
+        `DATABASE_URL: TLS is set by sslmode and DATABASE_SSL_CA_FILE only: remove ${foreign.join(', ')}`,
+      );
     inUrl = parsed.searchParams.get('sslmode') ?? undefined;
     if (inUrl !== undefined) {
       parsed.searchParams.delete('sslmode');
@@ -60,20 +75,28 @@ export function postgresConnection(url: string, settings: PostgresTransportSetti
     }
   }
   const variable = given(settings.DATABASE_SSLMODE);
-  if (inUrl !== undefined && variable !== undefined && inUrl !== variable) throw new Error(`DATABASE_SSLMODE: is ${variable}, but DATABASE_URL says sslmode=${inUrl}`);
+  if (inUrl !== undefined && variable !== undefined && inUrl !== variable)
+    throw new Error(`DATABASE_SSLMODE: is ${variable}, but DATABASE_URL says sslmode=${inUrl}`);
   const mode = inUrl ?? variable ?? 'disable';
-  if (!SSL_MODES.includes(mode)) throw new Error(`${inUrl === undefined ? 'DATABASE_SSLMODE' : 'DATABASE_URL: sslmode'} must be one of ${SSL_MODES.join(', ')} (got ${JSON.stringify(mode)})`);
+  if (!SSL_MODES.includes(mode))
+    throw new Error(
+      `${inUrl === undefined ? 'DATABASE_SSLMODE' : 'DATABASE_URL: sslmode'} must be one of ${SSL_MODES.join(', ')} (got ${JSON.stringify(mode)})`,
+    );
 
   const caFile = given(settings.DATABASE_SSL_CA_FILE);
   if (mode === 'disable') {
-    if (caFile !== undefined) throw new Error('DATABASE_SSL_CA_FILE: is set, but sslmode is disable, which does not use TLS');
+    if (caFile !== undefined)
+      throw new Error('DATABASE_SSL_CA_FILE: is set, but sslmode is disable, which does not use TLS');
     return { connectionString, ssl: false };
   }
   const ca = caFile === undefined ? undefined : [readCaFile('DATABASE_SSL_CA_FILE', caFile, read)];
   const anyHost = () => undefined;
   switch (mode) {
     case 'require':
-      return { connectionString, ssl: ca ? { rejectUnauthorized: true, ca, checkServerIdentity: anyHost } : { rejectUnauthorized: false } };
+      return {
+        connectionString,
+        ssl: ca ? { rejectUnauthorized: true, ca, checkServerIdentity: anyHost } : { rejectUnauthorized: false },
+      };
     case 'verify-ca':
       if (!ca) throw new Error('DATABASE_SSL_CA_FILE: is required with sslmode=verify-ca');
       return { connectionString, ssl: { rejectUnauthorized: true, ca, checkServerIdentity: anyHost } };
@@ -87,7 +110,12 @@ export function postgresConnection(url: string, settings: PostgresTransportSetti
  * the process environment (postgresConnection).
  */
 export function createPool(url: string, max = 10, transport: PostgresTransportSettings = process.env): Pool {
-  const pool = new pg.Pool({ ...postgresConnection(url, transport), max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool({
+    ...postgresConnection(url, transport),
+    max,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5000,
+  });
   // A connection that dies (Postgres restarted, a network cut) is reported as an 'error' event: by the pool for
   // an idle client, which it has already dropped, and by a checked-out client itself, whose queries fail with
   // the same error anyway. Unhandled, either event ends the process (it ended every service at a Postgres
@@ -127,7 +155,13 @@ export interface MigrationOptions {
 }
 
 /** Applies the service's pending migrations (node-pg-migrate), under its lock so two instances cannot race. */
-export async function migrate({ databaseUrl, schema, dir, log, transport = process.env }: MigrationOptions): Promise<string[]> {
+export async function migrate({
+  databaseUrl,
+  schema,
+  dir,
+  log,
+  transport = process.env,
+}: MigrationOptions): Promise<string[]> {
   const applied = await runner({
     databaseUrl: postgresConnection(databaseUrl, transport),
     dir,

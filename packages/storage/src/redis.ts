@@ -16,10 +16,15 @@ export interface RedisTransportSettings {
  * certificate against); redis:// is plaintext. Stated explicitly rather than left to ioredis's own `tls: true`
  * for rediss://, which an options object would override anyway.
  */
-export function redisTls(url: string, settings: RedisTransportSettings, read: ReadText = readText): Pick<RedisOptions, 'tls'> {
+export function redisTls(
+  url: string,
+  settings: RedisTransportSettings,
+  read: ReadText = readText,
+): Pick<RedisOptions, 'tls'> {
   const caFile = given(settings.REDIS_TLS_CA_FILE);
   if (!/^rediss:\/\//i.test(url)) {
-    if (caFile !== undefined) throw new Error('REDIS_TLS_CA_FILE: is set, but the Redis URL is not rediss://, which would not use TLS');
+    if (caFile !== undefined)
+      throw new Error('REDIS_TLS_CA_FILE: is set, but the Redis URL is not rediss://, which would not use TLS');
     return {};
   }
   const tls: ConnectionOptions = { rejectUnauthorized: true };
@@ -28,7 +33,12 @@ export function redisTls(url: string, settings: RedisTransportSettings, read: Re
 }
 
 /** The options createRedis gives ioredis with `url`: exported so that tests see what a connection would use. */
-export function redisOptions(url: string, name: string, settings: RedisTransportSettings, read: ReadText = readText): RedisOptions {
+export function redisOptions(
+  url: string,
+  name: string,
+  settings: RedisTransportSettings,
+  read: ReadText = readText,
+): RedisOptions {
   return {
     connectionName: name,
     maxRetriesPerRequest: 3,

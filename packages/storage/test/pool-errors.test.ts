@@ -16,7 +16,8 @@ afterAll(async () => {
 });
 
 const terminate = (pid: number) => killer.query('SELECT pg_terminate_backend($1)', [pid]);
-const pidOf = async (db: { query: typeof pool.query }) => Number((await db.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
+const pidOf = async (db: { query: typeof pool.query }) =>
+  Number((await db.query('SELECT pg_backend_pid() AS pid')).rows[0].pid);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
 
 describe('a pool whose connections die', () => {

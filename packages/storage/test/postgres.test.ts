@@ -15,15 +15,24 @@ afterAll(async () => {
 
 describe('Postgres', () => {
   it('migrates a service schema once, creating the schema, and again does nothing', async () => {
-    expect(await migrate({ databaseUrl: stack.databaseUrl, schema, dir })).toEqual(['1700000000000_totals', '1700000000001_applied-offsets']);
+    expect(await migrate({ databaseUrl: stack.databaseUrl, schema, dir })).toEqual([
+      '1700000000000_totals',
+      '1700000000001_applied-offsets',
+    ]);
     expect(await migrate({ databaseUrl: stack.databaseUrl, schema, dir })).toEqual([]);
-    const { rows } = await pool.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name', [schema]);
+    const { rows } = await pool.query(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+      [schema],
+    );
     expect(rows.map((r) => r.table_name)).toEqual(['applied_offsets', 'pgmigrations', 'totals']);
   });
 
   it('applies a batch in one transaction: all of it, or none of it', async () => {
     await inTransaction(pool, async (db) => {
-      await db.query(`INSERT INTO ${schema}.totals (item_id, total) SELECT * FROM unnest($1::text[], $2::bigint[])`, [['a', 'b'], [1, 2]]);
+      await db.query(`INSERT INTO ${schema}.totals (item_id, total) SELECT * FROM unnest($1::text[], $2::bigint[])`, [
+        ['a', 'b'],
+        [1, 2],
+      ]);
     });
     await expect(
       inTransaction(pool, async (db) => {

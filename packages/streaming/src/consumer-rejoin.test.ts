@@ -13,7 +13,8 @@ function scriptedKafka() {
   const calls = { connect: 0, subscribe: 0, run: 0, disconnect: 0 };
   const consumer = {
     events: { GROUP_JOIN: 'consumer.group_join', STOP: 'consumer.stop', CRASH },
-    on: (event: string, listener: (event: { payload: unknown }) => void) => void listeners.set(event, [...(listeners.get(event) ?? []), listener]),
+    on: (event: string, listener: (event: { payload: unknown }) => void) =>
+      void listeners.set(event, [...(listeners.get(event) ?? []), listener]),
     connect: async () => void calls.connect++,
     subscribe: async () => void calls.subscribe++,
     run: async () => void calls.run++,
@@ -23,7 +24,8 @@ function scriptedKafka() {
   const kafka = { consumer: () => consumer, admin: () => admin } as unknown as Kafka;
   /** What kafkajs emits after it has disconnected on a crash; `restart`: whether it restarts by itself. */
   const crash = (restart: boolean) => {
-    for (const listener of listeners.get(CRASH) ?? []) listener({ payload: { error: new Error('Failed to find group coordinator'), groupId: 'g', restart } });
+    for (const listener of listeners.get(CRASH) ?? [])
+      listener({ payload: { error: new Error('Failed to find group coordinator'), groupId: 'g', restart } });
   };
   return { kafka, calls, crash };
 }

@@ -1,6 +1,12 @@
 import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger, Metrics } from '@tally/observability';
-import { UndecodableRecordError, type DeadLetter, type DeadLetterReason, type LateRecord, type TopicCodec } from '@tally/schemas';
+import {
+  UndecodableRecordError,
+  type DeadLetter,
+  type DeadLetterReason,
+  type LateRecord,
+  type TopicCodec,
+} from '@tally/schemas';
 import { sendToDeadLetters } from './dead-letters.js';
 import { sendToLateRecords, type LateEntry } from './late-records.js';
 import { consumerLag } from './lag.js';
@@ -107,7 +113,10 @@ export class BatchConsumer<T> {
       // while the process lives on, consuming nothing (seen at start on a fresh broker: "Failed to find group
       // coordinator" while it loads its offsets topic). Such a member joins the group again.
       if (payload.restart || !this.running) return;
-      this.log.error({ err: payload.error }, 'the consumer stopped on an error kafkajs does not retry; joining the group again');
+      this.log.error(
+        { err: payload.error },
+        'the consumer stopped on an error kafkajs does not retry; joining the group again',
+      );
       void this.rejoin();
     });
     this.admin = options.kafka.admin();
@@ -126,7 +135,10 @@ export class BatchConsumer<T> {
 
   private async join(): Promise<void> {
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.codecs.keys()], fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.subscribe({
+      topics: [...this.codecs.keys()],
+      fromBeginning: this.options.fromBeginning ?? true,
+    });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -168,7 +180,8 @@ export class BatchConsumer<T> {
   /** Connected to the brokers and a member of the group (for /readyz). */
   async ready(): Promise<void> {
     const { state } = await this.consumer.describeGroup();
-    if (!['Stable', 'CompletingRebalance', 'PreparingRebalance'].includes(state)) throw new Error(`consumer group is ${state}`);
+    if (!['Stable', 'CompletingRebalance', 'PreparingRebalance'].includes(state))
+      throw new Error(`consumer group is ${state}`);
   }
 
   async refreshLag(): Promise<void> {
@@ -212,26 +225,44 @@ export class BatchConsumer<T> {
   }
 
   /** Decodes, applies and dead-letters one chunk; false when the partition was lost on the way (nothing to commit). */
-  private async processChunk(topic: string, partition: number, messages: KafkaMessage[], owned: () => boolean): Promise<boolean> {
+  private async processChunk(
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+    owned: () => boolean,
+  ): Promise<boolean> {
     const deadLetters: { message: KafkaMessage; code: DeadLetterReason; reason: string }[] = [];
     const records: ConsumedRecord<T>[] = [];
     for (const message of messages) {
       const decoded = await this.retrying(owned, () => this.decode(topic, partition, message));
       if (decoded === undefined) return false;
-      if (decoded instanceof UndecodableRecordError) deadLetters.push({ message, code: 'DECODE_FAILED', reason: decoded.message });
+      if (decoded instanceof UndecodableRecordError)
+        deadLetters.push({ message, code: 'DECODE_FAILED', reason: decoded.message });
       else records.push(decoded);
     }
     if (records.length > 0) {
-      const outcome = await this.apply({ topic, partition, records, setAside: (late) => this.setAside(topic, partition, late) }, owned);
+      const outcome = await this.apply(
+        { topic, partition, records, setAside: (late) => this.setAside(topic, partition, late) },
+        owned,
+      );
       if (outcome === undefined) return false;
-      deadLetters.push(...outcome.map((d) => ({ ...d, message: messages.find((m) => Number(m.offset) === d.record.offset)! })));
+      deadLetters.push(
+        ...outcome.map((d) => ({ ...d, message: messages.find((m) => Number(m.offset) === d.record.offset)! })),
+      );
     }
     const context = { service: this.options.service, group: this.options.groupId, topic, partition };
     for (const d of deadLetters) {
-      const sent = await this.retrying(owned, () => sendToDeadLetters(this.options.producer, this.options.deadLetters, context, d.message, d.code, d.reason).then(() => true));
+      const sent = await this.retrying(owned, () =>
+        sendToDeadLetters(this.options.producer, this.options.deadLetters, context, d.message, d.code, d.reason).then(
+          () => true,
+        ),
+      );
       if (sent === undefined) return false;
       this.metrics.deadLetters.inc({ group: this.options.groupId, topic, reason: d.code });
-      this.log.warn({ topic, partition, offset: d.message.offset, reasonCode: d.code, reason: d.reason }, 'record dead-lettered');
+      this.log.warn(
+        { topic, partition, offset: d.message.offset, reasonCode: d.code, reason: d.reason },
+        'record dead-lettered',
+      );
     }
     return true;
   }
@@ -240,11 +271,19 @@ export class BatchConsumer<T> {
     if (late.length === 0) return;
     const context = { service: this.options.service, group: this.options.groupId, topic, partition };
     await sendToLateRecords(this.options.producer, this.options.lateRecords, context, late);
-    for (const entry of late) this.metrics.lateRecords.inc({ group: this.options.groupId, topic, reason: entry.reasonCode });
-    this.log.info({ topic, partition, records: late.length, reasons: [...new Set(late.map((l) => l.reasonCode))] }, 'records set aside as late');
+    for (const entry of late)
+      this.metrics.lateRecords.inc({ group: this.options.groupId, topic, reason: entry.reasonCode });
+    this.log.info(
+      { topic, partition, records: late.length, reasons: [...new Set(late.map((l) => l.reasonCode))] },
+      'records set aside as late',
+    );
   }
 
-  private async decode(topic: string, partition: number, message: KafkaMessage): Promise<ConsumedRecord<T> | UndecodableRecordError> {
+  private async decode(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+  ): Promise<ConsumedRecord<T> | UndecodableRecordError> {
     try {
       const value = await this.codecs.get(topic)!.decode(message.value);
       return {
@@ -268,14 +307,31 @@ export class BatchConsumer<T> {
    * The whole batch first; if it fails for a reason that is not transient, each record alone, so one poison
    * record is dead-lettered and its neighbours are still applied.
    */
-  private async apply(batch: PartitionBatch<T>, owned: () => boolean): Promise<{ code: DeadLetterReason; reason: string; record: ConsumedRecord<T> }[] | undefined> {
-    const whole = await this.retrying(owned, () => this.options.handler(batch).then((r) => ({ ok: true as const, rejected: r?.rejected ?? [] })), true);
+  private async apply(
+    batch: PartitionBatch<T>,
+    owned: () => boolean,
+  ): Promise<{ code: DeadLetterReason; reason: string; record: ConsumedRecord<T> }[] | undefined> {
+    const whole = await this.retrying(
+      owned,
+      () => this.options.handler(batch).then((r) => ({ ok: true as const, rejected: r?.rejected ?? [] })),
+      true,
+    );
     if (whole === undefined) return undefined;
     if (whole.ok) return whole.rejected.map(({ record, reason }) => ({ code: 'REJECTED', reason, record }));
-    this.log.warn({ topic: batch.topic, partition: batch.partition, err: whole.error }, 'batch failed; applying its records one by one');
+    this.log.warn(
+      { topic: batch.topic, partition: batch.partition, err: whole.error },
+      'batch failed; applying its records one by one',
+    );
     const failed: { code: DeadLetterReason; reason: string; record: ConsumedRecord<T> }[] = [];
     for (const record of batch.records) {
-      const single = await this.retrying(owned, () => this.options.handler({ ...batch, records: [record] }).then((r) => ({ ok: true as const, rejected: r?.rejected ?? [] })), true);
+      const single = await this.retrying(
+        owned,
+        () =>
+          this.options
+            .handler({ ...batch, records: [record] })
+            .then((r) => ({ ok: true as const, rejected: r?.rejected ?? [] })),
+        true,
+      );
       if (single === undefined) return undefined;
       if (!single.ok) failed.push({ code: 'PROCESSING_FAILED', reason: describe(single.error), record });
       else failed.push(...single.rejected.map(({ reason }) => ({ code: 'REJECTED' as const, reason, record })));
@@ -289,8 +345,16 @@ export class BatchConsumer<T> {
    * failure is returned as a value instead of thrown.
    */
   private async retrying<R>(owned: () => boolean, action: () => Promise<R>): Promise<R | undefined>;
-  private async retrying<R>(owned: () => boolean, action: () => Promise<R>, settle: true): Promise<R | { ok: false; error: unknown } | undefined>;
-  private async retrying<R>(owned: () => boolean, action: () => Promise<R>, settle = false): Promise<R | { ok: false; error: unknown } | undefined> {
+  private async retrying<R>(
+    owned: () => boolean,
+    action: () => Promise<R>,
+    settle: true,
+  ): Promise<R | { ok: false; error: unknown } | undefined>;
+  private async retrying<R>(
+    owned: () => boolean,
+    action: () => Promise<R>,
+    settle = false,
+  ): Promise<R | { ok: false; error: unknown } | undefined> {
     for (let attempt = 0; ; attempt++) {
       // the first attempt always runs, so a graceful stop finishes the batch in hand; retries stop with it
       if (attempt > 0 && !owned()) return undefined;

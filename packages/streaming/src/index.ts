@@ -1,4 +1,11 @@
-export { BatchConsumer, type BatchConsumerOptions, type BatchHandler, type ConsumedRecord, type PartitionBatch, type Rejection } from './consumer.js';
+export {
+  BatchConsumer,
+  type BatchConsumerOptions,
+  type BatchHandler,
+  type ConsumedRecord,
+  type PartitionBatch,
+  type Rejection,
+} from './consumer.js';
 export type { LateEntry } from './late-records.js';
 export { createKafka, kafkaSecurity, type KafkaOptions, type KafkaTransportSettings } from './kafka.js';
 export { consumerLag, type PartitionLag } from './lag.js';

@@ -39,15 +39,26 @@ type Mechanism = (typeof MECHANISMS)[number];
  * against the CA file, else the system's CAs, and their host name checked); SASL_* authenticate with the
  * mechanism and credentials; PLAINTEXT neither. Errors never quote the password.
  */
-export function kafkaSecurity(settings: KafkaTransportSettings, read: ReadText = readText): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+export function kafkaSecurity(
+  settings: KafkaTransportSettings,
+  read: ReadText = readText,
+): Pick<KafkaConfig, 'ssl' | 'sasl'> {
   const protocol = given(settings.KAFKA_SECURITY_PROTOCOL) ?? 'PLAINTEXT';
-  if (!PROTOCOLS.includes(protocol)) throw new Error(`KAFKA_SECURITY_PROTOCOL: must be one of ${PROTOCOLS.join(', ')} (got ${JSON.stringify(protocol)})`);
+  if (!PROTOCOLS.includes(protocol))
+    throw new Error(
+      `KAFKA_SECURITY_PROTOCOL: must be one of ${PROTOCOLS.join(', ')} (got ${JSON.stringify(protocol)})`,
+    );
   const tls = protocol === 'SSL' || protocol === 'SASL_SSL';
   const caFile = given(settings.KAFKA_SSL_CA_FILE);
-  if (caFile !== undefined && !tls) throw new Error(`KAFKA_SSL_CA_FILE: is set, but KAFKA_SECURITY_PROTOCOL is ${protocol}, which does not use TLS`);
+  if (caFile !== undefined && !tls)
+    throw new Error(`KAFKA_SSL_CA_FILE: is set, but KAFKA_SECURITY_PROTOCOL is ${protocol}, which does not use TLS`);
   const result: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
   // rejectUnauthorized is Node's default; stated so that no spread of options can turn it off unseen
-  if (tls) result.ssl = caFile === undefined ? { rejectUnauthorized: true } : { rejectUnauthorized: true, ca: [readCaFile('KAFKA_SSL_CA_FILE', caFile, read)] };
+  if (tls)
+    result.ssl =
+      caFile === undefined
+        ? { rejectUnauthorized: true }
+        : { rejectUnauthorized: true, ca: [readCaFile('KAFKA_SSL_CA_FILE', caFile, read)] };
   if (protocol.startsWith('SASL_')) result.sasl = saslOf(protocol, settings);
   return result;
 }
@@ -56,9 +67,15 @@ function saslOf(protocol: string, settings: KafkaTransportSettings): SASLOptions
   const mechanism = given(settings.KAFKA_SASL_MECHANISM);
   const username = given(settings.KAFKA_SASL_USERNAME);
   const password = given(settings.KAFKA_SASL_PASSWORD);
-  const missing = [mechanism === undefined && 'KAFKA_SASL_MECHANISM', username === undefined && 'KAFKA_SASL_USERNAME', password === undefined && 'KAFKA_SASL_PASSWORD'].filter(Boolean);
-  if (missing.length > 0) throw new Error(`${missing.join(', ')}: required when KAFKA_SECURITY_PROTOCOL is ${protocol}`);
-  if (!MECHANISMS.includes(mechanism as Mechanism)) throw new Error(`KAFKA_SASL_MECHANISM: must be one of ${MECHANISMS.join(', ')} (got ${JSON.stringify(mechanism)})`);
+  const missing = [
+    mechanism === undefined && 'KAFKA_SASL_MECHANISM',
+    username === undefined && 'KAFKA_SASL_USERNAME',
+    password === undefined && 'KAFKA_SASL_PASSWORD',
+  ].filter(Boolean);
+  if (missing.length > 0)
+    throw new Error(`${missing.join(', ')}: required when KAFKA_SECURITY_PROTOCOL is ${protocol}`);
+  if (!MECHANISMS.includes(mechanism as Mechanism))
+    throw new Error(`KAFKA_SASL_MECHANISM: must be one of ${MECHANISMS.join(', ')} (got ${JSON.stringify(mechanism)})`);
   const credentials = { username: username!, password: password! };
   switch (mechanism as Mechanism) {
     case 'plain':

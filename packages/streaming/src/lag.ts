@@ -23,7 +23,14 @@ export async function consumerLag(admin: Admin, group: string, topics: string[])
       const done = Number(partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
       const high = Number(end.high);
       const from = done >= 0 ? done : Number(end.low);
-      result.push({ group, topic, partition: end.partition, committed: done, end: high, lag: Math.max(0, high - from) });
+      result.push({
+        group,
+        topic,
+        partition: end.partition,
+        committed: done,
+        end: high,
+        lag: Math.max(0, high - from),
+      });
     }
   }
   return result.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);

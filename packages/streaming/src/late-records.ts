@@ -18,7 +18,12 @@ export interface LateEntry<T> {
 }
 
 /** Writes late records with their original bytes to the late topic and waits for the ack. */
-export async function sendToLateRecords<T>(producer: TypedProducer, codec: TopicCodec<LateRecord>, context: DeadLetterContext, late: LateEntry<T>[]): Promise<void> {
+export async function sendToLateRecords<T>(
+  producer: TypedProducer,
+  codec: TopicCodec<LateRecord>,
+  context: DeadLetterContext,
+  late: LateEntry<T>[],
+): Promise<void> {
   const now = Date.now();
   await producer.sendAll(
     codec,

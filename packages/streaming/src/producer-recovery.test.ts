@@ -3,13 +3,19 @@ import { describe, expect, it } from 'vitest';
 import type { TopicCodec } from '@tally/schemas';
 import { KafkaUnavailableError, TypedProducer, lostProducerState } from './producer.js';
 
-const codec = { topic: 'probes', encode: async (value: number) => Buffer.from(String(value)) } as unknown as TopicCodec<number>;
+const codec = {
+  topic: 'probes',
+  encode: async (value: number) => Buffer.from(String(value)),
+} as unknown as TopicCodec<number>;
 
 /** kafkajs's shape of a broker refusal: its own non-retriable error, the broker's error (with `type`) as the cause. */
 const brokerRefusal = (type: string) =>
   Object.assign(new Error('The broker received an out of order sequence number'), {
     name: 'KafkaJSNonRetriableError',
-    cause: Object.assign(new Error('The broker received an out of order sequence number'), { name: 'KafkaJSProtocolError', type }),
+    cause: Object.assign(new Error('The broker received an out of order sequence number'), {
+      name: 'KafkaJSProtocolError',
+      type,
+    }),
   });
 
 /**
@@ -50,11 +56,16 @@ describe('TypedProducer after the broker lost its sequence numbers', () => {
     expect(made).toHaveLength(2);
     expect(made[0]!.disconnected).toBe(1);
     expect(made[1]!.connected).toBe(1);
-    expect(made[1]!.sent.flatMap((b) => b.topicMessages ?? []).flatMap((t) => t.messages.map((m) => String(m.value)))).toEqual(['2']);
+    expect(
+      made[1]!.sent.flatMap((b) => b.topicMessages ?? []).flatMap((t) => t.messages.map((m) => String(m.value))),
+    ).toEqual(['2']);
   });
 
   it('keeps its producer through other failures (Kafka down, a timeout): those leave the sequence numbers right', async () => {
-    const { kafka, made } = scriptedKafka(Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSConnectionError' }), { forever: false });
+    const { kafka, made } = scriptedKafka(
+      Object.assign(new Error('Connection error: connect ECONNREFUSED'), { name: 'KafkaJSConnectionError' }),
+      { forever: false },
+    );
     const producer = new TypedProducer(kafka, { lingerMs: 0 });
     await producer.connect();
     await expect(producer.send(codec, { key: 'k', value: 1 })).rejects.toBeInstanceOf(KafkaUnavailableError);
@@ -63,7 +74,8 @@ describe('TypedProducer after the broker lost its sequence numbers', () => {
   });
 
   it('recognises the broker errors that void a producer id, however kafkajs wraps them', () => {
-    for (const type of ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']) expect(lostProducerState(brokerRefusal(type)), type).toBe(true);
+    for (const type of ['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH'])
+      expect(lostProducerState(brokerRefusal(type)), type).toBe(true);
     expect(lostProducerState(new Error('no acknowledgement within 5000 ms'))).toBe(false);
     expect(lostProducerState(brokerRefusal('NOT_LEADER_FOR_PARTITION'))).toBe(false);
     expect(lostProducerState(undefined)).toBe(false);

@@ -5,7 +5,11 @@ import { TypedProducer } from './producer.js';
 
 /** A kafkajs client whose producer acknowledges every batch at once and remembers what it was sent. */
 function fakeKafka(sent: ProducerBatch[]): Kafka {
-  const producer = { connect: async () => undefined, disconnect: async () => undefined, sendBatch: async (batch: ProducerBatch) => void sent.push(batch) };
+  const producer = {
+    connect: async () => undefined,
+    disconnect: async () => undefined,
+    sendBatch: async (batch: ProducerBatch) => void sent.push(batch),
+  };
   return { producer: () => producer as unknown as Producer } as unknown as Kafka;
 }
 
@@ -33,7 +37,9 @@ describe('TypedProducer', () => {
     const good = producer.send(codec, { key: 'k', value: 7 });
     await expect(bad).rejects.toThrow('invalid "long": 9007199254740992');
     await expect(good).resolves.toBeUndefined();
-    expect(sent.flatMap((batch) => batch.topicMessages ?? []).flatMap((t) => t.messages.map((m) => String(m.value)))).toEqual(['7']);
+    expect(
+      sent.flatMap((batch) => batch.topicMessages ?? []).flatMap((t) => t.messages.map((m) => String(m.value))),
+    ).toEqual(['7']);
     // unhandled rejections are reported on a later turn of the event loop
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(unhandled).not.toHaveBeenCalled();

@@ -4,8 +4,14 @@ import type { TopicCodec } from '@tally/schemas';
 
 /** Kafka did not acknowledge in time; the caller should answer 503 and the client retry the same (source, seq). */
 export class KafkaUnavailableError extends Error {
-  constructor(readonly topic: string, cause: unknown) {
-    super(`Kafka did not acknowledge the write to ${topic}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  constructor(
+    readonly topic: string,
+    cause: unknown,
+  ) {
+    super(
+      `Kafka did not acknowledge the write to ${topic}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
     this.name = 'KafkaUnavailableError';
   }
 }
@@ -102,7 +108,9 @@ export class TypedProducer {
 
   /** Encodes with the topic's registered schema and resolves when Kafka acknowledged (acks=all). */
   send<T>(codec: TopicCodec<T>, record: OutgoingRecord<T>): Promise<void> {
-    const message = codec.encode(record.value).then((value) => ({ key: record.key, value, headers: record.headers, timestamp: record.timestamp?.toString() }));
+    const message = codec
+      .encode(record.value)
+      .then((value) => ({ key: record.key, value, headers: record.headers, timestamp: record.timestamp?.toString() }));
     return this.enqueue(codec.topic, message);
   }
 

@@ -10,7 +10,11 @@ export interface ServiceResource {
  * consumer first finishes and commits its batch), and exits. A second signal or a 25 s stall exits at once,
  * inside Kubernetes' default 30 s grace period.
  */
-export function runService(logger: Logger, resources: ServiceResource[], exit: (code: number) => void = process.exit): void {
+export function runService(
+  logger: Logger,
+  resources: ServiceResource[],
+  exit: (code: number) => void = process.exit,
+): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) {

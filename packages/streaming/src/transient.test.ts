@@ -21,7 +21,13 @@ describe('isTransient', () => {
   });
 
   it('treats bugs and bad data as permanent', () => {
-    for (const error of [new TypeError('cannot read x of undefined'), withCode('23505'), new RangeError('bad'), 'a string', undefined]) {
+    for (const error of [
+      new TypeError('cannot read x of undefined'),
+      withCode('23505'),
+      new RangeError('bad'),
+      'a string',
+      undefined,
+    ]) {
       expect(isTransient(error), String(error)).toBe(false);
     }
   });

@@ -9,9 +9,34 @@ export class TransientError extends Error {
   }
 }
 
-const transientCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '08000', '08003', '08006', '40001', '40P01', '53300']);
-const transientNames = new Set(['TransientError', 'MaxRetriesPerRequestError', 'KafkaUnavailableError', 'KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded']);
-const transientMessages = /Connection is closed|Connection terminated|connect ECONNREFUSED|Stream isn't writeable|LOADING|TRYAGAIN|CLUSTERDOWN|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|fetch failed/i;
+const transientCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '40001',
+  '40P01',
+  '53300',
+]);
+const transientNames = new Set([
+  'TransientError',
+  'MaxRetriesPerRequestError',
+  'KafkaUnavailableError',
+  'KafkaJSConnectionError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSNumberOfRetriesExceeded',
+]);
+const transientMessages =
+  /Connection is closed|Connection terminated|connect ECONNREFUSED|Stream isn't writeable|LOADING|TRYAGAIN|CLUSTERDOWN|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|fetch failed/i;
 
 /** True for errors of unavailable Redis, Postgres (including serialization failures and deadlocks), Kafka or the registry. */
 export function isTransient(error: unknown): boolean {

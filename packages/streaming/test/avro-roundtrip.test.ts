@@ -20,7 +20,10 @@ describe('Avro through the real broker and schema registry', () => {
   const sent = Array.from({ length: 300 }, (_, i) => probe(i));
 
   it('produces typed records that a batch consumer receives and decodes field for field', async () => {
-    await world.producer.sendAll(world.codecs.probes, sent.map((value) => ({ key: `${value.source}:${value.seq % 7}`, value })));
+    await world.producer.sendAll(
+      world.codecs.probes,
+      sent.map((value) => ({ key: `${value.source}:${value.seq % 7}`, value })),
+    );
 
     const received: ConsumedRecord<Probe>[] = [];
     const consumer = world.consumer(async ({ records }) => {
@@ -83,13 +86,19 @@ describe('Avro through the real broker and schema registry', () => {
 
   it('is readable by a third-party client: kcat lists the topic and sees the Confluent framing and the registered schema id', () => {
     const broker = stack.brokers[0]!;
-    const metadata = JSON.parse(execFileSync('kcat', ['-b', broker, '-L', '-J'], { encoding: 'utf8' })) as { topics: { topic: string; partitions: unknown[] }[] };
+    const metadata = JSON.parse(execFileSync('kcat', ['-b', broker, '-L', '-J'], { encoding: 'utf8' })) as {
+      topics: { topic: string; partitions: unknown[] }[];
+    };
     const listed = metadata.topics.find((t) => t.topic === world.topic);
     expect(listed?.partitions).toHaveLength(3);
 
     let raw = Buffer.alloc(0);
     for (const p of [0, 1, 2]) {
-      raw = execFileSync('kcat', ['-b', broker, '-C', '-t', world.topic, '-p', String(p), '-o', 'beginning', '-c', '1', '-e', '-q', '-f', '%s'], { maxBuffer: 1 << 20 });
+      raw = execFileSync(
+        'kcat',
+        ['-b', broker, '-C', '-t', world.topic, '-p', String(p), '-o', 'beginning', '-c', '1', '-e', '-q', '-f', '%s'],
+        { maxBuffer: 1 << 20 },
+      );
       if (raw.length > 0) break;
     }
     expect(raw.length).toBeGreaterThan(5);

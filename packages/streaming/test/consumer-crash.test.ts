@@ -18,10 +18,23 @@ const TOTAL = 6000;
 const SOURCES = 3;
 
 function startConsumer(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/counting-consumer.ts', import.meta.url))], {
-    env: { ...process.env, BROKERS: stack.brokers.join(','), REGISTRY_URL: stack.registryUrl, REDIS_URL: stack.redisUrl, TOPIC: topic, DLQ_TOPIC: deadLetterTopic, GROUP: group, RUN: run },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./fixtures/counting-consumer.ts', import.meta.url))],
+    {
+      env: {
+        ...process.env,
+        BROKERS: stack.brokers.join(','),
+        REGISTRY_URL: stack.registryUrl,
+        REDIS_URL: stack.redisUrl,
+        TOPIC: topic,
+        DLQ_TOPIC: deadLetterTopic,
+        GROUP: group,
+        RUN: run,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.push(child);
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('consuming') && resolve(child));
@@ -32,7 +45,10 @@ function startConsumer(): Promise<ChildProcess> {
 const deliveries = async () => Object.values(await redis.hgetall(`{${run}}:deliveries`)).length;
 
 beforeAll(async () => {
-  await createTestTopics(stack.brokers, [{ name: topic, partitions: 3 }, { name: deadLetterTopic, partitions: 1 }]);
+  await createTestTopics(stack.brokers, [
+    { name: topic, partitions: 3 },
+    { name: deadLetterTopic, partitions: 1 },
+  ]);
 });
 
 afterAll(async () => {
@@ -48,8 +64,13 @@ describe('a consumer killed with SIGKILL mid-stream', () => {
     // produce while the first consumer works, so the kill lands in the middle of the stream
     const producing = (async () => {
       for (let start = 0; start < TOTAL; start += 500) {
-        const values = Array.from({ length: 500 }, (_, i) => probe(Math.floor((start + i) / SOURCES), `source-${(start + i) % SOURCES}`));
-        await producer.sendAll(codecs.probes, values.map((value) => ({ key: value.source, value })));
+        const values = Array.from({ length: 500 }, (_, i) =>
+          probe(Math.floor((start + i) / SOURCES), `source-${(start + i) % SOURCES}`),
+        );
+        await producer.sendAll(
+          codecs.probes,
+          values.map((value) => ({ key: value.source, value })),
+        );
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
@@ -66,7 +87,11 @@ describe('a consumer killed with SIGKILL mid-stream', () => {
     const second = await startConsumer();
     // every record seen is not enough: records the killed consumer applied but never committed come again, and
     // a SIGTERM may stop the second one before it reaches them (it finishes the chunk in hand, not the backlog)
-    const groupLag = async () => (await withAdmin(stack.brokers, (admin) => consumerLag(admin, group, [topic]))).reduce((sum, p) => sum + p.lag, 0);
+    const groupLag = async () =>
+      (await withAdmin(stack.brokers, (admin) => consumerLag(admin, group, [topic]))).reduce(
+        (sum, p) => sum + p.lag,
+        0,
+      );
     expect(await eventually(async () => (await deliveries()) >= TOTAL && (await groupLag()) === 0, 90_000)).toBe(true);
 
     // SIGTERM: the consumer finishes its batch, commits and exits 0, leaving the group with nothing to redo
@@ -82,6 +107,8 @@ describe('a consumer killed with SIGKILL mid-stream', () => {
     expect(Object.keys(applications)).toHaveLength(TOTAL); // every (source, seq) applied...
     expect(appliedTotal).toBe(TOTAL); // ...exactly once
     expect(deliveredTotal).toBeGreaterThanOrEqual(TOTAL); // at least once; the excess is what the crash redelivered
-    console.log(`crash test: ${TOTAL} records, ${appliedAtKill} distinct seqs seen before SIGKILL, ${deliveredTotal} deliveries, ${deliveredTotal - TOTAL} redelivered and absorbed`);
+    console.log(
+      `crash test: ${TOTAL} records, ${appliedAtKill} distinct seqs seen before SIGKILL, ${deliveredTotal} deliveries, ${deliveredTotal - TOTAL} redelivered and absorbed`,
+    );
   });
 });

@@ -21,7 +21,9 @@ async function readDeadLetters(count: number): Promise<DeadLetter[]> {
   const consumer = world.kafka.consumer({ groupId: uniqueName('dlq-reader'), maxWaitTimeInMs: 200 });
   await consumer.connect();
   await consumer.subscribe({ topic: world.deadLetterTopic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void letters.push(await world.codecs.deadLetters.decode(message.value)) });
+  await consumer.run({
+    eachMessage: async ({ message }) => void letters.push(await world.codecs.deadLetters.decode(message.value)),
+  });
   await eventually(() => letters.length >= count, 30_000);
   await consumer.disconnect();
   return letters;
@@ -43,8 +45,11 @@ describe('the dead-letter topic', () => {
     const metrics = createMetrics('dead-letter-test');
     const consumer = world.consumer(
       async ({ records }) => {
-        if (records.some((r) => r.value.label === 'explode')) throw new TypeError('cannot apply a probe labelled explode');
-        const rejected = records.filter((r) => r.value.label === 'reject me').map((record) => ({ record, reason: 'labels must not ask to be rejected' }));
+        if (records.some((r) => r.value.label === 'explode'))
+          throw new TypeError('cannot apply a probe labelled explode');
+        const rejected = records
+          .filter((r) => r.value.label === 'reject me')
+          .map((record) => ({ record, reason: 'labels must not ask to be rejected' }));
         applied.push(...records.filter((r) => r.value.label !== 'reject me').map((r) => r.value.seq));
         return { rejected };
       },

@@ -16,7 +16,11 @@ afterAll(async () => {
 
 describe('the late topic', () => {
   it('takes what a handler sets aside, with its reason, windows and original bytes, before the offsets move', async () => {
-    for (const seq of [0, 1, 2]) await world.producer.send(world.codecs.probes, { key: 'k', value: { ...probe(seq), label: seq === 1 ? 'late' : 'on time' } });
+    for (const seq of [0, 1, 2])
+      await world.producer.send(world.codecs.probes, {
+        key: 'k',
+        value: { ...probe(seq), label: seq === 1 ? 'late' : 'on time' },
+      });
     const metrics = createMetrics('late-test');
     const applied: number[] = [];
     const consumer = world.consumer(

@@ -26,7 +26,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       stack = containers.stack;
       teardown = containers.stop;
     } catch (error) {
-      log(`Testcontainers unavailable (${error instanceof Error ? error.message : String(error)}); using the local stack`);
+      log(
+        `Testcontainers unavailable (${error instanceof Error ? error.message : String(error)}); using the local stack`,
+      );
     }
   } else if (!stack) {
     log('no Docker engine here: Testcontainers skipped; starting the local stack');
@@ -36,7 +38,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     stack = localStack('local stack (started for the tests)');
     teardown = () => stackDown(log);
   }
-  log(`integration tests use ${stack.origin}: kafka ${stack.brokers.join(',')}, registry ${stack.registryUrl}, redis ${stack.redisUrl}, postgres ${stack.databaseUrl}`);
+  log(
+    `integration tests use ${stack.origin}: kafka ${stack.brokers.join(',')}, registry ${stack.registryUrl}, redis ${stack.redisUrl}, postgres ${stack.databaseUrl}`,
+  );
   project.provide('stack', stack);
   return teardown;
 }

@@ -29,7 +29,10 @@ export async function withAdmin<T>(brokers: string[], work: (admin: Admin) => Pr
  * the broker may still answer "does not host this topic-partition" (retriable) while metadata propagates;
  * kafkajs gives up on that one, so creating is retried here.
  */
-export async function createTestTopics(brokers: string[], topics: { name: string; partitions?: number }[]): Promise<void> {
+export async function createTestTopics(
+  brokers: string[],
+  topics: { name: string; partitions?: number }[],
+): Promise<void> {
   await withAdmin(brokers, async (admin) => {
     const spec = topics.map((t) => ({ topic: t.name, numPartitions: t.partitions ?? 3, replicationFactor: 1 }));
     for (let attempt = 1; ; attempt++) {
@@ -42,7 +45,11 @@ export async function createTestTopics(brokers: string[], topics: { name: string
       }
     }
     const visible = await eventually(
-      () => admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) }).then(() => true, () => false),
+      () =>
+        admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) }).then(
+          () => true,
+          () => false,
+        ),
       30_000,
       100,
     );
@@ -53,7 +60,11 @@ export async function createTestTopics(brokers: string[], topics: { name: string
 export const quietLogger = () => createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
 /** Polls until `probe` returns true or the time is up; returns whether it came true. */
-export async function eventually(probe: () => Promise<boolean> | boolean, timeoutMs = 30_000, everyMs = 100): Promise<boolean> {
+export async function eventually(
+  probe: () => Promise<boolean> | boolean,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await probe()) return true;
@@ -63,16 +74,28 @@ export async function eventually(probe: () => Promise<boolean> | boolean, timeou
 }
 
 /** Fresh topics, each with its value schema registered under `<topic>-value`, as `tally stack up` does. */
-export async function createTopicsWithSchemas(stack: { brokers: string[]; registryUrl: string }, topics: { name: string; partitions?: number; schema: SchemaName }[]): Promise<void> {
+export async function createTopicsWithSchemas(
+  stack: { brokers: string[]; registryUrl: string },
+  topics: { name: string; partitions?: number; schema: SchemaName }[],
+): Promise<void> {
   await createTestTopics(stack.brokers, topics);
   const registry = new SchemaRegistryAdmin(stack.registryUrl);
   for (const t of topics) await registry.registerTopicValue(t.name, schemas[t.schema]);
 }
 
 /** The first `count` records of `topic` from its beginning, decoded (a late-topic or dead-letter reader for tests). */
-export async function readRecords<T>(brokers: string[], topic: string, codec: { decode: (bytes: Buffer | null) => Promise<T> }, count: number, timeoutMs = 30_000): Promise<T[]> {
+export async function readRecords<T>(
+  brokers: string[],
+  topic: string,
+  codec: { decode: (bytes: Buffer | null) => Promise<T> },
+  count: number,
+  timeoutMs = 30_000,
+): Promise<T[]> {
   const records: T[] = [];
-  const reader = testKafka(brokers, 'tally-test-reader').consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 200 });
+  const reader = testKafka(brokers, 'tally-test-reader').consumer({
+    groupId: uniqueName('reader'),
+    maxWaitTimeInMs: 200,
+  });
   await reader.connect();
   try {
     await reader.subscribe({ topic, fromBeginning: true });

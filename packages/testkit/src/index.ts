@@ -1,5 +1,22 @@
 export { stackFromEnvironment, stackVariables, type TestStack } from './stack.js';
-export { createTestTopics, createTopicsWithSchemas, eventually, quietLogger, readRecords, testKafka, uniqueName, withAdmin } from './helpers.js';
+export {
+  createTestTopics,
+  createTopicsWithSchemas,
+  eventually,
+  quietLogger,
+  readRecords,
+  testKafka,
+  uniqueName,
+  withAdmin,
+} from './helpers.js';
 export { dockerMayBeReachable } from './containers.js';
 export { freePort, stackEnvironment, startServiceProcess, type ServiceProcess } from './service-process.js';
-export { gatewayTopicEnvironment, perRegion, startRebuildProcesses, startTallyProcesses, tallyTopicNames, type TallyProcesses, type TallyProcessesOptions } from './tally-processes.js';
+export {
+  gatewayTopicEnvironment,
+  perRegion,
+  startRebuildProcesses,
+  startTallyProcesses,
+  tallyTopicNames,
+  type TallyProcesses,
+  type TallyProcessesOptions,
+} from './tally-processes.js';

@@ -19,7 +19,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -36,11 +38,21 @@ export const stackEnvironment = (stack: TestStack): Record<string, string> => ({
  * Starts services/<name>/src/main.ts with `env` on env.PORT or a free port and waits until GET /readyz answers 200.
  * Its output goes to the test output when TEST_LOG_LEVEL is set; otherwise its tail is kept for the error of a failed start.
  */
-export async function startServiceProcess(name: string, env: Record<string, string>, readyTimeoutMs = 60_000): Promise<ServiceProcess> {
+export async function startServiceProcess(
+  name: string,
+  env: Record<string, string>,
+  readyTimeoutMs = 60_000,
+): Promise<ServiceProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      ...env,
+    },
     stdio: ['ignore', process.env.TEST_LOG_LEVEL ? 'inherit' : 'pipe', process.env.TEST_LOG_LEVEL ? 'inherit' : 'pipe'],
   });
   // the service logs (pino, JSON on stdout) and anything on stderr: the tail says why a start failed
@@ -52,8 +64,12 @@ export async function startServiceProcess(name: string, env: Record<string, stri
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready:\n${output}`);
-    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (child.exitCode !== null)
+      throw new Error(`${name} exited with ${child.exitCode} before it was ready:\n${output}`);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

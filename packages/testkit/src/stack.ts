@@ -8,13 +8,20 @@ export interface TestStack {
 }
 
 /** Set all four to point the tests at services run elsewhere (a CI service container, a shared cluster). */
-export const stackVariables = ['TALLY_KAFKA_BROKERS', 'TALLY_SCHEMA_REGISTRY_URL', 'TALLY_REDIS_URL', 'TALLY_DATABASE_URL'] as const;
+export const stackVariables = [
+  'TALLY_KAFKA_BROKERS',
+  'TALLY_SCHEMA_REGISTRY_URL',
+  'TALLY_REDIS_URL',
+  'TALLY_DATABASE_URL',
+] as const;
 
 export function stackFromEnvironment(env: NodeJS.ProcessEnv = process.env): TestStack | undefined {
   const set = stackVariables.filter((name) => env[name]);
   if (set.length === 0) return undefined;
   if (set.length < stackVariables.length) {
-    throw new Error(`set all of ${stackVariables.join(', ')} or none; missing ${stackVariables.filter((n) => !env[n]).join(', ')}`);
+    throw new Error(
+      `set all of ${stackVariables.join(', ')} or none; missing ${stackVariables.filter((n) => !env[n]).join(', ')}`,
+    );
   }
   return {
     brokers: env.TALLY_KAFKA_BROKERS!.split(',').map((b) => b.trim()),

@@ -132,9 +132,24 @@ export async function startTallyProcesses(stack: TestStack, options: TallyProces
  * Each consuming service's process name and environment (Prometheus job → it), on the given topics, groups,
  * schemas (`<schema>_<service>`) and Redis prefixes (`test:<run>:<service>`).
  */
-function consumerEnvironments(stack: TestStack, o: { run: string; region: string; topics: TopicNames; groups: ReturnType<typeof groupNames>; schema: string; queueRole?: string }) {
+function consumerEnvironments(
+  stack: TestStack,
+  o: {
+    run: string;
+    region: string;
+    topics: TopicNames;
+    groups: ReturnType<typeof groupNames>;
+    schema: string;
+    queueRole?: string;
+  },
+) {
   const { topics, groups, schema, run, region } = o;
-  const consumer = (group: string) => ({ ...stackEnvironment(stack), CONSUMER_GROUP: group, DLQ_TOPIC: topics.deadLetters, LATE_TOPIC: topics.late });
+  const consumer = (group: string) => ({
+    ...stackEnvironment(stack),
+    CONSUMER_GROUP: group,
+    DLQ_TOPIC: topics.deadLetters,
+    LATE_TOPIC: topics.late,
+  });
   const vote = (role: 'region' | 'merger') => ({
     ...consumer(role === 'region' ? groups.region : groups.merger),
     VOTE_ROLE: role,
@@ -149,15 +164,31 @@ function consumerEnvironments(stack: TestStack, o: { run: string; region: string
   return {
     'viewer-aggregator': {
       service: 'viewer-aggregator',
-      env: { ...consumer(groups.aggregator), HEARTBEATS_TOPIC: topics.heartbeats, COUNTS_TOPIC: topics.viewerCounts, REDIS_PREFIX: `test:${run}:viewers`, DB_SCHEMA: `${schema}_viewers` },
+      env: {
+        ...consumer(groups.aggregator),
+        HEARTBEATS_TOPIC: topics.heartbeats,
+        COUNTS_TOPIC: topics.viewerCounts,
+        REDIS_PREFIX: `test:${run}:viewers`,
+        DB_SCHEMA: `${schema}_viewers`,
+      },
     },
     'counter-materializer': {
       service: 'counter-materializer',
-      env: { ...consumer(groups.materializer), ITEM_EVENTS_TOPIC: topics.itemEvents, REDIS_PREFIX: `test:${run}:counters`, DB_SCHEMA: `${schema}_counters` },
+      env: {
+        ...consumer(groups.materializer),
+        ITEM_EVENTS_TOPIC: topics.itemEvents,
+        REDIS_PREFIX: `test:${run}:counters`,
+        DB_SCHEMA: `${schema}_counters`,
+      },
     },
     'wallet-ledger': {
       service: 'wallet-ledger',
-      env: { ...consumer(groups.ledger), WALLET_COMMANDS_TOPIC: topics.walletCommands, WALLET_OUTCOMES_TOPIC: topics.walletOutcomes, DB_SCHEMA: `${schema}_wallet` },
+      env: {
+        ...consumer(groups.ledger),
+        WALLET_COMMANDS_TOPIC: topics.walletCommands,
+        WALLET_OUTCOMES_TOPIC: topics.walletOutcomes,
+        DB_SCHEMA: `${schema}_wallet`,
+      },
     },
     'queue-admitter': {
       service: 'queue-admitter',
@@ -181,12 +212,27 @@ function consumerEnvironments(stack: TestStack, o: { run: string; region: string
  * each reads every topic from the beginning into empty state. The queue's copy runs as a follower (it applies
  * the admission decisions in the log and makes none). Keyed by Prometheus job, like `byJob`.
  */
-export async function startRebuildProcesses(stack: TestStack, tally: TallyProcesses, suffix: string): Promise<{ byJob: Map<string, ServiceProcess>; groups: ReturnType<typeof groupNames>; stop: () => Promise<void> }> {
+export async function startRebuildProcesses(
+  stack: TestStack,
+  tally: TallyProcesses,
+  suffix: string,
+): Promise<{ byJob: Map<string, ServiceProcess>; groups: ReturnType<typeof groupNames>; stop: () => Promise<void> }> {
   const run = `${tally.schema}-${suffix}`;
   const groups = groupNames(run, tally.region);
-  const envs = consumerEnvironments(stack, { run, region: tally.region, topics: tally.topics, groups, schema: `${tally.schema}_${suffix}`, queueRole: 'follower' });
+  const envs = consumerEnvironments(stack, {
+    run,
+    region: tally.region,
+    topics: tally.topics,
+    groups,
+    schema: `${tally.schema}_${suffix}`,
+    queueRole: 'follower',
+  });
   const byJob = new Map<string, ServiceProcess>();
-  const running = await Promise.allSettled(Object.entries(envs).map(async ([job, { service, env }]) => byJob.set(job, await startServiceProcess(service, env, READY_TIMEOUT_MS))));
+  const running = await Promise.allSettled(
+    Object.entries(envs).map(async ([job, { service, env }]) =>
+      byJob.set(job, await startServiceProcess(service, env, READY_TIMEOUT_MS)),
+    ),
+  );
   const stop = async () => void (await Promise.all([...byJob.values()].map((s) => s.stop('SIGTERM'))));
   const failed = running.find((r) => r.status === 'rejected');
   if (failed) {

@@ -4,7 +4,15 @@
  * run only, so nothing another run or person uses is touched, and everything is removed at the end.
  */
 import { valueSubject } from '@tally/schemas';
-import { createTopicsWithSchemas, freePort, gatewayTopicEnvironment, perRegion, tallyTopicNames, type ServiceProcess, type TestStack } from '@tally/testkit';
+import {
+  createTopicsWithSchemas,
+  freePort,
+  gatewayTopicEnvironment,
+  perRegion,
+  tallyTopicNames,
+  type ServiceProcess,
+  type TestStack,
+} from '@tally/testkit';
 import { SCOPES } from '../../../services/ingest-gateway/src/domain/api-keys.js';
 import { benchKafka, benchServices, cleanUp } from '../lib.js';
 
@@ -71,24 +79,57 @@ function ownerEnvironment(run: string, topics: Topics, service: (typeof SERVICES
   };
 }
 
-async function startOwners(services: Services, run: string, topics: Topics): Promise<{ owners: Owners; processes: ServiceProcess[] }> {
-  const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const))) as Record<(typeof SERVICES)[number], number>;
+async function startOwners(
+  services: Services,
+  run: string,
+  topics: Topics,
+): Promise<{ owners: Owners; processes: ServiceProcess[] }> {
+  const ports = Object.fromEntries(
+    await Promise.all(SERVICES.map(async (s) => [s, await freePort()] as const)),
+  ) as Record<(typeof SERVICES)[number], number>;
   const env = (service: (typeof SERVICES)[number]) => ownerEnvironment(run, topics, service, ports[service]);
-  const votes = { VOTE_REGIONS: REGIONS.join(','), POLL_DEFINITIONS_TOPIC: topics.polls, VOTE_RESULTS_TOPIC: topics.results, VOTE_BALLOTS_TOPIC_TEMPLATE: topics.ballotsTemplate, VOTE_SNAPSHOTS_TOPIC_TEMPLATE: topics.snapshotsTemplate };
+  const votes = {
+    VOTE_REGIONS: REGIONS.join(','),
+    POLL_DEFINITIONS_TOPIC: topics.polls,
+    VOTE_RESULTS_TOPIC: topics.results,
+    VOTE_BALLOTS_TOPIC_TEMPLATE: topics.ballotsTemplate,
+    VOTE_SNAPSHOTS_TOPIC_TEMPLATE: topics.snapshotsTemplate,
+  };
   const starting = await Promise.allSettled([
     // a long window keeps the seeded viewers current for the whole run
-    services.start('viewer-aggregator', { ...env('viewers'), HEARTBEATS_TOPIC: topics.heartbeats, COUNTS_TOPIC: topics.viewerCounts, VIEWER_WINDOW_SECONDS: '3600' }),
+    services.start('viewer-aggregator', {
+      ...env('viewers'),
+      HEARTBEATS_TOPIC: topics.heartbeats,
+      COUNTS_TOPIC: topics.viewerCounts,
+      VIEWER_WINDOW_SECONDS: '3600',
+    }),
     services.start('counter-materializer', { ...env('counters'), ITEM_EVENTS_TOPIC: topics.itemEvents }),
-    services.start('wallet-ledger', { ...env('wallet'), WALLET_COMMANDS_TOPIC: topics.walletCommands, WALLET_OUTCOMES_TOPIC: topics.walletOutcomes }),
-    services.start('queue-admitter', { ...env('queue'), QUEUE_COMMANDS_TOPIC: topics.queueCommands, QUEUE_EVENTS_TOPIC: topics.queueEvents }),
-    ...REGIONS.map((region) => services.start('vote-merger', { ...env(region), ...votes, VOTE_ROLE: 'region', REGION: region })),
+    services.start('wallet-ledger', {
+      ...env('wallet'),
+      WALLET_COMMANDS_TOPIC: topics.walletCommands,
+      WALLET_OUTCOMES_TOPIC: topics.walletOutcomes,
+    }),
+    services.start('queue-admitter', {
+      ...env('queue'),
+      QUEUE_COMMANDS_TOPIC: topics.queueCommands,
+      QUEUE_EVENTS_TOPIC: topics.queueEvents,
+    }),
+    ...REGIONS.map((region) =>
+      services.start('vote-merger', { ...env(region), ...votes, VOTE_ROLE: 'region', REGION: region }),
+    ),
     services.start('vote-merger', { ...env('merger'), ...votes, VOTE_ROLE: 'merger' }),
   ]);
   const failed = starting.find((s) => s.status === 'rejected');
   if (failed) throw failed.reason;
   const processes = starting.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const url = (service: (typeof SERVICES)[number]) => `http://127.0.0.1:${ports[service]}`;
-  const owners = { viewerAggregator: url('viewers'), counterMaterializer: url('counters'), walletLedger: url('wallet'), queueAdmitter: url('queue'), voteResults: url(REGIONS[0]) };
+  const owners = {
+    viewerAggregator: url('viewers'),
+    counterMaterializer: url('counters'),
+    walletLedger: url('wallet'),
+    queueAdmitter: url('queue'),
+    voteResults: url(REGIONS[0]),
+  };
   return { owners, processes };
 }
 
@@ -116,7 +157,8 @@ function startGateway(services: Services, topics: Topics, owners: Owners): Promi
 /** Each step of the clean-up runs even if an earlier one failed; what failed is returned, to be reported. */
 async function removeRunState(stack: TestStack, run: string, topics: Topics): Promise<string[]> {
   const problems: string[] = [];
-  const attempt = (what: string, work: () => Promise<unknown>) => work().catch((error: unknown) => problems.push(`${what}: ${String(error)}`));
+  const attempt = (what: string, work: () => Promise<unknown>) =>
+    work().catch((error: unknown) => problems.push(`${what}: ${String(error)}`));
   const names = topicSpecs(topics).map((t) => t.name);
   await attempt('removing topics, consumer groups, Postgres schemas and Redis keys', () =>
     cleanUp(stack, benchKafka(stack), {
@@ -126,14 +168,18 @@ async function removeRunState(stack: TestStack, run: string, topics: Topics): Pr
       redisPrefix: `bench:${run}`,
     }),
   );
-  for (const subject of names.map(valueSubject)) await attempt(`deleting subject ${subject}`, () => deleteSubject(stack.registryUrl, subject));
+  for (const subject of names.map(valueSubject))
+    await attempt(`deleting subject ${subject}`, () => deleteSubject(stack.registryUrl, subject));
   return problems;
 }
 
 /** Soft, then permanent: the Confluent API refuses a permanent delete of a subject not soft-deleted first. */
 async function deleteSubject(registryUrl: string, subject: string): Promise<void> {
   for (const query of ['', '?permanent=true']) {
-    const response = await fetch(`${registryUrl}/subjects/${encodeURIComponent(subject)}${query}`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) });
+    const response = await fetch(`${registryUrl}/subjects/${encodeURIComponent(subject)}${query}`, {
+      method: 'DELETE',
+      signal: AbortSignal.timeout(10_000),
+    });
     if (!response.ok && response.status !== 404) throw new Error(`HTTP ${response.status} ${await response.text()}`);
   }
 }

@@ -60,10 +60,20 @@ export function drive(baseUrl: string, load: RouteLoad, options: DriveOptions): 
             setupRequest: (request) => {
               const call = load.next();
               if (call.body === undefined) return { ...request, path: call.path };
-              return { ...request, path: call.path, headers: { ...request.headers, 'content-type': 'application/json' }, body: JSON.stringify(call.body) };
+              return {
+                ...request,
+                path: call.path,
+                headers: { ...request.headers, 'content-type': 'application/json' },
+                body: JSON.stringify(call.body),
+              };
             },
             // only read when the route accepts items: reading every body would cost the client time
-            ...(load.itemsAccepted ? { onResponse: (status: number, body: string) => void (isSuccess(status) && (items += load.itemsAccepted!(body))) } : {}),
+            ...(load.itemsAccepted
+              ? {
+                  onResponse: (status: number, body: string) =>
+                    void (isSuccess(status) && (items += load.itemsAccepted!(body))),
+                }
+              : {}),
           },
         ],
       },

@@ -22,7 +22,14 @@ import type { AbuseData } from './setup.js';
 import { refusalVerdict, type AbuseTally } from './tally.js';
 
 /** The console's event stream: private (console:read), hidden from the document. */
-export const CONSOLE_EVENTS: ApiRoute = { method: 'GET', path: '/console/events', pathParams: {}, query: {}, needsKey: true, securitySchemes: ['bearerAuth'] };
+export const CONSOLE_EVENTS: ApiRoute = {
+  method: 'GET',
+  path: '/console/events',
+  pathParams: {},
+  query: {},
+  needsKey: true,
+  securitySchemes: ['bearerAuth'],
+};
 
 const CONCURRENCY = 8;
 
@@ -60,7 +67,8 @@ function targetOf(route: ApiRoute, data: AbuseData, prng: Prng): Target {
     return encodeURIComponent(ids[name] ?? String(validValue(route.pathParams[name] ?? {}, name, prng)));
   });
   const query = new URLSearchParams();
-  for (const [name, { schema, required }] of Object.entries(route.query)) if (required) query.set(name, String(validValue(schema, name, prng)));
+  for (const [name, { schema, required }] of Object.entries(route.query))
+    if (required) query.set(name, String(validValue(schema, name, prng)));
   let body: unknown;
   if (route.body) {
     body = validValue(route.body, 'body', prng);
@@ -88,14 +96,24 @@ interface Attack {
 
 const isTicketRead = (t: Target) => t.read && t.route.securitySchemes.includes('ticketSecret');
 const isConsole = (t: Target) => t.route.path === CONSOLE_EVENTS.path;
-const withAuth = (t: Target, authorization: string | undefined, change: Partial<Call> = {}): Call => ({ ...t.call, ...(authorization !== undefined ? { authorization } : {}), ...change });
-const addQuery = (target: string, name: string, value: string) => `${target}${target.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
+const withAuth = (t: Target, authorization: string | undefined, change: Partial<Call> = {}): Call => ({
+  ...t.call,
+  ...(authorization !== undefined ? { authorization } : {}),
+  ...change,
+});
+const addQuery = (target: string, name: string, value: string) =>
+  `${target}${target.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
 
 function attacks(keys: SuiteKeys, data: AbuseData, garbage: string): Attack[] {
   const anySecret = data.tenantQueue.tickets[0]!.ticketSecret;
   return [
     { name: 'no key', what: 'no Authorization header', expected: 401, variant: (t) => [withAuth(t, undefined)] },
-    { name: 'garbage key', what: 'a well-formed key nobody configured', expected: 401, variant: (t) => [withAuth(t, bearer(garbage))] },
+    {
+      name: 'garbage key',
+      what: 'a well-formed key nobody configured',
+      expected: 401,
+      variant: (t) => [withAuth(t, bearer(garbage))],
+    },
     {
       name: 'malformed Authorization',
       what: 'Basic credentials; "Bearer" alone; the full key without a scheme, under another scheme, one character longer and shorter, with a second word',
@@ -115,7 +133,9 @@ function attacks(keys: SuiteKeys, data: AbuseData, garbage: string): Attack[] {
       what: 'the full key in the query string (key, api_key, access_token), in X-Api-Key, in a cookie; no Authorization header',
       expected: 401,
       variant: (t) => [
-        ...['key', 'api_key', 'access_token'].map((name) => withAuth(t, undefined, { target: addQuery(t.call.target, name, keys.full) })),
+        ...['key', 'api_key', 'access_token'].map((name) =>
+          withAuth(t, undefined, { target: addQuery(t.call.target, name, keys.full) }),
+        ),
         withAuth(t, undefined, { headers: { 'x-api-key': keys.full } }),
         withAuth(t, undefined, { headers: { cookie: `key=${keys.full}; api_key=${keys.full}` } }),
       ],
@@ -142,7 +162,12 @@ function attacks(keys: SuiteKeys, data: AbuseData, garbage: string): Attack[] {
       name: "another tenant's data",
       what: 'the tenant key (every scope, users and queues tenant-b:*) on the other tenant’s users and queues; on the console showing the other tenant’s wallet',
       expected: 403,
-      variant: (t) => (isConsole(t) ? [withAuth(t, bearer(keys.tenant), { target: addQuery(t.call.target, 'wallet', data.wallet.userId) })] : t.tenantBound ? [withAuth(t, bearer(keys.tenant))] : undefined),
+      variant: (t) =>
+        isConsole(t)
+          ? [withAuth(t, bearer(keys.tenant), { target: addQuery(t.call.target, 'wallet', data.wallet.userId) })]
+          : t.tenantBound
+            ? [withAuth(t, bearer(keys.tenant))]
+            : undefined,
     },
     {
       name: 'HEAD without a key',
@@ -154,7 +179,8 @@ function attacks(keys: SuiteKeys, data: AbuseData, garbage: string): Attack[] {
       name: 'percent-encoded ids without a key',
       what: 'every letter of the path’s ids percent-encoded, no key',
       expected: 401,
-      variant: (t) => (t.tenantBound ? [withAuth(t, undefined, { target: encodeIds(t.call.target, data) })] : undefined),
+      variant: (t) =>
+        t.tenantBound ? [withAuth(t, undefined, { target: encodeIds(t.call.target, data) })] : undefined,
     },
     {
       name: "another ticket's secret",
@@ -176,14 +202,21 @@ function attacks(keys: SuiteKeys, data: AbuseData, garbage: string): Attack[] {
       variant: (t) => {
         if (!isTicketRead(t)) return undefined;
         const ticket = data.queue.admitted[0]!;
-        return [withAuth(t, bearer(ticket.ticketSecret), { target: `/v1/queues/${encodeURIComponent(data.tenantQueue.queueId)}/tickets/${ticket.ticketId}` })];
+        return [
+          withAuth(t, bearer(ticket.ticketSecret), {
+            target: `/v1/queues/${encodeURIComponent(data.tenantQueue.queueId)}/tickets/${ticket.ticketId}`,
+          }),
+        ];
       },
     },
     {
       name: 'console showing a wallet without wallets:read',
       what: 'the console stream with ?wallet= (the other tenant’s user) and the operator key (console:read, no wallets:read)',
       expected: 403,
-      variant: (t) => (isConsole(t) ? [withAuth(t, bearer(keys.operator), { target: addQuery(t.call.target, 'wallet', data.wallet.userId) })] : undefined),
+      variant: (t) =>
+        isConsole(t)
+          ? [withAuth(t, bearer(keys.operator), { target: addQuery(t.call.target, 'wallet', data.wallet.userId) })]
+          : undefined,
     },
   ];
 }
@@ -192,16 +225,26 @@ function attacks(keys: SuiteKeys, data: AbuseData, garbage: string): Attack[] {
 function encodeIds(target: string, data: AbuseData): string {
   let encoded = target;
   for (const id of [data.wallet.userId, data.queue.queueId, data.tenantWallet.userId, data.tenantQueue.queueId]) {
-    const spelled = [...Buffer.from(id, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`).join('');
+    const spelled = [...Buffer.from(id, 'utf8')]
+      .map((b) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`)
+      .join('');
     encoded = encoded.split(encodeURIComponent(id)).join(spelled);
   }
   return encoded;
 }
 
-const describeCall = (c: Call, label: string) => `${c.method} ${c.target} [${label}]${c.body !== undefined ? ` body ${JSON.stringify(c.body).slice(0, 120)}` : ''}`;
+const describeCall = (c: Call, label: string) =>
+  `${c.method} ${c.target} [${label}]${c.body !== undefined ? ` body ${JSON.stringify(c.body).slice(0, 120)}` : ''}`;
 
 /** Runs every attack on every private route, then the controls. */
-export async function attackAccess(gatewayUrl: string, routes: readonly ApiRoute[], keys: SuiteKeys, data: AbuseData, tally: AbuseTally, seed: number): Promise<{ routes: string[] }> {
+export async function attackAccess(
+  gatewayUrl: string,
+  routes: readonly ApiRoute[],
+  keys: SuiteKeys,
+  data: AbuseData,
+  tally: AbuseTally,
+  seed: number,
+): Promise<{ routes: string[] }> {
   const prng = new Prng(seed);
   const targets = privateRoutes(routes).map((route) => targetOf(route, data, prng));
   const garbage = `faults-garbage-${Buffer.from(Array.from({ length: 24 }, () => prng.int(0, 255))).toString('base64url')}`;
@@ -211,7 +254,13 @@ export async function attackAccess(gatewayUrl: string, routes: readonly ApiRoute
     const calls = targets.flatMap((t) => (attack.variant(t) ?? []).map((c) => ({ t, c })));
     await forEachConcurrently(calls, CONCURRENCY, async ({ t, c }) => {
       const outcome = await call(gatewayUrl, c);
-      counter.record(describeCall(c, attack.name), outcome.status, refusalVerdict(outcome.status, [attack.expected]), outcome.text, t.read);
+      counter.record(
+        describeCall(c, attack.name),
+        outcome.status,
+        refusalVerdict(outcome.status, [attack.expected]),
+        outcome.text,
+        t.read,
+      );
     });
   }
   await controls(gatewayUrl, targets, keys, data, tally);
@@ -223,25 +272,48 @@ export async function attackAccess(gatewayUrl: string, routes: readonly ApiRoute
  * ticket, the console showing the wallet), the ticket's own secret its ticket, the tenant key its own tenant's
  * wallet and ticket, the operator key the console. Without these the refusals above would prove nothing.
  */
-async function controls(gatewayUrl: string, targets: Target[], keys: SuiteKeys, data: AbuseData, tally: AbuseTally): Promise<void> {
-  const counter = tally.category('access', 'controls: the right credentials read', 'the full key on every private read; the ticket’s own secret; the tenant key on its own tenant; the operator key on the console', '200');
+async function controls(
+  gatewayUrl: string,
+  targets: Target[],
+  keys: SuiteKeys,
+  data: AbuseData,
+  tally: AbuseTally,
+): Promise<void> {
+  const counter = tally.category(
+    'access',
+    'controls: the right credentials read',
+    'the full key on every private read; the ticket’s own secret; the tenant key on its own tenant; the operator key on the console',
+    '200',
+  );
   const ownTenant = (c: Call) => ({
     ...c,
     target: c.target
-      .split(encodeURIComponent(data.wallet.userId)).join(encodeURIComponent(data.tenantWallet.userId))
-      .split(encodeURIComponent(data.wallet.transactionIds[0]!)).join(encodeURIComponent(data.tenantWallet.transactionIds[0]!))
-      .split(encodeURIComponent(data.queue.queueId)).join(encodeURIComponent(data.tenantQueue.queueId))
-      .split(data.queue.admitted[0]!.ticketId).join(data.tenantQueue.admitted[0]!.ticketId),
+      .split(encodeURIComponent(data.wallet.userId))
+      .join(encodeURIComponent(data.tenantWallet.userId))
+      .split(encodeURIComponent(data.wallet.transactionIds[0]!))
+      .join(encodeURIComponent(data.tenantWallet.transactionIds[0]!))
+      .split(encodeURIComponent(data.queue.queueId))
+      .join(encodeURIComponent(data.tenantQueue.queueId))
+      .split(data.queue.admitted[0]!.ticketId)
+      .join(data.tenantQueue.admitted[0]!.ticketId),
   });
   const calls: { c: Call; label: string }[] = [];
   for (const t of targets.filter((t) => t.read)) {
     calls.push({ c: withAuth(t, bearer(keys.full)), label: 'full key' });
-    if (isTicketRead(t)) calls.push({ c: withAuth(t, bearer(data.queue.admitted[0]!.ticketSecret)), label: 'the ticket’s own secret' });
+    if (isTicketRead(t))
+      calls.push({ c: withAuth(t, bearer(data.queue.admitted[0]!.ticketSecret)), label: 'the ticket’s own secret' });
     if (isConsole(t)) {
       calls.push({ c: withAuth(t, bearer(keys.operator)), label: 'operator key' });
-      calls.push({ c: withAuth(t, bearer(keys.full), { target: addQuery(t.call.target, 'wallet', data.wallet.userId) }), label: 'full key, showing the wallet' });
-      calls.push({ c: withAuth(t, bearer(keys.tenant), { target: addQuery(t.call.target, 'wallet', data.tenantWallet.userId) }), label: 'tenant key, showing its own wallet' });
-    } else if (t.tenantBound) calls.push({ c: ownTenant(withAuth(t, bearer(keys.tenant))), label: 'tenant key, its own tenant' });
+      calls.push({
+        c: withAuth(t, bearer(keys.full), { target: addQuery(t.call.target, 'wallet', data.wallet.userId) }),
+        label: 'full key, showing the wallet',
+      });
+      calls.push({
+        c: withAuth(t, bearer(keys.tenant), { target: addQuery(t.call.target, 'wallet', data.tenantWallet.userId) }),
+        label: 'tenant key, showing its own wallet',
+      });
+    } else if (t.tenantBound)
+      calls.push({ c: ownTenant(withAuth(t, bearer(keys.tenant))), label: 'tenant key, its own tenant' });
   }
   await forEachConcurrently(calls, CONCURRENCY, async ({ c, label }) => {
     const outcome = await call(gatewayUrl, c);

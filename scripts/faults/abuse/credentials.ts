@@ -58,13 +58,24 @@ export function newEcJwk(kid: string): PrivateEcJwk {
 }
 
 export function suiteCredentials(): SuiteCredentials {
-  const keys: SuiteKeys = { full: secret('full'), writer: secret('writer'), tenant: secret('tenant'), operator: secret('operator') };
+  const keys: SuiteKeys = {
+    full: secret('full'),
+    writer: secret('writer'),
+    tenant: secret('tenant'),
+    operator: secret('operator'),
+  };
   const names = { full: 'faults-full', writer: 'faults-writer', tenant: 'faults-tenant', operator: 'faults-operator' };
   // the full key by its secret (as outside production), the others by their SHA-256 (as production takes them)
   const apiKeys = [
     { name: names.full, scopes: ALL_SCOPES, key: keys.full },
     { name: names.writer, scopes: ALL_SCOPES.filter((s) => !isReadScope(s)), keySha256: sha256Hex(keys.writer) },
-    { name: names.tenant, scopes: ALL_SCOPES, users: [`${TENANT_PREFIX}*`], queues: [`${TENANT_PREFIX}*`], keySha256: sha256Hex(keys.tenant) },
+    {
+      name: names.tenant,
+      scopes: ALL_SCOPES,
+      users: [`${TENANT_PREFIX}*`],
+      queues: [`${TENANT_PREFIX}*`],
+      keySha256: sha256Hex(keys.tenant),
+    },
     { name: names.operator, scopes: ['console:read'], keySha256: sha256Hex(keys.operator) },
   ];
   const signingKey = newEcJwk(`faults-${Date.now().toString(36)}`);

@@ -18,7 +18,8 @@ export type Outcome =
   | { status: number; text: string; contentType: string; retryAfter: string | undefined }
   | { status: 'connection error'; text: string };
 
-export const answered = (outcome: Outcome): outcome is Extract<Outcome, { status: number }> => typeof outcome.status === 'number';
+export const answered = (outcome: Outcome): outcome is Extract<Outcome, { status: number }> =>
+  typeof outcome.status === 'number';
 
 const TIMEOUT_MS = 15_000;
 /** How much of a server-sent event stream is read before it is closed (its head is the answer). */
@@ -38,7 +39,12 @@ export async function call(baseUrl: string, request: Call, timeoutMs = TIMEOUT_M
     const response = await fetch(`${baseUrl}${request.target}`, {
       method: request.method,
       headers,
-      body: request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body),
+      body:
+        request.body === undefined
+          ? undefined
+          : typeof request.body === 'string'
+            ? request.body
+            : JSON.stringify(request.body),
       signal: abort.signal,
     });
     const contentType = response.headers.get('content-type') ?? '';
@@ -65,7 +71,10 @@ async function peek(response: Response, ms: number): Promise<string> {
   const until = Date.now() + ms;
   try {
     while (Date.now() < until) {
-      const next = await Promise.race([reader.read(), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), Math.max(1, until - Date.now())))]);
+      const next = await Promise.race([
+        reader.read(),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), Math.max(1, until - Date.now()))),
+      ]);
       if (!next || next.done) break;
       chunks.push(decoder.decode(next.value, { stream: true }));
     }
@@ -85,7 +94,11 @@ export interface HeldStream {
   close(): void;
 }
 
-export async function holdStream(baseUrl: string, target: string, authorization: string | undefined): Promise<HeldStream> {
+export async function holdStream(
+  baseUrl: string,
+  target: string,
+  authorization: string | undefined,
+): Promise<HeldStream> {
   const abort = new AbortController();
   let open = false;
   try {
@@ -118,12 +131,17 @@ export async function holdStream(baseUrl: string, target: string, authorization:
 export function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = (error as { cause?: unknown }).cause;
-  const code = cause && typeof cause === 'object' && 'code' in cause ? String((cause as { code: unknown }).code) : undefined;
+  const code =
+    cause && typeof cause === 'object' && 'code' in cause ? String((cause as { code: unknown }).code) : undefined;
   return code ? `${error.message} (${code})` : error.message;
 }
 
 /** Runs `work` over `items`, `concurrency` at a time. */
-export async function forEachConcurrently<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function forEachConcurrently<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) {

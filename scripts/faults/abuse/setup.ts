@@ -60,8 +60,10 @@ export async function setUpAbuseData(gatewayUrl: string, fullKey: string, tag: s
   const post = async (target: string, body: unknown, method = 'POST') => {
     for (let attempt = 0; ; attempt++) {
       const outcome = await call(gatewayUrl, { method, target, authorization, body });
-      if (typeof outcome.status === 'number' && outcome.status < 300) return JSON.parse(outcome.text || '{}') as Record<string, unknown>;
-      if (attempt >= 10 || (typeof outcome.status === 'number' && outcome.status < 500 && outcome.status !== 429)) throw new SetupError(`${method} ${target}`, outcome);
+      if (typeof outcome.status === 'number' && outcome.status < 300)
+        return JSON.parse(outcome.text || '{}') as Record<string, unknown>;
+      if (attempt >= 10 || (typeof outcome.status === 'number' && outcome.status < 500 && outcome.status !== 429))
+        throw new SetupError(`${method} ${target}`, outcome);
       await sleep(500);
     }
   };
@@ -70,9 +72,20 @@ export async function setUpAbuseData(gatewayUrl: string, fullKey: string, tag: s
 
   const wallet = async (userId: string): Promise<WalletData> => {
     const transactionIds: string[] = [];
-    for (const [type, amount] of [['credit', '10.00'], ['credit', '2.50'], ['debit', '1.25'], ['debit', '999.00']] as const) {
+    for (const [type, amount] of [
+      ['credit', '10.00'],
+      ['credit', '2.50'],
+      ['debit', '1.25'],
+      ['debit', '999.00'],
+    ] as const) {
       const s = seq++;
-      await post(`/v1/wallets/${encodeURIComponent(userId)}/transactions`, { source, seq: s, type, asset: 'coins', amount });
+      await post(`/v1/wallets/${encodeURIComponent(userId)}/transactions`, {
+        source,
+        seq: s,
+        type,
+        asset: 'coins',
+        amount,
+      });
       transactionIds.push(`${source}:${s}`);
     }
     return { userId, transactionIds };
@@ -85,7 +98,8 @@ export async function setUpAbuseData(gatewayUrl: string, fullKey: string, tag: s
       const join = { source, seq: seq++, userId: `${queueId}-fan-${i}` };
       const answer = await post(`/v1/queues/${encodeURIComponent(queueId)}/tickets`, join);
       const { ticketId, ticketSecret } = answer;
-      if (typeof ticketId !== 'string' || typeof ticketSecret !== 'string') throw new SetupError(`the join answered no ticketId and ticketSecret: ${JSON.stringify(answer)}`);
+      if (typeof ticketId !== 'string' || typeof ticketSecret !== 'string')
+        throw new SetupError(`the join answered no ticketId and ticketSecret: ${JSON.stringify(answer)}`);
       tickets.push({ queueId, ...join, ticketId, ticketSecret });
     }
     return { queueId, tickets, admitted: [] };
@@ -102,10 +116,21 @@ export async function setUpAbuseData(gatewayUrl: string, fullKey: string, tag: s
   const deadline = Date.now() + SETUP_TIMEOUT_MS;
   for (const w of [data.wallet, data.tenantWallet]) {
     for (;;) {
-      const read = await call(gatewayUrl, { method: 'GET', target: `/v1/wallets/${encodeURIComponent(w.userId)}/transactions?limit=100`, authorization });
-      const seen = read.status === 200 ? (JSON.parse(read.text) as { transactions: { id: string }[] }).transactions.map((t) => t.id) : [];
+      const read = await call(gatewayUrl, {
+        method: 'GET',
+        target: `/v1/wallets/${encodeURIComponent(w.userId)}/transactions?limit=100`,
+        authorization,
+      });
+      const seen =
+        read.status === 200
+          ? (JSON.parse(read.text) as { transactions: { id: string }[] }).transactions.map((t) => t.id)
+          : [];
       if (w.transactionIds.every((id) => seen.includes(id))) break;
-      if (Date.now() > deadline) throw new SetupError(`the ledger did not show ${w.userId}'s ${w.transactionIds.length} transactions in time`, read);
+      if (Date.now() > deadline)
+        throw new SetupError(
+          `the ledger did not show ${w.userId}'s ${w.transactionIds.length} transactions in time`,
+          read,
+        );
       await sleep(250);
     }
   }
@@ -114,19 +139,43 @@ export async function setUpAbuseData(gatewayUrl: string, fullKey: string, tag: s
 }
 
 /** The first QUEUE_CAPACITY tickets once active, with their tokens; every other ticket known to the admitter. */
-async function admitted(gatewayUrl: string, authorization: string, queue: QueueData, deadline: number): Promise<AdmittedTicket[]> {
+async function admitted(
+  gatewayUrl: string,
+  authorization: string,
+  queue: QueueData,
+  deadline: number,
+): Promise<AdmittedTicket[]> {
   for (;;) {
     const reads = await Promise.all(
       queue.tickets.map(async (t) => {
-        const read = await call(gatewayUrl, { method: 'GET', target: `/v1/queues/${encodeURIComponent(queue.queueId)}/tickets/${t.ticketId}`, authorization });
-        return { ticket: t, read, view: read.status === 200 ? (JSON.parse(read.text) as { status: string; admissionToken?: string; expiresAt?: number }) : undefined };
+        const read = await call(gatewayUrl, {
+          method: 'GET',
+          target: `/v1/queues/${encodeURIComponent(queue.queueId)}/tickets/${t.ticketId}`,
+          authorization,
+        });
+        return {
+          ticket: t,
+          read,
+          view:
+            read.status === 200
+              ? (JSON.parse(read.text) as { status: string; admissionToken?: string; expiresAt?: number })
+              : undefined,
+        };
       }),
     );
     const active = reads.filter((r) => r.view?.status === 'active' && r.view.admissionToken);
     if (active.length === QUEUE_CAPACITY && reads.every((r) => r.view)) {
-      return active.map((r) => ({ ...r.ticket, admissionToken: r.view!.admissionToken!, expiresAt: r.view!.expiresAt ?? 0 }));
+      return active.map((r) => ({
+        ...r.ticket,
+        admissionToken: r.view!.admissionToken!,
+        expiresAt: r.view!.expiresAt ?? 0,
+      }));
     }
-    if (Date.now() > deadline) throw new SetupError(`queue ${queue.queueId}: ${active.length} of ${QUEUE_CAPACITY} tickets admitted in time`, reads.find((r) => !r.view)?.read);
+    if (Date.now() > deadline)
+      throw new SetupError(
+        `queue ${queue.queueId}: ${active.length} of ${QUEUE_CAPACITY} tickets admitted in time`,
+        reads.find((r) => !r.view)?.read,
+      );
     await sleep(250);
   }
 }

@@ -32,10 +32,18 @@ export interface RawRequestOptions {
  * Writes `bytes` (a whole request, or its start) and reads the answer: its head and as much body as its
  * content-length says. No answer before the close or the timeout is a 'connection error'.
  */
-export function rawRequest(origin: Origin, bytes: Buffer | Buffer[], options: RawRequestOptions = {}): Promise<RawAnswer> {
+export function rawRequest(
+  origin: Origin,
+  bytes: Buffer | Buffer[],
+  options: RawRequestOptions = {},
+): Promise<RawAnswer> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const socket = connect({ port: origin.port, host: origin.host, ...(options.from ? { localAddress: options.from } : {}) });
+    const socket = connect({
+      port: origin.port,
+      host: origin.host,
+      ...(options.from ? { localAddress: options.from } : {}),
+    });
     const chunks: Buffer[] = [];
     let failure: string | undefined;
     let settled = false;
@@ -47,11 +55,23 @@ export function rawRequest(origin: Origin, bytes: Buffer | Buffer[], options: Ra
       resolve({ ...answer, ms: Date.now() - started });
     };
     const timeoutMs = options.timeoutMs ?? 15_000;
-    const timer = setTimeout(() => settle(parseHead(Buffer.concat(chunks)) ?? { status: 'connection error', headers: {}, body: `no answer within ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        settle(
+          parseHead(Buffer.concat(chunks)) ?? {
+            status: 'connection error',
+            headers: {},
+            body: `no answer within ${timeoutMs} ms`,
+          },
+        ),
+      timeoutMs,
+    );
     // the gateway may answer (413, 431) and close before it has read all of a large request: a client still
     // sending then gets a reset (EPIPE, ECONNRESET), which may come before the answer is read
     let sending = true;
-    socket.on('connect', () => socket.write(Buffer.concat(Array.isArray(bytes) ? bytes : [bytes]), () => (sending = false)));
+    socket.on('connect', () =>
+      socket.write(Buffer.concat(Array.isArray(bytes) ? bytes : [bytes]), () => (sending = false)),
+    );
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       const answer = parseHead(Buffer.concat(chunks));
@@ -63,7 +83,11 @@ export function rawRequest(origin: Origin, bytes: Buffer | Buffer[], options: Ra
       settle(
         parseHead(Buffer.concat(chunks)) ??
           (sending && (failure === 'EPIPE' || failure === 'ECONNRESET')
-            ? { status: RESET_WHILE_SENDING, headers: {}, body: `${failure} while the request was still being sent, before an answer was read` }
+            ? {
+                status: RESET_WHILE_SENDING,
+                headers: {},
+                body: `${failure} while the request was still being sent, before an answer was read`,
+              }
             : { status: 'connection error', headers: {}, body: `${failure ?? 'closed'} before an answer` }),
       ),
     );
@@ -93,7 +117,14 @@ function parseHead(bytes: Buffer): (Omit<RawAnswer, 'ms'> & { complete: boolean 
 }
 
 /** A request's bytes: the request line, Host, `headers` in order, then `body` (content-length added unless framed). */
-export function requestOf(origin: Origin, method: string, target: string, headers: [string, string][] = [], body?: Buffer | string, framed = false): Buffer {
+export function requestOf(
+  origin: Origin,
+  method: string,
+  target: string,
+  headers: [string, string][] = [],
+  body?: Buffer | string,
+  framed = false,
+): Buffer {
   const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const all: [string, string][] = [['host', `${origin.host}:${origin.port}`], ['connection', 'close'], ...headers];
   if (payload && !framed) all.push(['content-length', String(payload.length)]);
@@ -151,7 +182,11 @@ export function hold(origin: Origin, onConnect: (socket: Socket) => void = () =>
     },
     closedAfterMs: () => (closedAt === undefined ? undefined : closedAt - connectedAtMs),
     ready,
-    closed: (ms) => Promise.race([closedPromise.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]),
+    closed: (ms) =>
+      Promise.race([
+        closedPromise.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms)),
+      ]),
     destroy: () => {
       destroyedHere = true;
       socket.destroy();

@@ -51,13 +51,27 @@ export class AbuseTally {
 
   category(group: AbuseGroup, name: string, what: string, expected: string): CategoryCounter {
     const existing = this.categories.find((c) => c.group === group && c.name === name);
-    const category = existing ?? { group, name, what, expected, tried: 0, outcomes: {}, leaks: 0, controlsFailed: 0, unexpected: 0, serverErrors: 0, dropped: 0, privateReadLeaks: 0 };
+    const category = existing ?? {
+      group,
+      name,
+      what,
+      expected,
+      tried: 0,
+      outcomes: {},
+      leaks: 0,
+      controlsFailed: 0,
+      unexpected: 0,
+      serverErrors: 0,
+      dropped: 0,
+      privateReadLeaks: 0,
+    };
     if (!existing) this.categories.push(category);
     return new CategoryCounter(category, this);
   }
 
   note(finding: AbuseFinding): void {
-    if (this.findings.length < MAX_FINDINGS) this.findings.push({ ...finding, request: cut(finding.request, 400), answer: cut(finding.answer, 300) });
+    if (this.findings.length < MAX_FINDINGS)
+      this.findings.push({ ...finding, request: cut(finding.request, 400), answer: cut(finding.answer, 300) });
     else this.omitted++;
   }
 
@@ -103,7 +117,14 @@ export class CategoryCounter {
   measure(name: string, value: number, how: 'max' | 'min' | 'sum' = 'max'): void {
     const numbers = (this.category.numbers ??= {});
     const old = numbers[name];
-    numbers[name] = old === undefined ? value : how === 'max' ? Math.max(old, value) : how === 'min' ? Math.min(old, value) : old + value;
+    numbers[name] =
+      old === undefined
+        ? value
+        : how === 'max'
+          ? Math.max(old, value)
+          : how === 'min'
+            ? Math.min(old, value)
+            : old + value;
   }
 }
 

@@ -17,13 +17,21 @@ import { refusalVerdict, type AbuseTally } from './tally.js';
 const CONCURRENCY = 16;
 
 /** The id a join got before ticket ids were keyed: anyone could compute it from the join. */
-export const unkeyedTicketId = (queueId: string, source: string, seq: number) => `t_${createHash('sha256').update(`${queueId}\u0000${source}\u0000${seq}`, 'utf8').digest('hex').slice(0, 24)}`;
+export const unkeyedTicketId = (queueId: string, source: string, seq: number) =>
+  `t_${createHash('sha256').update(`${queueId}\u0000${source}\u0000${seq}`, 'utf8').digest('hex').slice(0, 24)}`;
 
-const ticketPath = (queueId: string, ticketId: string) => `/v1/queues/${encodeURIComponent(queueId)}/tickets/${ticketId}`;
+const ticketPath = (queueId: string, ticketId: string) =>
+  `/v1/queues/${encodeURIComponent(queueId)}/tickets/${ticketId}`;
 const randomTicketId = () => `t_${randomBytes(16).toString('hex')}`;
 const forgedSecret = () => `ts_${randomBytes(32).toString('base64url')}`;
 
-export async function attackTicketIds(gatewayUrl: string, keys: SuiteKeys, data: AbuseData, tally: AbuseTally, guesses: number): Promise<void> {
+export async function attackTicketIds(
+  gatewayUrl: string,
+  keys: SuiteKeys,
+  data: AbuseData,
+  tally: AbuseTally,
+  guesses: number,
+): Promise<void> {
   const full = `Bearer ${keys.full}`;
   const joins: JoinedTicket[] = [...data.queue.tickets, ...data.tenantQueue.tickets];
 
@@ -42,26 +50,75 @@ export async function attackTicketIds(gatewayUrl: string, keys: SuiteKeys, data:
       const request = `GET ${ticketPath(join.queueId, id)} [${scheme} id of join ${join.source}:${join.seq}, full key]`;
       // the real id itself would be the join's own ticket: the scheme in use is the guessable one
       if (id === join.ticketId) {
-        derived.record(request, 'the real id', 'leak', `the join's ticket id ${join.ticketId} is its ${scheme} id`, true);
+        derived.record(
+          request,
+          'the real id',
+          'leak',
+          `the join's ticket id ${join.ticketId} is its ${scheme} id`,
+          true,
+        );
         continue;
       }
-      const outcome = await call(gatewayUrl, { method: 'GET', target: ticketPath(join.queueId, id), authorization: full });
-      derived.record(request, outcome.status, outcome.status === 404 ? 'ok' : outcome.status === 200 ? 'leak' : 'unexpected', outcome.text, true);
+      const outcome = await call(gatewayUrl, {
+        method: 'GET',
+        target: ticketPath(join.queueId, id),
+        authorization: full,
+      });
+      derived.record(
+        request,
+        outcome.status,
+        outcome.status === 404 ? 'ok' : outcome.status === 200 ? 'leak' : 'unexpected',
+        outcome.text,
+        true,
+      );
     }
   }
 
   const queues = [data.queue.queueId, data.tenantQueue.queueId];
-  const guessed = Array.from({ length: guesses }, (_, i) => ({ queueId: queues[i % queues.length]!, ticketId: randomTicketId() }));
-  const byKey = tally.category('tickets', 'random ids, full key', `${guesses} random well-formed ids (t_ + 32 hex) in the two queues, read with the full key (queues:read)`, '404');
+  const guessed = Array.from({ length: guesses }, (_, i) => ({
+    queueId: queues[i % queues.length]!,
+    ticketId: randomTicketId(),
+  }));
+  const byKey = tally.category(
+    'tickets',
+    'random ids, full key',
+    `${guesses} random well-formed ids (t_ + 32 hex) in the two queues, read with the full key (queues:read)`,
+    '404',
+  );
   await forEachConcurrently(guessed, CONCURRENCY, async ({ queueId, ticketId }) => {
-    const outcome = await call(gatewayUrl, { method: 'GET', target: ticketPath(queueId, ticketId), authorization: full });
-    byKey.record(`GET ${ticketPath(queueId, ticketId)} [full key]`, outcome.status, outcome.status === 404 ? 'ok' : outcome.status === 200 ? 'leak' : 'unexpected', outcome.text, true);
+    const outcome = await call(gatewayUrl, {
+      method: 'GET',
+      target: ticketPath(queueId, ticketId),
+      authorization: full,
+    });
+    byKey.record(
+      `GET ${ticketPath(queueId, ticketId)} [full key]`,
+      outcome.status,
+      outcome.status === 404 ? 'ok' : outcome.status === 200 ? 'leak' : 'unexpected',
+      outcome.text,
+      true,
+    );
   });
 
-  const bySecret = tally.category('tickets', 'random ids, forged secret', `the same ${guesses} ids, each with a forged ticket secret (ts_ + 43 base64url) and no key`, '403');
+  const bySecret = tally.category(
+    'tickets',
+    'random ids, forged secret',
+    `the same ${guesses} ids, each with a forged ticket secret (ts_ + 43 base64url) and no key`,
+    '403',
+  );
   await forEachConcurrently(guessed, CONCURRENCY, async ({ queueId, ticketId }) => {
-    const outcome = await call(gatewayUrl, { method: 'GET', target: ticketPath(queueId, ticketId), authorization: `Bearer ${forgedSecret()}` });
-    bySecret.record(`GET ${ticketPath(queueId, ticketId)} [forged secret]`, outcome.status, refusalVerdict(outcome.status, [403]), outcome.text, true);
+    const outcome = await call(gatewayUrl, {
+      method: 'GET',
+      target: ticketPath(queueId, ticketId),
+      authorization: `Bearer ${forgedSecret()}`,
+    });
+    bySecret.record(
+      `GET ${ticketPath(queueId, ticketId)} [forged secret]`,
+      outcome.status,
+      refusalVerdict(outcome.status, [403]),
+      outcome.text,
+      true,
+    );
   });
 
   // a holder of one real ticket trying its secret on others: on random ids and on every real ticket of either queue
@@ -74,7 +131,17 @@ export async function attackTicketIds(gatewayUrl: string, keys: SuiteKeys, data:
     '403',
   );
   await forEachConcurrently(others, CONCURRENCY, async ({ queueId, ticketId }) => {
-    const outcome = await call(gatewayUrl, { method: 'GET', target: ticketPath(queueId, ticketId), authorization: `Bearer ${holder.ticketSecret}` });
-    byRealSecret.record(`GET ${ticketPath(queueId, ticketId)} [secret of ${holder.ticketId}]`, outcome.status, refusalVerdict(outcome.status, [403]), outcome.text, true);
+    const outcome = await call(gatewayUrl, {
+      method: 'GET',
+      target: ticketPath(queueId, ticketId),
+      authorization: `Bearer ${holder.ticketSecret}`,
+    });
+    byRealSecret.record(
+      `GET ${ticketPath(queueId, ticketId)} [secret of ${holder.ticketId}]`,
+      outcome.status,
+      refusalVerdict(outcome.status, [403]),
+      outcome.text,
+      true,
+    );
   });
 }

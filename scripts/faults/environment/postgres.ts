@@ -18,7 +18,9 @@ export interface PrivatePostgres {
 }
 
 const asPostgresUser = (command: string, args: string[]) =>
-  userInfo().uid === 0 ? execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { stdio: 'pipe' }) : execFileSync(command, args, { stdio: 'pipe' });
+  userInfo().uid === 0
+    ? execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { stdio: 'pipe' })
+    : execFileSync(command, args, { stdio: 'pipe' });
 
 export async function startPrivatePostgres(folder: string, port: number): Promise<PrivatePostgres> {
   const data = join(folder, 'data');
@@ -37,7 +39,8 @@ export async function startPrivatePostgres(folder: string, port: number): Promis
     asPostgresUser('pg_ctl', ['-D', data, '-l', logFile, '-o', options, '-w', '-t', '60', 'start']);
     await waitUntil(`postgres on ${port}`, () => ping(url), 30_000);
   };
-  const stop = (mode: 'fast' | 'immediate') => asPostgresUser('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']);
+  const stop = (mode: 'fast' | 'immediate') =>
+    asPostgresUser('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']);
   await start();
   return {
     url,

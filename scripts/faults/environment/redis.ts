@@ -21,10 +21,18 @@ export async function startPrivateRedis(folder: string, port: number): Promise<P
   let child: ChildProcess | undefined;
   const start = async () => {
     const log = openSync(join(folder, 'redis.log'), 'a');
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', folder], { stdio: ['ignore', log, log] });
-    await waitUntil(`redis on ${port}`, async () => {
-      if ((await redisCli(port, 'PING')) !== 'PONG') throw new Error('no PONG');
-    }, 15_000);
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', folder],
+      { stdio: ['ignore', log, log] },
+    );
+    await waitUntil(
+      `redis on ${port}`,
+      async () => {
+        if ((await redisCli(port, 'PING')) !== 'PONG') throw new Error('no PONG');
+      },
+      15_000,
+    );
   };
   const stop = async () => {
     if (!child || child.exitCode !== null) return;
@@ -49,6 +57,7 @@ const run = promisify(execFile);
 /** redis-cli, which comes with the server: no client library needed for three commands. */
 async function redisCli(port: number, ...args: string[]): Promise<string> {
   const { stdout } = await run('redis-cli', ['-p', String(port), ...args], { timeout: 5000 });
-  if (stdout.startsWith('ERR') || stdout.includes('Could not connect')) throw new Error(`redis-cli ${args.join(' ')}: ${stdout.trim()}`);
+  if (stdout.startsWith('ERR') || stdout.includes('Could not connect'))
+    throw new Error(`redis-cli ${args.join(' ')}: ${stdout.trim()}`);
   return stdout.trim();
 }

@@ -29,12 +29,21 @@ export const regions = ['kr', 'jp', 'tw', 'na'] as const;
 export function serviceSpecs(basePort: number, credentials: SuiteCredentials): ServiceSpec[] {
   const port = (offset: number) => basePort + offset;
   const url = (offset: number) => `http://127.0.0.1:${port(offset)}`;
-  const consuming = (name: string, offset: number, env: Record<string, string> = {}): ServiceSpec => ({ name, dir: name, port: port(offset), env, consumerGroups: [name] });
+  const consuming = (name: string, offset: number, env: Record<string, string> = {}): ServiceSpec => ({
+    name,
+    dir: name,
+    port: port(offset),
+    env,
+    consumerGroups: [name],
+  });
   return [
     consuming('viewer-aggregator', 91),
     consuming('counter-materializer', 92),
     consuming('wallet-ledger', 93),
-    consuming('queue-admitter', 94, { ADMISSION_SIGNING_KEYS: credentials.signingKeysJson, ADMISSION_TOKEN_ISSUER: credentials.issuer }),
+    consuming('queue-admitter', 94, {
+      ADMISSION_SIGNING_KEYS: credentials.signingKeysJson,
+      ADMISSION_TOKEN_ISSUER: credentials.issuer,
+    }),
     ...regions.map((region, i) => ({
       name: `vote-region-${region}`,
       dir: 'vote-merger',
@@ -42,7 +51,13 @@ export function serviceSpecs(basePort: number, credentials: SuiteCredentials): S
       env: { VOTE_ROLE: 'region', REGION: region },
       consumerGroups: [`vote-merger.${region}`],
     })),
-    { name: 'vote-merger', dir: 'vote-merger', port: port(99), env: { VOTE_ROLE: 'merger' }, consumerGroups: ['vote-merger.merger'] },
+    {
+      name: 'vote-merger',
+      dir: 'vote-merger',
+      port: port(99),
+      env: { VOTE_ROLE: 'merger' },
+      consumerGroups: ['vote-merger.merger'],
+    },
     {
       name: 'ingest-gateway',
       dir: 'ingest-gateway',
@@ -97,7 +112,8 @@ export class ServiceProcess {
     await waitUntil(
       `${this.spec.name} on ${this.url}`,
       async () => {
-        if (child.exitCode !== null) throw new Error(`${this.spec.name} exited with ${child.exitCode}; see ${this.logDir}/${this.spec.name}.log`);
+        if (child.exitCode !== null)
+          throw new Error(`${this.spec.name} exited with ${child.exitCode}; see ${this.logDir}/${this.spec.name}.log`);
         const response = await fetch(`${this.url}/readyz`);
         if (response.status !== 200) throw new Error(`readyz ${response.status}`);
       },

@@ -22,7 +22,9 @@ const wrongFieldType: CaseBuilder = (context) => {
   const fields = fieldsOf(context);
   if (fields.length === 0) return notAnObject(context);
   const [field, schema] = context.prng.pick(fields);
-  return sendAs(context, `field of the wrong type: ${field}`, { body: replaceAt(bodyOf(context), [field], wrongType(schema.type, context.prng)) });
+  return sendAs(context, `field of the wrong type: ${field}`, {
+    body: replaceAt(bodyOf(context), [field], wrongType(schema.type, context.prng)),
+  });
 };
 
 /** Below a minimum or above a maximum of a numeric field. */
@@ -30,7 +32,9 @@ const outOfRange: CaseBuilder = (context) => {
   const bounded = fieldsOf(context).filter(([, schema]) => boundary(schema) !== undefined);
   if (bounded.length === 0) return wrongFieldType(context);
   const [field, schema] = context.prng.pick(bounded);
-  return sendAs(context, `field out of range: ${field}`, { body: replaceAt(bodyOf(context), [field], { value: boundary(schema) }) });
+  return sendAs(context, `field out of range: ${field}`, {
+    body: replaceAt(bodyOf(context), [field], { value: boundary(schema) }),
+  });
 };
 
 function boundary(schema: JsonSchema): number | undefined {
@@ -40,14 +44,23 @@ function boundary(schema: JsonSchema): number | undefined {
 }
 
 const unknownField: CaseBuilder = (context) => {
-  const member = context.prng.pick(['"unknownField": 1', '"isAdmin": true', '"__proto__": {"isAdmin": true}', '"constructor": {"prototype": {"x": 1}}']);
-  return sendAs(context, `unknown member: ${member.slice(0, 30)}`, { body: withFirstMember(JSON.stringify(bodyOf(context)), member) });
+  const member = context.prng.pick([
+    '"unknownField": 1',
+    '"isAdmin": true',
+    '"__proto__": {"isAdmin": true}',
+    '"constructor": {"prototype": {"x": 1}}',
+  ]);
+  return sendAs(context, `unknown member: ${member.slice(0, 30)}`, {
+    body: withFirstMember(JSON.stringify(bodyOf(context)), member),
+  });
 };
 
 /** A proper prefix of an object's JSON text is never JSON: its closing brace is the last character. */
 const malformedJson: CaseBuilder = (context) => {
   const text = JSON.stringify(bodyOf(context));
-  return sendAs(context, 'JSON cut short: a prefix of the valid body', { body: text.slice(0, context.prng.int(1, text.length - 1)) });
+  return sendAs(context, 'JSON cut short: a prefix of the valid body', {
+    body: text.slice(0, context.prng.int(1, text.length - 1)),
+  });
 };
 
 const notAnObject: CaseBuilder = (context) => {
@@ -57,7 +70,13 @@ const notAnObject: CaseBuilder = (context) => {
 
 const badAuthorization: CaseBuilder = (context) => {
   const headers = without(clientHeaders(context), 'authorization');
-  const value = context.prng.pick([undefined, 'Bearer', `Bearer ${context.apiKey}-not`, `Basic ${context.apiKey}`, 'Bearer someone-elses-key-0123456789']);
+  const value = context.prng.pick([
+    undefined,
+    'Bearer',
+    `Bearer ${context.apiKey}-not`,
+    `Basic ${context.apiKey}`,
+    'Bearer someone-elses-key-0123456789',
+  ]);
   return sendAs(context, `bad authorization: ${value === undefined ? 'missing' : JSON.stringify(value.slice(0, 20))}`, {
     headers: value === undefined ? headers : [...headers, ['authorization', value]],
   });
@@ -75,10 +94,22 @@ const badPathParam: CaseBuilder = (context) => {
   if (names.length === 0) return malformedJson(context);
   const name = prng.pick(names);
   const value = prng.pick(['has space', 'x'.repeat(129), 'a/b']);
-  return sendAs(context, `bad path parameter: ${name} = ${JSON.stringify(value.slice(0, 12))}`, { target: targetOf(route, { ...parts.pathParams, [name]: value }, queryOf(parts.query)) });
+  return sendAs(context, `bad path parameter: ${name} = ${JSON.stringify(value.slice(0, 12))}`, {
+    target: targetOf(route, { ...parts.pathParams, [name]: value }, queryOf(parts.query)),
+  });
 };
 
-const families: readonly CaseBuilder[] = [missingRequiredField, wrongFieldType, outOfRange, unknownField, malformedJson, notAnObject, badAuthorization, notJson, badPathParam];
+const families: readonly CaseBuilder[] = [
+  missingRequiredField,
+  wrongFieldType,
+  outOfRange,
+  unknownField,
+  malformedJson,
+  notAnObject,
+  badAuthorization,
+  notJson,
+  badPathParam,
+];
 
 /** One certainly invalid request to the write route of `context`. */
 export const invalidCase: CaseBuilder = (context) => context.prng.pick(families)(context);

@@ -8,7 +8,8 @@ import type { Prng } from './prng.js';
 /** A JSON value, or raw text spliced in as is. */
 export type Replacement = { value: unknown } | { raw: string };
 
-const nested = (depth: number, open: string, close: string, inner = '1') => open.repeat(depth) + inner + close.repeat(depth);
+const nested = (depth: number, open: string, close: string, inner = '1') =>
+  open.repeat(depth) + inner + close.repeat(depth);
 
 /** Values of every JSON type that break a typical field: wrong types, edges of ranges, odd strings. */
 const ODD_VALUES: readonly (() => Replacement)[] = [
@@ -76,7 +77,8 @@ const ODD_VALUES: readonly (() => Replacement)[] = [
 ];
 
 /** The JSON text a replacement puts in a body. */
-export const textOf = (replacement: Replacement): string => ('value' in replacement ? (JSON.stringify(replacement.value) ?? 'null') : replacement.raw);
+export const textOf = (replacement: Replacement): string =>
+  'value' in replacement ? (JSON.stringify(replacement.value) ?? 'null') : replacement.raw;
 
 /** An odd value of any type for a field. */
 export const oddValue = (prng: Prng): Replacement => prng.pick(ODD_VALUES)();
@@ -88,7 +90,13 @@ export function wrongType(type: string | undefined, prng: Prng): Replacement {
     case 'number':
       return prng.pick<Replacement>([{ value: '7' }, { value: true }, { value: [7] }, { value: null }]);
     case 'string':
-      return prng.pick<Replacement>([{ value: 7 }, { value: false }, { value: ['a'] }, { value: { a: 'b' } }, { value: null }]);
+      return prng.pick<Replacement>([
+        { value: 7 },
+        { value: false },
+        { value: ['a'] },
+        { value: { a: 'b' } },
+        { value: null },
+      ]);
     case 'boolean':
       return prng.pick<Replacement>([{ value: 'true' }, { value: 1 }, { value: null }]);
     case 'array':
@@ -103,7 +111,9 @@ export type JsonPath = (string | number)[];
 /** The paths of every field and array item in `value`, down to `depth` levels. */
 export function pathsOf(value: unknown, depth = 3, prefix: JsonPath = []): JsonPath[] {
   if (depth === 0 || typeof value !== 'object' || value === null) return [];
-  const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((item, i) => [i, item]) : Object.entries(value);
+  const entries: [string | number, unknown][] = Array.isArray(value)
+    ? value.map((item, i) => [i, item])
+    : Object.entries(value);
   return entries.flatMap(([key, inner]) => [[...prefix, key], ...pathsOf(inner, depth - 1, [...prefix, key])]);
 }
 

@@ -69,8 +69,20 @@ export async function loadRoutes(gatewayUrl: string): Promise<ApiRoute[]> {
 function toRoute(method: string, path: string, operation: Operation): ApiRoute {
   const parameters = operation.parameters ?? [];
   const pathParams = Object.fromEntries(parameters.filter((p) => p.in === 'path').map((p) => [p.name, p.schema]));
-  const query = Object.fromEntries(parameters.filter((p) => p.in === 'query').map((p) => [p.name, { schema: p.schema, required: p.required === true }]));
+  const query = Object.fromEntries(
+    parameters
+      .filter((p) => p.in === 'query')
+      .map((p) => [p.name, { schema: p.schema, required: p.required === true }]),
+  );
   const body = operation.requestBody?.content?.['application/json']?.schema;
   const securitySchemes = [...new Set((operation.security ?? []).flatMap((requirement) => Object.keys(requirement)))];
-  return { method, path, pathParams, query, ...(body ? { body } : {}), needsKey: (operation.security ?? []).length > 0, securitySchemes };
+  return {
+    method,
+    path,
+    pathParams,
+    query,
+    ...(body ? { body } : {}),
+    needsKey: (operation.security ?? []).length > 0,
+    securitySchemes,
+  };
 }

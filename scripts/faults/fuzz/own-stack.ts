@@ -31,7 +31,9 @@ export async function startFuzzStack(log: (line: string) => void): Promise<FuzzS
   const topic = (name: string) => `fuzz.${run}.${name}`;
   await createTopicsWithSchemas(
     stack,
-    loadTopics().topics.filter((t) => t.valueSchema).map((t) => ({ name: topic(t.name), partitions: 2, schema: t.valueSchema as SchemaName })),
+    loadTopics()
+      .topics.filter((t) => t.valueSchema)
+      .map((t) => ({ name: topic(t.name), partitions: 2, schema: t.valueSchema as SchemaName })),
   );
   log(`topics fuzz.${run}.* created`);
 
@@ -47,10 +49,25 @@ export async function startFuzzStack(log: (line: string) => void): Promise<FuzzS
       LATE_TOPIC: topic('tally.late'),
     });
     const readers = await startAll(running, [
-      startServiceProcess('viewer-aggregator', { ...owned('viewers'), HEARTBEATS_TOPIC: topic('tally.viewers.heartbeats'), COUNTS_TOPIC: topic('tally.viewers.counts') }),
-      startServiceProcess('counter-materializer', { ...owned('counters'), ITEM_EVENTS_TOPIC: topic('tally.counters.events') }),
-      startServiceProcess('wallet-ledger', { ...owned('wallet'), WALLET_COMMANDS_TOPIC: topic('tally.wallet.commands'), WALLET_OUTCOMES_TOPIC: topic('tally.wallet.outcomes') }),
-      startServiceProcess('queue-admitter', { ...owned('queue'), QUEUE_COMMANDS_TOPIC: topic('tally.queue.commands'), QUEUE_EVENTS_TOPIC: topic('tally.queue.events') }),
+      startServiceProcess('viewer-aggregator', {
+        ...owned('viewers'),
+        HEARTBEATS_TOPIC: topic('tally.viewers.heartbeats'),
+        COUNTS_TOPIC: topic('tally.viewers.counts'),
+      }),
+      startServiceProcess('counter-materializer', {
+        ...owned('counters'),
+        ITEM_EVENTS_TOPIC: topic('tally.counters.events'),
+      }),
+      startServiceProcess('wallet-ledger', {
+        ...owned('wallet'),
+        WALLET_COMMANDS_TOPIC: topic('tally.wallet.commands'),
+        WALLET_OUTCOMES_TOPIC: topic('tally.wallet.outcomes'),
+      }),
+      startServiceProcess('queue-admitter', {
+        ...owned('queue'),
+        QUEUE_COMMANDS_TOPIC: topic('tally.queue.commands'),
+        QUEUE_EVENTS_TOPIC: topic('tally.queue.events'),
+      }),
       // the region counter serving this gateway's results (kr); the other regions' ballots just wait in their topics
       startServiceProcess('vote-merger', {
         ...owned('votes_kr'),

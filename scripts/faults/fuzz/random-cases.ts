@@ -4,11 +4,20 @@
  * answer is fine except a 5xx or a dropped connection.
  */
 import { oddValue, pathsOf, replaceAt, textOf, withFirstMember, type Replacement } from './json-values.js';
-import { bearer, clientHeaders, sendAs, weighted, without, type CaseBuilder, type CaseContext } from './request-parts.js';
+import {
+  bearer,
+  clientHeaders,
+  sendAs,
+  weighted,
+  without,
+  type CaseBuilder,
+  type CaseContext,
+} from './request-parts.js';
 import { queryOf, targetOf } from './valid-requests.js';
 
 const pickLength = (context: CaseContext) => context.prng.pick([70 * 1024, 300 * 1024, 1100 * 1024]);
-const bodyText = (context: CaseContext) => (context.parts.body === undefined ? '{}' : JSON.stringify(context.parts.body));
+const bodyText = (context: CaseContext) =>
+  context.parts.body === undefined ? '{}' : JSON.stringify(context.parts.body);
 
 /** One field of the body (at any depth): removed, or given an odd value. */
 const bodyField: CaseBuilder = (context) => {
@@ -48,7 +57,10 @@ const brokenJson: CaseBuilder = (context) => {
   const cut = prng.int(0, Math.max(0, text.length - 1));
   const variants: [string, () => string | Buffer][] = [
     ['cut short', () => text.slice(0, cut)],
-    ['a byte changed', () => text.slice(0, cut) + prng.pick(['"', '{', '}', ',', ':', '\\', '\u0000', 'x', ']']) + text.slice(cut + 1)],
+    [
+      'a byte changed',
+      () => text.slice(0, cut) + prng.pick(['"', '{', '}', ',', ':', '\\', '\u0000', 'x', ']']) + text.slice(cut + 1),
+    ],
     ['empty', () => ''],
     ['only spaces', () => '   \n'],
     ['null', () => 'null'],
@@ -68,7 +80,15 @@ const brokenJson: CaseBuilder = (context) => {
     ['__proto__ nested deep', () => `{"x":${'{"a":'.repeat(5000)}{"__proto__":{"p":1}}${'}'.repeat(5000)}}`],
     ['padded past the limit', () => withFirstMember(text, `"pad":"${'x'.repeat(pickLength(context))}"`)],
     ['a huge number', () => withFirstMember(text, `"n":${'9'.repeat(60_000)}`)],
-    ['invalid UTF-8', () => Buffer.concat([Buffer.from(text.slice(0, cut)), Buffer.from([prng.pick([0xff, 0xc0, 0xe2, 0xf0]), 0xaf]), Buffer.from(text.slice(cut))])],
+    [
+      'invalid UTF-8',
+      () =>
+        Buffer.concat([
+          Buffer.from(text.slice(0, cut)),
+          Buffer.from([prng.pick([0xff, 0xc0, 0xe2, 0xf0]), 0xaf]),
+          Buffer.from(text.slice(cut)),
+        ]),
+    ],
     ['UTF-16', () => Buffer.from(text, 'utf16le')],
     ['a NUL byte', () => text.slice(0, cut) + '\u0000' + text.slice(cut)],
   ];
@@ -118,23 +138,98 @@ const framing: CaseBuilder = (context) => {
     sendAs(context, `framing: ${what}`, { headers: [...headers, ...extra], body, asFramed: true, halfClose });
   const chunked = `${length.toString(16)}\r\n${text}\r\n0\r\n\r\n`;
   const variants: (() => ReturnType<CaseBuilder>)[] = [
-    () => framed('content-length shorter than the body', [['content-length', String(prng.int(0, Math.max(0, length - 1)))]], text),
-    () => framed('content-length longer than the body, then closed', [['content-length', String(length + prng.int(1, 100))]], text, true),
+    () =>
+      framed(
+        'content-length shorter than the body',
+        [['content-length', String(prng.int(0, Math.max(0, length - 1)))]],
+        text,
+      ),
+    () =>
+      framed(
+        'content-length longer than the body, then closed',
+        [['content-length', String(length + prng.int(1, 100))]],
+        text,
+        true,
+      ),
     () => framed('no content-length', [], text),
     // each is refused or read as the body's true length (padded): one read as a longer length would make the
     // gateway wait, rightly, for bytes that never come
-    () => framed('content-length not a number', [['content-length', prng.pick(['abc', '-1', '1e3', '', ` ${length} `, '+5', '0x10', '99999999999999999999'])]], text),
-    () => framed('content-length twice, different', [['content-length', String(length)], ['content-length', String(length + 1)]], text),
-    () => framed('content-length twice, the same', [['content-length', String(length)], ['content-length', String(length)]], text),
+    () =>
+      framed(
+        'content-length not a number',
+        [['content-length', prng.pick(['abc', '-1', '1e3', '', ` ${length} `, '+5', '0x10', '99999999999999999999'])]],
+        text,
+      ),
+    () =>
+      framed(
+        'content-length twice, different',
+        [
+          ['content-length', String(length)],
+          ['content-length', String(length + 1)],
+        ],
+        text,
+      ),
+    () =>
+      framed(
+        'content-length twice, the same',
+        [
+          ['content-length', String(length)],
+          ['content-length', String(length)],
+        ],
+        text,
+      ),
     () => framed('chunked', [['transfer-encoding', 'chunked']], chunked),
     () => framed('chunked with a bad chunk size', [['transfer-encoding', 'chunked']], `zz\r\n${text}\r\n0\r\n\r\n`),
-    () => framed('chunked, cut short', [['transfer-encoding', 'chunked']], chunked.slice(0, prng.int(0, chunked.length - 6)), true),
-    () => framed('chunked and a content-length', [['transfer-encoding', 'chunked'], ['content-length', String(length)]], chunked),
+    () =>
+      framed(
+        'chunked, cut short',
+        [['transfer-encoding', 'chunked']],
+        chunked.slice(0, prng.int(0, chunked.length - 6)),
+        true,
+      ),
+    () =>
+      framed(
+        'chunked and a content-length',
+        [
+          ['transfer-encoding', 'chunked'],
+          ['content-length', String(length)],
+        ],
+        chunked,
+      ),
     () => framed('transfer-encoding gzip', [['transfer-encoding', 'gzip, chunked']], chunked),
-    () => framed('transfer-encoding unknown', [['transfer-encoding', prng.pick(['identity', 'chunked, chunked', 'xchunked', ' chunked'])]], text),
-    () => framed('content-encoding gzip, body not gzipped', [['content-encoding', 'gzip'], ['content-length', String(length)]], text),
-    () => framed('expect 100-continue', [['expect', '100-continue'], ['content-length', String(length)]], text),
-    () => framed('expect something else', [['expect', 'the-unexpected'], ['content-length', String(length)]], text),
+    () =>
+      framed(
+        'transfer-encoding unknown',
+        [['transfer-encoding', prng.pick(['identity', 'chunked, chunked', 'xchunked', ' chunked'])]],
+        text,
+      ),
+    () =>
+      framed(
+        'content-encoding gzip, body not gzipped',
+        [
+          ['content-encoding', 'gzip'],
+          ['content-length', String(length)],
+        ],
+        text,
+      ),
+    () =>
+      framed(
+        'expect 100-continue',
+        [
+          ['expect', '100-continue'],
+          ['content-length', String(length)],
+        ],
+        text,
+      ),
+    () =>
+      framed(
+        'expect something else',
+        [
+          ['expect', 'the-unexpected'],
+          ['content-length', String(length)],
+        ],
+        text,
+      ),
   ];
   return prng.pick(variants)();
 };
@@ -165,7 +260,9 @@ const authorization: CaseBuilder = (context) => {
   if (value === undefined) return sendAs(context, 'authorization: missing', { headers });
   const twice = prng.chance(0.15);
   const extra: [string, string][] = twice ? [bearer(apiKey), ['authorization', value]] : [['authorization', value]];
-  return sendAs(context, `authorization: ${twice ? 'twice, then ' : ''}${JSON.stringify(value.slice(0, 40))}`, { headers: [...headers, ...extra] });
+  return sendAs(context, `authorization: ${twice ? 'twice, then ' : ''}${JSON.stringify(value.slice(0, 40))}`, {
+    headers: [...headers, ...extra],
+  });
 };
 
 const headers: CaseBuilder = (context) => {
@@ -179,8 +276,21 @@ const headers: CaseBuilder = (context) => {
     ['a folded header', [['x-fold', 'a\r\n  b']]],
     ['bytes above 0x7f in a header', [['x-latin', '\u00e9\u00ff']]],
     ['host twice', [['host', 'evil.example']]],
-    ['an upgrade to websocket', [['connection', 'upgrade'], ['upgrade', 'websocket']]],
-    ['an upgrade to h2c', [['connection', 'upgrade, http2-settings'], ['upgrade', 'h2c'], ['http2-settings', 'AAMAAABkAARAAAAAAAIAAAAA']]],
+    [
+      'an upgrade to websocket',
+      [
+        ['connection', 'upgrade'],
+        ['upgrade', 'websocket'],
+      ],
+    ],
+    [
+      'an upgrade to h2c',
+      [
+        ['connection', 'upgrade, http2-settings'],
+        ['upgrade', 'h2c'],
+        ['http2-settings', 'AAMAAABkAARAAAAAAAIAAAAA'],
+      ],
+    ],
     ['x-forwarded-for junk', [['x-forwarded-for', '1.2.3.4, <script>, ::ffff:999.1.1.1']]],
     ['an accept nobody serves', [['accept', 'application/xml']]],
     ['accept-encoding gzip', [['accept-encoding', 'gzip, br, deflate']]],
@@ -266,7 +376,22 @@ const unknownPath: CaseBuilder = (context) => {
 
 const wrongMethod: CaseBuilder = (context) => {
   const { prng, route } = context;
-  const others = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE', 'CONNECT', 'PROPFIND', 'SEARCH', 'QUERY', 'FOO', 'get'].filter((m) => m !== route.method);
+  const others = [
+    'GET',
+    'POST',
+    'PUT',
+    'DELETE',
+    'PATCH',
+    'OPTIONS',
+    'HEAD',
+    'TRACE',
+    'CONNECT',
+    'PROPFIND',
+    'SEARCH',
+    'QUERY',
+    'FOO',
+    'get',
+  ].filter((m) => m !== route.method);
   const method = prng.pick(others);
   return sendAs(context, `method: ${method}`, { method });
 };
@@ -309,7 +434,9 @@ const oddQuery: CaseBuilder = (context) => {
   ]);
   const valid = queryOf(parts.query);
   const query = prng.chance(0.5) && valid !== '' ? `${valid}&${odd}` : odd;
-  return sendAs(context, `query: ${JSON.stringify(odd.slice(0, 40))}`, { target: targetOf(route, parts.pathParams, query) });
+  return sendAs(context, `query: ${JSON.stringify(odd.slice(0, 40))}`, {
+    target: targetOf(route, parts.pathParams, query),
+  });
 };
 
 const unchanged: CaseBuilder = (context) => sendAs(context, 'valid: unchanged');
@@ -343,4 +470,5 @@ const withoutBody: readonly [number, CaseBuilder][] = [
 ];
 
 /** One random broken request for the route of `context`. */
-export const randomCase: CaseBuilder = (context) => weighted(context.prng, context.route.body ? withBody : withoutBody)(context);
+export const randomCase: CaseBuilder = (context) =>
+  weighted(context.prng, context.route.body ? withBody : withoutBody)(context);

@@ -35,7 +35,11 @@ export function originOf(baseUrl: string): Origin {
 /** The bytes of the request: request line, headers and body. */
 export function requestBytes(request: FuzzRequest, origin: Origin): Buffer {
   const body = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : (request.body ?? Buffer.alloc(0));
-  const headers: [string, string][] = [['host', `${origin.host}:${origin.port}`], ['connection', 'close'], ...request.headers];
+  const headers: [string, string][] = [
+    ['host', `${origin.host}:${origin.port}`],
+    ['connection', 'close'],
+    ...request.headers,
+  ];
   if (!request.asFramed && request.body !== undefined) headers.push(['content-length', String(body.length)]);
   const head = `${request.method} ${request.target} HTTP/1.1\r\n${headers.map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`;
   return Buffer.concat([Buffer.from(head, 'latin1'), body]);
@@ -58,7 +62,16 @@ export function exchange(origin: Origin, request: FuzzRequest, timeoutMs: number
       socket.destroy();
       resolve(answer);
     };
-    const timer = setTimeout(() => settle(parseAnswer(Buffer.concat(chunks)) ?? { status: 'connection error', text: `no answer within ${timeoutMs} ms${partial(chunks)}` }), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        settle(
+          parseAnswer(Buffer.concat(chunks)) ?? {
+            status: 'connection error',
+            text: `no answer within ${timeoutMs} ms${partial(chunks)}`,
+          },
+        ),
+      timeoutMs,
+    );
     socket.on('connect', () => {
       socket.write(requestBytes(request, origin));
       if (request.halfClose) socket.end();
@@ -73,12 +86,15 @@ export function exchange(origin: Origin, request: FuzzRequest, timeoutMs: number
     socket.on('close', () => {
       // once the head has come, the close ends the answer (a HEAD, or a body delimited by the close)
       const answer = parseAnswer(Buffer.concat(chunks));
-      settle(answer ?? { status: 'connection error', text: `${failure ?? 'closed'} before an answer${partial(chunks)}` });
+      settle(
+        answer ?? { status: 'connection error', text: `${failure ?? 'closed'} before an answer${partial(chunks)}` },
+      );
     });
   });
 }
 
-const partial = (chunks: Buffer[]) => (chunks.length > 0 ? `; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 200))}` : '');
+const partial = (chunks: Buffer[]) =>
+  chunks.length > 0 ? `; got ${JSON.stringify(Buffer.concat(chunks).toString('latin1').slice(0, 200))}` : '';
 
 /** The final (non-1xx) answer in `bytes`, and whether all of its body has arrived. */
 function parseAnswer(bytes: Buffer): { status: number; text: string; complete: boolean } | undefined {

@@ -19,13 +19,24 @@ const MAX_FINDINGS = 20;
 const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 export const isServerError = (answer: Answer) => answer.status === 'connection error' || answer.status >= 500;
-export const isClientError = (answer: Answer) => typeof answer.status === 'number' && answer.status >= 400 && answer.status < 500;
+export const isClientError = (answer: Answer) =>
+  typeof answer.status === 'number' && answer.status >= 400 && answer.status < 500;
 
 function findingOf(request: FuzzRequest, answer: Answer): FuzzFinding {
   const headers: Record<string, string> = {};
-  for (const [name, value] of request.headers) headers[name] = cut(headers[name] === undefined ? value : `${headers[name]}, ${value}`, 200);
-  const body = request.body === undefined ? '' : typeof request.body === 'string' ? request.body : request.body.toString('utf8');
-  return { case: request.label, method: request.method, path: cut(request.target, 500), headers, body: cut(body, 500), status: answer.status, response: cut(answer.text, 300) };
+  for (const [name, value] of request.headers)
+    headers[name] = cut(headers[name] === undefined ? value : `${headers[name]}, ${value}`, 200);
+  const body =
+    request.body === undefined ? '' : typeof request.body === 'string' ? request.body : request.body.toString('utf8');
+  return {
+    case: request.label,
+    method: request.method,
+    path: cut(request.target, 500),
+    headers,
+    body: cut(body, 500),
+    status: answer.status,
+    response: cut(answer.text, 300),
+  };
 }
 
 /** Counts answers; keeps the failures with the lowest request numbers, so the same seed reports the same ones. */

@@ -24,7 +24,11 @@ export function clientHeaders({ route, parts, apiKey }: CaseContext): [string, s
 }
 
 /** The valid request as a client sends it, with `change` applied: any part may be replaced. */
-export function sendAs(context: CaseContext, label: string, change: Partial<Omit<FuzzRequest, 'label'>> = {}): FuzzRequest {
+export function sendAs(
+  context: CaseContext,
+  label: string,
+  change: Partial<Omit<FuzzRequest, 'label'>> = {},
+): FuzzRequest {
   const { route, parts } = context;
   return {
     label,

@@ -34,7 +34,9 @@ export function gatewayWriteTopics(settings: GatewayTopicSettings = parseConfig(
 /** A watched topic is not there: counting it as empty would report "nothing written" without looking. */
 export class WatchedTopicMissingError extends Error {
   constructor(topics: string[], brokers: string[]) {
-    super(`the topics ${topics.join(', ')} do not exist on ${brokers.join(',')}; pass the topics the gateway under test writes to`);
+    super(
+      `the topics ${topics.join(', ')} do not exist on ${brokers.join(',')}; pass the topics the gateway under test writes to`,
+    );
     this.name = 'WatchedTopicMissingError';
   }
 }

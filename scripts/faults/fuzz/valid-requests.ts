@@ -27,7 +27,10 @@ const FIELD_VALUES: Record<string, (prng: Prng) => unknown> = {
   asset: (prng) => prng.pick(['coins', 'points', 'KRW']),
   reason: (prng) => prng.pick(['fuzz', 'a refund', 'welcome bonus']),
   region: (prng) => prng.pick(['kr', 'jp', 'tw', 'na']),
-  regions: (prng) => Object.fromEntries(['kr', 'jp', 'tw', 'na'].slice(0, prng.int(1, 4)).map((region) => [region, { weight: prng.int(1, 10) }])),
+  regions: (prng) =>
+    Object.fromEntries(
+      ['kr', 'jp', 'tw', 'na'].slice(0, prng.int(1, 4)).map((region) => [region, { weight: prng.int(1, 10) }]),
+    ),
   name: (prng) => prng.pick(['bookings', 'shares']),
   metric: (prng) => prng.pick(['likes', 'views', 'bookings']),
   id: (prng) => `fuzz-${prng.int(0, 9)}:${prng.int(0, 2 ** 31)}`,
@@ -56,7 +59,10 @@ export function validValue(schema: JsonSchema, name: string, prng: Prng, index =
     case 'boolean':
       return prng.chance(0.5);
     case 'array': {
-      const count = Math.min(prng.int(Math.max(schema.minItems ?? 1, 1), Math.max(schema.minItems ?? 1, 1) + 2), schema.maxItems ?? Infinity);
+      const count = Math.min(
+        prng.int(Math.max(schema.minItems ?? 1, 1), Math.max(schema.minItems ?? 1, 1) + 2),
+        schema.maxItems ?? Infinity,
+      );
       return Array.from({ length: count }, (_, i) => validValue(schema.items ?? {}, singular(name), prng, i));
     }
     case 'object':
@@ -77,7 +83,9 @@ export function validObject(schema: JsonSchema, prng: Prng): Record<string, unkn
 }
 
 export function validParts(route: ApiRoute, prng: Prng): RequestParts {
-  const pathParams = Object.fromEntries(Object.entries(route.pathParams).map(([name, schema]) => [name, String(validValue(schema, name, prng))]));
+  const pathParams = Object.fromEntries(
+    Object.entries(route.pathParams).map(([name, schema]) => [name, String(validValue(schema, name, prng))]),
+  );
   const query = Object.fromEntries(
     Object.entries(route.query)
       .filter(([, { required }]) => required || prng.chance(0.5))

@@ -45,18 +45,25 @@ export function rankingProblems(observed: Ranked[], expected: ReadonlyMap<string
   observed.forEach((entry, i) => {
     if (entry.rank !== i + 1) problems.push(`${entry.itemId} is rank ${entry.rank} at place ${i + 1}`);
     const before = observed[i - 1];
-    if (before && (before.score < entry.score || (before.score === entry.score && byItemId(before.itemId, entry.itemId) > 0))) {
+    if (
+      before &&
+      (before.score < entry.score || (before.score === entry.score && byItemId(before.itemId, entry.itemId) > 0))
+    ) {
       problems.push(`${before.itemId} (${before.score}) is ranked before ${entry.itemId} (${entry.score})`);
     }
     const score = expected.get(entry.itemId);
-    if (score !== undefined && score !== entry.score) problems.push(`${entry.itemId} scores ${entry.score}, counted ${score}`);
+    if (score !== undefined && score !== entry.score)
+      problems.push(`${entry.itemId} scores ${entry.score}, counted ${score}`);
   });
   const last = observed.at(-1);
   const listed = new Set(observed.map((e) => e.itemId));
   for (const [itemId, score] of expected) {
     if (score <= 0 || listed.has(itemId)) continue;
     // missing is right only when the list is full and the item ranks below its last entry
-    const below = last && observed.length === limit && (score < last.score || (score === last.score && byItemId(itemId, last.itemId) > 0));
+    const below =
+      last &&
+      observed.length === limit &&
+      (score < last.score || (score === last.score && byItemId(itemId, last.itemId) > 0));
     if (!below) problems.push(`${itemId} (${score}) is missing`);
   }
   return problems;
@@ -65,18 +72,55 @@ export function rankingProblems(observed: Ranked[], expected: ReadonlyMap<string
 export async function checkCounters(gateway: Gateway, model: CounterModel): Promise<InvariantResult[]> {
   let counts: Counts[];
   try {
-    counts = await mapConcurrently(model.items, 8, async (itemId) => (await gateway.read<Counts>(`/v1/items/${itemId}/counts`)).body);
+    counts = await mapConcurrently(
+      model.items,
+      8,
+      async (itemId) => (await gateway.read<Counts>(`/v1/items/${itemId}/counts`)).body,
+    );
   } catch (error) {
     return [unreadable('counters', 'item counts', error)];
   }
   const expected = new Map(model.items.map((itemId) => [itemId, model.expected(itemId)] as const));
   const compare = (pick: (c: Counts) => number, want: (e: ItemExpectation) => number): Comparison[] =>
-    model.items.map((itemId, i) => ({ key: itemId, expected: want(expected.get(itemId)!), observed: pick(counts[i]!) }));
+    model.items.map((itemId, i) => ({
+      key: itemId,
+      expected: want(expected.get(itemId)!),
+      observed: pick(counts[i]!),
+    }));
   const results = [
-    countsVerdict('counters', 'likes per item = fans whose newest like-state is a like', 'likes', compare((c) => c.likes, (e) => e.likes)),
-    countsVerdict('counters', 'views per item = views accepted', 'views', compare((c) => c.views, (e) => e.views)),
-    countsVerdict('counters', `counter ${model.counter} per item = sum of its accepted increments`, model.counter, compare((c) => c.counters[model.counter] ?? 0, (e) => e.counter)),
-    uniqueViewersVerdict(compare((c) => c.uniqueViewers, (e) => e.uniqueViewers)),
+    countsVerdict(
+      'counters',
+      'likes per item = fans whose newest like-state is a like',
+      'likes',
+      compare(
+        (c) => c.likes,
+        (e) => e.likes,
+      ),
+    ),
+    countsVerdict(
+      'counters',
+      'views per item = views accepted',
+      'views',
+      compare(
+        (c) => c.views,
+        (e) => e.views,
+      ),
+    ),
+    countsVerdict(
+      'counters',
+      `counter ${model.counter} per item = sum of its accepted increments`,
+      model.counter,
+      compare(
+        (c) => c.counters[model.counter] ?? 0,
+        (e) => e.counter,
+      ),
+    ),
+    uniqueViewersVerdict(
+      compare(
+        (c) => c.uniqueViewers,
+        (e) => e.uniqueViewers,
+      ),
+    ),
   ];
   for (const [metric, score] of [
     ['likes', (e: ItemExpectation) => e.likes],
@@ -84,7 +128,8 @@ export async function checkCounters(gateway: Gateway, model: CounterModel): Prom
     [model.counter, (e: ItemExpectation) => e.counter],
   ] as const) {
     const scores = new Map([...expected].map(([itemId, e]) => [itemId, score(e)]));
-    for (const window of ['all', '24h'] as const) results.push(await rankingVerdict(gateway, metric, window, scores, metric === model.counter));
+    for (const window of ['all', '24h'] as const)
+      results.push(await rankingVerdict(gateway, metric, window, scores, metric === model.counter));
   }
   // a minute of margin: the window may slide while the ranking is read
   if (Math.floor(model.oldestLastHourViewMs / MINUTE_MS) * MINUTE_MS >= lastHourStart(Date.now() + MINUTE_MS)) {
@@ -111,7 +156,13 @@ function uniqueViewersVerdict(comparisons: Comparison[]): InvariantResult {
  * equal the expected ranking exactly; likes and views rank every run's items, so this run's must have their
  * scores, in order, and be missing only below a full list.
  */
-async function rankingVerdict(gateway: Gateway, metric: string, window: 'all' | '24h' | '1h', scores: Map<string, number>, ownMetric: boolean): Promise<InvariantResult> {
+async function rankingVerdict(
+  gateway: Gateway,
+  metric: string,
+  window: 'all' | '24h' | '1h',
+  scores: Map<string, number>,
+  ownMetric: boolean,
+): Promise<InvariantResult> {
   const invariant =
     window === '1h'
       ? `ranking ${metric} (1h) agrees with the counts of the last hour (without what was sent 2 h old): order by score, then itemId`
@@ -125,14 +176,21 @@ async function rankingVerdict(gateway: Gateway, metric: string, window: 'all' | 
   const problems = ownMetric
     ? exactRankingProblems(observed, expectedRanking([...scores], RANKING_LIMIT))
     : rankingProblems(observed, scores, RANKING_LIMIT);
-  return ruleVerdict('counters', invariant, `${[...scores.values()].filter((s) => s > 0).length} of this run's items ranked`, observed.length, problems);
+  return ruleVerdict(
+    'counters',
+    invariant,
+    `${[...scores.values()].filter((s) => s > 0).length} of this run's items ranked`,
+    observed.length,
+    problems,
+  );
 }
 
 function exactRankingProblems(observed: Ranked[], expected: Ranked[]): string[] {
   const problems: string[] = [];
   for (let i = 0; i < Math.max(observed.length, expected.length); i++) {
     const [o, e] = [observed[i], expected[i]];
-    if (o?.itemId !== e?.itemId || o?.score !== e?.score || o?.rank !== e?.rank) problems.push(`place ${i + 1}: expected ${JSON.stringify(e)}, got ${JSON.stringify(o)}`);
+    if (o?.itemId !== e?.itemId || o?.score !== e?.score || o?.rank !== e?.rank)
+      problems.push(`place ${i + 1}: expected ${JSON.stringify(e)}, got ${JSON.stringify(o)}`);
   }
   return problems;
 }

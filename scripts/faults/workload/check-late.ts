@@ -34,9 +34,16 @@ export class LateTopic {
 
   /** Every record of the topic (decoded), read again only when its end offsets moved. */
   async read(): Promise<{ entries: LateEntry[]; unreadable: number }> {
-    const ends = await withAdmin(this.brokers, async (admin) => (await admin.fetchTopicOffsets(this.topic)).map((p) => `${p.partition}:${p.high}`).join(','));
+    const ends = await withAdmin(this.brokers, async (admin) =>
+      (await admin.fetchTopicOffsets(this.topic)).map((p) => `${p.partition}:${p.high}`).join(','),
+    );
     if (this.cached?.ends === ends) return this.cached;
-    const read = await readSideTopic(faultsKafka(this.brokers, 'tally-faults-late'), this.registryUrl, 'late', this.topic);
+    const read = await readSideTopic(
+      faultsKafka(this.brokers, 'tally-faults-late'),
+      this.registryUrl,
+      'late',
+      this.topic,
+    );
     const entries = read.entries.flatMap((e) => (e.kind === 'late' ? [{ record: e.record }] : []));
     this.cached = { ends, entries, unreadable: read.unreadable.length };
     return this.cached;
@@ -44,7 +51,13 @@ export class LateTopic {
 }
 
 /** One verdict per product whose services set records aside (viewers: history minutes; counters: ranking windows). */
-export async function checkLateTopic(topic: LateTopic, model: LateModel, tag: string, product: Product, productOfGroup: (group: string) => Product | undefined): Promise<InvariantResult> {
+export async function checkLateTopic(
+  topic: LateTopic,
+  model: LateModel,
+  tag: string,
+  product: Product,
+  productOfGroup: (group: string) => Product | undefined,
+): Promise<InvariantResult> {
   const invariant = `late topic (${topic.topic}): exactly the workload's writes sent too late for a window, each once (by source record), AFTER_GRACE with the windows it missed; no other write of the workload's`;
   let read: Awaited<ReturnType<LateTopic['read']>>;
   try {
@@ -53,12 +66,18 @@ export async function checkLateTopic(topic: LateTopic, model: LateModel, tag: st
     return unreadable(product, invariant, error);
   }
   const expected = [...model.expected].filter(([, late]) => late.product === product);
-  const ours = read.entries.filter((e) => e.record.writeId.startsWith(`${tag}.`) && (productOfGroup(e.record.consumerGroup) ?? model.expected.get(e.record.writeId)?.product) === product);
+  const ours = read.entries.filter(
+    (e) =>
+      e.record.writeId.startsWith(`${tag}.`) &&
+      (productOfGroup(e.record.consumerGroup) ?? model.expected.get(e.record.writeId)?.product) === product,
+  );
   // one source record reported more than once (again after a rebuild, or a batch retried) is one
   const bySourceRecord = new Map<string, LateRecord>();
-  for (const { record } of ours) bySourceRecord.set(`${record.consumerGroup} ${record.sourceTopic}/${record.partition}/${record.offset}`, record);
+  for (const { record } of ours)
+    bySourceRecord.set(`${record.consumerGroup} ${record.sourceTopic}/${record.partition}/${record.offset}`, record);
   const byWrite = new Map<string, LateRecord[]>();
-  for (const record of bySourceRecord.values()) byWrite.set(record.writeId, [...(byWrite.get(record.writeId) ?? []), record]);
+  for (const record of bySourceRecord.values())
+    byWrite.set(record.writeId, [...(byWrite.get(record.writeId) ?? []), record]);
   const broken: string[] = [];
   let lost = 0;
   let doubled = 0;
@@ -73,14 +92,23 @@ export async function checkLateTopic(topic: LateTopic, model: LateModel, tag: st
     matched++;
     // a write set aside from two source records was applied twice
     doubled += records.length - 1;
-    if (records.length > 1) broken.push(`${writeId} set aside from ${records.length} source records: ${records.map((r) => `${r.sourceTopic}/${r.partition}/${r.offset}`).join(', ')}`);
+    if (records.length > 1)
+      broken.push(
+        `${writeId} set aside from ${records.length} source records: ${records.map((r) => `${r.sourceTopic}/${r.partition}/${r.offset}`).join(', ')}`,
+      );
     for (const r of records) {
       const windows = [...r.windows].sort().join(',');
-      if (r.reasonCode !== 'AFTER_GRACE' || windows !== late.windows.join(',')) broken.push(`${writeId}: ${r.reasonCode} for [${windows}], expected AFTER_GRACE for [${late.windows.join(',')}]`);
+      if (r.reasonCode !== 'AFTER_GRACE' || windows !== late.windows.join(','))
+        broken.push(
+          `${writeId}: ${r.reasonCode} for [${windows}], expected AFTER_GRACE for [${late.windows.join(',')}]`,
+        );
     }
   }
   const unexpected = [...byWrite].filter(([writeId]) => !model.expected.has(writeId));
-  for (const [writeId, records] of unexpected) broken.push(`${writeId} is not late but was set aside (${records.map((r) => `${r.reasonCode} [${r.windows.join(',')}] by ${r.consumerGroup}: ${r.reason}`).join('; ')})`);
+  for (const [writeId, records] of unexpected)
+    broken.push(
+      `${writeId} is not late but was set aside (${records.map((r) => `${r.reasonCode} [${r.windows.join(',')}] by ${r.consumerGroup}: ${r.reason}`).join('; ')})`,
+    );
   if (read.unreadable > 0) broken.push(`${read.unreadable} records of the topic are not LateRecords`);
   const cases = expected.length + unexpected.length;
   return {
@@ -129,14 +157,24 @@ export function lateMetricsVerdicts(
   groupsOf: (product: Product) => string[],
 ): InvariantResult[] {
   return (Object.entries(expected) as [Product, number][]).map(([product, want]) => {
-    const grown = (reason: string) => groupsOf(product).reduce((sum, g) => sum + (now.get(`${g} ${reason}`) ?? 0) - (baseline.get(`${g} ${reason}`) ?? 0), 0);
+    const grown = (reason: string) =>
+      groupsOf(product).reduce(
+        (sum, g) => sum + (now.get(`${g} ${reason}`) ?? 0) - (baseline.get(`${g} ${reason}`) ?? 0),
+        0,
+      );
     const [afterGrace, forgotten] = [grown('AFTER_GRACE'), grown('BEYOND_IDEMPOTENCY_HORIZON')];
     const broken = [
       ...(afterGrace === want ? [] : [`AFTER_GRACE grew by ${afterGrace}, expected ${want}`]),
       ...(forgotten === 0 ? [] : [`BEYOND_IDEMPOTENCY_HORIZON grew by ${forgotten}`]),
     ];
     return {
-      ...ruleVerdict(product, invariant, `+${want} AFTER_GRACE, +0 BEYOND_IDEMPOTENCY_HORIZON (${groupsOf(product).join(', ')})`, 1, broken),
+      ...ruleVerdict(
+        product,
+        invariant,
+        `+${want} AFTER_GRACE, +0 BEYOND_IDEMPOTENCY_HORIZON (${groupsOf(product).join(', ')})`,
+        1,
+        broken,
+      ),
       observed: `+${afterGrace} AFTER_GRACE, +${forgotten} BEYOND_IDEMPOTENCY_HORIZON`,
       once: true,
     };
@@ -155,7 +193,10 @@ export function lateMetricsCheck(
     try {
       return lateMetricsVerdicts(invariant, baseline, await readLateMetrics(serviceUrls), expected, groupsOf);
     } catch (error) {
-      return (Object.keys(expected) as Product[]).map((product) => ({ ...unreadable(product, invariant, error), once: true }));
+      return (Object.keys(expected) as Product[]).map((product) => ({
+        ...unreadable(product, invariant, error),
+        once: true,
+      }));
     }
   };
 }

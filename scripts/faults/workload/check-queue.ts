@@ -57,16 +57,26 @@ async function readQueue(gateway: Gateway, model: QueueModel, random: Random): P
     const { status, body } = await gateway.read<TicketView>(`${base}/tickets/${ticket.ticketId}`);
     return { ticket, view: status === 200 ? body : undefined };
   });
-  const aliases = await mapConcurrently(random.shuffle([...model.aliases]).slice(0, ENDED_SAMPLE), 16, async ([alias, held]) => ({
-    alias,
-    held,
-    seen: (await gateway.read<TicketView>(`${base}/tickets/${alias}`)).body?.ticketId,
-  }));
-  for (const r of tickets) if (r.ticket.ended && r.view?.status === r.ticket.ended) model.verifiedEnded.add(r.ticket.ticketId);
+  const aliases = await mapConcurrently(
+    random.shuffle([...model.aliases]).slice(0, ENDED_SAMPLE),
+    16,
+    async ([alias, held]) => ({
+      alias,
+      held,
+      seen: (await gateway.read<TicketView>(`${base}/tickets/${alias}`)).body?.ticketId,
+    }),
+  );
+  for (const r of tickets)
+    if (r.ticket.ended && r.view?.status === r.ticket.ended) model.verifiedEnded.add(r.ticket.ticketId);
   return { summary, live, tickets, verifiedEarlier: ended.length - unverified.length - resampled.length, aliases };
 }
 
-export async function checkQueue(gateway: Gateway, model: QueueModel, random: Random, repeatDisagreements: string[]): Promise<InvariantResult[]> {
+export async function checkQueue(
+  gateway: Gateway,
+  model: QueueModel,
+  random: Random,
+  repeatDisagreements: string[],
+): Promise<InvariantResult[]> {
   let read: QueueRead;
   try {
     read = await readQueue(gateway, model, random);
@@ -81,15 +91,47 @@ export async function checkQueue(gateway: Gateway, model: QueueModel, random: Ra
       { key: 'active', expected: expectedActive, observed: summary.active },
       { key: 'waiting', expected: live.length - expectedActive, observed: summary.waiting },
     ]),
-    ruleVerdict('queue', 'active never exceeds capacity (now, and in every read during the load)', `≤ ${QUEUE_SETTINGS.capacity}`, model.samples.reads + 1, capacityProblems(summary, model)),
+    ruleVerdict(
+      'queue',
+      'active never exceeds capacity (now, and in every read during the load)',
+      `≤ ${QUEUE_SETTINGS.capacity}`,
+      model.samples.reads + 1,
+      capacityProblems(summary, model),
+    ),
     ticketsVerdict(tickets, read.verifiedEarlier, summary),
-    ruleVerdict('queue', 'each ticket’s status: left and completed as sent, the others waiting or active', 'as sent', tickets.length, tickets.flatMap(statusProblem)),
-    ruleVerdict('queue', 'waiting positions are 0..n-1 (tickets ahead) and waitingTotal = n', summary.waiting > 0 ? `0..${summary.waiting - 1}` : 'none waiting', waiting.length, positionProblems(waiting, summary.waiting)),
-    ruleVerdict('queue', 'first come, first served: no ticket ahead of one accepted before it was sent', 'join order', tickets.length, orderProblems(tickets)),
-    ruleVerdict('queue', 'a second join of a fan in line names the ticket held; a repeated join the same ticket', 'the held ticket', aliases.length, [
-      ...aliases.filter((a) => a.seen !== a.held).map((a) => `${a.alias} names ${a.seen ?? 'nothing (404)'}, the fan holds ${a.held}`),
-      ...repeatDisagreements,
-    ]),
+    ruleVerdict(
+      'queue',
+      'each ticket’s status: left and completed as sent, the others waiting or active',
+      'as sent',
+      tickets.length,
+      tickets.flatMap(statusProblem),
+    ),
+    ruleVerdict(
+      'queue',
+      'waiting positions are 0..n-1 (tickets ahead) and waitingTotal = n',
+      summary.waiting > 0 ? `0..${summary.waiting - 1}` : 'none waiting',
+      waiting.length,
+      positionProblems(waiting, summary.waiting),
+    ),
+    ruleVerdict(
+      'queue',
+      'first come, first served: no ticket ahead of one accepted before it was sent',
+      'join order',
+      tickets.length,
+      orderProblems(tickets),
+    ),
+    ruleVerdict(
+      'queue',
+      'a second join of a fan in line names the ticket held; a repeated join the same ticket',
+      'the held ticket',
+      aliases.length,
+      [
+        ...aliases
+          .filter((a) => a.seen !== a.held)
+          .map((a) => `${a.alias} names ${a.seen ?? 'nothing (404)'}, the fan holds ${a.held}`),
+        ...repeatDisagreements,
+      ],
+    ),
   ];
 }
 
@@ -97,7 +139,10 @@ function capacityProblems(summary: Summary, model: QueueModel): string[] {
   const problems: string[] = [];
   if (summary.capacity !== QUEUE_SETTINGS.capacity) problems.push(`capacity reads ${summary.capacity}`);
   if (summary.active > summary.capacity) problems.push(`${summary.active} active now`);
-  if (model.samples.overCapacity > 0) problems.push(`${model.samples.overCapacity} reads during the load above capacity (most ${model.samples.maxActive})`);
+  if (model.samples.overCapacity > 0)
+    problems.push(
+      `${model.samples.overCapacity} reads during the load above capacity (most ${model.samples.maxActive})`,
+    );
   return problems;
 }
 
@@ -132,8 +177,10 @@ function statusProblem({ ticket, view }: Read): string[] {
 function positionProblems(waiting: Read[], total: number): string[] {
   const problems: string[] = [];
   const positions = waiting.map((r) => r.view!.position).sort((a, b) => a - b);
-  if (positions.some((p, i) => p !== i) || positions.length !== total) problems.push(`positions ${abbreviate(positions)} for ${total} waiting`);
-  for (const r of waiting) if (r.view!.waitingTotal !== total) problems.push(`${r.ticket.ticketId} says waitingTotal ${r.view!.waitingTotal}`);
+  if (positions.some((p, i) => p !== i) || positions.length !== total)
+    problems.push(`positions ${abbreviate(positions)} for ${total} waiting`);
+  for (const r of waiting)
+    if (r.view!.waitingTotal !== total) problems.push(`${r.ticket.ticketId} says waitingTotal ${r.view!.waitingTotal}`);
   return problems;
 }
 
@@ -150,13 +197,18 @@ function orderProblems(reads: Read[]): string[] {
   let behindId = '';
   for (let i = waiting.length - 1; i >= 0; i--) {
     const t = waiting[i]!.ticket;
-    if (earliestBehind < t.joinFirstSentAtMs) problems.push(`${behindId} waits behind ${t.ticketId} (position ${waiting[i]!.view!.position}) though accepted before it was sent`);
+    if (earliestBehind < t.joinFirstSentAtMs)
+      problems.push(
+        `${behindId} waits behind ${t.ticketId} (position ${waiting[i]!.view!.position}) though accepted before it was sent`,
+      );
     if (t.joinAcceptedAtMs < earliestBehind) [earliestBehind, behindId] = [t.joinAcceptedAtMs, t.ticketId];
   }
   for (const r of active) {
-    if (earliestBehind < r.ticket.joinFirstSentAtMs) problems.push(`${r.ticket.ticketId} is active while ${behindId}, accepted before it was sent, waits`);
+    if (earliestBehind < r.ticket.joinFirstSentAtMs)
+      problems.push(`${r.ticket.ticketId} is active while ${behindId}, accepted before it was sent, waits`);
   }
   return problems;
 }
 
-const abbreviate = (numbers: number[]) => (numbers.length > 12 ? `${numbers.slice(0, 6).join(',')},…,${numbers.slice(-6).join(',')}` : numbers.join(','));
+const abbreviate = (numbers: number[]) =>
+  numbers.length > 12 ? `${numbers.slice(0, 6).join(',')},…,${numbers.slice(-6).join(',')}` : numbers.join(',');

@@ -22,13 +22,28 @@ interface ViewersRead {
 export const VIEWERS_INVARIANT =
   'current viewers per stream = sessions whose newest heartbeat is playing and was received within the window (exact up to the HTTP round trip of each newest heartbeat)';
 
-export async function checkViewers(gateway: Gateway, model: ViewerModel, keepers: Keepers, caughtUp: () => Promise<Quiet>): Promise<InvariantResult[]> {
+export async function checkViewers(
+  gateway: Gateway,
+  model: ViewerModel,
+  keepers: Keepers,
+  caughtUp: () => Promise<Quiet>,
+): Promise<InvariantResult[]> {
   const invariant = VIEWERS_INVARIANT;
   await keepers.hold();
   try {
     const quiet = await caughtUp();
-    if (!quiet.settled) return [unreadable('viewers', invariant, `the viewer-aggregator did not catch up with the held keepers: ${[...quiet.behind.values()].flat().join(', ')}`)];
-    const reads = await mapConcurrently(model.streams, 4, async (streamId) => ({ streamId, ...(await gateway.read<ViewersRead>(`/v1/streams/${streamId}/viewers`)).body }));
+    if (!quiet.settled)
+      return [
+        unreadable(
+          'viewers',
+          invariant,
+          `the viewer-aggregator did not catch up with the held keepers: ${[...quiet.behind.values()].flat().join(', ')}`,
+        ),
+      ];
+    const reads = await mapConcurrently(model.streams, 4, async (streamId) => ({
+      streamId,
+      ...(await gateway.read<ViewersRead>(`/v1/streams/${streamId}/viewers`)).body,
+    }));
     let keepersCounted = 0;
     let ambiguous = 0;
     const comparisons: RangeComparison[] = reads.map((r) => {

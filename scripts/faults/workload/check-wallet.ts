@@ -29,17 +29,27 @@ interface UserRead {
 }
 
 /** "12.34" → 1234, "0.00" → 0, "-1.00" → -100 (a negative balance must be reported, not crash the check). */
-const minor = (amount: string): number => (amount.startsWith('-') ? -minor(amount.slice(1)) : /^0(\.0+)?$/.test(amount) ? 0 : parseAmount(amount));
+const minor = (amount: string): number =>
+  amount.startsWith('-') ? -minor(amount.slice(1)) : /^0(\.0+)?$/.test(amount) ? 0 : parseAmount(amount);
 
 async function readUser(gateway: Gateway, userId: string, user: WalletUser): Promise<UserRead> {
   const [wallet, history] = await Promise.all([
     gateway.read<{ balances: Record<string, string> }>(`/v1/wallets/${userId}`),
     gateway.read<{ transactions: Entry[] }>(`/v1/wallets/${userId}/transactions?limit=100`),
   ]);
-  return { userId, user, balance: wallet.body.balances?.[ASSET] ?? '0.00', entries: [...(history.body.transactions ?? [])].reverse() };
+  return {
+    userId,
+    user,
+    balance: wallet.body.balances?.[ASSET] ?? '0.00',
+    entries: [...(history.body.transactions ?? [])].reverse(),
+  };
 }
 
-export async function checkWallet(gateway: Gateway, model: WalletModel, repeatDisagreements: string[]): Promise<InvariantResult[]> {
+export async function checkWallet(
+  gateway: Gateway,
+  model: WalletModel,
+  repeatDisagreements: string[],
+): Promise<InvariantResult[]> {
   let reads: UserRead[];
   try {
     reads = await mapConcurrently([...model.users], 16, ([userId, user]) => readUser(gateway, userId, user));
@@ -54,9 +64,27 @@ export async function checkWallet(gateway: Gateway, model: WalletModel, repeatDi
       reads.map((r) => ({ key: r.userId, expected: r.user.balanceMinor, observed: minor(r.balance) })),
     ),
     historyVerdict(reads),
-    ruleVerdict('wallet', 'history in the order the user’s writes were sent', 'the same order', reads.length, reads.flatMap(orderProblem)),
-    ruleVerdict('wallet', 'each entry’s status: a debit is rejected exactly when it would overdraw', 'the ledger’s rule', reads.length, reads.flatMap(statusProblems)),
-    ruleVerdict('wallet', 'balanceAfter chains (previous ± amount), never negative, the last = the balance', 'a chain from 0', reads.length, reads.flatMap(chainProblems)),
+    ruleVerdict(
+      'wallet',
+      'history in the order the user’s writes were sent',
+      'the same order',
+      reads.length,
+      reads.flatMap(orderProblem),
+    ),
+    ruleVerdict(
+      'wallet',
+      'each entry’s status: a debit is rejected exactly when it would overdraw',
+      'the ledger’s rule',
+      reads.length,
+      reads.flatMap(statusProblems),
+    ),
+    ruleVerdict(
+      'wallet',
+      'balanceAfter chains (previous ± amount), never negative, the last = the balance',
+      'a chain from 0',
+      reads.length,
+      reads.flatMap(chainProblems),
+    ),
     ruleVerdict(
       'wallet',
       'each entry’s time is when the gateway received its write (within the write’s round trip)',
@@ -85,10 +113,17 @@ function historyVerdict(reads: UserRead[]): InvariantResult {
     observed += r.entries.length;
     lost += missing.length;
     doubled += extra;
-    if (missing.length || extra) broken.push(`${r.userId}: ${missing.length} missing (${missing.slice(0, 2).join(', ')}), ${extra} extra`);
+    if (missing.length || extra)
+      broken.push(`${r.userId}: ${missing.length} missing (${missing.slice(0, 2).join(', ')}), ${extra} extra`);
   }
   return {
-    ...ruleVerdict('wallet', 'history: exactly one entry per accepted (source, seq) and user', `${expected} entries`, reads.length, broken),
+    ...ruleVerdict(
+      'wallet',
+      'history: exactly one entry per accepted (source, seq) and user',
+      `${expected} entries`,
+      reads.length,
+      broken,
+    ),
     observed: `${observed} entries; lost ${lost}, doubled ${doubled}${broken.length ? `; ${broken.slice(0, 3).join('; ')}` : ''}`,
     lost,
     doubled,
@@ -116,11 +151,15 @@ function chainProblems(r: UserRead): string[] {
   for (const e of r.entries) {
     const after = minor(e.balanceAfter);
     const moved = e.status === 'applied' ? (e.type === 'credit' ? minor(e.amount) : -minor(e.amount)) : 0;
-    if (after !== previous + moved) problems.push(`${r.userId} ${e.id}: balanceAfter ${e.balanceAfter} after ${previous} ${e.status} ${e.type} ${e.amount}`);
+    if (after !== previous + moved)
+      problems.push(
+        `${r.userId} ${e.id}: balanceAfter ${e.balanceAfter} after ${previous} ${e.status} ${e.type} ${e.amount}`,
+      );
     if (after < 0) problems.push(`${r.userId} ${e.id}: negative balanceAfter ${e.balanceAfter}`);
     previous = after;
   }
-  if (r.entries.length > 0 && previous !== minor(r.balance)) problems.push(`${r.userId}: last balanceAfter ${previous} cents, balance ${r.balance}`);
+  if (r.entries.length > 0 && previous !== minor(r.balance))
+    problems.push(`${r.userId}: last balanceAfter ${previous} cents, balance ${r.balance}`);
   return problems;
 }
 
@@ -138,7 +177,13 @@ function answersVerdict(model: WalletModel, repeatDisagreements: string[]): Inva
   const { decided, pending, disagreements, examples } = model.answers;
   const broken = [...examples, ...repeatDisagreements];
   return {
-    ...ruleVerdict('wallet', '?wait=true answers (first and repeated) agree with the ledger’s rule', `${decided} decided answers (${pending} answered pending)`, decided + repeatDisagreements.length, broken),
+    ...ruleVerdict(
+      'wallet',
+      '?wait=true answers (first and repeated) agree with the ledger’s rule',
+      `${decided} decided answers (${pending} answered pending)`,
+      decided + repeatDisagreements.length,
+      broken,
+    ),
     ok: disagreements === 0 && repeatDisagreements.length === 0,
   };
 }

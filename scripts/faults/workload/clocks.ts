@@ -40,7 +40,9 @@ export const isUnset = (atMs: number) => atMs < EVENT_TIME_FLOOR_MS;
  * when it is made at `madeAtMs`: the receipt comes after that.
  */
 export function eventTimeBounds(atMs: number, madeAtMs: number, timing?: WriteTiming): Bounds {
-  const receipt: Bounds = timing ? { from: timing.firstSentAtMs, to: timing.acceptedAtMs } : { from: madeAtMs, to: Number.POSITIVE_INFINITY };
+  const receipt: Bounds = timing
+    ? { from: timing.firstSentAtMs, to: timing.acceptedAtMs }
+    : { from: madeAtMs, to: Number.POSITIVE_INFINITY };
   if (isUnset(atMs)) return receipt;
   return { from: Math.min(atMs, receipt.from), to: Math.min(atMs, receipt.to) };
 }

@@ -65,7 +65,13 @@ export class CounterModel {
   }
 
   /** A like-state sent: the fan's new register when `order` is newer (its bounds narrowed once accepted), else it loses. */
-  like(itemId: string, fanId: string, liked: boolean, eventTime: Bounds, order: Exclude<LikeOrder, 'unsure'>): { eventTime: Bounds } {
+  like(
+    itemId: string,
+    fanId: string,
+    liked: boolean,
+    eventTime: Bounds,
+    order: Exclude<LikeOrder, 'unsure'>,
+  ): { eventTime: Bounds } {
     this.sent[liked ? 'likes' : 'unlikes']++;
     if (order === 'older') {
       this.sent.olderLikeStates++;
@@ -138,7 +144,8 @@ export class CounterTraffic {
     // a skewed device takes its fan's last like back or repeats it, often: the first one after its clock went
     // 60 s behind is older by event time than the like of a moment ago, and must lose
     const last = this.lastLiked[source.index];
-    if (last && this.clocks[source.index] !== RIGHT && random.chance(0.5) && this.like(source, last.itemId, last.fanId)) return true;
+    if (last && this.clocks[source.index] !== RIGHT && random.chance(0.5) && this.like(source, last.itemId, last.fanId))
+      return true;
     const itemId = this.model.items[random.skewed(this.model.items.length)]!;
     const fanId = `${this.ctx.tag}-fan-${source.index}-${random.int(FANS_PER_SOURCE)}`;
     const roll = random.next();
@@ -164,11 +171,17 @@ export class CounterTraffic {
     // an order the receipt times would decide (a like in the same millisecond, one still in flight) is not made
     if (order === 'unsure') return false;
     // a standing like is taken back half the time, or repeated (which changes nothing); an unlike of nothing too
-    const liked = this.model.likeState(itemId, fanId)?.liked ? this.ctx.random.chance(0.5) : this.ctx.random.chance(0.9);
+    const liked = this.model.likeState(itemId, fanId)?.liked
+      ? this.ctx.random.chance(0.5)
+      : this.ctx.random.chance(0.9);
     const register = this.model.like(itemId, fanId, liked, eventTime, order);
     this.lastLiked[source.index] = { itemId, fanId };
     if (this.clocks[source.index] !== RIGHT) this.model.sent.skewedClock++;
-    const request: GatewayRequest = { method: 'POST', path: `/v1/items/${itemId}/likes`, body: { source: source.name, seq: source.nextSeq(), userId: fanId, liked, at } };
+    const request: GatewayRequest = {
+      method: 'POST',
+      path: `/v1/items/${itemId}/likes`,
+      body: { source: source.name, seq: source.nextSeq(), userId: fanId, liked, at },
+    };
     this.send(source, request, (timing) => void (register.eventTime = eventTimeBounds(at, madeAt, timing)));
     return true;
   }
@@ -177,14 +190,22 @@ export class CounterTraffic {
     const madeAt = Date.now();
     const reading = this.clockReading(source, madeAt);
     this.model.view(itemId, fanId, eventTimeBounds(reading.at ?? madeAt, madeAt).from);
-    this.send(source, { method: 'POST', path: `/v1/items/${itemId}/views`, body: { source: source.name, seq: source.nextSeq(), userId: fanId, ...reading } });
+    this.send(source, {
+      method: 'POST',
+      path: `/v1/items/${itemId}/views`,
+      body: { source: source.name, seq: source.nextSeq(), userId: fanId, ...reading },
+    });
   }
 
   private increment(source: Source, itemId: string): void {
     const by = 1 + this.ctx.random.int(5);
     this.model.increment(itemId, by);
     const reading = this.clockReading(source, Date.now());
-    this.send(source, { method: 'POST', path: `/v1/items/${itemId}/counters/${this.model.counter}`, body: { source: source.name, seq: source.nextSeq(), by, ...reading } });
+    this.send(source, {
+      method: 'POST',
+      path: `/v1/items/${itemId}/counters/${this.model.counter}`,
+      body: { source: source.name, seq: source.nextSeq(), by, ...reading },
+    });
   }
 
   private send(source: Source, request: GatewayRequest, accepted?: (timing: WriteTiming) => void): void {

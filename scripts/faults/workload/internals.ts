@@ -36,7 +36,9 @@ export interface WorkloadInternals {
 
 export class NotAWorkloadError extends Error {
   constructor() {
-    super('checkInvariants needs a workload made by createWorkload (scripts/faults/workload.ts): it reads what that workload sent');
+    super(
+      'checkInvariants needs a workload made by createWorkload (scripts/faults/workload.ts): it reads what that workload sent',
+    );
     this.name = 'NotAWorkloadError';
   }
 }

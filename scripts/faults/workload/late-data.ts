@@ -67,17 +67,33 @@ export async function injectLateRetries(ctx: TrafficContext, counters: CounterMo
     const itemId = counters.items[ctx.random.skewed(counters.items.length)]!;
     const fanId = `${ctx.tag}-retry-fan-${seq % 64}`;
     counters.view(itemId, fanId, at ?? Date.now());
-    return { method: 'POST', path: `/v1/items/${itemId}/views`, body: { source, seq, userId: fanId, ...(at === undefined ? {} : { at }) } };
+    return {
+      method: 'POST',
+      path: `/v1/items/${itemId}/views`,
+      body: { source, seq, userId: fanId, ...(at === undefined ? {} : { at }) },
+    };
   };
   // made first, with its own time, and held back: sent only after thousands of newer writes of its source
   const heldBack = view(0, Date.now());
   const accepted: GatewayRequest[] = [];
-  const write = (request: GatewayRequest): Write => ({ product: 'counters', request, onAccepted: () => void accepted.push(request) });
-  await sendConcurrently(ctx.gateway, ctx.stats, Array.from({ length: LATE_RETRY_WRITES }, (_, i) => write(view(i + 1))), CONCURRENCY);
+  const write = (request: GatewayRequest): Write => ({
+    product: 'counters',
+    request,
+    onAccepted: () => void accepted.push(request),
+  });
+  await sendConcurrently(
+    ctx.gateway,
+    ctx.stats,
+    Array.from({ length: LATE_RETRY_WRITES }, (_, i) => write(view(i + 1))),
+    CONCURRENCY,
+  );
   const newerSentMs = Date.now() - began;
   await sendConcurrently(ctx.gateway, ctx.stats, [write(heldBack)], 1);
   // old accepted writes again: seq 0, and a sample over every block of the source's seqs
-  const again = [heldBack, ...ctx.random.shuffle(accepted.filter((r) => r !== heldBack)).slice(0, LATE_RETRY_REPOSTS - 1)];
+  const again = [
+    heldBack,
+    ...ctx.random.shuffle(accepted.filter((r) => r !== heldBack)).slice(0, LATE_RETRY_REPOSTS - 1),
+  ];
   // a source's window holds the block of its highest seq and the one before; blocks below are archived
   const archivedBelow = (Math.floor(LATE_RETRY_WRITES / BLOCK_SEQS) - 1) * BLOCK_SEQS;
   const archived = again.filter((r) => seqOf(r) < archivedBelow).length;
@@ -99,7 +115,12 @@ export async function injectLateRetries(ctx: TrafficContext, counters: CounterMo
   };
 }
 
-export async function injectLateBurst(ctx: TrafficContext, counters: CounterModel, viewers: ViewerModel, late: LateModel): Promise<Injected> {
+export async function injectLateBurst(
+  ctx: TrafficContext,
+  counters: CounterModel,
+  viewers: ViewerModel,
+  late: LateModel,
+): Promise<Injected> {
   const now = Date.now();
   const writes: Write[] = [];
   const viewSource = `${ctx.tag}.late-views`;
@@ -108,8 +129,19 @@ export async function injectLateBurst(ctx: TrafficContext, counters: CounterMode
     const fanId = `${ctx.tag}-late-fan-${seq % 100}`;
     const at = now - LATE_VIEW_AGE_MS - ctx.random.int(10 * 60_000);
     counters.view(itemId, fanId, at, true);
-    late.expect(`${viewSource}:${seq}`, { product: 'counters', windows: [RANKING_1H_WINDOW], what: 'a view sent 2 h old' });
-    writes.push({ product: 'counters', request: { method: 'POST', path: `/v1/items/${itemId}/views`, body: { source: viewSource, seq, userId: fanId, at } } });
+    late.expect(`${viewSource}:${seq}`, {
+      product: 'counters',
+      windows: [RANKING_1H_WINDOW],
+      what: 'a view sent 2 h old',
+    });
+    writes.push({
+      product: 'counters',
+      request: {
+        method: 'POST',
+        path: `/v1/items/${itemId}/views`,
+        body: { source: viewSource, seq, userId: fanId, at },
+      },
+    });
   }
   const beatSource = `${ctx.tag}.late-beats`;
   for (let seq = 0; seq < LATE_HEARTBEATS; seq++) {
@@ -119,13 +151,24 @@ export async function injectLateBurst(ctx: TrafficContext, counters: CounterMode
     const streamId = viewers.streams[session % viewers.streams.length]!;
     const at = now - LATE_HEARTBEAT_AGE_MS + beatOfSession * 5000 + session;
     viewers.sent(sessionId, { streamId, keeper: false, clock: 'right', ended: false });
-    late.expect(`${beatSource}:${seq}`, { product: 'viewers', windows: [HISTORY_MINUTE_WINDOW], what: 'a heartbeat sent 20 min old' });
+    late.expect(`${beatSource}:${seq}`, {
+      product: 'viewers',
+      windows: [HISTORY_MINUTE_WINDOW],
+      what: 'a heartbeat sent 20 min old',
+    });
     writes.push({
       product: 'viewers',
       request: {
         method: 'POST',
         path: `/v1/streams/${streamId}/heartbeats`,
-        body: { source: beatSource, seq, sessionId, userId: `${ctx.tag}-late-viewer-${session}`, positionMs: (beatOfSession + 1) * 5000, at },
+        body: {
+          source: beatSource,
+          seq,
+          sessionId,
+          userId: `${ctx.tag}-late-viewer-${session}`,
+          positionMs: (beatOfSession + 1) * 5000,
+          at,
+        },
       },
       onAccepted: (_answer, timing) => viewers.accepted(sessionId, { atMs: at, ended: false }, timing),
     });

@@ -84,7 +84,9 @@ export class QueueTraffic {
   /** What a client polling its ticket does: reads the front of the line and completes some of the active ones. */
   async poll(): Promise<void> {
     const { gateway, random } = this.ctx;
-    const summary = await gateway.read<{ active: number; capacity: number }>(`/v1/queues/${this.model.queueId}`, 2).catch(() => undefined);
+    const summary = await gateway
+      .read<{ active: number; capacity: number }>(`/v1/queues/${this.model.queueId}`, 2)
+      .catch(() => undefined);
     if (summary?.status === 200) {
       this.model.samples.reads++;
       this.model.samples.maxActive = Math.max(this.model.samples.maxActive, summary.body.active);
@@ -92,8 +94,11 @@ export class QueueTraffic {
     }
     this.byAcceptance = this.byAcceptance.filter((t) => !t.ended);
     for (const ticket of this.byAcceptance.slice(0, 8)) {
-      const read = await gateway.read<{ status: string }>(`/v1/queues/${this.model.queueId}/tickets/${ticket.ticketId}`, 2, ticket.ticketSecret).catch(() => undefined);
-      if (read?.status === 200 && read.body.status === 'active' && !ticket.ended && random.chance(0.3)) this.end(ticket, 'completed');
+      const read = await gateway
+        .read<{ status: string }>(`/v1/queues/${this.model.queueId}/tickets/${ticket.ticketId}`, 2, ticket.ticketSecret)
+        .catch(() => undefined);
+      if (read?.status === 200 && read.body.status === 'active' && !ticket.ended && random.chance(0.3))
+        this.end(ticket, 'completed');
     }
   }
 
@@ -104,18 +109,33 @@ export class QueueTraffic {
   private join(source: Source, userId: string): void {
     this.model.sent.joins++;
     this.model.joinsInFlight++;
-    const request = { method: 'POST' as const, path: `/v1/queues/${this.model.queueId}/tickets`, body: { source: source.name, seq: source.nextSeq(), userId } };
+    const request = {
+      method: 'POST' as const,
+      path: `/v1/queues/${this.model.queueId}/tickets`,
+      body: { source: source.name, seq: source.nextSeq(), userId },
+    };
     source.send({
       product: 'queue',
       request,
       onAccepted: (answer, timing) => {
         this.model.joinsInFlight--;
         const { ticketId, ticketSecret } = ticketOf(answer);
-        const ticket: TicketRecord = { ticketId, ticketSecret, userId, owner: source, joinFirstSentAtMs: timing.firstSentAtMs, joinAcceptedAtMs: timing.acceptedAtMs };
+        const ticket: TicketRecord = {
+          ticketId,
+          ticketSecret,
+          userId,
+          owner: source,
+          joinFirstSentAtMs: timing.firstSentAtMs,
+          joinAcceptedAtMs: timing.acceptedAtMs,
+        };
         this.model.tickets.set(ticketId, ticket);
         this.owned[source.index]!.push(ticket);
         this.byAcceptance.push(ticket);
-        this.ctx.repeats.offer({ product: 'queue', request, checkRepeat: (repeat) => sameTicket(repeat, ticketId, ticketSecret) });
+        this.ctx.repeats.offer({
+          product: 'queue',
+          request,
+          checkRepeat: (repeat) => sameTicket(repeat, ticketId, ticketSecret),
+        });
       },
     });
   }
@@ -123,14 +143,22 @@ export class QueueTraffic {
   /** A fan still in line joins again: the admitter must answer with the ticket the fan holds. */
   private rejoin(source: Source, held: TicketRecord): void {
     this.model.sent.rejoins++;
-    const request = { method: 'POST' as const, path: `/v1/queues/${this.model.queueId}/tickets`, body: { source: source.name, seq: source.nextSeq(), userId: held.userId } };
+    const request = {
+      method: 'POST' as const,
+      path: `/v1/queues/${this.model.queueId}/tickets`,
+      body: { source: source.name, seq: source.nextSeq(), userId: held.userId },
+    };
     source.send({
       product: 'queue',
       request,
       onAccepted: (answer) => {
         const alias = ticketOf(answer);
         this.model.aliases.set(alias.ticketId, held.ticketId);
-        this.ctx.repeats.offer({ product: 'queue', request, checkRepeat: (repeat) => sameTicket(repeat, alias.ticketId, alias.ticketSecret) });
+        this.ctx.repeats.offer({
+          product: 'queue',
+          request,
+          checkRepeat: (repeat) => sameTicket(repeat, alias.ticketId, alias.ticketSecret),
+        });
       },
     });
   }
@@ -143,19 +171,26 @@ export class QueueTraffic {
     if (at >= 0) mine.splice(at, 1);
     const path = `/v1/queues/${this.model.queueId}/tickets/${ticket.ticketId}`;
     // the owner sends it, after everything it sent for this fan before
-    ticket.owner.send({ product: 'queue', request: how === 'left' ? { method: 'DELETE', path } : { method: 'POST', path: `${path}/complete` } });
+    ticket.owner.send({
+      product: 'queue',
+      request: how === 'left' ? { method: 'DELETE', path } : { method: 'POST', path: `${path}/complete` },
+    });
   }
 }
 
 function ticketOf(answer: Answer): { ticketId: string; ticketSecret: string } {
   const { ticketId, ticketSecret } = answer.body as { ticketId?: unknown; ticketSecret?: unknown };
-  if (typeof ticketId !== 'string' || typeof ticketSecret !== 'string') throw new Error(`a join was accepted without a ticketId and ticketSecret: ${JSON.stringify(answer.body)}`);
+  if (typeof ticketId !== 'string' || typeof ticketSecret !== 'string')
+    throw new Error(`a join was accepted without a ticketId and ticketSecret: ${JSON.stringify(answer.body)}`);
   return { ticketId, ticketSecret };
 }
 
 /** A repeated join must hand out the same ticket, and the same secret to read it with. */
 const sameTicket = (answer: Answer, ticketId: string, ticketSecret: string) => {
   const repeated = answer.body as { ticketId?: unknown; ticketSecret?: unknown };
-  if (repeated.ticketId !== ticketId) return `a repeated join answered ticket ${String(repeated.ticketId)}, the first answer was ${ticketId}`;
-  return repeated.ticketSecret === ticketSecret ? undefined : `a repeated join of ${ticketId} answered another ticketSecret than the first`;
+  if (repeated.ticketId !== ticketId)
+    return `a repeated join answered ticket ${String(repeated.ticketId)}, the first answer was ${ticketId}`;
+  return repeated.ticketSecret === ticketSecret
+    ? undefined
+    : `a repeated join of ${ticketId} answered another ticketSecret than the first`;
 };

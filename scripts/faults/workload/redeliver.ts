@@ -18,7 +18,12 @@ export interface RepostOutcome {
   disagreements: { product: Product; problem: string }[];
 }
 
-export async function repostShuffled(gateway: Gateway, writes: Repeatable[], random: Random, stats: LoadStats): Promise<RepostOutcome> {
+export async function repostShuffled(
+  gateway: Gateway,
+  writes: Repeatable[],
+  random: Random,
+  stats: LoadStats,
+): Promise<RepostOutcome> {
   const disagreements: RepostOutcome['disagreements'] = [];
   let reposted = 0;
   await mapConcurrently(random.shuffle([...writes]), 16, async (write) => {
@@ -52,7 +57,8 @@ type Consumed = Parameters<EachBatch>[0]['batch']['messages'][number];
 /** The topics the groups read (the services' inputs), each with the product of the first group reading it. */
 export async function inputTopics(admin: Admin, groups: ReadonlyMap<string, Product>): Promise<Map<string, Product>> {
   const topics = new Map<string, Product>();
-  for (const [group, product] of groups) for (const topic of await consumedTopics(admin, group)) if (!topics.has(topic)) topics.set(topic, product);
+  for (const [group, product] of groups)
+    for (const topic of await consumedTopics(admin, group)) if (!topics.has(topic)) topics.set(topic, product);
   return topics;
 }
 
@@ -69,7 +75,12 @@ async function newestRanges(admin: Admin, topics: string[], perPartition: number
 }
 
 /** Reads each range with a throwaway consumer group (deleted afterwards). */
-async function readRanges(kafka: Kafka, admin: Admin, ranges: Range[], timeoutMs: number): Promise<Map<Range, Consumed[]>> {
+async function readRanges(
+  kafka: Kafka,
+  admin: Admin,
+  ranges: Range[],
+  timeoutMs: number,
+): Promise<Map<Range, Consumed[]>> {
   const read = new Map<Range, Consumed[]>(ranges.map((r) => [r, []]));
   const byPartition = new Map(ranges.map((r) => [`${r.topic}/${r.partition}`, r]));
   const open = new Set(ranges);
@@ -106,7 +117,11 @@ async function readRanges(kafka: Kafka, admin: Admin, ranges: Range[], timeoutMs
  * Produces the newest `perPartition` records of every topic the groups read again, each partition's in
  * reverse order; returns how many, per product.
  */
-export async function redeliverReversed(brokers: string[], groups: ReadonlyMap<string, Product>, perPartition: number): Promise<PerProduct> {
+export async function redeliverReversed(
+  brokers: string[],
+  groups: ReadonlyMap<string, Product>,
+  perPartition: number,
+): Promise<PerProduct> {
   const kafka = faultsKafka(brokers, 'tally-faults-redeliver');
   const admin = kafka.admin();
   await admin.connect();
@@ -118,7 +133,13 @@ export async function redeliverReversed(brokers: string[], groups: ReadonlyMap<s
     const read = await readRanges(kafka, admin, ranges, 60_000);
     const produced = zeros();
     for (const [range, records] of read) {
-      const reversed = records.reverse().map((m) => ({ partition: range.partition, key: m.key, value: m.value, headers: m.headers, timestamp: m.timestamp }));
+      const reversed = records.reverse().map((m) => ({
+        partition: range.partition,
+        key: m.key,
+        value: m.value,
+        headers: m.headers,
+        timestamp: m.timestamp,
+      }));
       for (let i = 0; i < reversed.length; i += 500) {
         await producer.send({ topic: range.topic, acks: -1, messages: reversed.slice(i, i + 500) });
       }

@@ -11,7 +11,8 @@ import { consumerLag, createKafka, type PartitionLag } from '@tally/streaming';
 export type Kafka = ReturnType<typeof createKafka>;
 export type Admin = ReturnType<Kafka['admin']>;
 
-export const faultsKafka = (brokers: string[], clientId: string): Kafka => createKafka({ brokers, clientId, logger: createLogger('faults-workload', 'error') });
+export const faultsKafka = (brokers: string[], clientId: string): Kafka =>
+  createKafka({ brokers, clientId, logger: createLogger('faults-workload', 'error') });
 
 export async function withAdmin<T>(brokers: string[], work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = faultsKafka(brokers, 'tally-faults-check').admin();
@@ -41,7 +42,12 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * Waits until every group has lag 0 on every topic it reads and the ends of those topics stood still between
  * two passes (topics in `stillGrowing`, written to on purpose during the wait, only need lag 0).
  */
-export async function waitUntilQuiet(admin: Admin, groups: readonly string[], deadlineMs: number, stillGrowing: ReadonlySet<string> = new Set()): Promise<Quiet> {
+export async function waitUntilQuiet(
+  admin: Admin,
+  groups: readonly string[],
+  deadlineMs: number,
+  stillGrowing: ReadonlySet<string> = new Set(),
+): Promise<Quiet> {
   const started = Date.now();
   let previousEnds: string | undefined;
   let behind = new Map<string, string[]>();
@@ -63,7 +69,8 @@ export async function waitUntilQuiet(admin: Admin, groups: readonly string[], de
       for (const p of lags) if (!stillGrowing.has(p.topic)) ends.push(`${p.topic}/${p.partition}=${p.end}`);
     }
     const signature = ends.sort().join(',');
-    if (behind.size === 0 && signature === previousEnds) return { settled: true, waitedMs: Date.now() - started, behind };
+    if (behind.size === 0 && signature === previousEnds)
+      return { settled: true, waitedMs: Date.now() - started, behind };
     previousEnds = behind.size === 0 ? signature : undefined;
     if (Date.now() > deadlineMs) return { settled: false, waitedMs: Date.now() - started, behind };
     await sleep(300);

@@ -34,7 +34,9 @@ async function loadFor(workload: Workload, seconds: number): Promise<void> {
     await sleep(Math.min(10, left) * 1000);
     const s = workload.stats();
     log(`  sent ${JSON.stringify(s.sent)} retried ${JSON.stringify(s.retried)} skipped ${JSON.stringify(s.skipped)}`);
-    log(`  this process: event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`);
+    log(
+      `  this process: event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loopDelay.max / 1e6).toFixed(0)} ms`,
+    );
     loopDelay.reset();
   }
 }
@@ -42,8 +44,11 @@ async function loadFor(workload: Workload, seconds: number): Promise<void> {
 async function check(step: string, env: Environment, workload: Workload): Promise<InvariantResult[]> {
   const begun = Date.now();
   const results = await checkInvariants(env, workload);
-  log(`${step}: ${results.filter((r) => r.ok).length}/${results.length} invariants hold (check took ${((Date.now() - begun) / 1000).toFixed(1)} s)`);
-  for (const r of results) log(`  ${r.ok ? 'ok    ' : 'FAILED'} ${r.product}: ${r.invariant}: expected ${r.expected}; observed ${r.observed}`);
+  log(
+    `${step}: ${results.filter((r) => r.ok).length}/${results.length} invariants hold (check took ${((Date.now() - begun) / 1000).toFixed(1)} s)`,
+  );
+  for (const r of results)
+    log(`  ${r.ok ? 'ok    ' : 'FAILED'} ${r.product}: ${r.invariant}: expected ${r.expected}; observed ${r.observed}`);
   return results.filter((r) => !r.ok);
 }
 
@@ -58,7 +63,9 @@ const SCHEDULED: Record<string, string> = {
 
 function scheduled(name: string): Fault | undefined {
   const full = SCHEDULED[name];
-  return full === undefined ? undefined : faultSchedule({ killsPerService: 0, services: [] }).find((f) => f.name === full);
+  return full === undefined
+    ? undefined
+    : faultSchedule({ killsPerService: 0, services: [] }).find((f) => f.name === full);
 }
 
 /** Injects one fault; the load runs unless the fault needs it paused. */
@@ -80,7 +87,10 @@ async function inject(fault: string, env: Environment, workload: Workload): Prom
   } else if (fault === 'duplicates') {
     const injected = await workload.injectDuplicatesAndReordered();
     log(`  ${injected.duplicated} duplicated (HTTP) and ${injected.reordered} reordered (Kafka) deliveries`);
-  } else throw new Error(`unknown fault ${fault}: kill:<service>, flush-redis, postgres, broker, duplicates or ${Object.keys(SCHEDULED).join(', ')}`);
+  } else
+    throw new Error(
+      `unknown fault ${fault}: kill:<service>, flush-redis, postgres, broker, duplicates or ${Object.keys(SCHEDULED).join(', ')}`,
+    );
 }
 
 async function main(): Promise<void> {

@@ -88,7 +88,12 @@ async function deliver(gateway: Gateway, stats: LoadStats, write: Write): Promis
  * Writes of one source sent `concurrency` at a time (so in no particular order, which a source may do: the
  * services tell its writes apart by seq, not by arrival), each until accepted; resolves when all are.
  */
-export async function sendConcurrently(gateway: Gateway, stats: LoadStats, writes: readonly Write[], concurrency: number): Promise<void> {
+export async function sendConcurrently(
+  gateway: Gateway,
+  stats: LoadStats,
+  writes: readonly Write[],
+  concurrency: number,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < writes.length) await deliver(gateway, stats, writes[next++]!);

@@ -25,7 +25,8 @@ export class LoadStats {
 
   pending(): PerProduct {
     const pending = zeros();
-    for (const product of PRODUCTS) pending[product] = this.sent[product] - this.accepted[product] - this.refused[product];
+    for (const product of PRODUCTS)
+      pending[product] = this.sent[product] - this.accepted[product] - this.refused[product];
     return pending;
   }
 

@@ -16,7 +16,12 @@ const EXAMPLES = 3;
  * too much (observed − expected where positive), summed over the keys, so a loss on one key and a double on
  * another never cancel out.
  */
-export function countsVerdict(product: Product, invariant: string, unit: string, comparisons: Comparison[]): InvariantResult {
+export function countsVerdict(
+  product: Product,
+  invariant: string,
+  unit: string,
+  comparisons: Comparison[],
+): InvariantResult {
   let expected = 0;
   let observed = 0;
   let lost = 0;
@@ -53,7 +58,12 @@ export interface RangeComparison {
  * Counts known as a range over many keys (the model cannot tell some cases apart): lost is what is below the
  * range, doubled what is above it, summed over the keys.
  */
-export function rangeVerdict(product: Product, invariant: string, unit: string, comparisons: RangeComparison[]): InvariantResult {
+export function rangeVerdict(
+  product: Product,
+  invariant: string,
+  unit: string,
+  comparisons: RangeComparison[],
+): InvariantResult {
   let [least, most, observed, lost, doubled] = [0, 0, 0, 0, 0];
   const wrong: RangeComparison[] = [];
   for (const c of comparisons) {
@@ -65,7 +75,9 @@ export function rangeVerdict(product: Product, invariant: string, unit: string, 
     if (c.observed < c.least || c.observed > c.most) wrong.push(c);
   }
   const range = (a: number, b: number) => (a === b ? `${a}` : `${a}..${b}`);
-  const examples = wrong.slice(0, EXAMPLES).map((c) => `${c.key}: expected ${range(c.least, c.most)}, got ${c.observed}`);
+  const examples = wrong
+    .slice(0, EXAMPLES)
+    .map((c) => `${c.key}: expected ${range(c.least, c.most)}, got ${c.observed}`);
   return {
     product,
     invariant,
@@ -78,18 +90,34 @@ export function rangeVerdict(product: Product, invariant: string, unit: string, 
 }
 
 /** A rule checked case by case: ok when no case breaks it; the first few that do are named. */
-export function ruleVerdict(product: Product, invariant: string, expected: string, cases: number, broken: string[], extra: Partial<InvariantResult> = {}): InvariantResult {
+export function ruleVerdict(
+  product: Product,
+  invariant: string,
+  expected: string,
+  cases: number,
+  broken: string[],
+  extra: Partial<InvariantResult> = {},
+): InvariantResult {
   return {
     product,
     invariant,
     ok: broken.length === 0,
     expected,
-    observed: broken.length === 0 ? `holds for all ${cases}` : `${broken.length} of ${cases} break it: ${broken.slice(0, EXAMPLES).join('; ')}`,
+    observed:
+      broken.length === 0
+        ? `holds for all ${cases}`
+        : `${broken.length} of ${cases} break it: ${broken.slice(0, EXAMPLES).join('; ')}`,
     ...extra,
   };
 }
 
 /** A read that could not be made is a failed check, not a crash of the whole run. */
 export function unreadable(product: Product, invariant: string, error: unknown): InvariantResult {
-  return { product, invariant, ok: false, expected: 'an answer', observed: `could not read: ${error instanceof Error ? error.message : String(error)}` };
+  return {
+    product,
+    invariant,
+    ok: false,
+    expected: 'an answer',
+    observed: `could not read: ${error instanceof Error ? error.message : String(error)}`,
+  };
 }

@@ -72,7 +72,14 @@ export class ViewerModel {
 
   /** A heartbeat leaves (its acceptance follows, in order: a session's heartbeats come from one source). */
   sent(sessionId: string, heartbeat: { streamId: string; keeper: boolean; clock: ClockName; ended: boolean }): void {
-    const mark = this.sessions.get(sessionId) ?? { streamId: heartbeat.streamId, keeper: heartbeat.keeper, clock: heartbeat.clock, ended: false, pending: 0, candidates: [] };
+    const mark = this.sessions.get(sessionId) ?? {
+      streamId: heartbeat.streamId,
+      keeper: heartbeat.keeper,
+      clock: heartbeat.clock,
+      ended: false,
+      pending: 0,
+      candidates: [],
+    };
     this.sessions.set(sessionId, mark);
     mark.ended = heartbeat.ended;
     mark.pending++;
@@ -107,7 +114,10 @@ export class ViewerModel {
     const counts: ExpectedViewers = { certain: 0, possible: 0, ambiguous: 0, keepers: 0 };
     for (const mark of this.sessions.values()) {
       if (mark.streamId !== streamId) continue;
-      const certain = mark.pending === 0 && mark.candidates.length > 0 && mark.candidates.every((c) => !c.ended && c.receipt.from >= horizon);
+      const certain =
+        mark.pending === 0 &&
+        mark.candidates.length > 0 &&
+        mark.candidates.every((c) => !c.ended && c.receipt.from >= horizon);
       const possible = mark.pending > 0 || mark.candidates.some((c) => !c.ended && c.receipt.to >= horizon);
       if (certain) counts.certain++;
       if (possible) counts.possible++;
@@ -136,7 +146,12 @@ interface Seat {
 }
 
 /** Sends one heartbeat of a seat's session and records it in the model. */
-function beat(ctx: TrafficContext, model: ViewerModel, seat: Seat, options: { ended: boolean; keeper: boolean }): boolean {
+function beat(
+  ctx: TrafficContext,
+  model: ViewerModel,
+  seat: Seat,
+  options: { ended: boolean; keeper: boolean },
+): boolean {
   const at = seat.clock.at(Date.now());
   // newest wins by the session's own clock: a heartbeat must be strictly newer than the one before it
   if (at <= seat.lastAtMs) return false;
@@ -156,7 +171,12 @@ function beat(ctx: TrafficContext, model: ViewerModel, seat: Seat, options: { en
       ...(options.ended ? { state: 'ended' } : {}),
     },
   };
-  model.sent(sessionId, { streamId: seat.streamId, keeper: options.keeper, clock: seat.clock.name, ended: options.ended });
+  model.sent(sessionId, {
+    streamId: seat.streamId,
+    keeper: options.keeper,
+    clock: seat.clock.name,
+    ended: options.ended,
+  });
   seat.source.send({
     product: 'viewers',
     request,
@@ -289,7 +309,10 @@ export class Keepers {
    */
   async hold(): Promise<void> {
     this.held = true;
-    await Promise.race([Promise.all(this.seats.map((s) => s.source.idle())), new Promise((resolve) => setTimeout(resolve, HOLD_LIMIT_MS).unref())]);
+    await Promise.race([
+      Promise.all(this.seats.map((s) => s.source.idle())),
+      new Promise((resolve) => setTimeout(resolve, HOLD_LIMIT_MS).unref()),
+    ]);
   }
 
   release(): void {
@@ -300,7 +323,8 @@ export class Keepers {
     if (this.held) return;
     for (const seat of this.seats) {
       if (seat.nextBeatAtMs > nowMs || seat.source.pending > 0) continue;
-      if (beat(this.ctx, this.model, seat, { ended: false, keeper: true })) seat.nextBeatAtMs = nowMs + HEARTBEAT_EVERY_MS;
+      if (beat(this.ctx, this.model, seat, { ended: false, keeper: true }))
+        seat.nextBeatAtMs = nowMs + HEARTBEAT_EVERY_MS;
     }
   }
 }

@@ -8,7 +8,8 @@ import { SourcePool, type Source } from './sources.js';
 
 export const POLL_OPTIONS = ['aria', 'blue', 'coda', 'dawn'] as const;
 /** The first region weighs double: the merger must weigh shares, not add counts. */
-export const regionWeights = (regions: readonly string[]) => Object.fromEntries(regions.map((r, i) => [r, i === 0 ? 2 : 1]));
+export const regionWeights = (regions: readonly string[]) =>
+  Object.fromEntries(regions.map((r, i) => [r, i === 0 ? 2 : 1]));
 /** Share of the ballots each region takes, in the order of `regions`: from half down to a few percent. */
 const REGION_SHARES = [0.5, 0.25, 0.15, 0.1];
 const shareOf = (regionIndex: number) => REGION_SHARES[regionIndex] ?? 0.05;
@@ -86,7 +87,11 @@ export class VoteTraffic {
 
   private ballot(source: Source, region: string, userId: string, optionId: string): void {
     if (!this.model.cast(region, userId, optionId)) this.ctx.stats.rejectedByDomain.votes++;
-    const request = { method: 'POST' as const, path: `/v1/polls/${this.model.pollId}/votes`, body: { source: source.name, seq: source.nextSeq(), region, userId, optionId } };
+    const request = {
+      method: 'POST' as const,
+      path: `/v1/polls/${this.model.pollId}/votes`,
+      body: { source: source.name, seq: source.nextSeq(), region, userId, optionId },
+    };
     source.send({ product: 'votes', request, onAccepted: () => this.ctx.repeats.offer({ product: 'votes', request }) });
   }
 }

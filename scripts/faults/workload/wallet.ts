@@ -48,7 +48,13 @@ export class WalletModel {
     const applies = type === 'credit' || user.balanceMinor >= amountMinor;
     if (applies) user.balanceMinor += type === 'credit' ? amountMinor : -amountMinor;
     else this.sent.rejected++;
-    const line: LedgerLine = { id, type, amountMinor, status: applies ? 'applied' : 'rejected', balanceAfterMinor: user.balanceMinor };
+    const line: LedgerLine = {
+      id,
+      type,
+      amountMinor,
+      status: applies ? 'applied' : 'rejected',
+      balanceAfterMinor: user.balanceMinor,
+    };
     user.lines.push(line);
     return line;
   }
@@ -93,8 +99,10 @@ export class WalletTraffic {
     if (!source) return false;
     const users = this.usersOf(source);
     const roll = this.ctx.random.next();
-    if (roll < 0.45) this.transaction(source, this.ctx.random.pick(users), 'credit', (1 + this.ctx.random.int(20)) * 100);
-    else if (roll < 0.9) this.transaction(source, this.ctx.random.pick(users), 'debit', (1 + this.ctx.random.int(30)) * 100 + 50);
+    if (roll < 0.45)
+      this.transaction(source, this.ctx.random.pick(users), 'credit', (1 + this.ctx.random.int(20)) * 100);
+    else if (roll < 0.9)
+      this.transaction(source, this.ctx.random.pick(users), 'debit', (1 + this.ctx.random.int(30)) * 100 + 50);
     else this.grant(source, users, (1 + this.ctx.random.int(5)) * 100);
     return true;
   }
@@ -103,7 +111,8 @@ export class WalletTraffic {
   private usersOf(source: Source): string[] {
     const owned = this.owned[source.index]!;
     owned.active = owned.active.filter((u) => (this.model.users.get(u)?.lines.length ?? 0) < LINES_PER_USER);
-    while (owned.active.length < USERS_PER_SOURCE) owned.active.push(`${this.ctx.tag}-wallet-${source.index}-${owned.made++}`);
+    while (owned.active.length < USERS_PER_SOURCE)
+      owned.active.push(`${this.ctx.tag}-wallet-${source.index}-${owned.made++}`);
     return owned.active;
   }
 
@@ -124,7 +133,11 @@ export class WalletTraffic {
         line.received = { from: timing.firstSentAtMs, to: timing.acceptedAtMs };
         this.model.noteAnswer(line, answer);
         // a repeat is the same transaction: the ledger answers its first outcome again
-        this.ctx.repeats.offer({ product: 'wallet', request, checkRepeat: (repeat) => this.model.disagreement(line, repeat) });
+        this.ctx.repeats.offer({
+          product: 'wallet',
+          request,
+          checkRepeat: (repeat) => this.model.disagreement(line, repeat),
+        });
       },
     });
   }
@@ -133,7 +146,11 @@ export class WalletTraffic {
     const seq = source.nextSeq();
     const lines = users.map((userId) => this.model.apply(userId, `${source.name}:${seq}`, 'credit', amountMinor));
     this.model.sent.grants++;
-    const request = { method: 'POST' as const, path: '/v1/wallets/grants', body: { source: source.name, seq, asset: ASSET, amount: formatMinor(amountMinor), userIds: [...users] } };
+    const request = {
+      method: 'POST' as const,
+      path: '/v1/wallets/grants',
+      body: { source: source.name, seq, asset: ASSET, amount: formatMinor(amountMinor), userIds: [...users] },
+    };
     source.send({
       product: 'wallet',
       request,

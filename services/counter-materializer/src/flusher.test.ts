@@ -18,10 +18,14 @@ describe('the group-commit flusher', () => {
 
   it('takes a group when its write starts: what arrived during a slow write goes in the next one together', async () => {
     const writes: number[][] = [];
-    const flusher = new Flusher<number>(async (b) => {
-      writes.push(b);
-      await new Promise((r) => setTimeout(r, 50));
-    }, 1, 1000);
+    const flusher = new Flusher<number>(
+      async (b) => {
+        writes.push(b);
+        await new Promise((r) => setTimeout(r, 50));
+      },
+      1,
+      1000,
+    );
     const first = flusher.submit(1, 1);
     await new Promise((r) => setTimeout(r, 10));
     const later = [flusher.submit(2, 1)];
@@ -33,10 +37,14 @@ describe('the group-commit flusher', () => {
 
   it('isolates a batch that cannot be written: the others still land', async () => {
     const written: number[] = [];
-    const flusher = new Flusher<number>(async (b) => {
-      if (b.includes(13)) throw new Error('poison');
-      written.push(...b);
-    }, 10, 1000);
+    const flusher = new Flusher<number>(
+      async (b) => {
+        if (b.includes(13)) throw new Error('poison');
+        written.push(...b);
+      },
+      10,
+      1000,
+    );
     const results = await Promise.allSettled([flusher.submit(1, 1), flusher.submit(13, 1), flusher.submit(2, 1)]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(written).toEqual([1, 2]);
@@ -44,11 +52,15 @@ describe('the group-commit flusher', () => {
 
   it('never overlaps writes with exclusive work', async () => {
     const log: string[] = [];
-    const flusher = new Flusher<number>(async () => {
-      log.push('write start');
-      await new Promise((r) => setTimeout(r, 20));
-      log.push('write end');
-    }, 1, 1000);
+    const flusher = new Flusher<number>(
+      async () => {
+        log.push('write start');
+        await new Promise((r) => setTimeout(r, 20));
+        log.push('write end');
+      },
+      1,
+      1000,
+    );
     const write = flusher.submit(1, 1);
     await new Promise((r) => setTimeout(r, 5));
     await flusher.exclusive(async () => void log.push('exclusive'));

@@ -6,7 +6,15 @@ import type { Logger } from '@tally/observability';
 import type { ConsumedItemEvent, CounterStore, PartitionEvents } from './adapters/postgres-counters.js';
 import type { CountsProjection } from './adapters/redis-projection.js';
 import { refusal } from './domain/counters.js';
-import { SLIDING_WINDOWS, lateWindowName, lateWindows, minuteOf, minutesRetentionMs, windowStart, type RankingGraces } from './domain/windows.js';
+import {
+  SLIDING_WINDOWS,
+  lateWindowName,
+  lateWindows,
+  minuteOf,
+  minutesRetentionMs,
+  windowStart,
+  type RankingGraces,
+} from './domain/windows.js';
 import type { Flusher } from './flusher.js';
 
 /**
@@ -31,9 +39,25 @@ export function itemEventHandler(flusher: Flusher<PartitionEvents>, graces: Rank
     }
     const report = (late: ConsumedItemEvent[], forgotten: ConsumedItemEvent[]) =>
       setAside([
-        ...late.map((e) => lateEntry(byOffset.get(e.offset)!, e, 'AFTER_GRACE', e.late.map((l) => l.reason).join('; '), e.late.map((l) => lateWindowName(l.window)), true)),
+        ...late.map((e) =>
+          lateEntry(
+            byOffset.get(e.offset)!,
+            e,
+            'AFTER_GRACE',
+            e.late.map((l) => l.reason).join('; '),
+            e.late.map((l) => lateWindowName(l.window)),
+            true,
+          ),
+        ),
         ...forgotten.map((e) =>
-          lateEntry(byOffset.get(e.offset)!, e, 'BEYOND_IDEMPOTENCY_HORIZON', `${formatWriteKey(e)} is older than what the seq archive of its source remembers: whether it was applied cannot be told`, [], false),
+          lateEntry(
+            byOffset.get(e.offset)!,
+            e,
+            'BEYOND_IDEMPOTENCY_HORIZON',
+            `${formatWriteKey(e)} is older than what the seq archive of its source remembers: whether it was applied cannot be told`,
+            [],
+            false,
+          ),
         ),
       ]);
     if (events.length > 0) await flusher.submit({ topic, partition, events, setAside: report }, events.length);
@@ -60,8 +84,24 @@ function toEvent({ value, offset }: ConsumedRecord<ItemEvent>, graces: RankingGr
   };
 }
 
-function lateEntry(record: ConsumedRecord<ItemEvent>, event: ConsumedItemEvent, reasonCode: LateReason, reason: string, windows: string[], otherEffectsApplied: boolean): LateEntry<ItemEvent> {
-  return { record, writeId: formatWriteKey(event), reasonCode, reason, windows, otherEffectsApplied, eventTimeMs: event.eventTimeMs, receivedAtMs: record.value.receivedAtMs };
+function lateEntry(
+  record: ConsumedRecord<ItemEvent>,
+  event: ConsumedItemEvent,
+  reasonCode: LateReason,
+  reason: string,
+  windows: string[],
+  otherEffectsApplied: boolean,
+): LateEntry<ItemEvent> {
+  return {
+    record,
+    writeId: formatWriteKey(event),
+    reasonCode,
+    reason,
+    windows,
+    otherEffectsApplied,
+    eventTimeMs: event.eventTimeMs,
+    receivedAtMs: record.value.receivedAtMs,
+  };
 }
 
 /** What the flusher does with a group of batches: one Postgres transaction, then the Redis projection. */
@@ -119,7 +159,7 @@ export class Maintenance {
   private async rebuild(partition: number): Promise<void> {
     const started = Date.now();
     let items = 0;
-    for (let after = ''; ; ) {
+    for (let after = ''; ;) {
       const page = await this.deps.store.itemsOfPartitions([partition], after, PAGE);
       if (page.length === 0) break;
       await this.projectNow(page);

@@ -2,7 +2,15 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, createMetrics, startOpsServer, type Logger } from '@tally/observability';
 import { createSchemaRegistry, topicCodec } from '@tally/schemas';
 import { createPool, createRedis, migrate } from '@tally/storage';
-import { BatchConsumer, TypedProducer, createKafka, topicPartitions, closeOnce, consumingServiceResources, type ServiceResource } from '@tally/streaming';
+import {
+  BatchConsumer,
+  TypedProducer,
+  createKafka,
+  topicPartitions,
+  closeOnce,
+  consumingServiceResources,
+  type ServiceResource,
+} from '@tally/streaming';
 import { counterRoutes } from './adapters/http.js';
 import { CounterStore, type PartitionEvents } from './adapters/postgres-counters.js';
 import { PostgresReads } from './adapters/postgres-reads.js';
@@ -23,10 +31,18 @@ export interface RunningMaterializer {
 const migrations = fileURLToPath(new URL('../migrations', import.meta.url));
 
 /** Config → adapters → runtime. `now` is injectable so tests can slide windows through simulated hours. */
-export async function startCounterMaterializer(config: CounterMaterializerConfig, now: () => number = Date.now): Promise<RunningMaterializer> {
+export async function startCounterMaterializer(
+  config: CounterMaterializerConfig,
+  now: () => number = Date.now,
+): Promise<RunningMaterializer> {
   const logger = createLogger('counter-materializer', config.LOG_LEVEL);
   const metrics = createMetrics('counter-materializer');
-  await migrate({ databaseUrl: config.DATABASE_URL, schema: config.DB_SCHEMA, dir: migrations, log: (m) => logger.debug(m) });
+  await migrate({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.DB_SCHEMA,
+    dir: migrations,
+    log: (m) => logger.debug(m),
+  });
 
   const redis = createRedis(config.REDIS_URL, 'counter-materializer');
   const pool = createPool(config.DATABASE_URL);
@@ -34,7 +50,11 @@ export async function startCounterMaterializer(config: CounterMaterializerConfig
   const projection = new CountsProjection(redis, config.REDIS_PREFIX);
   const fallback = new PostgresReads(pool, config.DB_SCHEMA);
   const graces = { '1h': config.RANKING_1H_GRACE_SECONDS * 1000, '24h': config.RANKING_24H_GRACE_SECONDS * 1000 };
-  const flusher = new Flusher<PartitionEvents>(writeThenProject(store, projection, now), config.FLUSH_INTERVAL_MS, config.FLUSH_MAX_EVENTS);
+  const flusher = new Flusher<PartitionEvents>(
+    writeThenProject(store, projection, now),
+    config.FLUSH_INTERVAL_MS,
+    config.FLUSH_MAX_EVENTS,
+  );
 
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
@@ -72,7 +92,10 @@ export async function startCounterMaterializer(config: CounterMaterializerConfig
     seqArchiveRetentionMs: config.SEQ_ARCHIVE_RETENTION_HOURS * 3_600_000,
   });
   const maintain = () => maintenance.tick();
-  const ticker = setInterval(() => void maintain().catch((error: unknown) => logger.warn({ err: error }, 'maintenance tick failed')), config.MAINTENANCE_TICK_MS);
+  const ticker = setInterval(
+    () => void maintain().catch((error: unknown) => logger.warn({ err: error }, 'maintenance tick failed')),
+    config.MAINTENANCE_TICK_MS,
+  );
 
   const ops = await startOpsServer({
     port: config.PORT,
@@ -89,7 +112,14 @@ export async function startCounterMaterializer(config: CounterMaterializerConfig
   logger.info({ port: ops.port }, 'counter-materializer ready');
 
   // closed in reverse: HTTP first, then the consumer finishes and commits its batch, then the stores
-  const resources = consumingServiceResources({ pool, redis, producer, consumer, http: ops, loops: [{ name: 'maintenance', close: async () => clearInterval(ticker) }] });
+  const resources = consumingServiceResources({
+    pool,
+    redis,
+    producer,
+    consumer,
+    http: ops,
+    loops: [{ name: 'maintenance', close: async () => clearInterval(ticker) }],
+  });
   const close = closeOnce(resources);
   return { port: ops.port, logger, resources, maintain, close };
 }

@@ -22,23 +22,52 @@ afterAll(async () => {
   await world?.close();
 });
 
-const score = async (metric: string, window: string, itemId: string) => (await world.ranking(service, metric, window)).body.find((r) => r.itemId === itemId)?.score;
+const score = async (metric: string, window: string, itemId: string) =>
+  (await world.ranking(service, metric, window)).body.find((r) => r.itemId === itemId)?.score;
 
 describe('allowed lateness of the ranking windows', () => {
   it('applies an event late for 1h to the 24h window and the totals, and one late for 24h to the totals only', async () => {
     await world.send([
       itemEvent({ source: 'late', seq: 1, itemId: 'on-time', kind: 'VIEW', atMs: now - 60_000, receivedAtMs: now }),
       // its minute left the 1h window an hour after it; received 2 h after: late for 1h (grace 5 min), not for 24h
-      itemEvent({ source: 'late', seq: 2, itemId: 'two-hours', kind: 'VIEW', atMs: now - 2 * 3_600_000, receivedAtMs: now }),
+      itemEvent({
+        source: 'late',
+        seq: 2,
+        itemId: 'two-hours',
+        kind: 'VIEW',
+        atMs: now - 2 * 3_600_000,
+        receivedAtMs: now,
+      }),
       // received 30 h after: late for both
-      itemEvent({ source: 'late', seq: 3, itemId: 'thirty-hours', kind: 'VIEW', atMs: now - 30 * 3_600_000, receivedAtMs: now }),
+      itemEvent({
+        source: 'late',
+        seq: 3,
+        itemId: 'thirty-hours',
+        kind: 'VIEW',
+        atMs: now - 30 * 3_600_000,
+        receivedAtMs: now,
+      }),
     ]);
     await world.caughtUp();
-    expect([await score('views', '1h', 'on-time'), await score('views', '24h', 'on-time'), await score('views', 'all', 'on-time')]).toEqual([1, 1, 1]);
-    expect([await score('views', '1h', 'two-hours'), await score('views', '24h', 'two-hours'), await score('views', 'all', 'two-hours')]).toEqual([undefined, 1, 1]);
-    expect([await score('views', '1h', 'thirty-hours'), await score('views', '24h', 'thirty-hours'), await score('views', 'all', 'thirty-hours')]).toEqual([undefined, undefined, 1]);
+    expect([
+      await score('views', '1h', 'on-time'),
+      await score('views', '24h', 'on-time'),
+      await score('views', 'all', 'on-time'),
+    ]).toEqual([1, 1, 1]);
+    expect([
+      await score('views', '1h', 'two-hours'),
+      await score('views', '24h', 'two-hours'),
+      await score('views', 'all', 'two-hours'),
+    ]).toEqual([undefined, 1, 1]);
+    expect([
+      await score('views', '1h', 'thirty-hours'),
+      await score('views', '24h', 'thirty-hours'),
+      await score('views', 'all', 'thirty-hours'),
+    ]).toEqual([undefined, undefined, 1]);
     expect((await world.counts(service, 'thirty-hours')).body.views).toBe(1);
-    const { rows } = await world.pool.query(`SELECT count(*)::int AS n FROM ${world.schema}.item_minutes WHERE item_id = 'thirty-hours'`);
+    const { rows } = await world.pool.query(
+      `SELECT count(*)::int AS n FROM ${world.schema}.item_minutes WHERE item_id = 'thirty-hours'`,
+    );
     expect(rows[0].n).toBe(0); // no minute row no window will ever read
 
     const late = (await world.lateRecords(2)).sort((a, b) => a.writeId.localeCompare(b.writeId));
@@ -52,7 +81,14 @@ describe('allowed lateness of the ranking windows', () => {
   });
 
   it('reports a late write once however often it is retried', async () => {
-    const retried = itemEvent({ source: 'late-retry', seq: 9, itemId: 'retried', kind: 'VIEW', atMs: now - 3 * 3_600_000, receivedAtMs: now });
+    const retried = itemEvent({
+      source: 'late-retry',
+      seq: 9,
+      itemId: 'retried',
+      kind: 'VIEW',
+      atMs: now - 3 * 3_600_000,
+      receivedAtMs: now,
+    });
     await world.send([retried, retried, { ...retried, receivedAtMs: now + 5000 }]);
     await world.caughtUp();
     expect((await world.counts(service, 'retried')).body.views).toBe(1);
@@ -62,7 +98,8 @@ describe('allowed lateness of the ranking windows', () => {
   });
 
   it('counts a late retry after 1,500 newer views of its source exactly once', async () => {
-    const view = (seq: number) => itemEvent({ source: 'phone-1', seq, itemId: 'clip', kind: 'VIEW', atMs: now, receivedAtMs: now });
+    const view = (seq: number) =>
+      itemEvent({ source: 'phone-1', seq, itemId: 'clip', kind: 'VIEW', atMs: now, receivedAtMs: now });
     await world.send(Array.from({ length: 1500 }, (_, i) => view(i + 2)));
     await world.send([view(1)]); // its first try got no answer
     await world.send([view(1), view(700)]); // retried again, and an old one repeated

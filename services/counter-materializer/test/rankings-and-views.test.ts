@@ -23,7 +23,17 @@ function mixedEvents(count: number, endMs: number, seed: number): ItemEvent[] {
     const itemId = `show-${String(Math.floor(60 * rand() ** 1.5)).padStart(2, '0')}`;
     const user = `u${Math.floor(rand() * 400)}`;
     const r = rand();
-    const base = { source: `src-${seed}-${Math.floor(rand() * 20)}`, seq: 0, itemId, userId: null, sessionId: null, counter: null, by: 1, atMs, receivedAtMs: atMs };
+    const base = {
+      source: `src-${seed}-${Math.floor(rand() * 20)}`,
+      seq: 0,
+      itemId,
+      userId: null,
+      sessionId: null,
+      counter: null,
+      by: 1,
+      atMs,
+      receivedAtMs: atMs,
+    };
     if (r < 0.4) events.push({ ...base, kind: rand() < 0.85 ? 'LIKE' : 'UNLIKE', userId: user });
     else if (r < 0.55) events.push({ ...base, kind: 'VIEW', userId: user });
     else if (r < 0.75) events.push({ ...base, kind: 'VIEW', sessionId: `s${Math.floor(rand() * 300)}` });
@@ -42,7 +52,11 @@ function mixedEvents(count: number, endMs: number, seed: number): ItemEvent[] {
 async function expectMatchesBruteForce() {
   const expected = bruteForce(sent, clock.nowMs);
   for (const window of ['1h', '24h', 'all'] as const) {
-    const metrics = { likes: expected[window].likes, views: expected[window].views, bookings: expected[window].counters.get('bookings') ?? new Map() };
+    const metrics = {
+      likes: expected[window].likes,
+      views: expected[window].views,
+      bookings: expected[window].counters.get('bookings') ?? new Map(),
+    };
     for (const [metric, scores] of Object.entries(metrics)) {
       const { body } = await world.ranking(service, metric, window);
       expect(body, `${metric} ranking, window ${window}`).toEqual(ranked(scores));
@@ -56,7 +70,9 @@ async function expectMatchesBruteForce() {
       likes: expected.all.likes.get(itemId) ?? 0,
       views: expected.all.views.get(itemId) ?? 0,
       uniqueViewers: expected.uniqueViewers.get(itemId)?.size ?? 0,
-      counters: expected.all.counters.get('bookings')?.has(itemId) ? { bookings: expected.all.counters.get('bookings')!.get(itemId) } : {},
+      counters: expected.all.counters.get('bookings')?.has(itemId)
+        ? { bookings: expected.all.counters.get('bookings')!.get(itemId) }
+        : {},
       asOf: expect.any(Number),
     });
   }
@@ -83,7 +99,11 @@ describe('rankings and views', () => {
     clock.nowMs += 95 * 60_000;
     await service.maintain();
     await expectMatchesBruteForce();
-    const fresh = mixedEvents(3000, clock.nowMs, 8).map((e) => ({ ...e, atMs: clock.nowMs - (e.atMs % 3_000_000), receivedAtMs: clock.nowMs }));
+    const fresh = mixedEvents(3000, clock.nowMs, 8).map((e) => ({
+      ...e,
+      atMs: clock.nowMs - (e.atMs % 3_000_000),
+      receivedAtMs: clock.nowMs,
+    }));
     sent.push(...fresh);
     await world.send(fresh);
     await world.caughtUp();
@@ -93,21 +113,49 @@ describe('rankings and views', () => {
   });
 
   it('clamps a client clock ahead of the gateway: the event counts at its receipt time', async () => {
-    const future = [{ source: 'clock-test', seq: 0, itemId: 'show-future', kind: 'INCREMENT' as const, userId: null, sessionId: null, counter: 'bookings', by: 5, atMs: clock.nowMs + 86_400_000, receivedAtMs: clock.nowMs - 120 * 60_000 }];
+    const future = [
+      {
+        source: 'clock-test',
+        seq: 0,
+        itemId: 'show-future',
+        kind: 'INCREMENT' as const,
+        userId: null,
+        sessionId: null,
+        counter: 'bookings',
+        by: 5,
+        atMs: clock.nowMs + 86_400_000,
+        receivedAtMs: clock.nowMs - 120 * 60_000,
+      },
+    ];
     sent.push(...future);
     await world.send(future);
     await world.caughtUp();
     const expected = bruteForce(sent, clock.nowMs);
     expect(expected['1h'].counters.get('bookings')?.get('show-future')).toBeUndefined();
-    expect((await world.ranking(service, 'bookings', '1h')).body.find((r) => r.itemId === 'show-future')).toBeUndefined();
-    expect((await world.ranking(service, 'bookings', '24h')).body.find((r) => r.itemId === 'show-future')?.score).toBe(5);
+    expect(
+      (await world.ranking(service, 'bookings', '1h')).body.find((r) => r.itemId === 'show-future'),
+    ).toBeUndefined();
+    expect((await world.ranking(service, 'bookings', '24h')).body.find((r) => r.itemId === 'show-future')?.score).toBe(
+      5,
+    );
   });
 
   it('answers bad ranking and item requests with 400 and the error shape', async () => {
-    for (const path of ['/v1/rankings/likes?window=7d', '/v1/rankings/likes?limit=0', '/v1/rankings/likes?limit=101', '/v1/rankings/Likes', '/v1/rankings/likes?extra=1', '/v1/items/a%20b/counts']) {
+    for (const path of [
+      '/v1/rankings/likes?window=7d',
+      '/v1/rankings/likes?limit=0',
+      '/v1/rankings/likes?limit=101',
+      '/v1/rankings/Likes',
+      '/v1/rankings/likes?extra=1',
+      '/v1/items/a%20b/counts',
+    ]) {
       const response = await fetch(`http://127.0.0.1:${service.port}${path}`);
       expect(response.status, path).toBe(400);
-      expect(await response.json(), path).toMatchObject({ error: 'invalid_request', message: expect.any(String), details: expect.any(Array) });
+      expect(await response.json(), path).toMatchObject({
+        error: 'invalid_request',
+        message: expect.any(String),
+        details: expect.any(Array),
+      });
     }
   });
 });

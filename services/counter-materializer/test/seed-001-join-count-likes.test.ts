@@ -51,7 +51,8 @@ function likeEvents(): ItemEvent[] {
     const j = Math.min(events.length - 1, i + Math.floor(rand() * 200));
     [events[i], events[j]] = [events[j]!, events[i]!];
   }
-  for (let d = 0; d < DUPLICATES; d++) events.splice(Math.floor(rand() * events.length), 0, events[Math.floor(rand() * events.length)]!);
+  for (let d = 0; d < DUPLICATES; d++)
+    events.splice(Math.floor(rand() * events.length), 0, events[Math.floor(rand() * events.length)]!);
   return events;
 }
 

@@ -48,16 +48,31 @@ describe('gateway configuration', () => {
   });
 
   it('takes a ticket key of 32 characters or more, never echoing it, and never the public development one', () => {
-    expect(gatewayConfig({ TICKET_KEY: 't'.repeat(32) }).ticketKey).toEqual({ key: 't'.repeat(32), usingDevelopmentKey: false });
+    expect(gatewayConfig({ TICKET_KEY: 't'.repeat(32) }).ticketKey).toEqual({
+      key: 't'.repeat(32),
+      usingDevelopmentKey: false,
+    });
     expect(gatewayConfig({}).ticketKey.usingDevelopmentKey).toBe(true);
     const short = 'too-short-a-ticket-key';
-    expect(problemsOf({ TICKET_KEY: short })).toEqual(['TICKET_KEY: must be at least 32 characters (e.g. `openssl rand -base64 48`)']);
-    expect(problemsOf({ TICKET_KEY: 'tally-development-ticket-key-not-secret' })).toEqual(['TICKET_KEY: is the public development key; leave it unset to use it locally, or set a secret']);
+    expect(problemsOf({ TICKET_KEY: short })).toEqual([
+      'TICKET_KEY: must be at least 32 characters (e.g. `openssl rand -base64 48`)',
+    ]);
+    expect(problemsOf({ TICKET_KEY: 'tally-development-ticket-key-not-secret' })).toEqual([
+      'TICKET_KEY: is the public development key; leave it unset to use it locally, or set a secret',
+    ]);
   });
 
   it('reads the abuse limits', () => {
-    expect(gatewayConfig({})).toMatchObject({ ADDRESS_RATE_LIMIT_PER_SECOND: 100, CONNECTIONS_PER_ADDRESS: 512, TRUSTED_PROXIES: [], CONSOLE_STREAMS_PER_KEY: 10 });
-    expect(gatewayConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7' }).TRUSTED_PROXIES).toEqual(['10.0.0.0/8', '192.168.1.7']);
+    expect(gatewayConfig({})).toMatchObject({
+      ADDRESS_RATE_LIMIT_PER_SECOND: 100,
+      CONNECTIONS_PER_ADDRESS: 512,
+      TRUSTED_PROXIES: [],
+      CONSOLE_STREAMS_PER_KEY: 10,
+    });
+    expect(gatewayConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7' }).TRUSTED_PROXIES).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+    ]);
   });
 
   it('never echoes an API key it refuses', () => {
@@ -70,20 +85,35 @@ describe('gateway configuration', () => {
 
   it('reads the side topics the console counts beside the lag, as every consumer writes them', () => {
     expect(gatewayConfig({})).toMatchObject({ DLQ_TOPIC: 'tally.dead-letters', LATE_TOPIC: 'tally.late' });
-    expect(gatewayConfig({ DLQ_TOPIC: 'run.dead-letters', LATE_TOPIC: 'run.late' })).toMatchObject({ DLQ_TOPIC: 'run.dead-letters', LATE_TOPIC: 'run.late' });
+    expect(gatewayConfig({ DLQ_TOPIC: 'run.dead-letters', LATE_TOPIC: 'run.late' })).toMatchObject({
+      DLQ_TOPIC: 'run.dead-letters',
+      LATE_TOPIC: 'run.late',
+    });
     expect(gatewayConfig({ LATE_TOPIC: '' }).LATE_TOPIC).toBe('tally.late');
   });
 
   it('bounds the wallet wait to 30 s', () => {
     expect(gatewayConfig({ WALLET_WAIT_MS: '30000' }).WALLET_WAIT_MS).toBe(30_000);
-    expect(problemsOf({ WALLET_WAIT_MS: '30001' })).toEqual(['WALLET_WAIT_MS: must be between 50 and 30000 (got "30001")']);
+    expect(problemsOf({ WALLET_WAIT_MS: '30001' })).toEqual([
+      'WALLET_WAIT_MS: must be between 50 and 30000 (got "30001")',
+    ]);
   });
 
   it('takes configured keys in production', () => {
     const keys = [{ keySha256: 'c'.repeat(64), name: 'players', scopes: ['viewers:write'] }];
-    const config = gatewayConfig({ TALLY_ENV: 'production', TALLY_REQUIRE_TLS: 'false', API_KEYS: JSON.stringify(keys), TICKET_KEY: 'x'.repeat(48) });
-    expect(config.apiKeys).toEqual({ keys: [{ name: 'players', scopes: ['viewers:write'], sha256: Buffer.from('c'.repeat(64), 'hex') }], usingDevelopmentKey: false });
-    expect(problemsOf({ TALLY_ENV: 'prod' })).toEqual(['TALLY_ENV: must be one of development, test, production (got "prod")']);
+    const config = gatewayConfig({
+      TALLY_ENV: 'production',
+      TALLY_REQUIRE_TLS: 'false',
+      API_KEYS: JSON.stringify(keys),
+      TICKET_KEY: 'x'.repeat(48),
+    });
+    expect(config.apiKeys).toEqual({
+      keys: [{ name: 'players', scopes: ['viewers:write'], sha256: Buffer.from('c'.repeat(64), 'hex') }],
+      usingDevelopmentKey: false,
+    });
+    expect(problemsOf({ TALLY_ENV: 'prod' })).toEqual([
+      'TALLY_ENV: must be one of development, test, production (got "prod")',
+    ]);
   });
 
   it('reads the vote regions as a list of region ids, each once, naming every bad one', () => {
@@ -91,16 +121,24 @@ describe('gateway configuration', () => {
     expect(problemsOf({ VOTE_REGIONS: 'KR,jp,jp, ,x.y' })).toEqual([
       'VOTE_REGIONS: "KR", "", "x.y" are not region ids (^[a-z][a-z0-9-]{0,15}$); names jp more than once (got "KR,jp,jp, ,x.y")',
     ]);
-    expect(problemsOf({ VOTE_REGIONS: 'kr,' })).toEqual(['VOTE_REGIONS: "" is not a region id (^[a-z][a-z0-9-]{0,15}$) (got "kr,")']);
+    expect(problemsOf({ VOTE_REGIONS: 'kr,' })).toEqual([
+      'VOTE_REGIONS: "" is not a region id (^[a-z][a-z0-9-]{0,15}$) (got "kr,")',
+    ]);
     expect(problemsOf({ VOTE_REGIONS: `a${'b'.repeat(16)}` })).toHaveLength(1);
   });
 
   it('needs {region} in the ballots topic template, and a legal topic name around it', () => {
-    expect(gatewayConfig({ VOTE_BALLOTS_TOPIC_TEMPLATE: 'test.run-1.{region}.ballots' }).VOTE_BALLOTS_TOPIC_TEMPLATE).toBe('test.run-1.{region}.ballots');
-    expect(problemsOf({ VOTE_BALLOTS_TOPIC_TEMPLATE: 'tally.votes.ballots' })).toEqual(['VOTE_BALLOTS_TOPIC_TEMPLATE: must contain {region} (got "tally.votes.ballots")']);
+    expect(
+      gatewayConfig({ VOTE_BALLOTS_TOPIC_TEMPLATE: 'test.run-1.{region}.ballots' }).VOTE_BALLOTS_TOPIC_TEMPLATE,
+    ).toBe('test.run-1.{region}.ballots');
+    expect(problemsOf({ VOTE_BALLOTS_TOPIC_TEMPLATE: 'tally.votes.ballots' })).toEqual([
+      'VOTE_BALLOTS_TOPIC_TEMPLATE: must contain {region} (got "tally.votes.ballots")',
+    ]);
     expect(problemsOf({ VOTE_BALLOTS_TOPIC_TEMPLATE: 'votes/{region}' })).toEqual([
       'VOTE_BALLOTS_TOPIC_TEMPLATE: must otherwise be a Kafka topic name (A-Z a-z 0-9 . _ -) (got "votes/{region}")',
     ]);
-    expect(problemsOf({ VOTE_RESULTS_URL: 'merger:8095' })).toEqual(['VOTE_RESULTS_URL: must be a http or https URL (got "merger:8095")']);
+    expect(problemsOf({ VOTE_RESULTS_URL: 'merger:8095' })).toEqual([
+      'VOTE_RESULTS_URL: must be a http or https URL (got "merger:8095")',
+    ]);
   });
 });

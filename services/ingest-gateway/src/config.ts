@@ -13,9 +13,16 @@ const regionList = (fallback: string) =>
     .transform((text) => text.split(',').map((region) => region.trim()))
     .superRefine((regions, context) => {
       const bad = regions.filter((region) => !REGION_ID_PATTERN.test(region));
-      if (bad.length > 0) context.addIssue({ code: 'custom', message: `${bad.map((region) => JSON.stringify(region)).join(', ')} ${bad.length === 1 ? 'is not a region id' : 'are not region ids'} (${REGION_ID_PATTERN.source})` });
-      const repeated = new Set(regions.filter((region, i) => REGION_ID_PATTERN.test(region) && regions.indexOf(region) !== i));
-      if (repeated.size > 0) context.addIssue({ code: 'custom', message: `names ${[...repeated].join(', ')} more than once` });
+      if (bad.length > 0)
+        context.addIssue({
+          code: 'custom',
+          message: `${bad.map((region) => JSON.stringify(region)).join(', ')} ${bad.length === 1 ? 'is not a region id' : 'are not region ids'} (${REGION_ID_PATTERN.source})`,
+        });
+      const repeated = new Set(
+        regions.filter((region, i) => REGION_ID_PATTERN.test(region) && regions.indexOf(region) !== i),
+      );
+      if (repeated.size > 0)
+        context.addIssue({ code: 'custom', message: `names ${[...repeated].join(', ')} more than once` });
     });
 
 const KAFKA_TOPIC_CHARSET = /^[A-Za-z0-9._-]+$/;
@@ -26,7 +33,9 @@ const ballotsTopicTemplate = (fallback: string) =>
     .string(fallback)
     .refine((template) => template.includes(REGION_PLACEHOLDER), { error: `must contain ${REGION_PLACEHOLDER}` })
     // checked here rather than at the first vote, which would otherwise answer 503 until the deployment is fixed
-    .refine((template) => KAFKA_TOPIC_CHARSET.test(ballotsTopic(template, 'r')), { error: `must otherwise be a Kafka topic name (A-Z a-z 0-9 . _ -)` });
+    .refine((template) => KAFKA_TOPIC_CHARSET.test(ballotsTopic(template, 'r')), {
+      error: `must otherwise be a Kafka topic name (A-Z a-z 0-9 . _ -)`,
+    });
 
 export const gatewayShape = {
   ...platformShape,
@@ -49,9 +58,12 @@ export const gatewayShape = {
    * Addresses or CIDRs of the load balancers in front of the gateway (comma separated), whose X-Forwarded-For
    * names the client; unset, the socket's peer is the client (and X-Forwarded-For is ignored, as anyone can send it).
    */
-  TRUSTED_PROXIES: env
-    .string('')
-    .transform((text) => text.split(',').map((proxy) => proxy.trim()).filter((proxy) => proxy.length > 0)),
+  TRUSTED_PROXIES: env.string('').transform((text) =>
+    text
+      .split(',')
+      .map((proxy) => proxy.trim())
+      .filter((proxy) => proxy.length > 0),
+  ),
   /** Live console event streams one key may hold open at once. */
   CONSOLE_STREAMS_PER_KEY: env.integer({ min: 1, max: 10_000, fallback: 10 }),
   /** A write Kafka has not acknowledged by then is answered 503, so clients retry instead of hanging. */
@@ -77,8 +89,15 @@ export const gatewayShape = {
    * platform's, as every consumer writes them).
    */
   CONSOLE_LAG_GROUPS: env
-    .string('viewer-aggregator,counter-materializer,wallet-ledger,queue-admitter,vote-merger.merger,vote-merger.kr,vote-merger.jp,vote-merger.tw,vote-merger.na')
-    .transform((text) => text.split(',').map((group) => group.trim()).filter((group) => group.length > 0)),
+    .string(
+      'viewer-aggregator,counter-materializer,wallet-ledger,queue-admitter,vote-merger.merger,vote-merger.kr,vote-merger.jp,vote-merger.tw,vote-merger.na',
+    )
+    .transform((text) =>
+      text
+        .split(',')
+        .map((group) => group.trim())
+        .filter((group) => group.length > 0),
+    ),
   /** How long `?wait=true` waits for the ledger's outcome after Kafka acknowledged the command; then "pending". */
   WALLET_WAIT_MS: env.integer({ min: 50, max: 30_000, fallback: 5000 }),
 };
@@ -90,8 +109,12 @@ export type GatewayConfig = ParsedConfig<typeof gatewayShape> & { apiKeys: Chose
  * are read apart from parseConfig because that one quotes bad values, and these are secrets.
  */
 export function gatewayConfig(source: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  return parseConfigWithSecrets<typeof gatewayShape, { apiKeys: ChosenKeys; ticketKey: ChosenTicketKey }>(gatewayShape, source, {
-    apiKeys: ['API_KEYS', chooseApiKeys],
-    ticketKey: ['TICKET_KEY', chooseTicketKey],
-  });
+  return parseConfigWithSecrets<typeof gatewayShape, { apiKeys: ChosenKeys; ticketKey: ChosenTicketKey }>(
+    gatewayShape,
+    source,
+    {
+      apiKeys: ['API_KEYS', chooseApiKeys],
+      ticketKey: ['TICKET_KEY', chooseTicketKey],
+    },
+  );
 }

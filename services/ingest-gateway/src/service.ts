@@ -25,19 +25,35 @@ export interface RunningGateway {
 }
 
 /** Config → adapters → a listening gateway. It starts even while Kafka is down: writes then answer 503. */
-export async function startIngestGateway(config: GatewayConfig, options: { clock?: () => number } = {}): Promise<RunningGateway> {
+export async function startIngestGateway(
+  config: GatewayConfig,
+  options: { clock?: () => number } = {},
+): Promise<RunningGateway> {
   const logger = createLogger('ingest-gateway', config.LOG_LEVEL);
   if (config.apiKeys.usingDevelopmentKey) {
-    logger.warn({ apiKey: DEV_API_KEY }, `API_KEYS is not set: accepting the development key "${DEV_API_KEY}" with every scope; production refuses to start like this`);
+    logger.warn(
+      { apiKey: DEV_API_KEY },
+      `API_KEYS is not set: accepting the development key "${DEV_API_KEY}" with every scope; production refuses to start like this`,
+    );
   }
-  if (config.ticketKey.usingDevelopmentKey) logger.warn('TICKET_KEY is not set: ticket ids come from the public development key; production refuses to start like this');
+  if (config.ticketKey.usingDevelopmentKey)
+    logger.warn(
+      'TICKET_KEY is not set: ticket ids come from the public development key; production refuses to start like this',
+    );
   const metrics = createMetrics('ingest-gateway');
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
   const heartbeatCodec = topicCodec(registry, config.HEARTBEATS_TOPIC, 'tally.viewers.Heartbeat');
   const itemEventCodec = topicCodec(registry, config.ITEM_EVENTS_TOPIC, 'tally.counters.ItemEvent');
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
-  const connection = new KafkaConnection(new TypedProducer(kafka, { ackTimeoutMs: config.KAFKA_ACK_TIMEOUT_MS }), config.KAFKA_ACK_TIMEOUT_MS);
-  connection.connect().catch((error: unknown) => logger.warn({ err: error }, 'Kafka is not reachable yet; writes answer 503 until it is'));
+  const connection = new KafkaConnection(
+    new TypedProducer(kafka, { ackTimeoutMs: config.KAFKA_ACK_TIMEOUT_MS }),
+    config.KAFKA_ACK_TIMEOUT_MS,
+  );
+  connection
+    .connect()
+    .catch((error: unknown) =>
+      logger.warn({ err: error }, 'Kafka is not reachable yet; writes answer 503 until it is'),
+    );
   const liveConsole = startLiveConsole({
     kafka,
     changeTopics: {
@@ -49,7 +65,11 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
       deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
       late: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),
     },
-    counterMaterializer: { name: 'counter-materializer', baseUrl: config.COUNTER_MATERIALIZER_URL, timeoutMs: config.READ_TIMEOUT_MS },
+    counterMaterializer: {
+      name: 'counter-materializer',
+      baseUrl: config.COUNTER_MATERIALIZER_URL,
+      timeoutMs: config.READ_TIMEOUT_MS,
+    },
     queueAdmitter: { name: 'queue-admitter', baseUrl: config.QUEUE_ADMITTER_URL, timeoutMs: config.READ_TIMEOUT_MS },
     lagGroups: config.CONSOLE_LAG_GROUPS,
     logger,
@@ -66,7 +86,12 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
   outcomeFeed.start();
   // each region's ballots on a topic of its own (in VOTE_REGIONS order), so a region's votes never leave it
   const regionBallots = new Map(
-    config.VOTE_REGIONS.map((region) => [region, connection.writer<Ballot>(topicCodec(registry, ballotsTopic(config.VOTE_BALLOTS_TOPIC_TEMPLATE, region), 'tally.votes.Ballot'))]),
+    config.VOTE_REGIONS.map((region) => [
+      region,
+      connection.writer<Ballot>(
+        topicCodec(registry, ballotsTopic(config.VOTE_BALLOTS_TOPIC_TEMPLATE, region), 'tally.votes.Ballot'),
+      ),
+    ]),
   );
 
   const app = await buildGateway({
@@ -79,7 +104,9 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
     walletOutcomes,
     walletWaitMs: config.WALLET_WAIT_MS,
     queueCommands: connection.writer(topicCodec(registry, config.QUEUE_COMMANDS_TOPIC, 'tally.queue.QueueCommand')),
-    pollDefinitions: connection.writer(topicCodec(registry, config.POLL_DEFINITIONS_TOPIC, 'tally.votes.PollDefinition')),
+    pollDefinitions: connection.writer(
+      topicCodec(registry, config.POLL_DEFINITIONS_TOPIC, 'tally.votes.PollDefinition'),
+    ),
     regionBallots,
     viewerAggregator: { baseUrl: config.VIEWER_AGGREGATOR_URL, timeoutMs: config.READ_TIMEOUT_MS },
     counterMaterializer: { baseUrl: config.COUNTER_MATERIALIZER_URL, timeoutMs: config.READ_TIMEOUT_MS },
@@ -114,5 +141,13 @@ export async function startIngestGateway(config: GatewayConfig, options: { clock
   const close = async () => {
     for (const resource of [...resources].reverse()) await resource.close();
   };
-  return { port, logger, app, resources, walletOutcomesListening: () => outcomeFeed.listening(), consoleListening: () => liveConsole.listening(), close };
+  return {
+    port,
+    logger,
+    app,
+    resources,
+    walletOutcomesListening: () => outcomeFeed.listening(),
+    consoleListening: () => liveConsole.listening(),
+    close,
+  };
 }

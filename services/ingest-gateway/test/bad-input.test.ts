@@ -13,23 +13,45 @@ const batch = '/v1/heartbeats/batch';
 type Case = [string, string, Record<string, string>, string | undefined, number, string];
 const body = (value: unknown) => JSON.stringify(value);
 const heartbeat = (change: Record<string, unknown>) => body({ ...valid, ...change });
-const without = (field: keyof typeof valid) => body(Object.fromEntries(Object.entries(valid).filter(([k]) => k !== field)));
+const without = (field: keyof typeof valid) =>
+  body(Object.fromEntries(Object.entries(valid).filter(([k]) => k !== field)));
 
 const cases: Case[] = [
   ['malformed JSON', single, withKey, '{"source": "player-1", "seq": ', 400, 'malformed_json'],
   ['an empty JSON body', single, withKey, '', 400, 'malformed_json'],
-  ['a prototype-poisoning body', single, withKey, '{"__proto__": {"admin": true}, "source": "p", "seq": 1, "sessionId": "s", "positionMs": 0}', 400, 'malformed_json'],
+  [
+    'a prototype-poisoning body',
+    single,
+    withKey,
+    '{"__proto__": {"admin": true}, "source": "p", "seq": 1, "sessionId": "s", "positionMs": 0}',
+    400,
+    'malformed_json',
+  ],
   ['a JSON array', single, withKey, '[1, 2]', 400, 'invalid_request'],
   ['JSON null', single, withKey, 'null', 400, 'invalid_request'],
   ['seq as a string', single, withKey, heartbeat({ seq: '5' }), 400, 'invalid_request'],
   ['positionMs as a boolean', single, withKey, heartbeat({ positionMs: true }), 400, 'invalid_request'],
   ['a negative seq', single, withKey, heartbeat({ seq: -1 }), 400, 'invalid_request'],
   ['a fractional seq', single, withKey, heartbeat({ seq: 1.5 }), 400, 'invalid_request'],
-  ['seq 1e300', single, withKey, '{"source": "p", "seq": 1e300, "sessionId": "s", "positionMs": 0}', 400, 'invalid_request'],
+  [
+    'seq 1e300',
+    single,
+    withKey,
+    '{"source": "p", "seq": 1e300, "sessionId": "s", "positionMs": 0}',
+    400,
+    'invalid_request',
+  ],
   ['seq 2^53', single, withKey, heartbeat({ seq: 2 ** 53 }), 400, 'invalid_request'],
   // a safe integer, but one past the longest long avsc encodes: it used to crash the gateway (fuzzing found it)
   ['seq 2^53 - 1', single, withKey, heartbeat({ seq: 2 ** 53 - 1 }), 400, 'invalid_request'],
-  ['positionMs 2^60', single, withKey, '{"source": "p", "seq": 1, "sessionId": "s", "positionMs": 1152921504606846976}', 400, 'invalid_request'],
+  [
+    'positionMs 2^60',
+    single,
+    withKey,
+    '{"source": "p", "seq": 1, "sessionId": "s", "positionMs": 1152921504606846976}',
+    400,
+    'invalid_request',
+  ],
   ['a negative positionMs', single, withKey, heartbeat({ positionMs: -5 }), 400, 'invalid_request'],
   ['at in microseconds', single, withKey, heartbeat({ at: 1_750_000_000_000_000 }), 400, 'invalid_request'],
   ['at as an ISO string', single, withKey, heartbeat({ at: '2026-01-01T00:00:00Z' }), 400, 'invalid_request'],
@@ -48,27 +70,97 @@ const cases: Case[] = [
   ['a userId of 129 characters', single, withKey, heartbeat({ userId: 'u'.repeat(129) }), 400, 'invalid_request'],
   ['a null userId', single, withKey, heartbeat({ userId: null }), 400, 'invalid_request'],
   ['a sessionId with a newline', single, withKey, heartbeat({ sessionId: 'a\nb' }), 400, 'invalid_request'],
-  ['a streamId of 129 characters', `/v1/streams/${'s'.repeat(129)}/heartbeats`, withKey, body(valid), 400, 'invalid_request'],
+  [
+    'a streamId of 129 characters',
+    `/v1/streams/${'s'.repeat(129)}/heartbeats`,
+    withKey,
+    body(valid),
+    400,
+    'invalid_request',
+  ],
   ['a streamId with a space', '/v1/streams/a%20b/heartbeats', withKey, body(valid), 400, 'invalid_request'],
   ['a state that does not exist', single, withKey, heartbeat({ state: 'paused' }), 400, 'invalid_request'],
   ['a state in capitals', single, withKey, heartbeat({ state: 'PLAYING' }), 400, 'invalid_request'],
   ['an oversized body', single, withKey, heartbeat({ sessionId: 'x'.repeat(70 * 1024) }), 413, 'payload_too_large'],
-  ['text/plain', single, { ...bearer(keys.writer), 'content-type': 'text/plain' }, body(valid), 415, 'unsupported_media_type'],
-  ['form encoding', single, { ...bearer(keys.writer), 'content-type': 'application/x-www-form-urlencoded' }, 'source=p&seq=1', 415, 'unsupported_media_type'],
+  [
+    'text/plain',
+    single,
+    { ...bearer(keys.writer), 'content-type': 'text/plain' },
+    body(valid),
+    415,
+    'unsupported_media_type',
+  ],
+  [
+    'form encoding',
+    single,
+    { ...bearer(keys.writer), 'content-type': 'application/x-www-form-urlencoded' },
+    'source=p&seq=1',
+    415,
+    'unsupported_media_type',
+  ],
   ['no content type', single, bearer(keys.writer), body(valid), 415, 'unsupported_media_type'],
   ['no Authorization', single, json, body(valid), 401, 'unauthorized'],
-  ['a wrong key', single, { ...json, authorization: 'Bearer not-a-key-of-ours-at-all' }, body(valid), 401, 'unauthorized'],
-  ['a Basic credential', single, { ...json, authorization: `Basic ${keys.writer.key}` }, body(valid), 401, 'unauthorized'],
-  ['a key without the viewers:write scope', single, { ...json, ...bearer(keys.counters) }, body(valid), 403, 'forbidden'],
+  [
+    'a wrong key',
+    single,
+    { ...json, authorization: 'Bearer not-a-key-of-ours-at-all' },
+    body(valid),
+    401,
+    'unauthorized',
+  ],
+  [
+    'a Basic credential',
+    single,
+    { ...json, authorization: `Basic ${keys.writer.key}` },
+    body(valid),
+    401,
+    'unauthorized',
+  ],
+  [
+    'a key without the viewers:write scope',
+    single,
+    { ...json, ...bearer(keys.counters) },
+    body(valid),
+    403,
+    'forbidden',
+  ],
   ['a batch without items', batch, withKey, body({}), 400, 'invalid_request'],
   ['a batch with no item', batch, withKey, body({ items: [] }), 400, 'invalid_request'],
   ['a batch whose items are not a list', batch, withKey, body({ items: { streamId: 's' } }), 400, 'invalid_request'],
-  ['a batch with an unknown field', batch, withKey, body({ items: [{ streamId: 's', ...valid }], dryRun: true }), 400, 'invalid_request'],
-  ['a batch of 1001 items', batch, withKey, body({ items: Array.from({ length: 1001 }, (_, i) => ({ streamId: 's', ...valid, seq: i })) }), 400, 'invalid_request'],
+  [
+    'a batch with an unknown field',
+    batch,
+    withKey,
+    body({ items: [{ streamId: 's', ...valid }], dryRun: true }),
+    400,
+    'invalid_request',
+  ],
+  [
+    'a batch of 1001 items',
+    batch,
+    withKey,
+    body({ items: Array.from({ length: 1001 }, (_, i) => ({ streamId: 's', ...valid, seq: i })) }),
+    400,
+    'invalid_request',
+  ],
   ['malformed JSON in a batch', batch, withKey, '{"items": [', 400, 'malformed_json'],
-  ['an oversized batch', batch, withKey, body({ items: [{ streamId: 's', ...valid, sessionId: 'x'.repeat(1024 * 1024) }] }), 413, 'payload_too_large'],
+  [
+    'an oversized batch',
+    batch,
+    withKey,
+    body({ items: [{ streamId: 's', ...valid, sessionId: 'x'.repeat(1024 * 1024) }] }),
+    413,
+    'payload_too_large',
+  ],
   ['a batch without a key', batch, json, body({ items: [{ streamId: 's', ...valid }] }), 401, 'unauthorized'],
-  ['a batch with a key lacking the scope', batch, { ...json, ...bearer(keys.counters) }, body({ items: [{ streamId: 's', ...valid }] }), 403, 'forbidden'],
+  [
+    'a batch with a key lacking the scope',
+    batch,
+    { ...json, ...bearer(keys.counters) },
+    body({ items: [{ streamId: 's', ...valid }] }),
+    403,
+    'forbidden',
+  ],
 ];
 
 describe('bad input', () => {
@@ -78,11 +170,15 @@ describe('bad input', () => {
     expect(await world().count()).toBe(1);
   });
 
-  it.each(cases)('%s: %s answers exactly the expected 4xx in the error shape', async (_what, path, headers, raw, status, error) => {
-    const answer = await call(world().base, 'POST', path, { headers, ...(raw === undefined ? {} : { body: raw }) });
-    expectProblem(answer, status, error);
-    if (error === 'invalid_request' && path === single) expect((answer.body.details as unknown[]).length).toBeGreaterThan(0);
-  });
+  it.each(cases)(
+    '%s: %s answers exactly the expected 4xx in the error shape',
+    async (_what, path, headers, raw, status, error) => {
+      const answer = await call(world().base, 'POST', path, { headers, ...(raw === undefined ? {} : { body: raw }) });
+      expectProblem(answer, status, error);
+      if (error === 'invalid_request' && path === single)
+        expect((answer.body.details as unknown[]).length).toBeGreaterThan(0);
+    },
+  );
 
   it('none of them reached Kafka: the topic holds only the one valid record', async () => {
     expect(await world().count()).toBe(1);
@@ -91,7 +187,10 @@ describe('bad input', () => {
   });
 
   it('says which field is wrong and how', async () => {
-    const answer = await call(world().base, 'POST', single, { headers: withKey, body: body({ source: 'p', seq: '5', positionMs: true, colour: 'red' }) });
+    const answer = await call(world().base, 'POST', single, {
+      headers: withKey,
+      body: body({ source: 'p', seq: '5', positionMs: true, colour: 'red' }),
+    });
     expect(answer.body).toEqual({
       error: 'invalid_request',
       message: 'the request is invalid: body.sessionId is required (and 3 more problems)',
@@ -114,14 +213,24 @@ describe('bad input', () => {
   it('answers bytes that are not HTTP in the same shape', async () => {
     const raw = await sendRaw('this is not http\r\n\r\n');
     expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
-    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({ error: 'invalid_request', message: 'the request is not valid HTTP/1.1', details: [] });
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: 'invalid_request',
+      message: 'the request is not valid HTTP/1.1',
+      details: [],
+    });
   });
 
   it('answers CONNECT like any method it has no route for, instead of dropping the connection (fuzzing found it)', async () => {
     for (const target of ['/v1/streams/s/viewers', 'example.com:443']) {
-      const raw = await sendRaw(`CONNECT ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: ${bearer(keys.writer).authorization}\r\n\r\n`);
+      const raw = await sendRaw(
+        `CONNECT ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: ${bearer(keys.writer).authorization}\r\n\r\n`,
+      );
       expect(raw).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
-      expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({ error: 'not_found', message: `there is no route CONNECT ${target}; see /docs`, details: [] });
+      expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({
+        error: 'not_found',
+        message: `there is no route CONNECT ${target}; see /docs`,
+        details: [],
+      });
     }
     // and the gateway is still there
     expect((await call(world().base, 'GET', '/healthz')).status).toBe(200);

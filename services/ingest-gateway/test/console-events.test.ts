@@ -32,7 +32,10 @@ const world = gatewayForThisFile('console', {
 /** An open /console/events stream: the views it has sent, and a way to wait for one. */
 async function openStream(base: string, query: string) {
   const aborted = new AbortController();
-  const response = await fetch(`${base}/console/events?${query}`, { signal: aborted.signal, headers: bearer(keys.operator) });
+  const response = await fetch(`${base}/console/events?${query}`, {
+    signal: aborted.signal,
+    headers: bearer(keys.operator),
+  });
   const views: ConsoleView[] = [];
   let buffer = '';
   const reading = (async () => {
@@ -66,7 +69,12 @@ describe('the console event stream', () => {
     const stream = await openStream(world().base, 'queue=q1&poll=p1&wallet=u1');
     expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const first = await stream.viewWhere(() => true);
-    expect(first).toMatchObject({ ranking: { metric: 'likes', window: '1h' }, queue: { queueId: 'q1' }, poll: { pollId: 'p1', version: 0 }, wallet: { userId: 'u1', outcomes: 0 } });
+    expect(first).toMatchObject({
+      ranking: { metric: 'likes', window: '1h' },
+      queue: { queueId: 'q1' },
+      poll: { pollId: 'p1', version: 0 },
+      wallet: { userId: 'u1', outcomes: 0 },
+    });
     expect(first.lag).toEqual([{ group: `${run}.nobody`, lag: 0, partitions: [] }]);
     stream.close();
   });
@@ -80,22 +88,45 @@ describe('the console event stream', () => {
     await producer.connect();
     const now = Date.now();
     try {
-      await producer.send(topicCodec(registry, topics.counts, 'tally.viewers.ViewerCountChanged'), { key: 'stage', value: { streamId: 'stage', concurrent: 7, previous: 6, windowSeconds: 30, asOfMs: now } });
+      await producer.send(topicCodec(registry, topics.counts, 'tally.viewers.ViewerCountChanged'), {
+        key: 'stage',
+        value: { streamId: 'stage', concurrent: 7, previous: 6, windowSeconds: 30, asOfMs: now },
+      });
       await producer.send(topicCodec(registry, topics.results, 'tally.votes.GlobalResult'), {
         key: 'anthem',
-        value: { pollId: 'anthem', version: 3, ranking: [{ optionId: 'north', score: 1, rank: 1 }], regions: { kr: { weight: 1, votes: 2, counts: { north: 2 }, snapshotVersion: 2, snapshotAtMs: now } }, computedAtMs: now },
+        value: {
+          pollId: 'anthem',
+          version: 3,
+          ranking: [{ optionId: 'north', score: 1, rank: 1 }],
+          regions: { kr: { weight: 1, votes: 2, counts: { north: 2 }, snapshotVersion: 2, snapshotAtMs: now } },
+          computedAtMs: now,
+        },
       });
       await producer.send(topicCodec(registry, topics.queueEvents, 'tally.queue.QueueEvent'), {
         key: 'concert',
-        value: { queueId: 'concert', ticketId: 't1', userId: 'fan', kind: 'ADMITTED', atMs: now, expiresAtMs: now + 60_000 },
+        value: {
+          queueId: 'concert',
+          ticketId: 't1',
+          userId: 'fan',
+          kind: 'ADMITTED',
+          atMs: now,
+          expiresAtMs: now + 60_000,
+        },
       });
     } finally {
       await producer.disconnect();
     }
-    const view = await stream.viewWhere((v) => v.viewers.streams.length > 0 && v.poll?.version === 3 && v.queue?.admissionsPerMinute === 1);
+    const view = await stream.viewWhere(
+      (v) => v.viewers.streams.length > 0 && v.poll?.version === 3 && v.queue?.admissionsPerMinute === 1,
+    );
     expect(view.viewers.streams).toEqual([{ streamId: 'stage', concurrent: 7, asOf: now }]);
     expect(view.viewers.series.map((s) => s.streamId)).toEqual(['stage']);
-    expect(view.poll).toEqual({ pollId: 'anthem', version: 3, global: [{ optionId: 'north', score: 1, rank: 1 }], regions: [{ region: 'kr', weight: 1, votes: 2, counts: { north: 2 }, snapshotAtMs: now }] });
+    expect(view.poll).toEqual({
+      pollId: 'anthem',
+      version: 3,
+      global: [{ optionId: 'north', score: 1, rank: 1 }],
+      regions: [{ region: 'kr', weight: 1, votes: 2, counts: { north: 2 }, snapshotAtMs: now }],
+    });
     expect(view.known).toEqual({ queues: ['concert'], polls: ['anthem'] });
     // the queue admitter is not running here: the figures say why they are missing
     expect(view.queue?.error).toMatch(/queue-admitter cannot be reached/);
@@ -103,7 +134,14 @@ describe('the console event stream', () => {
   });
 
   it('refuses a bad query with 400 and says what is wrong', async () => {
-    for (const query of ['window=2h', 'streams=a,,b', `streams=${Array.from({ length: 11 }, (_, i) => `s${i}`).join(',')}`, 'queue=no%20spaces', 'metric=Likes', 'color=blue']) {
+    for (const query of [
+      'window=2h',
+      'streams=a,,b',
+      `streams=${Array.from({ length: 11 }, (_, i) => `s${i}`).join(',')}`,
+      'queue=no%20spaces',
+      'metric=Likes',
+      'color=blue',
+    ]) {
       const answer = await call(world().base, 'GET', `/console/events?${query}`, { headers: bearer(keys.operator) });
       expectProblem(answer, 400, 'invalid_request');
     }

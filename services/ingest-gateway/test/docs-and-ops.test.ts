@@ -7,7 +7,12 @@ const world = gatewayForThisFile('ops', { RATE_LIMIT_PER_SECOND: '3' });
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   const line = text
     .split('\n')
-    .find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)) && l.includes('service="ingest-gateway"'));
+    .find(
+      (l) =>
+        l.startsWith(`${name}{`) &&
+        Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)) &&
+        l.includes('service="ingest-gateway"'),
+    );
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
@@ -16,7 +21,16 @@ describe('docs, health and metrics', () => {
     const { status, body } = await call(world().base, 'GET', '/docs/json');
     expect(status).toBe(200);
     expect(body.openapi).toMatch(/^3\./);
-    const paths = body.paths as Record<string, Record<string, { security?: unknown; requestBody?: { required: boolean; content: Record<string, { schema: { properties: object } }> } }>>;
+    const paths = body.paths as Record<
+      string,
+      Record<
+        string,
+        {
+          security?: unknown;
+          requestBody?: { required: boolean; content: Record<string, { schema: { properties: object } }> };
+        }
+      >
+    >;
     expect(Object.keys(paths)).toEqual(
       expect.arrayContaining([
         '/v1/streams/{streamId}/heartbeats',
@@ -50,44 +64,95 @@ describe('docs, health and metrics', () => {
       expect(write.security, path).toEqual([{ bearerAuth: [] }]);
       return Object.keys(write.requestBody!.content['application/json']!.schema.properties);
     };
-    expect(bodyFields('/v1/streams/{streamId}/heartbeats')).toEqual(['source', 'seq', 'sessionId', 'userId', 'positionMs', 'at', 'state']);
+    expect(bodyFields('/v1/streams/{streamId}/heartbeats')).toEqual([
+      'source',
+      'seq',
+      'sessionId',
+      'userId',
+      'positionMs',
+      'at',
+      'state',
+    ]);
     expect(bodyFields('/v1/items/{itemId}/likes')).toEqual(['source', 'seq', 'userId', 'liked', 'at']);
     expect(bodyFields('/v1/items/{itemId}/views')).toEqual(['source', 'seq', 'userId', 'sessionId', 'at']);
     expect(bodyFields('/v1/items/{itemId}/counters/{name}')).toEqual(['source', 'seq', 'by', 'at']);
-    expect(bodyFields('/v1/wallets/{userId}/transactions')).toEqual(['source', 'seq', 'asset', 'amount', 'reason', 'type']);
+    expect(bodyFields('/v1/wallets/{userId}/transactions')).toEqual([
+      'source',
+      'seq',
+      'asset',
+      'amount',
+      'reason',
+      'type',
+    ]);
     expect(bodyFields('/v1/wallets/grants')).toEqual(['source', 'seq', 'asset', 'amount', 'reason', 'userIds']);
     expect(bodyFields('/v1/queues/{queueId}', 'put')).toEqual(['capacity', 'activeSeconds']);
     expect(bodyFields('/v1/queues/{queueId}/tickets')).toEqual(['source', 'seq', 'userId']);
     expect(bodyFields('/v1/polls/{pollId}', 'put')).toEqual(['options', 'regions']);
     expect(bodyFields('/v1/polls/{pollId}/votes')).toEqual(['source', 'seq', 'region', 'userId', 'optionId']);
     expect(paths['/v1/polls/{pollId}/results']!.get!.security).toBeUndefined();
-    expect(body.tags).toContainEqual({ name: 'polls', description: 'Global votes: each region counts its own; the merger ranks the world' });
+    expect(body.tags).toContainEqual({
+      name: 'polls',
+      description: 'Global votes: each region counts its own; the merger ranks the world',
+    });
     // leave and complete take no body, or {}: documented as an optional body naming no field
-    for (const [path, method] of [['/v1/queues/{queueId}/tickets/{ticketId}', 'delete'], ['/v1/queues/{queueId}/tickets/{ticketId}/complete', 'post']] as const) {
+    for (const [path, method] of [
+      ['/v1/queues/{queueId}/tickets/{ticketId}', 'delete'],
+      ['/v1/queues/{queueId}/tickets/{ticketId}/complete', 'post'],
+    ] as const) {
       expect(bodyFields(path, method), path).toEqual([]);
       expect(paths[path]![method]!.requestBody!.required, path).toBe(false);
     }
     expect(paths['/v1/queues/{queueId}/tickets']!.post!.requestBody!.required).toBe(true);
     const verify = paths['/v1/queues/{queueId}/admissions/verify']!.post!;
     expect(verify.security).toBeUndefined();
-    expect(verify.requestBody!.content['application/json']!.schema.properties).toEqual({ token: expect.objectContaining({ type: 'string', minLength: 1, maxLength: 2048 }) });
+    expect(verify.requestBody!.content['application/json']!.schema.properties).toEqual({
+      token: expect.objectContaining({ type: 'string', minLength: 1, maxLength: 2048 }),
+    });
     expect(paths['/v1/queues/{queueId}']!.get!.security).toBeUndefined();
     // a ticket is private: its own secret, or a key with queues:read
-    expect(paths['/v1/queues/{queueId}/tickets/{ticketId}']!.get!.security).toEqual([{ ticketSecret: [] }, { bearerAuth: [] }]);
-    const ticketParameter = (paths['/v1/queues/{queueId}/tickets/{ticketId}']!.get as unknown as { parameters: { name: string; schema: object }[] }).parameters;
-    expect(ticketParameter.find((p) => p.name === 'ticketId')!.schema).toMatchObject({ pattern: '^t_([0-9a-f]{24}|[0-9a-f]{32})$' });
+    expect(paths['/v1/queues/{queueId}/tickets/{ticketId}']!.get!.security).toEqual([
+      { ticketSecret: [] },
+      { bearerAuth: [] },
+    ]);
+    const ticketParameter = (
+      paths['/v1/queues/{queueId}/tickets/{ticketId}']!.get as unknown as {
+        parameters: { name: string; schema: object }[];
+      }
+    ).parameters;
+    expect(ticketParameter.find((p) => p.name === 'ticketId')!.schema).toMatchObject({
+      pattern: '^t_([0-9a-f]{24}|[0-9a-f]{32})$',
+    });
     expect(paths['/v1/streams/{streamId}/viewers']!.get!.security).toBeUndefined();
     expect(paths['/v1/items/{itemId}/counts']!.get!.security).toBeUndefined();
-    for (const read of ['/v1/wallets/{userId}', '/v1/wallets/{userId}/transactions', '/v1/wallets/{userId}/transactions/{id}']) expect(paths[read]!.get!.security, read).toEqual([{ bearerAuth: [] }]);
+    for (const read of [
+      '/v1/wallets/{userId}',
+      '/v1/wallets/{userId}/transactions',
+      '/v1/wallets/{userId}/transactions/{id}',
+    ])
+      expect(paths[read]!.get!.security, read).toEqual([{ bearerAuth: [] }]);
     const transactions = paths['/v1/wallets/{userId}/transactions']!;
-    const amount = transactions.post!.requestBody!.content['application/json']!.schema.properties as Record<string, object>;
+    const amount = transactions.post!.requestBody!.content['application/json']!.schema.properties as Record<
+      string,
+      object
+    >;
     expect(amount.amount).toMatchObject({ type: 'string', format: 'decimal-amount' });
-    const wait = transactions.post as unknown as { parameters: { in: string; name: string; schema: object }[]; responses: Record<string, unknown> };
-    expect(wait.parameters.find((p) => p.in === 'query')).toMatchObject({ name: 'wait', schema: { type: 'boolean', default: false } });
+    const wait = transactions.post as unknown as {
+      parameters: { in: string; name: string; schema: object }[];
+      responses: Record<string, unknown>;
+    };
+    expect(wait.parameters.find((p) => p.in === 'query')).toMatchObject({
+      name: 'wait',
+      schema: { type: 'boolean', default: false },
+    });
     expect(Object.keys(wait.responses)).toEqual(expect.arrayContaining(['200', '202', '400', '503']));
     const history = transactions.get as unknown as { parameters: { in: string; name: string; schema: object }[] };
-    expect(history.parameters.find((p) => p.in === 'query')).toMatchObject({ name: 'limit', schema: { minimum: 1, maximum: 100, default: 20 } });
-    const rankings = paths['/v1/rankings/{metric}']!.get! as unknown as { parameters: { in: string; name: string; schema: object }[] };
+    expect(history.parameters.find((p) => p.in === 'query')).toMatchObject({
+      name: 'limit',
+      schema: { minimum: 1, maximum: 100, default: 20 },
+    });
+    const rankings = paths['/v1/rankings/{metric}']!.get! as unknown as {
+      parameters: { in: string; name: string; schema: object }[];
+    };
     expect(rankings.parameters.map((p) => [p.in, p.name])).toEqual([
       ['query', 'window'],
       ['query', 'limit'],
@@ -102,13 +167,33 @@ describe('docs, health and metrics', () => {
 
   it('answers /healthz, /readyz and /metrics, with request counts and latencies by route template', async () => {
     expect(await call(world().base, 'GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
-    expect(await call(world().base, 'GET', '/readyz')).toMatchObject({ status: 200, body: { status: 'ready', checks: [{ name: 'kafka', ok: true }, { name: 'schema-registry', ok: true }] } });
-    await call(world().base, 'POST', '/v1/streams/s-1/heartbeats', { headers: { ...json, ...bearer(keys.writer) }, body: '{}' });
+    expect(await call(world().base, 'GET', '/readyz')).toMatchObject({
+      status: 200,
+      body: {
+        status: 'ready',
+        checks: [
+          { name: 'kafka', ok: true },
+          { name: 'schema-registry', ok: true },
+        ],
+      },
+    });
+    await call(world().base, 'POST', '/v1/streams/s-1/heartbeats', {
+      headers: { ...json, ...bearer(keys.writer) },
+      body: '{}',
+    });
     const scraped = await fetch(`${world().base}/metrics`);
     expect(scraped.headers.get('content-type')).toContain('text/plain');
     const text = await scraped.text();
-    expect(sample(text, 'tally_http_requests_total', { route: '/v1/streams/:streamId/heartbeats', method: 'POST', status: '400' })).toBe(1);
-    expect(sample(text, 'tally_http_request_duration_seconds_count', { route: '/healthz', method: 'GET', status: '200' })).toBe(1);
+    expect(
+      sample(text, 'tally_http_requests_total', {
+        route: '/v1/streams/:streamId/heartbeats',
+        method: 'POST',
+        status: '400',
+      }),
+    ).toBe(1);
+    expect(
+      sample(text, 'tally_http_request_duration_seconds_count', { route: '/healthz', method: 'GET', status: '200' }),
+    ).toBe(1);
     expect(text).toContain('tally_process_cpu_user_seconds_total');
   });
 });
@@ -116,7 +201,10 @@ describe('docs, health and metrics', () => {
 describe('rate limiting', () => {
   it('limits each API key on its own and answers 429 with Retry-After in the error shape', async () => {
     const attempt = (key: { key: string }) =>
-      call(world().base, 'POST', '/v1/streams/s-1/heartbeats', { headers: { ...json, ...bearer(key) }, body: JSON.stringify({ source: 'p' }) });
+      call(world().base, 'POST', '/v1/streams/s-1/heartbeats', {
+        headers: { ...json, ...bearer(key) },
+        body: JSON.stringify({ source: 'p' }),
+      });
     // 3 per second: bad bodies count too, since the limit applies before the body is read
     const answers = [];
     for (let i = 0; i < 10; i++) answers.push(await attempt(keys.writer));

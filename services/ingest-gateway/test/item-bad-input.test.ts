@@ -15,7 +15,8 @@ type Case = [string, string, Record<string, string>, string, number, string];
 const body = (value: unknown) => JSON.stringify(value);
 const like = (change: Record<string, unknown>) => body({ ...validLike, ...change });
 const increment = (change: Record<string, unknown>) => body({ ...validIncrement, ...change });
-const likeWithout = (field: keyof typeof validLike) => body(Object.fromEntries(Object.entries(validLike).filter(([k]) => k !== field)));
+const likeWithout = (field: keyof typeof validLike) =>
+  body(Object.fromEntries(Object.entries(validLike).filter(([k]) => k !== field)));
 const counter = (name: string) => `/v1/items/item-1/counters/${name}`;
 
 const cases: Case[] = [
@@ -34,7 +35,14 @@ const cases: Case[] = [
   ['by 1e300', bookings, withKey, '{"source": "p", "seq": 1, "by": 1e300}', 400, 'invalid_request'],
   ['by 1000001', bookings, withKey, increment({ by: 1_000_001 }), 400, 'invalid_request'],
   ['a fractional by', bookings, withKey, increment({ by: 1.5 }), 400, 'invalid_request'],
-  ['at in microseconds', views, withKey, body({ source: 'p', seq: 1, at: 1_750_000_000_000_000 }), 400, 'invalid_request'],
+  [
+    'at in microseconds',
+    views,
+    withKey,
+    body({ source: 'p', seq: 1, at: 1_750_000_000_000_000 }),
+    400,
+    'invalid_request',
+  ],
   ['a negative at', likes, withKey, like({ at: -1 }), 400, 'invalid_request'],
   ['a like without userId', likes, withKey, likeWithout('userId'), 400, 'invalid_request'],
   ['a like without liked', likes, withKey, likeWithout('liked'), 400, 'invalid_request'],
@@ -44,8 +52,22 @@ const cases: Case[] = [
   ['an unknown field on a like', likes, withKey, like({ weight: 2 }), 400, 'invalid_request'],
   ['an unknown field on a view', views, withKey, body({ source: 'p', seq: 1, liked: true }), 400, 'invalid_request'],
   ['an unknown field on a counter', bookings, withKey, increment({ counter: 'bookings' }), 400, 'invalid_request'],
-  ['a userId of 129 characters on a view', views, withKey, body({ source: 'p', seq: 1, userId: 'u'.repeat(129) }), 400, 'invalid_request'],
-  ['a sessionId with a newline', views, withKey, body({ source: 'p', seq: 1, sessionId: 'a\nb' }), 400, 'invalid_request'],
+  [
+    'a userId of 129 characters on a view',
+    views,
+    withKey,
+    body({ source: 'p', seq: 1, userId: 'u'.repeat(129) }),
+    400,
+    'invalid_request',
+  ],
+  [
+    'a sessionId with a newline',
+    views,
+    withKey,
+    body({ source: 'p', seq: 1, sessionId: 'a\nb' }),
+    400,
+    'invalid_request',
+  ],
   ['a source with a space', bookings, withKey, increment({ source: 'app 1' }), 400, 'invalid_request'],
   ['a counter name in capitals', counter('Bookings'), withKey, increment({}), 400, 'invalid_request'],
   ['a counter name of 65 characters', counter('b'.repeat(65)), withKey, increment({}), 400, 'invalid_request'],
@@ -53,30 +75,81 @@ const cases: Case[] = [
   ['the counter name views', counter('views'), withKey, increment({}), 400, 'invalid_request'],
   ['a counter name starting with a digit', counter('7days'), withKey, increment({}), 400, 'invalid_request'],
   ['a counter name with a dash', counter('check-ins'), withKey, increment({}), 400, 'invalid_request'],
-  ['an itemId of 129 characters', `/v1/items/${'i'.repeat(129)}/likes`, withKey, body(validLike), 400, 'invalid_request'],
+  [
+    'an itemId of 129 characters',
+    `/v1/items/${'i'.repeat(129)}/likes`,
+    withKey,
+    body(validLike),
+    400,
+    'invalid_request',
+  ],
   ['an itemId with a space', '/v1/items/a%20b/views', withKey, body({ source: 'p', seq: 1 }), 400, 'invalid_request'],
   ['an oversized body', likes, withKey, like({ userId: 'x'.repeat(70 * 1024) }), 413, 'payload_too_large'],
-  ['text/plain', bookings, { ...bearer(keys.counters), 'content-type': 'text/plain' }, increment({}), 415, 'unsupported_media_type'],
+  [
+    'text/plain',
+    bookings,
+    { ...bearer(keys.counters), 'content-type': 'text/plain' },
+    increment({}),
+    415,
+    'unsupported_media_type',
+  ],
   ['no Authorization', likes, json, body(validLike), 401, 'unauthorized'],
   ['no Authorization on a counter', bookings, json, increment({}), 401, 'unauthorized'],
-  ['a wrong key', views, { ...json, authorization: 'Bearer not-a-key-of-ours-at-all' }, body({ source: 'p', seq: 1 }), 401, 'unauthorized'],
-  ['a key without the counters:write scope', likes, { ...json, ...bearer(keys.writer) }, body(validLike), 403, 'forbidden'],
-  ['a key without the counters:write scope on a view', views, { ...json, ...bearer(keys.second) }, body({ source: 'p', seq: 1 }), 403, 'forbidden'],
-  ['a key without the counters:write scope on a counter', bookings, { ...json, ...bearer(keys.writer) }, increment({}), 403, 'forbidden'],
+  [
+    'a wrong key',
+    views,
+    { ...json, authorization: 'Bearer not-a-key-of-ours-at-all' },
+    body({ source: 'p', seq: 1 }),
+    401,
+    'unauthorized',
+  ],
+  [
+    'a key without the counters:write scope',
+    likes,
+    { ...json, ...bearer(keys.writer) },
+    body(validLike),
+    403,
+    'forbidden',
+  ],
+  [
+    'a key without the counters:write scope on a view',
+    views,
+    { ...json, ...bearer(keys.second) },
+    body({ source: 'p', seq: 1 }),
+    403,
+    'forbidden',
+  ],
+  [
+    'a key without the counters:write scope on a counter',
+    bookings,
+    { ...json, ...bearer(keys.writer) },
+    increment({}),
+    403,
+    'forbidden',
+  ],
 ];
 
 describe('bad input to the counters routes', () => {
   it('a valid like and a valid increment reach the topic (so an unmoved topic below proves refusal, not a broken pipe)', async () => {
-    expect(await call(world().base, 'POST', likes, { headers: withKey, body: body(validLike) })).toMatchObject({ status: 202, body: { id: 'app-1:1' } });
-    expect(await call(world().base, 'POST', bookings, { headers: withKey, body: body(validIncrement) })).toMatchObject({ status: 202, body: { id: 'app-1:2' } });
+    expect(await call(world().base, 'POST', likes, { headers: withKey, body: body(validLike) })).toMatchObject({
+      status: 202,
+      body: { id: 'app-1:1' },
+    });
+    expect(await call(world().base, 'POST', bookings, { headers: withKey, body: body(validIncrement) })).toMatchObject({
+      status: 202,
+      body: { id: 'app-1:2' },
+    });
     expect(await world().itemEvents.count()).toBe(2);
   });
 
-  it.each(cases)('%s: %s answers exactly the expected 4xx in the error shape', async (_what, path, headers, raw, status, error) => {
-    const answer = await call(world().base, 'POST', path, { headers, body: raw });
-    expectProblem(answer, status, error);
-    if (error === 'invalid_request') expect((answer.body.details as unknown[]).length).toBeGreaterThan(0);
-  });
+  it.each(cases)(
+    '%s: %s answers exactly the expected 4xx in the error shape',
+    async (_what, path, headers, raw, status, error) => {
+      const answer = await call(world().base, 'POST', path, { headers, body: raw });
+      expectProblem(answer, status, error);
+      if (error === 'invalid_request') expect((answer.body.details as unknown[]).length).toBeGreaterThan(0);
+    },
+  );
 
   it('none of them reached Kafka: the end offsets did not move past the two valid records', async () => {
     expect(await world().itemEvents.count()).toBe(2);
@@ -89,8 +162,14 @@ describe('bad input to the counters routes', () => {
   });
 
   it('says which field is wrong and how', async () => {
-    const answer = await call(world().base, 'POST', likes, { headers: withKey, body: body({ source: 'p', seq: 1, liked: 'yes', colour: 'red' }) });
-    expect(answer.body).toMatchObject({ error: 'invalid_request', message: 'the request is invalid: body.userId is required (and 2 more problems)' });
+    const answer = await call(world().base, 'POST', likes, {
+      headers: withKey,
+      body: body({ source: 'p', seq: 1, liked: 'yes', colour: 'red' }),
+    });
+    expect(answer.body).toMatchObject({
+      error: 'invalid_request',
+      message: 'the request is invalid: body.userId is required (and 2 more problems)',
+    });
     expect(answer.body.details).toEqual([
       { field: 'body.userId', message: 'is required' },
       { field: 'body.colour', message: 'is not a known field' },

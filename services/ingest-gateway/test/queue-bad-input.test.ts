@@ -19,42 +19,186 @@ type Case = [string, string, string, Record<string, string>, string | undefined,
 const body = (value: unknown) => JSON.stringify(value);
 const configure = (change: Record<string, unknown>) => body({ ...validConfigure, ...change });
 const join = (change: Record<string, unknown>) => body({ ...validJoin, ...change });
-const without = (value: Record<string, unknown>, field: string) => body(Object.fromEntries(Object.entries(value).filter(([k]) => k !== field)));
+const without = (value: Record<string, unknown>, field: string) =>
+  body(Object.fromEntries(Object.entries(value).filter(([k]) => k !== field)));
 
-const badCapacities: [string, unknown][] = [['0', 0], ['-1', -1], ['100001', 100_001], ['1.5', 1.5], ['"100"', '100'], ['null', null], ['true', true]];
-const badActiveSeconds: [string, unknown][] = [['0', 0], ['86401', 86_401], ['huge', 1e12], ['2.5', 2.5], ['"180"', '180']];
-const badSeqs: [string, unknown][] = [['-1', -1], ['2^53', 2 ** 53], ['"1"', '1'], ['1.5', 1.5], ['null', null]];
-const badTicketIds = ['t_123', 'T_1a3c605670798c9fd1e1e886', 't_1A3C605670798C9FD1E1E886', 't_1a3c605670798c9fd1e1e8866', 't_1a3c605670798c9fd1e1e88', 'x_1a3c605670798c9fd1e1e886', 'ticket-1', 't_1a3c605670798c9fd1e1e88%20'];
+const badCapacities: [string, unknown][] = [
+  ['0', 0],
+  ['-1', -1],
+  ['100001', 100_001],
+  ['1.5', 1.5],
+  ['"100"', '100'],
+  ['null', null],
+  ['true', true],
+];
+const badActiveSeconds: [string, unknown][] = [
+  ['0', 0],
+  ['86401', 86_401],
+  ['huge', 1e12],
+  ['2.5', 2.5],
+  ['"180"', '180'],
+];
+const badSeqs: [string, unknown][] = [
+  ['-1', -1],
+  ['2^53', 2 ** 53],
+  ['"1"', '1'],
+  ['1.5', 1.5],
+  ['null', null],
+];
+const badTicketIds = [
+  't_123',
+  'T_1a3c605670798c9fd1e1e886',
+  't_1A3C605670798C9FD1E1E886',
+  't_1a3c605670798c9fd1e1e8866',
+  't_1a3c605670798c9fd1e1e88',
+  'x_1a3c605670798c9fd1e1e886',
+  'ticket-1',
+  't_1a3c605670798c9fd1e1e88%20',
+];
 const badQueueIds = ['q'.repeat(129), 'a%20b', 'a%2Fb', 'caf%C3%A9'];
 
 const cases: Case[] = [
   // configure
-  ...badCapacities.map(([what, capacity]): Case => [`capacity ${what}`, 'PUT', queue, admin, configure({ capacity }), 400, 'invalid_request', 'body.capacity']),
-  ...badActiveSeconds.map(([what, activeSeconds]): Case => [`activeSeconds ${what}`, 'PUT', queue, admin, configure({ activeSeconds }), 400, 'invalid_request', 'body.activeSeconds']),
+  ...badCapacities.map(([what, capacity]): Case => [
+    `capacity ${what}`,
+    'PUT',
+    queue,
+    admin,
+    configure({ capacity }),
+    400,
+    'invalid_request',
+    'body.capacity',
+  ]),
+  ...badActiveSeconds.map(([what, activeSeconds]): Case => [
+    `activeSeconds ${what}`,
+    'PUT',
+    queue,
+    admin,
+    configure({ activeSeconds }),
+    400,
+    'invalid_request',
+    'body.activeSeconds',
+  ]),
   ['no capacity', 'PUT', queue, admin, without(validConfigure, 'capacity'), 400, 'invalid_request', 'body.capacity'],
-  ['no activeSeconds', 'PUT', queue, admin, without(validConfigure, 'activeSeconds'), 400, 'invalid_request', 'body.activeSeconds'],
-  ['an unknown field on configure', 'PUT', queue, admin, configure({ name: 'BTS' }), 400, 'invalid_request', 'body.name'],
-  ['a seq on configure (the gateway names it)', 'PUT', queue, admin, configure({ source: 'app', seq: 1 }), 400, 'invalid_request', 'body.seq'],
+  [
+    'no activeSeconds',
+    'PUT',
+    queue,
+    admin,
+    without(validConfigure, 'activeSeconds'),
+    400,
+    'invalid_request',
+    'body.activeSeconds',
+  ],
+  [
+    'an unknown field on configure',
+    'PUT',
+    queue,
+    admin,
+    configure({ name: 'BTS' }),
+    400,
+    'invalid_request',
+    'body.name',
+  ],
+  [
+    'a seq on configure (the gateway names it)',
+    'PUT',
+    queue,
+    admin,
+    configure({ source: 'app', seq: 1 }),
+    400,
+    'invalid_request',
+    'body.seq',
+  ],
   ['malformed JSON on configure', 'PUT', queue, admin, '{"capacity": 100,', 400, 'malformed_json'],
   ['an empty body on configure', 'PUT', queue, admin, '', 400, 'malformed_json'],
   ['a JSON array on configure', 'PUT', queue, admin, body([validConfigure]), 400, 'invalid_request'],
-  ['an unknown query field on configure', 'PUT', `${queue}?force=true`, admin, body(validConfigure), 400, 'invalid_request', 'querystring.force'],
+  [
+    'an unknown query field on configure',
+    'PUT',
+    `${queue}?force=true`,
+    admin,
+    body(validConfigure),
+    400,
+    'invalid_request',
+    'querystring.force',
+  ],
   ['an oversized configure', 'PUT', queue, admin, configure({ pad: 'x'.repeat(70 * 1024) }), 413, 'payload_too_large'],
-  ['text/plain on configure', 'PUT', queue, { ...bearer(keys.queueAdmin), 'content-type': 'text/plain' }, body(validConfigure), 415, 'unsupported_media_type'],
+  [
+    'text/plain on configure',
+    'PUT',
+    queue,
+    { ...bearer(keys.queueAdmin), 'content-type': 'text/plain' },
+    body(validConfigure),
+    415,
+    'unsupported_media_type',
+  ],
   ['no Authorization on configure', 'PUT', queue, json, body(validConfigure), 401, 'unauthorized'],
-  ['a wrong key on configure', 'PUT', queue, { ...json, authorization: 'Bearer not-a-key-of-ours-at-all' }, body(validConfigure), 401, 'unauthorized'],
-  ['a key with queues:write but not queues:admin on configure', 'PUT', queue, writer, body(validConfigure), 403, 'forbidden'],
+  [
+    'a wrong key on configure',
+    'PUT',
+    queue,
+    { ...json, authorization: 'Bearer not-a-key-of-ours-at-all' },
+    body(validConfigure),
+    401,
+    'unauthorized',
+  ],
+  [
+    'a key with queues:write but not queues:admin on configure',
+    'PUT',
+    queue,
+    writer,
+    body(validConfigure),
+    403,
+    'forbidden',
+  ],
   // join
-  ...badSeqs.map(([what, seq]): Case => [`seq ${what}`, 'POST', tickets, writer, join({ seq }), 400, 'invalid_request', 'body.seq']),
+  ...badSeqs.map(([what, seq]): Case => [
+    `seq ${what}`,
+    'POST',
+    tickets,
+    writer,
+    join({ seq }),
+    400,
+    'invalid_request',
+    'body.seq',
+  ]),
   ['no userId', 'POST', tickets, writer, without(validJoin, 'userId'), 400, 'invalid_request', 'body.userId'],
   ['no source', 'POST', tickets, writer, without(validJoin, 'source'), 400, 'invalid_request', 'body.source'],
   ['no seq', 'POST', tickets, writer, without(validJoin, 'seq'), 400, 'invalid_request', 'body.seq'],
-  ['a userId of 129 characters', 'POST', tickets, writer, join({ userId: 'u'.repeat(129) }), 400, 'invalid_request', 'body.userId'],
+  [
+    'a userId of 129 characters',
+    'POST',
+    tickets,
+    writer,
+    join({ userId: 'u'.repeat(129) }),
+    400,
+    'invalid_request',
+    'body.userId',
+  ],
   ['a userId with a space', 'POST', tickets, writer, join({ userId: 'a b' }), 400, 'invalid_request', 'body.userId'],
   ['an empty userId', 'POST', tickets, writer, join({ userId: '' }), 400, 'invalid_request', 'body.userId'],
   ['a source with a space', 'POST', tickets, writer, join({ source: 'my app' }), 400, 'invalid_request', 'body.source'],
-  ['a source of 65 characters', 'POST', tickets, writer, join({ source: 's'.repeat(65) }), 400, 'invalid_request', 'body.source'],
-  ['a ticketId in the join (the gateway names it)', 'POST', tickets, writer, join({ ticketId }), 400, 'invalid_request', 'body.ticketId'],
+  [
+    'a source of 65 characters',
+    'POST',
+    tickets,
+    writer,
+    join({ source: 's'.repeat(65) }),
+    400,
+    'invalid_request',
+    'body.source',
+  ],
+  [
+    'a ticketId in the join (the gateway names it)',
+    'POST',
+    tickets,
+    writer,
+    join({ ticketId }),
+    400,
+    'invalid_request',
+    'body.ticketId',
+  ],
   ['malformed JSON on join', 'POST', tickets, writer, '{"source": "app", ', 400, 'malformed_json'],
   ['an empty body on join', 'POST', tickets, writer, '', 400, 'malformed_json'],
   ['no body on join', 'POST', tickets, bearer(keys.queues), undefined, 400, 'invalid_request'],
@@ -64,22 +208,92 @@ const cases: Case[] = [
   ['a wallets key on join', 'POST', tickets, { ...json, ...bearer(keys.wallets) }, body(validJoin), 403, 'forbidden'],
   // queue ids, on every write
   ...badQueueIds.flatMap((queueId): Case[] => [
-    [`queue id ${queueId.slice(0, 12)} on configure`, 'PUT', `/v1/queues/${queueId}`, admin, body(validConfigure), 400, 'invalid_request', 'params.queueId'],
-    [`queue id ${queueId.slice(0, 12)} on join`, 'POST', `/v1/queues/${queueId}/tickets`, writer, body(validJoin), 400, 'invalid_request', 'params.queueId'],
-    [`queue id ${queueId.slice(0, 12)} on leave`, 'DELETE', `/v1/queues/${queueId}/tickets/${ticketId}`, writer, undefined, 400, 'invalid_request', 'params.queueId'],
+    [
+      `queue id ${queueId.slice(0, 12)} on configure`,
+      'PUT',
+      `/v1/queues/${queueId}`,
+      admin,
+      body(validConfigure),
+      400,
+      'invalid_request',
+      'params.queueId',
+    ],
+    [
+      `queue id ${queueId.slice(0, 12)} on join`,
+      'POST',
+      `/v1/queues/${queueId}/tickets`,
+      writer,
+      body(validJoin),
+      400,
+      'invalid_request',
+      'params.queueId',
+    ],
+    [
+      `queue id ${queueId.slice(0, 12)} on leave`,
+      'DELETE',
+      `/v1/queues/${queueId}/tickets/${ticketId}`,
+      writer,
+      undefined,
+      400,
+      'invalid_request',
+      'params.queueId',
+    ],
   ]),
   // leave and complete
   ...badTicketIds.flatMap((id): Case[] => [
-    [`ticket id ${id} on leave`, 'DELETE', `${tickets}/${id}`, writer, undefined, 400, 'invalid_request', 'params.ticketId'],
-    [`ticket id ${id} on complete`, 'POST', `${tickets}/${id}/complete`, writer, '{}', 400, 'invalid_request', 'params.ticketId'],
+    [
+      `ticket id ${id} on leave`,
+      'DELETE',
+      `${tickets}/${id}`,
+      writer,
+      undefined,
+      400,
+      'invalid_request',
+      'params.ticketId',
+    ],
+    [
+      `ticket id ${id} on complete`,
+      'POST',
+      `${tickets}/${id}/complete`,
+      writer,
+      '{}',
+      400,
+      'invalid_request',
+      'params.ticketId',
+    ],
   ]),
-  ['complete with a field', 'POST', complete, writer, body({ bookingId: 'b-1' }), 400, 'invalid_request', 'body.bookingId'],
+  [
+    'complete with a field',
+    'POST',
+    complete,
+    writer,
+    body({ bookingId: 'b-1' }),
+    400,
+    'invalid_request',
+    'body.bookingId',
+  ],
   ['complete with a JSON array', 'POST', complete, writer, '[]', 400, 'invalid_request'],
   ['complete with null', 'POST', complete, writer, 'null', 400, 'invalid_request'],
   ['complete with a string', 'POST', complete, writer, '"done"', 400, 'invalid_request'],
   ['complete with malformed JSON', 'POST', complete, writer, '{', 400, 'malformed_json'],
-  ['complete with an oversized body', 'POST', complete, writer, body({ pad: 'x'.repeat(70 * 1024) }), 413, 'payload_too_large'],
-  ['complete with text/plain', 'POST', complete, { ...bearer(keys.queues), 'content-type': 'text/plain' }, 'done', 415, 'unsupported_media_type'],
+  [
+    'complete with an oversized body',
+    'POST',
+    complete,
+    writer,
+    body({ pad: 'x'.repeat(70 * 1024) }),
+    413,
+    'payload_too_large',
+  ],
+  [
+    'complete with text/plain',
+    'POST',
+    complete,
+    { ...bearer(keys.queues), 'content-type': 'text/plain' },
+    'done',
+    415,
+    'unsupported_media_type',
+  ],
   ['complete with a query', 'POST', `${complete}?at=1`, writer, '{}', 400, 'invalid_request', 'querystring.at'],
   ['leave with a field', 'DELETE', ticket, writer, body({ reason: 'bored' }), 400, 'invalid_request', 'body.reason'],
   ['leave with malformed JSON', 'DELETE', ticket, writer, 'x', 400, 'malformed_json'],
@@ -90,32 +304,97 @@ const cases: Case[] = [
   // verify (no key needed, so none of these is about keys)
   ['verify without a token', 'POST', verify, json, '{}', 400, 'invalid_request', 'body.token'],
   ['verify with an empty token', 'POST', verify, json, body({ token: '' }), 400, 'invalid_request', 'body.token'],
-  ['verify with a token of 2049 characters', 'POST', verify, json, body({ token: 'a'.repeat(2049) }), 400, 'invalid_request', 'body.token'],
+  [
+    'verify with a token of 2049 characters',
+    'POST',
+    verify,
+    json,
+    body({ token: 'a'.repeat(2049) }),
+    400,
+    'invalid_request',
+    'body.token',
+  ],
   ['verify with a number as token', 'POST', verify, json, body({ token: 12345 }), 400, 'invalid_request', 'body.token'],
-  ['verify with an array as token', 'POST', verify, json, body({ token: ['a.b.c'] }), 400, 'invalid_request', 'body.token'],
-  ['verify with a token outside base64url and dots', 'POST', verify, json, body({ token: 'a.b+c/d=' }), 400, 'invalid_request', 'body.token'],
-  ['verify with an unknown field', 'POST', verify, json, body({ token: 'a.b.c', ticketId }), 400, 'invalid_request', 'body.ticketId'],
+  [
+    'verify with an array as token',
+    'POST',
+    verify,
+    json,
+    body({ token: ['a.b.c'] }),
+    400,
+    'invalid_request',
+    'body.token',
+  ],
+  [
+    'verify with a token outside base64url and dots',
+    'POST',
+    verify,
+    json,
+    body({ token: 'a.b+c/d=' }),
+    400,
+    'invalid_request',
+    'body.token',
+  ],
+  [
+    'verify with an unknown field',
+    'POST',
+    verify,
+    json,
+    body({ token: 'a.b.c', ticketId }),
+    400,
+    'invalid_request',
+    'body.ticketId',
+  ],
   ['verify with malformed JSON', 'POST', verify, json, '{"token": ', 400, 'malformed_json'],
   ['verify with no body', 'POST', verify, {}, undefined, 400, 'invalid_request'],
-  ['verify with an oversized body', 'POST', verify, json, body({ token: 'a.b.c', pad: 'x'.repeat(70 * 1024) }), 413, 'payload_too_large'],
-  ['verify with a bad queue id', 'POST', '/v1/queues/a%20b/admissions/verify', json, body({ token: 'a.b.c' }), 400, 'invalid_request', 'params.queueId'],
+  [
+    'verify with an oversized body',
+    'POST',
+    verify,
+    json,
+    body({ token: 'a.b.c', pad: 'x'.repeat(70 * 1024) }),
+    413,
+    'payload_too_large',
+  ],
+  [
+    'verify with a bad queue id',
+    'POST',
+    '/v1/queues/a%20b/admissions/verify',
+    json,
+    body({ token: 'a.b.c' }),
+    400,
+    'invalid_request',
+    'params.queueId',
+  ],
 ];
 
 describe('bad input to the queue routes', () => {
   it('valid configure, join, leave and complete reach the topic (so an unmoved topic below proves refusal, not a broken pipe)', async () => {
-    const send = (method: string, path: string, headers: Record<string, string>, raw?: string) => call(world().base, method, path, { headers, ...(raw === undefined ? {} : { body: raw }) });
+    const send = (method: string, path: string, headers: Record<string, string>, raw?: string) =>
+      call(world().base, method, path, { headers, ...(raw === undefined ? {} : { body: raw }) });
     expect((await send('PUT', queue, admin, body(validConfigure))).status).toBe(202);
-    expect(await send('POST', tickets, writer, body(validJoin))).toMatchObject({ status: 202, body: { id: 'app:1', ticketId: expect.stringMatching(/^t_[0-9a-f]{32}$/), ticketSecret: expect.stringMatching(/^ts_[A-Za-z0-9_-]{43}$/) } });
+    expect(await send('POST', tickets, writer, body(validJoin))).toMatchObject({
+      status: 202,
+      body: {
+        id: 'app:1',
+        ticketId: expect.stringMatching(/^t_[0-9a-f]{32}$/),
+        ticketSecret: expect.stringMatching(/^ts_[A-Za-z0-9_-]{43}$/),
+      },
+    });
     expect((await send('DELETE', ticket, bearer(keys.queues))).status).toBe(202);
     expect((await send('POST', complete, writer, '{}')).status).toBe(202);
     expect(await world().queueCommands.count()).toBe(4);
   });
 
-  it.each(cases)('%s: %s %s answers exactly the expected 4xx in the error shape', async (_what, method, path, headers, raw, status, error, field) => {
-    const answer = await call(world().base, method, path, { headers, ...(raw === undefined ? {} : { body: raw }) });
-    expectProblem(answer, status, error);
-    if (field !== undefined) expect((answer.body.details as { field: string }[]).map((d) => d.field)).toContain(field);
-  });
+  it.each(cases)(
+    '%s: %s %s answers exactly the expected 4xx in the error shape',
+    async (_what, method, path, headers, raw, status, error, field) => {
+      const answer = await call(world().base, method, path, { headers, ...(raw === undefined ? {} : { body: raw }) });
+      expectProblem(answer, status, error);
+      if (field !== undefined)
+        expect((answer.body.details as { field: string }[]).map((d) => d.field)).toContain(field);
+    },
+  );
 
   it('none of them reached Kafka: the end offsets did not move past the four valid records', async () => {
     expect(await world().queueCommands.count()).toBe(4);
@@ -132,6 +411,8 @@ describe('bad input to the queue routes', () => {
     const capacity = await call(world().base, 'PUT', queue, { headers: admin, body: configure({ capacity: 100_001 }) });
     expect(capacity.body.details).toEqual([{ field: 'body.capacity', message: 'must be at most 100000' }]);
     const leave = await call(world().base, 'DELETE', `${tickets}/t_123`, { headers: writer });
-    expect(leave.body.details).toEqual([{ field: 'params.ticketId', message: 'must match ^t_([0-9a-f]{24}|[0-9a-f]{32})$' }]);
+    expect(leave.body.details).toEqual([
+      { field: 'params.ticketId', message: 'must match ^t_([0-9a-f]{24}|[0-9a-f]{32})$' },
+    ]);
   });
 });

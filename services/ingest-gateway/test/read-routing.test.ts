@@ -5,7 +5,8 @@ import { startFakeOwner, unreachableUrl, type FakeOwner } from './fixtures/fake-
 const stack = inject('stack');
 
 /** A read showing a key that may read wallets and tickets; who may read what is tested apart, below. */
-const privately: typeof call = (base, method, path, init = {}) => call(base, method, path, { ...init, headers: { ...bearer(keys.reader), ...init.headers } });
+const privately: typeof call = (base, method, path, init = {}) =>
+  call(base, method, path, { ...init, headers: { ...bearer(keys.reader), ...init.headers } });
 
 let aggregator: FakeOwner;
 let materializer: FakeOwner;
@@ -15,10 +16,29 @@ let merger: FakeOwner;
 let routed: TestGateway;
 let unreachable: TestGateway;
 
-const counts = { itemId: 'item-1', likes: 3, views: 10, uniqueViewers: 7, counters: { bookings: 2 }, asOf: 1_750_000_000_000 };
+const counts = {
+  itemId: 'item-1',
+  likes: 3,
+  views: 10,
+  uniqueViewers: 7,
+  counters: { bookings: 2 },
+  asOf: 1_750_000_000_000,
+};
 const wallet = { userId: 'user-1', balances: { KRW: '12.34', points: '0.05' }, asOf: 1_750_000_000_000 };
-const history = { userId: 'user-1', transactions: [{ id: 'shop:2', type: 'debit', asset: 'KRW', amount: '1.00', status: 'applied', balanceAfter: '12.34' }] };
-const transaction = { userId: 'user-1', id: 'shop:eu:2', type: 'debit', status: 'rejected', reason: 'insufficient_funds', balanceAfter: '0.00' };
+const history = {
+  userId: 'user-1',
+  transactions: [
+    { id: 'shop:2', type: 'debit', asset: 'KRW', amount: '1.00', status: 'applied', balanceAfter: '12.34' },
+  ],
+};
+const transaction = {
+  userId: 'user-1',
+  id: 'shop:eu:2',
+  type: 'debit',
+  status: 'rejected',
+  reason: 'insufficient_funds',
+  balanceAfter: '0.00',
+};
 const ticketId = 't_1a3c605670798c9fd1e1e8861a3c6056';
 const ticket = { status: 'waiting', position: 41, waitingTotal: 500, estimatedWaitSeconds: 84 };
 const queue = { waiting: 500, active: 100, capacity: 100, admittedTotal: 1234 };
@@ -31,7 +51,15 @@ const result = {
     { optionId: 'song-b', score: 0.6, rank: 1 },
     { optionId: 'song-a', score: 0.4, rank: 2 },
   ],
-  regions: { kr: { votes: 10, counts: { 'song-a': 4, 'song-b': 6 }, weight: 1, snapshotVersion: 3, snapshotAt: 1_750_000_000_000 } },
+  regions: {
+    kr: {
+      votes: 10,
+      counts: { 'song-a': 4, 'song-b': 6 },
+      weight: 1,
+      snapshotVersion: 3,
+      snapshotAt: 1_750_000_000_000,
+    },
+  },
   asOf: 1_750_000_001_000,
 };
 const ranking = [
@@ -41,9 +69,22 @@ const ranking = [
 
 beforeAll(async () => {
   aggregator = await startFakeOwner({
-    '/v1/streams/stream-1/viewers': [200, { streamId: 'stream-1', concurrent: 5, windowSeconds: 30, asOf: 1_750_000_000_000 }],
-    '/v1/streams/stream-1/viewers/history': [200, { streamId: 'stream-1', granularity: 'hour', buckets: [{ peakConcurrent: 5, uniqueViewers: 7, heartbeats: 360 }] }],
-    '/v1/streams/too-wide/viewers/history': [400, { error: 'invalid_range', message: 'at most 1000 buckets', details: [] }],
+    '/v1/streams/stream-1/viewers': [
+      200,
+      { streamId: 'stream-1', concurrent: 5, windowSeconds: 30, asOf: 1_750_000_000_000 },
+    ],
+    '/v1/streams/stream-1/viewers/history': [
+      200,
+      {
+        streamId: 'stream-1',
+        granularity: 'hour',
+        buckets: [{ peakConcurrent: 5, uniqueViewers: 7, heartbeats: 360 }],
+      },
+    ],
+    '/v1/streams/too-wide/viewers/history': [
+      400,
+      { error: 'invalid_range', message: 'at most 1000 buckets', details: [] },
+    ],
     '/v1/streams/broken/viewers': [500, '<html>oops</html>'],
     // never answers: the gateway's read timeout must
     '/v1/streams/slow/viewers': 'never',
@@ -69,7 +110,10 @@ beforeAll(async () => {
     '/v1/queues/other/admissions/verify': [200, { valid: false, reason: 'other_queue' }],
     '/v1/queues/broken': [500, '<html>oops</html>'],
     '/v1/queues/slow': 'never',
-    '/.well-known/jwks.json': [200, { keys: [{ kid: 'k1', kty: 'EC', crv: 'P-256', x: 'x', y: 'y', alg: 'ES256', use: 'sig' }] }],
+    '/.well-known/jwks.json': [
+      200,
+      { keys: [{ kid: 'k1', kty: 'EC', crv: 'P-256', x: 'x', y: 'y', alg: 'ES256', use: 'sig' }] },
+    ],
   });
   merger = await startFakeOwner({
     '/v1/polls/mama-2025/results': [200, result],
@@ -105,19 +149,29 @@ afterAll(async () => {
 });
 
 /** Every request (a path to GET, unless `send` says otherwise) answers 400 in the error shape, and the owner is never asked. */
-async function expectRefusedHere(owner: FakeOwner, requests: string[], send = (path: string): Promise<Answer> => privately(routed.base, 'GET', path)): Promise<void> {
+async function expectRefusedHere(
+  owner: FakeOwner,
+  requests: string[],
+  send = (path: string): Promise<Answer> => privately(routed.base, 'GET', path),
+): Promise<void> {
   const before = owner.seen.length;
   for (const request of requests) {
     const answer = await send(request);
     expect(answer.status, request).toBe(400);
-    expect(answer.body, request).toMatchObject({ error: expect.stringMatching(/^(invalid_request|malformed_json)$/), details: expect.any(Array) });
+    expect(answer.body, request).toMatchObject({
+      error: expect.stringMatching(/^(invalid_request|malformed_json)$/),
+      details: expect.any(Array),
+    });
   }
   expect(owner.seen.length).toBe(before);
 }
 
 /** Not JSON from the owner is 502; an owner slower than READ_TIMEOUT_MS is 503 with Retry-After. */
 async function expectOwnerFailuresMapped(brokenPath: string, slowPath: string): Promise<void> {
-  expect(await privately(routed.base, 'GET', brokenPath)).toMatchObject({ status: 502, body: { error: 'bad_gateway', details: [] } });
+  expect(await privately(routed.base, 'GET', brokenPath)).toMatchObject({
+    status: 502,
+    body: { error: 'bad_gateway', details: [] },
+  });
   const slow = await privately(routed.base, 'GET', slowPath);
   expect(slow).toMatchObject({ status: 503, body: { error: 'unavailable', details: [] } });
   expect(slow.headers.get('retry-after')).toBe('1');
@@ -126,7 +180,10 @@ async function expectOwnerFailuresMapped(brokenPath: string, slowPath: string): 
 /** An owner nothing answers for is 503 with Retry-After, naming the owner. */
 async function expectUnreachable(path: string, owner: string): Promise<void> {
   const answer = await privately(unreachable.base, 'GET', path);
-  expect(answer, path).toMatchObject({ status: 503, body: { error: 'unavailable', message: `${owner} cannot be reached right now; try again shortly`, details: [] } });
+  expect(answer, path).toMatchObject({
+    status: 503,
+    body: { error: 'unavailable', message: `${owner} cannot be reached right now; try again shortly`, details: [] },
+  });
   expect(answer.headers.get('retry-after')).toBe('1');
 }
 
@@ -136,12 +193,25 @@ describe('reads routed to the viewer-aggregator', () => {
       status: 200,
       body: { streamId: 'stream-1', concurrent: 5, windowSeconds: 30, asOf: 1_750_000_000_000 },
     });
-    const history = await call(routed.base, 'GET', '/v1/streams/stream-1/viewers/history?from=1000&to=2000&granularity=hour');
-    expect(history).toMatchObject({ status: 200, body: { granularity: 'hour', buckets: [{ peakConcurrent: 5, uniqueViewers: 7, heartbeats: 360 }] } });
+    const history = await call(
+      routed.base,
+      'GET',
+      '/v1/streams/stream-1/viewers/history?from=1000&to=2000&granularity=hour',
+    );
+    expect(history).toMatchObject({
+      status: 200,
+      body: { granularity: 'hour', buckets: [{ peakConcurrent: 5, uniqueViewers: 7, heartbeats: 360 }] },
+    });
     expect(aggregator.seen).toContain('/v1/streams/stream-1/viewers/history?from=1000&to=2000&granularity=hour');
     // the owner's own refusals come back as they are
-    expect(await call(routed.base, 'GET', '/v1/streams/too-wide/viewers/history?from=0&to=1')).toMatchObject({ status: 400, body: { error: 'invalid_range', message: 'at most 1000 buckets' } });
-    expect(await call(routed.base, 'GET', '/v1/streams/unknown/viewers')).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
+    expect(await call(routed.base, 'GET', '/v1/streams/too-wide/viewers/history?from=0&to=1')).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_range', message: 'at most 1000 buckets' },
+    });
+    expect(await call(routed.base, 'GET', '/v1/streams/unknown/viewers')).toMatchObject({
+      status: 404,
+      body: { error: 'not_found', message: 'no such thing' },
+    });
   });
 
   it('refuses bad reads itself, without asking the owner', async () => {
@@ -167,7 +237,10 @@ describe('reads routed to the counter-materializer', () => {
   it('passes counts through, without a key, and never to the viewer-aggregator', async () => {
     const asked = aggregator.seen.length;
     expect(await call(routed.base, 'GET', '/v1/items/item-1/counts')).toMatchObject({ status: 200, body: counts });
-    expect(await call(routed.base, 'GET', '/v1/items/unknown/counts')).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
+    expect(await call(routed.base, 'GET', '/v1/items/unknown/counts')).toMatchObject({
+      status: 404,
+      body: { error: 'not_found', message: 'no such thing' },
+    });
     expect(materializer.seen.slice(-2)).toEqual(['/v1/items/item-1/counts', '/v1/items/unknown/counts']);
     expect(aggregator.seen.length).toBe(asked);
   });
@@ -177,14 +250,36 @@ describe('reads routed to the counter-materializer', () => {
     expect(answer).toMatchObject({ status: 200, body: ranking });
     expect(await call(routed.base, 'GET', '/v1/rankings/bookings')).toMatchObject({ status: 200, body: [] });
     expect(await call(routed.base, 'GET', '/v1/rankings/bookings?limit=100&window=1h')).toMatchObject({ status: 200 });
-    expect(materializer.seen.slice(-3)).toEqual(['/v1/rankings/likes?window=24h&limit=2', '/v1/rankings/bookings?window=all&limit=10', '/v1/rankings/bookings?window=1h&limit=100']);
+    expect(materializer.seen.slice(-3)).toEqual([
+      '/v1/rankings/likes?window=24h&limit=2',
+      '/v1/rankings/bookings?window=all&limit=10',
+      '/v1/rankings/bookings?window=1h&limit=100',
+    ]);
   });
 
   it('refuses bad reads itself, without asking the owner', async () => {
-    const badQueries = ['window=7d', 'window=ALL', 'limit=0', 'limit=101', 'limit=2.5', 'limit=ten', 'limit=-1', 'window=1h&window=24h', 'order=asc'];
+    const badQueries = [
+      'window=7d',
+      'window=ALL',
+      'limit=0',
+      'limit=101',
+      'limit=2.5',
+      'limit=ten',
+      'limit=-1',
+      'window=1h&window=24h',
+      'order=asc',
+    ];
     const badMetrics = ['Likes', 'check-ins', 'm'.repeat(65)];
-    const badCounts = [`/v1/items/${'i'.repeat(129)}/counts`, '/v1/items/a%20b/counts', '/v1/items/item-1/counts?fresh=true'];
-    await expectRefusedHere(materializer, [...badQueries.map((query) => `/v1/rankings/likes?${query}`), ...badMetrics.map((metric) => `/v1/rankings/${metric}`), ...badCounts]);
+    const badCounts = [
+      `/v1/items/${'i'.repeat(129)}/counts`,
+      '/v1/items/a%20b/counts',
+      '/v1/items/item-1/counts?fresh=true',
+    ];
+    await expectRefusedHere(materializer, [
+      ...badQueries.map((query) => `/v1/rankings/likes?${query}`),
+      ...badMetrics.map((metric) => `/v1/rankings/${metric}`),
+      ...badCounts,
+    ]);
   });
 
   it('answers 502 when the owner answers something that is not JSON, 503 when it is too slow', async () => {
@@ -200,12 +295,27 @@ describe('reads routed to the counter-materializer', () => {
 describe('reads routed to the wallet-ledger', () => {
   it('passes balances, history and one transaction through, with a wallets:read key, the history limit filled in', async () => {
     expect(await privately(routed.base, 'GET', '/v1/wallets/user-1')).toMatchObject({ status: 200, body: wallet });
-    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions')).toMatchObject({ status: 200, body: history });
-    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions?limit=100')).toMatchObject({ status: 200, body: history });
-    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:eu:2')).toMatchObject({ status: 200, body: transaction });
-    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop%3Aeu%3A2')).toMatchObject({ status: 200, body: transaction });
+    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions')).toMatchObject({
+      status: 200,
+      body: history,
+    });
+    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions?limit=100')).toMatchObject({
+      status: 200,
+      body: history,
+    });
+    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:eu:2')).toMatchObject({
+      status: 200,
+      body: transaction,
+    });
+    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop%3Aeu%3A2')).toMatchObject({
+      status: 200,
+      body: transaction,
+    });
     // the owner's own answers come back as they are
-    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:3')).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
+    expect(await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:3')).toMatchObject({
+      status: 404,
+      body: { error: 'not_found', message: 'no such thing' },
+    });
     expect(ledger.seen).toEqual([
       '/v1/wallets/user-1',
       '/v1/wallets/user-1/transactions?limit=20',
@@ -218,7 +328,17 @@ describe('reads routed to the wallet-ledger', () => {
 
   it('refuses bad reads itself, without asking the owner', async () => {
     const badLimits = ['limit=0', 'limit=101', 'limit=2.5', 'limit=ten', 'limit=-1', 'limit=1&limit=2', 'order=asc'];
-    const badIds = ['shop', 'shop:', ':5', 'shop:-1', 'shop:1.5', 'shop:007', 'shop:9007199254740992', 'a%20b:1', `${'s'.repeat(65)}:1`];
+    const badIds = [
+      'shop',
+      'shop:',
+      ':5',
+      'shop:-1',
+      'shop:1.5',
+      'shop:007',
+      'shop:9007199254740992',
+      'a%20b:1',
+      `${'s'.repeat(65)}:1`,
+    ];
     await expectRefusedHere(ledger, [
       ...badLimits.map((query) => `/v1/wallets/user-1/transactions?${query}`),
       ...badIds.map((id) => `/v1/wallets/user-1/transactions/${id}`),
@@ -231,7 +351,9 @@ describe('reads routed to the wallet-ledger', () => {
 
   it('says what is wrong with a transaction id', async () => {
     const answer = await privately(routed.base, 'GET', '/v1/wallets/user-1/transactions/shop:007');
-    expect(answer.body.details).toEqual([{ field: 'params.id', message: 'must be written as the write was answered, without leading zeros in the seq' }]);
+    expect(answer.body.details).toEqual([
+      { field: 'params.id', message: 'must be written as the write was answered, without leading zeros in the seq' },
+    ]);
   });
 
   it('answers 502 when the owner answers something that is not JSON, 503 when it is too slow', async () => {
@@ -245,29 +367,60 @@ describe('reads routed to the wallet-ledger', () => {
 });
 
 describe('reads routed to the queue-admitter', () => {
-  const verify = (queueId: string, raw: string) => privately(routed.base, 'POST', `/v1/queues/${queueId}/admissions/verify`, { headers: json, body: raw });
+  const verify = (queueId: string, raw: string) =>
+    privately(routed.base, 'POST', `/v1/queues/${queueId}/admissions/verify`, { headers: json, body: raw });
 
   it('passes a ticket (with a queues:read key) and a queue through', async () => {
-    expect(await privately(routed.base, 'GET', `/v1/queues/concert-1/tickets/${ticketId}`)).toMatchObject({ status: 200, body: ticket });
+    expect(await privately(routed.base, 'GET', `/v1/queues/concert-1/tickets/${ticketId}`)).toMatchObject({
+      status: 200,
+      body: ticket,
+    });
     expect(await privately(routed.base, 'GET', '/v1/queues/concert-1')).toMatchObject({ status: 200, body: queue });
     // the owner's own answers come back as they are: a join it has not seen yet is 404
     const unseen = 't_00000000000000000000000000000000';
-    expect(await privately(routed.base, 'GET', `/v1/queues/concert-1/tickets/${unseen}`)).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
-    expect(admitter.seen).toEqual([`/v1/queues/concert-1/tickets/${ticketId}`, '/v1/queues/concert-1', `/v1/queues/concert-1/tickets/${unseen}`]);
+    expect(await privately(routed.base, 'GET', `/v1/queues/concert-1/tickets/${unseen}`)).toMatchObject({
+      status: 404,
+      body: { error: 'not_found', message: 'no such thing' },
+    });
+    expect(admitter.seen).toEqual([
+      `/v1/queues/concert-1/tickets/${ticketId}`,
+      '/v1/queues/concert-1',
+      `/v1/queues/concert-1/tickets/${unseen}`,
+    ]);
     expect(admitter.received.every((r) => r.method === 'GET' && r.body === '')).toBe(true);
   });
 
   it('forwards an admission check, body included, to the same path, and passes the verdict back', async () => {
     expect(await verify('concert-1', JSON.stringify({ token }))).toMatchObject({ status: 200, body: verified });
-    expect(await verify('other', JSON.stringify({ token }))).toMatchObject({ status: 200, body: { valid: false, reason: 'other_queue' } });
+    expect(await verify('other', JSON.stringify({ token }))).toMatchObject({
+      status: 200,
+      body: { valid: false, reason: 'other_queue' },
+    });
     expect(admitter.received.slice(-2)).toEqual([
-      { method: 'POST', url: '/v1/queues/concert-1/admissions/verify', contentType: 'application/json', body: JSON.stringify({ token }) },
-      { method: 'POST', url: '/v1/queues/other/admissions/verify', contentType: 'application/json', body: JSON.stringify({ token }) },
+      {
+        method: 'POST',
+        url: '/v1/queues/concert-1/admissions/verify',
+        contentType: 'application/json',
+        body: JSON.stringify({ token }),
+      },
+      {
+        method: 'POST',
+        url: '/v1/queues/other/admissions/verify',
+        contentType: 'application/json',
+        body: JSON.stringify({ token }),
+      },
     ]);
   });
 
   it('refuses bad reads itself, without asking the owner', async () => {
-    const badTicketIds = ['t_123', 'T_1a3c605670798c9fd1e1e886', 't_1A3C605670798C9FD1E1E886', 't_1a3c605670798c9fd1e1e8866', 't_1a3c605670798c9fd1e1e8861a3c60567', 'ticket'];
+    const badTicketIds = [
+      't_123',
+      'T_1a3c605670798c9fd1e1e886',
+      't_1A3C605670798C9FD1E1E886',
+      't_1a3c605670798c9fd1e1e8866',
+      't_1a3c605670798c9fd1e1e8861a3c60567',
+      'ticket',
+    ];
     await expectRefusedHere(admitter, [
       ...badTicketIds.map((id) => `/v1/queues/concert-1/tickets/${id}`),
       `/v1/queues/concert-1/tickets/${ticketId}?fresh=true`,
@@ -276,7 +429,14 @@ describe('reads routed to the queue-admitter', () => {
       '/v1/queues/a%20b',
       `/v1/queues/a%20b/tickets/${ticketId}`,
     ]);
-    const badChecks = ['{}', JSON.stringify({ token: '' }), JSON.stringify({ token: 'a'.repeat(2049) }), JSON.stringify({ token: 7 }), JSON.stringify({ token, ticketId }), '{"token": '];
+    const badChecks = [
+      '{}',
+      JSON.stringify({ token: '' }),
+      JSON.stringify({ token: 'a'.repeat(2049) }),
+      JSON.stringify({ token: 7 }),
+      JSON.stringify({ token, ticketId }),
+      '{"token": ',
+    ];
     await expectRefusedHere(admitter, badChecks, (raw) => verify('concert-1', raw));
     await expectRefusedHere(admitter, [JSON.stringify({ token })], (raw) => verify('a%20b', raw));
   });
@@ -288,8 +448,18 @@ describe('reads routed to the queue-admitter', () => {
   it('answers 503 with Retry-After when the owner cannot be reached, also for an admission check', async () => {
     await expectUnreachable('/v1/queues/concert-1', 'queue-admitter');
     await expectUnreachable(`/v1/queues/concert-1/tickets/${ticketId}`, 'queue-admitter');
-    const check = await privately(unreachable.base, 'POST', '/v1/queues/concert-1/admissions/verify', { headers: json, body: JSON.stringify({ token }) });
-    expect(check).toMatchObject({ status: 503, body: { error: 'unavailable', message: 'queue-admitter cannot be reached right now; try again shortly', details: [] } });
+    const check = await privately(unreachable.base, 'POST', '/v1/queues/concert-1/admissions/verify', {
+      headers: json,
+      body: JSON.stringify({ token }),
+    });
+    expect(check).toMatchObject({
+      status: 503,
+      body: {
+        error: 'unavailable',
+        message: 'queue-admitter cannot be reached right now; try again shortly',
+        details: [],
+      },
+    });
     expect(check.headers.get('retry-after')).toBe('1');
   });
 });
@@ -298,8 +468,18 @@ describe('private reads', () => {
   it('refuses a wallet or a ticket without a key (401), without the read scope or for another tenant (403), and never asks the owner', async () => {
     const before = { ledger: ledger.seen.length, admitter: admitter.seen.length };
     const refused: [string, Record<string, string>, number][] = [];
-    for (const path of ['/v1/wallets/user-1', '/v1/wallets/user-1/transactions', '/v1/wallets/user-1/transactions/shop:eu:2', `/v1/queues/concert-1/tickets/${ticketId}`]) {
-      refused.push([path, {}, 401], [path, { authorization: 'Bearer not-a-key-0123456789' }, 401], [path, bearer(keys.wallets), 403], [path, bearer(keys.tenant), 403]);
+    for (const path of [
+      '/v1/wallets/user-1',
+      '/v1/wallets/user-1/transactions',
+      '/v1/wallets/user-1/transactions/shop:eu:2',
+      `/v1/queues/concert-1/tickets/${ticketId}`,
+    ]) {
+      refused.push(
+        [path, {}, 401],
+        [path, { authorization: 'Bearer not-a-key-0123456789' }, 401],
+        [path, bearer(keys.wallets), 403],
+        [path, bearer(keys.tenant), 403],
+      );
     }
     for (const [path, headers, status] of refused) {
       const answer = await call(routed.base, 'GET', path, { headers });
@@ -322,10 +502,20 @@ describe('private reads', () => {
 describe('reads routed to the vote-merger', () => {
   it('passes a global result through, without a key, and a poll with no result yet as 404', async () => {
     expect(await call(routed.base, 'GET', '/v1/polls/mama-2025/results')).toMatchObject({ status: 200, body: result });
-    expect(await call(routed.base, 'GET', '/v1/polls/award:2025/results')).toMatchObject({ status: 200, body: { pollId: 'award:2025' } });
+    expect(await call(routed.base, 'GET', '/v1/polls/award:2025/results')).toMatchObject({
+      status: 200,
+      body: { pollId: 'award:2025' },
+    });
     // the owner's own answers come back as they are: a poll not merged yet is 404
-    expect(await call(routed.base, 'GET', '/v1/polls/unknown/results')).toMatchObject({ status: 404, body: { error: 'not_found', message: 'no such thing' } });
-    expect(merger.seen).toEqual(['/v1/polls/mama-2025/results', '/v1/polls/award%3A2025/results', '/v1/polls/unknown/results']);
+    expect(await call(routed.base, 'GET', '/v1/polls/unknown/results')).toMatchObject({
+      status: 404,
+      body: { error: 'not_found', message: 'no such thing' },
+    });
+    expect(merger.seen).toEqual([
+      '/v1/polls/mama-2025/results',
+      '/v1/polls/award%3A2025/results',
+      '/v1/polls/unknown/results',
+    ]);
     expect(merger.received.every((r) => r.method === 'GET' && r.body === '')).toBe(true);
   });
 

@@ -7,7 +7,10 @@ const WAIT_MS = 500;
 const world = gatewayForThisFile('wallet-wait', { WALLET_WAIT_MS: String(WAIT_MS) });
 
 const transact = (userId: string, body: unknown, query = '?wait=true') =>
-  call(world().base, 'POST', `/v1/wallets/${userId}/transactions${query}`, { headers: { ...json, ...bearer(keys.wallets) }, body: JSON.stringify(body) });
+  call(world().base, 'POST', `/v1/wallets/${userId}/transactions${query}`, {
+    headers: { ...json, ...bearer(keys.wallets) },
+    body: JSON.stringify(body),
+  });
 
 beforeAll(async () => {
   // outcomes published before the gateway reads from the newest offset would be missed: wait until it does
@@ -17,7 +20,13 @@ beforeAll(async () => {
 describe('?wait=true while no ledger answers', () => {
   it('answers 202 pending after WALLET_WAIT_MS, the command acknowledged all the same', async () => {
     const started = Date.now();
-    const answer = await transact('nobody-home', { source: 'app', seq: 1, type: 'credit', asset: 'points', amount: '5' });
+    const answer = await transact('nobody-home', {
+      source: 'app',
+      seq: 1,
+      type: 'credit',
+      asset: 'points',
+      amount: '5',
+    });
     const waited = Date.now() - started;
     expect(answer).toMatchObject({ status: 202, body: { id: 'app:1', status: 'pending' } });
     expect(Object.keys(answer.body).sort()).toEqual(['id', 'status']);
@@ -31,7 +40,10 @@ describe('?wait=true with a ledger answering', () => {
   let ledger: FakeLedger;
 
   beforeAll(async () => {
-    ledger = await startFakeLedger(inject('stack'), { commands: world().walletCommands.topic, outcomes: world().walletOutcomes.topic });
+    ledger = await startFakeLedger(inject('stack'), {
+      commands: world().walletCommands.topic,
+      outcomes: world().walletOutcomes.topic,
+    });
   });
 
   afterAll(async () => {
@@ -48,19 +60,32 @@ describe('?wait=true with a ledger answering', () => {
 
   it('answers 200 rejected with the reason when the ledger refuses', async () => {
     const debit = await transact('bob', { source: 'shop', seq: 3, type: 'debit', asset: 'KRW', amount: '1' });
-    expect(debit).toEqual(expect.objectContaining({ status: 200, body: { id: 'shop:3', status: 'rejected', balance: '0.00', reason: 'insufficient_funds' } }));
+    expect(debit).toEqual(
+      expect.objectContaining({
+        status: 200,
+        body: { id: 'shop:3', status: 'rejected', balance: '0.00', reason: 'insufficient_funds' },
+      }),
+    );
   });
 
   it("hears each user's own outcome when many wait at once", async () => {
     const users = Array.from({ length: 20 }, (_, i) => `crowd-${i}`);
-    const answers = await Promise.all(users.map((user, i) => transact(user, { source: 'crowd', seq: 1, type: 'credit', asset: 'gems', amount: `${i + 1}` })));
+    const answers = await Promise.all(
+      users.map((user, i) =>
+        transact(user, { source: 'crowd', seq: 1, type: 'credit', asset: 'gems', amount: `${i + 1}` }),
+      ),
+    );
     expect(answers.map((a) => [a.status, a.body.balance])).toEqual(users.map((_, i) => [200, `${i + 1}.00`]));
     expect(answers.every((a) => a.body.id === 'crowd:1')).toBe(true);
   });
 
   it('without ?wait=true still answers 202 as soon as Kafka acknowledged', async () => {
-    expect(await transact('carol', { source: 'shop', seq: 4, type: 'credit', asset: 'KRW', amount: '1' }, '')).toEqual(expect.objectContaining({ status: 202, body: { id: 'shop:4' } }));
-    expect(await transact('carol', { source: 'shop', seq: 5, type: 'credit', asset: 'KRW', amount: '1' }, '?wait=false')).toEqual(expect.objectContaining({ status: 202, body: { id: 'shop:5' } }));
+    expect(await transact('carol', { source: 'shop', seq: 4, type: 'credit', asset: 'KRW', amount: '1' }, '')).toEqual(
+      expect.objectContaining({ status: 202, body: { id: 'shop:4' } }),
+    );
+    expect(
+      await transact('carol', { source: 'shop', seq: 5, type: 'credit', asset: 'KRW', amount: '1' }, '?wait=false'),
+    ).toEqual(expect.objectContaining({ status: 202, body: { id: 'shop:5' } }));
   });
 });
 
@@ -68,7 +93,10 @@ describe('?wait=true when the gateway shuts down', () => {
   it('answers a request still waiting 202 pending at once, instead of holding the shutdown for the whole wait', async () => {
     const patient = await startTestGateway(inject('stack'), 'wallet-wait-shutdown', { WALLET_WAIT_MS: '30000' });
     const headers = { ...json, ...bearer(keys.wallets) };
-    const waiting = call(patient.base, 'POST', '/v1/wallets/u/transactions?wait=true', { headers, body: JSON.stringify({ source: 's', seq: 1, type: 'credit', asset: 'KRW', amount: '1' }) });
+    const waiting = call(patient.base, 'POST', '/v1/wallets/u/transactions?wait=true', {
+      headers,
+      body: JSON.stringify({ source: 's', seq: 1, type: 'credit', asset: 'KRW', amount: '1' }),
+    });
     // the command is acknowledged, so the request is now waiting for its outcome
     expect(await eventually(async () => (await patient.walletCommands.count()) === 1, 10_000)).toBe(true);
     const closing = Date.now();

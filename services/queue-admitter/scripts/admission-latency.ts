@@ -23,10 +23,17 @@ function stack(): TestStack {
   const fromEnvironment = stackFromEnvironment();
   if (fromEnvironment) return fromEnvironment;
   const e = stackEndpoints();
-  return { brokers: e.brokers, registryUrl: e.registryUrl, redisUrl: e.redisUrl, databaseUrl: e.databaseUrl, origin: 'local stack (already running)' };
+  return {
+    brokers: e.brokers,
+    registryUrl: e.registryUrl,
+    redisUrl: e.redisUrl,
+    databaseUrl: e.databaseUrl,
+    origin: 'local stack (already running)',
+  };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 const summary = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return `p50 ${percentile(sorted, 50)} ms, p95 ${percentile(sorted, 95)} ms, p99 ${percentile(sorted, 99)} ms, max ${sorted[sorted.length - 1]} ms (n=${sorted.length})`;
@@ -48,7 +55,10 @@ try {
     await world.send([world.join(queueId, ticketId, `user-${i}`)]);
     let appliedAt: number | undefined;
     for (;;) {
-      const { rows } = await world.pool.query(`SELECT status, admitted_at_ms FROM ${world.schema}.tickets WHERE queue_id = $1 AND ticket_id = $2`, [queueId, ticketId]);
+      const { rows } = await world.pool.query(
+        `SELECT status, admitted_at_ms FROM ${world.schema}.tickets WHERE queue_id = $1 AND ticket_id = $2`,
+        [queueId, ticketId],
+      );
       const seenAt = Date.now();
       if (rows[0]) appliedAt ??= seenAt;
       if (rows[0]?.status === 'active') {

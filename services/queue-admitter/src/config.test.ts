@@ -44,7 +44,12 @@ describe('ADMISSION_SIGNING_KEYS', () => {
   });
 
   it('outside production, unset means the development key (the same one every time)', () => {
-    for (const environment of [{}, { TALLY_ENV: 'development' }, { TALLY_ENV: 'test' }, { ADMISSION_SIGNING_KEYS: '' }]) {
+    for (const environment of [
+      {},
+      { TALLY_ENV: 'development' },
+      { TALLY_ENV: 'test' },
+      { ADMISSION_SIGNING_KEYS: '' },
+    ]) {
       const config = loadConfig(environment);
       expect(config.signingKeys).toEqual({ keys: [developmentSigningKey()], usingDevelopmentKey: true });
       expect(config.signingKeys.keys[0]!.kid).toBe(DEVELOPMENT_KID);
@@ -52,22 +57,38 @@ describe('ADMISSION_SIGNING_KEYS', () => {
   });
 
   it('production refuses to start without keys, and refuses the development key pasted in', () => {
-    expect(problemsOf({ ...PRODUCTION })).toEqual([expect.stringMatching(/^ADMISSION_SIGNING_KEYS: is required when TALLY_ENV is production/)]);
+    expect(problemsOf({ ...PRODUCTION })).toEqual([
+      expect.stringMatching(/^ADMISSION_SIGNING_KEYS: is required when TALLY_ENV is production/),
+    ]);
     const development = developmentSigningKey();
     for (const pasted of [development, { ...development, kid: 'renamed' }]) {
       const problems = problemsOf({ ...PRODUCTION, ADMISSION_SIGNING_KEYS: JSON.stringify([key('real'), pasted]) });
-      expect(problems).toEqual([expect.stringMatching(/^ADMISSION_SIGNING_KEYS: entry 1 \(kid "(tally-development|renamed)"\): is the development key/)]);
+      expect(problems).toEqual([
+        expect.stringMatching(
+          /^ADMISSION_SIGNING_KEYS: entry 1 \(kid "(tally-development|renamed)"\): is the development key/,
+        ),
+      ]);
       expectNoSecretIn(problems, development.d);
     }
     // outside production the development key may be configured explicitly (several instances, one key)
-    expect(loadConfig({ ADMISSION_SIGNING_KEYS: JSON.stringify([development]) }).signingKeys.keys).toEqual([development]);
+    expect(loadConfig({ ADMISSION_SIGNING_KEYS: JSON.stringify([development]) }).signingKeys.keys).toEqual([
+      development,
+    ]);
   });
 
   it('refuses ADMISSION_TOKEN_SECRET, the HS256 secret it replaced, without quoting it', () => {
-    const environments: Record<string, string>[] = [{}, { ...PRODUCTION, ADMISSION_SIGNING_KEYS: JSON.stringify([key('k')]) }];
+    const environments: Record<string, string>[] = [
+      {},
+      { ...PRODUCTION, ADMISSION_SIGNING_KEYS: JSON.stringify([key('k')]) },
+    ];
     for (const environment of environments) {
-      const problems = problemsOf({ ...environment, ADMISSION_TOKEN_SECRET: 'an-old-shared-secret-of-40-characters-xx' });
-      expect(problems).toEqual([expect.stringMatching(/^ADMISSION_TOKEN_SECRET: was replaced by ADMISSION_SIGNING_KEYS/)]);
+      const problems = problemsOf({
+        ...environment,
+        ADMISSION_TOKEN_SECRET: 'an-old-shared-secret-of-40-characters-xx',
+      });
+      expect(problems).toEqual([
+        expect.stringMatching(/^ADMISSION_TOKEN_SECRET: was replaced by ADMISSION_SIGNING_KEYS/),
+      ]);
       expectNoSecretIn(problems, 'an-old-shared-secret');
     }
   });
@@ -109,7 +130,14 @@ describe('ADMISSION_SIGNING_KEYS', () => {
       'ADMISSION_SIGNING_KEYS: every key must have its own kid ("good" more than once)',
       'ADMISSION_SIGNING_KEYS: every entry must be a different key ("good-again" repeats an earlier entry\'s key)',
     ]);
-    expectNoSecretIn(problems, ...entries.flatMap((e) => (typeof e === 'object' ? [e.d, (e as { k?: string }).k].filter((v): v is string => typeof v === 'string' && v.length > 0) : [])));
+    expectNoSecretIn(
+      problems,
+      ...entries.flatMap((e) =>
+        typeof e === 'object'
+          ? [e.d, (e as { k?: string }).k].filter((v): v is string => typeof v === 'string' && v.length > 0)
+          : [],
+      ),
+    );
   });
 
   it('says what it wants when the value is not a JSON array of keys, without echoing it', () => {
@@ -117,16 +145,22 @@ describe('ADMISSION_SIGNING_KEYS', () => {
     for (const value of [pastedPem, '{"kty":"EC"}', '[]', JSON.stringify(key('alone'))]) {
       const problems = problemsOf({ ADMISSION_SIGNING_KEYS: value });
       expect(problems).toHaveLength(1);
-      expect(problems[0]).toMatch(/^ADMISSION_SIGNING_KEYS: must be a JSON array of private EC P-256 JWKs, each with its own "kid"/);
+      expect(problems[0]).toMatch(
+        /^ADMISSION_SIGNING_KEYS: must be a JSON array of private EC P-256 JWKs, each with its own "kid"/,
+      );
       expectNoSecretIn(problems, 'MHcCAQEEIBx', value);
     }
   });
 
   it('reports a bad TALLY_ENV once, and the keys not at all (which rule applies is unknown)', () => {
-    expect(problemsOf({ TALLY_ENV: 'prod' })).toEqual(['TALLY_ENV: must be one of development, test, production (got "prod")']);
+    expect(problemsOf({ TALLY_ENV: 'prod' })).toEqual([
+      'TALLY_ENV: must be one of development, test, production (got "prod")',
+    ]);
   });
 
   it('takes the issuer from ADMISSION_TOKEN_ISSUER', () => {
-    expect(loadConfig({ ADMISSION_TOKEN_ISSUER: 'https://queue.example.com' }).ADMISSION_TOKEN_ISSUER).toBe('https://queue.example.com');
+    expect(loadConfig({ ADMISSION_TOKEN_ISSUER: 'https://queue.example.com' }).ADMISSION_TOKEN_ISSUER).toBe(
+      'https://queue.example.com',
+    );
   });
 });

@@ -41,7 +41,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): QueueAdmitt
   // a deployment that still sets the old secret would otherwise start with other keys than it thinks
   const retired =
     source.ADMISSION_TOKEN_SECRET !== undefined && source.ADMISSION_TOKEN_SECRET !== ''
-      ? ['ADMISSION_TOKEN_SECRET: was replaced by ADMISSION_SIGNING_KEYS (ES256 keys: `pnpm tally admission-key` makes one); remove ADMISSION_TOKEN_SECRET and set ADMISSION_SIGNING_KEYS']
+      ? [
+          'ADMISSION_TOKEN_SECRET: was replaced by ADMISSION_SIGNING_KEYS (ES256 keys: `pnpm tally admission-key` makes one); remove ADMISSION_TOKEN_SECRET and set ADMISSION_SIGNING_KEYS',
+        ]
       : [];
-  return parseConfigWithSecrets<typeof configShape, { signingKeys: ChosenSigningKeys }>(configShape, source, { signingKeys: ['ADMISSION_SIGNING_KEYS', chooseSigningKeys] }, retired);
+  return parseConfigWithSecrets<typeof configShape, { signingKeys: ChosenSigningKeys }>(
+    configShape,
+    source,
+    { signingKeys: ['ADMISSION_SIGNING_KEYS', chooseSigningKeys] },
+    retired,
+  );
 }

@@ -24,7 +24,15 @@ function proposerWorld() {
       return undefined;
     },
   } as unknown as TypedProducer;
-  const proposer = new AdmissionProposer({ store, producer, commands: {} as never, now: () => 5000, endOffsets: async () => ends, maxLag: 100, logger });
+  const proposer = new AdmissionProposer({
+    store,
+    producer,
+    commands: {} as never,
+    now: () => 5000,
+    endOffsets: async () => ends,
+    maxLag: 100,
+    logger,
+  });
   return { views, ends, sent, proposer };
 }
 
@@ -41,9 +49,17 @@ describe('the admission round proposes', () => {
   it('EXPIRE then ADMIT records keyed by queueId, from the admitter, based on the fence the view was read at', async () => {
     const w = proposerWorld();
     w.ends.set(0, 10);
-    w.views.set(0, { appliedThrough: 9, queues: [queueView('q', { activeCount: 2, active: [{ ticketId: 'x', expiresAtMs: 4000 }], waitingHead: ['a', 'b'] }), queueView('idle')] });
+    w.views.set(0, {
+      appliedThrough: 9,
+      queues: [
+        queueView('q', { activeCount: 2, active: [{ ticketId: 'x', expiresAtMs: 4000 }], waitingHead: ['a', 'b'] }),
+        queueView('idle'),
+      ],
+    });
     await w.proposer.round([0]);
-    expect(w.sent.map((r) => [r.key, r.value.kind, r.value.ticketIds, r.value.atMs, r.value.basisOffset, r.value.source])).toEqual([
+    expect(
+      w.sent.map((r) => [r.key, r.value.kind, r.value.ticketIds, r.value.atMs, r.value.basisOffset, r.value.source]),
+    ).toEqual([
       ['q', 'EXPIRE', ['x'], 5000, 9, ADMITTER_SOURCE],
       ['q', 'ADMIT', ['a'], 5000, 9, ADMITTER_SOURCE],
     ]);
@@ -52,7 +68,10 @@ describe('the admission round proposes', () => {
 
   it('nothing for a partition until its fence reaches the end offset read after its last decision', async () => {
     const w = proposerWorld();
-    const view = (appliedThrough: number): PartitionView => ({ appliedThrough, queues: [queueView('q', { waitingHead: ['a', 'b'] })] });
+    const view = (appliedThrough: number): PartitionView => ({
+      appliedThrough,
+      queues: [queueView('q', { waitingHead: ['a', 'b'] })],
+    });
     w.ends.set(0, 10);
     w.views.set(0, view(9));
     await w.proposer.round([0]);
@@ -99,7 +118,21 @@ describe('the consumer applies', () => {
     headers: {},
     rawKey: null,
     rawValue: null,
-    value: { source: 'app', seq: offset, queueId: 'q', kind: 'JOIN', ticketId: null, userId: null, capacity: null, activeSeconds: null, receivedAtMs: 1000, ticketIds: null, atMs: null, basisOffset: null, ...value },
+    value: {
+      source: 'app',
+      seq: offset,
+      queueId: 'q',
+      kind: 'JOIN',
+      ticketId: null,
+      userId: null,
+      capacity: null,
+      activeSeconds: null,
+      receivedAtMs: 1000,
+      ticketIds: null,
+      atMs: null,
+      basisOffset: null,
+      ...value,
+    },
   });
 
   function handlerWorld(role: AdmitterDeps['role']) {
@@ -117,8 +150,18 @@ describe('the consumer applies', () => {
     } as unknown as QueueStore;
     const projection = { project: async () => undefined } as unknown as QueueProjection;
     const serially = { run: <T>(work: () => Promise<T>) => work() };
-    const handler = queueCommandHandler({ store, projection, producer: {} as never, events: {} as never, role, serially: serially as never, now: () => 0, logger });
-    const run = (records: ConsumedRecord<QueueCommand>[]) => handler({ topic: 't', partition: 0, records, setAside: async () => undefined });
+    const handler = queueCommandHandler({
+      store,
+      projection,
+      producer: {} as never,
+      events: {} as never,
+      role,
+      serially: serially as never,
+      now: () => 0,
+      logger,
+    });
+    const run = (records: ConsumedRecord<QueueCommand>[]) =>
+      handler({ topic: 't', partition: 0, records, setAside: async () => undefined });
     return { applied, run, outboxRead: () => outboxRead };
   }
 
@@ -133,7 +176,11 @@ describe('the consumer applies', () => {
       {
         lastOffset: 5,
         records: [
-          { offset: 3, queueId: 'q', command: { kind: 'JOIN', ticketId: 't1', userId: 'u1', joinOrder: 3, atMs: 1000 } },
+          {
+            offset: 3,
+            queueId: 'q',
+            command: { kind: 'JOIN', ticketId: 't1', userId: 'u1', joinOrder: 3, atMs: 1000 },
+          },
           { offset: 4, queueId: 'q', command: { kind: 'ADMIT', ticketIds: ['t1'], atMs: 7000, basisOffset: 3 } },
           { offset: 5, queueId: 'q', command: { kind: 'EXPIRE', ticketIds: ['t1'], atMs: 9000 } },
         ],

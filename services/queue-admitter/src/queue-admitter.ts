@@ -1,6 +1,13 @@
 import type { Logger } from '@tally/observability';
 import type { QueueCommand, QueueEvent, TopicCodec } from '@tally/schemas';
-import type { BatchHandler, ConsumedRecord, OutgoingRecord, Rejection, Serially, TypedProducer } from '@tally/streaming';
+import type {
+  BatchHandler,
+  ConsumedRecord,
+  OutgoingRecord,
+  Rejection,
+  Serially,
+  TypedProducer,
+} from '@tally/streaming';
 import type { QueueStore } from './adapters/postgres-queues.js';
 import type { QueueProjection } from './adapters/redis-queues.js';
 import { MAX_DECISION_TICKETS, decideAdmissions } from './domain/admission.js';
@@ -40,7 +47,9 @@ export function queueCommandHandler(deps: AdmitterDeps): BatchHandler<QueueComma
     }
     if (records.length === 0) return { rejected };
     await deps.serially.run(async () => {
-      await deps.projection.project(await deps.store.applyCommands(partition, commands, records[records.length - 1]!.offset));
+      await deps.projection.project(
+        await deps.store.applyCommands(partition, commands, records[records.length - 1]!.offset),
+      );
       if (deps.role === 'admitter') await publishEvents(deps, [partition]);
     });
     logDecisionRoundTrip(deps.logger, partition, records);
@@ -50,10 +59,15 @@ export function queueCommandHandler(deps: AdmitterDeps): BatchHandler<QueueComma
 
 /** The longest a decision of the batch took from being produced to being applied and projected (one produce + one consume). */
 function logDecisionRoundTrip(logger: Logger, partition: number, records: ConsumedRecord<QueueCommand>[]) {
-  const decisions = records.filter((r) => r.value.source === ADMITTER_SOURCE && (r.value.kind === 'ADMIT' || r.value.kind === 'EXPIRE'));
+  const decisions = records.filter(
+    (r) => r.value.source === ADMITTER_SOURCE && (r.value.kind === 'ADMIT' || r.value.kind === 'EXPIRE'),
+  );
   if (decisions.length === 0) return;
   const appliedAt = Date.now();
-  logger.debug({ partition, decisions: decisions.length, roundTripMs: Math.max(...decisions.map((r) => appliedAt - r.timestamp)) }, 'decisions applied');
+  logger.debug(
+    { partition, decisions: decisions.length, roundTripMs: Math.max(...decisions.map((r) => appliedAt - r.timestamp)) },
+    'decisions applied',
+  );
 }
 
 /** A decision names at most this many tickets (a round names at most MAX_DECISION_TICKETS). */
@@ -64,22 +78,38 @@ function toCommand({ value, offset }: ConsumedRecord<QueueCommand>): QueueComman
   if (!value.queueId) return 'a queue command needs a queueId';
   switch (value.kind) {
     case 'CONFIGURE':
-      if (!(value.capacity! > 0) || !(value.activeSeconds! > 0)) return 'CONFIGURE needs a positive capacity and activeSeconds';
-      return { kind: 'CONFIGURE', capacity: value.capacity!, activeSeconds: value.activeSeconds!, atMs: value.receivedAtMs };
+      if (!(value.capacity! > 0) || !(value.activeSeconds! > 0))
+        return 'CONFIGURE needs a positive capacity and activeSeconds';
+      return {
+        kind: 'CONFIGURE',
+        capacity: value.capacity!,
+        activeSeconds: value.activeSeconds!,
+        atMs: value.receivedAtMs,
+      };
     case 'JOIN':
       if (!value.ticketId || !value.userId) return 'JOIN needs a ticketId and a userId';
-      return { kind: 'JOIN', ticketId: value.ticketId, userId: value.userId, joinOrder: offset, atMs: value.receivedAtMs };
+      return {
+        kind: 'JOIN',
+        ticketId: value.ticketId,
+        userId: value.userId,
+        joinOrder: offset,
+        atMs: value.receivedAtMs,
+      };
     case 'LEAVE':
     case 'COMPLETE':
       if (!value.ticketId) return `${value.kind} needs a ticketId`;
       return { kind: value.kind, ticketId: value.ticketId, atMs: value.receivedAtMs };
     case 'ADMIT':
     case 'EXPIRE': {
-      if (value.source !== ADMITTER_SOURCE) return `${value.kind} is a decision of the admitter (source ${ADMITTER_SOURCE}), not of ${value.source}`;
+      if (value.source !== ADMITTER_SOURCE)
+        return `${value.kind} is a decision of the admitter (source ${ADMITTER_SOURCE}), not of ${value.source}`;
       const { ticketIds, atMs, basisOffset } = value;
-      if (!ticketIds || ticketIds.length === 0 || ticketIds.length > MAX_LISTED_TICKETS) return `${value.kind} needs 1 to ${MAX_LISTED_TICKETS} ticketIds`;
+      if (!ticketIds || ticketIds.length === 0 || ticketIds.length > MAX_LISTED_TICKETS)
+        return `${value.kind} needs 1 to ${MAX_LISTED_TICKETS} ticketIds`;
       if (atMs === null || basisOffset === null) return `${value.kind} needs atMs and basisOffset`;
-      return value.kind === 'ADMIT' ? { kind: 'ADMIT', ticketIds, atMs, basisOffset } : { kind: 'EXPIRE', ticketIds, atMs };
+      return value.kind === 'ADMIT'
+        ? { kind: 'ADMIT', ticketIds, atMs, basisOffset }
+        : { kind: 'EXPIRE', ticketIds, atMs };
     }
     default:
       return `unknown kind ${String(value.kind)}`;
@@ -87,11 +117,17 @@ function toCommand({ value, offset }: ConsumedRecord<QueueCommand>): QueueComman
 }
 
 /** Sends what the outbox holds for these partitions and deletes it once Kafka acknowledged it (run serially). */
-export async function publishEvents(deps: Pick<AdmitterDeps, 'store' | 'producer' | 'events'>, partitions: number[]): Promise<void> {
+export async function publishEvents(
+  deps: Pick<AdmitterDeps, 'store' | 'producer' | 'events'>,
+  partitions: number[],
+): Promise<void> {
   for (;;) {
     const { ids, events } = await deps.store.pendingEvents(partitions);
     if (ids.length === 0) return;
-    await deps.producer.sendAll(deps.events, events.map((value) => ({ key: value.queueId, value })));
+    await deps.producer.sendAll(
+      deps.events,
+      events.map((value) => ({ key: value.queueId, value })),
+    );
     await deps.store.eventsPublished(ids);
   }
 }
@@ -156,7 +192,8 @@ export class AdmissionProposer {
       const decisions: OutgoingRecord<QueueCommand>[] = [];
       for (const queue of view.queues) {
         const { expire, admit } = decideAdmissions(queue, nowMs);
-        if (expire.length > 0) decisions.push(this.decision(queue.queueId, 'EXPIRE', expire, nowMs, view.appliedThrough));
+        if (expire.length > 0)
+          decisions.push(this.decision(queue.queueId, 'EXPIRE', expire, nowMs, view.appliedThrough));
         if (admit.length > 0) decisions.push(this.decision(queue.queueId, 'ADMIT', admit, nowMs, view.appliedThrough));
       }
       if (decisions.length === 0) continue;
@@ -165,10 +202,29 @@ export class AdmissionProposer {
     }
   }
 
-  private decision(queueId: string, kind: 'ADMIT' | 'EXPIRE', ticketIds: string[], atMs: number, basisOffset: number): OutgoingRecord<QueueCommand> {
+  private decision(
+    queueId: string,
+    kind: 'ADMIT' | 'EXPIRE',
+    ticketIds: string[],
+    atMs: number,
+    basisOffset: number,
+  ): OutgoingRecord<QueueCommand> {
     // the seq only grows in this process, also across restarts (the clock); idempotency is by ticket and state
     this.seq = Math.max(this.seq + 1, Date.now());
-    const value: QueueCommand = { source: ADMITTER_SOURCE, seq: this.seq, queueId, kind, ticketId: null, userId: null, capacity: null, activeSeconds: null, receivedAtMs: atMs, ticketIds, atMs, basisOffset };
+    const value: QueueCommand = {
+      source: ADMITTER_SOURCE,
+      seq: this.seq,
+      queueId,
+      kind,
+      ticketId: null,
+      userId: null,
+      capacity: null,
+      activeSeconds: null,
+      receivedAtMs: atMs,
+      ticketIds,
+      atMs,
+      basisOffset,
+    };
     return { key: queueId, value, timestamp: Date.now() };
   }
 }

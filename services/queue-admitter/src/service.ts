@@ -2,13 +2,28 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, createMetrics, startOpsServer, type Logger } from '@tally/observability';
 import { createSchemaRegistry, topicCodec } from '@tally/schemas';
 import { createPool, createRedis, migrate } from '@tally/storage';
-import { BatchConsumer, Serially, TypedProducer, createKafka, topicPartitions, closeOnce, consumingServiceResources, type ServiceResource } from '@tally/streaming';
+import {
+  BatchConsumer,
+  Serially,
+  TypedProducer,
+  createKafka,
+  topicPartitions,
+  closeOnce,
+  consumingServiceResources,
+  type ServiceResource,
+} from '@tally/streaming';
 import { queueRoutes } from './adapters/http.js';
 import { QueueStore } from './adapters/postgres-queues.js';
 import { QueueProjection } from './adapters/redis-queues.js';
 import type { QueueAdmitterConfig } from './config.js';
 import { admissionTokens } from './domain/admission-token.js';
-import { AdmissionProposer, queueCommandHandler, rebuildLostProjections, type AdmitterDeps, type QueueRole } from './queue-admitter.js';
+import {
+  AdmissionProposer,
+  queueCommandHandler,
+  rebuildLostProjections,
+  type AdmitterDeps,
+  type QueueRole,
+} from './queue-admitter.js';
 
 export interface RunningAdmitter {
   port: number;
@@ -23,20 +38,38 @@ const migrations = fileURLToPath(new URL('../migrations', import.meta.url));
  * Config → adapters → runtime. `now` is injectable so tests can make admissions expire without waiting: it is the
  * time of the decisions this instance proposes (applying the log reads no clock).
  */
-export async function startQueueAdmitter(config: QueueAdmitterConfig, now: () => number = Date.now): Promise<RunningAdmitter> {
+export async function startQueueAdmitter(
+  config: QueueAdmitterConfig,
+  now: () => number = Date.now,
+): Promise<RunningAdmitter> {
   const logger = createLogger('queue-admitter', config.LOG_LEVEL);
   const metrics = createMetrics('queue-admitter');
   if (config.signingKeys.usingDevelopmentKey) {
-    logger.warn({ kid: config.signingKeys.keys[0]!.kid }, 'ADMISSION_SIGNING_KEYS is not set: signing admission tokens with the development key, which anyone can sign with; production refuses to start like this');
+    logger.warn(
+      { kid: config.signingKeys.keys[0]!.kid },
+      'ADMISSION_SIGNING_KEYS is not set: signing admission tokens with the development key, which anyone can sign with; production refuses to start like this',
+    );
   }
   const tokens = await admissionTokens(config.signingKeys.keys, config.ADMISSION_TOKEN_ISSUER);
-  logger.info({ signingKid: config.signingKeys.keys[0]!.kid, publishedKids: tokens.jwks.keys.map((k) => k.kid) }, 'admission token keys');
-  await migrate({ databaseUrl: config.DATABASE_URL, schema: config.DB_SCHEMA, dir: migrations, log: (m) => logger.debug(m) });
+  logger.info(
+    { signingKid: config.signingKeys.keys[0]!.kid, publishedKids: tokens.jwks.keys.map((k) => k.kid) },
+    'admission token keys',
+  );
+  await migrate({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.DB_SCHEMA,
+    dir: migrations,
+    log: (m) => logger.debug(m),
+  });
 
   const redis = createRedis(config.REDIS_URL, 'queue-admitter');
   const pool = createPool(config.DATABASE_URL);
   const role: QueueRole = config.QUEUE_ROLE === 'follower' ? 'follower' : 'admitter';
-  const store = new QueueStore(pool, config.DB_SCHEMA, { group: config.CONSUMER_GROUP, topic: config.QUEUE_COMMANDS_TOPIC, publishEvents: role === 'admitter' });
+  const store = new QueueStore(pool, config.DB_SCHEMA, {
+    group: config.CONSUMER_GROUP,
+    topic: config.QUEUE_COMMANDS_TOPIC,
+    publishEvents: role === 'admitter',
+  });
   const projection = new QueueProjection(redis, config.REDIS_PREFIX);
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
@@ -44,7 +77,16 @@ export async function startQueueAdmitter(config: QueueAdmitterConfig, now: () =>
   await producer.connect();
   const partitions = await topicPartitions(kafka, config.QUEUE_COMMANDS_TOPIC);
   const commands = topicCodec(registry, config.QUEUE_COMMANDS_TOPIC, 'tally.queue.QueueCommand');
-  const deps: AdmitterDeps = { store, projection, producer, events: topicCodec(registry, config.QUEUE_EVENTS_TOPIC, 'tally.queue.QueueEvent'), role, serially: new Serially(), now, logger };
+  const deps: AdmitterDeps = {
+    store,
+    projection,
+    producer,
+    events: topicCodec(registry, config.QUEUE_EVENTS_TOPIC, 'tally.queue.QueueEvent'),
+    role,
+    serially: new Serially(),
+    now,
+    logger,
+  };
 
   const consumer = new BatchConsumer({
     service: 'queue-admitter',
@@ -74,7 +116,10 @@ export async function startQueueAdmitter(config: QueueAdmitterConfig, now: () =>
         now,
         logger,
         maxLag: config.ADMISSION_MAX_LAG,
-        endOffsets: async () => new Map((await admin.fetchTopicOffsets(config.QUEUE_COMMANDS_TOPIC)).map((p) => [p.partition, Number(p.high)])),
+        endOffsets: async () =>
+          new Map(
+            (await admin.fetchTopicOffsets(config.QUEUE_COMMANDS_TOPIC)).map((p) => [p.partition, Number(p.high)]),
+          ),
       })
     : undefined;
 

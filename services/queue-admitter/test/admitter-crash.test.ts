@@ -24,9 +24,20 @@ describe('queue-admitter crash', () => {
   it('SIGKILL while admitting, then another instance: every ticket admitted once, in order, never beyond capacity', async () => {
     const q = 'flash-sale';
     // admissions last 1 s, so the line moves by expiry alone: about 20 tickets a second
-    await world.send([world.configure(q, CAPACITY, 1), ...Array.from({ length: USERS }, (_, i) => world.join(q, ticketIdOf(i), `buyer-${i}`))]);
+    await world.send([
+      world.configure(q, CAPACITY, 1),
+      ...Array.from({ length: USERS }, (_, i) => world.join(q, ticketIdOf(i), `buyer-${i}`)),
+    ]);
     const first = await startServiceProcess('queue-admitter', world.environment());
-    const admittedCount = async () => Number((await world.pool.query(`SELECT count(*) FROM ${world.schema}.tickets WHERE queue_id = $1 AND admitted_at_ms IS NOT NULL`, [q])).rows[0].count);
+    const admittedCount = async () =>
+      Number(
+        (
+          await world.pool.query(
+            `SELECT count(*) FROM ${world.schema}.tickets WHERE queue_id = $1 AND admitted_at_ms IS NOT NULL`,
+            [q],
+          )
+        ).rows[0].count,
+      );
     expect(await eventually(async () => (await admittedCount()) >= 60, 60_000, 50)).toBe(true);
     await first.stop('SIGKILL');
     expect(await admittedCount()).toBeLessThan(USERS);

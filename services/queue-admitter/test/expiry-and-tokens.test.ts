@@ -26,7 +26,13 @@ afterAll(async () => {
   await world?.close();
 });
 
-const status = async (queue: string, n: number) => (await getJson<{ status: string; admissionToken?: string; expiresAt?: number }>(base, `/v1/queues/${queue}/tickets/${ticketIdOf(n)}`)).body;
+const status = async (queue: string, n: number) =>
+  (
+    await getJson<{ status: string; admissionToken?: string; expiresAt?: number }>(
+      base,
+      `/v1/queues/${queue}/tickets/${ticketIdOf(n)}`,
+    )
+  ).body;
 const until = async (probe: () => Promise<boolean>) => {
   for (let i = 0; i < 200; i++) {
     if (await probe()) return;
@@ -35,11 +41,15 @@ const until = async (probe: () => Promise<boolean>) => {
   throw new Error('condition never came true');
 };
 const verify = (queue: string, token: string, at = base) =>
-  getJson<{ valid: boolean; reason?: string; ticketId?: string; userId?: string; expiresAt?: number }>(at, `/v1/queues/${queue}/admissions/verify`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token }),
-  });
+  getJson<{ valid: boolean; reason?: string; ticketId?: string; userId?: string; expiresAt?: number }>(
+    at,
+    `/v1/queues/${queue}/admissions/verify`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    },
+  );
 
 describe('expiry, leaving, completing, and tokens', () => {
   it('frees slots: by expiry after activeSeconds, at once by leave and complete', async () => {
@@ -58,15 +68,22 @@ describe('expiry, leaving, completing, and tokens', () => {
 
     clock.nowMs += 61_000;
     await until(async () => (await status(q, 1)).status === 'expired' && (await status(q, 3)).status === 'expired');
-    const summary = (await getJson<{ waiting: number; active: number; admittedTotal: number }>(base, `/v1/queues/${q}`)).body;
+    const summary = (await getJson<{ waiting: number; active: number; admittedTotal: number }>(base, `/v1/queues/${q}`))
+      .body;
     expect(summary).toMatchObject({ waiting: 0, active: 0, admittedTotal: 4 });
   });
 
   it('a second join of a user names the live ticket', async () => {
     const q = 'once';
-    await world.send([world.configure(q, 1, 60), world.join(q, ticketIdOf(10), 'same-user'), world.join(q, ticketIdOf(11), 'same-user')]);
+    await world.send([
+      world.configure(q, 1, 60),
+      world.join(q, ticketIdOf(10), 'same-user'),
+      world.join(q, ticketIdOf(11), 'same-user'),
+    ]);
     await until(async () => (await status(q, 10)).status === 'active');
-    expect((await getJson<{ ticketId: string; status: string }>(base, `/v1/queues/${q}/tickets/${ticketIdOf(11)}`)).body).toMatchObject({ ticketId: ticketIdOf(10), status: 'active' });
+    expect(
+      (await getJson<{ ticketId: string; status: string }>(base, `/v1/queues/${q}/tickets/${ticketIdOf(11)}`)).body,
+    ).toMatchObject({ ticketId: ticketIdOf(10), status: 'active' });
   });
 
   it('accepts its own token, refuses forged, altered, expired and ended ones', async () => {
@@ -75,12 +92,29 @@ describe('expiry, leaving, completing, and tokens', () => {
     await until(async () => (await status(q, 20)).status === 'active');
     const { admissionToken, expiresAt } = await status(q, 20);
     expect(decodeProtectedHeader(admissionToken!)).toEqual({ alg: 'ES256', typ: 'JWT', kid: DEVELOPMENT_KID });
-    expect((await verify(q, admissionToken!)).body).toEqual({ valid: true, ticketId: ticketIdOf(20), userId: 'holder', expiresAt });
+    expect((await verify(q, admissionToken!)).body).toEqual({
+      valid: true,
+      ticketId: ticketIdOf(20),
+      userId: 'holder',
+      expiresAt,
+    });
 
     const [header, payload, signature] = admissionToken!.split('.') as [string, string, string];
-    const altered = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'intruder' })).toString('base64url');
-    expect((await verify(q, `${header}.${altered}.${signature}`)).body).toEqual({ valid: false, reason: 'bad_signature' });
-    expect((await verify(q, `${header}.${payload}.${Buffer.from('forged-signature-forged-signature').toString('base64url')}`)).body).toEqual({ valid: false, reason: 'bad_signature' });
+    const altered = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: 'intruder' }),
+    ).toString('base64url');
+    expect((await verify(q, `${header}.${altered}.${signature}`)).body).toEqual({
+      valid: false,
+      reason: 'bad_signature',
+    });
+    expect(
+      (
+        await verify(
+          q,
+          `${header}.${payload}.${Buffer.from('forged-signature-forged-signature').toString('base64url')}`,
+        )
+      ).body,
+    ).toEqual({ valid: false, reason: 'bad_signature' });
     expect((await verify('another-queue', admissionToken!)).body).toEqual({ valid: false, reason: 'other_queue' });
     expect((await verify(q, 'not.a.token')).body).toEqual({ valid: false, reason: 'malformed' });
     const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT', kid: DEVELOPMENT_KID })).toString('base64url')}.${payload}.`;
@@ -106,7 +140,11 @@ describe('expiry, leaving, completing, and tokens', () => {
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     const jwks = (await response.json()) as JSONWebKeySet;
     const development = developmentSigningKey();
-    expect(jwks).toEqual({ keys: [{ kty: 'EC', crv: 'P-256', x: development.x, y: development.y, kid: DEVELOPMENT_KID, alg: 'ES256', use: 'sig' }] });
+    expect(jwks).toEqual({
+      keys: [
+        { kty: 'EC', crv: 'P-256', x: development.x, y: development.y, kid: DEVELOPMENT_KID, alg: 'ES256', use: 'sig' },
+      ],
+    });
     expect(JSON.stringify(jwks)).not.toContain(development.d);
 
     // offline: nothing but the JWK Set and jose, at the admitter's (test) clock
@@ -117,11 +155,29 @@ describe('expiry, leaving, completing, and tokens', () => {
       currentDate: new Date(clock.nowMs),
     });
     expect(protectedHeader).toEqual({ alg: 'ES256', typ: 'JWT', kid: DEVELOPMENT_KID });
-    expect(payload).toMatchObject({ iss: 'tally', sub: 'fan-30', aud: q, jti: ticketIdOf(30), exp: Math.floor(expiresAt! / 1000) });
+    expect(payload).toMatchObject({
+      iss: 'tally',
+      sub: 'fan-30',
+      aud: q,
+      jti: ticketIdOf(30),
+      exp: Math.floor(expiresAt! / 1000),
+    });
     expect(payload.exp! * 1000).toBeGreaterThan(clock.nowMs);
     expect(payload.exp! * 1000).toBeLessThanOrEqual(clock.nowMs + 120_000);
-    await expect(jwtVerify(admissionToken!, createLocalJWKSet(jwks), { algorithms: ['ES256'], audience: 'another-queue', currentDate: new Date(clock.nowMs) })).rejects.toThrow(/aud/);
-    await expect(jwtVerify(admissionToken!, createLocalJWKSet(jwks), { algorithms: ['ES256'], audience: q, currentDate: new Date(expiresAt! + 1000) })).rejects.toThrow(/exp/);
+    await expect(
+      jwtVerify(admissionToken!, createLocalJWKSet(jwks), {
+        algorithms: ['ES256'],
+        audience: 'another-queue',
+        currentDate: new Date(clock.nowMs),
+      }),
+    ).rejects.toThrow(/aud/);
+    await expect(
+      jwtVerify(admissionToken!, createLocalJWKSet(jwks), {
+        algorithms: ['ES256'],
+        audience: q,
+        currentDate: new Date(expiresAt! + 1000),
+      }),
+    ).rejects.toThrow(/exp/);
   });
 
   it('rotates keys: an instance with a new key first and the old one listed signs with the new one and still verifies the old tokens', async () => {
@@ -133,7 +189,10 @@ describe('expiry, leaving, completing, and tokens', () => {
     const fresh = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
     const newKey = { kty: 'EC', crv: 'P-256', x: fresh.x, y: fresh.y, d: fresh.d, kid: 'rotated-1' };
     // a second deployment of the same log (its own group, schema and prefix), keys [new, old]
-    const rotated = await world.start(clock.now, { ...world.followerEnvironment('rotated'), ADMISSION_SIGNING_KEYS: JSON.stringify([newKey, developmentSigningKey()]) });
+    const rotated = await world.start(clock.now, {
+      ...world.followerEnvironment('rotated'),
+      ADMISSION_SIGNING_KEYS: JSON.stringify([newKey, developmentSigningKey()]),
+    });
     const rotatedBase = `http://127.0.0.1:${rotated.port}`;
     await world.caughtUp(`${world.group}-rotated`);
     const jwks = (await getJson<JSONWebKeySet>(rotatedBase, '/.well-known/jwks.json')).body;
@@ -142,7 +201,9 @@ describe('expiry, leaving, completing, and tokens', () => {
 
     let newToken = '';
     await until(async () => {
-      newToken = (await getJson<{ admissionToken?: string }>(rotatedBase, `/v1/queues/${q}/tickets/${ticketIdOf(40)}`)).body.admissionToken ?? '';
+      newToken =
+        (await getJson<{ admissionToken?: string }>(rotatedBase, `/v1/queues/${q}/tickets/${ticketIdOf(40)}`)).body
+          .admissionToken ?? '';
       return newToken !== '';
     });
     expect(decodeProtectedHeader(newToken).kid).toBe('rotated-1');
@@ -156,7 +217,10 @@ describe('expiry, leaving, completing, and tokens', () => {
     for (const [path, init] of [
       ['/v1/queues/a%20b', undefined],
       ['/v1/queues/q/tickets/not-a-ticket', undefined],
-      ['/v1/queues/q/admissions/verify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"token": "a", "extra": 1}' }],
+      [
+        '/v1/queues/q/admissions/verify',
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"token": "a", "extra": 1}' },
+      ],
     ] as const) {
       const { status: code, body } = await getJson<{ error: string }>(base, path, init as RequestInit | undefined);
       expect(code, path).toBe(400);

@@ -34,7 +34,8 @@ const SECOND_JOIN = ticketIdOf(20);
 const REJOIN = ticketIdOf(30);
 
 /** Status of each ticket of a queue in Postgres, by id. */
-const statuses = async (queueId: string) => Object.fromEntries((await world.tickets(queueId)).map((t) => [t.ticket_id as string, t.status as string]));
+const statuses = async (queueId: string) =>
+  Object.fromEntries((await world.tickets(queueId)).map((t) => [t.ticket_id as string, t.status as string]));
 
 async function until(what: string, probe: () => Promise<boolean>) {
   for (let i = 0; i < 400; i++) {
@@ -54,9 +55,15 @@ const waitFor = (queueId: string, expected: Record<string, string>) =>
 async function rows(schema: string) {
   const q = (sql: string) => world.pool.query(sql).then((r) => r.rows);
   return {
-    queues: await q(`SELECT queue_id, partition, capacity, active_seconds, admitted_total, active_count, admitted_through, clock_ms FROM ${schema}.queues ORDER BY queue_id`),
-    tickets: await q(`SELECT queue_id, ticket_id, user_id, status, join_order, admitted_at_ms, expires_at_ms FROM ${schema}.tickets ORDER BY queue_id, join_order`),
-    aliases: await q(`SELECT queue_id, ticket_id, live_ticket_id FROM ${schema}.ticket_aliases ORDER BY queue_id, ticket_id`),
+    queues: await q(
+      `SELECT queue_id, partition, capacity, active_seconds, admitted_total, active_count, admitted_through, clock_ms FROM ${schema}.queues ORDER BY queue_id`,
+    ),
+    tickets: await q(
+      `SELECT queue_id, ticket_id, user_id, status, join_order, admitted_at_ms, expires_at_ms FROM ${schema}.tickets ORDER BY queue_id, join_order`,
+    ),
+    aliases: await q(
+      `SELECT queue_id, ticket_id, live_ticket_id FROM ${schema}.ticket_aliases ORDER BY queue_id, ticket_id`,
+    ),
   };
 }
 
@@ -81,7 +88,10 @@ async function reads(service: RunningAdmitter) {
     answers[queueId] = (await getJson(base, `/v1/queues/${queueId}`)).body;
     for (const id of tickets) {
       const ticket = (await getJson<{ admissionToken?: string }>(base, `/v1/queues/${queueId}/tickets/${id}`)).body;
-      answers[`${queueId}/${id}`] = ticket.admissionToken === undefined ? ticket : { ...ticket, admissionToken: tokenContent(ticket.admissionToken) };
+      answers[`${queueId}/${id}`] =
+        ticket.admissionToken === undefined
+          ? ticket
+          : { ...ticket, admissionToken: tokenContent(ticket.admissionToken) };
     }
   }
   return answers;
@@ -89,12 +99,23 @@ async function reads(service: RunningAdmitter) {
 
 describe('replaying and rebuilding the queue from its topic', () => {
   it('runs a queue live: admissions, completes, leaves, a lower capacity, expiries, a rejoin', async () => {
-    await world.send([world.configure(SHOW, 3, 60), ...Array.from({ length: 8 }, (_, i) => world.join(SHOW, show(i), `u${i}`)), world.join(SHOW, SECOND_JOIN, 'u1')]);
+    await world.send([
+      world.configure(SHOW, 3, 60),
+      ...Array.from({ length: 8 }, (_, i) => world.join(SHOW, show(i), `u${i}`)),
+      world.join(SHOW, SECOND_JOIN, 'u1'),
+    ]);
     await waitFor(SHOW, { [show(0)]: 'active', [show(1)]: 'active', [show(2)]: 'active', [show(3)]: 'waiting' });
 
     // a complete and a leave of an active ticket (through the second join's alias) free slots; a leave of a waiting one does not
     await world.send([world.complete(SHOW, show(0)), world.leave(SHOW, show(4)), world.leave(SHOW, SECOND_JOIN)]);
-    await waitFor(SHOW, { [show(0)]: 'completed', [show(1)]: 'left', [show(3)]: 'active', [show(4)]: 'left', [show(5)]: 'active', [show(6)]: 'waiting' });
+    await waitFor(SHOW, {
+      [show(0)]: 'completed',
+      [show(1)]: 'left',
+      [show(3)]: 'active',
+      [show(4)]: 'left',
+      [show(5)]: 'active',
+      [show(6)]: 'waiting',
+    });
 
     // capacity down to 1 with 2 active after this complete: nobody is admitted until enough have ended
     await world.send([world.configure(SHOW, 1, 30), world.complete(SHOW, show(2))]);
@@ -113,7 +134,10 @@ describe('replaying and rebuilding the queue from its topic', () => {
     await world.send([world.join(SHOW, REJOIN, 'u0'), world.complete(SHOW, show(6))]);
     await waitFor(SHOW, { [show(6)]: 'completed', [show(7)]: 'active', [REJOIN]: 'waiting' });
 
-    await world.send([world.configure(SIDE, 2, 60), ...Array.from({ length: 4 }, (_, i) => world.join(SIDE, side(i), `v${i}`))]);
+    await world.send([
+      world.configure(SIDE, 2, 60),
+      ...Array.from({ length: 4 }, (_, i) => world.join(SIDE, side(i), `v${i}`)),
+    ]);
     await waitFor(SIDE, { [side(0)]: 'active', [side(1)]: 'active' });
     await world.send([world.complete(SIDE, side(0))]);
     await waitFor(SIDE, { [side(0)]: 'completed', [side(2)]: 'active', [side(3)]: 'waiting' });
@@ -150,7 +174,11 @@ describe('replaying and rebuilding the queue from its topic', () => {
     // the rebuilt admissions are the live ones, to the millisecond, and a waiting ticket's estimate is the same
     const liveReads = await reads(live);
     expect(liveReads[`${SHOW}/${show(7)}`]).toMatchObject({ status: 'active' });
-    expect(liveReads[`${SHOW}/${REJOIN}`]).toMatchObject({ status: 'waiting', position: 0, estimatedWaitSeconds: expect.any(Number) });
+    expect(liveReads[`${SHOW}/${REJOIN}`]).toMatchObject({
+      status: 'waiting',
+      position: 0,
+      estimatedWaitSeconds: expect.any(Number),
+    });
     expect(liveReads[SHOW]).toEqual({ queueId: SHOW, waiting: 1, active: 1, capacity: 1, admittedTotal: 7 });
     // a follower proposes nothing and publishes nothing
     expect((await world.pool.query(`SELECT count(*)::int AS n FROM ${env.DB_SCHEMA}.event_outbox`)).rows[0].n).toBe(0);

@@ -35,7 +35,10 @@ const CAPACITY = 100;
 describe('seed 002: the concert waiting room', () => {
   it('10,000 users join a queue of 100: admitted in join order, never more than 100 active, positions exact and never growing', async () => {
     const queue = 'concert';
-    await world.send([world.configure(queue, CAPACITY, 3600), ...Array.from({ length: USERS }, (_, i) => world.join(queue, ticketIdOf(i), `fan-${i}`))]);
+    await world.send([
+      world.configure(queue, CAPACITY, 3600),
+      ...Array.from({ length: USERS }, (_, i) => world.join(queue, ticketIdOf(i), `fan-${i}`)),
+    ]);
     await world.caughtUp();
 
     const tracked = Array.from({ length: 20 }, (_, k) => k * 500 + 250);
@@ -59,7 +62,11 @@ describe('seed 002: the concert waiting room', () => {
       for (const i of tracked) {
         const { body } = await getJson<TicketView>(base, `/v1/queues/${queue}/tickets/${ticketIdOf(i)}`);
         if (i >= admitted) {
-          expect(body, `ticket ${i} after ${admitted} admitted`).toMatchObject({ status: 'waiting', position: i - admitted, waitingTotal: USERS - admitted });
+          expect(body, `ticket ${i} after ${admitted} admitted`).toMatchObject({
+            status: 'waiting',
+            position: i - admitted,
+            waitingTotal: USERS - admitted,
+          });
           expect(body.position).toBeLessThanOrEqual(lastPosition.get(i) ?? Infinity);
           lastPosition.set(i, body.position);
         } else {
@@ -67,7 +74,12 @@ describe('seed 002: the concert waiting room', () => {
         }
       }
       // the admitted users finish their booking
-      const active = (await world.pool.query(`SELECT ticket_id FROM ${world.schema}.tickets WHERE queue_id = $1 AND status = 'active'`, [queue])).rows;
+      const active = (
+        await world.pool.query(
+          `SELECT ticket_id FROM ${world.schema}.tickets WHERE queue_id = $1 AND status = 'active'`,
+          [queue],
+        )
+      ).rows;
       await world.send(active.map((r) => world.complete(queue, r.ticket_id)));
     }
     expect(maxActive).toBe(CAPACITY);

@@ -34,7 +34,14 @@ export function heartbeatHandler(deps: AggregatorDeps): BatchHandler<Heartbeat> 
     const counts = new Map<string, number>();
     await Promise.all(
       [...groupByStream(valid)].map(async ([streamId, beats]) => {
-        counts.set(streamId, await deps.viewers.apply(streamId, beats.map((r) => presenceBeat(heartbeatEvent(r), deps.clockToleranceMs)), now));
+        counts.set(
+          streamId,
+          await deps.viewers.apply(
+            streamId,
+            beats.map((r) => presenceBeat(heartbeatEvent(r), deps.clockToleranceMs)),
+            now,
+          ),
+        );
       }),
     );
     const writes: HistoryWrite[] = valid.map((record) => ({
@@ -51,22 +58,51 @@ export function heartbeatHandler(deps: AggregatorDeps): BatchHandler<Heartbeat> 
       setAside([
         ...late.map((w) => setAsideEntry(byOffset.get(w.offset)!, 'AFTER_GRACE', w.late!.reason, w.late!.eventTimeMs)),
         ...forgotten.map((w) =>
-          setAsideEntry(byOffset.get(w.offset)!, 'BEYOND_IDEMPOTENCY_HORIZON', `${formatWriteKey(w)} is older than what the seq archive of its source remembers: whether it was applied cannot be told`, judgedEventTime(w.atMs, w.receivedAtMs)),
+          setAsideEntry(
+            byOffset.get(w.offset)!,
+            'BEYOND_IDEMPOTENCY_HORIZON',
+            `${formatWriteKey(w)} is older than what the seq archive of its source remembers: whether it was applied cannot be told`,
+            judgedEventTime(w.atMs, w.receivedAtMs),
+          ),
         ),
       ]);
-    await deps.history.record({ group: deps.group, topic, partition }, records[records.length - 1]!.offset, writes, report);
+    await deps.history.record(
+      { group: deps.group, topic, partition },
+      records[records.length - 1]!.offset,
+      writes,
+      report,
+    );
     await deps.counts.publish(counts, now);
     return { rejected };
   };
 }
 
 function heartbeatEvent({ value }: ConsumedRecord<Heartbeat>) {
-  return { sessionId: value.sessionId, atMs: value.atMs, receivedAtMs: value.receivedAtMs, ended: value.state === 'ENDED' };
+  return {
+    sessionId: value.sessionId,
+    atMs: value.atMs,
+    receivedAtMs: value.receivedAtMs,
+    ended: value.state === 'ENDED',
+  };
 }
 
-function setAsideEntry(record: ConsumedRecord<Heartbeat>, reasonCode: LateEntry<Heartbeat>['reasonCode'], reason: string, eventTimeMs: number): LateEntry<Heartbeat> {
+function setAsideEntry(
+  record: ConsumedRecord<Heartbeat>,
+  reasonCode: LateEntry<Heartbeat>['reasonCode'],
+  reason: string,
+  eventTimeMs: number,
+): LateEntry<Heartbeat> {
   // presence took the heartbeat into account either way: only its history minute misses it
-  return { record, writeId: formatWriteKey(record.value), reasonCode, reason, windows: [HISTORY_WINDOW], otherEffectsApplied: true, eventTimeMs, receivedAtMs: record.value.receivedAtMs };
+  return {
+    record,
+    writeId: formatWriteKey(record.value),
+    reasonCode,
+    reason,
+    windows: [HISTORY_WINDOW],
+    otherEffectsApplied: true,
+    eventTimeMs,
+    receivedAtMs: record.value.receivedAtMs,
+  };
 }
 
 function groupByStream(records: ConsumedRecord<Heartbeat>[]): Map<string, ConsumedRecord<Heartbeat>[]> {
@@ -86,7 +122,8 @@ function splitValid(records: ConsumedRecord<Heartbeat>[]) {
   for (const record of records) {
     const { streamId, sessionId, atMs, receivedAtMs } = record.value;
     if (!streamId || !sessionId) rejected.push({ record, reason: 'a heartbeat needs a streamId and a sessionId' });
-    else if (atMs < 0 || receivedAtMs < 0) rejected.push({ record, reason: 'heartbeat times must be epoch milliseconds' });
+    else if (atMs < 0 || receivedAtMs < 0)
+      rejected.push({ record, reason: 'heartbeat times must be epoch milliseconds' });
     else valid.push(record);
   }
   return { valid, rejected };

@@ -2,7 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, createMetrics, startOpsServer, type Logger } from '@tally/observability';
 import { createSchemaRegistry, topicCodec } from '@tally/schemas';
 import { createPool, createRedis, migrate } from '@tally/storage';
-import { BatchConsumer, TypedProducer, createKafka, closeOnce, consumingServiceResources, type ServiceResource } from '@tally/streaming';
+import {
+  BatchConsumer,
+  TypedProducer,
+  createKafka,
+  closeOnce,
+  consumingServiceResources,
+  type ServiceResource,
+} from '@tally/streaming';
 import { CountPublisher } from './adapters/count-publisher.js';
 import { viewerRoutes } from './adapters/http.js';
 import { HistoryStore } from './adapters/postgres-history.js';
@@ -21,10 +28,18 @@ const migrations = fileURLToPath(new URL('../migrations', import.meta.url));
 const SEQ_ARCHIVE_PRUNE_MS = 10 * 60_000;
 
 /** Config → adapters → runtime. `now` is injectable so tests can run minutes of simulated time. */
-export async function startViewerAggregator(config: ViewerAggregatorConfig, now: () => number = Date.now): Promise<RunningAggregator> {
+export async function startViewerAggregator(
+  config: ViewerAggregatorConfig,
+  now: () => number = Date.now,
+): Promise<RunningAggregator> {
   const logger = createLogger('viewer-aggregator', config.LOG_LEVEL);
   const metrics = createMetrics('viewer-aggregator');
-  await migrate({ databaseUrl: config.DATABASE_URL, schema: config.DB_SCHEMA, dir: migrations, log: (m) => logger.debug(m) });
+  await migrate({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.DB_SCHEMA,
+    dir: migrations,
+    log: (m) => logger.debug(m),
+  });
 
   const windowMs = config.VIEWER_WINDOW_SECONDS * 1000;
   const redis = createRedis(config.REDIS_URL, 'viewer-aggregator');
@@ -35,14 +50,26 @@ export async function startViewerAggregator(config: ViewerAggregatorConfig, now:
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
   const producer = new TypedProducer(kafka);
   await producer.connect();
-  const counts = new CountPublisher(producer, topicCodec(registry, config.COUNTS_TOPIC, 'tally.viewers.ViewerCountChanged'), windowMs);
+  const counts = new CountPublisher(
+    producer,
+    topicCodec(registry, config.COUNTS_TOPIC, 'tally.viewers.ViewerCountChanged'),
+    windowMs,
+  );
 
   const consumer = new BatchConsumer({
     service: 'viewer-aggregator',
     groupId: config.CONSUMER_GROUP,
     kafka,
     codecs: [topicCodec(registry, config.HEARTBEATS_TOPIC, 'tally.viewers.Heartbeat')],
-    handler: heartbeatHandler({ viewers, history, counts, group: config.CONSUMER_GROUP, historyGraceMs: config.HISTORY_GRACE_SECONDS * 1000, clockToleranceMs: config.VIEWER_CLOCK_TOLERANCE_SECONDS * 1000, now }),
+    handler: heartbeatHandler({
+      viewers,
+      history,
+      counts,
+      group: config.CONSUMER_GROUP,
+      historyGraceMs: config.HISTORY_GRACE_SECONDS * 1000,
+      clockToleranceMs: config.VIEWER_CLOCK_TOLERANCE_SECONDS * 1000,
+      now,
+    }),
     producer,
     deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
     lateRecords: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),
@@ -65,7 +92,9 @@ export async function startViewerAggregator(config: ViewerAggregatorConfig, now:
   // blocks of applied seqs older than the retention are forgotten, for the partitions this instance owns
   const pruning = setInterval(() => {
     const scopes = consumer.assignedPartitions(config.HEARTBEATS_TOPIC).map((p) => `p${p}`);
-    history.pruneSeqArchive(scopes, Date.now() - config.SEQ_ARCHIVE_RETENTION_HOURS * 3_600_000).catch((error: unknown) => logger.warn({ err: error }, 'pruning the seq archive failed'));
+    history
+      .pruneSeqArchive(scopes, Date.now() - config.SEQ_ARCHIVE_RETENTION_HOURS * 3_600_000)
+      .catch((error: unknown) => logger.warn({ err: error }, 'pruning the seq archive failed'));
   }, SEQ_ARCHIVE_PRUNE_MS);
   pruning.unref();
 
@@ -84,7 +113,13 @@ export async function startViewerAggregator(config: ViewerAggregatorConfig, now:
   logger.info({ port: ops.port }, 'viewer-aggregator ready');
 
   // closed in reverse: HTTP first, then the consumer finishes and commits its batch, then the stores
-  const resources = consumingServiceResources({ pool, redis, producer, consumer, http: ops, loops: [
+  const resources = consumingServiceResources({
+    pool,
+    redis,
+    producer,
+    consumer,
+    http: ops,
+    loops: [
       { name: 'expiry', close: async () => clearInterval(expiry) },
       { name: 'seq archive pruning', close: async () => clearInterval(pruning) },
     ],

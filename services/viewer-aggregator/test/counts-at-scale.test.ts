@@ -17,7 +17,11 @@ afterAll(async () => {
 
 const streams = Array.from({ length: 100 }, (_, i) => `stream-${i}`);
 // 10,000 sessions over 100 streams of different sizes (1 to 199 viewers), two beats each plus duplicates
-const sessionsPer = streams.map((_, i) => (i === 99 ? 10_000 - streams.slice(0, 99).reduce((sum, __, j) => sum + (1 + ((j * 37) % 199)), 0) : 1 + ((i * 37) % 199)));
+const sessionsPer = streams.map((_, i) =>
+  i === 99
+    ? 10_000 - streams.slice(0, 99).reduce((sum, __, j) => sum + (1 + ((j * 37) % 199)), 0)
+    : 1 + ((i * 37) % 199),
+);
 const beats: Heartbeat[] = streams.flatMap((streamId, i) =>
   Array.from({ length: sessionsPer[i]! }, (_, s) => [
     heartbeat({ streamId, sessionId: `${streamId}-s${s}`, seq: 0, atMs: start + 5_000 + s }),
@@ -48,4 +52,3 @@ describe('current viewers at scale', () => {
     expect(after).toEqual(before);
   });
 });
-

@@ -37,7 +37,10 @@ function expectedViewers(beats: PresenceBeat[], nowMs: number): number {
 
 const beatArb = fc.record({
   sessionId: fc.constantFrom('a', 'b', 'c', 'd'),
-  orderingMs: fc.oneof(fc.integer({ min: t0 - 120_000, max: t0 + 60_000 }), fc.constantFrom(t0, t0 + 5000, t0 - 700_000)),
+  orderingMs: fc.oneof(
+    fc.integer({ min: t0 - 120_000, max: t0 + 60_000 }),
+    fc.constantFrom(t0, t0 + 5000, t0 - 700_000),
+  ),
   lagMs: fc.integer({ min: 0, max: 60_000 }),
   ended: fc.boolean(),
 });
@@ -46,21 +49,33 @@ describe('presence, by the Lua script in Redis', () => {
   it('counts the same for any order and duplication of the same heartbeats, and as the rule says', async () => {
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(beatArb, { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { minLength: 12, maxLength: 12 }), async (raw, order) => {
-        // received in the order of ordering time (plus lag), so receipts are realistic: a heartbeat is received after it was sent
-        const beats: PresenceBeat[] = raw.map((b) => {
-          const receivedAtMs = Math.max(b.orderingMs, t0 - 60_000) + b.lagMs;
-          return { sessionId: b.sessionId, orderingMs: b.orderingMs, receivedAtMs, ended: b.ended, withinTolerance: receivedAtMs - b.orderingMs <= TOLERANCE };
-        });
-        const now = Math.max(...beats.map((b) => b.receivedAtMs)) + 1;
-        const shuffled = [...beats, ...beats.filter((_, i) => order[i]! % 2 === 0)].sort((x, y) => order[beats.indexOf(x)]! - order[beats.indexOf(y)]!);
-        const stream = `s${run++}`;
-        let count = 0;
-        // delivered in batches of two, in the shuffled order
-        for (let i = 0; i < shuffled.length; i += 2) count = await store.apply(stream, shuffled.slice(i, i + 2), now);
-        expect(count).toBe(expectedViewers(beats, now));
-        expect(await store.currentViewers(stream, now + WINDOW + 1)).toBe(0);
-      }),
+      fc.asyncProperty(
+        fc.array(beatArb, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(), { minLength: 12, maxLength: 12 }),
+        async (raw, order) => {
+          // received in the order of ordering time (plus lag), so receipts are realistic: a heartbeat is received after it was sent
+          const beats: PresenceBeat[] = raw.map((b) => {
+            const receivedAtMs = Math.max(b.orderingMs, t0 - 60_000) + b.lagMs;
+            return {
+              sessionId: b.sessionId,
+              orderingMs: b.orderingMs,
+              receivedAtMs,
+              ended: b.ended,
+              withinTolerance: receivedAtMs - b.orderingMs <= TOLERANCE,
+            };
+          });
+          const now = Math.max(...beats.map((b) => b.receivedAtMs)) + 1;
+          const shuffled = [...beats, ...beats.filter((_, i) => order[i]! % 2 === 0)].sort(
+            (x, y) => order[beats.indexOf(x)]! - order[beats.indexOf(y)]!,
+          );
+          const stream = `s${run++}`;
+          let count = 0;
+          // delivered in batches of two, in the shuffled order
+          for (let i = 0; i < shuffled.length; i += 2) count = await store.apply(stream, shuffled.slice(i, i + 2), now);
+          expect(count).toBe(expectedViewers(beats, now));
+          expect(await store.currentViewers(stream, now + WINDOW + 1)).toBe(0);
+        },
+      ),
       { numRuns: 300 },
     );
   });

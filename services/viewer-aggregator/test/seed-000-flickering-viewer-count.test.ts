@@ -26,7 +26,7 @@ afterAll(async () => {
 describe('seed 000: a viewer count that flickers', () => {
   it('reads exactly 5 at every poll for a minute of shuffled, duplicated heartbeats, then 0 within the window', async () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const players = ['p1', 'p2', 'p3', 'p4', 'p5'];
     const seqs = new Map(players.map((p) => [p, 0]));
     const polls: number[] = [];
@@ -62,7 +62,10 @@ describe('seed 000: a viewer count that flickers', () => {
   it('removes an ended session at once, and a late older heartbeat does not bring it back', async () => {
     clock.nowMs = start + 200_000;
     const at = clock.nowMs;
-    await world.send([heartbeat({ streamId: 'talk', sessionId: 'a', seq: 0, atMs: at - 2000 }), heartbeat({ streamId: 'talk', sessionId: 'b', seq: 0, atMs: at - 2000 })]);
+    await world.send([
+      heartbeat({ streamId: 'talk', sessionId: 'a', seq: 0, atMs: at - 2000 }),
+      heartbeat({ streamId: 'talk', sessionId: 'b', seq: 0, atMs: at - 2000 }),
+    ]);
     await world.caughtUp();
     expect((await world.viewers(service, 'talk')).concurrent).toBe(2);
     await world.send([heartbeat({ streamId: 'talk', sessionId: 'a', seq: 1, atMs: at - 1000, state: 'ENDED' })]);
@@ -79,7 +82,17 @@ describe('seed 000: a viewer count that flickers', () => {
     const polls: number[] = [];
     for (let t = 0; t <= 120_000; t += 5000) {
       clock.nowMs = from + t;
-      await world.send(Object.entries(skews).map(([player, skew]) => heartbeat({ streamId: 'skew', sessionId: player, seq: t / 5000, atMs: from + t + skew, receivedAtMs: from + t })));
+      await world.send(
+        Object.entries(skews).map(([player, skew]) =>
+          heartbeat({
+            streamId: 'skew',
+            sessionId: player,
+            seq: t / 5000,
+            atMs: from + t + skew,
+            receivedAtMs: from + t,
+          }),
+        ),
+      );
       await world.caughtUp();
       polls.push((await world.viewers(service, 'skew')).concurrent);
       clock.nowMs = from + t + 4999; // just before the next beat
@@ -96,7 +109,9 @@ describe('seed 000: a viewer count that flickers', () => {
   it('does not let a retry of a heartbeat from long ago make a session present', async () => {
     clock.nowMs = start + 600_000;
     const received = clock.nowMs;
-    await world.send([heartbeat({ streamId: 'retry', sessionId: 'gone', seq: 7, atMs: received - 15 * 60_000, receivedAtMs: received })]);
+    await world.send([
+      heartbeat({ streamId: 'retry', sessionId: 'gone', seq: 7, atMs: received - 15 * 60_000, receivedAtMs: received }),
+    ]);
     await world.caughtUp();
     expect((await world.viewers(service, 'retry')).concurrent).toBe(0);
   });
@@ -112,12 +127,16 @@ describe('seed 000: a viewer count that flickers', () => {
     await world.caughtUp();
     clock.nowMs = r0 + 30_001;
     expect((await world.viewers(service, 'rtc')).concurrent).toBe(0); // presence rests on its first receipt
-    await world.send([heartbeat({ streamId: 'rtc', sessionId: 'box', seq: 1, atMs: 9000, receivedAtMs: r0 + 30_001, state: 'ENDED' })]);
+    await world.send([
+      heartbeat({ streamId: 'rtc', sessionId: 'box', seq: 1, atMs: 9000, receivedAtMs: r0 + 30_001, state: 'ENDED' }),
+    ]);
     await world.send([heartbeat({ streamId: 'rtc', sessionId: 'box', seq: 0, atMs: 5000, receivedAtMs: r0 + 31_000 })]); // retried after the end
     await world.caughtUp();
     clock.nowMs = r0 + 31_000;
     expect((await world.viewers(service, 'rtc')).concurrent).toBe(0);
-    await world.send([heartbeat({ streamId: 'rtc', sessionId: 'box', seq: 2, atMs: 40_000, receivedAtMs: r0 + 32_000 })]); // it plays again
+    await world.send([
+      heartbeat({ streamId: 'rtc', sessionId: 'box', seq: 2, atMs: 40_000, receivedAtMs: r0 + 32_000 }),
+    ]); // it plays again
     await world.caughtUp();
     expect((await world.viewers(service, 'rtc')).concurrent).toBe(1);
   });
@@ -125,7 +144,9 @@ describe('seed 000: a viewer count that flickers', () => {
   it('clamps a future client clock to the receipt time, so it cannot pin a viewer', async () => {
     clock.nowMs = start + 300_000;
     const received = clock.nowMs;
-    await world.send([heartbeat({ streamId: 'clock', sessionId: 'skewed', seq: 0, atMs: received + 3_600_000, receivedAtMs: received })]);
+    await world.send([
+      heartbeat({ streamId: 'clock', sessionId: 'skewed', seq: 0, atMs: received + 3_600_000, receivedAtMs: received }),
+    ]);
     await world.caughtUp();
     expect((await world.viewers(service, 'clock')).concurrent).toBe(1);
     clock.nowMs = received + 30_001;

@@ -29,7 +29,11 @@ describe('vote-merger configuration', () => {
   });
 
   it('names every problem at once', () => {
-    const problems = problemsOf({ VOTE_ROLE: 'region', VOTE_REGIONS: 'kr,KR,kr', VOTE_BALLOTS_TOPIC_TEMPLATE: 'ballots' });
+    const problems = problemsOf({
+      VOTE_ROLE: 'region',
+      VOTE_REGIONS: 'kr,KR,kr',
+      VOTE_BALLOTS_TOPIC_TEMPLATE: 'ballots',
+    });
     expect(problems.some((p) => p.startsWith('REGION:'))).toBe(true);
     expect(problems.some((p) => p.startsWith('VOTE_REGIONS:') && p.includes('"KR"'))).toBe(true);
     expect(problems.some((p) => p.includes('listed twice'))).toBe(true);

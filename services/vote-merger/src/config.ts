@@ -31,7 +31,12 @@ export interface VoteMergerConfig extends Omit<Parsed, 'VOTE_REGIONS' | 'REGION'
   VOTE_ROLE: 'region' | 'merger';
   REGION: string;
   VOTE_REGIONS: string[];
-  topics: { polls: string; results: string; ballots: (region: string) => string; snapshots: (region: string) => string };
+  topics: {
+    polls: string;
+    results: string;
+    ballots: (region: string) => string;
+    snapshots: (region: string) => string;
+  };
 }
 
 const NOT_SET = '-';
@@ -41,16 +46,26 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): VoteMergerC
   const problems: string[] = [];
   const regions = parsed.VOTE_REGIONS.split(',').map((r) => r.trim());
   const badRegions = regions.filter((r) => !REGION_PATTERN.test(r));
-  if (badRegions.length > 0) problems.push(`VOTE_REGIONS: ${badRegions.map((r) => JSON.stringify(r)).join(', ')} must match ${REGION_PATTERN}`);
+  if (badRegions.length > 0)
+    problems.push(`VOTE_REGIONS: ${badRegions.map((r) => JSON.stringify(r)).join(', ')} must match ${REGION_PATTERN}`);
   if (new Set(regions).size !== regions.length) problems.push('VOTE_REGIONS: a region is listed twice');
   if (parsed.VOTE_ROLE === 'region' && !REGION_PATTERN.test(parsed.REGION)) {
-    problems.push(`REGION: the region role needs the region it counts, matching ${REGION_PATTERN} (got ${parsed.REGION === NOT_SET ? 'nothing' : JSON.stringify(parsed.REGION)})`);
+    problems.push(
+      `REGION: the region role needs the region it counts, matching ${REGION_PATTERN} (got ${parsed.REGION === NOT_SET ? 'nothing' : JSON.stringify(parsed.REGION)})`,
+    );
   }
   for (const name of ['VOTE_BALLOTS_TOPIC_TEMPLATE', 'VOTE_SNAPSHOTS_TOPIC_TEMPLATE'] as const) {
-    if (!parsed[name].includes('{region}')) problems.push(`${name}: must contain {region} (got ${JSON.stringify(parsed[name])})`);
+    if (!parsed[name].includes('{region}'))
+      problems.push(`${name}: must contain {region} (got ${JSON.stringify(parsed[name])})`);
   }
-  const schema = parsed.DB_SCHEMA !== NOT_SET ? parsed.DB_SCHEMA : parsed.VOTE_ROLE === 'merger' ? 'vote_merger' : `vote_region_${parsed.REGION.replace(/-/g, '_')}`;
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) problems.push(`DB_SCHEMA: must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
+  const schema =
+    parsed.DB_SCHEMA !== NOT_SET
+      ? parsed.DB_SCHEMA
+      : parsed.VOTE_ROLE === 'merger'
+        ? 'vote_merger'
+        : `vote_region_${parsed.REGION.replace(/-/g, '_')}`;
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+    problems.push(`DB_SCHEMA: must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
   if (problems.length > 0) throw new ConfigError(problems);
   const topic = (template: string) => (region: string) => template.replaceAll('{region}', region);
   return {
@@ -58,7 +73,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): VoteMergerC
     VOTE_ROLE: parsed.VOTE_ROLE === 'merger' ? 'merger' : 'region',
     VOTE_REGIONS: regions,
     DB_SCHEMA: schema,
-    CONSUMER_GROUP: parsed.CONSUMER_GROUP !== NOT_SET ? parsed.CONSUMER_GROUP : `vote-merger.${parsed.VOTE_ROLE === 'merger' ? 'merger' : parsed.REGION}`,
+    CONSUMER_GROUP:
+      parsed.CONSUMER_GROUP !== NOT_SET
+        ? parsed.CONSUMER_GROUP
+        : `vote-merger.${parsed.VOTE_ROLE === 'merger' ? 'merger' : parsed.REGION}`,
     topics: {
       polls: parsed.POLL_DEFINITIONS_TOPIC,
       results: parsed.VOTE_RESULTS_TOPIC,

@@ -19,7 +19,11 @@ export interface MergerDeps {
  * crash in between publishes the same results again, which regions recognise by their version.
  */
 export function mergerHandler(deps: MergerDeps): BatchHandler<MergerRecord> {
-  const publish = (results: GlobalResult[]) => deps.producer.sendAll(deps.results, results.map((r) => ({ key: r.pollId, value: r })));
+  const publish = (results: GlobalResult[]) =>
+    deps.producer.sendAll(
+      deps.results,
+      results.map((r) => ({ key: r.pollId, value: r })),
+    );
   return async ({ topic, records }) => {
     if (topic === deps.pollsTopic) {
       await publish(await deps.store.applyDefinitions(records.map((r) => r.value as PollDefinition)));
@@ -30,6 +34,11 @@ export function mergerHandler(deps: MergerDeps): BatchHandler<MergerRecord> {
     const ours = records.filter((r) => regionOf(r) === region);
     await publish(await deps.store.applySnapshots(ours.map((r) => r.value as RegionalTally)));
     const foreign = records.filter((r) => regionOf(r) !== region);
-    return { rejected: foreign.map((record) => ({ record, reason: `snapshot of region ${regionOf(record)} on region ${region}'s topic` })) };
+    return {
+      rejected: foreign.map((record) => ({
+        record,
+        reason: `snapshot of region ${regionOf(record)} on region ${region}'s topic`,
+      })),
+    };
   };
 }

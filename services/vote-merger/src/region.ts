@@ -18,7 +18,12 @@ export interface RegionDeps {
 
 /** What became of ballots: counted, pending (poll not known yet), superseded (not the user's first), refused. */
 function ballotOutcomes(metrics: Metrics) {
-  return new Counter({ name: 'tally_votes_ballots_total', help: "Ballots a region decided, by outcome: counted, pending, superseded (not the user's first), refused.", labelNames: ['region', 'outcome'], registers: [metrics] });
+  return new Counter({
+    name: 'tally_votes_ballots_total',
+    help: "Ballots a region decided, by outcome: counted, pending, superseded (not the user's first), refused.",
+    labelNames: ['region', 'outcome'],
+    registers: [metrics],
+  });
 }
 
 /**
@@ -27,7 +32,14 @@ function ballotOutcomes(metrics: Metrics) {
  * poll it touched leave the region as snapshots (acks=all), and only then are the offsets committed: a crash in
  * between sends the same snapshots again, which the merger recognises by their version.
  */
-const ballotOf = (b: Ballot): BallotIn => ({ pollId: b.pollId, userId: b.userId, optionId: b.optionId, region: b.region, id: `${b.source}:${b.seq}`, castAtMs: b.castAtMs });
+const ballotOf = (b: Ballot): BallotIn => ({
+  pollId: b.pollId,
+  userId: b.userId,
+  optionId: b.optionId,
+  region: b.region,
+  id: `${b.source}:${b.seq}`,
+  castAtMs: b.castAtMs,
+});
 
 export function regionHandler(deps: RegionDeps): BatchHandler<RegionRecord> {
   const outcomes = ballotOutcomes(deps.metrics);
@@ -39,7 +51,9 @@ export function regionHandler(deps: RegionDeps): BatchHandler<RegionRecord> {
   return async ({ topic, partition, records }) => {
     if (topic === deps.topics.ballots) {
       // each refused ballot is the very object made from its record: identity finds the record, even for repeats
-      const recordOf = new Map((records as ConsumedRecord<Ballot>[]).map((record) => [ballotOf(record.value), record] as const));
+      const recordOf = new Map(
+        (records as ConsumedRecord<Ballot>[]).map((record) => [ballotOf(record.value), record] as const),
+      );
       const { decision, counts } = await deps.store.applyBallots(partition, [...recordOf.keys()]);
       await publish(counts);
       const pending = decision.accepted.filter((b) => b.status === 'pending').length;
@@ -49,7 +63,10 @@ export function regionHandler(deps: RegionDeps): BatchHandler<RegionRecord> {
       outcomes.inc({ region: deps.region, outcome: 'refused' }, decision.refused.length);
       const rejected: Rejection<RegionRecord>[] = decision.refused.map(({ ballot, reason }) => ({
         record: recordOf.get(ballot)!,
-        reason: reason === 'wrong_region' ? `ballot of region ${ballot.region} on region ${deps.region}'s topic` : `poll ${ballot.pollId} has no option ${ballot.optionId}`,
+        reason:
+          reason === 'wrong_region'
+            ? `ballot of region ${ballot.region} on region ${deps.region}'s topic`
+            : `poll ${ballot.pollId} has no option ${ballot.optionId}`,
       }));
       return { rejected };
     }

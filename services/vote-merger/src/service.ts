@@ -2,7 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, createMetrics, startOpsServer, type Logger } from '@tally/observability';
 import { createSchemaRegistry, topicCodec, type GlobalResult, type TopicCodec } from '@tally/schemas';
 import { createPool, migrate } from '@tally/storage';
-import { BatchConsumer, TypedProducer, createKafka, closeOnce, consumingServiceResources, type ServiceResource } from '@tally/streaming';
+import {
+  BatchConsumer,
+  TypedProducer,
+  createKafka,
+  closeOnce,
+  consumingServiceResources,
+  type ServiceResource,
+} from '@tally/streaming';
 import { resultRoutes } from './adapters/http.js';
 import { MergerStore } from './adapters/postgres-merger.js';
 import { RegionStore } from './adapters/postgres-region.js';
@@ -29,13 +36,25 @@ const migrationsOf = (role: 'region' | 'merger') => fileURLToPath(new URL(`../mi
 export async function startVotes(config: VoteMergerConfig, now: () => number = Date.now): Promise<RunningVotes> {
   const role = config.VOTE_ROLE;
   const name = role === 'merger' ? 'vote-merger' : `vote-merger.${config.REGION}`;
-  const logger = createLogger('vote-merger', config.LOG_LEVEL).child({ role, ...(role === 'region' ? { region: config.REGION } : {}) });
+  const logger = createLogger('vote-merger', config.LOG_LEVEL).child({
+    role,
+    ...(role === 'region' ? { region: config.REGION } : {}),
+  });
   const metrics = createMetrics('vote-merger');
-  await migrate({ databaseUrl: config.DATABASE_URL, schema: config.DB_SCHEMA, dir: migrationsOf(role), log: (m) => logger.debug(m) });
+  await migrate({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.DB_SCHEMA,
+    dir: migrationsOf(role),
+    log: (m) => logger.debug(m),
+  });
 
   const pool = createPool(config.DATABASE_URL);
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}.${role === 'merger' ? 'merger' : config.REGION}`, logger });
+  const kafka = createKafka({
+    brokers: config.KAFKA_BROKERS,
+    clientId: `${config.KAFKA_CLIENT_ID}.${role === 'merger' ? 'merger' : config.REGION}`,
+    logger,
+  });
   const producer = new TypedProducer(kafka);
   await producer.connect();
   const { topics } = config;
@@ -62,7 +81,11 @@ export async function startVotes(config: VoteMergerConfig, now: () => number = D
     const ballots = topics.ballots(config.REGION);
     consumer = new BatchConsumer<RegionRecord>({
       ...common,
-      codecs: [topicCodec(registry, ballots, 'tally.votes.Ballot'), polls, topicCodec(registry, topics.results, 'tally.votes.GlobalResult')] as TopicCodec<RegionRecord>[],
+      codecs: [
+        topicCodec(registry, ballots, 'tally.votes.Ballot'),
+        polls,
+        topicCodec(registry, topics.results, 'tally.votes.GlobalResult'),
+      ] as TopicCodec<RegionRecord>[],
       handler: regionHandler({
         region: config.REGION,
         store,
@@ -78,8 +101,17 @@ export async function startVotes(config: VoteMergerConfig, now: () => number = D
     const regionOfTopic = new Map(config.VOTE_REGIONS.map((r) => [topics.snapshots(r), r]));
     consumer = new BatchConsumer<MergerRecord>({
       ...common,
-      codecs: [polls, ...[...regionOfTopic.keys()].map((t) => topicCodec(registry, t, 'tally.votes.RegionalTally'))] as TopicCodec<MergerRecord>[],
-      handler: mergerHandler({ store, producer, results: topicCodec(registry, topics.results, 'tally.votes.GlobalResult'), pollsTopic: topics.polls, regionOfTopic }),
+      codecs: [
+        polls,
+        ...[...regionOfTopic.keys()].map((t) => topicCodec(registry, t, 'tally.votes.RegionalTally')),
+      ] as TopicCodec<MergerRecord>[],
+      handler: mergerHandler({
+        store,
+        producer,
+        results: topicCodec(registry, topics.results, 'tally.votes.GlobalResult'),
+        pollsTopic: topics.polls,
+        regionOfTopic,
+      }),
     });
     results = (pollId) => store.result(pollId);
   }
@@ -99,5 +131,12 @@ export async function startVotes(config: VoteMergerConfig, now: () => number = D
   logger.info({ port: ops.port }, `${name} ready`);
 
   const resources = consumingServiceResources({ pool, producer, consumer, http: ops });
-  return { port: ops.port, logger, resources, ...(regionStore ? { region: regionStore } : {}), ...(mergerStore ? { merger: mergerStore } : {}), close: closeOnce(resources) };
+  return {
+    port: ops.port,
+    logger,
+    resources,
+    ...(regionStore ? { region: regionStore } : {}),
+    ...(mergerStore ? { merger: mergerStore } : {}),
+    close: closeOnce(resources),
+  };
 }

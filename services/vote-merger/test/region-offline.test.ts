@@ -22,12 +22,16 @@ afterAll(async () => {
 });
 
 function round(region: string, from: number, count: number, favourite: string): Ballot[] {
-  const ballots = Array.from({ length: count }, (_, i) => world.ballot(region, 'colour', `${region}-${from + i}`, i % 3 === 0 ? favourite : options[i % options.length]!));
+  const ballots = Array.from({ length: count }, (_, i) =>
+    world.ballot(region, 'colour', `${region}-${from + i}`, i % 3 === 0 ? favourite : options[i % options.length]!),
+  );
   sent[region]!.push(...ballots);
   return ballots;
 }
 
-const mergedResult = async () => (await world.pool.query(`SELECT result FROM ${world.schemaOf('merger')}.results WHERE poll_id = 'colour'`)).rows[0].result;
+const mergedResult = async () =>
+  (await world.pool.query(`SELECT result FROM ${world.schemaOf('merger')}.results WHERE poll_id = 'colour'`)).rows[0]
+    .result;
 
 describe('a region offline for a while, then back', () => {
   it('the global result goes on without it, then catches up', async () => {
@@ -43,7 +47,8 @@ describe('a region offline for a while, then back', () => {
 
     // na goes dark; its voters go on voting (for blue), into na's own topic
     await regions.get('na')!.close();
-    for (const region of REGIONS) await world.sendBallots(region, round(region, 300, 600, region === 'na' ? 'blue' : 'green'));
+    for (const region of REGIONS)
+      await world.sendBallots(region, round(region, 300, 600, region === 'na' ? 'blue' : 'green'));
     const online = REGIONS.filter((r) => r !== 'na');
     await world.caughtUp(...online.map(world.regionGroup));
     await world.caughtUp(world.mergerGroup());
@@ -61,6 +66,8 @@ describe('a region offline for a while, then back', () => {
     expect(after.regions.na.votes).toBe(900);
     const expected = bruteForceRanking(options, weights, sent);
     expect(after.ranking.map((r: { optionId: string }) => r.optionId)).toEqual(expected.ranking.map((r) => r.optionId));
-    after.ranking.forEach((r: { score: number }, i: number) => expect(r.score).toBeCloseTo(expected.ranking[i]!.score, 12));
+    after.ranking.forEach((r: { score: number }, i: number) =>
+      expect(r.score).toBeCloseTo(expected.ranking[i]!.score, 12),
+    );
   });
 });

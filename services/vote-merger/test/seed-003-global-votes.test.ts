@@ -26,7 +26,7 @@ const tastes: Record<string, number[]> = {
 /** A deterministic pseudo-random stream (LCG), so a failure can be reproduced. */
 function random(seed: number) {
   let s = seed;
-  return () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
 
 function pick(taste: number[], r: number): string {
@@ -80,56 +80,88 @@ afterAll(async () => {
 describe('seed 003: global votes across isolated regions', () => {
   it('four regions of very different sizes give the ranking a brute-force normalisation gives', async () => {
     const expected = bruteForceRanking(options, weights, sent);
-    const result = (await world.pool.query(`SELECT result FROM ${world.schemaOf('merger')}.results WHERE poll_id = $1`, [pollId])).rows[0].result;
-    expect(result.ranking.map((r: { optionId: string }) => r.optionId)).toEqual(expected.ranking.map((r) => r.optionId));
+    const result = (
+      await world.pool.query(`SELECT result FROM ${world.schemaOf('merger')}.results WHERE poll_id = $1`, [pollId])
+    ).rows[0].result;
+    expect(result.ranking.map((r: { optionId: string }) => r.optionId)).toEqual(
+      expected.ranking.map((r) => r.optionId),
+    );
     result.ranking.forEach((r: { score: number; rank: number }, i: number) => {
       expect(r.score).toBeCloseTo(expected.ranking[i]!.score, 12);
       expect(r.rank).toBe(i + 1);
     });
     for (const region of REGIONS) expect(result.regions[region].counts).toEqual(expected.counts[region]);
     // summing raw counts, as if regions were one, would let the biggest region decide
-    const raw = options.map((o) => ({ o, n: REGIONS.reduce((a, r) => a + expected.counts[r]![o]!, 0) })).sort((a, b) => b.n - a.n);
+    const raw = options
+      .map((o) => ({ o, n: REGIONS.reduce((a, r) => a + expected.counts[r]![o]!, 0) }))
+      .sort((a, b) => b.n - a.n);
     expect(raw[0]!.o).toBe('blue');
     expect(expected.ranking[0]!.optionId).toBe('aria');
   });
 
   it('every region serves the same, newest global result', async () => {
-    const merged = (await world.pool.query(`SELECT version FROM ${world.schemaOf('merger')}.results WHERE poll_id = $1`, [pollId])).rows[0].version;
+    const merged = (
+      await world.pool.query(`SELECT version FROM ${world.schemaOf('merger')}.results WHERE poll_id = $1`, [pollId])
+    ).rows[0].version;
     for (const region of REGIONS) {
-      const { rows } = await world.pool.query(`SELECT version, result FROM ${world.schemaOf(region)}.global_results WHERE poll_id = $1`, [pollId]);
+      const { rows } = await world.pool.query(
+        `SELECT version, result FROM ${world.schemaOf(region)}.global_results WHERE poll_id = $1`,
+        [pollId],
+      );
       expect(rows[0].version).toBe(merged);
     }
   });
 
   it('a region counts only its own ballots, one per user, and refuses bad options to the dead letters', async () => {
     for (const region of REGIONS) {
-      const { rows } = await world.pool.query(`SELECT count(*)::int AS n FROM ${world.schemaOf(region)}.ballots WHERE poll_id = $1 AND status = 'counted'`, [pollId]);
+      const { rows } = await world.pool.query(
+        `SELECT count(*)::int AS n FROM ${world.schemaOf(region)}.ballots WHERE poll_id = $1 AND status = 'counted'`,
+        [pollId],
+      );
       expect(rows[0].n).toBe(voters[region as keyof typeof voters]);
     }
-    const refused = Object.values(sent).flat().filter((b) => b.optionId === 'not-an-option').length;
+    const refused = Object.values(sent)
+      .flat()
+      .filter((b) => b.optionId === 'not-an-option').length;
     const letters = await world.deadLetters();
     expect(refused).toBeGreaterThan(0);
     expect(letters).toHaveLength(refused);
     expect(letters.every((l) => /has no option not-an-option/.test(l.reason))).toBe(true);
     const metrics = await (await fetch(`http://127.0.0.1:${ports.jp}/metrics`)).text();
-    const outcome = (name: string) => Number(new RegExp(`^tally_votes_ballots_total\\{[^}]*outcome="${name}"[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1]);
+    const outcome = (name: string) =>
+      Number(new RegExp(`^tally_votes_ballots_total\\{[^}]*outcome="${name}"[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1]);
     expect(outcome('counted')).toBe(voters.jp);
     expect(outcome('refused')).toBe(sent.jp!.filter((b) => b.optionId === 'not-an-option').length);
     expect(outcome('superseded')).toBe(sent.jp!.length - voters.jp - outcome('refused'));
   });
 
   it('replay changes nothing: fresh groups read every topic again from the start', async () => {
-    const before = (await world.pool.query(`SELECT version, fingerprint FROM ${world.schemaOf('merger')}.results WHERE poll_id = $1`, [pollId])).rows[0];
-    const replays = await Promise.all(REGIONS.map((r) => world.startRegion(r, { CONSUMER_GROUP: `${world.run}.${r}.replay` })));
-    const merger = await world.startMerger({ CONSUMER_GROUP: `${world.run}.merger.replay` });
-    await world.caughtUp(
-      ...REGIONS.map((r) => ({ ...world.regionGroup(r), group: `${world.run}.${r}.replay` })),
-      { ...world.mergerGroup(), group: `${world.run}.merger.replay` },
+    const before = (
+      await world.pool.query(
+        `SELECT version, fingerprint FROM ${world.schemaOf('merger')}.results WHERE poll_id = $1`,
+        [pollId],
+      )
+    ).rows[0];
+    const replays = await Promise.all(
+      REGIONS.map((r) => world.startRegion(r, { CONSUMER_GROUP: `${world.run}.${r}.replay` })),
     );
-    const after = (await world.pool.query(`SELECT version, fingerprint FROM ${world.schemaOf('merger')}.results WHERE poll_id = $1`, [pollId])).rows[0];
+    const merger = await world.startMerger({ CONSUMER_GROUP: `${world.run}.merger.replay` });
+    await world.caughtUp(...REGIONS.map((r) => ({ ...world.regionGroup(r), group: `${world.run}.${r}.replay` })), {
+      ...world.mergerGroup(),
+      group: `${world.run}.merger.replay`,
+    });
+    const after = (
+      await world.pool.query(
+        `SELECT version, fingerprint FROM ${world.schemaOf('merger')}.results WHERE poll_id = $1`,
+        [pollId],
+      )
+    ).rows[0];
     expect(after).toEqual(before);
     for (const region of REGIONS) {
-      const { rows } = await world.pool.query(`SELECT count(*)::int AS n FROM ${world.schemaOf(region)}.ballots WHERE poll_id = $1 AND status = 'counted'`, [pollId]);
+      const { rows } = await world.pool.query(
+        `SELECT count(*)::int AS n FROM ${world.schemaOf(region)}.ballots WHERE poll_id = $1 AND status = 'counted'`,
+        [pollId],
+      );
       expect(rows[0].n).toBe(voters[region as keyof typeof voters]);
     }
     await Promise.all([...replays, merger].map((s) => s.close()));
@@ -139,9 +171,13 @@ describe('seed 003: global votes across isolated regions', () => {
     const expected = bruteForceRanking(options, weights, sent);
     for (const region of REGIONS) {
       const base = `http://127.0.0.1:${ports[region]}`;
-      const { status, body } = await getJson<{ pollId: string; version: number; global: { optionId: string; score: number; rank: number }[]; regions: Record<string, { votes: number; counts: Record<string, number> }>; asOf: number }>(
-        `${base}/v1/polls/${pollId}/results`,
-      );
+      const { status, body } = await getJson<{
+        pollId: string;
+        version: number;
+        global: { optionId: string; score: number; rank: number }[];
+        regions: Record<string, { votes: number; counts: Record<string, number> }>;
+        asOf: number;
+      }>(`${base}/v1/polls/${pollId}/results`);
       expect(status).toBe(200);
       expect(body.pollId).toBe(pollId);
       expect(body.global.map((g) => g.optionId)).toEqual(expected.ranking.map((r) => r.optionId));

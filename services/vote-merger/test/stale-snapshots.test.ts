@@ -44,7 +44,10 @@ describe('stale and repeated snapshots', () => {
     for (let i = 1; i < published.length; i++) {
       expect(published[i]!.version).toBeGreaterThanOrEqual(published[i - 1]!.version);
       // a region's snapshot in the result never goes back to an older one
-      for (const region of ['kr', 'jp']) expect(published[i]!.regions[region]!.snapshotVersion).toBeGreaterThanOrEqual(published[i - 1]!.regions[region]!.snapshotVersion);
+      for (const region of ['kr', 'jp'])
+        expect(published[i]!.regions[region]!.snapshotVersion).toBeGreaterThanOrEqual(
+          published[i - 1]!.regions[region]!.snapshotVersion,
+        );
     }
     const last = published[published.length - 1]!;
     expect(last.regions.kr).toMatchObject({ votes: 8, counts: { cat: 5, dog: 3 }, snapshotVersion: 8 });

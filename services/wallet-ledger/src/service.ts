@@ -2,7 +2,14 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, createMetrics, startOpsServer, type Logger } from '@tally/observability';
 import { createSchemaRegistry, topicCodec } from '@tally/schemas';
 import { createPool, migrate } from '@tally/storage';
-import { BatchConsumer, TypedProducer, createKafka, closeOnce, consumingServiceResources, type ServiceResource } from '@tally/streaming';
+import {
+  BatchConsumer,
+  TypedProducer,
+  createKafka,
+  closeOnce,
+  consumingServiceResources,
+  type ServiceResource,
+} from '@tally/streaming';
 import { walletRoutes } from './adapters/http.js';
 import { LedgerStore } from './adapters/postgres-ledger.js';
 import type { WalletLedgerConfig } from './config.js';
@@ -22,10 +29,18 @@ const migrations = fileURLToPath(new URL('../migrations', import.meta.url));
  * Config → adapters → runtime. No Redis: Postgres is the source of truth and answers reads by primary key,
  * so there is no cache to lose or to rebuild.
  */
-export async function startWalletLedger(config: WalletLedgerConfig, now: () => number = Date.now): Promise<RunningLedger> {
+export async function startWalletLedger(
+  config: WalletLedgerConfig,
+  now: () => number = Date.now,
+): Promise<RunningLedger> {
   const logger = createLogger('wallet-ledger', config.LOG_LEVEL);
   const metrics = createMetrics('wallet-ledger');
-  await migrate({ databaseUrl: config.DATABASE_URL, schema: config.DB_SCHEMA, dir: migrations, log: (m) => logger.debug(m) });
+  await migrate({
+    databaseUrl: config.DATABASE_URL,
+    schema: config.DB_SCHEMA,
+    dir: migrations,
+    log: (m) => logger.debug(m),
+  });
 
   const pool = createPool(config.DATABASE_URL);
   const store = new LedgerStore(pool, config.DB_SCHEMA);
@@ -39,7 +54,11 @@ export async function startWalletLedger(config: WalletLedgerConfig, now: () => n
     groupId: config.CONSUMER_GROUP,
     kafka,
     codecs: [topicCodec(registry, config.WALLET_COMMANDS_TOPIC, 'tally.wallet.WalletCommand')],
-    handler: walletCommandHandler({ store, producer, outcomes: topicCodec(registry, config.WALLET_OUTCOMES_TOPIC, 'tally.wallet.WalletOutcome') }),
+    handler: walletCommandHandler({
+      store,
+      producer,
+      outcomes: topicCodec(registry, config.WALLET_OUTCOMES_TOPIC, 'tally.wallet.WalletOutcome'),
+    }),
     producer,
     deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
     lateRecords: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),

@@ -26,7 +26,10 @@ export function walletCommandHandler(deps: LedgerDeps): BatchHandler<WalletComma
     }
     if (commands.length === 0) return { rejected };
     const outcomes = await deps.store.apply(partition, commands);
-    await deps.producer.sendAll(deps.outcomes, outcomes.map((o) => ({ key: o.userId, value: toOutcome(o) })));
+    await deps.producer.sendAll(
+      deps.outcomes,
+      outcomes.map((o) => ({ key: o.userId, value: toOutcome(o) })),
+    );
     return { rejected };
   };
 }

@@ -23,7 +23,11 @@ function commands(): WalletCommand[] {
   const out: WalletCommand[] = [];
   for (let i = 0; i < 20_000; i++) {
     const user = `player-${i % 200}`;
-    out.push(Math.floor(i / 200) % 4 === 3 ? debit(user, 'store', i, 250 + (i % 7) * 50) : credit(user, 'quests', i, 100 + (i % 5) * 10));
+    out.push(
+      Math.floor(i / 200) % 4 === 3
+        ? debit(user, 'store', i, 250 + (i % 7) * 50)
+        : credit(user, 'quests', i, 100 + (i % 5) * 10),
+    );
   }
   return out;
 }
@@ -43,7 +47,10 @@ function expectedBalances(sent: WalletCommand[]): Record<string, number> {
 
 async function processed(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return [...text.matchAll(/^tally_records_processed_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  return [...text.matchAll(/^tally_records_processed_total\{[^}]*\} (\d+)/gm)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
 }
 
 describe('wallet-ledger crash', () => {
@@ -61,7 +68,9 @@ describe('wallet-ledger crash', () => {
     try {
       await world.caughtUp();
       expect(await world.entryCount()).toBe(sent.length);
-      const { rows } = await world.pool.query(`SELECT count(DISTINCT (user_id, command_id))::int AS distinct_entries FROM ${world.schema}.ledger_entries`);
+      const { rows } = await world.pool.query(
+        `SELECT count(DISTINCT (user_id, command_id))::int AS distinct_entries FROM ${world.schema}.ledger_entries`,
+      );
       expect(rows[0].distinct_entries).toBe(sent.length);
       const expected = expectedBalances(sent);
       expect(await world.balances()).toEqual(expected);

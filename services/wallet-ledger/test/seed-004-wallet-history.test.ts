@@ -28,7 +28,8 @@ async function expectInvariant() {
 
 const users = Array.from({ length: 500 }, (_, i) => `member-${i}`);
 /** A grant as the gateway writes it: one command per user, all with the grant's (source, seq), one timestamp. */
-const grant = (seq: number) => users.map((u) => credit(u, 'chat-rewards', seq, 10, { grant: true, reason: `grant ${seq}` }));
+const grant = (seq: number) =>
+  users.map((u) => credit(u, 'chat-rewards', seq, 10, { grant: true, reason: `grant ${seq}` }));
 
 describe('seed 004: wallet history lost to colliding message ids', () => {
   it('500 users granted 20 times at once with identical timestamps: every balance and history row exact', async () => {
@@ -39,7 +40,9 @@ describe('seed 004: wallet history lost to colliding message ids', () => {
     expect(Object.keys(balances)).toHaveLength(500);
     expect(Object.values(balances).every((b) => b === 200)).toBe(true);
     const history = await world.ledger.history('member-7', 100);
-    expect(history.map((e) => e.id).sort()).toEqual(Array.from({ length: 20 }, (_, seq) => `chat-rewards:${seq}`).sort());
+    expect(history.map((e) => e.id).sort()).toEqual(
+      Array.from({ length: 20 }, (_, seq) => `chat-rewards:${seq}`).sort(),
+    );
     expect(history.every((e) => e.status === 'APPLIED')).toBe(true);
     await expectInvariant();
   });
@@ -76,7 +79,11 @@ describe('seed 004: wallet history lost to colliding message ids', () => {
   });
 
   it('the command topic replayed from earliest by a fresh group, and Redis FLUSHALL, change no answer', async () => {
-    const before = { balances: await world.balances(), entries: await world.entryCount(), history: await world.ledger.history('racer', 100) };
+    const before = {
+      balances: await world.balances(),
+      entries: await world.entryCount(),
+      history: await world.ledger.history('racer', 100),
+    };
     const replaying = await world.start(`${world.run}-replay`);
     await world.caughtUp(`${world.run}-replay`);
     await replaying.close();
@@ -92,7 +99,11 @@ describe('seed 004: wallet history lost to colliding message ids', () => {
   });
 
   it('refuses to rewrite history: the ledger is append-only', async () => {
-    await expect(world.pool.query(`UPDATE ${world.schema}.ledger_entries SET amount_minor = 1 WHERE user_id = 'racer'`)).rejects.toThrow(/append-only/);
-    await expect(world.pool.query(`DELETE FROM ${world.schema}.ledger_entries WHERE user_id = 'racer'`)).rejects.toThrow(/append-only/);
+    await expect(
+      world.pool.query(`UPDATE ${world.schema}.ledger_entries SET amount_minor = 1 WHERE user_id = 'racer'`),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      world.pool.query(`DELETE FROM ${world.schema}.ledger_entries WHERE user_id = 'racer'`),
+    ).rejects.toThrow(/append-only/);
   });
 });

@@ -49,7 +49,11 @@ export async function runLoad(options: LoadOptions): Promise<Map<Job, JobWindow>
     inFlight++;
     let outcome: 'accepted' | 'refused' | 'failed' = 'failed';
     try {
-      const response = await fetch(`${options.baseUrl}${request.path}`, { method: request.method, headers, body: JSON.stringify(request.body) });
+      const response = await fetch(`${options.baseUrl}${request.path}`, {
+        method: request.method,
+        headers,
+        body: JSON.stringify(request.body),
+      });
       await response.arrayBuffer();
       outcome = response.status < 300 ? 'accepted' : response.status < 500 ? 'refused' : 'failed';
     } catch {
@@ -75,7 +79,10 @@ export async function runLoad(options: LoadOptions): Promise<Map<Job, JobWindow>
   let sent = 0;
   let second = 0;
   let turn = 0;
-  while (!options.signal?.aborted && (options.seconds === 0 || performance.now() - startedAt < options.seconds * 1000)) {
+  while (
+    !options.signal?.aborted &&
+    (options.seconds === 0 || performance.now() - startedAt < options.seconds * 1000)
+  ) {
     const due = Math.floor((options.rate * (performance.now() - startedAt)) / 1000) - sent;
     for (let i = 0; i < due && inFlight < concurrency; i++) {
       const job = options.jobs[turn++ % options.jobs.length]!;
@@ -102,7 +109,9 @@ export async function runLoad(options: LoadOptions): Promise<Map<Job, JobWindow>
 /** One line per job: rate, answers and latency. */
 export function describeWindow(window: Map<Job, JobWindow>, seconds = 1): string[] {
   return [...window].map(([job, w]) => {
-    const latency = w.latenciesMs.length ? `p50 ${percentile(w.latenciesMs, 50).toFixed(1)} ms  p99 ${percentile(w.latenciesMs, 99).toFixed(1)} ms` : 'no answers';
+    const latency = w.latenciesMs.length
+      ? `p50 ${percentile(w.latenciesMs, 50).toFixed(1)} ms  p99 ${percentile(w.latenciesMs, 99).toFixed(1)} ms`
+      : 'no answers';
     return `  ${job.padEnd(9)} ${String(Math.round(w.sent / seconds)).padStart(6)}/s sent   ${String(w.accepted).padStart(7)} accepted  ${String(w.refused).padStart(5)} refused  ${String(w.failed).padStart(5)} failed   ${latency}`;
   });
 }

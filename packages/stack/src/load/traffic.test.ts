@@ -4,7 +4,7 @@ import { JOBS, setupRequests, trafficOf } from './traffic.js';
 /** A fixed sequence, so the requests are the same every run. */
 const fixed = () => {
   let s = 7;
-  return () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 };
 
 describe('load traffic', () => {
@@ -43,6 +43,9 @@ describe('load traffic', () => {
   });
 
   it('sets up the queue and the poll it votes in', () => {
-    expect(setupRequests('r1').map((r) => `${r.method} ${r.path}`)).toEqual(['PUT /v1/queues/load-r1', 'PUT /v1/polls/load-r1']);
+    expect(setupRequests('r1').map((r) => `${r.method} ${r.path}`)).toEqual([
+      'PUT /v1/queues/load-r1',
+      'PUT /v1/polls/load-r1',
+    ]);
   });
 });

@@ -33,7 +33,10 @@ export function setupRequests(run: string, regions: readonly string[] = ['kr', '
       job: 'votes',
       method: 'PUT',
       path: `/v1/polls/load-${run}`,
-      body: { options: ['aria', 'blue', 'coda', 'dawn'], regions: Object.fromEntries(regions.map((r, i) => [r, { weight: i === 0 ? 2 : 1 }])) },
+      body: {
+        options: ['aria', 'blue', 'coda', 'dawn'],
+        regions: Object.fromEntries(regions.map((r, i) => [r, { weight: i === 0 ? 2 : 1 }])),
+      },
     },
   ];
 }
@@ -54,7 +57,13 @@ export function trafficOf(job: Job, options: TrafficOptions): () => LoadRequest 
           job,
           method: 'POST',
           path: `/v1/streams/stream-${player % 20}/heartbeats`,
-          body: { ...key(), sessionId: `session-${options.run}-${player}`, userId: `viewer-${player}`, positionMs: Math.floor(random() * 3_600_000), ...(ended ? { state: 'ended' } : {}) },
+          body: {
+            ...key(),
+            sessionId: `session-${options.run}-${player}`,
+            userId: `viewer-${player}`,
+            positionMs: Math.floor(random() * 3_600_000),
+            ...(ended ? { state: 'ended' } : {}),
+          },
         };
       };
     }
@@ -64,7 +73,12 @@ export function trafficOf(job: Job, options: TrafficOptions): () => LoadRequest 
         const itemId = `item-${skewed(random, 500)}`;
         const userId = `fan-${Math.floor(random() * 20_000)}`;
         return random() < 0.3
-          ? { job, method: 'POST', path: `/v1/items/${itemId}/likes`, body: { ...key(), userId, liked: random() < 0.9 } }
+          ? {
+              job,
+              method: 'POST',
+              path: `/v1/items/${itemId}/likes`,
+              body: { ...key(), userId, liked: random() < 0.9 },
+            }
           : { job, method: 'POST', path: `/v1/items/${itemId}/views`, body: { ...key(), userId } };
       };
     case 'wallet':
@@ -73,10 +87,20 @@ export function trafficOf(job: Job, options: TrafficOptions): () => LoadRequest 
         const userId = `player-${Math.floor(random() * 1000)}`;
         const credit = random() < 0.6;
         const amount = credit ? `${1 + Math.floor(random() * 20)}.00` : `${1 + Math.floor(random() * 30)}.50`;
-        return { job, method: 'POST', path: `/v1/wallets/${userId}/transactions`, body: { ...key(), type: credit ? 'credit' : 'debit', asset: 'coins', amount } };
+        return {
+          job,
+          method: 'POST',
+          path: `/v1/wallets/${userId}/transactions`,
+          body: { ...key(), type: credit ? 'credit' : 'debit', asset: 'coins', amount },
+        };
       };
     case 'queue':
-      return () => ({ job, method: 'POST', path: `/v1/queues/load-${options.run}/tickets`, body: { ...key(), userId: `fan-${Math.floor(random() * 100_000)}` } });
+      return () => ({
+        job,
+        method: 'POST',
+        path: `/v1/queues/load-${options.run}/tickets`,
+        body: { ...key(), userId: `fan-${Math.floor(random() * 100_000)}` },
+      });
     case 'votes': {
       // regions of very different sizes and tastes, as in seed 003; some users vote twice (the second loses)
       const regions = options.regions ?? ['kr', 'jp', 'tw', 'na'];
@@ -85,10 +109,18 @@ export function trafficOf(job: Job, options: TrafficOptions): () => LoadRequest 
       const choices = ['aria', 'blue', 'coda', 'dawn'];
       return () => {
         let r = random() * total;
-        const index = Math.max(0, sizes.findIndex((s) => (r -= s) < 0));
+        const index = Math.max(
+          0,
+          sizes.findIndex((s) => (r -= s) < 0),
+        );
         const region = regions[index]!;
         const optionId = choices[(index + skewed(random, choices.length)) % choices.length]!;
-        return { job, method: 'POST', path: `/v1/polls/load-${options.run}/votes`, body: { ...key(), region, userId: `${region}-voter-${Math.floor(random() * 50_000)}`, optionId } };
+        return {
+          job,
+          method: 'POST',
+          path: `/v1/polls/load-${options.run}/votes`,
+          body: { ...key(), region, userId: `${region}-voter-${Math.floor(random() * 50_000)}`, optionId },
+        };
       };
     }
   }

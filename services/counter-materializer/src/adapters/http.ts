@@ -41,16 +41,20 @@ export function counterRoutes(deps: ReadDeps) {
   return (app: FastifyInstance) => {
     answerReadErrors(app, 'the counts cannot be read right now');
 
-    app.get<{ Params: { itemId: string } }>('/v1/items/:itemId/counts', { schema: { params: itemParams } }, async (request) => {
-      const { itemId } = request.params;
-      const projected = await deps.projection.counts(itemId);
-      if (projected) {
-        const { asOf, ...counts } = projected;
-        return { itemId, ...counts, asOf };
-      }
-      // not in Redis: never seen, or Redis lost it and the owner has not rebuilt it yet; Postgres knows
-      return { itemId, ...(await deps.fallback.counts(itemId)), asOf: deps.now() };
-    });
+    app.get<{ Params: { itemId: string } }>(
+      '/v1/items/:itemId/counts',
+      { schema: { params: itemParams } },
+      async (request) => {
+        const { itemId } = request.params;
+        const projected = await deps.projection.counts(itemId);
+        if (projected) {
+          const { asOf, ...counts } = projected;
+          return { itemId, ...counts, asOf };
+        }
+        // not in Redis: never seen, or Redis lost it and the owner has not rebuilt it yet; Postgres knows
+        return { itemId, ...(await deps.fallback.counts(itemId)), asOf: deps.now() };
+      },
+    );
 
     app.get<{ Params: { metric: string }; Querystring: { window: RankingWindow; limit: number } }>(
       '/v1/rankings/:metric',
@@ -59,7 +63,9 @@ export function counterRoutes(deps: ReadDeps) {
         const metric = metricOf(request.params.metric);
         const { window, limit } = request.query;
         const whole = (await deps.projection.partitionsNotReady(deps.partitions)).length === 0;
-        return whole ? deps.projection.ranking(metric, window, limit) : deps.fallback.ranking(metric, window, limit, deps.now());
+        return whole
+          ? deps.projection.ranking(metric, window, limit)
+          : deps.fallback.ranking(metric, window, limit, deps.now());
       },
     );
   };

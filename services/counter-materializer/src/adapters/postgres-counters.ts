@@ -1,4 +1,10 @@
-import { admitWrites, advancePostgresFence, pruneSeqArchive, readPostgresFence, type SourcedWrite } from '@tally/idempotency';
+import {
+  admitWrites,
+  advancePostgresFence,
+  pruneSeqArchive,
+  readPostgresFence,
+  type SourcedWrite,
+} from '@tally/idempotency';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import { decide, registerKey, type ItemEventToApply, type LikeRegister, type Metric } from '../domain/counters.js';
 import { windowStart, type SlidingWindow } from '../domain/windows.js';
@@ -43,7 +49,8 @@ export class CounterStore {
     private readonly schema: string,
     private readonly group: string,
   ) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+      throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
   }
 
   /** Applies the batches of several partitions in one transaction; returns the touched items' snapshots. */
@@ -81,10 +88,14 @@ export class CounterStore {
   }
 
   /** Each partition's new late events and forgotten writes, to its own late-topic reporter, before the commit. */
-  private async reportSetAside(pending: { event: ConsumedItemEvent; batch: PartitionEvents }[], verdicts: string[]): Promise<void> {
+  private async reportSetAside(
+    pending: { event: ConsumedItemEvent; batch: PartitionEvents }[],
+    verdicts: string[],
+  ): Promise<void> {
     const byBatch = new Map<PartitionEvents, { late: ConsumedItemEvent[]; forgotten: ConsumedItemEvent[] }>();
     pending.forEach(({ event, batch }, i) => {
-      const aside = verdicts[i] === 'forgotten' ? 'forgotten' : verdicts[i] === 'new' && event.late.length > 0 ? 'late' : undefined;
+      const aside =
+        verdicts[i] === 'forgotten' ? 'forgotten' : verdicts[i] === 'new' && event.late.length > 0 ? 'late' : undefined;
       if (!aside) return;
       if (!byBatch.has(batch)) byBatch.set(batch, { late: [], forgotten: [] });
       byBatch.get(batch)![aside].push(event);
@@ -101,21 +112,38 @@ export class CounterStore {
        CROSS JOIN LATERAL (SELECT * FROM ${this.schema}.item_likes WHERE item_id = t.i AND user_id = t.u OFFSET 0) AS l`,
       [likes.map((e) => e.itemId), likes.map((e) => e.userId)],
     );
-    return new Map(rows.map((r) => [registerKey(r.item_id, r.user_id), { liked: r.liked, atMs: Number(r.at_ms), offset: Number(r.offset) }]));
+    return new Map(
+      rows.map((r) => [
+        registerKey(r.item_id, r.user_id),
+        { liked: r.liked, atMs: Number(r.at_ms), offset: Number(r.offset) },
+      ]),
+    );
   }
 
-  private async writeRegisters(db: PoolClient, registers: (LikeRegister & { itemId: string; userId: string })[]): Promise<void> {
+  private async writeRegisters(
+    db: PoolClient,
+    registers: (LikeRegister & { itemId: string; userId: string })[],
+  ): Promise<void> {
     if (registers.length === 0) return;
     await db.query(
       `INSERT INTO ${this.schema}.item_likes (item_id, user_id, liked, at_ms, "offset")
        SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::bigint[], $5::bigint[])
        ON CONFLICT (item_id, user_id) DO UPDATE SET liked = EXCLUDED.liked, at_ms = EXCLUDED.at_ms, "offset" = EXCLUDED."offset"`,
-      [registers.map((r) => r.itemId), registers.map((r) => r.userId), registers.map((r) => r.liked), registers.map((r) => r.atMs), registers.map((r) => r.offset)],
+      [
+        registers.map((r) => r.itemId),
+        registers.map((r) => r.userId),
+        registers.map((r) => r.liked),
+        registers.map((r) => r.atMs),
+        registers.map((r) => r.offset),
+      ],
     );
   }
 
   /** Inserts the (item, viewer) pairs not seen before; returns how many were new per item. */
-  private async insertViewers(db: PoolClient, viewers: { itemId: string; viewerId: string }[]): Promise<Map<string, number>> {
+  private async insertViewers(
+    db: PoolClient,
+    viewers: { itemId: string; viewerId: string }[],
+  ): Promise<Map<string, number>> {
     const fresh = new Map<string, number>();
     if (viewers.length === 0) return fresh;
     const { rows } = await db.query(
@@ -127,7 +155,12 @@ export class CounterStore {
     return fresh;
   }
 
-  private async addToItems(db: PoolClient, partitionOf: Map<string, number>, deltas: ReturnType<typeof decide>['deltas'], newViewers: Map<string, number>) {
+  private async addToItems(
+    db: PoolClient,
+    partitionOf: Map<string, number>,
+    deltas: ReturnType<typeof decide>['deltas'],
+    newViewers: Map<string, number>,
+  ) {
     const ids = [...partitionOf.keys()].sort();
     await db.query(
       `INSERT INTO ${this.schema}.items (item_id, partition, likes, views, unique_viewers, version)
@@ -135,7 +168,13 @@ export class CounterStore {
        ON CONFLICT (item_id) DO UPDATE SET partition = EXCLUDED.partition, likes = items.likes + EXCLUDED.likes,
          views = items.views + EXCLUDED.views, unique_viewers = items.unique_viewers + EXCLUDED.unique_viewers,
          version = items.version + 1, updated_at = now()`,
-      [ids, ids.map((i) => partitionOf.get(i)), ids.map((i) => deltas.get(i)?.likes ?? 0), ids.map((i) => deltas.get(i)?.views ?? 0), ids.map((i) => newViewers.get(i) ?? 0)],
+      [
+        ids,
+        ids.map((i) => partitionOf.get(i)),
+        ids.map((i) => deltas.get(i)?.likes ?? 0),
+        ids.map((i) => deltas.get(i)?.views ?? 0),
+        ids.map((i) => newViewers.get(i) ?? 0),
+      ],
     );
   }
 
@@ -149,13 +188,23 @@ export class CounterStore {
     );
   }
 
-  private async addToMinutes(db: PoolClient, minutes: ReturnType<typeof decide>['minutes'], partitionOf: Map<string, number>) {
+  private async addToMinutes(
+    db: PoolClient,
+    minutes: ReturnType<typeof decide>['minutes'],
+    partitionOf: Map<string, number>,
+  ) {
     if (minutes.length === 0) return;
     await db.query(
       `INSERT INTO ${this.schema}.item_minutes (item_id, metric, minute, value, partition)
        SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::int[])
        ON CONFLICT (item_id, metric, minute) DO UPDATE SET value = item_minutes.value + EXCLUDED.value`,
-      [minutes.map((m) => m.itemId), minutes.map((m) => m.metric), minutes.map((m) => m.minuteMs), minutes.map((m) => m.delta), minutes.map((m) => partitionOf.get(m.itemId))],
+      [
+        minutes.map((m) => m.itemId),
+        minutes.map((m) => m.metric),
+        minutes.map((m) => m.minuteMs),
+        minutes.map((m) => m.delta),
+        minutes.map((m) => partitionOf.get(m.itemId)),
+      ],
     );
   }
 
@@ -178,8 +227,14 @@ export class CounterStore {
   private async snapshotsIn(db: PoolClient, itemIds: string[], nowMs: number): Promise<ItemSnapshot[]> {
     if (itemIds.length === 0) return [];
     // one connection runs one query at a time: ask in turn
-    const items = await db.query(`SELECT item_id, partition, version, likes, views, unique_viewers FROM ${this.schema}.items WHERE item_id = ANY($1::text[])`, [itemIds]);
-    const counters = await db.query(`SELECT item_id, name, value FROM ${this.schema}.item_counters WHERE item_id = ANY($1::text[])`, [itemIds]);
+    const items = await db.query(
+      `SELECT item_id, partition, version, likes, views, unique_viewers FROM ${this.schema}.items WHERE item_id = ANY($1::text[])`,
+      [itemIds],
+    );
+    const counters = await db.query(
+      `SELECT item_id, name, value FROM ${this.schema}.item_counters WHERE item_id = ANY($1::text[])`,
+      [itemIds],
+    );
     const windowed = await db.query(
       `SELECT item_id, metric, coalesce(sum(value) FILTER (WHERE minute >= $2), 0) AS h1, sum(value) AS h24
        FROM ${this.schema}.item_minutes WHERE item_id = ANY($1::text[]) AND minute >= $3 GROUP BY item_id, metric`,
@@ -199,7 +254,8 @@ export class CounterStore {
       });
     }
     for (const r of counters.rows) byId.get(r.item_id)!.counters[r.name] = Number(r.value);
-    for (const r of windowed.rows) byId.get(r.item_id)?.windowed.set(r.metric as Metric, { '1h': Number(r.h1), '24h': Number(r.h24) });
+    for (const r of windowed.rows)
+      byId.get(r.item_id)?.windowed.set(r.metric as Metric, { '1h': Number(r.h1), '24h': Number(r.h24) });
     return [...byId.values()];
   }
 
@@ -223,11 +279,21 @@ export class CounterStore {
 
   /** Forgets archived seq blocks of these partitions older than the retention (see @tally/idempotency). */
   async pruneSeqArchive(partitions: number[], olderThanMs: number): Promise<number> {
-    return inTransaction(this.pool, (db) => pruneSeqArchive(db, this.schema, partitions.map((p) => `p${p}`), olderThanMs));
+    return inTransaction(this.pool, (db) =>
+      pruneSeqArchive(
+        db,
+        this.schema,
+        partitions.map((p) => `p${p}`),
+        olderThanMs,
+      ),
+    );
   }
 
   /** Contributions older than every window are never read again. */
   async pruneMinutes(partitions: number[], beforeMs: number): Promise<void> {
-    await this.pool.query(`DELETE FROM ${this.schema}.item_minutes WHERE minute < $2 AND partition = ANY($1::int[])`, [partitions, beforeMs]);
+    await this.pool.query(`DELETE FROM ${this.schema}.item_minutes WHERE minute < $2 AND partition = ANY($1::int[])`, [
+      partitions,
+      beforeMs,
+    ]);
   }
 }

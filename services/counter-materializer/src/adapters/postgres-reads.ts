@@ -41,15 +41,24 @@ export class PostgresReads {
         `SELECT item_id, sum(value) AS score FROM ${this.schema}.item_minutes WHERE metric = $1 AND minute >= $2 GROUP BY item_id`,
         [metric, windowStart(window, nowMs)],
       );
-      return rankScores(rows.map((r) => [r.item_id as string, Number(r.score)]), limit);
+      return rankScores(
+        rows.map((r) => [r.item_id as string, Number(r.score)]),
+        limit,
+      );
     }
     const { rows } =
       metric === 'likes' || metric === 'views'
-        ? await this.pool.query(`SELECT item_id, ${metric} AS score FROM ${this.schema}.items WHERE ${metric} > 0 ORDER BY ${metric} DESC, item_id COLLATE "C" LIMIT $1`, [limit])
+        ? await this.pool.query(
+            `SELECT item_id, ${metric} AS score FROM ${this.schema}.items WHERE ${metric} > 0 ORDER BY ${metric} DESC, item_id COLLATE "C" LIMIT $1`,
+            [limit],
+          )
         : await this.pool.query(
             `SELECT item_id, value AS score FROM ${this.schema}.item_counters WHERE name = $1 AND value > 0 ORDER BY value DESC, item_id COLLATE "C" LIMIT $2`,
             [metric.slice('counter:'.length), limit],
           );
-    return rankScores(rows.map((r) => [r.item_id as string, Number(r.score)]), limit);
+    return rankScores(
+      rows.map((r) => [r.item_id as string, Number(r.score)]),
+      limit,
+    );
   }
 }

@@ -23,14 +23,18 @@ export class CountsProjection {
     private readonly prefix: string,
   ) {
     this.readiness = new PartitionReadiness(redis, prefix);
-    defineScripts(redis, { projectItem: { file: fileURLToPath(new URL('./lua/project-item.lua', import.meta.url)), keys: 1 } });
+    defineScripts(redis, {
+      projectItem: { file: fileURLToPath(new URL('./lua/project-item.lua', import.meta.url)), keys: 1 },
+    });
     this.projectItem = script(redis, 'projectItem');
   }
 
   private itemKey = (itemId: string) => `${this.prefix}:{item:${itemId}}`;
   private rankingKey = (metric: Metric, window: RankingWindow) => `${this.prefix}:{rank:${metric}:${window}}`;
   async project(snapshots: ItemSnapshot[], asOfMs: number): Promise<void> {
-    const written = await Promise.all(snapshots.map((s) => this.projectItem(this.itemKey(s.itemId), s.version, asOfMs, ...hashFields(s))));
+    const written = await Promise.all(
+      snapshots.map((s) => this.projectItem(this.itemKey(s.itemId), s.version, asOfMs, ...hashFields(s))),
+    );
     const rankings = this.redis.pipeline();
     snapshots.forEach((s, i) => {
       if (Number(written[i]) !== 1) return;
@@ -47,14 +51,22 @@ export class CountsProjection {
     const hash = await this.redis.hgetall(this.itemKey(itemId));
     if (!hash.version) return undefined;
     const counters: Record<string, number> = {};
-    for (const [field, value] of Object.entries(hash)) if (field.startsWith('c:')) counters[field.slice(2)] = Number(value);
-    return { likes: Number(hash.likes), views: Number(hash.views), uniqueViewers: Number(hash.uniqueViewers), counters, asOf: Number(hash.asOf) };
+    for (const [field, value] of Object.entries(hash))
+      if (field.startsWith('c:')) counters[field.slice(2)] = Number(value);
+    return {
+      likes: Number(hash.likes),
+      views: Number(hash.views),
+      uniqueViewers: Number(hash.uniqueViewers),
+      counters,
+      asOf: Number(hash.asOf),
+    };
   }
 
   async ranking(metric: Metric, window: RankingWindow, limit: number): Promise<Ranked[]> {
     const flat = await this.redis.zrange(this.rankingKey(metric, window), 0, limit - 1, 'WITHSCORES');
     const ranked: Ranked[] = [];
-    for (let i = 0; i < flat.length; i += 2) ranked.push({ itemId: flat[i]!, score: valueOfSortedSetScore(Number(flat[i + 1])), rank: i / 2 + 1 });
+    for (let i = 0; i < flat.length; i += 2)
+      ranked.push({ itemId: flat[i]!, score: valueOfSortedSetScore(Number(flat[i + 1])), rank: i / 2 + 1 });
     return ranked;
   }
 
@@ -83,7 +95,8 @@ function rankingValues(s: ItemSnapshot): [Metric, RankingWindow, number][] {
   ]);
   const values: [Metric, RankingWindow, number][] = [];
   for (const [metric, total] of allTime) {
-    for (const window of RANKING_WINDOWS) values.push([metric, window, window === 'all' ? total : (s.windowed.get(metric)?.[window] ?? 0)]);
+    for (const window of RANKING_WINDOWS)
+      values.push([metric, window, window === 'all' ? total : (s.windowed.get(metric)?.[window] ?? 0)]);
   }
   return values;
 }

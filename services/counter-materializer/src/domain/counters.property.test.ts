@@ -59,9 +59,16 @@ class CounterModel {
       return true;
     });
     const likes = fresh.filter((e) => e.kind === 'LIKE' || e.kind === 'UNLIKE');
-    const before = new Map(likes.flatMap((e) => (this.registers.has(registerKey(e.itemId, e.userId!)) ? [[registerKey(e.itemId, e.userId!), this.registers.get(registerKey(e.itemId, e.userId!))!] as const] : [])));
+    const before = new Map(
+      likes.flatMap((e) =>
+        this.registers.has(registerKey(e.itemId, e.userId!))
+          ? [[registerKey(e.itemId, e.userId!), this.registers.get(registerKey(e.itemId, e.userId!))!] as const]
+          : [],
+      ),
+    );
     const decision = decide(fresh, before);
-    for (const [key, r] of decision.registers) this.registers.set(key, { liked: r.liked, atMs: r.atMs, offset: r.offset });
+    for (const [key, r] of decision.registers)
+      this.registers.set(key, { liked: r.liked, atMs: r.atMs, offset: r.offset });
     const newViewers = new Map<string, number>();
     for (const { itemId, viewerId } of decision.viewers) {
       const key = `${itemId}\u0000${viewerId}`;
@@ -76,7 +83,8 @@ class CounterModel {
       item.views += delta?.views ?? 0;
       item.uniqueViewers += newViewers.get(itemId) ?? 0;
       this.items.set(itemId, item);
-      for (const [name, by] of delta?.counters ?? []) this.counters.set(`${itemId}\u0000${name}`, (this.counters.get(`${itemId}\u0000${name}`) ?? 0) + by);
+      for (const [name, by] of delta?.counters ?? [])
+        this.counters.set(`${itemId}\u0000${name}`, (this.counters.get(`${itemId}\u0000${name}`) ?? 0) + by);
     }
     for (const m of decision.minutes) {
       const key = minuteKey(m.itemId, m.metric, m.minuteMs);
@@ -161,7 +169,10 @@ function deliver(events: Event[], delivery: Delivery): CounterModel {
   const model = new CounterModel();
   if (events.length === 0) return model;
   const all = [...events, ...delivery.copies.map((c) => ({ ...events[c % events.length]! }))];
-  const ordered = all.map((e, i) => ({ e, key: delivery.mix[i % delivery.mix.length]!, i })).sort((x, y) => x.key - y.key || x.i - y.i).map((x) => x.e);
+  const ordered = all
+    .map((e, i) => ({ e, key: delivery.mix[i % delivery.mix.length]!, i }))
+    .sort((x, y) => x.key - y.key || x.i - y.i)
+    .map((x) => x.e);
   let batch: Event[] = [];
   ordered.forEach((e, i) => {
     batch.push(e);
@@ -205,7 +216,8 @@ function expectedState(events: Event[], readableFrom: number): State {
     const key = minuteKey(e.itemId, metric, minuteOf(e.eventTimeMs));
     minutes.set(key, (minutes.get(key) ?? 0) + delta);
   };
-  const itemOf = (itemId: string) => items.get(itemId) ?? items.set(itemId, { likes: 0, views: 0, uniqueViewers: 0 }).get(itemId)!;
+  const itemOf = (itemId: string) =>
+    items.get(itemId) ?? items.set(itemId, { likes: 0, views: 0, uniqueViewers: 0 }).get(itemId)!;
   for (const e of events) {
     const item = itemOf(e.itemId);
     if (e.kind === 'VIEW') {
@@ -223,7 +235,12 @@ function expectedState(events: Event[], readableFrom: number): State {
     } else {
       const key = registerKey(e.itemId, e.userId!);
       const current = newest.get(key);
-      if (!current || e.eventTimeMs > current.eventTimeMs || (e.eventTimeMs === current.eventTimeMs && e.offset > current.offset)) newest.set(key, e);
+      if (
+        !current ||
+        e.eventTimeMs > current.eventTimeMs ||
+        (e.eventTimeMs === current.eventTimeMs && e.offset > current.offset)
+      )
+        newest.set(key, e);
     }
   }
   for (const e of newest.values()) {
@@ -232,7 +249,9 @@ function expectedState(events: Event[], readableFrom: number): State {
     addMinute(e, 'likes', 1);
   }
   return {
-    registers: byKey([...newest].map(([key, e]) => [key, { liked: e.kind === 'LIKE', atMs: e.eventTimeMs, offset: e.offset }])),
+    registers: byKey(
+      [...newest].map(([key, e]) => [key, { liked: e.kind === 'LIKE', atMs: e.eventTimeMs, offset: e.offset }]),
+    ),
     items: byKey(items),
     counters: byKey(counters),
     minutes: byKey([...minutes].filter(([key, n]) => n !== 0 && minuteOfKey(key) >= readableFrom)),
@@ -256,7 +275,12 @@ describe('counts under any delivery order', () => {
   });
 
   it('with no event late for the 24h window, every minute row is the same, readable or not', () => {
-    const onTime = fc.array(eventSpecArb.filter((s) => s.delayMs < 26 * HOUR), { minLength: 1, maxLength: 40, size: 'max' }).map(partitionOf);
+    const onTime = fc
+      .array(
+        eventSpecArb.filter((s) => s.delayMs < 26 * HOUR),
+        { minLength: 1, maxLength: 40, size: 'max' },
+      )
+      .map(partitionOf);
     fc.assert(
       fc.property(onTime, deliveryArb, deliveryArb, (events, one, other) => {
         expect(events.every((e) => e.windowed)).toBe(true);
@@ -273,13 +297,24 @@ describe('counts under any delivery order', () => {
     const seen = { ties: 0, copies: 0, late1h: 0, late24h: 0, differOutsideWindows: 0, readableRows: 0 };
     for (const [events, delivery] of sample) {
       const times = new Map<string, number>();
-      for (const e of events) if (e.kind === 'LIKE' || e.kind === 'UNLIKE') times.set(`${e.itemId}/${e.userId}/${e.eventTimeMs}`, (times.get(`${e.itemId}/${e.userId}/${e.eventTimeMs}`) ?? 0) + 1);
+      for (const e of events)
+        if (e.kind === 'LIKE' || e.kind === 'UNLIKE')
+          times.set(
+            `${e.itemId}/${e.userId}/${e.eventTimeMs}`,
+            (times.get(`${e.itemId}/${e.userId}/${e.eventTimeMs}`) ?? 0) + 1,
+          );
       seen.ties += [...times.values()].filter((n) => n > 1).length;
       seen.copies += delivery.copies.length;
-      seen.late1h += events.filter((e) => e.windowed && lateWindows(e.eventTimeMs, e.receivedAtMs, GRACES).length > 0).length;
+      seen.late1h += events.filter(
+        (e) => e.windowed && lateWindows(e.eventTimeMs, e.receivedAtMs, GRACES).length > 0,
+      ).length;
       seen.late24h += events.filter((e) => !e.windowed).length;
       const all = Number.NEGATIVE_INFINITY;
-      if (JSON.stringify(stateOf(deliver(events, delivery), all).minutes) !== JSON.stringify(expectedState(events, all).minutes)) seen.differOutsideWindows++;
+      if (
+        JSON.stringify(stateOf(deliver(events, delivery), all).minutes) !==
+        JSON.stringify(expectedState(events, all).minutes)
+      )
+        seen.differOutsideWindows++;
       if (expectedState(events, readableFrom(events)).minutes.length > 0) seen.readableRows++;
     }
     for (const [what, n] of Object.entries(seen)) expect(n, what).toBeGreaterThan(10);

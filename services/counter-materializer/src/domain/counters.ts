@@ -121,7 +121,8 @@ export function decide(events: ItemEventToApply[], registersBefore: ReadonlyMap<
 export function refusal(event: ItemEventToApply): string | undefined {
   if (!event.itemId) return 'an item event needs an itemId';
   if ((event.kind === 'LIKE' || event.kind === 'UNLIKE') && !event.userId) return 'a like or unlike needs a userId';
-  if (event.kind === 'INCREMENT' && (!event.counter || !(event.by > 0))) return 'an increment needs a counter name and a positive amount';
+  if (event.kind === 'INCREMENT' && (!event.counter || !(event.by > 0)))
+    return 'an increment needs a counter name and a positive amount';
   if (event.eventTimeMs < 0) return 'event times must be epoch milliseconds';
   return undefined;
 }

@@ -14,7 +14,14 @@ describe('ranking windows', () => {
 
 describe('ranking order', () => {
   it('is score descending, ties by itemId, positive scores only, limited', () => {
-    const scores: [string, number][] = [['b', 5], ['a', 5], ['c', 7], ['d', 0], ['e', -1], ['f', 1]];
+    const scores: [string, number][] = [
+      ['b', 5],
+      ['a', 5],
+      ['c', 7],
+      ['d', 0],
+      ['e', -1],
+      ['f', 1],
+    ];
     expect(rankScores(scores, 3)).toEqual([
       { itemId: 'c', score: 7, rank: 1 },
       { itemId: 'a', score: 5, rank: 2 },

@@ -35,15 +35,23 @@ export type RankingGraces = Record<SlidingWindow, number>;
 export const lateWindowName = (window: SlidingWindow) => `counters.ranking.${window}`;
 
 /** When an event at `eventTimeMs` slides out of `window`: the end of its minute's time in the window. */
-export const windowEndOf = (window: SlidingWindow, eventTimeMs: number) => minuteOf(eventTimeMs) + windowMinutes[window] * MINUTE_MS;
+export const windowEndOf = (window: SlidingWindow, eventTimeMs: number) =>
+  minuteOf(eventTimeMs) + windowMinutes[window] * MINUTE_MS;
 
 /** The sliding windows an event came too late for, each with why; empty when on time for all. */
-export function lateWindows(eventTimeMs: number, receivedAtMs: number, graces: RankingGraces): { window: SlidingWindow; reason: string }[] {
+export function lateWindows(
+  eventTimeMs: number,
+  receivedAtMs: number,
+  graces: RankingGraces,
+): { window: SlidingWindow; reason: string }[] {
   return SLIDING_WINDOWS.flatMap((window) => {
     const end = windowEndOf(window, eventTimeMs);
-    return lateness(end, receivedAtMs, graces[window]).late ? [{ window, reason: describeLateness(lateWindowName(window), eventTimeMs, end, receivedAtMs, graces[window]) }] : [];
+    return lateness(end, receivedAtMs, graces[window]).late
+      ? [{ window, reason: describeLateness(lateWindowName(window), eventTimeMs, end, receivedAtMs, graces[window]) }]
+      : [];
   });
 }
 
 /** How long contributions must be kept: the longest sliding window, its grace, and an hour of slack. */
-export const minutesRetentionMs = (graces: RankingGraces) => windowMinutes['24h'] * MINUTE_MS + graces['24h'] + 60 * MINUTE_MS;
+export const minutesRetentionMs = (graces: RankingGraces) =>
+  windowMinutes['24h'] * MINUTE_MS + graces['24h'] + 60 * MINUTE_MS;

@@ -44,7 +44,8 @@ export interface TicketView {
 
 /** The API's error body is `{error, message}`; anything else is described by the status line. */
 function problemMessage(body: unknown, res: Response): string {
-  if (typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string') return body.message;
+  if (typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string')
+    return body.message;
   return `${res.status} ${res.statusText || 'error'}`.trim();
 }
 

@@ -75,7 +75,12 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (why?: stri
         </p>
       )}
       <main class="grid">
-        <ViewersPanel viewers={view?.viewers} at={at} charted={selection.streams} onChart={(streams) => choose({ streams })} />
+        <ViewersPanel
+          viewers={view?.viewers}
+          at={at}
+          charted={selection.streams}
+          onChart={(streams) => choose({ streams })}
+        />
         <RankingPanel
           ranking={view?.ranking}
           metric={selection.metric}
@@ -83,8 +88,19 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (why?: stri
           onMetric={(metric) => choose({ metric })}
           onWindow={(w) => choose({ window: w })}
         />
-        <QueuePanel queue={view?.queue} queueId={selection.queue} known={view?.known.queues ?? []} onQueue={(queue) => choose({ queue })} />
-        <PollPanel poll={view?.poll} pollId={selection.poll} known={view?.known.polls ?? []} at={at} onPoll={(poll) => choose({ poll })} />
+        <QueuePanel
+          queue={view?.queue}
+          queueId={selection.queue}
+          known={view?.known.queues ?? []}
+          onQueue={(queue) => choose({ queue })}
+        />
+        <PollPanel
+          poll={view?.poll}
+          pollId={selection.poll}
+          known={view?.known.polls ?? []}
+          at={at}
+          onPoll={(poll) => choose({ poll })}
+        />
         <WalletPanel userId={selection.wallet} outcomes={outcomes} onUser={(wallet) => choose({ wallet })} />
         <LagPanel lag={view?.lag} sideRecords={view?.sideRecords} />
       </main>
@@ -104,7 +120,13 @@ function Header({ status, at, onSignOut }: { status: LiveStatus; at: number | un
           <span class="pulse" aria-hidden="true" />
           <span data-testid="live-status">{status}</span>
         </span>
-        <button type="button" class="quiet" data-testid="sign-out" title="Forget the API key in this tab" onClick={onSignOut}>
+        <button
+          type="button"
+          class="quiet"
+          data-testid="sign-out"
+          title="Forget the API key in this tab"
+          onClick={onSignOut}
+        >
           Sign out
         </button>
       </div>

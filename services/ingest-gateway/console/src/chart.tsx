@@ -84,7 +84,15 @@ export function LineChart({ series, endMs, spanMs, height, testId, label }: Line
 
   return (
     <div class="chart-frame" ref={frame}>
-      <svg class="chart" width={W} height={H} viewBox={`0 0 ${W} ${H}`} role="img" aria-label={label} data-testid={testId}>
+      <svg
+        class="chart"
+        width={W}
+        height={H}
+        viewBox={`0 0 ${W} ${H}`}
+        role="img"
+        aria-label={label}
+        data-testid={testId}
+      >
         <g class="chart-grid">
           {yTicks.map((v) => (
             <g key={v}>

@@ -8,7 +8,8 @@ export const formatCount = (n: number): string => grouped.format(n);
 const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
 
 /** Axis labels stay short and alike: on an axis up to 25,000, 18750 → "18.8K"; up to 500, 250 → "250". */
-export const formatAxis = (n: number, axisMax: number): string => (axisMax < 10_000 ? grouped.format(n) : compact.format(n));
+export const formatAxis = (n: number, axisMax: number): string =>
+  axisMax < 10_000 ? grouped.format(n) : compact.format(n);
 
 /** A number as plain digits, at most two decimals (rates): 12.3456 → "12.35", 1000 → "1000". */
 export const plain = (n: number): string => String(Math.round(n * 100) / 100);

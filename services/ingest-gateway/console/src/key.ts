@@ -34,4 +34,5 @@ export function forgetKey(): void {
 }
 
 /** The headers that present the key, for fetch(). */
-export const keyHeaders = (key = storedKey()): Record<string, string> => (key ? { authorization: `Bearer ${key}` } : {});
+export const keyHeaders = (key = storedKey()): Record<string, string> =>
+  key ? { authorization: `Bearer ${key}` } : {};

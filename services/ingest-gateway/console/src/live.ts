@@ -50,13 +50,18 @@ export function subscribe(params: URLSearchParams, key: string, handlers: LiveHa
 
   const open = async () => {
     try {
-      const response = await fetch(url, { headers: { accept: 'text/event-stream', ...keyHeaders(key) }, cache: 'no-store', signal: stopped.signal });
+      const response = await fetch(url, {
+        headers: { accept: 'text/event-stream', ...keyHeaders(key) },
+        cache: 'no-store',
+        signal: stopped.signal,
+      });
       if (!response.ok) return await refused(response);
       handlers.onStatus('live');
       const events = parser();
       const reader = response.body!.getReader();
       const decoder = new TextDecoder();
-      for (let read = await reader.read(); !read.done; read = await reader.read()) events.push(decoder.decode(read.value, { stream: true }));
+      for (let read = await reader.read(); !read.done; read = await reader.read())
+        events.push(decoder.decode(read.value, { stream: true }));
     } catch {
       // the network failed or the stream dropped mid-way; or we stopped it
     }
@@ -69,7 +74,8 @@ export function subscribe(params: URLSearchParams, key: string, handlers: LiveHa
   /** A 4xx names what to change and waits for it; a 429 or 5xx is tried again later. */
   const refused = async (response: Response) => {
     const problem = await problemOf(response);
-    if (response.status === 401 || (response.status === 403 && problem.fields.length === 0)) return handlers.onKeyRefused(problem.message);
+    if (response.status === 401 || (response.status === 403 && problem.fields.length === 0))
+      return handlers.onKeyRefused(problem.message);
     if (response.status === 429 || response.status >= 500) {
       handlers.onStatus('reconnecting', problem.message);
       const seconds = Number(response.headers.get('retry-after'));
@@ -91,6 +97,8 @@ export function subscribe(params: URLSearchParams, key: string, handlers: LiveHa
 async function problemOf(response: Response): Promise<{ message: string; fields: string[] }> {
   const body = (await response.json().catch(() => ({}))) as { message?: unknown; details?: unknown };
   const message = typeof body.message === 'string' ? body.message : `the gateway answered ${response.status}`;
-  const fields = Array.isArray(body.details) ? body.details.flatMap((d: { field?: unknown }) => (typeof d.field === 'string' ? [d.field] : [])) : [];
+  const fields = Array.isArray(body.details)
+    ? body.details.flatMap((d: { field?: unknown }) => (typeof d.field === 'string' ? [d.field] : []))
+    : [];
   return { message, fields };
 }

@@ -12,7 +12,14 @@ export interface Selection {
   wallet: string;
 }
 
-export const defaultSelection: Selection = { streams: [], metric: 'likes', window: '1h', queue: '', poll: '', wallet: '' };
+export const defaultSelection: Selection = {
+  streams: [],
+  metric: 'likes',
+  window: '1h',
+  queue: '',
+  poll: '',
+  wallet: '',
+};
 
 /** "a, b,,c " → ["a", "b", "c"]: what a user types into a comma list. */
 export function parseList(text: string): string[] {

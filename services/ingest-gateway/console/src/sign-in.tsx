@@ -33,8 +33,9 @@ export function KeyForm({ reason, onKey }: { reason: string | undefined; onKey: 
         <form class="card key-form" data-testid="key-form" onSubmit={submit}>
           <h2>Sign in</h2>
           <p class="card-hint">
-            The console is for operators: enter an API key with the scope <code>console:read</code> (and <code>wallets:read</code> to follow a wallet,{' '}
-            <code>queues:read</code> to look up tickets). It stays in this tab only and is sent as an <code>Authorization</code> header.
+            The console is for operators: enter an API key with the scope <code>console:read</code> (and{' '}
+            <code>wallets:read</code> to follow a wallet, <code>queues:read</code> to look up tickets). It stays in this
+            tab only and is sent as an <code>Authorization</code> header.
           </p>
           {reason && (
             <p class="problem" role="alert" data-testid="key-problem">
@@ -43,7 +44,14 @@ export function KeyForm({ reason, onKey }: { reason: string | undefined; onKey: 
           )}
           <label class="field">
             <span class="field-label">API key</span>
-            <input type="password" data-testid="key-input" value={draft} autocomplete="off" spellcheck={false} onInput={(e) => setDraft(e.currentTarget.value)} />
+            <input
+              type="password"
+              data-testid="key-input"
+              value={draft}
+              autocomplete="off"
+              spellcheck={false}
+              onInput={(e) => setDraft(e.currentTarget.value)}
+            />
           </label>
           <button type="submit" data-testid="key-submit">
             Open the console

@@ -35,17 +35,42 @@ describe('the API error shape', () => {
 
   it('paths into arrays and escaped keys, and caps the details', () => {
     const one = invalidRequest('items.3', [{ instancePath: '/a~1b/0', keyword: 'minimum', params: { limit: 0 } }]);
-    expect(one).toEqual({ error: 'invalid_request', message: 'the request is invalid: items.3.a/b.0 must be at least 0', details: [{ field: 'items.3.a/b.0', message: 'must be at least 0' }] });
-    const many = invalidRequest('body', Array.from({ length: 50 }, () => ({ instancePath: '/x', keyword: 'type', params: { type: 'string' } })));
+    expect(one).toEqual({
+      error: 'invalid_request',
+      message: 'the request is invalid: items.3.a/b.0 must be at least 0',
+      details: [{ field: 'items.3.a/b.0', message: 'must be at least 0' }],
+    });
+    const many = invalidRequest(
+      'body',
+      Array.from({ length: 50 }, () => ({ instancePath: '/x', keyword: 'type', params: { type: 'string' } })),
+    );
     expect(many.details).toHaveLength(20);
     expect(many.message).toContain('(and 49 more problems)');
   });
 
   it('says what is wrong with a formatted string (an amount, a write id), and names a repeated item', () => {
     const error = invalidRequest('body', [
-      { instancePath: '/amount', keyword: 'format', params: { format: 'decimal-amount' }, message: 'must match format "decimal-amount"', data: '0.001' },
-      { instancePath: '/id', keyword: 'format', params: { format: 'write-id' }, message: 'must match format "write-id"', data: 'app:007' },
-      { instancePath: '/other', keyword: 'format', params: { format: 'email' }, message: 'must match format "email"', data: 'x' },
+      {
+        instancePath: '/amount',
+        keyword: 'format',
+        params: { format: 'decimal-amount' },
+        message: 'must match format "decimal-amount"',
+        data: '0.001',
+      },
+      {
+        instancePath: '/id',
+        keyword: 'format',
+        params: { format: 'write-id' },
+        message: 'must match format "write-id"',
+        data: 'app:007',
+      },
+      {
+        instancePath: '/other',
+        keyword: 'format',
+        params: { format: 'email' },
+        message: 'must match format "email"',
+        data: 'x',
+      },
       { instancePath: '/userIds', keyword: 'uniqueItems', params: { i: 4, j: 1 } },
     ]);
     expect(error.details).toEqual([
@@ -71,7 +96,11 @@ describe('the API error shape', () => {
 
   it('answers problems found past the schema in the same shape', () => {
     const region = { field: 'body.region', message: 'is not a region this gateway takes votes for (it knows kr)' };
-    expect(invalidFields([region])).toEqual({ error: 'invalid_request', message: `the request is invalid: body.region ${region.message}`, details: [region] });
+    expect(invalidFields([region])).toEqual({
+      error: 'invalid_request',
+      message: `the request is invalid: body.region ${region.message}`,
+      details: [region],
+    });
     expect(invalidFields([region, region]).message).toMatch(/\(and 1 more problem\)$/);
   });
 });

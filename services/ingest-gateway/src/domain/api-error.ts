@@ -30,7 +30,11 @@ export interface ApiError {
   details: ErrorDetail[];
 }
 
-export const apiError = (error: ErrorCode, message: string, details: ErrorDetail[] = []): ApiError => ({ error, message, details });
+export const apiError = (error: ErrorCode, message: string, details: ErrorDetail[] = []): ApiError => ({
+  error,
+  message,
+  details,
+});
 
 /** The parts of a JSON-schema (Ajv) error we read; kept structural so the domain needs no validator. */
 export interface SchemaViolation {
@@ -60,7 +64,11 @@ export function invalidFields(problems: readonly ErrorDetail[]): ApiError {
   const first = details[0];
   if (!first) return apiError('invalid_request', 'the request is invalid');
   const more = problems.length - 1;
-  return apiError('invalid_request', `the request is invalid: ${first.field} ${first.message}${more > 0 ? ` (and ${more} more problem${more === 1 ? '' : 's'})` : ''}`, details);
+  return apiError(
+    'invalid_request',
+    `the request is invalid: ${first.field} ${first.message}${more > 0 ? ` (and ${more} more problem${more === 1 ? '' : 's'})` : ''}`,
+    details,
+  );
 }
 
 function fieldOf(where: string, violation: SchemaViolation): string {

@@ -1,12 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { ApiKeyring, ApiKeysError, DEV_API_KEY, SCOPES, chooseApiKeys, parseApiKeys, serves, sha256 } from './api-keys.js';
+import {
+  ApiKeyring,
+  ApiKeysError,
+  DEV_API_KEY,
+  SCOPES,
+  chooseApiKeys,
+  parseApiKeys,
+  serves,
+  sha256,
+} from './api-keys.js';
 
 const writerSecret = 'k'.repeat(32);
 const writer = { key: writerSecret, name: 'player-fleet', scopes: ['viewers:write'] };
 const adminSecret = 'a'.repeat(32);
 const admin = { keySha256: sha256(adminSecret).toString('hex'), name: 'ops', scopes: ['queues:admin', 'polls:admin'] };
 const acmeSecret = 'acme-wallet-reader-0123456789';
-const acme = { keySha256: sha256(acmeSecret).toString('hex'), name: 'acme', scopes: ['wallets:read', 'queues:read'], users: ['acme:*', 'vip-1'], queues: ['acme-sale'] };
+const acme = {
+  keySha256: sha256(acmeSecret).toString('hex'),
+  name: 'acme',
+  scopes: ['wallets:read', 'queues:read'],
+  users: ['acme:*', 'vip-1'],
+  queues: ['acme-sale'],
+};
 
 function errorOf(json: string, environment = 'development'): Error {
   try {
@@ -23,7 +38,13 @@ describe('API keys from configuration', () => {
     expect(keys.map(({ sha256: digest, ...rest }) => ({ ...rest, sha256: digest.toString('hex') }))).toEqual([
       { name: 'player-fleet', scopes: ['viewers:write'], sha256: sha256(writerSecret).toString('hex') },
       { name: 'ops', scopes: ['queues:admin', 'polls:admin'], sha256: admin.keySha256 },
-      { name: 'acme', scopes: ['wallets:read', 'queues:read'], users: ['acme:*', 'vip-1'], queues: ['acme-sale'], sha256: acme.keySha256 },
+      {
+        name: 'acme',
+        scopes: ['wallets:read', 'queues:read'],
+        users: ['acme:*', 'vip-1'],
+        queues: ['acme-sale'],
+        sha256: acme.keySha256,
+      },
     ]);
     expect(JSON.stringify(keys)).not.toContain(writerSecret);
   });
@@ -79,27 +100,53 @@ describe('authorizing a request', () => {
   const keyring = new ApiKeyring(parseApiKeys(JSON.stringify([writer, admin, acme])));
 
   it('identifies the caller by the bearer key and checks the scope', () => {
-    expect(keyring.authorize(`Bearer ${writerSecret}`, 'viewers:write')).toMatchObject({ ok: true, caller: { name: 'player-fleet' } });
-    expect(keyring.authorize(`bearer  ${adminSecret} `, 'polls:admin')).toMatchObject({ ok: true, caller: { name: 'ops' } });
+    expect(keyring.authorize(`Bearer ${writerSecret}`, 'viewers:write')).toMatchObject({
+      ok: true,
+      caller: { name: 'player-fleet' },
+    });
+    expect(keyring.authorize(`bearer  ${adminSecret} `, 'polls:admin')).toMatchObject({
+      ok: true,
+      caller: { name: 'ops' },
+    });
   });
 
   it('answers 401 without a valid key and 403 without the scope', () => {
-    for (const header of [undefined, '', 'Bearer', `Basic ${writerSecret}`, `Bearer ${writerSecret}x`, 'Bearer k', `Bearer ${writerSecret} extra`, `Bearer ${admin.keySha256}`]) {
+    for (const header of [
+      undefined,
+      '',
+      'Bearer',
+      `Basic ${writerSecret}`,
+      `Bearer ${writerSecret}x`,
+      'Bearer k',
+      `Bearer ${writerSecret} extra`,
+      `Bearer ${admin.keySha256}`,
+    ]) {
       expect(keyring.authorize(header, 'viewers:write'), String(header)).toMatchObject({ ok: false, status: 401 });
     }
-    expect(keyring.authorize(`Bearer ${adminSecret}`, 'viewers:write')).toEqual({ ok: false, status: 403, message: 'the API key "ops" lacks the scope viewers:write' });
+    expect(keyring.authorize(`Bearer ${adminSecret}`, 'viewers:write')).toEqual({
+      ok: false,
+      status: 403,
+      message: 'the API key "ops" lacks the scope viewers:write',
+    });
   });
 
   it('refuses a limited key for users and queues it does not serve (403), every one named', () => {
-    const as = (kind: 'users' | 'queues', ...ids: string[]) => keyring.authorize(`Bearer ${acmeSecret}`, kind === 'users' ? 'wallets:read' : 'queues:read', { kind, ids });
+    const as = (kind: 'users' | 'queues', ...ids: string[]) =>
+      keyring.authorize(`Bearer ${acmeSecret}`, kind === 'users' ? 'wallets:read' : 'queues:read', { kind, ids });
     expect(as('users', 'acme:42')).toMatchObject({ ok: true });
     expect(as('users', 'vip-1', 'acme:1')).toMatchObject({ ok: true });
-    expect(as('users', 'globex:42')).toEqual({ ok: false, status: 403, message: 'the API key "acme" does not serve user globex:42' });
+    expect(as('users', 'globex:42')).toEqual({
+      ok: false,
+      status: 403,
+      message: 'the API key "acme" does not serve user globex:42',
+    });
     expect(as('users', 'acme:1', 'vip-10')).toMatchObject({ ok: false, status: 403 });
     expect(as('queues', 'acme-sale')).toMatchObject({ ok: true });
     expect(as('queues', 'acme-sale-2')).toMatchObject({ ok: false, status: 403 });
     // a key without limits serves everyone
-    expect(keyring.authorize(`Bearer ${adminSecret}`, 'queues:admin', { kind: 'queues', ids: ['anything'] })).toMatchObject({ ok: true });
+    expect(
+      keyring.authorize(`Bearer ${adminSecret}`, 'queues:admin', { kind: 'queues', ids: ['anything'] }),
+    ).toMatchObject({ ok: true });
   });
 
   it('matches limits as ids or prefixes ending in *', () => {

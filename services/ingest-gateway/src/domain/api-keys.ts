@@ -76,25 +76,31 @@ export function parseApiKeys(json: string, environment = 'development'): KeyEntr
   } catch {
     throw new ApiKeysError(`must be a JSON array of ${ENTRY_SHAPE} (it is not valid JSON)`);
   }
-  if (!Array.isArray(entries) || entries.length === 0) throw new ApiKeysError(`must be a non-empty JSON array of ${ENTRY_SHAPE}`);
+  if (!Array.isArray(entries) || entries.length === 0)
+    throw new ApiKeysError(`must be a non-empty JSON array of ${ENTRY_SHAPE}`);
   const keys = entries.map((entry, index) => parseEntry(entry, index, environment));
   if (new Set(keys.map((k) => k.name)).size !== keys.length) throw new ApiKeysError('every key must have its own name');
-  if (new Set(keys.map((k) => k.sha256.toString('hex'))).size !== keys.length) throw new ApiKeysError('every key must be different');
+  if (new Set(keys.map((k) => k.sha256.toString('hex'))).size !== keys.length)
+    throw new ApiKeysError('every key must be different');
   return keys;
 }
 
 function parseEntry(entry: unknown, index: number, environment: string): KeyEntry {
   const where = `entry ${index}`;
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new ApiKeysError(`${where} must be an object ${ENTRY_SHAPE}`);
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    throw new ApiKeysError(`${where} must be an object ${ENTRY_SHAPE}`);
   const { key, keySha256, name, scopes, users, queues, ...rest } = entry as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) throw new ApiKeysError(`${where} has unknown fields: ${unknown.join(', ')}`);
-  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) throw new ApiKeysError(`${where}: name must be 1-64 characters of A-Z a-z 0-9 . _ : -`);
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name))
+    throw new ApiKeysError(`${where}: name must be 1-64 characters of A-Z a-z 0-9 . _ : -`);
   const named = `${where} (${name})`;
   const digest = keyDigest(named, key, keySha256, environment);
-  if (!Array.isArray(scopes) || scopes.length === 0) throw new ApiKeysError(`${named}: scopes must be a non-empty array of ${SCOPES.join(', ')}`);
+  if (!Array.isArray(scopes) || scopes.length === 0)
+    throw new ApiKeysError(`${named}: scopes must be a non-empty array of ${SCOPES.join(', ')}`);
   for (const scope of scopes) {
-    if (!SCOPES.includes(scope as Scope)) throw new ApiKeysError(`${named}: unknown scope ${JSON.stringify(scope)} (known: ${SCOPES.join(', ')})`);
+    if (!SCOPES.includes(scope as Scope))
+      throw new ApiKeysError(`${named}: unknown scope ${JSON.stringify(scope)} (known: ${SCOPES.join(', ')})`);
   }
   const parsed: KeyEntry = { name, scopes: [...new Set(scopes as Scope[])], sha256: digest };
   const userLimits = parseLimits(named, 'users', users);
@@ -105,15 +111,23 @@ function parseEntry(entry: unknown, index: number, environment: string): KeyEntr
 }
 
 function keyDigest(named: string, key: unknown, keySha256: unknown, environment: string): Buffer {
-  if ((key === undefined) === (keySha256 === undefined)) throw new ApiKeysError(`${named}: give exactly one of keySha256 (the hex SHA-256 of the secret) or key`);
+  if ((key === undefined) === (keySha256 === undefined))
+    throw new ApiKeysError(`${named}: give exactly one of keySha256 (the hex SHA-256 of the secret) or key`);
   if (keySha256 !== undefined) {
-    if (typeof keySha256 !== 'string' || !SHA256_HEX.test(keySha256)) throw new ApiKeysError(`${named}: keySha256 must be 64 lowercase hex digits (sha256sum of the secret)`);
-    if (keySha256 === sha256(DEV_API_KEY).toString('hex')) throw new ApiKeysError(`${named}: that is the development key's hash; the development key is never configured`);
+    if (typeof keySha256 !== 'string' || !SHA256_HEX.test(keySha256))
+      throw new ApiKeysError(`${named}: keySha256 must be 64 lowercase hex digits (sha256sum of the secret)`);
+    if (keySha256 === sha256(DEV_API_KEY).toString('hex'))
+      throw new ApiKeysError(`${named}: that is the development key's hash; the development key is never configured`);
     return Buffer.from(keySha256, 'hex');
   }
-  if (environment === 'production') throw new ApiKeysError(`${named}: production takes keySha256 only, so the configuration holds no secret`);
-  if (key === DEV_API_KEY) throw new ApiKeysError(`${named}: the development key is built in and never configured; leave API_KEYS unset to use it locally`);
-  if (typeof key !== 'string' || !KEY_CHARSET.test(key)) throw new ApiKeysError(`${named}: key must be ${MIN_KEY_LENGTH}-256 printable characters without spaces`);
+  if (environment === 'production')
+    throw new ApiKeysError(`${named}: production takes keySha256 only, so the configuration holds no secret`);
+  if (key === DEV_API_KEY)
+    throw new ApiKeysError(
+      `${named}: the development key is built in and never configured; leave API_KEYS unset to use it locally`,
+    );
+  if (typeof key !== 'string' || !KEY_CHARSET.test(key))
+    throw new ApiKeysError(`${named}: key must be ${MIN_KEY_LENGTH}-256 printable characters without spaces`);
   return sha256(key);
 }
 
@@ -122,7 +136,8 @@ function parseLimits(named: string, kind: ResourceKind, value: unknown): string[
   const shape = `${kind} must be a non-empty array of ids or id prefixes ending in * (at most ${ID_MAX_LENGTH} characters of A-Z a-z 0-9 . _ : @ -)`;
   if (!Array.isArray(value) || value.length === 0) throw new ApiKeysError(`${named}: ${shape}`);
   for (const limit of value) {
-    if (typeof limit !== 'string' || limit.length > ID_MAX_LENGTH + 1 || !LIMIT_PATTERN.test(limit)) throw new ApiKeysError(`${named}: ${shape}; ${JSON.stringify(limit)} is not`);
+    if (typeof limit !== 'string' || limit.length > ID_MAX_LENGTH + 1 || !LIMIT_PATTERN.test(limit))
+      throw new ApiKeysError(`${named}: ${shape}; ${JSON.stringify(limit)} is not`);
   }
   return [...new Set(value as string[])];
 }
@@ -136,7 +151,8 @@ export interface ChosenKeys {
 /** Configured keys; else, outside production only, the development key. Production never starts without keys. */
 export function chooseApiKeys(configured: string | undefined, environment: string): ChosenKeys {
   if (configured === undefined || configured === '') {
-    if (environment === 'production') throw new ApiKeysError('is required when TALLY_ENV is production (the development key is refused there)');
+    if (environment === 'production')
+      throw new ApiKeysError('is required when TALLY_ENV is production (the development key is refused there)');
     return { keys: [developmentKey()], usingDevelopmentKey: true };
   }
   return { keys: parseApiKeys(configured, environment), usingDevelopmentKey: false };
@@ -160,7 +176,8 @@ export type Authorization = { ok: true; caller: ApiKey } | { ok: false; status: 
 export type Presented = { bearer: false } | { bearer: true; caller: ApiKey | undefined };
 
 /** The bearer credential of an Authorization header, or undefined when there is none in the right shape. */
-export const bearerOf = (authorizationHeader: string | undefined): string | undefined => /^Bearer +(\S+) *$/i.exec(authorizationHeader ?? '')?.[1];
+export const bearerOf = (authorizationHeader: string | undefined): string | undefined =>
+  /^Bearer +(\S+) *$/i.exec(authorizationHeader ?? '')?.[1];
 
 /**
  * Finds the key a request presents. Every configured key is compared, in constant time over SHA-256 digests
@@ -189,12 +206,19 @@ export class ApiKeyring {
    * users or queues that do not include every one the request names.
    */
   permit(presented: Presented, scope: Scope, named?: NamedResources): Authorization {
-    if (!presented.bearer) return { ok: false, status: 401, message: 'this route needs an API key: send "Authorization: Bearer <key>"' };
+    if (!presented.bearer)
+      return { ok: false, status: 401, message: 'this route needs an API key: send "Authorization: Bearer <key>"' };
     const { caller } = presented;
     if (caller === undefined) return { ok: false, status: 401, message: 'the API key is not valid' };
-    if (!caller.scopes.includes(scope)) return { ok: false, status: 403, message: `the API key "${caller.name}" lacks the scope ${scope}` };
+    if (!caller.scopes.includes(scope))
+      return { ok: false, status: 403, message: `the API key "${caller.name}" lacks the scope ${scope}` };
     const refused = named?.ids.find((id) => !serves(caller, named.kind, id));
-    if (named && refused !== undefined) return { ok: false, status: 403, message: `the API key "${caller.name}" does not serve ${named.kind === 'users' ? 'user' : 'queue'} ${refused}` };
+    if (named && refused !== undefined)
+      return {
+        ok: false,
+        status: 403,
+        message: `the API key "${caller.name}" does not serve ${named.kind === 'users' ? 'user' : 'queue'} ${refused}`,
+      };
     return { ok: true, caller };
   }
 

@@ -18,15 +18,35 @@ import {
 } from './console-view.js';
 
 const T = 1_800_000_000_000;
-const asked = (more: Partial<ConsoleSubscription> = {}): ConsoleSubscription => ({ streams: [], metric: 'likes', window: '1h', ...more });
+const asked = (more: Partial<ConsoleSubscription> = {}): ConsoleSubscription => ({
+  streams: [],
+  metric: 'likes',
+  window: '1h',
+  ...more,
+});
 const nothingPolled = (): PolledReads => ({ rankings: new Map(), queues: new Map(), lag: [] });
-const count = (streamId: string, concurrent: number, asOfMs: number) => ({ streamId, concurrent, previous: 0, windowSeconds: 30, asOfMs });
-const admitted = (queueId: string, atMs: number, kind: QueueEvent['kind'] = 'ADMITTED'): QueueEvent => ({ queueId, ticketId: `t${atMs}`, userId: 'u', kind, atMs, expiresAtMs: null });
+const count = (streamId: string, concurrent: number, asOfMs: number) => ({
+  streamId,
+  concurrent,
+  previous: 0,
+  windowSeconds: 30,
+  asOfMs,
+});
+const admitted = (queueId: string, atMs: number, kind: QueueEvent['kind'] = 'ADMITTED'): QueueEvent => ({
+  queueId,
+  ticketId: `t${atMs}`,
+  userId: 'u',
+  kind,
+  atMs,
+  expiresAtMs: null,
+});
 const result = (pollId: string, version: number, leader: string): GlobalResult => ({
   pollId,
   version,
   ranking: [{ optionId: leader, score: 0.75, rank: 1 }],
-  regions: { kr: { weight: 1, votes: 4, counts: { [leader]: 3, other: 1 }, snapshotVersion: version, snapshotAtMs: T } },
+  regions: {
+    kr: { weight: 1, votes: 4, counts: { [leader]: 3, other: 1 }, snapshotVersion: version, snapshotAtMs: T },
+  },
   computedAtMs: T,
 });
 
@@ -35,7 +55,9 @@ describe('live viewers on the console', () => {
     const state = emptyConsoleState();
     recordViewerCount(state, count('s1', 5, T + 2000));
     recordViewerCount(state, count('s1', 3, T + 1000));
-    expect(consoleView(state, nothingPolled(), asked(), T).viewers.streams).toEqual([{ streamId: 's1', concurrent: 5, asOf: T + 2000 }]);
+    expect(consoleView(state, nothingPolled(), asked(), T).viewers.streams).toEqual([
+      { streamId: 's1', concurrent: 5, asOf: T + 2000 },
+    ]);
   });
 
   it('lists the most watched streams first and charts the top five unless the page names its own', () => {
@@ -100,8 +122,19 @@ describe('the queue on the console', () => {
     const polled = nothingPolled();
     polled.queues.set('q', { waiting: 3, active: 2, capacity: 2, admittedTotal: 2 });
     polled.queues.set('gone', { error: 'no queue gone' });
-    expect(consoleView(state, polled, asked({ queue: 'q' }), T).queue).toEqual({ queueId: 'q', waiting: 3, active: 2, capacity: 2, admittedTotal: 2, admissionsPerMinute: 0 });
-    expect(consoleView(state, polled, asked({ queue: 'gone' }), T).queue).toMatchObject({ queueId: 'gone', waiting: 0, error: 'no queue gone' });
+    expect(consoleView(state, polled, asked({ queue: 'q' }), T).queue).toEqual({
+      queueId: 'q',
+      waiting: 3,
+      active: 2,
+      capacity: 2,
+      admittedTotal: 2,
+      admissionsPerMinute: 0,
+    });
+    expect(consoleView(state, polled, asked({ queue: 'gone' }), T).queue).toMatchObject({
+      queueId: 'gone',
+      waiting: 0,
+      error: 'no queue gone',
+    });
     expect(consoleView(state, polled, asked(), T).queue).toBeNull();
     // asking for a queue does not make it one the console offers: only the change topic does
     expect(consoleView(state, polled, asked({ queue: 'q' }), T).known.queues).toEqual([]);
@@ -114,11 +147,21 @@ describe('polls on the console', () => {
     recordPollResult(state, result('p', 2, 'b'));
     recordPollResult(state, result('p', 1, 'a'));
     const poll = consoleView(state, nothingPolled(), asked({ poll: 'p' }), T).poll;
-    expect(poll).toEqual({ pollId: 'p', version: 2, global: [{ optionId: 'b', score: 0.75, rank: 1 }], regions: [{ region: 'kr', weight: 1, votes: 4, counts: { b: 3, other: 1 }, snapshotAtMs: T }] });
+    expect(poll).toEqual({
+      pollId: 'p',
+      version: 2,
+      global: [{ optionId: 'b', score: 0.75, rank: 1 }],
+      regions: [{ region: 'kr', weight: 1, votes: 4, counts: { b: 3, other: 1 }, snapshotAtMs: T }],
+    });
   });
 
   it('shows an empty result for a poll with no result yet', () => {
-    expect(consoleView(emptyConsoleState(), nothingPolled(), asked({ poll: 'none' }), T).poll).toEqual({ pollId: 'none', version: 0, global: [], regions: [] });
+    expect(consoleView(emptyConsoleState(), nothingPolled(), asked({ poll: 'none' }), T).poll).toEqual({
+      pollId: 'none',
+      version: 0,
+      global: [],
+      regions: [],
+    });
   });
 });
 
@@ -128,8 +171,17 @@ describe('rankings, wallets and lag on the console', () => {
     polled.rankings.set(rankingKey('likes', '1h'), [{ itemId: 'i', score: 3, rank: 1 }]);
     polled.rankings.set(rankingKey('views', 'all'), { error: 'unreachable' });
     const state = emptyConsoleState();
-    expect(consoleView(state, polled, asked(), T).ranking).toEqual({ metric: 'likes', window: '1h', items: [{ itemId: 'i', score: 3, rank: 1 }] });
-    expect(consoleView(state, polled, asked({ metric: 'views', window: 'all' }), T).ranking).toEqual({ metric: 'views', window: 'all', items: [], error: 'unreachable' });
+    expect(consoleView(state, polled, asked(), T).ranking).toEqual({
+      metric: 'likes',
+      window: '1h',
+      items: [{ itemId: 'i', score: 3, rank: 1 }],
+    });
+    expect(consoleView(state, polled, asked({ metric: 'views', window: 'all' }), T).ranking).toEqual({
+      metric: 'views',
+      window: 'all',
+      items: [],
+      error: 'unreachable',
+    });
     expect(consoleView(state, polled, asked({ window: '24h' }), T).ranking.items).toEqual([]);
   });
 
@@ -140,7 +192,10 @@ describe('rankings, wallets and lag on the console', () => {
     recordWalletOutcome(state, 'alice', watched);
     recordWalletOutcome(state, 'bob', watched);
     expect(state.walletOutcomes).toEqual(new Map([['alice', 2]]));
-    expect(consoleView(state, nothingPolled(), asked({ wallet: 'alice' }), T).wallet).toEqual({ userId: 'alice', outcomes: 2 });
+    expect(consoleView(state, nothingPolled(), asked({ wallet: 'alice' }), T).wallet).toEqual({
+      userId: 'alice',
+      outcomes: 2,
+    });
   });
 
   it('passes the lag through as read', () => {
@@ -151,7 +206,12 @@ describe('rankings, wallets and lag on the console', () => {
 });
 
 describe('dead-lettered and late records on the console', () => {
-  const report = (consumerGroup: string, offset: number, reasonCode: string, sourceTopic = 'tally.wallet.commands') => ({ consumerGroup, sourceTopic, partition: 1, offset, reasonCode });
+  const report = (
+    consumerGroup: string,
+    offset: number,
+    reasonCode: string,
+    sourceTopic = 'tally.wallet.commands',
+  ) => ({ consumerGroup, sourceTopic, partition: 1, offset, reasonCode });
 
   it('counts each group’s dead-lettered and late records, each source record once, with their reasons', () => {
     const state = emptyConsoleState();
@@ -172,7 +232,8 @@ describe('dead-lettered and late records on the console', () => {
 
   it('remembers a bounded number of records for recognising repeats, forgetting the oldest first', () => {
     const state = emptyConsoleState();
-    for (let offset = 0; offset <= SIDE_RECORDS_REMEMBERED; offset++) recordSideRecord(state, 'deadLettered', report('g', offset, 'REJECTED'));
+    for (let offset = 0; offset <= SIDE_RECORDS_REMEMBERED; offset++)
+      recordSideRecord(state, 'deadLettered', report('g', offset, 'REJECTED'));
     expect(state.sideSeen.size).toBe(SIDE_RECORDS_REMEMBERED);
     // the newest is still recognised; the oldest, forgotten, counts again
     recordSideRecord(state, 'deadLettered', report('g', SIDE_RECORDS_REMEMBERED, 'REJECTED'));

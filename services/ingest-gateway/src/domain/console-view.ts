@@ -43,7 +43,15 @@ export interface ConsoleState {
   sideSeen: Set<string>;
 }
 
-export const emptyConsoleState = (): ConsoleState => ({ viewers: new Map(), series: new Map(), admissions: new Map(), polls: new Map(), walletOutcomes: new Map(), sideRecords: new Map(), sideSeen: new Set() });
+export const emptyConsoleState = (): ConsoleState => ({
+  viewers: new Map(),
+  series: new Map(),
+  admissions: new Map(),
+  polls: new Map(),
+  walletOutcomes: new Map(),
+  sideRecords: new Map(),
+  sideSeen: new Set(),
+});
 
 export function recordViewerCount(state: ConsoleState, change: ViewerCountChanged): void {
   const known = state.viewers.get(change.streamId);
@@ -192,7 +200,13 @@ export interface ConsoleView {
     pollId: string;
     version: number;
     global: RankedItemOf<'optionId'>[];
-    regions: { region: string; weight: number; votes: number; counts: Record<string, number>; snapshotAtMs: number | null }[];
+    regions: {
+      region: string;
+      weight: number;
+      votes: number;
+      counts: Record<string, number>;
+      snapshotAtMs: number | null;
+    }[];
   } | null;
   wallet: { userId: string; outcomes: number } | null;
   known: { queues: string[]; polls: string[] };
@@ -204,9 +218,17 @@ export interface ConsoleView {
 type RankedItemOf<K extends string> = Record<K, string> & { score: number; rank: number };
 
 /** The view one page gets: everything the console shows, narrowed to that page's choices. */
-export function consoleView(state: ConsoleState, polled: PolledReads, asked: ConsoleSubscription, now: number): ConsoleView {
-  const streams = [...state.viewers.values()].sort((a, b) => b.concurrent - a.concurrent || a.streamId.localeCompare(b.streamId));
-  const charted = asked.streams.length > 0 ? asked.streams : streams.slice(0, DEFAULT_CHARTED_STREAMS).map((s) => s.streamId);
+export function consoleView(
+  state: ConsoleState,
+  polled: PolledReads,
+  asked: ConsoleSubscription,
+  now: number,
+): ConsoleView {
+  const streams = [...state.viewers.values()].sort(
+    (a, b) => b.concurrent - a.concurrent || a.streamId.localeCompare(b.streamId),
+  );
+  const charted =
+    asked.streams.length > 0 ? asked.streams : streams.slice(0, DEFAULT_CHARTED_STREAMS).map((s) => s.streamId);
   const ranking = polled.rankings.get(rankingKey(asked.metric, asked.window));
   return {
     at: now,
@@ -214,17 +236,35 @@ export function consoleView(state: ConsoleState, polled: PolledReads, asked: Con
       streams: streams.slice(0, MAX_STREAMS_LISTED),
       series: charted.map((streamId) => ({ streamId, points: state.series.get(streamId) ?? [] })),
     },
-    ranking: { metric: asked.metric, window: asked.window, ...(ranking === undefined ? { items: [] } : 'error' in ranking ? { items: [], error: ranking.error } : { items: ranking }) },
+    ranking: {
+      metric: asked.metric,
+      window: asked.window,
+      ...(ranking === undefined
+        ? { items: [] }
+        : 'error' in ranking
+          ? { items: [], error: ranking.error }
+          : { items: ranking }),
+    },
     queue: asked.queue === undefined ? null : queueView(state, polled, asked.queue, now),
     poll: asked.poll === undefined ? null : pollView(state.polls.get(asked.poll), asked.poll),
-    wallet: asked.wallet === undefined ? null : { userId: asked.wallet, outcomes: state.walletOutcomes.get(asked.wallet) ?? 0 },
+    wallet:
+      asked.wallet === undefined
+        ? null
+        : { userId: asked.wallet, outcomes: state.walletOutcomes.get(asked.wallet) ?? 0 },
     known: { queues: [...state.admissions.keys()].sort(), polls: [...state.polls.keys()].sort() },
     lag: polled.lag,
-    sideRecords: [...state.sideRecords].sort(([a], [b]) => a.localeCompare(b)).map(([group, counts]) => ({ group, ...counts })),
+    sideRecords: [...state.sideRecords]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([group, counts]) => ({ group, ...counts })),
   };
 }
 
-function queueView(state: ConsoleState, polled: PolledReads, queueId: string, now: number): NonNullable<ConsoleView['queue']> {
+function queueView(
+  state: ConsoleState,
+  polled: PolledReads,
+  queueId: string,
+  now: number,
+): NonNullable<ConsoleView['queue']> {
   const figures = polled.queues.get(queueId);
   const zero = { waiting: 0, active: 0, capacity: 0, admittedTotal: 0 };
   const read = figures === undefined ? zero : 'error' in figures ? { ...zero, error: figures.error } : figures;
@@ -239,6 +279,12 @@ function pollView(result: GlobalResult | undefined, pollId: string): ConsoleView
     global: result.ranking.map(({ optionId, score, rank }) => ({ optionId, score, rank })),
     regions: Object.entries(result.regions)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([region, r]) => ({ region, weight: r.weight, votes: r.votes, counts: r.counts, snapshotAtMs: r.snapshotAtMs })),
+      .map(([region, r]) => ({
+        region,
+        weight: r.weight,
+        votes: r.votes,
+        counts: r.counts,
+        snapshotAtMs: r.snapshotAtMs,
+      })),
   };
 }

@@ -7,7 +7,8 @@ describe('the writes the gateway names itself', () => {
     expect(gatewaySource('box-office')).toBe('gateway.box-office');
     expect(gatewaySource('a b/c')).toBe('gateway.a_b_c');
     expect(gatewaySource('k'.repeat(64))).toBe(`gateway.${'k'.repeat(56)}`);
-    for (const name of ['development', 'a b/c', 'k'.repeat(64), '키']) expect(SOURCE_PATTERN.test(gatewaySource(name)), name).toBe(true);
+    for (const name of ['development', 'a b/c', 'k'.repeat(64), '키'])
+      expect(SOURCE_PATTERN.test(gatewaySource(name)), name).toBe(true);
   });
 
   it('take the receipt time in microseconds as seq, strictly increasing even within one millisecond or when the clock steps back', () => {

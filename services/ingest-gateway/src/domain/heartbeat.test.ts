@@ -5,7 +5,19 @@ describe('a heartbeat request becomes a Heartbeat record', () => {
   const receivedAt = 1_700_000_000_000;
 
   it('keeps every field, names the stream and stamps the receipt time', () => {
-    const record = toHeartbeat('stream-1', { source: 'player-7', seq: 42, sessionId: 's1', userId: 'u1', positionMs: 1500, at: receivedAt - 250, state: 'ended' }, receivedAt);
+    const record = toHeartbeat(
+      'stream-1',
+      {
+        source: 'player-7',
+        seq: 42,
+        sessionId: 's1',
+        userId: 'u1',
+        positionMs: 1500,
+        at: receivedAt - 250,
+        state: 'ended',
+      },
+      receivedAt,
+    );
     expect(record).toEqual({
       source: 'player-7',
       seq: 42,
@@ -25,7 +37,10 @@ describe('a heartbeat request becomes a Heartbeat record', () => {
   });
 
   it('does not clamp a client time ahead of the receipt time: the aggregator does, from receivedAtMs', () => {
-    expect(toHeartbeat('s', { source: 'p', seq: 1, sessionId: 'x', positionMs: 0, at: receivedAt + 60_000 }, receivedAt).atMs).toBe(receivedAt + 60_000);
+    expect(
+      toHeartbeat('s', { source: 'p', seq: 1, sessionId: 'x', positionMs: 0, at: receivedAt + 60_000 }, receivedAt)
+        .atMs,
+    ).toBe(receivedAt + 60_000);
   });
 
   it('bounds positions to ten years', () => {

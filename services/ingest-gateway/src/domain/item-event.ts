@@ -63,15 +63,27 @@ function toItemEvent(itemId: string, request: ItemWrite, receivedAtMs: number, d
 
 /** A like, or taking it back: the materializer keeps a set of users per item, so repeating either changes nothing. */
 export function toLikeEvent(itemId: string, request: LikeRequest, receivedAtMs: number): ItemEvent {
-  return toItemEvent(itemId, request, receivedAtMs, { kind: request.liked ? 'LIKE' : 'UNLIKE', userId: request.userId });
+  return toItemEvent(itemId, request, receivedAtMs, {
+    kind: request.liked ? 'LIKE' : 'UNLIKE',
+    userId: request.userId,
+  });
 }
 
 /** A view; the user, else the session, is who uniqueViewers counts (an anonymous view counts only as a view). */
 export function toViewEvent(itemId: string, request: ViewRequest, receivedAtMs: number): ItemEvent {
-  return toItemEvent(itemId, request, receivedAtMs, { kind: 'VIEW', userId: request.userId ?? null, sessionId: request.sessionId ?? null });
+  return toItemEvent(itemId, request, receivedAtMs, {
+    kind: 'VIEW',
+    userId: request.userId ?? null,
+    sessionId: request.sessionId ?? null,
+  });
 }
 
 /** Adds `by` (default 1) to the item's counter `counter`. */
-export function toCounterIncrementEvent(itemId: string, counter: string, request: CounterIncrementRequest, receivedAtMs: number): ItemEvent {
+export function toCounterIncrementEvent(
+  itemId: string,
+  counter: string,
+  request: CounterIncrementRequest,
+  receivedAtMs: number,
+): ItemEvent {
   return toItemEvent(itemId, request, receivedAtMs, { kind: 'INCREMENT', counter, by: request.by ?? 1 });
 }

@@ -6,7 +6,7 @@ describe('outcomes are handed to the requests waiting for them', () => {
     vi.useRealTimers();
   });
 
-  it('by user and id: a grant\'s users share an id, yet each hears only their own outcome', async () => {
+  it("by user and id: a grant's users share an id, yet each hears only their own outcome", async () => {
     const waiters = new OutcomeWaiters<string>();
     const alice = waiters.expect('alice', 'chat:1');
     const bob = waiters.expect('bob', 'chat:1');
@@ -17,7 +17,7 @@ describe('outcomes are handed to the requests waiting for them', () => {
     expect(waiters.size).toBe(0);
   });
 
-  it('an outcome that arrives before the wait begins (before the producer\'s ack returns) is kept for it', async () => {
+  it("an outcome that arrives before the wait begins (before the producer's ack returns) is kept for it", async () => {
     const waiters = new OutcomeWaiters<string>();
     const expected = waiters.expect('u', 's:1');
     waiters.deliver('u', 's:1', 'fast');
@@ -38,7 +38,7 @@ describe('outcomes are handed to the requests waiting for them', () => {
     expect(waiters.deliver('u', 's:1', 'late')).toBe(0);
   });
 
-  it('outcomes nobody waits for are dropped, and other users\' or ids\' waits are untouched', () => {
+  it("outcomes nobody waits for are dropped, and other users' or ids' waits are untouched", () => {
     const waiters = new OutcomeWaiters<string>();
     waiters.expect('u', 's:1');
     expect(waiters.deliver('u', 's:2', 'x')).toBe(0);
@@ -70,7 +70,11 @@ describe('outcomes are handed to the requests waiting for them', () => {
 
   it('closing (shutting down) ends every wait without an outcome, and every later one at once', async () => {
     const waiters = new OutcomeWaiters<string>();
-    const waits = [waiters.expect('u', 's:1').within(60_000), waiters.expect('v', 's:1').within(60_000), waiters.expect('v', 's:2').within(60_000)];
+    const waits = [
+      waiters.expect('u', 's:1').within(60_000),
+      waiters.expect('v', 's:1').within(60_000),
+      waiters.expect('v', 's:2').within(60_000),
+    ];
     waiters.close();
     expect(await Promise.all(waits)).toEqual([undefined, undefined, undefined]);
     expect(waiters.size).toBe(0);

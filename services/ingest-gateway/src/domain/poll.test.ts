@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { REGION_ID_PATTERN, ballotKey, ballotsTopic, pollRegionProblems, regionProblem, toBallot, toPollDefinition, voteRegionProblems } from './poll.js';
+import {
+  REGION_ID_PATTERN,
+  ballotKey,
+  ballotsTopic,
+  pollRegionProblems,
+  regionProblem,
+  toBallot,
+  toPollDefinition,
+  voteRegionProblems,
+} from './poll.js';
 
 const configured = ['kr', 'jp', 'tw', 'na'];
 
@@ -7,14 +16,16 @@ describe('a poll definition request becomes a PollDefinition record', () => {
   it("carries the options and each region's weight under the gateway's (source, seq)", () => {
     const definedAt = 1_750_000_000_000;
     const request = { options: ['a', 'b', 'c'], regions: { kr: { weight: 1 }, jp: { weight: 2.5 } } };
-    expect(toPollDefinition('song-2025', request, { source: 'gateway.ops', seq: definedAt * 1000 }, definedAt)).toEqual({
-      source: 'gateway.ops',
-      seq: definedAt * 1000,
-      pollId: 'song-2025',
-      options: ['a', 'b', 'c'],
-      regionWeights: { kr: 1, jp: 2.5 },
-      definedAtMs: definedAt,
-    });
+    expect(toPollDefinition('song-2025', request, { source: 'gateway.ops', seq: definedAt * 1000 }, definedAt)).toEqual(
+      {
+        source: 'gateway.ops',
+        seq: definedAt * 1000,
+        pollId: 'song-2025',
+        options: ['a', 'b', 'c'],
+        regionWeights: { kr: 1, jp: 2.5 },
+        definedAtMs: definedAt,
+      },
+    );
   });
 
   it('keeps the options in the order given and shares no array with the request', () => {
@@ -27,8 +38,20 @@ describe('a poll definition request becomes a PollDefinition record', () => {
 
 describe('a vote request becomes a Ballot record', () => {
   it("carries the client's (source, seq), the region, user and option, and when it was cast", () => {
-    const ballot = toBallot('song-2025', { source: 'app:kr', seq: 7, region: 'kr', userId: 'u1', optionId: 'b' }, 1_750_000_000_123);
-    expect(ballot).toEqual({ source: 'app:kr', seq: 7, pollId: 'song-2025', region: 'kr', userId: 'u1', optionId: 'b', castAtMs: 1_750_000_000_123 });
+    const ballot = toBallot(
+      'song-2025',
+      { source: 'app:kr', seq: 7, region: 'kr', userId: 'u1', optionId: 'b' },
+      1_750_000_000_123,
+    );
+    expect(ballot).toEqual({
+      source: 'app:kr',
+      seq: 7,
+      pollId: 'song-2025',
+      region: 'kr',
+      userId: 'u1',
+      optionId: 'b',
+      castAtMs: 1_750_000_000_123,
+    });
   });
 
   it('is keyed by pollId/userId, so one user of one poll is always one key', () => {
@@ -48,15 +71,19 @@ describe("a region's ballots topic", () => {
 
 describe('region ids', () => {
   it('are a lower-case letter, then up to 15 of a-z 0-9 -', () => {
-    for (const id of ['kr', 'na', 'eu-west-1', 'a', `a${'b'.repeat(15)}`]) expect(REGION_ID_PATTERN.test(id), id).toBe(true);
-    for (const id of ['', 'KR', '1kr', '-kr', 'k.r', 'k_r', 'k r', `a${'b'.repeat(16)}`, '한국']) expect(REGION_ID_PATTERN.test(id), id).toBe(false);
+    for (const id of ['kr', 'na', 'eu-west-1', 'a', `a${'b'.repeat(15)}`])
+      expect(REGION_ID_PATTERN.test(id), id).toBe(true);
+    for (const id of ['', 'KR', '1kr', '-kr', 'k.r', 'k_r', 'k r', `a${'b'.repeat(16)}`, '한국'])
+      expect(REGION_ID_PATTERN.test(id), id).toBe(false);
   });
 });
 
 describe('only the regions this deployment takes votes for may be named', () => {
   it('takes a configured region and refuses any other, saying which are known', () => {
     expect(regionProblem('jp', configured)).toBeUndefined();
-    expect(regionProblem('xx', configured)).toBe('is not a region this gateway takes votes for (it knows kr, jp, tw, na)');
+    expect(regionProblem('xx', configured)).toBe(
+      'is not a region this gateway takes votes for (it knows kr, jp, tw, na)',
+    );
     expect(regionProblem('KR', configured)).toBeDefined();
   });
 
@@ -66,12 +93,16 @@ describe('only the regions this deployment takes votes for may be named', () => 
       { field: 'body.regions.xx', message: 'is not a region this gateway takes votes for (it knows kr, jp, tw, na)' },
       { field: 'body.regions.eu', message: 'is not a region this gateway takes votes for (it knows kr, jp, tw, na)' },
     ]);
-    expect(pollRegionProblems({ options: ['a', 'b'], regions: { kr: { weight: 1 }, na: { weight: 2 } } }, configured)).toEqual([]);
+    expect(
+      pollRegionProblems({ options: ['a', 'b'], regions: { kr: { weight: 1 }, na: { weight: 2 } } }, configured),
+    ).toEqual([]);
   });
 
   it("names a vote's unconfigured region as body.region", () => {
     const vote = { source: 'app', seq: 1, region: 'eu', userId: 'u', optionId: 'a' };
-    expect(voteRegionProblems(vote, ['kr', 'jp'])).toEqual([{ field: 'body.region', message: 'is not a region this gateway takes votes for (it knows kr, jp)' }]);
+    expect(voteRegionProblems(vote, ['kr', 'jp'])).toEqual([
+      { field: 'body.region', message: 'is not a region this gateway takes votes for (it knows kr, jp)' },
+    ]);
     expect(voteRegionProblems({ ...vote, region: 'jp' }, ['kr', 'jp'])).toEqual([]);
   });
 });

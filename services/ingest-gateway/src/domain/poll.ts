@@ -29,8 +29,15 @@ export interface VoteRequest extends WriteKey {
 }
 
 /** Defines (or redefines: the newest wins) a poll's options and each region's weight, under the gateway's (source, seq). */
-export function toPollDefinition(pollId: string, request: PollDefinitionRequest, key: WriteKey, definedAtMs: number): PollDefinition {
-  const regionWeights = Object.fromEntries(Object.entries(request.regions).map(([region, { weight }]) => [region, weight]));
+export function toPollDefinition(
+  pollId: string,
+  request: PollDefinitionRequest,
+  key: WriteKey,
+  definedAtMs: number,
+): PollDefinition {
+  const regionWeights = Object.fromEntries(
+    Object.entries(request.regions).map(([region, { weight }]) => [region, weight]),
+  );
   return { source: key.source, seq: key.seq, pollId, options: [...request.options], regionWeights, definedAtMs };
 }
 
@@ -47,14 +54,17 @@ export function toBallot(pollId: string, request: VoteRequest, castAtMs: number)
 export const ballotKey = (ballot: Pick<Ballot, 'pollId' | 'userId'>): string => `${ballot.pollId}/${ballot.userId}`;
 
 /** The topic a region's ballots go to: each region has its own, so its votes never mix with another's. */
-export const ballotsTopic = (template: string, region: string): string => template.replaceAll(REGION_PLACEHOLDER, region);
+export const ballotsTopic = (template: string, region: string): string =>
+  template.replaceAll(REGION_PLACEHOLDER, region);
 
 /**
  * Why `region` cannot be named here, or undefined when it can. Only the regions this deployment takes votes
  * for (VOTE_REGIONS) have a ballots topic, and a weight for any other would count a region nobody counts.
  */
 export function regionProblem(region: string, configured: readonly string[]): string | undefined {
-  return configured.includes(region) ? undefined : `is not a region this gateway takes votes for (it knows ${configured.join(', ')})`;
+  return configured.includes(region)
+    ? undefined
+    : `is not a region this gateway takes votes for (it knows ${configured.join(', ')})`;
 }
 
 /** The weights a definition gives regions that are not configured, one detail per region. */

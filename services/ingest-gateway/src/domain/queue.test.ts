@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { ADMISSION_TOKEN_PATTERN, TICKET_ID_PATTERN, TICKET_SECRET_PATTERN, opensTicket, ticketFor, toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand } from './queue.js';
+import {
+  ADMISSION_TOKEN_PATTERN,
+  TICKET_ID_PATTERN,
+  TICKET_SECRET_PATTERN,
+  opensTicket,
+  ticketFor,
+  toCompleteCommand,
+  toConfigureCommand,
+  toJoinCommand,
+  toLeaveCommand,
+} from './queue.js';
 
 const KEY = 'a-ticket-key-of-at-least-32-characters!';
 const ticketIdOf = (queueId: string, source: string, seq: number) => ticketFor(KEY, queueId, { source, seq }).ticketId;
@@ -17,7 +27,9 @@ describe('the ticket a join names', () => {
     const unkeyed = `t_${createHash('sha256').update('concert-1\u0000app\u00007', 'utf8').digest('hex').slice(0, 32)}`;
     const ticket = ticketFor(KEY, 'concert-1', { source: 'app', seq: 7 });
     expect(ticket.ticketId).not.toBe(unkeyed);
-    expect(ticketFor('another-key-of-at-least-32-characters!!', 'concert-1', { source: 'app', seq: 7 }).ticketId).not.toBe(ticket.ticketId);
+    expect(
+      ticketFor('another-key-of-at-least-32-characters!!', 'concert-1', { source: 'app', seq: 7 }).ticketId,
+    ).not.toBe(ticket.ticketId);
   });
 
   it('is the same for the same join, so a retried join names the same ticket', () => {
@@ -49,7 +61,15 @@ describe('the ticket a join names', () => {
 
   it('matches the ticket id pattern, and nothing else does (24 digits: tickets from before ids were keyed)', () => {
     expect(TICKET_ID_PATTERN.test('t_1a3c605670798c9fd1e1e886')).toBe(true);
-    for (const id of ['t_', 't_1a3c605670798c9fd1e1e88', 't_1a3c605670798c9fd1e1e8866', 'T_1a3c605670798c9fd1e1e886', 't_1A3C605670798C9FD1E1E886', 'x_1a3c605670798c9fd1e1e886', 't_1a3c605670798c9fd1e1e88g']) {
+    for (const id of [
+      't_',
+      't_1a3c605670798c9fd1e1e88',
+      't_1a3c605670798c9fd1e1e8866',
+      'T_1a3c605670798c9fd1e1e886',
+      't_1A3C605670798C9FD1E1E886',
+      'x_1a3c605670798c9fd1e1e886',
+      't_1a3c605670798c9fd1e1e88g',
+    ]) {
       expect(TICKET_ID_PATTERN.test(id), id).toBe(false);
     }
   });
@@ -58,9 +78,17 @@ describe('the ticket a join names', () => {
 describe('a queue request becomes a QueueCommand record', () => {
   const receivedAt = 1_700_000_000_000;
   const key = { source: 'gateway.ops', seq: receivedAt * 1000 };
-  const nothing = { ticketId: null, userId: null, capacity: null, activeSeconds: null, ticketIds: null, atMs: null, basisOffset: null };
+  const nothing = {
+    ticketId: null,
+    userId: null,
+    capacity: null,
+    activeSeconds: null,
+    ticketIds: null,
+    atMs: null,
+    basisOffset: null,
+  };
 
-  it('configure carries capacity and activeSeconds under the gateway\'s (source, seq)', () => {
+  it("configure carries capacity and activeSeconds under the gateway's (source, seq)", () => {
     expect(toConfigureCommand('concert-1', { capacity: 100, activeSeconds: 180 }, key, receivedAt)).toEqual({
       ...nothing,
       source: 'gateway.ops',
@@ -73,8 +101,10 @@ describe('a queue request becomes a QueueCommand record', () => {
     });
   });
 
-  it('join carries the client\'s (source, seq), the user and the ticket it names', () => {
-    expect(toJoinCommand('concert-1', { source: 'app', seq: 7, userId: 'u1' }, 't_1a3c605670798c9fd1e1e886', receivedAt)).toEqual({
+  it("join carries the client's (source, seq), the user and the ticket it names", () => {
+    expect(
+      toJoinCommand('concert-1', { source: 'app', seq: 7, userId: 'u1' }, 't_1a3c605670798c9fd1e1e886', receivedAt),
+    ).toEqual({
       ...nothing,
       source: 'app',
       seq: 7,
@@ -88,8 +118,22 @@ describe('a queue request becomes a QueueCommand record', () => {
 
   it('leave and complete name the ticket acted on', () => {
     const ticketId = 't_1a3c605670798c9fd1e1e886';
-    expect(toLeaveCommand('q', ticketId, key, receivedAt)).toEqual({ ...nothing, ...key, queueId: 'q', kind: 'LEAVE', ticketId, receivedAtMs: receivedAt });
-    expect(toCompleteCommand('q', ticketId, key, receivedAt)).toEqual({ ...nothing, ...key, queueId: 'q', kind: 'COMPLETE', ticketId, receivedAtMs: receivedAt });
+    expect(toLeaveCommand('q', ticketId, key, receivedAt)).toEqual({
+      ...nothing,
+      ...key,
+      queueId: 'q',
+      kind: 'LEAVE',
+      ticketId,
+      receivedAtMs: receivedAt,
+    });
+    expect(toCompleteCommand('q', ticketId, key, receivedAt)).toEqual({
+      ...nothing,
+      ...key,
+      queueId: 'q',
+      kind: 'COMPLETE',
+      ticketId,
+      receivedAtMs: receivedAt,
+    });
   });
 
   it('is never an admission decision: no ADMIT or EXPIRE, no decision fields (a client cannot admit itself)', () => {
@@ -109,7 +153,9 @@ describe('a queue request becomes a QueueCommand record', () => {
 
 describe('admission tokens', () => {
   it('are base64url parts and dots', () => {
-    for (const token of ['eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2ln-_', 'a', '...']) expect(ADMISSION_TOKEN_PATTERN.test(token), token).toBe(true);
-    for (const token of ['', 'a b', 'a+b', 'a/b', 'a=', 'a\nb', '토큰']) expect(ADMISSION_TOKEN_PATTERN.test(token), token).toBe(false);
+    for (const token of ['eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MSJ9.c2ln-_', 'a', '...'])
+      expect(ADMISSION_TOKEN_PATTERN.test(token), token).toBe(true);
+    for (const token of ['', 'a b', 'a+b', 'a/b', 'a=', 'a\nb', '토큰'])
+      expect(ADMISSION_TOKEN_PATTERN.test(token), token).toBe(false);
   });
 });

@@ -39,12 +39,15 @@ export interface TicketCredentials {
  * id tells nothing about the secret, and whoever shows the secret proves they were handed the ticket.
  */
 export function ticketFor(ticketKey: string, queueId: string, { source, seq }: WriteKey): TicketCredentials {
-  const mac = createHmac('sha256', ticketKey).update(`ticket\u0000${queueId}\u0000${source}\u0000${seq}`, 'utf8').digest('base64url');
+  const mac = createHmac('sha256', ticketKey)
+    .update(`ticket\u0000${queueId}\u0000${source}\u0000${seq}`, 'utf8')
+    .digest('base64url');
   const ticketSecret = `ts_${mac}`;
   return { ticketId: ticketIdOfSecret(queueId, ticketSecret), ticketSecret };
 }
 
-const ticketIdOfSecret = (queueId: string, ticketSecret: string) => `t_${createHash('sha256').update(`${queueId}\u0000${ticketSecret}`, 'utf8').digest('hex').slice(0, 32)}`;
+const ticketIdOfSecret = (queueId: string, ticketSecret: string) =>
+  `t_${createHash('sha256').update(`${queueId}\u0000${ticketSecret}`, 'utf8').digest('hex').slice(0, 32)}`;
 
 /** Whether `ticketSecret` is the secret of ticket `ticketId` in queue `queueId` (in constant time). */
 export function opensTicket(ticketSecret: string, queueId: string, ticketId: string): boolean {
@@ -60,19 +63,48 @@ export function opensTicket(ticketSecret: string, queueId: string, ticketId: str
  */
 export type ClientQueueCommandKind = Exclude<QueueCommand['kind'], 'ADMIT' | 'EXPIRE'>;
 
-type KindAndDetails = { kind: ClientQueueCommandKind } & Partial<Pick<QueueCommand, 'ticketId' | 'userId' | 'capacity' | 'activeSeconds'>>;
+type KindAndDetails = { kind: ClientQueueCommandKind } & Partial<
+  Pick<QueueCommand, 'ticketId' | 'userId' | 'capacity' | 'activeSeconds'>
+>;
 
 function toQueueCommand(queueId: string, key: WriteKey, receivedAtMs: number, details: KindAndDetails): QueueCommand {
-  return { source: key.source, seq: key.seq, queueId, ticketId: null, userId: null, capacity: null, activeSeconds: null, receivedAtMs, ticketIds: null, atMs: null, basisOffset: null, ...details };
+  return {
+    source: key.source,
+    seq: key.seq,
+    queueId,
+    ticketId: null,
+    userId: null,
+    capacity: null,
+    activeSeconds: null,
+    receivedAtMs,
+    ticketIds: null,
+    atMs: null,
+    basisOffset: null,
+    ...details,
+  };
 }
 
 /** Sets capacity and activeSeconds for what the admitter admits from then on; the last one wins. */
-export function toConfigureCommand(queueId: string, request: ConfigureRequest, key: WriteKey, receivedAtMs: number): QueueCommand {
-  return toQueueCommand(queueId, key, receivedAtMs, { kind: 'CONFIGURE', capacity: request.capacity, activeSeconds: request.activeSeconds });
+export function toConfigureCommand(
+  queueId: string,
+  request: ConfigureRequest,
+  key: WriteKey,
+  receivedAtMs: number,
+): QueueCommand {
+  return toQueueCommand(queueId, key, receivedAtMs, {
+    kind: 'CONFIGURE',
+    capacity: request.capacity,
+    activeSeconds: request.activeSeconds,
+  });
 }
 
 /** A user joins the line; its place is the command's place on the queue's partition (first come, first served). */
-export function toJoinCommand(queueId: string, request: JoinRequest, ticketId: string, receivedAtMs: number): QueueCommand {
+export function toJoinCommand(
+  queueId: string,
+  request: JoinRequest,
+  ticketId: string,
+  receivedAtMs: number,
+): QueueCommand {
   return toQueueCommand(queueId, request, receivedAtMs, { kind: 'JOIN', ticketId, userId: request.userId });
 }
 
@@ -82,6 +114,11 @@ export function toLeaveCommand(queueId: string, ticketId: string, key: WriteKey,
 }
 
 /** Ends an active ticket (the booking is done), freeing its slot before activeSeconds run out. */
-export function toCompleteCommand(queueId: string, ticketId: string, key: WriteKey, receivedAtMs: number): QueueCommand {
+export function toCompleteCommand(
+  queueId: string,
+  ticketId: string,
+  key: WriteKey,
+  receivedAtMs: number,
+): QueueCommand {
   return toQueueCommand(queueId, key, receivedAtMs, { kind: 'COMPLETE', ticketId });
 }

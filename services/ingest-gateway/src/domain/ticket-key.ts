@@ -26,10 +26,13 @@ export interface ChosenTicketKey {
 /** The configured key (at least 32 characters); else, outside production only, the development key. */
 export function chooseTicketKey(configured: string | undefined, environment: string): ChosenTicketKey {
   if (configured === undefined || configured === '') {
-    if (environment === 'production') throw new TicketKeyError('is required when TALLY_ENV is production (e.g. `openssl rand -base64 48`)');
+    if (environment === 'production')
+      throw new TicketKeyError('is required when TALLY_ENV is production (e.g. `openssl rand -base64 48`)');
     return { key: DEVELOPMENT_TICKET_KEY, usingDevelopmentKey: true };
   }
-  if (configured === DEVELOPMENT_TICKET_KEY) throw new TicketKeyError('is the public development key; leave it unset to use it locally, or set a secret');
-  if (configured.length < MIN_LENGTH) throw new TicketKeyError(`must be at least ${MIN_LENGTH} characters (e.g. \`openssl rand -base64 48\`)`);
+  if (configured === DEVELOPMENT_TICKET_KEY)
+    throw new TicketKeyError('is the public development key; leave it unset to use it locally, or set a secret');
+  if (configured.length < MIN_LENGTH)
+    throw new TicketKeyError(`must be at least ${MIN_LENGTH} characters (e.g. \`openssl rand -base64 48\`)`);
   return { key: configured, usingDevelopmentKey: false };
 }

@@ -36,7 +36,13 @@ export interface GrantRequest extends WalletWrite {
 
 const commandTypes: Record<TransactionType, WalletCommand['type']> = { credit: 'CREDIT', debit: 'DEBIT' };
 
-function toCommand(userId: string, request: WalletWrite, type: WalletCommand['type'], grant: boolean, receivedAtMs: number): WalletCommand {
+function toCommand(
+  userId: string,
+  request: WalletWrite,
+  type: WalletCommand['type'],
+  grant: boolean,
+  receivedAtMs: number,
+): WalletCommand {
   return {
     source: request.source,
     seq: request.seq,

@@ -8,7 +8,11 @@ import type { QueueProjection } from './redis-queues.js';
 
 const id = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' } as const;
 const queueParams = { type: 'object', required: ['queueId'], properties: { queueId: id } } as const;
-const ticketParams = { type: 'object', required: ['queueId', 'ticketId'], properties: { queueId: id, ticketId: { type: 'string', pattern: TICKET_ID_PATTERN.source } } } as const;
+const ticketParams = {
+  type: 'object',
+  required: ['queueId', 'ticketId'],
+  properties: { queueId: id, ticketId: { type: 'string', pattern: TICKET_ID_PATTERN.source } },
+} as const;
 const verifyBody = {
   type: 'object',
   required: ['token'],
@@ -42,28 +46,51 @@ export function queueRoutes(deps: QueueReadDeps) {
   return (app: FastifyInstance) => {
     answerReadErrors(app, 'the queue cannot be read right now');
 
-    app.get<{ Params: { queueId: string; ticketId: string } }>('/v1/queues/:queueId/tickets/:ticketId', { schema: { params: ticketParams } }, async (request, reply) => {
-      const { queueId, ticketId } = request.params;
-      const t = await ticketView(queueId, ticketId);
-      if (!t) return reply.code(404).send({ error: 'not_found', message: `no ticket ${ticketId} in queue ${queueId} (yet: a join is counted once the queue has read it)`, details: [] });
-      const waiting = t.status === 'waiting';
-      const active = t.status === 'active' && t.expiresAtMs !== null;
-      return {
-        ticketId: t.ticketId,
-        status: t.status,
-        position: waiting ? t.position : 0,
-        waitingTotal: t.waitingTotal,
-        estimatedWaitSeconds: waiting ? (estimatedWaitSeconds(t.position, t.rate) ?? null) : 0,
-        ...(active ? { admissionToken: await deps.tokens.sign({ queueId, ticketId: t.ticketId, userId: t.userId, expiresAtMs: t.expiresAtMs! }, deps.now()), expiresAt: t.expiresAtMs } : {}),
-      };
-    });
+    app.get<{ Params: { queueId: string; ticketId: string } }>(
+      '/v1/queues/:queueId/tickets/:ticketId',
+      { schema: { params: ticketParams } },
+      async (request, reply) => {
+        const { queueId, ticketId } = request.params;
+        const t = await ticketView(queueId, ticketId);
+        if (!t)
+          return reply.code(404).send({
+            error: 'not_found',
+            message: `no ticket ${ticketId} in queue ${queueId} (yet: a join is counted once the queue has read it)`,
+            details: [],
+          });
+        const waiting = t.status === 'waiting';
+        const active = t.status === 'active' && t.expiresAtMs !== null;
+        return {
+          ticketId: t.ticketId,
+          status: t.status,
+          position: waiting ? t.position : 0,
+          waitingTotal: t.waitingTotal,
+          estimatedWaitSeconds: waiting ? (estimatedWaitSeconds(t.position, t.rate) ?? null) : 0,
+          ...(active
+            ? {
+                admissionToken: await deps.tokens.sign(
+                  { queueId, ticketId: t.ticketId, userId: t.userId, expiresAtMs: t.expiresAtMs! },
+                  deps.now(),
+                ),
+                expiresAt: t.expiresAtMs,
+              }
+            : {}),
+        };
+      },
+    );
 
-    app.get<{ Params: { queueId: string } }>('/v1/queues/:queueId', { schema: { params: queueParams } }, async (request, reply) => {
-      const { queueId } = request.params;
-      const summary = ((await redisWhole()) ? await deps.projection.queue(queueId) : undefined) ?? (await deps.store.queue(queueId));
-      if (!summary) return reply.code(404).send({ error: 'not_found', message: `no queue ${queueId}`, details: [] });
-      return { queueId, ...summary };
-    });
+    app.get<{ Params: { queueId: string } }>(
+      '/v1/queues/:queueId',
+      { schema: { params: queueParams } },
+      async (request, reply) => {
+        const { queueId } = request.params;
+        const summary =
+          ((await redisWhole()) ? await deps.projection.queue(queueId) : undefined) ??
+          (await deps.store.queue(queueId));
+        if (!summary) return reply.code(404).send({ error: 'not_found', message: `no queue ${queueId}`, details: [] });
+        return { queueId, ...summary };
+      },
+    );
 
     // the public keys admission tokens are signed with (RFC 7517), for verifying them offline with any JWT
     // library; a key is listed from before it signs until after the last token it signed has expired
@@ -82,7 +109,12 @@ export function queueRoutes(deps: QueueReadDeps) {
         // a signed, unexpired token is still void once its ticket left or completed
         const ticket = await deps.store.ticket(queueId, verdict.claims.ticketId);
         if (ticket?.ticket.status !== 'active') return { valid: false, reason: 'ended' };
-        return { valid: true, ticketId: verdict.claims.ticketId, userId: verdict.claims.userId, expiresAt: verdict.claims.expiresAtMs };
+        return {
+          valid: true,
+          ticketId: verdict.claims.ticketId,
+          userId: verdict.claims.userId,
+          expiresAt: verdict.claims.expiresAtMs,
+        };
       },
     );
   };

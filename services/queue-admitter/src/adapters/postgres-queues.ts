@@ -2,7 +2,15 @@ import { advancePostgresFence, peekPostgresFence, readPostgresFence, type Partit
 import type { QueueEvent } from '@tally/schemas';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import { RATE_WINDOW_MS, admissionRate, type AdmissionView, type QueueSettings } from '../domain/admission.js';
-import { applyRecords, emptyQueue, isLive, type LoggedCommand, type QueueState, type Ticket, type TicketEvent } from '../domain/tickets.js';
+import {
+  applyRecords,
+  emptyQueue,
+  isLive,
+  type LoggedCommand,
+  type QueueState,
+  type Ticket,
+  type TicketEvent,
+} from '../domain/tickets.js';
 
 const TICKET_COLUMNS = 'queue_id, ticket_id, user_id, status, join_order, admitted_at_ms, expires_at_ms';
 const QUEUE_COLUMNS = 'queue_id, capacity, active_seconds, admitted_total, active_count, admitted_through, clock_ms';
@@ -49,7 +57,8 @@ export class QueueStore {
     private readonly schema: string,
     private readonly options: QueueStoreOptions,
   ) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+      throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
   }
 
   private lock(db: PoolClient, partition: number) {
@@ -88,7 +97,15 @@ export class QueueStore {
         for (const [alias, live] of outcome.aliases) newAliases.push([queueId, alias, live]);
         for (const e of outcome.events) events.push({ queueId, event: eventOf(queueId, e) });
         const { settings, admittedTotal, clockMs } = outcome.state;
-        changes.push({ queueId, settings, admittedTotal, admissionRate: 0, clockMs, tickets: [...outcome.changed.values()], aliases: [...outcome.aliases] });
+        changes.push({
+          queueId,
+          settings,
+          admittedTotal,
+          admissionRate: 0,
+          clockMs,
+          tickets: [...outcome.changed.values()],
+          aliases: [...outcome.aliases],
+        });
       }
       await this.writeQueues(db, partition, applied.queues);
       await this.writeTickets(db, changedTickets);
@@ -108,7 +125,10 @@ export class QueueStore {
     return inTransaction(this.pool, async (db) => {
       await this.lock(db, partition);
       const appliedThrough = await this.appliedThrough(partition, db);
-      const { rows: queues } = await db.query(`SELECT ${QUEUE_COLUMNS} FROM ${this.schema}.queues WHERE partition = $1`, [partition]);
+      const { rows: queues } = await db.query(
+        `SELECT ${QUEUE_COLUMNS} FROM ${this.schema}.queues WHERE partition = $1`,
+        [partition],
+      );
       if (queues.length === 0) return { appliedThrough, queues: [] };
       const ids = queues.map((q) => q.queue_id as string);
       const due = await db.query(
@@ -131,7 +151,10 @@ export class QueueStore {
           queueId: q.queue_id as string,
           settings: { capacity: q.capacity as number, activeSeconds: q.active_seconds as number },
           activeCount: Number(q.active_count),
-          active: (dueBy.get(q.queue_id as string) ?? []).map((r) => ({ ticketId: r.ticket_id as string, expiresAtMs: Number(r.expires_at_ms) })),
+          active: (dueBy.get(q.queue_id as string) ?? []).map((r) => ({
+            ticketId: r.ticket_id as string,
+            expiresAtMs: Number(r.expires_at_ms),
+          })),
           waitingHead: (headsBy.get(q.queue_id as string) ?? []).map((r) => r.ticket_id as string),
         })),
       };
@@ -160,7 +183,11 @@ export class QueueStore {
    * The part of each queue the records touch: its row (a new queue: the defaults), the tickets they name
    * (aliases resolved; a decision's listed tickets), the live ticket of every joining user.
    */
-  private async queueStates(db: PoolClient, records: LoggedCommand[], aliases: Map<string, Map<string, string>>): Promise<Map<string, QueueState>> {
+  private async queueStates(
+    db: PoolClient,
+    records: LoggedCommand[],
+    aliases: Map<string, Map<string, string>>,
+  ): Promise<Map<string, QueueState>> {
     const queueIds = [...new Set(records.map((r) => r.queueId))];
     const ids: [string, string][] = [];
     const users: [string, string][] = [];
@@ -173,8 +200,13 @@ export class QueueStore {
       ids.push([queueId, aliases.get(queueId)?.get(command.ticketId) ?? command.ticketId]);
       if (command.kind === 'JOIN') users.push([queueId, command.userId]);
     }
-    const { rows: queueRows } = await db.query(`SELECT ${QUEUE_COLUMNS} FROM ${this.schema}.queues WHERE queue_id = ANY($1::text[])`, [queueIds]);
-    const states = new Map<string, QueueState>(queueIds.map((id) => [id, { ...emptyQueue(), aliases: aliases.get(id) ?? new Map() }]));
+    const { rows: queueRows } = await db.query(
+      `SELECT ${QUEUE_COLUMNS} FROM ${this.schema}.queues WHERE queue_id = ANY($1::text[])`,
+      [queueIds],
+    );
+    const states = new Map<string, QueueState>(
+      queueIds.map((id) => [id, { ...emptyQueue(), aliases: aliases.get(id) ?? new Map() }]),
+    );
     for (const r of queueRows) {
       const state = states.get(r.queue_id as string)!;
       state.settings = { capacity: r.capacity as number, activeSeconds: r.active_seconds as number };
@@ -272,19 +304,29 @@ export class QueueStore {
 
   /** Events not yet acknowledged by Kafka, oldest first; `done` deletes them once they are. */
   async pendingEvents(partitions: number[], limit = 5000): Promise<{ ids: number[]; events: QueueEvent[] }> {
-    const { rows } = await this.pool.query(`SELECT id, event FROM ${this.schema}.event_outbox WHERE partition = ANY($1::int[]) ORDER BY id LIMIT $2`, [partitions, limit]);
+    const { rows } = await this.pool.query(
+      `SELECT id, event FROM ${this.schema}.event_outbox WHERE partition = ANY($1::int[]) ORDER BY id LIMIT $2`,
+      [partitions, limit],
+    );
     return { ids: rows.map((r) => Number(r.id)), events: rows.map((r) => r.event as QueueEvent) };
   }
 
   async eventsPublished(ids: number[]): Promise<void> {
-    if (ids.length > 0) await this.pool.query(`DELETE FROM ${this.schema}.event_outbox WHERE id = ANY($1::bigint[])`, [ids]);
+    if (ids.length > 0)
+      await this.pool.query(`DELETE FROM ${this.schema}.event_outbox WHERE id = ANY($1::bigint[])`, [ids]);
   }
 
   /** Everything Redis shows of the queues of a partition, for a rebuild after Redis was lost. */
   async snapshot(partition: number): Promise<QueueChange[]> {
-    const { rows: queues } = await this.pool.query(`SELECT ${QUEUE_COLUMNS} FROM ${this.schema}.queues WHERE partition = $1`, [partition]);
+    const { rows: queues } = await this.pool.query(
+      `SELECT ${QUEUE_COLUMNS} FROM ${this.schema}.queues WHERE partition = $1`,
+      [partition],
+    );
     const ids = queues.map((q) => q.queue_id as string);
-    const { rows: live } = await this.pool.query(`SELECT ${TICKET_COLUMNS} FROM ${this.schema}.tickets WHERE queue_id = ANY($1::text[]) AND status IN ('waiting', 'active')`, [ids]);
+    const { rows: live } = await this.pool.query(
+      `SELECT ${TICKET_COLUMNS} FROM ${this.schema}.tickets WHERE queue_id = ANY($1::text[]) AND status IN ('waiting', 'active')`,
+      [ids],
+    );
     const liveBy = groupBy(live, (r) => r.queue_id as string);
     const changes = queues.map((q) => ({
       queueId: q.queue_id as string,
@@ -300,10 +342,19 @@ export class QueueStore {
   }
 
   /** One ticket from Postgres (aliases resolved), with its exact position if it waits: the fallback read. */
-  async ticket(queueId: string, ticketId: string): Promise<{ ticket: Ticket; position: number; waitingTotal: number } | undefined> {
-    const { rows: alias } = await this.pool.query(`SELECT live_ticket_id FROM ${this.schema}.ticket_aliases WHERE queue_id = $1 AND ticket_id = $2`, [queueId, ticketId]);
+  async ticket(
+    queueId: string,
+    ticketId: string,
+  ): Promise<{ ticket: Ticket; position: number; waitingTotal: number } | undefined> {
+    const { rows: alias } = await this.pool.query(
+      `SELECT live_ticket_id FROM ${this.schema}.ticket_aliases WHERE queue_id = $1 AND ticket_id = $2`,
+      [queueId, ticketId],
+    );
     const id = (alias[0]?.live_ticket_id as string | undefined) ?? ticketId;
-    const { rows } = await this.pool.query(`SELECT * FROM ${this.schema}.tickets WHERE queue_id = $1 AND ticket_id = $2`, [queueId, id]);
+    const { rows } = await this.pool.query(
+      `SELECT * FROM ${this.schema}.tickets WHERE queue_id = $1 AND ticket_id = $2`,
+      [queueId, id],
+    );
     if (!rows[0]) return undefined;
     const ticket = ticketOf(rows[0]);
     const { rows: counts } = await this.pool.query(
@@ -313,7 +364,9 @@ export class QueueStore {
     return { ticket, position: ticket.status === 'waiting' ? counts[0].ahead : 0, waitingTotal: counts[0].total };
   }
 
-  async queue(queueId: string): Promise<{ waiting: number; active: number; capacity: number; admittedTotal: number } | undefined> {
+  async queue(
+    queueId: string,
+  ): Promise<{ waiting: number; active: number; capacity: number; admittedTotal: number } | undefined> {
     const { rows } = await this.pool.query(
       `SELECT q.capacity, q.admitted_total,
               (SELECT count(*)::int FROM ${this.schema}.tickets t WHERE t.queue_id = q.queue_id AND t.status = 'waiting') AS waiting,
@@ -322,7 +375,9 @@ export class QueueStore {
       [queueId],
     );
     const r = rows[0];
-    return r ? { waiting: r.waiting, active: r.active, capacity: r.capacity, admittedTotal: Number(r.admitted_total) } : undefined;
+    return r
+      ? { waiting: r.waiting, active: r.active, capacity: r.capacity, admittedTotal: Number(r.admitted_total) }
+      : undefined;
   }
 }
 

@@ -29,22 +29,38 @@ export class QueueProjection {
   ) {
     this.readiness = new PartitionReadiness(redis, prefix);
     const lua = (name: string) => fileURLToPath(new URL(`./lua/${name}.lua`, import.meta.url));
-    defineScripts(redis, { projectQueue: { file: lua('project-queue'), keys: 5 }, readTicket: { file: lua('read-ticket'), keys: 4 } });
+    defineScripts(redis, {
+      projectQueue: { file: lua('project-queue'), keys: 5 },
+      readTicket: { file: lua('read-ticket'), keys: 4 },
+    });
     this.projectQueue = script(redis, 'projectQueue');
     this.readTicket = script(redis, 'readTicket');
   }
 
   private keys(queueId: string) {
     const tag = `${this.prefix}:{q:${queueId}}`;
-    return { waiting: `${tag}:waiting`, active: `${tag}:active`, tickets: `${tag}:tickets`, meta: `${tag}:meta`, aliases: `${tag}:aliases` };
+    return {
+      waiting: `${tag}:waiting`,
+      active: `${tag}:active`,
+      tickets: `${tag}:tickets`,
+      meta: `${tag}:meta`,
+      aliases: `${tag}:aliases`,
+    };
   }
 
   async project(changes: QueueChange[]): Promise<void> {
     await Promise.all(
       changes.map((c) => {
         const k = this.keys(c.queueId);
-        const args: (string | number)[] = [c.settings.capacity, c.settings.activeSeconds, c.admittedTotal, c.admissionRate, c.tickets.length];
-        for (const t of c.tickets) args.push(t.ticketId, t.userId, t.status, t.joinOrder, t.admittedAtMs ?? '', t.expiresAtMs ?? '');
+        const args: (string | number)[] = [
+          c.settings.capacity,
+          c.settings.activeSeconds,
+          c.admittedTotal,
+          c.admissionRate,
+          c.tickets.length,
+        ];
+        for (const t of c.tickets)
+          args.push(t.ticketId, t.userId, t.status, t.joinOrder, t.admittedAtMs ?? '', t.expiresAtMs ?? '');
         for (const [alias, live] of c.aliases) args.push(alias, live);
         return this.projectQueue(k.waiting, k.active, k.tickets, k.meta, k.aliases, ...args);
       }),
@@ -54,22 +70,45 @@ export class QueueProjection {
   /** Replaces what Redis holds of these queues with their full live state (a rebuild). */
   async replace(changes: QueueChange[]): Promise<void> {
     if (changes.length === 0) return;
-    await this.redis.del(...changes.flatMap((c) => Object.values(this.keys(c.queueId)).filter((key) => !key.endsWith(':aliases'))));
+    await this.redis.del(
+      ...changes.flatMap((c) => Object.values(this.keys(c.queueId)).filter((key) => !key.endsWith(':aliases'))),
+    );
     await this.project(changes);
   }
 
   /** A live ticket as Redis knows it, or undefined (ended, unknown, or Redis does not hold it). */
   async ticket(queueId: string, ticketId: string): Promise<LiveTicketView | undefined> {
     const k = this.keys(queueId);
-    const [id, json, rank, total, rate] = (await this.readTicket(k.waiting, k.tickets, k.meta, k.aliases, ticketId)) as [string, string | null, number, number, string];
+    const [id, json, rank, total, rate] = (await this.readTicket(
+      k.waiting,
+      k.tickets,
+      k.meta,
+      k.aliases,
+      ticketId,
+    )) as [string, string | null, number, number, string];
     if (!json) return undefined;
     const t = JSON.parse(json) as Pick<Ticket, 'userId' | 'status' | 'admittedAtMs' | 'expiresAtMs'>;
-    return { ticketId: id, userId: t.userId, status: t.status, admittedAtMs: t.admittedAtMs ?? null, expiresAtMs: t.expiresAtMs ?? null, position: Math.max(0, Number(rank)), waitingTotal: Number(total), admissionRate: Number(rate) };
+    return {
+      ticketId: id,
+      userId: t.userId,
+      status: t.status,
+      admittedAtMs: t.admittedAtMs ?? null,
+      expiresAtMs: t.expiresAtMs ?? null,
+      position: Math.max(0, Number(rank)),
+      waitingTotal: Number(total),
+      admissionRate: Number(rate),
+    };
   }
 
-  async queue(queueId: string): Promise<{ waiting: number; active: number; capacity: number; admittedTotal: number } | undefined> {
+  async queue(
+    queueId: string,
+  ): Promise<{ waiting: number; active: number; capacity: number; admittedTotal: number } | undefined> {
     const k = this.keys(queueId);
-    const [waiting, active, meta] = await Promise.all([this.redis.zcard(k.waiting), this.redis.zcard(k.active), this.redis.hgetall(k.meta)]);
+    const [waiting, active, meta] = await Promise.all([
+      this.redis.zcard(k.waiting),
+      this.redis.zcard(k.active),
+      this.redis.hgetall(k.meta),
+    ]);
     if (!meta.capacity) return undefined;
     return { waiting, active, capacity: Number(meta.capacity), admittedTotal: Number(meta.admittedTotal) };
   }

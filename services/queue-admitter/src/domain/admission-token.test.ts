@@ -12,7 +12,12 @@ function newSigningKey(kid: string): SigningJwk {
 
 const oldKey = newSigningKey('2026-01');
 const newKey = newSigningKey('2026-02');
-const claims = { queueId: 'concert', ticketId: 't_0123456789abcdef01234567', userId: 'u1', expiresAtMs: 1_800_000_000_000 };
+const claims = {
+  queueId: 'concert',
+  ticketId: 't_0123456789abcdef01234567',
+  userId: 'u1',
+  expiresAtMs: 1_800_000_000_000,
+};
 const now = 1_799_999_000_000;
 const issuer = 'tally';
 
@@ -28,11 +33,23 @@ describe('admission tokens (ES256 JWTs)', () => {
 
     const [header, payload, signature] = parts(token);
     expect(json(header)).toEqual({ alg: 'ES256', typ: 'JWT', kid: '2026-01' });
-    expect(json(payload)).toEqual({ iss: 'tally', sub: 'u1', aud: 'concert', jti: claims.ticketId, iat: now / 1000, exp: claims.expiresAtMs / 1000 });
+    expect(json(payload)).toEqual({
+      iss: 'tally',
+      sub: 'u1',
+      aud: 'concert',
+      jti: claims.ticketId,
+      iat: now / 1000,
+      exp: claims.expiresAtMs / 1000,
+    });
     expect(Buffer.from(signature, 'base64url')).toHaveLength(64); // r ‖ s, as JWS wants for ES256
 
     // any JWT library verifies it from the published keys alone
-    const offline = await jwtVerify(token, createLocalJWKSet(tokens.jwks), { algorithms: ['ES256'], issuer, audience: 'concert', currentDate: new Date(now) });
+    const offline = await jwtVerify(token, createLocalJWKSet(tokens.jwks), {
+      algorithms: ['ES256'],
+      issuer,
+      audience: 'concert',
+      currentDate: new Date(now),
+    });
     expect(offline.payload.sub).toBe('u1');
   });
 
@@ -50,17 +67,31 @@ describe('admission tokens (ES256 JWTs)', () => {
     const tokens = await admissionTokens([oldKey, newKey], issuer);
     const [header, payload, signature] = parts(await tokens.sign(claims, now));
     for (const change of [{ sub: 'u2' }, { exp: 1_900_000_000 }, { jti: 't_ffffffffffffffffffffffff' }]) {
-      expect(await tokens.verify(`${header}.${b64({ ...json(payload), ...change })}.${signature}`, 'concert', now)).toEqual({ valid: false, reason: 'bad_signature' });
+      expect(
+        await tokens.verify(`${header}.${b64({ ...json(payload), ...change })}.${signature}`, 'concert', now),
+      ).toEqual({ valid: false, reason: 'bad_signature' });
     }
-    expect(await tokens.verify(`${b64({ ...json(header), kid: '2026-02' })}.${payload}.${signature}`, 'concert', now)).toEqual({ valid: false, reason: 'bad_signature' });
+    expect(
+      await tokens.verify(`${b64({ ...json(header), kid: '2026-02' })}.${payload}.${signature}`, 'concert', now),
+    ).toEqual({ valid: false, reason: 'bad_signature' });
   });
 
   it('refuses alg none (unsigned), with or without a signature part', async () => {
     const tokens = await admissionTokens([oldKey], issuer);
     const [, payload, signature] = parts(await tokens.sign(claims, now));
-    for (const header of [{ alg: 'none', typ: 'JWT' }, { alg: 'none', typ: 'JWT', kid: '2026-01' }, { alg: 'NONE', kid: '2026-01' }]) {
-      expect(await tokens.verify(`${b64(header)}.${payload}.`, 'concert', now)).toEqual({ valid: false, reason: 'bad_signature' });
-      expect(await tokens.verify(`${b64(header)}.${payload}.${signature}`, 'concert', now)).toEqual({ valid: false, reason: 'bad_signature' });
+    for (const header of [
+      { alg: 'none', typ: 'JWT' },
+      { alg: 'none', typ: 'JWT', kid: '2026-01' },
+      { alg: 'NONE', kid: '2026-01' },
+    ]) {
+      expect(await tokens.verify(`${b64(header)}.${payload}.`, 'concert', now)).toEqual({
+        valid: false,
+        reason: 'bad_signature',
+      });
+      expect(await tokens.verify(`${b64(header)}.${payload}.${signature}`, 'concert', now)).toEqual({
+        valid: false,
+        reason: 'bad_signature',
+      });
     }
   });
 
@@ -68,22 +99,39 @@ describe('admission tokens (ES256 JWTs)', () => {
     const tokens = await admissionTokens([oldKey], issuer);
     const [, payload] = parts(await tokens.sign(claims, now));
     const header = b64({ alg: 'HS256', typ: 'JWT', kid: '2026-01' });
-    const publicForms = [JSON.stringify(publicJwk(oldKey)), JSON.stringify(tokens.jwks), oldKey.x, Buffer.concat([Buffer.from([4]), Buffer.from(oldKey.x, 'base64url'), Buffer.from(oldKey.y, 'base64url')])];
+    const publicForms = [
+      JSON.stringify(publicJwk(oldKey)),
+      JSON.stringify(tokens.jwks),
+      oldKey.x,
+      Buffer.concat([Buffer.from([4]), Buffer.from(oldKey.x, 'base64url'), Buffer.from(oldKey.y, 'base64url')]),
+    ];
     for (const secret of publicForms) {
       const mac = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
-      expect(await tokens.verify(`${header}.${payload}.${mac}`, 'concert', now)).toEqual({ valid: false, reason: 'bad_signature' });
+      expect(await tokens.verify(`${header}.${payload}.${mac}`, 'concert', now)).toEqual({
+        valid: false,
+        reason: 'bad_signature',
+      });
     }
   });
 
   it('refuses a token signed by a key nobody configured, or with no kid', async () => {
     const tokens = await admissionTokens([oldKey], issuer);
     const stranger = await admissionTokens([newSigningKey('2026-01')], issuer); // same kid, other key
-    expect(await tokens.verify(await stranger.sign(claims, now), 'concert', now)).toEqual({ valid: false, reason: 'bad_signature' });
+    expect(await tokens.verify(await stranger.sign(claims, now), 'concert', now)).toEqual({
+      valid: false,
+      reason: 'bad_signature',
+    });
     const unknownKid = await admissionTokens([newSigningKey('someone-else')], issuer);
-    expect(await tokens.verify(await unknownKid.sign(claims, now), 'concert', now)).toEqual({ valid: false, reason: 'bad_signature' });
+    expect(await tokens.verify(await unknownKid.sign(claims, now), 'concert', now)).toEqual({
+      valid: false,
+      reason: 'bad_signature',
+    });
     const [header, payload, signature] = parts(await tokens.sign(claims, now));
     const { kid: _kid, ...withoutKid } = json(header);
-    expect(await tokens.verify(`${b64(withoutKid)}.${payload}.${signature}`, 'concert', now)).toEqual({ valid: false, reason: 'bad_signature' });
+    expect(await tokens.verify(`${b64(withoutKid)}.${payload}.${signature}`, 'concert', now)).toEqual({
+      valid: false,
+      reason: 'bad_signature',
+    });
   });
 
   it('refuses an expired token: exp is exact, no tolerance', async () => {
@@ -91,34 +139,61 @@ describe('admission tokens (ES256 JWTs)', () => {
     const token = await tokens.sign(claims, now);
     expect((await tokens.verify(token, 'concert', claims.expiresAtMs - 1)).valid).toBe(true);
     expect(await tokens.verify(token, 'concert', claims.expiresAtMs)).toEqual({ valid: false, reason: 'expired' });
-    expect(await tokens.verify(token, 'concert', claims.expiresAtMs + 3_600_000)).toEqual({ valid: false, reason: 'expired' });
+    expect(await tokens.verify(token, 'concert', claims.expiresAtMs + 3_600_000)).toEqual({
+      valid: false,
+      reason: 'expired',
+    });
   });
 
   it('refuses a token for another queue (audience), and one of another issuer', async () => {
     const tokens = await admissionTokens([oldKey], issuer);
-    expect(await tokens.verify(await tokens.sign(claims, now), 'other', now)).toEqual({ valid: false, reason: 'other_queue' });
+    expect(await tokens.verify(await tokens.sign(claims, now), 'other', now)).toEqual({
+      valid: false,
+      reason: 'other_queue',
+    });
     const otherIssuer = await admissionTokens([oldKey], 'someone-else');
-    expect(await tokens.verify(await otherIssuer.sign(claims, now), 'concert', now)).toEqual({ valid: false, reason: 'bad_signature' });
+    expect(await tokens.verify(await otherIssuer.sign(claims, now), 'concert', now)).toEqual({
+      valid: false,
+      reason: 'bad_signature',
+    });
   });
 
   it('refuses a token our key signed that is not an admission token: another typ, claims missing', async () => {
     const tokens = await admissionTokens([oldKey], issuer);
     const key = await importJWK({ ...publicJwk(oldKey), d: oldKey.d }, 'ES256');
     const sign = (typ: string, payload: Record<string, unknown>) =>
-      new SignJWT(payload).setProtectedHeader({ alg: 'ES256', typ, kid: oldKey.kid }).setIssuer(issuer).setAudience('concert').sign(key);
+      new SignJWT(payload)
+        .setProtectedHeader({ alg: 'ES256', typ, kid: oldKey.kid })
+        .setIssuer(issuer)
+        .setAudience('concert')
+        .sign(key);
     const full = { sub: 'u1', jti: claims.ticketId, exp: claims.expiresAtMs / 1000 };
     expect((await tokens.verify(await sign('JWT', full), 'concert', now)).valid).toBe(true);
-    expect(await tokens.verify(await sign('at+jwt', full), 'concert', now)).toEqual({ valid: false, reason: 'malformed' });
+    expect(await tokens.verify(await sign('at+jwt', full), 'concert', now)).toEqual({
+      valid: false,
+      reason: 'malformed',
+    });
     for (const missing of ['sub', 'jti', 'exp'] as const) {
       const { [missing]: _gone, ...rest } = full;
-      expect(await tokens.verify(await sign('JWT', rest), 'concert', now), missing).toEqual({ valid: false, reason: 'malformed' });
+      expect(await tokens.verify(await sign('JWT', rest), 'concert', now), missing).toEqual({
+        valid: false,
+        reason: 'malformed',
+      });
     }
   });
 
   it('calls garbage malformed', async () => {
     const tokens = await admissionTokens([oldKey], issuer);
     const token = await tokens.sign(claims, now);
-    for (const garbage of ['', 'a', 'a.b', 'a.b.c', 'a.b.c.d', `${token}.x`, `!!.${parts(token)[1]}.${parts(token)[2]}`]) {
+    for (const garbage of [
+      '',
+      'a',
+      'a.b',
+      'a.b.c',
+      'a.b.c.d',
+      `${token}.x`,
+      `!!.${parts(token)[1]}.${parts(token)[2]}`,
+    ]) {
       expect(await tokens.verify(garbage, 'concert', now), garbage).toEqual({ valid: false, reason: 'malformed' });
     }
   });

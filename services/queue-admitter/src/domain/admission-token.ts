@@ -80,7 +80,8 @@ export async function admissionTokens(keys: readonly SigningJwk[], issuer: strin
         return { valid: false, reason: refusal(error) };
       }
       const { sub, jti, exp } = payload;
-      if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') return { valid: false, reason: 'malformed' };
+      if (typeof sub !== 'string' || typeof jti !== 'string' || typeof exp !== 'number')
+        return { valid: false, reason: 'malformed' };
       return { valid: true, claims: { queueId, ticketId: jti, userId: sub, expiresAtMs: exp * 1000 } };
     },
   };
@@ -95,6 +96,11 @@ function refusal(error: unknown): RefusalReason {
     if (error.claim === 'iss') return 'bad_signature';
     return 'malformed';
   }
-  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JWKSNoMatchingKey) return 'bad_signature';
+  if (
+    error instanceof errors.JOSEAlgNotAllowed ||
+    error instanceof errors.JWSSignatureVerificationFailed ||
+    error instanceof errors.JWKSNoMatchingKey
+  )
+    return 'bad_signature';
   return 'malformed';
 }

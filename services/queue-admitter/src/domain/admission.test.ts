@@ -2,12 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { admissionRate, decideAdmissions, estimatedWaitSeconds, type ActiveTicket } from './admission.js';
 
 const settings = { capacity: 3, activeSeconds: 180 };
-const view = (active: ActiveTicket[], waitingHead: string[], activeCount = active.length) => ({ settings, activeCount, active, waitingHead });
+const view = (active: ActiveTicket[], waitingHead: string[], activeCount = active.length) => ({
+  settings,
+  activeCount,
+  active,
+  waitingHead,
+});
 
 describe('admission decisions', () => {
   it('proposes the front of the line for the free slots, in join order', () => {
     expect(decideAdmissions(view([], ['a', 'b', 'c', 'd']), 1000).admit).toEqual(['a', 'b', 'c']);
-    expect(decideAdmissions(view([{ ticketId: 'x', expiresAtMs: 9e9 }], ['a', 'b', 'c']), 1000).admit).toEqual(['a', 'b']);
+    expect(decideAdmissions(view([{ ticketId: 'x', expiresAtMs: 9e9 }], ['a', 'b', 'c']), 1000).admit).toEqual([
+      'a',
+      'b',
+    ]);
   });
 
   it('never proposes beyond the capacity, counting the active tickets it was not shown', () => {
@@ -29,7 +37,10 @@ describe('admission decisions', () => {
 
   it('names at most maxTickets tickets per decision', () => {
     const active = [1, 2, 3].map((i) => ({ ticketId: `x${i}`, expiresAtMs: 0 }));
-    expect(decideAdmissions(view(active, ['a', 'b', 'c']), 1000, 2)).toEqual({ expire: ['x1', 'x2'], admit: ['a', 'b'] });
+    expect(decideAdmissions(view(active, ['a', 'b', 'c']), 1000, 2)).toEqual({
+      expire: ['x1', 'x2'],
+      admit: ['a', 'b'],
+    });
   });
 });
 

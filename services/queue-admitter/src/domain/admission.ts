@@ -40,7 +40,11 @@ export interface AdmissionDecision {
 /** Tickets one decision record names at most (about 27 bytes each), well inside Kafka's 1 MB record limit. */
 export const MAX_DECISION_TICKETS = 1000;
 
-export function decideAdmissions(view: AdmissionView, nowMs: number, maxTickets = MAX_DECISION_TICKETS): AdmissionDecision {
+export function decideAdmissions(
+  view: AdmissionView,
+  nowMs: number,
+  maxTickets = MAX_DECISION_TICKETS,
+): AdmissionDecision {
   const expire = view.active
     .filter((t) => t.expiresAtMs <= nowMs)
     .slice(0, maxTickets)

@@ -82,7 +82,8 @@ export function parseSigningKeys(json: string, environment: string): SigningJwk[
   } catch {
     throw new SigningKeysError([`must be ${FORMAT} (it is not valid JSON)`]);
   }
-  if (!Array.isArray(entries) || entries.length === 0) throw new SigningKeysError([`must be ${FORMAT} (it is not a non-empty array)`]);
+  if (!Array.isArray(entries) || entries.length === 0)
+    throw new SigningKeysError([`must be ${FORMAT} (it is not a non-empty array)`]);
   const problems: string[] = [];
   const keys: SigningJwk[] = [];
   entries.forEach((entry: unknown, index) => {
@@ -91,10 +92,16 @@ export function parseSigningKeys(json: string, environment: string): SigningJwk[
   });
   const kids = keys.map((k) => k.kid);
   const repeatedKids = [...new Set(kids.filter((kid, i) => kids.indexOf(kid) !== i))];
-  if (repeatedKids.length > 0) problems.push(`every key must have its own kid (${repeatedKids.map((kid) => JSON.stringify(kid)).join(', ')} more than once)`);
+  if (repeatedKids.length > 0)
+    problems.push(
+      `every key must have its own kid (${repeatedKids.map((kid) => JSON.stringify(kid)).join(', ')} more than once)`,
+    );
   const points = keys.map((k) => `${k.x}.${k.y}`);
   const repeatedKeys = keys.filter((_, i) => points.indexOf(points[i]!) !== i).map((k) => JSON.stringify(k.kid));
-  if (repeatedKeys.length > 0) problems.push(`every entry must be a different key (${repeatedKeys.join(', ')} repeat${repeatedKeys.length === 1 ? 's' : ''} an earlier entry's key)`);
+  if (repeatedKeys.length > 0)
+    problems.push(
+      `every entry must be a different key (${repeatedKeys.join(', ')} repeat${repeatedKeys.length === 1 ? 's' : ''} an earlier entry's key)`,
+    );
   if (problems.length > 0) throw new SigningKeysError(problems);
   return keys;
 }
@@ -113,28 +120,53 @@ function parseEntry(entry: unknown, index: number, environment: string, problems
 
   if (!kidValid) problem('kid must be 1-64 characters of A-Z a-z 0-9 . _ : -');
   const unknown = Object.keys(fields).filter((name) => !KNOWN_FIELDS.has(name));
-  if (unknown.length > 0) problem(`unknown fields ${unknown.map((name) => JSON.stringify(name.slice(0, 32))).join(', ')} (an EC key has kty, crv, x, y, d, kid and optionally alg, use)`);
-  if (fields.kty !== 'EC' || fields.crv !== 'P-256') problem('must be an EC key on P-256 ("kty":"EC", "crv":"P-256"): tokens are signed with ES256');
+  if (unknown.length > 0)
+    problem(
+      `unknown fields ${unknown.map((name) => JSON.stringify(name.slice(0, 32))).join(', ')} (an EC key has kty, crv, x, y, d, kid and optionally alg, use)`,
+    );
+  if (fields.kty !== 'EC' || fields.crv !== 'P-256')
+    problem('must be an EC key on P-256 ("kty":"EC", "crv":"P-256"): tokens are signed with ES256');
   if (fields.alg !== undefined && fields.alg !== 'ES256') problem('alg, when given, must be "ES256"');
   if (fields.use !== undefined && fields.use !== 'sig') problem('use, when given, must be "sig"');
   for (const name of ['x', 'y'] as const) {
-    if (typeof fields[name] !== 'string' || !COORDINATE.test(fields[name])) problem(`${name} must be 32 bytes in base64url (43 characters)`);
+    if (typeof fields[name] !== 'string' || !COORDINATE.test(fields[name]))
+      problem(`${name} must be 32 bytes in base64url (43 characters)`);
   }
   let point: { x: string; y: string } | undefined;
-  if (fields.d === undefined) problem('has no "d": ADMISSION_SIGNING_KEYS takes private keys (their public halves are published at /.well-known/jwks.json)');
-  else if (typeof fields.d !== 'string' || !COORDINATE.test(fields.d) || !(point = publicPoint(Buffer.from(fields.d, 'base64url')))) problem('d must be a P-256 private key: 32 bytes in base64url (43 characters)');
-  else if (point.x !== fields.x || point.y !== fields.y) problem('x and y are not the public key of d (a key pasted in parts from two keys?)');
+  if (fields.d === undefined)
+    problem(
+      'has no "d": ADMISSION_SIGNING_KEYS takes private keys (their public halves are published at /.well-known/jwks.json)',
+    );
+  else if (
+    typeof fields.d !== 'string' ||
+    !COORDINATE.test(fields.d) ||
+    !(point = publicPoint(Buffer.from(fields.d, 'base64url')))
+  )
+    problem('d must be a P-256 private key: 32 bytes in base64url (43 characters)');
+  else if (point.x !== fields.x || point.y !== fields.y)
+    problem('x and y are not the public key of d (a key pasted in parts from two keys?)');
   if (problems.length > before) return undefined;
 
-  const key: SigningJwk = { kty: 'EC', crv: 'P-256', x: fields.x as string, y: fields.y as string, d: fields.d as string, kid: kid as string };
+  const key: SigningJwk = {
+    kty: 'EC',
+    crv: 'P-256',
+    x: fields.x as string,
+    y: fields.y as string,
+    d: fields.d as string,
+    kid: kid as string,
+  };
   const development = developmentSigningKey();
   const isDevelopmentKey = key.x === development.x && key.y === development.y;
   if (environment === 'production' && isDevelopmentKey) {
-    problem('is the development key, whose private half is in the source: production refuses it (make a key with `pnpm tally admission-key`)');
+    problem(
+      'is the development key, whose private half is in the source: production refuses it (make a key with `pnpm tally admission-key`)',
+    );
     return undefined;
   }
   if (key.kid === DEVELOPMENT_KID && !isDevelopmentKey) {
-    problem(`kid ${JSON.stringify(DEVELOPMENT_KID)} is reserved for the built-in development key; give this key another kid`);
+    problem(
+      `kid ${JSON.stringify(DEVELOPMENT_KID)} is reserved for the built-in development key; give this key another kid`,
+    );
     return undefined;
   }
   return key;
@@ -150,7 +182,10 @@ export interface ChosenSigningKeys {
 /** Configured keys; else, outside production only, the development key. Production never starts without keys. */
 export function chooseSigningKeys(configured: string | undefined, environment: string): ChosenSigningKeys {
   if (configured === undefined || configured === '') {
-    if (environment === 'production') throw new SigningKeysError(['is required when TALLY_ENV is production (the development key is refused there; `pnpm tally admission-key` makes a key)']);
+    if (environment === 'production')
+      throw new SigningKeysError([
+        'is required when TALLY_ENV is production (the development key is refused there; `pnpm tally admission-key` makes a key)',
+      ]);
     return { keys: [developmentSigningKey()], usingDevelopmentKey: true };
   }
   return { keys: parseSigningKeys(configured, environment), usingDevelopmentKey: false };

@@ -10,7 +10,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decideAdmissions } from './admission.js';
-import { applyRecords, emptyQueue, type LoggedCommand, type PartitionState, type QueueState, type Ticket } from './tickets.js';
+import {
+  applyRecords,
+  emptyQueue,
+  type LoggedCommand,
+  type PartitionState,
+  type QueueState,
+  type Ticket,
+} from './tickets.js';
 
 const QUEUES = ['q0', 'q1'];
 /** Offsets of the log built, spaced so that repeats can be put between two records. */
@@ -26,11 +33,32 @@ const q = fc.nat(QUEUES.length - 1);
 const dt = fc.integer({ min: 0, max: 2500 });
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ t: fc.constant('join' as const), q, user: fc.nat(7), dt }) },
-  { weight: 3, arbitrary: fc.record({ t: fc.constantFrom('leave' as const, 'complete' as const), q, pick: fc.nat(), dt }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('configure' as const), q, capacity: fc.integer({ min: 1, max: 4 }), activeSeconds: fc.integer({ min: 1, max: 4 }), dt }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ t: fc.constantFrom('leave' as const, 'complete' as const), q, pick: fc.nat(), dt }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('configure' as const),
+      q,
+      capacity: fc.integer({ min: 1, max: 4 }),
+      activeSeconds: fc.integer({ min: 1, max: 4 }),
+      dt,
+    }),
+  },
   // claimsLatest: a decision whose basis claims the latest offset whatever its view saw (as a bug would), so
   // that the capacity and the order are shown not to rest on the basis check
-  { weight: 5, arbitrary: fc.record({ t: fc.constant('decide' as const), q, staleness: fc.nat(8), claimsLatest: fc.nat(3).map((n) => n > 0), dt }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      t: fc.constant('decide' as const),
+      q,
+      staleness: fc.nat(8),
+      claimsLatest: fc.nat(3).map((n) => n > 0),
+      dt,
+    }),
+  },
 );
 
 /** Applies one record, keeping earlier states intact (the fold copies what it changes). */
@@ -41,7 +69,8 @@ function applyOne(state: PartitionState, record: LoggedCommand) {
   return { state: { appliedThrough: applied.appliedThrough, queues }, outcome: applied.queues.get(record.queueId) };
 }
 
-const waitingLine = (queue: QueueState): Ticket[] => [...queue.tickets.values()].filter((t) => t.status === 'waiting').sort((a, b) => a.joinOrder - b.joinOrder);
+const waitingLine = (queue: QueueState): Ticket[] =>
+  [...queue.tickets.values()].filter((t) => t.status === 'waiting').sort((a, b) => a.joinOrder - b.joinOrder);
 const activeTickets = (queue: QueueState): Ticket[] => [...queue.tickets.values()].filter((t) => t.status === 'active');
 
 /**
@@ -68,12 +97,23 @@ function buildLog(steps: Step[]): LoggedCommand[] {
       case 'join': {
         const ticketId = `${queueId}-t${log.length}`;
         tickets.push(ticketId);
-        append(queueId, { kind: 'JOIN', ticketId, userId: `u${step.user}`, joinOrder: log.length * SPACING, atMs: now });
+        append(queueId, {
+          kind: 'JOIN',
+          ticketId,
+          userId: `u${step.user}`,
+          joinOrder: log.length * SPACING,
+          atMs: now,
+        });
         break;
       }
       case 'leave':
       case 'complete':
-        if (tickets.length > 0) append(queueId, { kind: step.t === 'leave' ? 'LEAVE' : 'COMPLETE', ticketId: tickets[step.pick % tickets.length]!, atMs: now });
+        if (tickets.length > 0)
+          append(queueId, {
+            kind: step.t === 'leave' ? 'LEAVE' : 'COMPLETE',
+            ticketId: tickets[step.pick % tickets.length]!,
+            atMs: now,
+          });
         break;
       case 'configure':
         append(queueId, { kind: 'CONFIGURE', capacity: step.capacity, activeSeconds: step.activeSeconds, atMs: now });
@@ -89,7 +129,13 @@ function buildLog(steps: Step[]): LoggedCommand[] {
         };
         const { expire, admit } = decideAdmissions(view, now);
         if (expire.length > 0) append(queueId, { kind: 'EXPIRE', ticketIds: expire, atMs: now });
-        if (admit.length > 0) append(queueId, { kind: 'ADMIT', ticketIds: admit, atMs: now, basisOffset: step.claimsLatest ? state.appliedThrough : seen.appliedThrough });
+        if (admit.length > 0)
+          append(queueId, {
+            kind: 'ADMIT',
+            ticketIds: admit,
+            atMs: now,
+            basisOffset: step.claimsLatest ? state.appliedThrough : seen.appliedThrough,
+          });
         break;
       }
     }
@@ -105,7 +151,12 @@ interface Repeat {
   laterMs: number;
 }
 
-const repeatArb: fc.Arbitrary<Repeat> = fc.record({ kind: fc.constantFrom('copy' as const, 'redeliver' as const), a: fc.nat(), b: fc.nat(), laterMs: fc.nat(5000) });
+const repeatArb: fc.Arbitrary<Repeat> = fc.record({
+  kind: fc.constantFrom('copy' as const, 'redeliver' as const),
+  a: fc.nat(),
+  b: fc.nat(),
+  laterMs: fc.nat(5000),
+});
 
 /**
  * The log as an at-least-once consumer may see it: a copy of a JOIN, ADMIT or EXPIRE record somewhere after
@@ -114,14 +165,19 @@ const repeatArb: fc.Arbitrary<Repeat> = fc.record({ kind: fc.constantFrom('copy'
 function withRepeats(log: LoggedCommand[], repeats: Repeat[]): LoggedCommand[] {
   const after = new Map<number, LoggedCommand[]>();
   const add = (index: number, record: LoggedCommand) => after.set(index, [...(after.get(index) ?? []), record]);
-  const copiable = log.map((r, i) => [r, i] as const).filter(([r]) => r.command.kind === 'JOIN' || r.command.kind === 'ADMIT' || r.command.kind === 'EXPIRE');
+  const copiable = log
+    .map((r, i) => [r, i] as const)
+    .filter(([r]) => r.command.kind === 'JOIN' || r.command.kind === 'ADMIT' || r.command.kind === 'EXPIRE');
   for (const repeat of repeats) {
     if (repeat.kind === 'copy' && copiable.length > 0) {
       const [record, index] = copiable[repeat.a % copiable.length]!;
       const at = index + (repeat.b % (log.length - index));
       const copies = (after.get(at) ?? []).filter((r) => r.offset > log[at]!.offset).length;
       if (copies >= SPACING - 1) continue;
-      const command = record.command.kind === 'JOIN' ? { ...record.command, atMs: record.command.atMs + repeat.laterMs } : record.command;
+      const command =
+        record.command.kind === 'JOIN'
+          ? { ...record.command, atMs: record.command.atMs + repeat.laterMs }
+          : record.command;
       add(at, { ...record, offset: log[at]!.offset + copies + 1, command });
     } else if (repeat.kind === 'redeliver' && log.length > 0) {
       const from = repeat.a % log.length;
@@ -166,7 +222,9 @@ const plain = (state: PartitionState) =>
       clockMs: queue.clockMs,
       tickets: [...queue.tickets.values()].sort((a, b) => a.ticketId.localeCompare(b.ticketId)),
       aliases: [...queue.aliases.entries()].sort(),
-      liveTicketOf: [...queue.liveTicketOf.entries()].filter(([, t]) => ['waiting', 'active'].includes(queue.tickets.get(t)?.status ?? '')).sort(),
+      liveTicketOf: [...queue.liveTicketOf.entries()]
+        .filter(([, t]) => ['waiting', 'active'].includes(queue.tickets.get(t)?.status ?? ''))
+        .sort(),
     }));
 
 describe('the fold under random logs with stale and repeated decisions', () => {
@@ -180,10 +238,16 @@ describe('the fold under random logs with stale and repeated decisions', () => {
           state = next.state;
           const queue = state.queues.get(record.queueId)!;
           expect(queue.activeCount).toBe(activeTickets(queue).length);
-          const admitted = (next.outcome?.events ?? []).filter((e) => e.kind === 'ADMITTED').map((e) => e.ticket.ticketId);
+          const admitted = (next.outcome?.events ?? [])
+            .filter((e) => e.kind === 'ADMITTED')
+            .map((e) => e.ticket.ticketId);
           if (admitted.length === 0) continue;
           expect(queue.activeCount).toBeLessThanOrEqual(queue.settings.capacity);
-          expect(admitted).toEqual(waitingLine(before).slice(0, admitted.length).map((t) => t.ticketId));
+          expect(admitted).toEqual(
+            waitingLine(before)
+              .slice(0, admitted.length)
+              .map((t) => t.ticketId),
+          );
         }
       }),
       { numRuns: 4000 },

@@ -1,23 +1,43 @@
 import { describe, expect, it } from 'vitest';
-import { applyRecords, emptyQueue, type LoggedCommand, type QueueCommandToApply, type QueueState, type Ticket } from './tickets.js';
+import {
+  applyRecords,
+  emptyQueue,
+  type LoggedCommand,
+  type QueueCommandToApply,
+  type QueueState,
+  type Ticket,
+} from './tickets.js';
 
 const Q = 'q';
 // offsets grow through the file unless given: each test's records must be in offset order
 let offset = 0;
 const at = (command: QueueCommandToApply, o = offset++): LoggedCommand => ({ offset: o, queueId: Q, command });
-const join = (ticketId: string, userId: string, joinOrder: number) => at({ kind: 'JOIN', ticketId, userId, joinOrder, atMs: 1000 }, joinOrder);
+const join = (ticketId: string, userId: string, joinOrder: number) =>
+  at({ kind: 'JOIN', ticketId, userId, joinOrder, atMs: 1000 }, joinOrder);
 const leave = (ticketId: string, atMs = 2000, o?: number) => at({ kind: 'LEAVE', ticketId, atMs }, o);
 const complete = (ticketId: string, atMs = 2000, o?: number) => at({ kind: 'COMPLETE', ticketId, atMs }, o);
-const configure = (capacity: number, activeSeconds: number) => at({ kind: 'CONFIGURE', capacity, activeSeconds, atMs: 1000 });
-const admit = (ticketIds: string[], atMs: number, basisOffset: number, o?: number) => at({ kind: 'ADMIT', ticketIds, atMs, basisOffset }, o);
+const configure = (capacity: number, activeSeconds: number) =>
+  at({ kind: 'CONFIGURE', capacity, activeSeconds, atMs: 1000 });
+const admit = (ticketIds: string[], atMs: number, basisOffset: number, o?: number) =>
+  at({ kind: 'ADMIT', ticketIds, atMs, basisOffset }, o);
 const expire = (ticketIds: string[], atMs: number) => at({ kind: 'EXPIRE', ticketIds, atMs });
 
-const ticket = (ticketId: string, userId: string, status: Ticket['status'], extra: Partial<Ticket> = {}): Ticket => ({ ticketId, userId, status, joinOrder: 0, admittedAtMs: null, expiresAtMs: null, ...extra });
+const ticket = (ticketId: string, userId: string, status: Ticket['status'], extra: Partial<Ticket> = {}): Ticket => ({
+  ticketId,
+  userId,
+  status,
+  joinOrder: 0,
+  admittedAtMs: null,
+  expiresAtMs: null,
+  ...extra,
+});
 const queueWith = (tickets: Ticket[], over: Partial<QueueState> = {}): QueueState => ({
   ...emptyQueue(),
   activeCount: tickets.filter((t) => t.status === 'active').length,
   tickets: new Map(tickets.map((t) => [t.ticketId, t])),
-  liveTicketOf: new Map(tickets.filter((t) => t.status === 'waiting' || t.status === 'active').map((t) => [t.userId, t.ticketId])),
+  liveTicketOf: new Map(
+    tickets.filter((t) => t.status === 'waiting' || t.status === 'active').map((t) => [t.userId, t.ticketId]),
+  ),
   ...over,
 });
 const fold = (queue: QueueState, records: LoggedCommand[], appliedThrough = -1) => {
@@ -35,7 +55,12 @@ describe('client commands', () => {
   });
 
   it('one live ticket per user: a second join names the live one, and a repeat of that join stays an alias', () => {
-    const { outcome } = fold(emptyQueue(), [join('t1', 'u1', 1), join('t9', 'u1', 2), complete('t1'), join('t9', 'u1', 4)]);
+    const { outcome } = fold(emptyQueue(), [
+      join('t1', 'u1', 1),
+      join('t9', 'u1', 2),
+      complete('t1'),
+      join('t9', 'u1', 4),
+    ]);
     expect(outcome!.changed.size).toBe(1);
     expect(outcome!.aliases).toEqual(new Map([['t9', 't1']]));
     const ended = queueWith([ticket('t1', 'u1', 'completed')]);
@@ -43,7 +68,11 @@ describe('client commands', () => {
   });
 
   it('leave frees a waiting or active ticket at once, complete an active one; the admission ends at the command time, never before it began', () => {
-    const state = queueWith([ticket('a', 'u1', 'active', { admittedAtMs: 1500, expiresAtMs: 9000 }), ticket('w', 'u2', 'waiting'), ticket('b', 'u3', 'active', { admittedAtMs: 5000, expiresAtMs: 9000 })]);
+    const state = queueWith([
+      ticket('a', 'u1', 'active', { admittedAtMs: 1500, expiresAtMs: 9000 }),
+      ticket('w', 'u2', 'waiting'),
+      ticket('b', 'u3', 'active', { admittedAtMs: 5000, expiresAtMs: 9000 }),
+    ]);
     const { outcome } = fold(state, [leave('w'), complete('a'), complete('b', 4000)]);
     expect(outcome!.events.map((e) => [e.ticket.ticketId, e.kind, e.ticket.status, e.atMs])).toEqual([
       ['w', 'LEFT', 'left', 2000],
@@ -57,7 +86,9 @@ describe('client commands', () => {
   });
 
   it('a leave or complete of an alias acts on the ticket it names', () => {
-    const state = queueWith([ticket('t1', 'u1', 'active', { admittedAtMs: 1000, expiresAtMs: 9000 })], { aliases: new Map([['t9', 't1']]) });
+    const state = queueWith([ticket('t1', 'u1', 'active', { admittedAtMs: 1000, expiresAtMs: 9000 })], {
+      aliases: new Map([['t9', 't1']]),
+    });
     expect(fold(state, [complete('t9')]).outcome!.changed.get('t1')?.status).toBe('completed');
   });
 
@@ -78,7 +109,9 @@ describe('decisions', () => {
   it('ADMIT admits listed waiting tickets into free slots, in the listed order, from the decision time for activeSeconds', () => {
     const state = queueWith(waiting, { settings: { capacity: 3, activeSeconds: 60 } });
     const { outcome } = fold(state, [admit(['a', 'b'], 10_000, 4, 10)]);
-    expect(outcome!.events.map((e) => [e.kind, e.ticket.ticketId, e.ticket.admittedAtMs, e.ticket.expiresAtMs])).toEqual([
+    expect(
+      outcome!.events.map((e) => [e.kind, e.ticket.ticketId, e.ticket.admittedAtMs, e.ticket.expiresAtMs]),
+    ).toEqual([
       ['ADMITTED', 'a', 10_000, 70_000],
       ['ADMITTED', 'b', 10_000, 70_000],
     ]);
@@ -86,7 +119,9 @@ describe('decisions', () => {
   });
 
   it('ADMIT never fills beyond the capacity at its point of the log, whatever it lists', () => {
-    const state = queueWith([ticket('x', 'ux', 'active', { admittedAtMs: 0, expiresAtMs: 9e9 }), ...waiting], { settings: { capacity: 2, activeSeconds: 60 } });
+    const state = queueWith([ticket('x', 'ux', 'active', { admittedAtMs: 0, expiresAtMs: 9e9 }), ...waiting], {
+      settings: { capacity: 2, activeSeconds: 60 },
+    });
     const { outcome } = fold(state, [admit(['a', 'b', 'c'], 10_000, 4, 10)]);
     expect(outcome!.events.map((e) => e.ticket.ticketId)).toEqual(['a']);
     expect(outcome!.state.activeCount).toBe(2);
@@ -100,7 +135,12 @@ describe('decisions', () => {
 
   it('an ADMIT from no later a state than one applied is a repeat and changes nothing, even with slots free', () => {
     const state = queueWith(waiting, { settings: { capacity: 1, activeSeconds: 60 } });
-    const { outcome } = fold(state, [admit(['a', 'b'], 10_000, 4, 10), complete('a', 10_500, 11), admit(['a', 'b'], 10_000, 4, 12), admit(['b'], 10_000, 3, 13)]);
+    const { outcome } = fold(state, [
+      admit(['a', 'b'], 10_000, 4, 10),
+      complete('a', 10_500, 11),
+      admit(['a', 'b'], 10_000, 4, 12),
+      admit(['b'], 10_000, 3, 13),
+    ]);
     expect(outcome!.events.filter((e) => e.kind === 'ADMITTED').map((e) => e.ticket.ticketId)).toEqual(['a']);
     // from a later state (it saw the completion) it admits
     const later = fold(outcome!.state, [admit(['b'], 11_000, 12, 14)], 13).outcome!;
@@ -112,9 +152,15 @@ describe('decisions', () => {
   });
 
   it('EXPIRE expires listed active tickets whose time is up at the decision time, nothing else', () => {
-    const state = queueWith([ticket('x', 'ux', 'active', { admittedAtMs: 0, expiresAtMs: 5000 }), ticket('y', 'uy', 'active', { admittedAtMs: 0, expiresAtMs: 9000 }), waiting[0]!]);
+    const state = queueWith([
+      ticket('x', 'ux', 'active', { admittedAtMs: 0, expiresAtMs: 5000 }),
+      ticket('y', 'uy', 'active', { admittedAtMs: 0, expiresAtMs: 9000 }),
+      waiting[0]!,
+    ]);
     const { outcome } = fold(state, [expire(['x', 'y', 'a', 'nope'], 5000), expire(['x'], 6000)]);
-    expect(outcome!.events.map((e) => [e.kind, e.ticket.ticketId, e.ticket.expiresAtMs, e.atMs])).toEqual([['EXPIRED', 'x', 5000, 5000]]);
+    expect(outcome!.events.map((e) => [e.kind, e.ticket.ticketId, e.ticket.expiresAtMs, e.atMs])).toEqual([
+      ['EXPIRED', 'x', 5000, 5000],
+    ]);
     expect(outcome!.state.activeCount).toBe(1);
   });
 });

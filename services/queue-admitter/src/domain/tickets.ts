@@ -133,7 +133,12 @@ export interface Applied {
   queues: Map<string, QueueOutcome>;
 }
 
-const copy = (q: QueueState): QueueState => ({ ...q, tickets: new Map(q.tickets), liveTicketOf: new Map(q.liveTicketOf), aliases: new Map(q.aliases) });
+const copy = (q: QueueState): QueueState => ({
+  ...q,
+  tickets: new Map(q.tickets),
+  liveTicketOf: new Map(q.liveTicketOf),
+  aliases: new Map(q.aliases),
+});
 
 /** Applies records of one partition, in offset order, past the fence. */
 export function applyRecords(state: PartitionState, records: LoggedCommand[]): Applied {
@@ -144,7 +149,12 @@ export function applyRecords(state: PartitionState, records: LoggedCommand[]): A
     appliedThrough = offset;
     let outcome = queues.get(queueId);
     if (!outcome) {
-      outcome = { state: copy(state.queues.get(queueId) ?? emptyQueue()), changed: new Map(), aliases: new Map(), events: [] };
+      outcome = {
+        state: copy(state.queues.get(queueId) ?? emptyQueue()),
+        changed: new Map(),
+        aliases: new Map(),
+        events: [],
+      };
       queues.set(queueId, outcome);
     }
     if (applyOne(outcome, offset, command)) outcome.state.clockMs = Math.max(outcome.state.clockMs, command.atMs);
@@ -172,7 +182,14 @@ function applyOne(outcome: QueueOutcome, offset: number, command: QueueCommandTo
         outcome.aliases.set(command.ticketId, live);
         return true;
       }
-      put({ ticketId: command.ticketId, userId: command.userId, status: 'waiting', joinOrder: command.joinOrder, admittedAtMs: null, expiresAtMs: null });
+      put({
+        ticketId: command.ticketId,
+        userId: command.userId,
+        status: 'waiting',
+        joinOrder: command.joinOrder,
+        admittedAtMs: null,
+        expiresAtMs: null,
+      });
       q.liveTicketOf.set(command.userId, command.ticketId);
       return true;
     }
@@ -185,7 +202,11 @@ function applyOne(outcome: QueueOutcome, offset: number, command: QueueCommandTo
       if (!leaves && !completes) return false;
       const wasActive = ticket.status === 'active';
       // an active ticket's admission ends now (never before it began, whatever the gateway's clock said)
-      const after: Ticket = { ...ticket, status: leaves ? 'left' : 'completed', expiresAtMs: wasActive ? Math.max(command.atMs, ticket.admittedAtMs ?? command.atMs) : ticket.expiresAtMs };
+      const after: Ticket = {
+        ...ticket,
+        status: leaves ? 'left' : 'completed',
+        expiresAtMs: wasActive ? Math.max(command.atMs, ticket.admittedAtMs ?? command.atMs) : ticket.expiresAtMs,
+      };
       if (wasActive) q.activeCount -= 1;
       put(after);
       outcome.events.push({ kind: leaves ? 'LEFT' : 'COMPLETED', ticket: after, atMs: command.atMs });
@@ -199,7 +220,12 @@ function applyOne(outcome: QueueOutcome, offset: number, command: QueueCommandTo
         const ticket = q.tickets.get(ticketId);
         if (ticket?.status !== 'waiting') continue;
         if (q.activeCount >= q.settings.capacity) break;
-        const after: Ticket = { ...ticket, status: 'active', admittedAtMs: command.atMs, expiresAtMs: command.atMs + q.settings.activeSeconds * 1000 };
+        const after: Ticket = {
+          ...ticket,
+          status: 'active',
+          admittedAtMs: command.atMs,
+          expiresAtMs: command.atMs + q.settings.activeSeconds * 1000,
+        };
         q.activeCount += 1;
         q.admittedTotal += 1;
         put(after);

@@ -22,7 +22,10 @@ export class CountPublisher {
       this.lastActive.set(streamId, nowMs);
       const previous = this.published.get(streamId) ?? 0;
       if (previous === concurrent) continue;
-      changes.push({ key: streamId, value: { streamId, concurrent, previous, windowSeconds: this.windowMs / 1000, asOfMs: nowMs } });
+      changes.push({
+        key: streamId,
+        value: { streamId, concurrent, previous, windowSeconds: this.windowMs / 1000, asOfMs: nowMs },
+      });
     }
     await this.producer.sendAll(this.codec, changes);
     for (const c of changes) this.published.set(c.key, c.value.concurrent);
@@ -41,4 +44,3 @@ export class CountPublisher {
     return streams;
   }
 }
-

@@ -22,15 +22,24 @@ const historyQuery = {
 } as const;
 
 /** The reads this service owns; the gateway routes clients here under the same paths. */
-export function viewerRoutes(deps: { viewers: ViewerStore; history: HistoryStore; windowSeconds: number; now: () => number }) {
+export function viewerRoutes(deps: {
+  viewers: ViewerStore;
+  history: HistoryStore;
+  windowSeconds: number;
+  now: () => number;
+}) {
   return (app: FastifyInstance) => {
     answerReadErrors(app, 'the viewer state cannot be read right now');
 
-    app.get<{ Params: { streamId: string } }>('/v1/streams/:streamId/viewers', { schema: { params: streamParams } }, async (request) => {
-      const asOf = deps.now();
-      const concurrent = await deps.viewers.currentViewers(request.params.streamId, asOf);
-      return { streamId: request.params.streamId, concurrent, windowSeconds: deps.windowSeconds, asOf };
-    });
+    app.get<{ Params: { streamId: string } }>(
+      '/v1/streams/:streamId/viewers',
+      { schema: { params: streamParams } },
+      async (request) => {
+        const asOf = deps.now();
+        const concurrent = await deps.viewers.currentViewers(request.params.streamId, asOf);
+        return { streamId: request.params.streamId, concurrent, windowSeconds: deps.windowSeconds, asOf };
+      },
+    );
 
     app.get<{ Params: { streamId: string }; Querystring: { from: number; to: number; granularity: Granularity } }>(
       '/v1/streams/:streamId/viewers/history',

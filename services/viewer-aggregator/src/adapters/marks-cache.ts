@@ -3,7 +3,8 @@ import type { MinuteMarks } from '../domain/coverage.js';
 /** Entries kept per partition before the cache of that partition starts over (about 40 MB). */
 const MAX_ENTRIES = 200_000;
 
-const markKey = (streamId: string, sessionId: string, minuteMs: number) => `${streamId}\u0000${sessionId}\u0000${minuteMs}`;
+const markKey = (streamId: string, sessionId: string, minuteMs: number) =>
+  `${streamId}\u0000${sessionId}\u0000${minuteMs}`;
 
 /**
  * The marks this instance last read or wrote, per partition, so a batch does not probe Postgres again for
@@ -32,7 +33,12 @@ export class MarksCache {
   }
 
   /** After the batch committed: what it read and wrote, and the fence it moved to. */
-  committed(partition: number, fence: number, marks: Map<string, MinuteMarks>, seen: { streamId: string; sessionId: string; minuteMs: number; marks: MinuteMarks }[]): void {
+  committed(
+    partition: number,
+    fence: number,
+    marks: Map<string, MinuteMarks>,
+    seen: { streamId: string; sessionId: string; minuteMs: number; marks: MinuteMarks }[],
+  ): void {
     if (marks.size + seen.length > MAX_ENTRIES) marks.clear();
     for (const m of seen) marks.set(markKey(m.streamId, m.sessionId, m.minuteMs), m.marks);
     this.partitions.set(partition, { fence, marks });

@@ -1,8 +1,22 @@
-import { admitWrites, advancePostgresFence, pruneSeqArchive, readPostgresFence, type PartitionFence, type SourcedWrite } from '@tally/idempotency';
+import {
+  admitWrites,
+  advancePostgresFence,
+  pruneSeqArchive,
+  readPostgresFence,
+  type PartitionFence,
+  type SourcedWrite,
+} from '@tally/idempotency';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import { ENDED, MINUTE_SECONDS, PLAYING, type MinuteMarks, type SessionMarks } from '../domain/coverage.js';
 import { MarksCache } from './marks-cache.js';
-import { foldHistory, marksToLoad, sessionKey, type Granularity, type HeartbeatForHistory, type HistoryChange } from '../domain/history.js';
+import {
+  foldHistory,
+  marksToLoad,
+  sessionKey,
+  type Granularity,
+  type HeartbeatForHistory,
+  type HistoryChange,
+} from '../domain/history.js';
 
 export interface HistoryBucket {
   start: string;
@@ -15,7 +29,8 @@ export interface HistoryBucket {
  * A heartbeat as the history store takes it: the domain's view, its position and write key, and, when it came
  * too late for its minute, why (then it is only remembered as applied, and reported).
  */
-export type HistoryWrite = HeartbeatForHistory & SourcedWrite & { offset: number; late: { eventTimeMs: number; reason: string } | undefined };
+export type HistoryWrite = HeartbeatForHistory &
+  SourcedWrite & { offset: number; late: { eventTimeMs: number; reason: string } | undefined };
 
 /** A session's marks of one minute, as read or written. */
 type MarksRow = { streamId: string; sessionId: string; minuteMs: number; marks: MinuteMarks };
@@ -37,7 +52,8 @@ export class HistoryStore {
     private readonly schema: string,
     private readonly windowSeconds: number,
   ) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+      throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
   }
 
   /**
@@ -46,7 +62,12 @@ export class HistoryStore {
    * the same write and counts once (and a late write is reported once). What is set aside is reported inside
    * the transaction: a crash before the commit redelivers it and it is reported again, never lost.
    */
-  async record(fence: PartitionFence, lastOffset: number, writes: HistoryWrite[], setAside: SetAsideWrites): Promise<void> {
+  async record(
+    fence: PartitionFence,
+    lastOffset: number,
+    writes: HistoryWrite[],
+    setAside: SetAsideWrites,
+  ): Promise<void> {
     let seen: { cached: Map<string, MinuteMarks>; marks: MarksRow[] } | undefined;
     try {
       await inTransaction(this.pool, async (db) => {
@@ -56,7 +77,10 @@ export class HistoryStore {
         const pending = writes.filter((w) => w.offset > appliedUpTo);
         const verdicts = await admitWrites(db, this.schema, pending);
         const admitted = pending.filter((_, i) => verdicts[i] === 'new');
-        await setAside(admitted.filter((w) => w.late), pending.filter((_, i) => verdicts[i] === 'forgotten'));
+        await setAside(
+          admitted.filter((w) => w.late),
+          pending.filter((_, i) => verdicts[i] === 'forgotten'),
+        );
         const fresh = admitted.filter((w) => !w.late);
         seen = { cached, marks: [] };
         if (fresh.length > 0) {
@@ -76,7 +100,11 @@ export class HistoryStore {
   }
 
   /** The marks the beats need: from the cache where it has them, else one primary-key probe per row. */
-  private async marks(db: PoolClient, beats: HeartbeatForHistory[], cached: Map<string, MinuteMarks>): Promise<{ bySession: Map<string, SessionMarks>; rows: MarksRow[] }> {
+  private async marks(
+    db: PoolClient,
+    beats: HeartbeatForHistory[],
+    cached: Map<string, MinuteMarks>,
+  ): Promise<{ bySession: Map<string, SessionMarks>; rows: MarksRow[] }> {
     const bySession = new Map<string, SessionMarks>();
     const put = (streamId: string, sessionId: string, minuteMs: number, marks: MinuteMarks) => {
       const key = sessionKey(streamId, sessionId);
@@ -101,7 +129,12 @@ export class HistoryStore {
       [missing.map((w) => w.streamId), missing.map((w) => w.minuteMs), missing.map((w) => w.sessionId)],
     );
     // a row that does not exist is remembered as empty marks: the cache then knows it too
-    const read = rows.map((r) => ({ streamId: r.stream_id as string, sessionId: r.session_id as string, minuteMs: Number(r.minute_ms), marks: marksOf(r.ph ?? 0, r.pl ?? 0, r.eh ?? 0, r.el ?? 0) }));
+    const read = rows.map((r) => ({
+      streamId: r.stream_id as string,
+      sessionId: r.session_id as string,
+      minuteMs: Number(r.minute_ms),
+      marks: marksOf(r.ph ?? 0, r.pl ?? 0, r.eh ?? 0, r.el ?? 0),
+    }));
     for (const r of read) put(r.streamId, r.sessionId, r.minuteMs, r.marks);
     return { bySession, rows: read };
   }
@@ -133,7 +166,12 @@ export class HistoryStore {
          SET heartbeats = v.heartbeats + EXCLUDED.heartbeats,
              concurrency = (SELECT array_agg(a + b ORDER BY i) FROM unnest(v.concurrency, EXCLUDED.concurrency) WITH ORDINALITY AS u(a, b, i)),
              peak_concurrent = (SELECT coalesce(max(a + b), 0) FROM unnest(v.concurrency, EXCLUDED.concurrency) AS u(a, b))`,
-      [covering.map((m) => m.streamId), covering.map((m) => m.minuteMs), covering.map((m) => m.heartbeats), covering.map((m) => `{${m.concurrency.join(',')}}`)],
+      [
+        covering.map((m) => m.streamId),
+        covering.map((m) => m.minuteMs),
+        covering.map((m) => m.heartbeats),
+        covering.map((m) => `{${m.concurrency.join(',')}}`),
+      ],
     );
   }
 

@@ -16,7 +16,9 @@ export class ViewerStore {
     private readonly windowMs: number,
     private readonly clockToleranceMs: number,
   ) {
-    defineScripts(redis, { applyHeartbeats: { file: fileURLToPath(new URL('./lua/apply-heartbeats.lua', import.meta.url)), keys: 3 } });
+    defineScripts(redis, {
+      applyHeartbeats: { file: fileURLToPath(new URL('./lua/apply-heartbeats.lua', import.meta.url)), keys: 3 },
+    });
     this.applyScript = script(redis, 'applyHeartbeats');
   }
 
@@ -28,7 +30,8 @@ export class ViewerStore {
   /** Applies one stream's heartbeats atomically and returns its current viewers at `nowMs`. */
   async apply(streamId: string, heartbeats: PresenceBeat[], nowMs: number): Promise<number> {
     const args: (string | number)[] = [nowMs, this.windowMs, this.clockToleranceMs];
-    for (const hb of heartbeats) args.push(hb.sessionId, hb.orderingMs, hb.receivedAtMs, hb.ended ? 1 : 0, hb.withinTolerance ? 1 : 0);
+    for (const hb of heartbeats)
+      args.push(hb.sessionId, hb.orderingMs, hb.receivedAtMs, hb.ended ? 1 : 0, hb.withinTolerance ? 1 : 0);
     return Number(await this.applyScript(...this.keys(streamId), ...args));
   }
 

@@ -106,7 +106,8 @@ function flagsOf(marks: SessionMarks, from: number, to: number): Uint8Array {
   for (let minute = minuteStartOf(from); minute <= to; minute += MINUTE_SECONDS) {
     const m = marks.get(minute);
     if (!m) continue;
-    for (let s = Math.max(minute, from); s < Math.min(minute + MINUTE_SECONDS, to + 1); s++) flags[s - from] = m[s - minute]!;
+    for (let s = Math.max(minute, from); s < Math.min(minute + MINUTE_SECONDS, to + 1); s++)
+      flags[s - from] = m[s - minute]!;
   }
   return flags;
 }

@@ -6,7 +6,14 @@
  * is late depends on the heartbeat alone, so a rebuild sets aside the same ones.
  */
 import { describeLateness, judgedEventTime, lateness } from '@tally/event-time';
-import { MINUTE_SECONDS, coverBeats, minutesToLoad, type MarkedBeat, type MinuteMarks, type SessionMarks } from './coverage.js';
+import {
+  MINUTE_SECONDS,
+  coverBeats,
+  minutesToLoad,
+  type MarkedBeat,
+  type MinuteMarks,
+  type SessionMarks,
+} from './coverage.js';
 
 export const MINUTE_MS = 60_000;
 /** The window a late heartbeat misses, as named in the late topic. */
@@ -27,7 +34,10 @@ export interface HeartbeatForHistory {
 }
 
 /** Why a heartbeat is too late for its history minute, or undefined when it is on time. */
-export function lateForHistory(beat: Pick<HeartbeatForHistory, 'atMs' | 'receivedAtMs'>, graceMs: number): { eventTimeMs: number; reason: string } | undefined {
+export function lateForHistory(
+  beat: Pick<HeartbeatForHistory, 'atMs' | 'receivedAtMs'>,
+  graceMs: number,
+): { eventTimeMs: number; reason: string } | undefined {
   const eventTimeMs = judgedEventTime(beat.atMs, beat.receivedAtMs);
   const minuteEnd = minuteOf(eventTimeMs) + MINUTE_MS;
   if (!lateness(minuteEnd, beat.receivedAtMs, graceMs).late) return undefined;
@@ -47,27 +57,42 @@ export interface HistoryChange {
 export const sessionKey = (streamId: string, sessionId: string) => `${streamId}\u0000${sessionId}`;
 
 /** The marks each touched session needs loaded: (stream, session, minute start in epoch ms). */
-export function marksToLoad(beats: HeartbeatForHistory[], windowSeconds: number): { streamId: string; sessionId: string; minuteMs: number }[] {
-  return [...bySession(beats)].flatMap(([, group]) => minutesToLoad(group.beats, windowSeconds).map((m) => ({ streamId: group.streamId, sessionId: group.sessionId, minuteMs: m * 1000 })));
+export function marksToLoad(
+  beats: HeartbeatForHistory[],
+  windowSeconds: number,
+): { streamId: string; sessionId: string; minuteMs: number }[] {
+  return [...bySession(beats)].flatMap(([, group]) =>
+    minutesToLoad(group.beats, windowSeconds).map((m) => ({
+      streamId: group.streamId,
+      sessionId: group.sessionId,
+      minuteMs: m * 1000,
+    })),
+  );
 }
 
 /**
  * What on-time, never-applied heartbeats do to history, given the marks of the sessions they touch
  * (`loaded`: by stream and session, minute start in epoch seconds → marks).
  */
-export function foldHistory(beats: HeartbeatForHistory[], loaded: Map<string, SessionMarks>, windowSeconds: number): HistoryChange {
+export function foldHistory(
+  beats: HeartbeatForHistory[],
+  loaded: Map<string, SessionMarks>,
+  windowSeconds: number,
+): HistoryChange {
   const minutes = new Map<string, HistoryChange['minutes'][number]>();
   const minute = (streamId: string, minuteMs: number) => {
     const key = `${streamId}\u0000${minuteMs}`;
     let row = minutes.get(key);
-    if (!row) minutes.set(key, (row = { streamId, minuteMs, heartbeats: 0, concurrency: new Int32Array(MINUTE_SECONDS) }));
+    if (!row)
+      minutes.set(key, (row = { streamId, minuteMs, heartbeats: 0, concurrency: new Int32Array(MINUTE_SECONDS) }));
     return row;
   };
   for (const beat of beats) minute(beat.streamId, minuteOf(judgedEventTime(beat.atMs, beat.receivedAtMs))).heartbeats++;
   const marks: HistoryChange['marks'] = [];
   for (const [key, group] of bySession(beats)) {
     const covered = coverBeats(loaded.get(key) ?? new Map(), group.beats, windowSeconds);
-    for (const [m, marked] of covered.marks) marks.push({ streamId: group.streamId, minuteMs: m * 1000, sessionId: group.sessionId, marks: marked });
+    for (const [m, marked] of covered.marks)
+      marks.push({ streamId: group.streamId, minuteMs: m * 1000, sessionId: group.sessionId, marks: marked });
     const { from, values } = covered.deltas;
     let row: HistoryChange['minutes'][number] | undefined;
     for (let i = 0; i < values.length; i++) {

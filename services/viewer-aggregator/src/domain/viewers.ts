@@ -43,6 +43,7 @@ export function presenceBeat(heartbeat: HeartbeatEvent, clockToleranceMs: number
     orderingMs: heartbeat.atMs,
     receivedAtMs: heartbeat.receivedAtMs,
     ended: heartbeat.ended,
-    withinTolerance: heartbeat.receivedAtMs - judgedEventTime(heartbeat.atMs, heartbeat.receivedAtMs) <= clockToleranceMs,
+    withinTolerance:
+      heartbeat.receivedAtMs - judgedEventTime(heartbeat.atMs, heartbeat.receivedAtMs) <= clockToleranceMs,
   };
 }

@@ -17,7 +17,13 @@ export function resultView(result: GlobalResult) {
     regions: Object.fromEntries(
       Object.entries(result.regions).map(([region, r]) => [
         region,
-        { votes: r.votes, counts: r.counts, weight: r.weight, snapshotVersion: r.snapshotVersion, snapshotAt: r.snapshotAtMs },
+        {
+          votes: r.votes,
+          counts: r.counts,
+          weight: r.weight,
+          snapshotVersion: r.snapshotVersion,
+          snapshotAt: r.snapshotAtMs,
+        },
       ]),
     ),
     asOf: result.computedAtMs,
@@ -31,10 +37,17 @@ export function resultView(result: GlobalResult) {
 export function resultRoutes(results: (pollId: string) => Promise<GlobalResult | undefined>) {
   return (app: FastifyInstance) => {
     answerReadErrors(app, 'the poll results cannot be read right now');
-    app.get<{ Params: { pollId: string } }>('/v1/polls/:pollId/results', { schema: { params: pollParams } }, async (request, reply) => {
-      const result = await results(request.params.pollId);
-      if (!result) return reply.code(404).send({ error: 'not_found', message: `no result for poll ${request.params.pollId} here yet`, details: [] });
-      return resultView(result);
-    });
+    app.get<{ Params: { pollId: string } }>(
+      '/v1/polls/:pollId/results',
+      { schema: { params: pollParams } },
+      async (request, reply) => {
+        const result = await results(request.params.pollId);
+        if (!result)
+          return reply
+            .code(404)
+            .send({ error: 'not_found', message: `no result for poll ${request.params.pollId} here yet`, details: [] });
+        return resultView(result);
+      },
+    );
   };
 }

@@ -9,9 +9,16 @@ import type { PoolClient } from '@tally/storage';
  * transactions that share polls queue instead of deadlocking; Postgres evaluates the volatile lock function
  * after the ORDER BY.
  */
-export async function lockPolls(db: PoolClient, namespace: string, pollIds: readonly string[], mode: 'exclusive' | 'shared' = 'exclusive'): Promise<void> {
+export async function lockPolls(
+  db: PoolClient,
+  namespace: string,
+  pollIds: readonly string[],
+  mode: 'exclusive' | 'shared' = 'exclusive',
+): Promise<void> {
   if (pollIds.length === 0) return;
   const lock = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-  await db.query(`SELECT ${lock}(h) FROM (SELECT DISTINCT hashtext($1 || p) AS h FROM unnest($2::text[]) AS p) AS x ORDER BY h`, [`${namespace}/poll/`, [...new Set(pollIds)]]);
+  await db.query(
+    `SELECT ${lock}(h) FROM (SELECT DISTINCT hashtext($1 || p) AS h FROM unnest($2::text[]) AS p) AS x ORDER BY h`,
+    [`${namespace}/poll/`, [...new Set(pollIds)]],
+  );
 }
-

@@ -1,7 +1,14 @@
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import type { GlobalResult, PollDefinition, RegionalTally } from '@tally/schemas';
 import { newestPerPoll } from '../domain/poll-definitions.js';
-import { fingerprint, isNewerSnapshot, nextResultVersion, rankWorld, type PollRules, type RegionSnapshot } from '../domain/world-ranking.js';
+import {
+  fingerprint,
+  isNewerSnapshot,
+  nextResultVersion,
+  rankWorld,
+  type PollRules,
+  type RegionSnapshot,
+} from '../domain/world-ranking.js';
 import { lockPolls } from './poll-locks.js';
 
 /**
@@ -19,23 +26,26 @@ export class MergerStore {
   /** Keeps the newest definition of each poll; returns the current result of every poll defined. */
   async applyDefinitions(definitions: PollDefinition[]): Promise<GlobalResult[]> {
     const newest = newestPerPoll(definitions);
-    return this.recomputing(newest.map((d) => d.pollId), async (db) => {
-      await db.query(
-        `INSERT INTO ${this.schema}.polls (poll_id, options, region_weights, defined_at_ms, definition_seq, definition_id)
+    return this.recomputing(
+      newest.map((d) => d.pollId),
+      async (db) => {
+        await db.query(
+          `INSERT INTO ${this.schema}.polls (poll_id, options, region_weights, defined_at_ms, definition_seq, definition_id)
          SELECT p, ARRAY(SELECT jsonb_array_elements_text(o)), w, d, s, i FROM unnest($1::text[], $2::jsonb[], $3::jsonb[], $4::bigint[], $5::bigint[], $6::text[]) AS x(p, o, w, d, s, i)
          ON CONFLICT (poll_id) DO UPDATE SET options = EXCLUDED.options, region_weights = EXCLUDED.region_weights, defined_at_ms = EXCLUDED.defined_at_ms,
            definition_seq = EXCLUDED.definition_seq, definition_id = EXCLUDED.definition_id
          WHERE (polls.defined_at_ms, polls.definition_seq) < (EXCLUDED.defined_at_ms, EXCLUDED.definition_seq)`,
-        [
-          newest.map((d) => d.pollId),
-          newest.map((d) => JSON.stringify(d.options)),
-          newest.map((d) => JSON.stringify(d.regionWeights)),
-          newest.map((d) => d.definedAtMs),
-          newest.map((d) => d.seq),
-          newest.map((d) => `${d.source}:${d.seq}`),
-        ],
-      );
-    });
+          [
+            newest.map((d) => d.pollId),
+            newest.map((d) => JSON.stringify(d.options)),
+            newest.map((d) => JSON.stringify(d.regionWeights)),
+            newest.map((d) => d.definedAtMs),
+            newest.map((d) => d.seq),
+            newest.map((d) => `${d.source}:${d.seq}`),
+          ],
+        );
+      },
+    );
   }
 
   /** Keeps each region's newest snapshot (a stale or repeated one changes nothing); returns the touched polls' results. */
@@ -46,14 +56,23 @@ export class MergerStore {
       if (isNewerSnapshot(s, newest.get(key))) newest.set(key, s);
     }
     const kept = [...newest.values()];
-    return this.recomputing(kept.map((s) => s.pollId), async (db) => {
-      await db.query(
-        `INSERT INTO ${this.schema}.snapshots (poll_id, region, version, counts, taken_at_ms) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[], $5::bigint[])
+    return this.recomputing(
+      kept.map((s) => s.pollId),
+      async (db) => {
+        await db.query(
+          `INSERT INTO ${this.schema}.snapshots (poll_id, region, version, counts, taken_at_ms) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::jsonb[], $5::bigint[])
          ON CONFLICT (poll_id, region) DO UPDATE SET version = EXCLUDED.version, counts = EXCLUDED.counts, taken_at_ms = EXCLUDED.taken_at_ms
          WHERE snapshots.version < EXCLUDED.version`,
-        [kept.map((s) => s.pollId), kept.map((s) => s.region), kept.map((s) => s.version), kept.map((s) => JSON.stringify(s.counts)), kept.map((s) => s.takenAtMs)],
-      );
-    });
+          [
+            kept.map((s) => s.pollId),
+            kept.map((s) => s.region),
+            kept.map((s) => s.version),
+            kept.map((s) => JSON.stringify(s.counts)),
+            kept.map((s) => s.takenAtMs),
+          ],
+        );
+      },
+    );
   }
 
   async result(pollId: string): Promise<GlobalResult | undefined> {
@@ -86,7 +105,12 @@ export class MergerStore {
         continue;
       }
       const computedAtMs = this.now();
-      const result: GlobalResult = { pollId, version: nextResultVersion(before?.result.version, computedAtMs), ...world, computedAtMs };
+      const result: GlobalResult = {
+        pollId,
+        version: nextResultVersion(before?.result.version, computedAtMs),
+        ...world,
+        computedAtMs,
+      };
       changed.push({ result, fingerprint: print });
       results.push(result);
     }
@@ -107,12 +131,23 @@ export class MergerStore {
   }
 
   private async rules(db: PoolClient, pollIds: string[]): Promise<Map<string, PollRules>> {
-    const { rows } = await db.query(`SELECT poll_id, options, region_weights FROM ${this.schema}.polls WHERE poll_id = ANY($1)`, [pollIds]);
-    return new Map(rows.map((r) => [r.poll_id as string, { options: r.options as string[], regionWeights: r.region_weights as Record<string, number> }]));
+    const { rows } = await db.query(
+      `SELECT poll_id, options, region_weights FROM ${this.schema}.polls WHERE poll_id = ANY($1)`,
+      [pollIds],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.poll_id as string,
+        { options: r.options as string[], regionWeights: r.region_weights as Record<string, number> },
+      ]),
+    );
   }
 
   private async snapshots(db: PoolClient, pollIds: string[]): Promise<Map<string, Map<string, RegionSnapshot>>> {
-    const { rows } = await db.query(`SELECT poll_id, region, version, counts, taken_at_ms FROM ${this.schema}.snapshots WHERE poll_id = ANY($1)`, [pollIds]);
+    const { rows } = await db.query(
+      `SELECT poll_id, region, version, counts, taken_at_ms FROM ${this.schema}.snapshots WHERE poll_id = ANY($1)`,
+      [pollIds],
+    );
     const byPoll = new Map<string, Map<string, RegionSnapshot>>();
     for (const r of rows) {
       const regions = byPoll.get(r.poll_id) ?? new Map<string, RegionSnapshot>();
@@ -122,8 +157,19 @@ export class MergerStore {
     return byPoll;
   }
 
-  private async stored(db: PoolClient, pollIds: string[]): Promise<Map<string, { fingerprint: string; result: GlobalResult }>> {
-    const { rows } = await db.query(`SELECT poll_id, fingerprint, result FROM ${this.schema}.results WHERE poll_id = ANY($1)`, [pollIds]);
-    return new Map(rows.map((r) => [r.poll_id as string, { fingerprint: r.fingerprint as string, result: r.result as GlobalResult }]));
+  private async stored(
+    db: PoolClient,
+    pollIds: string[],
+  ): Promise<Map<string, { fingerprint: string; result: GlobalResult }>> {
+    const { rows } = await db.query(
+      `SELECT poll_id, fingerprint, result FROM ${this.schema}.results WHERE poll_id = ANY($1)`,
+      [pollIds],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.poll_id as string,
+        { fingerprint: r.fingerprint as string, result: r.result as GlobalResult },
+      ]),
+    );
   }
 }

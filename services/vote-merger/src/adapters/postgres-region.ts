@@ -1,6 +1,14 @@
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import type { GlobalResult, PollDefinition } from '@tally/schemas';
-import { countIncrements, decideBallots, settlePending, snapshotVersion, voterKey, type BallotDecision, type BallotIn } from '../domain/ballots.js';
+import {
+  countIncrements,
+  decideBallots,
+  settlePending,
+  snapshotVersion,
+  voterKey,
+  type BallotDecision,
+  type BallotIn,
+} from '../domain/ballots.js';
 import { newestPerPoll } from '../domain/poll-definitions.js';
 import { lockPolls } from './poll-locks.js';
 
@@ -27,15 +35,24 @@ export class RegionStore {
   ) {}
 
   /** Applies a partition's ballots; returns the decision and the current counts of every known poll they touch. */
-  async applyBallots(partition: number, ballots: BallotIn[]): Promise<{ decision: BallotDecision; counts: RegionCounts[] }> {
+  async applyBallots(
+    partition: number,
+    ballots: BallotIn[],
+  ): Promise<{ decision: BallotDecision; counts: RegionCounts[] }> {
     const pollIds = [...new Set(ballots.map((b) => b.pollId))];
     const decision = await inTransaction(this.pool, async (db) => {
       await db.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${this.schema}/ballots/p${partition}`]);
       await lockPolls(db, this.schema, pollIds, 'shared');
       const polls = await this.pollOptions(db, pollIds);
       const decided = decideBallots(this.region, ballots, polls, await this.voted(db, ballots));
-      const stored = await this.insertBallots(db, decided.accepted.filter((b) => b.status === 'counted'));
-      await this.insertPending(db, decided.accepted.filter((b) => b.status === 'pending'));
+      const stored = await this.insertBallots(
+        db,
+        decided.accepted.filter((b) => b.status === 'counted'),
+      );
+      await this.insertPending(
+        db,
+        decided.accepted.filter((b) => b.status === 'pending'),
+      );
       await this.addToTallies(db, stored);
       return decided;
     });
@@ -52,7 +69,11 @@ export class RegionStore {
     const newest = newestPerPoll(definitions);
     if (newest.length === 0) return [];
     await inTransaction(this.pool, async (db) => {
-      await lockPolls(db, this.schema, newest.map((d) => d.pollId));
+      await lockPolls(
+        db,
+        this.schema,
+        newest.map((d) => d.pollId),
+      );
       const { rows } = await db.query(
         `INSERT INTO ${this.schema}.polls (poll_id, options, defined_at_ms, definition_seq, definition_id)
          SELECT p, ARRAY(SELECT jsonb_array_elements_text(o)), d, s, i FROM unnest($1::text[], $2::jsonb[], $3::bigint[], $4::bigint[], $5::text[]) AS x(p, o, d, s, i)
@@ -88,7 +109,9 @@ export class RegionStore {
   }
 
   async result(pollId: string): Promise<GlobalResult | undefined> {
-    const { rows } = await this.pool.query(`SELECT result FROM ${this.schema}.global_results WHERE poll_id = $1`, [pollId]);
+    const { rows } = await this.pool.query(`SELECT result FROM ${this.schema}.global_results WHERE poll_id = $1`, [
+      pollId,
+    ]);
     return rows[0]?.result as GlobalResult | undefined;
   }
 
@@ -98,7 +121,9 @@ export class RegionStore {
   }
 
   private async pollOptions(db: PoolClient, pollIds: string[]): Promise<Map<string, Set<string>>> {
-    const { rows } = await db.query(`SELECT poll_id, options FROM ${this.schema}.polls WHERE poll_id = ANY($1)`, [pollIds]);
+    const { rows } = await db.query(`SELECT poll_id, options FROM ${this.schema}.polls WHERE poll_id = ANY($1)`, [
+      pollIds,
+    ]);
     return new Map(rows.map((r) => [r.poll_id as string, new Set(r.options as string[])]));
   }
 
@@ -120,7 +145,14 @@ export class RegionStore {
       `INSERT INTO ${this.schema}.ballots (poll_id, user_id, option_id, status, write_id, cast_at_ms)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
        ON CONFLICT (poll_id, user_id) DO NOTHING RETURNING poll_id, option_id`,
-      [counted.map((b) => b.pollId), counted.map((b) => b.userId), counted.map((b) => b.optionId), counted.map((b) => b.status), counted.map((b) => b.id), counted.map((b) => b.castAtMs)],
+      [
+        counted.map((b) => b.pollId),
+        counted.map((b) => b.userId),
+        counted.map((b) => b.optionId),
+        counted.map((b) => b.status),
+        counted.map((b) => b.id),
+        counted.map((b) => b.castAtMs),
+      ],
     );
     return rows.map((r) => ({ pollId: r.poll_id as string, optionId: r.option_id as string }));
   }
@@ -132,7 +164,13 @@ export class RegionStore {
       `INSERT INTO ${this.schema}.pending_ballots (poll_id, user_id, option_id, write_id, cast_at_ms)
        SELECT p, u, o, w, c FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS t(p, u, o, w, c, i) ORDER BY i
        ON CONFLICT (poll_id, user_id, write_id) DO NOTHING`,
-      [pending.map((b) => b.pollId), pending.map((b) => b.userId), pending.map((b) => b.optionId), pending.map((b) => b.id), pending.map((b) => b.castAtMs)],
+      [
+        pending.map((b) => b.pollId),
+        pending.map((b) => b.userId),
+        pending.map((b) => b.optionId),
+        pending.map((b) => b.id),
+        pending.map((b) => b.castAtMs),
+      ],
     );
   }
 
@@ -144,18 +182,37 @@ export class RegionStore {
       [pollId],
     );
     if (rows.length === 0) return;
-    const pending = (rows as { arrival: string; userId: string; optionId: string; writeId: string; castAtMs: string }[]).sort((a, b) => Number(a.arrival) - Number(b.arrival));
-    const voted = await this.voted(db, pending.map((b) => ({ pollId, userId: b.userId })));
-    const { counted } = settlePending(options, pending, new Set(pending.map((b) => b.userId).filter((u) => voted.has(voterKey(pollId, u)))));
+    const pending = (
+      rows as { arrival: string; userId: string; optionId: string; writeId: string; castAtMs: string }[]
+    ).sort((a, b) => Number(a.arrival) - Number(b.arrival));
+    const voted = await this.voted(
+      db,
+      pending.map((b) => ({ pollId, userId: b.userId })),
+    );
+    const { counted } = settlePending(
+      options,
+      pending,
+      new Set(pending.map((b) => b.userId).filter((u) => voted.has(voterKey(pollId, u)))),
+    );
     const stored = await this.insertBallots(
       db,
-      counted.map((b) => ({ pollId, userId: b.userId, optionId: b.optionId, region: this.region, id: b.writeId, castAtMs: Number(b.castAtMs), status: 'counted' as const })),
+      counted.map((b) => ({
+        pollId,
+        userId: b.userId,
+        optionId: b.optionId,
+        region: this.region,
+        id: b.writeId,
+        castAtMs: Number(b.castAtMs),
+        status: 'counted' as const,
+      })),
     );
     await this.addToTallies(db, stored);
   }
 
   private async addToTallies(db: PoolClient, counted: { pollId: string; optionId: string }[]): Promise<void> {
-    const rows = [...countIncrements(counted)].flatMap(([pollId, options]) => [...options].map(([optionId, n]) => [pollId, optionId, n] as const));
+    const rows = [...countIncrements(counted)].flatMap(([pollId, options]) =>
+      [...options].map(([optionId, n]) => [pollId, optionId, n] as const),
+    );
     if (rows.length === 0) return;
     // batches of several partitions increment the same rows: always in one order, so they queue, not deadlock
     rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
@@ -179,6 +236,12 @@ export class RegionStore {
       byPoll.set(r.poll_id, counts);
     }
     const takenAtMs = this.now();
-    return [...byPoll].map(([pollId, counts]) => ({ pollId, counts, version: snapshotVersion(counts), votes: snapshotVersion(counts), takenAtMs }));
+    return [...byPoll].map(([pollId, counts]) => ({
+      pollId,
+      counts,
+      version: snapshotVersion(counts),
+      votes: snapshotVersion(counts),
+      takenAtMs,
+    }));
   }
 }

@@ -48,7 +48,12 @@ describe('decideBallots', () => {
   });
 
   it('keeps every ballot for a poll not known yet as pending, in order: the definition decides which counts', () => {
-    const d = decideBallots('kr', [ballot('u1', 'a', { pollId: 'later' }), ballot('u1', 'b', { pollId: 'later' })], polls, new Set());
+    const d = decideBallots(
+      'kr',
+      [ballot('u1', 'a', { pollId: 'later' }), ballot('u1', 'b', { pollId: 'later' })],
+      polls,
+      new Set(),
+    );
     expect(d.accepted.map((b) => [b.optionId, b.status])).toEqual([
       ['a', 'pending'],
       ['b', 'pending'],

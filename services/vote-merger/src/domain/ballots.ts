@@ -44,7 +44,12 @@ export const voterKey = (pollId: string, userId: string) => `${pollId}\u0000${us
  * @param polls the options of every poll of the batch the region knows
  * @param voted the (poll, user) pairs that already have a ballot, as `voterKey`s
  */
-export function decideBallots(region: string, ballots: BallotIn[], polls: ReadonlyMap<string, ReadonlySet<string>>, voted: ReadonlySet<string>): BallotDecision {
+export function decideBallots(
+  region: string,
+  ballots: BallotIn[],
+  polls: ReadonlyMap<string, ReadonlySet<string>>,
+  voted: ReadonlySet<string>,
+): BallotDecision {
   const decision: BallotDecision = { accepted: [], superseded: [], refused: [] };
   const votedNow = new Set(voted);
   for (const ballot of ballots) {
@@ -73,7 +78,11 @@ export function decideBallots(region: string, ballots: BallotIn[], polls: Readon
  * What a poll's definition does to its pending ballots (in arrival order): each user's first ballot for one of
  * its options counts, unless the user already has a counted ballot (`voted`); every other one is dropped.
  */
-export function settlePending<B extends { userId: string; optionId: string }>(options: ReadonlySet<string>, pending: readonly B[], voted: ReadonlySet<string> = new Set()) {
+export function settlePending<B extends { userId: string; optionId: string }>(
+  options: ReadonlySet<string>,
+  pending: readonly B[],
+  voted: ReadonlySet<string> = new Set(),
+) {
   const counted: B[] = [];
   const voided: B[] = [];
   const votedNow = new Set(voted);
@@ -87,7 +96,9 @@ export function settlePending<B extends { userId: string; optionId: string }>(op
 }
 
 /** Per poll, per option: how many ballots a set of newly counted ballots adds. */
-export function countIncrements(counted: readonly { pollId: string; optionId: string }[]): Map<string, Map<string, number>> {
+export function countIncrements(
+  counted: readonly { pollId: string; optionId: string }[],
+): Map<string, Map<string, number>> {
   const increments = new Map<string, Map<string, number>>();
   for (const { pollId, optionId } of counted) {
     const options = increments.get(pollId) ?? new Map<string, number>();

@@ -5,7 +5,10 @@ const def = (pollId: string, definedAtMs: number, seq: number) => ({ pollId, def
 
 describe('newestPerPoll', () => {
   it('keeps the latest definition of each poll, whatever the order they come in', () => {
-    expect(newestPerPoll([def('a', 5, 1), def('b', 1, 1), def('a', 3, 9), def('a', 7, 0)])).toEqual([def('a', 7, 0), def('b', 1, 1)]);
+    expect(newestPerPoll([def('a', 5, 1), def('b', 1, 1), def('a', 3, 9), def('a', 7, 0)])).toEqual([
+      def('a', 7, 0),
+      def('b', 1, 1),
+    ]);
   });
 
   it('within one millisecond, the higher seq wins', () => {

@@ -18,7 +18,14 @@ import fc from 'fast-check';
 import type { PollDefinition, RegionalTally } from '@tally/schemas';
 import { describe, expect, it } from 'vitest';
 import { newestPerPoll } from './poll-definitions.js';
-import { fingerprint, isNewerSnapshot, nextResultVersion, rankWorld, type RegionSnapshot, type WorldRanking } from './world-ranking.js';
+import {
+  fingerprint,
+  isNewerSnapshot,
+  nextResultVersion,
+  rankWorld,
+  type RegionSnapshot,
+  type WorldRanking,
+} from './world-ranking.js';
 
 const OPTIONS = ['a', 'b', 'c', 'd'];
 /** Counts a region may still hold for an option a newer definition dropped. */
@@ -42,7 +49,12 @@ class MergerModel {
     for (const d of newest) {
       const current = this.polls.get(d.pollId);
       // WHERE (polls.defined_at_ms, polls.definition_seq) < (EXCLUDED.defined_at_ms, EXCLUDED.definition_seq)
-      if (!current || current.definedAtMs < d.definedAtMs || (current.definedAtMs === d.definedAtMs && current.seq < d.seq)) this.polls.set(d.pollId, d);
+      if (
+        !current ||
+        current.definedAtMs < d.definedAtMs ||
+        (current.definedAtMs === d.definedAtMs && current.seq < d.seq)
+      )
+        this.polls.set(d.pollId, d);
     }
     this.recompute(newest.map((d) => d.pollId));
   }
@@ -57,7 +69,8 @@ class MergerModel {
       const regions = this.snapshots.get(s.pollId) ?? new Map<string, RegionSnapshot>();
       const current = regions.get(s.region);
       // WHERE snapshots.version < EXCLUDED.version
-      if (!current || current.version < s.version) regions.set(s.region, { version: s.version, counts: s.counts, takenAtMs: s.takenAtMs });
+      if (!current || current.version < s.version)
+        regions.set(s.region, { version: s.version, counts: s.counts, takenAtMs: s.takenAtMs });
       this.snapshots.set(s.pollId, regions);
     }
     this.recompute([...newest.values()].map((s) => s.pollId));
@@ -83,7 +96,8 @@ function deliver(model: MergerModel, stream: Delivered[], cuts: readonly boolean
   let run: Delivered[] = [];
   const flush = () => {
     if (run.length === 0) return;
-    if (run[0]!.t === 'definition') model.applyDefinitions(run.map((r) => (r as { definition: PollDefinition }).definition));
+    if (run[0]!.t === 'definition')
+      model.applyDefinitions(run.map((r) => (r as { definition: PollDefinition }).definition));
     else model.applySnapshots(run.map((r) => (r as { snapshot: RegionalTally }).snapshot));
     run = [];
   };
@@ -115,13 +129,27 @@ interface Scenario {
 
 const weightsArb = fc
   .subarray(REGIONS, { minLength: 1 })
-  .chain((regions) => fc.tuple(...regions.map(() => fc.integer({ min: 1, max: 5 }))).map((ws) => Object.fromEntries(regions.map((r, i) => [r, ws[i]!]))));
+  .chain((regions) =>
+    fc
+      .tuple(...regions.map(() => fc.integer({ min: 1, max: 5 })))
+      .map((ws) => Object.fromEntries(regions.map((r, i) => [r, ws[i]!]))),
+  );
 
 const scenarioArb: fc.Arbitrary<Scenario> = fc.record({
   polls: fc.array(
     fc.record({
-      definitions: fc.array(fc.record({ options: fc.subarray(OPTIONS, { minLength: 1, maxLength: 3 }), weights: weightsArb, definedAtMs: fc.integer({ min: 1_000, max: 1_002 }) }), { minLength: 1, maxLength: 3 }),
-      chains: fc.array(fc.array(fc.array(fc.constantFrom(...OPTIONS, DROPPED), { minLength: 1, maxLength: 4 }), { maxLength: 4 }), { minLength: REGIONS.length, maxLength: REGIONS.length }),
+      definitions: fc.array(
+        fc.record({
+          options: fc.subarray(OPTIONS, { minLength: 1, maxLength: 3 }),
+          weights: weightsArb,
+          definedAtMs: fc.integer({ min: 1_000, max: 1_002 }),
+        }),
+        { minLength: 1, maxLength: 3 },
+      ),
+      chains: fc.array(
+        fc.array(fc.array(fc.constantFrom(...OPTIONS, DROPPED), { minLength: 1, maxLength: 4 }), { maxLength: 4 }),
+        { minLength: REGIONS.length, maxLength: REGIONS.length },
+      ),
     }),
     { minLength: 1, maxLength: 2 },
   ),
@@ -138,14 +166,31 @@ function recordsOf(scenario: Scenario): Delivered[] {
     const pollId = `poll${p}`;
     const definitions: Delivered[] = poll.definitions.map((d) => ({
       t: 'definition',
-      definition: { source: 'gateway:admin', seq: seq++, pollId, options: d.options, regionWeights: d.weights, definedAtMs: d.definedAtMs },
+      definition: {
+        source: 'gateway:admin',
+        seq: seq++,
+        pollId,
+        options: d.options,
+        regionWeights: d.weights,
+        definedAtMs: d.definedAtMs,
+      },
     }));
     const snapshots: Delivered[] = poll.chains.flatMap((chain, r) => {
       const counts: Record<string, number> = {};
       return chain.map((ballots, i) => {
         for (const option of ballots) counts[option] = (counts[option] ?? 0) + 1;
         const votes = Object.values(counts).reduce((sum, n) => sum + n, 0);
-        return { t: 'snapshot', snapshot: { region: REGIONS[r]!, pollId, version: votes, votes, counts: { ...counts }, takenAtMs: 10_000 * (i + 1) + r } } as const;
+        return {
+          t: 'snapshot',
+          snapshot: {
+            region: REGIONS[r]!,
+            pollId,
+            version: votes,
+            votes,
+            counts: { ...counts },
+            takenAtMs: 10_000 * (i + 1) + r,
+          },
+        } as const;
       });
     });
     return [...definitions, ...snapshots];
@@ -169,14 +214,23 @@ const clockOf = (steps: number[]) => {
 };
 
 /** What the rule says the result is: the newest definition over each region's highest snapshot. */
-function expectedWorld(scenario: Scenario, records: Delivered[], pollId: string): { definition: PollDefinition; world: WorldRanking } {
-  const definitions = records.flatMap((r) => (r.t === 'definition' && r.definition.pollId === pollId ? [r.definition] : []));
-  const definition = definitions.reduce((a, b) => (b.definedAtMs > a.definedAtMs || (b.definedAtMs === a.definedAtMs && b.seq > a.seq) ? b : a));
+function expectedWorld(
+  scenario: Scenario,
+  records: Delivered[],
+  pollId: string,
+): { definition: PollDefinition; world: WorldRanking } {
+  const definitions = records.flatMap((r) =>
+    r.t === 'definition' && r.definition.pollId === pollId ? [r.definition] : [],
+  );
+  const definition = definitions.reduce((a, b) =>
+    b.definedAtMs > a.definedAtMs || (b.definedAtMs === a.definedAtMs && b.seq > a.seq) ? b : a,
+  );
   const snapshots = new Map<string, RegionSnapshot>();
   for (const r of records) {
     if (r.t !== 'snapshot' || r.snapshot.pollId !== pollId) continue;
     const s = r.snapshot;
-    if ((snapshots.get(s.region)?.version ?? -1) < s.version) snapshots.set(s.region, { version: s.version, counts: s.counts, takenAtMs: s.takenAtMs });
+    if ((snapshots.get(s.region)?.version ?? -1) < s.version)
+      snapshots.set(s.region, { version: s.version, counts: s.counts, takenAtMs: s.takenAtMs });
   }
   return { definition, world: rankWorld(definition, snapshots) };
 }
@@ -184,29 +238,34 @@ function expectedWorld(scenario: Scenario, records: Delivered[], pollId: string)
 describe('the merger under any order of snapshots and definitions', () => {
   it('any permutation and repetition, in batches of any size: the newest definition over the newest snapshots; a second delivery changes nothing', () => {
     fc.assert(
-      fc.property(scenarioArb, fc.array(fc.nat(1000), { minLength: 64, maxLength: 64 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), (scenario, mixAgain, cutsAgain) => {
-        const records = recordsOf(scenario);
-        const model = new MergerModel(clockOf(scenario.clock));
-        deliver(model, streamOf(scenario, records), scenario.cuts);
-        for (let p = 0; p < scenario.polls.length; p++) {
-          const pollId = `poll${p}`;
-          const { definition, world } = expectedWorld(scenario, records, pollId);
-          expect(model.polls.get(pollId)).toEqual(definition);
-          expect(model.results.get(pollId)?.world).toEqual(world);
-          expect(model.results.get(pollId)?.fingerprint).toBe(fingerprint(world));
-        }
-        // the versions published for a poll only grow, though the clock stood still or stepped back
-        for (let p = 0; p < scenario.polls.length; p++) {
-          const versions = model.published.filter((r) => r.pollId === `poll${p}`).map((r) => r.version);
-          for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1]!);
-        }
-        // a replay of everything (stale and repeated, all of it), in another order and other batches: no change
-        const before = model.published.length;
-        const results = structuredClone([...model.results]);
-        deliver(model, streamOf({ ...scenario, mix: mixAgain }, records), cutsAgain);
-        expect(model.published.length).toBe(before);
-        expect([...model.results]).toEqual(results);
-      }),
+      fc.property(
+        scenarioArb,
+        fc.array(fc.nat(1000), { minLength: 64, maxLength: 64 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+        (scenario, mixAgain, cutsAgain) => {
+          const records = recordsOf(scenario);
+          const model = new MergerModel(clockOf(scenario.clock));
+          deliver(model, streamOf(scenario, records), scenario.cuts);
+          for (let p = 0; p < scenario.polls.length; p++) {
+            const pollId = `poll${p}`;
+            const { definition, world } = expectedWorld(scenario, records, pollId);
+            expect(model.polls.get(pollId)).toEqual(definition);
+            expect(model.results.get(pollId)?.world).toEqual(world);
+            expect(model.results.get(pollId)?.fingerprint).toBe(fingerprint(world));
+          }
+          // the versions published for a poll only grow, though the clock stood still or stepped back
+          for (let p = 0; p < scenario.polls.length; p++) {
+            const versions = model.published.filter((r) => r.pollId === `poll${p}`).map((r) => r.version);
+            for (let i = 1; i < versions.length; i++) expect(versions[i]).toBeGreaterThan(versions[i - 1]!);
+          }
+          // a replay of everything (stale and repeated, all of it), in another order and other batches: no change
+          const before = model.published.length;
+          const results = structuredClone([...model.results]);
+          deliver(model, streamOf({ ...scenario, mix: mixAgain }, records), cutsAgain);
+          expect(model.published.length).toBe(before);
+          expect([...model.results]).toEqual(results);
+        },
+      ),
       { numRuns: 400 },
     );
   });
@@ -226,8 +285,10 @@ describe('the merger under any order of snapshots and definitions', () => {
           if (r.snapshot.counts[DROPPED]) seen.droppedCounts++;
         } else {
           const current = newestDefinition.get(r.definition.pollId);
-          if (current && current.definedAtMs === r.definition.definedAtMs && current.seq !== r.definition.seq) seen.sameMillisecond++;
-          if (current && newestPerPoll([current, r.definition])[0] === current && current !== r.definition) seen.staleDefinitions++;
+          if (current && current.definedAtMs === r.definition.definedAtMs && current.seq !== r.definition.seq)
+            seen.sameMillisecond++;
+          if (current && newestPerPoll([current, r.definition])[0] === current && current !== r.definition)
+            seen.staleDefinitions++;
           else newestDefinition.set(r.definition.pollId, r.definition);
         }
       }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { fingerprint, isNewerSnapshot, nextResultVersion, rankWorld, type RegionSnapshot } from './world-ranking.js';
 
-const snap = (counts: Record<string, number>, version = Object.values(counts).reduce((a, b) => a + b, 0)): RegionSnapshot => ({ version, counts, takenAtMs: 1000 });
+const snap = (
+  counts: Record<string, number>,
+  version = Object.values(counts).reduce((a, b) => a + b, 0),
+): RegionSnapshot => ({ version, counts, takenAtMs: 1000 });
 
 describe('rankWorld', () => {
   it('seed 003: a small region weighs as much as a big one, through shares', () => {
@@ -17,7 +20,13 @@ describe('rankWorld', () => {
       { optionId: 'a', score: (0.9 + 0.4) / 2, rank: 1 },
       { optionId: 'b', score: (0.1 + 0.6) / 2, rank: 2 },
     ]);
-    expect(ranking.regions.jp).toEqual({ weight: 1, votes: 100_000, counts: { a: 40_000, b: 60_000 }, snapshotVersion: 100_000, snapshotAtMs: 1000 });
+    expect(ranking.regions.jp).toEqual({
+      weight: 1,
+      votes: 100_000,
+      counts: { a: 40_000, b: 60_000 },
+      snapshotVersion: 100_000,
+      snapshotAtMs: 1000,
+    });
   });
 
   it('weights tip the balance', () => {
@@ -34,14 +43,34 @@ describe('rankWorld', () => {
 
   it('a region without votes, or without a snapshot, neither helps nor dilutes', () => {
     const poll = { options: ['a', 'b'], regionWeights: { kr: 1, jp: 5, tw: 2 } };
-    const ranking = rankWorld(poll, new Map([['kr', snap({ a: 3, b: 1 })], ['jp', snap({})]]));
+    const ranking = rankWorld(
+      poll,
+      new Map([
+        ['kr', snap({ a: 3, b: 1 })],
+        ['jp', snap({})],
+      ]),
+    );
     expect(ranking.ranking.map((r) => r.score)).toEqual([0.75, 0.25]);
-    expect(ranking.regions.tw).toEqual({ weight: 2, votes: 0, counts: { a: 0, b: 0 }, snapshotVersion: 0, snapshotAtMs: null });
+    expect(ranking.regions.tw).toEqual({
+      weight: 2,
+      votes: 0,
+      counts: { a: 0, b: 0 },
+      snapshotVersion: 0,
+      snapshotAtMs: null,
+    });
   });
 
   it('counts for options the poll does not have, and regions it does not name, are left out', () => {
-    const ranking = rankWorld({ options: ['a', 'b'], regionWeights: { kr: 1 } }, new Map([['kr', snap({ a: 1, b: 1, removed: 98 })], ['xx', snap({ b: 100 })]]));
-    expect(ranking.regions).toEqual({ kr: { weight: 1, votes: 2, counts: { a: 1, b: 1 }, snapshotVersion: 100, snapshotAtMs: 1000 } });
+    const ranking = rankWorld(
+      { options: ['a', 'b'], regionWeights: { kr: 1 } },
+      new Map([
+        ['kr', snap({ a: 1, b: 1, removed: 98 })],
+        ['xx', snap({ b: 100 })],
+      ]),
+    );
+    expect(ranking.regions).toEqual({
+      kr: { weight: 1, votes: 2, counts: { a: 1, b: 1 }, snapshotVersion: 100, snapshotAtMs: 1000 },
+    });
     expect(ranking.ranking.map((r) => r.score)).toEqual([0.5, 0.5]);
   });
 
@@ -57,7 +86,11 @@ describe('rankWorld', () => {
   it('scores of all options add up to 1 when any region has votes', () => {
     const ranking = rankWorld(
       { options: ['a', 'b', 'c'], regionWeights: { kr: 0.5, jp: 2, na: 1 } },
-      new Map([['kr', snap({ a: 7, b: 2, c: 1 })], ['jp', snap({ a: 1, c: 3 })], ['na', snap({ b: 5 })]]),
+      new Map([
+        ['kr', snap({ a: 7, b: 2, c: 1 })],
+        ['jp', snap({ a: 1, c: 3 })],
+        ['na', snap({ b: 5 })],
+      ]),
     );
     expect(ranking.ranking.reduce((s, r) => s + r.score, 0)).toBeCloseTo(1, 12);
   });
@@ -83,6 +116,8 @@ describe('versions', () => {
     const one = rankWorld(poll, new Map([['kr', snap({ a: 1 })]]));
     expect(fingerprint(rankWorld(poll, new Map([['kr', snap({ a: 1 })]])))).toBe(fingerprint(one));
     expect(fingerprint(rankWorld(poll, new Map([['kr', snap({ a: 2 })]])))).not.toBe(fingerprint(one));
-    expect(fingerprint(rankWorld({ ...poll, regionWeights: { kr: 2 } }, new Map([['kr', snap({ a: 1 })]])))).not.toBe(fingerprint(one));
+    expect(fingerprint(rankWorld({ ...poll, regionWeights: { kr: 2 } }, new Map([['kr', snap({ a: 1 })]])))).not.toBe(
+      fingerprint(one),
+    );
   });
 });

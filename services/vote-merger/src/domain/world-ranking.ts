@@ -24,7 +24,6 @@ export interface RegionSnapshot {
   takenAtMs: number;
 }
 
-
 export interface WorldRanking {
   ranking: RankedOption[];
   regions: Record<string, MergedRegion>;
@@ -53,7 +52,10 @@ export function rankWorld(poll: PollRules, snapshots: ReadonlyMap<string, Region
   const totalWeight = voting.reduce((sum, r) => sum + r.weight, 0);
   const scored = poll.options.map((optionId) => ({
     optionId,
-    score: totalWeight === 0 ? 0 : voting.reduce((sum, r) => sum + (r.weight * r.counts[optionId]!) / r.votes, 0) / totalWeight,
+    score:
+      totalWeight === 0
+        ? 0
+        : voting.reduce((sum, r) => sum + (r.weight * r.counts[optionId]!) / r.votes, 0) / totalWeight,
   }));
   scored.sort((a, b) => b.score - a.score || byString(a.optionId, b.optionId));
   return { ranking: scored.map((s, i) => ({ ...s, rank: i + 1 })), regions };
@@ -61,7 +63,16 @@ export function rankWorld(poll: PollRules, snapshots: ReadonlyMap<string, Region
 
 /** The result as a string that is equal exactly when two results say the same, to tell a change from a repeat. */
 export function fingerprint(ranking: WorldRanking): string {
-  return JSON.stringify([ranking.ranking, Object.entries(ranking.regions).map(([r, m]) => [r, m.weight, m.snapshotVersion, m.snapshotAtMs, Object.entries(m.counts)])]);
+  return JSON.stringify([
+    ranking.ranking,
+    Object.entries(ranking.regions).map(([r, m]) => [
+      r,
+      m.weight,
+      m.snapshotVersion,
+      m.snapshotAtMs,
+      Object.entries(m.counts),
+    ]),
+  ]);
 }
 
 /**

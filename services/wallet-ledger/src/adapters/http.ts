@@ -12,7 +12,10 @@ const userParams = {
 const transactionParams = {
   type: 'object',
   required: ['userId', 'id'],
-  properties: { ...userParams.properties, id: { type: 'string', maxLength: 90, pattern: '^[A-Za-z0-9._:-]{1,64}:(0|[1-9][0-9]{0,15})$' } },
+  properties: {
+    ...userParams.properties,
+    id: { type: 'string', maxLength: 90, pattern: '^[A-Za-z0-9._:-]{1,64}:(0|[1-9][0-9]{0,15})$' },
+  },
 } as const;
 
 const historyQuery = {
@@ -42,21 +45,41 @@ export function walletRoutes(deps: { store: LedgerStore; now: () => number }) {
   return (app: FastifyInstance) => {
     answerReadErrors(app, 'the ledger cannot be read right now');
 
-    app.get<{ Params: { userId: string } }>('/v1/wallets/:userId', { schema: { params: userParams } }, async (request) => {
-      const balances = await deps.store.balancesOf(request.params.userId);
-      return { userId: request.params.userId, balances: Object.fromEntries([...balances].map(([asset, minor]) => [asset, formatMinor(minor)])), asOf: deps.now() };
-    });
+    app.get<{ Params: { userId: string } }>(
+      '/v1/wallets/:userId',
+      { schema: { params: userParams } },
+      async (request) => {
+        const balances = await deps.store.balancesOf(request.params.userId);
+        return {
+          userId: request.params.userId,
+          balances: Object.fromEntries([...balances].map(([asset, minor]) => [asset, formatMinor(minor)])),
+          asOf: deps.now(),
+        };
+      },
+    );
 
     app.get<{ Params: { userId: string }; Querystring: { limit: number } }>(
       '/v1/wallets/:userId/transactions',
       { schema: { params: userParams, querystring: historyQuery } },
-      async (request) => ({ userId: request.params.userId, transactions: (await deps.store.history(request.params.userId, request.query.limit)).map(transactionOf) }),
+      async (request) => ({
+        userId: request.params.userId,
+        transactions: (await deps.store.history(request.params.userId, request.query.limit)).map(transactionOf),
+      }),
     );
 
-    app.get<{ Params: { userId: string; id: string } }>('/v1/wallets/:userId/transactions/:id', { schema: { params: transactionParams } }, async (request, reply) => {
-      const entry = await deps.store.entry(request.params.userId, request.params.id);
-      if (!entry) return reply.code(404).send({ error: 'not_found', message: `no transaction ${request.params.id} of user ${request.params.userId} (yet)`, details: [] });
-      return { userId: request.params.userId, ...transactionOf(entry) };
-    });
+    app.get<{ Params: { userId: string; id: string } }>(
+      '/v1/wallets/:userId/transactions/:id',
+      { schema: { params: transactionParams } },
+      async (request, reply) => {
+        const entry = await deps.store.entry(request.params.userId, request.params.id);
+        if (!entry)
+          return reply.code(404).send({
+            error: 'not_found',
+            message: `no transaction ${request.params.id} of user ${request.params.userId} (yet)`,
+            details: [],
+          });
+        return { userId: request.params.userId, ...transactionOf(entry) };
+      },
+    );
   };
 }

@@ -17,7 +17,8 @@ export class LedgerStore {
     private readonly pool: Pool,
     private readonly schema: string,
   ) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+      throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
   }
 
   /** Applies the commands in order; returns one outcome per command (a repeated command: its first one). */
@@ -91,17 +92,26 @@ export class LedgerStore {
   }
 
   async balancesOf(userId: string): Promise<Map<string, bigint>> {
-    const { rows } = await this.pool.query(`SELECT asset, balance_minor FROM ${this.schema}.balances WHERE user_id = $1 ORDER BY asset`, [userId]);
+    const { rows } = await this.pool.query(
+      `SELECT asset, balance_minor FROM ${this.schema}.balances WHERE user_id = $1 ORDER BY asset`,
+      [userId],
+    );
     return new Map(rows.map((r) => [r.asset as string, BigInt(r.balance_minor)]));
   }
 
   async history(userId: string, limit: number): Promise<StoredEntry[]> {
-    const { rows } = await this.pool.query(`SELECT ${ENTRY_COLUMNS} FROM ${this.schema}.ledger_entries WHERE user_id = $1 ORDER BY entry_no DESC LIMIT $2`, [userId, limit]);
+    const { rows } = await this.pool.query(
+      `SELECT ${ENTRY_COLUMNS} FROM ${this.schema}.ledger_entries WHERE user_id = $1 ORDER BY entry_no DESC LIMIT $2`,
+      [userId, limit],
+    );
     return rows.map(entryOf);
   }
 
   async entry(userId: string, id: string): Promise<StoredEntry | undefined> {
-    const { rows } = await this.pool.query(`SELECT ${ENTRY_COLUMNS} FROM ${this.schema}.ledger_entries WHERE user_id = $1 AND command_id = $2`, [userId, id]);
+    const { rows } = await this.pool.query(
+      `SELECT ${ENTRY_COLUMNS} FROM ${this.schema}.ledger_entries WHERE user_id = $1 AND command_id = $2`,
+      [userId, id],
+    );
     return rows[0] ? entryOf(rows[0]) : undefined;
   }
 

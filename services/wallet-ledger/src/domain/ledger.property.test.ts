@@ -33,8 +33,20 @@ class LedgerModel {
   readonly balances = new Map<string, bigint>();
 
   apply(batch: Command[]): Entry[] {
-    const recorded = new Map(batch.flatMap((c) => (this.byKey.has(commandKey(c.userId, c.id)) ? [[commandKey(c.userId, c.id), this.byKey.get(commandKey(c.userId, c.id))!] as const] : [])));
-    const balances = new Map(batch.flatMap((c) => (this.balances.has(balanceKey(c.userId, c.asset)) ? [[balanceKey(c.userId, c.asset), this.balances.get(balanceKey(c.userId, c.asset))!] as const] : [])));
+    const recorded = new Map(
+      batch.flatMap((c) =>
+        this.byKey.has(commandKey(c.userId, c.id))
+          ? [[commandKey(c.userId, c.id), this.byKey.get(commandKey(c.userId, c.id))!] as const]
+          : [],
+      ),
+    );
+    const balances = new Map(
+      batch.flatMap((c) =>
+        this.balances.has(balanceKey(c.userId, c.asset))
+          ? [[balanceKey(c.userId, c.asset), this.balances.get(balanceKey(c.userId, c.asset))!] as const]
+          : [],
+      ),
+    );
     const decision = decide(batch, balances, recorded);
     for (const entry of decision.entries) {
       const key = commandKey(entry.userId, entry.id);
@@ -47,13 +59,30 @@ class LedgerModel {
   }
 }
 
-type Step = { t: 'command'; user: number; asset: number; debit: boolean; amount: number } | { t: 'grant'; users: string[]; asset: number; amount: number };
+type Step =
+  | { t: 'command'; user: number; asset: number; debit: boolean; amount: number }
+  | { t: 'grant'; users: string[]; asset: number; amount: number };
 
 const amountArb = fc.integer({ min: 1, max: 100 });
 const commandStep = (debits: boolean): fc.Arbitrary<Step> =>
-  fc.record({ t: fc.constant('command' as const), user: fc.nat(USERS.length - 1), asset: fc.nat(ASSETS.length - 1), debit: debits ? fc.boolean() : fc.constant(false), amount: amountArb });
-const grantStep: fc.Arbitrary<Step> = fc.record({ t: fc.constant('grant' as const), users: fc.subarray(USERS, { minLength: 1 }), asset: fc.nat(ASSETS.length - 1), amount: amountArb });
-const stepsArb = (debits: boolean) => fc.array(fc.oneof({ weight: 4, arbitrary: commandStep(debits) }, { weight: 1, arbitrary: grantStep }), { maxLength: 40, size: 'max' });
+  fc.record({
+    t: fc.constant('command' as const),
+    user: fc.nat(USERS.length - 1),
+    asset: fc.nat(ASSETS.length - 1),
+    debit: debits ? fc.boolean() : fc.constant(false),
+    amount: amountArb,
+  });
+const grantStep: fc.Arbitrary<Step> = fc.record({
+  t: fc.constant('grant' as const),
+  users: fc.subarray(USERS, { minLength: 1 }),
+  asset: fc.nat(ASSETS.length - 1),
+  amount: amountArb,
+});
+const stepsArb = (debits: boolean) =>
+  fc.array(fc.oneof({ weight: 4, arbitrary: commandStep(debits) }, { weight: 1, arbitrary: grantStep }), {
+    maxLength: 40,
+    size: 'max',
+  });
 
 /** The partition's log: a command per step, a grant one credit per user under the grant's (source, seq). */
 function logOf(steps: Step[]): Command[] {
@@ -65,9 +94,29 @@ function logOf(steps: Step[]): Command[] {
     const requestedAtMs = 1_000_000 + seq;
     if (step.t === 'grant') {
       const id = `grants:${seq++}`;
-      return step.users.map((userId) => ({ userId, id, type: 'CREDIT', asset, amountMinor, reason: 'grant', grant: true, requestedAtMs }));
+      return step.users.map((userId) => ({
+        userId,
+        id,
+        type: 'CREDIT',
+        asset,
+        amountMinor,
+        reason: 'grant',
+        grant: true,
+        requestedAtMs,
+      }));
     }
-    return [{ userId: USERS[step.user]!, id: `app:${seq++}`, type: step.debit ? 'DEBIT' : 'CREDIT', asset, amountMinor, reason: null, grant: false, requestedAtMs }];
+    return [
+      {
+        userId: USERS[step.user]!,
+        id: `app:${seq++}`,
+        type: step.debit ? 'DEBIT' : 'CREDIT',
+        asset,
+        amountMinor,
+        reason: null,
+        grant: false,
+        requestedAtMs,
+      },
+    ];
   });
 }
 
@@ -88,7 +137,12 @@ function withRetries(log: Command[], retries: { a: number; b: number }[]): Comma
  * to any earlier position (a crash before the offset commit, a rebalance, a replay), so any prefix is
  * delivered again; what remains after the steps is delivered in one batch. Returns every (command, answer).
  */
-function consume(model: LedgerModel, partition: Command[], steps: { size: number; back: number | null }[], after?: () => void): [Command, Entry][] {
+function consume(
+  model: LedgerModel,
+  partition: Command[],
+  steps: { size: number; back: number | null }[],
+  after?: () => void,
+): [Command, Entry][] {
   const answers: [Command, Entry][] = [];
   let position = 0;
   const take = (batch: Command[]) => {
@@ -106,13 +160,26 @@ function consume(model: LedgerModel, partition: Command[], steps: { size: number
   return answers;
 }
 
-const consumerStepsArb = fc.array(fc.record({ size: fc.integer({ min: 1, max: 8 }), back: fc.option(fc.nat(), { freq: 3 }) }), { maxLength: 12, size: 'max' });
+const consumerStepsArb = fc.array(
+  fc.record({ size: fc.integer({ min: 1, max: 8 }), back: fc.option(fc.nat(), { freq: 3 }) }),
+  { maxLength: 12, size: 'max' },
+);
 
-const plainBalances = (m: ReadonlyMap<string, bigint>) => [...m].filter(([, v]) => v !== 0n).sort(([a], [b]) => (a < b ? -1 : 1));
+const plainBalances = (m: ReadonlyMap<string, bigint>) =>
+  [...m].filter(([, v]) => v !== 0n).sort(([a], [b]) => (a < b ? -1 : 1));
 
 describe('the ledger under at-least-once delivery', () => {
   it('is not order-independent for debits: the partition order is the order (the reason the properties below are what they are)', () => {
-    const credit: Command = { userId: 'u0', id: 'app:1', type: 'CREDIT', asset: 'BDP', amountMinor: 100n, reason: null, grant: false, requestedAtMs: 1_000 };
+    const credit: Command = {
+      userId: 'u0',
+      id: 'app:1',
+      type: 'CREDIT',
+      asset: 'BDP',
+      amountMinor: 100n,
+      reason: null,
+      grant: false,
+      requestedAtMs: 1_000,
+    };
     const debit: Command = { ...credit, id: 'app:2', type: 'DEBIT', requestedAtMs: 1_001 };
     expect(new LedgerModel().apply([credit, debit]).map((e) => e.status)).toEqual(['APPLIED', 'APPLIED']);
     const reversed = new LedgerModel();
@@ -125,17 +192,24 @@ describe('the ledger under at-least-once delivery', () => {
 
   it('(a) redelivered prefixes and repeated commands give the balances, history and answers of each command once', () => {
     fc.assert(
-      fc.property(stepsArb(true), fc.array(fc.record({ a: fc.nat(), b: fc.nat() }), { maxLength: 8 }), consumerStepsArb, (steps, retries, consumer) => {
-        const log = logOf(steps);
-        const once = new LedgerModel();
-        once.apply(log);
-        const model = new LedgerModel();
-        const answers = consume(model, withRetries(log, retries), consumer);
-        expect(plainBalances(model.balances)).toEqual(plainBalances(once.balances));
-        expect(model.entries).toEqual(once.entries);
-        // every copy, every time it was delivered, heard the first outcome of its command
-        expect(answers.map(([, answer]) => answer)).toEqual(answers.map(([command]) => once.byKey.get(commandKey(command.userId, command.id))));
-      }),
+      fc.property(
+        stepsArb(true),
+        fc.array(fc.record({ a: fc.nat(), b: fc.nat() }), { maxLength: 8 }),
+        consumerStepsArb,
+        (steps, retries, consumer) => {
+          const log = logOf(steps);
+          const once = new LedgerModel();
+          once.apply(log);
+          const model = new LedgerModel();
+          const answers = consume(model, withRetries(log, retries), consumer);
+          expect(plainBalances(model.balances)).toEqual(plainBalances(once.balances));
+          expect(model.entries).toEqual(once.entries);
+          // every copy, every time it was delivered, heard the first outcome of its command
+          expect(answers.map(([, answer]) => answer)).toEqual(
+            answers.map(([command]) => once.byKey.get(commandKey(command.userId, command.id))),
+          );
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -152,11 +226,17 @@ describe('the ledger under at-least-once delivery', () => {
           const once = new LedgerModel();
           once.apply(log);
           const withCopies = log.length === 0 ? [] : [...log, ...copies.map((c) => ({ ...log[c % log.length]! }))];
-          const permuted = withCopies.map((c, i) => ({ c, key: mix[i % mix.length]!, i })).sort((x, y) => x.key - y.key || x.i - y.i).map((x) => x.c);
+          const permuted = withCopies
+            .map((c, i) => ({ c, key: mix[i % mix.length]!, i }))
+            .sort((x, y) => x.key - y.key || x.i - y.i)
+            .map((x) => x.c);
           const model = new LedgerModel();
           consume(model, permuted, consumer);
           expect(plainBalances(model.balances)).toEqual(plainBalances(once.balances));
-          const recorded = (m: LedgerModel) => [...m.byKey].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, e]) => [key, e.type, e.asset, e.amountMinor, e.status]);
+          const recorded = (m: LedgerModel) =>
+            [...m.byKey]
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([key, e]) => [key, e.type, e.asset, e.amountMinor, e.status]);
           expect(recorded(model)).toEqual(recorded(once));
           expect(model.entries.every((e) => e.status === 'APPLIED')).toBe(true);
         },
@@ -167,33 +247,47 @@ describe('the ledger under at-least-once delivery', () => {
 
   it('(c) any log, any delivery: never below zero, balances are the sums of applied entries, the chain of balanceAfter holds', () => {
     fc.assert(
-      fc.property(stepsArb(true), fc.array(fc.record({ a: fc.nat(), b: fc.nat() }), { maxLength: 8 }), consumerStepsArb, (steps, retries, consumer) => {
-        const model = new LedgerModel();
-        const check = () => {
-          const sums = new Map<string, bigint>();
-          const broken: string[] = [];
-          for (const e of model.entries) {
-            const key = balanceKey(e.userId, e.asset);
-            const before = sums.get(key) ?? 0n;
-            const after = e.status === 'APPLIED' ? before + (e.type === 'CREDIT' ? e.amountMinor : -e.amountMinor) : before;
-            if (e.balanceAfterMinor !== after) broken.push(`${e.id} of ${e.userId}: balanceAfter ${e.balanceAfterMinor}, the chain says ${after}`);
-            if (after < 0n) broken.push(`${e.id} of ${e.userId}: below zero`);
-            if (e.status === 'REJECTED' && e.rejection !== (e.type === 'DEBIT' ? 'insufficient_funds' : 'balance_limit_exceeded')) broken.push(`${e.id}: rejected for ${e.rejection}`);
-            sums.set(key, after);
-          }
-          for (const [key, balance] of model.balances) if (balance < 0n) broken.push(`${key}: balance below zero`);
-          expect(broken).toEqual([]);
-          expect(plainBalances(model.balances)).toEqual(plainBalances(sums));
-          expect(new Set(model.entries.map((e) => commandKey(e.userId, e.id))).size).toBe(model.entries.length);
-        };
-        consume(model, withRetries(logOf(steps), retries), consumer, check);
-      }),
+      fc.property(
+        stepsArb(true),
+        fc.array(fc.record({ a: fc.nat(), b: fc.nat() }), { maxLength: 8 }),
+        consumerStepsArb,
+        (steps, retries, consumer) => {
+          const model = new LedgerModel();
+          const check = () => {
+            const sums = new Map<string, bigint>();
+            const broken: string[] = [];
+            for (const e of model.entries) {
+              const key = balanceKey(e.userId, e.asset);
+              const before = sums.get(key) ?? 0n;
+              const after =
+                e.status === 'APPLIED' ? before + (e.type === 'CREDIT' ? e.amountMinor : -e.amountMinor) : before;
+              if (e.balanceAfterMinor !== after)
+                broken.push(`${e.id} of ${e.userId}: balanceAfter ${e.balanceAfterMinor}, the chain says ${after}`);
+              if (after < 0n) broken.push(`${e.id} of ${e.userId}: below zero`);
+              if (
+                e.status === 'REJECTED' &&
+                e.rejection !== (e.type === 'DEBIT' ? 'insufficient_funds' : 'balance_limit_exceeded')
+              )
+                broken.push(`${e.id}: rejected for ${e.rejection}`);
+              sums.set(key, after);
+            }
+            for (const [key, balance] of model.balances) if (balance < 0n) broken.push(`${key}: balance below zero`);
+            expect(broken).toEqual([]);
+            expect(plainBalances(model.balances)).toEqual(plainBalances(sums));
+            expect(new Set(model.entries.map((e) => commandKey(e.userId, e.id))).size).toBe(model.entries.length);
+          };
+          consume(model, withRetries(logOf(steps), retries), consumer, check);
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('the logs drawn exercise the rule: rejected debits, grants, repeats answered from the record', () => {
-    const sample = fc.sample(fc.tuple(stepsArb(true), fc.array(fc.record({ a: fc.nat(), b: fc.nat() }), { maxLength: 8 }), consumerStepsArb), { numRuns: 200, seed: 17 });
+    const sample = fc.sample(
+      fc.tuple(stepsArb(true), fc.array(fc.record({ a: fc.nat(), b: fc.nat() }), { maxLength: 8 }), consumerStepsArb),
+      { numRuns: 200, seed: 17 },
+    );
     const seen = { rejected: 0, applied: 0, grants: 0, repeats: 0 };
     for (const [steps, retries, consumer] of sample) {
       const model = new LedgerModel();

@@ -48,7 +48,11 @@ export interface Decision {
   balances: Map<string, bigint>;
 }
 
-export function decide(commands: Command[], balancesBefore: ReadonlyMap<string, bigint>, recorded: ReadonlyMap<string, Entry>): Decision {
+export function decide(
+  commands: Command[],
+  balancesBefore: ReadonlyMap<string, bigint>,
+  recorded: ReadonlyMap<string, Entry>,
+): Decision {
   const entries: Entry[] = [];
   const outcomes: Entry[] = [];
   const balances = new Map<string, bigint>();
@@ -63,8 +67,17 @@ export function decide(commands: Command[], balancesBefore: ReadonlyMap<string, 
     const bKey = balanceKey(command.userId, command.asset);
     const before = balances.get(bKey) ?? balancesBefore.get(bKey) ?? 0n;
     const rejection = rejectionOf(command, before);
-    const after = rejection ? before : command.type === 'CREDIT' ? before + command.amountMinor : before - command.amountMinor;
-    const entry: Entry = { ...command, status: rejection ? 'REJECTED' : 'APPLIED', rejection, balanceAfterMinor: after };
+    const after = rejection
+      ? before
+      : command.type === 'CREDIT'
+        ? before + command.amountMinor
+        : before - command.amountMinor;
+    const entry: Entry = {
+      ...command,
+      status: rejection ? 'REJECTED' : 'APPLIED',
+      rejection,
+      balanceAfterMinor: after,
+    };
     if (!rejection) balances.set(bKey, after);
     seen.set(key, entry);
     entries.push(entry);

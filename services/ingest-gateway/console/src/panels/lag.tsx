@@ -17,7 +17,9 @@ function rows(lag: ConsoleView['lag'], side: ConsoleView['sideRecords']): Row[] 
   const sideOf = new Map(side.map((s) => [s.group, s]));
   return [
     ...lag.map((g) => ({ group: g.group, lag: g.lag, partitions: g.partitions, side: sideOf.get(g.group) })),
-    ...side.filter((s) => !lag.some((g) => g.group === s.group)).map((s) => ({ group: s.group, lag: null, partitions: [], side: s })),
+    ...side
+      .filter((s) => !lag.some((g) => g.group === s.group))
+      .map((s) => ({ group: s.group, lag: null, partitions: [], side: s })),
   ];
 }
 
@@ -34,7 +36,13 @@ const reasons = (side: SideRecords | undefined) =>
  * How far each consumer group is behind the end of its topics, in records, and how many of its records went aside:
  * dead-lettered (could not be decoded or applied) and late (too late for a windowed result), each source record once.
  */
-export function LagPanel({ lag, sideRecords }: { lag: ConsoleView['lag'] | undefined; sideRecords: ConsoleView['sideRecords'] | undefined }) {
+export function LagPanel({
+  lag,
+  sideRecords,
+}: {
+  lag: ConsoleView['lag'] | undefined;
+  sideRecords: ConsoleView['sideRecords'] | undefined;
+}) {
   const groups = rows(lag ?? [], sideRecords ?? []);
   const total = groups.reduce((sum, g) => sum + (g.lag ?? 0), 0);
   const deadLettered = (sideRecords ?? []).reduce((sum, s) => sum + s.deadLettered, 0);
@@ -44,7 +52,11 @@ export function LagPanel({ lag, sideRecords }: { lag: ConsoleView['lag'] | undef
     <Card
       area="lag"
       title="Consumer lag"
-      hint={groups.length > 0 ? `${formatCount(total)} records behind across ${(lag ?? []).length} groups; ${aside}` : 'Records not yet consumed, per group'}
+      hint={
+        groups.length > 0
+          ? `${formatCount(total)} records behind across ${(lag ?? []).length} groups; ${aside}`
+          : 'Records not yet consumed, per group'
+      }
     >
       {groups.length === 0 ? (
         <Empty>No consumer group reported yet.</Empty>
@@ -71,13 +83,29 @@ export function LagPanel({ lag, sideRecords }: { lag: ConsoleView['lag'] | undef
                     <span class={`dot ${g.lag === null ? 'unknown' : g.lag === 0 ? 'ok' : 'behind'}`} />
                     {g.group}
                   </td>
-                  <td class="num strong" data-testid="lag-value" title={g.lag === null ? 'not among the groups whose lag the console reads (CONSOLE_LAG_GROUPS)' : undefined}>
+                  <td
+                    class="num strong"
+                    data-testid="lag-value"
+                    title={
+                      g.lag === null
+                        ? 'not among the groups whose lag the console reads (CONSOLE_LAG_GROUPS)'
+                        : undefined
+                    }
+                  >
                     {g.lag ?? '–'}
                   </td>
-                  <td class={`num aside${g.side?.deadLettered ? ' bad' : ''}`} data-testid="lag-dead-lettered" title={`reasons: ${reasons(g.side)}`}>
+                  <td
+                    class={`num aside${g.side?.deadLettered ? ' bad' : ''}`}
+                    data-testid="lag-dead-lettered"
+                    title={`reasons: ${reasons(g.side)}`}
+                  >
                     {g.side?.deadLettered ?? 0}
                   </td>
-                  <td class={`num aside${g.side?.late ? ' warn' : ''}`} data-testid="lag-late" title={`reasons: ${reasons(g.side)}`}>
+                  <td
+                    class={`num aside${g.side?.late ? ' warn' : ''}`}
+                    data-testid="lag-late"
+                    title={`reasons: ${reasons(g.side)}`}
+                  >
                     {g.side?.late ?? 0}
                   </td>
                   <td>
@@ -97,7 +125,11 @@ function Partitions({ partitions }: { partitions: ConsoleView['lag'][number]['pa
   return (
     <ul class="chips">
       {partitions.map((p) => (
-        <li key={`${p.topic}:${p.partition}`} class={`chip${p.lag > 0 ? ' behind' : ''}`} title={`${p.topic} partition ${p.partition}: ${p.lag} behind`}>
+        <li
+          key={`${p.topic}:${p.partition}`}
+          class={`chip${p.lag > 0 ? ' behind' : ''}`}
+          title={`${p.topic} partition ${p.partition}: ${p.lag} behind`}
+        >
           <span class="muted">
             {p.topic}·{p.partition}
           </span>{' '}

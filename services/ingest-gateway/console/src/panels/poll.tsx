@@ -21,15 +21,31 @@ export function PollPanel({ poll, pollId, known, at, onPoll }: PollProps) {
     <Card
       area="poll"
       title="Global vote"
-      hint={current ? `Weighted mean of regional shares · version ${current.version}` : 'Weighted mean of regional shares'}
+      hint={
+        current ? `Weighted mean of regional shares · version ${current.version}` : 'Weighted mean of regional shares'
+      }
       tools={
         <>
-          <CommitInput label="Poll" testId="poll-id" value={pollId} list="known-polls" placeholder="poll id" width="9rem" onCommit={onPoll} />
+          <CommitInput
+            label="Poll"
+            testId="poll-id"
+            value={pollId}
+            list="known-polls"
+            placeholder="poll id"
+            width="9rem"
+            onCommit={onPoll}
+          />
           <Choices id="known-polls" values={known} />
         </>
       }
     >
-      {!pollId ? <Empty>Choose a poll to follow.</Empty> : current ? <PollResult poll={current} at={at} /> : <Empty>Waiting for poll {pollId}…</Empty>}
+      {!pollId ? (
+        <Empty>Choose a poll to follow.</Empty>
+      ) : current ? (
+        <PollResult poll={current} at={at} />
+      ) : (
+        <Empty>Waiting for poll {pollId}…</Empty>
+      )}
     </Card>
   );
 }
@@ -113,7 +129,14 @@ function RegionBar({ region, options, colorOf, at }: RegionBarProps) {
           .filter((id) => (region.counts[id] ?? 0) > 0)
           .map((id) => {
             const count = region.counts[id] ?? 0;
-            return <span key={id} class="stack-part" title={`${id}: ${formatCount(count)}`} style={{ width: `${(count / total) * 100}%`, background: colorOf(id) }} />;
+            return (
+              <span
+                key={id}
+                class="stack-part"
+                title={`${id}: ${formatCount(count)}`}
+                style={{ width: `${(count / total) * 100}%`, background: colorOf(id) }}
+              />
+            );
           })}
       </div>
     </div>

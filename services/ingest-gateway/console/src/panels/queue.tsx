@@ -24,12 +24,26 @@ export function QueuePanel({ queue, queueId, known, onQueue }: QueueProps) {
       hint="First come, first served; the server admits"
       tools={
         <>
-          <CommitInput label="Queue" testId="queue-id" value={queueId} list="known-queues" placeholder="queue id" width="9rem" onCommit={onQueue} />
+          <CommitInput
+            label="Queue"
+            testId="queue-id"
+            value={queueId}
+            list="known-queues"
+            placeholder="queue id"
+            width="9rem"
+            onCommit={onQueue}
+          />
           <Choices id="known-queues" values={known} />
         </>
       }
     >
-      {!queueId ? <Empty>Choose a queue to follow.</Empty> : current ? <QueueFigures queue={current} /> : <Empty>Waiting for queue {queueId}…</Empty>}
+      {!queueId ? (
+        <Empty>Choose a queue to follow.</Empty>
+      ) : current ? (
+        <QueueFigures queue={current} />
+      ) : (
+        <Empty>Waiting for queue {queueId}…</Empty>
+      )}
       <TicketLookup queueId={queueId} />
     </Card>
   );
@@ -59,7 +73,17 @@ function QueueFigures({ queue }: { queue: QueueView }) {
   );
 }
 
-function Figure({ label, testId, value, emphasis }: { label: string; testId: string; value: number; emphasis?: boolean }) {
+function Figure({
+  label,
+  testId,
+  value,
+  emphasis,
+}: {
+  label: string;
+  testId: string;
+  value: number;
+  emphasis?: boolean;
+}) {
   return (
     <div class={`figure${emphasis ? ' emphasis' : ''}`}>
       <span class="figure-value" data-testid={testId}>
@@ -85,7 +109,15 @@ function TicketLookup({ queueId }: { queueId: string }) {
 
   return (
     <div class="lookup">
-      <LookupRow value={ticketId} onInput={setTicketId} onLookUp={lookUp} testId="ticket-id" buttonTestId="ticket-lookup" label="Ticket id" button="Look up ticket" />
+      <LookupRow
+        value={ticketId}
+        onInput={setTicketId}
+        onLookUp={lookUp}
+        testId="ticket-id"
+        buttonTestId="ticket-lookup"
+        label="Ticket id"
+        button="Look up ticket"
+      />
       {result && (result.ok ? <TicketResult ticket={result.value} /> : <ErrorNote message={result.message} />)}
     </div>
   );
@@ -98,10 +130,13 @@ function TicketResult({ ticket }: { ticket: TicketView }) {
         {ticket.status}
       </span>
       <span>
-        position <strong data-testid="ticket-position">{ticket.position}</strong> of {formatCount(ticket.waitingTotal)} waiting
+        position <strong data-testid="ticket-position">{ticket.position}</strong> of {formatCount(ticket.waitingTotal)}{' '}
+        waiting
       </span>
       {ticket.status === 'waiting' && <span class="muted">≈ {duration(ticket.estimatedWaitSeconds)} to go</span>}
-      {ticket.expiresAt !== undefined && <span class="muted">in until {new Date(ticket.expiresAt).toLocaleTimeString()}</span>}
+      {ticket.expiresAt !== undefined && (
+        <span class="muted">in until {new Date(ticket.expiresAt).toLocaleTimeString()}</span>
+      )}
     </div>
   );
 }

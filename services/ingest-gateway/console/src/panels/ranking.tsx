@@ -22,10 +22,21 @@ export function RankingPanel({ ranking, metric, window, onMetric, onWindow }: Ra
       hint={`By ${metric}, ${windowLabel[window]}`}
       tools={
         <>
-          <CommitInput label="Metric" testId="ranking-metric" value={metric} placeholder="likes" width="7rem" onCommit={(m) => onMetric(m || 'likes')} />
+          <CommitInput
+            label="Metric"
+            testId="ranking-metric"
+            value={metric}
+            placeholder="likes"
+            width="7rem"
+            onCommit={(m) => onMetric(m || 'likes')}
+          />
           <label class="field">
             <span class="field-label">Window</span>
-            <select data-testid="ranking-window" value={window} onChange={(e) => onWindow(e.currentTarget.value as RankingWindow)}>
+            <select
+              data-testid="ranking-window"
+              value={window}
+              onChange={(e) => onWindow(e.currentTarget.value as RankingWindow)}
+            >
               {rankingWindows.map((w) => (
                 <option key={w} value={w}>
                   {w}
@@ -48,7 +59,13 @@ function RankingList({ items }: { items: ConsoleView['ranking']['items'] }) {
   return (
     <ol class="bars">
       {items.map((item) => (
-        <li key={item.itemId} class="bar-row" data-testid="ranking-row" data-item-id={item.itemId} data-rank={item.rank}>
+        <li
+          key={item.itemId}
+          class="bar-row"
+          data-testid="ranking-row"
+          data-item-id={item.itemId}
+          data-rank={item.rank}
+        >
           <span class="rank">{item.rank}</span>
           <div class="bar-main">
             <div class="bar-label">

@@ -17,7 +17,11 @@ interface ViewersProps {
 
 /** Concurrent viewers per stream: the chart of the last minutes and the table of every known stream. */
 export function ViewersPanel({ viewers, at, charted, onChart }: ViewersProps) {
-  const series: ChartSeries[] = (viewers?.series ?? []).map((s, i) => ({ id: s.streamId, color: colorAt(i), points: s.points }));
+  const series: ChartSeries[] = (viewers?.series ?? []).map((s, i) => ({
+    id: s.streamId,
+    color: colorAt(i),
+    points: s.points,
+  }));
   const colorOf = new Map(series.map((s) => [s.id, s.color]));
   return (
     <Card
@@ -37,7 +41,14 @@ export function ViewersPanel({ viewers, at, charted, onChart }: ViewersProps) {
     >
       <div class="viewers-body">
         <div class="viewers-chart">
-          <LineChart series={series} endMs={at} spanMs={SPAN_MS} height={CHART_HEIGHT} testId="viewers-chart" label="Concurrent viewers over the last 10 minutes" />
+          <LineChart
+            series={series}
+            endMs={at}
+            spanMs={SPAN_MS}
+            height={CHART_HEIGHT}
+            testId="viewers-chart"
+            label="Concurrent viewers over the last 10 minutes"
+          />
           <Legend series={series} />
         </div>
         <StreamTable streams={viewers?.streams ?? []} at={at} colorOf={colorOf} />
@@ -80,7 +91,12 @@ function StreamTable({ streams, at, colorOf }: StreamTableProps) {
         </thead>
         <tbody>
           {streams.map((s) => (
-            <tr key={s.streamId} data-testid="viewers-row" data-stream-id={s.streamId} title={`as of ${ago(s.asOf, at)}`}>
+            <tr
+              key={s.streamId}
+              data-testid="viewers-row"
+              data-stream-id={s.streamId}
+              title={`as of ${ago(s.asOf, at)}`}
+            >
               <td class="ident">
                 <span class="swatch" style={{ background: colorOf.get(s.streamId) ?? 'transparent' }} />
                 {s.streamId}

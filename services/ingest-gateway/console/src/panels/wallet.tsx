@@ -1,6 +1,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Card, Empty, ErrorNote } from '../card';
-import { fetchWallet, fetchWalletHistory, type Fetched, type WalletBalances, type WalletHistory, type WalletTransaction } from '../api';
+import {
+  fetchWallet,
+  fetchWalletHistory,
+  type Fetched,
+  type WalletBalances,
+  type WalletHistory,
+  type WalletTransaction,
+} from '../api';
 import { clock } from '../format';
 import { LookupRow } from '../inputs';
 
@@ -53,10 +60,24 @@ export function WalletPanel({ userId, outcomes, onUser }: WalletProps) {
       title="Wallet"
       hint="Balances and history from the ledger"
       tools={
-        <LookupRow value={draft} onInput={setDraft} onLookUp={lookUp} testId="wallet-user" buttonTestId="wallet-lookup" label="User id" button="Look up" />
+        <LookupRow
+          value={draft}
+          onInput={setDraft}
+          onLookUp={lookUp}
+          testId="wallet-user"
+          buttonTestId="wallet-lookup"
+          label="User id"
+          button="Look up"
+        />
       }
     >
-      {!userId ? <Empty>Look up a user to follow their wallet.</Empty> : !reads ? <Empty>Loading {userId}…</Empty> : <WalletBody reads={reads} />}
+      {!userId ? (
+        <Empty>Look up a user to follow their wallet.</Empty>
+      ) : !reads ? (
+        <Empty>Loading {userId}…</Empty>
+      ) : (
+        <WalletBody reads={reads} />
+      )}
     </Card>
   );
 }
@@ -64,8 +85,16 @@ export function WalletPanel({ userId, outcomes, onUser }: WalletProps) {
 function WalletBody({ reads }: { reads: WalletReads }) {
   return (
     <>
-      {reads.balances.ok ? <Balances balances={reads.balances.value.balances} /> : <ErrorNote message={reads.balances.message} />}
-      {reads.history.ok ? <History transactions={reads.history.value.transactions} /> : <ErrorNote message={reads.history.message} />}
+      {reads.balances.ok ? (
+        <Balances balances={reads.balances.value.balances} />
+      ) : (
+        <ErrorNote message={reads.balances.message} />
+      )}
+      {reads.history.ok ? (
+        <History transactions={reads.history.value.transactions} />
+      ) : (
+        <ErrorNote message={reads.history.message} />
+      )}
     </>
   );
 }

@@ -153,7 +153,10 @@ export class ConsoleHub {
           this.polled.rankings.set(key, await this.read<RankedItem[]>(this.options.counterMaterializer, path));
         }),
         ...[...queues].map(async (queueId) => {
-          this.polled.queues.set(queueId, await this.read<QueueFigures>(this.options.queueAdmitter, `/v1/queues/${encodeURIComponent(queueId)}`));
+          this.polled.queues.set(
+            queueId,
+            await this.read<QueueFigures>(this.options.queueAdmitter, `/v1/queues/${encodeURIComponent(queueId)}`),
+          );
         }),
       ]);
     } finally {

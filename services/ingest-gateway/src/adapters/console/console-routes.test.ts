@@ -42,12 +42,19 @@ afterAll(async () => {
   hub.close();
 });
 
-const as = (secret?: string): Record<string, string> => (secret === undefined ? {} : { authorization: `Bearer ${secret}` });
-const events = (query: string, secret?: string) => app.inject({ method: 'GET', url: `/console/events?${query}`, headers: as(secret) });
+const as = (secret?: string): Record<string, string> =>
+  secret === undefined ? {} : { authorization: `Bearer ${secret}` };
+const events = (query: string, secret?: string) =>
+  app.inject({ method: 'GET', url: `/console/events?${query}`, headers: as(secret) });
 
 /** Opens a stream that stays open: the answer comes with its headers; `close` is the page going away. */
 async function openStream(secret: string, query = '') {
-  const answer = await app.inject({ method: 'GET', url: `/console/events?${query}`, headers: as(secret), payloadAsStream: true });
+  const answer = await app.inject({
+    method: 'GET',
+    url: `/console/events?${query}`,
+    headers: as(secret),
+    payloadAsStream: true,
+  });
   const request = (answer.raw.res as ServerResponse).req;
   return { answer, close: () => request.destroy() };
 }
@@ -65,12 +72,23 @@ describe('the console event stream', () => {
   it('needs a key (401 in the API error shape, with WWW-Authenticate), a valid one, with console:read (403)', async () => {
     const anonymous = await events('');
     expect(anonymous.statusCode).toBe(401);
-    expect(anonymous.json()).toEqual({ error: 'unauthorized', message: 'this route needs an API key: send "Authorization: Bearer <key>"', details: [] });
+    expect(anonymous.json()).toEqual({
+      error: 'unauthorized',
+      message: 'this route needs an API key: send "Authorization: Bearer <key>"',
+      details: [],
+    });
     expect(anonymous.headers['www-authenticate']).toBe('Bearer');
-    expect((await events('', 'not-a-key-0123456789')).json()).toMatchObject({ error: 'unauthorized', message: 'the API key is not valid' });
+    expect((await events('', 'not-a-key-0123456789')).json()).toMatchObject({
+      error: 'unauthorized',
+      message: 'the API key is not valid',
+    });
     const writer = await events('', secrets.writer);
     expect(writer.statusCode).toBe(403);
-    expect(writer.json()).toEqual({ error: 'forbidden', message: 'the API key "writer" lacks the scope console:read', details: [] });
+    expect(writer.json()).toEqual({
+      error: 'forbidden',
+      message: 'the API key "writer" lacks the scope console:read',
+      details: [],
+    });
     // before the query is judged: a stranger learns nothing from it
     expect((await events('window=2h')).statusCode).toBe(401);
     expect((await events('window=2h', secrets.operator)).json()).toMatchObject({ error: 'invalid_request' });
@@ -90,12 +108,16 @@ describe('the console event stream', () => {
     expect(unscoped.statusCode).toBe(403);
     expect(unscoped.json()).toEqual({
       error: 'forbidden',
-      message: 'a wallet on the console needs a key that may read it: the API key "operator" lacks the scope wallets:read',
+      message:
+        'a wallet on the console needs a key that may read it: the API key "operator" lacks the scope wallets:read',
       details: [{ field: 'querystring.wallet', message: 'the API key "operator" lacks the scope wallets:read' }],
     });
     const elsewhere = await events('wallet=globex:1', secrets.acme);
     expect(elsewhere.statusCode).toBe(403);
-    expect(elsewhere.json()).toMatchObject({ error: 'forbidden', details: [{ field: 'querystring.wallet', message: 'the API key "acme" does not serve user globex:1' }] });
+    expect(elsewhere.json()).toMatchObject({
+      error: 'forbidden',
+      details: [{ field: 'querystring.wallet', message: 'the API key "acme" does not serve user globex:1' }],
+    });
     for (const [secret, query] of [
       [secrets.acme, 'wallet=acme:1'],
       [secrets.other, 'wallet=globex:1'],

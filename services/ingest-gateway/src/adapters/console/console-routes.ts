@@ -25,15 +25,32 @@ const STREAM_CAP_RETRY_SECONDS = 5;
 const idList = `^(${ID_CHARSET.source.slice(1, -1)})(,(${ID_CHARSET.source.slice(1, -1)})){0,${MAX_CHARTED_STREAMS - 1}}$`;
 
 const eventsQuery = strictObject([], {
-  streams: { type: 'string', maxLength: MAX_CHARTED_STREAMS * (ID_MAX_LENGTH + 1), pattern: idList, description: `Up to ${MAX_CHARTED_STREAMS} stream ids, comma separated, to chart` },
-  metric: { type: 'string', pattern: METRIC_NAME.source, default: 'likes', description: 'The ranking shown: likes, views or a counter name' },
+  streams: {
+    type: 'string',
+    maxLength: MAX_CHARTED_STREAMS * (ID_MAX_LENGTH + 1),
+    pattern: idList,
+    description: `Up to ${MAX_CHARTED_STREAMS} stream ids, comma separated, to chart`,
+  },
+  metric: {
+    type: 'string',
+    pattern: METRIC_NAME.source,
+    default: 'likes',
+    description: 'The ranking shown: likes, views or a counter name',
+  },
   window: { type: 'string', enum: RANKING_WINDOWS, default: '1h' },
   queue: id('The queue shown'),
   poll: id('The poll shown'),
   wallet: id('The user whose wallet is shown: the page is told when it changes'),
 });
 
-type EventsQuery = { streams?: string; metric: string; window: ConsoleSubscription['window']; queue?: string; poll?: string; wallet?: string };
+type EventsQuery = {
+  streams?: string;
+  metric: string;
+  window: ConsoleSubscription['window'];
+  queue?: string;
+  poll?: string;
+  wallet?: string;
+};
 
 export interface ConsoleRouteOptions {
   hub: ConsoleHub;
@@ -48,7 +65,10 @@ export interface ConsoleRouteOptions {
  * wallet on it needs `wallets:read` for that user (403 naming `querystring.wallet`), and one key holds at most
  * `streamsPerKey` streams open at once (429 `rate_limited` with Retry-After; closing one frees its place).
  */
-export async function consoleRoutes(app: FastifyInstance, { hub, keyring, streamsPerKey }: ConsoleRouteOptions): Promise<void> {
+export async function consoleRoutes(
+  app: FastifyInstance,
+  { hub, keyring, streamsPerKey }: ConsoleRouteOptions,
+): Promise<void> {
   // an event stream never ends by itself: closing the gateway ends them, or closing would wait for every page
   const openStreams = new Set<ServerResponse>();
   /** Open streams per key name. */
@@ -59,20 +79,31 @@ export async function consoleRoutes(app: FastifyInstance, { hub, keyring, stream
   app.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console/'));
   app.get<{ Querystring: EventsQuery }>(
     '/console/events',
-    { schema: { hide: true, querystring: eventsQuery }, onRequest: requireScope(keyring, 'console:read'), preHandler: walletShownOnlyIfReadable },
+    {
+      schema: { hide: true, querystring: eventsQuery },
+      onRequest: requireScope(keyring, 'console:read'),
+      preHandler: walletShownOnlyIfReadable,
+    },
     (request, reply) => {
       const holder = callerOf(request)!.name;
       const open = streamsOf.get(holder) ?? 0;
       if (open >= streamsPerKey) {
         const message = `the API key "${holder}" already has ${open} console streams open (at most ${streamsPerKey}); close one and retry in ${STREAM_CAP_RETRY_SECONDS} s`;
-        throw new HttpProblem(429, apiError('rate_limited', message), { 'retry-after': String(STREAM_CAP_RETRY_SECONDS) });
+        throw new HttpProblem(429, apiError('rate_limited', message), {
+          'retry-after': String(STREAM_CAP_RETRY_SECONDS),
+        });
       }
       // counted before anything can wait, so concurrent opens never pass the cap together
       streamsOf.set(holder, open + 1);
       const { streams, ...rest } = request.query;
       const asked: ConsoleSubscription = { ...rest, streams: streams ? streams.split(',') : [] };
       reply.hijack();
-      reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      reply.raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
       // tells the page how soon to reconnect after the gateway restarts
       reply.raw.write('retry: 1000\n\n');
       const detach = hub.attach(asked, (json) => {
@@ -96,10 +127,18 @@ export async function consoleRoutes(app: FastifyInstance, { hub, keyring, stream
     },
   );
   if (existsSync(CONSOLE_DIST)) {
-    await app.register(fastifyStatic, { root: CONSOLE_DIST, prefix: '/console/', decorateReply: false, schemaHide: true });
+    await app.register(fastifyStatic, {
+      root: CONSOLE_DIST,
+      prefix: '/console/',
+      decorateReply: false,
+      schemaHide: true,
+    });
   } else {
     app.get('/console/', { schema: { hide: true } }, async () => {
-      throw new HttpProblem(503, apiError('unavailable', `the console is not built: run \`pnpm build:console\` (looked in ${CONSOLE_DIST})`));
+      throw new HttpProblem(
+        503,
+        apiError('unavailable', `the console is not built: run \`pnpm build:console\` (looked in ${CONSOLE_DIST})`),
+      );
     });
   }
 }
@@ -118,5 +157,10 @@ async function walletShownOnlyIfReadable(request: FastifyRequest<{ Querystring: 
       ? `the API key "${caller.name}" does not serve user ${userId}`
       : undefined;
   if (why === undefined) return;
-  throw new HttpProblem(403, apiError('forbidden', `a wallet on the console needs a key that may read it: ${why}`, [{ field: 'querystring.wallet', message: why }]));
+  throw new HttpProblem(
+    403,
+    apiError('forbidden', `a wallet on the console needs a key that may read it: ${why}`, [
+      { field: 'querystring.wallet', message: why },
+    ]),
+  );
 }

@@ -8,7 +8,11 @@ import { sideRecordsFeed } from './side-records-feed.js';
 
 export interface LiveConsoleOptions {
   kafka: Kafka;
-  changeTopics: { viewerCounts: TopicCodec<ViewerCountChanged>; pollResults: TopicCodec<GlobalResult>; queueEvents: TopicCodec<QueueEvent> };
+  changeTopics: {
+    viewerCounts: TopicCodec<ViewerCountChanged>;
+    pollResults: TopicCodec<GlobalResult>;
+    queueEvents: TopicCodec<QueueEvent>;
+  };
   /** The dead-letter and late topics (DLQ_TOPIC, LATE_TOPIC): counted per group beside its lag. */
   sideTopics: { deadLetters: TopicCodec<DeadLetter>; late: TopicCodec<LateRecord> };
   counterMaterializer: ReadOwner;

@@ -35,7 +35,10 @@ export function sideRecordsFeed(options: SideRecordsFeedOptions): BackgroundRead
     groupPrefix: 'ingest-gateway-console-side',
     subscriptions: [{ topics: [deadLetters.topic, late.topic], fromBeginning: true }],
     // the console is a view: a record it cannot read is left out of the counts (and said so in the log)
-    onMessage: (topic, message) => apply[topic]!(message).catch((error: unknown) => log.warn({ err: error, topic, offset: message.offset }, 'skipped a side record the console could not decode')),
+    onMessage: (topic, message) =>
+      apply[topic]!(message).catch((error: unknown) =>
+        log.warn({ err: error, topic, offset: message.offset }, 'skipped a side record the console could not decode'),
+      ),
     meanwhile: 'the console shows no dead-lettered or late counts until it can',
     logger: options.logger,
   });

@@ -23,7 +23,8 @@ export interface RateLimits {
  */
 export async function installRateLimits(app: FastifyInstance, keyring: ApiKeyring, limits: RateLimits): Promise<void> {
   await app.register(rateLimit, { global: false });
-  const limited = (keyGenerator: (request: FastifyRequest) => string, max: number) => app.createRateLimit({ max, timeWindow: 1000, keyGenerator });
+  const limited = (keyGenerator: (request: FastifyRequest) => string, max: number) =>
+    app.createRateLimit({ max, timeWindow: 1000, keyGenerator });
   const keyName = (request: FastifyRequest) => {
     const presented = presentedBy(request, keyring);
     return presented.bearer ? presented.caller?.name : undefined;
@@ -37,7 +38,14 @@ export async function installRateLimits(app: FastifyInstance, keyring: ApiKeyrin
     if (verdict.isAllowed || !verdict.isExceeded) return;
     const seconds = Math.max(1, verdict.ttlInSeconds);
     const whose = keyed ? 'this API key' : 'this client address';
-    throw new HttpProblem(429, apiError('rate_limited', `too many requests from ${whose} (at most ${verdict.max} a second); retry in ${seconds} s`), { 'retry-after': String(seconds) });
+    throw new HttpProblem(
+      429,
+      apiError(
+        'rate_limited',
+        `too many requests from ${whose} (at most ${verdict.max} a second); retry in ${seconds} s`,
+      ),
+      { 'retry-after': String(seconds) },
+    );
   });
 }
 
@@ -57,9 +65,16 @@ export function capConnectionsPerAddress(server: Server, max: number): void {
       else open.set(address, left);
     });
     if (count > max) {
-      const body = JSON.stringify(apiError('rate_limited', `too many open connections from this client address (at most ${max}); close some and retry`));
+      const body = JSON.stringify(
+        apiError(
+          'rate_limited',
+          `too many open connections from this client address (at most ${max}); close some and retry`,
+        ),
+      );
       socket.on('error', () => socket.destroy());
-      socket.end(`HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 1\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nRetry-After: 1\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     }
   });
 }

@@ -14,13 +14,24 @@ const secrets = {
   writer: 'viewers-writer-key-0123456789',
 };
 const keys = [
-  { key: secrets.all, name: 'all', scopes: ['wallets:read', 'wallets:write', 'queues:read', 'queues:write', 'viewers:write'] },
-  { key: secrets.acme, name: 'acme', scopes: ['wallets:read', 'wallets:write', 'queues:read', 'queues:write'], users: ['acme:*'], queues: ['acme-sale'] },
+  {
+    key: secrets.all,
+    name: 'all',
+    scopes: ['wallets:read', 'wallets:write', 'queues:read', 'queues:write', 'viewers:write'],
+  },
+  {
+    key: secrets.acme,
+    name: 'acme',
+    scopes: ['wallets:read', 'wallets:write', 'queues:read', 'queues:write'],
+    users: ['acme:*'],
+    queues: ['acme-sale'],
+  },
   { key: secrets.writer, name: 'writer', scopes: ['viewers:write'] },
 ];
 const gateway = (limits: Partial<GatewayLimits> = {}) => unitGateway(keys, limits);
 
-const as = (secret?: string): Record<string, string> => (secret === undefined ? {} : { authorization: `Bearer ${secret}` });
+const as = (secret?: string): Record<string, string> =>
+  secret === undefined ? {} : { authorization: `Bearer ${secret}` };
 
 describe('private reads', () => {
   let app: FastifyInstance;
@@ -32,13 +43,20 @@ describe('private reads', () => {
   const get = async (url: string, secret?: string) => app.inject({ method: 'GET', url, headers: as(secret) });
 
   it('refuse a wallet without a key (401), with a key lacking wallets:read or serving other users (403)', async () => {
-    for (const url of ['/v1/wallets/acme:1', '/v1/wallets/acme:1/transactions', '/v1/wallets/acme:1/transactions/app:1']) {
+    for (const url of [
+      '/v1/wallets/acme:1',
+      '/v1/wallets/acme:1/transactions',
+      '/v1/wallets/acme:1/transactions/app:1',
+    ]) {
       const anonymous = await get(url);
       expect(anonymous.statusCode, url).toBe(401);
       expect(anonymous.json()).toMatchObject({ error: 'unauthorized' });
       expect(anonymous.headers['www-authenticate']).toBe('Bearer');
       expect((await get(url, 'not-a-key-0123456789')).statusCode, url).toBe(401);
-      expect((await get(url, secrets.writer)).json(), url).toMatchObject({ error: 'forbidden', message: 'the API key "writer" lacks the scope wallets:read' });
+      expect((await get(url, secrets.writer)).json(), url).toMatchObject({
+        error: 'forbidden',
+        message: 'the API key "writer" lacks the scope wallets:read',
+      });
       expect((await get(url.replace('acme:1', 'globex:1'), secrets.acme)).statusCode, url).toBe(403);
       // let through: routed to the (unreachable) ledger
       expect((await get(url, secrets.acme)).statusCode, url).toBe(503);
@@ -48,11 +66,20 @@ describe('private reads', () => {
 
   it('refuse a wallet write for a user the key does not serve, in the path or in a grant', async () => {
     const credit = { source: 'app', seq: 1, type: 'credit', asset: 'points', amount: '1.00' };
-    const write = (url: string, body: object) => app.inject({ method: 'POST', url, headers: { ...as(secrets.acme), 'content-type': 'application/json' }, payload: body });
+    const write = (url: string, body: object) =>
+      app.inject({
+        method: 'POST',
+        url,
+        headers: { ...as(secrets.acme), 'content-type': 'application/json' },
+        payload: body,
+      });
     expect((await write('/v1/wallets/globex:1/transactions', credit)).statusCode).toBe(403);
     expect((await write('/v1/wallets/acme:1/transactions', credit)).statusCode).toBe(202);
     const grant = { source: 'app', seq: 2, asset: 'points', amount: '1.00', userIds: ['acme:1', 'globex:2'] };
-    expect((await write('/v1/wallets/grants', grant)).json()).toMatchObject({ error: 'forbidden', message: 'the API key "acme" does not serve user globex:2' });
+    expect((await write('/v1/wallets/grants', grant)).json()).toMatchObject({
+      error: 'forbidden',
+      message: 'the API key "acme" does not serve user globex:2',
+    });
     expect((await write('/v1/wallets/grants', { ...grant, userIds: ['acme:1', 'acme:2'] })).statusCode).toBe(202);
   });
 
@@ -72,22 +99,38 @@ describe('private reads', () => {
     expect((await get(url, secrets.acme)).statusCode).toBe(503);
     expect((await get(url, secrets.writer)).statusCode).toBe(403);
     const other = ticketFor(UNIT_TICKET_KEY, 'acme-sale', { source: 'app', seq: 2 });
-    expect((await get(url, other.ticketSecret)).json()).toMatchObject({ error: 'forbidden', message: 'the ticket secret is not the secret of this ticket' });
+    expect((await get(url, other.ticketSecret)).json()).toMatchObject({
+      error: 'forbidden',
+      message: 'the ticket secret is not the secret of this ticket',
+    });
     expect((await get(`/v1/queues/other-sale/tickets/${ticketId}`, ticketSecret)).statusCode).toBe(403);
     expect((await get(`/v1/queues/other-sale/tickets/${ticketId}`, secrets.acme)).statusCode).toBe(403);
   });
 
   it('leave public aggregates open', async () => {
-    for (const url of ['/v1/queues/acme-sale', '/v1/streams/s/viewers', '/v1/items/i/counts', '/v1/rankings/likes', '/v1/polls/p/results', '/.well-known/jwks.json']) {
+    for (const url of [
+      '/v1/queues/acme-sale',
+      '/v1/streams/s/viewers',
+      '/v1/items/i/counts',
+      '/v1/rankings/likes',
+      '/v1/polls/p/results',
+      '/.well-known/jwks.json',
+    ]) {
       expect((await get(url)).statusCode, url).toBe(503);
     }
   });
 
   it('document who may call what in the OpenAPI document', async () => {
-    const doc = (await get('/docs/json')).json<{ components: { securitySchemes: object }; paths: Record<string, Record<string, { security?: unknown }>> }>();
+    const doc = (await get('/docs/json')).json<{
+      components: { securitySchemes: object };
+      paths: Record<string, Record<string, { security?: unknown }>>;
+    }>();
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(['bearerAuth', 'ticketSecret']);
     expect(doc.paths['/v1/wallets/{userId}']!.get!.security).toEqual([{ bearerAuth: [] }]);
-    expect(doc.paths['/v1/queues/{queueId}/tickets/{ticketId}']!.get!.security).toEqual([{ ticketSecret: [] }, { bearerAuth: [] }]);
+    expect(doc.paths['/v1/queues/{queueId}/tickets/{ticketId}']!.get!.security).toEqual([
+      { ticketSecret: [] },
+      { bearerAuth: [] },
+    ]);
     expect(doc.paths['/v1/queues/{queueId}']!.get!.security).toBeUndefined();
   });
 });
@@ -106,7 +149,9 @@ describe('rate limits', () => {
       expect(anonymous[3]!.json()).toMatchObject({ error: 'rate_limited' });
       expect(Number(anonymous[3]!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       // a guessed key counts against the address too: brute force is limited like any anonymous flood
-      expect((await statuses(1, as('guessed-key-0123456789'), '/v1/wallets/u')).map((a) => a.statusCode)).toEqual([429]);
+      expect((await statuses(1, as('guessed-key-0123456789'), '/v1/wallets/u')).map((a) => a.statusCode)).toEqual([
+        429,
+      ]);
       // a valid key has its own budget
       expect((await statuses(6, as(secrets.all))).map((a) => a.statusCode)).toEqual([503, 503, 503, 503, 503, 429]);
       // probes are never limited

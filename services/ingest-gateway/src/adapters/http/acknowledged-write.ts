@@ -7,7 +7,11 @@ import { unavailable } from './problems.js';
  * Writes the records or answers 503: a 202 means Kafka acknowledged them (acks=all), and the client retries a
  * 503 with the same (source, seq), so a retry is harmless.
  */
-export function acknowledgedWrite<T>(log: FastifyBaseLogger, writer: RecordWriter<T>, what: string): (records: OutgoingRecord<T>[]) => Promise<void> {
+export function acknowledgedWrite<T>(
+  log: FastifyBaseLogger,
+  writer: RecordWriter<T>,
+  what: string,
+): (records: OutgoingRecord<T>[]) => Promise<void> {
   return async (records) => {
     try {
       await writer.write(records);

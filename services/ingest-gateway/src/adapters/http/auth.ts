@@ -25,7 +25,8 @@ export const callerOf = (request: FastifyRequest): ApiKey | undefined => callers
 
 /** Refuses in the API's error shape: 401 (with WWW-Authenticate) or 403. */
 export function refusal(result: Extract<Authorization, { ok: false }>): HttpProblem {
-  if (result.status === 401) return new HttpProblem(401, apiError('unauthorized', result.message), { 'www-authenticate': 'Bearer' });
+  if (result.status === 401)
+    return new HttpProblem(401, apiError('unauthorized', result.message), { 'www-authenticate': 'Bearer' });
   return new HttpProblem(403, apiError('forbidden', result.message));
 }
 
@@ -39,9 +40,16 @@ export function admit(request: FastifyRequest, result: Authorization): void {
  * An onRequest hook: 401 without a valid bearer key, 403 when the key lacks `scope` or does not serve the
  * users or queues `named` finds in the path; before the body is read.
  */
-export function requireScope(keyring: ApiKeyring, scope: Scope, named?: (params: Record<string, string>) => NamedResources): onRequestAsyncHookHandler {
+export function requireScope(
+  keyring: ApiKeyring,
+  scope: Scope,
+  named?: (params: Record<string, string>) => NamedResources,
+): onRequestAsyncHookHandler {
   return async (request) => {
-    admit(request, keyring.permit(presentedBy(request, keyring), scope, named?.(request.params as Record<string, string>)));
+    admit(
+      request,
+      keyring.permit(presentedBy(request, keyring), scope, named?.(request.params as Record<string, string>)),
+    );
   };
 }
 
@@ -49,7 +57,11 @@ export function requireScope(keyring: ApiKeyring, scope: Scope, named?: (params:
  * A preHandler hook for the users or queues a request names in its body (after validation): 403 when the key
  * that was admitted at onRequest does not serve every one.
  */
-export function requireServed<Body>(keyring: ApiKeyring, scope: Scope, named: (body: Body) => NamedResources): preHandlerAsyncHookHandler {
+export function requireServed<Body>(
+  keyring: ApiKeyring,
+  scope: Scope,
+  named: (body: Body) => NamedResources,
+): preHandlerAsyncHookHandler {
   return async (request) => {
     const result = keyring.permit(presentedBy(request, keyring), scope, named(request.body as Body));
     if (!result.ok) throw refusal(result);
@@ -59,4 +71,7 @@ export function requireServed<Body>(keyring: ApiKeyring, scope: Scope, named: (b
 /** The users named by a `:userId` path parameter. */
 export const pathUser = (params: Record<string, string>): NamedResources => ({ kind: 'users', ids: [params.userId!] });
 /** The queue named by a `:queueId` path parameter. */
-export const pathQueue = (params: Record<string, string>): NamedResources => ({ kind: 'queues', ids: [params.queueId!] });
+export const pathQueue = (params: Record<string, string>): NamedResources => ({
+  kind: 'queues',
+  ids: [params.queueId!],
+});

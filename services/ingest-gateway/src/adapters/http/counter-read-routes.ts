@@ -11,7 +11,8 @@ export function counterReadRoutes(app: FastifyInstance, owner: ReadOwner): void 
       schema: {
         tags: ['counters'],
         summary: "An item's exact likes, views and counters, and its unique viewers",
-        description: 'Answers {itemId, likes, views, uniqueViewers, counters: {name: n}, asOf} from the counter-materializer.',
+        description:
+          'Answers {itemId, likes, views, uniqueViewers, counters: {name: n}, asOf} from the counter-materializer.',
         params: itemParams,
         querystring: countsQuery,
         response: readErrors,

@@ -9,7 +9,11 @@ export const itemParams = strictObject(['itemId'], { itemId: id('The item: a pos
 
 export const counterParams = strictObject(['itemId', 'name'], {
   itemId: itemParams.properties.itemId,
-  name: { type: 'string', pattern: COUNTER_NAME.source, description: 'The counter, e.g. bookings: 1-64 of a-z 0-9 _, starting with a letter; not likes or views' },
+  name: {
+    type: 'string',
+    pattern: COUNTER_NAME.source,
+    description: 'The counter, e.g. bookings: 1-64 of a-z 0-9 _, starting with a letter; not likes or views',
+  },
 });
 
 export const likeBody = strictObject(['source', 'seq', 'userId', 'liked'], {
@@ -28,7 +32,13 @@ export const viewBody = strictObject(['source', 'seq'], {
 
 export const counterIncrementBody = strictObject(['source', 'seq'], {
   ...writeKeyFields,
-  by: { type: 'integer', minimum: 1, maximum: MAX_INCREMENT, default: 1, description: 'How much to add: a positive integer' },
+  by: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_INCREMENT,
+    default: 1,
+    description: 'How much to add: a positive integer',
+  },
   at: itemEventTime,
 });
 
@@ -42,9 +52,21 @@ export interface ItemWriteSchema {
   body: object;
 }
 
-export const likeWrite: ItemWriteSchema = { summary: 'A user likes an item (liked: true) or takes the like back (liked: false); one like per user', params: itemParams, body: likeBody };
-export const viewWrite: ItemWriteSchema = { summary: 'Someone viewed an item; the user, else the session, is who uniqueViewers counts', params: itemParams, body: viewBody };
-export const counterIncrementWrite: ItemWriteSchema = { summary: 'Adds `by` (default 1) to a named counter of an item, e.g. bookings', params: counterParams, body: counterIncrementBody };
+export const likeWrite: ItemWriteSchema = {
+  summary: 'A user likes an item (liked: true) or takes the like back (liked: false); one like per user',
+  params: itemParams,
+  body: likeBody,
+};
+export const viewWrite: ItemWriteSchema = {
+  summary: 'Someone viewed an item; the user, else the session, is who uniqueViewers counts',
+  params: itemParams,
+  body: viewBody,
+};
+export const counterIncrementWrite: ItemWriteSchema = {
+  summary: 'Adds `by` (default 1) to a named counter of an item, e.g. bookings',
+  params: counterParams,
+  body: counterIncrementBody,
+};
 
 export const RANKING_WINDOWS = ['1h', '24h', 'all'] as const;
 export const MAX_RANKING_LIMIT = 100;
@@ -55,6 +77,17 @@ export const rankingParams = strictObject(['metric'], {
 
 /** Checked here, so a bad read is refused without a round trip; the owner is asked with the defaults filled in. */
 export const rankingQuery = strictObject([], {
-  window: { type: 'string', enum: RANKING_WINDOWS, default: 'all', description: 'Only what happened in the last hour, day, or ever' },
-  limit: { type: 'integer', minimum: 1, maximum: MAX_RANKING_LIMIT, default: 10, description: 'How many items, best first' },
+  window: {
+    type: 'string',
+    enum: RANKING_WINDOWS,
+    default: 'all',
+    description: 'Only what happened in the last hour, day, or ever',
+  },
+  limit: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_RANKING_LIMIT,
+    default: 10,
+    description: 'How many items, best first',
+  },
 });

@@ -10,14 +10,18 @@ import type { FastifyInstance } from 'fastify';
 export function acceptEmptyJsonBody(scope: FastifyInstance): void {
   const parseJson = scope.getDefaultJsonParser('error', 'error');
   scope.removeContentTypeParser('application/json');
-  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body: string, done) => (body === '' ? done(null, undefined) : parseJson(request, body, done)));
+  scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body: string, done) =>
+    body === '' ? done(null, undefined) : parseJson(request, body, done),
+  );
   // only a missing body: a JSON null is something sent, and refused by the schema like any other non-object
   scope.addHook('preValidation', async (request) => {
     if (request.body === undefined) request.body = {};
   });
 }
 
-type DocumentedOperation = { requestBody?: { required?: boolean; content?: Record<string, { schema?: { properties?: object } }> } };
+type DocumentedOperation = {
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: { properties?: object } }> };
+};
 
 /**
  * For @fastify/swagger's `transformObject`: it marks every request body required, but a body that names no

@@ -2,7 +2,15 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { registerOpsRoutes, type Logger, type Metrics, type ReadinessCheck } from '@tally/observability';
-import type { Ballot, Heartbeat, ItemEvent, PollDefinition, QueueCommand, WalletCommand, WalletOutcome } from '@tally/schemas';
+import type {
+  Ballot,
+  Heartbeat,
+  ItemEvent,
+  PollDefinition,
+  QueueCommand,
+  WalletCommand,
+  WalletOutcome,
+} from '@tally/schemas';
 import type { ApiKeyring } from '../../domain/api-keys.js';
 import { ID_MAX_LENGTH } from '../../domain/ids.js';
 import type { OutcomeWaiters } from '../../domain/outcome-waiters.js';
@@ -17,7 +25,13 @@ import { observeHttp } from './http-metrics.js';
 import { itemRoutes } from './item-routes.js';
 import { pollReadRoutes } from './poll-read-routes.js';
 import { pollRoutes } from './poll-routes.js';
-import { clientErrorProblem, connectProblem, frameworkProblem, installProblemHandling, unavailable } from './problems.js';
+import {
+  clientErrorProblem,
+  connectProblem,
+  frameworkProblem,
+  installProblemHandling,
+  unavailable,
+} from './problems.js';
 import { queueReadRoutes } from './queue-read-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import type { ReadOwner } from './read-routing.js';
@@ -123,17 +137,24 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
         description:
           'One base URL for writes (acknowledged by Kafka before 202) and reads (routed to the service that owns the state). ' +
           'Every error is {"error": "<code>", "message": "<sentence>", "details": [{"field", "message"}]}.\n\n' +
-          '**Keys and scopes.** Writes need `Authorization: Bearer <key>` with the write\'s scope. Public aggregates (viewer counts, counts and rankings, ' +
-          'poll results, a queue\'s figures, the admission check and keys) are open and rate limited per client address. Private data needs a read scope: ' +
-          'a wallet and its history `wallets:read`; a ticket (with its admission token) `queues:read`, or the ticket\'s own `ticketSecret` from the join. ' +
+          "**Keys and scopes.** Writes need `Authorization: Bearer <key>` with the write's scope. Public aggregates (viewer counts, counts and rankings, " +
+          "poll results, a queue's figures, the admission check and keys) are open and rate limited per client address. Private data needs a read scope: " +
+          "a wallet and its history `wallets:read`; a ticket (with its admission token) `queues:read`, or the ticket's own `ticketSecret` from the join. " +
           'A key may be limited to some users or queues (ids or prefixes such as "acme:*"): anyone else\'s is 403. The console needs `console:read`. ' +
           'Every route is rate limited per key, or per client address without one: 429 with Retry-After.',
       },
       tags: [
         { name: 'viewers', description: 'Live viewers' },
         { name: 'counters', description: 'Counters and rankings' },
-        { name: 'wallets', description: 'Wallet ledger: balances kept as integer minor units, every transaction in the history exactly once' },
-        { name: 'queues', description: 'Waiting queue: first come, first served; the server admits, clients poll their ticket' },
+        {
+          name: 'wallets',
+          description:
+            'Wallet ledger: balances kept as integer minor units, every transaction in the history exactly once',
+        },
+        {
+          name: 'queues',
+          description: 'Waiting queue: first come, first served; the server admits, clients poll their ticket',
+        },
         { name: 'polls', description: 'Global votes: each region counts its own; the merger ranks the world' },
         { name: 'ops', description: 'Health, readiness and metrics' },
       ],
@@ -146,7 +167,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
               'An API key from API_KEYS. Its scopes say what it may do (a scope per kind of write; wallets:read and queues:read for private data; console:read for the console); ' +
               'it may be limited to some users (wallets) or queues, by id or id prefix ("acme:*").',
           },
-          ticketSecret: { type: 'http', scheme: 'bearer', description: 'The ticketSecret a join answered with: reads that one ticket (with its admission token) and nothing else' },
+          ticketSecret: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'The ticketSecret a join answered with: reads that one ticket (with its admission token) and nothing else',
+          },
         },
       },
     },
@@ -172,7 +198,12 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   walletReadRoutes(app, { name: 'wallet-ledger', ...deps.walletLedger }, deps.keyring);
   queueRoutes(app, { keyring: deps.keyring, queueCommands: deps.queueCommands, ticketKey: deps.ticketKey, clock });
   queueReadRoutes(app, { name: 'queue-admitter', ...deps.queueAdmitter }, deps.keyring);
-  pollRoutes(app, { keyring: deps.keyring, pollDefinitions: deps.pollDefinitions, regionBallots: deps.regionBallots, clock });
+  pollRoutes(app, {
+    keyring: deps.keyring,
+    pollDefinitions: deps.pollDefinitions,
+    regionBallots: deps.regionBallots,
+    clock,
+  });
   pollReadRoutes(app, { name: 'vote-merger', ...deps.voteMerger });
   if (deps.console) await consoleRoutes(app, { ...deps.console, keyring: deps.keyring });
   return app;

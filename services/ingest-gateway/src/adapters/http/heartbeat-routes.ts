@@ -8,7 +8,19 @@ import { toHeartbeat, type BatchHeartbeatItem, type HeartbeatRequest } from '../
 import type { RecordWriter } from '../kafka/record-writer.js';
 import { acknowledgedWrite } from './acknowledged-write.js';
 import { requireScope } from './auth.js';
-import { BATCH_BODY_LIMIT, WRITE_BODY_LIMIT, acceptedResponse, batchBody, batchEnvelope, batchItem, batchResponse, heartbeatBody, streamParams, writeErrors, writeSecurity } from './schemas.js';
+import {
+  BATCH_BODY_LIMIT,
+  WRITE_BODY_LIMIT,
+  acceptedResponse,
+  batchBody,
+  batchEnvelope,
+  batchItem,
+  batchResponse,
+  heartbeatBody,
+  streamParams,
+  writeErrors,
+  writeSecurity,
+} from './schemas.js';
 import type { Validation } from './validation.js';
 
 export interface HeartbeatRouteDeps {
@@ -58,7 +70,8 @@ export function heartbeatRoutes(app: FastifyInstance, deps: HeartbeatRouteDeps):
       validatorCompiler: () => deps.validation.compileBody(batchEnvelope),
       schema: {
         tags: ['viewers'],
-        summary: 'Up to 1000 heartbeats of any streams in one request; each item is accepted (202) or refused (400) on its own',
+        summary:
+          'Up to 1000 heartbeats of any streams in one request; each item is accepted (202) or refused (400) on its own',
         description:
           'Answers 200 with one result per item, in order. Valid items are produced and acknowledged by Kafka before the answer; ' +
           'invalid ones are never produced. If Kafka does not acknowledge, the whole batch is answered 503 and may be retried as is.',

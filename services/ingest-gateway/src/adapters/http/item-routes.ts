@@ -2,7 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { formatWriteKey } from '@tally/idempotency';
 import type { ItemEvent } from '@tally/schemas';
 import type { ApiKeyring } from '../../domain/api-keys.js';
-import { toCounterIncrementEvent, toLikeEvent, toViewEvent, type CounterIncrementRequest, type LikeRequest, type ViewRequest } from '../../domain/item-event.js';
+import {
+  toCounterIncrementEvent,
+  toLikeEvent,
+  toViewEvent,
+  type CounterIncrementRequest,
+  type LikeRequest,
+  type ViewRequest,
+} from '../../domain/item-event.js';
 import type { RecordWriter } from '../kafka/record-writer.js';
 import { acknowledgedWrite } from './acknowledged-write.js';
 import { requireScope } from './auth.js';
@@ -26,13 +33,24 @@ export function itemRoutes(app: FastifyInstance, deps: ItemRouteDeps): void {
   const authorize = requireScope(deps.keyring, 'counters:write');
   const produce = acknowledgedWrite(app.log, deps.itemEvents, 'item events');
 
-  const route = <Params, Body>(path: string, { summary, params, body }: ItemWriteSchema, toEvent: ToEvent<Params, Body>) =>
+  const route = <Params, Body>(
+    path: string,
+    { summary, params, body }: ItemWriteSchema,
+    toEvent: ToEvent<Params, Body>,
+  ) =>
     app.post(
       path,
       {
         bodyLimit: WRITE_BODY_LIMIT,
         onRequest: authorize,
-        schema: { tags: ['counters'], summary, security: writeSecurity, params, body, response: { 202: acceptedResponse, ...writeErrors } },
+        schema: {
+          tags: ['counters'],
+          summary,
+          security: writeSecurity,
+          params,
+          body,
+          response: { 202: acceptedResponse, ...writeErrors },
+        },
       },
       async (request, reply) => {
         // the schemas above have checked both; Fastify's route typing cannot carry generic types through
@@ -42,9 +60,15 @@ export function itemRoutes(app: FastifyInstance, deps: ItemRouteDeps): void {
       },
     );
 
-  route<{ itemId: string }, LikeRequest>('/v1/items/:itemId/likes', likeWrite, ({ itemId }, body, receivedAtMs) => toLikeEvent(itemId, body, receivedAtMs));
-  route<{ itemId: string }, ViewRequest>('/v1/items/:itemId/views', viewWrite, ({ itemId }, body, receivedAtMs) => toViewEvent(itemId, body, receivedAtMs));
-  route<{ itemId: string; name: string }, CounterIncrementRequest>('/v1/items/:itemId/counters/:name', counterIncrementWrite, ({ itemId, name }, body, receivedAtMs) =>
-    toCounterIncrementEvent(itemId, name, body, receivedAtMs),
+  route<{ itemId: string }, LikeRequest>('/v1/items/:itemId/likes', likeWrite, ({ itemId }, body, receivedAtMs) =>
+    toLikeEvent(itemId, body, receivedAtMs),
+  );
+  route<{ itemId: string }, ViewRequest>('/v1/items/:itemId/views', viewWrite, ({ itemId }, body, receivedAtMs) =>
+    toViewEvent(itemId, body, receivedAtMs),
+  );
+  route<{ itemId: string; name: string }, CounterIncrementRequest>(
+    '/v1/items/:itemId/counters/:name',
+    counterIncrementWrite,
+    ({ itemId, name }, body, receivedAtMs) => toCounterIncrementEvent(itemId, name, body, receivedAtMs),
   );
 }

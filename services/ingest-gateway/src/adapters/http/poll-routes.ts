@@ -3,7 +3,15 @@ import { formatWriteKey } from '@tally/idempotency';
 import type { Ballot, PollDefinition } from '@tally/schemas';
 import { invalidFields, type ErrorDetail } from '../../domain/api-error.js';
 import type { ApiKeyring, Scope } from '../../domain/api-keys.js';
-import { ballotKey, pollRegionProblems, toBallot, toPollDefinition, voteRegionProblems, type PollDefinitionRequest, type VoteRequest } from '../../domain/poll.js';
+import {
+  ballotKey,
+  pollRegionProblems,
+  toBallot,
+  toPollDefinition,
+  voteRegionProblems,
+  type PollDefinitionRequest,
+  type VoteRequest,
+} from '../../domain/poll.js';
 import type { RecordWriter } from '../kafka/record-writer.js';
 import { acknowledgedWrite } from './acknowledged-write.js';
 import { requireScope } from './auth.js';
@@ -35,28 +43,55 @@ function refuseIfAny(problems: ErrorDetail[]): void {
 export function pollRoutes(app: FastifyInstance, deps: PollRouteDeps): void {
   const regions = [...deps.regionBallots.keys()];
   const define = acknowledgedWrite(app.log, deps.pollDefinitions, 'poll definitions');
-  const castIn = new Map([...deps.regionBallots].map(([region, writer]) => [region, acknowledgedWrite(app.log, writer, `${region} ballots`)]));
+  const castIn = new Map(
+    [...deps.regionBallots].map(([region, writer]) => [
+      region,
+      acknowledgedWrite(app.log, writer, `${region} ballots`),
+    ]),
+  );
   const options = (scope: Scope, { summary, description, body }: PollWriteSchema) => ({
     bodyLimit: WRITE_BODY_LIMIT,
     onRequest: requireScope(deps.keyring, scope),
-    schema: { tags: ['polls'], summary, description, security: writeSecurity, params: pollParams, querystring: noQuery, body, response: { 202: acceptedResponse, ...writeErrors } },
+    schema: {
+      tags: ['polls'],
+      summary,
+      description,
+      security: writeSecurity,
+      params: pollParams,
+      querystring: noQuery,
+      body,
+      response: { 202: acceptedResponse, ...writeErrors },
+    },
   });
 
-  app.put<PollRoute & { Body: PollDefinitionRequest }>('/v1/polls/:pollId', options('polls:admin', pollDefinitionWrite), async (request, reply) => {
-    refuseIfAny(pollRegionProblems(request.body, regions));
-    const receivedAtMs = deps.clock();
-    const definition = toPollDefinition(request.params.pollId, request.body, gatewayWriteKey(request, receivedAtMs), receivedAtMs);
-    await define([{ key: definition.pollId, value: definition }]);
-    return reply.code(202).send({ id: formatWriteKey(definition) });
-  });
+  app.put<PollRoute & { Body: PollDefinitionRequest }>(
+    '/v1/polls/:pollId',
+    options('polls:admin', pollDefinitionWrite),
+    async (request, reply) => {
+      refuseIfAny(pollRegionProblems(request.body, regions));
+      const receivedAtMs = deps.clock();
+      const definition = toPollDefinition(
+        request.params.pollId,
+        request.body,
+        gatewayWriteKey(request, receivedAtMs),
+        receivedAtMs,
+      );
+      await define([{ key: definition.pollId, value: definition }]);
+      return reply.code(202).send({ id: formatWriteKey(definition) });
+    },
+  );
 
-  app.post<PollRoute & { Body: VoteRequest }>('/v1/polls/:pollId/votes', options('polls:write', voteWrite), async (request, reply) => {
-    refuseIfAny(voteRegionProblems(request.body, regions));
-    const ballot = toBallot(request.params.pollId, request.body, deps.clock());
-    const cast = castIn.get(ballot.region);
-    // the region check above only passes regions that have a writer: no writer here is a wiring bug of ours
-    if (!cast) throw new Error(`no ballots writer for region ${ballot.region}`);
-    await cast([{ key: ballotKey(ballot), value: ballot }]);
-    return reply.code(202).send({ id: formatWriteKey(ballot) });
-  });
+  app.post<PollRoute & { Body: VoteRequest }>(
+    '/v1/polls/:pollId/votes',
+    options('polls:write', voteWrite),
+    async (request, reply) => {
+      refuseIfAny(voteRegionProblems(request.body, regions));
+      const ballot = toBallot(request.params.pollId, request.body, deps.clock());
+      const cast = castIn.get(ballot.region);
+      // the region check above only passes regions that have a writer: no writer here is a wiring bug of ours
+      if (!cast) throw new Error(`no ballots writer for region ${ballot.region}`);
+      await cast([{ key: ballotKey(ballot), value: ballot }]);
+      return reply.code(202).send({ id: formatWriteKey(ballot) });
+    },
+  );
 }

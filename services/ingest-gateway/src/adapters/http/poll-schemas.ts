@@ -1,4 +1,10 @@
-import { MAX_POLL_OPTIONS, MAX_POLL_REGIONS, MAX_REGION_WEIGHT, MIN_POLL_OPTIONS, REGION_ID_PATTERN } from '../../domain/poll.js';
+import {
+  MAX_POLL_OPTIONS,
+  MAX_POLL_REGIONS,
+  MAX_REGION_WEIGHT,
+  MIN_POLL_OPTIONS,
+  REGION_ID_PATTERN,
+} from '../../domain/poll.js';
 import { id, strictObject, writeKeyFields } from './schemas.js';
 
 /**
@@ -6,14 +12,17 @@ import { id, strictObject, writeKeyFields } from './schemas.js';
  * depends on the deployment (VOTE_REGIONS), so that is checked past the schema, by the domain's region rule.
  */
 
-export const pollParams = strictObject(['pollId'], { pollId: id('The poll: a contest, an award, a question to the world') });
+export const pollParams = strictObject(['pollId'], {
+  pollId: id('The poll: a contest, an award, a question to the world'),
+});
 
 const regionWeight = strictObject(['weight'], {
   weight: {
     type: 'number',
     exclusiveMinimum: 0,
     maximum: MAX_REGION_WEIGHT,
-    description: "The region's weight in the global score, above 0 and at most 1000; relative to the other regions' weights",
+    description:
+      "The region's weight in the global score, above 0 and at most 1000; relative to the other regions' weights",
   },
 });
 
@@ -31,13 +40,18 @@ export const pollDefinitionBody = strictObject(['options', 'regions'], {
     minProperties: 1,
     maxProperties: MAX_POLL_REGIONS,
     additionalProperties: regionWeight,
-    description: 'Region id -> {weight}, 1-16 regions, each one this deployment takes votes for (VOTE_REGIONS), e.g. {"kr": {"weight": 1}}',
+    description:
+      'Region id -> {weight}, 1-16 regions, each one this deployment takes votes for (VOTE_REGIONS), e.g. {"kr": {"weight": 1}}',
   },
 });
 
 export const voteBody = strictObject(['source', 'seq', 'region', 'userId', 'optionId'], {
   ...writeKeyFields,
-  region: { type: 'string', pattern: REGION_ID_PATTERN.source, description: 'The region taking the vote, one of VOTE_REGIONS; only that region counts it' },
+  region: {
+    type: 'string',
+    pattern: REGION_ID_PATTERN.source,
+    description: 'The region taking the vote, one of VOTE_REGIONS; only that region counts it',
+  },
   userId: id('Who votes; one vote per user and poll, the first one wins'),
   optionId: id('The option chosen'),
 });

@@ -17,10 +17,12 @@ export class HttpProblem extends Error {
 }
 
 /** Tells the client to come back in a second: the dependency it needs is expected back soon. */
-export const unavailable = (message: string) => new HttpProblem(503, apiError('unavailable', message), { 'retry-after': '1' });
+export const unavailable = (message: string) =>
+  new HttpProblem(503, apiError('unavailable', message), { 'retry-after': '1' });
 
 /** The answer to a method and path no route takes. */
-const noRoute = (method: string, url: string) => apiError('not_found', `there is no route ${method} ${url.split('?')[0]}; see /docs`);
+const noRoute = (method: string, url: string) =>
+  apiError('not_found', `there is no route ${method} ${url.split('?')[0]}; see /docs`);
 
 /**
  * Every error becomes the API's error shape, so Fastify's own (`statusCode`, `code`) never reaches a client:
@@ -30,7 +32,8 @@ export function installProblemHandling(app: FastifyInstance): void {
   app.setErrorHandler(async (error: FastifyError, request, reply) => {
     const problem = toProblem(error, request);
     // our own answers (503 unavailable, ...) were logged where they arose; anything else is a bug to look at
-    if (problem.status >= 500 && !(error instanceof HttpProblem)) request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
+    if (problem.status >= 500 && !(error instanceof HttpProblem))
+      request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
     // A body too large is refused before it is read, and Fastify then closes the connection: a client still sending
     // it would meet a reset before it reads the answer. So the rest is read and thrown away first (the HTTP parser
     // still frames it), for at most a moment; once it is all in, the connection may even stay open.
@@ -77,10 +80,19 @@ export function clientErrorProblem(error: Error & { code?: string }, socket: Soc
     return;
   }
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-    answerOnSocket(socket, 408, 'Request Timeout', apiError('request_timeout', 'the request did not arrive in time (headers within 10 s, the whole request within 30 s)'));
+    answerOnSocket(
+      socket,
+      408,
+      'Request Timeout',
+      apiError(
+        'request_timeout',
+        'the request did not arrive in time (headers within 10 s, the whole request within 30 s)',
+      ),
+    );
     return;
   }
-  const [status, reason] = error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+  const [status, reason] =
+    error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
   answerOnSocket(socket, status, reason, apiError('invalid_request', 'the request is not valid HTTP/1.1'));
 }
 
@@ -98,13 +110,18 @@ export function connectProblem(request: IncomingMessage, socket: Duplex): void {
 /** Writes a whole answer and closes the connection, for requests that never reach a route. */
 function answerOnSocket(socket: Duplex, status: number, reason: string, problem: ApiError): void {
   const body = JSON.stringify(problem);
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 function toProblem(error: FastifyError, request: FastifyRequest): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error.validation) {
-    return new HttpProblem(400, invalidRequest(error.validationContext ?? 'request', error.validation as SchemaViolation[]));
+    return new HttpProblem(
+      400,
+      invalidRequest(error.validationContext ?? 'request', error.validation as SchemaViolation[]),
+    );
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -112,7 +129,13 @@ function toProblem(error: FastifyError, request: FastifyRequest): HttpProblem {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new HttpProblem(400, apiError('malformed_json', 'the body is empty; send a JSON object'));
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpProblem(413, apiError('payload_too_large', `the body is larger than this route accepts (${request.routeOptions.bodyLimit} bytes)`));
+      return new HttpProblem(
+        413,
+        apiError(
+          'payload_too_large',
+          `the body is larger than this route accepts (${request.routeOptions.bodyLimit} bytes)`,
+        ),
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpProblem(415, apiError('unsupported_media_type', 'send the body as application/json'));
   }

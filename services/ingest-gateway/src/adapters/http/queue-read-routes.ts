@@ -6,7 +6,14 @@ import { admit, pathQueue, presentedBy } from './auth.js';
 import { HttpProblem } from './problems.js';
 import { queueParams, ticketParams, verifyBody } from './queue-schemas.js';
 import { routeRead, type ReadOwner } from './read-routing.js';
-import { WRITE_BODY_LIMIT, noQuery, privateReadErrors, readErrors, readWithBodyErrors, ticketReadSecurity } from './schemas.js';
+import {
+  WRITE_BODY_LIMIT,
+  noQuery,
+  privateReadErrors,
+  readErrors,
+  readWithBodyErrors,
+  ticketReadSecurity,
+} from './schemas.js';
 
 const queuePath = (queueId: string) => `/v1/queues/${encodeURIComponent(queueId)}`;
 
@@ -22,7 +29,8 @@ function requireTicketHolder(keyring: ApiKeyring): onRequestAsyncHookHandler {
     const { queueId, ticketId } = request.params as { queueId: string; ticketId: string };
     const presented = bearerOf(request.headers.authorization);
     if (presented?.startsWith('ts_')) {
-      if (!opensTicket(presented, queueId, ticketId)) throw new HttpProblem(403, apiError('forbidden', 'the ticket secret is not the secret of this ticket'));
+      if (!opensTicket(presented, queueId, ticketId))
+        throw new HttpProblem(403, apiError('forbidden', 'the ticket secret is not the secret of this ticket'));
       return;
     }
     admit(request, keyring.permit(presentedBy(request, keyring), 'queues:read', pathQueue({ queueId })));
@@ -41,7 +49,8 @@ export function queueReadRoutes(app: FastifyInstance, owner: ReadOwner, keyring:
       onRequest: requireTicketHolder(keyring),
       schema: {
         tags: ['queues'],
-        summary: 'Where a ticket stands: waiting (with how many are ahead), active (with its admission token), or ended',
+        summary:
+          'Where a ticket stands: waiting (with how many are ahead), active (with its admission token), or ended',
         description:
           'Private: send `Authorization: Bearer <ticketSecret>` (from the join) or a key with the queues:read scope for this queue. ' +
           'Answers {status: waiting|active|expired|left|completed|abandoned, position, waitingTotal, estimatedWaitSeconds, admissionToken?, expiresAt?} from the queue-admitter; ' +
@@ -52,7 +61,12 @@ export function queueReadRoutes(app: FastifyInstance, owner: ReadOwner, keyring:
         response: privateReadErrors,
       },
     },
-    async (request, reply) => routeRead(owner, `${queuePath(request.params.queueId)}/tickets/${encodeURIComponent(request.params.ticketId)}`, reply),
+    async (request, reply) =>
+      routeRead(
+        owner,
+        `${queuePath(request.params.queueId)}/tickets/${encodeURIComponent(request.params.ticketId)}`,
+        reply,
+      ),
   );
 
   app.get<{ Params: { queueId: string } }>(
@@ -61,7 +75,8 @@ export function queueReadRoutes(app: FastifyInstance, owner: ReadOwner, keyring:
       schema: {
         tags: ['queues'],
         summary: 'How many wait and how many are active, out of the capacity',
-        description: 'Public (no key; rate limited per client address). Answers {waiting, active, capacity, admittedTotal} from the queue-admitter.',
+        description:
+          'Public (no key; rate limited per client address). Answers {waiting, active, capacity, admittedTotal} from the queue-admitter.',
         params: queueParams,
         querystring: noQuery,
         response: readErrors,
@@ -76,7 +91,8 @@ export function queueReadRoutes(app: FastifyInstance, owner: ReadOwner, keyring:
       bodyLimit: WRITE_BODY_LIMIT,
       schema: {
         tags: ['queues'],
-        summary: 'Checks an admission token a client shows, e.g. before a booking: is it signed by the queue, for this queue, still valid, and its ticket still active?',
+        summary:
+          'Checks an admission token a client shows, e.g. before a booking: is it signed by the queue, for this queue, still valid, and its ticket still active?',
         description:
           'Answers {valid, ticketId, userId, expiresAt} or {valid: false, reason} from the queue-admitter. No key needed: a token cannot be forged, and the answer is only about it. ' +
           'A site may instead verify tokens offline against /.well-known/jwks.json (ES256, aud = queueId, sub = userId, jti = ticketId).',
@@ -86,7 +102,8 @@ export function queueReadRoutes(app: FastifyInstance, owner: ReadOwner, keyring:
         response: readWithBodyErrors,
       },
     },
-    async (request, reply) => routeRead(owner, `${queuePath(request.params.queueId)}/admissions/verify`, reply, request.body),
+    async (request, reply) =>
+      routeRead(owner, `${queuePath(request.params.queueId)}/admissions/verify`, reply, request.body),
   );
 
   app.get(

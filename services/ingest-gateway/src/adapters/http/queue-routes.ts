@@ -2,7 +2,15 @@ import type { FastifyInstance } from 'fastify';
 import { formatWriteKey, type WriteKey } from '@tally/idempotency';
 import type { QueueCommand } from '@tally/schemas';
 import type { ApiKeyring, Scope } from '../../domain/api-keys.js';
-import { ticketFor, toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand, type ConfigureRequest, type JoinRequest } from '../../domain/queue.js';
+import {
+  ticketFor,
+  toCompleteCommand,
+  toConfigureCommand,
+  toJoinCommand,
+  toLeaveCommand,
+  type ConfigureRequest,
+  type JoinRequest,
+} from '../../domain/queue.js';
 import type { RecordWriter } from '../kafka/record-writer.js';
 import { acknowledgedWrite } from './acknowledged-write.js';
 import { pathQueue, requireScope } from './auth.js';
@@ -37,21 +45,43 @@ export function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): void {
   const options = (scope: Scope, { summary, description, params, body, accepted }: QueueWriteSchema) => ({
     bodyLimit: WRITE_BODY_LIMIT,
     onRequest: requireScope(deps.keyring, scope, pathQueue),
-    schema: { tags: ['queues'], summary, description, security: writeSecurity, params, querystring: noQuery, body, response: { 202: accepted, ...writeErrors } },
+    schema: {
+      tags: ['queues'],
+      summary,
+      description,
+      security: writeSecurity,
+      params,
+      querystring: noQuery,
+      body,
+      response: { 202: accepted, ...writeErrors },
+    },
   });
 
-  app.put<QueueRoute & { Body: ConfigureRequest }>('/v1/queues/:queueId', options('queues:admin', configureWrite), async (request, reply) => {
-    const receivedAtMs = deps.clock();
-    const command = toConfigureCommand(request.params.queueId, request.body, gatewayWriteKey(request, receivedAtMs), receivedAtMs);
-    return reply.code(202).send({ id: await write(command) });
-  });
+  app.put<QueueRoute & { Body: ConfigureRequest }>(
+    '/v1/queues/:queueId',
+    options('queues:admin', configureWrite),
+    async (request, reply) => {
+      const receivedAtMs = deps.clock();
+      const command = toConfigureCommand(
+        request.params.queueId,
+        request.body,
+        gatewayWriteKey(request, receivedAtMs),
+        receivedAtMs,
+      );
+      return reply.code(202).send({ id: await write(command) });
+    },
+  );
 
-  app.post<QueueRoute & { Body: JoinRequest }>('/v1/queues/:queueId/tickets', options('queues:write', joinWrite), async (request, reply) => {
-    const { queueId } = request.params;
-    const ticket = ticketFor(deps.ticketKey, queueId, request.body);
-    const command = toJoinCommand(queueId, request.body, ticket.ticketId, deps.clock());
-    return reply.code(202).send({ id: await write(command), ...ticket });
-  });
+  app.post<QueueRoute & { Body: JoinRequest }>(
+    '/v1/queues/:queueId/tickets',
+    options('queues:write', joinWrite),
+    async (request, reply) => {
+      const { queueId } = request.params;
+      const ticket = ticketFor(deps.ticketKey, queueId, request.body);
+      const command = toJoinCommand(queueId, request.body, ticket.ticketId, deps.clock());
+      return reply.code(202).send({ id: await write(command), ...ticket });
+    },
+  );
 
   // leave and complete take no body; their scope reads an empty JSON body as none (see acceptEmptyJsonBody)
   void app.register(async (scope: FastifyInstance) => {
@@ -64,7 +94,9 @@ export function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): void {
         handler: async (request, reply) => {
           const receivedAtMs = deps.clock();
           const { queueId, ticketId } = request.params;
-          return reply.code(202).send({ id: await write(toCommand(queueId, ticketId, gatewayWriteKey(request, receivedAtMs), receivedAtMs)) });
+          return reply.code(202).send({
+            id: await write(toCommand(queueId, ticketId, gatewayWriteKey(request, receivedAtMs), receivedAtMs)),
+          });
         },
       });
     ticketAction('DELETE', '/v1/queues/:queueId/tickets/:ticketId', leaveWrite, toLeaveCommand);

@@ -1,17 +1,41 @@
-import { ADMISSION_TOKEN_PATTERN, MAX_ACTIVE_SECONDS, MAX_ADMISSION_TOKEN_LENGTH, MAX_CAPACITY, TICKET_ID_PATTERN, TICKET_SECRET_PATTERN } from '../../domain/queue.js';
+import {
+  ADMISSION_TOKEN_PATTERN,
+  MAX_ACTIVE_SECONDS,
+  MAX_ADMISSION_TOKEN_LENGTH,
+  MAX_CAPACITY,
+  TICKET_ID_PATTERN,
+  TICKET_SECRET_PATTERN,
+} from '../../domain/queue.js';
 import { acceptedResponse, id, strictObject, writeKeyFields } from './schemas.js';
 
 /** JSON schemas of the waiting-queue routes, built from the same parts as the others. */
 
 export const queueParams = strictObject(['queueId'], { queueId: id('The queue: a concert, a sale, a booking page') });
 
-const ticketId = { type: 'string', pattern: TICKET_ID_PATTERN.source, description: 'The ticket, as the join was answered: t_ and 32 hex digits' } as const;
+const ticketId = {
+  type: 'string',
+  pattern: TICKET_ID_PATTERN.source,
+  description: 'The ticket, as the join was answered: t_ and 32 hex digits',
+} as const;
 
-export const ticketParams = strictObject(['queueId', 'ticketId'], { queueId: queueParams.properties.queueId, ticketId });
+export const ticketParams = strictObject(['queueId', 'ticketId'], {
+  queueId: queueParams.properties.queueId,
+  ticketId,
+});
 
 export const configureBody = strictObject(['capacity', 'activeSeconds'], {
-  capacity: { type: 'integer', minimum: 1, maximum: MAX_CAPACITY, description: 'The most tickets active at once, e.g. 100' },
-  activeSeconds: { type: 'integer', minimum: 1, maximum: MAX_ACTIVE_SECONDS, description: 'How long an admitted ticket stays active, e.g. 180' },
+  capacity: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_CAPACITY,
+    description: 'The most tickets active at once, e.g. 100',
+  },
+  activeSeconds: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_ACTIVE_SECONDS,
+    description: 'How long an admitted ticket stays active, e.g. 180',
+  },
 });
 
 export const joinBody = strictObject(['source', 'seq', 'userId'], {
@@ -37,11 +61,15 @@ export const joinAccepted = {
   required: ['id', 'ticketId', 'ticketSecret'],
   properties: {
     id: acceptedResponse.properties.id,
-    ticketId: { ...ticketId, description: 'The ticket this join names; the same when the join is retried with the same (source, seq)' },
+    ticketId: {
+      ...ticketId,
+      description: 'The ticket this join names; the same when the join is retried with the same (source, seq)',
+    },
     ticketSecret: {
       type: 'string',
       pattern: TICKET_SECRET_PATTERN.source,
-      description: 'Hand it to the ticket\'s holder only: `Authorization: Bearer <ticketSecret>` reads this ticket (with its admission token) and nothing else',
+      description:
+        "Hand it to the ticket's holder only: `Authorization: Bearer <ticketSecret>` reads this ticket (with its admission token) and nothing else",
     },
   },
 } as const;
@@ -56,7 +84,8 @@ export interface QueueWriteSchema {
   accepted: object;
 }
 
-const gatewayNamed = 'The gateway names this write itself (source gateway.<key name>, seq from the receipt time), so the answer\'s id is new each time.';
+const gatewayNamed =
+  "The gateway names this write itself (source gateway.<key name>, seq from the receipt time), so the answer's id is new each time.";
 
 export const configureWrite: QueueWriteSchema = {
   summary: 'Sets how many tickets are active at once and for how long; the last one wins',
@@ -77,7 +106,13 @@ export const joinWrite: QueueWriteSchema = {
 };
 
 /** Leave and complete: the ticket in the path is all they say. */
-const ticketWrite = (summary: string): QueueWriteSchema => ({ summary, description: `No body, or {}. ${gatewayNamed}`, params: ticketParams, body: emptyBody, accepted: acceptedResponse });
+const ticketWrite = (summary: string): QueueWriteSchema => ({
+  summary,
+  description: `No body, or {}. ${gatewayNamed}`,
+  params: ticketParams,
+  body: emptyBody,
+  accepted: acceptedResponse,
+});
 
 export const leaveWrite = ticketWrite('Leaves the line, or gives up an active ticket; leaving twice changes nothing');
 export const completeWrite = ticketWrite('Ends an active ticket (the booking is done) and frees its slot at once');

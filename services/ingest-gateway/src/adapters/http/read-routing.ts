@@ -16,7 +16,10 @@ export interface ReadOwner {
  * warm socket, and fetch's streams, AbortSignal and promise layers cost a third of the gateway's CPU for it
  * (profiled in docs/BENCHMARKS.md).
  */
-const agents = { 'http:': new HttpAgent({ keepAlive: true, maxSockets: 256 }), 'https:': new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
+const agents = {
+  'http:': new HttpAgent({ keepAlive: true, maxSockets: 256 }),
+  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
+};
 
 interface OwnerAnswer {
   status: number;
@@ -24,24 +27,35 @@ interface OwnerAnswer {
 }
 
 /** One request to the owner: a GET, or, for a read that sends something to check (an admission token), a POST of that JSON. */
-function askOwner(url: URL, sent: object | undefined, timeoutMs: number, retryOnStaleSocket = true): Promise<OwnerAnswer> {
+function askOwner(
+  url: URL,
+  sent: object | undefined,
+  timeoutMs: number,
+  retryOnStaleSocket = true,
+): Promise<OwnerAnswer> {
   const payload = sent === undefined ? undefined : JSON.stringify(sent);
   const headers: Record<string, string | number> = { accept: 'application/json' };
-  if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+  if (payload !== undefined)
+    Object.assign(headers, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const request = send(url, { method: payload === undefined ? 'GET' : 'POST', agent: agents[url.protocol as 'http:'], headers }, (response: IncomingMessage) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-      response.on('error', reject);
-    });
+    const request = send(
+      url,
+      { method: payload === undefined ? 'GET' : 'POST', agent: agents[url.protocol as 'http:'], headers },
+      (response: IncomingMessage) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        response.on('error', reject);
+      },
+    );
     const timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     request.on('close', () => clearTimeout(timer));
     request.on('error', (error: NodeJS.ErrnoException) => {
       // the owner closed an idle kept-alive socket just as we reused it: nothing was read, so asking again is safe
-      if (retryOnStaleSocket && request.reusedSocket && error.code === 'ECONNRESET') resolve(askOwner(url, sent, timeoutMs, false));
+      if (retryOnStaleSocket && request.reusedSocket && error.code === 'ECONNRESET')
+        resolve(askOwner(url, sent, timeoutMs, false));
       else reject(error);
     });
     request.end(payload);
@@ -49,8 +63,15 @@ function askOwner(url: URL, sent: object | undefined, timeoutMs: number, retryOn
 }
 
 /** One GET of the owner's JSON, for the gateway's own use (the console); throws when unreachable or not JSON. */
-export async function readOwnerJson(owner: ReadOwner, pathAndQuery: string): Promise<{ status: number; body: unknown }> {
-  const answer = await askOwner(new URL(`${owner.baseUrl.replace(/\/+$/, '')}${pathAndQuery}`), undefined, owner.timeoutMs);
+export async function readOwnerJson(
+  owner: ReadOwner,
+  pathAndQuery: string,
+): Promise<{ status: number; body: unknown }> {
+  const answer = await askOwner(
+    new URL(`${owner.baseUrl.replace(/\/+$/, '')}${pathAndQuery}`),
+    undefined,
+    owner.timeoutMs,
+  );
   return { status: answer.status, body: JSON.parse(answer.body) as unknown };
 }
 
@@ -59,7 +80,13 @@ export async function readOwnerJson(owner: ReadOwner, pathAndQuery: string): Pro
  * through unchanged. Unreachable or too slow is 503 (retry soon); an answer that is not JSON (a redirect
  * included: none is followed) is 502: either way in the API's error shape.
  */
-export async function routeRead(owner: ReadOwner, pathAndQuery: string, reply: FastifyReply, sent?: object, cacheControl?: string): Promise<FastifyReply> {
+export async function routeRead(
+  owner: ReadOwner,
+  pathAndQuery: string,
+  reply: FastifyReply,
+  sent?: object,
+  cacheControl?: string,
+): Promise<FastifyReply> {
   const url = new URL(`${owner.baseUrl.replace(/\/+$/, '')}${pathAndQuery}`);
   let answer: OwnerAnswer;
   try {
@@ -72,7 +99,10 @@ export async function routeRead(owner: ReadOwner, pathAndQuery: string, reply: F
     JSON.parse(answer.body);
   } catch {
     reply.log.warn({ owner: owner.name, status: answer.status }, 'read owner answered with something that is not JSON');
-    throw new HttpProblem(502, apiError('bad_gateway', `${owner.name} answered HTTP ${answer.status} with a body that is not JSON`));
+    throw new HttpProblem(
+      502,
+      apiError('bad_gateway', `${owner.name} answered HTTP ${answer.status} with a body that is not JSON`),
+    );
   }
   // the owner's cache-control is not passed on: the gateway says what may be cached, route by route
   if (cacheControl !== undefined && answer.status === 200) reply.header('cache-control', cacheControl);

@@ -8,7 +8,8 @@ import { ID_CHARSET, ID_MAX_LENGTH } from '../../domain/ids.js';
  * rejected) and are the OpenAPI document at /docs/json, so what is documented is what is enforced.
  */
 
-export const id = (description: string) => ({ type: 'string', minLength: 1, maxLength: ID_MAX_LENGTH, pattern: ID_CHARSET.source, description }) as const;
+export const id = (description: string) =>
+  ({ type: 'string', minLength: 1, maxLength: ID_MAX_LENGTH, pattern: ID_CHARSET.source, description }) as const;
 
 /**
  * The `at` of a write: epoch ms before 2100-01-01 (later is a unit mistake: refused). How services place it is
@@ -31,9 +32,18 @@ export const noQuery = strictObject([], {});
 
 /** `(source, seq)`: the idempotency key every write carries. */
 export const writeKeyFields = {
-  source: { type: 'string', pattern: SOURCE_PATTERN.source, description: 'Who sends the write: 1-64 characters of A-Z a-z 0-9 . _ : -' },
+  source: {
+    type: 'string',
+    pattern: SOURCE_PATTERN.source,
+    description: 'Who sends the write: 1-64 characters of A-Z a-z 0-9 . _ : -',
+  },
   // avsc cannot encode a larger long: a seq above MAX_SEQ could never reach Kafka, so it is a 400, not a 503 retried for ever
-  seq: { type: 'integer', minimum: 0, maximum: MAX_SEQ, description: 'A number this source never reuses; (source, seq) names the write' },
+  seq: {
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_SEQ,
+    description: 'A number this source never reuses; (source, seq) names the write',
+  },
 } as const;
 
 export const MAX_BATCH_ITEMS = 1000;
@@ -47,22 +57,34 @@ const heartbeatFields = {
   userId: id('The viewer, when known'),
   positionMs: { type: 'integer', minimum: 0, maximum: MAX_POSITION_MS, description: 'Playback position, ms' },
   at: eventTime('When the player sent it, epoch ms; the receipt time when omitted'),
-  state: { type: 'string', enum: ['playing', 'ended'], default: 'playing', description: '"ended" removes the session at once' },
+  state: {
+    type: 'string',
+    enum: ['playing', 'ended'],
+    default: 'playing',
+    description: '"ended" removes the session at once',
+  },
 } as const;
 
 const heartbeatRequired = ['source', 'seq', 'sessionId', 'positionMs'] as const;
 
 export const heartbeatBody = strictObject(heartbeatRequired, heartbeatFields);
 
-export const batchItem = strictObject(['streamId', ...heartbeatRequired], { streamId: id('The stream being watched'), ...heartbeatFields });
+export const batchItem = strictObject(['streamId', ...heartbeatRequired], {
+  streamId: id('The stream being watched'),
+  ...heartbeatFields,
+});
 
-export const batchBody = strictObject(['items'], { items: { type: 'array', minItems: 1, maxItems: MAX_BATCH_ITEMS, items: batchItem } });
+export const batchBody = strictObject(['items'], {
+  items: { type: 'array', minItems: 1, maxItems: MAX_BATCH_ITEMS, items: batchItem },
+});
 
 /**
  * What the batch route validates as a whole; each item is then validated on its own so one bad item is
  * refused alone instead of failing the batch.
  */
-export const batchEnvelope = strictObject(['items'], { items: { type: 'array', minItems: 1, maxItems: MAX_BATCH_ITEMS } });
+export const batchEnvelope = strictObject(['items'], {
+  items: { type: 'array', minItems: 1, maxItems: MAX_BATCH_ITEMS },
+});
 
 export const streamParams = strictObject(['streamId'], { streamId: id('The stream') });
 
@@ -77,7 +99,11 @@ export const errorResponse = {
   type: 'object',
   required: ['error', 'message', 'details'],
   properties: {
-    error: { type: 'string', description: 'A stable code: invalid_request, malformed_json, unauthorized, forbidden, rate_limited, unavailable, ...' },
+    error: {
+      type: 'string',
+      description:
+        'A stable code: invalid_request, malformed_json, unauthorized, forbidden, rate_limited, unavailable, ...',
+    },
     message: { type: 'string', description: 'What went wrong, in a sentence' },
     details: {
       type: 'array',
@@ -120,7 +146,12 @@ export const batchResponse = {
       items: {
         type: 'object',
         required: ['index', 'status'],
-        properties: { index: { type: 'integer' }, status: { type: 'integer', enum: [202, 400] }, id: { type: 'string' }, ...errorResponse.properties },
+        properties: {
+          index: { type: 'integer' },
+          status: { type: 'integer', enum: [202, 400] },
+          id: { type: 'string' },
+          ...errorResponse.properties,
+        },
       },
     },
   },

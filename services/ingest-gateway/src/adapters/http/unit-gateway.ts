@@ -13,7 +13,11 @@ export const nowhere = { baseUrl: 'http://127.0.0.1:9', timeoutMs: 500 };
 const accepting = { write: async () => undefined };
 
 /** `keys` as API_KEYS would hold them (plaintext `key`s, as outside production); `more` overrides any dependency. */
-export function unitGateway(keys: object[], limits: Partial<GatewayLimits> = {}, more: Partial<GatewayDeps> = {}): Promise<FastifyInstance> {
+export function unitGateway(
+  keys: object[],
+  limits: Partial<GatewayLimits> = {},
+  more: Partial<GatewayDeps> = {},
+): Promise<FastifyInstance> {
   return buildGateway({
     logger: createLogger('test', 'silent'),
     metrics: createMetrics(`unit-${Math.random()}`),
@@ -32,7 +36,13 @@ export function unitGateway(keys: object[], limits: Partial<GatewayLimits> = {},
     queueAdmitter: nowhere,
     voteMerger: nowhere,
     ticketKey: UNIT_TICKET_KEY,
-    limits: { perKeyPerSecond: 1000, perAddressPerSecond: 1000, connectionsPerAddress: 100, trustedProxies: [], ...limits },
+    limits: {
+      perKeyPerSecond: 1000,
+      perAddressPerSecond: 1000,
+      connectionsPerAddress: 100,
+      trustedProxies: [],
+      ...limits,
+    },
     readiness: [],
     ...more,
   });

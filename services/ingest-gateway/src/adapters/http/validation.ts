@@ -8,7 +8,14 @@ import { STRING_FORMATS } from '../../domain/string-formats.js';
  * numbers may be coerced. `verbose` keeps the offending value beside each error, so a bad amount or write id
  * is answered with what is wrong with it (see STRING_FORMATS), not just its format's name.
  */
-const bodyOptions: Options = { allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: true, verbose: true };
+const bodyOptions: Options = {
+  allErrors: true,
+  coerceTypes: false,
+  removeAdditional: false,
+  useDefaults: false,
+  strict: true,
+  verbose: true,
+};
 const textOptions: Options = { ...bodyOptions, coerceTypes: true, useDefaults: true };
 
 export interface Validation {
@@ -20,7 +27,8 @@ export interface Validation {
 
 /** An Ajv that knows the API's string formats (decimal amounts, write ids), judged by the domain's rules. */
 function withFormats(ajv: Ajv): Ajv {
-  for (const [name, problem] of Object.entries(STRING_FORMATS)) ajv.addFormat(name, { type: 'string', validate: (value) => problem(value) === undefined });
+  for (const [name, problem] of Object.entries(STRING_FORMATS))
+    ajv.addFormat(name, { type: 'string', validate: (value) => problem(value) === undefined });
   return ajv;
 }
 

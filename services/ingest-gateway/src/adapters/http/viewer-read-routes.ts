@@ -15,7 +15,8 @@ export function viewerReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
         response: readErrors,
       },
     },
-    async (request, reply) => routeRead(owner, `/v1/streams/${encodeURIComponent(request.params.streamId)}/viewers`, reply),
+    async (request, reply) =>
+      routeRead(owner, `/v1/streams/${encodeURIComponent(request.params.streamId)}/viewers`, reply),
   );
 
   app.get<{ Params: { streamId: string }; Querystring: { from: number; to: number; granularity: string } }>(
@@ -33,7 +34,11 @@ export function viewerReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
     async (request, reply) => {
       const { from, to, granularity } = request.query;
       const query = new URLSearchParams({ from: String(from), to: String(to), granularity });
-      return routeRead(owner, `/v1/streams/${encodeURIComponent(request.params.streamId)}/viewers/history?${query}`, reply);
+      return routeRead(
+        owner,
+        `/v1/streams/${encodeURIComponent(request.params.streamId)}/viewers/history?${query}`,
+        reply,
+      );
     },
   );
 }

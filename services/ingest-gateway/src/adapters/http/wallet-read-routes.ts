@@ -7,7 +7,8 @@ import { transactionHistoryQuery, transactionParams, walletParams } from './wall
 
 const walletPath = (userId: string) => `/v1/wallets/${encodeURIComponent(userId)}`;
 
-const PRIVATE = 'Private: needs a key with the wallets:read scope that serves this user (401 without a key, 403 for another tenant\'s user). ';
+const PRIVATE =
+  "Private: needs a key with the wallets:read scope that serves this user (401 without a key, 403 for another tenant's user). ";
 
 /**
  * Reads of balances and history, owned by the wallet-ledger: validated here, answered there. A wallet is
@@ -66,6 +67,11 @@ export function walletReadRoutes(app: FastifyInstance, owner: ReadOwner, keyring
         response: privateReadErrors,
       },
     },
-    async (request, reply) => routeRead(owner, `${walletPath(request.params.userId)}/transactions/${encodeURIComponent(request.params.id)}`, reply),
+    async (request, reply) =>
+      routeRead(
+        owner,
+        `${walletPath(request.params.userId)}/transactions/${encodeURIComponent(request.params.id)}`,
+        reply,
+      ),
   );
 }

@@ -3,12 +3,28 @@ import type { OutgoingRecord } from '@tally/streaming';
 import type { WalletCommand, WalletOutcome } from '@tally/schemas';
 import type { ApiKeyring } from '../../domain/api-keys.js';
 import type { OutcomeWaiters } from '../../domain/outcome-waiters.js';
-import { toGrantCommands, toTransactionCommand, toTransactionOutcome, walletWriteId, type GrantRequest, type TransactionRequest } from '../../domain/wallet.js';
+import {
+  toGrantCommands,
+  toTransactionCommand,
+  toTransactionOutcome,
+  walletWriteId,
+  type GrantRequest,
+  type TransactionRequest,
+} from '../../domain/wallet.js';
 import type { RecordWriter } from '../kafka/record-writer.js';
 import { acknowledgedWrite } from './acknowledged-write.js';
 import { pathUser, requireScope, requireServed } from './auth.js';
 import { WRITE_BODY_LIMIT, noQuery, writeErrors, writeSecurity } from './schemas.js';
-import { GRANT_BODY_LIMIT, grantAccepted, grantBody, transactionAccepted, transactionBody, transactionDecided, transactionQuery, walletParams } from './wallet-schemas.js';
+import {
+  GRANT_BODY_LIMIT,
+  grantAccepted,
+  grantBody,
+  transactionAccepted,
+  transactionBody,
+  transactionDecided,
+  transactionQuery,
+  walletParams,
+} from './wallet-schemas.js';
 
 export interface WalletRouteDeps {
   keyring: ApiKeyring;
@@ -30,7 +46,10 @@ export function walletRoutes(app: FastifyInstance, deps: WalletRouteDeps): void 
   const authorize = requireScope(deps.keyring, 'wallets:write');
   const authorizeUser = requireScope(deps.keyring, 'wallets:write', pathUser);
   // a key limited to some users may grant only to them: checked on the validated body
-  const authorizeGrantees = requireServed<GrantRequest>(deps.keyring, 'wallets:write', (body) => ({ kind: 'users', ids: body.userIds }));
+  const authorizeGrantees = requireServed<GrantRequest>(deps.keyring, 'wallets:write', (body) => ({
+    kind: 'users',
+    ids: body.userIds,
+  }));
   const produce = acknowledgedWrite(app.log, deps.walletCommands, 'wallet commands');
   // a request still waiting when the gateway shuts down answers "pending" at once instead of holding the close
   app.addHook('preClose', async () => deps.walletOutcomes.close());
@@ -55,7 +74,8 @@ export function walletRoutes(app: FastifyInstance, deps: WalletRouteDeps): void 
       onRequest: authorizeUser,
       schema: {
         tags: ['wallets'],
-        summary: "Credits or debits one user's balance of one asset; with ?wait=true, answers what the ledger made of it",
+        summary:
+          "Credits or debits one user's balance of one asset; with ?wait=true, answers what the ledger made of it",
         description:
           'Answers 202 {id} once Kafka acknowledged the command. With ?wait=true it waits (at most WALLET_WAIT_MS) for the outcome: ' +
           '200 {id, status: applied|rejected, balance, reason?}, or 202 {id, status: pending} when the ledger has not decided in time.',
@@ -74,7 +94,9 @@ export function walletRoutes(app: FastifyInstance, deps: WalletRouteDeps): void 
         return reply.code(202).send({ id });
       }
       const outcome = await produceAndWait(command, id);
-      return outcome ? reply.code(200).send(toTransactionOutcome(outcome)) : reply.code(202).send({ id, status: 'pending' });
+      return outcome
+        ? reply.code(200).send(toTransactionOutcome(outcome))
+        : reply.code(202).send({ id, status: 'pending' });
     },
   );
 

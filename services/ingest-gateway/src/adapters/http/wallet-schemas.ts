@@ -19,17 +19,31 @@ export const transactionParams = strictObject(['userId', 'id'], {
 
 const walletWriteFields = {
   ...writeKeyFields,
-  asset: { type: 'string', pattern: ASSET_PATTERN.source, description: 'What is counted, e.g. points or KRW: a letter, then up to 31 of A-Z a-z 0-9 _' },
+  asset: {
+    type: 'string',
+    pattern: ASSET_PATTERN.source,
+    description: 'What is counted, e.g. points or KRW: a letter, then up to 31 of A-Z a-z 0-9 _',
+  },
   amount: {
     ...format('decimal-amount'),
-    description: 'A positive decimal STRING with at most 13 digits before the point and 2 after, e.g. "12.34"; kept as integer minor units, never a float',
+    description:
+      'A positive decimal STRING with at most 13 digits before the point and 2 after, e.g. "12.34"; kept as integer minor units, never a float',
   },
-  reason: { type: 'string', maxLength: REASON_MAX_LENGTH, pattern: REASON_PATTERN.source, description: 'A note for the history: 1-200 printable characters' },
+  reason: {
+    type: 'string',
+    maxLength: REASON_MAX_LENGTH,
+    pattern: REASON_PATTERN.source,
+    description: 'A note for the history: 1-200 printable characters',
+  },
 } as const;
 
 export const transactionBody = strictObject(['source', 'seq', 'type', 'asset', 'amount'], {
   ...walletWriteFields,
-  type: { type: 'string', enum: ['credit', 'debit'], description: 'credit adds to the balance; debit takes from it, and is rejected if the balance would go below zero' },
+  type: {
+    type: 'string',
+    enum: ['credit', 'debit'],
+    description: 'credit adds to the balance; debit takes from it, and is rejected if the balance would go below zero',
+  },
 });
 
 export const grantBody = strictObject(['source', 'seq', 'asset', 'amount', 'userIds'], {
@@ -40,17 +54,28 @@ export const grantBody = strictObject(['source', 'seq', 'asset', 'amount', 'user
     maxItems: MAX_GRANT_USERS,
     uniqueItems: true,
     items: id('A user to credit'),
-    description: 'Who is credited, 1-1000 different users; each gets one credit named by the grant\'s (source, seq) and the user',
+    description:
+      "Who is credited, 1-1000 different users; each gets one credit named by the grant's (source, seq) and the user",
   },
 });
 
 /** `?wait=true` is the only query a write takes, and only a single transaction takes it (the others take `noQuery`). */
 export const transactionQuery = strictObject([], {
-  wait: { type: 'boolean', default: false, description: 'Wait (at most WALLET_WAIT_MS) for the ledger to apply or reject it' },
+  wait: {
+    type: 'boolean',
+    default: false,
+    description: 'Wait (at most WALLET_WAIT_MS) for the ledger to apply or reject it',
+  },
 });
 
 export const transactionHistoryQuery = strictObject([], {
-  limit: { type: 'integer', minimum: 1, maximum: MAX_HISTORY_LIMIT, default: 20, description: 'How many transactions, newest first' },
+  limit: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_HISTORY_LIMIT,
+    default: 20,
+    description: 'How many transactions, newest first',
+  },
 });
 
 const transactionId = acceptedResponse.properties.id;
@@ -59,7 +84,10 @@ const transactionId = acceptedResponse.properties.id;
 export const transactionAccepted = {
   type: 'object',
   required: ['id'],
-  properties: { id: transactionId, status: { type: 'string', enum: ['pending'], description: 'With ?wait=true: not decided yet; read it later' } },
+  properties: {
+    id: transactionId,
+    status: { type: 'string', enum: ['pending'], description: 'With ?wait=true: not decided yet; read it later' },
+  },
 } as const;
 
 /** 200 with `?wait=true`, once the ledger has decided. */

@@ -36,7 +36,12 @@ export class BackgroundReader {
     this.log = options.logger.child({ component: options.groupPrefix, groupId });
     // a short fetch wait only bounds how soon `listening()` can tell; records are returned as soon as they arrive.
     // Topics are created with their partitions and retention by deploy/topics.yaml, never by accident here.
-    this.consumer = options.kafka.consumer({ groupId, maxWaitTimeInMs: 1000, allowAutoTopicCreation: false, retry: { restartOnFailure: async () => true } });
+    this.consumer = options.kafka.consumer({
+      groupId,
+      maxWaitTimeInMs: 1000,
+      allowAutoTopicCreation: false,
+      retry: { restartOnFailure: async () => true },
+    });
     this.firstFetch = firstFetchAfterJoin(this.consumer);
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart && !this.closed) this.start();
@@ -75,11 +80,19 @@ export class BackgroundReader {
   private async tryToRead(): Promise<boolean> {
     try {
       await this.consumer.connect();
-      for (const { topics, fromBeginning } of this.options.subscriptions) await this.consumer.subscribe({ topics, fromBeginning });
-      await this.consumer.run({ autoCommit: false, eachMessage: ({ topic, message }) => this.options.onMessage(topic, message) });
+      for (const { topics, fromBeginning } of this.options.subscriptions)
+        await this.consumer.subscribe({ topics, fromBeginning });
+      await this.consumer.run({
+        autoCommit: false,
+        eachMessage: ({ topic, message }) => this.options.onMessage(topic, message),
+      });
       return true;
     } catch (error) {
-      if (!this.closed) this.log.warn({ err: error }, `cannot read ${this.options.subscriptions.flatMap((s) => s.topics).join(', ')} yet; ${this.options.meanwhile}`);
+      if (!this.closed)
+        this.log.warn(
+          { err: error },
+          `cannot read ${this.options.subscriptions.flatMap((s) => s.topics).join(', ')} yet; ${this.options.meanwhile}`,
+        );
       await this.consumer.disconnect().catch(() => undefined);
       return false;
     }

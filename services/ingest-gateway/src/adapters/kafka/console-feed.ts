@@ -36,7 +36,10 @@ export function consoleFeed(options: ConsoleFeedOptions): BackgroundReader {
       { topics: [queueEvents.topic], fromBeginning: false },
     ],
     // the console is a view: a record it cannot read is skipped (the owning service dead-letters its own input)
-    onMessage: (topic, message) => apply[topic]!(message).catch((error: unknown) => log.warn({ err: error, topic, offset: message.offset }, 'skipped a change the console could not decode')),
+    onMessage: (topic, message) =>
+      apply[topic]!(message).catch((error: unknown) =>
+        log.warn({ err: error, topic, offset: message.offset }, 'skipped a change the console could not decode'),
+      ),
     meanwhile: 'the console shows no live changes until it can',
     logger: options.logger,
   });

@@ -1,15 +1,4 @@
 export {
-  InvalidWriteKeyError,
-  MAX_SEQ,
-  SOURCE_PATTERN,
-  formatWriteKey,
-  isValidSeq,
-  isValidSource,
-  parseWriteKey,
-  writeKey,
-  type WriteKey,
-} from './write-key.js';
-export {
   SeqWindows,
   admitSeq,
   emptyWindow,

@@ -1,5 +1,5 @@
 import { judgedEventTime } from '@tally/event-time';
-import { formatWriteKey } from '@tally/idempotency';
+import { formatWriteKey } from '@tally/contracts';
 import type { ItemEvent, LateReason } from '@tally/schemas';
 import type { BatchHandler, ConsumedRecord, LateEntry, Rejection } from '@tally/streaming';
 import type { Logger } from '@tally/observability';

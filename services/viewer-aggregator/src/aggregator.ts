@@ -1,4 +1,4 @@
-import { formatWriteKey } from '@tally/idempotency';
+import { formatWriteKey } from '@tally/contracts';
 import type { Heartbeat } from '@tally/schemas';
 import { judgedEventTime } from '@tally/event-time';
 import type { BatchHandler, ConsumedRecord, LateEntry } from '@tally/streaming';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SOURCE_PATTERN } from '@tally/idempotency';
+import { SOURCE_PATTERN } from '@tally/contracts';
 import { ReceiptSequence, gatewaySource } from './gateway-writes.js';
 
 describe('the writes the gateway names itself', () => {

@@ -1,4 +1,4 @@
-import { InvalidWriteKeyError, formatWriteKey, parseWriteKey } from '@tally/idempotency';
+import { InvalidWriteKeyError, formatWriteKey, parseWriteKey } from '@tally/contracts';
 
 /**
  * Ids (stream, item, session, user) are opaque to us, but bounded and URL-safe so they can be Kafka keys and

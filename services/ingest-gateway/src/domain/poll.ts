@@ -1,4 +1,4 @@
-import type { WriteKey } from '@tally/idempotency';
+import type { WriteKey } from '@tally/contracts';
 import type { Ballot, PollDefinition } from '@tally/schemas';
 import type { ErrorDetail } from './api-error.js';
 

@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { WriteKey } from '@tally/idempotency';
+import type { WriteKey } from '@tally/contracts';
 import { TICKET_ID_PATTERN, type QueueCommand } from '@tally/schemas';
 
 /** Seed 002 runs 100 active at once; far more is a typo, and the bound keeps the admitter's active set small. */

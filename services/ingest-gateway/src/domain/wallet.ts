@@ -1,4 +1,4 @@
-import { formatWriteKey } from '@tally/idempotency';
+import { formatWriteKey } from '@tally/contracts';
 import type { WalletCommand, WalletOutcome } from '@tally/schemas';
 import { formatMinor, parseAmount } from '@tally/money';
 

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { WriteKey } from '@tally/idempotency';
+import type { WriteKey } from '@tally/contracts';
 import { ReceiptSequence, gatewaySource } from '../../domain/gateway-writes.js';
 import { callerOf } from './auth.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { formatWriteKey } from '@tally/idempotency';
+import { formatWriteKey } from '@tally/contracts';
 import type { Heartbeat } from '@tally/schemas';
 import type { OutgoingRecord } from '@tally/streaming';
 import { invalidRequest, type ApiError } from '../../domain/api-error.js';

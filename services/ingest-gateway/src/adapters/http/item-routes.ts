@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { formatWriteKey } from '@tally/idempotency';
+import { formatWriteKey } from '@tally/contracts';
 import type { ItemEvent } from '@tally/schemas';
 import type { ApiKeyring } from '../../domain/api-keys.js';
 import {

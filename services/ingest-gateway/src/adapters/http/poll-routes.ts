@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { formatWriteKey } from '@tally/idempotency';
+import { formatWriteKey } from '@tally/contracts';
 import type { Ballot, PollDefinition } from '@tally/schemas';
 import { invalidFields, type ErrorDetail } from '../../domain/api-error.js';
 import type { ApiKeyring, Scope } from '../../domain/api-keys.js';

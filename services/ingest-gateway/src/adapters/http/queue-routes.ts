@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { formatWriteKey, type WriteKey } from '@tally/idempotency';
+import { formatWriteKey, type WriteKey } from '@tally/contracts';
 import type { QueueCommand } from '@tally/schemas';
 import type { ApiKeyring, Scope } from '../../domain/api-keys.js';
 import {

@@ -1,4 +1,4 @@
-import { MAX_SEQ, SOURCE_PATTERN } from '@tally/idempotency';
+import { MAX_SEQ, SOURCE_PATTERN } from '@tally/contracts';
 import { MAX_AT_MS } from '../../domain/event-time.js';
 import { MAX_POSITION_MS } from '../../domain/heartbeat.js';
 import { ID_CHARSET, ID_MAX_LENGTH } from '../../domain/ids.js';

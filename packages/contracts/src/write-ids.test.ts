@@ -6,7 +6,7 @@ import {
   isValidSource,
   parseWriteKey,
   writeKey,
-} from './write-key.js';
+} from './write-ids.js';
 
 describe('write keys', () => {
   it('accepts 1-64 characters of [A-Za-z0-9._:-] as a source', () => {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Before and after, side by side on this machine: runs the drain benchmarks of viewers, counters and the queue
+# Before and after, side by side on this machine: runs the drain benchmarks of viewers, counters, the queue, the
+# wallet and the votes (BENCHES="viewers queue" picks some)
 # from a worktree of an earlier revision (before) and from this checkout (after), alternately, so both see the
 # same machine at nearly the same time. Prints each service's events/s per round and writes the outputs under
 # .stack/ab/. Needs the local stack (pnpm tally stack up). Not a test: it prints numbers.
@@ -29,15 +30,17 @@ run() { # side dir bench round
     viewers) (cd "$dir" && timeout 900 pnpm -s bench:viewers >"$file" 2>&1) || true ;;
     counters) (cd "$dir" && timeout 900 pnpm -s bench:counters --reads 500 --probes 50 >"$file" 2>&1) || true ;;
     queue) (cd "$dir" && timeout 900 npx tsx scripts/bench/queue.ts >"$file" 2>&1) || true ;;
+    wallet) (cd "$dir" && timeout 900 npx tsx scripts/bench/wallet.ts --commands 100000 --reads 300 --probes 40 >"$file" 2>&1) || true ;;
+    votes) (cd "$dir" && timeout 900 pnpm -s bench:votes --ballots 100000 --probes 30 >"$file" 2>&1) || true ;;
   esac
   local rate
-  rate=$(grep -E 'heartbeats/s processed|events/s processed' "$file" | grep -oE '[0-9]+$' | head -1 || true)
+  rate=$(grep -E 'heartbeats/s processed|events/s processed|ballots/s counted' "$file" | grep -oE '[0-9]+$' | head -1 || true)
   printf '%-9s round %s  %-7s %8s events/s\n' "$bench" "$round" "$side" "${rate:-?}" | tee -a "$out/summary.txt"
 }
 
 : >"$out/summary.txt"
 for round in $(seq 1 "$rounds"); do
-  for bench in viewers counters queue; do
+  for bench in ${BENCHES:-viewers counters queue wallet votes}; do
     run before "$before" "$bench" "$round"
     run after . "$bench" "$round"
   done

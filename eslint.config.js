@@ -36,4 +36,49 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // The domain is pure (decide/evolve): it is handed state and returns decisions. IO belongs to the adapters
+    // and the handlers that run use cases, and time comes in as a value, so the rules can be tested without a
+    // server and replayed the same way every time.
+    files: ['services/*/src/domain/**/*.ts', 'packages/*/src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...['pg', 'ioredis', 'kafkajs', 'fastify', 'undici'].map((name) => ({
+              name,
+              message: 'The domain does no IO: load and write through a port the adapter implements.',
+            })),
+            ...['fs', 'fs/promises', 'net', 'http', 'https', 'timers', 'timers/promises'].flatMap((name) =>
+              [name, `node:${name}`].map((path) => ({
+                name: path,
+                message: 'The domain does no IO and sets no timers: the handler does, and passes the result in.',
+              })),
+            ),
+          ],
+          patterns: [
+            {
+              group: ['**/adapters', '**/adapters/**', 'pg/*', 'ioredis/*', 'kafkajs/*', 'fastify/*', 'undici/*'],
+              message: 'The domain does not depend on adapters: they depend on it (through ports).',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval'].map((name) => ({
+          name,
+          message: "The domain sets no timers: time is an argument (nowMs), scheduling is the handler's.",
+        })),
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'MemberExpression[property.name=/^(setTimeout|setInterval|setImmediate)$/]',
+          message: "The domain sets no timers (globalThis.setTimeout included): scheduling is the handler's.",
+        },
+      ],
+    },
+  },
 );

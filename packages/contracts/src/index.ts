@@ -3,10 +3,12 @@ export {
   REGIONAL_TOPICS,
   REGION_PLACEHOLDER,
   TOPICS,
+  TOPIC_DEFAULTS,
   regionalTopicName,
   topicCatalogue,
   type CleanupPolicy,
   type RegionalTopicContract,
+  type TopicDefaults,
   type TopicContract,
   type TopicId,
 } from './topics.js';

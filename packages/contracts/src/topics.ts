@@ -159,6 +159,17 @@ export const REGIONAL_TOPICS = {
   },
 } as const satisfies Record<string, RegionalTopicContract>;
 
+/**
+ * Production values every topic is created with. The stack CLI caps them to the brokers a cluster has, so the
+ * single-node local stack runs with 1 of each.
+ */
+export const TOPIC_DEFAULTS = { replicationFactor: 3, minInsyncReplicas: 2 } as const satisfies TopicDefaults;
+
+export interface TopicDefaults {
+  replicationFactor: number;
+  minInsyncReplicas: number;
+}
+
 /** The regions a deployment has unless VOTE_REGIONS says otherwise. */
 export const DEFAULT_REGIONS = ['kr', 'jp', 'tw', 'na'] as const;
 

@@ -1,10 +1,35 @@
+import { formatWriteKey } from '@tally/contracts';
 import type { TopicCodec, WalletCommand, WalletOutcome } from '@tally/schemas';
 import type { BatchHandler, Rejection, TypedProducer } from '@tally/streaming';
-import type { LedgerStore, StoredEntry } from './adapters/postgres-ledger.js';
-import { refusal, type Command } from './domain/ledger.js';
+import { commandKey, decide, refusal, type Command, type Entry } from './domain/ledger.js';
+
+/** An entry as the ledger holds it: what the domain decided, and when it was written. */
+export interface StoredEntry extends Entry {
+  appliedAtMs: number;
+}
+
+/**
+ * What applying a batch needs from the ledger's storage, inside one transaction that holds the partition:
+ * the state the batch touches is loaded first, the domain decides, the result is written.
+ */
+export interface LedgerBatchStore {
+  /** The entries already recorded for these commands, by `commandKey`. */
+  recorded(commands: Command[]): Promise<Map<string, StoredEntry>>;
+  /** The balances the commands touch, by `balanceKey` (a balance never written is absent: zero). */
+  balances(commands: Command[]): Promise<Map<string, bigint>>;
+  /** Appends new entries in the given order; returns them as stored, by `commandKey`. */
+  append(entries: Entry[]): Promise<Map<string, StoredEntry>>;
+  /** Sets balances, by `balanceKey`. */
+  writeBalances(balances: Map<string, bigint>): Promise<void>;
+}
+
+/** The port the use case writes through: one transaction per batch, serialised per partition. */
+export interface LedgerPort {
+  inPartition<T>(partition: number, work: (batch: LedgerBatchStore) => Promise<T>): Promise<T>;
+}
 
 export interface LedgerDeps {
-  store: LedgerStore;
+  store: LedgerPort;
   producer: TypedProducer;
   outcomes: TopicCodec<WalletOutcome>;
 }
@@ -25,7 +50,7 @@ export function walletCommandHandler(deps: LedgerDeps): BatchHandler<WalletComma
       else commands.push(command);
     }
     if (commands.length === 0) return { rejected };
-    const outcomes = await deps.store.apply(partition, commands);
+    const outcomes = await applyCommands(deps.store, partition, commands);
     await deps.producer.sendAll(
       deps.outcomes,
       outcomes.map((o) => ({ key: o.userId, value: toOutcome(o) })),
@@ -34,10 +59,26 @@ export function walletCommandHandler(deps: LedgerDeps): BatchHandler<WalletComma
   };
 }
 
+/**
+ * The use case: load what the batch touches, decide (domain/ledger.ts), write the new entries and balances.
+ * Returns one outcome per command, in order (a repeated command: its first one, as stored).
+ */
+export function applyCommands(store: LedgerPort, partition: number, commands: Command[]): Promise<StoredEntry[]> {
+  return store.inPartition(partition, async (batch) => {
+    const recorded = await batch.recorded(commands);
+    const balances = await batch.balances(commands);
+    const decision = decide(commands, balances, recorded);
+    const written = await batch.append(decision.entries);
+    await batch.writeBalances(decision.balances);
+    // a repeated command's outcome is its recorded entry, already a StoredEntry; a new one is as written
+    return decision.outcomes.map((o) => written.get(commandKey(o.userId, o.id)) ?? (o as StoredEntry));
+  });
+}
+
 function toCommand(value: WalletCommand): Command {
   return {
     userId: value.userId,
-    id: `${value.source}:${value.seq}`,
+    id: formatWriteKey(value),
     type: value.type,
     asset: value.asset,
     amountMinor: BigInt(value.amountMinor),

@@ -1,9 +1,16 @@
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
-import { balanceKey, commandKey, decide, type Command, type Entry } from '../domain/ledger.js';
+import {
+  balanceKey,
+  balanceOf,
+  commandKey,
+  type Command,
+  type CommandType,
+  type Entry,
+  type Status,
+} from '../domain/ledger.js';
+import type { LedgerBatchStore, LedgerPort, StoredEntry } from '../wallet-ledger.js';
 
-export interface StoredEntry extends Entry {
-  appliedAtMs: number;
-}
+export type { StoredEntry } from '../wallet-ledger.js';
 
 const ENTRY_COLUMNS = `user_id, command_id, type, asset, amount_minor, status, reason, rejection, balance_after_minor, is_grant, requested_at, applied_at`;
 
@@ -12,7 +19,7 @@ const ENTRY_COLUMNS = `user_id, command_id, type, asset, amount_minor, status, r
  * statements whatever the batch size. The partition's advisory lock serialises two owners of one partition
  * (a rebalance, a replay by another group), so balances read here cannot change before the commit.
  */
-export class LedgerStore {
+export class LedgerStore implements LedgerPort {
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,
@@ -21,74 +28,12 @@ export class LedgerStore {
       throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
   }
 
-  /** Applies the commands in order; returns one outcome per command (a repeated command: its first one). */
-  async apply(partition: number, commands: Command[]): Promise<StoredEntry[]> {
+  /** Runs `work` in one transaction holding the partition's advisory lock; it commits when `work` returns. */
+  inPartition<T>(partition: number, work: (batch: LedgerBatchStore) => Promise<T>): Promise<T> {
     return inTransaction(this.pool, async (db) => {
       await db.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${this.schema}/wallet-commands/p${partition}`]);
-      const recorded = await this.recorded(db, commands);
-      const balances = await this.balances(db, commands);
-      const decision = decide(commands, balances, recorded);
-      const written = await this.append(db, decision.entries);
-      await this.writeBalances(db, decision.balances);
-      return decision.outcomes.map((o) => written.get(commandKey(o.userId, o.id)) ?? (o as StoredEntry));
+      return work(new PostgresLedgerBatch(db, this.schema));
     });
-  }
-
-  // Both lookups below are one primary-key probe per command (LATERAL, kept from being merged into a join by
-  // OFFSET 0). As a plain join of a batch's keys, the planner hashes the whole table once it is large, so each
-  // batch read the whole ledger: 174-234 ms per 1,000 commands at 80,000 entries against 23 ms of probes.
-  private async recorded(db: PoolClient, commands: Command[]): Promise<Map<string, StoredEntry>> {
-    const { rows } = await db.query(
-      `SELECT e.* FROM unnest($1::text[], $2::text[]) AS t(u, c)
-       CROSS JOIN LATERAL (SELECT ${ENTRY_COLUMNS} FROM ${this.schema}.ledger_entries WHERE user_id = t.u AND command_id = t.c OFFSET 0) AS e`,
-      [commands.map((c) => c.userId), commands.map((c) => c.id)],
-    );
-    return new Map(rows.map((r) => [commandKey(r.user_id, r.command_id), entryOf(r)]));
-  }
-
-  private async balances(db: PoolClient, commands: Command[]): Promise<Map<string, bigint>> {
-    const { rows } = await db.query(
-      `SELECT b.* FROM unnest($1::text[], $2::text[]) AS t(u, a)
-       CROSS JOIN LATERAL (SELECT user_id, asset, balance_minor FROM ${this.schema}.balances WHERE user_id = t.u AND asset = t.a OFFSET 0) AS b`,
-      [commands.map((c) => c.userId), commands.map((c) => c.asset)],
-    );
-    return new Map(rows.map((r) => [balanceKey(r.user_id, r.asset), BigInt(r.balance_minor)]));
-  }
-
-  /** Appends the new entries in command order (entry_no follows it); returns them as stored. */
-  private async append(db: PoolClient, entries: Entry[]): Promise<Map<string, StoredEntry>> {
-    if (entries.length === 0) return new Map();
-    const { rows } = await db.query(
-      `INSERT INTO ${this.schema}.ledger_entries (user_id, command_id, type, asset, amount_minor, status, reason, rejection, balance_after_minor, is_grant, requested_at)
-       SELECT u, c, t, a, m, s, r, j, b, g, to_timestamp(q / 1000.0)
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::boolean[], $11::bigint[])
-         WITH ORDINALITY AS x(u, c, t, a, m, s, r, j, b, g, q, i) ORDER BY i
-       RETURNING ${ENTRY_COLUMNS}`,
-      [
-        entries.map((e) => e.userId),
-        entries.map((e) => e.id),
-        entries.map((e) => e.type.toLowerCase()),
-        entries.map((e) => e.asset),
-        entries.map((e) => e.amountMinor.toString()),
-        entries.map((e) => e.status.toLowerCase()),
-        entries.map((e) => e.reason),
-        entries.map((e) => e.rejection),
-        entries.map((e) => e.balanceAfterMinor.toString()),
-        entries.map((e) => e.grant),
-        entries.map((e) => e.requestedAtMs),
-      ],
-    );
-    return new Map(rows.map((r) => [commandKey(r.user_id, r.command_id), entryOf(r)]));
-  }
-
-  private async writeBalances(db: PoolClient, balances: Map<string, bigint>): Promise<void> {
-    if (balances.size === 0) return;
-    const rows = [...balances].map(([key, minor]) => [...key.split('\u0000'), minor.toString()]);
-    await db.query(
-      `INSERT INTO ${this.schema}.balances (user_id, asset, balance_minor) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-       ON CONFLICT (user_id, asset) DO UPDATE SET balance_minor = EXCLUDED.balance_minor, updated_at = now()`,
-      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
-    );
   }
 
   async balancesOf(userId: string): Promise<Map<string, bigint>> {
@@ -120,6 +65,7 @@ export class LedgerStore {
    * (nothing, always); a full scan, for tests and audits, not for the request path.
    */
   async invariantViolations(): Promise<{ userId: string; asset: string; balance: string; sumOfEntries: string }[]> {
+    // 'credit' and 'applied': the table's spelling of the domain's CREDIT and APPLIED (see sqlEnum)
     const { rows } = await this.pool.query(
       `WITH sums AS (
          SELECT user_id, asset, sum(CASE type WHEN 'credit' THEN amount_minor ELSE -amount_minor END) AS total
@@ -133,16 +79,81 @@ export class LedgerStore {
   }
 }
 
+/** The statements of one batch's transaction (see LedgerStore.inPartition). */
+class PostgresLedgerBatch implements LedgerBatchStore {
+  constructor(
+    private readonly db: PoolClient,
+    private readonly schema: string,
+  ) {}
+
+  // Both lookups below are one primary-key probe per command (LATERAL, kept from being merged into a join by
+  // OFFSET 0). As a plain join of a batch's keys, the planner hashes the whole table once it is large, so each
+  // batch read the whole ledger: 174-234 ms per 1,000 commands at 80,000 entries against 23 ms of probes.
+  async recorded(commands: Command[]): Promise<Map<string, StoredEntry>> {
+    const { rows } = await this.db.query(
+      `SELECT e.* FROM unnest($1::text[], $2::text[]) AS t(u, c)
+       CROSS JOIN LATERAL (SELECT ${ENTRY_COLUMNS} FROM ${this.schema}.ledger_entries WHERE user_id = t.u AND command_id = t.c OFFSET 0) AS e`,
+      [commands.map((c) => c.userId), commands.map((c) => c.id)],
+    );
+    return new Map(rows.map((r) => [commandKey(r.user_id, r.command_id), entryOf(r)]));
+  }
+
+  async balances(commands: Command[]): Promise<Map<string, bigint>> {
+    const { rows } = await this.db.query(
+      `SELECT b.* FROM unnest($1::text[], $2::text[]) AS t(u, a)
+       CROSS JOIN LATERAL (SELECT user_id, asset, balance_minor FROM ${this.schema}.balances WHERE user_id = t.u AND asset = t.a OFFSET 0) AS b`,
+      [commands.map((c) => c.userId), commands.map((c) => c.asset)],
+    );
+    return new Map(rows.map((r) => [balanceKey(r.user_id, r.asset), BigInt(r.balance_minor)]));
+  }
+
+  /** Appends the new entries in command order (entry_no follows it); returns them as stored. */
+  async append(entries: Entry[]): Promise<Map<string, StoredEntry>> {
+    if (entries.length === 0) return new Map();
+    const { rows } = await this.db.query(
+      `INSERT INTO ${this.schema}.ledger_entries (user_id, command_id, type, asset, amount_minor, status, reason, rejection, balance_after_minor, is_grant, requested_at)
+       SELECT u, c, t, a, m, s, r, j, b, g, to_timestamp(q / 1000.0)
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::boolean[], $11::bigint[])
+         WITH ORDINALITY AS x(u, c, t, a, m, s, r, j, b, g, q, i) ORDER BY i
+       RETURNING ${ENTRY_COLUMNS}`,
+      [
+        entries.map((e) => e.userId),
+        entries.map((e) => e.id),
+        entries.map((e) => sqlEnum(e.type)),
+        entries.map((e) => e.asset),
+        entries.map((e) => e.amountMinor.toString()),
+        entries.map((e) => sqlEnum(e.status)),
+        entries.map((e) => e.reason),
+        entries.map((e) => e.rejection),
+        entries.map((e) => e.balanceAfterMinor.toString()),
+        entries.map((e) => e.grant),
+        entries.map((e) => e.requestedAtMs),
+      ],
+    );
+    return new Map(rows.map((r) => [commandKey(r.user_id, r.command_id), entryOf(r)]));
+  }
+
+  async writeBalances(balances: Map<string, bigint>): Promise<void> {
+    if (balances.size === 0) return;
+    const rows = [...balances].map(([key, minor]) => ({ ...balanceOf(key), minor: minor.toString() }));
+    await this.db.query(
+      `INSERT INTO ${this.schema}.balances (user_id, asset, balance_minor) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+       ON CONFLICT (user_id, asset) DO UPDATE SET balance_minor = EXCLUDED.balance_minor, updated_at = now()`,
+      [rows.map((r) => r.userId), rows.map((r) => r.asset), rows.map((r) => r.minor)],
+    );
+  }
+}
+
 function entryOf(r: Record<string, unknown>): StoredEntry {
   return {
     userId: r.user_id as string,
     id: r.command_id as string,
-    type: (r.type as string).toUpperCase() as Entry['type'],
+    type: domainEnum<CommandType>(r.type),
     asset: r.asset as string,
     amountMinor: BigInt(r.amount_minor as string),
     reason: (r.reason as string | null) ?? null,
     grant: r.is_grant as boolean,
-    status: (r.status as string).toUpperCase() as Entry['status'],
+    status: domainEnum<Status>(r.status),
     rejection: (r.rejection as Entry['rejection']) ?? null,
     balanceAfterMinor: BigInt(r.balance_after_minor as string),
     // entries written before commands carried it have only the time they were applied
@@ -150,3 +161,11 @@ function entryOf(r: Record<string, unknown>): StoredEntry {
     appliedAtMs: (r.applied_at as Date).getTime(),
   };
 }
+
+/**
+ * The one place the ledger's enums change case: the domain (and Avro) say 'CREDIT' and 'APPLIED', the ledger's
+ * tables say 'credit' and 'applied' (as its SQL literals do). Avro's symbols stay upper case: changing them
+ * would break the BACKWARD compatibility the registry holds the schemas to.
+ */
+const sqlEnum = (value: CommandType | Status) => value.toLowerCase();
+const domainEnum = <T extends CommandType | Status>(value: unknown) => (value as string).toUpperCase() as T;

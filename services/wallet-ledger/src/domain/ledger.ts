@@ -1,7 +1,7 @@
 /**
- * The rule of wallet-ledger: what a batch of commands does to balances. Pure; the Postgres adapter loads the
- * balances and the already-recorded commands the batch touches, calls `decide`, and writes what it returns in
- * one transaction.
+ * The rule of wallet-ledger: what a batch of commands does to balances. Pure; the use case (wallet-ledger.ts)
+ * loads the balances and the already-recorded commands the batch touches through its port, calls `decide`, and
+ * writes what it returns in the same transaction.
  *
  * - A command is named by (userId, source, seq): a grant gives every user its own command under the grant's
  *   (source, seq). A command already recorded (or earlier in the batch) changes nothing; its first outcome is
@@ -14,7 +14,7 @@ export type Status = 'APPLIED' | 'REJECTED';
 
 export interface Command {
   userId: string;
-  /** "<source>:<seq>" */
+  /** The command's write id, "<source>:<seq>" (formatWriteKey of @tally/contracts). */
   id: string;
   type: CommandType;
   asset: string;
@@ -38,6 +38,11 @@ export const MAX_BALANCE_MINOR = BigInt(Number.MAX_SAFE_INTEGER);
 
 export const commandKey = (userId: string, id: string) => `${userId}\u0000${id}`;
 export const balanceKey = (userId: string, asset: string) => `${userId}\u0000${asset}`;
+/** The user and the asset a `balanceKey` names. */
+export const balanceOf = (key: string) => {
+  const [userId, asset] = key.split('\u0000') as [string, string];
+  return { userId, asset };
+};
 
 export interface Decision {
   /** Commands seen for the first time, in order: each becomes one ledger entry. */

@@ -7,3 +7,4 @@ export {
   type OpsServer,
   type ReadinessCheck,
 } from './ops-server.js';
+export { TimeoutError, withTimeout } from './timeout.js';

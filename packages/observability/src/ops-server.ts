@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
+import { withTimeout } from './timeout.js';
 
 /** A named dependency check; resolves when that dependency can serve, throws with the reason otherwise. */
 export interface ReadinessCheck {
@@ -74,27 +75,11 @@ export function registerOpsRoutes(
 
 async function runCheck(readiness: ReadinessCheck): Promise<{ name: string; ok: boolean; error?: string }> {
   try {
-    await withTimeout(readiness.check(), 2000);
+    await withTimeout(readiness.check(), 2000, 'answer');
     return { name: readiness.name, ok: true };
   } catch (error) {
     return { name: readiness.name, ok: false, error: error instanceof Error ? error.message : String(error) };
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }
 
 /**

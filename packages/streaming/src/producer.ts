@@ -1,5 +1,6 @@
 import type { Kafka, Message, Producer, IHeaders } from 'kafkajs';
 import { CompressionTypes, Partitioners } from 'kafkajs';
+import { withTimeout } from '@tally/observability';
 import type { TopicCodec } from '@tally/schemas';
 
 /** Kafka did not acknowledge in time; the caller should answer 503 and the client retry the same (source, seq). */
@@ -172,7 +173,7 @@ export class TypedProducer {
           topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
         }),
       );
-      await withTimeout(sent, this.ackTimeoutMs);
+      await withTimeout(sent, this.ackTimeoutMs, 'acknowledgement');
       for (const { pending } of ready) pending.resolve();
     } catch (error) {
       for (const { pending } of ready) pending.reject(new KafkaUnavailableError(pending.topic, error));
@@ -192,12 +193,4 @@ export function lostProducerState(error: unknown): boolean {
     current = (current as { cause?: unknown }).cause;
   }
   return false;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no acknowledgement within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, stackDown, stackUp, startBroker, stopBroker, brokerSettings, loadTopics } from '@tally/stack';
+import { repoRoot, stackDown, stackUp, startBroker, stopBroker, brokerSettings, declaredTopics } from '@tally/stack';
 import { suiteCredentials, type SuiteCredentials } from './abuse/credentials.js';
 import { startPrivatePostgres } from './environment/postgres.js';
 import { startPrivateRedis } from './environment/redis.js';
@@ -133,7 +133,7 @@ export async function startFaultEnvironment(log: (line: string) => void): Promis
     databaseUrl: postgres.url,
     serviceUrls: Object.fromEntries(consumers.map((s) => [s.spec.name, s.url])),
     consumerGroups: Object.fromEntries(consumers.map((s) => [s.spec.name, s.spec.consumerGroups])),
-    topics: loadTopics().topics.map((t) => t.name),
+    topics: declaredTopics().topics.map((t) => t.name),
     services,
     service: (name) => {
       const service = byName.get(name);

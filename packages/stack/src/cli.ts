@@ -33,7 +33,7 @@ import {
   type SideKind,
 } from './side-topics.js';
 import { prepareStack, stackDown, stackEndpoints, stackStatus, stackUp } from './stack.js';
-import { applyTopics, loadTopics } from './topics.js';
+import { applyTopics, declaredTopics } from './topics.js';
 
 const log = (line: string) => console.log(line);
 const list = (value: string) =>
@@ -127,10 +127,10 @@ stack
 program
   .command('setup')
   .description(
-    'once per cluster (a deployment’s setup job): create or grow the topics of deploy/topics.yaml and register their value schemas; safe to run again, and a schema change that breaks BACKWARD compatibility fails here, before any service starts',
+    'once per cluster (a deployment’s setup job): create or grow the topics of the catalogue (@tally/contracts, as in deploy/topics.yaml) and register their value schemas; safe to run again, and a schema change that breaks BACKWARD compatibility fails here, before any service starts',
   )
   .action(async () => {
-    const declared = loadTopics();
+    const declared = declaredTopics();
     await withClusterAdmin(async (admin) => {
       for (const c of await applyTopics(admin, declared))
         log(`topic   ${c.topic}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
@@ -142,13 +142,15 @@ program
     );
   });
 
-const topics = program.command('topics').description('the topics declared in deploy/topics.yaml');
+const topics = program
+  .command('topics')
+  .description('the topics of the catalogue (@tally/contracts; deploy/topics.yaml is generated from it)');
 topics
   .command('apply')
   .description('create missing topics, grow partitions, align configs (never deletes)')
   .action(async () => {
     await withClusterAdmin(async (admin) => {
-      for (const c of await applyTopics(admin, loadTopics()))
+      for (const c of await applyTopics(admin, declaredTopics()))
         log(`${c.topic}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
     });
   });
@@ -156,9 +158,9 @@ topics
   .command('list')
   .description('print the declared topics')
   .action(() => {
-    for (const t of loadTopics().topics)
+    for (const t of declaredTopics().topics)
       log(
-        `${t.name.padEnd(32)} ${String(t.partitions).padStart(3)} partitions  ${t.cleanupPolicy.padEnd(8)} ${t.retention.padEnd(8)} ${t.valueSchema ?? ''}`,
+        `${t.name.padEnd(32)} ${String(t.partitions).padStart(3)} partitions  ${t.cleanupPolicy.padEnd(8)} ${t.retention.padEnd(8)} ${t.valueSchema}`,
       );
   });
 
@@ -167,14 +169,14 @@ schemaCommand
   .command('register')
   .description('register every topic value schema under BACKWARD compatibility')
   .action(async () => {
-    for (const r of await registerSchemas(registryUrlChosen(), loadTopics()))
+    for (const r of await registerSchemas(registryUrlChosen(), declaredTopics()))
       log(`${r.subject}: ${r.schema} id ${r.id}`);
   });
 schemaCommand
   .command('check')
   .description('fail (exit 1) if any schema in schemas/ is incompatible with what the registry holds')
   .action(async () => {
-    const results = await checkSchemas(registryUrlChosen(), loadTopics());
+    const results = await checkSchemas(registryUrlChosen(), declaredTopics());
     for (const r of results)
       log(`${r.subject}: ${r.compatible ? 'compatible' : `INCOMPATIBLE ${r.messages.join('; ')}`}`);
     if (results.some((r) => !r.compatible)) process.exitCode = 1;

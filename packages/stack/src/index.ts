@@ -1,5 +1,13 @@
 export { stackDown, stackEndpoints, stackStatus, stackUp, type ComponentStatus } from './stack.js';
-export { applyTopics, loadTopics, topicConfig, retentionMs, type TopicSpec, type TopicsFile } from './topics.js';
+export {
+  applyTopics,
+  declaredTopics,
+  topicConfig,
+  retentionMs,
+  type DeclaredTopics,
+  type TopicSpec,
+} from './topics.js';
+export { renderTopicsYaml } from './topics-yaml.js';
 export { registerSchemas, checkSchemas } from './schemas.js';
 export { brokerSettings, kafkaClasspath, startBroker, stopBroker } from './kafka-broker.js';
 export { waitUntil } from './processes.js';

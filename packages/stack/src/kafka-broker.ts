@@ -53,7 +53,7 @@ function serverProperties(settings: BrokerSettings, dataDir: string): string {
     'min.insync.replicas=1',
     // tests start consumers often; do not make each one wait 3 s for a rebalance that will not come
     'group.initial.rebalance.delay.ms=0',
-    // topics come only from deploy/topics.yaml
+    // topics come only from the catalogue (`tally topics apply`), never from a client's first write
     'auto.create.topics.enable=false',
     'log.retention.hours=168',
     'log.segment.bytes=67108864',

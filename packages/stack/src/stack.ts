@@ -21,7 +21,7 @@ import {
   stopRegistry,
 } from './schema-registry.js';
 import { registerSchemas } from './schemas.js';
-import { applyTopics, loadTopics } from './topics.js';
+import { applyTopics, declaredTopics } from './topics.js';
 
 export type Log = (line: string) => void;
 
@@ -70,7 +70,7 @@ export async function stackUp(log: Log): Promise<void> {
   const registry = await startRegistry(endpoints.registry, log);
   log(`registry   ${endpoints.registryUrl}: ${registry} (${elapsed(started)})`);
 
-  const topics = loadTopics();
+  const topics = declaredTopics();
   const admin = new Kafka({ brokers: endpoints.brokers, clientId: 'tally-stack', logLevel: logLevel.ERROR }).admin();
   await admin.connect();
   try {

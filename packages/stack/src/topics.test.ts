@@ -1,27 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { schemas } from '@tally/schemas';
-import { loadTopics, retentionMs, topicConfig } from './topics.js';
+import { DEFAULT_REGIONS, TOPICS, topicCatalogue } from '@tally/contracts';
+import { declaredTopics, retentionMs, topicConfig } from './topics.js';
 
-describe('deploy/topics.yaml', () => {
-  const file = loadTopics();
+describe('declaredTopics', () => {
+  const declared = declaredTopics();
 
-  it('declares every topic with a known value schema', () => {
-    expect(file.topics.length).toBeGreaterThan(0);
-    for (const topic of file.topics) if (topic.valueSchema) expect(Object.keys(schemas)).toContain(topic.valueSchema);
+  it('is the catalogue, with each default region’s topics', () => {
+    expect(declared.topics).toEqual(topicCatalogue(DEFAULT_REGIONS));
+    expect(declaredTopics(['eu']).topics.map((t) => t.name)).toContain('eu.tally.votes.ballots');
   });
 
   it('caps replication to the brokers there are, and min ISR to the replication', () => {
-    const spec = file.topics[0]!;
-    expect(topicConfig(spec, file.defaults, 1).replicationFactor).toBe(1);
-    expect(topicConfig(spec, file.defaults, 1).configEntries).toContainEqual({
+    const spec = declared.topics.find((t) => t.name === TOPICS.walletCommands.name)!;
+    expect(topicConfig(spec, declared.defaults, 1).replicationFactor).toBe(1);
+    expect(topicConfig(spec, declared.defaults, 1).configEntries).toContainEqual({
       name: 'min.insync.replicas',
       value: '1',
     });
-    expect(topicConfig(spec, file.defaults, 5)).toMatchObject({ replicationFactor: 3 });
-    expect(topicConfig(spec, file.defaults, 5).configEntries).toContainEqual({
+    expect(topicConfig(spec, declared.defaults, 5)).toMatchObject({ replicationFactor: 3 });
+    expect(topicConfig(spec, declared.defaults, 5).configEntries).toContainEqual({
       name: 'min.insync.replicas',
       value: '2',
     });
+  });
+
+  it('turns every declared retention into milliseconds', () => {
+    for (const { name, retention } of declared.topics)
+      expect(Number.isInteger(retentionMs(retention)), name).toBe(true);
   });
 });
 

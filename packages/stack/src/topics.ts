@@ -1,50 +1,30 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import kafkajs from 'kafkajs';
-import { parse } from 'yaml';
-import { z } from 'zod';
-import { deployDir } from './paths.js';
+import {
+  DEFAULT_REGIONS,
+  TOPIC_DEFAULTS,
+  topicCatalogue,
+  type TopicContract,
+  type TopicDefaults,
+} from '@tally/contracts';
 
 // kafkajs is CommonJS and Node cannot see this export by name
 const { ConfigResourceTypes } = kafkajs;
 
-const duration = z
-  .string()
-  .regex(/^(\d+)(ms|s|m|h|d)$|^forever$/, { error: 'must be like 500ms, 30s, 15m, 12h, 7d or forever' });
+export type TopicSpec = TopicContract;
 
-const topicSpec = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/),
-  doc: z.string(),
-  partitions: z.number().int().min(1).max(1000),
-  retention: duration,
-  cleanupPolicy: z.enum(['delete', 'compact', 'compact,delete']),
-  valueSchema: z.string().optional(),
-  replicationFactor: z.number().int().min(1).optional(),
-  minInsyncReplicas: z.number().int().min(1).optional(),
-});
+/** The topics a cluster should have, and the replication they are made with before capping to its brokers. */
+export interface DeclaredTopics {
+  defaults: TopicDefaults;
+  topics: TopicSpec[];
+}
 
-const topicsFile = z.strictObject({
-  defaults: z.strictObject({ replicationFactor: z.number().int().min(1), minInsyncReplicas: z.number().int().min(1) }),
-  topics: z.array(topicSpec),
-});
-
-export type TopicSpec = z.output<typeof topicSpec>;
-export type TopicsFile = z.output<typeof topicsFile>;
-
-export const topicsPath = join(deployDir, 'topics.yaml');
-
-export function loadTopics(path = topicsPath): TopicsFile {
-  const parsed = topicsFile.safeParse(parse(readFileSync(path, 'utf8')));
-  if (!parsed.success) {
-    throw new Error(
-      `${path} is invalid:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`,
-    );
-  }
-  const names = parsed.data.topics.map((t) => t.name);
-  const twice = names.filter((n, i) => names.indexOf(n) !== i);
-  if (twice.length) throw new Error(`${path} declares ${twice.join(', ')} more than once`);
-  return parsed.data;
+/**
+ * Every topic of the catalogue (@tally/contracts) with the production defaults: what `topics apply`, `setup`
+ * and `stack up` create. deploy/topics.yaml is generated from the same (`pnpm gen:topics`).
+ */
+export function declaredTopics(regions: readonly string[] = DEFAULT_REGIONS): DeclaredTopics {
+  return { defaults: TOPIC_DEFAULTS, topics: topicCatalogue(regions) };
 }
 
 const unitMs: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -56,9 +36,9 @@ export function retentionMs(retention: string): number {
 }
 
 /** The broker configs a spec implies, with replication capped to what the cluster can hold. */
-export function topicConfig(spec: TopicSpec, defaults: TopicsFile['defaults'], brokers: number) {
-  const replicationFactor = Math.min(spec.replicationFactor ?? defaults.replicationFactor, brokers);
-  const minInsync = Math.min(spec.minInsyncReplicas ?? defaults.minInsyncReplicas, replicationFactor);
+export function topicConfig(spec: TopicSpec, defaults: TopicDefaults, brokers: number) {
+  const replicationFactor = Math.min(defaults.replicationFactor, brokers);
+  const minInsync = Math.min(defaults.minInsyncReplicas, replicationFactor);
   return {
     replicationFactor,
     configEntries: [
@@ -76,7 +56,7 @@ export interface TopicChange {
 }
 
 /** Brings the cluster in line with the declaration: create, grow partitions, align configs. Never deletes. */
-export async function applyTopics(admin: Admin, file: TopicsFile, namePrefix = ''): Promise<TopicChange[]> {
+export async function applyTopics(admin: Admin, file: DeclaredTopics, namePrefix = ''): Promise<TopicChange[]> {
   const { brokers } = await admin.describeCluster();
   const existing = new Set(await admin.listTopics());
   const changes: TopicChange[] = [];

@@ -3,7 +3,7 @@
  * topics, consumer groups, schemas and Redis keys named after the run: the local stack's other users (the
  * default topics, other tests and benchmarks) see nothing of it.
  */
-import { loadTopics, stackEndpoints, stackUp } from '@tally/stack';
+import { declaredTopics, stackEndpoints, stackUp } from '@tally/stack';
 import { createTopicsWithSchemas, stackEnvironment, startServiceProcess, type ServiceProcess } from '@tally/testkit';
 import type { TestStack } from '@tally/testkit';
 import { SCOPES } from '../../../services/ingest-gateway/src/domain/api-keys.js';
@@ -31,7 +31,7 @@ export async function startFuzzStack(log: (line: string) => void): Promise<FuzzS
   const topic = (name: string) => `fuzz.${run}.${name}`;
   await createTopicsWithSchemas(
     stack,
-    loadTopics()
+    declaredTopics()
       .topics.filter((t) => t.valueSchema)
       .map((t) => ({ name: topic(t.name), partitions: 2, schema: t.valueSchema as SchemaName })),
   );

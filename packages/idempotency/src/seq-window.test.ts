@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeqWindows, admitSeq, emptyWindow } from './seq-window.js';
+import { admitSeq, emptyWindow } from './seq-window.js';
 
 describe('admitSeq', () => {
   it('admits each seq once, in any order inside the window', () => {
@@ -59,15 +59,5 @@ describe('admitSeq', () => {
   it('rejects window sizes that are not a positive multiple of 8', () => {
     expect(() => emptyWindow(0)).toThrow(RangeError);
     expect(() => emptyWindow(12)).toThrow(/multiple of 8/);
-  });
-});
-
-describe('SeqWindows', () => {
-  it('keeps one window per source', () => {
-    const windows = new SeqWindows(64);
-    expect(windows.admit('a', 1)).toBe('new');
-    expect(windows.admit('b', 1)).toBe('new');
-    expect(windows.admit('a', 1)).toBe('duplicate');
-    expect(windows.sources).toBe(2);
   });
 });

@@ -5,7 +5,8 @@
  * as already applied, so a replay never counts twice. The price: a write delayed by more than `size` newer
  * writes of its own source is not applied (and is reported as stale, for the dead-letter topic).
  *
- * The same algorithm runs in Redis (lua/seq-window.lua) so a service can keep the window next to its state.
+ * No service uses it any more: the windows with their archive (archived-window.ts) replaced it. It is kept as
+ * the baseline that scripts/bench/idempotency.ts measures them against, on the same write patterns.
  */
 export type Verdict = 'new' | 'duplicate' | 'stale';
 
@@ -43,25 +44,8 @@ function getBit(bits: Uint8Array, index: number): boolean {
   return ((bits[index >> 3]! >> (7 - (index & 7))) & 1) === 1;
 }
 
-/** Most significant bit first, as Redis SETBIT/GETBIT number bits, so both sides read the same bitmap. */
+/** Most significant bit first, as Redis SETBIT numbers bits (and archived-window.ts does). */
 function setBit(bits: Uint8Array, index: number, on: boolean): void {
   const mask = 1 << (7 - (index & 7));
   bits[index >> 3] = on ? bits[index >> 3]! | mask : bits[index >> 3]! & ~mask;
-}
-
-/** Many sources, each with its own window; for in-process use (tests, a single-owner partition). */
-export class SeqWindows {
-  private readonly windows = new Map<string, SeqWindowState>();
-
-  constructor(private readonly size = 4096) {}
-
-  admit(source: string, seq: number): Verdict {
-    let window = this.windows.get(source);
-    if (!window) this.windows.set(source, (window = emptyWindow(this.size)));
-    return admitSeq(window, seq);
-  }
-
-  get sources(): number {
-    return this.windows.size;
-  }
 }

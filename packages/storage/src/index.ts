@@ -1,5 +1,5 @@
 export { createRedis, redisOptions, redisTls, type Redis, type RedisTransportSettings } from './redis.js';
-export { defineScripts, readLuaScript, script, type ScriptDefinition, type ScriptRunner } from './lua.js';
+export { defineScripts, script, type ScriptDefinition, type ScriptRunner } from './lua.js';
 export {
   createPool,
   inTransaction,

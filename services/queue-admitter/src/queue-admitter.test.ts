@@ -2,10 +2,18 @@ import { describe, expect, it } from 'vitest';
 import type { QueueCommand } from '@tally/schemas';
 import type { ConsumedRecord, OutgoingRecord, TypedProducer } from '@tally/streaming';
 import { createLogger } from '@tally/observability';
-import type { PartitionView, QueueStore } from './adapters/postgres-queues.js';
-import type { QueueProjection } from './adapters/redis-queues.js';
-import { ADMITTER_SOURCE, AdmissionProposer, queueCommandHandler, type AdmitterDeps } from './queue-admitter.js';
-import type { LoggedCommand } from './domain/tickets.js';
+import type { QueueBatchStore } from './apply-queue-commands.js';
+import {
+  ADMITTER_SOURCE,
+  AdmissionProposer,
+  queueCommandHandler,
+  type AdmissionViewPort,
+  type AdmitterDeps,
+  type PartitionView,
+  type QueueProjectionPort,
+  type QueueStorePort,
+} from './queue-admitter.js';
+import { emptyQueue, type LoggedCommand } from './domain/tickets.js';
 
 const logger = createLogger('queue-admitter-test', 'silent');
 
@@ -17,7 +25,7 @@ function proposerWorld() {
   const store = {
     appliedThrough: async (partition: number) => views.get(partition)?.appliedThrough ?? -1,
     admissionView: async (partition: number) => views.get(partition) ?? { appliedThrough: -1, queues: [] },
-  } as unknown as QueueStore;
+  } as unknown as AdmissionViewPort;
   const producer = {
     sendAll: async (_codec: unknown, records: OutgoingRecord<QueueCommand>[]) => {
       sent.push(...records);
@@ -138,17 +146,29 @@ describe('the consumer applies', () => {
   function handlerWorld(role: AdmitterDeps['role']) {
     const applied: { records: LoggedCommand[]; lastOffset: number }[] = [];
     let outboxRead = 0;
+    // a partition nothing was applied in: what the use case loads (the records past the fence) and where it
+    // moves the fence are recorded per transaction
     const store = {
-      applyCommands: async (_p: number, records: LoggedCommand[], lastOffset: number) => {
-        applied.push({ records, lastOffset });
-        return [];
+      inPartition: async <T>(_p: number, work: (batch: QueueBatchStore) => Promise<T>) => {
+        const transaction: { records: LoggedCommand[]; lastOffset: number } = { records: [], lastOffset: -1 };
+        applied.push(transaction);
+        return work({
+          appliedThrough: async () => -1,
+          queueStates: async (records) => {
+            transaction.records = records;
+            return new Map(records.map((r) => [r.queueId, emptyQueue()]));
+          },
+          write: async () => undefined,
+          advanceFence: async (offset) => void (transaction.lastOffset = offset),
+          admittedSince: async () => new Map(),
+        });
       },
       pendingEvents: async () => {
         outboxRead += 1;
         return { ids: [], events: [] };
       },
-    } as unknown as QueueStore;
-    const projection = { project: async () => undefined } as unknown as QueueProjection;
+    } as unknown as QueueStorePort;
+    const projection = { project: async () => undefined } as unknown as QueueProjectionPort;
     const serially = { run: <T>(work: () => Promise<T>) => work() };
     const handler = queueCommandHandler({
       store,

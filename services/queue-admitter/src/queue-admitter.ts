@@ -8,9 +8,8 @@ import type {
   Serially,
   TypedProducer,
 } from '@tally/streaming';
-import type { QueueStore } from './adapters/postgres-queues.js';
-import type { QueueProjection } from './adapters/redis-queues.js';
-import { MAX_DECISION_TICKETS, decideAdmissions } from './domain/admission.js';
+import { applyQueueCommands, withAdmissionRates, type QueueChange, type QueuePort } from './apply-queue-commands.js';
+import { MAX_DECISION_TICKETS, decideAdmissions, type AdmissionView } from './domain/admission.js';
 import type { LoggedCommand, QueueCommandToApply } from './domain/tickets.js';
 
 /** The source of every decision record: only queue-admitter writes ADMIT and EXPIRE. */
@@ -18,9 +17,42 @@ export const ADMITTER_SOURCE = 'tally.queue-admitter';
 
 export type QueueRole = 'admitter' | 'follower';
 
+/** What the handler and the rebuild need of the queues' storage (QueueStore in Postgres). */
+export interface QueueStorePort extends QueuePort {
+  /** Events not yet acknowledged by Kafka, oldest first. */
+  pendingEvents(partitions: number[]): Promise<{ ids: number[]; events: QueueEvent[] }>;
+  eventsPublished(ids: number[]): Promise<void>;
+  /** Everything Redis shows of the queues of a partition but the admission rates. */
+  snapshot(partition: number): Promise<Omit<QueueChange, 'admissionRate'>[]>;
+  admittedSince(windows: { queueId: string; sinceMs: number }[]): Promise<Map<string, number>>;
+}
+
+/** The queues' read model (QueueProjection in Redis): written only from committed changes. */
+export interface QueueProjectionPort {
+  project(changes: QueueChange[]): Promise<void>;
+  /** Replaces what the read model holds of these queues with their full live state (a rebuild). */
+  replace(changes: QueueChange[]): Promise<void>;
+  partitionsNotReady(partitions: number[]): Promise<number[]>;
+  markReady(partition: number): Promise<void>;
+}
+
+/** A queue of a partition as the admission round sees it, with the partition's fence it was read at. */
+export interface PartitionView {
+  /** The last offset applied in the partition when the view was read (-1: none): the decisions' basis. */
+  appliedThrough: number;
+  queues: (AdmissionView & { queueId: string })[];
+}
+
+/** What the admission round reads (QueueStore in Postgres), under the partition's lock for the view. */
+export interface AdmissionViewPort {
+  /** The last offset applied in the partition (-1: none), without locking it. */
+  appliedThrough(partition: number): Promise<number>;
+  admissionView(partition: number, nowMs: number, maxTickets: number): Promise<PartitionView>;
+}
+
 export interface AdmitterDeps {
-  store: QueueStore;
-  projection: QueueProjection;
+  store: QueueStorePort;
+  projection: QueueProjectionPort;
   producer: TypedProducer;
   events: TopicCodec<QueueEvent>;
   /** admitter: proposes decisions and publishes events; follower: only applies the log (a rebuild beside the live one). */
@@ -48,7 +80,7 @@ export function queueCommandHandler(deps: AdmitterDeps): BatchHandler<QueueComma
     if (records.length === 0) return { rejected };
     await deps.serially.run(async () => {
       await deps.projection.project(
-        await deps.store.applyCommands(partition, commands, records[records.length - 1]!.offset),
+        await applyQueueCommands(deps.store, partition, commands, records[records.length - 1]!.offset),
       );
       if (deps.role === 'admitter') await publishEvents(deps, [partition]);
     });
@@ -136,7 +168,7 @@ export async function publishEvents(
 export async function rebuildLostProjections(deps: AdmitterDeps, owned: number[]): Promise<void> {
   for (const partition of await deps.projection.partitionsNotReady(owned)) {
     await deps.serially.run(async () => {
-      await deps.projection.replace(await deps.store.snapshot(partition));
+      await deps.projection.replace(await withAdmissionRates(deps.store, await deps.store.snapshot(partition)));
       await deps.projection.markReady(partition);
       deps.logger.info({ partition }, 'queues of the partition projected to Redis from Postgres');
     });
@@ -144,7 +176,7 @@ export async function rebuildLostProjections(deps: AdmitterDeps, owned: number[]
 }
 
 export interface ProposerDeps {
-  store: QueueStore;
+  store: AdmissionViewPort;
   producer: TypedProducer;
   commands: TopicCodec<QueueCommand>;
   now: () => number;

@@ -1,41 +1,25 @@
 import { advancePostgresFence, peekPostgresFence, readPostgresFence, type PartitionFence } from '@tally/idempotency';
 import type { QueueEvent } from '@tally/schemas';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
-import { RATE_WINDOW_MS, admissionRate, type AdmissionView, type QueueSettings } from '../domain/admission.js';
+import type { QueueBatchStore, QueueChange } from '../apply-queue-commands.js';
+import type { AdmissionViewPort, PartitionView, QueueStorePort } from '../queue-admitter.js';
 import {
-  applyRecords,
   emptyQueue,
   isLive,
   type LoggedCommand,
+  type QueueOutcome,
   type QueueState,
   type Ticket,
   type TicketEvent,
 } from '../domain/tickets.js';
 
+export type { QueueChange } from '../apply-queue-commands.js';
+export type { PartitionView } from '../queue-admitter.js';
+
 const TICKET_COLUMNS = 'queue_id, ticket_id, user_id, status, join_order, admitted_at_ms, expires_at_ms';
 const QUEUE_COLUMNS = 'queue_id, capacity, active_seconds, admitted_total, active_count, admitted_through, clock_ms';
 
 type Queryable = Pick<Pool, 'query'>;
-
-/** What one transaction changed in one queue: written to Redis after the commit, as absolute values. */
-export interface QueueChange {
-  queueId: string;
-  settings: QueueSettings;
-  admittedTotal: number;
-  /** Admissions per second over the minute up to clockMs, for estimatedWaitSeconds. */
-  admissionRate: number;
-  /** The latest time of a record that changed the queue: where the rate's window ends (from the log, not a clock). */
-  clockMs: number;
-  tickets: Ticket[];
-  aliases: [string, string][];
-}
-
-/** A queue of a partition as the admission round sees it, with the partition's fence it was read at. */
-export interface PartitionView {
-  /** The last offset applied in the partition when the view was read (-1: none): the decisions' basis. */
-  appliedThrough: number;
-  queues: (AdmissionView & { queueId: string })[];
-}
 
 export interface QueueStoreOptions {
   /** The fence is per consumer group and topic: a second deployment (a rebuild) keeps its own. */
@@ -47,11 +31,12 @@ export interface QueueStoreOptions {
 
 /**
  * Queues and tickets in Postgres. A batch of a partition's records is one transaction under the partition's
- * advisory lock: read the offset fence, load what the records past it touch, fold them (domain/tickets.ts),
- * write the result, the outbox's events and the fence. The admission round reads its view under the same lock,
- * so it sees whole batches only, and the fence it read is the basis of its decisions.
+ * advisory lock (inPartition): the use case (apply-queue-commands.ts) reads the offset fence, loads what the
+ * records past it touch, folds them (domain/tickets.ts), writes the result, the outbox's events and the fence.
+ * The admission round reads its view under the same lock, so it sees whole batches only, and the fence it read
+ * is the basis of its decisions.
  */
-export class QueueStore {
+export class QueueStore implements QueueStorePort, AdmissionViewPort {
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,
@@ -69,51 +54,13 @@ export class QueueStore {
     return { group: this.options.group, topic: this.options.topic, partition };
   }
 
-  /**
-   * Applies a partition's records in offset order (JOIN's joinOrder = its offset) and moves the fence to
-   * `lastOffset`, the batch's last offset (records the handler refused included: they are dead-lettered again
-   * if the batch comes again, since refusing needs no state).
-   */
-  async applyCommands(partition: number, records: LoggedCommand[], lastOffset: number): Promise<QueueChange[]> {
+  /** Runs `work` in one transaction holding the partition's advisory lock; it commits when `work` returns. */
+  inPartition<T>(partition: number, work: (batch: QueueBatchStore) => Promise<T>): Promise<T> {
     return inTransaction(this.pool, async (db) => {
       await this.lock(db, partition);
-      const fence = this.fence(partition);
-      const appliedThrough = await readPostgresFence(db, this.schema, fence);
-      const pending = records.filter((r) => r.offset > appliedThrough);
-      if (pending.length === 0) {
-        await advancePostgresFence(db, this.schema, fence, lastOffset);
-        return [];
-      }
-      const aliases = await this.storedAliases(db, pending);
-      const queues = await this.queueStates(db, pending, aliases);
-      const applied = applyRecords({ appliedThrough, queues }, pending);
-
-      const changes: QueueChange[] = [];
-      const events: { queueId: string; event: QueueEvent }[] = [];
-      const newAliases: [string, string, string][] = [];
-      const changedTickets: [string, Ticket][] = [];
-      for (const [queueId, outcome] of applied.queues) {
-        for (const t of outcome.changed.values()) changedTickets.push([queueId, t]);
-        for (const [alias, live] of outcome.aliases) newAliases.push([queueId, alias, live]);
-        for (const e of outcome.events) events.push({ queueId, event: eventOf(queueId, e) });
-        const { settings, admittedTotal, clockMs } = outcome.state;
-        changes.push({
-          queueId,
-          settings,
-          admittedTotal,
-          admissionRate: 0,
-          clockMs,
-          tickets: [...outcome.changed.values()],
-          aliases: [...outcome.aliases],
-        });
-      }
-      await this.writeQueues(db, partition, applied.queues);
-      await this.writeTickets(db, changedTickets);
-      await this.writeAliases(db, newAliases);
-      if (this.options.publishEvents) await this.addToOutbox(db, partition, events);
-      await advancePostgresFence(db, this.schema, fence, Math.max(lastOffset, applied.appliedThrough));
-      await this.fillRates(db, changes);
-      return changes;
+      return work(
+        new PostgresQueueBatch(db, this.schema, this.fence(partition), partition, this.options.publishEvents),
+      );
     });
   }
 
@@ -166,140 +113,9 @@ export class QueueStore {
     return peekPostgresFence(db, this.schema, this.fence(partition));
   }
 
-  /** The aliases of the ticket ids client commands name, per queue. */
-  private async storedAliases(db: PoolClient, records: LoggedCommand[]): Promise<Map<string, Map<string, string>>> {
-    const named = records.flatMap((r) => ('ticketId' in r.command ? [[r.queueId, r.command.ticketId] as const] : []));
-    const byQueue = new Map<string, Map<string, string>>();
-    if (named.length === 0) return byQueue;
-    const { rows } = await db.query(
-      `SELECT a.queue_id, a.ticket_id, a.live_ticket_id FROM ${this.schema}.ticket_aliases a JOIN unnest($1::text[], $2::text[]) AS t(q, id) ON a.queue_id = t.q AND a.ticket_id = t.id`,
-      [named.map((n) => n[0]), named.map((n) => n[1])],
-    );
-    for (const r of rows) mapIn(byQueue, r.queue_id as string).set(r.ticket_id as string, r.live_ticket_id as string);
-    return byQueue;
-  }
-
-  /**
-   * The part of each queue the records touch: its row (a new queue: the defaults), the tickets they name
-   * (aliases resolved; a decision's listed tickets), the live ticket of every joining user.
-   */
-  private async queueStates(
-    db: PoolClient,
-    records: LoggedCommand[],
-    aliases: Map<string, Map<string, string>>,
-  ): Promise<Map<string, QueueState>> {
-    const queueIds = [...new Set(records.map((r) => r.queueId))];
-    const ids: [string, string][] = [];
-    const users: [string, string][] = [];
-    for (const { queueId, command } of records) {
-      if (command.kind === 'CONFIGURE') continue;
-      if (command.kind === 'ADMIT' || command.kind === 'EXPIRE') {
-        for (const id of command.ticketIds) ids.push([queueId, id]);
-        continue;
-      }
-      ids.push([queueId, aliases.get(queueId)?.get(command.ticketId) ?? command.ticketId]);
-      if (command.kind === 'JOIN') users.push([queueId, command.userId]);
-    }
-    const { rows: queueRows } = await db.query(
-      `SELECT ${QUEUE_COLUMNS} FROM ${this.schema}.queues WHERE queue_id = ANY($1::text[])`,
-      [queueIds],
-    );
-    const states = new Map<string, QueueState>(
-      queueIds.map((id) => [id, { ...emptyQueue(), aliases: aliases.get(id) ?? new Map() }]),
-    );
-    for (const r of queueRows) {
-      const state = states.get(r.queue_id as string)!;
-      state.settings = { capacity: r.capacity as number, activeSeconds: r.active_seconds as number };
-      state.activeCount = Number(r.active_count);
-      state.admittedTotal = Number(r.admitted_total);
-      state.admittedThrough = Number(r.admitted_through);
-      state.clockMs = Number(r.clock_ms);
-    }
-    const { rows } = await db.query(
-      // index probes per key (LATERAL, OFFSET 0 keeps each a probe): as one OR-ed filter the planner read every
-      // ticket ever held, ended ones included, on every batch (36 ms at 160,000 tickets against 0.35 ms)
-      `SELECT t.* FROM unnest($1::text[], $2::text[]) AS k(q, id)
-         CROSS JOIN LATERAL (SELECT ${TICKET_COLUMNS} FROM ${this.schema}.tickets WHERE queue_id = k.q AND ticket_id = k.id OFFSET 0) AS t
-       UNION
-       SELECT t.* FROM unnest($3::text[], $4::text[]) AS k(q, u)
-         CROSS JOIN LATERAL (SELECT ${TICKET_COLUMNS} FROM ${this.schema}.tickets WHERE queue_id = k.q AND user_id = k.u AND status IN ('waiting', 'active') OFFSET 0) AS t`,
-      [ids.map((i) => i[0]), ids.map((i) => i[1]), users.map((u) => u[0]), users.map((u) => u[1])],
-    );
-    for (const r of rows) {
-      const state = states.get(r.queue_id as string)!;
-      const ticket = ticketOf(r);
-      state.tickets.set(ticket.ticketId, ticket);
-      if (isLive(ticket.status)) state.liveTicketOf.set(ticket.userId, ticket.ticketId);
-    }
-    return states;
-  }
-
-  private async writeQueues(db: PoolClient, partition: number, queues: Map<string, { state: QueueState }>) {
-    const states = [...queues].map(([id, { state }]) => ({ id, ...state }));
-    await db.query(
-      `INSERT INTO ${this.schema}.queues (queue_id, partition, capacity, active_seconds, admitted_total, active_count, admitted_through, clock_ms)
-       SELECT id, $1, c, s, n, a, b, k FROM unnest($2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[]) AS t(id, c, s, n, a, b, k)
-       ON CONFLICT (queue_id) DO UPDATE SET partition = EXCLUDED.partition, capacity = EXCLUDED.capacity, active_seconds = EXCLUDED.active_seconds,
-         admitted_total = EXCLUDED.admitted_total, active_count = EXCLUDED.active_count, admitted_through = EXCLUDED.admitted_through, clock_ms = EXCLUDED.clock_ms, updated_at = now()`,
-      [
-        partition,
-        states.map((q) => q.id),
-        states.map((q) => q.settings.capacity),
-        states.map((q) => q.settings.activeSeconds),
-        states.map((q) => q.admittedTotal),
-        states.map((q) => q.activeCount),
-        states.map((q) => q.admittedThrough),
-        states.map((q) => q.clockMs),
-      ],
-    );
-  }
-
-  /** In decision order, so a ticket that ends is written before the same user's next live one. */
-  private async writeTickets(db: PoolClient, tickets: [string, Ticket][]) {
-    if (tickets.length === 0) return;
-    await db.query(
-      `INSERT INTO ${this.schema}.tickets (queue_id, ticket_id, user_id, status, join_order, admitted_at_ms, expires_at_ms)
-       SELECT q, id, u, s, o, a, e FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) WITH ORDINALITY AS t(q, id, u, s, o, a, e, i)
-       ORDER BY i
-       ON CONFLICT (queue_id, ticket_id) DO UPDATE SET status = EXCLUDED.status, admitted_at_ms = EXCLUDED.admitted_at_ms, expires_at_ms = EXCLUDED.expires_at_ms`,
-      [
-        tickets.map(([q]) => q),
-        tickets.map(([, t]) => t.ticketId),
-        tickets.map(([, t]) => t.userId),
-        tickets.map(([, t]) => t.status),
-        tickets.map(([, t]) => t.joinOrder),
-        tickets.map(([, t]) => t.admittedAtMs),
-        tickets.map(([, t]) => t.expiresAtMs),
-      ],
-    );
-  }
-
-  private async writeAliases(db: PoolClient, aliases: [string, string, string][]) {
-    if (aliases.length === 0) return;
-    await db.query(
-      `INSERT INTO ${this.schema}.ticket_aliases (queue_id, ticket_id, live_ticket_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
-      [aliases.map((a) => a[0]), aliases.map((a) => a[1]), aliases.map((a) => a[2])],
-    );
-  }
-
-  private async addToOutbox(db: PoolClient, partition: number, events: { queueId: string; event: QueueEvent }[]) {
-    if (events.length === 0) return;
-    await db.query(
-      `INSERT INTO ${this.schema}.event_outbox (partition, queue_id, event) SELECT $1, q, e FROM unnest($2::text[], $3::jsonb[]) WITH ORDINALITY AS t(q, e, i) ORDER BY i`,
-      [partition, events.map((e) => e.queueId), events.map((e) => JSON.stringify(e.event))],
-    );
-  }
-
-  /** The admission rate of each queue over the minute before its latest record: from the log, not the clock. */
-  private async fillRates(db: Queryable, changes: QueueChange[]) {
-    if (changes.length === 0) return;
-    const { rows } = await db.query(
-      `SELECT k.q AS queue_id, (SELECT count(*)::int FROM ${this.schema}.tickets t WHERE t.queue_id = k.q AND t.admitted_at_ms > k.since) AS n
-       FROM unnest($1::text[], $2::bigint[]) AS k(q, since)`,
-      [changes.map((c) => c.queueId), changes.map((c) => c.clockMs - RATE_WINDOW_MS)],
-    );
-    const counts = new Map(rows.map((r) => [r.queue_id as string, r.n as number]));
-    for (const c of changes) c.admissionRate = admissionRate(counts.get(c.queueId) ?? 0);
+  /** Per queue, the tickets admitted after `sinceMs`: the count behind its admission rate. */
+  admittedSince(windows: { queueId: string; sinceMs: number }[]): Promise<Map<string, number>> {
+    return admittedSince(this.pool, this.schema, windows);
   }
 
   /** Events not yet acknowledged by Kafka, oldest first; `done` deletes them once they are. */
@@ -316,8 +132,8 @@ export class QueueStore {
       await this.pool.query(`DELETE FROM ${this.schema}.event_outbox WHERE id = ANY($1::bigint[])`, [ids]);
   }
 
-  /** Everything Redis shows of the queues of a partition, for a rebuild after Redis was lost. */
-  async snapshot(partition: number): Promise<QueueChange[]> {
+  /** Everything Redis shows of the queues of a partition but the admission rates, for a rebuild after Redis was lost. */
+  async snapshot(partition: number): Promise<Omit<QueueChange, 'admissionRate'>[]> {
     const { rows: queues } = await this.pool.query(
       `SELECT ${QUEUE_COLUMNS} FROM ${this.schema}.queues WHERE partition = $1`,
       [partition],
@@ -328,17 +144,14 @@ export class QueueStore {
       [ids],
     );
     const liveBy = groupBy(live, (r) => r.queue_id as string);
-    const changes = queues.map((q) => ({
+    return queues.map((q) => ({
       queueId: q.queue_id as string,
       settings: { capacity: q.capacity as number, activeSeconds: q.active_seconds as number },
       admittedTotal: Number(q.admitted_total),
-      admissionRate: 0,
       clockMs: Number(q.clock_ms),
       tickets: (liveBy.get(q.queue_id as string) ?? []).map(ticketOf),
       aliases: [] as [string, string][],
     }));
-    await this.fillRates(this.pool, changes);
-    return changes;
   }
 
   /** One ticket from Postgres (aliases resolved), with its exact position if it waits: the fallback read. */
@@ -379,6 +192,181 @@ export class QueueStore {
       ? { waiting: r.waiting, active: r.active, capacity: r.capacity, admittedTotal: Number(r.admitted_total) }
       : undefined;
   }
+}
+
+/** The statements of one batch's transaction (see QueueStore.inPartition), under the partition's lock. */
+class PostgresQueueBatch implements QueueBatchStore {
+  constructor(
+    private readonly db: PoolClient,
+    private readonly schema: string,
+    private readonly fence: PartitionFence,
+    private readonly partition: number,
+    /** A follower's store fills no outbox: it builds the same state and publishes nothing. */
+    private readonly fillsOutbox: boolean,
+  ) {}
+
+  appliedThrough(): Promise<number> {
+    return readPostgresFence(this.db, this.schema, this.fence);
+  }
+
+  advanceFence(offset: number): Promise<void> {
+    return advancePostgresFence(this.db, this.schema, this.fence, offset);
+  }
+
+  admittedSince(windows: { queueId: string; sinceMs: number }[]): Promise<Map<string, number>> {
+    return admittedSince(this.db, this.schema, windows);
+  }
+
+  async write(outcomes: Map<string, QueueOutcome>): Promise<void> {
+    const changedTickets: [string, Ticket][] = [];
+    const newAliases: [string, string, string][] = [];
+    const events: { queueId: string; event: QueueEvent }[] = [];
+    for (const [queueId, outcome] of outcomes) {
+      for (const t of outcome.changed.values()) changedTickets.push([queueId, t]);
+      for (const [alias, live] of outcome.aliases) newAliases.push([queueId, alias, live]);
+      for (const e of outcome.events) events.push({ queueId, event: eventOf(queueId, e) });
+    }
+    await this.writeQueues(outcomes);
+    await this.writeTickets(changedTickets);
+    await this.writeAliases(newAliases);
+    if (this.fillsOutbox) await this.addToOutbox(events);
+  }
+
+  /** The aliases of the ticket ids client commands name, per queue. */
+  private async storedAliases(records: LoggedCommand[]): Promise<Map<string, Map<string, string>>> {
+    const named = records.flatMap((r) => ('ticketId' in r.command ? [[r.queueId, r.command.ticketId] as const] : []));
+    const byQueue = new Map<string, Map<string, string>>();
+    if (named.length === 0) return byQueue;
+    const { rows } = await this.db.query(
+      `SELECT a.queue_id, a.ticket_id, a.live_ticket_id FROM ${this.schema}.ticket_aliases a JOIN unnest($1::text[], $2::text[]) AS t(q, id) ON a.queue_id = t.q AND a.ticket_id = t.id`,
+      [named.map((n) => n[0]), named.map((n) => n[1])],
+    );
+    for (const r of rows) mapIn(byQueue, r.queue_id as string).set(r.ticket_id as string, r.live_ticket_id as string);
+    return byQueue;
+  }
+
+  /**
+   * The part of each queue the records touch: its row (a new queue: the defaults), the tickets they name
+   * (aliases resolved; a decision's listed tickets), the live ticket of every joining user.
+   */
+  async queueStates(records: LoggedCommand[]): Promise<Map<string, QueueState>> {
+    const aliases = await this.storedAliases(records);
+    const queueIds = [...new Set(records.map((r) => r.queueId))];
+    const ids: [string, string][] = [];
+    const users: [string, string][] = [];
+    for (const { queueId, command } of records) {
+      if (command.kind === 'CONFIGURE') continue;
+      if (command.kind === 'ADMIT' || command.kind === 'EXPIRE') {
+        for (const id of command.ticketIds) ids.push([queueId, id]);
+        continue;
+      }
+      ids.push([queueId, aliases.get(queueId)?.get(command.ticketId) ?? command.ticketId]);
+      if (command.kind === 'JOIN') users.push([queueId, command.userId]);
+    }
+    const { rows: queueRows } = await this.db.query(
+      `SELECT ${QUEUE_COLUMNS} FROM ${this.schema}.queues WHERE queue_id = ANY($1::text[])`,
+      [queueIds],
+    );
+    const states = new Map<string, QueueState>(
+      queueIds.map((id) => [id, { ...emptyQueue(), aliases: aliases.get(id) ?? new Map() }]),
+    );
+    for (const r of queueRows) {
+      const state = states.get(r.queue_id as string)!;
+      state.settings = { capacity: r.capacity as number, activeSeconds: r.active_seconds as number };
+      state.activeCount = Number(r.active_count);
+      state.admittedTotal = Number(r.admitted_total);
+      state.admittedThrough = Number(r.admitted_through);
+      state.clockMs = Number(r.clock_ms);
+    }
+    const { rows } = await this.db.query(
+      // index probes per key (LATERAL, OFFSET 0 keeps each a probe): as one OR-ed filter the planner read every
+      // ticket ever held, ended ones included, on every batch (36 ms at 160,000 tickets against 0.35 ms)
+      `SELECT t.* FROM unnest($1::text[], $2::text[]) AS k(q, id)
+         CROSS JOIN LATERAL (SELECT ${TICKET_COLUMNS} FROM ${this.schema}.tickets WHERE queue_id = k.q AND ticket_id = k.id OFFSET 0) AS t
+       UNION
+       SELECT t.* FROM unnest($3::text[], $4::text[]) AS k(q, u)
+         CROSS JOIN LATERAL (SELECT ${TICKET_COLUMNS} FROM ${this.schema}.tickets WHERE queue_id = k.q AND user_id = k.u AND status IN ('waiting', 'active') OFFSET 0) AS t`,
+      [ids.map((i) => i[0]), ids.map((i) => i[1]), users.map((u) => u[0]), users.map((u) => u[1])],
+    );
+    for (const r of rows) {
+      const state = states.get(r.queue_id as string)!;
+      const ticket = ticketOf(r);
+      state.tickets.set(ticket.ticketId, ticket);
+      if (isLive(ticket.status)) state.liveTicketOf.set(ticket.userId, ticket.ticketId);
+    }
+    return states;
+  }
+
+  private async writeQueues(queues: Map<string, { state: QueueState }>) {
+    const states = [...queues].map(([id, { state }]) => ({ id, ...state }));
+    await this.db.query(
+      `INSERT INTO ${this.schema}.queues (queue_id, partition, capacity, active_seconds, admitted_total, active_count, admitted_through, clock_ms)
+       SELECT id, $1, c, s, n, a, b, k FROM unnest($2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[]) AS t(id, c, s, n, a, b, k)
+       ON CONFLICT (queue_id) DO UPDATE SET partition = EXCLUDED.partition, capacity = EXCLUDED.capacity, active_seconds = EXCLUDED.active_seconds,
+         admitted_total = EXCLUDED.admitted_total, active_count = EXCLUDED.active_count, admitted_through = EXCLUDED.admitted_through, clock_ms = EXCLUDED.clock_ms, updated_at = now()`,
+      [
+        this.partition,
+        states.map((q) => q.id),
+        states.map((q) => q.settings.capacity),
+        states.map((q) => q.settings.activeSeconds),
+        states.map((q) => q.admittedTotal),
+        states.map((q) => q.activeCount),
+        states.map((q) => q.admittedThrough),
+        states.map((q) => q.clockMs),
+      ],
+    );
+  }
+
+  /** In decision order, so a ticket that ends is written before the same user's next live one. */
+  private async writeTickets(tickets: [string, Ticket][]) {
+    if (tickets.length === 0) return;
+    await this.db.query(
+      `INSERT INTO ${this.schema}.tickets (queue_id, ticket_id, user_id, status, join_order, admitted_at_ms, expires_at_ms)
+       SELECT q, id, u, s, o, a, e FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) WITH ORDINALITY AS t(q, id, u, s, o, a, e, i)
+       ORDER BY i
+       ON CONFLICT (queue_id, ticket_id) DO UPDATE SET status = EXCLUDED.status, admitted_at_ms = EXCLUDED.admitted_at_ms, expires_at_ms = EXCLUDED.expires_at_ms`,
+      [
+        tickets.map(([q]) => q),
+        tickets.map(([, t]) => t.ticketId),
+        tickets.map(([, t]) => t.userId),
+        tickets.map(([, t]) => t.status),
+        tickets.map(([, t]) => t.joinOrder),
+        tickets.map(([, t]) => t.admittedAtMs),
+        tickets.map(([, t]) => t.expiresAtMs),
+      ],
+    );
+  }
+
+  private async writeAliases(aliases: [string, string, string][]) {
+    if (aliases.length === 0) return;
+    await this.db.query(
+      `INSERT INTO ${this.schema}.ticket_aliases (queue_id, ticket_id, live_ticket_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
+      [aliases.map((a) => a[0]), aliases.map((a) => a[1]), aliases.map((a) => a[2])],
+    );
+  }
+
+  private async addToOutbox(events: { queueId: string; event: QueueEvent }[]) {
+    if (events.length === 0) return;
+    await this.db.query(
+      `INSERT INTO ${this.schema}.event_outbox (partition, queue_id, event) SELECT $1, q, e FROM unnest($2::text[], $3::jsonb[]) WITH ORDINALITY AS t(q, e, i) ORDER BY i`,
+      [this.partition, events.map((e) => e.queueId), events.map((e) => JSON.stringify(e.event))],
+    );
+  }
+}
+
+/** Per queue, the tickets admitted after `sinceMs` (one count per queue, on the admitted_at_ms index). */
+async function admittedSince(
+  db: Queryable,
+  schema: string,
+  windows: { queueId: string; sinceMs: number }[],
+): Promise<Map<string, number>> {
+  if (windows.length === 0) return new Map();
+  const { rows } = await db.query(
+    `SELECT k.q AS queue_id, (SELECT count(*)::int FROM ${schema}.tickets t WHERE t.queue_id = k.q AND t.admitted_at_ms > k.since) AS n
+     FROM unnest($1::text[], $2::bigint[]) AS k(q, since)`,
+    [windows.map((w) => w.queueId), windows.map((w) => w.sinceMs)],
+  );
+  return new Map(rows.map((r) => [r.queue_id as string, r.n as number]));
 }
 
 function ticketOf(r: Record<string, unknown>): Ticket {

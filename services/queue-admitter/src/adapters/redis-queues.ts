@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { PartitionReadiness, defineScripts, script, type Redis, type ScriptRunner } from '@tally/storage';
 import type { Ticket, TicketStatus } from '../domain/tickets.js';
-import type { QueueChange } from './postgres-queues.js';
+import type { QueueChange } from '../apply-queue-commands.js';
+import type { QueueProjectionPort } from '../queue-admitter.js';
 
 export interface LiveTicketView {
   ticketId: string;
@@ -18,7 +19,7 @@ export interface LiveTicketView {
  * The queues' read model in Redis, written only from committed Postgres changes. Keys per queue share the hash
  * tag `{q:<queueId>}`; `<prefix>:{ready}:p<partition>` marks a partition whose queues are all in Redis.
  */
-export class QueueProjection {
+export class QueueProjection implements QueueProjectionPort {
   private readonly readiness: PartitionReadiness;
   private readonly projectQueue: ScriptRunner;
   private readonly readTicket: ScriptRunner;

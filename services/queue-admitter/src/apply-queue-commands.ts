@@ -1,0 +1,81 @@
+import { RATE_WINDOW_MS, admissionRate, type QueueSettings } from './domain/admission.js';
+import { applyRecords, type LoggedCommand, type QueueOutcome, type QueueState, type Ticket } from './domain/tickets.js';
+
+/** What one transaction changed in one queue: written to Redis after the commit, as absolute values. */
+export interface QueueChange {
+  queueId: string;
+  settings: QueueSettings;
+  admittedTotal: number;
+  /** Admissions per second over the minute up to clockMs, for estimatedWaitSeconds. */
+  admissionRate: number;
+  /** The latest time of a record that changed the queue: where the rate's window ends (from the log, not a clock). */
+  clockMs: number;
+  tickets: Ticket[];
+  aliases: [string, string][];
+}
+
+/**
+ * What applying a partition's records needs from storage, inside one transaction that holds the partition:
+ * the fence and the queues the records touch are loaded, the fold (domain/tickets.ts) decides, the result is
+ * written with the fence.
+ */
+export interface QueueBatchStore {
+  /** The last offset applied in the partition (-1: none). */
+  appliedThrough(): Promise<number>;
+  /** The part of each queue the records touch (a queue never seen: the defaults), aliases resolved. */
+  queueStates(records: LoggedCommand[]): Promise<Map<string, QueueState>>;
+  /** The queues' new state, their changed tickets in the order they changed, new aliases and the events. */
+  write(outcomes: Map<string, QueueOutcome>): Promise<void>;
+  advanceFence(offset: number): Promise<void>;
+  /** Per queue, the tickets admitted after `sinceMs` (as the stored tickets show it, this batch's included). */
+  admittedSince(windows: { queueId: string; sinceMs: number }[]): Promise<Map<string, number>>;
+}
+
+/** The port the use case reads and writes through: one transaction per batch, serialised per partition. */
+export interface QueuePort {
+  inPartition<T>(partition: number, work: (batch: QueueBatchStore) => Promise<T>): Promise<T>;
+}
+
+/**
+ * The use case: applies a partition's records in offset order (JOIN's joinOrder = its offset) past the fence
+ * and moves the fence to `lastOffset`, the batch's last offset (records the handler refused included: they are
+ * dead-lettered again if the batch comes again, since refusing needs no state). Returns what changed per queue.
+ */
+export function applyQueueCommands(
+  store: QueuePort,
+  partition: number,
+  records: LoggedCommand[],
+  lastOffset: number,
+): Promise<QueueChange[]> {
+  return store.inPartition(partition, async (batch) => {
+    const appliedThrough = await batch.appliedThrough();
+    const pending = records.filter((r) => r.offset > appliedThrough);
+    if (pending.length === 0) {
+      await batch.advanceFence(lastOffset);
+      return [];
+    }
+    const queues = await batch.queueStates(pending);
+    const applied = applyRecords({ appliedThrough, queues }, pending);
+    await batch.write(applied.queues);
+    await batch.advanceFence(Math.max(lastOffset, applied.appliedThrough));
+    const changes = [...applied.queues].map(([queueId, outcome]) => changeOf(queueId, outcome));
+    return withAdmissionRates(batch, changes);
+  });
+}
+
+function changeOf(queueId: string, { state, changed, aliases }: QueueOutcome): Omit<QueueChange, 'admissionRate'> {
+  const { settings, admittedTotal, clockMs } = state;
+  return { queueId, settings, admittedTotal, clockMs, tickets: [...changed.values()], aliases: [...aliases] };
+}
+
+/** The admission rate of each queue over the minute before its latest record: from the log, not the clock. */
+export async function withAdmissionRates(
+  store: Pick<QueueBatchStore, 'admittedSince'>,
+  changes: Omit<QueueChange, 'admissionRate'>[],
+): Promise<QueueChange[]> {
+  if (changes.length === 0) return [];
+  const counts = await store.admittedSince(
+    changes.map((c) => ({ queueId: c.queueId, sinceMs: c.clockMs - RATE_WINDOW_MS })),
+  );
+  return changes.map((c) => ({ ...c, admissionRate: admissionRate(counts.get(c.queueId) ?? 0) }));
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, env, parseConfig, platformConfig } from './index.js';
+import { ConfigError, assertSqlIdentifier, env, parseConfig, platformConfig } from './index.js';
 
 describe('parseConfig', () => {
   it('defaults to the local stack', () => {
@@ -47,5 +47,23 @@ describe('parseConfig', () => {
       { B: 'a:1, b.example:9092', I: '-3', F: 'yes' },
     );
     expect(parsed).toEqual({ B: ['a:1', 'b.example:9092'], I: -3, F: true });
+  });
+});
+
+describe('SQL identifiers (DB_SCHEMA)', () => {
+  it('reads a lower-case identifier, with its default, and refuses anything SQL could misread', () => {
+    const shape = { DB_SCHEMA: env.sqlIdentifier('wallet_ledger') };
+    expect(parseConfig(shape, {})).toEqual({ DB_SCHEMA: 'wallet_ledger' });
+    expect(parseConfig(shape, { DB_SCHEMA: '_v2' })).toEqual({ DB_SCHEMA: '_v2' });
+    for (const bad of ['Wallet', 'x; DROP TABLE y', '1st', 'a-b', 'a.b'])
+      expect(() => parseConfig(shape, { DB_SCHEMA: bad })).toThrow(
+        `DB_SCHEMA: must be a lower-case SQL identifier (got ${JSON.stringify(bad)})`,
+      );
+  });
+
+  it('asserts one where a store is handed it, naming the variable', () => {
+    expect(assertSqlIdentifier('queue_admitter')).toBe('queue_admitter');
+    expect(() => assertSqlIdentifier('a"b')).toThrow('DB_SCHEMA must be a lower-case SQL identifier (got "a\\"b")');
+    expect(() => assertSqlIdentifier('A', 'schema')).toThrow('schema must be a lower-case SQL identifier (got "A")');
   });
 });

@@ -1,6 +1,19 @@
 import { z } from 'zod';
 import { asSecret } from './parse.js';
 
+/** A lower-case SQL identifier: a Postgres schema or table name that is safe to put into SQL unquoted. */
+export const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+const NOT_AN_IDENTIFIER = 'must be a lower-case SQL identifier';
+
+/**
+ * Throws unless `name` is a lower-case SQL identifier. Stores put their schema's name into SQL text, so each
+ * checks it where it is handed one, whether or not a config reader checked it before.
+ */
+export function assertSqlIdentifier(name: string, variable = 'DB_SCHEMA'): string {
+  if (!SQL_IDENTIFIER.test(name)) throw new Error(`${variable} ${NOT_AN_IDENTIFIER} (got ${JSON.stringify(name)})`);
+  return name;
+}
+
 /**
  * Readers for the kinds of value our services take from the environment. Each one carries its own error
  * message in words an operator understands, and a default where a safe one exists.
@@ -45,6 +58,10 @@ export const env = {
       ),
       fallback,
     ),
+
+  /** A Postgres schema (or table) name, put into SQL unquoted: a lower-case SQL identifier. */
+  sqlIdentifier: (fallback?: string) =>
+    withDefault(z.string({ error: 'is required' }).regex(SQL_IDENTIFIER, { error: NOT_AN_IDENTIFIER }), fallback),
 
   /** A variable that may be left unset (or empty): its reader's value, or undefined. */
   optional: <T extends z.ZodType>(reader: T) => reader.optional(),

@@ -8,7 +8,7 @@ export {
   type ConfigShape,
   type ParsedConfig,
 } from './parse.js';
-export { env } from './fields.js';
+export { SQL_IDENTIFIER, assertSqlIdentifier, env } from './fields.js';
 export { platformConfig, platformShape, seqWindowShape, type PlatformConfig } from './platform.js';
 export {
   KAFKA_SASL_MECHANISMS,

@@ -125,14 +125,35 @@ export function createPool(url: string, max = 10, transport: PostgresTransportSe
   return pool;
 }
 
+/** The SQL isolation levels Postgres runs a transaction at; its default is READ COMMITTED. */
+export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
+
+export interface TransactionOptions {
+  /** Default: the server's (READ COMMITTED). REPEATABLE READ gives several reads one snapshot. */
+  isolation?: IsolationLevel;
+  /** Refuses writes, and lets Postgres skip the bookkeeping a writing transaction needs. */
+  readOnly?: boolean;
+}
+
+/** The BEGIN that opens a transaction with these options (a plain BEGIN without any). */
+export function beginStatement({ isolation, readOnly = false }: TransactionOptions = {}): string {
+  return ['BEGIN', ...(isolation ? [`ISOLATION LEVEL ${isolation}`] : []), ...(readOnly ? ['READ ONLY'] : [])].join(
+    ' ',
+  );
+}
+
 /**
  * One transaction per batch: BEGIN, the batch's statements, COMMIT; ROLLBACK on any error so a half-applied
  * batch never becomes durable.
  */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: Pool,
+  work: (client: PoolClient) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(beginStatement(options));
     const result = await work(client);
     await client.query('COMMIT');
     return result;
@@ -144,11 +165,21 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
   }
 }
 
-export interface MigrationOptions {
-  databaseUrl: string;
-  /** Each service owns one Postgres schema; its migrations and their bookkeeping table live there. */
-  schema: string;
+/**
+ * A folder of migrations and the table that records which of them ran. A package that owns tables (the
+ * idempotency records) ships its own set, recorded in its own table, so its files never interleave with a
+ * service's in one history (the runner refuses a file that sorts before one already applied).
+ */
+export interface MigrationSet {
   dir: string;
+  /** Default: pgmigrations, the service's own history. */
+  table?: string;
+}
+
+export interface MigrationOptions extends MigrationSet {
+  databaseUrl: string;
+  /** Each service owns one Postgres schema; its migrations and their bookkeeping tables live there. */
+  schema: string;
   log?: (message: string) => void;
   /** TLS beyond the URL's sslmode, as createPool's; default: the process environment. */
   transport?: PostgresTransportSettings;
@@ -159,6 +190,7 @@ export async function migrate({
   databaseUrl,
   schema,
   dir,
+  table = 'pgmigrations',
   log,
   transport = process.env,
 }: MigrationOptions): Promise<string[]> {
@@ -169,7 +201,7 @@ export async function migrate({
     schema,
     createSchema: true,
     migrationsSchema: schema,
-    migrationsTable: 'pgmigrations',
+    migrationsTable: table,
     count: Infinity,
     singleTransaction: true,
     // instances starting together (a rollout) queue on the advisory lock instead of crashing

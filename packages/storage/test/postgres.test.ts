@@ -46,4 +46,29 @@ describe('Postgres', () => {
       { item_id: 'b', total: 2 },
     ]);
   });
+
+  it('runs a transaction at the isolation level asked for, read-only if asked', async () => {
+    const level = (options?: Parameters<typeof inTransaction>[2]) =>
+      inTransaction(
+        pool,
+        async (db) => (await db.query('SHOW transaction_isolation')).rows[0]!.transaction_isolation as string,
+        options,
+      );
+    expect(await level()).toBe('read committed');
+    expect(await level({ isolation: 'REPEATABLE READ', readOnly: true })).toBe('repeatable read');
+    expect(await level({ isolation: 'SERIALIZABLE' })).toBe('serializable');
+    await expect(
+      inTransaction(pool, (db) => db.query(`UPDATE ${schema}.totals SET total = 0`), { readOnly: true }),
+    ).rejects.toThrow(/read-only transaction/);
+  });
+
+  it("keeps the history of another set of migrations in its own table, beside the service's", async () => {
+    const other = fileURLToPath(new URL('./migrations-of-a-package', import.meta.url));
+    expect(
+      await migrate({ databaseUrl: stack.databaseUrl, schema, dir: other, table: 'pgmigrations_package' }),
+    ).toEqual(['1600000000000_package-table']);
+    expect(await migrate({ databaseUrl: stack.databaseUrl, schema, dir })).toEqual([]);
+    const { rows } = await pool.query(`SELECT name FROM ${schema}.pgmigrations_package`);
+    expect(rows).toEqual([{ name: '1600000000000_package-table' }]);
+  });
 });

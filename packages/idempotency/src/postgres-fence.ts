@@ -1,9 +1,9 @@
+import { assertSqlIdentifier } from '@tally/config';
+
 /**
  * The Postgres twin of the Redis offset fence: the last offset applied per (group, topic, partition), read and
- * advanced inside the same transaction as the state change. A service creates the table in its migrations:
- *
- *   CREATE TABLE <schema>.applied_offsets (consumer_group text, topic text, partition int, "offset" bigint,
- *     PRIMARY KEY (consumer_group, topic, partition));
+ * advanced inside the same transaction as the state change. Its table, <schema>.applied_offsets, comes from
+ * offsetFenceMigrations, which a service runs with its own.
  */
 export interface Queryable {
   query: (text: string, values?: unknown[]) => Promise<{ rows: Record<string, unknown>[] }>;
@@ -15,11 +15,8 @@ export interface PartitionFence {
   partition: number;
 }
 
-const identifier = /^[a-z_][a-z0-9_]*$/;
-
 function table(schema: string): string {
-  if (!identifier.test(schema)) throw new Error(`schema name must match ${identifier} (got ${JSON.stringify(schema)})`);
-  return `${schema}.applied_offsets`;
+  return `${assertSqlIdentifier(schema, 'schema')}.applied_offsets`;
 }
 
 /** The last applied offset, -1 if none; locks the row (FOR UPDATE) so two owners of a partition serialise. */

@@ -1,3 +1,4 @@
+import { assertSqlIdentifier } from '@tally/config';
 import {
   BLOCK_SEQS,
   WINDOW_BYTES,
@@ -18,14 +19,8 @@ import type { Queryable } from './postgres-fence.js';
  * offset fence stops a redelivered or replayed *record*; this stops a *write* sent twice (a client retry is
  * two records at two offsets) and a replay into the same state by another consumer group.
  *
- * A service creates the tables in its migrations:
- *
- *   CREATE TABLE <schema>.seq_windows (scope text NOT NULL, source text NOT NULL, highest bigint NOT NULL,
- *     seen bytea NOT NULL, horizon bigint NOT NULL DEFAULT 0, touched_at timestamptz NOT NULL DEFAULT now(),
- *     PRIMARY KEY (scope, source));
- *   CREATE TABLE <schema>.seq_window_blocks (scope text NOT NULL, source text NOT NULL, block bigint NOT NULL,
- *     seen bytea NOT NULL, archived_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (scope, source, block));
- *   CREATE INDEX seq_window_blocks_by_age ON <schema>.seq_window_blocks (archived_at);
+ * Its tables, <schema>.seq_windows and <schema>.seq_window_blocks, come from seqWindowMigrations, which a service
+ * runs with its own.
  *
  * One window row per scope and source, whatever the number of writes, and one block row per 1,024 seqs of a
  * source that saw any write, kept for the retention period (pruneSeqArchive).
@@ -42,7 +37,6 @@ export interface SourcedWrite {
   seq: number;
 }
 
-const identifier = /^[a-z_][a-z0-9_]*$/;
 const windowKey = (w: { scope: string; source: string }) => `${w.scope}\u0000${w.source}`;
 const splitKey = (key: string) => ({
   scope: key.slice(0, key.indexOf('\u0000')),
@@ -53,8 +47,7 @@ const blockKey = (key: string, block: number) => `${key}\u0000${block}`;
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function table(schema: string, name: 'seq_windows' | 'seq_window_blocks'): string {
-  if (!identifier.test(schema)) throw new Error(`schema name must match ${identifier} (got ${JSON.stringify(schema)})`);
-  return `${schema}.${name}`;
+  return `${assertSqlIdentifier(schema, 'schema')}.${name}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createPool, inTransaction } from '@tally/storage';
+import { createPool, inTransaction, migrate } from '@tally/storage';
 import { uniqueName } from '@tally/testkit';
-import { advancePostgresFence, readPostgresFence } from '../src/index.js';
+import { advancePostgresFence, offsetFenceMigrations, readPostgresFence } from '../src/index.js';
 
 const stack = inject('stack');
 const pool = createPool(stack.databaseUrl);
@@ -9,10 +9,7 @@ const schema = uniqueName('fence').replace(/-/g, '_');
 const fence = { group: 'g', topic: 't', partition: 0 };
 
 beforeAll(async () => {
-  await pool.query(`CREATE SCHEMA ${schema}`);
-  await pool.query(
-    `CREATE TABLE ${schema}.applied_offsets (consumer_group text, topic text, partition int, "offset" bigint, PRIMARY KEY (consumer_group, topic, partition))`,
-  );
+  await migrate({ databaseUrl: stack.databaseUrl, schema, ...offsetFenceMigrations });
   await pool.query(`CREATE TABLE ${schema}.totals (id int PRIMARY KEY, total bigint)`);
   await pool.query(`INSERT INTO ${schema}.totals VALUES (1, 0)`);
 });

@@ -1,21 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createPool, inTransaction } from '@tally/storage';
+import { createPool, inTransaction, migrate } from '@tally/storage';
 import { uniqueName } from '@tally/testkit';
-import { admitWrites, pruneSeqArchive, type SourcedWrite } from '../src/index.js';
+import { admitWrites, pruneSeqArchive, seqWindowMigrations, type SourcedWrite } from '../src/index.js';
 
 const stack = inject('stack');
 const pool = createPool(stack.databaseUrl);
 const schema = uniqueName('seqwin').replace(/-/g, '_');
 
 beforeAll(async () => {
-  await pool.query(`CREATE SCHEMA ${schema}`);
-  await pool.query(
-    `CREATE TABLE ${schema}.seq_windows (scope text NOT NULL, source text NOT NULL, highest bigint NOT NULL, seen bytea NOT NULL, horizon bigint NOT NULL DEFAULT 0, touched_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (scope, source))`,
-  );
-  await pool.query(
-    `CREATE TABLE ${schema}.seq_window_blocks (scope text NOT NULL, source text NOT NULL, block bigint NOT NULL, seen bytea NOT NULL, archived_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (scope, source, block))`,
-  );
+  await migrate({ databaseUrl: stack.databaseUrl, schema, ...seqWindowMigrations });
   await pool.query(`CREATE TABLE ${schema}.totals (source text PRIMARY KEY, total bigint NOT NULL)`);
 });
 

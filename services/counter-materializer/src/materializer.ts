@@ -3,8 +3,13 @@ import { formatWriteKey } from '@tally/contracts';
 import type { ItemEvent, LateReason } from '@tally/schemas';
 import type { BatchHandler, ConsumedRecord, LateEntry, Rejection } from '@tally/streaming';
 import type { Logger } from '@tally/observability';
-import type { ConsumedItemEvent, CounterStore, PartitionEvents } from './adapters/postgres-counters.js';
-import type { CountsProjection } from './adapters/redis-projection.js';
+import {
+  applyItemEvents,
+  type ConsumedItemEvent,
+  type CounterPort,
+  type ItemSnapshot,
+  type PartitionEvents,
+} from './apply-item-events.js';
 import { refusal } from './domain/counters.js';
 import {
   SLIDING_WINDOWS,
@@ -104,17 +109,36 @@ function lateEntry(
   };
 }
 
+/** The counts' read model (CountsProjection in Redis): absolute snapshots, and which partitions it holds whole. */
+export interface CountsProjectionPort {
+  project(snapshots: ItemSnapshot[], asOfMs: number): Promise<void>;
+  partitionsNotReady(partitions: number[]): Promise<number[]>;
+  markReady(partition: number): Promise<void>;
+}
+
+/** What maintenance reads and prunes of the durable counts (CounterStore in Postgres). */
+export interface CountsMaintenancePort {
+  /** Absolute snapshots of the items, read in one snapshot. */
+  snapshots(itemIds: string[], nowMs: number): Promise<ItemSnapshot[]>;
+  /** One page of the partitions' items, in item order. */
+  itemsOfPartitions(partitions: number[], after: string, limit: number): Promise<string[]>;
+  /** Items with contributions in minutes [fromMs, toMs). */
+  itemsWithMinutes(partitions: number[], fromMs: number, toMs: number): Promise<string[]>;
+  pruneSeqArchive(partitions: number[], olderThanMs: number): Promise<number>;
+  pruneMinutes(partitions: number[], beforeMs: number): Promise<void>;
+}
+
 /** What the flusher does with a group of batches: one Postgres transaction, then the Redis projection. */
-export function writeThenProject(store: CounterStore, projection: CountsProjection, now: () => number) {
+export function writeThenProject(store: CounterPort, projection: CountsProjectionPort, now: () => number) {
   return async (batches: PartitionEvents[]) => {
     const at = now();
-    await projection.project(await store.apply(batches, at), at);
+    await projection.project(await applyItemEvents(store, batches, at), at);
   };
 }
 
 export interface MaintenanceDeps {
-  store: CounterStore;
-  projection: CountsProjection;
+  store: CountsMaintenancePort;
+  projection: CountsProjectionPort;
   flusher: Flusher<PartitionEvents>;
   /** The partitions this instance owns right now. */
   owned: () => number[];

@@ -4,38 +4,22 @@ import {
   pruneSeqArchive,
   readPostgresFence,
   type SourcedWrite,
+  type Verdict,
 } from '@tally/idempotency';
+import { assertSqlIdentifier } from '@tally/config';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
-import { decide, registerKey, type ItemEventToApply, type LikeRegister, type Metric } from '../domain/counters.js';
-import { windowStart, type SlidingWindow } from '../domain/windows.js';
+import type { CounterFlushStore, CounterPort, ItemSnapshot } from '../apply-item-events.js';
+import type { CountsMaintenancePort } from '../materializer.js';
+import {
+  registerKey,
+  type Decision,
+  type ItemEventToApply,
+  type LikeRegister,
+  type Metric,
+} from '../domain/counters.js';
+import { windowStart } from '../domain/windows.js';
 
-/** An item event as consumed: the domain's view of it, its write key, and the ranking windows it is late for. */
-export interface ConsumedItemEvent extends ItemEventToApply {
-  source: string;
-  seq: number;
-  late: { window: SlidingWindow; reason: string }[];
-}
-
-export interface PartitionEvents {
-  topic: string;
-  partition: number;
-  events: ConsumedItemEvent[];
-  /** Reports, before the commit, new events late for a window and writes older than the seq archive. */
-  setAside: (late: ConsumedItemEvent[], forgotten: ConsumedItemEvent[]) => Promise<void>;
-}
-
-/** Everything Redis shows of one item, read in one snapshot: the projection writes it as absolute values. */
-export interface ItemSnapshot {
-  itemId: string;
-  partition: number;
-  version: number;
-  likes: number;
-  views: number;
-  uniqueViewers: number;
-  counters: Record<string, number>;
-  /** Per metric: the sums inside the 1h and 24h windows at the snapshot's time. */
-  windowed: Map<Metric, { '1h': number; '24h': number }>;
-}
+export type { ConsumedItemEvent, ItemSnapshot, PartitionEvents } from '../apply-item-events.js';
 
 /**
  * The durable counts in Postgres, written as a few set-based statements per flush inside one transaction:
@@ -43,220 +27,27 @@ export interface ItemSnapshot {
  * contributions. Only after it commits are the Kafka offsets committed, so everything not in Postgres is
  * still in the topic's uncommitted tail.
  */
-export class CounterStore {
+export class CounterStore implements CounterPort, CountsMaintenancePort {
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,
     private readonly group: string,
   ) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(schema))
-      throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
+    assertSqlIdentifier(schema);
   }
 
-  /** Applies the batches of several partitions in one transaction; returns the touched items' snapshots. */
-  async apply(batches: PartitionEvents[], nowMs: number): Promise<ItemSnapshot[]> {
-    return inTransaction(this.pool, async (db) => {
-      const partitionOf = new Map<string, number>();
-      const pending: { event: ConsumedItemEvent; batch: PartitionEvents }[] = [];
-      const writes: SourcedWrite[] = [];
-      for (const batch of batches) {
-        const { topic, partition, events } = batch;
-        if (events.length === 0) continue;
-        const fence = { group: this.group, topic, partition };
-        const appliedUpTo = await readPostgresFence(db, this.schema, fence);
-        for (const e of events.filter((x) => x.offset > appliedUpTo)) {
-          pending.push({ event: e, batch });
-          writes.push({ scope: `p${partition}`, source: e.source, seq: e.seq });
-        }
-        for (const e of events) partitionOf.set(e.itemId, partition);
-        await advancePostgresFence(db, this.schema, fence, events[events.length - 1]!.offset);
-      }
-      // one round of statements for the (source, seq) windows of every partition in the flush
-      const verdicts = await admitWrites(db, this.schema, writes);
-      await this.reportSetAside(pending, verdicts);
-      const fresh = pending.filter((_, i) => verdicts[i] === 'new').map((p) => p.event);
-      const decision = decide(fresh, await this.registers(db, fresh));
-      await this.writeRegisters(db, [...decision.registers.values()]);
-      const newViewers = await this.insertViewers(db, decision.viewers);
-      // every item of the batches is written (a zero delta too), so a redelivery re-projects what a crash
-      // between this commit and the Redis write may have left stale
-      await this.addToItems(db, partitionOf, decision.deltas, newViewers);
-      await this.addToCounters(db, decision.deltas);
-      await this.addToMinutes(db, decision.minutes, partitionOf);
-      return this.snapshotsIn(db, [...partitionOf.keys()], nowMs);
-    });
-  }
-
-  /** Each partition's new late events and forgotten writes, to its own late-topic reporter, before the commit. */
-  private async reportSetAside(
-    pending: { event: ConsumedItemEvent; batch: PartitionEvents }[],
-    verdicts: string[],
-  ): Promise<void> {
-    const byBatch = new Map<PartitionEvents, { late: ConsumedItemEvent[]; forgotten: ConsumedItemEvent[] }>();
-    pending.forEach(({ event, batch }, i) => {
-      const aside =
-        verdicts[i] === 'forgotten' ? 'forgotten' : verdicts[i] === 'new' && event.late.length > 0 ? 'late' : undefined;
-      if (!aside) return;
-      if (!byBatch.has(batch)) byBatch.set(batch, { late: [], forgotten: [] });
-      byBatch.get(batch)![aside].push(event);
-    });
-    for (const [batch, { late, forgotten }] of byBatch) await batch.setAside(late, forgotten);
-  }
-
-  private async registers(db: PoolClient, events: ConsumedItemEvent[]): Promise<Map<string, LikeRegister>> {
-    const likes = events.filter((e) => e.kind === 'LIKE' || e.kind === 'UNLIKE');
-    if (likes.length === 0) return new Map();
-    // a primary-key probe per like (OFFSET 0 keeps it one): as a join, a large table would be hashed whole
-    const { rows } = await db.query(
-      `SELECT l.item_id, l.user_id, l.liked, l.at_ms, l."offset" FROM unnest($1::text[], $2::text[]) AS t(i, u)
-       CROSS JOIN LATERAL (SELECT * FROM ${this.schema}.item_likes WHERE item_id = t.i AND user_id = t.u OFFSET 0) AS l`,
-      [likes.map((e) => e.itemId), likes.map((e) => e.userId)],
-    );
-    return new Map(
-      rows.map((r) => [
-        registerKey(r.item_id, r.user_id),
-        { liked: r.liked, atMs: Number(r.at_ms), offset: Number(r.offset) },
-      ]),
-    );
-  }
-
-  private async writeRegisters(
-    db: PoolClient,
-    registers: (LikeRegister & { itemId: string; userId: string })[],
-  ): Promise<void> {
-    if (registers.length === 0) return;
-    await db.query(
-      `INSERT INTO ${this.schema}.item_likes (item_id, user_id, liked, at_ms, "offset")
-       SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::bigint[], $5::bigint[])
-       ON CONFLICT (item_id, user_id) DO UPDATE SET liked = EXCLUDED.liked, at_ms = EXCLUDED.at_ms, "offset" = EXCLUDED."offset"`,
-      [
-        registers.map((r) => r.itemId),
-        registers.map((r) => r.userId),
-        registers.map((r) => r.liked),
-        registers.map((r) => r.atMs),
-        registers.map((r) => r.offset),
-      ],
-    );
-  }
-
-  /** Inserts the (item, viewer) pairs not seen before; returns how many were new per item. */
-  private async insertViewers(
-    db: PoolClient,
-    viewers: { itemId: string; viewerId: string }[],
-  ): Promise<Map<string, number>> {
-    const fresh = new Map<string, number>();
-    if (viewers.length === 0) return fresh;
-    const { rows } = await db.query(
-      `INSERT INTO ${this.schema}.item_viewers (item_id, viewer_id) SELECT DISTINCT * FROM unnest($1::text[], $2::text[])
-       ON CONFLICT DO NOTHING RETURNING item_id`,
-      [viewers.map((v) => v.itemId), viewers.map((v) => v.viewerId)],
-    );
-    for (const r of rows) fresh.set(r.item_id, (fresh.get(r.item_id) ?? 0) + 1);
-    return fresh;
-  }
-
-  private async addToItems(
-    db: PoolClient,
-    partitionOf: Map<string, number>,
-    deltas: ReturnType<typeof decide>['deltas'],
-    newViewers: Map<string, number>,
-  ) {
-    const ids = [...partitionOf.keys()].sort();
-    await db.query(
-      `INSERT INTO ${this.schema}.items (item_id, partition, likes, views, unique_viewers, version)
-       SELECT i, p, l, v, u, 1 FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[]) AS t(i, p, l, v, u)
-       ON CONFLICT (item_id) DO UPDATE SET partition = EXCLUDED.partition, likes = items.likes + EXCLUDED.likes,
-         views = items.views + EXCLUDED.views, unique_viewers = items.unique_viewers + EXCLUDED.unique_viewers,
-         version = items.version + 1, updated_at = now()`,
-      [
-        ids,
-        ids.map((i) => partitionOf.get(i)),
-        ids.map((i) => deltas.get(i)?.likes ?? 0),
-        ids.map((i) => deltas.get(i)?.views ?? 0),
-        ids.map((i) => newViewers.get(i) ?? 0),
-      ],
-    );
-  }
-
-  private async addToCounters(db: PoolClient, deltas: ReturnType<typeof decide>['deltas']) {
-    const rows = [...deltas].flatMap(([itemId, d]) => [...d.counters].map(([name, by]) => [itemId, name, by] as const));
-    if (rows.length === 0) return;
-    await db.query(
-      `INSERT INTO ${this.schema}.item_counters (item_id, name, value) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
-       ON CONFLICT (item_id, name) DO UPDATE SET value = item_counters.value + EXCLUDED.value`,
-      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
-    );
-  }
-
-  private async addToMinutes(
-    db: PoolClient,
-    minutes: ReturnType<typeof decide>['minutes'],
-    partitionOf: Map<string, number>,
-  ) {
-    if (minutes.length === 0) return;
-    await db.query(
-      `INSERT INTO ${this.schema}.item_minutes (item_id, metric, minute, value, partition)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::int[])
-       ON CONFLICT (item_id, metric, minute) DO UPDATE SET value = item_minutes.value + EXCLUDED.value`,
-      [
-        minutes.map((m) => m.itemId),
-        minutes.map((m) => m.metric),
-        minutes.map((m) => m.minuteMs),
-        minutes.map((m) => m.delta),
-        minutes.map((m) => partitionOf.get(m.itemId)),
-      ],
-    );
+  /** Runs `work` (a flush) in one transaction; it commits when `work` returns. */
+  inTransaction<T>(work: (flush: CounterFlushStore) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, (db) => work(new PostgresCounterFlush(db, this.schema, this.group)));
   }
 
   /** Absolute snapshots of `itemIds` (for projecting to Redis after a flush, a rebuild, or as windows slide). */
   async snapshots(itemIds: string[], nowMs: number): Promise<ItemSnapshot[]> {
-    const db = await this.pool.connect();
-    try {
-      await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const result = await this.snapshotsIn(db, itemIds, nowMs);
-      await db.query('COMMIT');
-      return result;
-    } catch (error) {
-      await db.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      db.release();
-    }
-  }
-
-  private async snapshotsIn(db: PoolClient, itemIds: string[], nowMs: number): Promise<ItemSnapshot[]> {
-    if (itemIds.length === 0) return [];
-    // one connection runs one query at a time: ask in turn
-    const items = await db.query(
-      `SELECT item_id, partition, version, likes, views, unique_viewers FROM ${this.schema}.items WHERE item_id = ANY($1::text[])`,
-      [itemIds],
-    );
-    const counters = await db.query(
-      `SELECT item_id, name, value FROM ${this.schema}.item_counters WHERE item_id = ANY($1::text[])`,
-      [itemIds],
-    );
-    const windowed = await db.query(
-      `SELECT item_id, metric, coalesce(sum(value) FILTER (WHERE minute >= $2), 0) AS h1, sum(value) AS h24
-       FROM ${this.schema}.item_minutes WHERE item_id = ANY($1::text[]) AND minute >= $3 GROUP BY item_id, metric`,
-      [itemIds, windowStart('1h', nowMs), windowStart('24h', nowMs)],
-    );
-    const byId = new Map<string, ItemSnapshot>();
-    for (const r of items.rows) {
-      byId.set(r.item_id, {
-        itemId: r.item_id,
-        partition: r.partition,
-        version: Number(r.version),
-        likes: Number(r.likes),
-        views: Number(r.views),
-        uniqueViewers: Number(r.unique_viewers),
-        counters: {},
-        windowed: new Map(),
-      });
-    }
-    for (const r of counters.rows) byId.get(r.item_id)!.counters[r.name] = Number(r.value);
-    for (const r of windowed.rows)
-      byId.get(r.item_id)?.windowed.set(r.metric as Metric, { '1h': Number(r.h1), '24h': Number(r.h24) });
-    return [...byId.values()];
+    // one snapshot for the several reads, so an item's counts and its counters come from the same moment
+    return inTransaction(this.pool, (db) => snapshotsIn(db, this.schema, itemIds, nowMs), {
+      isolation: 'REPEATABLE READ',
+      readOnly: true,
+    });
   }
 
   /** One page of a partition's items, in item order, for rebuilding Redis. */
@@ -296,4 +87,167 @@ export class CounterStore {
       beforeMs,
     ]);
   }
+}
+
+/** The statements of one flush's transaction (see CounterStore.inTransaction). */
+class PostgresCounterFlush implements CounterFlushStore {
+  constructor(
+    private readonly db: PoolClient,
+    private readonly schema: string,
+    private readonly group: string,
+  ) {}
+
+  appliedThrough(topic: string, partition: number): Promise<number> {
+    return readPostgresFence(this.db, this.schema, { group: this.group, topic, partition });
+  }
+
+  advanceFence(topic: string, partition: number, offset: number): Promise<void> {
+    return advancePostgresFence(this.db, this.schema, { group: this.group, topic, partition }, offset);
+  }
+
+  admitWrites(writes: SourcedWrite[]): Promise<Verdict[]> {
+    return admitWrites(this.db, this.schema, writes);
+  }
+
+  async write(decision: Decision, partitionOf: Map<string, number>): Promise<void> {
+    await this.writeRegisters([...decision.registers.values()]);
+    const newViewers = await this.insertViewers(decision.viewers);
+    await this.addToItems(partitionOf, decision.deltas, newViewers);
+    await this.addToCounters(decision.deltas);
+    await this.addToMinutes(decision.minutes, partitionOf);
+  }
+
+  snapshots(itemIds: string[], nowMs: number): Promise<ItemSnapshot[]> {
+    return snapshotsIn(this.db, this.schema, itemIds, nowMs);
+  }
+
+  async registers(events: ItemEventToApply[]): Promise<Map<string, LikeRegister>> {
+    const likes = events.filter((e) => e.kind === 'LIKE' || e.kind === 'UNLIKE');
+    if (likes.length === 0) return new Map();
+    // a primary-key probe per like (OFFSET 0 keeps it one): as a join, a large table would be hashed whole
+    const { rows } = await this.db.query(
+      `SELECT l.item_id, l.user_id, l.liked, l.at_ms, l."offset" FROM unnest($1::text[], $2::text[]) AS t(i, u)
+       CROSS JOIN LATERAL (SELECT * FROM ${this.schema}.item_likes WHERE item_id = t.i AND user_id = t.u OFFSET 0) AS l`,
+      [likes.map((e) => e.itemId), likes.map((e) => e.userId)],
+    );
+    return new Map(
+      rows.map((r) => [
+        registerKey(r.item_id, r.user_id),
+        { liked: r.liked, atMs: Number(r.at_ms), offset: Number(r.offset) },
+      ]),
+    );
+  }
+
+  private async writeRegisters(registers: (LikeRegister & { itemId: string; userId: string })[]): Promise<void> {
+    if (registers.length === 0) return;
+    await this.db.query(
+      `INSERT INTO ${this.schema}.item_likes (item_id, user_id, liked, at_ms, "offset")
+       SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::bigint[], $5::bigint[])
+       ON CONFLICT (item_id, user_id) DO UPDATE SET liked = EXCLUDED.liked, at_ms = EXCLUDED.at_ms, "offset" = EXCLUDED."offset"`,
+      [
+        registers.map((r) => r.itemId),
+        registers.map((r) => r.userId),
+        registers.map((r) => r.liked),
+        registers.map((r) => r.atMs),
+        registers.map((r) => r.offset),
+      ],
+    );
+  }
+
+  /** Inserts the (item, viewer) pairs not seen before; returns how many were new per item. */
+  private async insertViewers(viewers: { itemId: string; viewerId: string }[]): Promise<Map<string, number>> {
+    const fresh = new Map<string, number>();
+    if (viewers.length === 0) return fresh;
+    const { rows } = await this.db.query(
+      `INSERT INTO ${this.schema}.item_viewers (item_id, viewer_id) SELECT DISTINCT * FROM unnest($1::text[], $2::text[])
+       ON CONFLICT DO NOTHING RETURNING item_id`,
+      [viewers.map((v) => v.itemId), viewers.map((v) => v.viewerId)],
+    );
+    for (const r of rows) fresh.set(r.item_id, (fresh.get(r.item_id) ?? 0) + 1);
+    return fresh;
+  }
+
+  private async addToItems(
+    partitionOf: Map<string, number>,
+    deltas: Decision['deltas'],
+    newViewers: Map<string, number>,
+  ) {
+    const ids = [...partitionOf.keys()].sort();
+    await this.db.query(
+      `INSERT INTO ${this.schema}.items (item_id, partition, likes, views, unique_viewers, version)
+       SELECT i, p, l, v, u, 1 FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[]) AS t(i, p, l, v, u)
+       ON CONFLICT (item_id) DO UPDATE SET partition = EXCLUDED.partition, likes = items.likes + EXCLUDED.likes,
+         views = items.views + EXCLUDED.views, unique_viewers = items.unique_viewers + EXCLUDED.unique_viewers,
+         version = items.version + 1, updated_at = now()`,
+      [
+        ids,
+        ids.map((i) => partitionOf.get(i)),
+        ids.map((i) => deltas.get(i)?.likes ?? 0),
+        ids.map((i) => deltas.get(i)?.views ?? 0),
+        ids.map((i) => newViewers.get(i) ?? 0),
+      ],
+    );
+  }
+
+  private async addToCounters(deltas: Decision['deltas']) {
+    const rows = [...deltas].flatMap(([itemId, d]) => [...d.counters].map(([name, by]) => [itemId, name, by] as const));
+    if (rows.length === 0) return;
+    await this.db.query(
+      `INSERT INTO ${this.schema}.item_counters (item_id, name, value) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+       ON CONFLICT (item_id, name) DO UPDATE SET value = item_counters.value + EXCLUDED.value`,
+      [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
+    );
+  }
+
+  private async addToMinutes(minutes: Decision['minutes'], partitionOf: Map<string, number>) {
+    if (minutes.length === 0) return;
+    await this.db.query(
+      `INSERT INTO ${this.schema}.item_minutes (item_id, metric, minute, value, partition)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::int[])
+       ON CONFLICT (item_id, metric, minute) DO UPDATE SET value = item_minutes.value + EXCLUDED.value`,
+      [
+        minutes.map((m) => m.itemId),
+        minutes.map((m) => m.metric),
+        minutes.map((m) => m.minuteMs),
+        minutes.map((m) => m.delta),
+        minutes.map((m) => partitionOf.get(m.itemId)),
+      ],
+    );
+  }
+}
+
+/** The items' snapshots as `db` sees them (inside its transaction). */
+async function snapshotsIn(db: PoolClient, schema: string, itemIds: string[], nowMs: number): Promise<ItemSnapshot[]> {
+  if (itemIds.length === 0) return [];
+  // one connection runs one query at a time: ask in turn
+  const items = await db.query(
+    `SELECT item_id, partition, version, likes, views, unique_viewers FROM ${schema}.items WHERE item_id = ANY($1::text[])`,
+    [itemIds],
+  );
+  const counters = await db.query(
+    `SELECT item_id, name, value FROM ${schema}.item_counters WHERE item_id = ANY($1::text[])`,
+    [itemIds],
+  );
+  const windowed = await db.query(
+    `SELECT item_id, metric, coalesce(sum(value) FILTER (WHERE minute >= $2), 0) AS h1, sum(value) AS h24
+       FROM ${schema}.item_minutes WHERE item_id = ANY($1::text[]) AND minute >= $3 GROUP BY item_id, metric`,
+    [itemIds, windowStart('1h', nowMs), windowStart('24h', nowMs)],
+  );
+  const byId = new Map<string, ItemSnapshot>();
+  for (const r of items.rows) {
+    byId.set(r.item_id, {
+      itemId: r.item_id,
+      partition: r.partition,
+      version: Number(r.version),
+      likes: Number(r.likes),
+      views: Number(r.views),
+      uniqueViewers: Number(r.unique_viewers),
+      counters: {},
+      windowed: new Map(),
+    });
+  }
+  for (const r of counters.rows) byId.get(r.item_id)!.counters[r.name] = Number(r.value);
+  for (const r of windowed.rows)
+    byId.get(r.item_id)?.windowed.set(r.metric as Metric, { '1h': Number(r.h1), '24h': Number(r.h24) });
+  return [...byId.values()];
 }

@@ -4,7 +4,8 @@ import type { Metric } from '../domain/counters.js';
 import { sortedSetScore, valueOfSortedSetScore, type Ranked } from '../domain/rankings.js';
 import { RANKING_WINDOWS, type RankingWindow } from '../domain/windows.js';
 import type { ItemCounts } from './postgres-reads.js';
-import type { ItemSnapshot } from './postgres-counters.js';
+import type { ItemSnapshot } from '../apply-item-events.js';
+import type { CountsProjectionPort } from '../materializer.js';
 
 /**
  * The read model in Redis, written only from Postgres snapshots (absolute values, never increments), so writing
@@ -14,7 +15,7 @@ import type { ItemSnapshot } from './postgres-counters.js';
  *   <prefix>:{ready}:p<partition>         set once the partition's items are all in Redis
  * A count read is one HGETALL (O(1) in items); a ranking read one ZRANGE (O(log n + N)).
  */
-export class CountsProjection {
+export class CountsProjection implements CountsProjectionPort {
   private readonly readiness: PartitionReadiness;
   private readonly projectItem: ScriptRunner;
 

@@ -1,6 +1,6 @@
 /**
  * Counts under random delivery orders (issue 17). The store is modelled in memory the way
- * adapters/postgres-counters.ts applies `decide` flush by flush: it drops writes whose (source, seq) it has seen
+ * apply-item-events.ts applies `decide` flush by flush: it drops writes whose (source, seq) it has seen
  * (here a Set, standing for the seq windows and archive), reads the like registers the fresh events touch,
  * calls `decide`, overwrites those registers, inserts (item, viewer) pairs and counts the new ones, adds the
  * deltas to the items and counters and the per-minute contributions to their minute rows. Each event is built

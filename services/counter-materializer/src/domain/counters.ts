@@ -1,6 +1,7 @@
 /**
- * The rule of counter-materializer: what a batch of item events does to the counts. Pure; the Postgres adapter
- * loads the like registers it needs, calls `decide`, and writes what it returns in one transaction.
+ * The rule of counter-materializer: what a batch of item events does to the counts. Pure; the use case
+ * (apply-item-events.ts) loads the like registers it needs through its port, calls `decide`, and writes what it
+ * returns in the flush's one transaction.
  *
  * - A like is a register per (item, user): the newest event wins — later event time, or at equal times the
  *   later position in the item's partition. `likes` counts the registers that hold a like. So repeated likes

@@ -13,8 +13,49 @@ export {
   type TopicId,
 } from './topics.js';
 export {
+  ERROR_CODES,
+  ERROR_CODE_NAMES,
+  apiError,
+  clientProblem,
+  isErrorCode,
+  problem,
+  type ApiError,
+  type ErrorCode,
+  type ErrorCodeContract,
+  type ErrorDetail,
+  type Problem,
+} from './errors.js';
+export { invalidFields, invalidRequest, type FormatProblem, type SchemaViolation } from './schema-violations.js';
+export {
+  ADMISSION_TOKEN_PATTERN,
+  ID_MAX_LENGTH,
+  ID_PATTERN,
+  MAX_ADMISSION_TOKEN_LENGTH,
+  MAX_EPOCH_MS,
+  MAX_LIST_LIMIT,
+  METRIC_NAME_PATTERN,
+  TICKET_ID_PATTERN,
+  WRITE_ID_MAX_LENGTH,
+  WRITE_ID_PATTERN,
+  admissionTokenParam,
+  epochMsParam,
+  idParam,
+  listLimit,
+  ticketIdParam,
+  writeIdParam,
+} from './params.js';
+export { DEV_API_KEY, SCOPES, type Scope } from './scopes.js';
+export {
+  DEVELOPMENT_TICKET_KEY,
+  TICKET_SECRET_PATTERN,
+  opensTicket,
+  ticketFor,
+  type TicketCredentials,
+} from './tickets.js';
+export {
   InvalidWriteKeyError,
   MAX_SEQ,
+  SOURCE_MAX_LENGTH,
   SOURCE_PATTERN,
   formatWriteKey,
   isValidSeq,

@@ -7,7 +7,9 @@ export interface WriteKey {
   seq: number;
 }
 
-export const SOURCE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+/** The longest source: it names a client, so 64 characters are plenty. */
+export const SOURCE_MAX_LENGTH = 64;
+export const SOURCE_PATTERN = new RegExp(`^[A-Za-z0-9._:-]{1,${SOURCE_MAX_LENGTH}}$`);
 
 export class InvalidWriteKeyError extends Error {
   constructor(message: string) {

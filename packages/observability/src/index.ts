@@ -3,6 +3,7 @@ export { createMetrics, type Metrics } from './metrics.js';
 export {
   answerReadErrors,
   registerOpsRoutes,
+  sendProblem,
   startOpsServer,
   type OpsServer,
   type ReadinessCheck,

@@ -1,4 +1,13 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  clientProblem,
+  invalidRequest,
+  problem,
+  type ErrorCode,
+  type ErrorDetail,
+  type Problem,
+  type SchemaViolation,
+} from '@tally/contracts';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
 import { withTimeout } from './timeout.js';
@@ -82,18 +91,27 @@ async function runCheck(readiness: ReadinessCheck): Promise<{ name: string; ok: 
   }
 }
 
+/** Answers `code` in the API's error shape, with the status the contract's list gives it. */
+export const sendProblem = (reply: FastifyReply, code: ErrorCode, message: string, details: ErrorDetail[] = []) =>
+  sendAnswer(reply, problem(code, message, details));
+
+const sendAnswer = (reply: FastifyReply, { status, body }: Problem) => reply.code(status).send(body);
+
 /**
  * The error shape of PRODUCT.md for a service's read routes: a request the route schema refuses is a 400 with
- * the validation details; anything else is logged and answered 503 (`unavailable`: the state store could not
- * be read) so clients retry instead of treating it as their fault.
+ * each bad field worded as the gateway words it; a refusal HTTP names (a body that is not JSON) keeps its 4xx;
+ * anything else is logged and answered 503 (`unavailable`: the state store could not be read) so clients retry
+ * instead of treating it as their fault.
  */
 export function answerReadErrors(app: FastifyInstance, unavailableMessage: string): void {
-  app.setErrorHandler((error: { validation?: unknown; statusCode?: number; message: string }, _request, reply) => {
-    if (error.validation)
-      return reply.code(400).send({ error: 'invalid_request', message: error.message, details: error.validation });
+  app.setErrorHandler((error: FastifyError, _request, reply) => {
+    if (error.validation) {
+      const invalid = invalidRequest(error.validationContext ?? 'request', error.validation as SchemaViolation[]);
+      return sendProblem(reply, invalid.error, invalid.message, invalid.details);
+    }
     app.log.error({ err: error }, 'read failed');
-    return reply
-      .code(error.statusCode && error.statusCode < 500 ? error.statusCode : 503)
-      .send({ error: 'unavailable', message: unavailableMessage });
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500)
+      return sendAnswer(reply, clientProblem(error.statusCode, error.message));
+    return sendProblem(reply, 'unavailable', unavailableMessage);
   });
 }

@@ -2,4 +2,3 @@ export { TopicCodec, UndecodableRecordError, createSchemaRegistry, topicCodec, v
 export { IncompatibleSchemaError, SchemaRegistryAdmin } from './registration.js';
 export { schemas, type SchemaName, type SchemaTypes } from './generated.js';
 export type * from './generated.js';
-export { TICKET_ID_PATTERN } from './ids.js';

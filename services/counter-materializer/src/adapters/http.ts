@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { METRIC_NAME_PATTERN, idParam, listLimit } from '@tally/contracts';
 import { answerReadErrors } from '@tally/observability';
 import type { Metric } from '../domain/counters.js';
 import type { RankingWindow } from '../domain/windows.js';
@@ -8,13 +9,14 @@ import type { CountsProjection } from './redis-projection.js';
 const itemParams = {
   type: 'object',
   required: ['itemId'],
-  properties: { itemId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' } },
+  properties: { itemId: idParam() },
 } as const;
 
 const rankingParams = {
   type: 'object',
   required: ['metric'],
-  properties: { metric: { type: 'string', pattern: '^(likes|views|[a-z][a-z0-9_]{0,63})$' } },
+  // likes, views or a counter's own name
+  properties: { metric: { type: 'string', pattern: METRIC_NAME_PATTERN.source } },
 } as const;
 
 const rankingQuery = {
@@ -22,7 +24,7 @@ const rankingQuery = {
   additionalProperties: false,
   properties: {
     window: { type: 'string', enum: ['1h', '24h', 'all'], default: 'all' },
-    limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
+    limit: listLimit(10),
   },
 } as const;
 

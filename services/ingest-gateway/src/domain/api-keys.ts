@@ -1,26 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { SecretConfigError } from '@tally/config';
-import { ID_CHARSET, ID_MAX_LENGTH } from './ids.js';
+import { DEV_API_KEY, ID_MAX_LENGTH, ID_PATTERN, SCOPES, type Scope } from '@tally/contracts';
 
-/**
- * What a key may do: one scope per kind of write, an admin scope where PRODUCT.md marks routes (admin), a read
- * scope per kind of private data (a wallet and its history; a ticket with its admission token), and the
- * operator's scope for the live console. Public aggregates (viewer counts, counts and rankings, poll results,
- * a queue's public figures) need no key.
- */
-export const SCOPES = [
-  'viewers:write',
-  'counters:write',
-  'wallets:write',
-  'wallets:read',
-  'queues:write',
-  'queues:read',
-  'queues:admin',
-  'polls:write',
-  'polls:admin',
-  'console:read',
-] as const;
-export type Scope = (typeof SCOPES)[number];
+// what a key may do, and the development key, are the contract's: local tools present them too
+export { DEV_API_KEY, SCOPES, type Scope };
 
 /** The kinds of resource a key can be limited to: the users whose wallets it serves, the queues whose tickets. */
 export type ResourceKind = 'users' | 'queues';
@@ -43,16 +26,13 @@ export interface KeyEntry extends ApiKey {
   sha256: Buffer;
 }
 
-/** Printed at start on a local stack, so a developer can call the API without configuring anything. */
-export const DEV_API_KEY = 'tally-dev-key';
-
 export const developmentKey = (): KeyEntry => ({ name: 'development', scopes: SCOPES, sha256: sha256(DEV_API_KEY) });
 
 const MIN_KEY_LENGTH = 16;
 const KEY_CHARSET = /^[\x21-\x7e]{16,256}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const NAME_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
-const LIMIT_PATTERN = new RegExp(`^(\\*|${ID_CHARSET.source.slice(1, -1)}\\*?)$`);
+const LIMIT_PATTERN = new RegExp(`^(\\*|${ID_PATTERN.source.slice(1, -1)}\\*?)$`);
 
 /** API_KEYS is unusable; the message names the entry but never quotes a secret. */
 export class ApiKeysError extends SecretConfigError {

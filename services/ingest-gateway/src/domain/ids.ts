@@ -1,11 +1,7 @@
 import { InvalidWriteKeyError, formatWriteKey, parseWriteKey } from '@tally/contracts';
 
-/**
- * Ids (stream, item, session, user) are opaque to us, but bounded and URL-safe so they can be Kafka keys and
- * path segments.
- */
-export const ID_CHARSET = /^[A-Za-z0-9._:@-]+$/;
-export const ID_MAX_LENGTH = 128;
+// ids (stream, item, session, user) are bounded and URL-safe by the contract's one rule, which every service checks
+export { ID_PATTERN as ID_CHARSET, ID_MAX_LENGTH } from '@tally/contracts';
 
 /**
  * Why `id` is not the id of a write as the gateway answers it ("<source>:<seq>"), or undefined when it is.

@@ -1,4 +1,5 @@
 import { SecretConfigError } from '@tally/config';
+import { DEVELOPMENT_TICKET_KEY } from '@tally/contracts';
 
 /**
  * TICKET_KEY: the server secret queue ticket ids and ticket secrets are derived from (see ticketFor). Every
@@ -6,8 +7,8 @@ import { SecretConfigError } from '@tally/config';
  * Changing it changes the ticket a join retried across the change names: rotate it between sales, not during one.
  */
 
-/** Outside production only: public, so tickets it names are as guessable as it is. */
-export const DEVELOPMENT_TICKET_KEY = 'tally-development-ticket-key-not-secret';
+// outside production only, and public (the contract's, so local tools derive the same tickets)
+export { DEVELOPMENT_TICKET_KEY };
 const MIN_LENGTH = 32;
 
 export class TicketKeyError extends SecretConfigError {

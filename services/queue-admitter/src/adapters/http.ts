@@ -1,23 +1,22 @@
 import type { FastifyInstance } from 'fastify';
-import { answerReadErrors } from '@tally/observability';
-import { TICKET_ID_PATTERN } from '@tally/schemas';
+import { admissionTokenParam, idParam, ticketIdParam } from '@tally/contracts';
+import { answerReadErrors, sendProblem } from '@tally/observability';
 import type { AdmissionTokens } from '../domain/admission-token.js';
 import { estimatedWaitSeconds } from '../domain/admission.js';
 import type { QueueStore } from './postgres-queues.js';
 import type { QueueProjection } from './redis-queues.js';
 
-const id = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' } as const;
-const queueParams = { type: 'object', required: ['queueId'], properties: { queueId: id } } as const;
+const queueParams = { type: 'object', required: ['queueId'], properties: { queueId: idParam() } } as const;
 const ticketParams = {
   type: 'object',
   required: ['queueId', 'ticketId'],
-  properties: { queueId: id, ticketId: { type: 'string', pattern: TICKET_ID_PATTERN.source } },
+  properties: { queueId: idParam(), ticketId: ticketIdParam() },
 } as const;
 const verifyBody = {
   type: 'object',
   required: ['token'],
   additionalProperties: false,
-  properties: { token: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[A-Za-z0-9_.-]+$' } },
+  properties: { token: admissionTokenParam() },
 } as const;
 
 export interface QueueReadDeps {
@@ -53,11 +52,11 @@ export function queueRoutes(deps: QueueReadDeps) {
         const { queueId, ticketId } = request.params;
         const t = await ticketView(queueId, ticketId);
         if (!t)
-          return reply.code(404).send({
-            error: 'not_found',
-            message: `no ticket ${ticketId} in queue ${queueId} (yet: a join is counted once the queue has read it)`,
-            details: [],
-          });
+          return sendProblem(
+            reply,
+            'not_found',
+            `no ticket ${ticketId} in queue ${queueId} (yet: a join is counted once the queue has read it)`,
+          );
         const waiting = t.status === 'waiting';
         const active = t.status === 'active' && t.expiresAtMs !== null;
         return {
@@ -87,7 +86,7 @@ export function queueRoutes(deps: QueueReadDeps) {
         const summary =
           ((await redisWhole()) ? await deps.projection.queue(queueId) : undefined) ??
           (await deps.store.queue(queueId));
-        if (!summary) return reply.code(404).send({ error: 'not_found', message: `no queue ${queueId}`, details: [] });
+        if (!summary) return sendProblem(reply, 'not_found', `no queue ${queueId}`);
         return { queueId, ...summary };
       },
     );

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { answerReadErrors } from '@tally/observability';
+import { epochMsParam, idParam } from '@tally/contracts';
+import { answerReadErrors, sendProblem } from '@tally/observability';
 import { validateHistoryQuery, type Granularity } from '../domain/history.js';
 import type { HistoryStore } from './postgres-history.js';
 import type { ViewerStore } from './redis-viewers.js';
@@ -7,7 +8,7 @@ import type { ViewerStore } from './redis-viewers.js';
 const streamParams = {
   type: 'object',
   required: ['streamId'],
-  properties: { streamId: { type: 'string', minLength: 1, maxLength: 128 } },
+  properties: { streamId: idParam() },
 } as const;
 
 const historyQuery = {
@@ -15,8 +16,8 @@ const historyQuery = {
   required: ['from', 'to'],
   additionalProperties: false,
   properties: {
-    from: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000 },
-    to: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000 },
+    from: epochMsParam(),
+    to: epochMsParam(),
     granularity: { type: 'string', enum: ['minute', 'hour', 'day'], default: 'minute' },
   },
 } as const;
@@ -47,7 +48,7 @@ export function viewerRoutes(deps: {
       async (request, reply) => {
         const { from, to, granularity } = request.query;
         const problem = validateHistoryQuery({ fromMs: from, toMs: to, granularity });
-        if (problem) return reply.code(400).send({ error: 'invalid_range', message: problem, details: [] });
+        if (problem) return sendProblem(reply, 'invalid_range', problem);
         const buckets = await deps.history.history(request.params.streamId, from, to, granularity);
         return { streamId: request.params.streamId, granularity, from, to, buckets };
       },

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import { answerReadErrors } from '@tally/observability';
+import { idParam } from '@tally/contracts';
+import { answerReadErrors, sendProblem } from '@tally/observability';
 import type { GlobalResult } from '@tally/schemas';
 
 const pollParams = {
   type: 'object',
   required: ['pollId'],
-  properties: { pollId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' } },
+  properties: { pollId: idParam() },
 } as const;
 
 /** A global result as the public API shows it (PRODUCT.md: `global`, `regions`, `asOf`). */
@@ -42,10 +43,7 @@ export function resultRoutes(results: (pollId: string) => Promise<GlobalResult |
       { schema: { params: pollParams } },
       async (request, reply) => {
         const result = await results(request.params.pollId);
-        if (!result)
-          return reply
-            .code(404)
-            .send({ error: 'not_found', message: `no result for poll ${request.params.pollId} here yet`, details: [] });
+        if (!result) return sendProblem(reply, 'not_found', `no result for poll ${request.params.pollId} here yet`);
         return resultView(result);
       },
     );

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { answerReadErrors } from '@tally/observability';
+import { idParam, listLimit, writeIdParam } from '@tally/contracts';
+import { answerReadErrors, sendProblem } from '@tally/observability';
 import { formatMinor } from '@tally/money';
 import type { LedgerStore, StoredEntry } from './postgres-ledger.js';
 
 const userParams = {
   type: 'object',
   required: ['userId'],
-  properties: { userId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' } },
+  properties: { userId: idParam() },
 } as const;
 
 const transactionParams = {
@@ -14,14 +15,14 @@ const transactionParams = {
   required: ['userId', 'id'],
   properties: {
     ...userParams.properties,
-    id: { type: 'string', maxLength: 90, pattern: '^[A-Za-z0-9._:-]{1,64}:(0|[1-9][0-9]{0,15})$' },
+    id: writeIdParam(),
   },
 } as const;
 
 const historyQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+  properties: { limit: listLimit(20) },
 } as const;
 
 /** An entry as the API shows it: amounts as decimal strings, lower-case words. */
@@ -73,11 +74,11 @@ export function walletRoutes(deps: { store: LedgerStore; now: () => number }) {
       async (request, reply) => {
         const entry = await deps.store.entry(request.params.userId, request.params.id);
         if (!entry)
-          return reply.code(404).send({
-            error: 'not_found',
-            message: `no transaction ${request.params.id} of user ${request.params.userId} (yet)`,
-            details: [],
-          });
+          return sendProblem(
+            reply,
+            'not_found',
+            `no transaction ${request.params.id} of user ${request.params.userId} (yet)`,
+          );
         return { userId: request.params.userId, ...transactionOf(entry) };
       },
     );

@@ -2,7 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { apiError, invalidRequest, type ApiError, type SchemaViolation } from '../../domain/api-error.js';
+import { sendProblem } from '@tally/observability';
+import { clientProblem, problem, type ErrorCode, type ErrorDetail, type Problem } from '@tally/contracts';
+import { invalidRequest, type ApiError, type SchemaViolation } from '../../domain/api-error.js';
 
 /** An answer other than success, in the API's error shape, thrown from any hook or handler. */
 export class HttpProblem extends Error {
@@ -14,15 +16,22 @@ export class HttpProblem extends Error {
     super(body.message);
     this.name = 'HttpProblem';
   }
+
+  /** The answer for `code`, with the status the contract's list gives it. */
+  static of(code: ErrorCode, message: string, details: ErrorDetail[] = [], headers: Record<string, string> = {}) {
+    return HttpProblem.from(problem(code, message, details), headers);
+  }
+
+  static from({ status, body }: Problem, headers: Record<string, string> = {}) {
+    return new HttpProblem(status, body, headers);
+  }
 }
 
 /** Tells the client to come back in a second: the dependency it needs is expected back soon. */
-export const unavailable = (message: string) =>
-  new HttpProblem(503, apiError('unavailable', message), { 'retry-after': '1' });
+export const unavailable = (message: string) => HttpProblem.of('unavailable', message, [], { 'retry-after': '1' });
 
 /** The answer to a method and path no route takes. */
-const noRoute = (method: string, url: string) =>
-  apiError('not_found', `there is no route ${method} ${url.split('?')[0]}; see /docs`);
+const noRouteMessage = (method: string, url: string) => `there is no route ${method} ${url.split('?')[0]}; see /docs`;
 
 /**
  * Every error becomes the API's error shape, so Fastify's own (`statusCode`, `code`) never reaches a client:
@@ -40,7 +49,9 @@ export function installProblemHandling(app: FastifyInstance): void {
     if (problem.status === 413 && (await discardRest(request.raw, BODY_DISCARD_MS))) reply.removeHeader('connection');
     return reply.code(problem.status).headers(problem.headers).send(problem.body);
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send(noRoute(request.method, request.url)));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, 'not_found', noRouteMessage(request.method, request.url)),
+  );
 }
 
 /** How long a refused body may keep arriving before the answer goes out anyway (and the connection closes). */
@@ -67,7 +78,7 @@ function discardRest(raw: IncomingMessage, ms: number): Promise<boolean> {
 
 /** For Fastify's `frameworkErrors`: URLs it cannot even route (bad percent-encoding, overlong parameters). */
 export function frameworkProblem(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  void reply.code(400).send(apiError('invalid_request', `the URL cannot be read: ${error.message}`));
+  void sendProblem(reply, 'invalid_request', `the URL cannot be read: ${error.message}`);
 }
 
 /**
@@ -82,9 +93,8 @@ export function clientErrorProblem(error: Error & { code?: string }, socket: Soc
   if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
     answerOnSocket(
       socket,
-      408,
       'Request Timeout',
-      apiError(
+      problem(
         'request_timeout',
         'the request did not arrive in time (headers within 10 s, the whole request within 30 s)',
       ),
@@ -93,7 +103,7 @@ export function clientErrorProblem(error: Error & { code?: string }, socket: Soc
   }
   const [status, reason] =
     error.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-  answerOnSocket(socket, status, reason, apiError('invalid_request', 'the request is not valid HTTP/1.1'));
+  answerOnSocket(socket, reason, clientProblem(status, 'the request is not valid HTTP/1.1'));
 }
 
 /**
@@ -104,12 +114,12 @@ export function clientErrorProblem(error: Error & { code?: string }, socket: Soc
 export function connectProblem(request: IncomingMessage, socket: Duplex): void {
   // Node took its own error listener off this socket: a client resetting it would otherwise crash the process
   socket.on('error', () => socket.destroy());
-  answerOnSocket(socket, 404, 'Not Found', noRoute('CONNECT', request.url ?? ''));
+  answerOnSocket(socket, 'Not Found', problem('not_found', noRouteMessage('CONNECT', request.url ?? '')));
 }
 
 /** Writes a whole answer and closes the connection, for requests that never reach a route. */
-function answerOnSocket(socket: Duplex, status: number, reason: string, problem: ApiError): void {
-  const body = JSON.stringify(problem);
+function answerOnSocket(socket: Duplex, reason: string, { status, body: answer }: Problem): void {
+  const body = JSON.stringify(answer);
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
@@ -118,28 +128,23 @@ function answerOnSocket(socket: Duplex, status: number, reason: string, problem:
 function toProblem(error: FastifyError, request: FastifyRequest): HttpProblem {
   if (error instanceof HttpProblem) return error;
   if (error.validation) {
-    return new HttpProblem(
-      400,
-      invalidRequest(error.validationContext ?? 'request', error.validation as SchemaViolation[]),
-    );
+    const invalid = invalidRequest(error.validationContext ?? 'request', error.validation as SchemaViolation[]);
+    return HttpProblem.of(invalid.error, invalid.message, invalid.details);
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new HttpProblem(400, apiError('malformed_json', 'the body is not valid JSON'));
+      return HttpProblem.of('malformed_json', 'the body is not valid JSON');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return new HttpProblem(400, apiError('malformed_json', 'the body is empty; send a JSON object'));
+      return HttpProblem.of('malformed_json', 'the body is empty; send a JSON object');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new HttpProblem(
-        413,
-        apiError(
-          'payload_too_large',
-          `the body is larger than this route accepts (${request.routeOptions.bodyLimit} bytes)`,
-        ),
+      return HttpProblem.of(
+        'payload_too_large',
+        `the body is larger than this route accepts (${request.routeOptions.bodyLimit} bytes)`,
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new HttpProblem(415, apiError('unsupported_media_type', 'send the body as application/json'));
+      return HttpProblem.of('unsupported_media_type', 'send the body as application/json');
   }
   const status = error.statusCode ?? 500;
-  if (status >= 400 && status < 500) return new HttpProblem(status, apiError('invalid_request', error.message));
-  return new HttpProblem(500, apiError('internal', 'the gateway failed to handle this request; it has been logged'));
+  if (status >= 400 && status < 500) return HttpProblem.from(clientProblem(status, error.message));
+  return HttpProblem.of('internal', 'the gateway failed to handle this request; it has been logged');
 }

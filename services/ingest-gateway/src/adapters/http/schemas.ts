@@ -1,15 +1,13 @@
-import { MAX_SEQ, SOURCE_PATTERN } from '@tally/contracts';
+import { ERROR_CODES, ERROR_CODE_NAMES, MAX_SEQ, SOURCE_PATTERN, epochMsParam, idParam } from '@tally/contracts';
 import { MAX_AT_MS } from '../../domain/event-time.js';
 import { MAX_POSITION_MS } from '../../domain/heartbeat.js';
-import { ID_CHARSET, ID_MAX_LENGTH } from '../../domain/ids.js';
 
 /**
  * JSON schemas of the public routes. They validate requests (Ajv, no coercion of bodies, unknown fields
  * rejected) and are the OpenAPI document at /docs/json, so what is documented is what is enforced.
  */
 
-export const id = (description: string) =>
-  ({ type: 'string', minLength: 1, maxLength: ID_MAX_LENGTH, pattern: ID_CHARSET.source, description }) as const;
+export const id = (description: string) => idParam(description);
 
 /**
  * The `at` of a write: epoch ms before 2100-01-01 (later is a unit mistake: refused). How services place it is
@@ -90,10 +88,16 @@ export const streamParams = strictObject(['streamId'], { streamId: id('The strea
 
 /** The same bounds the viewer-aggregator checks, so a bad read is refused here without a round trip. */
 export const historyQuery = strictObject(['from', 'to'], {
-  from: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000, description: 'Start, epoch ms (inclusive)' },
-  to: { type: 'integer', minimum: 0, maximum: 8_640_000_000_000, description: 'End, epoch ms' },
+  from: epochMsParam('Start, epoch ms (inclusive)'),
+  to: epochMsParam('End, epoch ms'),
   granularity: { type: 'string', enum: ['minute', 'hour', 'day'], default: 'minute' },
 });
+
+/** A code as the API docs list it: its status, what it means, and whether sending the same request again may help. */
+const describeCode = (code: (typeof ERROR_CODE_NAMES)[number]) => {
+  const { status, meaning, retriable } = ERROR_CODES[code];
+  return `${code} (${status}${retriable ? ', retriable' : ''}): ${meaning}`;
+};
 
 export const errorResponse = {
   type: 'object',
@@ -101,8 +105,8 @@ export const errorResponse = {
   properties: {
     error: {
       type: 'string',
-      description:
-        'A stable code: invalid_request, malformed_json, unauthorized, forbidden, rate_limited, unavailable, ...',
+      enum: ERROR_CODE_NAMES,
+      description: `A stable code, one of: ${ERROR_CODE_NAMES.map(describeCode).join('; ')}`,
     },
     message: { type: 'string', description: 'What went wrong, in a sentence' },
     details: {
@@ -112,7 +116,17 @@ export const errorResponse = {
   },
 } as const;
 
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, errorResponse]));
+/** Each status a route may answer besides success, documented with the codes that go out with it. */
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      {
+        ...errorResponse,
+        description: ERROR_CODE_NAMES.filter((code) => ERROR_CODES[code].status === status).join(', '),
+      },
+    ]),
+  );
 
 /** The answers every write may give besides its success. */
 export const writeErrors = errors(400, 401, 403, 413, 415, 429, 503);

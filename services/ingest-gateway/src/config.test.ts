@@ -25,7 +25,7 @@ describe('gateway configuration', () => {
       QUEUE_ADMITTER_URL: 'http://127.0.0.1:8094',
       VOTE_RESULTS_URL: 'http://127.0.0.1:8095',
       RATE_LIMIT_PER_SECOND: 5000,
-      KAFKA_ACK_TIMEOUT_MS: 5000,
+      WRITE_DEADLINE_MS: 5000,
       HEARTBEATS_TOPIC: 'tally.viewers.heartbeats',
       ITEM_EVENTS_TOPIC: 'tally.counters.events',
       WALLET_COMMANDS_TOPIC: 'tally.wallet.commands',
@@ -34,7 +34,6 @@ describe('gateway configuration', () => {
       VOTE_REGIONS: ['kr', 'jp', 'tw', 'na'],
       VOTE_BALLOTS_TOPIC_TEMPLATE: '{region}.tally.votes.ballots',
       POLL_DEFINITIONS_TOPIC: 'tally.votes.polls',
-      WALLET_WAIT_MS: 5000,
     });
     expect(config.apiKeys.usingDevelopmentKey).toBe(true);
   });
@@ -92,10 +91,10 @@ describe('gateway configuration', () => {
     expect(gatewayConfig({ LATE_TOPIC: '' }).LATE_TOPIC).toBe('tally.late');
   });
 
-  it('bounds the wallet wait to 30 s', () => {
-    expect(gatewayConfig({ WALLET_WAIT_MS: '30000' }).WALLET_WAIT_MS).toBe(30_000);
-    expect(problemsOf({ WALLET_WAIT_MS: '30001' })).toEqual([
-      'WALLET_WAIT_MS: must be between 50 and 30000 (got "30001")',
+  it('bounds the write deadline (acknowledgement and ?wait=true together) to 60 s', () => {
+    expect(gatewayConfig({ WRITE_DEADLINE_MS: '60000' }).WRITE_DEADLINE_MS).toBe(60_000);
+    expect(problemsOf({ WRITE_DEADLINE_MS: '60001' })).toEqual([
+      'WRITE_DEADLINE_MS: must be between 50 and 60000 (got "60001")',
     ]);
   });
 

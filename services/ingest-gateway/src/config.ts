@@ -1,7 +1,8 @@
 import { env, parseConfigWithSecrets, platformShape, type ParsedConfig } from '@tally/config';
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, REGION_PLACEHOLDER, TOPICS, regionalTopicName } from '@tally/contracts';
 import { chooseApiKeys, type ChosenKeys } from './domain/api-keys.js';
 import { chooseTicketKey, type ChosenTicketKey } from './domain/ticket-key.js';
-import { REGION_ID_PATTERN, REGION_PLACEHOLDER, ballotsTopic } from './domain/poll.js';
+import { REGION_ID_PATTERN } from './domain/poll.js';
 
 /**
  * "kr,jp": region ids, each once, so at least one (an empty value is unset, and a blank entry is no region id).
@@ -33,7 +34,7 @@ const ballotsTopicTemplate = (fallback: string) =>
     .string(fallback)
     .refine((template) => template.includes(REGION_PLACEHOLDER), { error: `must contain ${REGION_PLACEHOLDER}` })
     // checked here rather than at the first vote, which would otherwise answer 503 until the deployment is fixed
-    .refine((template) => KAFKA_TOPIC_CHARSET.test(ballotsTopic(template, 'r')), {
+    .refine((template) => KAFKA_TOPIC_CHARSET.test(regionalTopicName(template, 'r')), {
       error: `must otherwise be a Kafka topic name (A-Z a-z 0-9 . _ -)`,
     });
 
@@ -66,23 +67,30 @@ export const gatewayShape = {
   ),
   /** Live console event streams one key may hold open at once. */
   CONSOLE_STREAMS_PER_KEY: env.integer({ min: 1, max: 10_000, fallback: 10 }),
-  /** A write Kafka has not acknowledged by then is answered 503, so clients retry instead of hanging. */
-  KAFKA_ACK_TIMEOUT_MS: env.integer({ min: 50, max: 120_000, fallback: 5000 }),
+  /**
+   * The one deadline of a write request, from when its handler starts (the request read and checked) to its
+   * answer. Every step of the write path shares it: connecting to Kafka, Kafka's acknowledgement (acks=all) and,
+   * with `?wait=true`, the wait for the ledger's outcome. A write not acknowledged by then is answered 503 (the
+   * client retries with the same source and seq) and is never sent later; an acknowledged `?wait=true` with no
+   * outcome by then is answered 202 pending. The producer gives up on a batch after as long, since by then no
+   * request waits for it any more.
+   */
+  WRITE_DEADLINE_MS: env.integer({ min: 50, max: 60_000, fallback: 5000 }),
   /** How long a routed read may wait for the owning service. */
   READ_TIMEOUT_MS: env.integer({ min: 50, max: 60_000, fallback: 3000 }),
-  HEARTBEATS_TOPIC: env.string('tally.viewers.heartbeats'),
-  ITEM_EVENTS_TOPIC: env.string('tally.counters.events'),
-  WALLET_COMMANDS_TOPIC: env.string('tally.wallet.commands'),
-  WALLET_OUTCOMES_TOPIC: env.string('tally.wallet.outcomes'),
-  QUEUE_COMMANDS_TOPIC: env.string('tally.queue.commands'),
+  HEARTBEATS_TOPIC: env.string(TOPICS.viewerHeartbeats.name),
+  ITEM_EVENTS_TOPIC: env.string(TOPICS.itemEvents.name),
+  WALLET_COMMANDS_TOPIC: env.string(TOPICS.walletCommands.name),
+  WALLET_OUTCOMES_TOPIC: env.string(TOPICS.walletOutcomes.name),
+  QUEUE_COMMANDS_TOPIC: env.string(TOPICS.queueCommands.name),
   /** The regions this deployment takes votes for: one ballots topic each, and the only ones a poll may weigh. */
-  VOTE_REGIONS: regionList('kr,jp,tw,na'),
-  VOTE_BALLOTS_TOPIC_TEMPLATE: ballotsTopicTemplate(`${REGION_PLACEHOLDER}.tally.votes.ballots`),
-  POLL_DEFINITIONS_TOPIC: env.string('tally.votes.polls'),
+  VOTE_REGIONS: regionList(DEFAULT_REGIONS.join(',')),
+  VOTE_BALLOTS_TOPIC_TEMPLATE: ballotsTopicTemplate(REGIONAL_TOPICS.ballots.template),
+  POLL_DEFINITIONS_TOPIC: env.string(TOPICS.pollDefinitions.name),
   /** Change topics the console shows live. */
-  VIEWER_COUNTS_TOPIC: env.string('tally.viewers.counts'),
-  QUEUE_EVENTS_TOPIC: env.string('tally.queue.events'),
-  VOTE_RESULTS_TOPIC: env.string('tally.votes.results'),
+  VIEWER_COUNTS_TOPIC: env.string(TOPICS.viewerCounts.name),
+  QUEUE_EVENTS_TOPIC: env.string(TOPICS.queueEvents.name),
+  VOTE_RESULTS_TOPIC: env.string(TOPICS.voteResults.name),
   /**
    * The consumer groups whose lag the console shows (comma separated): by default every service's default group.
    * Beside each, the console counts the group's records on the side topics, DLQ_TOPIC and LATE_TOPIC (the
@@ -98,8 +106,6 @@ export const gatewayShape = {
         .map((group) => group.trim())
         .filter((group) => group.length > 0),
     ),
-  /** How long `?wait=true` waits for the ledger's outcome after Kafka acknowledged the command; then "pending". */
-  WALLET_WAIT_MS: env.integer({ min: 50, max: 30_000, fallback: 5000 }),
 };
 
 export type GatewayConfig = ParsedConfig<typeof gatewayShape> & { apiKeys: ChosenKeys; ticketKey: ChosenTicketKey };

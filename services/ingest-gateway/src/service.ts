@@ -1,14 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import { createLogger, createMetrics, type Logger } from '@tally/observability';
-import { createSchemaRegistry, topicCodec, type Ballot, type WalletOutcome } from '@tally/schemas';
+import { REGIONAL_TOPICS, TOPICS } from '@tally/contracts';
+import {
+  createSchemaRegistry,
+  topicCodec,
+  type SchemaName,
+  type SchemaRegistry,
+  type WalletOutcome,
+} from '@tally/schemas';
 import { TypedProducer, createKafka, type ServiceResource } from '@tally/streaming';
 import { startLiveConsole } from './adapters/console/live-console.js';
-import { WalletOutcomeFeed } from './adapters/kafka/outcome-waiter.js';
-import { KafkaConnection } from './adapters/kafka/record-writer.js';
+import { KafkaConnection } from './adapters/kafka/kafka-connection.js';
+import { OutcomeWaiters } from './adapters/kafka/outcome-waiters.js';
+import { WalletOutcomeFeed } from './adapters/kafka/wallet-outcome-feed.js';
 import { buildGateway } from './adapters/http/gateway.js';
 import type { GatewayConfig } from './config.js';
 import { ApiKeyring, DEV_API_KEY } from './domain/api-keys.js';
-import { OutcomeWaiters } from './domain/outcome-waiters.js';
 import { ballotsTopic } from './domain/poll.js';
 
 export interface RunningGateway {
@@ -42,13 +49,10 @@ export async function startIngestGateway(
     );
   const metrics = createMetrics('ingest-gateway');
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
-  const heartbeatCodec = topicCodec(registry, config.HEARTBEATS_TOPIC, 'tally.viewers.Heartbeat');
-  const itemEventCodec = topicCodec(registry, config.ITEM_EVENTS_TOPIC, 'tally.counters.ItemEvent');
+  const codecs = gatewayCodecs(registry, config);
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
-  const connection = new KafkaConnection(
-    new TypedProducer(kafka, { ackTimeoutMs: config.KAFKA_ACK_TIMEOUT_MS }),
-    config.KAFKA_ACK_TIMEOUT_MS,
-  );
+  // each request ends by its own deadline; a batch outliving it has nobody waiting, so the producer gives up as late
+  const connection = new KafkaConnection(new TypedProducer(kafka, { ackTimeoutMs: config.WRITE_DEADLINE_MS }));
   connection
     .connect()
     .catch((error: unknown) =>
@@ -56,15 +60,8 @@ export async function startIngestGateway(
     );
   const liveConsole = startLiveConsole({
     kafka,
-    changeTopics: {
-      viewerCounts: topicCodec(registry, config.VIEWER_COUNTS_TOPIC, 'tally.viewers.ViewerCountChanged'),
-      pollResults: topicCodec(registry, config.VOTE_RESULTS_TOPIC, 'tally.votes.GlobalResult'),
-      queueEvents: topicCodec(registry, config.QUEUE_EVENTS_TOPIC, 'tally.queue.QueueEvent'),
-    },
-    sideTopics: {
-      deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
-      late: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),
-    },
+    changeTopics: codecs.changeTopics,
+    sideTopics: codecs.sideTopics,
     counterMaterializer: {
       name: 'counter-materializer',
       baseUrl: config.COUNTER_MATERIALIZER_URL,
@@ -77,36 +74,26 @@ export async function startIngestGateway(
   const walletOutcomes = new OutcomeWaiters<WalletOutcome>();
   const outcomeFeed = new WalletOutcomeFeed({
     kafka,
-    codec: topicCodec(registry, config.WALLET_OUTCOMES_TOPIC, 'tally.wallet.WalletOutcome'),
+    codec: codecs.walletOutcomes,
     waiters: walletOutcomes,
     logger,
     onOutcomeFor: (userId) => liveConsole.hub.walletOutcomeFor(userId),
   });
   // in the background, like the producer's connection: the gateway starts, and serves, while Kafka is down
   outcomeFeed.start();
-  // each region's ballots on a topic of its own (in VOTE_REGIONS order), so a region's votes never leave it
-  const regionBallots = new Map(
-    config.VOTE_REGIONS.map((region) => [
-      region,
-      connection.writer<Ballot>(
-        topicCodec(registry, ballotsTopic(config.VOTE_BALLOTS_TOPIC_TEMPLATE, region), 'tally.votes.Ballot'),
-      ),
-    ]),
-  );
+  const regionBallots = new Map([...codecs.regionBallots].map(([region, codec]) => [region, connection.writer(codec)]));
 
   const app = await buildGateway({
     logger,
     metrics,
     keyring: new ApiKeyring(config.apiKeys.keys),
-    heartbeats: connection.writer(heartbeatCodec),
-    itemEvents: connection.writer(itemEventCodec),
-    walletCommands: connection.writer(topicCodec(registry, config.WALLET_COMMANDS_TOPIC, 'tally.wallet.WalletCommand')),
+    heartbeats: connection.writer(codecs.heartbeats),
+    itemEvents: connection.writer(codecs.itemEvents),
+    walletCommands: connection.writer(codecs.walletCommands),
     walletOutcomes,
-    walletWaitMs: config.WALLET_WAIT_MS,
-    queueCommands: connection.writer(topicCodec(registry, config.QUEUE_COMMANDS_TOPIC, 'tally.queue.QueueCommand')),
-    pollDefinitions: connection.writer(
-      topicCodec(registry, config.POLL_DEFINITIONS_TOPIC, 'tally.votes.PollDefinition'),
-    ),
+    writeDeadlineMs: config.WRITE_DEADLINE_MS,
+    queueCommands: connection.writer(codecs.queueCommands),
+    pollDefinitions: connection.writer(codecs.pollDefinitions),
     regionBallots,
     viewerAggregator: { baseUrl: config.VIEWER_AGGREGATOR_URL, timeoutMs: config.READ_TIMEOUT_MS },
     counterMaterializer: { baseUrl: config.COUNTER_MATERIALIZER_URL, timeoutMs: config.READ_TIMEOUT_MS },
@@ -123,7 +110,7 @@ export async function startIngestGateway(
     console: { hub: liveConsole.hub, streamsPerKey: config.CONSOLE_STREAMS_PER_KEY },
     readiness: [
       { name: 'kafka', check: () => connection.connect() },
-      { name: 'schema-registry', check: async () => void (await heartbeatCodec.writerSchemaId()) },
+      { name: 'schema-registry', check: async () => void (await codecs.heartbeats.writerSchemaId()) },
     ],
     ...(options.clock ? { clock: options.clock } : {}),
   });
@@ -149,5 +136,37 @@ export async function startIngestGateway(
     walletOutcomesListening: () => outcomeFeed.listening(),
     consoleListening: () => liveConsole.listening(),
     close,
+  };
+}
+
+/**
+ * The codec of every topic the gateway writes or reads: the names come from config (whose defaults are the
+ * catalogue's), each value schema from the catalogue (@tally/contracts), so the two never disagree.
+ */
+function gatewayCodecs(registry: SchemaRegistry, config: GatewayConfig) {
+  const codec = <N extends SchemaName>(topic: string, schema: N) => topicCodec(registry, topic, schema);
+  return {
+    heartbeats: codec(config.HEARTBEATS_TOPIC, TOPICS.viewerHeartbeats.valueSchema),
+    itemEvents: codec(config.ITEM_EVENTS_TOPIC, TOPICS.itemEvents.valueSchema),
+    walletCommands: codec(config.WALLET_COMMANDS_TOPIC, TOPICS.walletCommands.valueSchema),
+    walletOutcomes: codec(config.WALLET_OUTCOMES_TOPIC, TOPICS.walletOutcomes.valueSchema),
+    queueCommands: codec(config.QUEUE_COMMANDS_TOPIC, TOPICS.queueCommands.valueSchema),
+    pollDefinitions: codec(config.POLL_DEFINITIONS_TOPIC, TOPICS.pollDefinitions.valueSchema),
+    // each region's ballots on a topic of its own (in VOTE_REGIONS order), so a region's votes never leave it
+    regionBallots: new Map(
+      config.VOTE_REGIONS.map((region) => [
+        region,
+        codec(ballotsTopic(config.VOTE_BALLOTS_TOPIC_TEMPLATE, region), REGIONAL_TOPICS.ballots.valueSchema),
+      ]),
+    ),
+    changeTopics: {
+      viewerCounts: codec(config.VIEWER_COUNTS_TOPIC, TOPICS.viewerCounts.valueSchema),
+      pollResults: codec(config.VOTE_RESULTS_TOPIC, TOPICS.voteResults.valueSchema),
+      queueEvents: codec(config.QUEUE_EVENTS_TOPIC, TOPICS.queueEvents.valueSchema),
+    },
+    sideTopics: {
+      deadLetters: codec(config.DLQ_TOPIC, TOPICS.deadLetters.valueSchema),
+      late: codec(config.LATE_TOPIC, TOPICS.late.valueSchema),
+    },
   };
 }

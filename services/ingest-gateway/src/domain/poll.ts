@@ -1,11 +1,9 @@
-import type { WriteKey } from '@tally/contracts';
+import { regionalTopicName, type WriteKey } from '@tally/contracts';
 import type { Ballot, PollDefinition } from '@tally/schemas';
 import type { ErrorDetail } from './api-error.js';
 
 /** A region id names topics (`{region}.tally.votes.ballots`) and result keys: short, lower case, no dots. */
 export const REGION_ID_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
-/** What a ballots topic template must hold, replaced by each region's id. */
-export const REGION_PLACEHOLDER = '{region}';
 
 /** A poll with one option is no choice; a hundred is far beyond any seed and keeps a result small. */
 export const MIN_POLL_OPTIONS = 2;
@@ -54,8 +52,7 @@ export function toBallot(pollId: string, request: VoteRequest, castAtMs: number)
 export const ballotKey = (ballot: Pick<Ballot, 'pollId' | 'userId'>): string => `${ballot.pollId}/${ballot.userId}`;
 
 /** The topic a region's ballots go to: each region has its own, so its votes never mix with another's. */
-export const ballotsTopic = (template: string, region: string): string =>
-  template.replaceAll(REGION_PLACEHOLDER, region);
+export const ballotsTopic = (template: string, region: string): string => regionalTopicName(template, region);
 
 /**
  * Why `region` cannot be named here, or undefined when it can. Only the regions this deployment takes votes

@@ -7,7 +7,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@tally/observability';
-import { nowhere, unitGateway } from '../http/unit-gateway.js';
+import { nowhere, unitGateway } from '../../test-support/unit-gateway.js';
 import { ConsoleHub } from './console-hub.js';
 
 const secrets = {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { apiError } from '../../domain/api-error.js';
 import { serves, type ApiKeyring } from '../../domain/api-keys.js';
 import type { ConsoleSubscription } from '../../domain/console-view.js';
@@ -65,11 +65,9 @@ export interface ConsoleRouteOptions {
  * wallet on it needs `wallets:read` for that user (403 naming `querystring.wallet`), and one key holds at most
  * `streamsPerKey` streams open at once (429 `rate_limited` with Retry-After; closing one frees its place).
  */
-export async function consoleRoutes(
-  app: FastifyInstance,
-  { hub, keyring, streamsPerKey }: ConsoleRouteOptions,
-): Promise<void> {
+export const consoleRoutes: FastifyPluginAsync<ConsoleRouteOptions> = async (app, { hub, keyring, streamsPerKey }) => {
   // an event stream never ends by itself: closing the gateway ends them, or closing would wait for every page
+  // (preClose, not onClose: the server waits for requests in flight before onClose runs)
   const openStreams = new Set<ServerResponse>();
   /** Open streams per key name. */
   const streamsOf = new Map<string, number>();
@@ -141,7 +139,7 @@ export async function consoleRoutes(
       );
     });
   }
-}
+};
 
 /**
  * The stream says when a wallet changes, so a page may follow one only with a key that may read it: `wallets:read`

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ticketFor } from '../../domain/queue.js';
 import type { GatewayLimits } from './gateway.js';
-import { UNIT_TICKET_KEY, unitGateway } from './unit-gateway.js';
+import { UNIT_TICKET_KEY, unitGateway } from '../../test-support/unit-gateway.js';
 
 const secrets = {
   all: 'all-scopes-key-0123456789',

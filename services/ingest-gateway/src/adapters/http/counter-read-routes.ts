@@ -1,10 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { countsQuery, itemParams, rankingParams, rankingQuery } from './counter-schemas.js';
-import { routeRead, type ReadOwner } from './read-routing.js';
+import { routeRead, type PublicReadOptions } from './read-routing.js';
 import { readErrors } from './schemas.js';
 
 /** Reads of counters and rankings, owned by the counter-materializer: validated here, answered there. No key needed. */
-export function counterReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
+export const counterReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (app, { owner }) => {
   app.get<{ Params: { itemId: string } }>(
     '/v1/items/:itemId/counts',
     {
@@ -39,4 +39,4 @@ export function counterReadRoutes(app: FastifyInstance, owner: ReadOwner): void 
       return routeRead(owner, `/v1/rankings/${encodeURIComponent(request.params.metric)}?${query}`, reply);
     },
   );
-}
+};

@@ -1,6 +1,4 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import { registerOpsRoutes, type Logger, type Metrics, type ReadinessCheck } from '@tally/observability';
 import type {
   Ballot,
@@ -13,13 +11,13 @@ import type {
 } from '@tally/schemas';
 import type { ApiKeyring } from '../../domain/api-keys.js';
 import { ID_MAX_LENGTH } from '../../domain/ids.js';
-import type { OutcomeWaiters } from '../../domain/outcome-waiters.js';
+import type { RecordWriter } from '../../ports/record-writer.js';
 import type { ConsoleHub } from '../console/console-hub.js';
 import { consoleRoutes } from '../console/console-routes.js';
-import type { RecordWriter } from '../kafka/record-writer.js';
+import type { OutcomeWaiters } from '../kafka/outcome-waiters.js';
 import { capConnectionsPerAddress, installRateLimits } from './abuse-limits.js';
+import { installApiDocs } from './api-docs.js';
 import { counterReadRoutes } from './counter-read-routes.js';
-import { documentEmptyBodiesOptional } from './empty-body.js';
 import { heartbeatRoutes } from './heartbeat-routes.js';
 import { observeHttp } from './http-metrics.js';
 import { itemRoutes } from './item-routes.js';
@@ -35,7 +33,7 @@ import {
 import { queueReadRoutes } from './queue-read-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import type { ReadOwner } from './read-routing.js';
-import { createValidation } from './validation.js';
+import { createValidation, type Validation } from './validation.js';
 import { viewerReadRoutes } from './viewer-read-routes.js';
 import { walletReadRoutes } from './wallet-read-routes.js';
 import { walletRoutes } from './wallet-routes.js';
@@ -50,7 +48,8 @@ export interface GatewayDeps {
   itemEvents: RecordWriter<ItemEvent>;
   walletCommands: RecordWriter<WalletCommand>;
   walletOutcomes: OutcomeWaiters<WalletOutcome>;
-  walletWaitMs: number;
+  /** WRITE_DEADLINE_MS: every write's one deadline, shared by its acknowledgement and its `?wait=true` wait. */
+  writeDeadlineMs: number;
   queueCommands: RecordWriter<QueueCommand>;
   pollDefinitions: RecordWriter<PollDefinition>;
   /** One writer per region this gateway takes votes for (VOTE_REGIONS), each to that region's ballots topic. */
@@ -89,7 +88,10 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 /** Headers past this many are not read (their total size is bounded apart: 16 KiB, Node's default, else 431). */
 const MAX_HEADERS_COUNT = 100;
 
-/** The public HTTP API, built but not listening, so tests and main choose the port. */
+/**
+ * The public HTTP API, built but not listening (service.ts listens; unit tests inject): the server's limits, the
+ * problem shape, metrics, docs, probes and rate limits on the root, then each route family as a plugin of its own.
+ */
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const validation = createValidation();
   const app = Fastify({
@@ -128,57 +130,7 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     if (draining) throw unavailable('the gateway is shutting down; retry and another instance will answer');
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Tally public API',
-        version: '0.1.0',
-        description:
-          'One base URL for writes (acknowledged by Kafka before 202) and reads (routed to the service that owns the state). ' +
-          'Every error is {"error": "<code>", "message": "<sentence>", "details": [{"field", "message"}]}.\n\n' +
-          "**Keys and scopes.** Writes need `Authorization: Bearer <key>` with the write's scope. Public aggregates (viewer counts, counts and rankings, " +
-          "poll results, a queue's figures, the admission check and keys) are open and rate limited per client address. Private data needs a read scope: " +
-          "a wallet and its history `wallets:read`; a ticket (with its admission token) `queues:read`, or the ticket's own `ticketSecret` from the join. " +
-          'A key may be limited to some users or queues (ids or prefixes such as "acme:*"): anyone else\'s is 403. The console needs `console:read`. ' +
-          'Every route is rate limited per key, or per client address without one: 429 with Retry-After.',
-      },
-      tags: [
-        { name: 'viewers', description: 'Live viewers' },
-        { name: 'counters', description: 'Counters and rankings' },
-        {
-          name: 'wallets',
-          description:
-            'Wallet ledger: balances kept as integer minor units, every transaction in the history exactly once',
-        },
-        {
-          name: 'queues',
-          description: 'Waiting queue: first come, first served; the server admits, clients poll their ticket',
-        },
-        { name: 'polls', description: 'Global votes: each region counts its own; the merger ranks the world' },
-        { name: 'ops', description: 'Health, readiness and metrics' },
-      ],
-      components: {
-        securitySchemes: {
-          bearerAuth: {
-            type: 'http',
-            scheme: 'bearer',
-            description:
-              'An API key from API_KEYS. Its scopes say what it may do (a scope per kind of write; wallets:read and queues:read for private data; console:read for the console); ' +
-              'it may be limited to some users (wallets) or queues, by id or id prefix ("acme:*").',
-          },
-          ticketSecret: {
-            type: 'http',
-            scheme: 'bearer',
-            description:
-              'The ticketSecret a join answered with: reads that one ticket (with its admission token) and nothing else',
-          },
-        },
-      },
-    },
-    transformObject: documentEmptyBodiesOptional,
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await installApiDocs(app);
   // probes and scrapes are never limited (see OPS_URLS)
   registerOpsRoutes(app, { metrics: deps.metrics, readiness: deps.readiness });
 
@@ -188,23 +140,29 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
     unlimitedUrls: OPS_URLS,
   });
 
-  const clock = deps.clock ?? Date.now;
-  heartbeatRoutes(app, { keyring: deps.keyring, heartbeats: deps.heartbeats, validation, clock });
-  viewerReadRoutes(app, { name: 'viewer-aggregator', ...deps.viewerAggregator });
-  itemRoutes(app, { keyring: deps.keyring, itemEvents: deps.itemEvents, clock });
-  counterReadRoutes(app, { name: 'counter-materializer', ...deps.counterMaterializer });
-  const { walletCommands, walletOutcomes, walletWaitMs } = deps;
-  walletRoutes(app, { keyring: deps.keyring, walletCommands, walletOutcomes, walletWaitMs, clock });
-  walletReadRoutes(app, { name: 'wallet-ledger', ...deps.walletLedger }, deps.keyring);
-  queueRoutes(app, { keyring: deps.keyring, queueCommands: deps.queueCommands, ticketKey: deps.ticketKey, clock });
-  queueReadRoutes(app, { name: 'queue-admitter', ...deps.queueAdmitter }, deps.keyring);
-  pollRoutes(app, {
-    keyring: deps.keyring,
-    pollDefinitions: deps.pollDefinitions,
-    regionBallots: deps.regionBallots,
-    clock,
-  });
-  pollReadRoutes(app, { name: 'vote-merger', ...deps.voteMerger });
-  if (deps.console) await consoleRoutes(app, { ...deps.console, keyring: deps.keyring });
+  await registerRouteFamilies(app, deps, validation);
   return app;
+}
+
+/**
+ * Each family of routes is a plugin of its own, given only what it uses. Registered after the root's hooks, error
+ * handling and validator, which every family inherits; a family holding something open closes it itself.
+ */
+async function registerRouteFamilies(app: FastifyInstance, deps: GatewayDeps, validation: Validation): Promise<void> {
+  const { keyring, writeDeadlineMs } = deps;
+  const clock = deps.clock ?? Date.now;
+  await app.register(heartbeatRoutes, { keyring, heartbeats: deps.heartbeats, validation, clock, writeDeadlineMs });
+  await app.register(viewerReadRoutes, { owner: { name: 'viewer-aggregator', ...deps.viewerAggregator } });
+  await app.register(itemRoutes, { keyring, itemEvents: deps.itemEvents, clock, writeDeadlineMs });
+  await app.register(counterReadRoutes, { owner: { name: 'counter-materializer', ...deps.counterMaterializer } });
+  const { walletCommands, walletOutcomes } = deps;
+  await app.register(walletRoutes, { keyring, walletCommands, walletOutcomes, writeDeadlineMs, clock });
+  await app.register(walletReadRoutes, { owner: { name: 'wallet-ledger', ...deps.walletLedger }, keyring });
+  const { queueCommands, ticketKey } = deps;
+  await app.register(queueRoutes, { keyring, queueCommands, ticketKey, clock, writeDeadlineMs });
+  await app.register(queueReadRoutes, { owner: { name: 'queue-admitter', ...deps.queueAdmitter }, keyring });
+  const { pollDefinitions, regionBallots } = deps;
+  await app.register(pollRoutes, { keyring, pollDefinitions, regionBallots, clock, writeDeadlineMs });
+  await app.register(pollReadRoutes, { owner: { name: 'vote-merger', ...deps.voteMerger } });
+  if (deps.console) await app.register(consoleRoutes, { ...deps.console, keyring });
 }

@@ -1,12 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { formatWriteKey } from '@tally/contracts';
 import type { Heartbeat } from '@tally/schemas';
 import type { OutgoingRecord } from '@tally/streaming';
 import { invalidRequest, type ApiError } from '../../domain/api-error.js';
 import type { ApiKeyring } from '../../domain/api-keys.js';
 import { toHeartbeat, type BatchHeartbeatItem, type HeartbeatRequest } from '../../domain/heartbeat.js';
-import type { RecordWriter } from '../kafka/record-writer.js';
-import { acknowledgedWrite } from './acknowledged-write.js';
+import type { RecordWriter } from '../../ports/record-writer.js';
+import { acknowledgedWrite, withWriteDeadline } from './acknowledged-write.js';
 import { requireScope } from './auth.js';
 import {
   BATCH_BODY_LIMIT,
@@ -23,20 +23,23 @@ import {
 } from './schemas.js';
 import type { Validation } from './validation.js';
 
-export interface HeartbeatRouteDeps {
+export interface HeartbeatRouteOptions {
   keyring: ApiKeyring;
   heartbeats: RecordWriter<Heartbeat>;
   validation: Validation;
   clock: () => number;
+  /** WRITE_DEADLINE_MS: how long a write may take to be acknowledged. */
+  writeDeadlineMs: number;
 }
 
 type BatchResult = { index: number; status: 202; id: string } | ({ index: number; status: 400 } & ApiError);
 
 /** The live-viewers writes. A 202 means Kafka acknowledged the record (acks=all); anything less is a 503. */
-export function heartbeatRoutes(app: FastifyInstance, deps: HeartbeatRouteDeps): void {
+export const heartbeatRoutes: FastifyPluginAsync<HeartbeatRouteOptions> = async (app, deps) => {
   const authorize = requireScope(deps.keyring, 'viewers:write');
-
   const produce = acknowledgedWrite(app.log, deps.heartbeats, 'heartbeats');
+  const write = (records: OutgoingRecord<Heartbeat>[]) =>
+    withWriteDeadline(deps.writeDeadlineMs, (deadline) => produce(records, deadline));
 
   app.post<{ Params: { streamId: string }; Body: HeartbeatRequest }>(
     '/v1/streams/:streamId/heartbeats',
@@ -54,7 +57,7 @@ export function heartbeatRoutes(app: FastifyInstance, deps: HeartbeatRouteDeps):
     },
     async (request, reply) => {
       const heartbeat = toHeartbeat(request.params.streamId, request.body, deps.clock());
-      await produce([{ key: heartbeat.streamId, value: heartbeat }]);
+      await write([{ key: heartbeat.streamId, value: heartbeat }]);
       return reply.code(202).send({ id: formatWriteKey(heartbeat) });
     },
   );
@@ -94,8 +97,8 @@ export function heartbeatRoutes(app: FastifyInstance, deps: HeartbeatRouteDeps):
         records.push({ key: streamId, value: record });
         results.push({ index, status: 202, id: formatWriteKey(record) });
       });
-      if (records.length > 0) await produce(records);
+      if (records.length > 0) await write(records);
       return reply.code(200).send({ accepted: records.length, rejected: results.length - records.length, results });
     },
   );
-}
+};

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { formatWriteKey } from '@tally/contracts';
 import type { ItemEvent } from '@tally/schemas';
 import type { ApiKeyring } from '../../domain/api-keys.js';
@@ -10,16 +10,18 @@ import {
   type LikeRequest,
   type ViewRequest,
 } from '../../domain/item-event.js';
-import type { RecordWriter } from '../kafka/record-writer.js';
-import { acknowledgedWrite } from './acknowledged-write.js';
+import type { RecordWriter } from '../../ports/record-writer.js';
+import { acknowledgedWrite, withWriteDeadline } from './acknowledged-write.js';
 import { requireScope } from './auth.js';
 import { counterIncrementWrite, likeWrite, viewWrite, type ItemWriteSchema } from './counter-schemas.js';
 import { WRITE_BODY_LIMIT, acceptedResponse, writeErrors, writeSecurity } from './schemas.js';
 
-export interface ItemRouteDeps {
+export interface ItemRouteOptions {
   keyring: ApiKeyring;
   itemEvents: RecordWriter<ItemEvent>;
   clock: () => number;
+  /** WRITE_DEADLINE_MS: how long a write may take to be acknowledged. */
+  writeDeadlineMs: number;
 }
 
 /** From the validated path parameters and body of a write, and its receipt time, to the event it becomes. */
@@ -29,7 +31,7 @@ type ToEvent<Params, Body> = (params: Params, body: Body, receivedAtMs: number) 
  * The counters-and-rankings writes: each becomes one ItemEvent keyed by itemId, so one item's events (and a
  * user's like and unlike of it) keep their order on one partition. A 202 means Kafka acknowledged it.
  */
-export function itemRoutes(app: FastifyInstance, deps: ItemRouteDeps): void {
+export const itemRoutes: FastifyPluginAsync<ItemRouteOptions> = async (app, deps) => {
   const authorize = requireScope(deps.keyring, 'counters:write');
   const produce = acknowledgedWrite(app.log, deps.itemEvents, 'item events');
 
@@ -55,7 +57,9 @@ export function itemRoutes(app: FastifyInstance, deps: ItemRouteDeps): void {
       async (request, reply) => {
         // the schemas above have checked both; Fastify's route typing cannot carry generic types through
         const event = toEvent(request.params as Params, request.body as Body, deps.clock());
-        await produce([{ key: event.itemId, value: event }]);
+        await withWriteDeadline(deps.writeDeadlineMs, (deadline) =>
+          produce([{ key: event.itemId, value: event }], deadline),
+        );
         return reply.code(202).send({ id: formatWriteKey(event) });
       },
     );
@@ -71,4 +75,4 @@ export function itemRoutes(app: FastifyInstance, deps: ItemRouteDeps): void {
     counterIncrementWrite,
     ({ itemId, name }, body, receivedAtMs) => toCounterIncrementEvent(itemId, name, body, receivedAtMs),
   );
-}
+};

@@ -1,13 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { pollParams } from './poll-schemas.js';
-import { routeRead, type ReadOwner } from './read-routing.js';
+import { routeRead, type PublicReadOptions } from './read-routing.js';
 import { noQuery, readErrors } from './schemas.js';
 
 /**
  * The global result of a poll, owned by the vote-merger instance serving this gateway's region: validated here,
  * answered there. No key needed: results are public.
  */
-export function pollReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
+export const pollReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (app, { owner }) => {
   app.get<{ Params: { pollId: string } }>(
     '/v1/polls/:pollId/results',
     {
@@ -26,4 +26,4 @@ export function pollReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
     },
     async (request, reply) => routeRead(owner, `/v1/polls/${encodeURIComponent(request.params.pollId)}/results`, reply),
   );
-}
+};

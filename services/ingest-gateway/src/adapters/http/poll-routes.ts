@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { formatWriteKey } from '@tally/contracts';
 import type { Ballot, PollDefinition } from '@tally/schemas';
 import { invalidFields, type ErrorDetail } from '../../domain/api-error.js';
@@ -12,20 +12,22 @@ import {
   type PollDefinitionRequest,
   type VoteRequest,
 } from '../../domain/poll.js';
-import type { RecordWriter } from '../kafka/record-writer.js';
-import { acknowledgedWrite } from './acknowledged-write.js';
+import type { RecordWriter } from '../../ports/record-writer.js';
+import { acknowledgedWrite, withWriteDeadline } from './acknowledged-write.js';
 import { requireScope } from './auth.js';
 import { gatewayWriteKey } from './gateway-write-key.js';
 import { pollDefinitionWrite, pollParams, voteWrite, type PollWriteSchema } from './poll-schemas.js';
 import { HttpProblem } from './problems.js';
 import { WRITE_BODY_LIMIT, acceptedResponse, noQuery, writeErrors, writeSecurity } from './schemas.js';
 
-export interface PollRouteDeps {
+export interface PollRouteOptions {
   keyring: ApiKeyring;
   pollDefinitions: RecordWriter<PollDefinition>;
   /** One writer per region this gateway takes votes for (VOTE_REGIONS), each to that region's ballots topic. */
   regionBallots: ReadonlyMap<string, RecordWriter<Ballot>>;
   clock: () => number;
+  /** WRITE_DEADLINE_MS: how long a write may take to be acknowledged. */
+  writeDeadlineMs: number;
 }
 
 type PollRoute = { Params: { pollId: string } };
@@ -40,7 +42,7 @@ function refuseIfAny(problems: ErrorDetail[]): void {
  * Ballot on the topic of the region that took it, so a region's votes stay in that region and only its counts
  * leave it. A 202 means Kafka acknowledged the record.
  */
-export function pollRoutes(app: FastifyInstance, deps: PollRouteDeps): void {
+export const pollRoutes: FastifyPluginAsync<PollRouteOptions> = async (app, deps) => {
   const regions = [...deps.regionBallots.keys()];
   const define = acknowledgedWrite(app.log, deps.pollDefinitions, 'poll definitions');
   const castIn = new Map(
@@ -76,7 +78,9 @@ export function pollRoutes(app: FastifyInstance, deps: PollRouteDeps): void {
         gatewayWriteKey(request, receivedAtMs),
         receivedAtMs,
       );
-      await define([{ key: definition.pollId, value: definition }]);
+      await withWriteDeadline(deps.writeDeadlineMs, (deadline) =>
+        define([{ key: definition.pollId, value: definition }], deadline),
+      );
       return reply.code(202).send({ id: formatWriteKey(definition) });
     },
   );
@@ -90,8 +94,10 @@ export function pollRoutes(app: FastifyInstance, deps: PollRouteDeps): void {
       const cast = castIn.get(ballot.region);
       // the region check above only passes regions that have a writer: no writer here is a wiring bug of ours
       if (!cast) throw new Error(`no ballots writer for region ${ballot.region}`);
-      await cast([{ key: ballotKey(ballot), value: ballot }]);
+      await withWriteDeadline(deps.writeDeadlineMs, (deadline) =>
+        cast([{ key: ballotKey(ballot), value: ballot }], deadline),
+      );
       return reply.code(202).send({ id: formatWriteKey(ballot) });
     },
   );
-}
+};

@@ -1,11 +1,11 @@
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyPluginAsync, onRequestAsyncHookHandler } from 'fastify';
 import { bearerOf, type ApiKeyring } from '../../domain/api-keys.js';
 import { apiError } from '../../domain/api-error.js';
 import { opensTicket } from '../../domain/queue.js';
 import { admit, pathQueue, presentedBy } from './auth.js';
 import { HttpProblem } from './problems.js';
 import { queueParams, ticketParams, verifyBody } from './queue-schemas.js';
-import { routeRead, type ReadOwner } from './read-routing.js';
+import { routeRead, type PrivateReadOptions } from './read-routing.js';
 import {
   WRITE_BODY_LIMIT,
   noQuery,
@@ -42,7 +42,7 @@ function requireTicketHolder(keyring: ApiKeyring): onRequestAsyncHookHandler {
  * validated here, answered there. A ticket is private (its holder's secret or a queues:read key); a queue's
  * figures, the check of a token a client shows, and the public keys are open.
  */
-export function queueReadRoutes(app: FastifyInstance, owner: ReadOwner, keyring: ApiKeyring): void {
+export const queueReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (app, { owner, keyring }) => {
   app.get<{ Params: { queueId: string; ticketId: string } }>(
     '/v1/queues/:queueId/tickets/:ticketId',
     {
@@ -119,4 +119,4 @@ export function queueReadRoutes(app: FastifyInstance, owner: ReadOwner, keyring:
     },
     async (_request, reply) => routeRead(owner, '/.well-known/jwks.json', reply, undefined, JWKS_CACHE_CONTROL),
   );
-}
+};

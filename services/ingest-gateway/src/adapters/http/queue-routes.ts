@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { formatWriteKey, type WriteKey } from '@tally/contracts';
 import type { QueueCommand } from '@tally/schemas';
 import type { ApiKeyring, Scope } from '../../domain/api-keys.js';
@@ -11,20 +11,22 @@ import {
   type ConfigureRequest,
   type JoinRequest,
 } from '../../domain/queue.js';
-import type { RecordWriter } from '../kafka/record-writer.js';
-import { acknowledgedWrite } from './acknowledged-write.js';
+import type { RecordWriter } from '../../ports/record-writer.js';
+import { acknowledgedWrite, withWriteDeadline } from './acknowledged-write.js';
 import { pathQueue, requireScope } from './auth.js';
 import { acceptEmptyJsonBody } from './empty-body.js';
 import { gatewayWriteKey } from './gateway-write-key.js';
 import { completeWrite, configureWrite, joinWrite, leaveWrite, type QueueWriteSchema } from './queue-schemas.js';
 import { WRITE_BODY_LIMIT, noQuery, writeErrors, writeSecurity } from './schemas.js';
 
-export interface QueueRouteDeps {
+export interface QueueRouteOptions {
   keyring: ApiKeyring;
   queueCommands: RecordWriter<QueueCommand>;
   /** TICKET_KEY: the server secret ticket ids and secrets are derived from. */
   ticketKey: string;
   clock: () => number;
+  /** WRITE_DEADLINE_MS: how long a write may take to be acknowledged. */
+  writeDeadlineMs: number;
 }
 
 type TicketAction = (queueId: string, ticketId: string, key: WriteKey, receivedAtMs: number) => QueueCommand;
@@ -36,10 +38,12 @@ type TicketRoute = { Params: { queueId: string; ticketId: string } };
  * order they reached the gateway in on one partition: that order is the line (first come, first served). A 202
  * means Kafka acknowledged it.
  */
-export function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): void {
+export const queueRoutes: FastifyPluginAsync<QueueRouteOptions> = async (app, deps) => {
   const produce = acknowledgedWrite(app.log, deps.queueCommands, 'queue commands');
   const write = async (command: QueueCommand): Promise<string> => {
-    await produce([{ key: command.queueId, value: command }]);
+    await withWriteDeadline(deps.writeDeadlineMs, (deadline) =>
+      produce([{ key: command.queueId, value: command }], deadline),
+    );
     return formatWriteKey(command);
   };
   const options = (scope: Scope, { summary, description, params, body, accepted }: QueueWriteSchema) => ({
@@ -84,7 +88,7 @@ export function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): void {
   );
 
   // leave and complete take no body; their scope reads an empty JSON body as none (see acceptEmptyJsonBody)
-  void app.register(async (scope: FastifyInstance) => {
+  await app.register(async (scope: FastifyInstance) => {
     acceptEmptyJsonBody(scope);
     const ticketAction = (method: 'DELETE' | 'POST', url: string, schema: QueueWriteSchema, toCommand: TicketAction) =>
       scope.route<TicketRoute>({
@@ -102,4 +106,4 @@ export function queueRoutes(app: FastifyInstance, deps: QueueRouteDeps): void {
     ticketAction('DELETE', '/v1/queues/:queueId/tickets/:ticketId', leaveWrite, toLeaveCommand);
     ticketAction('POST', '/v1/queues/:queueId/tickets/:ticketId/complete', completeWrite, toCompleteCommand);
   });
-}
+};

@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { FastifyReply } from 'fastify';
 import { apiError } from '../../domain/api-error.js';
+import type { ApiKeyring } from '../../domain/api-keys.js';
 import { HttpProblem, unavailable } from './problems.js';
 
 /** A service that owns some state and answers its reads; the gateway routes clients to it under one base URL. */
@@ -9,6 +10,16 @@ export interface ReadOwner {
   name: string;
   baseUrl: string;
   timeoutMs: number;
+}
+
+/** What a family of public read routes is registered with: the service that answers them. */
+export interface PublicReadOptions {
+  owner: ReadOwner;
+}
+
+/** What a family of private read routes is registered with: the owner, and the keys that may read. */
+export interface PrivateReadOptions extends PublicReadOptions {
+  keyring: ApiKeyring;
 }
 
 /**

@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { historyQuery, readErrors, streamParams } from './schemas.js';
-import { routeRead, type ReadOwner } from './read-routing.js';
+import { routeRead, type PublicReadOptions } from './read-routing.js';
 
 /** Reads of live viewers, owned by the viewer-aggregator: validated here, answered there. No key needed. */
-export function viewerReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
+export const viewerReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (app, { owner }) => {
   app.get<{ Params: { streamId: string } }>(
     '/v1/streams/:streamId/viewers',
     {
@@ -41,4 +41,4 @@ export function viewerReadRoutes(app: FastifyInstance, owner: ReadOwner): void {
       );
     },
   );
-}
+};

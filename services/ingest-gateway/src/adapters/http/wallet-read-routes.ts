@@ -1,7 +1,6 @@
-import type { FastifyInstance } from 'fastify';
-import type { ApiKeyring } from '../../domain/api-keys.js';
+import type { FastifyPluginAsync } from 'fastify';
 import { pathUser, requireScope } from './auth.js';
-import { routeRead, type ReadOwner } from './read-routing.js';
+import { routeRead, type PrivateReadOptions } from './read-routing.js';
 import { noQuery, privateReadErrors, privateReadSecurity } from './schemas.js';
 import { transactionHistoryQuery, transactionParams, walletParams } from './wallet-schemas.js';
 
@@ -14,7 +13,7 @@ const PRIVATE =
  * Reads of balances and history, owned by the wallet-ledger: validated here, answered there. A wallet is
  * private: a key with wallets:read, serving the user, or nothing.
  */
-export function walletReadRoutes(app: FastifyInstance, owner: ReadOwner, keyring: ApiKeyring): void {
+export const walletReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (app, { owner, keyring }) => {
   const onRequest = requireScope(keyring, 'wallets:read', pathUser);
   app.get<{ Params: { userId: string } }>(
     '/v1/wallets/:userId',
@@ -74,4 +73,4 @@ export function walletReadRoutes(app: FastifyInstance, owner: ReadOwner, keyring
         reply,
       ),
   );
-}
+};

@@ -1,8 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { OutgoingRecord } from '@tally/streaming';
 import type { WalletCommand, WalletOutcome } from '@tally/schemas';
 import type { ApiKeyring } from '../../domain/api-keys.js';
-import type { OutcomeWaiters } from '../../domain/outcome-waiters.js';
 import {
   toGrantCommands,
   toTransactionCommand,
@@ -11,8 +10,9 @@ import {
   type GrantRequest,
   type TransactionRequest,
 } from '../../domain/wallet.js';
-import type { RecordWriter } from '../kafka/record-writer.js';
-import { acknowledgedWrite } from './acknowledged-write.js';
+import type { RecordWriter } from '../../ports/record-writer.js';
+import type { OutcomeWaiters } from '../kafka/outcome-waiters.js';
+import { acknowledgedWrite, withWriteDeadline } from './acknowledged-write.js';
 import { pathUser, requireScope, requireServed } from './auth.js';
 import { WRITE_BODY_LIMIT, noQuery, writeErrors, writeSecurity } from './schemas.js';
 import {
@@ -26,13 +26,13 @@ import {
   walletParams,
 } from './wallet-schemas.js';
 
-export interface WalletRouteDeps {
+export interface WalletRouteOptions {
   keyring: ApiKeyring;
   walletCommands: RecordWriter<WalletCommand>;
   /** Where the outcomes read from Kafka are handed to the requests waiting for them (`?wait=true`). */
   walletOutcomes: OutcomeWaiters<WalletOutcome>;
-  /** How long `?wait=true` waits for the outcome once Kafka acknowledged the command. */
-  walletWaitMs: number;
+  /** WRITE_DEADLINE_MS: how long a write may take, its acknowledgement and (`?wait=true`) its outcome together. */
+  writeDeadlineMs: number;
   clock: () => number;
 }
 
@@ -42,7 +42,7 @@ const asRecord = (command: WalletCommand): OutgoingRecord<WalletCommand> => ({ k
  * The wallet writes: each user's credit or debit is one WalletCommand keyed by userId, so one user's commands
  * apply in order on one partition. A 202 means Kafka acknowledged every record of the write.
  */
-export function walletRoutes(app: FastifyInstance, deps: WalletRouteDeps): void {
+export const walletRoutes: FastifyPluginAsync<WalletRouteOptions> = async (app, deps) => {
   const authorize = requireScope(deps.keyring, 'wallets:write');
   const authorizeUser = requireScope(deps.keyring, 'wallets:write', pathUser);
   // a key limited to some users may grant only to them: checked on the validated body
@@ -51,21 +51,25 @@ export function walletRoutes(app: FastifyInstance, deps: WalletRouteDeps): void 
     ids: body.userIds,
   }));
   const produce = acknowledgedWrite(app.log, deps.walletCommands, 'wallet commands');
-  // a request still waiting when the gateway shuts down answers "pending" at once instead of holding the close
+  const write = (records: OutgoingRecord<WalletCommand>[]) =>
+    withWriteDeadline(deps.writeDeadlineMs, (deadline) => produce(records, deadline));
+  // a request still waiting when the gateway shuts down answers "pending" at once instead of holding the close:
+  // preClose, not onClose, since the server waits for requests in flight before onClose runs
   app.addHook('preClose', async () => deps.walletOutcomes.close());
 
-  /** Produces the command and waits (bounded) for what the ledger made of it: the outcome, or undefined. */
-  const produceAndWait = async (command: WalletCommand, id: string) => {
-    // registered before producing: the ledger may answer before our acknowledgement comes back
-    const expected = deps.walletOutcomes.expect(command.userId, id);
-    try {
-      await produce([asRecord(command)]);
-    } catch (error) {
-      expected.cancel();
-      throw error;
-    }
-    return expected.within(deps.walletWaitMs);
-  };
+  /** Produces the command and waits for what the ledger made of it, both by one deadline: the outcome, or undefined. */
+  const produceAndWait = (command: WalletCommand, id: string) =>
+    withWriteDeadline(deps.writeDeadlineMs, async (deadline) => {
+      // registered before producing: the ledger may answer before our acknowledgement comes back
+      const expected = deps.walletOutcomes.expect(command.userId, id);
+      try {
+        await produce([asRecord(command)], deadline);
+      } catch (error) {
+        expected.cancel();
+        throw error;
+      }
+      return expected.until(deadline);
+    });
 
   app.post<{ Params: { userId: string }; Querystring: { wait: boolean }; Body: TransactionRequest }>(
     '/v1/wallets/:userId/transactions',
@@ -77,7 +81,7 @@ export function walletRoutes(app: FastifyInstance, deps: WalletRouteDeps): void 
         summary:
           "Credits or debits one user's balance of one asset; with ?wait=true, answers what the ledger made of it",
         description:
-          'Answers 202 {id} once Kafka acknowledged the command. With ?wait=true it waits (at most WALLET_WAIT_MS) for the outcome: ' +
+          'Answers 202 {id} once Kafka acknowledged the command. With ?wait=true it also waits for the outcome, by the same deadline (WRITE_DEADLINE_MS): ' +
           '200 {id, status: applied|rejected, balance, reason?}, or 202 {id, status: pending} when the ledger has not decided in time.',
         security: writeSecurity,
         params: walletParams,
@@ -90,7 +94,7 @@ export function walletRoutes(app: FastifyInstance, deps: WalletRouteDeps): void 
       const command = toTransactionCommand(request.params.userId, request.body, deps.clock());
       const id = walletWriteId(command);
       if (!request.query.wait) {
-        await produce([asRecord(command)]);
+        await write([asRecord(command)]);
         return reply.code(202).send({ id });
       }
       const outcome = await produceAndWait(command, id);
@@ -120,8 +124,8 @@ export function walletRoutes(app: FastifyInstance, deps: WalletRouteDeps): void 
     },
     async (request, reply) => {
       const commands = toGrantCommands(request.body, deps.clock());
-      await produce(commands.map(asRecord));
+      await write(commands.map(asRecord));
       return reply.code(202).send({ id: walletWriteId(request.body), users: commands.length });
     },
   );
-}
+};

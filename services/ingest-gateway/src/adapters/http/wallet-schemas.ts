@@ -64,7 +64,7 @@ export const transactionQuery = strictObject([], {
   wait: {
     type: 'boolean',
     default: false,
-    description: 'Wait (at most WALLET_WAIT_MS) for the ledger to apply or reject it',
+    description: 'Wait for the ledger to apply or reject it, until the write deadline (WRITE_DEADLINE_MS)',
   },
 });
 

@@ -1,23 +1,16 @@
 import type { TopicCodec } from '@tally/schemas';
-import { KafkaUnavailableError, type OutgoingRecord, type TypedProducer } from '@tally/streaming';
-
-/** Where accepted writes go: resolves once every record is durable (acknowledged by Kafka), throws otherwise. */
-export interface RecordWriter<T> {
-  write(records: OutgoingRecord<T>[]): Promise<void>;
-}
+import { KafkaUnavailableError, type TypedProducer } from '@tally/streaming';
+import type { RecordWriter } from '../../ports/record-writer.js';
 
 /**
  * Connects the producer on first use and keeps retrying on later ones, so the gateway starts (and answers
- * reads, docs and health) while Kafka is down, and each write waits at most `ackTimeoutMs` in all — connecting
- * included — before it fails with KafkaUnavailableError and the client is told 503.
+ * reads, docs and health) while Kafka is down. Each write ends by its request's deadline, connecting included,
+ * failing with KafkaUnavailableError so the client is told 503.
  */
 export class KafkaConnection {
   private connecting: Promise<void> | undefined;
 
-  constructor(
-    readonly producer: TypedProducer,
-    private readonly ackTimeoutMs: number,
-  ) {}
+  constructor(readonly producer: TypedProducer) {}
 
   /** Starts (or joins) a connection attempt; a failed attempt is forgotten so the next write tries again. */
   connect(): Promise<void> {
@@ -30,17 +23,15 @@ export class KafkaConnection {
 
   writer<T>(codec: TopicCodec<T>): RecordWriter<T> {
     return {
-      write: async (records) => {
+      write: async (records, deadline) => {
         // once the client has been told 503, a connection that comes up late must not send these records
-        let abandoned = false;
         const work = this.connect().then(() => {
-          if (abandoned) throw new Error('abandoned after the deadline');
+          if (deadline.aborted) throw new Error('abandoned after the write deadline');
           return this.producer.sendAll(codec, records);
         });
         try {
-          await withDeadline(work, this.ackTimeoutMs);
+          await beforeDeadline(work, deadline);
         } catch (error) {
-          abandoned = true;
           throw error instanceof KafkaUnavailableError ? error : new KafkaUnavailableError(codec.topic, error);
         }
       },
@@ -53,10 +44,13 @@ export class KafkaConnection {
   }
 }
 
-function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no acknowledgement within ${ms} ms`)), ms);
+/** `work`, or a rejection as soon as `deadline` aborts (at once if it already has). */
+function beforeDeadline<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {
+  let giveUp: (() => void) | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    giveUp = () => reject(new Error('no acknowledgement before the write deadline'));
+    if (deadline.aborted) giveUp();
+    else deadline.addEventListener('abort', giveUp, { once: true });
   });
-  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([work, expired]).finally(() => deadline.removeEventListener('abort', giveUp!));
 }

@@ -1,19 +1,18 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OutcomeWaiters } from './outcome-waiters.js';
 
-describe('outcomes are handed to the requests waiting for them', () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
+/** A deadline far away: these waits end by an outcome, a cancel or a close. */
+const later = () => new AbortController().signal;
 
+describe('outcomes are handed to the requests waiting for them', () => {
   it("by user and id: a grant's users share an id, yet each hears only their own outcome", async () => {
     const waiters = new OutcomeWaiters<string>();
     const alice = waiters.expect('alice', 'chat:1');
     const bob = waiters.expect('bob', 'chat:1');
     expect(waiters.deliver('bob', 'chat:1', 'bob applied')).toBe(1);
     expect(waiters.deliver('alice', 'chat:1', 'alice applied')).toBe(1);
-    expect(await alice.within(1000)).toBe('alice applied');
-    expect(await bob.within(1000)).toBe('bob applied');
+    expect(await alice.until(later())).toBe('alice applied');
+    expect(await bob.until(later())).toBe('bob applied');
     expect(waiters.size).toBe(0);
   });
 
@@ -21,17 +20,17 @@ describe('outcomes are handed to the requests waiting for them', () => {
     const waiters = new OutcomeWaiters<string>();
     const expected = waiters.expect('u', 's:1');
     waiters.deliver('u', 's:1', 'fast');
-    expect(await expected.within(1)).toBe('fast');
+    expect(await expected.until(AbortSignal.abort())).toBe('fast');
   });
 
-  it('a wait runs out with undefined and removes itself, so a late outcome finds nobody and is dropped', async () => {
-    vi.useFakeTimers();
+  it('a wait runs out at its deadline with undefined and removes itself, so a late outcome finds nobody and is dropped', async () => {
     const waiters = new OutcomeWaiters<string>();
-    const waiting = waiters.expect('u', 's:1').within(500);
+    const deadline = new AbortController();
+    const waiting = waiters.expect('u', 's:1').until(deadline.signal);
     expect(waiters.isWaitingFor('u')).toBe(true);
-    await vi.advanceTimersByTimeAsync(499);
+    await Promise.resolve();
     expect(waiters.size).toBe(1);
-    await vi.advanceTimersByTimeAsync(1);
+    deadline.abort();
     expect(await waiting).toBeUndefined();
     expect(waiters.size).toBe(0);
     expect(waiters.isWaitingFor('u')).toBe(false);
@@ -54,7 +53,7 @@ describe('outcomes are handed to the requests waiting for them', () => {
     expect(waiters.size).toBe(2);
     expect(waiters.deliver('u', 's:1', 'applied')).toBe(2);
     expect(waiters.deliver('u', 's:1', 'applied again')).toBe(0);
-    expect([await first.within(1000), await retry.within(1000)]).toEqual(['applied', 'applied']);
+    expect([await first.until(later()), await retry.until(later())]).toEqual(['applied', 'applied']);
   });
 
   it('a cancelled wait (the command was never acknowledged) is gone at once', async () => {
@@ -63,23 +62,23 @@ describe('outcomes are handed to the requests waiting for them', () => {
     const other = waiters.expect('u', 's:2');
     expected.cancel();
     expect(waiters.size).toBe(1);
-    expect(await expected.within(1000)).toBeUndefined();
+    expect(await expected.until(later())).toBeUndefined();
     expect(waiters.deliver('u', 's:2', 'ok')).toBe(1);
-    expect(await other.within(1000)).toBe('ok');
+    expect(await other.until(later())).toBe('ok');
   });
 
   it('closing (shutting down) ends every wait without an outcome, and every later one at once', async () => {
     const waiters = new OutcomeWaiters<string>();
     const waits = [
-      waiters.expect('u', 's:1').within(60_000),
-      waiters.expect('v', 's:1').within(60_000),
-      waiters.expect('v', 's:2').within(60_000),
+      waiters.expect('u', 's:1').until(later()),
+      waiters.expect('v', 's:1').until(later()),
+      waiters.expect('v', 's:2').until(later()),
     ];
     waiters.close();
     expect(await Promise.all(waits)).toEqual([undefined, undefined, undefined]);
     expect(waiters.size).toBe(0);
     const late = waiters.expect('w', 's:3');
     expect(waiters.isWaitingFor('w')).toBe(false);
-    expect(await late.within(60_000)).toBeUndefined();
+    expect(await late.until(later())).toBeUndefined();
   });
 });

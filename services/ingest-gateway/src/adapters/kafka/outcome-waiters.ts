@@ -1,10 +1,11 @@
 /** A request waiting for the outcome of the command it produced. */
 export interface ExpectedOutcome<T> {
   /**
-   * The outcome, or undefined when none came within `timeoutMs` (or the gateway is shutting down). The wait
-   * ends either way, and so does the registration: a late outcome then finds nobody and is dropped.
+   * The outcome, or undefined when none came before `deadline` aborts (the request's write deadline) or the
+   * gateway is shutting down. The wait ends either way, and so does the registration: a late outcome then finds
+   * nobody and is dropped.
    */
-  within(timeoutMs: number): Promise<T | undefined>;
+  until(deadline: AbortSignal): Promise<T | undefined>;
   /** Stops waiting at once: the command was never acknowledged, so no outcome will come. */
   cancel(): void;
 }
@@ -12,7 +13,7 @@ export interface ExpectedOutcome<T> {
 type Settle<T> = (outcome: T | undefined) => void;
 
 /**
- * Hands outcomes read from Kafka to the requests waiting for them, by (userId, id): a command's id is only
+ * Hands outcomes read from Kafka (WalletOutcomeFeed) to the requests waiting for them, by (userId, id): a command's id is only
  * unique per user, since a grant's credits share theirs. Several requests may wait for one command (a client
  * retrying while its first request still waits); all of them hear the outcome.
  */
@@ -31,12 +32,14 @@ export class OutcomeWaiters<T> {
     else this.add(userId, id, settle);
     const cancel = () => this.remove(userId, id, settle);
     return {
-      within: async (timeoutMs) => {
-        const timer = setTimeout(() => settle(undefined), timeoutMs);
+      until: async (deadline) => {
+        const giveUp = () => settle(undefined);
+        if (deadline.aborted) giveUp();
+        else deadline.addEventListener('abort', giveUp, { once: true });
         try {
           return await settled;
         } finally {
-          clearTimeout(timer);
+          deadline.removeEventListener('abort', giveUp);
           cancel();
         }
       },
@@ -61,7 +64,7 @@ export class OutcomeWaiters<T> {
 
   /**
    * Shutting down: ends every wait without an outcome, now and from now on, so each request answers "pending" at
-   * once instead of holding the shutdown for up to WALLET_WAIT_MS.
+   * once instead of holding the shutdown until their write deadline.
    */
   close(): void {
     this.closed = true;

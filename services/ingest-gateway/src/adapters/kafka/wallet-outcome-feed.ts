@@ -1,10 +1,8 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '@tally/observability';
 import type { TopicCodec, WalletOutcome } from '@tally/schemas';
-import type { OutcomeWaiters } from '../../domain/outcome-waiters.js';
+import type { OutcomeWaiters } from './outcome-waiters.js';
 import { BackgroundReader } from './background-reader.js';
-
-export { firstFetchAfterJoin } from './background-reader.js';
 
 export interface OutcomeFeedOptions {
   kafka: Kafka;

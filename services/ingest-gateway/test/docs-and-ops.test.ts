@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { bearer, call, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
 
@@ -221,3 +222,43 @@ describe('rate limiting', () => {
     for (let i = 0; i < 5; i++) expect((await call(world().base, 'GET', '/healthz')).status).toBe(200);
   });
 });
+
+// on a socket of the gateway's own: what is not HTTP never reaches app.inject, so the unit tier cannot send it
+describe('what is not HTTP', () => {
+  it('answers bytes that are not HTTP in the error shape', async () => {
+    const raw = await sendRaw('this is not http\r\n\r\n');
+    expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: 'invalid_request',
+      message: 'the request is not valid HTTP/1.1',
+      details: [],
+    });
+  });
+
+  it('answers CONNECT like any method it has no route for, instead of dropping the connection (fuzzing found it)', async () => {
+    for (const target of ['/v1/streams/s/viewers', 'example.com:443']) {
+      const raw = await sendRaw(
+        `CONNECT ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: ${bearer(keys.writer).authorization}\r\n\r\n`,
+      );
+      expect(raw).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+      expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toEqual({
+        error: 'not_found',
+        message: `there is no route CONNECT ${target}; see /docs`,
+        details: [],
+      });
+    }
+    // and the gateway is still there
+    expect((await call(world().base, 'GET', '/healthz')).status).toBe(200);
+  });
+});
+
+/** Writes `bytes` on a connection of its own and reads everything the gateway answers until it closes. */
+function sendRaw(bytes: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(Number(new URL(world().base).port), '127.0.0.1', () => socket.write(bytes));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}

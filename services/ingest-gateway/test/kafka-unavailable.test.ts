@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { bearer, call, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
 
 // nothing listens on port 1: every connection attempt to "Kafka" is refused
-const world = gatewayForThisFile('no-kafka', { KAFKA_BROKERS: '127.0.0.1:1', KAFKA_ACK_TIMEOUT_MS: '500' });
+const world = gatewayForThisFile('no-kafka', { KAFKA_BROKERS: '127.0.0.1:1', WRITE_DEADLINE_MS: '500' });
 
 const headers = { ...json, ...bearer(keys.writer) };
 
-/** Each write (a POST unless it names its method), sent with `key`, is answered 503 with Retry-After within the ack timeout: never 202. */
+/** Each write (a POST unless it names its method), sent with `key`, is answered 503 with Retry-After by the write deadline: never 202. */
 async function expectEachUnavailable(
   key: { key: string },
   writes: [path: string, body: unknown, method?: string][],
@@ -42,7 +42,7 @@ describe('when Kafka is unavailable', () => {
     });
   });
 
-  it('answers every write 503 with Retry-After within the ack timeout, never 202', async () => {
+  it('answers every write 503 with Retry-After by the write deadline, never 202', async () => {
     await expectEachUnavailable(
       keys.writer,
       [0, 1, 2].map((seq) => ['/v1/streams/s/heartbeats', { source: 'p', seq, sessionId: 's', positionMs: 0 }]),

@@ -4,11 +4,13 @@
  * rather than 401/403 (refused).
  */
 import type { FastifyInstance, HTTPMethods } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { createLogger, createMetrics } from '@tally/observability';
 import type { Ballot, Heartbeat, ItemEvent, PollDefinition, QueueCommand, WalletCommand } from '@tally/schemas';
 import { buildGateway, type GatewayDeps, type GatewayLimits } from '../adapters/http/gateway.js';
 import { OutcomeWaiters } from '../adapters/kafka/outcome-waiters.js';
 import { ApiKeyring, parseApiKeys } from '../domain/api-keys.js';
+import { keys } from './keys.js';
 import { MemoryRecordWriter } from './memory-record-writer.js';
 import type { Answer } from './problem.js';
 
@@ -113,4 +115,32 @@ export async function injectCall(
     return value === undefined ? null : Array.isArray(value) ? value.join(', ') : String(value);
   };
   return { status: response.statusCode, headers: { get: header }, body: body as Record<string, unknown> };
+}
+
+/** A test file's unit gateway: the test keys, memory topics, and its requests through app.inject. */
+export interface UnitWorld {
+  topics: MemoryTopics;
+  call: (method: string, path: string, init?: { headers?: Record<string, string>; body?: string }) => Promise<Answer>;
+}
+
+/**
+ * One unit gateway for the whole test file, with the test keys (keys.ts) and a memory topic per write (ballots for
+ * `regions`): built before its first test, closed after its last.
+ */
+export function unitGatewayForThisFile(regions: readonly string[] = []): UnitWorld {
+  const topics = memoryTopics(regions);
+  let app: FastifyInstance | undefined;
+  beforeAll(async () => {
+    app = await unitGateway(Object.values(keys), {}, {}, topics);
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+  return {
+    topics,
+    call: (method, path, init) => {
+      if (!app) throw new Error('the unit gateway has not been built yet');
+      return injectCall(app, method, path, init);
+    },
+  };
 }

@@ -1,7 +1,14 @@
+/**
+ * Bad input to the waiting-queue writes (configure, join, leave, complete) and the admission check, through app.inject and no servers: each case is answered exactly its 4xx in the
+ * error shape, and writes nothing; the valid writes beside them are written, so "nothing" proves refusal.
+ * (test/poll-bad-input.test.ts proves the same against the real broker.)
+ */
 import { describe, expect, it } from 'vitest';
-import { bearer, call, expectProblem, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
+import { bearer, json, keys } from '../../test-support/keys.js';
+import { detailFields, expectProblem } from '../../test-support/problem.js';
+import { recordCounts, unitGatewayForThisFile } from '../../test-support/unit-gateway.js';
 
-const world = gatewayForThisFile('queue-bad-input');
+const { topics, call } = unitGatewayForThisFile();
 
 const writer = { ...json, ...bearer(keys.queues) };
 const admin = { ...json, ...bearer(keys.queueAdmin) };
@@ -369,9 +376,9 @@ const cases: Case[] = [
 ];
 
 describe('bad input to the queue routes', () => {
-  it('valid configure, join, leave and complete reach the topic (so an unmoved topic below proves refusal, not a broken pipe)', async () => {
+  it('valid configure, join, leave and complete are written (so nothing written below proves refusal, not a broken pipe)', async () => {
     const send = (method: string, path: string, headers: Record<string, string>, raw?: string) =>
-      call(world().base, method, path, { headers, ...(raw === undefined ? {} : { body: raw }) });
+      call(method, path, { headers, ...(raw === undefined ? {} : { body: raw }) });
     expect((await send('PUT', queue, admin, body(validConfigure))).status).toBe(202);
     expect(await send('POST', tickets, writer, body(validJoin))).toMatchObject({
       status: 202,
@@ -383,34 +390,40 @@ describe('bad input to the queue routes', () => {
     });
     expect((await send('DELETE', ticket, bearer(keys.queues))).status).toBe(202);
     expect((await send('POST', complete, writer, '{}')).status).toBe(202);
-    expect(await world().queueCommands.count()).toBe(4);
+    expect(topics.queueCommands.records).toHaveLength(4);
   });
 
   it.each(cases)(
-    '%s: %s %s answers exactly the expected 4xx in the error shape',
+    '%s: %s %s answers exactly the expected 4xx in the error shape, and writes nothing',
     async (_what, method, path, headers, raw, status, error, field) => {
-      const answer = await call(world().base, method, path, { headers, ...(raw === undefined ? {} : { body: raw }) });
+      const before = recordCounts(topics);
+      const answer = await call(method, path, { headers, ...(raw === undefined ? {} : { body: raw }) });
       expectProblem(answer, status, error);
-      if (field !== undefined)
-        expect((answer.body.details as { field: string }[]).map((d) => d.field)).toContain(field);
+      if (field !== undefined) expect(detailFields(answer)).toContain(field);
+      expect(recordCounts(topics)).toEqual(before);
     },
   );
 
-  it('none of them reached Kafka: the end offsets did not move past the four valid records', async () => {
-    expect(await world().queueCommands.count()).toBe(4);
-    const records = await world().queueCommands.records();
-    expect(records.map((r) => [r.key, r.value.kind])).toEqual([
+  it('wrote nothing for any of them: only the four valid commands, keyed by queue, on the queue commands topic alone', () => {
+    expect(topics.queueCommands.records.map((r) => [r.key, r.value.kind])).toEqual([
       ['concert-1', 'CONFIGURE'],
       ['concert-1', 'JOIN'],
       ['concert-1', 'LEAVE'],
       ['concert-1', 'COMPLETE'],
     ]);
+    expect(recordCounts(topics)).toEqual({
+      heartbeats: 0,
+      itemEvents: 0,
+      walletCommands: 0,
+      queueCommands: 4,
+      pollDefinitions: 0,
+    });
   });
 
   it('says what is wrong with a capacity and a ticket id', async () => {
-    const capacity = await call(world().base, 'PUT', queue, { headers: admin, body: configure({ capacity: 100_001 }) });
+    const capacity = await call('PUT', queue, { headers: admin, body: configure({ capacity: 100_001 }) });
     expect(capacity.body.details).toEqual([{ field: 'body.capacity', message: 'must be at most 100000' }]);
-    const leave = await call(world().base, 'DELETE', `${tickets}/t_123`, { headers: writer });
+    const leave = await call('DELETE', `${tickets}/t_123`, { headers: writer });
     expect(leave.body.details).toEqual([
       { field: 'params.ticketId', message: 'must match ^t_([0-9a-f]{24}|[0-9a-f]{32})$' },
     ]);

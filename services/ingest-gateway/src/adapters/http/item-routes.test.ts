@@ -1,7 +1,14 @@
+/**
+ * Bad input to the counters writes (likes, views, counter increments), through app.inject and no servers: each case is answered exactly its 4xx in the
+ * error shape, and writes nothing; the valid writes beside them are written, so "nothing" proves refusal.
+ * (test/poll-bad-input.test.ts proves the same against the real broker.)
+ */
 import { describe, expect, it } from 'vitest';
-import { bearer, call, expectProblem, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
+import { bearer, json, keys } from '../../test-support/keys.js';
+import { expectProblem } from '../../test-support/problem.js';
+import { recordCounts, unitGatewayForThisFile } from '../../test-support/unit-gateway.js';
 
-const world = gatewayForThisFile('item-bad-input');
+const { topics, call } = unitGatewayForThisFile();
 
 const withKey = { ...json, ...bearer(keys.counters) };
 const likes = '/v1/items/item-1/likes';
@@ -130,39 +137,45 @@ const cases: Case[] = [
 ];
 
 describe('bad input to the counters routes', () => {
-  it('a valid like and a valid increment reach the topic (so an unmoved topic below proves refusal, not a broken pipe)', async () => {
-    expect(await call(world().base, 'POST', likes, { headers: withKey, body: body(validLike) })).toMatchObject({
+  it('a valid like and a valid increment are written (so nothing written below proves refusal, not a broken pipe)', async () => {
+    expect(await call('POST', likes, { headers: withKey, body: body(validLike) })).toMatchObject({
       status: 202,
       body: { id: 'app-1:1' },
     });
-    expect(await call(world().base, 'POST', bookings, { headers: withKey, body: body(validIncrement) })).toMatchObject({
+    expect(await call('POST', bookings, { headers: withKey, body: body(validIncrement) })).toMatchObject({
       status: 202,
       body: { id: 'app-1:2' },
     });
-    expect(await world().itemEvents.count()).toBe(2);
+    expect(topics.itemEvents.records).toHaveLength(2);
   });
 
   it.each(cases)(
-    '%s: %s answers exactly the expected 4xx in the error shape',
+    '%s: %s answers exactly the expected 4xx in the error shape, and writes nothing',
     async (_what, path, headers, raw, status, error) => {
-      const answer = await call(world().base, 'POST', path, { headers, body: raw });
+      const before = recordCounts(topics);
+      const answer = await call('POST', path, { headers, body: raw });
       expectProblem(answer, status, error);
       if (error === 'invalid_request') expect((answer.body.details as unknown[]).length).toBeGreaterThan(0);
+      expect(recordCounts(topics)).toEqual(before);
     },
   );
 
-  it('none of them reached Kafka: the end offsets did not move past the two valid records', async () => {
-    expect(await world().itemEvents.count()).toBe(2);
-    const records = await world().itemEvents.records();
-    expect(records.map((r) => [r.key, r.value.kind, r.value.seq]).sort()).toEqual([
-      ['item-1', 'INCREMENT', 2],
+  it('wrote nothing for any of them: only the two valid records, keyed by item, on the item events topic alone', () => {
+    expect(topics.itemEvents.records.map((r) => [r.key, r.value.kind, r.value.seq])).toEqual([
       ['item-1', 'LIKE', 1],
+      ['item-1', 'INCREMENT', 2],
     ]);
-    expect(await world().count()).toBe(0);
+    expect(recordCounts(topics)).toEqual({
+      heartbeats: 0,
+      itemEvents: 2,
+      walletCommands: 0,
+      queueCommands: 0,
+      pollDefinitions: 0,
+    });
   });
 
   it('says which field is wrong and how', async () => {
-    const answer = await call(world().base, 'POST', likes, {
+    const answer = await call('POST', likes, {
       headers: withKey,
       body: body({ source: 'p', seq: 1, liked: 'yes', colour: 'red' }),
     });
@@ -175,7 +188,7 @@ describe('bad input to the counters routes', () => {
       { field: 'body.colour', message: 'is not a known field' },
       { field: 'body.liked', message: 'must be a boolean' },
     ]);
-    const reserved = await call(world().base, 'POST', counter('likes'), { headers: withKey, body: increment({}) });
+    const reserved = await call('POST', counter('likes'), { headers: withKey, body: increment({}) });
     expect(reserved.body.details).toEqual([{ field: 'params.name', message: expect.stringMatching(/^must match /) }]);
   });
 });

@@ -1,7 +1,14 @@
+/**
+ * Bad input to the wallet writes (transactions, grants), through app.inject and no servers: each case is answered exactly its 4xx in the
+ * error shape, and writes nothing; the valid writes beside them are written, so "nothing" proves refusal.
+ * (test/poll-bad-input.test.ts proves the same against the real broker.)
+ */
 import { describe, expect, it } from 'vitest';
-import { bearer, call, expectProblem, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
+import { bearer, json, keys } from '../../test-support/keys.js';
+import { detailFields, expectProblem } from '../../test-support/problem.js';
+import { recordCounts, unitGatewayForThisFile } from '../../test-support/unit-gateway.js';
 
-const world = gatewayForThisFile('wallet-bad-input');
+const { topics, call } = unitGatewayForThisFile();
 
 const withKey = { ...json, ...bearer(keys.wallets) };
 const transactions = '/v1/wallets/user-1/transactions';
@@ -259,39 +266,46 @@ const cases: Case[] = [
 ];
 
 describe('bad input to the wallet routes', () => {
-  it('a valid transaction and a valid grant reach the topic (so an unmoved topic below proves refusal, not a broken pipe)', async () => {
-    expect(
-      await call(world().base, 'POST', transactions, { headers: withKey, body: body(validTransaction) }),
-    ).toMatchObject({ status: 202, body: { id: 'shop:1' } });
-    expect(await call(world().base, 'POST', grants, { headers: withKey, body: body(validGrant) })).toMatchObject({
+  it('a valid transaction and a valid grant are written (so nothing written below proves refusal, not a broken pipe)', async () => {
+    expect(await call('POST', transactions, { headers: withKey, body: body(validTransaction) })).toMatchObject({
+      status: 202,
+      body: { id: 'shop:1' },
+    });
+    expect(await call('POST', grants, { headers: withKey, body: body(validGrant) })).toMatchObject({
       status: 202,
       body: { id: 'chat:2', users: 2 },
     });
-    expect(await world().walletCommands.count()).toBe(3);
+    expect(topics.walletCommands.records).toHaveLength(3);
   });
 
   it.each(cases)(
-    '%s: %s answers exactly the expected 4xx in the error shape',
+    '%s: %s answers exactly the expected 4xx in the error shape, and writes nothing',
     async (_what, path, headers, raw, status, error, field) => {
-      const answer = await call(world().base, 'POST', path, { headers, body: raw });
+      const before = recordCounts(topics);
+      const answer = await call('POST', path, { headers, body: raw });
       expectProblem(answer, status, error);
-      if (field !== undefined)
-        expect((answer.body.details as { field: string }[]).map((d) => d.field)).toContain(field);
+      if (field !== undefined) expect(detailFields(answer)).toContain(field);
+      expect(recordCounts(topics)).toEqual(before);
     },
   );
 
-  it('none of them reached Kafka: the end offsets did not move past the three valid records', async () => {
-    expect(await world().walletCommands.count()).toBe(3);
-    const records = await world().walletCommands.records();
-    expect(records.map((r) => [r.key, r.value.source, r.value.grant]).sort()).toEqual([
+  it('wrote nothing for any of them: only the three valid commands, keyed by user, on the wallet commands topic alone', () => {
+    expect(topics.walletCommands.records.map((r) => [r.key, r.value.source, r.value.grant])).toEqual([
+      ['user-1', 'shop', false],
       ['a', 'chat', true],
       ['b', 'chat', true],
-      ['user-1', 'shop', false],
     ]);
+    expect(recordCounts(topics)).toEqual({
+      heartbeats: 0,
+      itemEvents: 0,
+      walletCommands: 3,
+      queueCommands: 0,
+      pollDefinitions: 0,
+    });
   });
 
   it('says what is wrong with an amount, and which user id is repeated', async () => {
-    const post = (path: string, raw: string) => call(world().base, 'POST', path, { headers: withKey, body: raw });
+    const post = (path: string, raw: string) => call('POST', path, { headers: withKey, body: raw });
     expect((await post(transactions, transaction({ amount: '0.001' }))).body).toMatchObject({
       message: 'the request is invalid: body.amount must have at most 2 digits after the point, such as "12.34"',
       details: [{ field: 'body.amount', message: 'must have at most 2 digits after the point, such as "12.34"' }],

@@ -1,15 +1,11 @@
-import { env, parseConfig, platformShape, type ParsedConfig } from '@tally/config';
+import { env, parseConfig, type ParsedConfig } from '@tally/config';
+import { TOPICS } from '@tally/contracts';
+import { consumingServiceShape } from '@tally/service-kit';
 
 export const configShape = {
-  ...platformShape,
-  KAFKA_CLIENT_ID: env.string('wallet-ledger'),
-  PORT: env.port(8093),
-  HOST: env.string('0.0.0.0'),
-  CONSUMER_GROUP: env.string('wallet-ledger'),
-  WALLET_COMMANDS_TOPIC: env.string('tally.wallet.commands'),
-  WALLET_OUTCOMES_TOPIC: env.string('tally.wallet.outcomes'),
-  DB_SCHEMA: env.string('wallet_ledger'),
-  CONSUMER_CONCURRENCY: env.integer({ min: 1, max: 64, fallback: 4 }),
+  ...consumingServiceShape({ name: 'wallet-ledger', port: 8093, schema: 'wallet_ledger' }),
+  WALLET_COMMANDS_TOPIC: env.string(TOPICS.walletCommands.name),
+  WALLET_OUTCOMES_TOPIC: env.string(TOPICS.walletOutcomes.name),
 };
 
 export type WalletLedgerConfig = ParsedConfig<typeof configShape>;

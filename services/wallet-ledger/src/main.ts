@@ -1,7 +1,5 @@
-import { configOrExit } from '@tally/config';
-import { runService } from '@tally/streaming';
+import { runServiceMain } from '@tally/service-kit';
 import { loadConfig } from './config.js';
 import { startWalletLedger } from './service.js';
 
-const service = await startWalletLedger(configOrExit('wallet-ledger', () => loadConfig()));
-runService(service.logger, service.resources);
+await runServiceMain('wallet-ledger', loadConfig, startWalletLedger);

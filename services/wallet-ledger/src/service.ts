@@ -1,15 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { createLogger, createMetrics, startOpsServer, type Logger } from '@tally/observability';
-import { createSchemaRegistry, topicCodec } from '@tally/schemas';
-import { createPool, migrate } from '@tally/storage';
-import {
-  BatchConsumer,
-  TypedProducer,
-  createKafka,
-  closeOnce,
-  consumingServiceResources,
-  type ServiceResource,
-} from '@tally/streaming';
+import { TOPICS } from '@tally/contracts';
+import type { Logger } from '@tally/observability';
+import { startConsumingService } from '@tally/service-kit';
+import type { ServiceResource } from '@tally/streaming';
 import { walletRoutes } from './adapters/http.js';
 import { LedgerStore } from './adapters/postgres-ledger.js';
 import type { WalletLedgerConfig } from './config.js';
@@ -33,57 +26,24 @@ export async function startWalletLedger(
   config: WalletLedgerConfig,
   now: () => number = Date.now,
 ): Promise<RunningLedger> {
-  const logger = createLogger('wallet-ledger', config.LOG_LEVEL);
-  const metrics = createMetrics('wallet-ledger');
-  await migrate({
-    databaseUrl: config.DATABASE_URL,
-    schema: config.DB_SCHEMA,
-    dir: migrations,
-    log: (m) => logger.debug(m),
+  const { exposed: store, ...service } = await startConsumingService({
+    name: 'wallet-ledger',
+    config,
+    migrations: [{ dir: migrations }],
+    redis: false,
+    wire: ({ pool, producer, codec }) => {
+      const store = new LedgerStore(pool, config.DB_SCHEMA);
+      return {
+        codecs: [codec(config.WALLET_COMMANDS_TOPIC, TOPICS.walletCommands)],
+        handler: walletCommandHandler({
+          store,
+          producer,
+          outcomes: codec(config.WALLET_OUTCOMES_TOPIC, TOPICS.walletOutcomes),
+        }),
+        routes: walletRoutes({ store, now }),
+        exposed: store,
+      };
+    },
   });
-
-  const pool = createPool(config.DATABASE_URL);
-  const store = new LedgerStore(pool, config.DB_SCHEMA);
-  const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
-  const producer = new TypedProducer(kafka);
-  await producer.connect();
-
-  const consumer = new BatchConsumer({
-    service: 'wallet-ledger',
-    groupId: config.CONSUMER_GROUP,
-    kafka,
-    codecs: [topicCodec(registry, config.WALLET_COMMANDS_TOPIC, 'tally.wallet.WalletCommand')],
-    handler: walletCommandHandler({
-      store,
-      producer,
-      outcomes: topicCodec(registry, config.WALLET_OUTCOMES_TOPIC, 'tally.wallet.WalletOutcome'),
-    }),
-    producer,
-    deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
-    lateRecords: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),
-    metrics,
-    logger,
-    concurrency: config.CONSUMER_CONCURRENCY,
-    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-  });
-  await consumer.start();
-
-  const ops = await startOpsServer({
-    port: config.PORT,
-    host: config.HOST,
-    metrics,
-    logger,
-    readiness: [
-      { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
-      { name: 'kafka', check: () => consumer.ready() },
-    ],
-    routes: walletRoutes({ store, now }),
-  });
-  logger.info({ port: ops.port }, 'wallet-ledger ready');
-
-  // closed in reverse: HTTP first, then the consumer finishes and commits its batch, then the stores
-  const resources = consumingServiceResources({ pool, producer, consumer, http: ops });
-  const close = closeOnce(resources);
-  return { port: ops.port, logger, store, resources, close };
+  return { ...service, store };
 }

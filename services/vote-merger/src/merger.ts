@@ -1,11 +1,11 @@
 import type { GlobalResult, PollDefinition, RegionalTally, TopicCodec } from '@tally/schemas';
 import type { BatchHandler, TypedProducer } from '@tally/streaming';
-import type { MergerStore } from './adapters/postgres-merger.js';
+import { mergeDefinitions, mergeSnapshots, type MergerPort } from './merge-results.js';
 
 export type MergerRecord = PollDefinition | RegionalTally;
 
 export interface MergerDeps {
-  store: MergerStore;
+  store: MergerPort;
   producer: TypedProducer;
   results: TopicCodec<GlobalResult>;
   pollsTopic: string;
@@ -26,13 +26,23 @@ export function mergerHandler(deps: MergerDeps): BatchHandler<MergerRecord> {
     );
   return async ({ topic, records }) => {
     if (topic === deps.pollsTopic) {
-      await publish(await deps.store.applyDefinitions(records.map((r) => r.value as PollDefinition)));
+      await publish(
+        await mergeDefinitions(
+          deps.store,
+          records.map((r) => r.value as PollDefinition),
+        ),
+      );
       return;
     }
     const region = deps.regionOfTopic.get(topic);
     const regionOf = (record: (typeof records)[number]) => (record.value as RegionalTally).region;
     const ours = records.filter((r) => regionOf(r) === region);
-    await publish(await deps.store.applySnapshots(ours.map((r) => r.value as RegionalTally)));
+    await publish(
+      await mergeSnapshots(
+        deps.store,
+        ours.map((r) => r.value as RegionalTally),
+      ),
+    );
     const foreign = records.filter((r) => regionOf(r) !== region);
     return {
       rejected: foreign.map((record) => ({

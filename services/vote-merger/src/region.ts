@@ -2,14 +2,21 @@ import { Counter } from 'prom-client';
 import type { Metrics } from '@tally/observability';
 import type { Ballot, GlobalResult, PollDefinition, RegionalTally, TopicCodec } from '@tally/schemas';
 import type { BatchHandler, ConsumedRecord, Rejection, TypedProducer } from '@tally/streaming';
-import type { RegionCounts, RegionStore } from './adapters/postgres-region.js';
+import { formatWriteKey } from '@tally/contracts';
+import {
+  applyRegionDefinitions,
+  countBallots,
+  keepGlobalResults,
+  type RegionCounts,
+  type RegionPort,
+} from './count-ballots.js';
 import type { BallotIn } from './domain/ballots.js';
 
 export type RegionRecord = Ballot | PollDefinition | GlobalResult;
 
 export interface RegionDeps {
   region: string;
-  store: RegionStore;
+  store: RegionPort;
   producer: TypedProducer;
   snapshots: TopicCodec<RegionalTally>;
   topics: { ballots: string; polls: string; results: string };
@@ -37,7 +44,7 @@ const ballotOf = (b: Ballot): BallotIn => ({
   userId: b.userId,
   optionId: b.optionId,
   region: b.region,
-  id: `${b.source}:${b.seq}`,
+  id: formatWriteKey(b),
   castAtMs: b.castAtMs,
 });
 
@@ -54,7 +61,7 @@ export function regionHandler(deps: RegionDeps): BatchHandler<RegionRecord> {
       const recordOf = new Map(
         (records as ConsumedRecord<Ballot>[]).map((record) => [ballotOf(record.value), record] as const),
       );
-      const { decision, counts } = await deps.store.applyBallots(partition, [...recordOf.keys()]);
+      const { decision, counts } = await countBallots(deps.store, deps.region, partition, [...recordOf.keys()]);
       await publish(counts);
       const pending = decision.accepted.filter((b) => b.status === 'pending').length;
       outcomes.inc({ region: deps.region, outcome: 'counted' }, decision.accepted.length - pending);
@@ -71,9 +78,18 @@ export function regionHandler(deps: RegionDeps): BatchHandler<RegionRecord> {
       return { rejected };
     }
     if (topic === deps.topics.polls) {
-      await publish(await deps.store.applyDefinitions(records.map((r) => r.value as PollDefinition)));
+      await publish(
+        await applyRegionDefinitions(
+          deps.store,
+          deps.region,
+          records.map((r) => r.value as PollDefinition),
+        ),
+      );
       return;
     }
-    await deps.store.keepResults(records.map((r) => r.value as GlobalResult));
+    await keepGlobalResults(
+      deps.store,
+      records.map((r) => r.value as GlobalResult),
+    );
   };
 }

@@ -1,7 +1,7 @@
 /**
- * The rule of a region: what a batch of ballots does to the region's counts. Pure; the Postgres adapter loads
- * the polls and the (poll, user) pairs that already voted, calls `decideBallots`, and writes what it returns in
- * one transaction.
+ * The rule of a region: what a batch of ballots does to the region's counts. Pure; the use case
+ * (count-ballots.ts) loads the polls and the (poll, user) pairs that already voted through its port, calls
+ * `decideBallots`, and writes what it returns in the same transaction.
  *
  * - One vote per (poll, user), first wins: a user's ballots for a poll share a partition (key pollId/userId), so
  *   "first" is first in that partition. A later ballot, a retry or a replay of the first, changes nothing.
@@ -17,7 +17,7 @@ export interface BallotIn {
   userId: string;
   optionId: string;
   region: string;
-  /** "<source>:<seq>" */
+  /** The ballot's write id, "<source>:<seq>" (formatWriteKey of @tally/contracts). */
   id: string;
   castAtMs: number;
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { fingerprint, isNewerSnapshot, nextResultVersion, rankWorld, type RegionSnapshot } from './world-ranking.js';
+import {
+  decideResults,
+  fingerprint,
+  isNewerSnapshot,
+  newestSnapshots,
+  nextResultVersion,
+  rankWorld,
+  type RegionSnapshot,
+} from './world-ranking.js';
 
 const snap = (
   counts: Record<string, number>,
@@ -119,5 +127,34 @@ describe('versions', () => {
     expect(fingerprint(rankWorld({ ...poll, regionWeights: { kr: 2 } }, new Map([['kr', snap({ a: 1 })]])))).not.toBe(
       fingerprint(one),
     );
+  });
+});
+
+describe('decideResults', () => {
+  const rules = new Map([['p', { options: ['a', 'b'], regionWeights: { kr: 1 } }]]);
+  const snapshots = new Map([['p', new Map([['kr', snap({ a: 2, b: 1 })]])]]);
+
+  it('gives a changed result a new version computed now, and keeps it', () => {
+    const { results, changed } = decideResults(rules, snapshots, new Map(), 5_000);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ pollId: 'p', version: 5_000, computedAtMs: 5_000 });
+    expect(changed).toEqual([
+      { result: results[0], fingerprint: fingerprint(rankWorld(rules.get('p')!, snapshots.get('p')!)) },
+    ]);
+  });
+
+  it('answers a repeat with the kept result and keeps nothing new', () => {
+    const first = decideResults(rules, snapshots, new Map(), 5_000).changed[0]!;
+    const again = decideResults(rules, snapshots, new Map([['p', first]]), 9_000);
+    expect(again).toEqual({ results: [first.result], changed: [] });
+  });
+});
+
+describe('newestSnapshots', () => {
+  it("keeps each region's highest version per poll", () => {
+    const s = (pollId: string, region: string, version: number) => ({ pollId, region, version });
+    expect(
+      newestSnapshots([s('p', 'kr', 2), s('p', 'kr', 5), s('p', 'jp', 1), s('p', 'kr', 3), s('q', 'kr', 1)]),
+    ).toEqual([s('p', 'kr', 5), s('p', 'jp', 1), s('q', 'kr', 1)]);
   });
 });

@@ -10,7 +10,7 @@
  *   in any order, change nothing.
  * - The result's version grows by at least one with every change, and never goes back: see `nextResultVersion`.
  */
-import type { MergedRegion, RankedOption } from '@tally/schemas';
+import type { GlobalResult, MergedRegion, RankedOption } from '@tally/schemas';
 
 // the result's parts are the GlobalResult schema's own types: what is ranked here is what is published
 export interface PollRules {
@@ -33,6 +33,16 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function isNewerSnapshot(incoming: { version: number }, current: { version: number } | undefined): boolean {
   return current === undefined || incoming.version > current.version;
+}
+
+/** Each region's newest snapshot of each poll among `snapshots` (a batch), in the order first seen. */
+export function newestSnapshots<S extends { pollId: string; region: string; version: number }>(snapshots: S[]): S[] {
+  const newest = new Map<string, S>();
+  for (const s of snapshots) {
+    const key = `${s.pollId}\u0000${s.region}`;
+    if (isNewerSnapshot(s, newest.get(key))) newest.set(key, s);
+  }
+  return [...newest.values()];
 }
 
 export function rankWorld(poll: PollRules, snapshots: ReadonlyMap<string, RegionSnapshot>): WorldRanking {
@@ -83,4 +93,42 @@ export function fingerprint(ranking: WorldRanking): string {
  */
 export function nextResultVersion(previous: number | undefined, nowMs: number): number {
   return Math.max((previous ?? 0) + 1, nowMs);
+}
+
+/** A published result with its fingerprint, as the merger keeps it. */
+export interface KeptResult {
+  result: GlobalResult;
+  fingerprint: string;
+}
+
+/**
+ * The current result of each defined poll: the kept one while the ranking says the same (a repeat publishes
+ * the same version again), else a new version computed at `nowMs`. `changed` is what to keep.
+ */
+export function decideResults(
+  polls: ReadonlyMap<string, PollRules>,
+  snapshots: ReadonlyMap<string, ReadonlyMap<string, RegionSnapshot>>,
+  kept: ReadonlyMap<string, KeptResult>,
+  nowMs: number,
+): { results: GlobalResult[]; changed: KeptResult[] } {
+  const results: GlobalResult[] = [];
+  const changed: KeptResult[] = [];
+  for (const [pollId, rules] of polls) {
+    const world = rankWorld(rules, snapshots.get(pollId) ?? new Map());
+    const print = fingerprint(world);
+    const before = kept.get(pollId);
+    if (before && before.fingerprint === print) {
+      results.push(before.result);
+      continue;
+    }
+    const result: GlobalResult = {
+      pollId,
+      version: nextResultVersion(before?.result.version, nowMs),
+      ...world,
+      computedAtMs: nowMs,
+    };
+    changed.push({ result, fingerprint: print });
+    results.push(result);
+  }
+  return { results, changed };
 }

@@ -1,14 +1,17 @@
 /**
- * The live-viewer rule where it runs: the Redis script itself, fed random heartbeats of a few sessions in
- * random orders with duplicates (fast-check). Whatever the order, the count at any moment equals the rule
- * computed from the same heartbeats (src/domain/viewers.ts), and equals the count of the in-order delivery.
+ * The live-viewer rule where it runs: the Redis script itself (adapters/lua/apply-heartbeats.lua, through the
+ * service's ViewerStore), fed by the service's own TypeScript half of the rule (presenceBeat: may a heartbeat
+ * make its session present?), held by fast-check to the rule written from its statement (fixtures/presence-rule.ts)
+ * on random heartbeats: any order and duplication at one moment, and whole timelines of sends, client retries,
+ * Kafka redeliveries, reorderings, expiries, steps of the server's clock and of the players' own clocks.
  */
 import fc from 'fast-check';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createRedis } from '@tally/storage';
 import { uniqueName } from '@tally/testkit';
 import { ViewerStore } from '../src/adapters/redis-viewers.js';
-import type { PresenceBeat } from '../src/domain/viewers.js';
+import { presenceBeat, type PresenceBeat } from '../src/domain/viewers.js';
+import { PresenceRule, viewersOf } from './fixtures/presence-rule.js';
 
 const stack = inject('stack');
 const redis = createRedis(stack.redisUrl);
@@ -18,22 +21,6 @@ const store = new ViewerStore(redis, uniqueName('test:presence'), WINDOW, TOLERA
 const t0 = Date.UTC(2026, 11, 4, 12, 0, 0);
 
 afterAll(() => redis.disconnect());
-
-/** The rule from scratch: a session's newest heartbeat (ended wins ties) is playing and was heard within the window. */
-function expectedViewers(beats: PresenceBeat[], nowMs: number): number {
-  let count = 0;
-  for (const session of new Set(beats.map((b) => b.sessionId))) {
-    const eligible = beats.filter((b) => b.sessionId === session && (b.ended || b.withinTolerance));
-    if (eligible.length === 0) continue;
-    const newest = Math.max(...eligible.map((b) => b.orderingMs));
-    const atNewest = eligible.filter((b) => b.orderingMs === newest);
-    if (atNewest.some((b) => b.ended)) continue;
-    // presence: the first receipt of the newest heartbeat (a duplicate of it, received later, changes nothing)
-    const heard = Math.min(...atNewest.filter((b) => !b.ended).map((b) => b.receivedAtMs));
-    if (heard >= nowMs - WINDOW) count++;
-  }
-  return count;
-}
 
 const beatArb = fc.record({
   sessionId: fc.constantFrom('a', 'b', 'c', 'd'),
@@ -54,16 +41,17 @@ describe('presence, by the Lua script in Redis', () => {
         fc.array(fc.nat(), { minLength: 12, maxLength: 12 }),
         async (raw, order) => {
           // received in the order of ordering time (plus lag), so receipts are realistic: a heartbeat is received after it was sent
-          const beats: PresenceBeat[] = raw.map((b) => {
-            const receivedAtMs = Math.max(b.orderingMs, t0 - 60_000) + b.lagMs;
-            return {
-              sessionId: b.sessionId,
-              orderingMs: b.orderingMs,
-              receivedAtMs,
-              ended: b.ended,
-              withinTolerance: receivedAtMs - b.orderingMs <= TOLERANCE,
-            };
-          });
+          const beats = raw.map((b) =>
+            presenceBeat(
+              {
+                sessionId: b.sessionId,
+                atMs: b.orderingMs,
+                receivedAtMs: Math.max(b.orderingMs, t0 - 60_000) + b.lagMs,
+                ended: b.ended,
+              },
+              TOLERANCE,
+            ),
+          );
           const now = Math.max(...beats.map((b) => b.receivedAtMs)) + 1;
           const shuffled = [...beats, ...beats.filter((_, i) => order[i]! % 2 === 0)].sort(
             (x, y) => order[beats.indexOf(x)]! - order[beats.indexOf(y)]!,
@@ -72,8 +60,140 @@ describe('presence, by the Lua script in Redis', () => {
           let count = 0;
           // delivered in batches of two, in the shuffled order
           for (let i = 0; i < shuffled.length; i += 2) count = await store.apply(stream, shuffled.slice(i, i + 2), now);
-          expect(count).toBe(expectedViewers(beats, now));
+          expect(count).toBe(viewersOf(beats, now, WINDOW));
           expect(await store.currentViewers(stream, now + WINDOW + 1)).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+/** A player's clock: right, behind or ahead by `offsetMs`, or never set (it reads ms since its boot). */
+interface PlayerClock {
+  neverSet: boolean;
+  offsetMs: number;
+}
+
+const readClock = (clock: PlayerClock, trueMs: number) =>
+  clock.neverSet ? clock.offsetMs + (trueMs - t0) : trueMs + clock.offsetMs;
+
+const clockArb: fc.Arbitrary<PlayerClock> = fc.oneof(
+  fc.constant({ neverSet: false, offsetMs: 0 }),
+  // behind (up to 15 min: beyond the tolerance too) or ahead (up to an hour)
+  fc.integer({ min: -900_000, max: 3_600_000 }).map((offsetMs) => ({ neverSet: false, offsetMs })),
+  fc.integer({ min: 0, max: 86_400_000 }).map((offsetMs) => ({ neverSet: true, offsetMs })),
+);
+
+/** What happens next: a player sends, a client retries, Kafka redelivers, time passes, or the consumer applies a batch. */
+type Step =
+  | { kind: 'send'; player: number; ended: boolean; delayMs: number }
+  | { kind: 'retry'; pick: number; delayMs: number }
+  | { kind: 'redeliver'; pick: number }
+  | { kind: 'tick'; ms: number }
+  | { kind: 'clock-step'; player: number; clock: PlayerClock }
+  | { kind: 'apply'; picks: number[] };
+
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('send' as const),
+      player: fc.nat(3),
+      ended: fc.nat(5).map((n) => n === 0),
+      delayMs: fc.nat(3000),
+    }),
+  },
+  // a client that got no answer sends the same heartbeat again, received later (at times much later)
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('retry' as const),
+      pick: fc.nat(),
+      delayMs: fc.oneof(fc.nat(20_000), fc.nat(1_500_000)),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('redeliver' as const), pick: fc.nat() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('tick' as const),
+      // the server's clock steps: within the window, past it, and past the rule's memory (window + tolerance)
+      ms: fc.oneof(
+        { weight: 6, arbitrary: fc.nat(5000) },
+        { weight: 3, arbitrary: fc.integer({ min: 5000, max: 60_000 }) },
+        { weight: 1, arbitrary: fc.integer({ min: 600_000, max: 1_500_000 }) },
+      ),
+    }),
+  },
+  // a player's clock jumps (set by NTP after boot, corrected back from running ahead, ...)
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('clock-step' as const), player: fc.nat(3), clock: clockArb }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('apply' as const),
+      picks: fc.array(fc.nat(), { minLength: 1, maxLength: 8 }),
+    }),
+  },
+);
+
+/** Plays the steps against the script and the rule side by side; returns one line per batch where they differ. */
+async function playTimeline(stream: string, clocks: PlayerClock[], steps: Step[]): Promise<string[]> {
+  const rule = new PresenceRule(WINDOW, TOLERANCE);
+  let now = t0;
+  const sent: { beat: PresenceBeat; sentAtMs: number }[] = [];
+  const pending: PresenceBeat[] = [];
+  const delivered: PresenceBeat[] = [];
+  const differences: string[] = [];
+  const send = (sessionId: string, atMs: number, receivedAtMs: number, ended: boolean) =>
+    presenceBeat({ sessionId, atMs, receivedAtMs, ended }, TOLERANCE);
+  for (const step of steps) {
+    if (step.kind === 'send') {
+      const beat = send(`p${step.player}`, readClock(clocks[step.player]!, now), now + step.delayMs, step.ended);
+      sent.push({ beat, sentAtMs: now });
+      pending.push(beat);
+    } else if (step.kind === 'retry' && sent.length > 0) {
+      const { beat } = sent[step.pick % sent.length]!;
+      pending.push(send(beat.sessionId, beat.orderingMs, now + step.delayMs, beat.ended));
+    } else if (step.kind === 'redeliver' && delivered.length > 0) {
+      pending.push(delivered[step.pick % delivered.length]!);
+    } else if (step.kind === 'tick') {
+      now += step.ms;
+    } else if (step.kind === 'clock-step') {
+      clocks[step.player] = step.clock;
+    } else if (step.kind === 'apply') {
+      // the consumer takes some of what the gateway has received by now, in any order
+      const batch: PresenceBeat[] = [];
+      for (const pick of step.picks) {
+        const ready = pending.filter((b) => b.receivedAtMs <= now);
+        if (ready.length === 0) break;
+        const beat = ready[pick % ready.length]!;
+        pending.splice(pending.indexOf(beat), 1);
+        batch.push(beat);
+      }
+      delivered.push(...batch);
+      const counted = await store.apply(stream, batch, now);
+      const read = await store.currentViewers(stream, now);
+      const expected = rule.deliver(batch, now);
+      if (counted !== expected || read !== expected)
+        differences.push(`at +${now - t0} ms: script counted ${counted}, read ${read}; the rule says ${expected}`);
+    }
+  }
+  return differences;
+}
+
+describe('presence over time, by the Lua script in Redis', () => {
+  it('counts as the rule says after every batch of a timeline of sends, retries, redeliveries, clock steps and expiries', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(clockArb, { minLength: 4, maxLength: 4 }),
+        fc.array(stepArb, { minLength: 30, maxLength: 90 }),
+        async (clocks, steps) => {
+          expect(await playTimeline(`timeline-${run++}`, [...clocks], steps)).toEqual([]);
         },
       ),
       { numRuns: 300 },

@@ -12,9 +12,14 @@
  *   does not make a session present: it is a retry of something long past (the session's newest heartbeat is
  *   remembered for the window plus the tolerance, so within that time a late retry is recognised as older
  *   anyway). A clock never set is placed at its receipt, so it always may.
+ * - A session's newest heartbeat is remembered for the window plus the clock tolerance after the last heartbeat
+ *   that advanced it was received; after that the session starts afresh, so memory follows current viewers.
+ *   (So a retry arriving later than that, from a clock never set or running ahead, counts as new.)
  *
- * Redis applies this atomically per stream (adapters/lua/apply-heartbeats.lua); test/presence.test.ts runs
- * the script itself against random orders and duplicates (fast-check), so the rule is tested where it runs.
+ * The rule runs in two halves: this file judges each heartbeat (presenceBeat), and Redis applies the rest
+ * atomically per stream (adapters/lua/apply-heartbeats.lua). There is no TypeScript copy of the script's part:
+ * test/presence.test.ts holds the script itself, fed by presenceBeat, to the rule as written here
+ * (test/fixtures/presence-rule.ts) on random timelines (fast-check), so the rule is tested where it runs.
  */
 import { judgedEventTime } from '@tally/event-time';
 

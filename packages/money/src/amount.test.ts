@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AMOUNT_PATTERN,
-  InvalidAmountError,
-  MAX_AMOUNT_MINOR,
-  amountProblem,
-  formatMinor,
-  isAmount,
-  parseAmount,
-} from './amount.js';
+import { AMOUNT_PATTERN, InvalidAmountError, amountProblem, formatMinor, parseAmount } from './amount.js';
 
 /** Reads `value` and returns the message of the refusal, failing the test when it is accepted. */
 function refusal(value: unknown): string {
@@ -35,7 +27,6 @@ describe('an amount is read to integer minor units by its digits', () => {
     ['9999999999999.99', 999_999_999_999_999],
   ])('%s is %i', (text, minor) => {
     expect(parseAmount(text)).toBe(minor);
-    expect(isAmount(text)).toBe(true);
     expect(amountProblem(text)).toBeUndefined();
   });
 
@@ -47,8 +38,8 @@ describe('an amount is read to integer minor units by its digits', () => {
   });
 
   it('never reaches 2^53, so every amount is an exact number and a long in Avro', () => {
-    expect(MAX_AMOUNT_MINOR).toBe(parseAmount('9999999999999.99'));
-    expect(Number.isSafeInteger(MAX_AMOUNT_MINOR)).toBe(true);
+    // the largest amount, 9999999999999.99, in minor units
+    expect(Number.isSafeInteger(parseAmount('9999999999999.99'))).toBe(true);
   });
 });
 
@@ -87,7 +78,6 @@ describe('an amount that is not a positive decimal string of at most 13.2 digits
   ])('%j: %s', (text, reason) => {
     expect(refusal(text)).toMatch(reason);
     expect(refusal(text)).toMatch(/^the amount /);
-    expect(isAmount(text)).toBe(false);
   });
 
   it.each([

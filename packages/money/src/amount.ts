@@ -4,10 +4,8 @@
  * exactly the sum of its entries. So an amount is read digit by digit, and a JSON number is refused outright
  * (it was a float before we ever saw it).
  */
+/** At most 13.2 digits: the largest amount, 9999999999999.99, is well below 2^53 minor units, so every amount is exact. */
 export const AMOUNT_PATTERN = /^(0|[1-9][0-9]{0,12})(\.[0-9]{1,2})?$/;
-
-/** The largest amount, 9999999999999.99, in minor units: well below 2^53, so every amount is an exact number. */
-export const MAX_AMOUNT_MINOR = 999_999_999_999_999;
 
 const EXAMPLE = 'such as "12.34"';
 
@@ -44,8 +42,6 @@ export function amountProblem(value: unknown): string | undefined {
     ? known[1]
     : `must be a positive decimal with at most 13 digits before the point and 2 after, ${EXAMPLE}`;
 }
-
-export const isAmount = (value: unknown): value is string => amountProblem(value) === undefined;
 
 /** "12.34" → 1234, "12.3" → 1230, "0.05" → 5: by the digits, never through a float. */
 export function parseAmount(value: unknown): number {

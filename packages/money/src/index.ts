@@ -1,9 +1,1 @@
-export {
-  AMOUNT_PATTERN,
-  InvalidAmountError,
-  MAX_AMOUNT_MINOR,
-  amountProblem,
-  formatMinor,
-  isAmount,
-  parseAmount,
-} from './amount.js';
+export { AMOUNT_PATTERN, InvalidAmountError, amountProblem, formatMinor, parseAmount } from './amount.js';

@@ -1,8 +1,32 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { coverBeats, deltaMap, minutesToLoad, peaksByMinute, type MarkedBeat, type SessionMarks } from './coverage.js';
+import {
+  coverBeats,
+  minuteStartOf,
+  minutesToLoad,
+  type CoverageChange,
+  type MarkedBeat,
+  type SessionMarks,
+} from './coverage.js';
 
 const W = 30;
+
+/** The deltas as a map of epoch second → change, without the zeros. */
+function deltaMap({ from, values }: CoverageChange['deltas']): Map<number, number> {
+  const map = new Map<number, number>();
+  values.forEach((d, i) => d !== 0 && map.set(from + i, d));
+  return map;
+}
+
+/** Peak of each minute from per-second concurrency. */
+function peaksByMinute(concurrency: Map<number, number>): Map<number, number> {
+  const peaks = new Map<number, number>();
+  for (const [second, count] of concurrency) {
+    const minute = minuteStartOf(second);
+    peaks.set(minute, Math.max(peaks.get(minute) ?? 0, count));
+  }
+  return peaks;
+}
 
 /** Applies batches of (session, beat) as the store does: load marks, cover, keep marks and add deltas. */
 function applyBatches(batches: { session: string; beat: MarkedBeat }[][]) {

@@ -73,23 +73,6 @@ export function coverBeats(before: SessionMarks, beats: MarkedBeat[], windowSeco
   return { marks, deltas };
 }
 
-/** The deltas as a map of epoch second → change, without the zeros (for tests). */
-export function deltaMap({ from, values }: CoverageChange['deltas']): Map<number, number> {
-  const map = new Map<number, number>();
-  values.forEach((d, i) => d !== 0 && map.set(from + i, d));
-  return map;
-}
-
-/** Peak of each minute from per-second concurrency (for tests and reads of seconds kept in memory). */
-export function peaksByMinute(concurrency: Map<number, number>): Map<number, number> {
-  const peaks = new Map<number, number>();
-  for (const [second, count] of concurrency) {
-    const minute = minuteStartOf(second);
-    peaks.set(minute, Math.max(peaks.get(minute) ?? 0, count));
-  }
-  return peaks;
-}
-
 /** Seconds whose coverage the beats may change, and the marks that decide them (W - 1 seconds before). */
 function span(beats: MarkedBeat[], windowSeconds: number) {
   let first = Infinity;

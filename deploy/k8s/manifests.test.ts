@@ -42,6 +42,7 @@ import {
   type IVolumeMount,
 } from 'kubernetes-models/v1';
 import { platformConfig } from '@tally/config';
+import { REGIONAL_TOPICS, TOPICS, regionalTopicName } from '@tally/contracts';
 import { loadConfig as counterMaterializerConfig } from '../../services/counter-materializer/src/config.js';
 import { gatewayConfig } from '../../services/ingest-gateway/src/config.js';
 import { loadConfig as queueAdmitterConfig } from '../../services/queue-admitter/src/config.js';
@@ -257,12 +258,18 @@ interface ServiceFacts {
 
 const SERVICES: Record<string, ServiceFacts> = {
   'ingest-gateway': { load: gatewayConfig },
-  'viewer-aggregator': { load: viewerAggregatorConfig, mainTopic: () => 'tally.viewers.heartbeats' },
-  'counter-materializer': { load: counterMaterializerConfig, mainTopic: () => 'tally.counters.events' },
-  'wallet-ledger': { load: walletLedgerConfig, mainTopic: () => 'tally.wallet.commands' },
-  'queue-admitter': { load: queueAdmitterConfig, mainTopic: () => 'tally.queue.commands' },
-  'vote-merger-region': { load: voteMergerConfig, mainTopic: (env) => `${env.REGION}.tally.votes.ballots` },
-  'vote-merger-merger': { load: voteMergerConfig, mainTopic: () => 'kr.tally.votes.snapshots' },
+  'viewer-aggregator': { load: viewerAggregatorConfig, mainTopic: () => TOPICS.viewerHeartbeats.name },
+  'counter-materializer': { load: counterMaterializerConfig, mainTopic: () => TOPICS.itemEvents.name },
+  'wallet-ledger': { load: walletLedgerConfig, mainTopic: () => TOPICS.walletCommands.name },
+  'queue-admitter': { load: queueAdmitterConfig, mainTopic: () => TOPICS.queueCommands.name },
+  'vote-merger-region': {
+    load: voteMergerConfig,
+    mainTopic: (env) => regionalTopicName(REGIONAL_TOPICS.ballots.template, env.REGION!),
+  },
+  'vote-merger-merger': {
+    load: voteMergerConfig,
+    mainTopic: () => regionalTopicName(REGIONAL_TOPICS.snapshots.template, 'kr'),
+  },
 };
 
 /** Stand-ins for the values of tally-secrets, shaped as production demands (the real ones never reach the repo). */

@@ -17,6 +17,7 @@ import { createSchemaRegistry, topicCodec, type ItemEvent } from '@tally/schemas
 import { createPool } from '@tally/storage';
 import { TypedProducer, type OutgoingRecord } from '@tally/streaming';
 import type { ServiceProcess, TestStack } from '@tally/testkit';
+import { TOPICS } from '@tally/contracts';
 import * as bench from './lib.js';
 
 const { values: args } = parseArgs({
@@ -131,7 +132,7 @@ function likeLoad(stack: TestStack, gateway: bench.HttpClient) {
     };
   }
   const producer = new TypedProducer(bench.benchKafka(stack), { lingerMs: 5 });
-  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topic, 'tally.counters.ItemEvent');
+  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topic, TOPICS.itemEvents.valueSchema);
   const connected = producer.connect();
   return {
     send: async (count: number) => {
@@ -215,7 +216,7 @@ async function measure(stack: TestStack, services: bench.BenchServices) {
     out.note,
     stack,
     services,
-    { topic, schema: 'tally.counters.ItemEvent', records: backlog, unit: 'events' },
+    { topic, schema: TOPICS.itemEvents.valueSchema, records: backlog, unit: 'events' },
     {
       name: 'counter-materializer',
       group,
@@ -235,7 +236,7 @@ async function measure(stack: TestStack, services: bench.BenchServices) {
 
 void bench.runBench({
   title: `counters benchmark ${run}`,
-  topics: [{ name: topic, partitions: 12, schema: 'tally.counters.ItemEvent' }],
+  topics: [{ name: topic, partitions: 12, schema: TOPICS.itemEvents.valueSchema }],
   created: { groups: [group], schemas: [run, naive], redisPrefix: `tally:${run}` },
   printJson: out.printJson,
   measure,

@@ -15,6 +15,7 @@ import type { QueueCommand } from '@tally/schemas';
 import { createPool } from '@tally/storage';
 import type { OutgoingRecord } from '@tally/streaming';
 import type { TestStack } from '@tally/testkit';
+import { TOPICS } from '@tally/contracts';
 import {
   ticketFor,
   toCompleteCommand,
@@ -239,7 +240,7 @@ async function measure(stack: TestStack, services: bench.BenchServices, kafka: b
     out.note,
     stack,
     services,
-    { topic: topics.commands, schema: 'tally.queue.QueueCommand', records: backlog.records, unit: 'commands' },
+    { topic: topics.commands, schema: TOPICS.queueCommands.valueSchema, records: backlog.records, unit: 'commands' },
     {
       name: 'queue-admitter',
       group,
@@ -279,9 +280,9 @@ async function measure(stack: TestStack, services: bench.BenchServices, kafka: b
 void bench.runBench({
   title: `waiting-queue benchmark ${run}`,
   topics: [
-    { name: topics.commands, partitions: 12, schema: 'tally.queue.QueueCommand' },
-    { name: topics.events, partitions: 12, schema: 'tally.queue.QueueEvent' },
-    { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
+    { name: topics.commands, partitions: 12, schema: TOPICS.queueCommands.valueSchema },
+    { name: topics.events, partitions: 12, schema: TOPICS.queueEvents.valueSchema },
+    { name: topics.deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
   ],
   created: { groups: [group], schemas: [run, naiveSchema], redisPrefix },
   printJson: out.printJson,

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { stackEndpoints, stackUp } from '@tally/stack';
 import { consumerLag, createKafka } from '@tally/streaming';
 import { createLogger } from '@tally/observability';
+import { TOPICS } from '@tally/contracts';
 import { httpClient } from './lib.js';
 
 const { values: args } = parseArgs({
@@ -27,7 +28,7 @@ const concurrency = Number(args.concurrency);
 const probes = Number(args.probes);
 const run = `bench-${Date.now().toString(36)}`;
 const group = `viewer-aggregator-${run}`;
-const topic = 'tally.viewers.heartbeats';
+const topic = TOPICS.viewerHeartbeats.name;
 const gatewayUrl = 'http://127.0.0.1:18080';
 const aggregatorUrl = 'http://127.0.0.1:18091';
 const key = 'tally-dev-key';

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { createSchemaRegistry, topicCodec, type Ballot, type PollDefinition } from '@tally/schemas';
 import { TypedProducer, consumerLag } from '@tally/streaming';
 import { createTopicsWithSchemas, type ServiceProcess, type TestStack } from '@tally/testkit';
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, TOPICS } from '@tally/contracts';
 import * as bench from './lib.js';
 
 const { values: args } = parseArgs({
@@ -27,7 +28,6 @@ const { values: args } = parseArgs({
 const BALLOTS = Number(args.ballots);
 const PROBES = Number(args.probes);
 const LOAD_VIA = args['load-via'] === 'gateway' ? 'gateway' : 'kafka';
-const REGIONS = ['kr', 'jp', 'tw', 'na'];
 const OPTIONS = ['a', 'b', 'c', 'd', 'e'];
 const run = `bench_votes_${Date.now().toString(36)}`;
 const prefix = `bench.${run}`;
@@ -37,7 +37,11 @@ const topics = {
   ballots: (r: string) => `${prefix}.${r}.ballots`,
   snapshots: (r: string) => `${prefix}.${r}.snapshots`,
 };
-const allTopics = [topics.polls, topics.results, ...REGIONS.flatMap((r) => [topics.ballots(r), topics.snapshots(r)])];
+const allTopics = [
+  topics.polls,
+  topics.results,
+  ...DEFAULT_REGIONS.flatMap((r) => [topics.ballots(r), topics.snapshots(r)]),
+];
 const groupOf = (role: string) => `${run}.${role}`;
 const schemaOf = (role: string) => `${run}_${role}`;
 const apiKey = { key: 'bench-votes-key-0123456789abcdef', name: 'bench-votes', scopes: ['polls:write'] };
@@ -93,7 +97,11 @@ async function measureRegionRate(
 ) {
   await regions.get('jp')!.stop('SIGTERM');
   const ballots = jpBacklog();
-  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.ballots('jp'), 'tally.votes.Ballot');
+  const codec = topicCodec(
+    createSchemaRegistry(stack.registryUrl),
+    topics.ballots('jp'),
+    REGIONAL_TOPICS.ballots.valueSchema,
+  );
   const produced = await bench.produceAll(
     producer,
     codec,
@@ -125,7 +133,11 @@ async function measureRegionRate(
 
 /** 2. one ballot at a time, produced to kr: until kr serves a world result that counts it. */
 async function measureVoteToWorld(stack: TestStack, producer: TypedProducer, kr: ServiceProcess) {
-  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.ballots('kr'), 'tally.votes.Ballot');
+  const codec = topicCodec(
+    createSchemaRegistry(stack.registryUrl),
+    topics.ballots('kr'),
+    REGIONAL_TOPICS.ballots.valueSchema,
+  );
   const votesAtKr = async () => (await resultAt(kr.url, 'bench-poll'))?.regions.kr?.votes ?? 0;
   const times: number[] = [];
   for (let i = 0; i < PROBES; i++) {
@@ -185,7 +197,11 @@ function ballotLoad(stack: TestStack, producer: TypedProducer, gateway: bench.Ht
       return replies.filter((r) => r.status === 202).length;
     };
   }
-  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.ballots('jp'), 'tally.votes.Ballot');
+  const codec = topicCodec(
+    createSchemaRegistry(stack.registryUrl),
+    topics.ballots('jp'),
+    REGIONAL_TOPICS.ballots.valueSchema,
+  );
   return async (count: number) => {
     await producer.sendAll(
       codec,
@@ -209,7 +225,7 @@ async function measureWriteToVisible(
     RATE_LIMIT_PER_SECOND: '1000000',
     ADDRESS_RATE_LIMIT_PER_SECOND: '1000000',
     CONNECTIONS_PER_ADDRESS: '100000',
-    VOTE_REGIONS: REGIONS.join(','),
+    VOTE_REGIONS: DEFAULT_REGIONS.join(','),
     VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
     POLL_DEFINITIONS_TOPIC: topics.polls,
     VOTE_RESULTS_URL: jp.url,
@@ -232,13 +248,13 @@ async function measureWriteToVisible(
 
 /** Defines a poll over the four regions (weight 1 each) and waits until every region in `servedBy` serves a result. */
 async function definePoll(stack: TestStack, producer: TypedProducer, pollId: string, servedBy: string[]) {
-  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.polls, 'tally.votes.PollDefinition');
+  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.polls, TOPICS.pollDefinitions.valueSchema);
   const definition: PollDefinition = {
     source: 'bench',
     seq: 0,
     pollId,
     options: OPTIONS,
-    regionWeights: Object.fromEntries(REGIONS.map((r) => [r, 1])),
+    regionWeights: Object.fromEntries(DEFAULT_REGIONS.map((r) => [r, 1])),
     definedAtMs: Date.now(),
   };
   await producer.send(codec, { key: pollId, value: definition });
@@ -248,7 +264,7 @@ async function definePoll(stack: TestStack, producer: TypedProducer, pollId: str
 async function measure(stack: TestStack, services: bench.BenchServices, producer: TypedProducer) {
   await services.start('vote-merger', environment('merger'));
   const regions = new Map<string, ServiceProcess>();
-  for (const r of REGIONS) regions.set(r, await services.start('vote-merger', environment('region', r)));
+  for (const r of DEFAULT_REGIONS) regions.set(r, await services.start('vote-merger', environment('region', r)));
   await definePoll(stack, producer, 'bench-poll', [regions.get('kr')!.url]);
   const jpRate = await measureRegionRate(stack, services, producer, regions);
   await measureVoteToWorld(stack, producer, regions.get('kr')!);
@@ -259,11 +275,11 @@ async function main() {
   const stack = await bench.localStack();
   console.log(`votes benchmark ${run} (this machine: every component shares its 2 cores)`);
   await createTopicsWithSchemas(stack, [
-    { name: topics.polls, partitions: 3, schema: 'tally.votes.PollDefinition' },
-    { name: topics.results, partitions: 3, schema: 'tally.votes.GlobalResult' },
-    ...REGIONS.flatMap((r) => [
-      { name: topics.ballots(r), partitions: 6, schema: 'tally.votes.Ballot' as const },
-      { name: topics.snapshots(r), partitions: 3, schema: 'tally.votes.RegionalTally' as const },
+    { name: topics.polls, partitions: 3, schema: TOPICS.pollDefinitions.valueSchema },
+    { name: topics.results, partitions: 3, schema: TOPICS.voteResults.valueSchema },
+    ...DEFAULT_REGIONS.flatMap((r) => [
+      { name: topics.ballots(r), partitions: 6, schema: REGIONAL_TOPICS.ballots.valueSchema },
+      { name: topics.snapshots(r), partitions: 3, schema: REGIONAL_TOPICS.snapshots.valueSchema },
     ]),
   ]);
   const services = bench.benchServices(stack);
@@ -277,8 +293,8 @@ async function main() {
     await services.stopAll();
     await bench.cleanUp(stack, kafka, {
       topics: allTopics,
-      groups: [...REGIONS, 'merger'].map(groupOf),
-      schemas: [...REGIONS, 'merger'].map(schemaOf),
+      groups: [...DEFAULT_REGIONS, 'merger'].map(groupOf),
+      schemas: [...DEFAULT_REGIONS, 'merger'].map(schemaOf),
     });
   }
   out.printJson();

@@ -15,6 +15,7 @@ import type { WalletCommand } from '@tally/schemas';
 import { createPool } from '@tally/storage';
 import type { OutgoingRecord } from '@tally/streaming';
 import type { TestStack } from '@tally/testkit';
+import { TOPICS, formatWriteKey } from '@tally/contracts';
 import { toTransactionCommand } from '../../services/ingest-gateway/src/domain/wallet.js';
 import * as bench from './lib.js';
 
@@ -79,7 +80,7 @@ function walletBacklog(size: number): Backlog {
       now,
     );
     records.push({ key: userId, value: command });
-    transactions.push({ userId, id: `bench-shop:${seq}` });
+    transactions.push({ userId, id: formatWriteKey({ source: 'bench-shop', seq }) });
     // a client that did not hear the answer sends the same (source, seq) again
     if (Math.random() < 0.1 && records.length < size) records.push({ key: userId, value: command });
   }
@@ -129,7 +130,7 @@ function probeCredits(gateway: bench.HttpClient, label: string) {
         202,
         'probe POST',
       );
-      return { userId, id: `bench-probe:${seq}` };
+      return { userId, id: formatWriteKey({ source: 'bench-probe', seq }) };
     },
     async ({ userId, id }) => {
       const reply = await gateway.get(`/v1/wallets/${userId}/transactions?limit=1`);
@@ -210,7 +211,7 @@ async function measure(stack: TestStack, services: bench.BenchServices, kafka: b
     out.note,
     stack,
     services,
-    { topic: topics.commands, schema: 'tally.wallet.WalletCommand', records: backlog.records, unit: 'commands' },
+    { topic: topics.commands, schema: TOPICS.walletCommands.valueSchema, records: backlog.records, unit: 'commands' },
     {
       name: 'wallet-ledger',
       group,
@@ -248,9 +249,9 @@ async function measure(stack: TestStack, services: bench.BenchServices, kafka: b
 void bench.runBench({
   title: `wallet benchmark ${run}`,
   topics: [
-    { name: topics.commands, partitions: 12, schema: 'tally.wallet.WalletCommand' },
-    { name: topics.outcomes, partitions: 12, schema: 'tally.wallet.WalletOutcome' },
-    { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
+    { name: topics.commands, partitions: 12, schema: TOPICS.walletCommands.valueSchema },
+    { name: topics.outcomes, partitions: 12, schema: TOPICS.walletOutcomes.valueSchema },
+    { name: topics.deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
   ],
   created: { groups: [group], schemas: [run, naiveSchema] },
   printJson: out.printJson,

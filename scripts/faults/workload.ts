@@ -12,6 +12,7 @@
  * load runs, and late retries beyond the idempotency window and a burst of late data while it is paused
  * (workload/late-data.ts), each with what the services must make of it in the models.
  */
+import { DEFAULT_REGIONS } from '@tally/contracts';
 import type { FaultEnvironment } from './environment.js';
 import { LateTopic, lateMetricsCheck, readLateMetrics } from './workload/check-late.js';
 import { ahead, behind, RIGHT, unset, type Clock, type ClockName } from './workload/clocks.js';
@@ -111,7 +112,7 @@ const counterName = (tag: string) => `bookings_${tag.toLowerCase().replace(/[^a-
 /** The regions whose counters the environment runs (`vote-region-<r>`), else the local stack's four. */
 const voteRegions = (env: FaultEnvironment) => {
   const regions = Object.keys(env.serviceUrls).flatMap((name) => /^vote-region-(.+)$/.exec(name)?.[1] ?? []);
-  return regions.length > 0 ? regions : ['kr', 'jp', 'tw', 'na'];
+  return regions.length > 0 ? regions : DEFAULT_REGIONS;
 };
 
 export function createWorkload(env: FaultEnvironment, options: { ratePerSecond: number; runId: string }): Workload {

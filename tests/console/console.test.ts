@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSchemaRegistry, topicCodec, type LateRecord } from '@tally/schemas';
 import { repoRoot } from '@tally/stack';
 import { startTallyProcesses, tallyTopicNames, testKafka, uniqueName, type TallyProcesses } from '@tally/testkit';
+import { TOPICS } from '@tally/contracts';
 
 const stack = inject('stack');
 const run = uniqueName('console');
@@ -348,11 +349,7 @@ describe('the live console in a real browser', () => {
       messages: [{ key: `poison-${run}`, value: Buffer.from('not an avro record') }],
     });
     // a late record reported twice, as the runtime may (at least once), then another group's: the first counts once
-    const lateCodec = topicCodec(
-      createSchemaRegistry(stack.registryUrl),
-      tally.topics.late,
-      'tally.platform.LateRecord',
-    );
+    const lateCodec = topicCodec(createSchemaRegistry(stack.registryUrl), tally.topics.late, TOPICS.late.valueSchema);
     const late = (service: string, consumerGroup: string, sourceTopic: string, offset: number): LateRecord => ({
       service,
       consumerGroup,

@@ -12,6 +12,7 @@ import {
   type ServiceProcess,
 } from '@tally/testkit';
 
+import { TOPICS } from '@tally/contracts';
 import { groupCaughtUp, postStatus } from './fixtures/gateway.js';
 const stack = inject('stack');
 const run = uniqueName('e2e-counters');
@@ -40,8 +41,8 @@ async function startMaterializer(): Promise<ServiceProcess> {
 
 beforeAll(async () => {
   await createTopicsWithSchemas(stack, [
-    { name: topics.events, partitions: 6, schema: 'tally.counters.ItemEvent' },
-    { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
+    { name: topics.events, partitions: 6, schema: TOPICS.itemEvents.valueSchema },
+    { name: topics.deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
   ]);
   materializerPort = await freePort();
   await startMaterializer();

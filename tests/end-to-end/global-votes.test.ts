@@ -13,13 +13,13 @@ import {
   uniqueName,
   type ServiceProcess,
 } from '@tally/testkit';
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, TOPICS } from '@tally/contracts';
 import { bruteForceRanking } from '../../services/vote-merger/test/fixtures/brute-force.js';
 import { postStatus } from './fixtures/gateway.js';
 
 const stack = inject('stack');
 const run = uniqueName('e2e-votes');
 const prefix = `test.${run}`;
-const regions = ['kr', 'jp', 'tw', 'na'];
 const topics = { polls: `${prefix}.polls`, results: `${prefix}.results`, deadLetters: `${prefix}.dead-letters` };
 const apiKey = { key: 'e2e-votes-key-0123456789abcdef', name: 'e2e-votes', scopes: ['polls:write', 'polls:admin'] };
 const running: ServiceProcess[] = [];
@@ -30,7 +30,7 @@ const voteEnvironment = (role: 'region' | 'merger', region?: string): Record<str
   ...stackEnvironment(stack),
   VOTE_ROLE: role,
   ...(region ? { REGION: region } : {}),
-  VOTE_REGIONS: regions.join(','),
+  VOTE_REGIONS: DEFAULT_REGIONS.join(','),
   POLL_DEFINITIONS_TOPIC: topics.polls,
   VOTE_RESULTS_TOPIC: topics.results,
   VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
@@ -49,16 +49,16 @@ async function startMerger(): Promise<ServiceProcess> {
 
 beforeAll(async () => {
   await createTopicsWithSchemas(stack, [
-    { name: topics.polls, partitions: 2, schema: 'tally.votes.PollDefinition' },
-    { name: topics.results, partitions: 2, schema: 'tally.votes.GlobalResult' },
-    { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
-    ...regions.flatMap((r) => [
-      { name: `${prefix}.${r}.ballots`, partitions: 4, schema: 'tally.votes.Ballot' as const },
-      { name: `${prefix}.${r}.snapshots`, partitions: 2, schema: 'tally.votes.RegionalTally' as const },
+    { name: topics.polls, partitions: 2, schema: TOPICS.pollDefinitions.valueSchema },
+    { name: topics.results, partitions: 2, schema: TOPICS.voteResults.valueSchema },
+    { name: topics.deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
+    ...DEFAULT_REGIONS.flatMap((r) => [
+      { name: `${prefix}.${r}.ballots`, partitions: 4, schema: REGIONAL_TOPICS.ballots.valueSchema },
+      { name: `${prefix}.${r}.snapshots`, partitions: 2, schema: REGIONAL_TOPICS.snapshots.valueSchema },
     ]),
   ]);
   await startMerger();
-  for (const region of regions) {
+  for (const region of DEFAULT_REGIONS) {
     const port = await freePort();
     running.push(
       await startServiceProcess('vote-merger', { ...voteEnvironment('region', region), PORT: String(port) }),
@@ -69,7 +69,7 @@ beforeAll(async () => {
     ...stackEnvironment(stack),
     TALLY_ENV: 'test',
     API_KEYS: JSON.stringify([apiKey]),
-    VOTE_REGIONS: regions.join(','),
+    VOTE_REGIONS: DEFAULT_REGIONS.join(','),
     POLL_DEFINITIONS_TOPIC: topics.polls,
     VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
     // this gateway serves region kr: its results come from kr's copy
@@ -119,7 +119,7 @@ const counted = (region: string) => new Set(sent[region]!.map((b) => b.userId)).
 
 async function worldCountsEverything(base: string): Promise<boolean> {
   const { status, body } = await results(base);
-  return status === 200 && regions.every((r) => body.regions[r]?.votes === counted(r));
+  return status === 200 && DEFAULT_REGIONS.every((r) => body.regions[r]?.votes === counted(r));
 }
 
 describe('global votes through the gateway', () => {
@@ -155,11 +155,11 @@ describe('global votes through the gateway', () => {
     const world = (await results(gateway.url)).body;
     expect(world.global.map((g) => g.optionId)).toEqual(expected.ranking.map((r) => r.optionId));
     world.global.forEach((g, i) => expect(g.score).toBeCloseTo(expected.ranking[i]!.score, 12));
-    for (const r of regions) expect(world.regions[r]!.counts).toEqual(expected.counts[r]);
+    for (const r of DEFAULT_REGIONS) expect(world.regions[r]!.counts).toEqual(expected.counts[r]);
     expect(world.version).toBeGreaterThan(first.version);
 
     // every region serves the same result, as the one its gateway routes to
-    for (const region of regions)
+    for (const region of DEFAULT_REGIONS)
       await expect
         .poll(async () => (await results(regionUrls[region]!)).body.version, { timeout: 30_000 })
         .toBe(world.version);

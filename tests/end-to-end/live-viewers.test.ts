@@ -14,6 +14,7 @@ import {
   type ServiceProcess,
 } from '@tally/testkit';
 
+import { TOPICS } from '@tally/contracts';
 import { groupCaughtUp, postStatus } from './fixtures/gateway.js';
 const stack = inject('stack');
 const run = uniqueName('e2e-viewers');
@@ -50,9 +51,9 @@ async function startAggregator(port = aggregatorPort): Promise<ServiceProcess> {
 
 beforeAll(async () => {
   await createTopicsWithSchemas(stack, [
-    { name: topics.heartbeats, partitions: 6, schema: 'tally.viewers.Heartbeat' },
-    { name: topics.counts, partitions: 3, schema: 'tally.viewers.ViewerCountChanged' },
-    { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
+    { name: topics.heartbeats, partitions: 6, schema: TOPICS.viewerHeartbeats.valueSchema },
+    { name: topics.counts, partitions: 3, schema: TOPICS.viewerCounts.valueSchema },
+    { name: topics.deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
   ]);
   aggregatorPort = await freePort();
   await startAggregator();

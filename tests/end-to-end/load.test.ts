@@ -10,6 +10,7 @@ import {
   uniqueName,
   type ServiceProcess,
 } from '@tally/testkit';
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, TOPICS } from '@tally/contracts';
 import { tally as runCli } from './fixtures/cli.js';
 
 const stack = inject('stack');
@@ -28,17 +29,20 @@ const apiKey = {
     'polls:admin',
   ],
 };
-const regions = ['kr', 'jp', 'tw', 'na'];
 let gateway: ServiceProcess;
 
 beforeAll(async () => {
   await createTopicsWithSchemas(stack, [
-    { name: `${prefix}.heartbeats`, partitions: 2, schema: 'tally.viewers.Heartbeat' },
-    { name: `${prefix}.items`, partitions: 2, schema: 'tally.counters.ItemEvent' },
-    { name: `${prefix}.wallet`, partitions: 2, schema: 'tally.wallet.WalletCommand' },
-    { name: `${prefix}.queue`, partitions: 2, schema: 'tally.queue.QueueCommand' },
-    { name: `${prefix}.polls`, partitions: 1, schema: 'tally.votes.PollDefinition' },
-    ...regions.map((r) => ({ name: `${prefix}.${r}.ballots`, partitions: 2, schema: 'tally.votes.Ballot' as const })),
+    { name: `${prefix}.heartbeats`, partitions: 2, schema: TOPICS.viewerHeartbeats.valueSchema },
+    { name: `${prefix}.items`, partitions: 2, schema: TOPICS.itemEvents.valueSchema },
+    { name: `${prefix}.wallet`, partitions: 2, schema: TOPICS.walletCommands.valueSchema },
+    { name: `${prefix}.queue`, partitions: 2, schema: TOPICS.queueCommands.valueSchema },
+    { name: `${prefix}.polls`, partitions: 1, schema: TOPICS.pollDefinitions.valueSchema },
+    ...DEFAULT_REGIONS.map((r) => ({
+      name: `${prefix}.${r}.ballots`,
+      partitions: 2,
+      schema: REGIONAL_TOPICS.ballots.valueSchema,
+    })),
   ]);
   gateway = await startServiceProcess('ingest-gateway', {
     ...stackEnvironment(stack),
@@ -49,7 +53,7 @@ beforeAll(async () => {
     WALLET_COMMANDS_TOPIC: `${prefix}.wallet`,
     QUEUE_COMMANDS_TOPIC: `${prefix}.queue`,
     POLL_DEFINITIONS_TOPIC: `${prefix}.polls`,
-    VOTE_REGIONS: regions.join(','),
+    VOTE_REGIONS: DEFAULT_REGIONS.join(','),
     VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
   });
 });

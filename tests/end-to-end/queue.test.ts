@@ -14,6 +14,7 @@ import {
   uniqueName,
   type ServiceProcess,
 } from '@tally/testkit';
+import { TOPICS } from '@tally/contracts';
 
 const stack = inject('stack');
 const run = uniqueName('e2e-queue');
@@ -29,9 +30,9 @@ let gateway: ServiceProcess;
 
 beforeAll(async () => {
   await createTopicsWithSchemas(stack, [
-    { name: topics.commands, partitions: 4, schema: 'tally.queue.QueueCommand' },
-    { name: topics.events, partitions: 2, schema: 'tally.queue.QueueEvent' },
-    { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
+    { name: topics.commands, partitions: 4, schema: TOPICS.queueCommands.valueSchema },
+    { name: topics.events, partitions: 2, schema: TOPICS.queueEvents.valueSchema },
+    { name: topics.deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
   ]);
   const admitterPort = await freePort();
   running.push(

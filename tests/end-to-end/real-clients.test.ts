@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startRebuildProcesses, startTallyProcesses, uniqueName, type TallyProcesses } from '@tally/testkit';
+import { regionalTopicName } from '@tally/contracts';
 import { groupCaughtUp, postStatus } from './fixtures/gateway.js';
 
 const stack = inject('stack');
@@ -195,7 +196,7 @@ describe('exact under real clients', () => {
         [groups.materializer, tally.topics.itemEvents],
         [groups.ledger, tally.topics.walletCommands],
         [groups.admitter, tally.topics.queueCommands],
-        [groups.region, tally.topics.ballotsTemplate.replace('{region}', tally.region)],
+        [groups.region, regionalTopicName(tally.topics.ballotsTemplate, tally.region)],
       ] as const)
         expect(await groupCaughtUp(stack.brokers, group, topic), group).toBe(true);
     };

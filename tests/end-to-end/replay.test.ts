@@ -16,6 +16,7 @@ import {
   uniqueName,
   type ServiceProcess,
 } from '@tally/testkit';
+import { TOPICS } from '@tally/contracts';
 import { tally as runCli } from './fixtures/cli.js';
 import { groupCaughtUp } from './fixtures/gateway.js';
 
@@ -57,15 +58,15 @@ const entries = async () =>
 
 beforeAll(async () => {
   await createTopicsWithSchemas(stack, [
-    { name: topics.commands, partitions: 4, schema: 'tally.wallet.WalletCommand' },
-    { name: topics.outcomes, partitions: 2, schema: 'tally.wallet.WalletOutcome' },
-    { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
+    { name: topics.commands, partitions: 4, schema: TOPICS.walletCommands.valueSchema },
+    { name: topics.outcomes, partitions: 2, schema: TOPICS.walletOutcomes.valueSchema },
+    { name: topics.deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
   ]);
   const producer = new TypedProducer(createKafka({ brokers: stack.brokers, clientId: run, logger: quietLogger() }), {
     lingerMs: 2,
   });
   await producer.connect();
-  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.commands, 'tally.wallet.WalletCommand');
+  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.commands, TOPICS.walletCommands.valueSchema);
   const commands: WalletCommand[] = Array.from({ length: 3000 }, (_, i) => ({
     source: 'replay-test',
     seq: i,

@@ -12,6 +12,7 @@ import {
   uniqueName,
   type ServiceProcess,
 } from '@tally/testkit';
+import { TOPICS } from '@tally/contracts';
 
 const stack = inject('stack');
 const run = uniqueName('e2e-wallet');
@@ -37,9 +38,9 @@ let gateway: ServiceProcess;
 
 beforeAll(async () => {
   await createTopicsWithSchemas(stack, [
-    { name: topics.commands, partitions: 6, schema: 'tally.wallet.WalletCommand' },
-    { name: topics.outcomes, partitions: 3, schema: 'tally.wallet.WalletOutcome' },
-    { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
+    { name: topics.commands, partitions: 6, schema: TOPICS.walletCommands.valueSchema },
+    { name: topics.outcomes, partitions: 3, schema: TOPICS.walletOutcomes.valueSchema },
+    { name: topics.deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
   ]);
   const ledgerPort = await freePort();
   running.push(

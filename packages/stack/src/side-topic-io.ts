@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { Partitioners, type Admin, type Kafka, type KafkaMessage } from 'kafkajs';
 import { createSchemaRegistry, topicCodec } from '@tally/schemas';
+import { TOPICS } from '@tally/contracts';
 import {
   SIDE_NOUN,
   SideTopicRefusedError,
@@ -127,8 +128,8 @@ async function decodeAll(
   records: RawRecord[],
 ): Promise<SideTopicRead> {
   const registry = createSchemaRegistry(registryUrl);
-  const deadLetters = topicCodec(registry, topic, 'tally.platform.DeadLetter');
-  const late = topicCodec(registry, topic, 'tally.platform.LateRecord');
+  const deadLetters = topicCodec(registry, topic, TOPICS.deadLetters.valueSchema);
+  const late = topicCodec(registry, topic, TOPICS.late.valueSchema);
   const read: SideTopicRead = { entries: [], unreadable: [] };
   for (const { partition, message } of records) {
     const offset = Number(message.offset);

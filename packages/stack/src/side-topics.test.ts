@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeadLetter, LateRecord } from '@tally/schemas';
+import { REGIONAL_TOPICS, TOPICS, regionalTopicName } from '@tally/contracts';
 import {
   REDRIVEN_FROM_HEADER,
   SideTopicRefusedError,
@@ -33,7 +34,7 @@ function dead(partition: number, offset: number, more: Partial<DeadLetter> = {})
     record: {
       service: 'wallet-ledger',
       consumerGroup: 'wallet-ledger',
-      sourceTopic: 'tally.wallet.commands',
+      sourceTopic: TOPICS.walletCommands.name,
       partition: 0,
       offset: 100 + offset,
       reasonCode: 'REJECTED',
@@ -53,11 +54,11 @@ function late(partition: number, offset: number, more: Partial<LateRecord> = {})
     kind: 'late',
     partition,
     offset,
-    key: `tally.viewers.heartbeats/1/${offset}`,
+    key: `${TOPICS.viewerHeartbeats.name}/1/${offset}`,
     record: {
       service: 'viewer-aggregator',
       consumerGroup: 'viewer-aggregator',
-      sourceTopic: 'tally.viewers.heartbeats',
+      sourceTopic: TOPICS.viewerHeartbeats.name,
       partition: 1,
       offset,
       writeId: `player:${offset}`,
@@ -81,7 +82,7 @@ describe('reading a side-topic reference and a time', () => {
   it('takes <partition>:<offset> or an offset alone, and refuses anything else', () => {
     expect(parseSideRef('2:15')).toEqual({ partition: 2, offset: 15 });
     expect(parseSideRef(' 15 ')).toEqual({ offset: 15 });
-    expect(() => parseSideRef('tally.dead-letters/2/15')).toThrow(SideTopicRefusedError);
+    expect(() => parseSideRef(`${TOPICS.deadLetters.name}/2/15`)).toThrow(SideTopicRefusedError);
     expect(() => parseSideRef('-1')).toThrow(/<partition>:<offset>/);
   });
 
@@ -103,14 +104,14 @@ describe('choosing records', () => {
       reasonCode: 'DECODE_FAILED',
       service: 'viewer-aggregator',
       consumerGroup: 'viewer-aggregator',
-      sourceTopic: 'tally.viewers.heartbeats',
+      sourceTopic: TOPICS.viewerHeartbeats.name,
       failedAtMs: T + 30,
     }),
     dead(1, 0, { failedAtMs: T + 10 }),
     dead(0, 1, {
       service: 'vote-merger',
       consumerGroup: 'vote-merger.kr',
-      sourceTopic: 'kr.tally.votes.ballots',
+      sourceTopic: regionalTopicName(REGIONAL_TOPICS.ballots.template, 'kr'),
       failedAtMs: T + 20,
     }),
     dead(1, 1, { failedAtMs: T + 40 }),
@@ -125,10 +126,10 @@ describe('choosing records', () => {
     expect(at(choose('dlq', entries, { reason: 'decode_failed' }))).toEqual(['0:3']);
     expect(at(choose('dlq', entries, { service: 'vote-merger' }))).toEqual(['0:1']);
     expect(at(choose('dlq', entries, { service: 'vote-merger.kr' }))).toEqual(['0:1']);
-    expect(at(choose('dlq', entries, { sourceTopic: 'tally.wallet.commands' }))).toEqual(['1:0', '1:1']);
+    expect(at(choose('dlq', entries, { sourceTopic: TOPICS.walletCommands.name }))).toEqual(['1:0', '1:1']);
     expect(at(choose('dlq', entries, { sinceMs: T + 20 }))).toEqual(['0:1', '0:3', '1:1']);
     expect(at(choose('dlq', entries, { refs: [{ partition: 1, offset: 1 }, { offset: 3 }] }))).toEqual(['0:3', '1:1']);
-    expect(at(choose('dlq', entries, { sourceTopic: 'tally.wallet.commands', limit: 1 }))).toEqual(['1:0']);
+    expect(at(choose('dlq', entries, { sourceTopic: TOPICS.walletCommands.name, limit: 1 }))).toEqual(['1:0']);
     expect(choose('dlq', entries, { reason: 'REJECTED', service: 'viewer-aggregator' })).toEqual([]);
   });
 
@@ -207,11 +208,11 @@ describe('repeats and counts', () => {
         windows: { 'viewers.history.minute': 1 },
       },
     ]);
-    const text = countLines('late', 'tally.late', count).join('\n');
+    const text = countLines('late', TOPICS.late.name, count).join('\n');
     expect(text).toMatch(/counter-materializer\s+counter-materializer\s+AFTER_GRACE\s+1/);
     expect(text).toMatch(/window counters\.ranking\.24h\s+1/);
     expect(text).toContain(
-      'tally.late: 4 late source record(s) from 5 record(s) read; deduplicated by consumer group and source topic/partition/offset (1 repeat not counted again)',
+      `${TOPICS.late.name}: 4 late source record(s) from 5 record(s) read; deduplicated by consumer group and source topic/partition/offset (1 repeat not counted again)`,
     );
   });
 
@@ -236,7 +237,7 @@ describe('what the commands print', () => {
     const lines = listLines('late', [long, again], repeats([long, again]), 40);
     expect(lines[0]).toMatch(/^AT\s+WHEN\s+SERVICE\s+SOURCE\s+REASON\s+WRITE\s+WHY$/);
     expect(lines[1]).toContain(
-      `0:5  ${new Date(T + 5).toISOString()}  viewer-aggregator  tally.viewers.heartbeats[1]@5  AFTER_GRACE  player:5`,
+      `0:5  ${new Date(T + 5).toISOString()}  viewer-aggregator  ${TOPICS.viewerHeartbeats.name}[1]@5  AFTER_GRACE  player:5`,
     );
     expect(lines[1]!.endsWith('…')).toBe(true);
     expect(lines[2]).toContain('(repeat of 0:5)');
@@ -250,15 +251,15 @@ describe('what the commands print', () => {
 
   it('shows one record whole, the original decoded or why not', () => {
     const entry = late(0, 5);
-    const decoded = showLines('tally.late', entry, {
+    const decoded = showLines(TOPICS.late.name, entry, {
       schemaId: 9,
-      schemaName: 'tally.viewers.Heartbeat',
+      schemaName: TOPICS.viewerHeartbeats.valueSchema,
       value: { streamId: 'stream-1' },
     }).join('\n');
     expect(decoded).toContain('write           player:5');
     expect(decoded).toContain('windows missed  viewers.history.minute');
     expect(decoded).toContain('(900 s after)');
-    expect(decoded).toContain('original value  5 bytes, schema id 9 (tally.viewers.Heartbeat):');
+    expect(decoded).toContain(`original value  5 bytes, schema id 9 (${TOPICS.viewerHeartbeats.valueSchema}):`);
     expect(decoded).toContain('"streamId": "stream-1"');
     const undecodable = showLines('dl', dead(0, 1, { value: Buffer.from('not avro'), headers: { a: '1', b: '2' } }), {
       error: 'not a Confluent-framed record',
@@ -299,7 +300,7 @@ describe('redriving', () => {
     expect(skipped).toBe(1);
     expect(messages.map((m) => m.entry)).toEqual([a, b]);
     expect(messages[0]).toMatchObject({
-      topic: 'tally.wallet.commands',
+      topic: TOPICS.walletCommands.name,
       key: a.record.key,
       value: a.record.value,
       headers: { trace: 't1', [REDRIVEN_FROM_HEADER]: 'dl/0/1' },
@@ -312,13 +313,15 @@ describe('redriving', () => {
       messages,
       sent: 2,
       seconds: 0.25,
-      perTopic: new Map([['tally.wallet.commands', 2]]),
+      perTopic: new Map([[TOPICS.walletCommands.name, 2]]),
     };
     expect(redriveLines('dl', { ...summary, dryRun: false })).toEqual([
-      'sent 2 record(s) from dl back to their source topics (tally.wallet.commands: 2) in 0.3 s, acknowledged by all in-sync replicas; 1 repeat(s) of the same source record sent once',
+      `sent 2 record(s) from dl back to their source topics (${TOPICS.walletCommands.name}: 2) in 0.3 s, acknowledged by all in-sync replicas; 1 repeat(s) of the same source record sent once`,
     ]);
     const dry = redriveLines('dl', { ...summary, sent: 0, dryRun: true });
-    expect(dry[0]).toBe('would send 0:1 → tally.wallet.commands (from partition 0 offset 101, key "user-1", 7 bytes)');
+    expect(dry[0]).toBe(
+      `would send 0:1 → ${TOPICS.walletCommands.name} (from partition 0 offset 101, key "user-1", 7 bytes)`,
+    );
     expect(dry.at(-1)).toContain('dry run: would send 2 of 3 chosen record(s) from dl back');
   });
 });

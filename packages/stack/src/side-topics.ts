@@ -5,11 +5,12 @@
  * CLI prints. Reading the topics and sending records back is side-topic-io.ts.
  */
 import { schemas, type DeadLetter, type LateRecord } from '@tally/schemas';
+import { TOPICS } from '@tally/contracts';
 
 export type SideKind = 'dlq' | 'late';
 
 /** The value schema of each side topic. */
-export const SIDE_SCHEMA = { dlq: 'tally.platform.DeadLetter', late: 'tally.platform.LateRecord' } as const;
+export const SIDE_SCHEMA = { dlq: TOPICS.deadLetters.valueSchema, late: TOPICS.late.valueSchema } as const;
 
 /** What went aside, in words: "dead-lettered" or "late". */
 export const SIDE_NOUN: Record<SideKind, string> = { dlq: 'dead-lettered', late: 'late' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_REGIONS, TOPICS, topicCatalogue } from '@tally/contracts';
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, TOPICS, regionalTopicName, topicCatalogue } from '@tally/contracts';
 import { declaredTopics, retentionMs, topicConfig } from './topics.js';
 
 describe('declaredTopics', () => {
@@ -7,7 +7,9 @@ describe('declaredTopics', () => {
 
   it('is the catalogue, with each default region’s topics', () => {
     expect(declared.topics).toEqual(topicCatalogue(DEFAULT_REGIONS));
-    expect(declaredTopics(['eu']).topics.map((t) => t.name)).toContain('eu.tally.votes.ballots');
+    expect(declaredTopics(['eu']).topics.map((t) => t.name)).toContain(
+      regionalTopicName(REGIONAL_TOPICS.ballots.template, 'eu'),
+    );
   });
 
   it('caps replication to the brokers there are, and min ISR to the replication', () => {

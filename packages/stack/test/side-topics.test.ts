@@ -19,6 +19,7 @@ import {
   type WalletCommand,
 } from '@tally/schemas';
 import { createTopicsWithSchemas, testKafka, uniqueName, withAdmin } from '@tally/testkit';
+import { TOPICS } from '@tally/contracts';
 import { readSideTopic, redrive } from '../src/side-topic-io.js';
 import { REDRIVEN_FROM_HEADER } from '../src/side-topics.js';
 
@@ -97,14 +98,14 @@ const headerStrings = (message: KafkaMessage) =>
 
 beforeAll(async () => {
   await createTopicsWithSchemas(stack, [
-    { name: topics.wallet, partitions: 2, schema: 'tally.wallet.WalletCommand' },
-    { name: topics.beats, partitions: 1, schema: 'tally.viewers.Heartbeat' },
-    { name: topics.dlq, partitions: 2, schema: 'tally.platform.DeadLetter' },
-    { name: topics.late, partitions: 1, schema: 'tally.platform.LateRecord' },
+    { name: topics.wallet, partitions: 2, schema: TOPICS.walletCommands.valueSchema },
+    { name: topics.beats, partitions: 1, schema: TOPICS.viewerHeartbeats.valueSchema },
+    { name: topics.dlq, partitions: 2, schema: TOPICS.deadLetters.valueSchema },
+    { name: topics.late, partitions: 1, schema: TOPICS.late.valueSchema },
   ]);
   groupsBefore = await cliGroups();
-  const walletCodec = topicCodec(registry, topics.wallet, 'tally.wallet.WalletCommand');
-  const beatCodec = topicCodec(registry, topics.beats, 'tally.viewers.Heartbeat');
+  const walletCodec = topicCodec(registry, topics.wallet, TOPICS.walletCommands.valueSchema);
+  const beatCodec = topicCodec(registry, topics.beats, TOPICS.viewerHeartbeats.valueSchema);
   for (let i = 0; i < 3; i++) {
     const command: WalletCommand = {
       source: 'side-test',
@@ -213,8 +214,8 @@ beforeAll(async () => {
     late(0, beats[0]!, { setAsideAtMs: T + 9 }),
   ];
 
-  const dlqCodec = topicCodec(registry, topics.dlq, 'tally.platform.DeadLetter');
-  const lateCodec = topicCodec(registry, topics.late, 'tally.platform.LateRecord');
+  const dlqCodec = topicCodec(registry, topics.dlq, TOPICS.deadLetters.valueSchema);
+  const lateCodec = topicCodec(registry, topics.late, TOPICS.late.valueSchema);
   const producer = testKafka(stack.brokers).producer({
     idempotent: true,
     createPartitioner: Partitioners.DefaultPartitioner,
@@ -336,7 +337,7 @@ describe('tally dlq and tally late', () => {
       original: { schemaName: string; value: Heartbeat };
     };
     expect(late.writeId).toBe('player-7:41');
-    expect(late.original.schemaName).toBe('tally.viewers.Heartbeat');
+    expect(late.original.schemaName).toBe(TOPICS.viewerHeartbeats.valueSchema);
     expect(late.original.value).toMatchObject({ source: 'player-7', seq: 41, sessionId: 'session-1' });
 
     const missing = await tally('dlq', 'show', '0:99', '--topic', topics.dlq);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createMetrics } from '@tally/observability';
 import { eventually, readRecords } from '@tally/testkit';
+import { formatWriteKey } from '@tally/contracts';
 import { probe, probeWorld } from './fixtures/probe.js';
 
 const stack = inject('stack');
@@ -29,7 +30,7 @@ describe('the late topic', () => {
         await setAside(
           late.map((record) => ({
             record,
-            writeId: `${record.value.source}:${record.value.seq}`,
+            writeId: formatWriteKey(record.value),
             reasonCode: 'AFTER_GRACE',
             reason: 'received 2 h after its minute ended; the minute allows 10 min',
             windows: ['probe.minute'],

@@ -13,7 +13,6 @@ export { dockerMayBeReachable } from './containers.js';
 export { freePort, stackEnvironment, startServiceProcess, type ServiceProcess } from './service-process.js';
 export {
   gatewayTopicEnvironment,
-  perRegion,
   startRebuildProcesses,
   startTallyProcesses,
   tallyTopicNames,

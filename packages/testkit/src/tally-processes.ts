@@ -1,9 +1,7 @@
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, REGION_PLACEHOLDER, TOPICS, regionalTopicName } from '@tally/contracts';
 import { createTopicsWithSchemas } from './helpers.js';
 import { stackEnvironment, startServiceProcess, type ServiceProcess } from './service-process.js';
 import type { TestStack } from './stack.js';
-
-/** The vote regions every gateway takes votes for; one region counter (`region`) is started. */
-const REGIONS = ['kr', 'jp', 'tw', 'na'];
 
 export interface TallyProcessesOptions {
   /** A unique run name: topics, groups, Redis prefixes and Postgres schemas are named after it. */
@@ -18,7 +16,7 @@ export interface TallyProcessesOptions {
 export interface TallyProcesses {
   topics: TopicNames;
   groups: ReturnType<typeof groupNames>;
-  regions: string[];
+  regions: readonly string[];
   region: string;
   /** The prefix of the services' Postgres schemas. */
   schema: string;
@@ -28,7 +26,7 @@ export interface TallyProcesses {
   stop: () => Promise<void>;
 }
 
-/** Every topic of one Tally, named under `prefix` (the regions' ballots and snapshots by template: `{region}`). */
+/** Every topic of one Tally, named under `prefix` (the regions' ballots and snapshots by template, as in the catalogue). */
 export const tallyTopicNames = (prefix: string) => ({
   heartbeats: `${prefix}.heartbeats`,
   viewerCounts: `${prefix}.viewer-counts`,
@@ -41,8 +39,8 @@ export const tallyTopicNames = (prefix: string) => ({
   results: `${prefix}.results`,
   deadLetters: `${prefix}.dead-letters`,
   late: `${prefix}.late`,
-  ballotsTemplate: `${prefix}.{region}.ballots`,
-  snapshotsTemplate: `${prefix}.{region}.snapshots`,
+  ballotsTemplate: `${prefix}.${REGION_PLACEHOLDER}.ballots`,
+  snapshotsTemplate: `${prefix}.${REGION_PLACEHOLDER}.snapshots`,
 });
 
 type TopicNames = ReturnType<typeof tallyTopicNames>;
@@ -62,8 +60,6 @@ export const gatewayTopicEnvironment = (topics: TopicNames): Record<string, stri
   QUEUE_EVENTS_TOPIC: topics.queueEvents,
   VOTE_RESULTS_TOPIC: topics.results,
 });
-/** A region's topic from a `{region}` template of tallyTopicNames. */
-export const perRegion = (template: string, region: string) => template.replaceAll('{region}', region);
 
 const groupNames = (run: string, region: string) => ({
   aggregator: `${run}.viewer-aggregator`,
@@ -112,7 +108,7 @@ export async function startTallyProcesses(stack: TestStack, options: TallyProces
       ADDRESS_RATE_LIMIT_PER_SECOND: '1000000',
       ...gatewayTopicEnvironment(topics),
       CONSOLE_LAG_GROUPS: Object.values(groups).join(','),
-      VOTE_REGIONS: REGIONS.join(','),
+      VOTE_REGIONS: DEFAULT_REGIONS.join(','),
       VIEWER_AGGREGATOR_URL: url('viewer-aggregator'),
       COUNTER_MATERIALIZER_URL: url('counter-materializer'),
       WALLET_LEDGER_URL: url('wallet-ledger'),
@@ -120,7 +116,7 @@ export async function startTallyProcesses(stack: TestStack, options: TallyProces
       VOTE_RESULTS_URL: url(`vote-merger-${region}`),
       ...options.gatewayEnvironment,
     });
-    return { topics, groups, regions: REGIONS, region, schema, byJob, gateway, stop };
+    return { topics, groups, regions: DEFAULT_REGIONS, region, schema, byJob, gateway, stop };
   } catch (error) {
     // a service that did not start must not leave the others running
     await stop();
@@ -154,7 +150,7 @@ function consumerEnvironments(
     ...consumer(role === 'region' ? groups.region : groups.merger),
     VOTE_ROLE: role,
     ...(role === 'region' ? { REGION: region } : {}),
-    VOTE_REGIONS: REGIONS.join(','),
+    VOTE_REGIONS: DEFAULT_REGIONS.join(','),
     POLL_DEFINITIONS_TOPIC: topics.polls,
     VOTE_RESULTS_TOPIC: topics.results,
     VOTE_BALLOTS_TOPIC_TEMPLATE: topics.ballotsTemplate,
@@ -244,20 +240,28 @@ export async function startRebuildProcesses(
 
 async function createTallyTopics(stack: TestStack, topics: TopicNames): Promise<void> {
   await createTopicsWithSchemas(stack, [
-    { name: topics.heartbeats, partitions: 2, schema: 'tally.viewers.Heartbeat' },
-    { name: topics.viewerCounts, partitions: 2, schema: 'tally.viewers.ViewerCountChanged' },
-    { name: topics.itemEvents, partitions: 2, schema: 'tally.counters.ItemEvent' },
-    { name: topics.walletCommands, partitions: 2, schema: 'tally.wallet.WalletCommand' },
-    { name: topics.walletOutcomes, partitions: 2, schema: 'tally.wallet.WalletOutcome' },
-    { name: topics.queueCommands, partitions: 2, schema: 'tally.queue.QueueCommand' },
-    { name: topics.queueEvents, partitions: 2, schema: 'tally.queue.QueueEvent' },
-    { name: topics.polls, partitions: 1, schema: 'tally.votes.PollDefinition' },
-    { name: topics.results, partitions: 1, schema: 'tally.votes.GlobalResult' },
-    { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' },
-    { name: topics.late, partitions: 1, schema: 'tally.platform.LateRecord' },
-    ...REGIONS.flatMap((r) => [
-      { name: perRegion(topics.ballotsTemplate, r), partitions: 2, schema: 'tally.votes.Ballot' as const },
-      { name: perRegion(topics.snapshotsTemplate, r), partitions: 1, schema: 'tally.votes.RegionalTally' as const },
+    { name: topics.heartbeats, partitions: 2, schema: TOPICS.viewerHeartbeats.valueSchema },
+    { name: topics.viewerCounts, partitions: 2, schema: TOPICS.viewerCounts.valueSchema },
+    { name: topics.itemEvents, partitions: 2, schema: TOPICS.itemEvents.valueSchema },
+    { name: topics.walletCommands, partitions: 2, schema: TOPICS.walletCommands.valueSchema },
+    { name: topics.walletOutcomes, partitions: 2, schema: TOPICS.walletOutcomes.valueSchema },
+    { name: topics.queueCommands, partitions: 2, schema: TOPICS.queueCommands.valueSchema },
+    { name: topics.queueEvents, partitions: 2, schema: TOPICS.queueEvents.valueSchema },
+    { name: topics.polls, partitions: 1, schema: TOPICS.pollDefinitions.valueSchema },
+    { name: topics.results, partitions: 1, schema: TOPICS.voteResults.valueSchema },
+    { name: topics.deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
+    { name: topics.late, partitions: 1, schema: TOPICS.late.valueSchema },
+    ...DEFAULT_REGIONS.flatMap((r) => [
+      {
+        name: regionalTopicName(topics.ballotsTemplate, r),
+        partitions: 2,
+        schema: REGIONAL_TOPICS.ballots.valueSchema,
+      },
+      {
+        name: regionalTopicName(topics.snapshotsTemplate, r),
+        partitions: 1,
+        schema: REGIONAL_TOPICS.snapshots.valueSchema,
+      },
     ]),
   ]);
 }

@@ -8,11 +8,11 @@ import {
   createTopicsWithSchemas,
   freePort,
   gatewayTopicEnvironment,
-  perRegion,
   tallyTopicNames,
   type ServiceProcess,
   type TestStack,
 } from '@tally/testkit';
+import { REGIONAL_TOPICS, TOPICS, regionalTopicName } from '@tally/contracts';
 import { SCOPES } from '../../../services/ingest-gateway/src/domain/api-keys.js';
 import { benchKafka, benchServices, cleanUp } from '../lib.js';
 
@@ -49,19 +49,27 @@ type Topics = ReturnType<typeof topicsOf>;
 
 function topicSpecs(topics: Topics) {
   return [
-    { name: topics.heartbeats, partitions: 6, schema: 'tally.viewers.Heartbeat' as const },
-    { name: topics.viewerCounts, partitions: 3, schema: 'tally.viewers.ViewerCountChanged' as const },
-    { name: topics.itemEvents, partitions: 6, schema: 'tally.counters.ItemEvent' as const },
-    { name: topics.walletCommands, partitions: 6, schema: 'tally.wallet.WalletCommand' as const },
-    { name: topics.walletOutcomes, partitions: 3, schema: 'tally.wallet.WalletOutcome' as const },
-    { name: topics.queueCommands, partitions: 4, schema: 'tally.queue.QueueCommand' as const },
-    { name: topics.queueEvents, partitions: 2, schema: 'tally.queue.QueueEvent' as const },
-    { name: topics.polls, partitions: 2, schema: 'tally.votes.PollDefinition' as const },
-    { name: topics.results, partitions: 2, schema: 'tally.votes.GlobalResult' as const },
-    { name: topics.deadLetters, partitions: 1, schema: 'tally.platform.DeadLetter' as const },
+    { name: topics.heartbeats, partitions: 6, schema: TOPICS.viewerHeartbeats.valueSchema },
+    { name: topics.viewerCounts, partitions: 3, schema: TOPICS.viewerCounts.valueSchema },
+    { name: topics.itemEvents, partitions: 6, schema: TOPICS.itemEvents.valueSchema },
+    { name: topics.walletCommands, partitions: 6, schema: TOPICS.walletCommands.valueSchema },
+    { name: topics.walletOutcomes, partitions: 3, schema: TOPICS.walletOutcomes.valueSchema },
+    { name: topics.queueCommands, partitions: 4, schema: TOPICS.queueCommands.valueSchema },
+    { name: topics.queueEvents, partitions: 2, schema: TOPICS.queueEvents.valueSchema },
+    { name: topics.polls, partitions: 2, schema: TOPICS.pollDefinitions.valueSchema },
+    { name: topics.results, partitions: 2, schema: TOPICS.voteResults.valueSchema },
+    { name: topics.deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
     ...REGIONS.flatMap((r) => [
-      { name: perRegion(topics.ballotsTemplate, r), partitions: 4, schema: 'tally.votes.Ballot' as const },
-      { name: perRegion(topics.snapshotsTemplate, r), partitions: 2, schema: 'tally.votes.RegionalTally' as const },
+      {
+        name: regionalTopicName(topics.ballotsTemplate, r),
+        partitions: 4,
+        schema: REGIONAL_TOPICS.ballots.valueSchema,
+      },
+      {
+        name: regionalTopicName(topics.snapshotsTemplate, r),
+        partitions: 2,
+        schema: REGIONAL_TOPICS.snapshots.valueSchema,
+      },
     ]),
   ];
 }

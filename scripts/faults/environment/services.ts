@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, waitUntil } from '@tally/stack';
+import { DEFAULT_REGIONS } from '@tally/contracts';
 import type { SuiteCredentials } from '../abuse/credentials.js';
 
 export interface ServiceSpec {
@@ -19,7 +20,7 @@ export interface ServiceSpec {
   consumerGroups: string[];
 }
 
-export const regions = ['kr', 'jp', 'tw', 'na'] as const;
+export const regions = DEFAULT_REGIONS;
 
 /**
  * What runs, on which port: the gateway on base + 80, the others on base + 91... as on the default ports. The

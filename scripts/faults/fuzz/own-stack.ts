@@ -6,6 +6,7 @@
 import { declaredTopics, stackEndpoints, stackUp } from '@tally/stack';
 import { createTopicsWithSchemas, stackEnvironment, startServiceProcess, type ServiceProcess } from '@tally/testkit';
 import type { TestStack } from '@tally/testkit';
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, TOPICS } from '@tally/contracts';
 import { SCOPES } from '../../../services/ingest-gateway/src/domain/api-keys.js';
 import { gatewayWriteTopics, type GatewayTopicSettings } from './topic-offsets.js';
 
@@ -17,8 +18,6 @@ export interface FuzzStack {
   gatewayTopics: string[];
   stop: () => Promise<void>;
 }
-
-const REGIONS = ['kr', 'jp', 'tw', 'na'];
 
 type SchemaName = Parameters<typeof createTopicsWithSchemas>[1][number]['schema'];
 
@@ -45,39 +44,39 @@ export async function startFuzzStack(log: (line: string) => void): Promise<FuzzS
       CONSUMER_GROUP: `${run}-${service}`,
       DB_SCHEMA: `${run}_${service}`.replace(/[^a-z0-9]/g, '_'),
       REDIS_PREFIX: `fuzz:${run}:${service}`,
-      DLQ_TOPIC: topic('tally.dead-letters'),
-      LATE_TOPIC: topic('tally.late'),
+      DLQ_TOPIC: topic(TOPICS.deadLetters.name),
+      LATE_TOPIC: topic(TOPICS.late.name),
     });
     const readers = await startAll(running, [
       startServiceProcess('viewer-aggregator', {
         ...owned('viewers'),
-        HEARTBEATS_TOPIC: topic('tally.viewers.heartbeats'),
-        COUNTS_TOPIC: topic('tally.viewers.counts'),
+        HEARTBEATS_TOPIC: topic(TOPICS.viewerHeartbeats.name),
+        COUNTS_TOPIC: topic(TOPICS.viewerCounts.name),
       }),
       startServiceProcess('counter-materializer', {
         ...owned('counters'),
-        ITEM_EVENTS_TOPIC: topic('tally.counters.events'),
+        ITEM_EVENTS_TOPIC: topic(TOPICS.itemEvents.name),
       }),
       startServiceProcess('wallet-ledger', {
         ...owned('wallet'),
-        WALLET_COMMANDS_TOPIC: topic('tally.wallet.commands'),
-        WALLET_OUTCOMES_TOPIC: topic('tally.wallet.outcomes'),
+        WALLET_COMMANDS_TOPIC: topic(TOPICS.walletCommands.name),
+        WALLET_OUTCOMES_TOPIC: topic(TOPICS.walletOutcomes.name),
       }),
       startServiceProcess('queue-admitter', {
         ...owned('queue'),
-        QUEUE_COMMANDS_TOPIC: topic('tally.queue.commands'),
-        QUEUE_EVENTS_TOPIC: topic('tally.queue.events'),
+        QUEUE_COMMANDS_TOPIC: topic(TOPICS.queueCommands.name),
+        QUEUE_EVENTS_TOPIC: topic(TOPICS.queueEvents.name),
       }),
       // the region counter serving this gateway's results (kr); the other regions' ballots just wait in their topics
       startServiceProcess('vote-merger', {
         ...owned('votes_kr'),
         VOTE_ROLE: 'region',
         REGION: 'kr',
-        VOTE_REGIONS: REGIONS.join(','),
-        POLL_DEFINITIONS_TOPIC: topic('tally.votes.polls'),
-        VOTE_RESULTS_TOPIC: topic('tally.votes.results'),
-        VOTE_BALLOTS_TOPIC_TEMPLATE: topic('{region}.tally.votes.ballots'),
-        VOTE_SNAPSHOTS_TOPIC_TEMPLATE: topic('{region}.tally.votes.snapshots'),
+        VOTE_REGIONS: DEFAULT_REGIONS.join(','),
+        POLL_DEFINITIONS_TOPIC: topic(TOPICS.pollDefinitions.name),
+        VOTE_RESULTS_TOPIC: topic(TOPICS.voteResults.name),
+        VOTE_BALLOTS_TOPIC_TEMPLATE: topic(REGIONAL_TOPICS.ballots.template),
+        VOTE_SNAPSHOTS_TOPIC_TEMPLATE: topic(REGIONAL_TOPICS.snapshots.template),
       }),
     ]);
     const [viewers, counters, wallet, queue, votes] = readers.map((s) => s.url);
@@ -85,19 +84,19 @@ export async function startFuzzStack(log: (line: string) => void): Promise<FuzzS
 
     const apiKey = `fuzz-key-${run}`;
     const topics: GatewayTopicSettings = {
-      HEARTBEATS_TOPIC: topic('tally.viewers.heartbeats'),
-      ITEM_EVENTS_TOPIC: topic('tally.counters.events'),
-      WALLET_COMMANDS_TOPIC: topic('tally.wallet.commands'),
-      QUEUE_COMMANDS_TOPIC: topic('tally.queue.commands'),
-      POLL_DEFINITIONS_TOPIC: topic('tally.votes.polls'),
-      VOTE_REGIONS: REGIONS,
-      VOTE_BALLOTS_TOPIC_TEMPLATE: topic('{region}.tally.votes.ballots'),
+      HEARTBEATS_TOPIC: topic(TOPICS.viewerHeartbeats.name),
+      ITEM_EVENTS_TOPIC: topic(TOPICS.itemEvents.name),
+      WALLET_COMMANDS_TOPIC: topic(TOPICS.walletCommands.name),
+      QUEUE_COMMANDS_TOPIC: topic(TOPICS.queueCommands.name),
+      POLL_DEFINITIONS_TOPIC: topic(TOPICS.pollDefinitions.name),
+      VOTE_REGIONS: [...DEFAULT_REGIONS],
+      VOTE_BALLOTS_TOPIC_TEMPLATE: topic(REGIONAL_TOPICS.ballots.template),
     };
     const gateway = await startServiceProcess('ingest-gateway', {
       ...stackEnvironment(stack),
       ...topics,
-      VOTE_REGIONS: REGIONS.join(','),
-      WALLET_OUTCOMES_TOPIC: topic('tally.wallet.outcomes'),
+      VOTE_REGIONS: DEFAULT_REGIONS.join(','),
+      WALLET_OUTCOMES_TOPIC: topic(TOPICS.walletOutcomes.name),
       TALLY_ENV: 'test',
       API_KEYS: JSON.stringify([{ key: apiKey, name: 'fuzz', scopes: SCOPES }]),
       // far above what the fuzzer sends, so requests reach validation instead of the limiter

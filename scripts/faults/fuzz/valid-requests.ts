@@ -2,6 +2,7 @@
  * A valid request for any documented route, built from its schemas: what the mutations start from, so each
  * broken request differs from one the gateway accepts by the mutation alone.
  */
+import { DEFAULT_REGIONS } from '@tally/contracts';
 import type { ApiRoute, JsonSchema } from './openapi.js';
 import type { Prng } from './prng.js';
 
@@ -26,11 +27,9 @@ const FIELD_VALUES: Record<string, (prng: Prng) => unknown> = {
   amount: (prng) => `${prng.int(1, 999)}.${String(prng.int(0, 99)).padStart(2, '0')}`,
   asset: (prng) => prng.pick(['coins', 'points', 'KRW']),
   reason: (prng) => prng.pick(['fuzz', 'a refund', 'welcome bonus']),
-  region: (prng) => prng.pick(['kr', 'jp', 'tw', 'na']),
+  region: (prng) => prng.pick(DEFAULT_REGIONS),
   regions: (prng) =>
-    Object.fromEntries(
-      ['kr', 'jp', 'tw', 'na'].slice(0, prng.int(1, 4)).map((region) => [region, { weight: prng.int(1, 10) }]),
-    ),
+    Object.fromEntries(DEFAULT_REGIONS.slice(0, prng.int(1, 4)).map((region) => [region, { weight: prng.int(1, 10) }])),
   name: (prng) => prng.pick(['bookings', 'shares']),
   metric: (prng) => prng.pick(['likes', 'views', 'bookings']),
   id: (prng) => `fuzz-${prng.int(0, 9)}:${prng.int(0, 2 ** 31)}`,

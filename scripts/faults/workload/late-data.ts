@@ -15,6 +15,7 @@
  * LateModel is what the late topic must hold of the workload's writes, by writeId (`<source>:<seq>`).
  */
 import { BLOCK_SEQS } from '@tally/idempotency';
+import { formatWriteKey } from '@tally/contracts';
 import type { TrafficContext } from './context.js';
 import type { CounterModel } from './counters.js';
 import { RefusedWriteError, mapConcurrently, type GatewayRequest } from './gateway.js';
@@ -129,7 +130,7 @@ export async function injectLateBurst(
     const fanId = `${ctx.tag}-late-fan-${seq % 100}`;
     const at = now - LATE_VIEW_AGE_MS - ctx.random.int(10 * 60_000);
     counters.view(itemId, fanId, at, true);
-    late.expect(`${viewSource}:${seq}`, {
+    late.expect(formatWriteKey({ source: viewSource, seq }), {
       product: 'counters',
       windows: [RANKING_1H_WINDOW],
       what: 'a view sent 2 h old',
@@ -151,7 +152,7 @@ export async function injectLateBurst(
     const streamId = viewers.streams[session % viewers.streams.length]!;
     const at = now - LATE_HEARTBEAT_AGE_MS + beatOfSession * 5000 + session;
     viewers.sent(sessionId, { streamId, keeper: false, clock: 'right', ended: false });
-    late.expect(`${beatSource}:${seq}`, {
+    late.expect(formatWriteKey({ source: beatSource, seq }), {
       product: 'viewers',
       windows: [HISTORY_MINUTE_WINDOW],
       what: 'a heartbeat sent 20 min old',

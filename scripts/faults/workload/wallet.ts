@@ -12,6 +12,7 @@
  * at most 100 entries, and the check reads every user's whole history.
  */
 import { formatMinor } from '@tally/money';
+import { formatWriteKey } from '@tally/contracts';
 import type { TrafficContext } from './context.js';
 import type { Answer } from './gateway.js';
 import { SourcePool, type Source } from './sources.js';
@@ -118,7 +119,7 @@ export class WalletTraffic {
 
   private transaction(source: Source, userId: string, type: LedgerLine['type'], amountMinor: number): void {
     const seq = source.nextSeq();
-    const line = this.model.apply(userId, `${source.name}:${seq}`, type, amountMinor);
+    const line = this.model.apply(userId, formatWriteKey({ source: source.name, seq }), type, amountMinor);
     this.model.sent[type === 'credit' ? 'credits' : 'debits']++;
     if (line.status === 'rejected') this.ctx.stats.rejectedByDomain.wallet++;
     const request = {
@@ -144,7 +145,9 @@ export class WalletTraffic {
 
   private grant(source: Source, users: string[], amountMinor: number): void {
     const seq = source.nextSeq();
-    const lines = users.map((userId) => this.model.apply(userId, `${source.name}:${seq}`, 'credit', amountMinor));
+    const lines = users.map((userId) =>
+      this.model.apply(userId, formatWriteKey({ source: source.name, seq }), 'credit', amountMinor),
+    );
     this.model.sent.grants++;
     const request = {
       method: 'POST' as const,

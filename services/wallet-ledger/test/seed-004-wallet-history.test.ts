@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedis } from '@tally/storage';
 import type { WalletCommand } from '@tally/schemas';
+import { formatWriteKey } from '@tally/contracts';
 import type { RunningLedger } from '../src/service.js';
 import { credit, debit, ledgerWorld } from './fixtures/world.js';
 
@@ -41,7 +42,7 @@ describe('seed 004: wallet history lost to colliding message ids', () => {
     expect(Object.values(balances).every((b) => b === 200)).toBe(true);
     const history = await world.ledger.history('member-7', 100);
     expect(history.map((e) => e.id).sort()).toEqual(
-      Array.from({ length: 20 }, (_, seq) => `chat-rewards:${seq}`).sort(),
+      Array.from({ length: 20 }, (_, seq) => formatWriteKey({ source: 'chat-rewards', seq })).sort(),
     );
     expect(history.every((e) => e.status === 'APPLIED')).toBe(true);
     await expectInvariant();

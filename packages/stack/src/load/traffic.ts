@@ -1,3 +1,4 @@
+import { DEFAULT_REGIONS } from '@tally/contracts';
 /**
  * Realistic traffic for each of Tally's jobs, as requests to the public API: what `tally load` sends. Pure:
  * each job is a small state machine that names its next request; the runner sends them at the chosen rate.
@@ -26,7 +27,7 @@ export interface TrafficOptions {
 }
 
 /** The one-off setup a job needs before its traffic (a queue's capacity, a poll's options). */
-export function setupRequests(run: string, regions: readonly string[] = ['kr', 'jp', 'tw', 'na']): LoadRequest[] {
+export function setupRequests(run: string, regions: readonly string[] = DEFAULT_REGIONS): LoadRequest[] {
   return [
     { job: 'queue', method: 'PUT', path: `/v1/queues/load-${run}`, body: { capacity: 100, activeSeconds: 60 } },
     {
@@ -103,7 +104,7 @@ export function trafficOf(job: Job, options: TrafficOptions): () => LoadRequest 
       });
     case 'votes': {
       // regions of very different sizes and tastes, as in seed 003; some users vote twice (the second loses)
-      const regions = options.regions ?? ['kr', 'jp', 'tw', 'na'];
+      const regions = options.regions ?? DEFAULT_REGIONS;
       const sizes = regions.map((_, i) => 10 ** (i % 4));
       const total = sizes.reduce((a, b) => a + b, 0);
       const choices = ['aria', 'blue', 'coda', 'dawn'];

@@ -2,16 +2,24 @@ import { formatWriteKey } from '@tally/contracts';
 import type { Heartbeat } from '@tally/schemas';
 import { judgedEventTime } from '@tally/event-time';
 import type { BatchHandler, ConsumedRecord, LateEntry } from '@tally/streaming';
-import type { CountPublisher } from './adapters/count-publisher.js';
-import type { HistoryStore, HistoryWrite } from './adapters/postgres-history.js';
-import type { ViewerStore } from './adapters/redis-viewers.js';
 import { HISTORY_WINDOW, lateForHistory } from './domain/history.js';
-import { presenceBeat } from './domain/viewers.js';
+import { presenceBeat, type PresenceBeat } from './domain/viewers.js';
+import { recordHistory, type HistoryPort, type HistoryWrite } from './record-history.js';
+
+/** Current viewers (ViewerStore in Redis): applies a stream's beats, answers its count of viewers now. */
+export interface ViewersPort {
+  apply(streamId: string, heartbeats: PresenceBeat[], nowMs: number): Promise<number>;
+}
+
+/** Where counts that changed are announced (CountPublisher to Kafka). */
+export interface ViewerCountsPort {
+  publish(counts: Map<string, number>, nowMs: number): Promise<void>;
+}
 
 export interface AggregatorDeps {
-  viewers: ViewerStore;
-  history: HistoryStore;
-  counts: CountPublisher;
+  viewers: ViewersPort;
+  history: HistoryPort;
+  counts: ViewerCountsPort;
   group: string;
   /** Allowed lateness of history minutes. */
   historyGraceMs: number;
@@ -66,7 +74,8 @@ export function heartbeatHandler(deps: AggregatorDeps): BatchHandler<Heartbeat> 
           ),
         ),
       ]);
-    await deps.history.record(
+    await recordHistory(
+      deps.history,
       { group: deps.group, topic, partition },
       records[records.length - 1]!.offset,
       writes,

@@ -1,12 +1,13 @@
 import type { TopicCodec, ViewerCountChanged } from '@tally/schemas';
 import type { TypedProducer } from '@tally/streaming';
+import type { ViewerCountsPort } from '../aggregator.js';
 
 /**
  * Publishes a stream's viewer count when it changes, keyed by stream, to a compacted topic. Changes come from
  * heartbeats (after each batch) and from time passing (sessions leaving the window), which `tick` catches for
  * the streams this instance saw recently.
  */
-export class CountPublisher {
+export class CountPublisher implements ViewerCountsPort {
   private readonly published = new Map<string, number>();
   private readonly lastActive = new Map<string, number>();
 

@@ -5,18 +5,16 @@ import {
   readPostgresFence,
   type PartitionFence,
   type SourcedWrite,
+  type Verdict,
 } from '@tally/idempotency';
+import { assertSqlIdentifier } from '@tally/config';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
-import { ENDED, MINUTE_SECONDS, PLAYING, type MinuteMarks, type SessionMarks } from '../domain/coverage.js';
+import { ENDED, MINUTE_SECONDS, PLAYING, type MinuteMarks } from '../domain/coverage.js';
+import type { Granularity, HistoryChange } from '../domain/history.js';
+import type { HistoryBatchStore, HistoryPort, MarksRow } from '../record-history.js';
 import { MarksCache } from './marks-cache.js';
-import {
-  foldHistory,
-  marksToLoad,
-  sessionKey,
-  type Granularity,
-  type HeartbeatForHistory,
-  type HistoryChange,
-} from '../domain/history.js';
+
+export type { HistoryWrite, SetAsideWrites } from '../record-history.js';
 
 export interface HistoryBucket {
   start: string;
@@ -26,174 +24,38 @@ export interface HistoryBucket {
 }
 
 /**
- * A heartbeat as the history store takes it: the domain's view, its position and write key, and, when it came
- * too late for its minute, why (then it is only remembered as applied, and reported).
+ * Per-minute history in the service's own Postgres schema. A batch is one transaction (inPartition) in which
+ * the use case (record-history.ts) reads the partition's fence, admits the writes past it by (source, seq),
+ * loads the marks of the sessions they touch, and writes the minutes, the sessions' marks, the per-second
+ * concurrency and the touched minutes' peaks with set-based statements; then moves the fence.
  */
-export type HistoryWrite = HeartbeatForHistory &
-  SourcedWrite & { offset: number; late: { eventTimeMs: number; reason: string } | undefined };
-
-/** A session's marks of one minute, as read or written. */
-type MarksRow = { streamId: string; sessionId: string; minuteMs: number; marks: MinuteMarks };
-
-/** Reports, before the commit, new writes too late for history and writes older than the seq archive. */
-export type SetAsideWrites = (late: HistoryWrite[], forgotten: HistoryWrite[]) => Promise<void>;
-
-/**
- * Per-minute history in the service's own Postgres schema. A batch is one transaction: read the partition's
- * fence, admit the writes past it by (source, seq), load the marks of the sessions they touch, and write the
- * minutes, the sessions' marks, the per-second concurrency and the touched minutes' peaks with set-based
- * statements; then move the fence.
- */
-export class HistoryStore {
+export class HistoryStore implements HistoryPort {
   private readonly cache = new MarksCache();
 
   constructor(
     private readonly pool: Pool,
     private readonly schema: string,
-    private readonly windowSeconds: number,
+    readonly windowSeconds: number,
   ) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(schema))
-      throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
+    assertSqlIdentifier(schema);
   }
 
   /**
-   * Writes the history of one batch. Records at or below the partition's fence are already in the tables; of
-   * the rest, only writes whose (source, seq) was never applied count — a client's retry is a second record of
-   * the same write and counts once (and a late write is reported once). What is set aside is reported inside
-   * the transaction: a crash before the commit redelivers it and it is reported again, never lost.
+   * Runs `work` in one transaction for the partition of `fence`. The marks it read and wrote are cached once it
+   * committed having moved the fence; a failure forgets the partition's cache.
    */
-  async record(
-    fence: PartitionFence,
-    lastOffset: number,
-    writes: HistoryWrite[],
-    setAside: SetAsideWrites,
-  ): Promise<void> {
-    let seen: { cached: Map<string, MinuteMarks>; marks: MarksRow[] } | undefined;
+  async inPartition(fence: PartitionFence, work: (batch: HistoryBatchStore) => Promise<void>): Promise<void> {
+    let batch: PostgresHistoryBatch | undefined;
     try {
       await inTransaction(this.pool, async (db) => {
-        const appliedUpTo = await readPostgresFence(db, this.schema, fence);
-        if (lastOffset <= appliedUpTo) return;
-        const cached = this.cache.valid(fence.partition, appliedUpTo);
-        const pending = writes.filter((w) => w.offset > appliedUpTo);
-        const verdicts = await admitWrites(db, this.schema, pending);
-        const admitted = pending.filter((_, i) => verdicts[i] === 'new');
-        await setAside(
-          admitted.filter((w) => w.late),
-          pending.filter((_, i) => verdicts[i] === 'forgotten'),
-        );
-        const fresh = admitted.filter((w) => !w.late);
-        seen = { cached, marks: [] };
-        if (fresh.length > 0) {
-          const loaded = await this.marks(db, fresh, cached);
-          const change = foldHistory(fresh, loaded.bySession, this.windowSeconds);
-          await this.addMinutes(db, change.minutes);
-          await this.writeMarks(db, change.marks);
-          seen.marks = [...loaded.rows, ...change.marks];
-        }
-        await advancePostgresFence(db, this.schema, fence, lastOffset);
+        batch = new PostgresHistoryBatch(db, this.schema, fence, this.cache);
+        await work(batch);
       });
     } catch (error) {
       this.cache.forget(fence.partition);
       throw error;
     }
-    if (seen) this.cache.committed(fence.partition, lastOffset, seen.cached, seen.marks);
-  }
-
-  /** The marks the beats need: from the cache where it has them, else one primary-key probe per row. */
-  private async marks(
-    db: PoolClient,
-    beats: HeartbeatForHistory[],
-    cached: Map<string, MinuteMarks>,
-  ): Promise<{ bySession: Map<string, SessionMarks>; rows: MarksRow[] }> {
-    const bySession = new Map<string, SessionMarks>();
-    const put = (streamId: string, sessionId: string, minuteMs: number, marks: MinuteMarks) => {
-      const key = sessionKey(streamId, sessionId);
-      if (!bySession.has(key)) bySession.set(key, new Map());
-      bySession.get(key)!.set(minuteMs / 1000, marks);
-    };
-    const missing: { streamId: string; sessionId: string; minuteMs: number }[] = [];
-    for (const w of marksToLoad(beats, this.windowSeconds)) {
-      const hit = this.cache.get(cached, w.streamId, w.sessionId, w.minuteMs);
-      if (hit) put(w.streamId, w.sessionId, w.minuteMs, hit);
-      else missing.push(w);
-    }
-    if (missing.length === 0) return { bySession, rows: [] };
-    // a primary-key probe per (stream, minute, session) (OFFSET 0 keeps it one: as a join the planner hashes
-    // the whole table once it is large); the 60-bit masks come as 30-bit halves, numbers JavaScript holds exactly
-    const { rows } = await db.query(
-      `SELECT t.s AS stream_id, t.id AS session_id, t.m AS minute_ms,
-              (m.playing >> 30)::int AS ph, (m.playing & ${LOW_BITS})::int AS pl, (m.ended >> 30)::int AS eh, (m.ended & ${LOW_BITS})::int AS el
-       FROM unnest($1::text[], $2::bigint[], $3::text[]) AS t(s, m, id)
-       LEFT JOIN LATERAL (SELECT playing, ended FROM ${this.schema}.viewer_minute_sessions
-                          WHERE stream_id = t.s AND minute = to_timestamp(t.m / 1000.0) AND session_id = t.id OFFSET 0) AS m ON true`,
-      [missing.map((w) => w.streamId), missing.map((w) => w.minuteMs), missing.map((w) => w.sessionId)],
-    );
-    // a row that does not exist is remembered as empty marks: the cache then knows it too
-    const read = rows.map((r) => ({
-      streamId: r.stream_id as string,
-      sessionId: r.session_id as string,
-      minuteMs: Number(r.minute_ms),
-      marks: marksOf(r.ph ?? 0, r.pl ?? 0, r.eh ?? 0, r.el ?? 0),
-    }));
-    for (const r of read) put(r.streamId, r.sessionId, r.minuteMs, r.marks);
-    return { bySession, rows: read };
-  }
-
-  /**
-   * Adds heartbeats and each second's change of concurrency to the minutes, and sets each touched minute's
-   * peak to its busiest second (a peak can fall too: an "ended" heartbeat arriving late). Minutes whose
-   * concurrency did not change (most, once sessions beat on: a beat mostly extends what the last one covered)
-   * only add heartbeats: the array arithmetic costs about as much as the rest of the batch's statements.
-   */
-  private async addMinutes(db: PoolClient, minutes: HistoryChange['minutes']): Promise<void> {
-    const covering: HistoryChange['minutes'] = [];
-    const counting: HistoryChange['minutes'] = [];
-    for (const m of minutes) (m.concurrency.some((d) => d !== 0) ? covering : counting).push(m);
-    if (counting.length > 0) {
-      await db.query(
-        `INSERT INTO ${this.schema}.viewer_minutes AS v (stream_id, minute, heartbeats)
-         SELECT s, to_timestamp(m / 1000.0), h FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(s, m, h)
-         ON CONFLICT (stream_id, minute) DO UPDATE SET heartbeats = v.heartbeats + EXCLUDED.heartbeats`,
-        [counting.map((m) => m.streamId), counting.map((m) => m.minuteMs), counting.map((m) => m.heartbeats)],
-      );
-    }
-    if (covering.length === 0) return;
-    await db.query(
-      `INSERT INTO ${this.schema}.viewer_minutes AS v (stream_id, minute, heartbeats, concurrency, peak_concurrent)
-       SELECT s, to_timestamp(m / 1000.0), h, c::int[], (SELECT coalesce(max(x), 0) FROM unnest(c::int[]) AS x)
-       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS t(s, m, h, c)
-       ON CONFLICT (stream_id, minute) DO UPDATE
-         SET heartbeats = v.heartbeats + EXCLUDED.heartbeats,
-             concurrency = (SELECT array_agg(a + b ORDER BY i) FROM unnest(v.concurrency, EXCLUDED.concurrency) WITH ORDINALITY AS u(a, b, i)),
-             peak_concurrent = (SELECT coalesce(max(a + b), 0) FROM unnest(v.concurrency, EXCLUDED.concurrency) AS u(a, b))`,
-      [
-        covering.map((m) => m.streamId),
-        covering.map((m) => m.minuteMs),
-        covering.map((m) => m.heartbeats),
-        covering.map((m) => `{${m.concurrency.join(',')}}`),
-      ],
-    );
-  }
-
-  private async writeMarks(db: PoolClient, marks: HistoryChange['marks']): Promise<void> {
-    if (marks.length === 0) return;
-    const halves = marks.map((m) => halvesOf(m.marks));
-    // the values were computed from the rows read above, under the partition's fence lock: plain replacement
-    await db.query(
-      `INSERT INTO ${this.schema}.viewer_minute_sessions (stream_id, minute, session_id, playing, ended)
-       SELECT s, to_timestamp(m / 1000.0), id, (ph::bigint << 30) | pl, (eh::bigint << 30) | el
-       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[]) AS t(s, m, id, ph, pl, eh, el)
-       ON CONFLICT (stream_id, minute, session_id) DO UPDATE SET playing = EXCLUDED.playing, ended = EXCLUDED.ended`,
-      [
-        marks.map((m) => m.streamId),
-        marks.map((m) => m.minuteMs),
-        marks.map((m) => m.sessionId),
-        halves.map((h) => h.ph),
-        halves.map((h) => h.pl),
-        halves.map((h) => h.eh),
-        halves.map((h) => h.el),
-      ],
-    );
+    batch?.committed();
   }
 
   /** Forgets archived seq blocks of these partitions older than the retention (see @tally/idempotency). */
@@ -224,6 +86,145 @@ export class HistoryStore {
       uniqueViewers: Number(r.unique_viewers),
       heartbeats: Number(r.heartbeats),
     }));
+  }
+}
+
+/** The statements of one batch's transaction (see HistoryStore.inPartition), and what the cache learns from it. */
+class PostgresHistoryBatch implements HistoryBatchStore {
+  private appliedUpTo = -1;
+  private cached: Map<string, MinuteMarks> | undefined;
+  /** Marks read from the tables or written, in that order: the cache's, after the commit. */
+  private readonly seen: MarksRow[] = [];
+  /** The offset the fence moved to, once it did. */
+  private movedTo: number | undefined;
+
+  constructor(
+    private readonly db: PoolClient,
+    private readonly schema: string,
+    private readonly fence: PartitionFence,
+    private readonly cache: MarksCache,
+  ) {}
+
+  async appliedThrough(): Promise<number> {
+    this.appliedUpTo = await readPostgresFence(this.db, this.schema, this.fence);
+    return this.appliedUpTo;
+  }
+
+  admitWrites(writes: SourcedWrite[]): Promise<Verdict[]> {
+    return admitWrites(this.db, this.schema, writes);
+  }
+
+  async write(change: HistoryChange): Promise<void> {
+    await this.addMinutes(change.minutes);
+    await this.writeMarks(change.marks);
+    this.seen.push(...change.marks);
+  }
+
+  async advanceFence(offset: number): Promise<void> {
+    this.cachedMarks();
+    await advancePostgresFence(this.db, this.schema, this.fence, offset);
+    this.movedTo = offset;
+  }
+
+  /** After the commit: a batch that moved the fence leaves what it read and wrote in the cache. */
+  committed(): void {
+    if (this.movedTo !== undefined)
+      this.cache.committed(this.fence.partition, this.movedTo, this.cachedMarks(), this.seen);
+  }
+
+  /** The partition's cached marks, valid while the fence read is the one this instance left behind. */
+  private cachedMarks(): Map<string, MinuteMarks> {
+    this.cached ??= this.cache.valid(this.fence.partition, this.appliedUpTo);
+    return this.cached;
+  }
+
+  /** The marks of the keys: from the cache where it has them, else one primary-key probe per row. */
+  async marks(keys: Omit<MarksRow, 'marks'>[]): Promise<MarksRow[]> {
+    const cached = this.cachedMarks();
+    const hits: MarksRow[] = [];
+    const missing: Omit<MarksRow, 'marks'>[] = [];
+    for (const k of keys) {
+      const hit = this.cache.get(cached, k.streamId, k.sessionId, k.minuteMs);
+      if (hit) hits.push({ ...k, marks: hit });
+      else missing.push(k);
+    }
+    if (missing.length === 0) return hits;
+    // a primary-key probe per (stream, minute, session) (OFFSET 0 keeps it one: as a join the planner hashes
+    // the whole table once it is large); the 60-bit masks come as 30-bit halves, numbers JavaScript holds exactly
+    const { rows } = await this.db.query(
+      `SELECT t.s AS stream_id, t.id AS session_id, t.m AS minute_ms,
+              (m.playing >> 30)::int AS ph, (m.playing & ${LOW_BITS})::int AS pl, (m.ended >> 30)::int AS eh, (m.ended & ${LOW_BITS})::int AS el
+       FROM unnest($1::text[], $2::bigint[], $3::text[]) AS t(s, m, id)
+       LEFT JOIN LATERAL (SELECT playing, ended FROM ${this.schema}.viewer_minute_sessions
+                          WHERE stream_id = t.s AND minute = to_timestamp(t.m / 1000.0) AND session_id = t.id OFFSET 0) AS m ON true`,
+      [missing.map((w) => w.streamId), missing.map((w) => w.minuteMs), missing.map((w) => w.sessionId)],
+    );
+    // a row that does not exist is remembered as empty marks: the cache then knows it too
+    const read = rows.map((r) => ({
+      streamId: r.stream_id as string,
+      sessionId: r.session_id as string,
+      minuteMs: Number(r.minute_ms),
+      marks: marksOf(r.ph ?? 0, r.pl ?? 0, r.eh ?? 0, r.el ?? 0),
+    }));
+    this.seen.push(...read);
+    return [...hits, ...read];
+  }
+
+  /**
+   * Adds heartbeats and each second's change of concurrency to the minutes, and sets each touched minute's
+   * peak to its busiest second (a peak can fall too: an "ended" heartbeat arriving late). Minutes whose
+   * concurrency did not change (most, once sessions beat on: a beat mostly extends what the last one covered)
+   * only add heartbeats: the array arithmetic costs about as much as the rest of the batch's statements.
+   */
+  private async addMinutes(minutes: HistoryChange['minutes']): Promise<void> {
+    const covering: HistoryChange['minutes'] = [];
+    const counting: HistoryChange['minutes'] = [];
+    for (const m of minutes) (m.concurrency.some((d) => d !== 0) ? covering : counting).push(m);
+    if (counting.length > 0) {
+      await this.db.query(
+        `INSERT INTO ${this.schema}.viewer_minutes AS v (stream_id, minute, heartbeats)
+         SELECT s, to_timestamp(m / 1000.0), h FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(s, m, h)
+         ON CONFLICT (stream_id, minute) DO UPDATE SET heartbeats = v.heartbeats + EXCLUDED.heartbeats`,
+        [counting.map((m) => m.streamId), counting.map((m) => m.minuteMs), counting.map((m) => m.heartbeats)],
+      );
+    }
+    if (covering.length === 0) return;
+    await this.db.query(
+      `INSERT INTO ${this.schema}.viewer_minutes AS v (stream_id, minute, heartbeats, concurrency, peak_concurrent)
+       SELECT s, to_timestamp(m / 1000.0), h, c::int[], (SELECT coalesce(max(x), 0) FROM unnest(c::int[]) AS x)
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS t(s, m, h, c)
+       ON CONFLICT (stream_id, minute) DO UPDATE
+         SET heartbeats = v.heartbeats + EXCLUDED.heartbeats,
+             concurrency = (SELECT array_agg(a + b ORDER BY i) FROM unnest(v.concurrency, EXCLUDED.concurrency) WITH ORDINALITY AS u(a, b, i)),
+             peak_concurrent = (SELECT coalesce(max(a + b), 0) FROM unnest(v.concurrency, EXCLUDED.concurrency) AS u(a, b))`,
+      [
+        covering.map((m) => m.streamId),
+        covering.map((m) => m.minuteMs),
+        covering.map((m) => m.heartbeats),
+        covering.map((m) => `{${m.concurrency.join(',')}}`),
+      ],
+    );
+  }
+
+  private async writeMarks(marks: HistoryChange['marks']): Promise<void> {
+    if (marks.length === 0) return;
+    const halves = marks.map((m) => halvesOf(m.marks));
+    // the values were computed from the rows read above, under the partition's fence lock: plain replacement
+    await this.db.query(
+      `INSERT INTO ${this.schema}.viewer_minute_sessions (stream_id, minute, session_id, playing, ended)
+       SELECT s, to_timestamp(m / 1000.0), id, (ph::bigint << 30) | pl, (eh::bigint << 30) | el
+       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[]) AS t(s, m, id, ph, pl, eh, el)
+       ON CONFLICT (stream_id, minute, session_id) DO UPDATE SET playing = EXCLUDED.playing, ended = EXCLUDED.ended`,
+      [
+        marks.map((m) => m.streamId),
+        marks.map((m) => m.minuteMs),
+        marks.map((m) => m.sessionId),
+        halves.map((h) => h.ph),
+        halves.map((h) => h.pl),
+        halves.map((h) => h.eh),
+        halves.map((h) => h.el),
+      ],
+    );
   }
 }
 

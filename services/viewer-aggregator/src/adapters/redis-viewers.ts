@@ -1,13 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { defineScripts, script, type Redis, type ScriptRunner } from '@tally/storage';
 import type { PresenceBeat } from '../domain/viewers.js';
+import type { ViewersPort } from '../aggregator.js';
 
 /**
  * Current viewers in Redis: per stream a sorted set of live sessions by the receipt time of their newest
  * heartbeat, so the count is one ZCOUNT (O(log n)) whatever the history, plus each session's newest mark.
  * Keys: `<prefix>:{<streamId>}:live|marks|heard`.
  */
-export class ViewerStore {
+export class ViewerStore implements ViewersPort {
   private readonly applyScript: ScriptRunner;
 
   constructor(

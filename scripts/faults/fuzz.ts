@@ -14,7 +14,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stackEndpoints } from '@tally/stack';
-import { DEV_API_KEY } from '../../services/ingest-gateway/src/domain/api-keys.js';
+import { DEV_API_KEY } from '@tally/contracts';
 import { invalidCase } from './fuzz/invalid-cases.js';
 import { loadRoutes, routeName, type ApiRoute } from './fuzz/openapi.js';
 import { startFuzzStack } from './fuzz/own-stack.js';

@@ -99,3 +99,28 @@ export function clientProblem(status: number, message: string): Problem {
   const listed = ERROR_CODE_NAMES.find((name) => ERROR_CODES[name].status === status);
   return { status, body: apiError(listed ?? 'invalid_request', message) };
 }
+
+/**
+ * Why an answer is not an error of the list in the API's shape (a code not listed, a status not the code's, a
+ * field missing or extra), or undefined when it is one. For tests and tools that judge any service's answers.
+ */
+export function unlistedProblem(status: number, body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return `the body is not an object: ${JSON.stringify(body)}`;
+  const { error, message, details, ...rest } = body as Record<string, unknown>;
+  if (!isErrorCode(error)) return `the code ${JSON.stringify(error)} is not listed`;
+  // a 4xx HTTP names itself (431) goes out with the code clientProblem gives it
+  const namedByHttp = status >= 400 && status < 500 && clientProblem(status, '').body.error === error;
+  if (ERROR_CODES[error].status !== status && !namedByHttp)
+    return `${error} goes out with ${ERROR_CODES[error].status}, not ${status}`;
+  if (typeof message !== 'string' || message === '') return 'the message is not a sentence';
+  if (!Array.isArray(details) || !details.every(isErrorDetail)) return 'the details are not a list of {field, message}';
+  const extra = Object.keys(rest);
+  if (extra.length > 0) return `unknown fields: ${extra.join(', ')}`;
+  return undefined;
+}
+
+const isErrorDetail = (detail: unknown): detail is ErrorDetail =>
+  typeof detail === 'object' &&
+  detail !== null &&
+  typeof (detail as ErrorDetail).field === 'string' &&
+  typeof (detail as ErrorDetail).message === 'string';

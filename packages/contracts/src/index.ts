@@ -19,6 +19,7 @@ export {
   clientProblem,
   isErrorCode,
   problem,
+  unlistedProblem,
   type ApiError,
   type ErrorCode,
   type ErrorCodeContract,

@@ -2,6 +2,7 @@ export { createLogger, type Logger } from './logger.js';
 export { createMetrics, type Metrics } from './metrics.js';
 export {
   answerReadErrors,
+  opsApp,
   registerOpsRoutes,
   sendProblem,
   startOpsServer,

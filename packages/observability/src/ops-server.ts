@@ -1,4 +1,5 @@
 import {
+  ID_MAX_LENGTH,
   clientProblem,
   invalidRequest,
   problem,
@@ -39,13 +40,7 @@ interface OpsServerOptions {
  * (every dependency answers), so Kubernetes restarts only the first and stops routing on the second.
  */
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
-  const app = Fastify({
-    // per-request lines at info would drown the service's own logs; errors still come through
-    loggerInstance: options.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
-    // unknown query fields are an error, not silently dropped (fastify's default removes them)
-    ajv: { customOptions: { removeAdditional: false } },
-  }) as unknown as FastifyInstance;
-
+  const app = opsApp(options.logger);
   registerOpsRoutes(app, options);
 
   if (options.routes) await options.routes(app);
@@ -53,6 +48,26 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   return { app, port, close: () => app.close() };
+}
+
+/** The server a service's ops routes and reads run on, before anything is registered or it listens. */
+export function opsApp(logger: Logger): FastifyInstance {
+  return Fastify({
+    // per-request lines at info would drown the service's own logs; errors still come through (unless the
+    // service's logger is quieter still, as in tests)
+    loggerInstance: logger.child(
+      { component: 'http' },
+      { level: logger.levelVal > logger.levels.values.warn! ? logger.level : 'warn' },
+    ) as FastifyBaseLogger,
+    // unknown query fields are an error, not silently dropped (fastify's default removes them)
+    ajv: { customOptions: { removeAdditional: false } },
+    // the router refuses longer path parameters before any validation (its default is 100): leave room for any
+    // legal id, even percent-encoded, so ids are judged by their schema, as the gateway judges them
+    routerOptions: { maxParamLength: 3 * ID_MAX_LENGTH },
+    // a URL the router cannot read (bad percent-encoding) is answered in the API's error shape, not Fastify's
+    frameworkErrors: (error, _request, reply) =>
+      void sendProblem(reply, 'invalid_request', `the URL cannot be read: ${error.message}`),
+  }) as unknown as FastifyInstance;
 }
 
 /**

@@ -5,7 +5,7 @@
  * the abuse phase can present each kind of key and mint tokens as a thief of an old one would hold them.
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { SCOPES } from '../../../services/ingest-gateway/src/domain/api-keys.js';
+import { SCOPES } from '@tally/contracts';
 import type { SigningJwk } from '../../../services/queue-admitter/src/domain/signing-keys.js';
 
 /** Every scope the gateway knows: a scope added there is in the full key, and (unless a read scope) in the writer's. */

@@ -7,8 +7,7 @@
  * every read must be refused (403).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { ticketFor } from '../../../services/ingest-gateway/src/domain/queue.js';
-import { DEVELOPMENT_TICKET_KEY } from '../../../services/ingest-gateway/src/domain/ticket-key.js';
+import { DEVELOPMENT_TICKET_KEY, ticketFor } from '@tally/contracts';
 import type { SuiteKeys } from './credentials.js';
 import { call, forEachConcurrently } from './http.js';
 import type { AbuseData, JoinedTicket } from './setup.js';

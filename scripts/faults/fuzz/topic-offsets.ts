@@ -1,9 +1,7 @@
 /** How many records the topics hold: the sum of their partitions' high watermarks, read with kafkajs admin. */
 import { createLogger } from '@tally/observability';
 import { createKafka } from '@tally/streaming';
-import { gatewayShape } from '../../../services/ingest-gateway/src/config.js';
-import { ballotsTopic } from '../../../services/ingest-gateway/src/domain/poll.js';
-import { parseConfig } from '@tally/config';
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, TOPICS, regionalTopicName } from '@tally/contracts';
 
 export interface GatewayTopicSettings {
   HEARTBEATS_TOPIC: string;
@@ -15,19 +13,30 @@ export interface GatewayTopicSettings {
   VOTE_BALLOTS_TOPIC_TEMPLATE: string;
 }
 
+/** The topics a gateway writes to when its environment names none: the catalogue's. */
+const CATALOGUE_SETTINGS: GatewayTopicSettings = {
+  HEARTBEATS_TOPIC: TOPICS.viewerHeartbeats.name,
+  ITEM_EVENTS_TOPIC: TOPICS.itemEvents.name,
+  WALLET_COMMANDS_TOPIC: TOPICS.walletCommands.name,
+  QUEUE_COMMANDS_TOPIC: TOPICS.queueCommands.name,
+  POLL_DEFINITIONS_TOPIC: TOPICS.pollDefinitions.name,
+  VOTE_REGIONS: [...DEFAULT_REGIONS],
+  VOTE_BALLOTS_TOPIC_TEMPLATE: REGIONAL_TOPICS.ballots.template,
+};
+
 /**
- * Every topic a gateway with these settings writes to (its defaults when none are given). Only these are
+ * Every topic a gateway with these settings writes to (the catalogue's when none are given). Only these are
  * watched: the services' own output topics also move by themselves (a session or an admission expiring), so
  * counting them would blame the gateway for what a timer wrote.
  */
-export function gatewayWriteTopics(settings: GatewayTopicSettings = parseConfig(gatewayShape, {})): string[] {
+export function gatewayWriteTopics(settings: GatewayTopicSettings = CATALOGUE_SETTINGS): string[] {
   return [
     settings.HEARTBEATS_TOPIC,
     settings.ITEM_EVENTS_TOPIC,
     settings.WALLET_COMMANDS_TOPIC,
     settings.QUEUE_COMMANDS_TOPIC,
     settings.POLL_DEFINITIONS_TOPIC,
-    ...settings.VOTE_REGIONS.map((region) => ballotsTopic(settings.VOTE_BALLOTS_TOPIC_TEMPLATE, region)),
+    ...settings.VOTE_REGIONS.map((region) => regionalTopicName(settings.VOTE_BALLOTS_TOPIC_TEMPLATE, region)),
   ];
 }
 

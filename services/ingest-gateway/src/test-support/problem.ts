@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { unlistedProblem } from '@tally/contracts';
 
 /** An answer as the tests judge it, whether it came through app.inject or over HTTP (fetch). */
 export interface Answer {
@@ -13,6 +14,8 @@ export function expectProblem(answer: Answer, status: number, error: string): vo
   expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
   expect(Object.keys(answer.body).sort()).toEqual(['details', 'error', 'message']);
   expect(answer.body.error).toBe(error);
+  // and the code is one of the contract's closed list, gone out with the status the list gives it
+  expect(unlistedProblem(answer.status, answer.body)).toBeUndefined();
   expect(typeof answer.body.message).toBe('string');
   expect((answer.body.message as string).length).toBeGreaterThan(10);
   expect(Array.isArray(answer.body.details)).toBe(true);

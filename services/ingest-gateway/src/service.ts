@@ -1,13 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createLogger, createMetrics, type Logger } from '@tally/observability';
 import { REGIONAL_TOPICS, TOPICS } from '@tally/contracts';
-import {
-  createSchemaRegistry,
-  topicCodec,
-  type SchemaName,
-  type SchemaRegistry,
-  type WalletOutcome,
-} from '@tally/schemas';
+import { createSchemaRegistry, topicCodec, type SchemaName, type WalletOutcome } from '@tally/schemas';
 import { TypedProducer, createKafka, type ServiceResource } from '@tally/streaming';
 import { startLiveConsole } from './adapters/console/live-console.js';
 import { KafkaConnection } from './adapters/kafka/kafka-connection.js';
@@ -143,7 +137,7 @@ export async function startIngestGateway(
  * The codec of every topic the gateway writes or reads: the names come from config (whose defaults are the
  * catalogue's), each value schema from the catalogue (@tally/contracts), so the two never disagree.
  */
-function gatewayCodecs(registry: SchemaRegistry, config: GatewayConfig) {
+function gatewayCodecs(registry: ReturnType<typeof createSchemaRegistry>, config: GatewayConfig) {
   const codec = <N extends SchemaName>(topic: string, schema: N) => topicCodec(registry, topic, schema);
   return {
     heartbeats: codec(config.HEARTBEATS_TOPIC, TOPICS.viewerHeartbeats.valueSchema),

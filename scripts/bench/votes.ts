@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { createSchemaRegistry, topicCodec, type Ballot, type PollDefinition } from '@tally/schemas';
 import { TypedProducer, consumerLag } from '@tally/streaming';
 import { createTopicsWithSchemas, type ServiceProcess, type TestStack } from '@tally/testkit';
-import { DEFAULT_REGIONS, REGIONAL_TOPICS, TOPICS } from '@tally/contracts';
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, REGION_PLACEHOLDER, TOPICS, regionalTopicName } from '@tally/contracts';
 import * as bench from './lib.js';
 
 const { values: args } = parseArgs({
@@ -34,8 +34,10 @@ const prefix = `bench.${run}`;
 const topics = {
   polls: `${prefix}.polls`,
   results: `${prefix}.results`,
-  ballots: (r: string) => `${prefix}.${r}.ballots`,
-  snapshots: (r: string) => `${prefix}.${r}.snapshots`,
+  ballotsTemplate: `${prefix}.${REGION_PLACEHOLDER}.ballots`,
+  snapshotsTemplate: `${prefix}.${REGION_PLACEHOLDER}.snapshots`,
+  ballots: (r: string) => regionalTopicName(topics.ballotsTemplate, r),
+  snapshots: (r: string) => regionalTopicName(topics.snapshotsTemplate, r),
 };
 const allTopics = [
   topics.polls,
@@ -56,8 +58,8 @@ const environment = (role: string, region?: string) => ({
   ...(region ? { REGION: region } : {}),
   POLL_DEFINITIONS_TOPIC: topics.polls,
   VOTE_RESULTS_TOPIC: topics.results,
-  VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
-  VOTE_SNAPSHOTS_TOPIC_TEMPLATE: `${prefix}.{region}.snapshots`,
+  VOTE_BALLOTS_TOPIC_TEMPLATE: topics.ballotsTemplate,
+  VOTE_SNAPSHOTS_TOPIC_TEMPLATE: topics.snapshotsTemplate,
   CONSUMER_GROUP: groupOf(region ?? 'merger'),
   DB_SCHEMA: schemaOf(region ?? 'merger'),
 });
@@ -226,7 +228,7 @@ async function measureWriteToVisible(
     ADDRESS_RATE_LIMIT_PER_SECOND: '1000000',
     CONNECTIONS_PER_ADDRESS: '100000',
     VOTE_REGIONS: DEFAULT_REGIONS.join(','),
-    VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
+    VOTE_BALLOTS_TOPIC_TEMPLATE: topics.ballotsTemplate,
     POLL_DEFINITIONS_TOPIC: topics.polls,
     VOTE_RESULTS_URL: jp.url,
   });

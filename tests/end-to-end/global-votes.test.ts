@@ -13,14 +13,20 @@ import {
   uniqueName,
   type ServiceProcess,
 } from '@tally/testkit';
-import { DEFAULT_REGIONS, REGIONAL_TOPICS, TOPICS } from '@tally/contracts';
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, REGION_PLACEHOLDER, TOPICS, regionalTopicName } from '@tally/contracts';
 import { bruteForceRanking } from '../../services/vote-merger/test/fixtures/brute-force.js';
 import { postStatus } from './fixtures/gateway.js';
 
 const stack = inject('stack');
 const run = uniqueName('e2e-votes');
 const prefix = `test.${run}`;
-const topics = { polls: `${prefix}.polls`, results: `${prefix}.results`, deadLetters: `${prefix}.dead-letters` };
+const topics = {
+  polls: `${prefix}.polls`,
+  results: `${prefix}.results`,
+  deadLetters: `${prefix}.dead-letters`,
+  ballotsTemplate: `${prefix}.${REGION_PLACEHOLDER}.ballots`,
+  snapshotsTemplate: `${prefix}.${REGION_PLACEHOLDER}.snapshots`,
+};
 const apiKey = { key: 'e2e-votes-key-0123456789abcdef', name: 'e2e-votes', scopes: ['polls:write', 'polls:admin'] };
 const running: ServiceProcess[] = [];
 const regionUrls: Record<string, string> = {};
@@ -33,8 +39,8 @@ const voteEnvironment = (role: 'region' | 'merger', region?: string): Record<str
   VOTE_REGIONS: DEFAULT_REGIONS.join(','),
   POLL_DEFINITIONS_TOPIC: topics.polls,
   VOTE_RESULTS_TOPIC: topics.results,
-  VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
-  VOTE_SNAPSHOTS_TOPIC_TEMPLATE: `${prefix}.{region}.snapshots`,
+  VOTE_BALLOTS_TOPIC_TEMPLATE: topics.ballotsTemplate,
+  VOTE_SNAPSHOTS_TOPIC_TEMPLATE: topics.snapshotsTemplate,
   DLQ_TOPIC: topics.deadLetters,
   CONSUMER_GROUP: `${run}.${region ?? 'merger'}`,
   DB_SCHEMA: `${run.replace(/[^a-z0-9]/g, '_')}_${region ?? 'merger'}`,
@@ -53,8 +59,16 @@ beforeAll(async () => {
     { name: topics.results, partitions: 2, schema: TOPICS.voteResults.valueSchema },
     { name: topics.deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
     ...DEFAULT_REGIONS.flatMap((r) => [
-      { name: `${prefix}.${r}.ballots`, partitions: 4, schema: REGIONAL_TOPICS.ballots.valueSchema },
-      { name: `${prefix}.${r}.snapshots`, partitions: 2, schema: REGIONAL_TOPICS.snapshots.valueSchema },
+      {
+        name: regionalTopicName(topics.ballotsTemplate, r),
+        partitions: 4,
+        schema: REGIONAL_TOPICS.ballots.valueSchema,
+      },
+      {
+        name: regionalTopicName(topics.snapshotsTemplate, r),
+        partitions: 2,
+        schema: REGIONAL_TOPICS.snapshots.valueSchema,
+      },
     ]),
   ]);
   await startMerger();
@@ -71,7 +85,7 @@ beforeAll(async () => {
     API_KEYS: JSON.stringify([apiKey]),
     VOTE_REGIONS: DEFAULT_REGIONS.join(','),
     POLL_DEFINITIONS_TOPIC: topics.polls,
-    VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
+    VOTE_BALLOTS_TOPIC_TEMPLATE: topics.ballotsTemplate,
     // this gateway serves region kr: its results come from kr's copy
     VOTE_RESULTS_URL: regionUrls.kr!,
   });

@@ -10,12 +10,13 @@ import {
   uniqueName,
   type ServiceProcess,
 } from '@tally/testkit';
-import { DEFAULT_REGIONS, REGIONAL_TOPICS, TOPICS } from '@tally/contracts';
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, REGION_PLACEHOLDER, TOPICS, regionalTopicName } from '@tally/contracts';
 import { tally as runCli } from './fixtures/cli.js';
 
 const stack = inject('stack');
 const run = uniqueName('e2e-load');
 const prefix = `test.${run}`;
+const ballotsTemplate = `${prefix}.${REGION_PLACEHOLDER}.ballots`;
 const apiKey = {
   key: 'e2e-load-key-0123456789abcdef',
   name: 'e2e-load',
@@ -39,7 +40,7 @@ beforeAll(async () => {
     { name: `${prefix}.queue`, partitions: 2, schema: TOPICS.queueCommands.valueSchema },
     { name: `${prefix}.polls`, partitions: 1, schema: TOPICS.pollDefinitions.valueSchema },
     ...DEFAULT_REGIONS.map((r) => ({
-      name: `${prefix}.${r}.ballots`,
+      name: regionalTopicName(ballotsTemplate, r),
       partitions: 2,
       schema: REGIONAL_TOPICS.ballots.valueSchema,
     })),
@@ -54,7 +55,7 @@ beforeAll(async () => {
     QUEUE_COMMANDS_TOPIC: `${prefix}.queue`,
     POLL_DEFINITIONS_TOPIC: `${prefix}.polls`,
     VOTE_REGIONS: DEFAULT_REGIONS.join(','),
-    VOTE_BALLOTS_TOPIC_TEMPLATE: `${prefix}.{region}.ballots`,
+    VOTE_BALLOTS_TOPIC_TEMPLATE: ballotsTemplate,
   });
 });
 

@@ -61,7 +61,7 @@ beforeAll(async () => {
     WALLET_COMMANDS_TOPIC: topics.commands,
     WALLET_OUTCOMES_TOPIC: topics.outcomes,
     WALLET_LEDGER_URL: `http://127.0.0.1:${ledgerPort}`,
-    WALLET_WAIT_MS: '15000',
+    WRITE_DEADLINE_MS: '15000',
   });
   running.push(gateway);
 });

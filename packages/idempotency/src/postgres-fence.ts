@@ -1,7 +1,7 @@
 import { assertSqlIdentifier } from '@tally/config';
 
 /**
- * The Postgres twin of the Redis offset fence: the last offset applied per (group, topic, partition), read and
+ * The offset fence: the last offset applied per (group, topic, partition), read and
  * advanced inside the same transaction as the state change. Its table, <schema>.applied_offsets, comes from
  * offsetFenceMigrations, which a service runs with its own.
  */

@@ -101,7 +101,7 @@ export async function startFuzzStack(log: (line: string) => void): Promise<FuzzS
       API_KEYS: JSON.stringify([{ key: apiKey, name: 'fuzz', scopes: SCOPES }]),
       // far above what the fuzzer sends, so requests reach validation instead of the limiter
       RATE_LIMIT_PER_SECOND: '1000000',
-      WALLET_WAIT_MS: '2000',
+      WRITE_DEADLINE_MS: '2000',
       VIEWER_AGGREGATOR_URL: viewers!,
       COUNTER_MATERIALIZER_URL: counters!,
       WALLET_LEDGER_URL: wallet!,

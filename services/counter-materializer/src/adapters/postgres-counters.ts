@@ -133,7 +133,8 @@ class PostgresCounterFlush implements CounterFlushStore {
     return new Map(
       rows.map((r) => [
         registerKey(r.item_id, r.user_id),
-        { liked: r.liked, atMs: Number(r.at_ms), offset: Number(r.offset) },
+        // at_ms: the register's judged event time (the column predates the name)
+        { liked: r.liked, eventTimeMs: Number(r.at_ms), offset: Number(r.offset) },
       ]),
     );
   }
@@ -148,7 +149,7 @@ class PostgresCounterFlush implements CounterFlushStore {
         registers.map((r) => r.itemId),
         registers.map((r) => r.userId),
         registers.map((r) => r.liked),
-        registers.map((r) => r.atMs),
+        registers.map((r) => r.eventTimeMs),
         registers.map((r) => r.offset),
       ],
     );

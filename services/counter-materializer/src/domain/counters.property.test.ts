@@ -68,7 +68,7 @@ class CounterModel {
     );
     const decision = decide(fresh, before);
     for (const [key, r] of decision.registers)
-      this.registers.set(key, { liked: r.liked, atMs: r.atMs, offset: r.offset });
+      this.registers.set(key, { liked: r.liked, eventTimeMs: r.eventTimeMs, offset: r.offset });
     const newViewers = new Map<string, number>();
     for (const { itemId, viewerId } of decision.viewers) {
       const key = `${itemId}\u0000${viewerId}`;
@@ -250,7 +250,7 @@ function expectedState(events: Event[], readableFrom: number): State {
   }
   return {
     registers: byKey(
-      [...newest].map(([key, e]) => [key, { liked: e.kind === 'LIKE', atMs: e.eventTimeMs, offset: e.offset }]),
+      [...newest].map(([key, e]) => [key, { liked: e.kind === 'LIKE', eventTimeMs: e.eventTimeMs, offset: e.offset }]),
     ),
     items: byKey(items),
     counters: byKey(counters),

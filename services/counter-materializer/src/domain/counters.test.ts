@@ -19,7 +19,7 @@ describe('likes are a register per item and user', () => {
   it('counts repeated likes of one user once', () => {
     const d = decide([event({}), event({ eventTimeMs: 61_000 }), event({ eventTimeMs: 62_000 })], new Map());
     expect(d.deltas.get('item')!.likes).toBe(1);
-    expect(d.registers.get(registerKey('item', 'u1'))).toMatchObject({ liked: true, atMs: 62_000 });
+    expect(d.registers.get(registerKey('item', 'u1'))).toMatchObject({ liked: true, eventTimeMs: 62_000 });
   });
 
   it('an unlike removes the like; a newer like brings it back', () => {
@@ -45,12 +45,12 @@ describe('likes are a register per item and user', () => {
       decide([event({ eventTimeMs: 1 }), event({ kind: 'UNLIKE', eventTimeMs: 1 })], new Map()).deltas.get('item')!
         .likes,
     ).toBe(0);
-    expect(isNewer({ atMs: 5, offset: 3 }, { liked: true, atMs: 5, offset: 3 })).toBe(false);
+    expect(isNewer({ eventTimeMs: 5, offset: 3 }, { liked: true, eventTimeMs: 5, offset: 3 })).toBe(false);
   });
 
   it('starts from the registers already stored', () => {
     const stored = new Map<string, LikeRegister>([
-      [registerKey('item', 'u1'), { liked: true, atMs: 50_000, offset: 0 }],
+      [registerKey('item', 'u1'), { liked: true, eventTimeMs: 50_000, offset: 0 }],
     ]);
     expect(decide([event({ eventTimeMs: 90_000 })], stored).deltas.get('item')!.likes).toBe(0);
     expect(decide([event({ kind: 'UNLIKE', eventTimeMs: 90_000 })], stored).deltas.get('item')!.likes).toBe(-1);
@@ -59,7 +59,7 @@ describe('likes are a register per item and user', () => {
 
   it('keeps a standing like in the minute it was given: a newer like moves it, an unlike takes it out', () => {
     const stored = new Map<string, LikeRegister>([
-      [registerKey('item', 'u1'), { liked: true, atMs: 60_000, offset: 0 }],
+      [registerKey('item', 'u1'), { liked: true, eventTimeMs: 60_000, offset: 0 }],
     ]);
     expect(decide([event({ eventTimeMs: 185_000 })], stored).minutes).toEqual([
       { itemId: 'item', metric: 'likes', minuteMs: 60_000, delta: -1 },

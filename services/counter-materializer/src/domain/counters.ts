@@ -32,7 +32,8 @@ export interface ItemEventToApply {
 
 export interface LikeRegister {
   liked: boolean;
-  atMs: number;
+  /** The judged event time of the event that set it (eventTimeMs; not the writer's claimed atMs). */
+  eventTimeMs: number;
   offset: number;
 }
 
@@ -56,9 +57,12 @@ export interface Decision {
 
 export const registerKey = (itemId: string, userId: string) => `${itemId}\u0000${userId}`;
 
-export function isNewer(event: { atMs: number; offset: number }, register: LikeRegister | undefined): boolean {
+export function isNewer(event: { eventTimeMs: number; offset: number }, register: LikeRegister | undefined): boolean {
   if (!register) return true;
-  return event.atMs > register.atMs || (event.atMs === register.atMs && event.offset > register.offset);
+  return (
+    event.eventTimeMs > register.eventTimeMs ||
+    (event.eventTimeMs === register.eventTimeMs && event.offset > register.offset)
+  );
 }
 
 /** What `events` (in partition order, duplicates removed) do, given the like registers they touch. */
@@ -73,11 +77,11 @@ export function decide(events: ItemEventToApply[], registersBefore: ReadonlyMap<
     if (!d) deltas.set(itemId, (d = { likes: 0, views: 0, counters: new Map() }));
     return d;
   };
-  const addMinute = (event: ItemEventToApply, metric: Metric, atMs: number, delta: number) => {
+  const addMinute = (event: ItemEventToApply, metric: Metric, eventTimeMs: number, delta: number) => {
     // an event late for every window touches no minute: its own and its register's older one are beyond all
     if (!event.windowed) return;
     const itemId = event.itemId;
-    const minuteMs = minuteOf(atMs);
+    const minuteMs = minuteOf(eventTimeMs);
     const key = `${itemId}\u0000${metric}\u0000${minuteMs}`;
     const entry = minutes.get(key);
     if (entry) entry.delta += delta;
@@ -91,11 +95,11 @@ export function decide(events: ItemEventToApply[], registersBefore: ReadonlyMap<
       case 'UNLIKE': {
         const key = registerKey(event.itemId, event.userId!);
         const before = registers.get(key) ?? registersBefore.get(key);
-        const incoming = { liked: event.kind === 'LIKE', atMs: event.eventTimeMs, offset: event.offset };
+        const incoming = { liked: event.kind === 'LIKE', eventTimeMs: event.eventTimeMs, offset: event.offset };
         if (!isNewer(incoming, before)) break;
         // a standing like belongs to the minute it was given in: move it out of its old minute, into the new one
-        if (before?.liked) addMinute(event, 'likes', before.atMs, -1);
-        if (incoming.liked) addMinute(event, 'likes', incoming.atMs, +1);
+        if (before?.liked) addMinute(event, 'likes', before.eventTimeMs, -1);
+        if (incoming.liked) addMinute(event, 'likes', incoming.eventTimeMs, +1);
         item.likes += Number(incoming.liked) - Number(before?.liked ?? false);
         registers.set(key, { ...incoming, itemId: event.itemId, userId: event.userId! });
         break;

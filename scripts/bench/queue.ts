@@ -15,16 +15,9 @@ import type { QueueCommand } from '@tally/schemas';
 import { createPool } from '@tally/storage';
 import type { OutgoingRecord } from '@tally/streaming';
 import type { TestStack } from '@tally/testkit';
-import { TOPICS } from '@tally/contracts';
-import {
-  ticketFor,
-  toCompleteCommand,
-  toConfigureCommand,
-  toJoinCommand,
-  toLeaveCommand,
-} from '../../services/ingest-gateway/src/domain/queue.js';
-import { DEVELOPMENT_TICKET_KEY } from '../../services/ingest-gateway/src/domain/ticket-key.js';
+import { DEVELOPMENT_TICKET_KEY, TOPICS, ticketFor } from '@tally/contracts';
 import * as bench from './lib.js';
+import { queueCommand } from './records.js';
 
 const {
   commands: COMMANDS,
@@ -91,31 +84,30 @@ function queueBacklog(size: number): Backlog {
   let gatewaySeq = 0;
   const gatewayKey = () => ({ source: 'bench-gateway', seq: gatewaySeq++ });
   for (const queueId of QUEUES)
-    add(toConfigureCommand(queueId, { capacity: CAPACITY, activeSeconds: 180 }, gatewayKey(), now));
+    add(queueCommand(queueId, 'CONFIGURE', gatewayKey(), now, { capacity: CAPACITY, activeSeconds: 180 }));
   for (let seq = 0; records.length < size; seq++) {
     const r = Math.random();
     if (r < 0.1 && joins.length > 0) {
       const again = bench.pick(joins);
       add(
-        toJoinCommand(
-          again.queueId,
-          { source: 'bench-app', seq: again.seq, userId: again.userId },
-          again.ticketId,
-          now,
-        ),
+        queueCommand(again.queueId, 'JOIN', { source: 'bench-app', seq: again.seq }, now, {
+          ticketId: again.ticketId,
+          userId: again.userId,
+        }),
       );
     } else if (r < 0.17 && joins.length > 0) {
       const ticket = bench.pick(joins);
       left.push(ticket);
-      add(toLeaveCommand(ticket.queueId, ticket.ticketId, gatewayKey(), now));
+      add(queueCommand(ticket.queueId, 'LEAVE', gatewayKey(), now, { ticketId: ticket.ticketId }));
     } else if (r < 0.2 && joins.length > 0) {
       const first = firstIn.get(popularQueue())!;
       const ticket = bench.pick(first.length > 0 ? first : joins);
-      add(toCompleteCommand(ticket.queueId, ticket.ticketId, gatewayKey(), now));
+      add(queueCommand(ticket.queueId, 'COMPLETE', gatewayKey(), now, { ticketId: ticket.ticketId }));
     } else {
       const queueId = popularQueue();
       const join = { source: 'bench-app', seq, userId: `fan-${Math.floor(Math.random() * size)}` };
-      const command = toJoinCommand(queueId, join, ticketFor(DEVELOPMENT_TICKET_KEY, queueId, join).ticketId, now);
+      const { ticketId } = ticketFor(DEVELOPMENT_TICKET_KEY, queueId, join);
+      const command = queueCommand(queueId, 'JOIN', join, now, { ticketId, userId: join.userId });
       const joined = { queueId, ticketId: command.ticketId!, userId: command.userId!, seq };
       joins.push(joined);
       if (firstIn.get(queueId)!.length < CAPACITY) firstIn.get(queueId)!.push(joined);

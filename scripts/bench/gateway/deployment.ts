@@ -12,8 +12,7 @@ import {
   type ServiceProcess,
   type TestStack,
 } from '@tally/testkit';
-import { REGIONAL_TOPICS, TOPICS, regionalTopicName } from '@tally/contracts';
-import { SCOPES } from '../../../services/ingest-gateway/src/domain/api-keys.js';
+import { REGIONAL_TOPICS, SCOPES, TOPICS, regionalTopicName } from '@tally/contracts';
 import { benchKafka, benchServices, cleanUp } from '../lib.js';
 
 /** Two regions keep the region → merger → region path real while leaving the 2 cores to the gateway. */

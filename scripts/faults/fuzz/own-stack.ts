@@ -6,8 +6,7 @@
 import { declaredTopics, stackEndpoints, stackUp } from '@tally/stack';
 import { createTopicsWithSchemas, stackEnvironment, startServiceProcess, type ServiceProcess } from '@tally/testkit';
 import type { TestStack } from '@tally/testkit';
-import { DEFAULT_REGIONS, REGIONAL_TOPICS, TOPICS } from '@tally/contracts';
-import { SCOPES } from '../../../services/ingest-gateway/src/domain/api-keys.js';
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, SCOPES, TOPICS } from '@tally/contracts';
 import { gatewayWriteTopics, type GatewayTopicSettings } from './topic-offsets.js';
 
 export interface FuzzStack {

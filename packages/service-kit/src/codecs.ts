@@ -1,4 +1,10 @@
-import { createSchemaRegistry, topicCodec, type SchemaName, type SchemaTypes, type TopicCodec } from '@tally/schemas';
+import {
+  topicCodec,
+  type SchemaName,
+  type SchemaTypes,
+  type TopicCodec,
+  type createSchemaRegistry,
+} from '@tally/schemas';
 
 export type SchemaRegistry = ReturnType<typeof createSchemaRegistry>;
 

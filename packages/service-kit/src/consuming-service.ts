@@ -105,7 +105,8 @@ export async function startConsumingService<C extends ConsumingServiceConfig, T,
   });
   const producer = new TypedProducer(kafka);
   await producer.connect();
-  let consumer: BatchConsumer<T> | undefined;
+  // the consumer is made from what `wire` returns, which may ask for its partitions before it exists
+  const started: { consumer?: BatchConsumer<T> } = {};
   const wiring = await options.wire({
     config,
     logger,
@@ -116,10 +117,10 @@ export async function startConsumingService<C extends ConsumingServiceConfig, T,
     producer,
     registry,
     codec: (topicName, contract) => topicCodecFor(registry, topicName, contract),
-    assignedPartitions: (topic) => consumer?.assignedPartitions(topic) ?? [],
+    assignedPartitions: (topic) => started.consumer?.assignedPartitions(topic) ?? [],
   });
 
-  consumer = new BatchConsumer<T>({
+  const consumer = (started.consumer = new BatchConsumer<T>({
     service: instance,
     groupId: config.CONSUMER_GROUP,
     kafka,
@@ -133,11 +134,10 @@ export async function startConsumingService<C extends ConsumingServiceConfig, T,
     concurrency: config.CONSUMER_CONCURRENCY,
     ...(wiring.maxRecordsPerCommit === undefined ? {} : { maxRecordsPerCommit: wiring.maxRecordsPerCommit }),
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-  });
+  }));
   await consumer.start();
   const loops = (await wiring.loops?.()) ?? [];
 
-  const running = consumer;
   const ops = await startOpsServer({
     port: config.PORT,
     host: config.HOST,
@@ -146,7 +146,7 @@ export async function startConsumingService<C extends ConsumingServiceConfig, T,
     readiness: [
       ...(redis ? [{ name: 'redis', check: async () => void (await redis.ping()) }] : []),
       { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
-      { name: 'kafka', check: () => running.ready() },
+      { name: 'kafka', check: () => consumer.ready() },
     ],
     routes: wiring.routes,
   });

@@ -1,15 +1,12 @@
-import { env, parseConfig, platformShape, seqWindowShape, type ParsedConfig } from '@tally/config';
+import { env, parseConfig, seqWindowShape, type ParsedConfig } from '@tally/config';
+import { TOPICS } from '@tally/contracts';
+import { consumingServiceShape } from '@tally/service-kit';
 
 export const configShape = {
-  ...platformShape,
+  ...consumingServiceShape({ name: 'counter-materializer', port: 8092, schema: 'counter_materializer' }),
   ...seqWindowShape,
-  KAFKA_CLIENT_ID: env.string('counter-materializer'),
-  PORT: env.port(8092),
-  HOST: env.string('0.0.0.0'),
-  CONSUMER_GROUP: env.string('counter-materializer'),
-  ITEM_EVENTS_TOPIC: env.string('tally.counters.events'),
+  ITEM_EVENTS_TOPIC: env.string(TOPICS.itemEvents.name),
   REDIS_PREFIX: env.string('tally:counters'),
-  DB_SCHEMA: env.string('counter_materializer'),
   /** Partitions consumed at once; their batches wait for the same group commit, so more make larger flushes. */
   CONSUMER_CONCURRENCY: env.integer({ min: 1, max: 64, fallback: 12 }),
   /** Longest a consumed event waits before it is written to Postgres (with whatever else arrived meanwhile). */

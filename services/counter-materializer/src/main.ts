@@ -1,7 +1,5 @@
-import { configOrExit } from '@tally/config';
-import { runService } from '@tally/streaming';
+import { runServiceMain } from '@tally/service-kit';
 import { loadConfig } from './config.js';
 import { startCounterMaterializer } from './service.js';
 
-const service = await startCounterMaterializer(configOrExit('counter-materializer', () => loadConfig()));
-runService(service.logger, service.resources);
+await runServiceMain('counter-materializer', loadConfig, startCounterMaterializer);

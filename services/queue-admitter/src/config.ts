@@ -1,17 +1,13 @@
-import { env, parseConfigWithSecrets, platformShape, type ParsedConfig } from '@tally/config';
+import { env, parseConfigWithSecrets, type ParsedConfig } from '@tally/config';
+import { TOPICS } from '@tally/contracts';
+import { consumingServiceShape } from '@tally/service-kit';
 import { chooseSigningKeys, type ChosenSigningKeys } from './domain/signing-keys.js';
 
 export const configShape = {
-  ...platformShape,
-  KAFKA_CLIENT_ID: env.string('queue-admitter'),
-  PORT: env.port(8094),
-  HOST: env.string('0.0.0.0'),
-  CONSUMER_GROUP: env.string('queue-admitter'),
-  QUEUE_COMMANDS_TOPIC: env.string('tally.queue.commands'),
-  QUEUE_EVENTS_TOPIC: env.string('tally.queue.events'),
+  ...consumingServiceShape({ name: 'queue-admitter', port: 8094, schema: 'queue_admitter' }),
+  QUEUE_COMMANDS_TOPIC: env.string(TOPICS.queueCommands.name),
+  QUEUE_EVENTS_TOPIC: env.string(TOPICS.queueEvents.name),
   REDIS_PREFIX: env.string('tally:queues'),
-  DB_SCHEMA: env.string('queue_admitter'),
-  CONSUMER_CONCURRENCY: env.integer({ min: 1, max: 64, fallback: 4 }),
   /**
    * admitter: applies the log and proposes admission decisions for the partitions it owns, publishes events.
    * follower: applies the log only (builds the same state, proposes nothing, publishes nothing): a rebuild from

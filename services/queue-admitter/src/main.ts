@@ -1,7 +1,5 @@
-import { configOrExit } from '@tally/config';
-import { runService } from '@tally/streaming';
+import { runServiceMain } from '@tally/service-kit';
 import { loadConfig } from './config.js';
 import { startQueueAdmitter } from './service.js';
 
-const service = await startQueueAdmitter(configOrExit('queue-admitter', () => loadConfig()));
-runService(service.logger, service.resources);
+await runServiceMain('queue-admitter', loadConfig, startQueueAdmitter);

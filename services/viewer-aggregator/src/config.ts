@@ -1,11 +1,10 @@
-import { env, parseConfig, platformShape, seqWindowShape, type ParsedConfig } from '@tally/config';
+import { env, parseConfig, seqWindowShape, type ParsedConfig } from '@tally/config';
+import { TOPICS } from '@tally/contracts';
+import { consumingServiceShape } from '@tally/service-kit';
 
 export const configShape = {
-  ...platformShape,
+  ...consumingServiceShape({ name: 'viewer-aggregator', port: 8091, schema: 'viewer_aggregator' }),
   ...seqWindowShape,
-  KAFKA_CLIENT_ID: env.string('viewer-aggregator'),
-  PORT: env.port(8091),
-  HOST: env.string('0.0.0.0'),
   VIEWER_WINDOW_SECONDS: env.integer({ min: 1, max: 3600, fallback: 30 }),
   /**
    * How far a player's clock may be behind and its heartbeat still make the session present (a heartbeat's
@@ -14,12 +13,9 @@ export const configShape = {
   VIEWER_CLOCK_TOLERANCE_SECONDS: env.integer({ min: 0, max: 86_400, fallback: 600 }),
   /** Allowed lateness of history minutes: a heartbeat received later than this after its minute ended is set aside. */
   HISTORY_GRACE_SECONDS: env.integer({ min: 0, max: 7 * 86_400, fallback: 600 }),
-  CONSUMER_GROUP: env.string('viewer-aggregator'),
-  HEARTBEATS_TOPIC: env.string('tally.viewers.heartbeats'),
-  COUNTS_TOPIC: env.string('tally.viewers.counts'),
+  HEARTBEATS_TOPIC: env.string(TOPICS.viewerHeartbeats.name),
+  COUNTS_TOPIC: env.string(TOPICS.viewerCounts.name),
   REDIS_PREFIX: env.string('tally:viewers'),
-  DB_SCHEMA: env.string('viewer_aggregator'),
-  CONSUMER_CONCURRENCY: env.integer({ min: 1, max: 64, fallback: 4 }),
   /** How often counts are re-read so that viewers leaving the window are published without new heartbeats. */
   EXPIRY_TICK_MS: env.integer({ min: 100, max: 60_000, fallback: 1000 }),
 };

@@ -1,7 +1,5 @@
-import { configOrExit } from '@tally/config';
-import { runService } from '@tally/streaming';
+import { runServiceMain } from '@tally/service-kit';
 import { loadConfig } from './config.js';
 import { startViewerAggregator } from './service.js';
 
-const service = await startViewerAggregator(configOrExit('viewer-aggregator', () => loadConfig()));
-runService(service.logger, service.resources);
+await runServiceMain('viewer-aggregator', loadConfig, startViewerAggregator);

@@ -1,7 +1,5 @@
-import { configOrExit } from '@tally/config';
-import { runService } from '@tally/streaming';
+import { runServiceMain } from '@tally/service-kit';
 import { loadConfig } from './config.js';
-import { startVotes } from './service.js';
+import { startVoteMerger } from './service.js';
 
-const service = await startVotes(configOrExit('vote-merger', () => loadConfig()));
-runService(service.logger, service.resources);
+await runServiceMain('vote-merger', loadConfig, startVoteMerger);

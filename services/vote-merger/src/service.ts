@@ -1,15 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { createLogger, createMetrics, startOpsServer, type Logger } from '@tally/observability';
-import { createSchemaRegistry, topicCodec, type GlobalResult, type TopicCodec } from '@tally/schemas';
-import { createPool, migrate } from '@tally/storage';
-import {
-  BatchConsumer,
-  TypedProducer,
-  createKafka,
-  closeOnce,
-  consumingServiceResources,
-  type ServiceResource,
-} from '@tally/streaming';
+import { REGIONAL_TOPICS, TOPICS } from '@tally/contracts';
+import { createLogger, type Logger } from '@tally/observability';
+import type { GlobalResult, TopicCodec } from '@tally/schemas';
+import { startConsumingService, type ConsumingServiceOptions, type ServiceKit } from '@tally/service-kit';
+import type { ServiceResource } from '@tally/streaming';
 import { resultRoutes } from './adapters/http.js';
 import { MergerStore } from './adapters/postgres-merger.js';
 import { RegionStore } from './adapters/postgres-region.js';
@@ -17,7 +11,7 @@ import type { VoteMergerConfig } from './config.js';
 import { mergerHandler, type MergerRecord } from './merger.js';
 import { regionHandler, type RegionRecord } from './region.js';
 
-export interface RunningVotes {
+export interface RunningVoteMerger {
   port: number;
   logger: Logger;
   resources: ServiceResource[];
@@ -27,116 +21,86 @@ export interface RunningVotes {
   close: () => Promise<void>;
 }
 
+type Kit = ServiceKit<VoteMergerConfig, false>;
 const migrationsOf = (role: 'region' | 'merger') => fileURLToPath(new URL(`../migrations/${role}`, import.meta.url));
+const results = (store: RegionStore | MergerStore) => resultRoutes((pollId) => store.result(pollId));
 
 /**
  * Config → adapters → runtime, for either role. Both roles are the same deployable; a deployment runs one
  * `region` instance set per region (in that region's network) and one `merger` set at the hub.
  */
-export async function startVotes(config: VoteMergerConfig, now: () => number = Date.now): Promise<RunningVotes> {
+export async function startVoteMerger(
+  config: VoteMergerConfig,
+  now: () => number = Date.now,
+): Promise<RunningVoteMerger> {
   const role = config.VOTE_ROLE;
-  const name = role === 'merger' ? 'vote-merger' : `vote-merger.${config.REGION}`;
-  const logger = createLogger('vote-merger', config.LOG_LEVEL).child({
-    role,
-    ...(role === 'region' ? { region: config.REGION } : {}),
-  });
-  const metrics = createMetrics('vote-merger');
-  await migrate({
-    databaseUrl: config.DATABASE_URL,
-    schema: config.DB_SCHEMA,
-    dir: migrationsOf(role),
-    log: (m) => logger.debug(m),
-  });
-
-  const pool = createPool(config.DATABASE_URL);
-  const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
-  const kafka = createKafka({
-    brokers: config.KAFKA_BROKERS,
-    clientId: `${config.KAFKA_CLIENT_ID}.${role === 'merger' ? 'merger' : config.REGION}`,
-    logger,
-  });
-  const producer = new TypedProducer(kafka);
-  await producer.connect();
-  const { topics } = config;
-  const polls = topicCodec(registry, topics.polls, 'tally.votes.PollDefinition');
   const common = {
-    service: name,
-    groupId: config.CONSUMER_GROUP,
-    kafka,
-    producer,
-    deadLetters: topicCodec(registry, config.DLQ_TOPIC, 'tally.platform.DeadLetter'),
-    lateRecords: topicCodec(registry, config.LATE_TOPIC, 'tally.platform.LateRecord'),
-    metrics,
-    logger,
-    concurrency: config.CONSUMER_CONCURRENCY,
-    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-  };
+    name: 'vote-merger',
+    instance: role === 'merger' ? 'vote-merger' : `vote-merger.${config.REGION}`,
+    config,
+    logger: createLogger('vote-merger', config.LOG_LEVEL).child({
+      role,
+      ...(role === 'region' ? { region: config.REGION } : {}),
+    }),
+    clientId: `${config.KAFKA_CLIENT_ID}.${role === 'merger' ? 'merger' : config.REGION}`,
+    migrations: [{ dir: migrationsOf(role) }],
+    redis: false,
+  } satisfies Omit<ConsumingServiceOptions<VoteMergerConfig, never, never, false>, 'wire'>;
 
-  let consumer: BatchConsumer<RegionRecord> | BatchConsumer<MergerRecord>;
-  let results: (pollId: string) => Promise<GlobalResult | undefined>;
-  let regionStore: RegionStore | undefined;
-  let mergerStore: MergerStore | undefined;
   if (role === 'region') {
-    const store = (regionStore = new RegionStore(pool, config.DB_SCHEMA, config.REGION, now));
+    const { exposed: region, ...service } = await startConsumingService({ ...common, wire: regionRole(now) });
+    return { ...service, region };
+  }
+  const { exposed: merger, ...service } = await startConsumingService({ ...common, wire: mergerRole(now) });
+  return { ...service, merger };
+}
+
+/** Counts one region's ballots against the polls it knows, publishes its snapshots, and serves global results. */
+const regionRole =
+  (now: () => number) =>
+  ({ config, pool, producer, codec, metrics }: Kit) => {
+    const store = new RegionStore(pool, config.DB_SCHEMA, config.REGION, now);
+    const { topics } = config;
     const ballots = topics.ballots(config.REGION);
-    consumer = new BatchConsumer<RegionRecord>({
-      ...common,
+    return {
       codecs: [
-        topicCodec(registry, ballots, 'tally.votes.Ballot'),
-        polls,
-        topicCodec(registry, topics.results, 'tally.votes.GlobalResult'),
+        codec(ballots, REGIONAL_TOPICS.ballots),
+        codec(topics.polls, TOPICS.pollDefinitions),
+        codec(topics.results, TOPICS.voteResults),
       ] as TopicCodec<RegionRecord>[],
       handler: regionHandler({
         region: config.REGION,
         store,
         producer,
-        snapshots: topicCodec(registry, topics.snapshots(config.REGION), 'tally.votes.RegionalTally'),
+        snapshots: codec(topics.snapshots(config.REGION), REGIONAL_TOPICS.snapshots),
         topics: { ballots, polls: topics.polls, results: topics.results },
         metrics,
       }),
-    });
-    results = (pollId) => store.result(pollId);
-  } else {
-    const store = (mergerStore = new MergerStore(pool, config.DB_SCHEMA, now));
+      routes: results(store),
+      exposed: store,
+    };
+  };
+
+/** Merges the newest snapshot of every region into versioned global results. */
+const mergerRole =
+  (now: () => number) =>
+  ({ config, pool, producer, codec }: Kit) => {
+    const store = new MergerStore(pool, config.DB_SCHEMA, now);
+    const { topics } = config;
     const regionOfTopic = new Map(config.VOTE_REGIONS.map((r) => [topics.snapshots(r), r]));
-    consumer = new BatchConsumer<MergerRecord>({
-      ...common,
+    return {
       codecs: [
-        polls,
-        ...[...regionOfTopic.keys()].map((t) => topicCodec(registry, t, 'tally.votes.RegionalTally')),
+        codec(topics.polls, TOPICS.pollDefinitions),
+        ...[...regionOfTopic.keys()].map((t) => codec(t, REGIONAL_TOPICS.snapshots)),
       ] as TopicCodec<MergerRecord>[],
       handler: mergerHandler({
         store,
         producer,
-        results: topicCodec(registry, topics.results, 'tally.votes.GlobalResult'),
+        results: codec(topics.results, TOPICS.voteResults) as TopicCodec<GlobalResult>,
         pollsTopic: topics.polls,
         regionOfTopic,
       }),
-    });
-    results = (pollId) => store.result(pollId);
-  }
-  await consumer.start();
-
-  const ops = await startOpsServer({
-    port: config.PORT,
-    host: config.HOST,
-    metrics,
-    logger,
-    readiness: [
-      { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
-      { name: 'kafka', check: () => consumer.ready() },
-    ],
-    routes: resultRoutes(results),
-  });
-  logger.info({ port: ops.port }, `${name} ready`);
-
-  const resources = consumingServiceResources({ pool, producer, consumer, http: ops });
-  return {
-    port: ops.port,
-    logger,
-    resources,
-    ...(regionStore ? { region: regionStore } : {}),
-    ...(mergerStore ? { merger: mergerStore } : {}),
-    close: closeOnce(resources),
+      routes: results(store),
+      exposed: store,
+    };
   };
-}

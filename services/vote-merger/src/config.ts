@@ -1,28 +1,26 @@
-import { ConfigError, env, parseConfig, platformShape, type ParsedConfig } from '@tally/config';
+import { ConfigError, SQL_IDENTIFIER, env, parseConfig, type ParsedConfig } from '@tally/config';
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, REGION_PLACEHOLDER, TOPICS, regionalTopicName } from '@tally/contracts';
+import { consumingServiceShape } from '@tally/service-kit';
 
 /** Region ids name topics and Postgres schemas, so they are short lower-case words. */
 export const REGION_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
 
 export const configShape = {
-  ...platformShape,
-  KAFKA_CLIENT_ID: env.string('vote-merger'),
-  PORT: env.port(8095),
-  HOST: env.string('0.0.0.0'),
+  ...consumingServiceShape({ name: 'vote-merger', port: 8095, schema: 'vote_merger' }),
   /** `region`: counts one region's ballots and serves results there. `merger`: merges every region at the hub. */
   VOTE_ROLE: env.oneOf(['region', 'merger']),
   /** The region a `region` instance counts (required for that role). */
   REGION: env.string('-'),
   /** The regions whose snapshots a `merger` instance reads. */
-  VOTE_REGIONS: env.string('kr,jp,tw,na'),
-  POLL_DEFINITIONS_TOPIC: env.string('tally.votes.polls'),
-  VOTE_RESULTS_TOPIC: env.string('tally.votes.results'),
-  VOTE_BALLOTS_TOPIC_TEMPLATE: env.string('{region}.tally.votes.ballots'),
-  VOTE_SNAPSHOTS_TOPIC_TEMPLATE: env.string('{region}.tally.votes.snapshots'),
+  VOTE_REGIONS: env.string(DEFAULT_REGIONS.join(',')),
+  POLL_DEFINITIONS_TOPIC: env.string(TOPICS.pollDefinitions.name),
+  VOTE_RESULTS_TOPIC: env.string(TOPICS.voteResults.name),
+  VOTE_BALLOTS_TOPIC_TEMPLATE: env.string(REGIONAL_TOPICS.ballots.template),
+  VOTE_SNAPSHOTS_TOPIC_TEMPLATE: env.string(REGIONAL_TOPICS.snapshots.template),
   /** Default: vote-merger.<region> or vote-merger.merger. */
   CONSUMER_GROUP: env.string('-'),
   /** Default: vote_region_<region> or vote_merger; a region's schema stands for its own database. */
   DB_SCHEMA: env.string('-'),
-  CONSUMER_CONCURRENCY: env.integer({ min: 1, max: 64, fallback: 4 }),
 };
 
 type Parsed = ParsedConfig<typeof configShape>;
@@ -55,8 +53,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): VoteMergerC
     );
   }
   for (const name of ['VOTE_BALLOTS_TOPIC_TEMPLATE', 'VOTE_SNAPSHOTS_TOPIC_TEMPLATE'] as const) {
-    if (!parsed[name].includes('{region}'))
-      problems.push(`${name}: must contain {region} (got ${JSON.stringify(parsed[name])})`);
+    if (!parsed[name].includes(REGION_PLACEHOLDER))
+      problems.push(`${name}: must contain ${REGION_PLACEHOLDER} (got ${JSON.stringify(parsed[name])})`);
   }
   const schema =
     parsed.DB_SCHEMA !== NOT_SET
@@ -64,10 +62,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): VoteMergerC
       : parsed.VOTE_ROLE === 'merger'
         ? 'vote_merger'
         : `vote_region_${parsed.REGION.replace(/-/g, '_')}`;
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema))
+  if (!SQL_IDENTIFIER.test(schema))
     problems.push(`DB_SCHEMA: must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
   if (problems.length > 0) throw new ConfigError(problems);
-  const topic = (template: string) => (region: string) => template.replaceAll('{region}', region);
+  const topic = (template: string) => (region: string) => regionalTopicName(template, region);
   return {
     ...parsed,
     VOTE_ROLE: parsed.VOTE_ROLE === 'merger' ? 'merger' : 'region',

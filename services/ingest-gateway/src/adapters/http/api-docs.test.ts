@@ -18,10 +18,16 @@ afterAll(async () => {
   await app.close();
 });
 
-/** "METHOD /path" of every route in the gateway's OpenAPI document, which learns each route as it is added. */
+interface Operation {
+  responses: Record<string, { description?: string }>;
+}
+
+/** The gateway's OpenAPI document, which learns each route as it is added: path → method → operation. */
+const documentedPaths = () => (app.swagger() as unknown as { paths: Record<string, Record<string, Operation>> }).paths;
+
+/** "METHOD /path" of every route in the gateway's OpenAPI document. */
 function registeredRoutes(): string[] {
-  const document = app.swagger() as { paths: Record<string, Record<string, unknown>> };
-  return Object.entries(document.paths).flatMap(([path, methods]) =>
+  return Object.entries(documentedPaths()).flatMap(([path, methods]) =>
     Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
   );
 }
@@ -48,11 +54,8 @@ describe('docs/API.md', () => {
   });
 
   it('lists every error code the gateway answers with', () => {
-    const document = app.swagger() as {
-      paths: Record<string, Record<string, { responses: Record<string, { description?: string }> }>>;
-    };
     const codes = new Set(
-      Object.values(document.paths)
+      Object.values(documentedPaths())
         .flatMap((methods) => Object.values(methods))
         .flatMap((operation) => Object.entries(operation.responses))
         .filter(([status]) => Number(status) >= 400)

@@ -1,8 +1,8 @@
 import type { ItemEvent } from '@tally/schemas';
 import { eventTimeUpToReceipt } from './event-time.js';
 
-/** What rankings rank: likes, views, or any counter. Lower-case identifiers, so they read well in URLs. */
-export const METRIC_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+// what rankings rank (likes, views, or any counter) is named by the contract's rule, which the owner checks too
+export { METRIC_NAME_PATTERN as METRIC_NAME } from '@tally/contracts';
 
 /**
  * A counter is named like a metric but never `likes` or `views`: those two are counted from LIKE/UNLIKE and

@@ -1,3 +1,4 @@
+import { listLimit } from '@tally/contracts';
 import { COUNTER_NAME, MAX_INCREMENT, METRIC_NAME } from '../../domain/item-event.js';
 import { eventTime, id, strictObject, writeKeyFields } from './schemas.js';
 
@@ -69,7 +70,6 @@ export const counterIncrementWrite: ItemWriteSchema = {
 };
 
 export const RANKING_WINDOWS = ['1h', '24h', 'all'] as const;
-export const MAX_RANKING_LIMIT = 100;
 
 export const rankingParams = strictObject(['metric'], {
   metric: { type: 'string', pattern: METRIC_NAME.source, description: 'likes, views or a counter name' },
@@ -83,11 +83,5 @@ export const rankingQuery = strictObject([], {
     default: 'all',
     description: 'Only what happened in the last hour, day, or ever',
   },
-  limit: {
-    type: 'integer',
-    minimum: 1,
-    maximum: MAX_RANKING_LIMIT,
-    default: 10,
-    description: 'How many items, best first',
-  },
+  limit: listLimit(10, 'How many items, best first'),
 });

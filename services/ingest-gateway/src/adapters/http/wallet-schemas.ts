@@ -1,3 +1,4 @@
+import { listLimit } from '@tally/contracts';
 import type { StringFormat } from '../../domain/string-formats.js';
 import { ASSET_PATTERN, MAX_GRANT_USERS, REASON_MAX_LENGTH, REASON_PATTERN } from '../../domain/wallet.js';
 import { acceptedResponse, id, strictObject, writeKeyFields } from './schemas.js';
@@ -8,7 +9,6 @@ const format = (name: StringFormat) => ({ type: 'string', format: name }) as con
 
 /** 1000 user ids of up to 128 characters are about 130 KiB; twice that leaves room for any legal grant. */
 export const GRANT_BODY_LIMIT = 256 * 1024;
-export const MAX_HISTORY_LIMIT = 100;
 
 export const walletParams = strictObject(['userId'], { userId: id('The user whose wallet it is') });
 
@@ -69,13 +69,7 @@ export const transactionQuery = strictObject([], {
 });
 
 export const transactionHistoryQuery = strictObject([], {
-  limit: {
-    type: 'integer',
-    minimum: 1,
-    maximum: MAX_HISTORY_LIMIT,
-    default: 20,
-    description: 'How many transactions, newest first',
-  },
+  limit: listLimit(20, 'How many transactions, newest first'),
 });
 
 const transactionId = acceptedResponse.properties.id;

@@ -13,6 +13,7 @@ export { platformConfig, platformShape, seqWindowShape, type PlatformConfig } fr
 export {
   KAFKA_SASL_MECHANISMS,
   KAFKA_SECURITY_PROTOCOLS,
+  POSTGRES_FOREIGN_TLS_PARAMETERS,
   POSTGRES_SSL_MODES,
   TALLY_ENVIRONMENTS,
   sslModeOfUrl,

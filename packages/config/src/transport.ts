@@ -18,7 +18,7 @@ export const POSTGRES_SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-fu
 export type PostgresSslMode = (typeof POSTGRES_SSL_MODES)[number];
 
 /** Query parameters of a DATABASE_URL that pg would read as TLS settings of its own, overriding sslmode's. */
-const FOREIGN_TLS_PARAMETERS = [
+export const POSTGRES_FOREIGN_TLS_PARAMETERS = [
   'ssl',
   'sslrootcert',
   'sslcert',
@@ -66,7 +66,7 @@ const databaseUrl = (fallback: string) =>
         message: `sslmode must be one of ${POSTGRES_SSL_MODES.join(', ')} (prefer and allow would fall back to plaintext)`,
       });
     }
-    const foreign = FOREIGN_TLS_PARAMETERS.filter((name) => query.has(name));
+    const foreign = POSTGRES_FOREIGN_TLS_PARAMETERS.filter((name) => query.has(name));
     if (foreign.length > 0) {
       context.addIssue({
         code: 'custom',

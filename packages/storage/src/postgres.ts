@@ -1,7 +1,14 @@
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
-import { given, readCaFile, readText, type ReadText } from '@tally/config';
+import {
+  POSTGRES_FOREIGN_TLS_PARAMETERS,
+  POSTGRES_SSL_MODES,
+  given,
+  readCaFile,
+  readText,
+  type ReadText,
+} from '@tally/config';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
@@ -22,18 +29,6 @@ export interface PostgresConnection {
   connectionString: string;
   ssl: false | ConnectionOptions;
 }
-
-const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'];
-/** TLS settings pg would read from the URL itself, replacing ours (pg-connection-string parses them last). */
-const FOREIGN_TLS_PARAMETERS = [
-  'ssl',
-  'sslrootcert',
-  'sslcert',
-  'sslkey',
-  'sslpassword',
-  'sslnegotiation',
-  'uselibpqcompat',
-];
 
 /**
  * The sslmode of the URL (else DATABASE_SSLMODE, else disable) as libpq means it, applied by us: pg 8 reads
@@ -63,7 +58,7 @@ export function postgresConnection(
     // not a URL pg-connection-string would read as one either (a socket path): it has no query to look at
   }
   if (parsed) {
-    const foreign = FOREIGN_TLS_PARAMETERS.filter((name) => parsed.searchParams.has(name));
+    const foreign = POSTGRES_FOREIGN_TLS_PARAMETERS.filter((name) => parsed.searchParams.has(name));
     if (foreign.length > 0)
       throw new Error(
         `DATABASE_URL: TLS is set by sslmode and DATABASE_SSL_CA_FILE only: remove ${foreign.join(', ')}`,
@@ -78,9 +73,9 @@ export function postgresConnection(
   if (inUrl !== undefined && variable !== undefined && inUrl !== variable)
     throw new Error(`DATABASE_SSLMODE: is ${variable}, but DATABASE_URL says sslmode=${inUrl}`);
   const mode = inUrl ?? variable ?? 'disable';
-  if (!SSL_MODES.includes(mode))
+  if (!(POSTGRES_SSL_MODES as readonly string[]).includes(mode))
     throw new Error(
-      `${inUrl === undefined ? 'DATABASE_SSLMODE' : 'DATABASE_URL: sslmode'} must be one of ${SSL_MODES.join(', ')} (got ${JSON.stringify(mode)})`,
+      `${inUrl === undefined ? 'DATABASE_SSLMODE' : 'DATABASE_URL: sslmode'} must be one of ${POSTGRES_SSL_MODES.join(', ')} (got ${JSON.stringify(mode)})`,
     );
 
   const caFile = given(settings.DATABASE_SSL_CA_FILE);

@@ -1,10 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { countsQuery, itemParams, rankingParams, rankingQuery } from './counter-schemas.js';
-import { routeRead, type PublicReadOptions } from './read-routing.js';
+import { ownConnections, routeRead, type PublicReadOptions } from './read-routing.js';
 import { readErrors } from './schemas.js';
 
 /** Reads of counters and rankings, owned by the counter-materializer: validated here, answered there. No key needed. */
-export const counterReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (app, { owner }) => {
+export const counterReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (app, options) => {
+  const owner = ownConnections(app, options.owner);
   app.get<{ Params: { itemId: string } }>(
     '/v1/items/:itemId/counts',
     {

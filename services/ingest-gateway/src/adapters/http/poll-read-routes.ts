@@ -1,13 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { pollParams } from './poll-schemas.js';
-import { routeRead, type PublicReadOptions } from './read-routing.js';
+import { ownConnections, routeRead, type PublicReadOptions } from './read-routing.js';
 import { noQuery, readErrors } from './schemas.js';
 
 /**
  * The global result of a poll, owned by the vote-merger instance serving this gateway's region: validated here,
  * answered there. No key needed: results are public.
  */
-export const pollReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (app, { owner }) => {
+export const pollReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (app, options) => {
+  const owner = ownConnections(app, options.owner);
   app.get<{ Params: { pollId: string } }>(
     '/v1/polls/:pollId/results',
     {

@@ -5,7 +5,7 @@ import { opensTicket } from '../../domain/queue.js';
 import { admit, pathQueue, presentedBy } from './auth.js';
 import { HttpProblem } from './problems.js';
 import { queueParams, ticketParams, verifyBody } from './queue-schemas.js';
-import { routeRead, type PrivateReadOptions } from './read-routing.js';
+import { ownConnections, routeRead, type PrivateReadOptions } from './read-routing.js';
 import {
   WRITE_BODY_LIMIT,
   noQuery,
@@ -42,7 +42,9 @@ function requireTicketHolder(keyring: ApiKeyring): onRequestAsyncHookHandler {
  * validated here, answered there. A ticket is private (its holder's secret or a queues:read key); a queue's
  * figures, the check of a token a client shows, and the public keys are open.
  */
-export const queueReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (app, { owner, keyring }) => {
+export const queueReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (app, options) => {
+  const { keyring } = options;
+  const owner = ownConnections(app, options.owner);
   app.get<{ Params: { queueId: string; ticketId: string } }>(
     '/v1/queues/:queueId/tickets/:ticketId',
     {

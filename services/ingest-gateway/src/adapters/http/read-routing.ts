@@ -1,6 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { apiError } from '../../domain/api-error.js';
 import type { ApiKeyring } from '../../domain/api-keys.js';
 import { HttpProblem, unavailable } from './problems.js';
@@ -10,6 +10,8 @@ export interface ReadOwner {
   name: string;
   baseUrl: string;
   timeoutMs: number;
+  /** Kept-alive connections of its own (see ownConnections); without, the process-wide pool. */
+  agent?: HttpAgent;
 }
 
 /** What a family of public read routes is registered with: the service that answers them. */
@@ -27,10 +29,18 @@ export interface PrivateReadOptions extends PublicReadOptions {
  * warm socket, and fetch's streams, AbortSignal and promise layers cost a third of the gateway's CPU for it
  * (profiled in docs/BENCHMARKS.md).
  */
-const agents = {
-  'http:': new HttpAgent({ keepAlive: true, maxSockets: 256 }),
-  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
-};
+const KEPT_ALIVE = { keepAlive: true, maxSockets: 256 };
+const sharedAgents = { 'http:': new HttpAgent(KEPT_ALIVE), 'https:': new HttpsAgent(KEPT_ALIVE) };
+
+/**
+ * `owner` with kept-alive connections of its own, closed when `app` closes: a family of read routes holds its
+ * sockets to its owner, and a closed gateway leaves none open behind it.
+ */
+export function ownConnections(app: FastifyInstance, owner: ReadOwner): ReadOwner {
+  const agent = new URL(owner.baseUrl).protocol === 'https:' ? new HttpsAgent(KEPT_ALIVE) : new HttpAgent(KEPT_ALIVE);
+  app.addHook('onClose', async () => agent.destroy());
+  return { ...owner, agent };
+}
 
 interface OwnerAnswer {
   status: number;
@@ -41,9 +51,11 @@ interface OwnerAnswer {
 function askOwner(
   url: URL,
   sent: object | undefined,
-  timeoutMs: number,
+  owner: ReadOwner,
   retryOnStaleSocket = true,
 ): Promise<OwnerAnswer> {
+  const { timeoutMs } = owner;
+  const agent = owner.agent ?? sharedAgents[url.protocol as 'http:'];
   const payload = sent === undefined ? undefined : JSON.stringify(sent);
   const headers: Record<string, string | number> = { accept: 'application/json' };
   if (payload !== undefined)
@@ -52,7 +64,7 @@ function askOwner(
   return new Promise((resolve, reject) => {
     const request = send(
       url,
-      { method: payload === undefined ? 'GET' : 'POST', agent: agents[url.protocol as 'http:'], headers },
+      { method: payload === undefined ? 'GET' : 'POST', agent, headers },
       (response: IncomingMessage) => {
         let body = '';
         response.setEncoding('utf8');
@@ -66,7 +78,7 @@ function askOwner(
     request.on('error', (error: NodeJS.ErrnoException) => {
       // the owner closed an idle kept-alive socket just as we reused it: nothing was read, so asking again is safe
       if (retryOnStaleSocket && request.reusedSocket && error.code === 'ECONNRESET')
-        resolve(askOwner(url, sent, timeoutMs, false));
+        resolve(askOwner(url, sent, owner, false));
       else reject(error);
     });
     request.end(payload);
@@ -78,11 +90,7 @@ export async function readOwnerJson(
   owner: ReadOwner,
   pathAndQuery: string,
 ): Promise<{ status: number; body: unknown }> {
-  const answer = await askOwner(
-    new URL(`${owner.baseUrl.replace(/\/+$/, '')}${pathAndQuery}`),
-    undefined,
-    owner.timeoutMs,
-  );
+  const answer = await askOwner(new URL(`${owner.baseUrl.replace(/\/+$/, '')}${pathAndQuery}`), undefined, owner);
   return { status: answer.status, body: JSON.parse(answer.body) as unknown };
 }
 
@@ -101,7 +109,7 @@ export async function routeRead(
   const url = new URL(`${owner.baseUrl.replace(/\/+$/, '')}${pathAndQuery}`);
   let answer: OwnerAnswer;
   try {
-    answer = await askOwner(url, sent, owner.timeoutMs);
+    answer = await askOwner(url, sent, owner);
   } catch (error) {
     reply.log.warn({ err: error, owner: owner.name }, 'read owner unreachable');
     throw unavailable(`${owner.name} cannot be reached right now; try again shortly`);

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { historyQuery, readErrors, streamParams } from './schemas.js';
-import { routeRead, type PublicReadOptions } from './read-routing.js';
+import { ownConnections, routeRead, type PublicReadOptions } from './read-routing.js';
 
 /** Reads of live viewers, owned by the viewer-aggregator: validated here, answered there. No key needed. */
-export const viewerReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (app, { owner }) => {
+export const viewerReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (app, options) => {
+  const owner = ownConnections(app, options.owner);
   app.get<{ Params: { streamId: string } }>(
     '/v1/streams/:streamId/viewers',
     {

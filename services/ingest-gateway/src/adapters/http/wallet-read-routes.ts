@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { pathUser, requireScope } from './auth.js';
-import { routeRead, type PrivateReadOptions } from './read-routing.js';
+import { ownConnections, routeRead, type PrivateReadOptions } from './read-routing.js';
 import { noQuery, privateReadErrors, privateReadSecurity } from './schemas.js';
 import { transactionHistoryQuery, transactionParams, walletParams } from './wallet-schemas.js';
 
@@ -13,7 +13,9 @@ const PRIVATE =
  * Reads of balances and history, owned by the wallet-ledger: validated here, answered there. A wallet is
  * private: a key with wallets:read, serving the user, or nothing.
  */
-export const walletReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (app, { owner, keyring }) => {
+export const walletReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (app, options) => {
+  const { keyring } = options;
+  const owner = ownConnections(app, options.owner);
   const onRequest = requireScope(keyring, 'wallets:read', pathUser);
   app.get<{ Params: { userId: string } }>(
     '/v1/wallets/:userId',

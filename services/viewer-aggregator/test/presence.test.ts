@@ -144,7 +144,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
 async function playTimeline(stream: string, clocks: PlayerClock[], steps: Step[]): Promise<string[]> {
   const rule = new PresenceRule(WINDOW, TOLERANCE);
   let now = t0;
-  const sent: { beat: PresenceBeat; sentAtMs: number }[] = [];
+  const sent: PresenceBeat[] = [];
   const pending: PresenceBeat[] = [];
   const delivered: PresenceBeat[] = [];
   const differences: string[] = [];
@@ -153,10 +153,10 @@ async function playTimeline(stream: string, clocks: PlayerClock[], steps: Step[]
   for (const step of steps) {
     if (step.kind === 'send') {
       const beat = send(`p${step.player}`, readClock(clocks[step.player]!, now), now + step.delayMs, step.ended);
-      sent.push({ beat, sentAtMs: now });
+      sent.push(beat);
       pending.push(beat);
     } else if (step.kind === 'retry' && sent.length > 0) {
-      const { beat } = sent[step.pick % sent.length]!;
+      const beat = sent[step.pick % sent.length]!;
       pending.push(send(beat.sessionId, beat.orderingMs, now + step.delayMs, beat.ended));
     } else if (step.kind === 'redeliver' && delivered.length > 0) {
       pending.push(delivered[step.pick % delivered.length]!);

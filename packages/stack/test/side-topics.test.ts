@@ -325,7 +325,9 @@ describe('tally dlq and tally late', () => {
     expect(stdout).toContain(`source          ${topics.wallet} partition 0 offset 10`);
     expect(stdout).toContain('reason          REJECTED: amountMinor exceeds what one command may move');
     expect(stdout).toContain(`headers         trace-id=trace-0, binary=${commands[0]!.headers.binary}`);
-    expect(stdout).toMatch(/original value {2}\d+ bytes, schema id \d+ \(tally\.wallet\.WalletCommand\):/);
+    // a schema name is letters and dots: only the dots need escaping
+    const schemaName = TOPICS.walletCommands.valueSchema.replaceAll('.', '\\.');
+    expect(stdout).toMatch(new RegExp(`original value {2}\\d+ bytes, schema id \\d+ \\(${schemaName}\\):`));
     expect(stdout).toContain('"userId": "user-0"');
     expect(stdout).toContain('"amountMinor": 100');
 

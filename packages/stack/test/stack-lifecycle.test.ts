@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TOPICS, topicCatalogue } from '@tally/contracts';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -21,6 +22,10 @@ const env = {
 };
 const tally = (...args: string[]) =>
   run(process.execPath, ['--import', 'tsx', cli, ...args], { env, timeout: 240_000 });
+
+/** A pattern matching `text` as it is, dots and all. */
+const literally = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const deadLetters = literally(TOPICS.deadLetters.name);
 
 const pids = () => ['kafka.pid', 'registry.pid'].map((f) => Number(readFileSync(join(dir, f), 'utf8')));
 const alive = (pid: number) => {
@@ -48,14 +53,18 @@ describe('tally stack up, status and down', () => {
     const up = await tally('stack', 'up');
     expect(up.stdout).toMatch(/kafka +127\.0\.0\.1:19092: started/);
     expect(up.stdout).toMatch(/registry +http:\/\/127\.0\.0\.1:18081\/apis\/ccompat\/v7: started/);
-    expect(up.stdout).toMatch(/topic +tally\.dead-letters: created/);
-    expect(up.stdout).toMatch(/schema +tally\.dead-letters-value: tally\.platform\.DeadLetter id \d+/);
+    // every topic of the catalogue, the shared ones and each default region's
+    for (const { name } of topicCatalogue())
+      expect(up.stdout).toMatch(new RegExp(`topic +${literally(name)}: created`));
+    expect(up.stdout).toMatch(
+      new RegExp(`schema +${deadLetters}-value: ${literally(TOPICS.deadLetters.valueSchema)} id \\d+`),
+    );
     const started = pids();
 
     const again = await tally('stack', 'up');
     expect(again.stdout).toMatch(/kafka .*: already running/);
     expect(again.stdout).toMatch(/registry .*: already running/);
-    expect(again.stdout).toMatch(/topic +tally\.dead-letters: unchanged/);
+    expect(again.stdout).toMatch(new RegExp(`topic +${deadLetters}: unchanged`));
     expect(pids()).toEqual(started);
 
     const status = JSON.parse((await tally('stack', 'status', '--json')).stdout) as { name: string; up: boolean }[];

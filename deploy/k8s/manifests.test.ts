@@ -42,7 +42,7 @@ import {
   type IVolumeMount,
 } from 'kubernetes-models/v1';
 import { platformConfig } from '@tally/config';
-import { REGIONAL_TOPICS, TOPICS, regionalTopicName } from '@tally/contracts';
+import { REGIONAL_TOPICS, TOPICS, regionalTopicName, topicCatalogue } from '@tally/contracts';
 import { loadConfig as counterMaterializerConfig } from '../../services/counter-materializer/src/config.js';
 import { gatewayConfig } from '../../services/ingest-gateway/src/config.js';
 import { loadConfig as queueAdmitterConfig } from '../../services/queue-admitter/src/config.js';
@@ -240,12 +240,9 @@ function unknownFields(resource: Resource): string[] {
 
 // --- what the services are ----------------------------------------------------------------------------------
 
-const topics = parse(readFileSync(join(repoRoot, 'deploy/topics.yaml'), 'utf8')) as {
-  topics: { name: string; partitions: number }[];
-};
 const partitionsOf = (topic: string) => {
-  const found = topics.topics.find((t) => t.name === topic);
-  if (!found) throw new Error(`deploy/topics.yaml declares no topic ${topic}`);
+  const found = topicCatalogue().find((t) => t.name === topic);
+  if (!found) throw new Error(`the topic catalogue (@tally/contracts) has no topic ${topic}`);
   return found.partitions;
 };
 

@@ -1,6 +1,6 @@
 /**
  * A region's counts under random delivery orders (issue 17). The region is modelled in memory exactly as
- * adapters/postgres-region.ts drives the domain: a batch of ballots reads the options of the polls it touches and
+ * count-ballots.ts drives the domain: a batch of ballots reads the options of the polls it touches and
  * the (poll, user) pairs that already hold a ballot, calls `decideBallots`, stores the accepted ballots (one per
  * pair) and adds the counted ones with `countIncrements`; a batch of definitions keeps `newestPerPoll`, replaces
  * a stored definition only if (definedAtMs, seq) is higher, and then settles that poll's pending ballots with

@@ -1,6 +1,6 @@
 /**
  * The merger under random delivery orders (issue 17). The merger is modelled in memory exactly as
- * adapters/postgres-merger.ts drives the domain: a batch of definitions keeps `newestPerPoll` and replaces a
+ * merge-results.ts drives the domain: a batch of definitions keeps `newestPerPoll` and replaces a
  * stored definition only if (definedAtMs, seq) is higher; a batch of snapshots keeps, per (poll, region), the
  * newest of the batch by `isNewerSnapshot` and replaces a stored one only if its version is higher; after
  * either, the touched polls are ranked again with `rankWorld` and a result gets `nextResultVersion` only when

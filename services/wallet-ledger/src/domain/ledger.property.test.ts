@@ -1,6 +1,6 @@
 /**
  * The ledger under at-least-once delivery (issue 17). The store is modelled in memory exactly as
- * adapters/postgres-ledger.ts drives the domain: a batch reads the entries already recorded under its commands'
+ * wallet-ledger.ts (applyCommands) drives the domain: a batch reads the entries already recorded under its commands'
  * (user, source, seq) and the balances they touch, calls `decide`, appends `entries` in order and writes
  * `balances`.
  *

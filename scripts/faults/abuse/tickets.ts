@@ -7,7 +7,7 @@
  * every read must be refused (403).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { DEVELOPMENT_TICKET_KEY, ticketFor } from '@tally/contracts';
+import { DEVELOPMENT_TICKET_KEY, formatWriteKey, ticketFor } from '@tally/contracts';
 import type { SuiteKeys } from './credentials.js';
 import { call, forEachConcurrently } from './http.js';
 import type { AbuseData, JoinedTicket } from './setup.js';
@@ -46,7 +46,7 @@ export async function attackTicketIds(
       { scheme: 'development TICKET_KEY', id: ticketFor(DEVELOPMENT_TICKET_KEY, join.queueId, join).ticketId },
     ];
     for (const { scheme, id } of candidates) {
-      const request = `GET ${ticketPath(join.queueId, id)} [${scheme} id of join ${join.source}:${join.seq}, full key]`;
+      const request = `GET ${ticketPath(join.queueId, id)} [${scheme} id of join ${formatWriteKey(join)}, full key]`;
       // the real id itself would be the join's own ticket: the scheme in use is the guessable one
       if (id === join.ticketId) {
         derived.record(

@@ -1,5 +1,6 @@
 import { advancePostgresFence, peekPostgresFence, readPostgresFence, type PartitionFence } from '@tally/idempotency';
 import type { QueueEvent } from '@tally/schemas';
+import { assertSqlIdentifier } from '@tally/config';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import type { QueueBatchStore, QueueChange } from '../apply-queue-commands.js';
 import type { AdmissionViewPort, PartitionView, QueueStorePort } from '../queue-admitter.js';
@@ -42,8 +43,7 @@ export class QueueStore implements QueueStorePort, AdmissionViewPort {
     private readonly schema: string,
     private readonly options: QueueStoreOptions,
   ) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(schema))
-      throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
+    assertSqlIdentifier(schema);
   }
 
   private lock(db: PoolClient, partition: number) {

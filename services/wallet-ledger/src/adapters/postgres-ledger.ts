@@ -1,3 +1,4 @@
+import { assertSqlIdentifier } from '@tally/config';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import {
   balanceKey,
@@ -24,8 +25,7 @@ export class LedgerStore implements LedgerPort {
     private readonly pool: Pool,
     private readonly schema: string,
   ) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(schema))
-      throw new Error(`DB_SCHEMA must be a lower-case SQL identifier (got ${JSON.stringify(schema)})`);
+    assertSqlIdentifier(schema);
   }
 
   /** Runs `work` in one transaction holding the partition's advisory lock; it commits when `work` returns. */

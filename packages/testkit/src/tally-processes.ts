@@ -1,4 +1,4 @@
-import { DEFAULT_REGIONS, REGIONAL_TOPICS, REGION_PLACEHOLDER, TOPICS, regionalTopicName } from '@tally/contracts';
+import { DEFAULT_REGIONS, REGIONAL_TOPICS, TOPICS, regionalTopicName } from '@tally/contracts';
 import { createTopicsWithSchemas } from './helpers.js';
 import { stackEnvironment, startServiceProcess, type ServiceProcess } from './service-process.js';
 import type { TestStack } from './stack.js';
@@ -26,22 +26,28 @@ export interface TallyProcesses {
   stop: () => Promise<void>;
 }
 
-/** Every topic of one Tally, named under `prefix` (the regions' ballots and snapshots by template, as in the catalogue). */
-export const tallyTopicNames = (prefix: string) => ({
-  heartbeats: `${prefix}.heartbeats`,
-  viewerCounts: `${prefix}.viewer-counts`,
-  itemEvents: `${prefix}.item-events`,
-  walletCommands: `${prefix}.wallet-commands`,
-  walletOutcomes: `${prefix}.wallet-outcomes`,
-  queueCommands: `${prefix}.queue-commands`,
-  queueEvents: `${prefix}.queue-events`,
-  polls: `${prefix}.polls`,
-  results: `${prefix}.results`,
-  deadLetters: `${prefix}.dead-letters`,
-  late: `${prefix}.late`,
-  ballotsTemplate: `${prefix}.${REGION_PLACEHOLDER}.ballots`,
-  snapshotsTemplate: `${prefix}.${REGION_PLACEHOLDER}.snapshots`,
-});
+/**
+ * Every topic of one Tally: the catalogue's names under `prefix`, so a run's topics say which of Tally's they
+ * stand for (the regions' ballots and snapshots by the catalogue's `{region}` templates).
+ */
+export const tallyTopicNames = (prefix: string) => {
+  const under = (name: string) => `${prefix}.${name}`;
+  return {
+    heartbeats: under(TOPICS.viewerHeartbeats.name),
+    viewerCounts: under(TOPICS.viewerCounts.name),
+    itemEvents: under(TOPICS.itemEvents.name),
+    walletCommands: under(TOPICS.walletCommands.name),
+    walletOutcomes: under(TOPICS.walletOutcomes.name),
+    queueCommands: under(TOPICS.queueCommands.name),
+    queueEvents: under(TOPICS.queueEvents.name),
+    polls: under(TOPICS.pollDefinitions.name),
+    results: under(TOPICS.voteResults.name),
+    deadLetters: under(TOPICS.deadLetters.name),
+    late: under(TOPICS.late.name),
+    ballotsTemplate: under(REGIONAL_TOPICS.ballots.template),
+    snapshotsTemplate: under(REGIONAL_TOPICS.snapshots.template),
+  };
+};
 
 type TopicNames = ReturnType<typeof tallyTopicNames>;
 

@@ -26,7 +26,7 @@ export interface FaultEnvironment {
   serviceUrls: Record<string, string>;
   /** Every consuming service → its consumer groups. */
   consumerGroups: Record<string, string[]>;
-  /** The topics of deploy/topics.yaml, as created on the run's broker. */
+  /** The topics of the catalogue, as created on the run's broker. */
   topics: string[];
 }
 

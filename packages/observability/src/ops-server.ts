@@ -10,6 +10,8 @@ import {
 } from '@tally/contracts';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
+// the route schemas' OpenAPI fields (summary, tags): @fastify/swagger adds them to fastify's schema type
+import type {} from '@fastify/swagger';
 import type { Metrics } from './metrics.js';
 import { withTimeout } from './timeout.js';
 

@@ -2,6 +2,8 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { Counter } from 'prom-client';
 import { createRedis } from '@tally/storage';
 import { createLogger, createMetrics, startOpsServer, type OpsServer } from '../src/index.js';
+// the type of inject('stack'), declared by the testkit that provides it
+import type {} from '@tally/testkit';
 
 const stack = inject('stack');
 const redis = createRedis(stack.redisUrl);

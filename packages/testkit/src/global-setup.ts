@@ -1,14 +1,7 @@
-import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { stackDown, stackEndpoints, stackStatus, stackUp } from '@tally/stack';
 import { dockerMayBeReachable, startContainers } from './containers.js';
 import { stackFromEnvironment, type TestStack } from './stack.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    stack: TestStack;
-  }
-}
 
 /**
  * Finds real services for the integration tests, in this order: the TALLY_* environment variables; the local

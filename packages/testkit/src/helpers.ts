@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { createLogger } from '@tally/observability';
+import { createLogger, type Logger } from '@tally/observability';
 import { SchemaRegistryAdmin, schemas } from '@tally/schemas';
 
 type SchemaName = keyof typeof schemas;
@@ -57,7 +57,7 @@ export async function createTestTopics(
   });
 }
 
-export const quietLogger = () => createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
+export const quietLogger = (): Logger => createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
 /** Polls until `probe` returns true or the time is up; returns whether it came true. */
 export async function eventually(

@@ -1,3 +1,5 @@
+import type {} from 'vitest';
+
 /** The real services an integration test talks to, and where they came from. */
 export interface TestStack {
   brokers: string[];
@@ -5,6 +7,14 @@ export interface TestStack {
   redisUrl: string;
   databaseUrl: string;
   origin: 'environment' | 'local stack (already running)' | 'local stack (started for the tests)' | 'testcontainers';
+}
+
+// What global-setup.ts provides, so `inject('stack')` is typed. Declared here, beside TestStack, because this file's
+// declarations reach every test project that imports the testkit (tsc -b checks them against the emitted .d.ts).
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: TestStack;
+  }
 }
 
 /** Set all four to point the tests at services run elsewhere (a CI service container, a shared cluster). */

@@ -88,60 +88,24 @@ export interface RunningService {
 export async function startConsumingService<C extends ConsumingServiceConfig, T, Exposed, WithRedis extends boolean>(
   options: ConsumingServiceOptions<C, T, Exposed, WithRedis>,
 ): Promise<RunningService & { exposed: Exposed }> {
-  const { name, config } = options;
-  const instance = options.instance ?? name;
-  const logger = options.logger ?? createLogger(name, config.LOG_LEVEL);
-  const metrics = createMetrics(name);
-  for (const set of options.migrations)
-    await migrate({ databaseUrl: config.DATABASE_URL, schema: config.DB_SCHEMA, ...set, log: (m) => logger.debug(m) });
-
-  const redis = options.redis ? createRedis(config.REDIS_URL, name) : undefined;
-  const pool = createPool(config.DATABASE_URL);
-  const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
-  const kafka = createKafka({
-    brokers: config.KAFKA_BROKERS,
-    clientId: options.clientId ?? config.KAFKA_CLIENT_ID,
-    logger,
-  });
-  const producer = new TypedProducer(kafka);
-  await producer.connect();
+  const { config } = options;
+  const instance = options.instance ?? options.name;
+  const kit = await openKit(options);
   // the consumer is made from what `wire` returns, which may ask for its partitions before it exists
   const started: { consumer?: BatchConsumer<T> } = {};
   const wiring = await options.wire({
-    config,
-    logger,
-    metrics,
-    pool,
-    redis: redis as ServiceKit<C, WithRedis>['redis'],
-    kafka,
-    producer,
-    registry,
-    codec: (topicName, contract) => topicCodecFor(registry, topicName, contract),
+    ...kit,
     assignedPartitions: (topic) => started.consumer?.assignedPartitions(topic) ?? [],
   });
-
-  const consumer = (started.consumer = new BatchConsumer<T>({
-    service: instance,
-    groupId: config.CONSUMER_GROUP,
-    kafka,
-    codecs: wiring.codecs,
-    handler: wiring.handler,
-    producer,
-    deadLetters: topicCodecFor(registry, config.DLQ_TOPIC, TOPICS.deadLetters),
-    lateRecords: topicCodecFor(registry, config.LATE_TOPIC, TOPICS.late),
-    metrics,
-    logger,
-    concurrency: config.CONSUMER_CONCURRENCY,
-    ...(wiring.maxRecordsPerCommit === undefined ? {} : { maxRecordsPerCommit: wiring.maxRecordsPerCommit }),
-    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-  }));
+  const consumer = (started.consumer = consumerOf(instance, kit, wiring));
   await consumer.start();
   const loops = (await wiring.loops?.()) ?? [];
 
+  const { pool, redis, producer, logger } = kit;
   const ops = await startOpsServer({
     port: config.PORT,
     host: config.HOST,
-    metrics,
+    metrics: kit.metrics,
     logger,
     readiness: [
       ...(redis ? [{ name: 'redis', check: async () => void (await redis.ping()) }] : []),
@@ -155,4 +119,53 @@ export async function startConsumingService<C extends ConsumingServiceConfig, T,
   // closed in reverse: HTTP first, then the loops, then the consumer finishes and commits its batch, then the stores
   const resources = consumingServiceResources({ pool, redis, producer, consumer, http: ops, loops });
   return { port: ops.port, logger, resources, close: closeOnce(resources), exposed: wiring.exposed as Exposed };
+}
+
+/** The consumer of the service's topics, its side outputs on the catalogue's schemas. */
+function consumerOf<C extends ConsumingServiceConfig, T>(
+  instance: string,
+  kit: Omit<ServiceKit<C, boolean>, 'assignedPartitions'>,
+  wiring: ConsumerWiring<T, unknown>,
+): BatchConsumer<T> {
+  const { config } = kit;
+  return new BatchConsumer<T>({
+    service: instance,
+    groupId: config.CONSUMER_GROUP,
+    kafka: kit.kafka,
+    codecs: wiring.codecs,
+    handler: wiring.handler,
+    producer: kit.producer,
+    deadLetters: kit.codec(config.DLQ_TOPIC, TOPICS.deadLetters),
+    lateRecords: kit.codec(config.LATE_TOPIC, TOPICS.late),
+    metrics: kit.metrics,
+    logger: kit.logger,
+    concurrency: config.CONSUMER_CONCURRENCY,
+    ...(wiring.maxRecordsPerCommit === undefined ? {} : { maxRecordsPerCommit: wiring.maxRecordsPerCommit }),
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
+  });
+}
+
+/** Everything the service's parts are built from, in the order they are opened: the schema is migrated first. */
+async function openKit<C extends ConsumingServiceConfig, WithRedis extends boolean>(
+  options: Pick<
+    ConsumingServiceOptions<C, never, never, WithRedis>,
+    'name' | 'config' | 'logger' | 'clientId' | 'migrations' | 'redis'
+  >,
+): Promise<Omit<ServiceKit<C, WithRedis>, 'assignedPartitions'>> {
+  const { name, config } = options;
+  const logger = options.logger ?? createLogger(name, config.LOG_LEVEL);
+  const metrics = createMetrics(name);
+  for (const set of options.migrations)
+    await migrate({ databaseUrl: config.DATABASE_URL, schema: config.DB_SCHEMA, ...set, log: (m) => logger.debug(m) });
+
+  const redis = (options.redis ? createRedis(config.REDIS_URL, name) : undefined) as ServiceKit<C, WithRedis>['redis'];
+  const pool = createPool(config.DATABASE_URL);
+  const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
+  const clientId = options.clientId ?? config.KAFKA_CLIENT_ID;
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId, logger });
+  const producer = new TypedProducer(kafka);
+  await producer.connect();
+  const codec: ServiceKit<C, WithRedis>['codec'] = (topicName, contract) =>
+    topicCodecFor(registry, topicName, contract);
+  return { config, logger, metrics, pool, redis, kafka, producer, registry, codec };
 }

@@ -1,9 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { TOPICS } from '@tally/contracts';
 import { offsetFenceMigrations, seqWindowMigrations } from '@tally/idempotency';
-import type { Logger } from '@tally/observability';
-import { startConsumingService } from '@tally/service-kit';
-import { topicPartitions, type ServiceResource } from '@tally/streaming';
+import { startConsumingService, type RunningService } from '@tally/service-kit';
+import { topicPartitions } from '@tally/streaming';
 import { counterRoutes } from './adapters/http.js';
 import { CounterStore } from './adapters/postgres-counters.js';
 import { PostgresReads } from './adapters/postgres-reads.js';
@@ -13,13 +12,9 @@ import type { CounterMaterializerConfig } from './config.js';
 import { Flusher } from './flusher.js';
 import { Maintenance, itemEventHandler, writeThenProject } from './materializer.js';
 
-export interface RunningMaterializer {
-  port: number;
-  logger: Logger;
-  resources: ServiceResource[];
+export interface RunningMaterializer extends RunningService {
   /** Runs the maintenance tick now (tests move their clock and want windows slid without waiting). */
   maintain: () => Promise<void>;
-  close: () => Promise<void>;
 }
 
 const migrations = fileURLToPath(new URL('../migrations', import.meta.url));

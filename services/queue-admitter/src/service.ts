@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import { TOPICS } from '@tally/contracts';
 import { offsetFenceMigrations } from '@tally/idempotency';
-import { createLogger, type Logger } from '@tally/observability';
-import { startConsumingService } from '@tally/service-kit';
+import { createLogger } from '@tally/observability';
+import { startConsumingService, type RunningService } from '@tally/service-kit';
 import { Serially, topicPartitions, type ServiceResource } from '@tally/streaming';
 import { queueRoutes } from './adapters/http.js';
 import { QueueStore } from './adapters/postgres-queues.js';
@@ -19,12 +19,7 @@ import {
   type QueueRole,
 } from './queue-admitter.js';
 
-export interface RunningAdmitter {
-  port: number;
-  logger: Logger;
-  resources: ServiceResource[];
-  close: () => Promise<void>;
-}
+export type RunningAdmitter = RunningService;
 
 const migrations = fileURLToPath(new URL('../migrations', import.meta.url));
 

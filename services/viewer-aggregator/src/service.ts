@@ -1,9 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { TOPICS } from '@tally/contracts';
 import { offsetFenceMigrations, seqWindowMigrations } from '@tally/idempotency';
-import type { Logger } from '@tally/observability';
-import { startConsumingService } from '@tally/service-kit';
-import type { ServiceResource } from '@tally/streaming';
+import { startConsumingService, type RunningService } from '@tally/service-kit';
 import { CountPublisher } from './adapters/count-publisher.js';
 import { viewerRoutes } from './adapters/http.js';
 import { HistoryStore } from './adapters/postgres-history.js';
@@ -11,12 +9,7 @@ import { ViewerStore } from './adapters/redis-viewers.js';
 import { heartbeatHandler } from './aggregator.js';
 import type { ViewerAggregatorConfig } from './config.js';
 
-export interface RunningAggregator {
-  port: number;
-  logger: Logger;
-  resources: ServiceResource[];
-  close: () => Promise<void>;
-}
+export type RunningAggregator = RunningService;
 
 const migrations = fileURLToPath(new URL('../migrations', import.meta.url));
 const SEQ_ARCHIVE_PRUNE_MS = 10 * 60_000;

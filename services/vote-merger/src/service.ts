@@ -1,9 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { REGIONAL_TOPICS, TOPICS } from '@tally/contracts';
-import { createLogger, type Logger } from '@tally/observability';
+import { createLogger } from '@tally/observability';
 import type { GlobalResult, TopicCodec } from '@tally/schemas';
-import { startConsumingService, type ConsumingServiceOptions, type ServiceKit } from '@tally/service-kit';
-import type { ServiceResource } from '@tally/streaming';
+import {
+  startConsumingService,
+  type ConsumingServiceOptions,
+  type ServiceKit,
+  type RunningService,
+} from '@tally/service-kit';
 import { resultRoutes } from './adapters/http.js';
 import { MergerStore } from './adapters/postgres-merger.js';
 import { RegionStore } from './adapters/postgres-region.js';
@@ -11,14 +15,10 @@ import type { VoteMergerConfig } from './config.js';
 import { mergerHandler, type MergerRecord } from './merger.js';
 import { regionHandler, type RegionRecord } from './region.js';
 
-export interface RunningVoteMerger {
-  port: number;
-  logger: Logger;
-  resources: ServiceResource[];
+export interface RunningVoteMerger extends RunningService {
   /** The region's store (region role) or the merger's (merger role), for tests. */
   region?: RegionStore;
   merger?: MergerStore;
-  close: () => Promise<void>;
 }
 
 type Kit = ServiceKit<VoteMergerConfig, false>;

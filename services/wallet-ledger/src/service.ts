@@ -1,19 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { TOPICS } from '@tally/contracts';
-import type { Logger } from '@tally/observability';
-import { startConsumingService } from '@tally/service-kit';
-import type { ServiceResource } from '@tally/streaming';
+import { startConsumingService, type RunningService } from '@tally/service-kit';
 import { walletRoutes } from './adapters/http.js';
 import { LedgerStore } from './adapters/postgres-ledger.js';
 import type { WalletLedgerConfig } from './config.js';
 import { walletCommandHandler } from './wallet-ledger.js';
 
-export interface RunningLedger {
-  port: number;
-  logger: Logger;
+export interface RunningLedger extends RunningService {
   store: LedgerStore;
-  resources: ServiceResource[];
-  close: () => Promise<void>;
 }
 
 const migrations = fileURLToPath(new URL('../migrations', import.meta.url));

@@ -7,6 +7,8 @@ export default tseslint.config(
     ignores: [
       '**/node_modules/**',
       '**/dist/**',
+      // tsc -b output (project references): declarations, not sources
+      '**/.tsbuild/**',
       '**/target/**',
       '.stack/**',
       'coverage/**',

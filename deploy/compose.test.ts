@@ -326,7 +326,13 @@ describe('Dockerfile', () => {
 
   it("keeps node_modules, the local stack's data and the Maven builds out of the build context, but not what the image needs", () => {
     expect(dockerignore).toEqual(
-      expect.arrayContaining(['**/node_modules', '.stack', 'deploy/kafka/target', 'deploy/registry/target', '.git']),
+      expect.arrayContaining([
+        '**/node_modules',
+        '.stack',
+        'deploy/kafka/target',
+        'third_party/apicurio-registry/target',
+        '.git',
+      ]),
     );
     for (const needed of ['deploy', 'deploy/topics.yaml', 'schemas', 'packages', 'services', 'pnpm-lock.yaml'])
       expect(dockerignore, needed).not.toContain(needed);

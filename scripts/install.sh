@@ -29,6 +29,7 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# deploy/kafka (the broker) and third_party/apicurio-registry (the schema registry, Apache-2.0 code Tally builds)
 echo "==> Kafka and schema registry jars from Maven Central"
 pnpm -s tally stack prepare
 

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
- * Resolves a component's jars from Maven Central with its pom under deploy/ (once; `target/` is reused). The
- * `marker` is a file the build produces; its absence means build.
+ * Resolves a component's jars from Maven Central with its pom under deploy/ or third_party/ (once; `target/` is
+ * reused). The `marker` is a file the build produces; its absence means build.
  */
 export function ensureMavenBuild(projectDir: string, marker: string, log: (line: string) => void): void {
   if (existsSync(join(projectDir, marker))) return;

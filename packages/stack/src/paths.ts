@@ -10,3 +10,6 @@ export function stackDir(): string {
 }
 
 export const deployDir = join(repoRoot, 'deploy');
+
+/** Other projects' code Tally builds for the local stack (the schema registry), each under its own licence. */
+export const thirdPartyDir = join(repoRoot, 'third_party');

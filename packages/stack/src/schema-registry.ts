@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureMavenBuild } from './maven.js';
-import { deployDir, stackDir } from './paths.js';
+import { stackDir, thirdPartyDir } from './paths.js';
 import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
 
-/** Apicurio Registry 3 (3.0.9, see deploy/registry/README.md), built from Maven Central, serving the Confluent API. */
+/** Apicurio Registry 3 (3.0.9, see third_party/apicurio-registry/README.md), built from Maven Central, serving the Confluent API. */
 export interface RegistrySettings {
   port: number;
   heapMb: number;
@@ -16,7 +16,7 @@ export function registrySettings(env: NodeJS.ProcessEnv = process.env): Registry
 
 export const registryUrl = (settings: RegistrySettings) => `http://127.0.0.1:${settings.port}/apis/ccompat/v7`;
 
-const registryProject = join(deployDir, 'registry');
+const registryProject = join(thirdPartyDir, 'apicurio-registry');
 const runnerJar = 'target/quarkus-app/quarkus-run.jar';
 
 export function registryProcess(): ManagedProcess {

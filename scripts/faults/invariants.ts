@@ -7,6 +7,7 @@
  * regions). A lost or doubled count never settles into the right one, so waiting hides nothing.
  */
 import type { FaultEnvironment } from './environment.js';
+import type { InvariantResult } from './invariant-result.js';
 import type { Workload } from './workload.js';
 import { checkCounters } from './workload/check-counters.js';
 import { checkLateTopic } from './workload/check-late.js';
@@ -20,23 +21,7 @@ import { seededRandom } from './workload/random.js';
 import { consumedTopics, waitUntilQuiet, withAdmin, type Quiet } from './workload/settle.js';
 import { groupsByProduct, PRODUCTS, type LoadStats, type Product } from './workload/stats.js';
 
-export interface InvariantResult {
-  product: Product;
-  invariant: string;
-  ok: boolean;
-  expected: string;
-  observed: string;
-  /** Events missing: expected − observed where positive, summed over what was counted. */
-  lost?: number;
-  /** Events counted too often: observed − expected where positive. */
-  doubled?: number;
-  /** A check one fault asked for (made once, after it), not one made after every fault. */
-  once?: boolean;
-  /** Cases the model cannot decide (a range check): counted in the range's upper end only. */
-  ambiguous?: number;
-  /** Of the expected cases, how many were found (the late topic: late writes matched). */
-  matched?: number;
-}
+export type { InvariantResult } from './invariant-result.js';
 
 const DEFAULT_TIMEOUT_MS = 90_000;
 /** However long catching up took, the reads get at least this long to settle. */

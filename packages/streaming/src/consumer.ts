@@ -1,4 +1,4 @@
-import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger, Metrics } from '@tally/observability';
 import {
   UndecodableRecordError,
@@ -7,6 +7,7 @@ import {
   type LateRecord,
   type TopicCodec,
 } from '@tally/schemas';
+import type { ConsumedRecord } from './consumed-record.js';
 import { sendToDeadLetters } from './dead-letters.js';
 import { sendToLateRecords, type LateEntry } from './late-records.js';
 import { consumerLag } from './lag.js';
@@ -14,19 +15,7 @@ import { consumerMetrics, type ConsumerMetrics } from './metrics.js';
 import type { TypedProducer } from './producer.js';
 import { isTransient } from './transient.js';
 
-export interface ConsumedRecord<T> {
-  topic: string;
-  partition: number;
-  /** Kafka offsets are 64-bit; as a number they stay exact up to 2^53, far beyond any partition we keep. */
-  offset: number;
-  key: string | null;
-  value: T;
-  timestamp: number;
-  headers: IHeaders;
-  /** The bytes as consumed, so a record set aside can be produced again unchanged. */
-  rawKey: Buffer | null;
-  rawValue: Buffer | null;
-}
+export type { ConsumedRecord } from './consumed-record.js';
 
 export interface PartitionBatch<T> {
   topic: string;

@@ -1,5 +1,5 @@
 import type { LateReason, LateRecord, TopicCodec } from '@tally/schemas';
-import type { ConsumedRecord } from './consumer.js';
+import type { ConsumedRecord } from './consumed-record.js';
 import { headerStrings, type DeadLetterContext } from './dead-letters.js';
 import type { TypedProducer } from './producer.js';
 

@@ -6,7 +6,7 @@
  * (without the views sent 2 h old, which are late for it), while the run is young enough for every other view
  * to be inside the hour.
  */
-import type { InvariantResult } from '../invariants.js';
+import type { InvariantResult } from '../invariant-result.js';
 import type { CounterModel, ItemExpectation } from './counters.js';
 import { mapConcurrently, type Gateway } from './gateway.js';
 import { countsVerdict, ruleVerdict, unreadable, type Comparison } from './verdicts.js';

@@ -10,7 +10,7 @@
 import { platformConfig } from '@tally/config';
 import type { LateRecord } from '@tally/schemas';
 import { readSideTopic } from '@tally/stack';
-import type { InvariantResult } from '../invariants.js';
+import type { InvariantResult } from '../invariant-result.js';
 import type { LateModel } from './late-data.js';
 import { faultsKafka, withAdmin } from './settle.js';
 import type { Product } from './stats.js';

@@ -7,7 +7,7 @@
  *
  * Ended tickets are final: once a check has read one right, later checks read a sample of 200 of them again.
  */
-import type { InvariantResult } from '../invariants.js';
+import type { InvariantResult } from '../invariant-result.js';
 import { mapConcurrently, type Gateway } from './gateway.js';
 import type { QueueModel, TicketRecord } from './queue.js';
 import { QUEUE_SETTINGS } from './queue.js';

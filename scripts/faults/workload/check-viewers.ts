@@ -7,7 +7,7 @@
  * result. Keepers are held for the read, so no heartbeat is on its way while it is made, and the aggregator has
  * read every one sent.
  */
-import type { InvariantResult } from '../invariants.js';
+import type { InvariantResult } from '../invariant-result.js';
 import { mapConcurrently, type Gateway } from './gateway.js';
 import type { Quiet } from './settle.js';
 import { rangeVerdict, unreadable, type RangeComparison } from './verdicts.js';

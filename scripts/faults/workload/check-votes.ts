@@ -4,7 +4,7 @@
  * (each region's counts as shares of its votes, the weighted mean over regions with votes, ties by optionId),
  * and the same result served by every region and by the merger.
  */
-import type { InvariantResult } from '../invariants.js';
+import type { InvariantResult } from '../invariant-result.js';
 import type { Gateway } from './gateway.js';
 import { countsVerdict, ruleVerdict, unreadable, type Comparison } from './verdicts.js';
 import { POLL_OPTIONS, regionWeights, type VoteModel } from './votes.js';

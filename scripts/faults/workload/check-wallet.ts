@@ -5,7 +5,7 @@
  * entry's time is the gateway's receipt of its write (within the write's HTTP round trip).
  */
 import { parseAmount } from '@tally/money';
-import type { InvariantResult } from '../invariants.js';
+import type { InvariantResult } from '../invariant-result.js';
 import { mapConcurrently, type Gateway } from './gateway.js';
 import { countsVerdict, ruleVerdict, unreadable } from './verdicts.js';
 import { ASSET, type WalletModel, type WalletUser } from './wallet.js';

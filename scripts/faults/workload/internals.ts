@@ -3,7 +3,7 @@
  * accepted, and the keepers to hold while viewers are read. Kept beside the workload (not on it) so the
  * Workload interface stays what the runner uses.
  */
-import type { InvariantResult } from '../invariants.js';
+import type { InvariantResult } from '../invariant-result.js';
 import type { LateTopic } from './check-late.js';
 import type { CounterModel } from './counters.js';
 import type { LateModel } from './late-data.js';

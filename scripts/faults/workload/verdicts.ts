@@ -1,5 +1,5 @@
 /** How the checks word what they found: sums with lost and doubled, or a rule with the cases that break it. */
-import type { InvariantResult } from '../invariants.js';
+import type { InvariantResult } from '../invariant-result.js';
 import type { Product } from './stats.js';
 
 export interface Comparison {

@@ -13,12 +13,12 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { platformConfig } from '@tally/config';
-import { loadConfig as counterMaterializerConfig } from '../services/counter-materializer/src/config.js';
-import { gatewayConfig } from '../services/ingest-gateway/src/config.js';
-import { loadConfig as queueAdmitterConfig } from '../services/queue-admitter/src/config.js';
-import { loadConfig as viewerAggregatorConfig } from '../services/viewer-aggregator/src/config.js';
-import { loadConfig as voteMergerConfig } from '../services/vote-merger/src/config.js';
-import { loadConfig as walletLedgerConfig } from '../services/wallet-ledger/src/config.js';
+import { loadConfig as counterMaterializerConfig } from '@tally/counter-materializer';
+import { gatewayConfig } from '@tally/ingest-gateway';
+import { loadConfig as queueAdmitterConfig } from '@tally/queue-admitter';
+import { loadConfig as viewerAggregatorConfig } from '@tally/viewer-aggregator';
+import { loadConfig as voteMergerConfig } from '@tally/vote-merger';
+import { loadConfig as walletLedgerConfig } from '@tally/wallet-ledger';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 const composePath = join(repoRoot, 'docker-compose.yml');

@@ -8,11 +8,11 @@
  */
 import { createPool } from '@tally/storage';
 import { consumerLag } from '@tally/streaming';
-import { loadConfig as counterConfig } from '../../services/counter-materializer/src/config.js';
-import { loadConfig as queueConfig } from '../../services/queue-admitter/src/config.js';
-import { loadConfig as viewerConfig } from '../../services/viewer-aggregator/src/config.js';
-import { loadConfig as voteConfig } from '../../services/vote-merger/src/config.js';
-import { loadConfig as walletConfig } from '../../services/wallet-ledger/src/config.js';
+import { loadConfig as counterConfig } from '@tally/counter-materializer';
+import { loadConfig as queueConfig } from '@tally/queue-admitter';
+import { loadConfig as viewerConfig } from '@tally/viewer-aggregator';
+import { loadConfig as voteConfig } from '@tally/vote-merger';
+import { loadConfig as walletConfig } from '@tally/wallet-ledger';
 import type { FaultControls, FaultEnvironment } from './environment.js';
 import type { ServiceSpec } from './environment/services.js';
 import { consumedTopics, withAdmin, type Admin } from './workload/settle.js';

@@ -6,7 +6,7 @@
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { SCOPES } from '@tally/contracts';
-import type { SigningJwk } from '../../../services/queue-admitter/src/domain/signing-keys.js';
+import type { SigningJwk } from '@tally/queue-admitter';
 
 /** Every scope the gateway knows: a scope added there is in the full key, and (unless a read scope) in the writer's. */
 export const ALL_SCOPES = SCOPES;

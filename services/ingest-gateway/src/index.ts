@@ -1,0 +1,6 @@
+/**
+ * What the gateway offers outside itself (scripts, tests, deploy's checks), through its package entry point
+ * (@tally/ingest-gateway); its inside (domain, adapters, wiring) is its own, and `pnpm deps` keeps others out of it.
+ * It runs from src/main.ts.
+ */
+export { gatewayConfig } from './config.js';

@@ -1,0 +1,7 @@
+/**
+ * What the queue admitter offers outside itself (scripts, tests, deploy's checks), through its package entry point
+ * (@tally/queue-admitter); its inside (domain, adapters, wiring) is its own, and `pnpm deps` keeps others out of it.
+ * It runs from src/main.ts.
+ */
+export { loadConfig } from './config.js';
+export type { SigningJwk } from './domain/signing-keys.js';

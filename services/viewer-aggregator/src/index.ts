@@ -1,0 +1,6 @@
+/**
+ * What the viewer aggregator offers outside itself (scripts, tests, deploy's checks), through its package entry point
+ * (@tally/viewer-aggregator); its inside (domain, adapters, wiring) is its own, and `pnpm deps` keeps others out of it.
+ * It runs from src/main.ts.
+ */
+export { loadConfig } from './config.js';

@@ -1,0 +1,6 @@
+/**
+ * What the vote merger offers outside itself (scripts, tests, deploy's checks), through its package entry point
+ * (@tally/vote-merger); its inside (domain, adapters, wiring) is its own, and `pnpm deps` keeps others out of it.
+ * It runs from src/main.ts.
+ */
+export { loadConfig } from './config.js';

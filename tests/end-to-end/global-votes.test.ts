@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Ballot } from '@tally/schemas';
 import {
+  bruteForceRanking,
   createTopicsWithSchemas,
   freePort,
   stackEnvironment,
@@ -14,7 +15,6 @@ import {
   type ServiceProcess,
 } from '@tally/testkit';
 import { DEFAULT_REGIONS, REGIONAL_TOPICS, REGION_PLACEHOLDER, TOPICS, regionalTopicName } from '@tally/contracts';
-import { bruteForceRanking } from '../../services/vote-merger/test/fixtures/brute-force.js';
 import { postStatus } from './fixtures/gateway.js';
 
 const stack = inject('stack');

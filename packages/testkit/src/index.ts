@@ -10,6 +10,7 @@ export {
   withAdmin,
 } from './helpers.js';
 export { dockerMayBeReachable } from './containers.js';
+export { bruteForceRanking } from './global-votes-oracle.js';
 export { freePort, stackEnvironment, startServiceProcess, type ServiceProcess } from './service-process.js';
 export {
   gatewayTopicEnvironment,

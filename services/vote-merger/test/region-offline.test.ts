@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Ballot } from '@tally/schemas';
-import { bruteForceRanking } from './fixtures/brute-force.js';
+import { bruteForceRanking } from '@tally/testkit';
 import { REGIONS, votesWorld } from './fixtures/world.js';
 
 const stack = inject('stack');

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Ballot } from '@tally/schemas';
-import { bruteForceRanking } from './fixtures/brute-force.js';
+import { bruteForceRanking } from '@tally/testkit';
 import { REGIONS, getJson, votesWorld } from './fixtures/world.js';
 
 const stack = inject('stack');

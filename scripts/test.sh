@@ -15,10 +15,12 @@ fi
 echo "==> stack up"
 pnpm -s tally stack up
 
-echo "==> generated types, typecheck, lint"
+echo "==> generated types, project references, typecheck, lint, layering"
 pnpm -s gen:check
+pnpm -s gen:references --check
 pnpm -s typecheck
 pnpm -s lint
+pnpm -s deps
 
 echo "==> unit tests"
 pnpm -s test:unit

@@ -9,15 +9,19 @@
  * references the package and its `dependencies` and `devDependencies`. scripts/, tests/ and deploy/ reference the
  * root package.json's workspace packages and every service, keeping any other reference written by hand. The
  * root tsconfig.json lists them all. A new project's `include` starts as ["src"] or ["."]; after that it is
- * left as written.
+ * left as written. Either way it fails when a TypeScript file is in no project, since no check would see it.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
+import ts from 'typescript';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TOP_LEVEL_PROJECTS = ['scripts', 'tests', 'deploy'];
+/** Checked apart from the solution by `pnpm typecheck`: the console, with its browser libs and bundler resolution. */
+const SEPARATE_PROJECTS = ['services/ingest-gateway/console'];
 
 interface PackageJson {
   name: string;
@@ -136,6 +140,23 @@ async function formatted(file: string, text: string): Promise<string> {
   return format(text, { ...(await resolveConfig(path)), filepath: path });
 }
 
+/** TypeScript files that no project includes: `tsc -b` would never check them, and nothing else would say so. */
+function filesNoProjectChecks(projectDirs: string[]): string[] {
+  const included = new Set<string>();
+  const host = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined };
+  for (const dir of ['.', ...projectDirs, ...SEPARATE_PROJECTS]) {
+    const config = join(repoRoot, dir, 'tsconfig.json');
+    if (!existsSync(config)) continue;
+    const parsed = ts.getParsedCommandLineOfConfigFile(config, {}, host);
+    for (const file of parsed?.fileNames ?? []) included.add(relative(repoRoot, file));
+  }
+  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '*.ts', '*.tsx'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
+  return listed.split('\n').filter((file) => file && exists(file) && !included.has(file));
+}
+
 const check = process.argv.includes('--check');
 const all = projects();
 const drafts: [string, string][] = all.map((p) => [`${p.dir}/tsconfig.json`, projectFile(p)]);
@@ -150,4 +171,9 @@ if (check) {
 } else {
   for (const [file, text] of stale) writeFileSync(join(repoRoot, file), text);
   console.log(stale.length ? `wrote ${stale.map(([file]) => file).join(', ')}` : 'project references up to date');
+}
+const orphans = filesNoProjectChecks(all.map((p) => p.dir));
+if (orphans.length) {
+  console.error(`in no TypeScript project (add the folder to a tsconfig.json "include"): ${orphans.join(', ')}`);
+  process.exit(1);
 }

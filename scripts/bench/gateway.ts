@@ -4,7 +4,7 @@
  * as the merger) run as their own processes against the running local stack, on topics, groups, Postgres
  * schemas and Redis keys of this run only (removed at the end). autocannon drives each route with a fixed
  * number of connections; every write is a new (source, seq); only 2xx answers count, anything else is reported.
- *   1. reads: data is seeded through the gateway and waited for, then every GET route of PRODUCT.md: requests/s
+ *   1. reads: data is seeded through the gateway and waited for, then every GET route of docs/API.md: requests/s
  *      and p50/p99 at the fixed connections, and p50/p99 one request at a time (1 connection), which is what
  *      the read target (p99 ≤ 5 ms) is judged on; a read that misses it is timed again at its owner directly,
  *      so the report shows whether the gateway or the owner is slow;

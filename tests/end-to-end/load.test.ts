@@ -1,6 +1,6 @@
 /**
  * `tally load` against a real gateway: every job's traffic is accepted as valid input (nothing refused, nothing
- * failed), so the generator speaks the public API as PRODUCT.md defines it.
+ * failed), so the generator speaks the public API as docs/API.md defines it.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {

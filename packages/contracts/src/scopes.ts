@@ -1,5 +1,5 @@
 /**
- * What an API key may do: one scope per kind of write, an admin scope where PRODUCT.md marks routes (admin), a
+ * What an API key may do: one scope per kind of write, an admin scope to configure (docs/API.md), a
  * read scope per kind of private data (a wallet and its history; a ticket with its admission token), and the
  * operator's scope for the live console. Public aggregates (viewer counts, counts and rankings, poll results,
  * a queue's public figures) need no key.

@@ -115,7 +115,7 @@ export const sendProblem = (reply: FastifyReply, code: ErrorCode, message: strin
 const sendAnswer = (reply: FastifyReply, { status, body }: Problem) => reply.code(status).send(body);
 
 /**
- * The error shape of PRODUCT.md for a service's read routes: a request the route schema refuses is a 400 with
+ * The error shape of docs/API.md for a service's read routes: a request the route schema refuses is a 400 with
  * each bad field worded as the gateway words it; a refusal HTTP names (a body that is not JSON) keeps its 4xx;
  * anything else is logged and answered 503 (`unavailable`: the state store could not be read) so clients retry
  * instead of treating it as their fault.

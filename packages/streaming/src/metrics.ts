@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { Metrics } from '@tally/observability';
 
-/** What PRODUCT.md promises for every consumer: throughput, batch latency, lag, dead letters and late records. */
+/** Every consumer's metrics (docs/ARCHITECTURE.md): throughput, batch latency, lag, dead letters and late records. */
 export interface ConsumerMetrics {
   recordsProcessed: Counter<'group' | 'topic'>;
   batchDuration: Histogram<'group' | 'topic'>;

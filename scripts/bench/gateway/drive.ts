@@ -12,7 +12,7 @@ export interface Call {
 }
 
 export interface RouteLoad {
-  /** The route as PRODUCT.md writes it, e.g. "POST /v1/items/{itemId}/likes": it names the measures. */
+  /** The route as docs/API.md writes it, e.g. "POST /v1/items/{itemId}/likes": it names the measures. */
   route: string;
   method: 'GET' | 'POST';
   /** The next request; called once per request sent, so writes never repeat a (source, seq). */

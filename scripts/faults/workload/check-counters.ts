@@ -1,7 +1,7 @@
 /**
  * Counters and rankings against what was accepted: per item exact likes (fans whose like-state with the newest
- * event time is a like), views and the named counter's sum, unique viewers within PRODUCT.md's 1%; rankings in
- * the order PRODUCT.md defines (score descending, ties by itemId) with exactly those scores: all-time and 24h
+ * event time is a like), views and the named counter's sum, unique viewers within docs/API.md's 1%; rankings in
+ * the order docs/API.md defines (score descending, ties by itemId) with exactly those scores: all-time and 24h
  * for every metric (every event of the run is within 24 h, those sent 2 h old included), and 1h for views
  * (without the views sent 2 h old, which are late for it), while the run is young enough for every other view
  * to be inside the hour.
@@ -30,7 +30,7 @@ const MINUTE_MS = 60_000;
 const lastHourStart = (nowMs: number) => Math.floor(nowMs / MINUTE_MS) * MINUTE_MS - 59 * MINUTE_MS;
 const byItemId = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** The ranking PRODUCT.md defines: positive scores only, highest first, ties by itemId. */
+/** The ranking docs/API.md defines: positive scores only, highest first, ties by itemId. */
 export function expectedRanking(scores: [string, number][], limit: number): Ranked[] {
   return scores
     .filter(([, score]) => score > 0)
@@ -139,7 +139,7 @@ export async function checkCounters(gateway: Gateway, model: CounterModel): Prom
   return results;
 }
 
-/** PRODUCT.md lets uniqueViewers be an estimate within 1%. */
+/** docs/API.md lets uniqueViewers be an estimate within 1%. */
 function uniqueViewersVerdict(comparisons: Comparison[]): InvariantResult {
   const off = comparisons.filter((c) => Math.abs(c.observed - c.expected) > Math.floor(c.expected * 0.01));
   return ruleVerdict(

@@ -1,7 +1,7 @@
 /**
  * The queue against what was sent: one ticket per join (a second join of a fan in line names the held ticket),
  * left and completed tickets as ended, the rest live; the first `capacity` live tickets in join order active and
- * never more; waiting positions 0..n-1 (PRODUCT.md: the number of waiting tickets ahead) in an order no client
+ * never more; waiting positions 0..n-1 (docs/API.md: the number of waiting tickets ahead) in an order no client
  * can contradict ("accepted before sent" means ahead in line); and waiting + active + completed + left +
  * expired = tickets.
  *

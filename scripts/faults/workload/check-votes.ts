@@ -1,6 +1,6 @@
 /**
  * Global votes against the voters' first ballots: per region exact counts per option and voters, each
- * region's snapshot version = the ballots it counted, the global ranking recomputed here from PRODUCT.md's rule
+ * region's snapshot version = the ballots it counted, the global ranking recomputed here from docs/API.md's rule
  * (each region's counts as shares of its votes, the weighted mean over regions with votes, ties by optionId),
  * and the same result served by every region and by the merger.
  */
@@ -26,7 +26,7 @@ interface ResultView {
 const SCORE_TOLERANCE = 1e-12;
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** PRODUCT.md's global ranking from the regions' counts. */
+/** docs/API.md's global ranking from the regions' counts. */
 export function expectedGlobal(
   counts: Map<string, Record<string, number>>,
   weights: Record<string, number>,

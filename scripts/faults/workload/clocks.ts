@@ -1,5 +1,5 @@
 /**
- * Devices' clocks, and what the services make of a time a client sends (@tally/event-time, PRODUCT.md): the
+ * Devices' clocks, and what the services make of a time a client sends (@tally/event-time, docs/ARCHITECTURE.md): the
  * client's `at` orders its own events and places them in windows, the gateway's receipt time decides presence
  * and lateness. A client never knows its write's receipt time exactly, only that it lies between the first
  * attempt leaving and the accepting answer coming back ([firstSentAtMs, acceptedAtMs] of the write): every

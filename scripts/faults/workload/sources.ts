@@ -1,5 +1,5 @@
 /**
- * Sources, as PRODUCT.md names them: each writes with its own `source` and seqs counting up from 0, one write at
+ * Sources, as docs/API.md names them: each writes with its own `source` and seqs counting up from 0, one write at
  * a time, in order, retrying each until the gateway accepts it (the client side of at-least-once). Sending in
  * order matters twice: what one source says about one thing (a user's like, then unlike) reaches Kafka in that
  * order, and a retry never falls behind the services' bounded (source, seq) windows.

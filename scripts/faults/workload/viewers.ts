@@ -1,6 +1,6 @@
 /**
  * Live viewers: players heartbeating every 5 s on a few streams, now and then ending their session and a new
- * player taking the seat. Presence is judged by the server's clock (PRODUCT.md): a session is a current viewer
+ * player taking the seat. Presence is judged by the server's clock (docs/API.md): a session is a current viewer
  * while its newest heartbeat is "playing" and the gateway received that heartbeat (its first copy) within the
  * window of now. The client's own `at` only orders a session's heartbeats (a clock never set: by receipt), and
  * a "playing" heartbeat whose `at` is more than the clock tolerance before its receipt makes no one present.

@@ -17,7 +17,7 @@ describe('load traffic', () => {
     }
   });
 
-  it('requests go to the public routes of PRODUCT.md', () => {
+  it('requests go to the public routes of docs/API.md', () => {
     const routes: Record<string, RegExp> = {
       viewers: /^\/v1\/streams\/stream-\d+\/heartbeats$/,
       counters: /^\/v1\/items\/item-\d+\/(likes|views)$/,

@@ -8,7 +8,7 @@ export interface Answer {
   body: Record<string, unknown>;
 }
 
-/** The answer is exactly `status` in PRODUCT.md's error shape with code `error`, and nothing more. */
+/** The answer is exactly `status` in docs/API.md's error shape with code `error`, and nothing more. */
 export function expectProblem(answer: Answer, status: number, error: string): void {
   expect(answer.status).toBe(status);
   expect(answer.headers.get('content-type')).toMatch(/^application\/json/);

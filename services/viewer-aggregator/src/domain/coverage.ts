@@ -1,7 +1,7 @@
 /**
  * Peak concurrency by event time, the same however the heartbeats arrive. A session covers a second when its
  * newest heartbeat at or before that second (by event time, to the second) is a "playing" one at most
- * `windowSeconds - 1` seconds earlier — the live-viewer rule of PRODUCT.md, applied in event time — and an
+ * `windowSeconds - 1` seconds earlier — the live-viewer rule of docs/API.md, applied in event time — and an
  * "ended" heartbeat in the same second wins. The concurrency of a second is the number of sessions covering
  * it, and a minute's peak is the largest concurrency of its seconds.
  *

@@ -1,5 +1,5 @@
 /**
- * The rule of live viewers (PRODUCT.md). Presence is judged by the server's clock; the client's clock only
+ * The rule of live viewers (docs/API.md). Presence is judged by the server's clock; the client's clock only
  * orders a session's own heartbeats:
  *
  * - A session is a current viewer while its newest heartbeat is "playing" and the gateway received that

@@ -9,7 +9,7 @@ const pollParams = {
   properties: { pollId: idParam() },
 } as const;
 
-/** A global result as the public API shows it (PRODUCT.md: `global`, `regions`, `asOf`). */
+/** A global result as the public API shows it (docs/API.md: `global`, `regions`, `asOf`). */
 export function resultView(result: GlobalResult) {
   return {
     pollId: result.pollId,

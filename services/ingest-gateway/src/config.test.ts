@@ -98,6 +98,13 @@ describe('gateway configuration', () => {
     ]);
   });
 
+  it('tells a deployment that still sets the two deadlines WRITE_DEADLINE_MS replaced', () => {
+    expect(problemsOf({ KAFKA_ACK_TIMEOUT_MS: '2000', WALLET_WAIT_MS: '5000' })).toEqual([
+      'KAFKA_ACK_TIMEOUT_MS: no longer read; WRITE_DEADLINE_MS is the one deadline of a write (ms) and replaced it',
+      'WALLET_WAIT_MS: no longer read; WRITE_DEADLINE_MS is the one deadline of a write (ms) and replaced it',
+    ]);
+  });
+
   it('takes configured keys in production', () => {
     const keys = [{ keySha256: 'c'.repeat(64), name: 'players', scopes: ['viewers:write'] }];
     const config = gatewayConfig({

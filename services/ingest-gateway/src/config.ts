@@ -1,4 +1,11 @@
-import { env, parseConfigWithSecrets, platformShape, type ParsedConfig } from '@tally/config';
+import {
+  env,
+  parseConfigWithSecrets,
+  platformShape,
+  withRules,
+  type ConfigRule,
+  type ParsedConfig,
+} from '@tally/config';
 import { DEFAULT_REGIONS, REGIONAL_TOPICS, REGION_PLACEHOLDER, TOPICS, regionalTopicName } from '@tally/contracts';
 import { chooseApiKeys, type ChosenKeys } from './domain/api-keys.js';
 import { chooseTicketKey, type ChosenTicketKey } from './domain/ticket-key.js';
@@ -38,6 +45,19 @@ const ballotsTopicTemplate = (fallback: string) =>
       error: `must otherwise be a Kafka topic name (A-Z a-z 0-9 . _ -)`,
     });
 
+/**
+ * KAFKA_ACK_TIMEOUT_MS and WALLET_WAIT_MS were two deadlines of one write; WRITE_DEADLINE_MS replaced both. A
+ * deployment that still sets them is told so, rather than having its setting ignored without a word.
+ */
+const retiredByWriteDeadline: ConfigRule = {
+  reads: [],
+  apply: (_values, source) => ({
+    problems: ['KAFKA_ACK_TIMEOUT_MS', 'WALLET_WAIT_MS']
+      .filter((name) => source[name] !== undefined && source[name] !== '')
+      .map((name) => `${name}: no longer read; WRITE_DEADLINE_MS is the one deadline of a write (ms) and replaced it`),
+  }),
+};
+
 export const gatewayShape = {
   ...platformShape,
   KAFKA_CLIENT_ID: env.string('ingest-gateway'),
@@ -75,7 +95,7 @@ export const gatewayShape = {
    * outcome by then is answered 202 pending. The producer gives up on a batch after as long, since by then no
    * request waits for it any more.
    */
-  WRITE_DEADLINE_MS: env.integer({ min: 50, max: 60_000, fallback: 5000 }),
+  WRITE_DEADLINE_MS: withRules(env.integer({ min: 50, max: 60_000, fallback: 5000 }), retiredByWriteDeadline),
   /** How long a routed read may wait for the owning service. */
   READ_TIMEOUT_MS: env.integer({ min: 50, max: 60_000, fallback: 3000 }),
   HEARTBEATS_TOPIC: env.string(TOPICS.viewerHeartbeats.name),

@@ -16,8 +16,8 @@ import { createPool } from '@tally/storage';
 import type { OutgoingRecord } from '@tally/streaming';
 import type { TestStack } from '@tally/testkit';
 import { DEVELOPMENT_TICKET_KEY, TOPICS, ticketFor } from '@tally/contracts';
+import { toCompleteCommand, toConfigureCommand, toJoinCommand, toLeaveCommand } from '@tally/ingest-gateway';
 import * as bench from './lib.js';
-import { queueCommand } from './records.js';
 
 const {
   commands: COMMANDS,
@@ -84,30 +84,32 @@ function queueBacklog(size: number): Backlog {
   let gatewaySeq = 0;
   const gatewayKey = () => ({ source: 'bench-gateway', seq: gatewaySeq++ });
   for (const queueId of QUEUES)
-    add(queueCommand(queueId, 'CONFIGURE', gatewayKey(), now, { capacity: CAPACITY, activeSeconds: 180 }));
+    add(toConfigureCommand(queueId, { capacity: CAPACITY, activeSeconds: 180 }, gatewayKey(), now));
   for (let seq = 0; records.length < size; seq++) {
     const r = Math.random();
     if (r < 0.1 && joins.length > 0) {
       const again = bench.pick(joins);
       add(
-        queueCommand(again.queueId, 'JOIN', { source: 'bench-app', seq: again.seq }, now, {
-          ticketId: again.ticketId,
-          userId: again.userId,
-        }),
+        toJoinCommand(
+          again.queueId,
+          { source: 'bench-app', seq: again.seq, userId: again.userId },
+          again.ticketId,
+          now,
+        ),
       );
     } else if (r < 0.17 && joins.length > 0) {
       const ticket = bench.pick(joins);
       left.push(ticket);
-      add(queueCommand(ticket.queueId, 'LEAVE', gatewayKey(), now, { ticketId: ticket.ticketId }));
+      add(toLeaveCommand(ticket.queueId, ticket.ticketId, gatewayKey(), now));
     } else if (r < 0.2 && joins.length > 0) {
       const first = firstIn.get(popularQueue())!;
       const ticket = bench.pick(first.length > 0 ? first : joins);
-      add(queueCommand(ticket.queueId, 'COMPLETE', gatewayKey(), now, { ticketId: ticket.ticketId }));
+      add(toCompleteCommand(ticket.queueId, ticket.ticketId, gatewayKey(), now));
     } else {
       const queueId = popularQueue();
       const join = { source: 'bench-app', seq, userId: `fan-${Math.floor(Math.random() * size)}` };
       const { ticketId } = ticketFor(DEVELOPMENT_TICKET_KEY, queueId, join);
-      const command = queueCommand(queueId, 'JOIN', join, now, { ticketId, userId: join.userId });
+      const command = toJoinCommand(queueId, join, ticketId, now);
       const joined = { queueId, ticketId: command.ticketId!, userId: command.userId!, seq };
       joins.push(joined);
       if (firstIn.get(queueId)!.length < CAPACITY) firstIn.get(queueId)!.push(joined);

@@ -16,8 +16,8 @@ import { createPool } from '@tally/storage';
 import type { OutgoingRecord } from '@tally/streaming';
 import type { TestStack } from '@tally/testkit';
 import { TOPICS, formatWriteKey } from '@tally/contracts';
+import { toTransactionCommand } from '@tally/ingest-gateway';
 import * as bench from './lib.js';
-import { walletCommand } from './records.js';
 
 const {
   commands: COMMANDS,
@@ -68,7 +68,7 @@ function walletBacklog(size: number): Backlog {
     const userId = `user-${Math.floor(Math.random() * users)}`;
     const credit = Math.random() < 0.6;
     const amount = credit ? `${1 + Math.floor(Math.random() * 20)}.00` : `${1 + Math.floor(Math.random() * 10)}.50`;
-    const command = walletCommand(
+    const command = toTransactionCommand(
       userId,
       {
         source: 'bench-shop',

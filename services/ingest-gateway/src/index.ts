@@ -4,3 +4,13 @@
  * It runs from src/main.ts.
  */
 export { gatewayConfig } from './config.js';
+/** The commands the gateway writes to Kafka for a request: the benches write the same straight to the topics. */
+export {
+  toCompleteCommand,
+  toConfigureCommand,
+  toJoinCommand,
+  toLeaveCommand,
+  type ConfigureRequest,
+  type JoinRequest,
+} from './domain/queue.js';
+export { toTransactionCommand, type TransactionRequest } from './domain/wallet.js';

@@ -119,6 +119,14 @@ export function unlistedProblem(status: number, body: unknown): string | undefin
   return undefined;
 }
 
+/** The body of an error answer that is a listed error; otherwise throws, saying why not (for tests of any service). */
+export function listedProblem(response: { statusCode: number; json: () => unknown }): ApiError {
+  const body = response.json();
+  const why = unlistedProblem(response.statusCode, body);
+  if (why !== undefined) throw new Error(`not a listed error answer (${response.statusCode}): ${why}`);
+  return body as ApiError;
+}
+
 const isErrorDetail = (detail: unknown): detail is ErrorDetail =>
   typeof detail === 'object' &&
   detail !== null &&

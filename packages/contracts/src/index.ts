@@ -20,6 +20,7 @@ export {
   isErrorCode,
   problem,
   unlistedProblem,
+  listedProblem,
   type ApiError,
   type ErrorCode,
   type ErrorCodeContract,

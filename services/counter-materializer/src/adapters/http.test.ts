@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unlistedProblem, type ApiError } from '@tally/contracts';
+import { listedProblem } from '@tally/contracts';
 import { createLogger, opsApp } from '@tally/observability';
 import { counterRoutes, type ReadDeps } from './http.js';
 import type { PostgresReads } from './postgres-reads.js';
@@ -24,13 +24,6 @@ async function counterApp(failing = false) {
   counterRoutes(deps)(app);
   await app.ready();
   return app;
-}
-
-/** An error answer: a listed code, gone out with its listed status, in the API's shape. */
-function listedProblem(response: { statusCode: number; json: () => unknown }) {
-  const body = response.json() as ApiError;
-  expect(unlistedProblem(response.statusCode, body)).toBeUndefined();
-  return body;
 }
 
 describe("counter-materializer's reads", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ticketFor, unlistedProblem, type ApiError } from '@tally/contracts';
+import { ticketFor, listedProblem } from '@tally/contracts';
 import { createLogger, opsApp } from '@tally/observability';
 import type { AdmissionTokens } from '../domain/admission-token.js';
 import { queueRoutes } from './http.js';
@@ -23,13 +23,6 @@ async function queueApp(failing = false) {
   queueRoutes({ store, projection, partitions: [0], tokens, now: () => 42 })(app);
   await app.ready();
   return app;
-}
-
-/** An error answer: a listed code, gone out with its listed status, in the API's shape. */
-function listedProblem(response: { statusCode: number; json: () => unknown }) {
-  const body = response.json() as ApiError;
-  expect(unlistedProblem(response.statusCode, body)).toBeUndefined();
-  return body;
 }
 
 const verify = (body: string, contentType = 'application/json') => ({

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unlistedProblem, type ApiError } from '@tally/contracts';
+import { listedProblem } from '@tally/contracts';
 import { createLogger, opsApp } from '@tally/observability';
 import type { GlobalResult } from '@tally/schemas';
 import { resultRoutes } from './http.js';
@@ -10,13 +10,6 @@ async function resultApp(results: (pollId: string) => Promise<GlobalResult | und
   resultRoutes(results)(app);
   await app.ready();
   return app;
-}
-
-/** An error answer: a listed code, gone out with its listed status, in the API's shape. */
-function listedProblem(response: { statusCode: number; json: () => unknown }) {
-  const body = response.json() as ApiError;
-  expect(unlistedProblem(response.statusCode, body)).toBeUndefined();
-  return body;
 }
 
 describe("vote-merger's read", () => {

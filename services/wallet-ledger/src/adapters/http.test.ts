@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unlistedProblem, type ApiError } from '@tally/contracts';
+import { listedProblem } from '@tally/contracts';
 import { createLogger, opsApp } from '@tally/observability';
 import { walletRoutes } from './http.js';
 import type { LedgerStore } from './postgres-ledger.js';
@@ -15,13 +15,6 @@ async function walletApp(failing = false) {
   walletRoutes({ store, now: () => 42 })(app);
   await app.ready();
   return app;
-}
-
-/** An error answer: a listed code, gone out with its listed status, in the API's shape. */
-function listedProblem(response: { statusCode: number; json: () => unknown }) {
-  const body = response.json() as ApiError;
-  expect(unlistedProblem(response.statusCode, body)).toBeUndefined();
-  return body;
 }
 
 describe("wallet-ledger's reads", () => {

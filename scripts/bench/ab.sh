@@ -9,6 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 rev=${1:?a revision to compare with, e.g. the commit before a change}
 rounds=${2:-2}
+# AB_QUICK=1: smaller sizes (fewer events and probes), to compare drain rates in minutes rather than an hour
+quick() { [[ ${AB_QUICK:-} == 1 ]] && echo "$@"; true; }
 out="$PWD/.stack/ab"
 before=.stack/ab-worktree
 mkdir -p "$out"
@@ -27,11 +29,11 @@ run() { # side dir bench round
   # the viewers benchmark keeps its history in one schema: start both sides from an empty one
   psql "${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -qc 'DROP SCHEMA IF EXISTS viewer_aggregator_bench CASCADE' >/dev/null 2>&1 || true
   case $bench in
-    viewers) (cd "$dir" && timeout 900 pnpm -s bench:viewers >"$file" 2>&1) || true ;;
-    counters) (cd "$dir" && timeout 900 pnpm -s bench:counters --reads 500 --probes 50 >"$file" 2>&1) || true ;;
-    queue) (cd "$dir" && timeout 900 npx tsx scripts/bench/queue.ts >"$file" 2>&1) || true ;;
-    wallet) (cd "$dir" && timeout 900 npx tsx scripts/bench/wallet.ts --commands 100000 --reads 300 --probes 40 >"$file" 2>&1) || true ;;
-    votes) (cd "$dir" && timeout 900 pnpm -s bench:votes --ballots 100000 --probes 30 >"$file" 2>&1) || true ;;
+    viewers) (cd "$dir" && timeout 900 pnpm -s bench:viewers $(quick --seconds 8 --probes 30) >"$file" 2>&1) || true ;;
+    counters) (cd "$dir" && timeout 900 pnpm -s bench:counters --reads 500 --probes 50 $(quick --events 200000 --reads 300 --probes 30) >"$file" 2>&1) || true ;;
+    queue) (cd "$dir" && timeout 900 npx tsx scripts/bench/queue.ts $(quick --quick) >"$file" 2>&1) || true ;;
+    wallet) (cd "$dir" && timeout 900 npx tsx scripts/bench/wallet.ts --commands 100000 --reads 300 --probes 40 $(quick --commands 50000 --probes 20) >"$file" 2>&1) || true ;;
+    votes) (cd "$dir" && timeout 900 pnpm -s bench:votes --ballots 100000 --probes 30 $(quick --ballots 60000 --probes 20) >"$file" 2>&1) || true ;;
   esac
   local rate
   rate=$(grep -E 'heartbeats/s processed|events/s processed|ballots/s counted' "$file" | grep -oE '[0-9]+$' | head -1 || true)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything, starts the local stack, and runs every check and test: generated types up to date,
-# typecheck, lint, unit tests, integration tests against the real Kafka, registry, Redis and Postgres.
+# Installs everything, starts the local stack, and runs every check and test: formatting, generated files up to
+# date, typecheck, lint, layering, unit tests, integration tests against the real Kafka, registry, Redis and Postgres.
 # Stops the stack afterwards whatever the outcome (unless it was already running before).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,12 +15,8 @@ fi
 echo "==> stack up"
 pnpm -s tally stack up
 
-echo "==> generated types, project references, typecheck, lint, layering"
-pnpm -s gen:check
-pnpm -s gen:references --check
-pnpm -s typecheck
-pnpm -s lint
-pnpm -s deps
+echo "==> pnpm check: formatting, generated files (types, dashboards, topics, project references), typecheck, lint, layering"
+pnpm -s check
 
 echo "==> unit tests"
 pnpm -s test:unit

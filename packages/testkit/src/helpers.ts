@@ -106,3 +106,9 @@ export async function readRecords<T>(
   }
   return records;
 }
+
+/** A clock a test moves by hand (services take `now`), so windows and expiries pass through hours in no time. */
+export class TestClock {
+  constructor(public nowMs: number) {}
+  now = () => this.nowMs;
+}

@@ -2,6 +2,7 @@ export { stackFromEnvironment, stackVariables, type TestStack } from './stack.js
 export {
   createTestTopics,
   createTopicsWithSchemas,
+  TestClock,
   eventually,
   quietLogger,
   readRecords,

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RunningMaterializer } from '../src/service.js';
-import { TestClock, counterWorld, itemEvent } from './fixtures/world.js';
+import { TestClock } from '@tally/testkit';
+import { counterWorld, itemEvent } from './fixtures/world.js';
 
 const stack = inject('stack');
 const now = Date.UTC(2026, 11, 4, 12, 0, 30);

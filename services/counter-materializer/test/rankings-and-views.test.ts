@@ -5,8 +5,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ItemEvent } from '@tally/schemas';
 import type { RunningMaterializer } from '../src/service.js';
+import { TestClock } from '@tally/testkit';
 import { bruteForce, random, ranked } from './fixtures/brute-force.js';
-import { TestClock, counterWorld } from './fixtures/world.js';
+import { counterWorld } from './fixtures/world.js';
 
 const stack = inject('stack');
 const clock = new TestClock(Date.UTC(2026, 10, 28, 9, 30, 10));

@@ -8,7 +8,8 @@ import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEVELOPMENT_KID, developmentSigningKey } from '../src/domain/signing-keys.js';
 import type { RunningAdmitter } from '../src/service.js';
-import { TestClock, getJson, queueWorld, ticketIdOf } from './fixtures/world.js';
+import { TestClock } from '@tally/testkit';
+import { getJson, queueWorld, ticketIdOf } from './fixtures/world.js';
 
 const stack = inject('stack');
 const clock = new TestClock(Date.UTC(2026, 10, 28, 20, 0, 0));

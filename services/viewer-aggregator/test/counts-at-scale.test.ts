@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Heartbeat } from '@tally/schemas';
-import { TestClock, heartbeat, viewerWorld } from './fixtures/world.js';
+import { TestClock } from '@tally/testkit';
+import { heartbeat, viewerWorld } from './fixtures/world.js';
 
 const stack = inject('stack');
 const start = Date.UTC(2026, 10, 22, 13, 0, 0);

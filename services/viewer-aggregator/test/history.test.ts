@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Heartbeat } from '@tally/schemas';
-import { withAdmin } from '@tally/testkit';
+import { TestClock, withAdmin } from '@tally/testkit';
 import type { RunningAggregator } from '../src/service.js';
-import { TestClock, heartbeat, viewerWorld } from './fixtures/world.js';
+import { heartbeat, viewerWorld } from './fixtures/world.js';
 
 const stack = inject('stack');
 const hour = Date.UTC(2026, 10, 22, 14, 0, 0);

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Heartbeat } from '@tally/schemas';
 import type { RunningAggregator } from '../src/service.js';
-import { TestClock, heartbeat, viewerWorld } from './fixtures/world.js';
+import { TestClock } from '@tally/testkit';
+import { heartbeat, viewerWorld } from './fixtures/world.js';
 
 const stack = inject('stack');
 const start = Date.UTC(2026, 10, 22, 12, 0, 0);

@@ -17,9 +17,6 @@ export const platformShape = {
    */
   ...transportShape,
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
-  DLQ_TOPIC: env.string('tally.dead-letters'),
-  /** Where records too late for a windowed result (or for the idempotency record) are set aside. */
-  LATE_TOPIC: env.string('tally.late'),
   /**
    * How long the group waits for a silent member before its partitions move (a crashed instance's work resumes
    * after this). Heartbeats go every 3 s, so below 10 s a busy event loop risks needless rebalances.

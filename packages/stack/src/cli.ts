@@ -3,7 +3,7 @@ import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { platformShape } from '@tally/config';
+import { TOPICS } from '@tally/contracts';
 import { createSchemaRegistry } from '@tally/schemas';
 import { kafkaSecurity } from '@tally/streaming';
 import { groupLag, lagTable } from './lag.js';
@@ -331,10 +331,17 @@ const refusable =
     }
   };
 
-const SIDE_TOPICS: { kind: SideKind; variable: 'DLQ_TOPIC' | 'LATE_TOPIC'; what: string; redrive: string }[] = [
+const SIDE_TOPICS: {
+  kind: SideKind;
+  variable: 'DLQ_TOPIC' | 'LATE_TOPIC';
+  topic: string;
+  what: string;
+  redrive: string;
+}[] = [
   {
     kind: 'dlq',
     variable: 'DLQ_TOPIC',
+    topic: TOPICS.deadLetters.name,
     what: 'the dead-letter topic: records a service could not decode, refused, or kept failing on, each with its reason and original bytes',
     redrive:
       'A dead-lettered record sent back is processed again like any new record: fix the cause first (a deployment, a schema, the data).',
@@ -342,6 +349,7 @@ const SIDE_TOPICS: { kind: SideKind; variable: 'DLQ_TOPIC' | 'LATE_TOPIC'; what:
   {
     kind: 'late',
     variable: 'LATE_TOPIC',
+    topic: TOPICS.late.name,
     what: 'the late topic: records too late for a windowed result (after its allowed lateness) or older than the idempotency record, each with its reason and original bytes',
     redrive:
       'A late record sent back is judged again by the same rule: it is applied only where the service now takes it (e.g. after its allowed lateness was raised), else it is set aside again.',
@@ -351,7 +359,7 @@ const SIDE_TOPICS: { kind: SideKind; variable: 'DLQ_TOPIC' | 'LATE_TOPIC'; what:
 for (const side of SIDE_TOPICS) {
   const { kind } = side;
   const noun = SIDE_NOUN[kind];
-  const defaultTopic = platformShape[side.variable].parse(process.env[side.variable] || undefined);
+  const defaultTopic = process.env[side.variable] || side.topic;
   const topicOption = (c: Command) =>
     c.option('--topic <name>', `the side topic (${side.variable} when set)`, defaultTopic);
   const filters = (c: Command) =>

@@ -7,7 +7,7 @@
  *
  * And the services' own count of it: tally_late_records_total{group,topic,reason} in each one's /metrics.
  */
-import { platformConfig } from '@tally/config';
+import { TOPICS } from '@tally/contracts';
 import type { LateRecord } from '@tally/schemas';
 import { readSideTopic } from '@tally/stack';
 import type { InvariantResult } from '../invariant-result.js';
@@ -16,8 +16,8 @@ import { faultsKafka, withAdmin } from './settle.js';
 import type { Product } from './stats.js';
 import { ruleVerdict, unreadable } from './verdicts.js';
 
-/** The services' LATE_TOPIC (the platform's default, which the fault run keeps). */
-export const LATE_TOPIC = platformConfig({}).LATE_TOPIC;
+/** The services' LATE_TOPIC (the catalogue's name, which the fault run keeps). */
+export const LATE_TOPIC = TOPICS.late.name;
 
 interface LateEntry {
   record: LateRecord;

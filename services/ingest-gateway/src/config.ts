@@ -111,6 +111,9 @@ export const gatewayShape = {
   VIEWER_COUNTS_TOPIC: env.string(TOPICS.viewerCounts.name),
   QUEUE_EVENTS_TOPIC: env.string(TOPICS.queueEvents.name),
   VOTE_RESULTS_TOPIC: env.string(TOPICS.voteResults.name),
+  /** The side topics every consumer writes (dead letters, late records), whose records the console counts. */
+  DLQ_TOPIC: env.string(TOPICS.deadLetters.name),
+  LATE_TOPIC: env.string(TOPICS.late.name),
   /**
    * The consumer groups whose lag the console shows (comma separated): by default every service's default group.
    * Beside each, the console counts the group's records on the side topics, DLQ_TOPIC and LATE_TOPIC (the
@@ -118,7 +121,14 @@ export const gatewayShape = {
    */
   CONSOLE_LAG_GROUPS: env
     .string(
-      'viewer-aggregator,counter-materializer,wallet-ledger,queue-admitter,vote-merger.merger,vote-merger.kr,vote-merger.jp,vote-merger.tw,vote-merger.na',
+      [
+        'viewer-aggregator',
+        'counter-materializer',
+        'wallet-ledger',
+        'queue-admitter',
+        'vote-merger.merger',
+        ...DEFAULT_REGIONS.map((region) => `vote-merger.${region}`),
+      ].join(','),
     )
     .transform((text) =>
       text

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatWriteKey } from '@tally/contracts';
 import { bearer, call, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
 
 const receivedAt = 1_750_000_000_000;
@@ -36,9 +37,7 @@ describe('writing likes, views and counter increments', () => {
 
     // acknowledged means already on the topic: read right away, no waiting for it to appear
     expect(await world().itemEvents.count()).toBe(writes.length);
-    const bySourceSeq = new Map(
-      (await world().itemEvents.records()).map((r) => [`${r.value.source}:${r.value.seq}`, r]),
-    );
+    const bySourceSeq = new Map((await world().itemEvents.records()).map((r) => [formatWriteKey(r.value), r]));
     expect(bySourceSeq.get('app:eu:1')).toEqual({
       key: 'post-1',
       value: {

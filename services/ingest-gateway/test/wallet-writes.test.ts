@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatWriteKey } from '@tally/contracts';
 import { bearer, call, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
 
 const receivedAt = 1_750_000_000_000;
@@ -39,7 +40,7 @@ describe('writing wallet transactions', () => {
 
     // acknowledged means already on the topic: read right away, no waiting for it to appear
     expect(await world().walletCommands.count()).toBe(writes.length);
-    const byId = new Map((await world().walletCommands.records()).map((r) => [`${r.value.source}:${r.value.seq}`, r]));
+    const byId = new Map((await world().walletCommands.records()).map((r) => [formatWriteKey(r.value), r]));
     expect(byId.get('shop:eu:1')).toEqual({
       key: 'user-1',
       value: {

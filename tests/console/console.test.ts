@@ -13,25 +13,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createSchemaRegistry, topicCodec, type LateRecord } from '@tally/schemas';
 import { repoRoot } from '@tally/stack';
 import { startTallyProcesses, tallyTopicNames, testKafka, uniqueName, type TallyProcesses } from '@tally/testkit';
-import { TOPICS } from '@tally/contracts';
+import { TOPICS, SCOPES } from '@tally/contracts';
 
 const stack = inject('stack');
 const run = uniqueName('console');
 const apiKey = {
   key: 'console-test-key-0123456789abcdef',
   name: 'console-test',
-  scopes: [
-    'viewers:write',
-    'counters:write',
-    'wallets:write',
-    'wallets:read',
-    'queues:write',
-    'queues:read',
-    'queues:admin',
-    'polls:write',
-    'polls:admin',
-    'console:read',
-  ],
+  scopes: [...SCOPES],
 };
 /** A key that may not open the console, and one that may but may not read wallets. */
 const writerKey = { key: 'console-writer-key-0123456789abcdef', name: 'console-writer', scopes: ['viewers:write'] };

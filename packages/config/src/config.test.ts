@@ -48,6 +48,16 @@ describe('parseConfig', () => {
     );
     expect(parsed).toEqual({ B: ['a:1', 'b.example:9092'], I: -3, F: true });
   });
+
+  it('reads a structured value by its own parser, the default too, and reports its message', () => {
+    const list = (text: string) => {
+      if (!text.startsWith('[')) throw new Error('must be a JSON array');
+      return JSON.parse(text) as number[];
+    };
+    expect(parseConfig({ L: env.parsed(list, '[1]') }, {})).toEqual({ L: [1] });
+    expect(parseConfig({ L: env.parsed(list, '[1]') }, { L: '[2,3]' })).toEqual({ L: [2, 3] });
+    expect(() => parseConfig({ L: env.parsed(list) }, { L: '{}' })).toThrow('L: must be a JSON array (got "{}")');
+  });
 });
 
 describe('SQL identifiers (DB_SCHEMA)', () => {

@@ -63,6 +63,20 @@ export const env = {
   sqlIdentifier: (fallback?: string) =>
     withDefault(z.string({ error: 'is required' }).regex(SQL_IDENTIFIER, { error: NOT_AN_IDENTIFIER }), fallback),
 
+  /**
+   * A value read by `parse`, which throws an Error whose message says what is wrong (all of it, at once): e.g. a
+   * JSON catalogue such as ASSETS. The default text, when given, is read by the same parse.
+   */
+  parsed: <T>(parse: (text: string) => T, fallback?: string) =>
+    withDefault(z.string({ error: 'is required' }).min(1), fallback).transform((text, ctx) => {
+      try {
+        return parse(text);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+
   /** A variable that may be left unset (or empty): its reader's value, or undefined. */
   optional: <T extends z.ZodType>(reader: T) => reader.optional(),
 

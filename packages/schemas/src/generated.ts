@@ -225,40 +225,76 @@ export interface RegionalTally {
   takenAtMs: number;
 }
 
-/** Credit or debit one user's balance of one asset. Key: userId, so one user's commands apply in order on one partition. A grant becomes one command per user, all with the grant's (source, seq): the user makes each one's key unique. */
+/** One write to the ledger, named by its (source, seq): a credit or debit of one user, a transfer between two, a linked group applied all or nothing, or a hold and its capture or release. Key: userId (a transfer's sender, a group's first member), so one user's commands apply in order on one partition; the ledger locks every account a command touches, so correctness never rests on the partitioning. A grant becomes one CREDIT per user, all with the grant's (source, seq) and grantDigest. */
 export interface WalletCommand {
   /** Who sent the write (1-64 of [A-Za-z0-9._:-]). */
   source: string;
-  /** The source's sequence number; (userId, source, seq) names this command. */
+  /** The source's sequence number; (source, seq) names this write, and its body may never change. */
   seq: number;
+  /** The user: credited or debited, the sender of a transfer, the owner of a hold, a group's first member. */
   userId: string;
   type: WalletCommandType;
+  /** Empty for GROUP (its members name theirs), CAPTURE and RELEASE (the hold's). */
   asset: string;
-  /** Positive, in minor units (hundredths): "12.34" is 1234. Never a float. */
+  /** In the asset's minor units ("12.34" at scale 2 is 1234), never a float. Positive; for CAPTURE 0 means the whole hold; 0 for RELEASE and GROUP. */
   amountMinor: number;
   reason: null | string;
   /** Part of a grant to many users. */
   grant: boolean;
   /** Epoch ms when the gateway accepted the request. */
   receivedAtMs: number;
+  /** TRANSFER: who receives. HOLD: who receives what is captured (none: a capture only debits). */
+  to: null | string;
+  /** CAPTURE, RELEASE: the hold, the "<source>:<seq>" of its HOLD. */
+  holdId: null | string;
+  /** HOLD: it releases itself this long after receivedAtMs unless captured or released before. */
+  timeoutMs: null | number;
+  /** GROUP: its members, applied in order, all or none. */
+  members: Array<WalletGroupMember>;
+  /** A grant: sha256 of its sorted user ids, so the same (source, seq) reused for other users is a conflict. */
+  grantDigest: null | string;
 }
 
-export type WalletCommandType = "CREDIT" | "DEBIT";
+export type WalletCommandType = "CREDIT" | "DEBIT" | "TRANSFER" | "GROUP" | "HOLD" | "CAPTURE" | "RELEASE" | "EXPIRY";
 
-/** What became of a wallet command: applied or rejected, and the balance after it. Key: userId. Published again when the same command arrives again, so a retrying client always hears the first outcome. */
+export interface WalletGroupMember {
+  /** CREDIT, DEBIT: the user; TRANSFER: the sender. */
+  userId: string;
+  /** CREDIT, DEBIT or TRANSFER. */
+  type: WalletCommandType;
+  asset: string;
+  amountMinor: number;
+  /** TRANSFER: who receives. */
+  to: null | string;
+  reason: null | string;
+}
+
+/** What became of a wallet command for one user it touches: applied or rejected, and the balance after it. Key: userId (a transfer has one outcome for each side). Published again when the same command arrives again, so a retrying client always hears the first outcome; a reused (source, seq) with another body is REJECTED with reason id_reused_with_different_<field>. */
 export interface WalletOutcome {
-  /** The command's id, "<source>:<seq>" (with the user, it names the command). */
+  /** The command's id, "<source>:<seq>". */
   id: string;
   userId: string;
   type: WalletCommandType;
   asset: string;
   amountMinor: number;
   status: WalletOutcomeStatus;
-  /** Why it was rejected (insufficient_funds). */
+  /** Why it was rejected: insufficient_funds, id_reused_with_different_amount, ... */
   reason: null | string;
   /** The user's balance of the asset after this command. */
   balanceMinor: number;
   appliedAtMs: number;
+  /** What the user's holds keep of the asset after this command; available = balance - held. */
+  heldMinor: number;
+  /** The (source, seq) was already used for a different write: this outcome answers the reuse, the write's first outcome stands. */
+  conflict: boolean;
+  /** A GROUP rejected: which member (0-based) failed, with its reason; the others were not applied either. */
+  member: null | number;
+  /** A TRANSFER (or a capture paid to a payee): the other side. */
+  to: null | string;
+  /** HOLD, CAPTURE, RELEASE, EXPIRY: the hold. */
+  holdId: null | string;
+  /** HOLD: when it releases itself unless captured or released before. */
+  expiresAtMs: null | number;
 }
 
 export type WalletOutcomeStatus = "APPLIED" | "REJECTED";
@@ -276,8 +312,8 @@ export const schemas = {
   "tally.votes.GlobalResult": {"type":"record","name":"GlobalResult","namespace":"tally.votes","doc":"The worldwide ranking of a poll from vote-merger: each region's counts made shares of its votes, combined by region weight. Key: pollId; compacted to the newest. The only thing that comes back into a region; a region keeps the highest version it has seen.","fields":[{"name":"pollId","type":"string"},{"name":"version","type":"long","doc":"Grows by one with every change of the result; never goes back."},{"name":"ranking","type":{"type":"array","items":{"type":"record","name":"RankedOption","fields":[{"name":"optionId","type":"string"},{"name":"score","type":"double","doc":"Weighted mean of the option's share of each region's votes, over regions with votes."},{"name":"rank","type":"int","doc":"1 for the highest score; ties ordered by optionId."}]}}},{"name":"regions","type":{"type":"map","values":{"type":"record","name":"MergedRegion","fields":[{"name":"weight","type":"double"},{"name":"votes","type":"long","doc":"Votes of the region's snapshot on the poll's options."},{"name":"counts","type":{"type":"map","values":"long"}},{"name":"snapshotVersion","type":"long","doc":"The region's snapshot merged (0: none yet)."},{"name":"snapshotAtMs","type":["null","long"],"default":null,"doc":"When that snapshot was taken; old means the region has not reported lately."}]}}},{"name":"computedAtMs","type":"long"}]},
   "tally.votes.PollDefinition": {"type":"record","name":"PollDefinition","namespace":"tally.votes","doc":"A poll's options and the weight of each region, from an admin's PUT; the newest definition of a poll wins. Key: pollId. Defined once at the hub and carried to every region (mirrored one way in a multi-cluster deployment).","fields":[{"name":"source","type":"string","doc":"Who sent the write (the gateway, per API key)."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write."},{"name":"pollId","type":"string"},{"name":"options","type":{"type":"array","items":"string"},"doc":"The option ids voters may choose, unique."},{"name":"regionWeights","type":{"type":"map","values":"double"},"doc":"Region id -> weight (> 0) of that region in the global score."},{"name":"definedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the definition; a newer one replaces an older one."}]},
   "tally.votes.RegionalTally": {"type":"record","name":"RegionalTally","namespace":"tally.votes","doc":"A region's counts for one poll: the only thing that leaves a region ({region}.tally.votes.snapshots). Key: pollId. A snapshot with a version no higher than one already merged is stale and changes nothing.","fields":[{"name":"region","type":"string"},{"name":"pollId","type":"string"},{"name":"version","type":"long","doc":"The region's sequence for this poll: grows with every change of its counts."},{"name":"votes","type":"long","doc":"Ballots counted in the region for this poll."},{"name":"counts","type":{"type":"map","values":"long"},"doc":"Option id -> ballots counted for it."},{"name":"takenAtMs","type":"long","doc":"Epoch ms when the region read these counts."}]},
-  "tally.wallet.WalletCommand": {"type":"record","name":"WalletCommand","namespace":"tally.wallet","doc":"Credit or debit one user's balance of one asset. Key: userId, so one user's commands apply in order on one partition. A grant becomes one command per user, all with the grant's (source, seq): the user makes each one's key unique.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (userId, source, seq) names this command."},{"name":"userId","type":"string"},{"name":"type","type":{"type":"enum","name":"WalletCommandType","symbols":["CREDIT","DEBIT"]}},{"name":"asset","type":"string"},{"name":"amountMinor","type":"long","doc":"Positive, in minor units (hundredths): \"12.34\" is 1234. Never a float."},{"name":"reason","type":["null","string"],"default":null},{"name":"grant","type":"boolean","default":false,"doc":"Part of a grant to many users."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request."}]},
-  "tally.wallet.WalletOutcome": {"type":"record","name":"WalletOutcome","namespace":"tally.wallet","doc":"What became of a wallet command: applied or rejected, and the balance after it. Key: userId. Published again when the same command arrives again, so a retrying client always hears the first outcome.","fields":[{"name":"id","type":"string","doc":"The command's id, \"<source>:<seq>\" (with the user, it names the command)."},{"name":"userId","type":"string"},{"name":"type","type":{"type":"enum","name":"WalletCommandType","symbols":["CREDIT","DEBIT"]}},{"name":"asset","type":"string"},{"name":"amountMinor","type":"long"},{"name":"status","type":{"type":"enum","name":"WalletOutcomeStatus","symbols":["APPLIED","REJECTED"]}},{"name":"reason","type":["null","string"],"default":null,"doc":"Why it was rejected (insufficient_funds)."},{"name":"balanceMinor","type":"long","doc":"The user's balance of the asset after this command."},{"name":"appliedAtMs","type":"long"}]},
+  "tally.wallet.WalletCommand": {"type":"record","name":"WalletCommand","namespace":"tally.wallet","doc":"One write to the ledger, named by its (source, seq): a credit or debit of one user, a transfer between two, a linked group applied all or nothing, or a hold and its capture or release. Key: userId (a transfer's sender, a group's first member), so one user's commands apply in order on one partition; the ledger locks every account a command touches, so correctness never rests on the partitioning. A grant becomes one CREDIT per user, all with the grant's (source, seq) and grantDigest.","fields":[{"name":"source","type":"string","doc":"Who sent the write (1-64 of [A-Za-z0-9._:-])."},{"name":"seq","type":"long","doc":"The source's sequence number; (source, seq) names this write, and its body may never change."},{"name":"userId","type":"string","doc":"The user: credited or debited, the sender of a transfer, the owner of a hold, a group's first member."},{"name":"type","type":{"type":"enum","name":"WalletCommandType","symbols":["CREDIT","DEBIT","TRANSFER","GROUP","HOLD","CAPTURE","RELEASE","EXPIRY"],"doc":"EXPIRY is never a command: the ledger writes it when a hold times out."}},{"name":"asset","type":"string","doc":"Empty for GROUP (its members name theirs), CAPTURE and RELEASE (the hold's)."},{"name":"amountMinor","type":"long","doc":"In the asset's minor units (\"12.34\" at scale 2 is 1234), never a float. Positive; for CAPTURE 0 means the whole hold; 0 for RELEASE and GROUP."},{"name":"reason","type":["null","string"],"default":null},{"name":"grant","type":"boolean","default":false,"doc":"Part of a grant to many users."},{"name":"receivedAtMs","type":"long","doc":"Epoch ms when the gateway accepted the request."},{"name":"to","type":["null","string"],"default":null,"doc":"TRANSFER: who receives. HOLD: who receives what is captured (none: a capture only debits)."},{"name":"holdId","type":["null","string"],"default":null,"doc":"CAPTURE, RELEASE: the hold, the \"<source>:<seq>\" of its HOLD."},{"name":"timeoutMs","type":["null","long"],"default":null,"doc":"HOLD: it releases itself this long after receivedAtMs unless captured or released before."},{"name":"members","type":{"type":"array","items":{"type":"record","name":"WalletGroupMember","fields":[{"name":"userId","type":"string","doc":"CREDIT, DEBIT: the user; TRANSFER: the sender."},{"name":"type","type":"WalletCommandType","doc":"CREDIT, DEBIT or TRANSFER."},{"name":"asset","type":"string"},{"name":"amountMinor","type":"long"},{"name":"to","type":["null","string"],"default":null,"doc":"TRANSFER: who receives."},{"name":"reason","type":["null","string"],"default":null}]}},"default":[],"doc":"GROUP: its members, applied in order, all or none."},{"name":"grantDigest","type":["null","string"],"default":null,"doc":"A grant: sha256 of its sorted user ids, so the same (source, seq) reused for other users is a conflict."}]},
+  "tally.wallet.WalletOutcome": {"type":"record","name":"WalletOutcome","namespace":"tally.wallet","doc":"What became of a wallet command for one user it touches: applied or rejected, and the balance after it. Key: userId (a transfer has one outcome for each side). Published again when the same command arrives again, so a retrying client always hears the first outcome; a reused (source, seq) with another body is REJECTED with reason id_reused_with_different_<field>.","fields":[{"name":"id","type":"string","doc":"The command's id, \"<source>:<seq>\"."},{"name":"userId","type":"string"},{"name":"type","type":{"type":"enum","name":"WalletCommandType","symbols":["CREDIT","DEBIT","TRANSFER","GROUP","HOLD","CAPTURE","RELEASE","EXPIRY"]}},{"name":"asset","type":"string"},{"name":"amountMinor","type":"long"},{"name":"status","type":{"type":"enum","name":"WalletOutcomeStatus","symbols":["APPLIED","REJECTED"]}},{"name":"reason","type":["null","string"],"default":null,"doc":"Why it was rejected: insufficient_funds, id_reused_with_different_amount, ..."},{"name":"balanceMinor","type":"long","doc":"The user's balance of the asset after this command."},{"name":"appliedAtMs","type":"long"},{"name":"heldMinor","type":"long","default":0,"doc":"What the user's holds keep of the asset after this command; available = balance - held."},{"name":"conflict","type":"boolean","default":false,"doc":"The (source, seq) was already used for a different write: this outcome answers the reuse, the write's first outcome stands."},{"name":"member","type":["null","int"],"default":null,"doc":"A GROUP rejected: which member (0-based) failed, with its reason; the others were not applied either."},{"name":"to","type":["null","string"],"default":null,"doc":"A TRANSFER (or a capture paid to a payee): the other side."},{"name":"holdId","type":["null","string"],"default":null,"doc":"HOLD, CAPTURE, RELEASE, EXPIRY: the hold."},{"name":"expiresAtMs","type":["null","long"],"default":null,"doc":"HOLD: when it releases itself unless captured or released before."}]},
 } as const;
 
 /** Maps each top-level schema full name to its TypeScript type. */

@@ -33,7 +33,14 @@ import {
   type SideKind,
 } from './side-topics.js';
 import { prepareStack, stackDown, stackEndpoints, stackStatus, stackUp } from './stack.js';
-import { applyTopics, declaredTopics } from './topics.js';
+import {
+  applyTopics,
+  declaredTopics,
+  parsePartitionsOverride,
+  repartitionWarning,
+  withPartitions,
+  type TopicChange,
+} from './topics.js';
 
 const log = (line: string) => console.log(line);
 const list = (value: string) =>
@@ -80,6 +87,25 @@ const clusterKafka = () =>
     ...kafkaSecurity(process.env),
   });
 
+const ALLOW_REPARTITION = [
+  '--allow-repartition',
+  'grow keyed topics too: re-hashes their keys, so a key’s records before and after land on different partitions (stop producers and drain consumers first)',
+] as const;
+
+/**
+ * After the changes are printed: each refused growth explained on stderr, and exit 2 naming the topics, so a setup
+ * job or script stops there while every other topic was still applied.
+ */
+function reportRefusals(changes: TopicChange[]): void {
+  const refused = changes.filter((c) => c.refused);
+  if (refused.length === 0) return;
+  for (const c of refused) console.error(`\n${repartitionWarning(c.topic, c.refused!)}`);
+  console.error(
+    `\ntally: refused to grow ${refused.length} keyed topic(s): ${refused.map((c) => c.topic).join(', ')} (everything else was applied)`,
+  );
+  process.exitCode = 2;
+}
+
 async function withClusterAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = clusterKafka().admin();
   await admin.connect();
@@ -102,10 +128,12 @@ stack
 stack
   .command('up')
   .description('start Kafka and the schema registry if not running, check Redis and Postgres, apply topics and schemas')
-  .action(async () => {
-    await stackUp(log);
+  .option(...ALLOW_REPARTITION)
+  .action(async (options: { allowRepartition?: boolean }) => {
+    const changes = await stackUp(log, { allowRepartition: options.allowRepartition ?? false });
     const e = stackEndpoints();
     log(`\nstack is up. KAFKA_BROKERS=${e.brokers.join(',')} SCHEMA_REGISTRY_URL=${e.registryUrl}`);
+    reportRefusals(changes);
   });
 stack
   .command('status')
@@ -127,19 +155,22 @@ stack
 program
   .command('setup')
   .description(
-    'once per cluster (a deployment’s setup job): create or grow the topics of the catalogue (@tally/contracts, as in deploy/topics.yaml) and register their value schemas; safe to run again, and a schema change that breaks BACKWARD compatibility fails here, before any service starts',
+    'once per cluster (a deployment’s setup job): create or grow the topics of the catalogue (@tally/contracts, as in deploy/topics.yaml) and register their value schemas; safe to run again, and a schema change that breaks BACKWARD compatibility fails here, before any service starts. A keyed topic is grown only with --allow-repartition: else it is reported as refused and setup exits 2 after applying the rest',
   )
-  .action(async () => {
+  .option(...ALLOW_REPARTITION)
+  .action(async (options: { allowRepartition?: boolean }) => {
     const declared = declaredTopics();
-    await withClusterAdmin(async (admin) => {
-      for (const c of await applyTopics(admin, declared))
-        log(`topic   ${c.topic}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
-    });
+    const changes = await withClusterAdmin((admin) =>
+      applyTopics(admin, declared, '', { allowRepartition: options.allowRepartition ?? false }),
+    );
+    for (const c of changes) log(`topic   ${c.topic}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
+    // the schemas do not depend on partition counts: registered even when a growth was refused
     for (const r of await registerSchemas(registryUrlChosen(), declared))
       log(`schema  ${r.subject}: ${r.schema} id ${r.id}`);
     log(
-      `setup done: ${declared.topics.length} topics on ${clusterBrokers().join(',')}, schemas in ${registryUrlChosen()}`,
+      `setup ${changes.some((c) => c.refused) ? 'done but for the refused topics' : 'done'}: ${declared.topics.length} topics on ${clusterBrokers().join(',')}, schemas in ${registryUrlChosen()}`,
     );
+    reportRefusals(changes);
   });
 
 const topics = program
@@ -147,12 +178,29 @@ const topics = program
   .description('the topics of the catalogue (@tally/contracts; deploy/topics.yaml is generated from it)');
 topics
   .command('apply')
-  .description('create missing topics, grow partitions, align configs (never deletes)')
-  .action(async () => {
-    await withClusterAdmin(async (admin) => {
-      for (const c of await applyTopics(admin, declaredTopics()))
-        log(`${c.topic}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
-    });
+  .description(
+    'create missing topics, grow partitions, align configs (never deletes); a keyed topic is grown only with --allow-repartition, else it is reported as refused and the command exits 2 after applying the rest',
+  )
+  .option(...ALLOW_REPARTITION)
+  .option(
+    '--partitions <topic=n>',
+    'give this topic of the catalogue n partitions instead of the declared count (repeatable; growing a keyed topic still needs --allow-repartition)',
+    (value: string, previous: Map<string, number> | undefined) => {
+      try {
+        const { topic, partitions } = parsePartitionsOverride(value);
+        return new Map(previous).set(topic, partitions);
+      } catch (error) {
+        throw new InvalidArgumentError((error as Error).message);
+      }
+    },
+  )
+  .action(async (options: { allowRepartition?: boolean; partitions?: Map<string, number> }) => {
+    const declared = withPartitions(declaredTopics(), options.partitions ?? new Map());
+    const changes = await withClusterAdmin((admin) =>
+      applyTopics(admin, declared, '', { allowRepartition: options.allowRepartition ?? false }),
+    );
+    for (const c of changes) log(`${c.topic}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
+    reportRefusals(changes);
   });
 topics
   .command('list')

@@ -2,9 +2,20 @@ export { stackDown, stackEndpoints, stackStatus, stackUp, type ComponentStatus }
 export {
   applyTopics,
   declaredTopics,
+  growPartitions,
+  isKeyed,
+  partitionAction,
+  repartitionWarning,
+  RepartitionRefusedError,
   topicConfig,
   retentionMs,
+  withPartitions,
+  type ApplyTopicsOptions,
   type DeclaredTopics,
+  type GrowPartitionsOptions,
+  type PartitionAction,
+  type Repartition,
+  type TopicChange,
   type TopicSpec,
 } from './topics.js';
 export { renderTopicsYaml } from './topics-yaml.js';

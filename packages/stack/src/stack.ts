@@ -21,7 +21,7 @@ import {
   stopRegistry,
 } from './schema-registry.js';
 import { registerSchemas } from './schemas.js';
-import { applyTopics, declaredTopics } from './topics.js';
+import { applyTopics, declaredTopics, type ApplyTopicsOptions, type TopicChange } from './topics.js';
 
 export type Log = (line: string) => void;
 
@@ -52,9 +52,10 @@ export function stackEndpoints() {
 
 /**
  * Starts what is not running (Kafka, the registry), checks what the machine provides (Redis, Postgres), and
- * applies topics and schemas. Running it twice is harmless: running parts are left alone.
+ * applies topics and schemas. Running it twice is harmless: running parts are left alone. A keyed topic is grown
+ * only with `allowRepartition`; otherwise it comes back as a 'refused' change, and the rest is still applied.
  */
-export async function stackUp(log: Log): Promise<void> {
+export async function stackUp(log: Log, options: ApplyTopicsOptions = {}): Promise<TopicChange[]> {
   const endpoints = stackEndpoints();
   await Promise.all([checkRedis(endpoints.redisUrl), checkPostgres(endpoints.databaseUrl)]).catch((error: unknown) => {
     throw new Error(
@@ -73,14 +74,17 @@ export async function stackUp(log: Log): Promise<void> {
   const topics = declaredTopics();
   const admin = new Kafka({ brokers: endpoints.brokers, clientId: 'tally-stack', logLevel: logLevel.ERROR }).admin();
   await admin.connect();
+  let changes: TopicChange[];
   try {
-    for (const change of await applyTopics(admin, topics))
-      log(`topic      ${change.topic}: ${change.action}${change.detail ? ` (${change.detail})` : ''}`);
+    changes = await applyTopics(admin, topics, '', options);
   } finally {
     await admin.disconnect();
   }
+  for (const change of changes)
+    log(`topic      ${change.topic}: ${change.action}${change.detail ? ` (${change.detail})` : ''}`);
   for (const r of await registerSchemas(endpoints.registryUrl, topics))
     log(`schema     ${r.subject}: ${r.schema} id ${r.id}`);
+  return changes;
 }
 
 export async function stackStatus(): Promise<ComponentStatus[]> {

@@ -64,6 +64,7 @@ describe('the public error codes', () => {
       unauthorized: 401,
       forbidden: 403,
       not_found: 404,
+      id_reused: 409,
       request_timeout: 408,
       payload_too_large: 413,
       unsupported_media_type: 415,
@@ -115,6 +116,11 @@ describe('the public error codes', () => {
     expect(unlistedProblem(404, { ...body, details: [{ instancePath: '/x' }] })).toMatch(/details/);
     expect(unlistedProblem(404, { ...body, statusCode: 404 })).toMatch(/unknown fields: statusCode/);
     expect(unlistedProblem(404, 'not found')).toMatch(/not an object/);
+    // an id_reused answer also names the write it refused, and only that
+    const reused = { ...problem('id_reused', 'app:1 was already used').body, id: 'app:1', status: 'rejected' };
+    expect(unlistedProblem(409, { ...reused, reason: 'id_reused_with_different_amount' })).toBeUndefined();
+    expect(unlistedProblem(409, { ...reused, balance: '1.00' })).toMatch(/unknown fields: balance/);
+    expect(unlistedProblem(404, { ...body, id: 'app:1' })).toMatch(/unknown fields: id/);
   });
 
   it('are closed: every code any service or package answers is listed, with its listed status', () => {

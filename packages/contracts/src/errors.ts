@@ -8,6 +8,11 @@ export interface ErrorCodeContract {
   status: number;
   retriable: boolean;
   meaning: string;
+  /**
+   * Fields its answer carries besides error, message and details, for a code whose answer is also a result (the
+   * write an id_reused names). None for every other code: the error shape stays the one shape.
+   */
+  extraFields?: readonly string[];
 }
 
 const code = <T extends ErrorCodeContract>(contract: T): T => contract;
@@ -31,6 +36,14 @@ export const ERROR_CODES = {
     meaning: 'The key (or ticket secret) may not do this, or not for this user or queue',
   }),
   not_found: code({ status: 404, retriable: false, meaning: 'No such route, or nothing by that id (yet)' }),
+  id_reused: code({
+    status: 409,
+    retriable: false,
+    meaning:
+      'This (source, seq) was already used for a different write; the first one stands, and the details name the field that differs',
+    // the answer is also the write's outcome as the ledger gave it: its id, rejected, and the ledger's reason
+    extraFields: ['id', 'status', 'reason'],
+  }),
   request_timeout: code({ status: 408, retriable: true, meaning: 'The request did not arrive in time' }),
   payload_too_large: code({ status: 413, retriable: false, meaning: 'The body is larger than the route accepts' }),
   unsupported_media_type: code({ status: 415, retriable: false, meaning: 'The body is not sent as application/json' }),
@@ -114,7 +127,8 @@ export function unlistedProblem(status: number, body: unknown): string | undefin
     return `${error} goes out with ${ERROR_CODES[error].status}, not ${status}`;
   if (typeof message !== 'string' || message === '') return 'the message is not a sentence';
   if (!Array.isArray(details) || !details.every(isErrorDetail)) return 'the details are not a list of {field, message}';
-  const extra = Object.keys(rest);
+  const allowed: readonly string[] = (ERROR_CODES[error] as ErrorCodeContract).extraFields ?? [];
+  const extra = Object.keys(rest).filter((field) => !allowed.includes(field));
   if (extra.length > 0) return `unknown fields: ${extra.join(', ')}`;
   return undefined;
 }

@@ -66,3 +66,15 @@ export {
   writeKey,
   type WriteKey,
 } from './write-ids.js';
+export {
+  WRITE_CONFLICT_PREFIX,
+  conflictReason,
+  firstDifferentField,
+  firstOfEachId,
+  isConflictReason,
+  judgeWrites,
+  type IdentifiedWrite,
+  type WriteBody,
+  type WriteConflictReason,
+  type WriteVerdict,
+} from './write-conflicts.js';

@@ -10,3 +10,4 @@ export {
   type ReadinessCheck,
 } from './ops-server.js';
 export { TimeoutError, withTimeout } from './timeout.js';
+export { writeConflicts, type WriteConflicts } from './write-conflicts.js';

@@ -4,3 +4,4 @@
  * It runs from src/main.ts.
  */
 export { loadConfig } from './config.js';
+export { verifyLedger, type Violation } from './adapters/ledger-audit.js';

@@ -1,94 +1,218 @@
 import { formatWriteKey } from '@tally/contracts';
 import type { TopicCodec, WalletCommand, WalletOutcome } from '@tally/schemas';
 import type { BatchHandler, Rejection, TypedProducer } from '@tally/streaming';
-import { commandKey, decide, refusal, type Command, type Entry } from './domain/ledger.js';
+import { expireHolds, type Hold } from './domain/holds.js';
+import {
+  Book,
+  decide,
+  refusal,
+  type Account,
+  type AssetLimits,
+  type Command,
+  type Conflict,
+  type Entry,
+  type Member,
+  type Outcome,
+  type RecordedWrite,
+} from './domain/ledger.js';
+import { accountsTouched } from './domain/accounts-touched.js';
 
 /** An entry as the ledger holds it: what the domain decided, and when it was written. */
 export interface StoredEntry extends Entry {
   appliedAtMs: number;
 }
 
-/**
- * What applying a batch needs from the ledger's storage, inside one transaction that holds the partition:
- * the state the batch touches is loaded first, the domain decides, the result is written.
- */
-export interface LedgerBatchStore {
-  /** The entries already recorded for these commands, by `commandKey`. */
-  recorded(commands: Command[]): Promise<Map<string, StoredEntry>>;
-  /** The balances the commands touch, by `balanceKey` (a balance never written is absent: zero). */
-  balances(commands: Command[]): Promise<Map<string, bigint>>;
-  /** Appends new entries in the given order; returns them as stored, by `commandKey`. */
-  append(entries: Entry[]): Promise<Map<string, StoredEntry>>;
-  /** Sets balances, by `balanceKey`. */
-  writeBalances(balances: Map<string, bigint>): Promise<void>;
+export interface AccountRef {
+  userId: string;
+  asset: string;
 }
 
-/** The port the use case writes through: one transaction per batch, serialised per partition. */
+/**
+ * What applying a batch needs from the ledger's storage, inside one transaction: the accounts the batch touches
+ * are locked first, then what it reads is loaded, the domain decides, the result is written.
+ */
+export interface LedgerBatchStore {
+  /** Locks the accounts (made beforehand by ensureAccounts) and reads them, by `accountKey`. */
+  lockAccounts(accounts: AccountRef[]): Promise<Map<string, Account>>;
+  holds(ids: string[]): Promise<Map<string, Hold>>;
+  writes(ids: string[]): Promise<Map<string, RecordedWrite>>;
+  /** Recorded entries by write id, in the order they were written. */
+  entries(ids: string[]): Promise<Map<string, StoredEntry[]>>;
+  appendEntries(entries: Entry[]): Promise<StoredEntry[]>;
+  recordWrites(writes: RecordedWrite[]): Promise<void>;
+  recordConflicts(conflicts: Conflict[]): Promise<void>;
+  saveHolds(holds: Hold[]): Promise<void>;
+  writeAccounts(accounts: Map<string, Account>): Promise<void>;
+}
+
+/** The port the use case writes through. */
 export interface LedgerPort {
-  inPartition<T>(partition: number, work: (batch: LedgerBatchStore) => Promise<T>): Promise<T>;
+  /** Makes the accounts' rows (empty) where missing, in a statement of its own, before any lock is taken. */
+  ensureAccounts(accounts: AccountRef[]): Promise<void>;
+  /** Holds by id, outside any transaction: a capture's accounts are its hold's. */
+  holds(ids: string[]): Promise<Map<string, Hold>>;
+  inTransaction<T>(work: (batch: LedgerBatchStore) => Promise<T>): Promise<T>;
+  dueHolds(dueAtMs: number, limit: number): Promise<Hold[]>;
 }
 
 export interface LedgerDeps {
   store: LedgerPort;
   producer: TypedProducer;
   outcomes: TopicCodec<WalletOutcome>;
+  limits: AssetLimits;
 }
 
 /**
- * A partition's batch of commands: one Postgres transaction appends the entries and moves the balances, then
- * every command's outcome is published (acks=all); only then does the runtime commit the offsets. A crash in
- * between redelivers the batch: the ledger recognises every command and publishes the same outcomes again.
+ * A partition's batch of commands: one Postgres transaction, holding the locks of every account the batch
+ * touches, appends the entries and moves the balances; then every command's outcomes are published (acks=all);
+ * only then does the runtime commit the offsets. A crash in between redelivers the batch: the ledger recognises
+ * every write and publishes the same outcomes again.
  */
 export function walletCommandHandler(deps: LedgerDeps): BatchHandler<WalletCommand> {
-  return async ({ partition, records }) => {
+  return async ({ records }) => {
     const rejected: Rejection<WalletCommand>[] = [];
     const commands: Command[] = [];
     for (const record of records) {
       const command = toCommand(record.value);
-      const reason = refusal(command);
+      const reason = memberTypeRefusal(record.value) ?? refusal(command, deps.limits);
       if (reason) rejected.push({ record, reason });
       else commands.push(command);
     }
     if (commands.length === 0) return { rejected };
-    const outcomes = await applyCommands(deps.store, partition, commands);
+    const outcomes = await applyCommands(deps.store, commands, deps.limits);
     await deps.producer.sendAll(
       deps.outcomes,
-      outcomes.map((o) => ({ key: o.userId, value: toOutcome(o) })),
+      outcomes.flatMap(toOutcomes).map((o) => ({ key: o.userId, value: o })),
     );
     return { rejected };
   };
 }
 
 /**
- * The use case: load what the batch touches, decide (domain/ledger.ts), write the new entries and balances.
- * Returns one outcome per command, in order (a repeated command: its first one, as stored).
+ * The use case: lock what the batch touches, load it, decide (domain/), write the new entries, writes, holds and
+ * balances. Returns one outcome per command, in order (a repeated write: its recorded entries).
  */
-export function applyCommands(store: LedgerPort, partition: number, commands: Command[]): Promise<StoredEntry[]> {
-  return store.inPartition(partition, async (batch) => {
-    const recorded = await batch.recorded(commands);
-    const balances = await batch.balances(commands);
-    const decision = decide(commands, balances, recorded);
-    const written = await batch.append(decision.entries);
-    await batch.writeBalances(decision.balances);
-    // a repeated command's outcome is its recorded entry, already a StoredEntry; a new one is as written
-    return decision.outcomes.map((o) => written.get(commandKey(o.userId, o.id)) ?? (o as StoredEntry));
+export type StoredOutcome = Omit<Outcome, 'entries'> & { entries: StoredEntry[] };
+
+export async function applyCommands(
+  store: LedgerPort,
+  commands: Command[],
+  limits: AssetLimits,
+): Promise<StoredOutcome[]> {
+  const holdIds = [...new Set(commands.flatMap((c) => (c.holdId ? [c.holdId] : [])))];
+  const accounts = accountsTouched(commands, await store.holds(holdIds));
+  await store.ensureAccounts(accounts);
+  return store.inTransaction(async (batch) => {
+    const ids = [...new Set(commands.map((c) => c.id))];
+    const loaded = await batch.lockAccounts(accounts);
+    const [holds, writes, entries] = await Promise.all([batch.holds(holdIds), batch.writes(ids), batch.entries(ids)]);
+    const decision = decide(commands, { accounts: loaded, holds, writes, entries }, limits);
+    const stored = await batch.appendEntries(decision.entries);
+    await batch.recordWrites(decision.writes);
+    await batch.recordConflicts(decision.conflicts);
+    await batch.saveHolds([...decision.holds.values()]);
+    await batch.writeAccounts(decision.accounts);
+    return withStoredTimes(decision.outcomes, stored);
   });
 }
 
-function toCommand(value: WalletCommand): Command {
+/**
+ * The expiry loop's step: pending holds due by `dueAtMs` release what they keep, their owners' accounts locked as
+ * a batch's are. Returns the expiry entries written (none when another instance expired them first).
+ */
+export async function expireDueHolds(
+  store: LedgerPort,
+  dueAtMs: number,
+  limits: AssetLimits,
+  max = 500,
+): Promise<StoredEntry[]> {
+  const due = await store.dueHolds(dueAtMs, max);
+  if (due.length === 0) return [];
+  const accounts = due.map((h) => ({ userId: h.userId, asset: h.asset }));
+  return store.inTransaction(async (batch) => {
+    const loaded = await batch.lockAccounts(accounts);
+    // read again under the locks: a capture or another instance may have settled some since
+    const current = await batch.holds(due.map((h) => h.id));
+    const book = new Book((key) => loaded.get(key), limits);
+    const expired = expireHolds(
+      [...current.values()].filter((h) => h.expiresAtMs <= dueAtMs),
+      book,
+    );
+    const stored = await batch.appendEntries(expired.entries);
+    await batch.saveHolds(expired.holds);
+    await batch.writeAccounts(book.changed);
+    return stored;
+  });
+}
+
+/** The outcomes with the entries as stored (with their applied time); recorded ones already are. */
+function withStoredTimes(outcomes: Outcome[], stored: StoredEntry[]): StoredOutcome[] {
+  const byKey = new Map(stored.map((e) => [`${e.userId}\u0000${e.id}\u0000${e.leg}`, e]));
+  return outcomes.map((o) => ({
+    ...o,
+    entries: o.entries.map((e) => byKey.get(`${e.userId}\u0000${e.id}\u0000${e.leg}`) ?? (e as StoredEntry)),
+  }));
+}
+
+const MEMBER_TYPES = new Set(['CREDIT', 'DEBIT', 'TRANSFER']);
+const memberTypeRefusal = (value: WalletCommand) =>
+  value.members.some((m) => !MEMBER_TYPES.has(m.type))
+    ? 'a group member is a CREDIT, a DEBIT or a TRANSFER'
+    : undefined;
+
+export function toCommand(value: WalletCommand): Command {
   return {
-    userId: value.userId,
     id: formatWriteKey(value),
+    userId: value.userId,
     type: value.type,
     asset: value.asset,
     amountMinor: BigInt(value.amountMinor),
     reason: value.reason,
     grant: value.grant,
+    grantDigest: value.grantDigest,
     requestedAtMs: value.receivedAtMs,
+    to: value.to,
+    holdId: value.holdId,
+    timeoutMs: value.timeoutMs,
+    members: value.members.map((m) => ({
+      ...m,
+      type: m.type as Member['type'],
+      amountMinor: BigInt(m.amountMinor),
+    })),
   };
 }
 
-function toOutcome(entry: StoredEntry): WalletOutcome {
+/**
+ * What the outcomes topic hears of a command: one outcome per entry (a transfer: both sides; a retry: the
+ * recorded ones), or, for a reused id, one REJECTED outcome to the command's user with `conflict` set.
+ */
+export function toOutcomes(outcome: StoredOutcome): WalletOutcome[] {
+  const { command, conflict } = outcome;
+  if (conflict)
+    return [
+      {
+        id: command.id,
+        userId: command.userId,
+        type: command.type,
+        asset: command.asset,
+        amountMinor: Number(command.amountMinor),
+        status: 'REJECTED',
+        reason: `id_reused_with_different_${conflict.field}`,
+        balanceMinor: 0,
+        appliedAtMs: conflict.requestedAtMs,
+        heldMinor: 0,
+        conflict: true,
+        member: null,
+        to: command.to,
+        holdId: command.holdId,
+        expiresAtMs: null,
+      },
+    ];
+  return outcome.entries.map((entry) => toOutcome(entry, outcome));
+}
+
+export function toOutcome(entry: StoredEntry, outcome?: Pick<Outcome, 'command' | 'member'>): WalletOutcome {
+  const command = outcome?.command;
   return {
     id: entry.id,
     userId: entry.userId,
@@ -99,5 +223,12 @@ function toOutcome(entry: StoredEntry): WalletOutcome {
     reason: entry.rejection,
     balanceMinor: Number(entry.balanceAfterMinor),
     appliedAtMs: entry.appliedAtMs,
+    heldMinor: Number(entry.heldAfterMinor),
+    conflict: false,
+    member: outcome?.member ?? null,
+    to: entry.counterparty,
+    holdId: entry.holdId,
+    expiresAtMs:
+      command?.type === 'HOLD' && command.timeoutMs !== null ? command.requestedAtMs + command.timeoutMs : null,
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { listedProblem } from '@tally/contracts';
+import { AssetCatalogue } from '@tally/money';
 import { createLogger, opsApp } from '@tally/observability';
 import { walletRoutes } from './http.js';
 import type { LedgerStore } from './postgres-ledger.js';
@@ -7,12 +8,15 @@ import type { LedgerStore } from './postgres-ledger.js';
 /** The routes on a server that never listens (answered through inject), over an empty ledger. */
 async function walletApp(failing = false) {
   const store = {
-    balancesOf: failing ? () => Promise.reject(new Error('postgres is down')) : async () => new Map([['coins', 150n]]),
+    accountsOf: failing
+      ? () => Promise.reject(new Error('postgres is down'))
+      : async () => new Map([['coins', { balanceMinor: 150n, heldMinor: 50n }]]),
     history: async () => [],
-    entry: async () => undefined,
+    transaction: async () => ({ entries: [], write: undefined, conflicts: [] }),
+    hold: async () => undefined,
   } as unknown as LedgerStore;
   const app = opsApp(createLogger('test', 'silent'));
-  walletRoutes({ store, now: () => 42 })(app);
+  walletRoutes({ store, now: () => 42, assets: AssetCatalogue.default() })(app);
   await app.ready();
   return app;
 }
@@ -20,7 +24,13 @@ async function walletApp(failing = false) {
 describe("wallet-ledger's reads", () => {
   it('answer a balance and a history', async () => {
     const app = await walletApp();
-    expect((await app.inject('/v1/wallets/u')).json()).toEqual({ userId: 'u', balances: { coins: '1.50' }, asOf: 42 });
+    expect((await app.inject('/v1/wallets/u')).json()).toEqual({
+      userId: 'u',
+      balances: { coins: '1.50' },
+      available: { coins: '1.00' },
+      held: { coins: '0.50' },
+      asOf: 42,
+    });
     expect((await app.inject('/v1/wallets/u/transactions')).json()).toEqual({ userId: 'u', transactions: [] });
   });
 

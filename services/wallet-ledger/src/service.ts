@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { TOPICS } from '@tally/contracts';
 import type { AssetCatalogue } from '@tally/money';
 import type { TopicCodec, WalletOutcome } from '@tally/schemas';
-import type { Logger } from '@tally/observability';
+import { writeConflicts, type Logger } from '@tally/observability';
 import { startConsumingService, type RunningService } from '@tally/service-kit';
 import type { ServiceResource, TypedProducer } from '@tally/streaming';
 import { walletRoutes } from './adapters/http.js';
@@ -36,12 +36,12 @@ export async function startWalletLedger(
     config,
     migrations: [{ dir: migrations }],
     redis: false,
-    wire: ({ pool, producer, codec, logger }) => {
+    wire: ({ pool, producer, codec, logger, metrics }) => {
       const store = new LedgerStore(pool, config.DB_SCHEMA);
       const outcomes = codec(config.WALLET_OUTCOMES_TOPIC, TOPICS.walletOutcomes);
       return {
         codecs: [codec(config.WALLET_COMMANDS_TOPIC, TOPICS.walletCommands)],
-        handler: walletCommandHandler({ store, producer, outcomes, limits }),
+        handler: walletCommandHandler({ store, producer, outcomes, limits, conflicts: writeConflicts(metrics) }),
         routes: walletRoutes({ store, now, assets: config.ASSETS }),
         loops: () => [holdExpiry({ store, producer, outcomes, limits, now, logger, config })],
         exposed: store,

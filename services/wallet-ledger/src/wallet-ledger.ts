@@ -1,4 +1,5 @@
-import { formatWriteKey } from '@tally/contracts';
+import { conflictReason, formatWriteKey } from '@tally/contracts';
+import type { WriteConflicts } from '@tally/observability';
 import type { TopicCodec, WalletCommand, WalletOutcome } from '@tally/schemas';
 import type { BatchHandler, Rejection, TypedProducer } from '@tally/streaming';
 import { expireHolds, type Hold } from './domain/holds.js';
@@ -60,6 +61,8 @@ export interface LedgerDeps {
   producer: TypedProducer;
   outcomes: TopicCodec<WalletOutcome>;
   limits: AssetLimits;
+  /** tally_write_conflicts_total: ids reused with another body. */
+  conflicts?: WriteConflicts;
 }
 
 /**
@@ -80,6 +83,7 @@ export function walletCommandHandler(deps: LedgerDeps): BatchHandler<WalletComma
     }
     if (commands.length === 0) return { rejected };
     const outcomes = await applyCommands(deps.store, commands, deps.limits);
+    for (const { conflict } of outcomes) if (conflict) deps.conflicts?.count(conflictReason(conflict.field));
     await deps.producer.sendAll(
       deps.outcomes,
       outcomes.flatMap(toOutcomes).map((o) => ({ key: o.userId, value: o })),
@@ -197,7 +201,7 @@ export function toOutcomes(outcome: StoredOutcome): WalletOutcome[] {
         asset: command.asset,
         amountMinor: Number(command.amountMinor),
         status: 'REJECTED',
-        reason: `id_reused_with_different_${conflict.field}`,
+        reason: conflictReason(conflict.field),
         balanceMinor: 0,
         appliedAtMs: conflict.requestedAtMs,
         heldMinor: 0,

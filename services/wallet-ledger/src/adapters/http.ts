@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { idParam, listLimit, writeIdParam } from '@tally/contracts';
+import { conflictReason, idParam, listLimit, writeIdParam } from '@tally/contracts';
 import { formatMinor, type AssetCatalogue } from '@tally/money';
 import { answerReadErrors, sendProblem } from '@tally/observability';
 import type { Hold } from '../domain/holds.js';
@@ -111,7 +111,7 @@ export function walletRoutes(deps: { store: LedgerStore; now: () => number; asse
         const { userId, id } = request.params;
         const { entries, write, conflicts } = await deps.store.transaction(userId, id);
         const reuses = conflicts.map((c) => ({
-          reason: `id_reused_with_different_${c.field}`,
+          reason: conflictReason(c.field),
           field: c.field,
           at: c.atMs,
         }));
@@ -131,7 +131,7 @@ export function walletRoutes(deps: { store: LedgerStore; now: () => number; asse
             userId,
             id,
             status: 'rejected',
-            reason: `id_reused_with_different_${own.field}`,
+            reason: conflictReason(own.field),
             conflict: true,
             conflicts: reuses,
           };

@@ -91,6 +91,10 @@ export class BatchConsumer<T> {
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: 3000,
       allowAutoTopicCreation: false,
+      // a topic grown with more partitions (`tally topics apply --allow-repartition`) is noticed at the next
+      // metadata refresh, and kafkajs then rejoins the group so the new partitions get an owner: within 30 s
+      // rather than kafkajs's 5 minutes, during which records keyed to the new partitions would wait unread
+      metadataMaxAge: 30_000,
       maxBytesPerPartition: 1_048_576,
       retry: { retries: 10 },
     });

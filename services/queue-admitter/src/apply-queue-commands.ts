@@ -1,4 +1,5 @@
 import { RATE_WINDOW_MS, admissionRate, type QueueSettings } from './domain/admission.js';
+import { joinConflicts, joinWrites, type JoinBody, type JoinConflict, type JoinWrite } from './domain/join-writes.js';
 import { applyRecords, type LoggedCommand, type QueueOutcome, type QueueState, type Ticket } from './domain/tickets.js';
 
 /** What one transaction changed in one queue: written to Redis after the commit, as absolute values. */
@@ -29,6 +30,11 @@ export interface QueueBatchStore {
   advanceFence(offset: number): Promise<void>;
   /** Per queue, the tickets admitted after `sinceMs` (as the stored tickets show it, this batch's included). */
   admittedSince(windows: { queueId: string; sinceMs: number }[]): Promise<Map<string, number>>;
+  /**
+   * Records the body of each join whose id has none yet (the first of each id in the batch); returns, by id, the
+   * bodies already recorded for the others (by an earlier batch, or one of another partition committed first).
+   */
+  recordJoins(joins: JoinWrite[]): Promise<Map<string, JoinBody>>;
 }
 
 /** The port the use case reads and writes through: one transaction per batch, serialised per partition. */
@@ -36,31 +42,52 @@ export interface QueuePort {
   inPartition<T>(partition: number, work: (batch: QueueBatchStore) => Promise<T>): Promise<T>;
 }
 
+/** What a batch did: the queues it changed, and the joins it refused because their id was reused. */
+export interface AppliedCommands {
+  changes: QueueChange[];
+  conflicts: JoinConflict[];
+}
+
 /**
  * The use case: applies a partition's records in offset order (JOIN's joinOrder = its offset) past the fence
  * and moves the fence to `lastOffset`, the batch's last offset (records the handler refused included: they are
- * dead-lettered again if the batch comes again, since refusing needs no state). Returns what changed per queue.
+ * dead-lettered again if the batch comes again, since refusing needs no state). Returns what changed per queue,
+ * and the joins refused as reused ids: never applied, they change nothing and are dead-lettered by the handler.
  */
 export function applyQueueCommands(
   store: QueuePort,
   partition: number,
   records: LoggedCommand[],
   lastOffset: number,
-): Promise<QueueChange[]> {
+): Promise<AppliedCommands> {
   return store.inPartition(partition, async (batch) => {
     const appliedThrough = await batch.appliedThrough();
-    const pending = records.filter((r) => r.offset > appliedThrough);
+    const conflicts = await reusedIds(batch, records);
+    const refused = new Set(conflicts.map((c) => c.offset));
+    const pending = records.filter((r) => r.offset > appliedThrough && !refused.has(r.offset));
     if (pending.length === 0) {
       await batch.advanceFence(lastOffset);
-      return [];
+      return { changes: [], conflicts };
     }
     const queues = await batch.queueStates(pending);
     const applied = applyRecords({ appliedThrough, queues }, pending);
     await batch.write(applied.queues);
     await batch.advanceFence(Math.max(lastOffset, applied.appliedThrough));
     const changes = [...applied.queues].map(([queueId, outcome]) => changeOf(queueId, outcome));
-    return withAdmissionRates(batch, changes);
+    return { changes: await withAdmissionRates(batch, changes), conflicts };
   });
+}
+
+/**
+ * The joins of the batch that reuse an id with another body. Every join is judged, also those at or below the
+ * fence: a batch redelivered after its transaction committed (a crash before its dead letters were
+ * acknowledged) refuses, and reports, the same joins again, since what was recorded never changes. One statement
+ * when every id is new (the ordinary case), a second only for ids seen before.
+ */
+async function reusedIds(batch: QueueBatchStore, records: LoggedCommand[]): Promise<JoinConflict[]> {
+  const joins = joinWrites(records);
+  if (joins.length === 0) return [];
+  return joinConflicts(joins, await batch.recordJoins(joins));
 }
 
 function changeOf(queueId: string, { state, changed, aliases }: QueueOutcome): Omit<QueueChange, 'admissionRate'> {

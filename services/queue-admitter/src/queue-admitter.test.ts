@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { QueueCommand } from '@tally/schemas';
-import type { ConsumedRecord, OutgoingRecord, TypedProducer } from '@tally/streaming';
+import type { ConsumedRecord, OutgoingRecord, Rejection, TypedProducer } from '@tally/streaming';
 import { createLogger } from '@tally/observability';
 import type { QueueBatchStore } from './apply-queue-commands.js';
 import {
@@ -13,6 +13,7 @@ import {
   type QueueProjectionPort,
   type QueueStorePort,
 } from './queue-admitter.js';
+import type { JoinBody } from './domain/join-writes.js';
 import { emptyQueue, type LoggedCommand } from './domain/tickets.js';
 
 const logger = createLogger('queue-admitter-test', 'silent');
@@ -146,6 +147,9 @@ describe('the consumer applies', () => {
   function handlerWorld(role: AdmitterDeps['role']) {
     const applied: { records: LoggedCommand[]; lastOffset: number }[] = [];
     let outboxRead = 0;
+    // the join bodies recorded by id, across transactions; and the conflicts counted
+    const joinBodies = new Map<string, JoinBody>();
+    const counted: string[] = [];
     // a partition nothing was applied in: what the use case loads (the records past the fence) and where it
     // moves the fence are recorded per transaction
     const store = {
@@ -161,6 +165,11 @@ describe('the consumer applies', () => {
           write: async () => undefined,
           advanceFence: async (offset) => void (transaction.lastOffset = offset),
           admittedSince: async () => new Map(),
+          recordJoins: async (joins) => {
+            const before = new Map(joinBodies);
+            for (const j of joins) if (!joinBodies.has(j.id)) joinBodies.set(j.id, j.body);
+            return new Map(joins.filter((j) => before.has(j.id)).map((j) => [j.id, before.get(j.id)!]));
+          },
         });
       },
       pendingEvents: async () => {
@@ -179,10 +188,11 @@ describe('the consumer applies', () => {
       serially: serially as never,
       now: () => 0,
       logger,
+      conflicts: { count: (reason) => void counted.push(reason) },
     });
     const run = (records: ConsumedRecord<QueueCommand>[]) =>
       handler({ topic: 't', partition: 0, records, setAside: async () => undefined });
-    return { applied, run, outboxRead: () => outboxRead };
+    return { applied, run, outboxRead: () => outboxRead, counted };
   }
 
   it('takes time from the records: receivedAtMs of client commands, atMs of decisions; the join order is the offset', async () => {
@@ -200,6 +210,7 @@ describe('the consumer applies', () => {
             offset: 3,
             queueId: 'q',
             command: { kind: 'JOIN', ticketId: 't1', userId: 'u1', joinOrder: 3, atMs: 1000 },
+            writeId: 'app:3',
           },
           { offset: 4, queueId: 'q', command: { kind: 'ADMIT', ticketIds: ['t1'], atMs: 7000, basisOffset: 3 } },
           { offset: 5, queueId: 'q', command: { kind: 'EXPIRE', ticketIds: ['t1'], atMs: 9000 } },
@@ -217,6 +228,26 @@ describe('the consumer applies', () => {
     ]);
     expect((result as { rejected: unknown[] }).rejected).toHaveLength(3);
     expect(w.applied).toEqual([{ records: [], lastOffset: 3 }]);
+  });
+
+  it('refuses a join whose id was used with another user or queue: dead-lettered with the field, counted, not applied; a retry is silent', async () => {
+    const w = handlerWorld('admitter');
+    await w.run([record(1, { ticketId: 't1', userId: 'u1', seq: 7 })]);
+    const result = await w.run([
+      record(2, { ticketId: 't1', userId: 'u2', seq: 7 }),
+      record(3, { ticketId: 't9', userId: 'u1', seq: 7, queueId: 'other' }),
+      record(4, { ticketId: 't1', userId: 'u1', seq: 7, receivedAtMs: 5000 }),
+    ]);
+    const rejected = (result as { rejected: Rejection<QueueCommand>[] }).rejected;
+    expect(rejected.map((r) => [r.record.offset, r.reason.split(':')[0]])).toEqual([
+      [2, 'id_reused_with_different_user'],
+      [3, 'id_reused_with_different_queue'],
+    ]);
+    expect(rejected[0]!.reason).toContain('app:7');
+    expect(w.counted).toEqual(['id_reused_with_different_user', 'id_reused_with_different_queue']);
+    // the retry (another receipt time) goes on to the fold, which finds its ticket and changes nothing
+    expect(w.applied[1]!.records.map((r) => r.offset)).toEqual([4]);
+    expect(w.applied[1]!.lastOffset).toBe(4);
   });
 
   it('a follower applies the same records and never reads the outbox', async () => {

@@ -1,4 +1,5 @@
-import type { Logger } from '@tally/observability';
+import { formatWriteKey } from '@tally/contracts';
+import type { Logger, WriteConflicts } from '@tally/observability';
 import type { QueueCommand, QueueEvent, TopicCodec } from '@tally/schemas';
 import type {
   BatchHandler,
@@ -10,6 +11,7 @@ import type {
 } from '@tally/streaming';
 import { applyQueueCommands, withAdmissionRates, type QueueChange, type QueuePort } from './apply-queue-commands.js';
 import { MAX_DECISION_TICKETS, decideAdmissions, type AdmissionView } from './domain/admission.js';
+import type { JoinConflict } from './domain/join-writes.js';
 import type { LoggedCommand, QueueCommandToApply } from './domain/tickets.js';
 
 /** The source of every decision record: only queue-admitter writes ADMIT and EXPIRE. */
@@ -61,12 +63,15 @@ export interface AdmitterDeps {
   serially: Serially;
   now: () => number;
   logger: Logger;
+  /** tally_write_conflicts_total: joins refused because their id was reused with another queue or user. */
+  conflicts: WriteConflicts;
 }
 
 /**
  * A partition's records: one Postgres transaction (in offset order: the partition offset is the join order,
  * and a decision applies after the commands it was made from), then the Redis projection and the outbox's
- * events; only then does the runtime commit the offsets.
+ * events; only then does the runtime commit the offsets. A join whose id was reused with another queue or user is
+ * not applied: it is dead-lettered with its reason and counted.
  */
 export function queueCommandHandler(deps: AdmitterDeps): BatchHandler<QueueCommand> {
   return async ({ partition, records }) => {
@@ -75,17 +80,35 @@ export function queueCommandHandler(deps: AdmitterDeps): BatchHandler<QueueComma
     for (const record of records) {
       const command = toCommand(record);
       if (typeof command === 'string') rejected.push({ record, reason: command });
-      else commands.push({ offset: record.offset, queueId: record.value.queueId, command });
+      else commands.push(logged(record, command));
     }
     if (records.length === 0) return { rejected };
-    await deps.serially.run(async () => {
-      await deps.projection.project(
-        await applyQueueCommands(deps.store, partition, commands, records[records.length - 1]!.offset),
-      );
+    const conflicts = await deps.serially.run(async () => {
+      const applied = await applyQueueCommands(deps.store, partition, commands, records[records.length - 1]!.offset);
+      await deps.projection.project(applied.changes);
       if (deps.role === 'admitter') await publishEvents(deps, [partition]);
+      return applied.conflicts;
     });
+    rejected.push(...conflicts.map((c) => reusedId(c, records)));
+    for (const c of conflicts) deps.conflicts.count(c.reason);
     logDecisionRoundTrip(deps.logger, partition, records);
     return { rejected };
+  };
+}
+
+/** A record as the use case takes it; a client's join carries its write id, to tell a retry from a reused id. */
+function logged(record: ConsumedRecord<QueueCommand>, command: QueueCommandToApply): LoggedCommand {
+  const { offset, value } = record;
+  return command.kind === 'JOIN'
+    ? { offset, queueId: value.queueId, command, writeId: formatWriteKey(value) }
+    : { offset, queueId: value.queueId, command };
+}
+
+/** The dead letter of a join refused as a reused id: the reason first (a stable code), then what a person needs. */
+function reusedId(conflict: JoinConflict, records: ConsumedRecord<QueueCommand>[]): Rejection<QueueCommand> {
+  return {
+    record: records.find((r) => r.offset === conflict.offset)!,
+    reason: `${conflict.reason}: join ${conflict.writeId} was already applied with another ${conflict.field}; the first join stands`,
   };
 }
 

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
 import { TOPICS } from '@tally/contracts';
 import { offsetFenceMigrations } from '@tally/idempotency';
-import { createLogger } from '@tally/observability';
+import { createLogger, writeConflicts } from '@tally/observability';
 import { startConsumingService, type RunningService } from '@tally/service-kit';
 import { Serially, topicPartitions, type ServiceResource } from '@tally/streaming';
 import { queueRoutes } from './adapters/http.js';
@@ -52,7 +52,7 @@ export async function startQueueAdmitter(
     migrations: [{ dir: migrations }, offsetFenceMigrations],
     redis: true,
     readyDetails: { role },
-    wire: async ({ pool, redis, kafka, producer, codec, assignedPartitions }) => {
+    wire: async ({ pool, redis, kafka, producer, codec, metrics, assignedPartitions }) => {
       const store = new QueueStore(pool, config.DB_SCHEMA, {
         group: config.CONSUMER_GROUP,
         topic: config.QUEUE_COMMANDS_TOPIC,
@@ -70,6 +70,7 @@ export async function startQueueAdmitter(
         serially: new Serially(),
         now,
         logger,
+        conflicts: writeConflicts(metrics),
       };
       return {
         codecs: [commands],

@@ -1,9 +1,11 @@
+import { firstOfEachId } from '@tally/contracts';
 import { advancePostgresFence, peekPostgresFence, readPostgresFence, type PartitionFence } from '@tally/idempotency';
 import type { QueueEvent } from '@tally/schemas';
 import { assertSqlIdentifier } from '@tally/config';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import type { QueueBatchStore, QueueChange } from '../apply-queue-commands.js';
 import type { AdmissionViewPort, PartitionView, QueueStorePort } from '../queue-admitter.js';
+import { joinBody, type JoinBody, type JoinWrite } from '../domain/join-writes.js';
 import {
   emptyQueue,
   isLive,
@@ -215,6 +217,30 @@ class PostgresQueueBatch implements QueueBatchStore {
 
   admittedSince(windows: { queueId: string; sinceMs: number }[]): Promise<Map<string, number>> {
     return admittedSince(this.db, this.schema, windows);
+  }
+
+  /**
+   * Inserts the first join of each id not recorded yet, in id order (every batch offers its ids in that order,
+   * so two batches of other partitions that share ids wait for each other instead of deadlocking); reads back
+   * only the ids it did not insert, in a statement of its own, so it sees a row that another partition's batch
+   * committed while this one waited for it. Both by primary key.
+   */
+  async recordJoins(joins: JoinWrite[]): Promise<Map<string, JoinBody>> {
+    const offered = firstOfEachId(joins).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (offered.length === 0) return new Map();
+    const { rows: inserted } = await this.db.query(
+      `INSERT INTO ${this.schema}.join_writes (write_id, queue_id, user_id)
+       SELECT w, q, u FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(w, q, u, i) ORDER BY i
+       ON CONFLICT (write_id) DO NOTHING RETURNING write_id`,
+      [offered.map((j) => j.id), offered.map((j) => j.body.queue), offered.map((j) => j.body.user)],
+    );
+    if (inserted.length === offered.length) return new Map();
+    const fresh = new Set(inserted.map((r) => r.write_id as string));
+    const { rows } = await this.db.query(
+      `SELECT write_id, queue_id, user_id FROM ${this.schema}.join_writes WHERE write_id = ANY($1::text[])`,
+      [offered.filter((j) => !fresh.has(j.id)).map((j) => j.id)],
+    );
+    return new Map(rows.map((r) => [r.write_id as string, joinBody(r.queue_id as string, r.user_id as string)]));
   }
 
   async write(outcomes: Map<string, QueueOutcome>): Promise<void> {

@@ -10,7 +10,8 @@
  *   already and changes nothing, so a redelivery or a rewound consumer group re-applies nothing.
  * - JOIN: a new ticket waits, its place in line is its offset (join order). A user holds at most one live
  *   (waiting or active) ticket per queue: a second join names the live one instead of queueing again. A join
- *   seen before (same ticket) changes nothing.
+ *   seen before (same ticket) changes nothing. A join whose (source, seq) named another queue or user before
+ *   never reaches the fold: it is a reused id, refused by the use case (join-writes.ts).
  * - LEAVE frees a waiting or active ticket at once; COMPLETE ends an active one at once. Anything else (a ticket
  *   already ended, unknown, or a COMPLETE of a waiting ticket) changes nothing.
  * - CONFIGURE sets capacity and activeSeconds for what is admitted from then on (admissions already made keep
@@ -63,6 +64,8 @@ export interface LoggedCommand {
   offset: number;
   queueId: string;
   command: QueueCommandToApply;
+  /** A client's JOIN: its write id (`formatWriteKey` of its source and seq), to tell a retry from a reused id (join-writes.ts). */
+  writeId?: string;
 }
 
 export const DEFAULT_SETTINGS: QueueSettings = { capacity: 100, activeSeconds: 180 };

@@ -1,81 +1,133 @@
 import { describe, expect, it } from 'vitest';
-import { balanceKey, balanceOf, commandKey, type Command, type Entry } from './domain/ledger.js';
-import { applyCommands, type LedgerBatchStore, type LedgerPort, type StoredEntry } from './wallet-ledger.js';
+import type { Hold } from './domain/holds.js';
+import { accountKey, type Account, type Conflict, type Entry, type RecordedWrite } from './domain/ledger.js';
+import { LIMITS, T0, command } from './domain/test-support.js';
+import {
+  applyCommands,
+  expireDueHolds,
+  toOutcomes,
+  type AccountRef,
+  type LedgerBatchStore,
+  type LedgerPort,
+  type StoredEntry,
+} from './wallet-ledger.js';
 
-/** The ledger's two tables in memory, behind the same port the Postgres adapter implements. */
+/** The ledger's tables in memory, behind the port the Postgres adapter implements; it records how it was used. */
 class MemoryLedger implements LedgerPort {
-  readonly entries = new Map<string, StoredEntry>();
-  readonly balances = new Map<string, bigint>();
-  readonly transactions: number[] = [];
+  readonly accounts = new Map<string, Account>();
+  readonly entries: StoredEntry[] = [];
+  readonly writes = new Map<string, RecordedWrite>();
+  readonly conflicts: Conflict[] = [];
+  readonly holdsById = new Map<string, Hold>();
+  readonly locked: string[][] = [];
+  transactions = 0;
 
-  async inPartition<T>(partition: number, work: (batch: LedgerBatchStore) => Promise<T>): Promise<T> {
-    this.transactions.push(partition);
+  async ensureAccounts(accounts: AccountRef[]) {
+    for (const a of accounts) {
+      const key = accountKey(a.userId, a.asset);
+      if (!this.accounts.has(key)) this.accounts.set(key, { balanceMinor: 0n, heldMinor: 0n });
+    }
+  }
+
+  async holds(ids: string[]) {
+    return new Map(ids.flatMap((id) => (this.holdsById.has(id) ? [[id, this.holdsById.get(id)!] as const] : [])));
+  }
+
+  async dueHolds(dueAtMs: number) {
+    return [...this.holdsById.values()].filter((h) => h.status === 'PENDING' && h.expiresAtMs <= dueAtMs);
+  }
+
+  async inTransaction<T>(work: (batch: LedgerBatchStore) => Promise<T>): Promise<T> {
+    this.transactions++;
     return work({
-      recorded: async (commands) =>
-        pick(
-          this.entries,
-          commands.map((c) => commandKey(c.userId, c.id)),
+      lockAccounts: async (accounts) => {
+        const keys = [...new Set(accounts.map((a) => accountKey(a.userId, a.asset)))].sort();
+        this.locked.push(keys);
+        return new Map(keys.map((k) => [k, this.accounts.get(k)!]));
+      },
+      holds: (ids) => this.holds(ids),
+      writes: async (ids) =>
+        new Map(ids.flatMap((id) => (this.writes.has(id) ? [[id, this.writes.get(id)!] as const] : []))),
+      entries: async (ids) =>
+        new Map(
+          ids.map((id) => [id, this.entries.filter((e) => e.id === id)] as const).filter(([, e]) => e.length > 0),
         ),
-      balances: async (commands) =>
-        pick(
-          this.balances,
-          commands.map((c) => balanceKey(c.userId, c.asset)),
-        ),
-      append: async (entries: Entry[]) => {
+      appendEntries: async (entries: Entry[]) => {
         const stored = entries.map((e) => ({ ...e, appliedAtMs: 9_000 }));
-        for (const e of stored) this.entries.set(commandKey(e.userId, e.id), e);
-        return new Map(stored.map((e) => [commandKey(e.userId, e.id), e]));
+        this.entries.push(...stored);
+        return stored;
       },
-      writeBalances: async (balances) => {
-        for (const [key, minor] of balances) this.balances.set(key, minor);
-      },
+      recordWrites: async (writes) => void writes.forEach((w) => this.writes.set(w.id, w)),
+      recordConflicts: async (conflicts) => void this.conflicts.push(...conflicts),
+      saveHolds: async (holds) => void holds.forEach((h) => this.holdsById.set(h.id, h)),
+      writeAccounts: async (accounts) => void accounts.forEach((a, k) => this.accounts.set(k, a)),
     });
   }
 }
 
-const pick = <V>(map: Map<string, V>, keys: string[]) =>
-  new Map(keys.flatMap((k) => (map.has(k) ? [[k, map.get(k)!] as const] : [])));
-
-const command = (id: string, change: Partial<Command> = {}): Command => ({
-  userId: 'u1',
-  id,
-  type: 'CREDIT',
-  asset: 'BDP',
-  amountMinor: 100n,
-  reason: null,
-  grant: false,
-  requestedAtMs: 1_000,
-  ...change,
-});
-
 describe('applying a batch of wallet commands', () => {
-  it('loads, decides and writes in one transaction of the partition; outcomes are as stored', async () => {
+  it('locks every account the batch touches, once, in one sorted order, in one transaction', async () => {
     const ledger = new MemoryLedger();
-    const outcomes = await applyCommands(ledger, 3, [
-      command('app:1'),
-      command('app:2', { type: 'DEBIT', amountMinor: 150n }),
-    ]);
-    expect(ledger.transactions).toEqual([3]);
-    expect(outcomes.map((o) => [o.id, o.status, o.rejection, o.balanceAfterMinor, o.appliedAtMs])).toEqual([
-      ['app:1', 'APPLIED', null, 100n, 9_000],
-      ['app:2', 'REJECTED', 'insufficient_funds', 100n, 9_000],
-    ]);
-    expect(ledger.balances).toEqual(new Map([[balanceKey('u1', 'BDP'), 100n]]));
+    await applyCommands(
+      ledger,
+      [
+        command({ id: 'a:1', userId: 'zed' }),
+        command({ id: 'a:2', userId: 'amy', type: 'TRANSFER', to: 'bob', amountMinor: 0n + 1n }),
+        command({ id: 'a:3', userId: 'zed', type: 'DEBIT', amountMinor: 50n }),
+      ],
+      LIMITS,
+    );
+    expect(ledger.transactions).toBe(1);
+    expect(ledger.locked).toEqual([[accountKey('amy', 'BDP'), accountKey('bob', 'BDP'), accountKey('zed', 'BDP')]]);
   });
 
-  it('answers a command seen before with its first outcome and writes nothing for it', async () => {
+  it('writes entries, writes and balances; a retry is answered with what was stored and writes nothing', async () => {
     const ledger = new MemoryLedger();
-    await applyCommands(ledger, 0, [command('app:1')]);
-    const again = await applyCommands(ledger, 0, [command('app:1'), command('app:1')]);
-    expect(again.map((o) => [o.id, o.balanceAfterMinor])).toEqual([
-      ['app:1', 100n],
-      ['app:1', 100n],
-    ]);
-    expect(ledger.entries.size).toBe(1);
-    expect(ledger.balances.get(balanceKey('u1', 'BDP'))).toBe(100n);
+    const first = await applyCommands(ledger, [command({ id: 'app:1' })], LIMITS);
+    const again = await applyCommands(ledger, [command({ id: 'app:1' })], LIMITS);
+    expect(again[0]!.entries).toEqual(first[0]!.entries);
+    expect(again[0]!.entries[0]).toMatchObject({ appliedAtMs: 9_000, balanceAfterMinor: 100n });
+    expect(ledger.entries).toHaveLength(1);
+    expect(ledger.accounts.get(accountKey('u1', 'BDP'))).toEqual({ balanceMinor: 100n, heldMinor: 0n });
   });
 
-  it('names a balance by user and asset, both ways', () => {
-    expect(balanceOf(balanceKey('u:1', 'BDP'))).toEqual({ userId: 'u:1', asset: 'BDP' });
+  it('publishes a transfer on both sides, and a reuse as one conflicting outcome to its sender', async () => {
+    const ledger = new MemoryLedger();
+    await applyCommands(ledger, [command({ id: 'f:1', userId: 'amy', amountMinor: 500n })], LIMITS);
+    const pay = command({ id: 'p:1', userId: 'amy', type: 'TRANSFER', to: 'bob', amountMinor: 200n });
+    const [paid, reused] = await applyCommands(ledger, [pay, { ...pay, amountMinor: 300n }], LIMITS);
+    expect(toOutcomes(paid!).map((o) => [o.userId, o.status, o.balanceMinor, o.to])).toEqual([
+      ['amy', 'APPLIED', 300, 'bob'],
+      ['bob', 'APPLIED', 200, 'amy'],
+    ]);
+    expect(toOutcomes(reused!)).toEqual([
+      expect.objectContaining({
+        userId: 'amy',
+        status: 'REJECTED',
+        reason: 'id_reused_with_different_amount',
+        conflict: true,
+      }),
+    ]);
+    expect(ledger.conflicts).toHaveLength(1);
+  });
+
+  it('expires due holds in a transaction of their own, giving back what they kept', async () => {
+    const ledger = new MemoryLedger();
+    await applyCommands(
+      ledger,
+      [
+        command({ id: 'f:1', amountMinor: 500n }),
+        command({ id: 'h:1', type: 'HOLD', amountMinor: 200n, timeoutMs: 1_000, requestedAtMs: T0 }),
+      ],
+      LIMITS,
+    );
+    expect(await expireDueHolds(ledger, T0 + 999, LIMITS)).toEqual([]);
+    const expired = await expireDueHolds(ledger, T0 + 1_000, LIMITS);
+    expect(expired.map((e) => [e.id, e.leg, e.type, e.heldDeltaMinor, e.requestedAtMs])).toEqual([
+      ['h:1', 1, 'EXPIRY', -200n, T0 + 1_000],
+    ]);
+    expect(ledger.accounts.get(accountKey('u1', 'BDP'))).toEqual({ balanceMinor: 500n, heldMinor: 0n });
+    expect(ledger.holdsById.get('h:1')?.status).toBe('EXPIRED');
+    expect(await expireDueHolds(ledger, T0 + 5_000, LIMITS)).toEqual([]);
   });
 });

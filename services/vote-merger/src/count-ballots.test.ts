@@ -8,6 +8,7 @@ import {
   type RegionPort,
   type RegionTransaction,
 } from './count-ballots.js';
+import { ballotBody, type BallotBody } from './domain/ballot-writes.js';
 import { voterKey, type BallotIn } from './domain/ballots.js';
 
 /** A region's tables in memory, behind the port the Postgres adapter implements. */
@@ -18,6 +19,7 @@ class MemoryRegion implements RegionPort {
   readonly tallies = new Map<string, Record<string, number>>();
   readonly results: GlobalResult[] = [];
   readonly locks: string[] = [];
+  readonly writes = new Map<string, BallotBody>();
 
   inBallotBatch<T>(partition: number, pollIds: string[], work: (tx: RegionTransaction) => Promise<T>) {
     this.locks.push(`p${partition} shared ${pollIds.join(',')}`);
@@ -43,6 +45,11 @@ class MemoryRegion implements RegionPort {
 
   private tx(): RegionTransaction {
     return {
+      recordBallots: async (ballots) => {
+        const before = new Map(this.writes);
+        for (const b of ballots) if (!this.writes.has(b.id)) this.writes.set(b.id, ballotBody(b));
+        return new Map(ballots.filter((b) => before.has(b.id)).map((b) => [b.id, before.get(b.id)!]));
+      },
       pollOptions: async (ids) => new Map(ids.filter((p) => this.polls.has(p)).map((p) => [p, this.polls.get(p)!])),
       voted: async (voters) =>
         new Set(voters.map((v) => voterKey(v.pollId, v.userId)).filter((k) => this.ballots.has(k))),
@@ -111,6 +118,25 @@ describe("a region's ballots", () => {
     await applyRegionDefinitions(region, 'kr', [definition(['a', 'b'])]);
     const { decision, counts } = await countBallots(region, 'kr', 0, [ballot('u1', 'a', 1), ballot('u1', 'b', 2)]);
     expect(decision.superseded).toHaveLength(1);
+    expect(counts).toEqual([{ pollId: 'poll', counts: { a: 1 }, version: 1, votes: 1, takenAtMs: 7_000 }]);
+  });
+
+  it('refuses a ballot whose id was taken with another option or user: the first stands; the same ballot again is superseded, not refused', async () => {
+    const region = new MemoryRegion();
+    await applyRegionDefinitions(region, 'kr', [definition(['a', 'b'])]);
+    await countBallots(region, 'kr', 0, [ballot('u1', 'a', 1)]);
+    const again = { ...ballot('u1', 'a', 1), castAtMs: 9_000 };
+    const { decision, conflicts, counts } = await countBallots(region, 'kr', 0, [
+      ballot('u1', 'b', 1),
+      ballot('u2', 'a', 1),
+      again,
+    ]);
+    expect(conflicts.map((c) => [c.ballot.userId, c.ballot.optionId, c.reason])).toEqual([
+      ['u1', 'b', 'id_reused_with_different_option'],
+      ['u2', 'a', 'id_reused_with_different_user'],
+    ]);
+    expect(decision.superseded).toEqual([again]);
+    expect(decision.accepted).toEqual([]);
     expect(counts).toEqual([{ pollId: 'poll', counts: { a: 1 }, version: 1, votes: 1, takenAtMs: 7_000 }]);
   });
 

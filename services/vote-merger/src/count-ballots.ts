@@ -10,6 +10,7 @@ import {
   type BallotIn,
   type StoredBallot,
 } from './domain/ballots.js';
+import { ballotConflicts, type BallotBody, type BallotConflict } from './domain/ballot-writes.js';
 import { newestPerPoll } from './domain/poll-definitions.js';
 
 /** A region's counts for one poll as they leave the region. */
@@ -35,6 +36,11 @@ export type KeptDefinition = Pick<PollDefinition, 'pollId' | 'options' | 'define
 
 /** What one transaction of the region needs from storage (under the locks its port method took). */
 export interface RegionTransaction {
+  /**
+   * Records the body of each ballot whose id has none yet (the first of each id among `ballots`); returns, by id,
+   * the bodies already recorded for the others (by an earlier batch, or one of another partition committed first).
+   */
+  recordBallots(ballots: BallotIn[]): Promise<Map<string, BallotBody>>;
   /** The options of the polls the region knows, among `pollIds`. */
   pollOptions(pollIds: string[]): Promise<Map<string, Set<string>>>;
   /** The (poll, user) pairs among these that already have a counted ballot, as `voterKey`s. */
@@ -65,25 +71,33 @@ export interface RegionPort {
   now(): number;
 }
 
-/** Applies a partition's ballots; returns the decision and the current counts of every known poll they touch. */
+/**
+ * Applies a partition's ballots; returns the decision, the ballots refused as reused ids (they change nothing and
+ * are dead-lettered by the handler), and the current counts of every known poll they touch.
+ */
 export async function countBallots(
   store: RegionPort,
   region: string,
   partition: number,
   ballots: BallotIn[],
-): Promise<{ decision: BallotDecision; counts: RegionCounts[] }> {
+): Promise<{ decision: BallotDecision; conflicts: BallotConflict[]; counts: RegionCounts[] }> {
   const pollIds = [...new Set(ballots.map((b) => b.pollId))];
-  const decision = await store.inBallotBatch(partition, pollIds, async (tx) => {
+  const { decision, conflicts } = await store.inBallotBatch(partition, pollIds, async (tx) => {
+    // the ids first, before any other write of the batch: a batch of another partition that shares an id waits
+    // here for this one to commit, holding no row another batch could be waiting for
+    const conflicts = ballotConflicts(ballots, await tx.recordBallots(ballots));
+    const reused = new Set(conflicts.map((c) => c.ballot));
+    const fresh = ballots.filter((b) => !reused.has(b));
     const polls = await tx.pollOptions(pollIds);
-    const decided = decideBallots(region, ballots, polls, await tx.voted(ballots));
+    const decided = decideBallots(region, fresh, polls, await tx.voted(fresh));
     const stored = await tx.insertBallots(decided.accepted.filter((b) => b.status === 'counted'));
     await tx.insertPending(decided.accepted.filter((b) => b.status === 'pending'));
     await tx.addToTallies(countIncrements(stored));
-    return decided;
+    return { decision: decided, conflicts };
   });
   // read after the commit, not inside: batches of other partitions commit beside this one, and only a read
   // after its own commit is sure to see every batch committed before it — the last to commit sends it all
-  return { decision, counts: await currentCounts(store, pollIds) };
+  return { decision, conflicts, counts: await currentCounts(store, pollIds) };
 }
 
 /**

@@ -1,7 +1,9 @@
+import { firstOfEachId } from '@tally/contracts';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import type { GlobalResult } from '@tally/schemas';
 import type { KeptDefinition, PendingBallot, RegionPort, RegionTransaction } from '../count-ballots.js';
-import { voterKey, type StoredBallot } from '../domain/ballots.js';
+import { ballotBody, type BallotBody } from '../domain/ballot-writes.js';
+import { voterKey, type BallotIn, type StoredBallot } from '../domain/ballots.js';
 import { lockPolls } from './poll-locks.js';
 
 export type { RegionCounts } from '../count-ballots.js';
@@ -73,6 +75,46 @@ class PostgresRegionTransaction implements RegionTransaction {
     private readonly db: PoolClient,
     private readonly schema: string,
   ) {}
+
+  /**
+   * Inserts the first ballot of each id not recorded yet, in id order (every batch offers its ids in that order,
+   * so two batches of other partitions that share ids wait for each other instead of deadlocking); reads back
+   * only the ids it did not insert, in a statement of its own, so it sees a row that another partition's batch
+   * committed while this one waited for it. Both by primary key.
+   */
+  async recordBallots(ballots: BallotIn[]): Promise<Map<string, BallotBody>> {
+    const offered = firstOfEachId(ballots).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (offered.length === 0) return new Map();
+    const { rows: inserted } = await this.db.query(
+      `INSERT INTO ${this.schema}.ballot_writes (write_id, poll_id, user_id, option_id, region)
+       SELECT w, p, u, o, r FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(w, p, u, o, r, i) ORDER BY i
+       ON CONFLICT (write_id) DO NOTHING RETURNING write_id`,
+      [
+        offered.map((b) => b.id),
+        offered.map((b) => b.pollId),
+        offered.map((b) => b.userId),
+        offered.map((b) => b.optionId),
+        offered.map((b) => b.region),
+      ],
+    );
+    if (inserted.length === offered.length) return new Map();
+    const fresh = new Set(inserted.map((r) => r.write_id as string));
+    const { rows } = await this.db.query(
+      `SELECT write_id, poll_id, user_id, option_id, region FROM ${this.schema}.ballot_writes WHERE write_id = ANY($1::text[])`,
+      [offered.filter((b) => !fresh.has(b.id)).map((b) => b.id)],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.write_id as string,
+        ballotBody({
+          pollId: r.poll_id as string,
+          userId: r.user_id as string,
+          optionId: r.option_id as string,
+          region: r.region as string,
+        }),
+      ]),
+    );
+  }
 
   async pollOptions(pollIds: string[]): Promise<Map<string, Set<string>>> {
     const { rows } = await this.db.query(`SELECT poll_id, options FROM ${this.schema}.polls WHERE poll_id = ANY($1)`, [

@@ -4,7 +4,9 @@
  * `decideBallots`, and writes what it returns in the same transaction.
  *
  * - One vote per (poll, user), first wins: a user's ballots for a poll share a partition (key pollId/userId), so
- *   "first" is first in that partition. A later ballot, a retry or a replay of the first, changes nothing.
+ *   "first" is first in that partition. A later ballot, a retry or a replay of the first, changes nothing. A
+ *   ballot whose (source, seq) named another ballot before never reaches this rule: it is a reused id, refused
+ *   by the use case (ballot-writes.ts).
  * - A ballot for an option the poll does not have is refused (dead-lettered) and does not use up the vote.
  * - A ballot for a poll the region does not know yet is kept as pending, every one of a user's in partition
  *   order: the definition travels on another topic and may arrive later. When it does, each user's first

@@ -5,6 +5,7 @@ import type { BatchHandler, Rejection, TypedProducer } from '@tally/streaming';
 import { expireHolds, type Hold } from './domain/holds.js';
 import {
   Book,
+  accountKey,
   decide,
   refusal,
   type Account,
@@ -108,7 +109,7 @@ export async function applyCommands(
   await store.ensureAccounts(accounts);
   return store.inTransaction(async (batch) => {
     const ids = [...new Set(commands.map((c) => c.id))];
-    const loaded = await batch.lockAccounts(accounts);
+    const loaded = await locked(batch, accounts);
     const [holds, writes, entries] = await Promise.all([batch.holds(holdIds), batch.writes(ids), batch.entries(ids)]);
     const decision = decide(commands, { accounts: loaded, holds, writes, entries }, limits);
     const stored = await batch.appendEntries(decision.entries);
@@ -134,7 +135,7 @@ export async function expireDueHolds(
   if (due.length === 0) return [];
   const accounts = due.map((h) => ({ userId: h.userId, asset: h.asset }));
   return store.inTransaction(async (batch) => {
-    const loaded = await batch.lockAccounts(accounts);
+    const loaded = await locked(batch, accounts);
     // read again under the locks: a capture or another instance may have settled some since
     const current = await batch.holds(due.map((h) => h.id));
     const book = new Book((key) => loaded.get(key), limits);
@@ -147,6 +148,17 @@ export async function expireDueHolds(
     await batch.writeAccounts(book.changed);
     return stored;
   });
+}
+
+/**
+ * Locks the accounts and reads them; every one must be there (ensureAccounts made them): an account missing
+ * here would be read as empty and written to nobody, so the batch stops instead.
+ */
+async function locked(batch: LedgerBatchStore, accounts: AccountRef[]): Promise<Map<string, Account>> {
+  const loaded = await batch.lockAccounts(accounts);
+  const missing = accounts.find((a) => !loaded.has(accountKey(a.userId, a.asset)));
+  if (missing) throw new Error(`account ${missing.userId}/${missing.asset} was not there to lock`);
+  return loaded;
 }
 
 /** The outcomes with the entries as stored (with their applied time); recorded ones already are. */

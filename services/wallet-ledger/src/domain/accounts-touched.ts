@@ -27,7 +27,10 @@ export function accountsTouched(
       if (hold) {
         add(hold.userId, hold.asset);
         add(hold.to, hold.asset);
-      } else add(command.userId, command.asset);
+        // a rejection (another user's hold, a placement rejected) shows the commanding user's account as it is
+        add(command.userId, hold.asset);
+      }
+      add(command.userId, command.asset);
     } else {
       add(command.userId, command.asset);
       if (command.type === 'TRANSFER') add(command.to, command.asset);

@@ -7,6 +7,7 @@ import { TOPICS } from '@tally/contracts';
 import { createSchemaRegistry } from '@tally/schemas';
 import { kafkaSecurity } from '@tally/streaming';
 import { groupLag, lagTable } from './lag.js';
+import { CANNOT_VERIFY, runLedgerVerify } from './ledger-verify.js';
 import { describeWindow, runLoad } from './load/runner.js';
 import { JOBS, type Job } from './load/traffic.js';
 import { moveGroupBack, parseReplayStart, watchCatchUp, type PartitionMove } from './replay.js';
@@ -539,6 +540,27 @@ for (const side of SIDE_TOPICS) {
     }),
   );
 }
+
+const ledger = program.command('ledger').description('the wallet ledger’s state in Postgres');
+ledger
+  .command('verify')
+  .description(
+    'check every invariant of the wallet ledger by full scans: each balance and held amount = the sum of its applied entries, held = its pending holds, none below zero, the balanceAfter and heldAfter chains, transfers balanced, every entry’s write recorded. Prints each violation and a summary; exit 0 when none, 1 when any (the first named on the last line, on stderr), 2 when the ledger cannot be read (Postgres unreachable, no ledger in the schema)',
+  )
+  .option('--database-url <url>', 'Postgres (default: DATABASE_URL, else the local stack’s)')
+  .option('--schema <name>', 'the ledger’s schema (its DB_SCHEMA)', 'wallet_ledger')
+  .option('--limit <n>', 'at most n violations shown per invariant', positiveInteger, 10)
+  .option('--json', 'print JSON')
+  // a usage error is no verdict: 2, never the 1 that says the ledger is wrong
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : CANNOT_VERIFY))
+  .action(async (options: { databaseUrl?: string; schema: string; limit: number; json?: boolean }) => {
+    process.exitCode = await runLedgerVerify({
+      databaseUrl: () => options.databaseUrl ?? process.env.DATABASE_URL ?? stackEndpoints().databaseUrl,
+      schema: options.schema,
+      limit: options.limit,
+      json: options.json ?? false,
+    });
+  });
 
 /** A few reads through the gateway, so the numbers the load moves are seen moving. */
 async function readBack(baseUrl: string, run: string, jobs: readonly Job[]): Promise<string> {

@@ -5,3 +5,4 @@
  */
 export { loadConfig } from './config.js';
 export { verifyLedger, type Violation } from './adapters/ledger-audit.js';
+export { auditLedger, verifyLedgerCommand, type LedgerAudit, type LedgerCounts } from './verify-command.js';

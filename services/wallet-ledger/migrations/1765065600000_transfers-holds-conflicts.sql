@@ -42,13 +42,17 @@ CREATE TABLE ledger_writes (
   requested_at timestamptz NOT NULL,
   recorded_at timestamptz NOT NULL DEFAULT now()
 );
--- The writes recorded before bodies were kept: their type, asset and amount are known; their users and grant
--- members are not (ids were per user then), so the body leaves those out, and they match anything.
+-- The writes recorded before bodies were kept: their users and grant members are not known (ids were per user
+-- then), so the body leaves them out, and what it leaves out matches anything. An id one user had is known by its
+-- type, asset and amount; an id several users shared then (grants, or different commands) by nothing, so that a
+-- replay of any of them is a retry, never a conflict.
 INSERT INTO ledger_writes (write_id, body, status, rejection, requested_at)
-SELECT DISTINCT ON (command_id) command_id,
-       jsonb_build_object('type', upper(type), 'asset', asset, 'amount', amount_minor::text),
-       status, rejection, coalesce(requested_at, applied_at)
-FROM ledger_entries ORDER BY command_id, entry_no;
+SELECT command_id,
+       CASE WHEN count(*) = 1
+            THEN jsonb_build_object('type', upper(min(type)), 'asset', min(asset), 'amount', min(amount_minor)::text)
+            ELSE '{}'::jsonb END,
+       min(status), min(rejection), min(coalesce(requested_at, applied_at))
+FROM ledger_entries GROUP BY command_id;
 
 -- Reuses of an id with another body: each distinct one once, however often it is retried.
 CREATE TABLE ledger_conflicts (

@@ -167,6 +167,17 @@ describe('legacy bodies: what writes recorded before bodies existed could not kn
     expect(d.entries.map((e) => [e.userId, e.status])).toEqual([['u2', 'APPLIED']]);
   });
 
+  it('keeps a legacy id per user, as ids were then: another user’s command of that id is theirs, not a retry', () => {
+    const model = new LedgerModel();
+    const a = credit('u1', 100n);
+    model.apply([a]);
+    model.writes.set(a.id, { ...model.writes.get(a.id)!, body: {} as WriteBody });
+    const d = model.apply([{ ...credit('u2', 700n), id: a.id }, a]);
+    expect(d.conflicts).toEqual([]);
+    expect(d.entries.map((e) => [e.userId, e.balanceAfterMinor])).toEqual([['u2', 700n]]);
+    expect(d.outcomes[1]!.entries.map((e) => e.userId)).toEqual(['u1']);
+  });
+
   it('still tells null (the write had none) from undefined (unknown)', () => {
     const recorded = bodyOf(credit('u1', 1n));
     expect(recorded.reason).toBeNull();

@@ -217,15 +217,17 @@ export function decide(commands: Command[], state: LedgerState, limits: AssetLim
         decision.outcomes.push({ command, entries: [], conflict, member: null });
         continue;
       }
-      // a hold's expiry is recorded under the hold's id later on: it is not what the HOLD answered
+      // a hold's expiry is recorded under the hold's id later on: it is not what the HOLD answered. A grant's
+      // entries are its users' each; so are a write's recorded before ids were global (its body knows no user)
+      const perUser = command.grant || written.body.user === undefined;
       const earlier = (entries.get(command.id) ?? []).filter(
-        (e) => e.type !== 'EXPIRY' && (!command.grant || e.userId === command.userId),
+        (e) => e.type !== 'EXPIRY' && (!perUser || e.userId === command.userId),
       );
       if (earlier.length > 0) {
         decision.outcomes.push({ command, entries: earlier, conflict: null, member: written.member });
         continue;
       }
-      // a grant's further member: the grant is written, this user's credit is not yet
+      // a grant's further member (or a legacy id's other user): the write is recorded, this user's part is not yet
     }
     const applied = apply(command, book, holds);
     for (const hold of holdsChangedBy(command, applied, holds)) decision.holds.set(hold.id, hold);

@@ -91,6 +91,21 @@ describe('gateway configuration', () => {
     expect(gatewayConfig({ LATE_TOPIC: '' }).LATE_TOPIC).toBe('tally.late');
   });
 
+  it('reads the assets the ledger counts (ASSETS), the common ones by default, and names every problem', () => {
+    const defaults = gatewayConfig({}).ASSETS;
+    expect(defaults.rule('KRW')?.scale).toBe(2);
+    expect(defaults.rule('gold')?.scale).toBe(2);
+    expect(defaults.rule('doubloons')).toBeUndefined();
+    const configured = gatewayConfig({
+      ASSETS: '{"KRW":{"scale":0},"points":{"scale":2,"maxAmount":"100.00"}}',
+    }).ASSETS;
+    expect(configured.names).toEqual(['KRW', 'points']);
+    expect(configured.rule('points')?.maxAmountMinor).toBe(10_000n);
+    expect(problemsOf({ ASSETS: '{"KRW":{"scale":9}}' })).toEqual([
+      'ASSETS: KRW.scale must be a whole number from 0 to 8 (got "{\\"KRW\\":{\\"scale\\":9}}")',
+    ]);
+  });
+
   it('bounds the write deadline (acknowledgement and ?wait=true together) to 60 s', () => {
     expect(gatewayConfig({ WRITE_DEADLINE_MS: '60000' }).WRITE_DEADLINE_MS).toBe(60_000);
     expect(problemsOf({ WRITE_DEADLINE_MS: '60001' })).toEqual([

@@ -6,6 +6,7 @@ import {
   type ConfigRule,
   type ParsedConfig,
 } from '@tally/config';
+import { AssetCatalogue, DEFAULT_ASSETS } from '@tally/money';
 import { DEFAULT_REGIONS, REGIONAL_TOPICS, REGION_PLACEHOLDER, TOPICS, regionalTopicName } from '@tally/contracts';
 import { chooseApiKeys, type ChosenKeys } from './domain/api-keys.js';
 import { chooseTicketKey, type ChosenTicketKey } from './domain/ticket-key.js';
@@ -96,6 +97,12 @@ export const gatewayShape = {
    * request waits for it any more.
    */
   WRITE_DEADLINE_MS: withRules(env.integer({ min: 50, max: 60_000, fallback: 5000 }), retiredByWriteDeadline),
+  /**
+   * The assets the ledger counts, as JSON: `{"KRW":{"scale":0},"points":{"scale":2,"maxBalance":"1000000.00"}}`
+   * (scale: decimal places; maxAmount: the largest single amount; "*": any asset). The gateway refuses a write of
+   * any other asset, or an amount with more places or above maxAmount (400); set the same value on the ledger.
+   */
+  ASSETS: env.parsed(AssetCatalogue.parse, DEFAULT_ASSETS),
   /** How long a routed read may wait for the owning service. */
   READ_TIMEOUT_MS: env.integer({ min: 50, max: 60_000, fallback: 3000 }),
   HEARTBEATS_TOPIC: env.string(TOPICS.viewerHeartbeats.name),

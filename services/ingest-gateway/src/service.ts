@@ -85,6 +85,7 @@ export async function startIngestGateway(
     itemEvents: connection.writer(codecs.itemEvents),
     walletCommands: connection.writer(codecs.walletCommands),
     walletOutcomes,
+    assets: config.ASSETS,
     writeDeadlineMs: config.WRITE_DEADLINE_MS,
     queueCommands: connection.writer(codecs.queueCommands),
     pollDefinitions: connection.writer(codecs.pollDefinitions),

@@ -13,7 +13,7 @@ describe('the API error shape, as the gateway words it', () => {
         keyword: 'format',
         params: { format: 'decimal-amount' },
         message: 'must match format "decimal-amount"',
-        data: '0.001',
+        data: '1e3',
       },
       {
         instancePath: '/id',
@@ -32,10 +32,35 @@ describe('the API error shape, as the gateway words it', () => {
       { instancePath: '/userIds', keyword: 'uniqueItems', params: { i: 4, j: 1 } },
     ]);
     expect(error.details).toEqual([
-      { field: 'body.amount', message: 'must have at most 2 digits after the point, such as "12.34"' },
+      { field: 'body.amount', message: 'must be written out in digits, without an exponent, such as "12.34"' },
       { field: 'body.id', message: 'must be written as the write was answered, without leading zeros in the seq' },
       { field: 'body.other', message: 'must match format "email"' },
       { field: 'body.userIds', message: 'must not repeat an item (items 1 and 4 are the same)' },
+    ]);
+  });
+
+  it("words a tagged shape's bad tag once: by the tag's own rule, not again by the discriminator", () => {
+    const discriminator = (tagValue: unknown) => ({
+      instancePath: '/members/0',
+      keyword: 'discriminator',
+      params: { error: 'mapping', tag: 'type', tagValue },
+      message: 'value of tag "type" must be in oneOf',
+    });
+    expect(
+      invalidRequest('body', [
+        { instancePath: '/members/0/type', keyword: 'enum', params: { allowedValues: ['credit', 'transfer'] } },
+        discriminator('refund'),
+      ]).details,
+    ).toEqual([{ field: 'body.members.0.type', message: 'must be one of credit, transfer' }]);
+    expect(
+      invalidRequest('body', [
+        { instancePath: '/members/0', keyword: 'required', params: { missingProperty: 'type' } },
+        discriminator(undefined),
+      ]).details,
+    ).toEqual([{ field: 'body.members.0.type', message: 'is required' }]);
+    // alone, it is still said
+    expect(invalidRequest('body', [discriminator('refund')]).details).toEqual([
+      { field: 'body.members.0', message: 'value of tag "type" must be in oneOf' },
     ]);
   });
 });

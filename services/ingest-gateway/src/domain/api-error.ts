@@ -16,4 +16,22 @@ export {
 
 /** Turns schema violations found in `where` (body, querystring, params, items.3) into the API error. */
 export const invalidRequest = (where: string, violations: readonly SchemaViolation[]): ApiError =>
-  wordViolations(where, violations, formatProblem);
+  wordViolations(
+    where,
+    violations.filter((violation) => !echoesTag(violation, violations)),
+    formatProblem,
+  );
+
+/**
+ * A tagged shape (a group member, by its type) with a bad or missing tag is told so by the tag's own rule (its
+ * enum, or required); the discriminator's second word on the same tag only repeats it, in Ajv's words.
+ */
+function echoesTag(violation: SchemaViolation, all: readonly SchemaViolation[]): boolean {
+  if (violation.keyword !== 'discriminator') return false;
+  const tag = violation.params.tag;
+  return all.some(
+    (other) =>
+      other.instancePath === `${violation.instancePath}/${String(tag)}` ||
+      (other.instancePath === violation.instancePath && other.params.missingProperty === tag),
+  );
+}

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, HTTPMethods } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
+import { AssetCatalogue } from '@tally/money';
 import { createLogger, createMetrics } from '@tally/observability';
 import type { Ballot, Heartbeat, ItemEvent, PollDefinition, QueueCommand, WalletCommand } from '@tally/schemas';
 import { buildGateway, type GatewayDeps, type GatewayLimits } from '../adapters/http/gateway.js';
@@ -66,6 +67,7 @@ export function unitGateway(
     itemEvents: topics.itemEvents,
     walletCommands: topics.walletCommands,
     walletOutcomes: new OutcomeWaiters(),
+    assets: AssetCatalogue.default(),
     writeDeadlineMs: 100,
     queueCommands: topics.queueCommands,
     pollDefinitions: topics.pollDefinitions,
@@ -125,13 +127,13 @@ export interface UnitWorld {
 
 /**
  * One unit gateway for the whole test file, with the test keys (keys.ts) and a memory topic per write (ballots for
- * `regions`): built before its first test, closed after its last.
+ * `regions`): built before its first test, closed after its last. `more` overrides any dependency (ASSETS, ...).
  */
-export function unitGatewayForThisFile(regions: readonly string[] = []): UnitWorld {
+export function unitGatewayForThisFile(regions: readonly string[] = [], more: Partial<GatewayDeps> = {}): UnitWorld {
   const topics = memoryTopics(regions);
   let app: FastifyInstance | undefined;
   beforeAll(async () => {
-    app = await unitGateway(Object.values(keys), {}, {}, topics);
+    app = await unitGateway(Object.values(keys), {}, more, topics);
   });
   afterAll(async () => {
     await app?.close();

@@ -47,6 +47,7 @@ describe('private reads', () => {
       '/v1/wallets/acme:1',
       '/v1/wallets/acme:1/transactions',
       '/v1/wallets/acme:1/transactions/app:1',
+      '/v1/wallets/acme:1/holds/app:1',
     ]) {
       const anonymous = await get(url);
       expect(anonymous.statusCode, url).toBe(401);
@@ -81,6 +82,41 @@ describe('private reads', () => {
       message: 'the API key "acme" does not serve user globex:2',
     });
     expect((await write('/v1/wallets/grants', { ...grant, userIds: ['acme:1', 'acme:2'] })).statusCode).toBe(202);
+  });
+
+  it('refuse a transfer, a group or a hold naming any user the key does not serve, the receiver and payee too', async () => {
+    const write = (url: string, body: object) =>
+      app.inject({
+        method: 'POST',
+        url,
+        headers: { ...as(secrets.acme), 'content-type': 'application/json' },
+        payload: body,
+      });
+    const refused = (user: string) => ({
+      error: 'forbidden',
+      message: `the API key "acme" does not serve user ${user}`,
+    });
+    const transfer = { source: 'app', seq: 3, from: 'acme:1', to: 'globex:2', asset: 'points', amount: '1.00' };
+    expect((await write('/v1/transfers', transfer)).json()).toMatchObject(refused('globex:2'));
+    expect((await write('/v1/transfers', { ...transfer, from: 'globex:2', to: 'acme:1' })).statusCode).toBe(403);
+    expect((await write('/v1/transfers', { ...transfer, to: 'acme:2' })).statusCode).toBe(202);
+    const member = { type: 'credit', userId: 'acme:1', asset: 'points', amount: '1.00' };
+    const group = (...members: object[]) => ({ source: 'app', seq: 4, members });
+    expect((await write('/v1/wallets/groups', group(member, { ...member, userId: 'globex:3' }))).json()).toMatchObject(
+      refused('globex:3'),
+    );
+    const paying = { type: 'transfer', from: 'acme:1', to: 'globex:4', asset: 'points', amount: '1.00' };
+    expect((await write('/v1/wallets/groups', group(member, paying))).json()).toMatchObject(refused('globex:4'));
+    expect((await write('/v1/wallets/groups', group(member, { ...paying, to: 'acme:4' }))).statusCode).toBe(202);
+    const hold = { source: 'app', seq: 5, asset: 'points', amount: '1.00', timeoutSeconds: 60 };
+    expect((await write('/v1/wallets/acme:1/holds', { ...hold, to: 'globex:5' })).json()).toMatchObject(
+      refused('globex:5'),
+    );
+    expect((await write('/v1/wallets/globex:5/holds', hold)).statusCode).toBe(403);
+    expect((await write('/v1/wallets/acme:1/holds', { ...hold, to: 'acme:5' })).statusCode).toBe(202);
+    for (const step of ['capture', 'release'])
+      expect((await write(`/v1/wallets/globex:5/holds/app:5/${step}`, { source: 'app', seq: 6 })).statusCode).toBe(403);
+    expect((await write('/v1/wallets/acme:1/holds/app:5/release', { source: 'app', seq: 6 })).statusCode).toBe(202);
   });
 
   it('read a ticket with its own secret or a queues:read key for its queue, and with nothing else', async () => {

@@ -29,7 +29,14 @@ export async function installApiDocs(app: FastifyInstance): Promise<void> {
         {
           name: 'wallets',
           description:
-            'Wallet ledger: balances kept as integer minor units, every transaction in the history exactly once',
+            'Wallet ledger: balances per asset kept as integer minor units at the scale ASSETS gives each asset, every write in the history exactly once; ' +
+            'credits, debits, grants, transfers between two users, and linked groups applied all or none. With ?wait=true a write answers its outcome, ' +
+            'or 409 id_reused when its (source, seq) was already used for a different write',
+        },
+        {
+          name: 'holds',
+          description:
+            'Funds kept aside until captured (all or part, paid to the hold’s `to` if it named one; the rest released), released, or expired after its timeout',
         },
         {
           name: 'queues',

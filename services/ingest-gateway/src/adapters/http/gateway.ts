@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AssetCatalogue } from '@tally/money';
 import { registerOpsRoutes, type Logger, type Metrics, type ReadinessCheck } from '@tally/observability';
 import type {
   Ballot,
@@ -19,6 +20,7 @@ import { capConnectionsPerAddress, installRateLimits } from './abuse-limits.js';
 import { installApiDocs } from './api-docs.js';
 import { counterReadRoutes } from './counter-read-routes.js';
 import { heartbeatRoutes } from './heartbeat-routes.js';
+import { holdRoutes } from './hold-routes.js';
 import { observeHttp } from './http-metrics.js';
 import { itemRoutes } from './item-routes.js';
 import { pollReadRoutes } from './poll-read-routes.js';
@@ -48,6 +50,8 @@ export interface GatewayDeps {
   itemEvents: RecordWriter<ItemEvent>;
   walletCommands: RecordWriter<WalletCommand>;
   walletOutcomes: OutcomeWaiters<WalletOutcome>;
+  /** ASSETS: the assets the ledger counts, each with its scale and limits; a wallet write of any other is 400. */
+  assets: AssetCatalogue;
   /** WRITE_DEADLINE_MS: every write's one deadline, shared by its acknowledgement and its `?wait=true` wait. */
   writeDeadlineMs: number;
   queueCommands: RecordWriter<QueueCommand>;
@@ -155,8 +159,9 @@ async function registerRouteFamilies(app: FastifyInstance, deps: GatewayDeps, va
   await app.register(viewerReadRoutes, { owner: { name: 'viewer-aggregator', ...deps.viewerAggregator } });
   await app.register(itemRoutes, { keyring, itemEvents: deps.itemEvents, clock, writeDeadlineMs });
   await app.register(counterReadRoutes, { owner: { name: 'counter-materializer', ...deps.counterMaterializer } });
-  const { walletCommands, walletOutcomes } = deps;
-  await app.register(walletRoutes, { keyring, walletCommands, walletOutcomes, writeDeadlineMs, clock });
+  const wallets = { keyring, walletCommands: deps.walletCommands, walletOutcomes: deps.walletOutcomes, clock };
+  await app.register(walletRoutes, { ...wallets, assets: deps.assets, writeDeadlineMs });
+  await app.register(holdRoutes, { ...wallets, assets: deps.assets, writeDeadlineMs });
   await app.register(walletReadRoutes, { owner: { name: 'wallet-ledger', ...deps.walletLedger }, keyring });
   const { queueCommands, ticketKey } = deps;
   await app.register(queueRoutes, { keyring, queueCommands, ticketKey, clock, writeDeadlineMs });

@@ -15,6 +15,8 @@ const bodyOptions: Options = {
   useDefaults: false,
   strict: true,
   verbose: true,
+  // a list of tagged shapes (a group's members, by type) is judged by the shape its tag names, one error set each
+  discriminator: true,
 };
 const textOptions: Options = { ...bodyOptions, coerceTypes: true, useDefaults: true };
 

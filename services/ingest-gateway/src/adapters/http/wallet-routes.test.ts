@@ -38,7 +38,7 @@ const badAmounts: [string, unknown][] = [
   ['0', '0'],
   ['0.00', '0.00'],
   ['25 digits', '1234567890123456789012345'],
-  ['14 digits', '12345678901234'],
+  ['above 2^53 - 1 minor units', '90071992547409.92'],
   ['Infinity', 'Infinity'],
   ['a JSON number', 12.34],
   ['a JSON integer', 100],

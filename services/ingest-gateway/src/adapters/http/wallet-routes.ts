@@ -1,77 +1,75 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { OutgoingRecord } from '@tally/streaming';
-import type { WalletCommand, WalletOutcome } from '@tally/schemas';
 import type { ApiKeyring } from '../../domain/api-keys.js';
+import { amountProblems, groupProblems, transferProblems } from '../../domain/wallet-amounts.js';
+import type { ConflictFields } from '../../domain/wallet-outcome.js';
 import {
+  groupUsers,
   toGrantCommands,
+  toGroupCommand,
   toTransactionCommand,
-  toTransactionOutcome,
+  toTransferCommand,
   walletWriteId,
   type GrantRequest,
+  type GroupRequest,
   type TransactionRequest,
+  type TransferRequest,
 } from '../../domain/wallet.js';
-import type { RecordWriter } from '../../ports/record-writer.js';
-import type { OutcomeWaiters } from '../kafka/outcome-waiters.js';
-import { acknowledgedWrite, withWriteDeadline } from './acknowledged-write.js';
 import { pathUser, requireScope, requireServed } from './auth.js';
 import { WRITE_BODY_LIMIT, noQuery, writeErrors, writeSecurity } from './schemas.js';
+import { refuseIfAny, walletWriting, type WalletWriteDeps } from './wallet-write.js';
 import {
   GRANT_BODY_LIMIT,
+  GROUP_BODY_LIMIT,
   grantAccepted,
   grantBody,
-  transactionAccepted,
+  groupBody,
+  WAIT_DESCRIPTION,
   transactionBody,
-  transactionDecided,
   transactionQuery,
+  transferBody,
+  waitedWriteResponses,
   walletParams,
 } from './wallet-schemas.js';
 
-export interface WalletRouteOptions {
+export interface WalletRouteOptions extends WalletWriteDeps {
   keyring: ApiKeyring;
-  walletCommands: RecordWriter<WalletCommand>;
-  /** Where the outcomes read from Kafka are handed to the requests waiting for them (`?wait=true`). */
-  walletOutcomes: OutcomeWaiters<WalletOutcome>;
-  /** WRITE_DEADLINE_MS: how long a write may take, its acknowledgement and (`?wait=true`) its outcome together. */
-  writeDeadlineMs: number;
   clock: () => number;
 }
 
-const asRecord = (command: WalletCommand): OutgoingRecord<WalletCommand> => ({ key: command.userId, value: command });
+type Wait = { Querystring: { wait: boolean } };
+
+/** Where a field the ledger says differs (id_reused_with_different_<field>) is in each request. */
+const TRANSACTION_FIELDS: ConflictFields = {
+  amount: 'body.amount',
+  asset: 'body.asset',
+  type: 'body.type',
+  user: 'params.userId',
+  reason: 'body.reason',
+};
+const TRANSFER_FIELDS: ConflictFields = {
+  amount: 'body.amount',
+  asset: 'body.asset',
+  user: 'body.from',
+  to: 'body.to',
+  reason: 'body.reason',
+};
+const GROUP_FIELDS: ConflictFields = { members: 'body.members', user: 'body.members', reason: 'body.reason' };
 
 /**
- * The wallet writes: each user's credit or debit is one WalletCommand keyed by userId, so one user's commands
- * apply in order on one partition. A 202 means Kafka acknowledged every record of the write.
+ * The wallet writes of balances: a credit or debit of one user, a grant to many, a transfer between two, and a
+ * linked group of them applied all or none. Each is a WalletCommand keyed by its (first) user, so one user's
+ * commands apply in order on one partition. A 202 means Kafka acknowledged every record of the write.
  */
 export const walletRoutes: FastifyPluginAsync<WalletRouteOptions> = async (app, deps) => {
-  const authorize = requireScope(deps.keyring, 'wallets:write');
-  const authorizeUser = requireScope(deps.keyring, 'wallets:write', pathUser);
-  // a key limited to some users may grant only to them: checked on the validated body
-  const authorizeGrantees = requireServed<GrantRequest>(deps.keyring, 'wallets:write', (body) => ({
-    kind: 'users',
-    ids: body.userIds,
-  }));
-  const produce = acknowledgedWrite(app.log, deps.walletCommands, 'wallet commands');
-  const write = (records: OutgoingRecord<WalletCommand>[]) =>
-    withWriteDeadline(deps.writeDeadlineMs, (deadline) => produce(records, deadline));
-  // a request still waiting when the gateway shuts down answers "pending" at once instead of holding the close:
-  // preClose, not onClose, since the server waits for requests in flight before onClose runs
-  app.addHook('preClose', async () => deps.walletOutcomes.close());
+  const { keyring, assets } = deps;
+  const authorize = requireScope(keyring, 'wallets:write');
+  const authorizeUser = requireScope(keyring, 'wallets:write', pathUser);
+  // a key limited to some users may write only for them: checked on the validated body
+  const serving = <Body>(users: (body: Body) => readonly string[]) =>
+    requireServed<Body>(keyring, 'wallets:write', (body) => ({ kind: 'users', ids: users(body) }));
+  const writing = walletWriting(app, deps);
 
-  /** Produces the command and waits for what the ledger made of it, both by one deadline: the outcome, or undefined. */
-  const produceAndWait = (command: WalletCommand, id: string) =>
-    withWriteDeadline(deps.writeDeadlineMs, async (deadline) => {
-      // registered before producing: the ledger may answer before our acknowledgement comes back
-      const expected = deps.walletOutcomes.expect(command.userId, id);
-      try {
-        await produce([asRecord(command)], deadline);
-      } catch (error) {
-        expected.cancel();
-        throw error;
-      }
-      return expected.until(deadline);
-    });
-
-  app.post<{ Params: { userId: string }; Querystring: { wait: boolean }; Body: TransactionRequest }>(
+  app.post<{ Params: { userId: string }; Body: TransactionRequest } & Wait>(
     '/v1/wallets/:userId/transactions',
     {
       bodyLimit: WRITE_BODY_LIMIT,
@@ -80,27 +78,18 @@ export const walletRoutes: FastifyPluginAsync<WalletRouteOptions> = async (app, 
         tags: ['wallets'],
         summary:
           "Credits or debits one user's balance of one asset; with ?wait=true, answers what the ledger made of it",
-        description:
-          'Answers 202 {id} once Kafka acknowledged the command. With ?wait=true it also waits for the outcome, by the same deadline (WRITE_DEADLINE_MS): ' +
-          '200 {id, status: applied|rejected, balance, reason?}, or 202 {id, status: pending} when the ledger has not decided in time.',
+        description: WAIT_DESCRIPTION,
         security: writeSecurity,
         params: walletParams,
         querystring: transactionQuery,
         body: transactionBody,
-        response: { 200: transactionDecided, 202: transactionAccepted, ...writeErrors },
+        response: waitedWriteResponses,
       },
     },
     async (request, reply) => {
-      const command = toTransactionCommand(request.params.userId, request.body, deps.clock());
-      const id = walletWriteId(command);
-      if (!request.query.wait) {
-        await write([asRecord(command)]);
-        return reply.code(202).send({ id });
-      }
-      const outcome = await produceAndWait(command, id);
-      return outcome
-        ? reply.code(200).send(toTransactionOutcome(outcome))
-        : reply.code(202).send({ id, status: 'pending' });
+      refuseIfAny(amountProblems(assets, request.body, 'body'));
+      const command = toTransactionCommand(request.params.userId, request.body, assets, deps.clock());
+      return writing.answer(command, request.query.wait, reply, TRANSACTION_FIELDS);
     },
   );
 
@@ -109,12 +98,13 @@ export const walletRoutes: FastifyPluginAsync<WalletRouteOptions> = async (app, 
     {
       bodyLimit: GRANT_BODY_LIMIT,
       onRequest: authorize,
-      preHandler: authorizeGrantees,
+      preHandler: serving<GrantRequest>((body) => body.userIds),
       schema: {
         tags: ['wallets'],
         summary: 'Credits the same amount to up to 1000 users at once, e.g. every member of a chat',
         description:
-          "One credit per user, each named by the grant's (source, seq) and its user, so every member gets exactly one history entry. " +
+          "One credit per user, each named by the grant's (source, seq) and its user, so every member gets exactly one history entry; " +
+          "each carries the digest of the grant's users, so the same (source, seq) reused for other users is refused as id_reused_with_different_grant_users. " +
           'Answers 202 {id, users} only once Kafka acknowledged every credit; on 503, retry the whole grant as is.',
         security: writeSecurity,
         querystring: noQuery,
@@ -123,9 +113,62 @@ export const walletRoutes: FastifyPluginAsync<WalletRouteOptions> = async (app, 
       },
     },
     async (request, reply) => {
-      const commands = toGrantCommands(request.body, deps.clock());
-      await write(commands.map(asRecord));
+      refuseIfAny(amountProblems(assets, request.body, 'body'));
+      const commands = toGrantCommands(request.body, assets, deps.clock());
+      await writing.write(commands);
       return reply.code(202).send({ id: walletWriteId(request.body), users: commands.length });
+    },
+  );
+
+  app.post<{ Body: TransferRequest } & Wait>(
+    '/v1/transfers',
+    {
+      bodyLimit: WRITE_BODY_LIMIT,
+      onRequest: authorize,
+      preHandler: serving<TransferRequest>((body) => [body.from, body.to]),
+      schema: {
+        tags: ['wallets'],
+        summary: 'Moves an amount of one asset from one user to another, both sides or neither',
+        description:
+          'Needs wallets:write for both users. Rejected (insufficient_funds) when the sender’s available balance is short, ' +
+          '(balance_limit_exceeded) when the receiver would pass the asset’s maxBalance. ' +
+          `${WAIT_DESCRIPTION} The balances answered are the sender's.`,
+        security: writeSecurity,
+        querystring: transactionQuery,
+        body: transferBody,
+        response: waitedWriteResponses,
+      },
+    },
+    async (request, reply) => {
+      refuseIfAny(transferProblems(assets, request.body));
+      const command = toTransferCommand(request.body, assets, deps.clock());
+      return writing.answer(command, request.query.wait, reply, TRANSFER_FIELDS);
+    },
+  );
+
+  app.post<{ Body: GroupRequest } & Wait>(
+    '/v1/wallets/groups',
+    {
+      bodyLimit: GROUP_BODY_LIMIT,
+      onRequest: authorize,
+      preHandler: serving<GroupRequest>(groupUsers),
+      schema: {
+        tags: ['wallets'],
+        summary: 'Applies up to 100 credits, debits and transfers together: all of them, or none',
+        description:
+          'A linked group, one write named by its (source, seq): the ledger applies its members in order, and if any is rejected none is applied ' +
+          '(the answer names the failing member, `member`, with its reason). Needs wallets:write for every user it names. ' +
+          `${WAIT_DESCRIPTION} The balances answered are the first member's user's, of that member's asset.`,
+        security: writeSecurity,
+        querystring: transactionQuery,
+        body: groupBody,
+        response: waitedWriteResponses,
+      },
+    },
+    async (request, reply) => {
+      refuseIfAny(groupProblems(assets, request.body));
+      const command = toGroupCommand(request.body, assets, deps.clock());
+      return writing.answer(command, request.query.wait, reply, GROUP_FIELDS);
     },
   );
 };

@@ -120,6 +120,12 @@ describe('one deadline on the write path', () => {
       reason: null,
       balanceMinor: 100,
       appliedAtMs: 1,
+      heldMinor: 0,
+      conflict: false,
+      member: null,
+      to: null,
+      holdId: null,
+      expiresAtMs: null,
     };
     expect(outcomes.deliver('u', 'shop:1', outcome)).toBe(1);
     expect(await answering).toMatchObject({ status: 200, body: { id: 'shop:1', status: 'applied', balance: '1.00' } });

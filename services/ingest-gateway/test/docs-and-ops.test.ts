@@ -47,6 +47,12 @@ describe('docs, health and metrics', () => {
         '/v1/wallets/grants',
         '/v1/wallets/{userId}',
         '/v1/wallets/{userId}/transactions/{id}',
+        '/v1/transfers',
+        '/v1/wallets/groups',
+        '/v1/wallets/{userId}/holds',
+        '/v1/wallets/{userId}/holds/{holdId}',
+        '/v1/wallets/{userId}/holds/{holdId}/capture',
+        '/v1/wallets/{userId}/holds/{holdId}/release',
         '/v1/queues/{queueId}',
         '/v1/queues/{queueId}/tickets',
         '/v1/queues/{queueId}/tickets/{ticketId}',
@@ -86,6 +92,25 @@ describe('docs, health and metrics', () => {
       'type',
     ]);
     expect(bodyFields('/v1/wallets/grants')).toEqual(['source', 'seq', 'asset', 'amount', 'reason', 'userIds']);
+    expect(bodyFields('/v1/transfers')).toEqual(['source', 'seq', 'from', 'to', 'asset', 'amount', 'reason']);
+    expect(bodyFields('/v1/wallets/groups')).toEqual(['source', 'seq', 'members', 'reason']);
+    expect(bodyFields('/v1/wallets/{userId}/holds')).toEqual([
+      'source',
+      'seq',
+      'asset',
+      'amount',
+      'reason',
+      'timeoutSeconds',
+      'to',
+    ]);
+    expect(bodyFields('/v1/wallets/{userId}/holds/{holdId}/capture')).toEqual([
+      'source',
+      'seq',
+      'asset',
+      'amount',
+      'reason',
+    ]);
+    expect(bodyFields('/v1/wallets/{userId}/holds/{holdId}/release')).toEqual(['source', 'seq', 'reason']);
     expect(bodyFields('/v1/queues/{queueId}', 'put')).toEqual(['capacity', 'activeSeconds']);
     expect(bodyFields('/v1/queues/{queueId}/tickets')).toEqual(['source', 'seq', 'userId']);
     expect(bodyFields('/v1/polls/{pollId}', 'put')).toEqual(['options', 'regions']);
@@ -129,6 +154,7 @@ describe('docs, health and metrics', () => {
       '/v1/wallets/{userId}',
       '/v1/wallets/{userId}/transactions',
       '/v1/wallets/{userId}/transactions/{id}',
+      '/v1/wallets/{userId}/holds/{holdId}',
     ])
       expect(paths[read]!.get!.security, read).toEqual([{ bearerAuth: [] }]);
     const transactions = paths['/v1/wallets/{userId}/transactions']!;
@@ -145,7 +171,7 @@ describe('docs, health and metrics', () => {
       name: 'wait',
       schema: { type: 'boolean', default: false },
     });
-    expect(Object.keys(wait.responses)).toEqual(expect.arrayContaining(['200', '202', '400', '503']));
+    expect(Object.keys(wait.responses)).toEqual(expect.arrayContaining(['200', '202', '400', '409', '503']));
     const history = transactions.get as unknown as { parameters: { in: string; name: string; schema: object }[] };
     expect(history.parameters.find((p) => p.in === 'query')).toMatchObject({
       name: 'limit',

@@ -13,9 +13,9 @@ export const configShape = {
   HOLD_EXPIRY_TICK_MS: env.integer({ min: 50, max: 60_000, fallback: 1_000 }),
   /**
    * How long past its expiresAt a hold is left before the loop releases it: a capture the gateway accepted just
-   * before the deadline still finds it pending when it arrives this much later (consumer lag).
+   * before the deadline, still on its way to Kafka (up to the gateway's WRITE_DEADLINE_MS), finds it pending.
    */
-  HOLD_EXPIRY_GRACE_MS: env.integer({ min: 0, max: 3_600_000, fallback: 2_000 }),
+  HOLD_EXPIRY_GRACE_MS: env.integer({ min: 0, max: 3_600_000, fallback: 5_000 }),
 };
 
 export type WalletLedgerConfig = ParsedConfig<typeof configShape>;

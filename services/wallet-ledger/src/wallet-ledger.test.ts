@@ -5,6 +5,7 @@ import { LIMITS, T0, command } from './domain/test-support.js';
 import {
   applyCommands,
   expireDueHolds,
+  expiryWatermark,
   toOutcomes,
   type AccountRef,
   type LedgerBatchStore,
@@ -20,6 +21,7 @@ class MemoryLedger implements LedgerPort {
   readonly conflicts: Conflict[] = [];
   readonly holdsById = new Map<string, Hold>();
   readonly locked: string[][] = [];
+  readonly progress = new Map<number, number>();
   transactions = 0;
 
   async ensureAccounts(accounts: AccountRef[]) {
@@ -61,6 +63,8 @@ class MemoryLedger implements LedgerPort {
       recordConflicts: async (conflicts) => void this.conflicts.push(...conflicts),
       saveHolds: async (holds) => void holds.forEach((h) => this.holdsById.set(h.id, h)),
       writeAccounts: async (accounts) => void accounts.forEach((a, k) => this.accounts.set(k, a)),
+      advance: async (partition, requestedAtMs) =>
+        void this.progress.set(partition, Math.max(requestedAtMs, this.progress.get(partition) ?? 0)),
     });
   }
 }
@@ -129,5 +133,40 @@ describe('applying a batch of wallet commands', () => {
     expect(ledger.accounts.get(accountKey('u1', 'BDP'))).toEqual({ balanceMinor: 500n, heldMinor: 0n });
     expect(ledger.holdsById.get('h:1')?.status).toBe('EXPIRED');
     expect(await expireDueHolds(ledger, T0 + 5_000, LIMITS)).toEqual([]);
+  });
+
+  it('records how far each partition has been applied, by receipt time, never going back', async () => {
+    const ledger = new MemoryLedger();
+    await applyCommands(ledger, [command({ requestedAtMs: T0 + 5 }), command({ requestedAtMs: T0 + 9 })], LIMITS, 2);
+    await applyCommands(ledger, [command({ requestedAtMs: T0 + 1 })], LIMITS, 2);
+    expect(ledger.progress).toEqual(new Map([[2, T0 + 9]]));
+  });
+});
+
+describe('until when holds may expire', () => {
+  it('is wall-clock time less the grace while every partition is read to its end', () => {
+    expect(expiryWatermark(10_000, 2_000, [{ partition: 0, lag: 0 }], new Map([[0, 1_000]]))).toBe(8_000);
+  });
+
+  it('is held back by a partition still being read, at its newest applied receipt time', () => {
+    const lag = [
+      { partition: 0, lag: 0 },
+      { partition: 1, lag: 40 },
+      { partition: 2, lag: 3 },
+    ];
+    expect(
+      expiryWatermark(
+        10_000,
+        2_000,
+        lag,
+        new Map([
+          [0, 9_000],
+          [1, 4_000],
+          [2, 6_000],
+        ]),
+      ),
+    ).toBe(4_000);
+    // a partition behind that has applied nothing yet (a rebuild's start): nothing expires
+    expect(expiryWatermark(10_000, 2_000, lag, new Map([[0, 9_000]]))).toBe(0);
   });
 });

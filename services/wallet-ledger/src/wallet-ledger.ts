@@ -45,6 +45,8 @@ export interface LedgerBatchStore {
   recordConflicts(conflicts: Conflict[]): Promise<void>;
   saveHolds(holds: Hold[]): Promise<void>;
   writeAccounts(accounts: Map<string, Account>): Promise<void>;
+  /** Records that the partition has been applied up to this receipt time (it never goes back). */
+  advance(partition: number, requestedAtMs: number): Promise<void>;
 }
 
 /** The port the use case writes through. */
@@ -73,7 +75,7 @@ export interface LedgerDeps {
  * every write and publishes the same outcomes again.
  */
 export function walletCommandHandler(deps: LedgerDeps): BatchHandler<WalletCommand> {
-  return async ({ records }) => {
+  return async ({ partition, records }) => {
     const rejected: Rejection<WalletCommand>[] = [];
     const commands: Command[] = [];
     for (const record of records) {
@@ -83,7 +85,7 @@ export function walletCommandHandler(deps: LedgerDeps): BatchHandler<WalletComma
       else commands.push(command);
     }
     if (commands.length === 0) return { rejected };
-    const outcomes = await applyCommands(deps.store, commands, deps.limits);
+    const outcomes = await applyCommands(deps.store, commands, deps.limits, partition);
     for (const { conflict } of outcomes) if (conflict) deps.conflicts?.count(conflictReason(conflict.field));
     await deps.producer.sendAll(
       deps.outcomes,
@@ -103,6 +105,7 @@ export async function applyCommands(
   store: LedgerPort,
   commands: Command[],
   limits: AssetLimits,
+  partition?: number,
 ): Promise<StoredOutcome[]> {
   const holdIds = [...new Set(commands.flatMap((c) => (c.holdId ? [c.holdId] : [])))];
   const accounts = accountsTouched(commands, await store.holds(holdIds));
@@ -117,8 +120,25 @@ export async function applyCommands(
     await batch.recordConflicts(decision.conflicts);
     await batch.saveHolds([...decision.holds.values()]);
     await batch.writeAccounts(decision.accounts);
+    if (partition !== undefined) await batch.advance(partition, Math.max(...commands.map((c) => c.requestedAtMs)));
     return withStoredTimes(decision.outcomes, stored);
   });
+}
+
+/**
+ * Until when holds may expire: wall-clock time less the grace, but never past where the log has been applied.
+ * A partition still being read (lag) holds it back at the receipt time of its newest applied command, so a
+ * capture accepted before a hold's time, still waiting to be read (after a crash, in a replay, in a rebuild from
+ * the first offset), finds the hold pending as the live run did; a partition read to its end does not hold it back.
+ */
+export function expiryWatermark(
+  nowMs: number,
+  graceMs: number,
+  partitions: { partition: number; lag: number }[],
+  progress: ReadonlyMap<number, number>,
+): number {
+  const behind = partitions.filter((p) => p.lag > 0).map((p) => progress.get(p.partition) ?? 0);
+  return Math.min(nowMs - graceMs, ...behind);
 }
 
 /**

@@ -340,9 +340,9 @@ describe('the ledger under at-least-once delivery', () => {
           expect(answerOf(outcome), key).toEqual(heard.get(key));
         }
       }),
-      { numRuns: 400 },
+      { numRuns: 250 },
     );
-  });
+  }, 30_000);
 
   it('(b) any log, any delivery, at every batch: conservation, nothing below zero, held = pending holds, the chains', () => {
     fc.assert(
@@ -350,9 +350,9 @@ describe('the ledger under at-least-once delivery', () => {
         const model = new LedgerModel();
         consume(model, logOf(steps), consumer, () => expect(broken(model)).toEqual([]));
       }),
-      { numRuns: 400 },
+      { numRuns: 250 },
     );
-  });
+  }, 30_000);
 
   it('(c) credits and grants alone, in any order and with copies: the same balances and the same entries', () => {
     const creditsOnly = fc.array(
@@ -393,7 +393,7 @@ describe('the ledger under at-least-once delivery', () => {
       ),
       { numRuns: 300 },
     );
-  });
+  }, 30_000);
 
   it('the logs drawn exercise the rules: every kind applied and rejected, conflicts, retries, expiries', () => {
     const sample = fc.sample(fc.tuple(stepsArb, consumerArb), { numRuns: 300, seed: 17 });

@@ -54,7 +54,14 @@ describe('?wait=true with a ledger answering', () => {
   it('answers 200 with the outcome and the balance after it as a decimal string', async () => {
     const credit = await transact('alice', { source: 'shop', seq: 1, type: 'credit', asset: 'KRW', amount: '12.3' });
     expect(credit).toMatchObject({ status: 200, body: { id: 'shop:1', status: 'applied', balance: '12.30' } });
-    expect(Object.keys(credit.body).sort()).toEqual(['balance', 'id', 'status']);
+    // with what pending holds keep of it, and the rest: the stand-in ledger holds nothing
+    expect(credit.body).toEqual({
+      id: 'shop:1',
+      status: 'applied',
+      balance: '12.30',
+      available: '12.30',
+      held: '0.00',
+    });
     const debit = await transact('alice', { source: 'shop', seq: 2, type: 'debit', asset: 'KRW', amount: '0.05' });
     expect(debit).toMatchObject({ status: 200, body: { id: 'shop:2', status: 'applied', balance: '12.25' } });
   });
@@ -64,7 +71,14 @@ describe('?wait=true with a ledger answering', () => {
     expect(debit).toEqual(
       expect.objectContaining({
         status: 200,
-        body: { id: 'shop:3', status: 'rejected', balance: '0.00', reason: 'insufficient_funds' },
+        body: {
+          id: 'shop:3',
+          status: 'rejected',
+          balance: '0.00',
+          available: '0.00',
+          held: '0.00',
+          reason: 'insufficient_funds',
+        },
       }),
     );
   });

@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { formatWriteKey } from '@tally/contracts';
 import { bearer, call, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
 
 const receivedAt = 1_750_000_000_000;
-// a pinned clock, so receivedAtMs can be checked exactly
-const world = gatewayForThisFile('wallet-writes', {}, () => receivedAt);
+// a pinned clock, so receivedAtMs can be checked exactly; any asset counted ("*"), so an asset's name is judged by its shape alone
+const world = gatewayForThisFile('wallet-writes', { ASSETS: '{"*":{"scale":2}}' }, () => receivedAt);
+
+/** The fields a credit or debit leaves empty (transfers, holds and groups fill them). */
+const unused = { to: null, holdId: null, timeoutMs: null, members: [], grantDigest: null };
 
 const post = (path: string, body: unknown) =>
   call(world().base, 'POST', path, { headers: { ...json, ...bearer(keys.wallets) }, body: JSON.stringify(body) });
@@ -53,6 +57,7 @@ describe('writing wallet transactions', () => {
         reason: '충전 (top-up)',
         grant: false,
         receivedAtMs: receivedAt,
+        ...unused,
       },
     });
     expect(byId.get('shop:eu:2')).toEqual({
@@ -67,6 +72,7 @@ describe('writing wallet transactions', () => {
         reason: null,
         grant: false,
         receivedAtMs: receivedAt,
+        ...unused,
       },
     });
     expect(byId.get('game:0')).toEqual({
@@ -81,6 +87,7 @@ describe('writing wallet transactions', () => {
         reason: null,
         grant: false,
         receivedAtMs: receivedAt,
+        ...unused,
       },
     });
     expect(byId.get('edge:1')).toMatchObject({
@@ -118,6 +125,11 @@ describe('writing grants', () => {
         reason: 'chat reward',
         grant: true,
         receivedAtMs: receivedAt,
+        ...unused,
+        // the grant's users, sorted, one per line: the ledger tells a reused grant id with other users by it
+        grantDigest: createHash('sha256')
+          .update([...userIds].sort().join('\n'))
+          .digest('hex'),
       });
     }
   });

@@ -82,16 +82,7 @@ CREATE TABLE holds (
 CREATE INDEX holds_due ON holds (expires_at) WHERE status = 'pending';
 CREATE INDEX holds_by_user ON holds (user_id, status);
 
--- How far each partition of the commands topic has been applied, by the gateway's receipt time of its newest
--- command: the expiry loop releases a hold only once every partition still being read is past its time, so a
--- replay or rebuild decides each capture against the hold as the live run did (see service.ts).
-CREATE TABLE ledger_progress (
-  partition integer PRIMARY KEY,
-  requested_at timestamptz NOT NULL
-);
-
 -- Down Migration
-DROP TABLE ledger_progress;
 DROP TABLE holds;
 DROP TABLE ledger_conflicts;
 DROP TABLE ledger_writes;

@@ -1,16 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import { TOPICS } from '@tally/contracts';
 import type { AssetCatalogue } from '@tally/money';
-import type { TopicCodec, WalletOutcome } from '@tally/schemas';
+import type { TopicCodec, WalletCommand } from '@tally/schemas';
 import { writeConflicts, type Logger } from '@tally/observability';
 import { startConsumingService, type RunningService } from '@tally/service-kit';
-import { consumerLag, type ServiceResource, type TypedProducer } from '@tally/streaming';
-import type { Kafka } from 'kafkajs';
+import type { ServiceResource, TypedProducer } from '@tally/streaming';
 import { walletRoutes } from './adapters/http.js';
 import { LedgerStore } from './adapters/postgres-ledger.js';
 import type { WalletLedgerConfig } from './config.js';
 import type { AssetLimits } from './domain/ledger.js';
-import { expireDueHolds, expiryWatermark, toOutcome, walletCommandHandler } from './wallet-ledger.js';
+import { proposeExpiries, walletCommandHandler } from './wallet-ledger.js';
 
 export interface RunningLedger extends RunningService {
   store: LedgerStore;
@@ -37,14 +36,15 @@ export async function startWalletLedger(
     config,
     migrations: [{ dir: migrations }],
     redis: false,
-    wire: ({ pool, producer, codec, logger, metrics, kafka }) => {
+    wire: ({ pool, producer, codec, logger, metrics }) => {
       const store = new LedgerStore(pool, config.DB_SCHEMA);
       const outcomes = codec(config.WALLET_OUTCOMES_TOPIC, TOPICS.walletOutcomes);
+      const commands = codec(config.WALLET_COMMANDS_TOPIC, TOPICS.walletCommands);
       return {
-        codecs: [codec(config.WALLET_COMMANDS_TOPIC, TOPICS.walletCommands)],
+        codecs: [commands],
         handler: walletCommandHandler({ store, producer, outcomes, limits, conflicts: writeConflicts(metrics) }),
         routes: walletRoutes({ store, now, assets: config.ASSETS }),
-        loops: async () => [await holdExpiry({ store, producer, outcomes, limits, now, logger, config, kafka })],
+        loops: () => [holdExpiry({ store, producer, commands, now, logger, config })],
         exposed: store,
       };
     },
@@ -53,62 +53,37 @@ export async function startWalletLedger(
 }
 
 /**
- * Releases holds nobody captured or released, HOLD_EXPIRY_GRACE_MS after their time, every HOLD_EXPIRY_TICK_MS;
- * never past where the commands topic has been applied (expiryWatermark), so a replay or rebuild expires what the
- * live run expired and nothing sooner. The state is in Postgres, so a restart (a SIGKILL included) finds every
- * due hold and expires it; several instances may run it, since each expiry locks the owner's account and reads
- * the hold again first.
+ * Proposes the expiry of holds nobody captured or released, HOLD_EXPIRY_GRACE_MS after their time, every
+ * HOLD_EXPIRY_TICK_MS: an EXPIRY command through the commands topic (proposeExpiries), applied when it is read,
+ * so the log orders each expiry against the captures around it for every replay. The holds are in Postgres, so a
+ * restart (a SIGKILL included) finds every due one and proposes it again; several instances may propose the
+ * same expiry, which a settled hold ignores.
  */
-async function holdExpiry(deps: {
+function holdExpiry(deps: {
   store: LedgerStore;
   producer: TypedProducer;
-  outcomes: TopicCodec<WalletOutcome>;
-  limits: AssetLimits;
+  commands: TopicCodec<WalletCommand>;
   now: () => number;
   logger: Logger;
   config: WalletLedgerConfig;
-  kafka: Kafka;
-}): Promise<ServiceResource> {
-  const { config } = deps;
-  const admin = deps.kafka.admin();
-  await admin.connect();
-  let stopped = false;
+}): ServiceResource {
+  const proposed = new Map<string, number>();
   let running = false;
-  let round: Promise<void> = Promise.resolve();
-  const dueAt = async () => {
-    const [lag, progress] = await Promise.all([
-      consumerLag(admin, config.CONSUMER_GROUP, [config.WALLET_COMMANDS_TOPIC]),
-      deps.store.progress(),
-    ]);
-    return expiryWatermark(deps.now(), config.HOLD_EXPIRY_GRACE_MS, lag, progress);
-  };
-  const expireDue = async () => {
-    const until = await dueAt();
-    for (;;) {
-      const expired = await expireDueHolds(deps.store, until, deps.limits);
-      if (expired.length === 0) return;
-      await deps.producer.sendAll(
-        deps.outcomes,
-        expired.map((entry) => ({ key: entry.userId, value: toOutcome(entry) })),
-      );
-      if (stopped) return;
-    }
-  };
+  let round: Promise<unknown> = Promise.resolve();
   // one round at a time: a slow round delays the next instead of piling rounds up behind it
   const ticker = setInterval(() => {
     if (running) return;
     running = true;
-    round = expireDue()
-      .catch((error: unknown) => deps.logger.warn({ err: error }, 'hold expiry failed'))
+    const now = deps.now();
+    round = proposeExpiries(deps, now - deps.config.HOLD_EXPIRY_GRACE_MS, proposed, now)
+      .catch((error: unknown) => deps.logger.warn({ err: error }, 'proposing hold expiries failed'))
       .finally(() => (running = false));
-  }, config.HOLD_EXPIRY_TICK_MS);
+  }, deps.config.HOLD_EXPIRY_TICK_MS);
   return {
     name: 'hold-expiry',
     close: async () => {
-      stopped = true;
       clearInterval(ticker);
       await round;
-      await admin.disconnect();
     },
   };
 }

@@ -4,8 +4,9 @@ import { accountKey, type Account, type Conflict, type Entry, type RecordedWrite
 import { LIMITS, T0, command } from './domain/test-support.js';
 import {
   applyCommands,
-  expireDueHolds,
-  expiryWatermark,
+  expiryCommand,
+  proposeExpiries,
+  toCommand,
   toOutcomes,
   type AccountRef,
   type LedgerBatchStore,
@@ -21,7 +22,6 @@ class MemoryLedger implements LedgerPort {
   readonly conflicts: Conflict[] = [];
   readonly holdsById = new Map<string, Hold>();
   readonly locked: string[][] = [];
-  readonly progress = new Map<number, number>();
   transactions = 0;
 
   async ensureAccounts(accounts: AccountRef[]) {
@@ -63,8 +63,6 @@ class MemoryLedger implements LedgerPort {
       recordConflicts: async (conflicts) => void this.conflicts.push(...conflicts),
       saveHolds: async (holds) => void holds.forEach((h) => this.holdsById.set(h.id, h)),
       writeAccounts: async (accounts) => void accounts.forEach((a, k) => this.accounts.set(k, a)),
-      advance: async (partition, requestedAtMs) =>
-        void this.progress.set(partition, Math.max(requestedAtMs, this.progress.get(partition) ?? 0)),
     });
   }
 }
@@ -115,7 +113,7 @@ describe('applying a batch of wallet commands', () => {
     expect(ledger.conflicts).toHaveLength(1);
   });
 
-  it('expires due holds in a transaction of their own, giving back what they kept', async () => {
+  it('proposes each due hold’s expiry once through the commands topic; applied, it gives back what the hold kept', async () => {
     const ledger = new MemoryLedger();
     await applyCommands(
       ledger,
@@ -125,48 +123,27 @@ describe('applying a batch of wallet commands', () => {
       ],
       LIMITS,
     );
-    expect(await expireDueHolds(ledger, T0 + 999, LIMITS)).toEqual([]);
-    const expired = await expireDueHolds(ledger, T0 + 1_000, LIMITS);
-    expect(expired.map((e) => [e.id, e.leg, e.type, e.heldDeltaMinor, e.requestedAtMs])).toEqual([
+    const sent: unknown[] = [];
+    const deps = {
+      store: ledger,
+      producer: { sendAll: async (_codec: unknown, records: unknown[]) => void sent.push(...records) },
+      commands: {},
+    } as unknown as Parameters<typeof proposeExpiries>[0];
+    const proposed = new Map<string, number>();
+    expect(await proposeExpiries(deps, T0 + 999, proposed, T0 + 999)).toBe(0);
+    expect(await proposeExpiries(deps, T0 + 1_000, proposed, T0 + 1_000)).toBe(1);
+    expect(await proposeExpiries(deps, T0 + 2_000, proposed, T0 + 2_000)).toBe(0);
+    expect(sent).toEqual([{ key: 'u1', value: expiryCommand(ledger.holdsById.get('h:1')!) }]);
+
+    const [expiry] = await applyCommands(ledger, [toCommand(expiryCommand(ledger.holdsById.get('h:1')!))], LIMITS);
+    expect(expiry!.entries.map((e) => [e.id, e.leg, e.type, e.heldDeltaMinor, e.requestedAtMs])).toEqual([
       ['h:1', 1, 'EXPIRY', -200n, T0 + 1_000],
     ]);
     expect(ledger.accounts.get(accountKey('u1', 'BDP'))).toEqual({ balanceMinor: 500n, heldMinor: 0n });
     expect(ledger.holdsById.get('h:1')?.status).toBe('EXPIRED');
-    expect(await expireDueHolds(ledger, T0 + 5_000, LIMITS)).toEqual([]);
-  });
-
-  it('records how far each partition has been applied, by receipt time, never going back', async () => {
-    const ledger = new MemoryLedger();
-    await applyCommands(ledger, [command({ requestedAtMs: T0 + 5 }), command({ requestedAtMs: T0 + 9 })], LIMITS, 2);
-    await applyCommands(ledger, [command({ requestedAtMs: T0 + 1 })], LIMITS, 2);
-    expect(ledger.progress).toEqual(new Map([[2, T0 + 9]]));
-  });
-});
-
-describe('until when holds may expire', () => {
-  it('is wall-clock time less the grace while every partition is read to its end', () => {
-    expect(expiryWatermark(10_000, 2_000, [{ partition: 0, lag: 0 }], new Map([[0, 1_000]]))).toBe(8_000);
-  });
-
-  it('is held back by a partition still being read, at its newest applied receipt time', () => {
-    const lag = [
-      { partition: 0, lag: 0 },
-      { partition: 1, lag: 40 },
-      { partition: 2, lag: 3 },
-    ];
-    expect(
-      expiryWatermark(
-        10_000,
-        2_000,
-        lag,
-        new Map([
-          [0, 9_000],
-          [1, 4_000],
-          [2, 6_000],
-        ]),
-      ),
-    ).toBe(4_000);
-    // a partition behind that has applied nothing yet (a rebuild's start): nothing expires
-    expect(expiryWatermark(10_000, 2_000, lag, new Map([[0, 9_000]]))).toBe(0);
+    // proposed again (another instance, a restart): the settled hold ignores it
+    const [again] = await applyCommands(ledger, [toCommand(expiryCommand(ledger.holdsById.get('h:1')!))], LIMITS);
+    expect(again!.entries).toEqual([]);
+    expect(ledger.entries.filter((e) => e.type === 'EXPIRY')).toHaveLength(1);
   });
 });

@@ -2,9 +2,8 @@ import { conflictReason, formatWriteKey } from '@tally/contracts';
 import type { WriteConflicts } from '@tally/observability';
 import type { TopicCodec, WalletCommand, WalletOutcome } from '@tally/schemas';
 import type { BatchHandler, Rejection, TypedProducer } from '@tally/streaming';
-import { expireHolds, type Hold } from './domain/holds.js';
+import type { Hold } from './domain/holds.js';
 import {
-  Book,
   accountKey,
   decide,
   refusal,
@@ -45,8 +44,6 @@ export interface LedgerBatchStore {
   recordConflicts(conflicts: Conflict[]): Promise<void>;
   saveHolds(holds: Hold[]): Promise<void>;
   writeAccounts(accounts: Map<string, Account>): Promise<void>;
-  /** Records that the partition has been applied up to this receipt time (it never goes back). */
-  advance(partition: number, requestedAtMs: number): Promise<void>;
 }
 
 /** The port the use case writes through. */
@@ -75,7 +72,7 @@ export interface LedgerDeps {
  * every write and publishes the same outcomes again.
  */
 export function walletCommandHandler(deps: LedgerDeps): BatchHandler<WalletCommand> {
-  return async ({ partition, records }) => {
+  return async ({ records }) => {
     const rejected: Rejection<WalletCommand>[] = [];
     const commands: Command[] = [];
     for (const record of records) {
@@ -85,7 +82,7 @@ export function walletCommandHandler(deps: LedgerDeps): BatchHandler<WalletComma
       else commands.push(command);
     }
     if (commands.length === 0) return { rejected };
-    const outcomes = await applyCommands(deps.store, commands, deps.limits, partition);
+    const outcomes = await applyCommands(deps.store, commands, deps.limits);
     for (const { conflict } of outcomes) if (conflict) deps.conflicts?.count(conflictReason(conflict.field));
     await deps.producer.sendAll(
       deps.outcomes,
@@ -105,7 +102,6 @@ export async function applyCommands(
   store: LedgerPort,
   commands: Command[],
   limits: AssetLimits,
-  partition?: number,
 ): Promise<StoredOutcome[]> {
   const holdIds = [...new Set(commands.flatMap((c) => (c.holdId ? [c.holdId] : [])))];
   const accounts = accountsTouched(commands, await store.holds(holdIds));
@@ -120,55 +116,52 @@ export async function applyCommands(
     await batch.recordConflicts(decision.conflicts);
     await batch.saveHolds([...decision.holds.values()]);
     await batch.writeAccounts(decision.accounts);
-    if (partition !== undefined) await batch.advance(partition, Math.max(...commands.map((c) => c.requestedAtMs)));
     return withStoredTimes(decision.outcomes, stored);
   });
 }
 
 /**
- * Until when holds may expire: wall-clock time less the grace, but never past where the log has been applied.
- * A partition still being read (lag) holds it back at the receipt time of its newest applied command, so a
- * capture accepted before a hold's time, still waiting to be read (after a crash, in a replay, in a rebuild from
- * the first offset), finds the hold pending as the live run did; a partition read to its end does not hold it back.
+ * The expiry loop's step: an EXPIRY command for each pending hold due by `dueAtMs` (not one proposed in the last
+ * `reproposeAfterMs`), keyed by its owner as their other commands are, timed at the hold's expiresAt. It is
+ * applied when it is read, after whatever the log holds before it (a capture asked in time still wins), so a
+ * replay or a rebuild meets each expiry where the live run did. Proposing twice is harmless: a settled hold
+ * ignores it.
  */
-export function expiryWatermark(
+export async function proposeExpiries(
+  deps: Pick<LedgerDeps, 'store' | 'producer'> & { commands: TopicCodec<WalletCommand> },
+  dueAtMs: number,
+  proposed: Map<string, number>,
   nowMs: number,
-  graceMs: number,
-  partitions: { partition: number; lag: number }[],
-  progress: ReadonlyMap<number, number>,
-): number {
-  const behind = partitions.filter((p) => p.lag > 0).map((p) => progress.get(p.partition) ?? 0);
-  return Math.min(nowMs - graceMs, ...behind);
+  reproposeAfterMs = 30_000,
+): Promise<number> {
+  for (const [id, at] of proposed) if (at <= nowMs - reproposeAfterMs) proposed.delete(id);
+  const due = (await deps.store.dueHolds(dueAtMs, 1000)).filter((hold) => !proposed.has(hold.id));
+  if (due.length === 0) return 0;
+  await deps.producer.sendAll(
+    deps.commands,
+    due.map((hold) => ({ key: hold.userId, value: expiryCommand(hold) })),
+  );
+  for (const hold of due) proposed.set(hold.id, nowMs);
+  return due.length;
 }
 
-/**
- * The expiry loop's step: pending holds due by `dueAtMs` release what they keep, their owners' accounts locked as
- * a batch's are. Returns the expiry entries written (none when another instance expired them first).
- */
-export async function expireDueHolds(
-  store: LedgerPort,
-  dueAtMs: number,
-  limits: AssetLimits,
-  max = 500,
-): Promise<StoredEntry[]> {
-  const due = await store.dueHolds(dueAtMs, max);
-  if (due.length === 0) return [];
-  const accounts = due.map((h) => ({ userId: h.userId, asset: h.asset }));
-  return store.inTransaction(async (batch) => {
-    const loaded = await locked(batch, accounts);
-    // read again under the locks: a capture or another instance may have settled some since
-    const current = await batch.holds(due.map((h) => h.id));
-    const book = new Book((key) => loaded.get(key), limits);
-    const expired = expireHolds(
-      [...current.values()].filter((h) => h.expiresAtMs <= dueAtMs),
-      book,
-    );
-    const stored = await batch.appendEntries(expired.entries);
-    await batch.saveHolds(expired.holds);
-    await batch.writeAccounts(book.changed);
-    return stored;
-  });
-}
+/** An EXPIRY names its hold; its (source, seq) is the ledger's and names nothing (it is not a client's write). */
+export const expiryCommand = (hold: Hold): WalletCommand => ({
+  source: 'wallet-ledger.expiry',
+  seq: 0,
+  userId: hold.userId,
+  type: 'EXPIRY',
+  asset: hold.asset,
+  amountMinor: Number(hold.amountMinor),
+  reason: null,
+  grant: false,
+  receivedAtMs: hold.expiresAtMs,
+  to: null,
+  holdId: hold.id,
+  timeoutMs: null,
+  members: [],
+  grantDigest: null,
+});
 
 /**
  * Locks the accounts and reads them; every one must be there (ensureAccounts made them): an account missing

@@ -58,12 +58,6 @@ export class LedgerStore implements LedgerPort {
     return inTransaction(this.pool, (db) => work(new PostgresLedgerBatch(db, this.schema)));
   }
 
-  /** Each partition's progress: the receipt time of the newest command applied from it. */
-  async progress(): Promise<Map<number, number>> {
-    const { rows } = await this.pool.query(`SELECT partition, requested_at FROM ${this.schema}.ledger_progress`);
-    return new Map(rows.map((r) => [Number(r.partition), (r.requested_at as Date).getTime()]));
-  }
-
   /** Pending holds due by `dueAtMs`, oldest first. */
   async dueHolds(dueAtMs: number, limit: number): Promise<Hold[]> {
     const { rows } = await this.pool.query(
@@ -156,14 +150,6 @@ class PostgresLedgerBatch implements LedgerBatchStore {
 
   holds(ids: string[]): Promise<Map<string, Hold>> {
     return readHolds(this.db, this.schema, ids);
-  }
-
-  async advance(partition: number, requestedAtMs: number): Promise<void> {
-    await this.db.query(
-      `INSERT INTO ${this.schema}.ledger_progress (partition, requested_at) VALUES ($1, to_timestamp($2 / 1000.0))
-       ON CONFLICT (partition) DO UPDATE SET requested_at = greatest(ledger_progress.requested_at, EXCLUDED.requested_at)`,
-      [partition, requestedAtMs],
-    );
   }
 
   async writes(ids: string[]): Promise<Map<string, RecordedWrite>> {

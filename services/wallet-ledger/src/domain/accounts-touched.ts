@@ -22,7 +22,7 @@ export function accountsTouched(
         add(member.userId, member.asset);
         add(member.to, member.asset);
       }
-    else if (command.type === 'CAPTURE' || command.type === 'RELEASE') {
+    else if (command.type === 'CAPTURE' || command.type === 'RELEASE' || command.type === 'EXPIRY') {
       const hold = holds.get(command.holdId!) ?? placed.get(command.holdId!);
       if (hold) {
         add(hold.userId, hold.asset);

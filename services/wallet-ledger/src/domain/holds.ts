@@ -2,8 +2,8 @@
  * Holds, two-phase: a hold keeps an amount of a user's available balance (held, not spent) until it is
  * captured (all or part: the part is debited, and paid to the hold's `to` when it names one; the rest is
  * released), released, or expires. Expiry is judged by the gateway's receipt time of each command against the
- * hold's expiresAt, so a replay decides as the live run did; the ledger's expiry loop releases what nobody
- * captured (expireHolds).
+ * hold's expiresAt, so a replay decides as the live run did; what nobody captured or released is expired by an
+ * EXPIRY command the ledger's expiry loop proposes through the commands topic (ledger.ts, expireHolds).
  */
 import type { Account, Applied, Book, Command, Entry, RejectionReason } from './ledger.js';
 
@@ -98,7 +98,7 @@ export function applyRelease(command: Command, book: Book, holds: Map<string, Ho
 
 /**
  * The expiry of pending holds whose time has come: each releases what it keeps, as an EXPIRY entry of the hold's
- * own id (leg 1: the hold is leg 0) at its expiresAt. The loop that calls it has locked the owners' accounts.
+ * own id (leg 1: the hold is leg 0) at its expiresAt. The owners' accounts are locked, as for any command.
  */
 export function expireHolds(pending: Hold[], book: Book): { entries: Entry[]; holds: Hold[] } {
   const expired = pending.filter((hold) => hold.status === 'PENDING');

@@ -166,9 +166,10 @@ describe('refusal: commands the gateway never writes', () => {
       ok(c);
   });
 
-  it('refuses a missing user, an EXPIRY, and amounts that are not positive or pass any balance', () => {
+  it('refuses a missing user, an EXPIRY without its hold, and amounts that are not positive or pass any balance', () => {
     refused(credit('', 1n), /userId/);
-    refused(command({ type: 'EXPIRY', holdId: 'app:1' }), /never commanded/);
+    refused(command({ type: 'EXPIRY', holdId: null }), /needs the hold's id/);
+    expect(refusal(command({ type: 'EXPIRY', holdId: 'app:1' }), LIMITS)).toBeUndefined();
     refused(credit('u1', 0n), /positive/);
     refused(debit('u1', -1n), /positive/);
     refused(credit('u1', MAX_BALANCE + 1n), /larger than any balance/);

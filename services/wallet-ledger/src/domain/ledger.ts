@@ -13,7 +13,7 @@
  *   The rules of each kind live beside: postings.ts (credits, debits, transfers, groups), holds.ts.
  */
 import { conflictingField, type WriteBody } from './write-bodies.js';
-import { applyCapture, applyHold, applyRelease, type Hold } from './holds.js';
+import { applyCapture, applyHold, applyRelease, expireHolds, type Hold } from './holds.js';
 import { applyPostings, postingsOf } from './postings.js';
 
 export type CommandType = 'CREDIT' | 'DEBIT' | 'TRANSFER' | 'GROUP' | 'HOLD' | 'CAPTURE' | 'RELEASE' | 'EXPIRY';
@@ -207,6 +207,10 @@ export function decide(commands: Command[], state: LedgerState, limits: AssetLim
   };
 
   for (const command of commands) {
+    if (command.type === 'EXPIRY') {
+      decision.outcomes.push(expire(command, book, holds, entries, decision));
+      continue;
+    }
     const body = bodyOf(command);
     const written = writes.get(command.id);
     if (written) {
@@ -248,6 +252,31 @@ export function decide(commands: Command[], state: LedgerState, limits: AssetLim
     decision.outcomes.push({ command, entries: applied.entries, conflict: null, member: applied.member });
   }
   return decision;
+}
+
+/**
+ * A hold's expiry, as the ledger's expiry loop proposed it through the commands topic once the hold's time was
+ * past: in the log, after whatever came before it, so a replay meets it where the live run did. A hold settled
+ * meanwhile (captured, released, expired by an earlier proposal) ignores it; so does a hold not yet due.
+ */
+function expire(
+  command: Command,
+  book: Book,
+  holds: Map<string, Hold>,
+  entries: Map<string, Entry[]>,
+  decision: Decision,
+): Outcome {
+  const hold = command.holdId ? holds.get(command.holdId) : undefined;
+  if (!hold || hold.status !== 'PENDING' || command.requestedAtMs < hold.expiresAtMs)
+    return { command, entries: [], conflict: null, member: null };
+  const expired = expireHolds([hold], book);
+  for (const settled of expired.holds) {
+    holds.set(settled.id, settled);
+    decision.holds.set(settled.id, settled);
+  }
+  entries.set(hold.id, [...(entries.get(hold.id) ?? []), ...expired.entries]);
+  decision.entries.push(...expired.entries);
+  return { command, entries: expired.entries, conflict: null, member: null };
 }
 
 /** The rule of the command's kind; holds are read and changed in `holds` (the batch's view of them). */
@@ -294,7 +323,7 @@ export function bodyOf(command: Command): WriteBody {
 /** Commands the domain refuses outright (written by something other than the gateway): a reason, or undefined. */
 export function refusal(command: Command, limits: AssetLimits): string | undefined {
   if (!command.userId) return 'a wallet command needs a userId';
-  if (command.type === 'EXPIRY') return 'EXPIRY is written by the ledger, never commanded';
+  if (command.type === 'EXPIRY') return command.holdId ? undefined : "an expiry needs the hold's id";
   if (command.type === 'GROUP') {
     if (command.members.length === 0) return 'a group needs members';
     return command.members.map((m, i) => memberRefusal(m, limits, `member ${i}: `)).find(Boolean);

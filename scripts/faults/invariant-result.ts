@@ -17,4 +17,6 @@ export interface InvariantResult {
   ambiguous?: number;
   /** Of the expected cases, how many were found (the late topic: late writes matched). */
   matched?: number;
+  /** Invariants of a service's own state found broken (`tally ledger verify`'s violations), when it checks them. */
+  violations?: number;
 }

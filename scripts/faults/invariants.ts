@@ -1,16 +1,19 @@
 /**
  * The invariants of every product, checked exactly against what the workload got accepted, through the public
- * API of the gateway (and, for "every region serves the same result", each region's own vote service). Called
- * while the workload is paused: first every consumer group must have read everything (lag 0, twice in a row
- * with nothing new), then each product's checks are read until they all hold or the time is up, since some
- * state settles a moment after the commit (the queue admits on a timer, results travel region → merger →
- * regions). A lost or doubled count never settles into the right one, so waiting hides nothing.
+ * API of the gateway (and, for "every region serves the same result", each region's own vote service; for the
+ * wallet, also the ledger's own invariants over its whole Postgres schema, as `tally ledger verify` checks
+ * them). Called while the workload is paused: first every consumer group must have read everything (lag 0,
+ * twice in a row with nothing new), then each product's checks are read until they all hold or the time is up,
+ * since some state settles a moment after the commit (the queue admits on a timer, results travel region →
+ * merger → regions). A lost or doubled count never settles into the right one, so waiting hides nothing.
  */
-import type { FaultEnvironment } from './environment.js';
+import type { FaultControls, FaultEnvironment } from './environment.js';
 import type { InvariantResult } from './invariant-result.js';
+import { schemaOf } from './rebuild.js';
 import type { Workload } from './workload.js';
 import { checkCounters } from './workload/check-counters.js';
 import { checkLateTopic } from './workload/check-late.js';
+import { checkLedgerVerify } from './workload/check-ledger.js';
 import { checkQueue } from './workload/check-queue.js';
 import { checkViewers } from './workload/check-viewers.js';
 import { checkVotes } from './workload/check-votes.js';
@@ -30,7 +33,7 @@ const MIN_SETTLE_READS_MS = 15_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function checkInvariants(
-  env: FaultEnvironment,
+  env: FaultEnvironment & Pick<FaultControls, 'services'>,
   workload: Workload,
   options: { timeoutMs?: number } = {},
 ): Promise<InvariantResult[]> {
@@ -38,6 +41,7 @@ export async function checkInvariants(
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const gateway = new Gateway(env.gatewayUrl, env.apiKey);
   const groups = groupsByProduct(env.consumerGroups);
+  const walletSchema = ledgerSchema(env);
   return withAdmin(env.brokers, async (admin) => {
     // the keepers heartbeat on through the wait: their topic may grow, it only has to be read
     const heartbeatTopics = new Set(
@@ -58,7 +62,10 @@ export async function checkInvariants(
         await late('viewers'),
       ],
       counters: async () => [...(await checkCounters(gateway, internals.counters)), await late('counters')],
-      wallet: () => checkWallet(gateway, internals.wallet, internals.repeatDisagreements.get('wallet') ?? []),
+      wallet: async () => [
+        ...(await checkWallet(gateway, internals.wallet, internals.repeatDisagreements.get('wallet') ?? [])),
+        await checkLedgerVerify(env.databaseUrl, walletSchema),
+      ],
       queue: () => checkQueue(gateway, internals.queue, random, internals.repeatDisagreements.get('queue') ?? []),
       votes: () => checkVotes(gateway, internals.votes, voteServers(env)),
     };
@@ -72,6 +79,13 @@ export async function checkInvariants(
     return results;
   });
 }
+
+/** The wallet ledger's Postgres schema, as its process reads its DB_SCHEMA (a rebuild drops and remakes the same one). */
+const ledgerSchema = (env: Pick<FaultControls, 'services'>) => {
+  const ledger = env.services.find((s) => s.spec.name === 'wallet-ledger');
+  if (!ledger) throw new Error('no wallet-ledger in the fault environment');
+  return schemaOf(ledger.spec);
+};
 
 /** Where each region's vote service (and the merger) answers, to see they all serve one result. */
 const voteServers = (env: FaultEnvironment) =>

@@ -9,6 +9,7 @@ import { repoRoot } from '@tally/stack';
 import type { AbuseReport } from './abuse.js';
 import type { FuzzReport } from './fuzz.js';
 import type { InvariantResult } from './invariants.js';
+import { LEDGER_VERIFY_INVARIANT } from './workload/check-ledger.js';
 
 export interface FaultOutcome {
   fault: string;
@@ -74,6 +75,15 @@ function lateSummary(run: RunRecord): string {
   return `${matched} of ${expected}${late.every((i) => i.ok) ? ', and nothing else of the workload’s' : ' (see Failures)'}`;
 }
 
+/** The wallet ledger's own verify (`tally ledger verify`) over the run: how often it ran, what it found. */
+function ledgerVerifySummary(run: RunRecord): string {
+  const checks = run.outcomes.flatMap((o) => o.invariants).filter((i) => i.invariant === LEDGER_VERIFY_INVARIANT);
+  if (checks.length === 0) return 'not run';
+  const violations = checks.reduce((n, i) => n + (i.violations ?? 0), 0);
+  const unread = checks.filter((i) => i.violations === undefined).length;
+  return `${checks.length} runs, ${violations} violations${unread ? `, ${unread} runs could not read the ledger (see Failures)` : ''}`;
+}
+
 const numbersText = (numbers: Record<string, number> | undefined) =>
   Object.entries(numbers ?? {})
     .map(([k, v]) => `${k.replace(/([A-Z])/g, ' $1').toLowerCase()}: ${v}`)
@@ -98,7 +108,8 @@ function markdown(run: RunRecord): string {
     '',
     `One run of \`pnpm faults${run.quick ? ' --quick' : ''}\` on ${run.started.toISOString()} (${minutes} min): ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. ` +
       `A Tally of the run's own (one Kafka broker, the schema registry, Redis, Postgres, the ten service processes) under mixed load through the gateway (${run.rate} requests/s asked; what was sent and accepted is in the table below), ` +
-      'every fault injected while the load runs (or, where it says so, while it is paused), then the load paused and every invariant checked exactly through the public API. ' +
+      'every fault injected while the load runs (or, where it says so, while it is paused), then the load paused and every invariant checked exactly through the public API, ' +
+      'and the wallet ledger’s own invariants over its whole Postgres schema (`tally ledger verify`: balances and holds against their entries, the chains, transfers balanced, every entry’s write recorded; 0 violations expected). ' +
       'Besides crashes of every process and of Kafka, Redis and Postgres, duplicated and reordered deliveries and a full replay, the run skews clocks (devices 60 s behind, 45 s ahead, never set), ' +
       'retries a write after thousands of newer ones of its source, sends a burst of data hours and minutes late (which the services must set aside in the late topic, exactly those writes), ' +
       'and rebuilds every service from the topics into empty state; at the end it fuzzes the HTTP API and attacks it from outside (see Abuse). Live viewers are judged by the gateway’s receipt time, which a client knows only up to the round trip of its request: ' +
@@ -114,6 +125,7 @@ function markdown(run: RunRecord): string {
     `| invariant checks run / failed | ${checks.length} / ${failures.length} |`,
     `| events lost / doubled, over all checks | ${totals.lost} / ${totals.doubled} |`,
     `| late writes found in the late topic (last check) | ${lateSummary(run)} |`,
+    `| \`tally ledger verify\` after each fault: the wallet ledger's own invariants over its whole schema | ${ledgerVerifySummary(run)} |`,
     `| viewer sessions ambiguous by their heartbeat’s round trip, over ${viewerChecks} viewer checks | ${ambiguous} |`,
     `| rebuild of every service: records read, time to lag 0 | ${rebuild?.numbers ? `${rebuild.numbers.recordsRead} records, ${rebuild.numbers.secondsToLagZero} s (${rebuild.numbers.secondsInAll} s in all)` : 'not run'} |`,
     `| HTTP fuzzing: requests | ${run.fuzz.requests} |`,

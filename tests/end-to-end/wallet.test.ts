@@ -33,6 +33,8 @@ const tenantKey = {
   scopes: ['wallets:read'],
   users: ['acme:*'],
 };
+/** The same catalogue for both services: KRW in whole won, up to a billion; coins and BDP with two decimals. */
+const ASSETS = JSON.stringify({ coins: { scale: 2 }, BDP: { scale: 2 }, KRW: { scale: 0, maxBalance: '1000000000' } });
 const running: ServiceProcess[] = [];
 let gateway: ServiceProcess;
 
@@ -52,6 +54,9 @@ beforeAll(async () => {
       WALLET_OUTCOMES_TOPIC: topics.outcomes,
       DLQ_TOPIC: topics.deadLetters,
       DB_SCHEMA: run.replace(/[^a-z0-9]/g, '_'),
+      ASSETS,
+      HOLD_EXPIRY_GRACE_MS: '0',
+      HOLD_EXPIRY_TICK_MS: '200',
     }),
   );
   gateway = await startServiceProcess('ingest-gateway', {
@@ -62,6 +67,7 @@ beforeAll(async () => {
     WALLET_OUTCOMES_TOPIC: topics.outcomes,
     WALLET_LEDGER_URL: `http://127.0.0.1:${ledgerPort}`,
     WRITE_DEADLINE_MS: '15000',
+    ASSETS,
   });
   running.push(gateway);
 });
@@ -139,7 +145,7 @@ describe('the wallet through the gateway', () => {
       (
         await post('/v1/wallets/acme:carol/transactions?wait=true', {
           source: 'shop',
-          seq: 1,
+          seq: 100,
           type: 'credit',
           asset: 'coins',
           amount: '5.00',
@@ -159,5 +165,165 @@ describe('the wallet through the gateway', () => {
     }
     expect(await status('/v1/wallets/acme:carol', tenantKey.key)).toBe(200);
     expect(await status('/v1/wallets/acme:carol/transactions', tenantKey.key)).toBe(200);
+  });
+
+  it('an id reused with another amount is 409 id_reused, the balance unchanged; an identical retry still hears the first outcome', async () => {
+    const tx = (amount: string) =>
+      post('/v1/wallets/reuser/transactions?wait=true', {
+        source: 'pay',
+        seq: 1,
+        type: 'credit',
+        asset: 'coins',
+        amount,
+      });
+    expect(await tx('5.00')).toMatchObject({ status: 200, body: { status: 'applied', balance: '5.00' } });
+    const reused = await tx('500.00');
+    expect(reused).toMatchObject({
+      status: 409,
+      body: { error: 'id_reused', id: 'pay:1', status: 'rejected', reason: 'id_reused_with_different_amount' },
+    });
+    expect(reused.body.message).toEqual(expect.any(String));
+    expect(await tx('5.00')).toMatchObject({ status: 200, body: { status: 'applied', balance: '5.00' } });
+    expect(await read('/v1/wallets/reuser')).toMatchObject({ balances: { coins: '5.00' } });
+    expect(await read('/v1/wallets/reuser/transactions/pay:1')).toMatchObject({
+      status: 'applied',
+      amount: '5.00',
+      conflicts: [{ reason: 'id_reused_with_different_amount', field: 'amount' }],
+    });
+  });
+
+  it('transfers both ways or not at all, never overdrawing, with history on both sides', async () => {
+    await post('/v1/wallets/payer/transactions?wait=true', {
+      source: 'fund',
+      seq: 1,
+      type: 'credit',
+      asset: 'KRW',
+      amount: '10000',
+    });
+    const pay = (seq: number, amount: string) =>
+      post('/v1/transfers?wait=true', {
+        source: 'xfer',
+        seq,
+        from: 'payer',
+        to: 'creator',
+        asset: 'KRW',
+        amount,
+        reason: 'a gift',
+      });
+    expect(await pay(1, '7000')).toMatchObject({
+      status: 200,
+      body: { status: 'applied', balance: '3000', available: '3000' },
+    });
+    expect(await pay(2, '3001')).toMatchObject({
+      status: 200,
+      body: { status: 'rejected', reason: 'insufficient_funds', balance: '3000' },
+    });
+    expect(await read('/v1/wallets/creator')).toMatchObject({ balances: { KRW: '7000' } });
+    expect(await read('/v1/wallets/creator/transactions/xfer:1')).toMatchObject({
+      type: 'transfer',
+      from: 'payer',
+      to: 'creator',
+      amount: '7000',
+    });
+    // bad input reaches no topic: to oneself, an unknown asset, decimals KRW does not have, zero
+    for (const body of [
+      { from: 'payer', to: 'payer', asset: 'KRW', amount: '1' },
+      { from: 'payer', to: 'creator', asset: 'NOPE', amount: '1' },
+      { from: 'payer', to: 'creator', asset: 'KRW', amount: '1.5' },
+      { from: 'payer', to: 'creator', asset: 'KRW', amount: '0' },
+      { from: 'payer', to: 'creator', asset: 'KRW', amount: '1000000001' },
+    ]) {
+      const answer = await post('/v1/transfers', { source: 'xfer', seq: 9, ...body });
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.body.error).toBe('invalid_request');
+    }
+  });
+
+  it('a linked purchase applies whole or not at all, and names the member that failed', async () => {
+    await post('/v1/wallets/shopper/transactions?wait=true', {
+      source: 'fund',
+      seq: 2,
+      type: 'credit',
+      asset: 'coins',
+      amount: '10.00',
+    });
+    const purchase = (seq: number, price: string) =>
+      post('/v1/wallets/groups?wait=true', {
+        source: 'checkout',
+        seq,
+        members: [
+          { type: 'debit', userId: 'shopper', asset: 'coins', amount: price },
+          { type: 'credit', userId: 'merchant', asset: 'coins', amount: '1.00' },
+          { type: 'transfer', from: 'shopper', to: 'platform', asset: 'coins', amount: '1.00' },
+        ],
+      });
+    expect(await purchase(1, '9.50')).toMatchObject({
+      status: 200,
+      body: { status: 'rejected', reason: 'insufficient_funds', member: 2 },
+    });
+    expect(await read('/v1/wallets/shopper')).toMatchObject({ balances: { coins: '10.00' } });
+    expect(await purchase(2, '8.00')).toMatchObject({ status: 200, body: { status: 'applied', balance: '1.00' } });
+    expect(await read('/v1/wallets/platform')).toMatchObject({ balances: { coins: '1.00' } });
+  });
+
+  it('a hold keeps funds until captured in part, and expires by itself', async () => {
+    await post('/v1/wallets/guest/transactions?wait=true', {
+      source: 'fund',
+      seq: 3,
+      type: 'credit',
+      asset: 'coins',
+      amount: '100.00',
+    });
+    const placed = await post('/v1/wallets/guest/holds?wait=true', {
+      source: 'booking',
+      seq: 1,
+      asset: 'coins',
+      amount: '60.00',
+      timeoutSeconds: 600,
+      to: 'hotel',
+    });
+    expect(placed).toMatchObject({
+      status: 200,
+      body: { id: 'booking:1', status: 'applied', balance: '100.00', held: '60.00', available: '40.00' },
+    });
+    expect(await read('/v1/wallets/guest')).toMatchObject({
+      balances: { coins: '100.00' },
+      available: { coins: '40.00' },
+      held: { coins: '60.00' },
+    });
+    const captured = await post('/v1/wallets/guest/holds/booking:1/capture?wait=true', {
+      source: 'checkout-hotel',
+      seq: 1,
+      amount: '45.00',
+      asset: 'coins',
+    });
+    expect(captured).toMatchObject({ status: 200, body: { status: 'applied', balance: '55.00', held: '0.00' } });
+    expect(await read('/v1/wallets/hotel')).toMatchObject({ balances: { coins: '45.00' } });
+    expect(await read('/v1/wallets/guest/holds/booking:1')).toMatchObject({ status: 'captured', captured: '45.00' });
+    // a capture larger than a hold, and one of a hold that has expired
+    await post('/v1/wallets/guest/holds?wait=true', {
+      source: 'booking',
+      seq: 2,
+      asset: 'coins',
+      amount: '10.00',
+      timeoutSeconds: 1,
+    });
+    expect(
+      await post('/v1/wallets/guest/holds/booking:2/capture?wait=true', {
+        source: 'checkout-hotel',
+        seq: 2,
+        amount: '10.01',
+        asset: 'coins',
+      }),
+    ).toMatchObject({ status: 200, body: { status: 'rejected', reason: 'capture_exceeds_hold' } });
+    await expect
+      .poll(async () => (await read<{ status: string }>('/v1/wallets/guest/holds/booking:2')).status, {
+        timeout: 15_000,
+      })
+      .toBe('expired');
+    expect(
+      await post('/v1/wallets/guest/holds/booking:2/capture?wait=true', { source: 'checkout-hotel', seq: 3 }),
+    ).toMatchObject({ status: 200, body: { status: 'rejected', reason: 'hold_expired' } });
+    expect(await read('/v1/wallets/guest')).toMatchObject({ available: { coins: '55.00' }, held: { coins: '0.00' } });
   });
 });

@@ -237,7 +237,15 @@ export function toOutcomes(outcome: StoredOutcome): WalletOutcome[] {
         expiresAtMs: null,
       },
     ];
-  return outcome.entries.map((entry) => toOutcome(entry, outcome));
+  // the balance after the command, not after one of its legs: a group may move one user's asset twice
+  const last = new Map(outcome.entries.map((e) => [accountKey(e.userId, e.asset), e]));
+  return outcome.entries.map((entry) => {
+    const after = last.get(accountKey(entry.userId, entry.asset))!;
+    return toOutcome(
+      { ...entry, balanceAfterMinor: after.balanceAfterMinor, heldAfterMinor: after.heldAfterMinor },
+      outcome,
+    );
+  });
 }
 
 export function toOutcome(entry: StoredEntry, outcome?: Pick<Outcome, 'command' | 'member'>): WalletOutcome {

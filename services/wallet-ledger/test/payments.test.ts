@@ -20,7 +20,10 @@ let urls: string[];
 beforeAll(async () => {
   world = await ledgerWorld(stack, 'ledger-payments');
   // two instances in one group: the ring's transfers are decided by two consumers at once
-  urls = [await world.start(), await world.start()].map((s) => `http://127.0.0.1:${s.port}`);
+  const expiry = { HOLD_EXPIRY_GRACE_MS: '0', HOLD_EXPIRY_TICK_MS: '200' };
+  urls = [await world.start(undefined, expiry), await world.start(undefined, expiry)].map(
+    (s) => `http://127.0.0.1:${s.port}`,
+  );
   url = urls[0]!;
 });
 
@@ -331,5 +334,62 @@ describe('repartitioning', () => {
     } finally {
       await grow.close();
     }
+  });
+});
+
+describe('replay', () => {
+  it('a rebuild from the first offset into an empty schema is the live ledger, expiries and late captures included', async () => {
+    // live: a hold expires, then a capture asked before its time arrives late and finds it expired
+    const now = Date.now();
+    await world.send([
+      credit('late-payer', 'fund', 7, 1000, { receivedAtMs: now }),
+      hold('late-payer', 'tab', 1, 400, 1000, { receivedAtMs: now }),
+    ]);
+    await world.decided('tab:1');
+    expect(
+      await eventually(
+        async () => (await read('/v1/wallets/late-payer/holds/tab:1')).status === 'expired',
+        30_000,
+        100,
+      ),
+    ).toBe(true);
+    await world.send([capture('late-payer', 'tab:1', 'tab-settle', 1, 0, { receivedAtMs: now + 500 })]);
+    await world.decided('tab-settle:1');
+    expect(await read('/v1/wallets/late-payer/transactions/tab-settle:1')).toMatchObject({
+      status: 'rejected',
+      reason: 'hold_expired',
+    });
+    await world.caughtUp();
+
+    const rebuilt = `${world.schema}_rebuilt`;
+    await world.start(`${world.run}-rebuild`, {
+      DB_SCHEMA: rebuilt,
+      HOLD_EXPIRY_GRACE_MS: '0',
+      HOLD_EXPIRY_TICK_MS: '200',
+    });
+    await world.caughtUp(`${world.run}-rebuild`);
+    await world.caughtUp();
+    const snapshot = async (schema: string) => {
+      const q = async (sql: string) => (await world.pool.query(sql)).rows;
+      return {
+        entries: await q(
+          `SELECT user_id, command_id, leg, type, status, rejection, amount_minor::text, balance_after_minor::text, held_after_minor::text
+           FROM ${schema}.ledger_entries ORDER BY user_id, command_id, leg`,
+        ),
+        balances: await q(
+          `SELECT user_id, asset, balance_minor::text, held_minor::text FROM ${schema}.balances WHERE balance_minor > 0 OR held_minor > 0 ORDER BY 1, 2`,
+        ),
+        holds: await q(`SELECT hold_id, status, captured_minor::text FROM ${schema}.holds ORDER BY 1`),
+        writes: await q(`SELECT write_id, body, status, rejection FROM ${schema}.ledger_writes ORDER BY 1`),
+        conflicts: await q(`SELECT write_id, field FROM ${schema}.ledger_conflicts ORDER BY 1, 2`),
+      };
+    };
+    const [live, again] = await Promise.all([snapshot(world.schema), snapshot(rebuilt)]);
+    expect(again.entries.length).toBeGreaterThan(2000);
+    expect(again).toEqual(live);
+    const { rows } = await world.pool.query(
+      `SELECT count(*)::int AS n FROM ${rebuilt}.ledger_entries WHERE type = 'expiry'`,
+    );
+    expect(rows[0].n).toBeGreaterThan(0);
   });
 });

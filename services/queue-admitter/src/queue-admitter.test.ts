@@ -144,7 +144,8 @@ describe('the consumer applies', () => {
     },
   });
 
-  function handlerWorld(role: AdmitterDeps['role']) {
+  /** `fence`: the offset the partition was applied through (-1: nothing yet). */
+  function handlerWorld(role: AdmitterDeps['role'], fence = -1) {
     const applied: { records: LoggedCommand[]; lastOffset: number }[] = [];
     let outboxRead = 0;
     // the join bodies recorded by id, across transactions; and the conflicts counted
@@ -157,7 +158,7 @@ describe('the consumer applies', () => {
         const transaction: { records: LoggedCommand[]; lastOffset: number } = { records: [], lastOffset: -1 };
         applied.push(transaction);
         return work({
-          appliedThrough: async () => -1,
+          appliedThrough: async () => fence,
           queueStates: async (records) => {
             transaction.records = records;
             return new Map(records.map((r) => [r.queueId, emptyQueue()]));
@@ -248,6 +249,17 @@ describe('the consumer applies', () => {
     // the retry (another receipt time) goes on to the fold, which finds its ticket and changes nothing
     expect(w.applied[1]!.records.map((r) => r.offset)).toEqual([4]);
     expect(w.applied[1]!.lastOffset).toBe(4);
+  });
+
+  it('a batch redelivered after it committed reports its reuses again: the fence skips applying, not judging', async () => {
+    const w = handlerWorld('admitter', 10);
+    await w.run([record(1, { ticketId: 't1', userId: 'u1', seq: 7 })]);
+    const again = await w.run([
+      record(1, { ticketId: 't1', userId: 'u1', seq: 7 }),
+      record(2, { ticketId: 't1', userId: 'u2', seq: 7 }),
+    ]);
+    expect((again as { rejected: Rejection<QueueCommand>[] }).rejected.map((r) => r.record.offset)).toEqual([2]);
+    expect(w.applied.map((t) => t.records)).toEqual([[], []]);
   });
 
   it('a follower applies the same records and never reads the outbox', async () => {

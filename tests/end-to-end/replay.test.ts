@@ -15,6 +15,7 @@ import {
   startServiceProcess,
   uniqueName,
   type ServiceProcess,
+  walletCommand,
 } from '@tally/testkit';
 import { TOPICS } from '@tally/contracts';
 import { tally as runCli } from './fixtures/cli.js';
@@ -67,17 +68,17 @@ beforeAll(async () => {
   });
   await producer.connect();
   const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.commands, TOPICS.walletCommands.valueSchema);
-  const commands: WalletCommand[] = Array.from({ length: 3000 }, (_, i) => ({
-    source: 'replay-test',
-    seq: i,
-    userId: `player-${i % 50}`,
-    type: i % 5 === 4 ? 'DEBIT' : 'CREDIT',
-    asset: 'coins',
-    amountMinor: 100 + (i % 7) * 25,
-    reason: null,
-    grant: false,
-    receivedAtMs: Date.now(),
-  }));
+  const commands: WalletCommand[] = Array.from({ length: 3000 }, (_, i) =>
+    walletCommand({
+      source: 'replay-test',
+      seq: i,
+      userId: `player-${i % 50}`,
+      type: i % 5 === 4 ? 'DEBIT' : 'CREDIT',
+      asset: 'coins',
+      amountMinor: 100 + (i % 7) * 25,
+      receivedAtMs: Date.now(),
+    }),
+  );
   await producer.sendAll(
     codec,
     commands.map((value) => ({ key: value.userId, value })),

@@ -18,7 +18,7 @@ import {
   type LateRecord,
   type WalletCommand,
 } from '@tally/schemas';
-import { createTopicsWithSchemas, testKafka, uniqueName, withAdmin } from '@tally/testkit';
+import { createTopicsWithSchemas, testKafka, uniqueName, walletCommand, withAdmin } from '@tally/testkit';
 import { TOPICS } from '@tally/contracts';
 import { readSideTopic, redrive } from '../src/side-topic-io.js';
 import { REDRIVEN_FROM_HEADER } from '../src/side-topics.js';
@@ -107,17 +107,15 @@ beforeAll(async () => {
   const walletCodec = topicCodec(registry, topics.wallet, TOPICS.walletCommands.valueSchema);
   const beatCodec = topicCodec(registry, topics.beats, TOPICS.viewerHeartbeats.valueSchema);
   for (let i = 0; i < 3; i++) {
-    const command: WalletCommand = {
+    const command: WalletCommand = walletCommand({
       source: 'side-test',
       seq: i,
       userId: `user-${i}`,
       type: 'DEBIT',
       asset: 'coins',
       amountMinor: 100 * (i + 1),
-      reason: null,
-      grant: false,
       receivedAtMs: T,
-    };
+    });
     commands.push({
       key: Buffer.from(`user-${i}`),
       value: await walletCodec.encode(command),

@@ -21,3 +21,4 @@ export {
   type TallyProcesses,
   type TallyProcessesOptions,
 } from './tally-processes.js';
+export { walletCommand } from './wallet-commands.js';

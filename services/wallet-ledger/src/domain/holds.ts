@@ -5,7 +5,7 @@
  * hold's expiresAt, so a replay decides as the live run did; what nobody captured or released is expired by an
  * EXPIRY command the ledger's expiry loop proposes through the commands topic (ledger.ts, expireHolds).
  */
-import type { Account, Applied, Book, Command, Entry, RejectionReason } from './ledger.js';
+import type { Account, Applied, Book, Command, Entry, RejectionReason } from './accounts.js';
 
 export type HoldStatus = 'PENDING' | 'CAPTURED' | 'RELEASED' | 'EXPIRED';
 

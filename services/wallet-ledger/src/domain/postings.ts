@@ -2,7 +2,7 @@
  * Credits, debits, transfers and linked groups: postings that move balances. A group's members apply in order on
  * a scratch layer of the book, all or none: the first that fails rejects the whole group with its reason.
  */
-import type { Applied, Book, Command, Entry, Member, RejectionReason } from './ledger.js';
+import type { Applied, Book, Command, Entry, Member, RejectionReason } from './accounts.js';
 
 /** A credit, debit or transfer is a group of one; a group is its members. */
 export function postingsOf(command: Command): Member[] {

@@ -329,6 +329,83 @@ describe('the live console in a real browser', () => {
     await screenshot('06-wallet');
   });
 
+  it('shows available and held, transfers by their other side, pending holds, group members, and rejections with their reason', async () => {
+    const [alice, bob] = [`alice-${run}`, `bob-${run}`];
+    const wait = (path: string, body: Record<string, unknown>) => write(`${path}?wait=true`, body);
+    const coins = { asset: 'coins' };
+    // alice has 11.00 from the test before
+    const sent = await wait('/v1/transfers', { from: alice, to: bob, ...coins, amount: '1.00' });
+    expect(sent).toMatchObject({ status: 'applied', balance: '10.00' });
+    const kept = await wait(`/v1/wallets/${alice}/holds`, { ...coins, amount: '3.00', timeoutSeconds: 600 });
+    const paying = await wait(`/v1/wallets/${alice}/holds`, { ...coins, amount: '2.00', timeoutSeconds: 600, to: bob });
+    expect(await wait(`/v1/wallets/${alice}/holds/${paying.id}/capture`, { ...coins, amount: '1.50' })).toMatchObject({
+      status: 'applied',
+      balance: '8.50',
+      held: '3.00',
+    });
+    const group = await wait('/v1/wallets/groups', {
+      members: [
+        { type: 'credit', userId: alice, ...coins, amount: '0.50' },
+        { type: 'transfer', from: alice, to: bob, ...coins, amount: '0.25' },
+      ],
+    });
+    expect(group).toMatchObject({ status: 'applied' });
+    const refused = await wait('/v1/transfers', { from: alice, to: bob, ...coins, amount: '1000.00' });
+    expect(refused).toMatchObject({ status: 'rejected', reason: 'insufficient_funds' });
+    // the first transfer's id again, with another amount: refused, and the first stands
+    const [source, transferSeq] = String(sent.id).split(':');
+    const reuse = await fetch(`${tally.gateway.url}/v1/transfers?wait=true`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ source, seq: Number(transferSeq), from: alice, to: bob, ...coins, amount: '2.00' }),
+    });
+    expect(reuse.status).toBe(409);
+
+    const figure = (testId: string) => text(page.locator(`[data-testid="${testId}"][data-asset="coins"]`));
+    await expect.poll(() => figure('wallet-balance'), LIVE).toBe('8.75');
+    expect(await figure('wallet-available')).toBe('5.75');
+    expect(await figure('wallet-held')).toBe('3.00');
+
+    // the hold nobody captured is pending, with its countdown; the captured one is not
+    const holds = page.getByTestId('wallet-hold');
+    await expect.poll(() => holds.count(), LIVE).toBe(1);
+    expect(await holds.first().getAttribute('data-hold-id')).toBe(kept.id);
+    expect(await text(holds.first().getByTestId('wallet-hold-amount'))).toBe('3.00');
+    expect(await text(holds.first().getByTestId('wallet-hold-expires'))).toMatch(/^expires in (9|10) min$/);
+
+    const row = (id: unknown) => page.locator(`[data-testid="wallet-tx"][data-tx-id="${String(id)}"]`);
+    const cell = (id: unknown, testId: string, nth = 0) => text(row(id).nth(nth).getByTestId(testId));
+    await expect.poll(() => row(refused.id).count(), LIVE).toBe(1);
+    expect(await cell(sent.id, 'wallet-tx-party')).toBe(`→ ${bob}`);
+    expect(await cell(sent.id, 'wallet-tx-amount')).toBe('\u22121.00');
+    expect(await cell(kept.id, 'wallet-tx-kind')).toBe('hold');
+    expect(await cell(kept.id, 'wallet-tx-amount')).toBe('3.00');
+    expect(
+      await text(page.locator('[data-testid="wallet-tx"][data-type="capture"]').getByTestId('wallet-tx-party')),
+    ).toBe(`→ ${bob}`);
+    // a group's two members of alice's, each marked
+    expect(await row(group.id).getByTestId('wallet-tx-group').count()).toBe(2);
+    expect(await cell(refused.id, 'wallet-tx-status')).toBe('rejected');
+    expect(await cell(refused.id, 'wallet-tx-reason')).toBe('insufficient_funds');
+    // the reuse shows on the write whose id it reused, once its row is opened
+    await row(sent.id).getByTestId('wallet-tx-open').click();
+    await expect
+      .poll(() => text(page.getByTestId('wallet-tx-conflict')), LIVE)
+      .toMatch(/id_reused_with_different_amount/);
+    await screenshot('06c-wallet-holds-and-transfers');
+
+    // bob's side: what alice sent and what her capture paid, coming in
+    await choose('wallet-user', bob);
+    await page.getByTestId('wallet-lookup').click();
+    await expect.poll(() => figure('wallet-balance'), LIVE).toBe('2.75');
+    expect(await cell(sent.id, 'wallet-tx-party')).toBe(`← ${alice}`);
+    expect(await cell(sent.id, 'wallet-tx-amount')).toBe('+1.00');
+    expect(
+      await text(page.locator('[data-testid="wallet-tx"][data-type="capture"]').getByTestId('wallet-tx-amount')),
+    ).toBe('+1.50');
+    expect(await page.getByTestId('wallet-hold').count()).toBe(0);
+  });
+
   it("shows each service's dead-lettered and late records beside its lag, each source record once", async () => {
     const producer = testKafka(stack.brokers).producer();
     await producer.connect();

@@ -11,25 +11,61 @@ export type Fetched<T> = { ok: true; value: T } | { ok: false; message: string }
 export interface WalletBalances {
   userId: string;
   balances: Record<string, string>; // asset → decimal string, e.g. "12.34"
+  available?: Record<string, string>; // what no pending hold keeps: what can be spent
+  held?: Record<string, string>; // what pending holds keep of the balance
   asOf: number;
 }
 
+export type WalletEntryType = 'credit' | 'debit' | 'transfer' | 'hold' | 'capture' | 'release' | 'expiry';
+
 export interface WalletTransaction {
   id: string;
-  type: string; // credit | debit
+  type: WalletEntryType;
   asset: string;
   amount: string;
   status: string; // applied | rejected
   reason?: string; // why it was rejected
   note?: string; // the reason the writer gave
   grant?: boolean;
+  group?: boolean; // a member of a linked group (all or none)
+  leg?: number; // a write's further entry for the same user (a hold's expiry is leg 1 of the hold's id)
+  from?: string; // a transfer or paid capture: who paid
+  to?: string; // ... and who was paid
+  holdId?: string;
   balanceAfter: string;
+  heldAfter?: string;
+  availableAfter?: string;
   at?: number;
 }
 
 export interface WalletHistory {
   userId: string;
   transactions: WalletTransaction[];
+}
+
+/** Later writes that reused a transaction's id with another body: each refused, the first write stands. */
+export interface WriteConflict {
+  reason: string; // id_reused_with_different_<field>
+  field: string;
+  at: number;
+}
+
+export interface TransactionDetail extends Partial<WalletTransaction> {
+  id: string;
+  status: string;
+  member?: number; // a rejected group: the member that failed
+  conflicts?: WriteConflict[];
+}
+
+export interface HoldView {
+  id: string;
+  asset: string;
+  amount: string;
+  status: string; // pending | captured | released | expired
+  captured?: string;
+  to?: string;
+  expiresAt: number;
+  at: number;
 }
 
 export interface TicketView {
@@ -67,6 +103,12 @@ export const fetchWallet = (userId: string) => getJson<WalletBalances>(`/v1/wall
 
 export const fetchWalletHistory = (userId: string, limit = 20) =>
   getJson<WalletHistory>(`/v1/wallets/${enc(userId)}/transactions?limit=${limit}`);
+
+export const fetchTransaction = (userId: string, id: string) =>
+  getJson<TransactionDetail>(`/v1/wallets/${enc(userId)}/transactions/${enc(id)}`);
+
+export const fetchHold = (userId: string, holdId: string) =>
+  getJson<HoldView>(`/v1/wallets/${enc(userId)}/holds/${enc(holdId)}`);
 
 export const fetchTicket = (queueId: string, ticketId: string) =>
   getJson<TicketView>(`/v1/queues/${enc(queueId)}/tickets/${enc(ticketId)}`);

@@ -101,7 +101,7 @@ function Console({ apiKey, onSignOut }: { apiKey: string; onSignOut: (why?: stri
           at={at}
           onPoll={(poll) => choose({ poll })}
         />
-        <WalletPanel userId={selection.wallet} outcomes={outcomes} onUser={(wallet) => choose({ wallet })} />
+        <WalletPanel userId={selection.wallet} outcomes={outcomes} at={at} onUser={(wallet) => choose({ wallet })} />
         <LagPanel lag={view?.lag} sideRecords={view?.sideRecords} />
       </main>
     </div>

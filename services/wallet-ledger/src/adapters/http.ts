@@ -48,7 +48,7 @@ export function walletRoutes(deps: { store: LedgerStore; now: () => number; asse
     ...(writeType === 'GROUP' ? { group: true } : {}),
     ...(e.leg > 0 ? { leg: e.leg } : {}),
     ...(e.type === 'TRANSFER' || (e.type === 'CAPTURE' && e.counterparty)
-      ? e.balanceDeltaMinor < 0n || (e.status === 'REJECTED' && e.leg === 0)
+      ? e.balanceDeltaMinor < 0n || e.status === 'REJECTED'
         ? { from: e.userId, to: e.counterparty }
         : { from: e.counterparty, to: e.userId }
       : {}),

@@ -2,8 +2,8 @@
  * The load of the fault run: every product's writes through the gateway at a steady rate, each write retried
  * with its own (source, seq) until accepted, and a model of everything sent, so invariants.ts can say exactly
  * what every service must count. Mix (of `ratePerSecond`): 20% heartbeats (players every 5 s), 30% likes,
- * views and counter increments, 22% credits, debits and grants (`?wait=true`), 8% queue joins and leaves
- * (completes follow the clients' polling), 20% ballots in every region.
+ * views and counter increments, 22% credits, debits, transfers and grants (`?wait=true`), 8% queue joins and
+ * leaves (completes follow the clients' polling), 20% ballots in every region.
  *
  * While paused, a heartbeating keeper session per stream goes on (see workload/viewers.ts): a check long
  * after the pause still has live viewers to count. Its timer does not hold the process open.
@@ -332,7 +332,7 @@ function workloadStats(stats: LoadStats, m: WorkloadInternals): WorkloadStats {
       counters:
         `${sum((e) => e.likes)} standing likes (${m.counters.sent.likes} likes, ${m.counters.sent.unlikes} unlikes sent, ${m.counters.sent.olderLikeStates} of them older than the fan's register by event time), ` +
         `${sum((e) => e.views)} views (${sum((e) => e.views - e.viewsLastHour)} sent 2 h old), ${sum((e) => e.counter)} ${m.counters.counter}; ${m.counters.sent.skewedClock} writes from skewed clocks`,
-      wallet: `${wallet.reduce((s, u) => s + u.lines.length, 0)} ledger entries of ${wallet.length} users (${m.wallet.sent.rejected} rejected debits, ${m.wallet.sent.grants} grants)`,
+      wallet: `${wallet.reduce((s, u) => s + u.lines.length, 0)} ledger entries of ${wallet.length} users (${m.wallet.sent.rejected} rejected debits and transfers, ${m.wallet.sent.transfers} transfers, ${m.wallet.sent.grants} grants)`,
       queue: `${tickets.length} tickets (+${m.queue.aliases.size} second joins), ${tickets.filter((t) => t.ended === 'left').length} left, ${tickets.filter((t) => t.ended === 'completed').length} completed`,
       votes: `${firstBallots} first ballots counted (${m.votes.sent.secondBallots} second ballots lose)`,
     },

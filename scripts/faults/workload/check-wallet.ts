@@ -1,8 +1,9 @@
 /**
  * The ledger against the ledger's rule replayed over what each user was sent: per user the balance, one
- * history entry per accepted (source, seq) in the order sent, each entry's status (a debit is rejected exactly
- * when it would overdraw), and balanceAfter chaining from 0 by ± each applied amount, never below zero; each
- * entry's time is the gateway's receipt of its write (within the write's HTTP round trip).
+ * history entry per accepted (source, seq) in the order sent (a payee's in any order: see wallet.ts), each
+ * entry's status (a debit or transfer is rejected exactly when it would overdraw its sender), and balanceAfter
+ * chaining from 0 by ± each applied amount (a transfer: − for its sender, + for its payee), never below zero;
+ * each entry's time is the gateway's receipt of its write (within the write's HTTP round trip).
  */
 import { parseAmount } from '@tally/money';
 import type { InvariantResult } from '../invariant-result.js';
@@ -12,8 +13,11 @@ import { ASSET, type WalletModel, type WalletUser } from './wallet.js';
 
 interface Entry {
   id: string;
-  type: 'credit' | 'debit';
+  type: 'credit' | 'debit' | 'transfer';
   amount: string;
+  /** A transfer's sides. */
+  from?: string;
+  to?: string;
   status: 'applied' | 'rejected';
   balanceAfter: string;
   /** When the gateway received the write (epoch ms). */
@@ -59,21 +63,21 @@ export async function checkWallet(
   return [
     countsVerdict(
       'wallet',
-      'balance = applied credits − applied debits, per user (in cents)',
+      'balance = applied credits − applied debits ± applied transfers, per user (in cents)',
       'cents',
       reads.map((r) => ({ key: r.userId, expected: r.user.balanceMinor, observed: minor(r.balance) })),
     ),
     historyVerdict(reads),
     ruleVerdict(
       'wallet',
-      'history in the order the user’s writes were sent',
+      'history in the order the user’s writes were sent (a payee’s: the same entries, in any order)',
       'the same order',
       reads.length,
       reads.flatMap(orderProblem),
     ),
     ruleVerdict(
       'wallet',
-      'each entry’s status: a debit is rejected exactly when it would overdraw',
+      'each entry’s status: a debit or transfer is rejected exactly when it would overdraw its sender',
       'the ledger’s rule',
       reads.length,
       reads.flatMap(statusProblems),
@@ -131,8 +135,10 @@ function historyVerdict(reads: UserRead[]): InvariantResult {
 }
 
 function orderProblem(r: UserRead): string[] {
-  const sent = r.user.lines.map((l) => l.id).join(',');
-  const seen = r.entries.map((e) => e.id).join(',');
+  // a payee's transfers come from senders on other partitions, which the ledger meets in no set order
+  const order = (ids: string[]) => (r.user.payee ? [...ids].sort() : ids).join(',');
+  const sent = order(r.user.lines.map((l) => l.id));
+  const seen = order(r.entries.map((e) => e.id));
   return sent === seen ? [] : [`${r.userId}: sent ${abbreviate(sent)}, history ${abbreviate(seen)}`];
 }
 
@@ -150,7 +156,7 @@ function chainProblems(r: UserRead): string[] {
   let previous = 0;
   for (const e of r.entries) {
     const after = minor(e.balanceAfter);
-    const moved = e.status === 'applied' ? (e.type === 'credit' ? minor(e.amount) : -minor(e.amount)) : 0;
+    const moved = e.status === 'applied' ? (takes(e, r.userId) ? -minor(e.amount) : minor(e.amount)) : 0;
     if (after !== previous + moved)
       problems.push(
         `${r.userId} ${e.id}: balanceAfter ${e.balanceAfter} after ${previous} ${e.status} ${e.type} ${e.amount}`,
@@ -162,6 +168,9 @@ function chainProblems(r: UserRead): string[] {
     problems.push(`${r.userId}: last balanceAfter ${previous} cents, balance ${r.balance}`);
   return problems;
 }
+
+/** Whether the entry takes its amount from this user: a debit, or a transfer this user sent. */
+const takes = (e: Entry, userId: string) => e.type === 'debit' || (e.type === 'transfer' && e.from === userId);
 
 function timeProblems(r: UserRead): string[] {
   const byId = new Map(r.user.lines.map((l) => [l.id, l]));

@@ -22,6 +22,7 @@ class MemoryLedger implements LedgerPort {
   readonly conflicts: Conflict[] = [];
   readonly holdsById = new Map<string, Hold>();
   readonly locked: string[][] = [];
+  readonly claimed = new Set<string>();
   transactions = 0;
 
   async ensureAccounts(accounts: AccountRef[]) {
@@ -59,7 +60,16 @@ class MemoryLedger implements LedgerPort {
         this.entries.push(...stored);
         return stored;
       },
-      recordWrites: async (writes) => void writes.forEach((w) => this.writes.set(w.id, w)),
+      claimWrites: async (writes) => {
+        const claimed = writes.filter((w) => !this.writes.has(w.id) && !this.claimed.has(w.id)).map((w) => w.id);
+        for (const id of claimed) this.claimed.add(id);
+        return new Set(claimed);
+      },
+      recordWrites: async (writes) =>
+        void writes.forEach((w) => {
+          if (!this.claimed.delete(w.id)) throw new Error(`${w.id} recorded without its claim`);
+          this.writes.set(w.id, w);
+        }),
       recordConflicts: async (conflicts) => void this.conflicts.push(...conflicts),
       saveHolds: async (holds) => void holds.forEach((h) => this.holdsById.set(h.id, h)),
       writeAccounts: async (accounts) => void accounts.forEach((a, k) => this.accounts.set(k, a)),

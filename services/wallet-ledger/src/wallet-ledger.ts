@@ -3,8 +3,10 @@ import type { WriteConflicts } from '@tally/observability';
 import type { TopicCodec, WalletCommand, WalletOutcome } from '@tally/schemas';
 import type { BatchHandler, Rejection, TypedProducer } from '@tally/streaming';
 import type { Hold } from './domain/holds.js';
+import type { WriteBody } from './domain/write-bodies.js';
 import {
   accountKey,
+  bodyOf,
   decide,
   refusal,
   type Account,
@@ -36,10 +38,17 @@ export interface LedgerBatchStore {
   /** Locks the accounts (made beforehand by ensureAccounts) and reads them, by `accountKey`. */
   lockAccounts(accounts: AccountRef[]): Promise<Map<string, Account>>;
   holds(ids: string[]): Promise<Map<string, Hold>>;
+  /**
+   * Claims the ids no write holds yet, recording each with its body (in one sorted order): returns those claimed.
+   * An id another batch is claiming at the same moment (a grant's users on two partitions) waits for it, so each
+   * id is new to exactly one batch, and the others read its body and measure theirs against it.
+   */
+  claimWrites(writes: { id: string; body: WriteBody; requestedAtMs: number }[]): Promise<Set<string>>;
   writes(ids: string[]): Promise<Map<string, RecordedWrite>>;
   /** Recorded entries by write id, in the order they were written. */
   entries(ids: string[]): Promise<Map<string, StoredEntry[]>>;
   appendEntries(entries: Entry[]): Promise<StoredEntry[]>;
+  /** Records what the writes this batch claimed decided. */
   recordWrites(writes: RecordedWrite[]): Promise<void>;
   recordConflicts(conflicts: Conflict[]): Promise<void>;
   saveHolds(holds: Hold[]): Promise<void>;
@@ -109,7 +118,12 @@ export async function applyCommands(
   return store.inTransaction(async (batch) => {
     const ids = [...new Set(commands.map((c) => c.id))];
     const loaded = await locked(batch, accounts);
-    const [holds, writes, entries] = await Promise.all([batch.holds(holdIds), batch.writes(ids), batch.entries(ids)]);
+    const claimed = await batch.claimWrites(firstBodies(commands));
+    const [holds, writes, entries] = await Promise.all([
+      batch.holds(holdIds),
+      batch.writes(ids.filter((id) => !claimed.has(id))),
+      batch.entries(ids),
+    ]);
     const decision = decide(commands, { accounts: loaded, holds, writes, entries }, limits);
     const stored = await batch.appendEntries(decision.entries);
     await batch.recordWrites(decision.writes);
@@ -162,6 +176,15 @@ export const expiryCommand = (hold: Hold): WalletCommand => ({
   members: [],
   grantDigest: null,
 });
+
+/** Each write id of the batch once, with the body it is first sent with (an EXPIRY names a hold, not a write). */
+function firstBodies(commands: Command[]): { id: string; body: WriteBody; requestedAtMs: number }[] {
+  const first = new Map<string, { id: string; body: WriteBody; requestedAtMs: number }>();
+  for (const c of commands)
+    if (c.type !== 'EXPIRY' && !first.has(c.id))
+      first.set(c.id, { id: c.id, body: bodyOf(c), requestedAtMs: c.requestedAtMs });
+  return [...first.values()];
+}
 
 /**
  * Locks the accounts and reads them; every one must be there (ensureAccounts made them): an account missing

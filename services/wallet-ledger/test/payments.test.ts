@@ -92,6 +92,27 @@ describe('transfers', () => {
   });
 });
 
+describe('grants', () => {
+  it('one grant’s credits decided at once on several partitions by two consumers: each user credited once, none dead-lettered', async () => {
+    const users = Array.from({ length: 60 }, (_, i) => `grantee-${i}`);
+    // 200 grants of 60 users each: every grant id is new to several batches at the same moment
+    const grants = Array.from({ length: 200 }, (_, g) =>
+      users.map((u) => credit(u, 'raid-reward', g, 10, { grant: true, grantDigest: 'sixty' })),
+    );
+    // one grant at a time, as the gateway writes them: small batches, decided by both consumers at once
+    for (const grant of grants) await world.send(grant);
+    await world.caughtUp();
+    const accounts = await world.accounts();
+    expect(users.map((u) => accounts[`${u}/BDP`]?.balance)).toEqual(users.map(() => 200 * 10));
+    const { rows } = await world.pool.query(
+      `SELECT count(*)::int AS writes FROM ${world.schema}.ledger_writes WHERE write_id LIKE 'raid-reward:%'`,
+    );
+    expect(rows[0].writes).toBe(200);
+    expect(await world.deadLetters()).toBe(0);
+    expect(await world.ledger.invariantViolations()).toEqual([]);
+  });
+});
+
 describe('linked groups', () => {
   it('a group whose last member overdraws applies nothing, and every member is recorded rejected with its reason', async () => {
     await world.send([credit('buyer', 'shop-funding', 1, 100)]);

@@ -23,7 +23,13 @@
  * (--transfers: N of 1b and 1c; 1d places N/2 holds and captures them, then N/10 expiring holds. --quick: 30,000
  * commands and transfers, 40 probes, 500 reads per route; a size given explicitly wins)
  */
-import { createSchemaRegistry, topicCodec, type WalletCommand, type WalletCommandType } from '@tally/schemas';
+import {
+  createSchemaRegistry,
+  topicCodec,
+  walletCommand,
+  type WalletCommand,
+  type WalletCommandType,
+} from '@tally/schemas';
 import { createPool, type Pool } from '@tally/storage';
 import { TypedProducer, type OutgoingRecord } from '@tally/streaming';
 import type { ServiceProcess, TestStack } from '@tally/testkit';
@@ -146,30 +152,23 @@ async function verified(pool: Pool, schema: string, after: string) {
 }
 
 /** A command as the gateway writes it, each optional field empty: each kind of write fills in its own. */
-function walletCommand(
+function benchCommand(
   source: string,
   seq: number,
   userId: string,
   type: WalletCommandType,
   fields: Partial<WalletCommand>,
 ): WalletCommand {
-  return {
+  return walletCommand({
     source,
     seq,
     userId,
     type,
     asset: ASSET,
     amountMinor: 0,
-    reason: null,
-    grant: false,
     receivedAtMs: Date.now(),
-    to: null,
-    holdId: null,
-    timeoutMs: null,
-    members: [],
-    grantDigest: null,
     ...fields,
-  };
+  });
 }
 
 /**
@@ -180,7 +179,7 @@ const paymentAmount = (seq: number) => 100 + ((seq * 7919) % 1900);
 
 /** One credit of FUNDING_MINOR per user, the untimed start of a payment phase. */
 const funding = (userIds: string[]) =>
-  userIds.map((userId, seq) => walletCommand('bench-funding', seq, userId, 'CREDIT', { amountMinor: FUNDING_MINOR }));
+  userIds.map((userId, seq) => benchCommand('bench-funding', seq, userId, 'CREDIT', { amountMinor: FUNDING_MINOR }));
 
 interface PaymentBacklog {
   funding: WalletCommand[];
@@ -191,7 +190,7 @@ interface PaymentBacklog {
 function transferBacklog(size: number, receiverOf: (sender: number) => string): PaymentBacklog {
   const senders = Math.max(1, Math.round(size / 2));
   const timed = Array.from({ length: size }, (_, seq) =>
-    walletCommand('bench-transfers', seq, `payer-${seq % senders}`, 'TRANSFER', {
+    benchCommand('bench-transfers', seq, `payer-${seq % senders}`, 'TRANSFER', {
       amountMinor: paymentAmount(seq),
       to: receiverOf(seq % senders),
     }),
@@ -208,14 +207,14 @@ function holdBacklog(size: number, expiringUsers: string[]): PaymentBacklog {
   const holds = Math.max(1, Math.floor(size / 2));
   const holders = Math.max(1, Math.round(holds / 2));
   const placed = Array.from({ length: holds }, (_, seq) =>
-    walletCommand('bench-holds', seq, `holder-${seq % holders}`, 'HOLD', {
+    benchCommand('bench-holds', seq, `holder-${seq % holders}`, 'HOLD', {
       amountMinor: paymentAmount(seq),
       timeoutMs: CAPTURED_HOLD_TIMEOUT_MS,
       to: seq % 2 === 0 ? `merchant-${seq}` : null,
     }),
   );
   const captures = placed.map((hold, seq) =>
-    walletCommand('bench-captures', seq, hold.userId, 'CAPTURE', {
+    benchCommand('bench-captures', seq, hold.userId, 'CAPTURE', {
       holdId: formatWriteKey(hold),
       ...(hold.to ? { asset: '', amountMinor: 0 } : { amountMinor: Math.floor(hold.amountMinor / 2) }),
     }),
@@ -337,7 +336,7 @@ async function measureExpiry(
   const receivedAtMs = Date.now();
   const deadline = receivedAtMs + timeoutMs;
   const holds = userIds.map((userId, seq) =>
-    walletCommand('bench-expiring', seq, userId, 'HOLD', { amountMinor: paymentAmount(seq), timeoutMs, receivedAtMs }),
+    benchCommand('bench-expiring', seq, userId, 'HOLD', { amountMinor: paymentAmount(seq), timeoutMs, receivedAtMs }),
   );
   await produce(stack, kafka, topic, holds);
   await bench.waitForDrain(kafka, group, [topic]);

@@ -4,7 +4,7 @@
  * has caught up. Every balance is what it was: the ledger recognises every command it already applied.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSchemaRegistry, topicCodec, type WalletCommand } from '@tally/schemas';
+import { createSchemaRegistry, topicCodec, type WalletCommand, walletCommand } from '@tally/schemas';
 import { createPool } from '@tally/storage';
 import { TypedProducer, createKafka } from '@tally/streaming';
 import {
@@ -15,7 +15,6 @@ import {
   startServiceProcess,
   uniqueName,
   type ServiceProcess,
-  walletCommand,
 } from '@tally/testkit';
 import { TOPICS } from '@tally/contracts';
 import { tally as runCli } from './fixtures/cli.js';

@@ -2,3 +2,4 @@ export { TopicCodec, UndecodableRecordError, createSchemaRegistry, topicCodec, v
 export { IncompatibleSchemaError, SchemaRegistryAdmin } from './registration.js';
 export { schemas, type SchemaName, type SchemaTypes } from './generated.js';
 export type * from './generated.js';
+export { walletCommand } from './wallet-command.js';

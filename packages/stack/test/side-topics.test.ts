@@ -17,8 +17,9 @@ import {
   type Heartbeat,
   type LateRecord,
   type WalletCommand,
+  walletCommand,
 } from '@tally/schemas';
-import { createTopicsWithSchemas, testKafka, uniqueName, walletCommand, withAdmin } from '@tally/testkit';
+import { createTopicsWithSchemas, testKafka, uniqueName, withAdmin } from '@tally/testkit';
 import { TOPICS } from '@tally/contracts';
 import { readSideTopic, redrive } from '../src/side-topic-io.js';
 import { REDRIVEN_FROM_HEADER } from '../src/side-topics.js';

@@ -21,4 +21,3 @@ export {
   type TallyProcesses,
   type TallyProcessesOptions,
 } from './tally-processes.js';
-export { walletCommand } from './wallet-commands.js';

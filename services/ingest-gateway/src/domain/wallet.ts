@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { formatWriteKey } from '@tally/contracts';
-import type { WalletCommand, WalletCommandType, WalletGroupMember } from '@tally/schemas';
+import { walletCommand, type WalletCommand, type WalletCommandType, type WalletGroupMember } from '@tally/schemas';
 import { parseAmount, type AssetCatalogue } from '@tally/money';
 
 /** An asset (a currency, points, gems): a short identifier, so it reads well as a JSON key of `balances`. */
@@ -100,7 +100,7 @@ function command(
   receivedAtMs: number,
   fields: Partial<WalletCommand>,
 ): WalletCommand {
-  return {
+  return walletCommand({
     source: write.source,
     seq: write.seq,
     userId,
@@ -108,15 +108,9 @@ function command(
     asset: '',
     amountMinor: 0,
     reason: write.reason ?? null,
-    grant: false,
     receivedAtMs,
-    to: null,
-    holdId: null,
-    timeoutMs: null,
-    members: [],
-    grantDigest: null,
     ...fields,
-  };
+  });
 }
 
 /** One credit or debit of one user's balance. */

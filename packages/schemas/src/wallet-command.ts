@@ -1,11 +1,11 @@
-import type { WalletCommand } from '@tally/schemas';
+import type { WalletCommand } from './generated.js';
 
 type Required = Pick<WalletCommand, 'source' | 'seq' | 'userId' | 'type' | 'asset' | 'amountMinor' | 'receivedAtMs'>;
 
 /**
- * A WalletCommand as a test writes it straight to the topic: what it names, and the fields a credit or debit
+ * A WalletCommand from what it names: the fields a credit or debit
  * leaves empty (a transfer's `to`, a hold's id and timeout, a group's members, a grant's digest) at their empty
- * values, so a test spells only what it is about.
+ * values, so a writer (the gateway, a bench, a test) spells only what its command is about.
  */
 export const walletCommand = (fields: Required & Partial<WalletCommand>): WalletCommand => ({
   reason: null,

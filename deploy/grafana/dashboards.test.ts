@@ -32,6 +32,7 @@ const EXPORTED = [
   'tally_consumer_lag',
   'tally_dead_letters_total',
   'tally_late_records_total',
+  'tally_write_conflicts_total',
   'tally_http_requests_total',
   'tally_http_request_duration_seconds_bucket',
   'tally_votes_ballots_total',

@@ -70,6 +70,7 @@ describe('deploy/prometheus', () => {
       'tally_records_processed_total',
       'tally_dead_letters_total',
       'tally_late_records_total',
+      'tally_write_conflicts_total',
     ];
     for (const rule of rules)
       for (const name of rule.expr.match(/\btally_\w+/g) ?? []) expect(exported, rule.expr).toContain(name);

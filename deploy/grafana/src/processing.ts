@@ -110,6 +110,22 @@ export function processingDashboard(): Dashboard {
         width: 24,
       }),
     )
+    .withPanel(
+      bars({
+        title: 'Reused write ids in the time range, per service and reason',
+        description:
+          'Writes whose (source, seq) was already used for a different body (a client reusing ids): the first write stands, the reuse is refused and reported (tally_write_conflicts_total, by id_reused_with_different_<field>). ' +
+          'The wallet answers them 409 id_reused and records them on the transaction; queue joins and ballots go to the dead-letter topic as REJECTED.',
+        unit: 'short',
+        queries: [
+          query(
+            `sum by (service, reason) (increase(tally_write_conflicts_total{${selector}}[$__range]))`,
+            '{{service}} {{reason}}',
+          ),
+        ],
+        width: 24,
+      }),
+    )
     .withRow(new RowBuilder('Processes'))
     .withPanel(
       timeseries({

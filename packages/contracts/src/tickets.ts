@@ -18,21 +18,14 @@ export interface TicketCredentials {
 }
 
 /**
- * The ticket a join names, a function of the join's (queueId, source, seq, userId) and the server's ticket key
- * only: a client retrying a join it got no answer for is told the same ticket, and the admitter sees the same
- * ticket twice rather than two. The user is part of it: a join that reuses another user's (source, seq) (a
- * client bug, or someone trying) is told a ticket of its own, never the first user's secret, and the admitter
- * refuses that reuse (id_reused_with_different_user). The secret is an HMAC under the server key; the id is a
- * hash of the secret, so the id tells nothing about the secret, and whoever shows the secret proves they were
- * handed the ticket.
+ * The ticket a join names, a function of the join's (queueId, source, seq) and the server's ticket key only: a
+ * client retrying a join it got no answer for is told the same ticket, and the admitter sees the same ticket
+ * twice rather than two. The secret is an HMAC under the server key; the id is a hash of the secret, so the
+ * id tells nothing about the secret, and whoever shows the secret proves they were handed the ticket.
  */
-export function ticketFor(
-  ticketKey: string,
-  queueId: string,
-  { source, seq, userId }: WriteKey & { userId: string },
-): TicketCredentials {
+export function ticketFor(ticketKey: string, queueId: string, { source, seq }: WriteKey): TicketCredentials {
   const mac = createHmac('sha256', ticketKey)
-    .update(`ticket\u0000${queueId}\u0000${source}\u0000${seq}\u0000${userId}`, 'utf8')
+    .update(`ticket\u0000${queueId}\u0000${source}\u0000${seq}`, 'utf8')
     .digest('base64url');
   const ticketSecret = `ts_${mac}`;
   return { ticketId: ticketIdOfSecret(queueId, ticketSecret), ticketSecret };

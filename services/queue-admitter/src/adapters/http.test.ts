@@ -6,11 +6,7 @@ import { queueRoutes } from './http.js';
 import type { QueueStore } from './postgres-queues.js';
 import type { QueueProjection } from './redis-queues.js';
 
-const ticketId = ticketFor('unit-test-ticket-key-0123456789abcdef', 'q', {
-  source: 's',
-  seq: 1,
-  userId: 'fan-1',
-}).ticketId;
+const ticketId = ticketFor('unit-test-ticket-key-0123456789abcdef', 'q', { source: 's', seq: 1 }).ticketId;
 
 /** The routes on a server that never listens (answered through inject): Redis is rebuilding, Postgres is empty. */
 async function queueApp(failing = false) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Hold } from './domain/holds.js';
-import { accountKey, type Account, type Conflict, type Entry, type RecordedWrite } from './domain/ledger.js';
+import { accountKey, bodyOf, type Account, type Conflict, type Entry, type RecordedWrite } from './domain/ledger.js';
 import { LIMITS, T0, command } from './domain/test-support.js';
 import {
   applyCommands,
@@ -22,7 +22,7 @@ class MemoryLedger implements LedgerPort {
   readonly conflicts: Conflict[] = [];
   readonly holdsById = new Map<string, Hold>();
   readonly locked: string[][] = [];
-  readonly claimed = new Set<string>();
+  readonly racing: RecordedWrite[] = [];
   transactions = 0;
 
   async ensureAccounts(accounts: AccountRef[]) {
@@ -60,16 +60,14 @@ class MemoryLedger implements LedgerPort {
         this.entries.push(...stored);
         return stored;
       },
-      claimWrites: async (writes) => {
-        const claimed = writes.filter((w) => !this.writes.has(w.id) && !this.claimed.has(w.id)).map((w) => w.id);
-        for (const id of claimed) this.claimed.add(id);
-        return new Set(claimed);
+      recordWrites: async (writes) => {
+        // another batch records its write between this one's read and its write
+        const racing = this.racing.shift();
+        if (racing) this.writes.set(racing.id, racing);
+        const fresh = writes.filter((w) => !this.writes.has(w.id));
+        for (const w of fresh) this.writes.set(w.id, w);
+        return fresh.length;
       },
-      recordWrites: async (writes) =>
-        void writes.forEach((w) => {
-          if (!this.claimed.delete(w.id)) throw new Error(`${w.id} recorded without its claim`);
-          this.writes.set(w.id, w);
-        }),
       recordConflicts: async (conflicts) => void this.conflicts.push(...conflicts),
       saveHolds: async (holds) => void holds.forEach((h) => this.holdsById.set(h.id, h)),
       writeAccounts: async (accounts) => void accounts.forEach((a, k) => this.accounts.set(k, a)),
@@ -101,6 +99,25 @@ describe('applying a batch of wallet commands', () => {
     expect(again[0]!.entries[0]).toMatchObject({ appliedAtMs: 9_000, balanceAfterMinor: 100n });
     expect(ledger.entries).toHaveLength(1);
     expect(ledger.accounts.get(accountKey('u1', 'BDP'))).toEqual({ balanceMinor: 100n, heldMinor: 0n });
+  });
+
+  it('starts a batch again when another batch records one of its write ids meanwhile, and then hears that write', async () => {
+    const ledger = new MemoryLedger();
+    const grant = (userId: string) => command({ id: 'g:1', userId, grant: true, grantDigest: 'd' });
+    // the other partition's batch recorded the grant and credited its own user first
+    await applyCommands(new MemoryLedger(), [grant('u2')], LIMITS);
+    ledger.racing.push({
+      id: 'g:1',
+      body: { ...bodyOf(grant('u2')) },
+      status: 'APPLIED',
+      rejection: null,
+      member: null,
+      requestedAtMs: T0,
+    });
+    const [outcome] = await applyCommands(ledger, [grant('u1')], LIMITS);
+    expect(ledger.transactions).toBe(2);
+    expect(outcome!.entries.map((e) => [e.userId, e.status])).toEqual([['u1', 'APPLIED']]);
+    expect(ledger.entries).toHaveLength(1);
   });
 
   it('publishes a transfer on both sides, and a reuse as one conflicting outcome to its sender', async () => {

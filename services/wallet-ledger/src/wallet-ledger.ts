@@ -1,12 +1,10 @@
 import { conflictReason, formatWriteKey } from '@tally/contracts';
 import type { WriteConflicts } from '@tally/observability';
-import type { TopicCodec, WalletCommand, WalletOutcome } from '@tally/schemas';
+import { walletCommand, type TopicCodec, type WalletCommand, type WalletOutcome } from '@tally/schemas';
 import type { BatchHandler, Rejection, TypedProducer } from '@tally/streaming';
 import type { Hold } from './domain/holds.js';
-import type { WriteBody } from './domain/write-bodies.js';
 import {
   accountKey,
-  bodyOf,
   decide,
   refusal,
   type Account,
@@ -38,18 +36,15 @@ export interface LedgerBatchStore {
   /** Locks the accounts (made beforehand by ensureAccounts) and reads them, by `accountKey`. */
   lockAccounts(accounts: AccountRef[]): Promise<Map<string, Account>>;
   holds(ids: string[]): Promise<Map<string, Hold>>;
-  /**
-   * Claims the ids no write holds yet, recording each with its body (in one sorted order): returns those claimed.
-   * An id another batch is claiming at the same moment (a grant's users on two partitions) waits for it, so each
-   * id is new to exactly one batch, and the others read its body and measure theirs against it.
-   */
-  claimWrites(writes: { id: string; body: WriteBody; requestedAtMs: number }[]): Promise<Set<string>>;
   writes(ids: string[]): Promise<Map<string, RecordedWrite>>;
   /** Recorded entries by write id, in the order they were written. */
   entries(ids: string[]): Promise<Map<string, StoredEntry[]>>;
   appendEntries(entries: Entry[]): Promise<StoredEntry[]>;
-  /** Records what the writes this batch claimed decided. */
-  recordWrites(writes: RecordedWrite[]): Promise<void>;
+  /**
+   * Records new writes, in one sorted order, unless another batch has recorded the id: returns how many it
+   * recorded (an id recorded meanwhile by a batch still open is waited for).
+   */
+  recordWrites(writes: RecordedWrite[]): Promise<number>;
   recordConflicts(conflicts: Conflict[]): Promise<void>;
   saveHolds(holds: Hold[]): Promise<void>;
   writeAccounts(accounts: Map<string, Account>): Promise<void>;
@@ -113,25 +108,39 @@ export async function applyCommands(
   limits: AssetLimits,
 ): Promise<StoredOutcome[]> {
   const holdIds = [...new Set(commands.flatMap((c) => (c.holdId ? [c.holdId] : [])))];
+  const ids = [...new Set(commands.map((c) => c.id))];
   const accounts = accountsTouched(commands, await store.holds(holdIds));
   await store.ensureAccounts(accounts);
-  return store.inTransaction(async (batch) => {
-    const ids = [...new Set(commands.map((c) => c.id))];
-    const loaded = await locked(batch, accounts);
-    const claimed = await batch.claimWrites(firstBodies(commands));
-    const [holds, writes, entries] = await Promise.all([
-      batch.holds(holdIds),
-      batch.writes(ids.filter((id) => !claimed.has(id))),
-      batch.entries(ids),
-    ]);
-    const decision = decide(commands, { accounts: loaded, holds, writes, entries }, limits);
-    const stored = await batch.appendEntries(decision.entries);
-    await batch.recordWrites(decision.writes);
-    await batch.recordConflicts(decision.conflicts);
-    await batch.saveHolds([...decision.holds.values()]);
-    await batch.writeAccounts(decision.accounts);
-    return withStoredTimes(decision.outcomes, stored);
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await store.inTransaction(async (batch) => {
+        const loaded = await locked(batch, accounts);
+        const [holds, writes, entries] = await Promise.all([
+          batch.holds(holdIds),
+          batch.writes(ids),
+          batch.entries(ids),
+        ]);
+        const decision = decide(commands, { accounts: loaded, holds, writes, entries }, limits);
+        // an id that another batch recorded since it was read (a grant's users decided at once on two partitions,
+        // whose accounts do not overlap) is not recorded twice: this batch starts again and finds it written
+        if ((await batch.recordWrites(decision.writes)) < decision.writes.length) throw new WriteIdTaken();
+        const stored = await batch.appendEntries(decision.entries);
+        await batch.recordConflicts(decision.conflicts);
+        await batch.saveHolds([...decision.holds.values()]);
+        await batch.writeAccounts(decision.accounts);
+        return withStoredTimes(decision.outcomes, stored);
+      });
+    } catch (error) {
+      if (!(error instanceof WriteIdTaken) || attempt >= 5) throw error;
+    }
+  }
+}
+
+/** A write id of the batch was recorded by another batch between reading and writing it. */
+class WriteIdTaken extends Error {
+  constructor() {
+    super('a write id of the batch was recorded by another batch meanwhile');
+  }
 }
 
 /**
@@ -160,31 +169,17 @@ export async function proposeExpiries(
 }
 
 /** An EXPIRY names its hold; its (source, seq) is the ledger's and names nothing (it is not a client's write). */
-export const expiryCommand = (hold: Hold): WalletCommand => ({
-  source: 'wallet-ledger.expiry',
-  seq: 0,
-  userId: hold.userId,
-  type: 'EXPIRY',
-  asset: hold.asset,
-  amountMinor: Number(hold.amountMinor),
-  reason: null,
-  grant: false,
-  receivedAtMs: hold.expiresAtMs,
-  to: null,
-  holdId: hold.id,
-  timeoutMs: null,
-  members: [],
-  grantDigest: null,
-});
-
-/** Each write id of the batch once, with the body it is first sent with (an EXPIRY names a hold, not a write). */
-function firstBodies(commands: Command[]): { id: string; body: WriteBody; requestedAtMs: number }[] {
-  const first = new Map<string, { id: string; body: WriteBody; requestedAtMs: number }>();
-  for (const c of commands)
-    if (c.type !== 'EXPIRY' && !first.has(c.id))
-      first.set(c.id, { id: c.id, body: bodyOf(c), requestedAtMs: c.requestedAtMs });
-  return [...first.values()];
-}
+export const expiryCommand = (hold: Hold): WalletCommand =>
+  walletCommand({
+    source: 'wallet-ledger.expiry',
+    seq: 0,
+    userId: hold.userId,
+    type: 'EXPIRY',
+    asset: hold.asset,
+    amountMinor: Number(hold.amountMinor),
+    receivedAtMs: hold.expiresAtMs,
+    holdId: hold.id,
+  });
 
 /**
  * Locks the accounts and reads them; every one must be there (ensureAccounts made them): an account missing

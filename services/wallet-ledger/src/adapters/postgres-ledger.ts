@@ -216,33 +216,26 @@ class PostgresLedgerBatch implements LedgerBatchStore {
     return rows.map(entryOf);
   }
 
-  async claimWrites(writes: { id: string; body: WriteBody; requestedAtMs: number }[]): Promise<Set<string>> {
-    if (writes.length === 0) return new Set();
+  async recordWrites(writes: RecordedWrite[]): Promise<number> {
+    if (writes.length === 0) return 0;
+    // sorted, like the account locks, so two batches recording ids never wait on each other in a cycle
     const sorted = [...writes].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    // claimed as applied; recordWrites says what each decided. Sorted, like the account locks, so two batches
-    // claiming ids never wait on each other in a cycle (and every batch has taken its account locks before this)
-    const { rows } = await this.db.query(
-      `INSERT INTO ${this.schema}.ledger_writes (write_id, body, status, requested_at)
-       SELECT w, b, 'applied', to_timestamp(q / 1000.0)
-         FROM unnest($1::text[], $2::jsonb[], $3::bigint[]) WITH ORDINALITY AS t(w, b, q, i) ORDER BY i
-       ON CONFLICT (write_id) DO NOTHING RETURNING write_id`,
-      [sorted.map((w) => w.id), sorted.map((w) => JSON.stringify(w.body)), sorted.map((w) => w.requestedAtMs)],
-    );
-    return new Set(rows.map((r) => r.write_id as string));
-  }
-
-  async recordWrites(writes: RecordedWrite[]): Promise<void> {
-    if (writes.length === 0) return;
-    await this.db.query(
-      `UPDATE ${this.schema}.ledger_writes w SET status = t.s, rejection = t.r, failed_member = t.m
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::int[]) AS t(id, s, r, m) WHERE w.write_id = t.id`,
+    const { rowCount } = await this.db.query(
+      `INSERT INTO ${this.schema}.ledger_writes (write_id, body, status, rejection, failed_member, requested_at)
+       SELECT w, b, s, r, m, to_timestamp(q / 1000.0)
+         FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::int[], $6::bigint[]) WITH ORDINALITY AS t(w, b, s, r, m, q, i)
+         ORDER BY i
+       ON CONFLICT (write_id) DO NOTHING`,
       [
-        writes.map((w) => w.id),
-        writes.map((w) => sqlEnum(w.status)),
-        writes.map((w) => w.rejection),
-        writes.map((w) => w.member),
+        sorted.map((w) => w.id),
+        sorted.map((w) => JSON.stringify(w.body)),
+        sorted.map((w) => sqlEnum(w.status)),
+        sorted.map((w) => w.rejection),
+        sorted.map((w) => w.member),
+        sorted.map((w) => w.requestedAtMs),
       ],
     );
+    return rowCount ?? 0;
   }
 
   /** Each distinct reuse once: a retried reuse finds its row and adds nothing. */

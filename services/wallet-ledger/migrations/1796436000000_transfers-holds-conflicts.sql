@@ -24,8 +24,6 @@ ALTER TABLE ledger_entries ENABLE TRIGGER ledger_entries_append_only;
 ALTER TABLE ledger_entries ALTER COLUMN balance_delta_minor SET NOT NULL;
 ALTER TABLE ledger_entries DROP CONSTRAINT ledger_entries_pkey;
 ALTER TABLE ledger_entries ADD PRIMARY KEY (user_id, command_id, leg);
--- a write's entries across users: a retry answers them all, and verify checks each id
-CREATE INDEX ledger_entries_by_write ON ledger_entries (command_id);
 
 -- What holds keep of each balance; available = balance - held never goes below zero, and the table says so.
 ALTER TABLE balances ADD COLUMN held_minor bigint NOT NULL DEFAULT 0 CHECK (held_minor >= 0);
@@ -88,7 +86,6 @@ DROP TABLE ledger_conflicts;
 DROP TABLE ledger_writes;
 ALTER TABLE balances DROP CONSTRAINT balances_available_check;
 ALTER TABLE balances DROP COLUMN held_minor;
-DROP INDEX ledger_entries_by_write;
 ALTER TABLE ledger_entries DROP CONSTRAINT ledger_entries_pkey;
 ALTER TABLE ledger_entries ADD PRIMARY KEY (user_id, command_id);
 ALTER TABLE ledger_entries DROP COLUMN hold_id, DROP COLUMN counterparty, DROP COLUMN held_after_minor,

@@ -46,15 +46,17 @@ class MemoryLedger implements LedgerPort {
       lockAccounts: async (accounts) => {
         const keys = [...new Set(accounts.map((a) => accountKey(a.userId, a.asset)))].sort();
         this.locked.push(keys);
-        return new Map(keys.map((k) => [k, this.accounts.get(k)!]));
+        return new Map(keys.flatMap((k) => (this.accounts.has(k) ? [[k, this.accounts.get(k)!] as const] : [])));
       },
       holds: (ids) => this.holds(ids),
       writes: async (ids) =>
         new Map(ids.flatMap((id) => (this.writes.has(id) ? [[id, this.writes.get(id)!] as const] : []))),
-      entries: async (ids) =>
-        new Map(
-          ids.map((id) => [id, this.entries.filter((e) => e.id === id)] as const).filter(([, e]) => e.length > 0),
-        ),
+      entries: async (keys) => {
+        const byId = new Map<string, StoredEntry[]>();
+        for (const e of this.entries)
+          if (keys.some((k) => k.userId === e.userId && k.id === e.id)) byId.set(e.id, [...(byId.get(e.id) ?? []), e]);
+        return byId;
+      },
       appendEntries: async (entries: Entry[]) => {
         const stored = entries.map((e) => ({ ...e, appliedAtMs: 9_000 }));
         this.entries.push(...stored);
@@ -76,19 +78,21 @@ class MemoryLedger implements LedgerPort {
 }
 
 describe('applying a batch of wallet commands', () => {
-  it('locks every account the batch touches, once, in one sorted order, in one transaction', async () => {
+  it('locks every account the batch touches, once, in one sorted order; new ones are made first, outside it', async () => {
     const ledger = new MemoryLedger();
-    await applyCommands(
-      ledger,
-      [
-        command({ id: 'a:1', userId: 'zed' }),
-        command({ id: 'a:2', userId: 'amy', type: 'TRANSFER', to: 'bob', amountMinor: 0n + 1n }),
-        command({ id: 'a:3', userId: 'zed', type: 'DEBIT', amountMinor: 50n }),
-      ],
-      LIMITS,
-    );
-    expect(ledger.transactions).toBe(1);
-    expect(ledger.locked).toEqual([[accountKey('amy', 'BDP'), accountKey('bob', 'BDP'), accountKey('zed', 'BDP')]]);
+    const batch = [
+      command({ id: 'a:1', userId: 'zed' }),
+      command({ id: 'a:2', userId: 'amy', type: 'TRANSFER', to: 'bob', amountMinor: 1n }),
+      command({ id: 'a:3', userId: 'zed', type: 'DEBIT', amountMinor: 50n }),
+    ];
+    await applyCommands(ledger, batch, LIMITS);
+    const sorted = [accountKey('amy', 'BDP'), accountKey('bob', 'BDP'), accountKey('zed', 'BDP')];
+    // the first transaction finds no rows, stops; the rows are made; the second locks them all and decides
+    expect(ledger.transactions).toBe(2);
+    expect(ledger.locked).toEqual([sorted, sorted]);
+    // once the rows exist, one transaction
+    await applyCommands(ledger, [command({ id: 'a:4', userId: 'zed' })], LIMITS);
+    expect(ledger.transactions).toBe(3);
   });
 
   it('writes entries, writes and balances; a retry is answered with what was stored and writes nothing', async () => {
@@ -115,7 +119,8 @@ describe('applying a batch of wallet commands', () => {
       requestedAtMs: T0,
     });
     const [outcome] = await applyCommands(ledger, [grant('u1')], LIMITS);
-    expect(ledger.transactions).toBe(2);
+    // one finds u1's account missing, one finds the id taken, one decides
+    expect(ledger.transactions).toBe(3);
     expect(outcome!.entries.map((e) => [e.userId, e.status])).toEqual([['u1', 'APPLIED']]);
     expect(ledger.entries).toHaveLength(1);
   });

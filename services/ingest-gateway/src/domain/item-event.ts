@@ -87,3 +87,25 @@ export function toCounterIncrementEvent(
 ): ItemEvent {
   return toItemEvent(itemId, request, receivedAtMs, { kind: 'INCREMENT', counter, by: request.by ?? 1 });
 }
+
+/**
+ * One item of `POST /v1/items/batch`: a like, a view or a counter increment, told apart by `type`, carrying the
+ * itemId (and a counter's name) its single route's path would.
+ */
+export type BatchItemWrite = { itemId: string } & (
+  | ({ type: 'like' } & LikeRequest)
+  | ({ type: 'view' } & ViewRequest)
+  | ({ type: 'counter'; name: string } & CounterIncrementRequest)
+);
+
+/** The event a batch item becomes: exactly the event its single route would produce. */
+export function toBatchItemEvent(item: BatchItemWrite, receivedAtMs: number): ItemEvent {
+  switch (item.type) {
+    case 'like':
+      return toLikeEvent(item.itemId, item, receivedAtMs);
+    case 'view':
+      return toViewEvent(item.itemId, item, receivedAtMs);
+    case 'counter':
+      return toCounterIncrementEvent(item.itemId, item.name, item, receivedAtMs);
+  }
+}

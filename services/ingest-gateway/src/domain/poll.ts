@@ -26,6 +26,11 @@ export interface VoteRequest extends WriteKey {
   optionId: string;
 }
 
+/** One item of `POST /v1/polls/votes/batch`: a vote that names its poll. */
+export interface BatchVoteItem extends VoteRequest {
+  pollId: string;
+}
+
 /** Defines (or redefines: the newest wins) a poll's options and each region's weight, under the gateway's (source, seq). */
 export function toPollDefinition(
   pollId: string,
@@ -72,8 +77,8 @@ export function pollRegionProblems(request: PollDefinitionRequest, configured: r
   });
 }
 
-/** A vote cast in a region that is not configured, as the one detail of the refusal. */
-export function voteRegionProblems(request: VoteRequest, configured: readonly string[]): ErrorDetail[] {
+/** A vote cast in a region that is not configured, as the one detail of the refusal, named under `where`. */
+export function voteRegionProblems(request: VoteRequest, configured: readonly string[], where = 'body'): ErrorDetail[] {
   const message = regionProblem(request.region, configured);
-  return message === undefined ? [] : [{ field: 'body.region', message }];
+  return message === undefined ? [] : [{ field: `${where}.region`, message }];
 }

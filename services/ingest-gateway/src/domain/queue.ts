@@ -28,6 +28,11 @@ export interface JoinRequest extends WriteKey {
   userId: string;
 }
 
+/** One item of `POST /v1/queues/tickets/batch`: a join that names its queue. */
+export interface BatchJoinItem extends JoinRequest {
+  queueId: string;
+}
+
 /**
  * What a client may ask for. ADMIT and EXPIRE are the admitter's decisions, written by queue-admitter alone: the
  * gateway never builds one, so no client can admit itself.

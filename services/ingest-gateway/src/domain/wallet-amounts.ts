@@ -35,8 +35,9 @@ function selfTransfer(from: string, to: string, where: string): ErrorDetail[] {
     : [];
 }
 
-export function transferProblems(assets: AssetCatalogue, request: TransferRequest): ErrorDetail[] {
-  return [...selfTransfer(request.from, request.to, 'body'), ...amountProblems(assets, request, 'body')];
+/** A transfer's problems, its fields named under `where` (`body`, or `items.3` in a batch). */
+export function transferProblems(assets: AssetCatalogue, request: TransferRequest, where = 'body'): ErrorDetail[] {
+  return [...selfTransfer(request.from, request.to, where), ...amountProblems(assets, request, where)];
 }
 
 function memberProblems(assets: AssetCatalogue, member: GroupMemberRequest, where: string): ErrorDetail[] {

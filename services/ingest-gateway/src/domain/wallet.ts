@@ -39,6 +39,11 @@ export interface TransactionRequest extends WalletWrite, Amounted {
   type: TransactionType;
 }
 
+/** One item of `POST /v1/wallets/transactions/batch`: a transaction that names its user. */
+export interface BatchTransactionItem extends TransactionRequest {
+  userId: string;
+}
+
 /** The JSON body of `POST /v1/wallets/grants`, once validated (user ids unique). */
 export interface GrantRequest extends WalletWrite, Amounted {
   userIds: string[];

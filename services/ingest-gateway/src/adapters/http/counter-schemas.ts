@@ -69,6 +69,43 @@ export const counterIncrementWrite: ItemWriteSchema = {
   body: counterIncrementBody,
 };
 
+/** A batch item of one kind: `type` names it, and the item carries what the single route's path would. */
+const itemOfKind = (
+  type: string,
+  description: string,
+  path: Record<string, object>,
+  body: { required: readonly string[]; properties: Record<string, object> },
+) =>
+  strictObject<Record<string, object>, string[]>(['itemId', 'type', ...Object.keys(path), ...body.required], {
+    itemId: itemParams.properties.itemId,
+    type: { type: 'string', enum: [type], description },
+    ...path,
+    ...body.properties,
+  });
+
+/**
+ * One item of `POST /v1/items/batch`: a like, a view or a counter increment, each judged by its own single
+ * route's body (the shape its `type` names), so a bad item is told what is wrong with it alone.
+ */
+export const itemBatchItem = {
+  type: 'object',
+  discriminator: { propertyName: 'type' },
+  required: ['type'],
+  properties: {
+    type: { type: 'string', enum: ['like', 'view', 'counter'], description: 'Which write: a like, a view, a counter' },
+  },
+  oneOf: [
+    itemOfKind('like', 'POST /v1/items/{itemId}/likes', {}, likeBody),
+    itemOfKind('view', 'POST /v1/items/{itemId}/views', {}, viewBody),
+    itemOfKind(
+      'counter',
+      'POST /v1/items/{itemId}/counters/{name}',
+      { name: counterParams.properties.name },
+      counterIncrementBody,
+    ),
+  ],
+} as const;
+
 export const RANKING_WINDOWS = ['1h', '24h', 'all'] as const;
 
 export const rankingParams = strictObject(['metric'], {

@@ -157,17 +157,17 @@ async function registerRouteFamilies(app: FastifyInstance, deps: GatewayDeps, va
   const clock = deps.clock ?? Date.now;
   await app.register(heartbeatRoutes, { keyring, heartbeats: deps.heartbeats, validation, clock, writeDeadlineMs });
   await app.register(viewerReadRoutes, { owner: { name: 'viewer-aggregator', ...deps.viewerAggregator } });
-  await app.register(itemRoutes, { keyring, itemEvents: deps.itemEvents, clock, writeDeadlineMs });
+  await app.register(itemRoutes, { keyring, itemEvents: deps.itemEvents, validation, clock, writeDeadlineMs });
   await app.register(counterReadRoutes, { owner: { name: 'counter-materializer', ...deps.counterMaterializer } });
   const wallets = { keyring, walletCommands: deps.walletCommands, walletOutcomes: deps.walletOutcomes, clock };
-  await app.register(walletRoutes, { ...wallets, assets: deps.assets, writeDeadlineMs });
+  await app.register(walletRoutes, { ...wallets, assets: deps.assets, validation, writeDeadlineMs });
   await app.register(holdRoutes, { ...wallets, assets: deps.assets, writeDeadlineMs });
   await app.register(walletReadRoutes, { owner: { name: 'wallet-ledger', ...deps.walletLedger }, keyring });
   const { queueCommands, ticketKey } = deps;
-  await app.register(queueRoutes, { keyring, queueCommands, ticketKey, clock, writeDeadlineMs });
+  await app.register(queueRoutes, { keyring, queueCommands, ticketKey, validation, clock, writeDeadlineMs });
   await app.register(queueReadRoutes, { owner: { name: 'queue-admitter', ...deps.queueAdmitter }, keyring });
   const { pollDefinitions, regionBallots } = deps;
-  await app.register(pollRoutes, { keyring, pollDefinitions, regionBallots, clock, writeDeadlineMs });
+  await app.register(pollRoutes, { keyring, pollDefinitions, regionBallots, validation, clock, writeDeadlineMs });
   await app.register(pollReadRoutes, { owner: { name: 'vote-merger', ...deps.voteMerger } });
   if (deps.console) await app.register(consoleRoutes, { ...deps.console, keyring });
 }

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { formatWriteKey } from '@tally/contracts';
 import type { ItemEvent } from '@tally/schemas';
-import type { ApiKeyring } from '../../domain/api-keys.js';
 import {
+  toBatchItemEvent,
   toCounterIncrementEvent,
   toLikeEvent,
   toViewEvent,
+  type BatchItemWrite,
   type CounterIncrementRequest,
   type LikeRequest,
   type ViewRequest,
@@ -13,15 +14,12 @@ import {
 import type { RecordWriter } from '../../ports/record-writer.js';
 import { acknowledgedWrite, withWriteDeadline } from './acknowledged-write.js';
 import { requireScope } from './auth.js';
-import { counterIncrementWrite, likeWrite, viewWrite, type ItemWriteSchema } from './counter-schemas.js';
+import { batchRoute, type BatchDeps } from './batch-route.js';
+import { counterIncrementWrite, itemBatchItem, likeWrite, viewWrite, type ItemWriteSchema } from './counter-schemas.js';
 import { WRITE_BODY_LIMIT, acceptedResponse, writeErrors, writeSecurity } from './schemas.js';
 
-export interface ItemRouteOptions {
-  keyring: ApiKeyring;
+export interface ItemRouteOptions extends BatchDeps {
   itemEvents: RecordWriter<ItemEvent>;
-  clock: () => number;
-  /** WRITE_DEADLINE_MS: how long a write may take to be acknowledged. */
-  writeDeadlineMs: number;
 }
 
 /** From the validated path parameters and body of a write, and its receipt time, to the event it becomes. */
@@ -34,6 +32,7 @@ type ToEvent<Params, Body> = (params: Params, body: Body, receivedAtMs: number) 
 export const itemRoutes: FastifyPluginAsync<ItemRouteOptions> = async (app, deps) => {
   const authorize = requireScope(deps.keyring, 'counters:write');
   const produce = acknowledgedWrite(app.log, deps.itemEvents, 'item events');
+  const asRecord = (event: ItemEvent) => ({ key: event.itemId, value: event });
 
   const route = <Params, Body>(
     path: string,
@@ -57,9 +56,7 @@ export const itemRoutes: FastifyPluginAsync<ItemRouteOptions> = async (app, deps
       async (request, reply) => {
         // the schemas above have checked both; Fastify's route typing cannot carry generic types through
         const event = toEvent(request.params as Params, request.body as Body, deps.clock());
-        await withWriteDeadline(deps.writeDeadlineMs, (deadline) =>
-          produce([{ key: event.itemId, value: event }], deadline),
-        );
+        await withWriteDeadline(deps.writeDeadlineMs, (deadline) => produce([asRecord(event)], deadline));
         return reply.code(202).send({ id: formatWriteKey(event) });
       },
     );
@@ -75,4 +72,19 @@ export const itemRoutes: FastifyPluginAsync<ItemRouteOptions> = async (app, deps
     counterIncrementWrite,
     ({ itemId, name }, body, receivedAtMs) => toCounterIncrementEvent(itemId, name, body, receivedAtMs),
   );
+
+  batchRoute<BatchItemWrite, ItemEvent>(app, deps, {
+    url: '/v1/items/batch',
+    tag: 'counters',
+    items: 'likes, views and counter increments of any items',
+    description:
+      'Each item is the body of its single route with `type` (like, view or counter) and what that route’s path names: `itemId`, and a counter’s `name`.',
+    scope: 'counters:write',
+    item: itemBatchItem,
+    accept: (item, receivedAtMs) => {
+      const event = toBatchItemEvent(item, receivedAtMs);
+      return { value: event, answer: { id: formatWriteKey(event) } };
+    },
+    write: (events, deadline) => produce(events.map(asRecord), deadline),
+  });
 };

@@ -2,32 +2,30 @@ import type { FastifyPluginAsync } from 'fastify';
 import { formatWriteKey } from '@tally/contracts';
 import type { Ballot, PollDefinition } from '@tally/schemas';
 import { invalidFields, type ErrorDetail } from '../../domain/api-error.js';
-import type { ApiKeyring, Scope } from '../../domain/api-keys.js';
+import type { Scope } from '../../domain/api-keys.js';
 import {
   ballotKey,
   pollRegionProblems,
   toBallot,
   toPollDefinition,
   voteRegionProblems,
+  type BatchVoteItem,
   type PollDefinitionRequest,
   type VoteRequest,
 } from '../../domain/poll.js';
 import type { RecordWriter } from '../../ports/record-writer.js';
 import { acknowledgedWrite, withWriteDeadline } from './acknowledged-write.js';
 import { requireScope } from './auth.js';
+import { batchRoute, type BatchDeps } from './batch-route.js';
 import { gatewayWriteKey } from './gateway-write-key.js';
-import { pollDefinitionWrite, pollParams, voteWrite, type PollWriteSchema } from './poll-schemas.js';
+import { pollDefinitionWrite, pollParams, voteBatchItem, voteWrite, type PollWriteSchema } from './poll-schemas.js';
 import { HttpProblem } from './problems.js';
 import { WRITE_BODY_LIMIT, acceptedResponse, noQuery, writeErrors, writeSecurity } from './schemas.js';
 
-export interface PollRouteOptions {
-  keyring: ApiKeyring;
+export interface PollRouteOptions extends BatchDeps {
   pollDefinitions: RecordWriter<PollDefinition>;
   /** One writer per region this gateway takes votes for (VOTE_REGIONS), each to that region's ballots topic. */
   regionBallots: ReadonlyMap<string, RecordWriter<Ballot>>;
-  clock: () => number;
-  /** WRITE_DEADLINE_MS: how long a write may take to be acknowledged. */
-  writeDeadlineMs: number;
 }
 
 type PollRoute = { Params: { pollId: string } };
@@ -51,6 +49,23 @@ export const pollRoutes: FastifyPluginAsync<PollRouteOptions> = async (app, deps
       acknowledgedWrite(app.log, writer, `${region} ballots`),
     ]),
   );
+  /**
+   * Each ballot to its region's own topic; every region's share goes out at once, all acknowledged or a 503. The
+   * region check passes only regions of `regions`, each of which has a writer.
+   */
+  const cast = async (ballots: Ballot[], deadline: AbortSignal): Promise<void> => {
+    await Promise.all(
+      regions.map((region) => {
+        const share = ballots.filter((ballot) => ballot.region === region);
+        return share.length === 0
+          ? undefined
+          : castIn.get(region)!(
+              share.map((ballot) => ({ key: ballotKey(ballot), value: ballot })),
+              deadline,
+            );
+      }),
+    );
+  };
   const options = (scope: Scope, { summary, description, body }: PollWriteSchema) => ({
     bodyLimit: WRITE_BODY_LIMIT,
     onRequest: requireScope(deps.keyring, scope),
@@ -91,13 +106,24 @@ export const pollRoutes: FastifyPluginAsync<PollRouteOptions> = async (app, deps
     async (request, reply) => {
       refuseIfAny(voteRegionProblems(request.body, regions));
       const ballot = toBallot(request.params.pollId, request.body, deps.clock());
-      const cast = castIn.get(ballot.region);
-      // the region check above only passes regions that have a writer: no writer here is a wiring bug of ours
-      if (!cast) throw new Error(`no ballots writer for region ${ballot.region}`);
-      await withWriteDeadline(deps.writeDeadlineMs, (deadline) =>
-        cast([{ key: ballotKey(ballot), value: ballot }], deadline),
-      );
+      await withWriteDeadline(deps.writeDeadlineMs, (deadline) => cast([ballot], deadline));
       return reply.code(202).send({ id: formatWriteKey(ballot) });
     },
   );
+
+  batchRoute<BatchVoteItem, Ballot>(app, deps, {
+    url: '/v1/polls/votes/batch',
+    tag: 'polls',
+    items: 'votes of any polls and regions',
+    description:
+      'Each item is the body of POST /v1/polls/{pollId}/votes with its `pollId`; each vote goes to its own region’s ballots topic.',
+    scope: 'polls:write',
+    item: voteBatchItem,
+    problems: (item, where) => voteRegionProblems(item, regions, where),
+    accept: ({ pollId, ...vote }, receivedAtMs) => {
+      const ballot = toBallot(pollId, vote, receivedAtMs);
+      return { value: ballot, answer: { id: formatWriteKey(ballot) } };
+    },
+    write: cast,
+  });
 };

@@ -56,6 +56,12 @@ export const voteBody = strictObject(['source', 'seq', 'region', 'userId', 'opti
   optionId: id('The option chosen'),
 });
 
+/** One item of `POST /v1/polls/votes/batch`: the vote's body and the poll its path names. */
+export const voteBatchItem = strictObject(['pollId', ...voteBody.required], {
+  pollId: pollParams.properties.pollId,
+  ...voteBody.properties,
+});
+
 /** What documents and checks one poll write; both answer `acceptedResponse`. */
 export interface PollWriteSchema {
   summary: string;

@@ -1,32 +1,38 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { formatWriteKey, type WriteKey } from '@tally/contracts';
 import type { QueueCommand } from '@tally/schemas';
-import type { ApiKeyring, Scope } from '../../domain/api-keys.js';
+import type { Scope } from '../../domain/api-keys.js';
 import {
   ticketFor,
   toCompleteCommand,
   toConfigureCommand,
   toJoinCommand,
   toLeaveCommand,
+  type BatchJoinItem,
   type ConfigureRequest,
   type JoinRequest,
 } from '../../domain/queue.js';
 import type { RecordWriter } from '../../ports/record-writer.js';
 import { acknowledgedWrite, withWriteDeadline } from './acknowledged-write.js';
 import { pathQueue, requireScope } from './auth.js';
+import { batchRoute, type BatchDeps } from './batch-route.js';
 import { acceptEmptyJsonBody } from './empty-body.js';
 import { gatewayWriteKey } from './gateway-write-key.js';
-import { completeWrite, configureWrite, joinWrite, leaveWrite, type QueueWriteSchema } from './queue-schemas.js';
+import {
+  completeWrite,
+  configureWrite,
+  joinAccepted,
+  joinBatchItem,
+  joinWrite,
+  leaveWrite,
+  type QueueWriteSchema,
+} from './queue-schemas.js';
 import { WRITE_BODY_LIMIT, noQuery, writeErrors, writeSecurity } from './schemas.js';
 
-export interface QueueRouteOptions {
-  keyring: ApiKeyring;
+export interface QueueRouteOptions extends BatchDeps {
   queueCommands: RecordWriter<QueueCommand>;
   /** TICKET_KEY: the server secret ticket ids and secrets are derived from. */
   ticketKey: string;
-  clock: () => number;
-  /** WRITE_DEADLINE_MS: how long a write may take to be acknowledged. */
-  writeDeadlineMs: number;
 }
 
 type TicketAction = (queueId: string, ticketId: string, key: WriteKey, receivedAtMs: number) => QueueCommand;
@@ -40,10 +46,9 @@ type TicketRoute = { Params: { queueId: string; ticketId: string } };
  */
 export const queueRoutes: FastifyPluginAsync<QueueRouteOptions> = async (app, deps) => {
   const produce = acknowledgedWrite(app.log, deps.queueCommands, 'queue commands');
+  const asRecord = (command: QueueCommand) => ({ key: command.queueId, value: command });
   const write = async (command: QueueCommand): Promise<string> => {
-    await withWriteDeadline(deps.writeDeadlineMs, (deadline) =>
-      produce([{ key: command.queueId, value: command }], deadline),
-    );
+    await withWriteDeadline(deps.writeDeadlineMs, (deadline) => produce([asRecord(command)], deadline));
     return formatWriteKey(command);
   };
   const options = (scope: Scope, { summary, description, params, body, accepted }: QueueWriteSchema) => ({
@@ -86,6 +91,25 @@ export const queueRoutes: FastifyPluginAsync<QueueRouteOptions> = async (app, de
       return reply.code(202).send({ id: await write(command), ...ticket });
     },
   );
+
+  // the joins of a batch keep their order within each queue: one write, each queue's on its own partition
+  batchRoute<BatchJoinItem, QueueCommand>(app, deps, {
+    url: '/v1/queues/tickets/batch',
+    tag: 'queues',
+    items: 'joins of any queues',
+    description:
+      'Each item is the body of POST /v1/queues/{queueId}/tickets with its `queueId`; each 202 result carries its ticketId and ticketSecret, as the single join does.',
+    scope: 'queues:write',
+    item: joinBatchItem,
+    answer: { ticketId: joinAccepted.properties.ticketId, ticketSecret: joinAccepted.properties.ticketSecret },
+    names: { kind: 'queues', ids: (item) => [item.queueId] },
+    accept: ({ queueId, ...join }, receivedAtMs) => {
+      const ticket = ticketFor(deps.ticketKey, queueId, join);
+      const command = toJoinCommand(queueId, join, ticket.ticketId, receivedAtMs);
+      return { value: command, answer: { id: formatWriteKey(command), ...ticket } };
+    },
+    write: (commands, deadline) => produce(commands.map(asRecord), deadline),
+  });
 
   // leave and complete take no body; their scope reads an empty JSON body as none (see acceptEmptyJsonBody)
   await app.register(async (scope: FastifyInstance) => {

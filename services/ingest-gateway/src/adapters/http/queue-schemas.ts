@@ -43,6 +43,12 @@ export const joinBody = strictObject(['source', 'seq', 'userId'], {
   userId: id('Who joins; one live ticket per user and queue (joining again names the live one)'),
 });
 
+/** One item of `POST /v1/queues/tickets/batch`: the join's body and the queue its path names. */
+export const joinBatchItem = strictObject(['queueId', ...joinBody.required], {
+  queueId: queueParams.properties.queueId,
+  ...joinBody.properties,
+});
+
 /** Leave and complete carry nothing but the path: no body, an empty one or `{}`, so clients that always send JSON are served. */
 export const emptyBody = strictObject([], {});
 

@@ -67,14 +67,16 @@ const heartbeatRequired = ['source', 'seq', 'sessionId', 'positionMs'] as const;
 
 export const heartbeatBody = strictObject(heartbeatRequired, heartbeatFields);
 
-export const batchItem = strictObject(['streamId', ...heartbeatRequired], {
+export const heartbeatBatchItem = strictObject(['streamId', ...heartbeatRequired], {
   streamId: id('The stream being watched'),
   ...heartbeatFields,
 });
 
-export const batchBody = strictObject(['items'], {
-  items: { type: 'array', minItems: 1, maxItems: MAX_BATCH_ITEMS, items: batchItem },
-});
+/** A batch route's body as the docs show it: 1-1000 items, each of `item` (its single route's body and path). */
+export const batchBodyOf = (item: object) =>
+  strictObject(['items'], {
+    items: { type: 'array', minItems: 1, maxItems: MAX_BATCH_ITEMS, items: item },
+  });
 
 /**
  * What the batch route validates as a whole; each item is then validated on its own so one bad item is
@@ -148,25 +150,34 @@ export const acceptedResponse = {
   properties: { id: { type: 'string', description: '"<source>:<seq>": the write, as Kafka acknowledged it' } },
 } as const;
 
-export const batchResponse = {
-  type: 'object',
-  required: ['accepted', 'rejected', 'results'],
-  properties: {
-    accepted: { type: 'integer' },
-    rejected: { type: 'integer' },
-    results: {
-      type: 'array',
-      description: 'One per item, in order: 202 with the id, or 400 with the error of that item',
-      items: {
-        type: 'object',
-        required: ['index', 'status'],
-        properties: {
-          index: { type: 'integer' },
-          status: { type: 'integer', enum: [202, 400] },
-          id: { type: 'string' },
-          ...errorResponse.properties,
+/** JSON schema properties, by name. */
+export type Properties = Record<string, object>;
+
+/**
+ * A batch route's 200: a result per item, 202 with what its single route answers (`accepted`: the id and any
+ * more, such as a join's ticket), or 400 with that item's error. Listed here, since the answer keeps only what it documents.
+ */
+export const batchResponseOf = (accepted: Properties) =>
+  ({
+    type: 'object',
+    required: ['accepted', 'rejected', 'results'],
+    properties: {
+      accepted: { type: 'integer', description: 'How many items were produced' },
+      rejected: { type: 'integer', description: 'How many items were refused (400), none of them produced' },
+      results: {
+        type: 'array',
+        description: 'One per item, in order: 202 with the id, or 400 with the error of that item',
+        items: {
+          type: 'object',
+          required: ['index', 'status'],
+          properties: {
+            index: { type: 'integer' },
+            status: { type: 'integer', enum: [202, 400] },
+            id: acceptedResponse.properties.id,
+            ...accepted,
+            ...errorResponse.properties,
+          },
         },
       },
     },
-  },
-} as const;
+  }) as const;

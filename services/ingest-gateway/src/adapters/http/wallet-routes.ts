@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { ApiKeyring } from '../../domain/api-keys.js';
+import type { WalletCommand } from '@tally/schemas';
 import { amountProblems, groupProblems, transferProblems } from '../../domain/wallet-amounts.js';
 import type { ConflictFields } from '../../domain/wallet-outcome.js';
 import {
@@ -9,12 +9,14 @@ import {
   toTransactionCommand,
   toTransferCommand,
   walletWriteId,
+  type BatchTransactionItem,
   type GrantRequest,
   type GroupRequest,
   type TransactionRequest,
   type TransferRequest,
 } from '../../domain/wallet.js';
 import { pathUser, requireScope, requireServed } from './auth.js';
+import { batchRoute, type BatchDeps } from './batch-route.js';
 import { WRITE_BODY_LIMIT, noQuery, writeErrors, writeSecurity } from './schemas.js';
 import { refuseIfAny, walletWriting, type WalletWriteDeps } from './wallet-write.js';
 import {
@@ -24,6 +26,7 @@ import {
   grantBody,
   groupBody,
   WAIT_DESCRIPTION,
+  transactionBatchItem,
   transactionBody,
   transactionQuery,
   transferBody,
@@ -31,10 +34,7 @@ import {
   walletParams,
 } from './wallet-schemas.js';
 
-export interface WalletRouteOptions extends WalletWriteDeps {
-  keyring: ApiKeyring;
-  clock: () => number;
-}
+export interface WalletRouteOptions extends WalletWriteDeps, BatchDeps {}
 
 type Wait = { Querystring: { wait: boolean } };
 
@@ -171,4 +171,39 @@ export const walletRoutes: FastifyPluginAsync<WalletRouteOptions> = async (app, 
       return writing.answer(command, request.query.wait, reply, GROUP_FIELDS);
     },
   );
+
+  // batches answer 202 once Kafka acknowledged them: a thousand outcomes are read one by one, not waited for here
+  batchRoute<BatchTransactionItem, WalletCommand>(app, deps, {
+    url: '/v1/wallets/transactions/batch',
+    tag: 'wallets',
+    items: 'credits and debits of any users',
+    description:
+      'Each item is the body of POST /v1/wallets/{userId}/transactions with its `userId`; no ?wait: read each outcome by its id.',
+    scope: 'wallets:write',
+    item: transactionBatchItem,
+    names: { kind: 'users', ids: (item) => [item.userId] },
+    problems: (item, where) => amountProblems(assets, item, where),
+    accept: (item, receivedAtMs) => {
+      const command = toTransactionCommand(item.userId, item, assets, receivedAtMs);
+      return { value: command, answer: { id: walletWriteId(command) } };
+    },
+    write: writing.produce,
+  });
+
+  batchRoute<TransferRequest, WalletCommand>(app, deps, {
+    url: '/v1/transfers/batch',
+    tag: 'wallets',
+    items: 'transfers between any users',
+    description:
+      'Each item is the body of POST /v1/transfers; no ?wait: read each outcome by its id. Needs wallets:write for every user the items name.',
+    scope: 'wallets:write',
+    item: transferBody,
+    names: { kind: 'users', ids: (item) => [item.from, item.to] },
+    problems: (item, where) => transferProblems(assets, item, where),
+    accept: (item, receivedAtMs) => {
+      const command = toTransferCommand(item, assets, receivedAtMs);
+      return { value: command, answer: { id: walletWriteId(command) } };
+    },
+    write: writing.produce,
+  });
 };

@@ -66,6 +66,12 @@ export const transactionBody = strictObject(['source', 'seq', 'type', 'asset', '
   type: transactionType,
 });
 
+/** One item of `POST /v1/wallets/transactions/batch`: the single route's body and the user its path names. */
+export const transactionBatchItem = strictObject(['userId', ...transactionBody.required], {
+  userId: walletParams.properties.userId,
+  ...transactionBody.properties,
+});
+
 export const grantBody = strictObject(['source', 'seq', 'asset', 'amount', 'userIds'], {
   ...walletWriteFields,
   userIds: {

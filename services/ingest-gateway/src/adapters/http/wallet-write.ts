@@ -22,7 +22,9 @@ export interface WalletWriteDeps {
 }
 
 export interface WalletWriting {
-  /** Produces the records and answers nothing: 503 unless Kafka acknowledged every one by the deadline. */
+  /** Produces the commands by a deadline already running (a batch's): 503 unless Kafka acknowledged every one. */
+  produce(commands: WalletCommand[], deadline: AbortSignal): Promise<void>;
+  /** Produces the commands and answers nothing: 503 unless Kafka acknowledged every one by the deadline. */
   write(commands: WalletCommand[]): Promise<void>;
   /**
    * Produces one command and answers it: 202 {id}; with `wait`, what the ledger made of it for the command's key
@@ -42,9 +44,11 @@ export function refuseIfAny(problems: readonly ErrorDetail[]): void {
 
 /** The write path every wallet write shares: produce under the one deadline and, with `?wait=true`, hear the outcome. */
 export function walletWriting(app: FastifyInstance, deps: WalletWriteDeps): WalletWriting {
-  const produce = acknowledgedWrite(app.log, deps.walletCommands, 'wallet commands');
+  const produceRecords = acknowledgedWrite(app.log, deps.walletCommands, 'wallet commands');
+  const produce = (commands: WalletCommand[], deadline: AbortSignal) =>
+    produceRecords(commands.map(asRecord), deadline);
   const write = (commands: WalletCommand[]) =>
-    withWriteDeadline(deps.writeDeadlineMs, (deadline) => produce(commands.map(asRecord), deadline));
+    withWriteDeadline(deps.writeDeadlineMs, (deadline) => produce(commands, deadline));
   // a request still waiting when the gateway shuts down answers "pending" at once instead of holding the close:
   // preClose, not onClose, since the server waits for requests in flight before onClose runs
   app.addHook('preClose', async () => deps.walletOutcomes.close());
@@ -55,7 +59,7 @@ export function walletWriting(app: FastifyInstance, deps: WalletWriteDeps): Wall
       // registered before producing: the ledger may answer before our acknowledgement comes back
       const expected = deps.walletOutcomes.expect(command.userId, id);
       try {
-        await produce([asRecord(command)], deadline);
+        await produce([command], deadline);
       } catch (error) {
         expected.cancel();
         throw error;
@@ -74,5 +78,5 @@ export function walletWriting(app: FastifyInstance, deps: WalletWriteDeps): Wall
     if (outcome.conflict) return reply.code(409).send(idReusedAnswer(outcome, fields));
     return reply.code(200).send(toWalletDecision(outcome, deps.assets));
   };
-  return { write, answer };
+  return { produce, write, answer };
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Tally needs on a fresh machine (Node 20, Java 17, Maven, Debian): pnpm, the workspace's
-# packages, the Debian packages the tests use, and the Kafka and schema-registry jars from Maven Central.
+# packages, the Debian packages the tests use, and from Maven Central the Kafka and schema-registry jars and the
+# benchmark's Kafka Streams peer.
 # Safe to run again: each step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,12 @@ fi
 # deploy/kafka (the broker) and third_party/apicurio-registry (the schema registry, Apache-2.0 code Tally builds)
 echo "==> Kafka and schema registry jars from Maven Central"
 pnpm -s tally stack prepare
+
+# deploy/bench-peer: the Kafka Streams application `pnpm bench:counters` compares counter-materializer with
+if [[ ! -f deploy/bench-peer/target/bench-peer.jar ]]; then
+  echo "==> Kafka Streams benchmark peer from Maven Central"
+  mvn -q -B -f deploy/bench-peer/pom.xml package
+fi
 
 echo "==> building the web console"
 pnpm -s build:console

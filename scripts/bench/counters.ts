@@ -5,11 +5,15 @@
  *   2. GET /v1/items/{id}/counts p50/p99 against it, for random items;
  *   3. the naive way of seed 001: a row per like, and a JOIN + COUNT per read, without an index on the
  *      like table (as in the seed) and with one; plus single-row INSERTs per event for the write side;
- *   4. POST → visible through ingest-gateway: a like for a fresh item, then GET /v1/items/{id}/counts until it
+ *   4. the Kafka Streams peer (deploy/bench-peer: exactly_once_v2, two threads, RocksDB stores with changelogs)
+ *      drains the same backlog topic with its own application id, timed the same way; then every item's
+ *      counts, counter-materializer's and the peer's, are checked against the counts worked out here from the
+ *      backlog (like-counts.ts);
+ *   5. POST → visible through ingest-gateway: a like for a fresh item, then GET /v1/items/{id}/counts until it
  *      shows, idle and then under background likes at half the rate of 1 (produced straight to the topic by
  *      default: the gateway's single-event route does not reach that rate on this machine; --load-via gateway
  *      sends them through it instead).
- * Usage: pnpm bench:counters [--events 500000] [--reads 2000] [--probes 200] [--load-via kafka|gateway]
+ * Usage: pnpm bench:counters [--events 500000] [--reads 2000] [--probes 200] [--load-via kafka|gateway] [--peer false]
  * Profiling the materializer: BENCH_NODE_OPTIONS="--import ./scripts/bench/cpu-profile.js" BENCH_CPU_PROFILE_DIR=/tmp/prof-counters
  */
 import { parseArgs } from 'node:util';
@@ -18,6 +22,8 @@ import { createPool } from '@tally/storage';
 import { TypedProducer, type OutgoingRecord } from '@tally/streaming';
 import type { ServiceProcess, TestStack } from '@tally/testkit';
 import { TOPICS } from '@tally/contracts';
+import { deletePeerLeftovers, peerCounts, startPeer } from './kafka-streams-peer.js';
+import { expectedCounts, mismatches, type ItemCounts } from './like-counts.js';
 import * as bench from './lib.js';
 
 const { values: args } = parseArgs({
@@ -26,18 +32,21 @@ const { values: args } = parseArgs({
     reads: { type: 'string', default: '2000' },
     probes: { type: 'string', default: '200' },
     'load-via': { type: 'string', default: 'kafka' },
+    peer: { type: 'string', default: 'true' },
   },
 });
 const EVENTS = Number(args.events);
 const READS = Number(args.reads);
 const PROBES = Number(args.probes);
 const LOAD_VIA = args['load-via'] === 'gateway' ? 'gateway' : 'kafka';
+const PEER = args.peer !== 'false';
 const ITEMS = 1000;
 const USERS = 50_000;
 const run = `bench_${Date.now().toString(36)}`;
 const topic = `bench.${run}.item-events`;
 const group = `${run}-group`;
 const naive = `naive_${run}`;
+const peerApplication = `${run}-kafka-streams-peer`;
 const apiKey = { key: 'bench-counters-key-0123456789abcdef', name: 'bench-counters', scopes: ['counters:write'] };
 const out = bench.benchResults({ run, events: EVENTS }, 58);
 
@@ -210,7 +219,51 @@ async function measureNaive(stack: TestStack, backlog: OutgoingRecord<ItemEvent>
   await pool.end();
 }
 
-async function measure(stack: TestStack, services: bench.BenchServices) {
+/** counter-materializer's counts as Postgres holds them (its durable store, which Redis is projected from). */
+async function tallyCounts(stack: TestStack): Promise<Map<string, ItemCounts>> {
+  const pool = createPool(stack.databaseUrl);
+  const { rows } = await pool.query<{ item_id: string; likes: string; views: string }>(
+    `SELECT item_id, likes, views FROM ${run}.items`,
+  );
+  await pool.end();
+  return new Map(rows.map((r) => [r.item_id, { likes: Number(r.likes), views: Number(r.views) }]));
+}
+
+/**
+ * The Kafka Streams peer drains the backlog topic as counter-materializer did: started on its own group, timed
+ * from its first processed record to lag 0 on that group. Returns its counts.
+ */
+async function measurePeer(stack: TestStack, kafka: bench.Kafka, tallyPerSecond: number) {
+  const peer = await startPeer(stack, peerApplication, topic);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const drained = await Promise.race([bench.timeDrain(admin, peerApplication, [topic], peer.url), peer.exited]);
+    out.note(`kafka streams peer: events/s processed (${EVENTS} backlog)`, Math.round(drained.perSecond));
+    out.note('counter-materializer ÷ kafka streams peer', +(tallyPerSecond / drained.perSecond).toFixed(2));
+    return await peerCounts(peer);
+  } finally {
+    await admin.disconnect();
+    await peer.stop();
+    await deletePeerLeftovers(kafka, peerApplication);
+  }
+}
+
+/** Every item's counts against the backlog's, for counter-materializer and (if it ran) the peer. */
+function noteExactCounts(
+  backlog: OutgoingRecord<ItemEvent>[],
+  tally: Map<string, ItemCounts>,
+  peer: Map<string, ItemCounts> | undefined,
+) {
+  const expected = expectedCounts(backlog.map((r) => r.value));
+  const peerMismatches = peer ? mismatches(expected, peer).length : 'not run';
+  out.note(
+    'exact counts: items checked / mismatches tally / mismatches peer',
+    `${expected.size} / ${mismatches(expected, tally).length} / ${peerMismatches}`,
+  );
+}
+
+async function measure(stack: TestStack, services: bench.BenchServices, kafka: bench.Kafka) {
   const backlog = likeBacklog();
   const drained = await bench.drainReported(
     out.note,
@@ -229,8 +282,11 @@ async function measure(stack: TestStack, services: bench.BenchServices) {
   );
   out.note('GET counts (HTTP, from Redis): p50 / p99 ms', bench.p50p99(ours, 2));
 
-  // before any probe or background like changes the likes the naive table is made of
+  // before any probe or background like changes the likes the naive table is made of, or the topic the peer reads
+  const tally = await tallyCounts(stack);
   await measureNaive(stack, backlog);
+  const peer = PEER ? await measurePeer(stack, kafka, drained.eventsPerSecond) : undefined;
+  noteExactCounts(backlog, tally, peer);
   await measureWriteToVisible(stack, services, drained.service, drained.eventsPerSecond);
 }
 

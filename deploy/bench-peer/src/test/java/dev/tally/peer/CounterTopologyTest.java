@@ -92,7 +92,7 @@ class CounterTopologyTest {
   }
 
   private Counts counts(String itemId) {
-    return driver.<String, Counts>getKeyValueStore(CounterTopology.ITEM_COUNTS).get(itemId);
+    return driver.<String, Counts>getTimestampedKeyValueStore(CounterTopology.ITEM_COUNTS).get(itemId).value();
   }
 
   private void send(String source, long seq, String itemId, String kind, String userId, long atMs)

@@ -9,6 +9,8 @@ import type { Seeded, WriteKeys } from './seed.js';
 
 export interface ReadLoad extends RouteLoad {
   owner: keyof Owners;
+  /** Needs a key or a ticket's secret (wallets, tickets): judged against the private read target, not the public one. */
+  private: boolean;
 }
 
 /** Cycles through `values`, one per call. */
@@ -122,10 +124,13 @@ export function batchWrites(keys: WriteKeys, run: string, size: number): RouteLo
   ];
 }
 
+/** The reads that need a key or a ticket's secret (docs/API.md): a user's wallet, a ticket. */
+const PRIVATE_READS = /^GET \/v1\/(wallets\/|queues\/\{queueId\}\/tickets\/)/;
+
 export function reads(seeded: Seeded): ReadLoad[] {
   const read = (route: string, owner: keyof Owners, paths: string[]): ReadLoad => {
     const path = inTurn(paths);
-    return { route, owner, method: 'GET', next: () => ({ path: path() }) };
+    return { route, owner, private: PRIVATE_READS.test(route), method: 'GET', next: () => ({ path: path() }) };
   };
   const { streamIds, itemIds, userIds, transactionIds, queueId, ticketIds, pollId } = seeded;
   const history = `from=${seeded.historyFromMs}&to=${seeded.historyFromMs + 2 * 60 * 60_000}&granularity=minute`;

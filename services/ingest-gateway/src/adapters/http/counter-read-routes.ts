@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { countsQuery, itemParams, rankingParams, rankingQuery } from './counter-schemas.js';
-import { ownConnections, routeRead, type PublicReadOptions } from './read-routing.js';
+import { PUBLIC, ownConnections, routeRead, type PublicReadOptions } from './read-routing.js';
 import { readErrors } from './schemas.js';
 
 /** Reads of counters and rankings, owned by the counter-materializer: validated here, answered there. No key needed. */
@@ -19,7 +19,8 @@ export const counterReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (a
         response: readErrors,
       },
     },
-    async (request, reply) => routeRead(owner, `/v1/items/${encodeURIComponent(request.params.itemId)}/counts`, reply),
+    async (request, reply) =>
+      routeRead(owner, `/v1/items/${encodeURIComponent(request.params.itemId)}/counts`, reply, PUBLIC),
   );
 
   app.get<{ Params: { metric: string }; Querystring: { window: string; limit: number } }>(
@@ -37,7 +38,7 @@ export const counterReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (a
     async (request, reply) => {
       const { window, limit } = request.query;
       const query = new URLSearchParams({ window, limit: String(limit) });
-      return routeRead(owner, `/v1/rankings/${encodeURIComponent(request.params.metric)}?${query}`, reply);
+      return routeRead(owner, `/v1/rankings/${encodeURIComponent(request.params.metric)}?${query}`, reply, PUBLIC);
     },
   );
 };

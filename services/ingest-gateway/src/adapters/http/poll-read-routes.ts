@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { pollParams } from './poll-schemas.js';
-import { ownConnections, routeRead, type PublicReadOptions } from './read-routing.js';
+import { PUBLIC, ownConnections, routeRead, type PublicReadOptions } from './read-routing.js';
 import { noQuery, readErrors } from './schemas.js';
 
 /**
@@ -25,6 +25,7 @@ export const pollReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (app,
         response: readErrors,
       },
     },
-    async (request, reply) => routeRead(owner, `/v1/polls/${encodeURIComponent(request.params.pollId)}/results`, reply),
+    async (request, reply) =>
+      routeRead(owner, `/v1/polls/${encodeURIComponent(request.params.pollId)}/results`, reply, PUBLIC),
   );
 };

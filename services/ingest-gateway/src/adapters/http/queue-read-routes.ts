@@ -5,7 +5,7 @@ import { opensTicket } from '../../domain/queue.js';
 import { admit, pathQueue, presentedBy } from './auth.js';
 import { HttpProblem } from './problems.js';
 import { queueParams, ticketParams, verifyBody } from './queue-schemas.js';
-import { ownConnections, routeRead, type PrivateReadOptions } from './read-routing.js';
+import { PUBLIC, ownConnections, routeRead, type PrivateReadOptions } from './read-routing.js';
 import {
   WRITE_BODY_LIMIT,
   noQuery,
@@ -84,7 +84,7 @@ export const queueReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (ap
         response: readErrors,
       },
     },
-    async (request, reply) => routeRead(owner, queuePath(request.params.queueId), reply),
+    async (request, reply) => routeRead(owner, queuePath(request.params.queueId), reply, PUBLIC),
   );
 
   app.post<{ Params: { queueId: string }; Body: { token: string } }>(
@@ -105,7 +105,7 @@ export const queueReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (ap
       },
     },
     async (request, reply) =>
-      routeRead(owner, `${queuePath(request.params.queueId)}/admissions/verify`, reply, request.body),
+      routeRead(owner, `${queuePath(request.params.queueId)}/admissions/verify`, reply, { sent: request.body }),
   );
 
   app.get(
@@ -119,6 +119,7 @@ export const queueReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (ap
         response: readErrors,
       },
     },
-    async (_request, reply) => routeRead(owner, '/.well-known/jwks.json', reply, undefined, JWKS_CACHE_CONTROL),
+    async (_request, reply) =>
+      routeRead(owner, '/.well-known/jwks.json', reply, { ...PUBLIC, cacheControl: JWKS_CACHE_CONTROL }),
   );
 };

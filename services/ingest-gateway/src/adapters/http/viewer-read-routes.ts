@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { historyQuery, readErrors, streamParams } from './schemas.js';
-import { ownConnections, routeRead, type PublicReadOptions } from './read-routing.js';
+import { PUBLIC, ownConnections, routeRead, type PublicReadOptions } from './read-routing.js';
 
 /** Reads of live viewers, owned by the viewer-aggregator: validated here, answered there. No key needed. */
 export const viewerReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (app, options) => {
@@ -17,7 +17,7 @@ export const viewerReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (ap
       },
     },
     async (request, reply) =>
-      routeRead(owner, `/v1/streams/${encodeURIComponent(request.params.streamId)}/viewers`, reply),
+      routeRead(owner, `/v1/streams/${encodeURIComponent(request.params.streamId)}/viewers`, reply, PUBLIC),
   );
 
   app.get<{ Params: { streamId: string }; Querystring: { from: number; to: number; granularity: string } }>(
@@ -39,6 +39,7 @@ export const viewerReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (ap
         owner,
         `/v1/streams/${encodeURIComponent(request.params.streamId)}/viewers/history?${query}`,
         reply,
+        PUBLIC,
       );
     },
   );

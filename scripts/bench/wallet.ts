@@ -13,15 +13,23 @@
  *      credits first, drained by a ledger process that is then stopped (not timed); the timed backlog is drained
  *      by a fresh process, as in 1. Each is printed beside 1's commands/s (the ratio), and after each of 1-1d
  *      verifyLedger checks every invariant of that ledger (any violation fails the run);
+ *  1e. the naive peer (scripts/bench/wallet-peer.ts): what a user would otherwise write, one Postgres transaction
+ *      per command from a single kafkajs consumer, drains 1's very backlog on a group of its own, timed as 1 is and
+ *      printed beside it; then users with 10 to 10,000 entries each are credited and debited through both, and
+ *      every balance of the peer is checked against the ledger's (any mismatch fails the run);
+ *  1f. balance reads by history size: GET /v1/wallets/{userId} straight from wallet-ledger (one primary-key read
+ *      of the balance rows) against the peer's GET of the same path (seed 004's SUM over the user's entries), both
+ *      over HTTP from the same client to a Fastify server of their own process, so the two differ only in what
+ *      they ask Postgres;
  *   2. reads: p50/p99 of each GET route through the gateway, at a fixed concurrency, on that ledger;
  *   3. POST → visible: a credit through the gateway until it is the newest entry of GET .../transactions, idle and
  *      then under background load at half the rate of 1 (grants to many users through the gateway, as seed 004's
- *      chat rewards: one request credits many wallets, which a single-transaction route could not keep up with);
- *   4. the naive way: a history row per command and a SUM over them per balance read (seed 004's history table).
+ *      chat rewards: one request credits many wallets, which a single-transaction route could not keep up with).
  * Usage: node --import tsx scripts/bench/wallet.ts [--quick] [--commands 200000] [--transfers 200000] [--probes 200]
- *          [--reads 3000] [--concurrency 4]
- * (--transfers: N of 1b and 1c; 1d places N/2 holds and captures them, then N/10 expiring holds. --quick: 30,000
- * commands and transfers, 40 probes, 500 reads per route; a size given explicitly wins)
+ *          [--reads 3000] [--concurrency 4] [--histories 2]
+ * (--transfers: N of 1b and 1c; 1d places N/2 holds and captures them, then N/10 expiring holds. --histories: users
+ * of each history size in 1f. --quick: 30,000 commands and transfers, 40 probes, 500 reads per route, 1 user per
+ * history size; a size given explicitly wins)
  */
 import {
   createSchemaRegistry,
@@ -38,6 +46,7 @@ import { AssetCatalogue, DEFAULT_ASSETS } from '@tally/money';
 import { toTransactionCommand } from '@tally/ingest-gateway';
 import { verifyLedger } from '@tally/wallet-ledger';
 import * as bench from './lib.js';
+import { startNaivePeer, type NaivePeer } from './wallet-peer.js';
 
 const {
   commands: COMMANDS,
@@ -45,9 +54,10 @@ const {
   probes: PROBES,
   reads: READS,
   concurrency: CONCURRENCY,
+  histories: HISTORIES,
 } = bench.benchSizes(
-  { commands: 200_000, transfers: 200_000, probes: 200, reads: 3000, concurrency: 4 },
-  { commands: 30_000, transfers: 30_000, probes: 40, reads: 500, concurrency: 4 },
+  { commands: 200_000, transfers: 200_000, probes: 200, reads: 3000, concurrency: 4, histories: 2 },
+  { commands: 30_000, transfers: 30_000, probes: 40, reads: 500, concurrency: 4, histories: 1 },
 );
 const run = `bench_wallet_${Date.now().toString(36)}`;
 const topics = {
@@ -56,7 +66,10 @@ const topics = {
   deadLetters: `bench.${run}.dead-letters`,
 };
 const group = `${run}-ledger`;
-const naiveSchema = `naive_${run}`;
+/** 1e's naive peer: a consumer group and tables of its own, on 1's topic. */
+const peer = { group: `${run}-peer`, schema: `${run}_peer` };
+/** 1f's history sizes: the balance read is timed for users (HISTORIES of each size) with this many entries each. */
+const HISTORY_SIZES = [10, 100, 1000, 10_000];
 const apiKey = {
   key: 'bench-wallet-key-0123456789abcdef',
   name: 'bench-wallet',
@@ -88,6 +101,7 @@ const out = bench.benchResults({
   probes: PROBES,
   'reads per route': READS,
   'read concurrency': CONCURRENCY,
+  'users per history size': HISTORIES,
 });
 
 interface Backlog {
@@ -450,50 +464,142 @@ function grantLoad(gateway: bench.HttpClient, users: string[]) {
   };
 }
 
-/** Seed 004's history table: a row per command, and a balance as the SUM of a user's rows per read. */
-async function measureNaive(databaseUrl: string, backlog: Backlog, ourBalanceP99: number) {
-  const pool = createPool(databaseUrl, CONCURRENCY + 1);
-  await pool.query(`CREATE SCHEMA ${naiveSchema}`);
-  await pool.query(
-    `CREATE TABLE ${naiveSchema}.wallet_history (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id text NOT NULL, asset text NOT NULL, change_minor bigint NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
-  );
-  await pool.query(`CREATE INDEX ON ${naiveSchema}.wallet_history (user_id)`);
-  const rows = backlog.records.map(({ value: c }) => [
-    c.userId,
-    c.asset,
-    String(c.type === 'CREDIT' ? c.amountMinor : -c.amountMinor),
-  ]);
-  for (let i = 0; i < rows.length; i += 10_000) {
-    const page = rows.slice(i, i + 10_000);
-    await pool.query(
-      `INSERT INTO ${naiveSchema}.wallet_history (user_id, asset, change_minor) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])`,
-      [0, 1, 2].map((k) => page.map((r) => r[k])),
-    );
+/**
+ * 1e's history users: for each size, users with exactly that many commands (credits of 1.00 and, every fourth, a
+ * debit of 0.50; a fifth of them in gems), each a write of its own.
+ */
+function historyBacklog(): { commands: WalletCommand[]; usersBySize: Map<number, string[]> } {
+  const commands: WalletCommand[] = [];
+  const usersBySize = new Map<number, string[]>();
+  for (const size of HISTORY_SIZES) {
+    const userIds = Array.from({ length: HISTORIES }, (_, u) => `history-${size}-${u}`);
+    usersBySize.set(size, userIds);
+    for (const userId of userIds)
+      for (let i = 0; i < size; i++) {
+        const debit = i % 4 === 3;
+        commands.push(
+          benchCommand('bench-history', commands.length, userId, debit ? 'DEBIT' : 'CREDIT', {
+            asset: i % 5 === 4 ? 'gems' : ASSET,
+            amountMinor: debit ? 50 : 100,
+          }),
+        );
+      }
   }
-  await pool.query(`ANALYZE ${naiveSchema}.wallet_history`);
-  out.note('naive: history rows', rows.length);
+  return { commands, usersBySize };
+}
 
-  const insert = (i: number) => {
-    const [userId, asset, change] = rows[i % rows.length]!;
-    return pool.query(`INSERT INTO ${naiveSchema}.wallet_history (user_id, asset, change_minor) VALUES ($1, $2, $3)`, [
-      userId,
-      asset,
-      change,
-    ]);
-  };
-  out.note('naive writes: one INSERT per event, events/s', Math.round(await bench.sequentialRate(5, insert)));
-  const sum = async () =>
-    void (await pool.query(
-      `SELECT asset, sum(change_minor) FROM ${naiveSchema}.wallet_history WHERE user_id = $1 GROUP BY asset`,
-      [bench.pick(backlog.users)],
-    ));
-  const { latencies } = await bench.timeConcurrent(READS, CONCURRENCY, sum);
-  out.note('naive SUM over the user’s history rows per balance read: p50 / p99 ms', bench.p50p99(latencies, 2));
-  out.note(
-    'GET /v1/wallets/{userId} p99 ÷ naive SUM p99',
-    +(ourBalanceP99 / bench.percentile(latencies, 99)).toFixed(3),
+/** 1e: the naive peer drains 1's backlog, timed as 1 is; returns it, still running. */
+async function drainPeer(stack: TestStack, kafka: bench.Kafka, commandsPerSecond: number): Promise<NaivePeer> {
+  const naive = await startNaivePeer(stack, {
+    PEER_TOPIC: topics.commands,
+    PEER_GROUP: peer.group,
+    PEER_SCHEMA: peer.schema,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { perSecond } = await bench.timeDrain(admin, peer.group, [topics.commands], naive.url);
+    out.note('naive peer (one transaction per command): commands/s', Math.round(perSecond));
+    out.note('wallet-ledger ÷ naive peer', +(commandsPerSecond / perSecond).toFixed(2));
+    return naive;
+  } catch (error) {
+    await naive.stop();
+    throw error;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Every balance of the peer against the ledger's, account by account (an account one side lacks counts as 0 there).
+ * Any mismatch fails the run: a rate compared with a peer that computes other balances compares nothing.
+ */
+async function checkBalances(pool: Pool) {
+  const { rows } = await pool.query(
+    `SELECT user_id, asset, coalesce(t.balance_minor, 0)::text AS tally, coalesce(p.balance_minor, 0)::text AS peer
+       FROM ${run}.balances t FULL JOIN ${peer.schema}.balances p USING (user_id, asset)`,
   );
-  await pool.end();
+  const mismatches = rows.filter((r) => r.tally !== r.peer);
+  out.note('balances checked / mismatches', `${rows.length} / ${mismatches.length}`);
+  if (mismatches.length > 0)
+    throw new Error(
+      `the peer and the ledger disagree on ${mismatches.length} balances, e.g.:\n${mismatches
+        .slice(0, 10)
+        .map((r) => `  ${r.user_id} ${r.asset}: ledger ${r.tally}, peer ${r.peer}`)
+        .join('\n')}`,
+    );
+}
+
+/** Rounds each side's reads of one history size are split into (see readBoth). */
+const READ_ROUNDS = 10;
+
+/**
+ * `count` reads of each client, in READ_ROUNDS rounds that alternate between them (and which goes first), so a
+ * burst of other work on the shared cores lands on both sides alike rather than on whichever was being timed.
+ * Returns each side's latencies, ascending.
+ */
+async function readBoth(clients: bench.HttpClient[], count: number, pathOf: () => string): Promise<number[][]> {
+  const latencies = clients.map((): number[] => []);
+  for (let round = 0; round < READ_ROUNDS; round++)
+    for (let k = 0; k < clients.length; k++) {
+      const side = (round + k) % clients.length;
+      const timed = await bench.timeReads(clients[side]!, Math.ceil(count / READ_ROUNDS), CONCURRENCY, pathOf);
+      latencies[side]!.push(...timed.latencies);
+    }
+  return latencies.map((l) => l.sort((a, b) => a - b));
+}
+
+/**
+ * 1f: per history size, the balance read of the ledger and of the peer, each straight from its process over HTTP.
+ * Both are first read untimed, a fifth as often, at every size (as measureReadRoutes does): a fresh process
+ * compiles its hot path on its first requests. Notes the highest of the p99 ratios under the name suite.ts reads.
+ */
+async function measureBalanceReads(ledgerUrl: string, peerUrl: string, usersBySize: Map<number, string[]>) {
+  const clients = [bench.httpClient(ledgerUrl), bench.httpClient(peerUrl)];
+  const balanceOf = (size: number) => () => `/v1/wallets/${bench.pick(usersBySize.get(size)!)}`;
+  try {
+    for (const size of HISTORY_SIZES)
+      for (const client of clients) await bench.timeReads(client, Math.ceil(READS / 5), CONCURRENCY, balanceOf(size));
+    const ratios: number[] = [];
+    for (const size of HISTORY_SIZES) {
+      const [ours, theirs] = await readBoth(clients, READS, balanceOf(size));
+      out.note(`GET balance, ${size} entries: p50 / p99 ms`, bench.p50p99(ours!, 2));
+      out.note(`naive SUM, ${size} entries: p50 / p99 ms`, bench.p50p99(theirs!, 2));
+      const ratio = bench.percentile(ours!, 99) / bench.percentile(theirs!, 99);
+      out.note(`GET balance p99 ÷ naive SUM p99, ${size} entries`, +ratio.toFixed(3));
+      ratios.push(ratio);
+    }
+    out.note(
+      'GET /v1/wallets/{userId} p99 ÷ naive SUM p99, the highest over the history sizes (each straight over HTTP)',
+      +Math.max(...ratios).toFixed(3),
+    );
+  } finally {
+    for (const client of clients) client.close();
+  }
+}
+
+/**
+ * 1e and 1f: the peer drains 1's backlog; the history users' commands go through both; the balances are checked;
+ * then the balance reads by history size. The peer is stopped at the end, also after a failure.
+ */
+async function measureAgainstPeer(
+  stack: TestStack,
+  kafka: bench.Kafka,
+  pool: Pool,
+  ledgerUrl: string,
+  commandsPerSecond: number,
+) {
+  const naive = await drainPeer(stack, kafka, commandsPerSecond);
+  try {
+    const history = historyBacklog();
+    await produce(stack, kafka, topics.commands, history.commands);
+    await bench.waitForDrain(kafka, group, [topics.commands]);
+    await bench.waitForDrain(kafka, peer.group, [topics.commands]);
+    await checkBalances(pool);
+    await measureBalanceReads(ledgerUrl, naive.url, history.usersBySize);
+  } finally {
+    await naive.stop();
+  }
 }
 
 async function measure(stack: TestStack, services: bench.BenchServices, kafka: bench.Kafka) {
@@ -510,6 +616,7 @@ async function measure(stack: TestStack, services: bench.BenchServices, kafka: b
     await ledgerMix(pool);
     await verified(pool, run, '1 (credits and debits)');
     const commandsPerSecond = Math.round(drained.eventsPerSecond);
+    await measureAgainstPeer(stack, kafka, pool, drained.service.url, commandsPerSecond);
     await measureTransfers(stack, services, pool, commandsPerSecond);
     await measureHolds(stack, services, kafka, pool, commandsPerSecond);
     await measureThroughGateway(stack, services, kafka, backlog, drained);
@@ -518,7 +625,7 @@ async function measure(stack: TestStack, services: bench.BenchServices, kafka: b
   }
 }
 
-/** 2-4, on the ledger of 1. */
+/** 2 and 3, on the ledger of 1. */
 async function measureThroughGateway(
   stack: TestStack,
   services: bench.BenchServices,
@@ -532,7 +639,7 @@ async function measureThroughGateway(
     WALLET_LEDGER_URL: drained.service.url,
   });
   try {
-    const readP99s = await measureReads({ gateway, service }, backlog);
+    await measureReads({ gateway, service }, backlog);
     await bench.measureWriteToVisible(out.note, (label) => probeCredits(gateway, label), {
       halfRate: Math.round(drained.eventsPerSecond / 2),
       send: grantLoad(gateway, backlog.users),
@@ -541,7 +648,6 @@ async function measureThroughGateway(
       caughtUp: () => bench.waitForDrain(kafka, group, [topics.commands]),
       serviceUrl: drained.service.url,
     });
-    await measureNaive(stack.databaseUrl, backlog, readP99s.get('GET /v1/wallets/{userId}')!);
   } finally {
     close();
   }
@@ -560,8 +666,8 @@ void bench.runBench({
     })),
   ],
   created: {
-    groups: [group, ...PAYMENT_PHASES.map((phase) => paymentPhase(phase).group)],
-    schemas: [run, naiveSchema, ...PAYMENT_PHASES.map((phase) => paymentPhase(phase).schema)],
+    groups: [group, peer.group, ...PAYMENT_PHASES.map((phase) => paymentPhase(phase).group)],
+    schemas: [run, peer.schema, ...PAYMENT_PHASES.map((phase) => paymentPhase(phase).schema)],
   },
   printJson: out.printJson,
   measure,

@@ -3,7 +3,7 @@ import type { TopicCodec } from '@tally/schemas';
 import { KafkaUnavailableError, type OutgoingRecord, type TypedProducer } from '@tally/streaming';
 import { KafkaConnection } from './kafka-connection.js';
 
-const codec = { topic: 'test.topic' } as TopicCodec<string>;
+const codec = { topic: 'test.topic', encode: async () => Buffer.alloc(0) } as unknown as TopicCodec<string>;
 const record: OutgoingRecord<string> = { key: 'k', value: 'v' };
 
 /** A producer whose connection comes up when the test says so, and that records what it is asked to send. */
@@ -48,5 +48,27 @@ describe('a write through the Kafka connection', () => {
     ).rejects.toBeInstanceOf(KafkaUnavailableError);
     await new Promise((resolve) => setImmediate(resolve));
     expect(held.sent).toEqual([]);
+  });
+
+  it("encodes a topic's first record alone before its first write goes, and never again", async () => {
+    const held = heldProducer();
+    held.connect();
+    const encoded: string[] = [];
+    let sentWhenWarmed = -1;
+    const counting = {
+      topic: 'test.topic',
+      encode: async (value: string) => {
+        encoded.push(value);
+        sentWhenWarmed = held.sent.length;
+        return Buffer.alloc(0);
+      },
+    } as unknown as TopicCodec<string>;
+    const writer = new KafkaConnection(held.producer).writer(counting);
+    const open = () => new AbortController().signal;
+    await Promise.all([writer.write([record, record], open()), writer.write([record], open())]);
+    await writer.write([record], open());
+    expect(encoded).toEqual(['v']);
+    expect(sentWhenWarmed).toBe(0);
+    expect(held.sent).toHaveLength(4);
   });
 });

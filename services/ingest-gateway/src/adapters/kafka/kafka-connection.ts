@@ -1,5 +1,5 @@
 import type { TopicCodec } from '@tally/schemas';
-import { KafkaUnavailableError, type TypedProducer } from '@tally/streaming';
+import { KafkaUnavailableError, type OutgoingRecord, type TypedProducer } from '@tally/streaming';
 import type { RecordWriter } from '../../ports/record-writer.js';
 
 /**
@@ -22,11 +22,13 @@ export class KafkaConnection {
   }
 
   writer<T>(codec: TopicCodec<T>): RecordWriter<T> {
+    const warmed = warmedEncoder(codec);
     return {
       write: async (records, deadline) => {
         // once the client has been told 503, a connection that comes up late must not send these records
-        const work = this.connect().then(() => {
+        const work = this.connect().then(async () => {
           if (deadline.aborted) throw new Error('abandoned after the write deadline');
+          await warmed(records);
           return this.producer.sendAll(codec, records);
         });
         try {
@@ -42,6 +44,26 @@ export class KafkaConnection {
     // flushes what is queued; a producer that never connected has nothing to flush
     if (this.connecting) await this.producer.disconnect();
   }
+}
+
+/**
+ * The schema registry client keeps a schema only once its first lookup is answered, and every encode waiting
+ * meanwhile parses the schema again (avsc generates code for it, about a millisecond each): a cold topic's first
+ * batch of 1000 items parsed it 1000 times, and no batch was answered for seconds. So the first write of a topic
+ * encodes one record alone (and throws it away) before its records go; later writes find the schema cached.
+ */
+function warmedEncoder<T>(codec: TopicCodec<T>): (records: OutgoingRecord<T>[]) => Promise<unknown> {
+  let warm: Promise<unknown> | undefined;
+  return (records) => {
+    const first = records[0];
+    if (warm === undefined && first !== undefined)
+      warm = codec.encode(first.value).catch((error: unknown) => {
+        // a registry that did not answer is tried again by the next write
+        warm = undefined;
+        throw error;
+      });
+    return warm ?? Promise.resolve();
+  };
 }
 
 /** `work`, or a rejection as soon as `deadline` aborts (at once if it already has). */

@@ -48,8 +48,12 @@ const out = bench.benchResults(
   72,
 );
 
-/** What 1× holds of each service, before --scale. */
-const BASE = { registers: 1_000_000, wallets: 100_000, tickets: 100_000 };
+/** What 1× holds of each service, before --scale: how many of what. */
+const BASE: Record<LoadKind, { rows: number; of: string }> = {
+  counters: { rows: 1_000_000, of: 'like registers' },
+  wallet: { rows: 100_000, of: 'wallets' },
+  queue: { rows: 100_000, of: 'tickets' },
+};
 
 /** One service at one size: its state's size, its own run names, and the load aimed at that state. */
 interface Trial {
@@ -62,9 +66,7 @@ interface Trial {
 }
 
 function trialOf(kind: LoadKind, size: number): Trial {
-  const rows = Math.round(
-    size * SCALE * BASE[kind === 'counters' ? 'registers' : kind === 'wallet' ? 'wallets' : 'tickets'],
-  );
+  const rows = Math.round(size * SCALE * BASE[kind].rows);
   const name = `${run}_${kind}_${String(size).replace('.', '_')}`;
   // the wallet load credits and debits the seeded wallets; likes come from today's users, not the past ones
   const load = serviceLoad(kind, { run: name, redisPrefix: `tally:${run}:${name}` }, { likers: 50_000, wallets: rows });
@@ -181,9 +183,7 @@ async function measureTrial(
   trial: Trial,
 ): Promise<Measured> {
   const note: bench.Note = (name, value) => out.note(`${trial.kind} ${trial.size}×: ${name}`, value);
-  console.log(
-    `${trial.kind} at ${trial.size}× (${trial.rows} ${trial.kind === 'counters' ? 'registers' : trial.kind === 'wallet' ? 'wallets' : 'tickets'})`,
-  );
+  console.log(`${trial.kind} at ${trial.size}× (${trial.rows} ${BASE[trial.kind].of})`);
   await migrated(services, trial);
   await seed(pool, trial, note);
   const drained = await bench.drainReported(

@@ -104,9 +104,6 @@ const assets = AssetCatalogue.parse(DEFAULT_ASSETS);
 
 /** Credits (60%) and debits (some overdrawing) of coins and gems over `shape.wallets` wallets. */
 function walletLoad({ run }: LoadRun, shape: LoadShape): ServiceLoad<typeof TOPICS.walletCommands.valueSchema> {
-  const topic = `bench.${run}.wallet-commands`;
-  const outcomes = `bench.${run}.wallet-outcomes`;
-  const deadLetters = `bench.${run}.dead-letters`;
   let seq = 0;
   const wallet = () => `user-${Math.floor(Math.random() * shape.wallets)}`;
   const command = (now: number): WalletCommand => {
@@ -128,13 +125,11 @@ function walletLoad({ run }: LoadRun, shape: LoadShape): ServiceLoad<typeof TOPI
     kind: 'wallet',
     service: 'wallet-ledger',
     unit: 'commands',
-    topics: [
-      { name: topic, partitions: 12, schema: TOPICS.walletCommands.valueSchema },
-      { name: outcomes, partitions: 12, schema: TOPICS.walletOutcomes.valueSchema },
-      { name: deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
-    ],
-    input: { topic, schema: TOPICS.walletCommands.valueSchema },
-    env: { WALLET_COMMANDS_TOPIC: topic, WALLET_OUTCOMES_TOPIC: outcomes, DLQ_TOPIC: deadLetters, DB_SCHEMA: run },
+    ...commandTopics(
+      run,
+      { suffix: 'wallet-commands', variable: 'WALLET_COMMANDS_TOPIC', schema: TOPICS.walletCommands.valueSchema },
+      { suffix: 'wallet-outcomes', variable: 'WALLET_OUTCOMES_TOPIC', schema: TOPICS.walletOutcomes.valueSchema },
+    ),
     schema: run,
     records: (count) => {
       const now = Date.now();
@@ -154,9 +149,11 @@ export const QUEUES = Array.from({ length: 20 }, (_, i) => `concert-${i}`);
  * (on the first call). The admitter's own admissions and expiries join the topic as it runs.
  */
 function queueLoad({ run, redisPrefix }: LoadRun): ServiceLoad<typeof TOPICS.queueCommands.valueSchema> {
-  const topic = `bench.${run}.queue-commands`;
-  const events = `bench.${run}.queue-events`;
-  const deadLetters = `bench.${run}.dead-letters`;
+  const named = commandTopics(
+    run,
+    { suffix: 'queue-commands', variable: 'QUEUE_COMMANDS_TOPIC', schema: TOPICS.queueCommands.valueSchema },
+    { suffix: 'queue-events', variable: 'QUEUE_EVENTS_TOPIC', schema: TOPICS.queueEvents.valueSchema },
+  );
   let seq = 0;
   let joins = 0;
   const recent: { queueId: string; ticketId: string }[] = [];
@@ -179,19 +176,8 @@ function queueLoad({ run, redisPrefix }: LoadRun): ServiceLoad<typeof TOPICS.que
     kind: 'queue',
     service: 'queue-admitter',
     unit: 'commands',
-    topics: [
-      { name: topic, partitions: 12, schema: TOPICS.queueCommands.valueSchema },
-      { name: events, partitions: 12, schema: TOPICS.queueEvents.valueSchema },
-      { name: deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
-    ],
-    input: { topic, schema: TOPICS.queueCommands.valueSchema },
-    env: {
-      QUEUE_COMMANDS_TOPIC: topic,
-      QUEUE_EVENTS_TOPIC: events,
-      DLQ_TOPIC: deadLetters,
-      DB_SCHEMA: run,
-      REDIS_PREFIX: redisPrefix,
-    },
+    ...named,
+    env: { ...named.env, REDIS_PREFIX: redisPrefix },
     schema: run,
     records: (count) => {
       const now = Date.now();
@@ -214,6 +200,29 @@ function queueLoad({ run, redisPrefix }: LoadRun): ServiceLoad<typeof TOPICS.que
         },
       ],
     ],
+  };
+}
+
+/**
+ * The topics of a service that consumes commands (its commands, what it publishes of them, its dead letters),
+ * named for the run, and the variables that name them and its schema for the service.
+ */
+function commandTopics<N extends SchemaName>(
+  run: string,
+  commands: { suffix: string; variable: string; schema: N },
+  published: { suffix: string; variable: string; schema: SchemaName },
+) {
+  const topic = `bench.${run}.${commands.suffix}`;
+  const publishedTopic = `bench.${run}.${published.suffix}`;
+  const deadLetters = `bench.${run}.dead-letters`;
+  return {
+    topics: [
+      { name: topic, partitions: 12, schema: commands.schema },
+      { name: publishedTopic, partitions: 12, schema: published.schema },
+      { name: deadLetters, partitions: 1, schema: TOPICS.deadLetters.valueSchema },
+    ],
+    input: { topic, schema: commands.schema },
+    env: { [commands.variable]: topic, [published.variable]: publishedTopic, DLQ_TOPIC: deadLetters, DB_SCHEMA: run },
   };
 }
 

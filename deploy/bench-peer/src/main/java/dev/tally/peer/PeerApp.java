@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.CloseOptions.GroupMembershipOperation;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
@@ -28,11 +30,22 @@ public final class PeerApp {
         .addShutdownHook(
             new Thread(
                 () -> {
-                  // close() commits what was processed (ending the open transactions) before it returns
-                  streams.close(Duration.ofSeconds(30));
+                  // close() commits what was processed (ending the open transactions) before it returns; the
+                  // group is left at once, not after the session timeout, so the benchmark can delete it
+                  streams.close(
+                      CloseOptions.groupMembershipOperation(GroupMembershipOperation.LEAVE_GROUP)
+                          .withTimeout(Duration.ofSeconds(30)));
                   http.stop(0);
                   stopped.countDown();
                 }));
+    streams.setStateListener(
+        (now, before) -> {
+          // its stream threads died: it will process nothing more, and a benchmark waiting on it would wait forever
+          if (now == KafkaStreams.State.ERROR) {
+            System.err.println("kafka streams peer: the application is in ERROR, exiting");
+            Runtime.getRuntime().halt(1);
+          }
+        });
     streams.start();
     System.out.println("kafka streams peer on http://127.0.0.1:" + http.getAddress().getPort());
     stopped.await();

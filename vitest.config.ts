@@ -14,6 +14,7 @@ export default defineConfig({
             'services/*/src/**/*.test.ts',
             'services/*/console/src/**/*.test.ts',
             'deploy/**/*.test.ts',
+            'scripts/**/*.test.ts',
           ],
         },
       },

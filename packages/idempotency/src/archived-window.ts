@@ -7,7 +7,7 @@
  * caller must not apply it and must report it (the late topic), never drop it in silence.
  *
  * So a late retry is applied exactly once however many newer writes its source sent meanwhile, as long as it
- * arrives within the retention; the memory is 256 bytes per (scope, source) plus 128 bytes per archived
+ * arrives within the retention; the memory is at most 256 bytes per (scope, source) plus 128 bytes per archived
  * block that saw a write, and a source sending consecutive seqs archives one block per 1,024 writes.
  */
 export const BLOCK_SEQS = 1024;

@@ -12,6 +12,7 @@ import {
   type WindowState,
 } from './archived-window.js';
 import type { Queryable } from './postgres-fence.js';
+import { fromStoredBits, toStoredBits } from './stored-bits.js';
 
 /**
  * The (source, seq) windows of archived-window.ts kept in Postgres, read and written inside the caller's
@@ -159,12 +160,12 @@ async function readWindows(
   );
   return new Map(
     rows.map((r) => {
-      const seen = new Uint8Array(r.seen as Buffer);
+      const stored = r.seen as Buffer;
+      const seen = fromStoredBits(stored, WINDOW_BYTES);
       const highest = Number(r.highest);
       const horizon = Number(r.horizon);
       // a row written before windows had blocks holds 1,024 bits: read it in today's form
-      const state =
-        seen.length === WINDOW_BYTES ? { highest, seen, horizon } : fromLegacyWindow(highest, seen, horizon);
+      const state = seen ? { highest, seen, horizon } : fromLegacyWindow(highest, stored, horizon);
       return [windowKey({ scope: r.scope as string, source: r.source as string }), state] as const;
     }),
   );
@@ -181,7 +182,7 @@ async function writeWindows(db: Queryable, schema: string, windows: (readonly [s
       keys.map((k) => k.scope),
       keys.map((k) => k.source),
       windows.map(([, w]) => w.highest),
-      windows.map(([, w]) => Buffer.from(w.seen)),
+      windows.map(([, w]) => toStoredBits(w.seen)),
       windows.map(([, w]) => w.horizon),
     ],
   );
@@ -205,7 +206,7 @@ async function readBlocks(
   return new Map(
     rows.map((r) => [
       blockKey(windowKey({ scope: r.scope as string, source: r.source as string }), Number(r.block)),
-      new Uint8Array(r.seen as Buffer),
+      fromStoredBits(r.seen as Buffer, BLOCK_SEQS / 8)!,
     ]),
   );
 }
@@ -224,7 +225,7 @@ async function writeBlocks(db: Queryable, schema: string, blocks: (readonly [str
       keys.map((k) => k.scope),
       keys.map((k) => k.source),
       keys.map((k) => k.block),
-      blocks.map(([, bits]) => Buffer.from(bits)),
+      blocks.map(([, bits]) => toStoredBits(bits)),
     ],
   );
 }

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPool, inTransaction, migrate } from '@tally/storage';
 import { uniqueName } from '@tally/testkit';
-import { advancePostgresFence, offsetFenceMigrations, readPostgresFence } from '../src/index.js';
+import {
+  advancePostgresFence,
+  advancePostgresFences,
+  offsetFenceMigrations,
+  readPostgresFence,
+  readPostgresFences,
+} from '../src/index.js';
 
 const stack = inject('stack');
 const pool = createPool(stack.databaseUrl);
@@ -41,5 +47,21 @@ describe('the Postgres offset fence', () => {
     expect(rows[0].total).toBe(7);
     const { rows: fences } = await pool.query(`SELECT "offset" FROM ${schema}.applied_offsets`);
     expect(fences).toEqual([{ offset: 6 }]);
+  });
+
+  it('reads and advances several partitions’ fences at once, in the order asked, never backwards', async () => {
+    const fences = [3, 1, 2].map((partition) => ({ group: 'many', topic: 't', partition }));
+    await inTransaction(pool, async (db) => {
+      expect(await readPostgresFences(db, schema, fences)).toEqual([-1, -1, -1]);
+      await advancePostgresFences(
+        db,
+        schema,
+        fences.map((fence, i) => ({ fence, offset: 10 * (i + 1) })),
+      );
+    });
+    await inTransaction(pool, async (db) => {
+      await advancePostgresFences(db, schema, [{ fence: fences[2]!, offset: 5 }]);
+      expect(await readPostgresFences(db, schema, fences)).toEqual([10, 20, 30]);
+    });
   });
 });

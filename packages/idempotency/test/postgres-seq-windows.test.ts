@@ -43,6 +43,25 @@ const totals = async () =>
   );
 
 describe('seq windows in Postgres', () => {
+  it('stores a window with few seqs as their indexes, and still reads a window stored as a whole bitmap', async () => {
+    await applyBatch([{ scope: 'sparse', source: 'one', seq: 5 }]);
+    const { rows } = await pool.query(
+      `SELECT length(seen) AS bytes FROM ${schema}.seq_windows WHERE scope = 'sparse' AND source = 'one'`,
+    );
+    expect(rows[0].bytes).toBe(2);
+    // as written before the sparse form: seqs 0..19 in a 256-byte bitmap
+    const bitmap = Buffer.alloc(256);
+    bitmap[0] = 0xff;
+    bitmap[1] = 0xff;
+    bitmap[2] = 0xf0;
+    await pool.query(
+      `INSERT INTO ${schema}.seq_windows (scope, source, highest, seen, horizon) VALUES ('sparse', 'full', 19, $1, 0)`,
+      [bitmap],
+    );
+    const verdicts = await applyBatch([0, 19, 20, 21].map((seq) => ({ scope: 'sparse', source: 'full', seq })));
+    expect(verdicts).toEqual(['duplicate', 'duplicate', 'new', 'new']);
+  });
+
   it('answers exactly as a set of every write seen, across batches, however late a write comes', async () => {
     const writes: SourcedWrite[] = [];
     let x = 11;

@@ -19,8 +19,11 @@ class MemoryCounters implements CounterPort {
 
   inTransaction<T>(work: (flush: CounterFlushStore) => Promise<T>): Promise<T> {
     return work({
-      appliedThrough: async (_topic, partition) => this.fences.get(partition) ?? -1,
-      advanceFence: async (_topic, partition, offset) => void this.fences.set(partition, offset),
+      appliedThrough: async (partitions) => partitions.map(({ partition }) => this.fences.get(partition) ?? -1),
+      advanceFences: async (advances) => {
+        for (const { partition, offset } of advances)
+          this.fences.set(partition, Math.max(offset, this.fences.get(partition) ?? -1));
+      },
       admitWrites: async (writes: SourcedWrite[]) => writes.map((w) => this.admit(w)),
       registers: async () => new Map(),
       write: async (decision, partitionOf) => void this.written.push({ decision, partitionOf }),

@@ -9,6 +9,11 @@ export interface ConsumedItemEvent extends ItemEventToApply {
   late: { window: SlidingWindow; reason: string }[];
 }
 
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
 export interface PartitionEvents {
   topic: string;
   partition: number;
@@ -36,9 +41,9 @@ export interface ItemSnapshot {
  * written and the touched items are read back as they now are.
  */
 export interface CounterFlushStore {
-  /** The last offset applied of a partition (-1: none). */
-  appliedThrough(topic: string, partition: number): Promise<number>;
-  advanceFence(topic: string, partition: number, offset: number): Promise<void>;
+  /** The last offset applied of each partition (-1: none), in the order asked. */
+  appliedThrough(partitions: TopicPartition[]): Promise<number[]>;
+  advanceFences(advances: (TopicPartition & { offset: number })[]): Promise<void>;
   /** Records every write's (source, seq) in its scope's window: 'new' the first time, in order. */
   admitWrites(writes: SourcedWrite[]): Promise<Verdict[]>;
   /** The like registers the events name, by `registerKey`. */
@@ -74,14 +79,17 @@ export function applyItemEvents(
   return store.inTransaction(async (flush) => {
     const partitionOf = new Map<string, number>();
     const pending: PendingEvent[] = [];
-    for (const batch of batches) {
-      const { topic, partition, events } = batch;
-      if (events.length === 0) continue;
-      const appliedUpTo = await flush.appliedThrough(topic, partition);
-      for (const event of events.filter((x) => x.offset > appliedUpTo)) pending.push({ event, batch });
-      for (const e of events) partitionOf.set(e.itemId, partition);
-      await flush.advanceFence(topic, partition, events[events.length - 1]!.offset);
-    }
+    const nonEmpty = batches.filter((b) => b.events.length > 0);
+    const applied = await flush.appliedThrough(nonEmpty);
+    nonEmpty.forEach((batch, i) => {
+      for (const event of batch.events) {
+        if (event.offset > applied[i]!) pending.push({ event, batch });
+        partitionOf.set(event.itemId, batch.partition);
+      }
+    });
+    await flush.advanceFences(
+      nonEmpty.map(({ topic, partition, events }) => ({ topic, partition, offset: events[events.length - 1]!.offset })),
+    );
     // one round of statements for the (source, seq) windows of every partition in the flush
     const verdicts = await flush.admitWrites(pending.map(({ event, batch }) => writeOf(event, batch.partition)));
     for (const [batch, aside] of setAside(pending, verdicts)) await batch.setAside(aside.late, aside.forgotten);

@@ -9,8 +9,13 @@ export const configShape = {
   REDIS_PREFIX: env.string('tally:counters'),
   /** Partitions consumed at once; their batches wait for the same group commit, so more make larger flushes. */
   CONSUMER_CONCURRENCY: env.integer({ min: 1, max: 64, fallback: 12 }),
-  /** Longest a consumed event waits before it is written to Postgres (with whatever else arrived meanwhile). */
-  FLUSH_INTERVAL_MS: env.integer({ min: 1, max: 1000, fallback: 100 }),
+  /**
+   * How long, when no write is running, a consumed batch waits for the other partitions' batches of the same
+   * fetch before it is written (busy, batches wait for the running write instead: see flusher.ts).
+   */
+  FLUSH_LINGER_MS: env.integer({ min: 0, max: 1000, fallback: 5 }),
+  /** Group commits side by side, each for its share of the partitions (flusher.ts, FlushLanes). */
+  FLUSH_LANES: env.integer({ min: 1, max: 16, fallback: 2 }),
   /** Events waiting that trigger a write before the interval is up. */
   FLUSH_MAX_EVENTS: env.integer({ min: 1, max: 100_000, fallback: 20_000 }),
   /** Allowed lateness of the 1h ranking: an event received this long after its minute left the window is set aside for it. */

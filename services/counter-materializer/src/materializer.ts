@@ -20,7 +20,7 @@ import {
   windowStart,
   type RankingGraces,
 } from './domain/windows.js';
-import type { Flusher } from './flusher.js';
+import type { GroupCommit } from './flusher.js';
 
 /**
  * A partition's batch: refuse what the domain refuses (to the dead-letter topic), judge each event's lateness
@@ -28,7 +28,10 @@ import type { Flusher } from './flusher.js';
  * Postgres and projected to Redis; only then does the runtime commit the offsets. Events late for a window
  * and writes older than the seq archive are reported to the late topic from inside the flush's transaction.
  */
-export function itemEventHandler(flusher: Flusher<PartitionEvents>, graces: RankingGraces): BatchHandler<ItemEvent> {
+export function itemEventHandler(
+  flusher: GroupCommit<PartitionEvents>,
+  graces: RankingGraces,
+): BatchHandler<ItemEvent> {
   return async ({ topic, partition, records, setAside }) => {
     const rejected: Rejection<ItemEvent>[] = [];
     const events: ConsumedItemEvent[] = [];
@@ -139,7 +142,7 @@ export function writeThenProject(store: CounterPort, projection: CountsProjectio
 export interface MaintenanceDeps {
   store: CountsMaintenancePort;
   projection: CountsProjectionPort;
-  flusher: Flusher<PartitionEvents>;
+  flusher: GroupCommit<PartitionEvents>;
   /** The partitions this instance owns right now. */
   owned: () => number[];
   now: () => number;

@@ -9,7 +9,7 @@ import { PostgresReads } from './adapters/postgres-reads.js';
 import { CountsProjection } from './adapters/redis-projection.js';
 import type { PartitionEvents } from './apply-item-events.js';
 import type { CounterMaterializerConfig } from './config.js';
-import { Flusher } from './flusher.js';
+import { FlushLanes, Flusher } from './flusher.js';
 import { Maintenance, itemEventHandler, writeThenProject } from './materializer.js';
 
 export interface RunningMaterializer extends RunningService {
@@ -34,10 +34,13 @@ export async function startCounterMaterializer(
       const projection = new CountsProjection(redis, config.REDIS_PREFIX);
       const fallback = new PostgresReads(pool, config.DB_SCHEMA);
       const graces = { '1h': config.RANKING_1H_GRACE_SECONDS * 1000, '24h': config.RANKING_24H_GRACE_SECONDS * 1000 };
-      const flusher = new Flusher<PartitionEvents>(
-        writeThenProject(store, projection, now),
-        config.FLUSH_INTERVAL_MS,
-        config.FLUSH_MAX_EVENTS,
+      const write = writeThenProject(store, projection, now);
+      const flusher = new FlushLanes(
+        Array.from(
+          { length: config.FLUSH_LANES },
+          () => new Flusher<PartitionEvents>(write, config.FLUSH_LINGER_MS, config.FLUSH_MAX_EVENTS),
+        ),
+        (batch) => batch.partition,
       );
       const partitions = await topicPartitions(kafka, config.ITEM_EVENTS_TOPIC);
       const maintenance = new Maintenance({
@@ -55,7 +58,7 @@ export async function startCounterMaterializer(
         codecs: [codec(config.ITEM_EVENTS_TOPIC, TOPICS.itemEvents)],
         handler: itemEventHandler(flusher, graces),
         // every partition consumed at once hands in its share of a full flush, so when all have, the flush is full
-        // and goes at once rather than after FLUSH_INTERVAL_MS (with 1,000-record chunks, 12 partitions never filled one)
+        // and goes at once (with 1,000-record chunks, 12 partitions never filled one)
         maxRecordsPerCommit: Math.ceil(config.FLUSH_MAX_EVENTS / config.CONSUMER_CONCURRENCY),
         routes: counterRoutes({ projection, fallback, partitions, now }),
         loops: () => {

@@ -1,14 +1,14 @@
 import {
   admitWrites,
-  advancePostgresFence,
+  advancePostgresFences,
   pruneSeqArchive,
-  readPostgresFence,
+  readPostgresFences,
   type SourcedWrite,
   type Verdict,
 } from '@tally/idempotency';
 import { assertSqlIdentifier } from '@tally/config';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
-import type { CounterFlushStore, CounterPort, ItemSnapshot } from '../apply-item-events.js';
+import type { CounterFlushStore, CounterPort, ItemSnapshot, TopicPartition } from '../apply-item-events.js';
 import type { CountsMaintenancePort } from '../materializer.js';
 import {
   registerKey,
@@ -97,12 +97,20 @@ class PostgresCounterFlush implements CounterFlushStore {
     private readonly group: string,
   ) {}
 
-  appliedThrough(topic: string, partition: number): Promise<number> {
-    return readPostgresFence(this.db, this.schema, { group: this.group, topic, partition });
+  appliedThrough(partitions: TopicPartition[]): Promise<number[]> {
+    return readPostgresFences(
+      this.db,
+      this.schema,
+      partitions.map(({ topic, partition }) => ({ group: this.group, topic, partition })),
+    );
   }
 
-  advanceFence(topic: string, partition: number, offset: number): Promise<void> {
-    return advancePostgresFence(this.db, this.schema, { group: this.group, topic, partition }, offset);
+  advanceFences(advances: (TopicPartition & { offset: number })[]): Promise<void> {
+    return advancePostgresFences(
+      this.db,
+      this.schema,
+      advances.map(({ topic, partition, offset }) => ({ fence: { group: this.group, topic, partition }, offset })),
+    );
   }
 
   admitWrites(writes: SourcedWrite[]): Promise<Verdict[]> {

@@ -106,18 +106,19 @@ export function applyOnce(pool: Pool, schema: string, command: WalletCommand): P
   });
 }
 
+/** Seed 004's balance: the SUM of the user's entries, per asset (the bench also times it alone, as SQL). */
+export const naiveBalanceSql = (schema: string) =>
+  `SELECT asset, sum(change_minor)::text AS balance FROM ${schema}.entries WHERE user_id = $1 GROUP BY asset`;
+
 /** What registers a server's routes (Fastify's instance, as @tally/observability hands it out). */
 type Routes = NonNullable<Parameters<typeof startOpsServer>[0]['routes']>;
 
-/** Seed 004's balance read: the SUM of the user's entries, per asset, as the API writes amounts. */
+/** Seed 004's balance read over HTTP: naiveBalanceSql, the amounts as the API writes them. */
 function balanceRoute(pool: Pool, schema: string): Routes {
   const assets = AssetCatalogue.parse(DEFAULT_ASSETS);
   return (app) => {
     app.get<{ Params: { userId: string } }>('/v1/wallets/:userId', async (request) => {
-      const { rows } = await pool.query(
-        `SELECT asset, sum(change_minor)::text AS balance FROM ${schema}.entries WHERE user_id = $1 GROUP BY asset`,
-        [request.params.userId],
-      );
+      const { rows } = await pool.query(naiveBalanceSql(schema), [request.params.userId]);
       return {
         userId: request.params.userId,
         balances: Object.fromEntries(

@@ -19,8 +19,9 @@
  *      every balance of the peer is checked against the ledger's (any mismatch fails the run);
  *  1f. balance reads by history size: GET /v1/wallets/{userId} straight from wallet-ledger (one primary-key read
  *      of the balance rows) against the peer's GET of the same path (seed 004's SUM over the user's entries), both
- *      over HTTP from the same client to a Fastify server of their own process, so the two differ only in what
- *      they ask Postgres;
+ *      over HTTP from the same client to the same kind of server (@tally/observability's Fastify ops server) in a
+ *      process of their own; then each side's one query alone, as SQL from this process, so the database's share
+ *      shows apart from the HTTP around it. At each size the two sides' reads alternate, in rounds;
  *   2. reads: p50/p99 of each GET route through the gateway, at a fixed concurrency, on that ledger;
  *   3. POST → visible: a credit through the gateway until it is the newest entry of GET .../transactions, idle and
  *      then under background load at half the rate of 1 (grants to many users through the gateway, as seed 004's
@@ -46,7 +47,7 @@ import { AssetCatalogue, DEFAULT_ASSETS } from '@tally/money';
 import { toTransactionCommand } from '@tally/ingest-gateway';
 import { verifyLedger } from '@tally/wallet-ledger';
 import * as bench from './lib.js';
-import { startNaivePeer, type NaivePeer } from './wallet-peer.js';
+import { naiveBalanceSql, startNaivePeer, type NaivePeer } from './wallet-peer.js';
 
 const {
   commands: COMMANDS,
@@ -70,6 +71,8 @@ const group = `${run}-ledger`;
 const peer = { group: `${run}-peer`, schema: `${run}_peer` };
 /** 1f's history sizes: the balance read is timed for users (HISTORIES of each size) with this many entries each. */
 const HISTORY_SIZES = [10, 100, 1000, 10_000];
+/** The one query behind the ledger's GET /v1/wallets/{userId} (LedgerStore.accountsOf), for 1f's SQL-only view. */
+const BALANCE_ROWS_SQL = `SELECT asset, balance_minor, held_minor FROM ${run}.balances WHERE user_id = $1 ORDER BY asset`;
 const apiKey = {
   key: 'bench-wallet-key-0123456789abcdef',
   name: 'bench-wallet',
@@ -530,51 +533,95 @@ async function checkBalances(pool: Pool) {
     );
 }
 
-/** Rounds each side's reads of one history size are split into (see readBoth). */
-const READ_ROUNDS = 10;
+/**
+ * How many reads of one side a round of 1f has (see alternating): small, so that even a short burst of other work
+ * on the shared cores spans rounds of both sides.
+ */
+const READS_PER_ROUND = 20;
+
+/** One side of 1f: `count` balance reads of users with `size` entries, `CONCURRENCY` at a time; latencies. */
+type BalanceReads = (size: number, count: number) => Promise<number[]>;
 
 /**
- * `count` reads of each client, in READ_ROUNDS rounds that alternate between them (and which goes first), so a
- * burst of other work on the shared cores lands on both sides alike rather than on whichever was being timed.
- * Returns each side's latencies, ascending.
+ * `count` reads of each side at one size, in rounds of READS_PER_ROUND that alternate between the sides (and which
+ * goes first), so a burst of other work on the shared cores lands on both alike rather than on whichever was being
+ * timed. Returns each side's latencies, ascending.
  */
-async function readBoth(clients: bench.HttpClient[], count: number, pathOf: () => string): Promise<number[][]> {
-  const latencies = clients.map((): number[] => []);
-  for (let round = 0; round < READ_ROUNDS; round++)
-    for (let k = 0; k < clients.length; k++) {
-      const side = (round + k) % clients.length;
-      const timed = await bench.timeReads(clients[side]!, Math.ceil(count / READ_ROUNDS), CONCURRENCY, pathOf);
-      latencies[side]!.push(...timed.latencies);
+async function alternating(sides: BalanceReads[], size: number, count: number): Promise<number[][]> {
+  const latencies = sides.map((): number[] => []);
+  for (let round = 0; round * READS_PER_ROUND < count; round++)
+    for (let k = 0; k < sides.length; k++) {
+      const side = (round + k) % sides.length;
+      latencies[side]!.push(...(await sides[side]!(size, Math.min(READS_PER_ROUND, count - round * READS_PER_ROUND))));
     }
   return latencies.map((l) => l.sort((a, b) => a - b));
 }
 
+/** Ours against the naive at every history size: each side's p50 / p99 and the ratio of the p99s; the ratios. */
+async function compareBalanceReads(
+  names: { ours: string; naive: string; ratio: string },
+  ours: BalanceReads,
+  naive: BalanceReads,
+): Promise<number[]> {
+  const ratios: number[] = [];
+  for (const size of HISTORY_SIZES) {
+    const [a, b] = (await alternating([ours, naive], size, READS)) as [number[], number[]];
+    out.note(`${names.ours}, ${size} entries: p50 / p99 ms`, bench.p50p99(a, 2));
+    out.note(`${names.naive}, ${size} entries: p50 / p99 ms`, bench.p50p99(b, 2));
+    const ratio = bench.percentile(a, 99) / bench.percentile(b, 99);
+    out.note(`${names.ratio}, ${size} entries`, +ratio.toFixed(3));
+    ratios.push(ratio);
+  }
+  return ratios;
+}
+
 /**
- * 1f: per history size, the balance read of the ledger and of the peer, each straight from its process over HTTP.
- * Both are first read untimed, a fifth as often, at every size (as measureReadRoutes does): a fresh process
- * compiles its hot path on its first requests. Notes the highest of the p99 ratios under the name suite.ts reads.
+ * 1f: per history size, the balance read of the ledger against the peer's, first as a client sees them (GET straight
+ * from each process over HTTP), then as what each asks Postgres (its one query, from this process), so the
+ * database's share shows apart from the HTTP around it. Both processes are first read untimed, a fifth as often,
+ * at every size (as measureReadRoutes does): a fresh process compiles its hot path on its first requests. The
+ * highest HTTP ratio goes under the name suite.ts reads.
  */
-async function measureBalanceReads(ledgerUrl: string, peerUrl: string, usersBySize: Map<number, string[]>) {
-  const clients = [bench.httpClient(ledgerUrl), bench.httpClient(peerUrl)];
-  const balanceOf = (size: number) => () => `/v1/wallets/${bench.pick(usersBySize.get(size)!)}`;
+async function measureBalanceReads(
+  pool: Pool,
+  urls: { ledger: string; peer: string },
+  usersBySize: Map<number, string[]>,
+) {
+  const userOf = (size: number) => bench.pick(usersBySize.get(size)!);
+  const overHttp =
+    (client: bench.HttpClient): BalanceReads =>
+    async (size, count) =>
+      (await bench.timeReads(client, count, CONCURRENCY, () => `/v1/wallets/${userOf(size)}`)).latencies;
+  const inSql =
+    (sql: string): BalanceReads =>
+    async (size, count) =>
+      (await bench.timeConcurrent(count, CONCURRENCY, async () => void (await pool.query(sql, [userOf(size)]))))
+        .latencies;
+  const [ledger, naive] = [bench.httpClient(urls.ledger), bench.httpClient(urls.peer)];
   try {
     for (const size of HISTORY_SIZES)
-      for (const client of clients) await bench.timeReads(client, Math.ceil(READS / 5), CONCURRENCY, balanceOf(size));
-    const ratios: number[] = [];
-    for (const size of HISTORY_SIZES) {
-      const [ours, theirs] = await readBoth(clients, READS, balanceOf(size));
-      out.note(`GET balance, ${size} entries: p50 / p99 ms`, bench.p50p99(ours!, 2));
-      out.note(`naive SUM, ${size} entries: p50 / p99 ms`, bench.p50p99(theirs!, 2));
-      const ratio = bench.percentile(ours!, 99) / bench.percentile(theirs!, 99);
-      out.note(`GET balance p99 ÷ naive SUM p99, ${size} entries`, +ratio.toFixed(3));
-      ratios.push(ratio);
-    }
+      for (const client of [ledger, naive]) await overHttp(client)(size, Math.ceil(READS / 5));
+    const ratios = await compareBalanceReads(
+      { ours: 'GET balance', naive: 'naive SUM', ratio: 'GET balance p99 ÷ naive SUM p99' },
+      overHttp(ledger),
+      overHttp(naive),
+    );
     out.note(
       'GET /v1/wallets/{userId} p99 ÷ naive SUM p99, the highest over the history sizes (each straight over HTTP)',
       +Math.max(...ratios).toFixed(3),
     );
+    await compareBalanceReads(
+      {
+        ours: 'balance rows, SQL only',
+        naive: 'naive SUM, SQL only',
+        ratio: 'balance rows p99 ÷ naive SUM p99, SQL only',
+      },
+      inSql(BALANCE_ROWS_SQL),
+      inSql(naiveBalanceSql(peer.schema)),
+    );
   } finally {
-    for (const client of clients) client.close();
+    ledger.close();
+    naive.close();
   }
 }
 
@@ -596,7 +643,7 @@ async function measureAgainstPeer(
     await bench.waitForDrain(kafka, group, [topics.commands]);
     await bench.waitForDrain(kafka, peer.group, [topics.commands]);
     await checkBalances(pool);
-    await measureBalanceReads(ledgerUrl, naive.url, history.usersBySize);
+    await measureBalanceReads(pool, { ledger: ledgerUrl, peer: naive.url }, history.usersBySize);
   } finally {
     await naive.stop();
   }

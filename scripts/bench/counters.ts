@@ -10,10 +10,10 @@
  *      counts, counter-materializer's and the peer's, are checked against the counts worked out here from the
  *      backlog (like-counts.ts);
  *   5. POST → visible through ingest-gateway: a like for a fresh item, then GET /v1/items/{id}/counts until it
- *      shows, idle and then under background likes at half the rate of 1 (produced straight to the topic by
- *      default: the gateway's single-event route does not reach that rate on this machine; --load-via gateway
- *      sends them through it instead).
- * Usage: pnpm bench:counters [--events 500000] [--reads 2000] [--probes 200] [--load-via kafka|gateway] [--peer false]
+ *      shows, idle and then under background likes at half the rate of 1, sent as clients send them: a site's
+ *      backend POSTs what its users did in the last 20 ms to the gateway's batch route (--load-via gateway:
+ *      one request per like instead; --load-via kafka: produced straight to the topic).
+ * Usage: pnpm bench:counters [--events 500000] [--reads 2000] [--probes 200] [--load-via batch|gateway|kafka] [--peer false]
  * Profiling the materializer: BENCH_NODE_OPTIONS="--import ./scripts/bench/cpu-profile.js" BENCH_CPU_PROFILE_DIR=/tmp/prof-counters
  */
 import { parseArgs } from 'node:util';
@@ -25,22 +25,27 @@ import { TOPICS } from '@tally/contracts';
 import { deletePeerLeftovers, peerCounts, startPeer } from './kafka-streams-peer.js';
 import { expectedCounts, mismatches, type ItemCounts } from './like-counts.js';
 import * as bench from './lib.js';
+import { ITEMS, likeEvent as likeEventOf } from './service-loads.js';
 
 const { values: args } = parseArgs({
   options: {
     events: { type: 'string', default: '500000' },
     reads: { type: 'string', default: '2000' },
     probes: { type: 'string', default: '200' },
-    'load-via': { type: 'string', default: 'kafka' },
+    'load-via': { type: 'string', default: 'batch' },
     peer: { type: 'string', default: 'true' },
   },
 });
 const EVENTS = Number(args.events);
 const READS = Number(args.reads);
 const PROBES = Number(args.probes);
-const LOAD_VIA = args['load-via'] === 'gateway' ? 'gateway' : 'kafka';
+const LOAD_VIA = (['batch', 'gateway', 'kafka'] as const).find((v) => v === args['load-via']) ?? 'batch';
+const LOAD_WHAT = {
+  batch: 'POSTed through the gateway’s batch route, a request every 20 ms',
+  gateway: 'POSTed through the gateway, one request each',
+  kafka: 'produced to the topic',
+}[LOAD_VIA];
 const PEER = args.peer !== 'false';
-const ITEMS = 1000;
 const USERS = 50_000;
 const run = `bench_${Date.now().toString(36)}`;
 const topic = `bench.${run}.item-events`;
@@ -53,22 +58,7 @@ const out = bench.benchResults({ run, events: EVENTS }, 58);
 const popularItem = () => `item-${Math.floor(ITEMS * Math.random() ** 2)}`;
 
 /** A like (92%) or unlike of a popular item by a random user, as the gateway would have made it. */
-function likeEvent(seq: number, atMs: number): ItemEvent {
-  const user = `user-${Math.floor(Math.random() * USERS)}`;
-  const kind = Math.random() < 0.08 ? 'UNLIKE' : 'LIKE';
-  return {
-    source: user,
-    seq,
-    itemId: popularItem(),
-    kind,
-    userId: user,
-    sessionId: null,
-    counter: null,
-    by: 1,
-    atMs,
-    receivedAtMs: atMs,
-  };
-}
+const likeEvent = (seq: number, atMs: number) => likeEventOf(seq, atMs, USERS);
 
 /** Likes and unlikes over 1,000 items skewed to popular ones, 10% of them sent twice. */
 function likeBacklog(): OutgoingRecord<ItemEvent>[] {
@@ -121,18 +111,29 @@ function probeLikes(gateway: bench.HttpClient, label: string): Promise<number[]>
 /** Background likes: `count` per call, straight to the topic or one POST each through the gateway. */
 function likeLoad(stack: TestStack, gateway: bench.HttpClient) {
   let seq = 0;
+  const likeBody = (e: ItemEvent) => ({ source: 'bench-load', seq: e.seq, userId: e.userId, liked: e.kind === 'LIKE' });
+  if (LOAD_VIA === 'batch') {
+    return {
+      // as a site's backend sends what its users did in the last 20 ms: one request, each like an item of it
+      send: async (count: number) => {
+        const items = Array.from({ length: count }, () => likeEvent(seq++, Date.now())).map((e) => ({
+          type: 'like',
+          itemId: e.itemId,
+          ...likeBody(e),
+        }));
+        const reply = await gateway.send('POST', '/v1/items/batch', { items });
+        return reply.status === 200 ? (JSON.parse(reply.body) as { accepted: number }).accepted : 0;
+      },
+      close: async () => undefined,
+    };
+  }
   if (LOAD_VIA === 'gateway') {
     return {
       send: async (count: number) => {
         const replies = await Promise.all(
           Array.from({ length: count }, () => {
             const e = likeEvent(seq++, Date.now());
-            return gateway.send('POST', `/v1/items/${e.itemId}/likes`, {
-              source: 'bench-load',
-              seq: e.seq,
-              userId: e.userId,
-              liked: e.kind === 'LIKE',
-            });
+            return gateway.send('POST', `/v1/items/${e.itemId}/likes`, likeBody(e));
           }),
         );
         return replies.filter((r) => r.status === 202).length;
@@ -173,7 +174,7 @@ async function measureWriteToVisible(
       halfRate: Math.round(eventsPerSecond / 2),
       send: load.send,
       maxInFlight: LOAD_VIA === 'gateway' ? 8 : 64,
-      what: `likes, ${LOAD_VIA === 'gateway' ? 'POSTed through the gateway' : 'produced to the topic'}`,
+      what: `likes, ${LOAD_WHAT}`,
       caughtUp: () => bench.waitForDrain(bench.benchKafka(stack), group, [topic]),
       serviceUrl: materializer.url,
     });

@@ -6,7 +6,7 @@
  *      topic; from its first processed record to lag 0, admission rounds running as they do in production;
  *   2. reads: p50/p99 of each GET route through the gateway, at a fixed concurrency, on those queues;
  *   3. POST → visible: a join through the gateway until GET .../tickets/{ticketId} answers it, idle and then under
- *      background load (joins, one request each: there is no batch join) at half the rate of 1;
+ *      background joins at half the rate of 1, POSTed to the gateway's batch route every 20 ms;
  *   4. the naive way: a row per ticket and a COUNT(*) of the waiting rows ahead per position read.
  * Usage: node --import tsx scripts/bench/queue.ts [--quick] [--commands 200000] [--probes 200] [--reads 3000] [--concurrency 4]
  * (--quick: 30,000 commands, 40 probes, 500 reads per route; a size given explicitly wins)
@@ -165,20 +165,21 @@ function probeJoins(gateway: bench.HttpClient, label: string) {
   );
 }
 
-/** The tick's share of joins, each its own request (all at once); how many Kafka acknowledged. */
+/**
+ * The tick's share of joins as a site's backend sends what its fans did in the last 20 ms: one request to the
+ * batch route, each join an item of it; how many Kafka acknowledged.
+ */
 function joinLoad(gateway: bench.HttpClient) {
   let seq = 0;
   return async (count: number) => {
-    const replies = await Promise.all(
-      Array.from({ length: count }, () =>
-        gateway.send('POST', `/v1/queues/${popularQueue()}/tickets`, {
-          source: 'bench-load',
-          seq: seq++,
-          userId: `load-fan-${seq}`,
-        }),
-      ),
-    );
-    return replies.filter((r) => r.status === 202).length;
+    const items = Array.from({ length: count }, () => ({
+      queueId: popularQueue(),
+      source: 'bench-load',
+      seq: seq++,
+      userId: `load-fan-${seq}`,
+    }));
+    const reply = await gateway.send('POST', '/v1/queues/tickets/batch', { items });
+    return reply.status === 200 ? (JSON.parse(reply.body) as { accepted: number }).accepted : 0;
   };
 }
 
@@ -259,9 +260,8 @@ async function measure(stack: TestStack, services: bench.BenchServices, kafka: b
     await bench.measureWriteToVisible(out.note, (label) => probeJoins(gateway, label), {
       halfRate,
       send: joinLoad(gateway),
-      // ticks, each of halfRate / 50 requests: about 256 requests in flight at most
-      maxInFlight: Math.max(1, Math.round(256 / (halfRate / 50))),
-      what: 'joins',
+      maxInFlight: 64,
+      what: 'joins, POSTed through the gateway’s batch route, a request every 20 ms',
       caughtUp: () => bench.waitForDrain(kafka, group, [topics.commands]),
       serviceUrl: drained.service.url,
     });

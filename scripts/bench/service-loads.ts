@@ -62,28 +62,30 @@ export function serviceLoad(kind: LoadKind, where: LoadRun, shape: LoadShape = D
   return queueLoad(where);
 }
 
-/** Likes (92%) and unlikes of popular items by random users, as the gateway makes them. */
+/** A like (92%) or unlike of a popular item by one of `likers` random users, as the gateway makes it. */
+export function likeEvent(seq: number, atMs: number, likers: number): ItemEvent {
+  const user = `user-${Math.floor(Math.random() * likers)}`;
+  return {
+    source: user,
+    seq,
+    itemId: `item-${popularIndex(ITEMS)}`,
+    kind: Math.random() < 0.08 ? 'UNLIKE' : 'LIKE',
+    userId: user,
+    sessionId: null,
+    counter: null,
+    by: 1,
+    atMs,
+    receivedAtMs: atMs,
+  };
+}
+
 function counterLoad(
   { run, redisPrefix }: LoadRun,
   shape: LoadShape,
 ): ServiceLoad<typeof TOPICS.itemEvents.valueSchema> {
   const topic = `bench.${run}.item-events`;
   let seq = 0;
-  const like = (atMs: number): ItemEvent => {
-    const user = `user-${Math.floor(Math.random() * shape.likers)}`;
-    return {
-      source: user,
-      seq: seq++,
-      itemId: `item-${popularIndex(ITEMS)}`,
-      kind: Math.random() < 0.08 ? 'UNLIKE' : 'LIKE',
-      userId: user,
-      sessionId: null,
-      counter: null,
-      by: 1,
-      atMs,
-      receivedAtMs: atMs,
-    };
-  };
+  const like = (atMs: number) => likeEvent(seq++, atMs, shape.likers);
   return {
     kind: 'counters',
     service: 'counter-materializer',

@@ -14,11 +14,11 @@ import { parseArgs } from 'node:util';
 import { repoRoot, stackUp } from '@tally/stack';
 import { measureAnchors, type Anchors } from './anchors.js';
 import { missedCauses, type Target } from './causes.js';
+import { pair, serviceRates, targetsOf, valueOf, type Results } from './targets.js';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, render: { type: 'boolean', default: false } },
 });
-type Results = Record<string, string | number>;
 
 const benches: { name: string; script: string; args: string[]; quickArgs: string[] }[] = [
   {
@@ -42,6 +42,21 @@ const benches: { name: string; script: string; args: string[]; quickArgs: string
   { name: 'wallet', script: 'scripts/bench/wallet.ts', args: [], quickArgs: ['--quick'] },
   { name: 'queue', script: 'scripts/bench/queue.ts', args: [], quickArgs: ['--quick'] },
   { name: 'gateway', script: 'scripts/bench/gateway.ts', args: [], quickArgs: ['--quick'] },
+  { name: 'ingest', script: 'scripts/bench/ingest.ts', args: [], quickArgs: ['--quick'] },
+  {
+    name: 'sustained',
+    script: 'scripts/bench/sustained.ts',
+    args: ['--service', 'counters', '--minutes', '10'],
+    quickArgs: ['--service', 'counters', '--minutes', '1'],
+  },
+  {
+    // 10× of a third of the issue's example state (3 M like registers, 300,000 wallets with 10 entries each,
+    // 300,000 tickets at 10×): the full 10 M takes longer to seed than the rest of the suite runs
+    name: 'growth',
+    script: 'scripts/bench/growth.ts',
+    args: ['--scale', '0.3'],
+    quickArgs: ['--scale', '0.02', '--events', '20000', '--reads', '500'],
+  },
 ];
 
 /** Runs one benchmark script, its output passed through, and returns the JSON object it prints last. */
@@ -70,60 +85,6 @@ function runBench(script: string, benchArgs: string[]): Promise<Results> {
       }
     });
   });
-}
-
-/** The value of the first result whose name starts with `prefix` (names carry run-specific numbers). */
-const valueOf = (results: Results, prefix: string) => Object.entries(results).find(([k]) => k.startsWith(prefix))?.[1];
-/** "p50 / p99" pairs as numbers. */
-const pair = (value: string | number | undefined) =>
-  String(value ?? '')
-    .split('/')
-    .map((v) => Number(v.trim()));
-
-/** Each service's sustained rate: the name of its benchmark and the prefix of its result. */
-const serviceRates: [string, string, string][] = [
-  ['viewer-aggregator: heartbeats/s processed', 'viewers', 'aggregator: heartbeats/s processed'],
-  ['counter-materializer: events/s processed', 'counters', 'counter-materializer: events/s processed'],
-  ['wallet-ledger: commands/s processed', 'wallet', 'wallet-ledger: events/s processed'],
-  ['queue-admitter: commands/s processed', 'queue', 'queue-admitter: events/s processed'],
-  ['vote-merger region: ballots/s counted', 'votes', 'region jp: ballots/s counted'],
-];
-
-/** The background load asked and what the gateway or the topic actually took: a half load not delivered is said. */
-function halfLoad(results: Results): string {
-  const asked = /under (\d+)\/s load/.exec(
-    Object.keys(results).find((k) => k.startsWith('POST → visible in GET, under')) ?? '',
-  )?.[1];
-  const accepted =
-    valueOf(results, 'background load actually accepted') ?? valueOf(results, '  background load actually accepted');
-  return `${asked ?? '?'}/s asked, ${accepted ?? '?'}/s accepted`;
-}
-
-function targetsOf(results: Record<string, Results>): Target[] {
-  const rate = (what: string, value: string | number | undefined): Target => ({
-    what,
-    measured: Number(value),
-    target: '≥ 20,000 events/s',
-    met: Number(value) >= 20_000,
-  });
-  const p99 = (what: string, value: string | number | undefined, limit: number): Target => {
-    const measured = pair(value)[1] ?? NaN;
-    return { what, measured, target: `p99 ≤ ${limit} ms`, met: measured <= limit };
-  };
-  const reads = Object.entries(results.gateway ?? {}).filter(([name]) =>
-    /^GET .*: p50 \/ p99 ms, 1 connection$/.test(name),
-  );
-  return [
-    ...serviceRates.map(([what, bench, prefix]) => rate(what, valueOf(results[bench]!, prefix))),
-    ...['viewers', 'counters', 'wallet', 'queue', 'votes'].map((bench) =>
-      p99(
-        `${bench}: write → visible at half load (${halfLoad(results[bench]!)})`,
-        valueOf(results[bench]!, 'POST → visible in GET, under'),
-        250,
-      ),
-    ),
-    ...reads.map(([name, value]) => p99(`read ${name.split(':')[0]} (through the gateway)`, value, 5)),
-  ];
 }
 
 function markdown(started: Date, anchors: Anchors, results: Record<string, Results>, targets: Target[]): string {

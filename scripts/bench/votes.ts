@@ -6,9 +6,10 @@
  *      counts it (region → snapshot → merger → result → back to the region), p50 / p99;
  *   3. POST → visible through ingest-gateway on region jp: a vote in a poll of its own, then GET
  *      /v1/polls/{id}/results (served by jp) until jp's count in the world result shows it, idle and then under
- *      background ballots at half jp's rate of 1 (produced straight to jp's topic by default: the gateway's
- *      single-vote route does not reach that rate on this machine; --load-via gateway sends them through it).
- * Usage: pnpm bench:votes [--ballots 200000] [--probes 100] [--load-via kafka|gateway]
+ *      background ballots at half jp's rate of 1, sent as clients send them: a site's backend POSTs the votes of
+ *      the last 20 ms to the gateway's batch route (--load-via gateway: one request per vote instead;
+ *      --load-via kafka: produced straight to jp's topic).
+ * Usage: pnpm bench:votes [--ballots 200000] [--probes 100] [--load-via batch|gateway|kafka]
  * Profiling region jp: BENCH_NODE_OPTIONS="--import ./scripts/bench/cpu-profile.js" BENCH_CPU_PROFILE_DIR=/tmp/prof-votes
  */
 import { parseArgs } from 'node:util';
@@ -22,12 +23,17 @@ const { values: args } = parseArgs({
   options: {
     ballots: { type: 'string', default: '200000' },
     probes: { type: 'string', default: '100' },
-    'load-via': { type: 'string', default: 'kafka' },
+    'load-via': { type: 'string', default: 'batch' },
   },
 });
 const BALLOTS = Number(args.ballots);
 const PROBES = Number(args.probes);
-const LOAD_VIA = args['load-via'] === 'gateway' ? 'gateway' : 'kafka';
+const LOAD_VIA = (['batch', 'gateway', 'kafka'] as const).find((v) => v === args['load-via']) ?? 'batch';
+const LOAD_WHAT = {
+  batch: 'POSTed through the gateway’s batch route, a request every 20 ms',
+  gateway: 'POSTed through the gateway, one request each',
+  kafka: 'produced to the topic',
+}[LOAD_VIA];
 const OPTIONS = ['a', 'b', 'c', 'd', 'e'];
 const run = `bench_votes_${Date.now().toString(36)}`;
 const prefix = `bench.${run}`;
@@ -188,6 +194,17 @@ function probeVotes(gateway: bench.HttpClient, pollId: string, label: string): P
 function ballotLoad(stack: TestStack, producer: TypedProducer, gateway: bench.HttpClient) {
   let n = 0;
   const next = () => defineBallot('bench-poll', 'jp', `load-${n}`, n, OPTIONS[n++ % OPTIONS.length]!, 'bench-load');
+  if (LOAD_VIA === 'batch') {
+    // as a site's backend sends the votes of the last 20 ms: one request, each ballot an item of it
+    return async (count: number) => {
+      const items = Array.from({ length: count }, () => {
+        const { pollId, source, seq, region, userId, optionId } = next();
+        return { pollId, source, seq, region, userId, optionId };
+      });
+      const reply = await gateway.send('POST', '/v1/polls/votes/batch', { items });
+      return reply.status === 200 ? (JSON.parse(reply.body) as { accepted: number }).accepted : 0;
+    };
+  }
   if (LOAD_VIA === 'gateway') {
     return async (count: number) => {
       const replies = await Promise.all(
@@ -239,7 +256,7 @@ async function measureWriteToVisible(
       halfRate: Math.round(jpRate / 2),
       send: ballotLoad(stack, producer, gateway),
       maxInFlight: LOAD_VIA === 'gateway' ? 8 : 64,
-      what: `ballots, ${LOAD_VIA === 'gateway' ? 'POSTed through the gateway' : 'produced to the topic'}`,
+      what: `ballots, ${LOAD_WHAT}`,
       caughtUp: () => bench.waitForDrain(bench.benchKafka(stack), groupOf('jp'), [topics.ballots('jp')]),
       serviceUrl: jp.url,
     });

@@ -39,12 +39,7 @@ const { values: args } = parseArgs({
 const EVENTS = Number(args.events);
 const READS = Number(args.reads);
 const PROBES = Number(args.probes);
-const LOAD_VIA = (['batch', 'gateway', 'kafka'] as const).find((v) => v === args['load-via']) ?? 'batch';
-const LOAD_WHAT = {
-  batch: 'POSTed through the gateway’s batch route, a request every 20 ms',
-  gateway: 'POSTed through the gateway, one request each',
-  kafka: 'produced to the topic',
-}[LOAD_VIA];
+const { via: LOAD_VIA, what: LOAD_WHAT } = bench.loadVia(args['load-via']);
 const PEER = args.peer !== 'false';
 const USERS = 50_000;
 const run = `bench_${Date.now().toString(36)}`;

@@ -345,6 +345,21 @@ export async function sequentialRate(seconds: number, operation: (i: number) => 
 }
 
 /**
+ * How a benchmark's background writes reach the service (`--load-via`): `batch` (the default) as a site's
+ * backend sends what its users did in the last 20 ms, one request to the gateway's batch route; `gateway` one
+ * request per write; `kafka` produced straight to the topic, past the gateway.
+ */
+export function loadVia(arg: string | undefined) {
+  const via = (['batch', 'gateway', 'kafka'] as const).find((v) => v === arg) ?? 'batch';
+  const what = {
+    batch: 'POSTed through the gateway’s batch route, a request every 20 ms',
+    gateway: 'POSTed through the gateway, one request each',
+    kafka: 'produced to the topic',
+  }[via];
+  return { via, what };
+}
+
+/**
  * Background load at a fixed rate, open loop as real clients are: every 20 ms `send(count)` is called for that
  * tick's share without waiting for earlier ones, and resolves to how many of them were accepted. A tick is
  * skipped (not queued) while `maxInFlight` sends are outstanding, so an overloaded gateway shows as a lower

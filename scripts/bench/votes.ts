@@ -28,12 +28,7 @@ const { values: args } = parseArgs({
 });
 const BALLOTS = Number(args.ballots);
 const PROBES = Number(args.probes);
-const LOAD_VIA = (['batch', 'gateway', 'kafka'] as const).find((v) => v === args['load-via']) ?? 'batch';
-const LOAD_WHAT = {
-  batch: 'POSTed through the gateway’s batch route, a request every 20 ms',
-  gateway: 'POSTed through the gateway, one request each',
-  kafka: 'produced to the topic',
-}[LOAD_VIA];
+const { via: LOAD_VIA, what: LOAD_WHAT } = bench.loadVia(args['load-via']);
 const OPTIONS = ['a', 'b', 'c', 'd', 'e'];
 const run = `bench_votes_${Date.now().toString(36)}`;
 const prefix = `bench.${run}`;

@@ -36,6 +36,15 @@ describe('schema registration under BACKWARD compatibility', () => {
     expect(await current.decode(bytes)).toEqual({ userId: 'u1', liked: true });
   });
 
+  it('frames records byte for byte as the registry client does', async () => {
+    const topic = uniqueName('test.frame');
+    await admin.registerTopicValue(topic, v2);
+    const registry = createSchemaRegistry(stack.registryUrl);
+    const codec = new TopicCodec<{ userId: string; liked: boolean }>(registry, topic, v2);
+    const value = { userId: 'u-ü-1', liked: false };
+    expect(await codec.encode(value)).toEqual(await registry.encode(await codec.writerSchemaId(), value));
+  });
+
   it('says which subject is missing when a codec’s schema was never registered', async () => {
     const codec = new TopicCodec(createSchemaRegistry(stack.registryUrl), uniqueName('test.unregistered'), v1);
     await expect(codec.encode({ userId: 'x' })).rejects.toThrow(/is not registered/);

@@ -134,7 +134,7 @@ export interface Reply {
 /** A keep-alive HTTP/1.1 client for one base URL (node:http: less overhead per call than fetch). */
 export function httpClient(baseUrl: string, apiKey?: string) {
   const agent = new Agent({ keepAlive: true, maxSockets: 512 });
-  const send = (method: string, path: string, body?: unknown): Promise<Reply> => {
+  const send = (method: string, path: string, body?: unknown, retried = false): Promise<Reply> => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string | number> = apiKey ? { authorization: `Bearer ${apiKey}` } : {};
     if (payload !== undefined)
@@ -146,7 +146,12 @@ export function httpClient(baseUrl: string, apiKey?: string) {
         res.on('data', (c: string) => (text += c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
       });
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // a kept-alive socket the server closed just as it was reused (Node's documented race): the request never
+        // reached the server, so it is sent once more on a fresh socket
+        if (req.reusedSocket && error.code === 'ECONNRESET' && !retried) resolve(send(method, path, body, true));
+        else reject(error);
+      });
       req.end(payload);
     });
   };

@@ -14,70 +14,93 @@ export interface Target {
 /** The start of a target's `what` → the cause and the profile that shows it. */
 const causes: [string, string][] = [
   [
-    'counter-materializer: events/s',
-    'Postgres-bound: the Node process was busy 20 s of a 63 s drain, the rest waiting on Postgres. Each like costs two row upserts ' +
-      'in its flush (its (source, seq) window, since every user is its own source, and its like register) plus the per-minute rows. ' +
-      'Timed per flush of ~7,800 events before this run’s fixes: seq windows 167 ms, like upserts 97 ms, register reads 36 ms, Redis ' +
-      '44 ms, snapshots 25, minute rows 23, decide() 19, offset fences 15, items 12, commit 7. CPU profile (busy samples): GC 24.4%, ' +
-      'decide 5.5%, socket writev 4.7%, seq-window code 3.7%, counter store 3.0%, pg escapeElement 2.6%. Fixed in this code: key ' +
-      'reads as primary-key probes (the planner had hashed whole tables) and flushes that take everything waiting (11,500 → 13,000–19,600/s ' +
-      'by machine load). Left: the two upserts per event, which correctness needs.',
-  ],
-  [
-    'vote-merger region',
-    'The "already voted" read was planned as a hash of the whole ballots table (41 → 157 ms per 400-ballot chunk as it filled); now one ' +
-      'primary-key probe per ballot (9,581 → 14,000–22,400/s by machine load). CPU profile (busy samples): GC 15.4%, socket writev 11.2%, ' +
-      'writeBuffer 7.0%, decideBallots 2.8%, region store 2.4%, kafkajs 2.0%: the rest is waiting on Postgres.',
-  ],
-  [
-    'wallet-ledger: commands/s',
-    'Each command is decided against the ledger and its outcome encoded and published (acks=all) for ?wait=true in the same batch; ' +
-      'GC is ~20% of the busy CPU. The "already recorded" lookup was a whole-ledger hash (174–234 ms per 1,000 commands at 80,000 ' +
-      'entries against 23 ms as probes); now probes.',
+    'counter-materializer ÷ Kafka Streams peer',
+    'Postgres-bound, by design of its state: every like costs a (partition, source) seq-window row and a like-register row, each ' +
+      'read (a primary-key probe) and written (an upsert) in the flush’s transaction, plus the per-minute rows and the Redis ' +
+      'projection the peer does not keep. SQL time per statement in a traced drain of 200,000 likes (before the sparse bits): ' +
+      'window upsert 31%, window probe 21%, register upsert 17%, archived blocks 9%, register probe 9%, minute rows 3%, items 2%, ' +
+      'snapshots 4%, fences 3% (3 statements per partition then, 2 per flush now). The Node process was busy 33 of 75 s (GC 22% ' +
+      'of that, socket writes 9%). This run’s changes (group commit that adapts, two flush lanes, sparse window bits, one fence ' +
+      'statement per flush) took the same-machine A/B from 11,133 / 15,180 to 19,347 / 23,540 events/s (the peer: 29,629 / ' +
+      '34,932). The peer keeps the same state in local RocksDB stores and writes changelog topics in bulk. Next step: the same ' +
+      'for Tally: the owned partitions’ windows and registers in process memory (loaded on assignment, trusted while the ' +
+      'partition fence is ours), Postgres written as a changelog by COPY into a staging table and one merge per flush, and ' +
+      'insert-first for keys never seen (one statement instead of a probe and an upsert).',
   ],
   [
     'queue-admitter: commands/s',
     'The batches of all partitions and the 200 ms admission rounds run one at a time (admission decides under the queue’s lock), so ' +
-      'the service is serial by design. The lookup of a batch’s tickets read every ticket ever held (36 ms per chunk at 160,000 tickets ' +
-      'against 0.35 ms as probes); now probes.',
+      'the service is serial by design; no peer was written for it yet.',
   ],
   [
-    'viewers: write → visible',
-    'At half the drain rate the gateway (writes through it), the aggregator, Kafka and the load client share 2 cores: the gateway ' +
-      'accepts heartbeats one request each, and its event-loop lag under that load is the probe’s wait. Idle, the same path is p99 ' +
-      '< 100 ms. Not profiled further.',
+    'vote-merger region: ballots/s',
+    'Each ballot is one "already voted" probe and one insert per (poll, user) in the region’s transaction; GC ~15% and socket ' +
+      'writes ~11% of the busy CPU, the rest waiting on Postgres. No peer was written for it yet.',
   ],
   [
-    'counters: write → visible',
-    'Group commit is the delay: under steady load at half the drain rate, consumer batches of ~360 records took ~410 ms each on ' +
-      'average (the batch waits for the flusher’s group, up to FLUSH_INTERVAL_MS = 100 ms, then for a transaction that pays two upserts ' +
-      'per event, the seq windows and the Redis projection, and the write before it), so a like is visible after p50 ~430 ms. Idle, ' +
-      'p99 is ~155 ms. A shorter interval trades throughput (the 20,000/s drain needs large flushes); not tuned further here. The ' +
-      'load is produced straight to the topic (the gateway cannot take half the rate on this machine beside the service).',
+    'counters: write → visible, idle',
+    'The probe’s path: gateway → Kafka (acks=all) → the consumer’s fetch → the flusher’s 5 ms linger → one transaction (~20 ms) → ' +
+      'Redis → the GET; before this run’s adaptive group commit the linger was a fixed 100 ms (p99 171–184 ms in the A/B, 64–74 ms ' +
+      'after).',
   ],
   [
-    'votes: write → visible',
-    'As for counters, smaller: under steady load the region’s batches are small and each pays its fixed round trips (the ' +
-      'already-voted probes, the insert, the counts, the snapshot); the load is produced straight to the topic. Idle p99 ~42 ms.',
+    'counters: write → visible at half load',
+    'The group commit now takes whatever waited the moment the previous write ends, so at half load the flushes are ~100 ' +
+      'records and ~115 ms each (A/B: p99 1,910 / 1,211 ms before at 5,566 / 7,590 likes/s, 366 / 507 ms after at 9,674 / ' +
+      '11,770/s). What is left is the flush’s own time: two probes and two upserts per like (see the throughput row), on cores ' +
+      'the gateway, Kafka and the load client share. Next step as for throughput.',
   ],
   [
     'wallet: write → visible',
-    'Under steady load the batches are small and each pays its fixed round trips (five statements, the commit, the outcome ' +
-      'publish with acks=all, the offset commit), 4 partitions worked at once; measured before this run’s fixes, 86–220 ms per ' +
-      'batch of 90–322 records. The load is grants through the gateway (one request credits many users), which competes for the ' +
-      'same 2 cores. Idle p99 ~20 ms.',
+    'Under steady load the batches are small and each pays its fixed round trips (the account locks, the write records, the ' +
+      'entries, the commit, the outcome publish with acks=all, the offset commit). The load is grants through the gateway, which ' +
+      'competes for the same 2 cores. Not profiled in this run.',
+  ],
+  [
+    'votes: write → visible',
+    'Under steady load the region’s batches are small and each pays its fixed round trips (the already-voted probes, the insert, ' +
+      'the counts, the snapshot), then the snapshot goes through the merger and back before the region shows the world result.',
   ],
   [
     'queue: write → visible',
-    'The admitter is serial by design (every partition’s batch and the 200 ms admission rounds one at a time), and the gateway ' +
-      'takes single joins only (no batch route), so on 2 cores the half rate is not delivered.',
+    'The admitter is serial by design (every partition’s batch and the 200 ms admission rounds one at a time).',
   ],
   [
     'read ',
-    'Two HTTP hops on 2 shared cores: the p50 is ~1 ms, the tail is scheduling delay (the gateway’s event-loop lag p99 was 16–27 ms ' +
-      'while other processes ran). The owner alone is in the gateway section ("at its owner directly"). A gateway profile on counts ' +
-      'reads showed fetch’s machinery at 28% of its CPU (undici 17.5%, a timeout AbortSignal per request 8%); this code routes reads ' +
-      'over kept-alive node:http instead. A minimal node:http proxy in front of the same owner also missed 5 ms p99 under that load.',
+    'The machine’s own floor: the bare Fastify anchor (a constant JSON, no owner, no Redis) at 32 connections on the same 2 ' +
+      'cores is in the gateway section of this run, and its p99 is of the same order. The gateway profile at 32 connections ' +
+      'showed it busy 71–93% of a core, 43% of that in socket writes (answers to clients, requests to owners), the gateway’s own ' +
+      'JavaScript a few percent. Public reads now join an identical GET already in flight to the owner and pass the owner’s bytes ' +
+      'through. Next step: serve viewers, queue figures and poll results from the change topics the gateway already reads ' +
+      '(invalidated by key), so a public read is one hop.',
+  ],
+  [
+    'wallet: GET balance p99 ÷ naive SUM',
+    'Both are one indexed read behind the same HTTP server; below ~1,000 entries the SUM is as cheap as the balance row and ' +
+      'the p99s tie within scheduling noise (the SQL-only rows of the wallet section show the database’s share apart from HTTP). ' +
+      'The balance read is one primary-key lookup; it pulls ahead as histories grow.',
+  ],
+  [
+    'gateway: single like ÷ bare',
+    'A single write waits for its Kafka acknowledgement (acks=all, idempotent producer, one request in flight so a key’s order ' +
+      'holds): at 64 connections the gateway was ~50% busy, the rest waiting for acks; kafkajs, GC and socket writes lead its ' +
+      'profile, the gateway’s own code a few percent.',
+  ],
+  [
+    'gateway: batch ingestion',
+    'Per item the gateway validates (ajv), builds the record, encodes Avro (now without the registry client’s second lookup and ' +
+      'copy per record) and kafkajs frames it; with one produce request in flight per producer, a 500-item batch waits for the ' +
+      'batches queued before it. Next step: pipelined produce requests (the Java client’s max.in.flight=5 with idempotence keeps ' +
+      'order) and validating items with one compiled schema for the whole array.',
+  ],
+  [
+    'growth: ',
+    'See the growth section: the seeded state is Postgres rows the load does not touch, so what grows is table and index size.',
+  ],
+  [
+    'sustained: GC share',
+    'prom-client times GC pauses on the wall clock, so when the process waits for a core the pauses look longer; the GC pause ' +
+      'share of wall time is printed beside it.',
   ],
 ];
 

@@ -4,6 +4,7 @@
  * service's benchmark as its own process (each prints one JSON line last), then the targets checked against
  * the numbers. Not a test: it prints and writes numbers.
  * Usage: pnpm bench [--quick]   (--quick: smaller runs, for trying the suite itself)
+ *        pnpm bench --only counters,wallet   (some of the benchmarks; the page says which did not run)
  *        pnpm bench --render    (docs/BENCHMARKS.md again from docs/benchmarks.json, after editing causes.ts: no run)
  */
 import { spawn } from 'node:child_process';
@@ -17,7 +18,11 @@ import { missedCauses, type Target } from './causes.js';
 import { pair, serviceRates, targetsOf, valueOf, type Results } from './targets.js';
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, render: { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    render: { type: 'boolean', default: false },
+    only: { type: 'string' },
+  },
 });
 
 const benches: { name: string; script: string; args: string[]; quickArgs: string[] }[] = [
@@ -98,6 +103,7 @@ function markdown(started: Date, anchors: Anchors, results: Record<string, Resul
     `One run of \`pnpm bench\` on ${started.toISOString()}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. ` +
       'Kafka, the schema registry, Redis, Postgres, the services and the load clients all share this machine. Generated: edit scripts/bench/suite.ts, not this file.',
     '',
+    ...notRun(results),
     '## Anchors: what the machine does with the tools’ own benchmarks',
     '',
     table([
@@ -150,6 +156,25 @@ function markdown(started: Date, anchors: Anchors, results: Record<string, Resul
 
 const docs = join(repoRoot, 'docs');
 
+/** The benchmarks of the suite this run has no numbers of (`--only`, or a run cut short), said at the top. */
+function notRun(results: Record<string, Results>): string[] {
+  const missing = benches.map((b) => b.name).filter((name) => !(name in results));
+  if (missing.length === 0) return [];
+  return [`**Not run in this run: ${missing.join(', ')}.** Their targets below read as missed (no number).`, ''];
+}
+
+/** Writes the numbers so far and their page: after every benchmark, so a run cut short still publishes. */
+function publish(started: Date, anchors: Anchors, results: Record<string, Results>): Target[] {
+  const targets = targetsOf(results);
+  mkdirSync(docs, { recursive: true });
+  writeFileSync(
+    join(docs, 'benchmarks.json'),
+    `${JSON.stringify({ started: started.toISOString(), quick: args.quick, anchors, results, targets }, null, 2)}\n`,
+  );
+  writeFileSync(join(docs, 'BENCHMARKS.md'), `${markdown(started, anchors, results, targets)}\n`);
+  return targets;
+}
+
 /** The markdown again from the numbers of the last run, e.g. after the analysis of a miss was written. */
 function render(): void {
   const saved = JSON.parse(readFileSync(join(docs, 'benchmarks.json'), 'utf8')) as {
@@ -173,7 +198,8 @@ async function main() {
   const anchors = await measureAnchors(args.quick ? { records: 100_000 } : {});
   console.log(JSON.stringify(anchors));
   const results: Record<string, Results> = {};
-  for (const bench of benches) {
+  const only = args.only?.split(',').map((name) => name.trim());
+  for (const bench of benches.filter((b) => !only || only.includes(b.name))) {
     console.log(`\n== ${bench.name}`);
     // one benchmark that fails is reported as failed; the others still run and are published
     results[bench.name] = await runBench(bench.script, args.quick ? bench.quickArgs : bench.args).catch(
@@ -182,14 +208,9 @@ async function main() {
         return { 'benchmark failed': String(error instanceof Error ? error.message : error) };
       },
     );
+    publish(started, anchors, results);
   }
-  const targets = targetsOf(results);
-  mkdirSync(docs, { recursive: true });
-  writeFileSync(
-    join(docs, 'benchmarks.json'),
-    `${JSON.stringify({ started: started.toISOString(), quick: args.quick, anchors, results, targets }, null, 2)}\n`,
-  );
-  writeFileSync(join(docs, 'BENCHMARKS.md'), `${markdown(started, anchors, results, targets)}\n`);
+  const targets = publish(started, anchors, results);
   console.log(
     `\nwrote docs/BENCHMARKS.md and docs/benchmarks.json; targets missed: ${
       targets

@@ -2,8 +2,9 @@
  * Live-viewers benchmark on this machine (not a test: it prints numbers). Runs ingest-gateway and
  * viewer-aggregator as processes against the running local stack and measures, one after another:
  *   1. heartbeats/s the gateway accepts (202 = acknowledged by Kafka with acks=all), batch route then single route;
- *   2. heartbeats/s the aggregator processes, draining the topic from earliest with a fresh consumer group
- *      (a backlog of at least everything phase 1 wrote), timed from its first processed record to lag 0;
+ *   2. heartbeats/s the aggregator processes, draining the run's own topic from earliest with a fresh consumer
+ *      group (a backlog of exactly what phase 1 wrote: the shared topic would hold every earlier run's
+ *      heartbeats for its retention, millions after a day of runs), timed from its first processed record to lag 0;
  *   3. delay from POST to visible in GET /viewers (both through the gateway), p50/p99, idle and then under
  *      background load at half the aggregator's measured rate.
  * Usage: pnpm bench:viewers [--seconds 15] [--concurrency 8] [--probes 200]
@@ -14,6 +15,7 @@ import { stackEndpoints, stackUp } from '@tally/stack';
 import { consumerLag, createKafka } from '@tally/streaming';
 import { createLogger } from '@tally/observability';
 import { TOPICS } from '@tally/contracts';
+import { createTopicsWithSchemas } from '@tally/testkit';
 import { httpClient } from './lib.js';
 
 const { values: args } = parseArgs({
@@ -28,7 +30,7 @@ const concurrency = Number(args.concurrency);
 const probes = Number(args.probes);
 const run = `bench-${Date.now().toString(36)}`;
 const group = `viewer-aggregator-${run}`;
-const topic = TOPICS.viewerHeartbeats.name;
+const topic = `bench.${run}.viewer-heartbeats`;
 const gatewayUrl = 'http://127.0.0.1:18080';
 const aggregatorUrl = 'http://127.0.0.1:18091';
 const key = 'tally-dev-key';
@@ -159,6 +161,10 @@ async function postToVisible(count: number, label: string): Promise<number[]> {
 
 async function main() {
   await stackUp(() => undefined);
+  const { brokers, registryUrl } = stackEndpoints();
+  await createTopicsWithSchemas({ brokers, registryUrl }, [
+    { name: topic, partitions: TOPICS.viewerHeartbeats.partitions, schema: TOPICS.viewerHeartbeats.valueSchema },
+  ]);
   const results: Record<string, number | string> = { run, seconds, concurrency };
   const note = (name: string, value: number | string) => {
     results[name] = value;
@@ -168,6 +174,7 @@ async function main() {
 
   startService('ingest-gateway', {
     PORT: '18080',
+    HEARTBEATS_TOPIC: topic,
     VIEWER_AGGREGATOR_URL: aggregatorUrl,
     RATE_LIMIT_PER_SECOND: '1000000',
     ADDRESS_RATE_LIMIT_PER_SECOND: '1000000',
@@ -203,9 +210,9 @@ async function main() {
   );
   note('gateway single route: answers by status', JSON.stringify(single.statuses));
 
-  // A fresh group reads the whole topic: everything above plus any earlier history, a backlog to drain.
+  // A fresh group reads the run's topic from its beginning: everything above, a backlog to drain.
   const kafka = createKafka({
-    brokers: stackEndpoints().brokers,
+    brokers,
     clientId: 'bench',
     logger: createLogger('bench', 'warn'),
   });
@@ -214,6 +221,7 @@ async function main() {
   const backlog = (await consumerLag(admin, group, [topic])).reduce((sum, p) => sum + p.lag, 0);
   startService('viewer-aggregator', {
     PORT: '18091',
+    HEARTBEATS_TOPIC: topic,
     CONSUMER_GROUP: group,
     REDIS_PREFIX: `tally:bench:viewers`,
     DB_SCHEMA: 'viewer_aggregator_bench',
@@ -248,6 +256,9 @@ async function main() {
     Math.round(loadSent / ((performance.now() - loadStart) / 1000)),
   );
 
+  for (const child of children) child.kill('SIGTERM');
+  await admin.deleteGroups([group]).catch(() => undefined);
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
   await admin.disconnect();
   console.log(JSON.stringify(results));
 }

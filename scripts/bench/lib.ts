@@ -10,6 +10,7 @@ import { createSchemaRegistry, topicCodec, type SchemaName, type SchemaTypes, ty
 import { stackEndpoints, stackUp } from '@tally/stack';
 import { createPool, createRedis } from '@tally/storage';
 import { TypedProducer, consumerLag, createKafka, type OutgoingRecord } from '@tally/streaming';
+import { metricTotal } from './resources.js';
 import {
   createTopicsWithSchemas,
   stackEnvironment,
@@ -161,12 +162,10 @@ export type HttpClient = ReturnType<typeof httpClient>;
 
 /** Records a service has processed (applied or dead-lettered), from its /metrics. */
 export async function recordsProcessed(serviceUrl: string): Promise<number> {
-  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
-  return [...text.matchAll(/^tally_records_processed_total\{[^}]*\} (\d+)/gm)].reduce(
-    (sum, m) => sum + Number(m[1]),
-    0,
-  );
+  return metricTotal(await metricsText(serviceUrl), 'tally_records_processed_total');
 }
+
+const metricsText = async (serviceUrl: string) => (await fetch(`${serviceUrl}/metrics`)).text();
 
 export async function groupDrained(admin: Admin, group: string, topics: string[]): Promise<boolean> {
   return (await consumerLag(admin, group, topics)).every((p) => p.lag === 0);
@@ -521,9 +520,8 @@ interface BatchTotals {
 
 /** The service's consumer batches so far, from its /metrics (a batch: what one fetch brought of one partition). */
 export async function batchTotals(serviceUrl: string): Promise<BatchTotals> {
-  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
-  const total = (name: string) =>
-    [...text.matchAll(new RegExp(`^${name}\\{[^}]*\\} ([0-9.e+-]+)`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+  const text = await metricsText(serviceUrl);
+  const total = (name: string) => metricTotal(text, name);
   return {
     batches: total('tally_batch_duration_seconds_count'),
     seconds: total('tally_batch_duration_seconds_sum'),

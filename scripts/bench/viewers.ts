@@ -16,7 +16,7 @@ import { consumerLag, createKafka } from '@tally/streaming';
 import { createLogger } from '@tally/observability';
 import { TOPICS } from '@tally/contracts';
 import { createTopicsWithSchemas } from '@tally/testkit';
-import { httpClient } from './lib.js';
+import { httpClient, recordsProcessed } from './lib.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,13 +59,7 @@ async function waitReady(url: string): Promise<void> {
   throw new Error(`${url} never became ready`);
 }
 
-async function processedByAggregator(): Promise<number> {
-  const { body } = await call(`${aggregatorUrl}/metrics`, 'GET');
-  return [...body.matchAll(/^tally_records_processed_total\{[^}]*\} (\d+)/gm)].reduce(
-    (sum, m) => sum + Number(m[1]),
-    0,
-  );
-}
+const processedByAggregator = () => recordsProcessed(aggregatorUrl);
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;

@@ -28,6 +28,21 @@ const causes: [string, string][] = [
       'insert-first for keys never seen (one statement instead of a probe and an upsert).',
   ],
   [
+    'viewer-aggregator: heartbeats/s',
+    'CPU-bound in its own process. A CPU profile of the viewers benchmark run alone after the suite (drain and half ' +
+      'load; 17,291 heartbeats/s there) shows the aggregator busy 62 of 70 s sampled, 89% of one core, where Node runs ' +
+      'its JavaScript: GC 15%, the batch loop of aggregator.ts 11%, the session-history fold (history.ts, ' +
+      'record-history.ts, coverage.ts, the marks cache) 19%, socket writes to Redis and Postgres 10%, the (source, seq) ' +
+      'windows 4%, pg 5%, kafkajs 5%. The gateway that fed it was busy 45 of 97 s. Next step: fewer allocations per ' +
+      'heartbeat in the history fold (GC is the largest single share), then the partitions spread over two processes ' +
+      '(a second consumer in the group) so the second core works too.',
+  ],
+  [
+    'viewers: write → visible',
+    'The same profile: under half load the aggregator is busy most of a core, so a probe’s heartbeat waits for the batch ' +
+      'under way and its own (p50 11 ms idle, 314 ms at half load in that run). Next step as for the rate.',
+  ],
+  [
     'queue-admitter: commands/s',
     'The batches of all partitions and the 200 ms admission rounds run one at a time (admission decides under the queue’s lock), so ' +
       'the service is serial by design; no peer was written for it yet.',
@@ -104,8 +119,27 @@ const causes: [string, string][] = [
       'order) and validating items with one compiled schema for the whole array.',
   ],
   [
+    'growth: queue curve: GET',
+    'Both queue reads are answered from Redis (a ZRANK, O(log n), and a hash read), which the seeded finished tickets do not ' +
+      'enter; their p50s moved 1.26 → 1.60 and 1.24 → 1.45 ms between the sizes. The p99 of 2,000 reads at 4 at a time is ' +
+      'the slowest 20, taken on 2 cores right after the drain while Postgres vacuums what the seeding and the drain wrote; ' +
+      'the step is scheduling on a shared machine, not the state. Next step: repeat the reads three times per size and report ' +
+      'the median p99.',
+  ],
+  [
     'growth: ',
     'See the growth section: the seeded state is Postgres rows the load does not touch, so what grows is table and index size.',
+  ],
+  [
+    'sustained: lag',
+    'Measured in the sustained section: the drain rate itself falls as the state grows. Fresh, the service drained 13,710 ' +
+      'likes/s; after the 10 minutes (6.3 M more likes: like registers and seq windows, their indexes) it drained the ' +
+      'remaining 668,120 in 80.5 s, about 8,300/s, below the 10,968/s offered, so the lag grew from the second minute on. ' +
+      'The service itself was busy only 43–68% of one core (mean 56%, GC 17% of that): the rest of each flush is waiting on ' +
+      'its Postgres transaction (two probes and two upserts per like, on tables that grow), on cores Kafka, Postgres and the ' +
+      'load client share (load average 2.9 on 2 cores at the end). Next step: the one named for throughput (the owned ' +
+      'partitions’ state in memory, Postgres written as a changelog by COPY and one merge), which takes the probes out of ' +
+      'the flush and makes its cost independent of the tables’ size.',
   ],
   [
     'sustained: GC share',

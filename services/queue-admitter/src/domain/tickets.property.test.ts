@@ -3,13 +3,15 @@
  * changes) interleaved with admission decisions made from views of the log that may be stale (an admitter
  * behind its partition, or two of them during a rebalance).
  * (a) Capacity is never exceeded at any point of the log and admissions follow join order: whoever is
- *     admitted is the front of the waiting line at that point.
+ *     admitted is the front of the waiting line at that point (the pre-queue's drawn order included); nobody is
+ *     admitted before the opening or while paused, nor beyond admitPerMinute in the minute before.
  * (b) The same log with records delivered again (redelivered runs at their own offsets, repeated joins of the
  *     same ticket, repeated decisions), applied in batches of any size, ends in the same queues.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decideAdmissions } from './admission.js';
+import { DEFAULT_SETTINGS, RATE_WINDOW_MS, admitsAt } from './outflow.js';
 import {
   applyRecords,
   emptyQueue,
@@ -26,7 +28,17 @@ const SPACING = 10;
 type Step =
   | { t: 'join'; q: number; user: number; dt: number }
   | { t: 'leave' | 'complete'; q: number; pick: number; dt: number }
-  | { t: 'configure'; q: number; capacity: number; activeSeconds: number; dt: number }
+  | {
+      t: 'configure';
+      q: number;
+      capacity: number;
+      activeSeconds: number;
+      admitPerMinute: number | null;
+      opensInMs: number | null;
+      paused: boolean;
+      dt: number;
+    }
+  | { t: 'abandon'; q: number; pick: number; dt: number }
   | { t: 'decide'; q: number; staleness: number; claimsLatest: boolean; dt: number };
 
 const q = fc.nat(QUEUES.length - 1);
@@ -44,9 +56,13 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       q,
       capacity: fc.integer({ min: 1, max: 4 }),
       activeSeconds: fc.integer({ min: 1, max: 4 }),
+      admitPerMinute: fc.option(fc.integer({ min: 1, max: 6 })),
+      opensInMs: fc.option(fc.integer({ min: -2000, max: 6000 })),
+      paused: fc.nat(5).map((n) => n === 0),
       dt,
     }),
   },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('abandon' as const), q, pick: fc.nat(), dt }) },
   // claimsLatest: a decision whose basis claims the latest offset whatever its view saw (as a bug would), so
   // that the capacity and the order are shown not to rest on the basis check
   {
@@ -116,7 +132,23 @@ function buildLog(steps: Step[]): LoggedCommand[] {
           });
         break;
       case 'configure':
-        append(queueId, { kind: 'CONFIGURE', capacity: step.capacity, activeSeconds: step.activeSeconds, atMs: now });
+        append(queueId, {
+          kind: 'CONFIGURE',
+          settings: {
+            ...DEFAULT_SETTINGS,
+            capacity: step.capacity,
+            activeSeconds: step.activeSeconds,
+            admitPerMinute: step.admitPerMinute,
+            opensAtMs: step.opensInMs === null ? null : now + step.opensInMs,
+            paused: step.paused,
+          },
+          preQueueSeed: `seed-${queueId}`,
+          atMs: now,
+        });
+        break;
+      case 'abandon':
+        if (tickets.length > 0)
+          append(queueId, { kind: 'ABANDON', ticketIds: [tickets[step.pick % tickets.length]!], atMs: now });
         break;
       case 'decide': {
         const seen = history[Math.max(0, history.length - 1 - step.staleness)]!;
@@ -126,6 +158,7 @@ function buildLog(steps: Step[]): LoggedCommand[] {
           activeCount: queue.activeCount,
           active: activeTickets(queue).map((t) => ({ ticketId: t.ticketId, expiresAtMs: t.expiresAtMs! })),
           waitingHead: waitingLine(queue).map((t) => t.ticketId),
+          recentAdmissions: queue.recentAdmissions,
         };
         const { expire, admit } = decideAdmissions(view, now);
         if (expire.length > 0) append(queueId, { kind: 'EXPIRE', ticketIds: expire, atMs: now });
@@ -167,7 +200,7 @@ function withRepeats(log: LoggedCommand[], repeats: Repeat[]): LoggedCommand[] {
   const add = (index: number, record: LoggedCommand) => after.set(index, [...(after.get(index) ?? []), record]);
   const copiable = log
     .map((r, i) => [r, i] as const)
-    .filter(([r]) => r.command.kind === 'JOIN' || r.command.kind === 'ADMIT' || r.command.kind === 'EXPIRE');
+    .filter(([r]) => ['JOIN', 'ADMIT', 'EXPIRE', 'ABANDON'].includes(r.command.kind));
   for (const repeat of repeats) {
     if (repeat.kind === 'copy' && copiable.length > 0) {
       const [record, index] = copiable[repeat.a % copiable.length]!;
@@ -216,6 +249,10 @@ const plain = (state: PartitionState) =>
     .map(([id, queue]) => ({
       id,
       settings: queue.settings,
+      settingsVersion: queue.settingsVersion,
+      observedHoldMs: queue.observedHoldMs,
+      recentAdmissions: queue.recentAdmissions,
+      preQueueThrough: queue.preQueueThrough,
       activeCount: queue.activeCount,
       admittedTotal: queue.admittedTotal,
       admittedThrough: queue.admittedThrough,
@@ -232,6 +269,7 @@ describe('the fold under random logs with stale and repeated decisions', () => {
     fc.assert(
       fc.property(fc.array(stepArb, { maxLength: 80 }), (steps) => {
         let state: PartitionState = { appliedThrough: -1, queues: new Map() };
+        const admissions = new Map<string, number[]>(QUEUES.map((id) => [id, []]));
         for (const record of buildLog(steps)) {
           const before = state.queues.get(record.queueId) ?? emptyQueue();
           const next = applyOne(state, record);
@@ -243,6 +281,15 @@ describe('the fold under random logs with stale and repeated decisions', () => {
             .map((e) => e.ticket.ticketId);
           if (admitted.length === 0) continue;
           expect(queue.activeCount).toBeLessThanOrEqual(queue.settings.capacity);
+          const atMs = next.outcome!.events.find((e) => e.kind === 'ADMITTED')!.atMs;
+          expect(admitsAt(queue.settings, atMs)).toBe(true);
+          const times = admissions.get(record.queueId)!;
+          expect(atMs).toBeGreaterThanOrEqual(times.at(-1) ?? 0);
+          times.push(...admitted.map(() => atMs));
+          if (queue.settings.admitPerMinute !== null)
+            expect(times.filter((t) => t > atMs - RATE_WINDOW_MS).length).toBeLessThanOrEqual(
+              queue.settings.admitPerMinute,
+            );
           expect(admitted).toEqual(
             waitingLine(before)
               .slice(0, admitted.length)

@@ -58,7 +58,8 @@ describe('the rate bound', () => {
             const n = Math.min(wanted, rateBudget(s, times, at));
             for (let i = 0; i < n; i++) times.push(at);
           }
-          for (const start of times) expect(times.filter((t) => t >= start && t < start + 60_000).length).toBeLessThanOrEqual(perMinute);
+          for (const start of times)
+            expect(times.filter((t) => t >= start && t < start + 60_000).length).toBeLessThanOrEqual(perMinute);
         },
       ),
     );
@@ -112,13 +113,21 @@ describe('wait estimates', () => {
   it('capacity 2, 4 s each: the eighth in line waits four turns', () => {
     const s = settings({ capacity: 2, activeSeconds: 4 });
     const now = 10_000;
-    expect(estimatedWaitSeconds(line({ settings: s, activeCount: 2, slotExpiresAtMs: now + 4000, nowMs: now }), 7)).toBe(16);
+    expect(
+      estimatedWaitSeconds(line({ settings: s, activeCount: 2, slotExpiresAtMs: now + 4000, nowMs: now }), 7),
+    ).toBe(16);
   });
 
   it('counts the observed hold: completions free slots early', () => {
     const s = settings({ capacity: 10, activeSeconds: 180 });
     const now = 1_000_000;
-    const view = line({ settings: s, activeCount: 10, slotExpiresAtMs: now + 180_000, observedHoldMs: 60_000, nowMs: now });
+    const view = line({
+      settings: s,
+      activeCount: 10,
+      slotExpiresAtMs: now + 180_000,
+      observedHoldMs: 60_000,
+      nowMs: now,
+    });
     // the ticket admitted now is expected to end 60 s in, not 180; then each turn takes 60 s
     expect(estimatedWaitSeconds(view, 0)).toBe(60);
     expect(estimatedWaitSeconds(view, 25)).toBe(180);

@@ -5,6 +5,9 @@
  * (a) Capacity is never exceeded at any point of the log and admissions follow join order: whoever is
  *     admitted is the front of the waiting line at that point (the pre-queue's drawn order included); nobody is
  *     admitted before the opening or while paused, nor beyond admitPerMinute in the minute before.
+ *     A decision whose basis claims more than its view saw (as a bug would) is drawn too, to show that capacity
+ *     and order do not rest on the basis check; except for a queue with a pre-queue, whose drawn places can land
+ *     ahead of tickets already waiting: there the order does rest on a true basis (see ADMIT in tickets.ts).
  * (b) The same log with records delivered again (redelivered runs at their own offsets, repeated joins of the
  *     same ticket, repeated decisions), applied in batches of any size, ends in the same queues.
  */
@@ -167,7 +170,12 @@ function buildLog(steps: Step[]): LoggedCommand[] {
             kind: 'ADMIT',
             ticketIds: admit,
             atMs: now,
-            basisOffset: step.claimsLatest ? state.appliedThrough : seen.appliedThrough,
+            // with a pre-queue, order does rest on the basis (a drawn place can be ahead of the listed tickets,
+            // and only a true basis tells the fold so): a lying basis is drawn for queues without one
+            basisOffset:
+              step.claimsLatest && (state.queues.get(queueId)?.preQueueThrough ?? -1) < 0
+                ? state.appliedThrough
+                : seen.appliedThrough,
           });
         break;
       }

@@ -194,7 +194,7 @@ describe('decisions', () => {
   const waiting = ['a', 'b', 'c', 'd'].map((id, i) => ticket(id, `u-${id}`, 'waiting', { joinOrder: i }));
 
   it('ADMIT admits listed waiting tickets into free slots, in the listed order, from the decision time for activeSeconds', () => {
-    const state = queueWith(waiting, { settings: { capacity: 3, activeSeconds: 60 } });
+    const state = queueWith(waiting, { settings: { ...DEFAULT_SETTINGS, capacity: 3, activeSeconds: 60 } });
     const { outcome } = fold(state, [admit(['a', 'b'], 10_000, 4, 10)]);
     expect(
       outcome!.events.map((e) => [e.kind, e.ticket.ticketId, e.ticket.admittedAtMs, e.ticket.expiresAtMs]),
@@ -207,7 +207,7 @@ describe('decisions', () => {
 
   it('ADMIT never fills beyond the capacity at its point of the log, whatever it lists', () => {
     const state = queueWith([ticket('x', 'ux', 'active', { admittedAtMs: 0, expiresAtMs: 9e9 }), ...waiting], {
-      settings: { capacity: 2, activeSeconds: 60 },
+      settings: { ...DEFAULT_SETTINGS, capacity: 2, activeSeconds: 60 },
     });
     const { outcome } = fold(state, [admit(['a', 'b', 'c'], 10_000, 4, 10)]);
     expect(outcome!.events.map((e) => e.ticket.ticketId)).toEqual(['a']);
@@ -215,13 +215,13 @@ describe('decisions', () => {
   });
 
   it('ADMIT skips listed tickets that stopped waiting and goes on with the rest', () => {
-    const state = queueWith(waiting, { settings: { capacity: 2, activeSeconds: 60 } });
+    const state = queueWith(waiting, { settings: { ...DEFAULT_SETTINGS, capacity: 2, activeSeconds: 60 } });
     const { outcome } = fold(state, [leave('a', 2000, 9), admit(['a', 'b', 'c'], 10_000, 4, 10)]);
     expect(outcome!.events.filter((e) => e.kind === 'ADMITTED').map((e) => e.ticket.ticketId)).toEqual(['b', 'c']);
   });
 
   it('an ADMIT from no later a state than one applied is a repeat and changes nothing, even with slots free', () => {
-    const state = queueWith(waiting, { settings: { capacity: 1, activeSeconds: 60 } });
+    const state = queueWith(waiting, { settings: { ...DEFAULT_SETTINGS, capacity: 1, activeSeconds: 60 } });
     const { outcome } = fold(state, [
       admit(['a', 'b'], 10_000, 4, 10),
       complete('a', 10_500, 11),

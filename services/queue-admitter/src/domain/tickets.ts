@@ -53,7 +53,14 @@
  *   slots had freed would admit tickets its original could not, which is safe but not the same queue.
  */
 import { createHash } from 'node:crypto';
-import { DEFAULT_SETTINGS, admitsAt, nextObservedHold, rateBudget, RATE_WINDOW_MS, type QueueSettings } from './outflow.js';
+import {
+  DEFAULT_SETTINGS,
+  admitsAt,
+  nextObservedHold,
+  rateBudget,
+  RATE_WINDOW_MS,
+  type QueueSettings,
+} from './outflow.js';
 
 export type TicketStatus = 'waiting' | 'active' | 'expired' | 'left' | 'completed' | 'abandoned';
 

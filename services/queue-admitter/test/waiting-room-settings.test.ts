@@ -80,7 +80,7 @@ describe('a waiting room people can trust', () => {
     const queue = 'paced';
     const perMinute = 40;
     await world.send([
-      world.configure(queue, 1000, 3600, { admitPerMinute: perMinute }),
+      world.configure(queue, 1000, 600, { admitPerMinute: perMinute }),
       ...Array.from({ length: 200 }, (_, i) => world.join(queue, ticketIdOf(2000 + i), `pacer-${i}`)),
     ]);
     await world.caughtUp();

@@ -81,9 +81,8 @@ export function holdOf(settings: QueueSettings, observedHoldMs: number | null): 
  * The observed hold after one more admission ended after `heldMs`: a moving mean over about the last 20, so it
  * follows a sale whose users start completing faster or slower.
  */
-export function nextObservedHold(observedHoldMs: number | null, heldMs: number): number {
-  const held = Math.max(0, heldMs);
-  return observedHoldMs === null ? held : observedHoldMs + (held - observedHoldMs) / 20;
+export function nextObservedHold(observedHoldMs: number, heldMs: number): number {
+  return observedHoldMs + (Math.max(0, heldMs) - observedHoldMs) / 20;
 }
 
 /** What a wait estimate is worked out from: the queue as its read model shows it at `nowMs`. */

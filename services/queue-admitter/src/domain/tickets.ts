@@ -337,5 +337,10 @@ function applyOne(outcome: QueueOutcome, offset: number, command: QueueCommandTo
 function endAdmission(q: QueueState, ended: Ticket): void {
   q.activeCount -= 1;
   if (ended.admittedAtMs !== null && ended.expiresAtMs !== null)
-    q.observedHoldMs = nextObservedHold(q.observedHoldMs, ended.expiresAtMs - ended.admittedAtMs);
+    // the first admissions to end are the shortest: starting the mean at activeSeconds keeps it from
+    // promising the whole line a turn as short as the first completion's
+    q.observedHoldMs = nextObservedHold(
+      q.observedHoldMs ?? q.settings.activeSeconds * 1000,
+      ended.expiresAtMs - ended.admittedAtMs,
+    );
 }

@@ -6,6 +6,8 @@
  * Usage: pnpm bench [--quick]   (--quick: smaller runs, for trying the suite itself)
  *        pnpm bench --only counters,wallet   (some of the benchmarks; the page says which did not run)
  *        pnpm bench --render    (docs/BENCHMARKS.md again from docs/benchmarks.json, after editing causes.ts: no run)
+ *        pnpm bench --only waiting-room --merge   (adds those benchmarks' numbers to the last run's page, each
+ *                               marked with when it was measured: for a benchmark added after the run)
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,8 +24,12 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
     only: { type: 'string' },
+    merge: { type: 'boolean', default: false },
   },
 });
+
+/** Benchmarks measured after the run the page is of (--merge): name → when. */
+let later: Record<string, string> = {};
 
 const benches: { name: string; script: string; args: string[]; quickArgs: string[] }[] = [
   {
@@ -46,6 +52,8 @@ const benches: { name: string; script: string; args: string[]; quickArgs: string
   },
   { name: 'wallet', script: 'scripts/bench/wallet.ts', args: [], quickArgs: ['--quick'] },
   { name: 'queue', script: 'scripts/bench/queue.ts', args: [], quickArgs: ['--quick'] },
+  // the waiting room: a simulated sale's wait estimates against the waits fans had, and a million in line
+  { name: 'waiting-room', script: 'scripts/bench/waiting-room.ts', args: [], quickArgs: ['--quick'] },
   { name: 'gateway', script: 'scripts/bench/gateway.ts', args: [], quickArgs: ['--quick'] },
   { name: 'ingest', script: 'scripts/bench/ingest.ts', args: [], quickArgs: ['--quick'] },
   {
@@ -104,6 +112,9 @@ function markdown(started: Date, anchors: Anchors, results: Record<string, Resul
       'Kafka, the schema registry, Redis, Postgres, the services and the load clients all share this machine. Generated: edit scripts/bench/suite.ts, not this file.',
     '',
     ...notRun(results),
+    ...Object.entries(later).map(
+      ([name, at]) => `**${name}** was measured later, on ${at}, and merged into this run's page (\`--merge\`).\n`,
+    ),
     '## Anchors: what the machine does with the tools’ own benchmarks',
     '',
     table([
@@ -169,19 +180,25 @@ function publish(started: Date, anchors: Anchors, results: Record<string, Result
   mkdirSync(docs, { recursive: true });
   writeFileSync(
     join(docs, 'benchmarks.json'),
-    `${JSON.stringify({ started: started.toISOString(), quick: args.quick, anchors, results, targets }, null, 2)}\n`,
+    `${JSON.stringify({ started: started.toISOString(), quick: args.quick, anchors, results, targets, later }, null, 2)}\n`,
   );
   writeFileSync(join(docs, 'BENCHMARKS.md'), `${markdown(started, anchors, results, targets)}\n`);
   return targets;
 }
 
-/** The markdown again from the numbers of the last run, e.g. after the analysis of a miss was written. */
-function render(): void {
-  const saved = JSON.parse(readFileSync(join(docs, 'benchmarks.json'), 'utf8')) as {
+function savedRun() {
+  return JSON.parse(readFileSync(join(docs, 'benchmarks.json'), 'utf8')) as {
     started: string;
     anchors: Anchors;
     results: Record<string, Results>;
+    later?: Record<string, string>;
   };
+}
+
+/** The markdown again from the numbers of the last run, e.g. after the analysis of a miss was written. */
+function render(): void {
+  const saved = savedRun();
+  later = saved.later ?? {};
   const targets = targetsOf(saved.results);
   writeFileSync(
     join(docs, 'BENCHMARKS.md'),
@@ -192,13 +209,20 @@ function render(): void {
 
 async function main() {
   if (args.render) return render();
-  const started = new Date();
-  await stackUp(() => undefined);
-  console.log('anchors: kafka-producer-perf-test, kafka-consumer-perf-test, redis-benchmark');
-  const anchors = await measureAnchors(args.quick ? { records: 100_000 } : {});
-  console.log(JSON.stringify(anchors));
-  const results: Record<string, Results> = {};
   const only = args.only?.split(',').map((name) => name.trim());
+  if (args.merge && !only) throw new Error('--merge adds the benchmarks --only names to the last run: name them');
+  const saved = args.merge ? savedRun() : undefined;
+  later = saved?.later ?? {};
+  const started = saved ? new Date(saved.started) : new Date();
+  await stackUp(() => undefined);
+  let anchors: Anchors;
+  if (saved) anchors = saved.anchors;
+  else {
+    console.log('anchors: kafka-producer-perf-test, kafka-consumer-perf-test, redis-benchmark');
+    anchors = await measureAnchors(args.quick ? { records: 100_000 } : {});
+    console.log(JSON.stringify(anchors));
+  }
+  const results: Record<string, Results> = saved?.results ?? {};
   for (const bench of benches.filter((b) => !only || only.includes(b.name))) {
     console.log(`\n== ${bench.name}`);
     // one benchmark that fails is reported as failed; the others still run and are published
@@ -208,6 +232,7 @@ async function main() {
         return { 'benchmark failed': String(error instanceof Error ? error.message : error) };
       },
     );
+    if (saved) later[bench.name] = new Date().toISOString();
     publish(started, anchors, results);
   }
   const targets = publish(started, anchors, results);

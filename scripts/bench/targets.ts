@@ -166,5 +166,12 @@ export function targetsOf(results: Record<string, Results>): Target[] {
     ...gatewayTargets(results),
     ...growthTargets(results),
     ...sustainedTargets(results),
+    ...waitingRoomTargets(results),
   ];
+}
+
+/** Issue 22: the first estimate a fan is shown comes true within ±25% for the median fan of a simulated sale. */
+function waitingRoomTargets(results: Record<string, Results>): Target[] {
+  const median = String(valueOf(results['waiting-room'], 'sale: first estimate error ÷ wait, median |error|') ?? '');
+  return [atMost('waiting room: first estimate’s error ÷ the wait, median fan', parseFloat(median), 25, '%')];
 }

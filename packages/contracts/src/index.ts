@@ -78,3 +78,4 @@ export {
   type WriteConflictReason,
   type WriteVerdict,
 } from './write-conflicts.js';
+export { NO_QUEUE_COMMAND_DETAILS, type QueueCommandDetails } from './queue-commands.js';

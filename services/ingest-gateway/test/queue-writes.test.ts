@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { NO_QUEUE_COMMAND_DETAILS } from '@tally/contracts';
 import { TEST_TICKET_KEY, bearer, call, gatewayForThisFile, json, keys } from './fixtures/gateway.js';
 
 const receivedAt = 1_750_000_000_000;
@@ -24,15 +25,7 @@ const expectedTicket = (queueId: string, source: string, seq: number) =>
     .digest('hex')
     .slice(0, 32)}`;
 
-const nothing = {
-  ticketId: null,
-  userId: null,
-  capacity: null,
-  activeSeconds: null,
-  ticketIds: null,
-  atMs: null,
-  basisOffset: null,
-};
+const nothing = NO_QUEUE_COMMAND_DETAILS;
 
 /** The gateway's own seqs: the receipt time in microseconds, made strictly increasing. */
 function expectGatewaySeqs(ids: string[], source: string): number[] {
@@ -86,6 +79,8 @@ describe('writing queue commands', () => {
           kind: 'CONFIGURE',
           capacity: 100,
           activeSeconds: 180,
+          paused: false,
+          preQueueSeed: expect.stringMatching(/^[0-9a-f]{32}$/),
           receivedAtMs: receivedAt,
         },
       },

@@ -1,4 +1,4 @@
-import { RATE_WINDOW_MS, admissionRate, type QueueSettings } from './domain/admission.js';
+import { RATE_WINDOW_MS, type QueueSettings } from './domain/outflow.js';
 import { joinConflicts, joinWrites, type JoinBody, type JoinConflict, type JoinWrite } from './domain/join-writes.js';
 import { applyRecords, type LoggedCommand, type QueueOutcome, type QueueState, type Ticket } from './domain/tickets.js';
 
@@ -6,9 +6,12 @@ import { applyRecords, type LoggedCommand, type QueueOutcome, type QueueState, t
 export interface QueueChange {
   queueId: string;
   settings: QueueSettings;
+  settingsVersion: number;
+  /** How long admissions were observed to last (null: none ended yet), for wait estimates. */
+  observedHoldMs: number | null;
   admittedTotal: number;
-  /** Admissions per second over the minute up to clockMs, for estimatedWaitSeconds. */
-  admissionRate: number;
+  /** Admissions in the minute up to clockMs, for wait estimates under admitPerMinute. */
+  admittedLastMinute: number;
   /** The latest time of a record that changed the queue: where the rate's window ends (from the log, not a clock). */
   clockMs: number;
   tickets: Ticket[];
@@ -74,7 +77,7 @@ export function applyQueueCommands(
     await batch.write(applied.queues);
     await batch.advanceFence(Math.max(lastOffset, applied.appliedThrough));
     const changes = [...applied.queues].map(([queueId, outcome]) => changeOf(queueId, outcome));
-    return { changes: await withAdmissionRates(batch, changes), conflicts };
+    return { changes: await withAdmittedLastMinute(batch, changes), conflicts };
   });
 }
 
@@ -90,19 +93,28 @@ async function reusedIds(batch: QueueBatchStore, records: LoggedCommand[]): Prom
   return joinConflicts(joins, await batch.recordJoins(joins));
 }
 
-function changeOf(queueId: string, { state, changed, aliases }: QueueOutcome): Omit<QueueChange, 'admissionRate'> {
-  const { settings, admittedTotal, clockMs } = state;
-  return { queueId, settings, admittedTotal, clockMs, tickets: [...changed.values()], aliases: [...aliases] };
+function changeOf(queueId: string, { state, changed, aliases }: QueueOutcome): Omit<QueueChange, 'admittedLastMinute'> {
+  const { settings, settingsVersion, observedHoldMs, admittedTotal, clockMs } = state;
+  return {
+    queueId,
+    settings,
+    settingsVersion,
+    observedHoldMs,
+    admittedTotal,
+    clockMs,
+    tickets: [...changed.values()],
+    aliases: [...aliases],
+  };
 }
 
-/** The admission rate of each queue over the minute before its latest record: from the log, not the clock. */
-export async function withAdmissionRates(
+/** The admissions of each queue in the minute before its latest record: from the log, not the clock. */
+export async function withAdmittedLastMinute(
   store: Pick<QueueBatchStore, 'admittedSince'>,
-  changes: Omit<QueueChange, 'admissionRate'>[],
+  changes: Omit<QueueChange, 'admittedLastMinute'>[],
 ): Promise<QueueChange[]> {
   if (changes.length === 0) return [];
   const counts = await store.admittedSince(
     changes.map((c) => ({ queueId: c.queueId, sinceMs: c.clockMs - RATE_WINDOW_MS })),
   );
-  return changes.map((c) => ({ ...c, admissionRate: admissionRate(counts.get(c.queueId) ?? 0) }));
+  return changes.map((c) => ({ ...c, admittedLastMinute: counts.get(c.queueId) ?? 0 }));
 }

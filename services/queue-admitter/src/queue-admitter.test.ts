@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { QueueCommand } from '@tally/schemas';
 import type { ConsumedRecord, OutgoingRecord, Rejection, TypedProducer } from '@tally/streaming';
+import { NO_QUEUE_COMMAND_DETAILS } from '@tally/contracts';
 import { createLogger } from '@tally/observability';
 import type { QueueBatchStore } from './apply-queue-commands.js';
 import {
@@ -14,6 +15,7 @@ import {
   type QueueStorePort,
 } from './queue-admitter.js';
 import type { JoinBody } from './domain/join-writes.js';
+import { DEFAULT_SETTINGS } from './domain/outflow.js';
 import { emptyQueue, type LoggedCommand } from './domain/tickets.js';
 
 const logger = createLogger('queue-admitter-test', 'silent');
@@ -23,6 +25,7 @@ function proposerWorld() {
   const views = new Map<number, PartitionView>();
   const ends = new Map<number, number>();
   const sent: OutgoingRecord<QueueCommand>[] = [];
+  const unseen = new Map<string, string[]>();
   const store = {
     appliedThrough: async (partition: number) => views.get(partition)?.appliedThrough ?? -1,
     admissionView: async (partition: number) => views.get(partition) ?? { appliedThrough: -1, queues: [] },
@@ -41,16 +44,18 @@ function proposerWorld() {
     endOffsets: async () => ends,
     maxLag: 100,
     logger,
+    seen: { unseenSince: async (queueId: string) => unseen.get(queueId) ?? [] },
   });
-  return { views, ends, sent, proposer };
+  return { views, ends, sent, unseen, proposer };
 }
 
 const queueView = (queueId: string, over: Partial<PartitionView['queues'][number]> = {}) => ({
   queueId,
-  settings: { capacity: 2, activeSeconds: 60 },
+  settings: { ...DEFAULT_SETTINGS, capacity: 2, activeSeconds: 60 },
   activeCount: 0,
   active: [],
   waitingHead: [],
+  recentAdmissions: [],
   ...over,
 });
 
@@ -73,6 +78,24 @@ describe('the admission round proposes', () => {
       ['q', 'ADMIT', ['a'], 5000, 9, ADMITTER_SOURCE],
     ]);
     expect(w.sent[1]!.value.seq).toBeGreaterThan(w.sent[0]!.value.seq);
+  });
+
+  it('ABANDON for the unseen, ahead of an ADMIT of the front of the line that remains', async () => {
+    const w = proposerWorld();
+    w.ends.set(0, 10);
+    const room = queueView('q', {
+      waitingHead: ['a', 'b', 'c'],
+      settings: { ...queueView('q').settings, abandonSeconds: 1 },
+    });
+    w.views.set(0, { appliedThrough: 9, queues: [room, queueView('no-abandoning', { waitingHead: ['z'] })] });
+    w.unseen.set('q', ['a']);
+    w.unseen.set('no-abandoning', ['z']);
+    await w.proposer.round([0]);
+    expect(w.sent.map((r) => [r.key, r.value.kind, r.value.ticketIds])).toEqual([
+      ['q', 'ABANDON', ['a']],
+      ['q', 'ADMIT', ['b', 'c'].slice(0, 2)],
+      ['no-abandoning', 'ADMIT', ['z']],
+    ]);
   });
 
   it('nothing for a partition until its fence reaches the end offset read after its last decision', async () => {
@@ -131,15 +154,9 @@ describe('the consumer applies', () => {
       source: 'app',
       seq: offset,
       queueId: 'q',
+      ...NO_QUEUE_COMMAND_DETAILS,
       kind: 'JOIN',
-      ticketId: null,
-      userId: null,
-      capacity: null,
-      activeSeconds: null,
       receivedAtMs: 1000,
-      ticketIds: null,
-      atMs: null,
-      basisOffset: null,
       ...value,
     },
   });

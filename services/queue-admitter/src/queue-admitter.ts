@@ -1,4 +1,4 @@
-import { formatWriteKey } from '@tally/contracts';
+import { NO_QUEUE_COMMAND_DETAILS, formatWriteKey } from '@tally/contracts';
 import type { Logger, WriteConflicts } from '@tally/observability';
 import type { QueueCommand, QueueEvent, TopicCodec } from '@tally/schemas';
 import type {
@@ -9,12 +9,18 @@ import type {
   Serially,
   TypedProducer,
 } from '@tally/streaming';
-import { applyQueueCommands, withAdmissionRates, type QueueChange, type QueuePort } from './apply-queue-commands.js';
-import { MAX_DECISION_TICKETS, decideAdmissions, type AdmissionView } from './domain/admission.js';
+import {
+  applyQueueCommands,
+  withAdmittedLastMinute,
+  type QueueChange,
+  type QueuePort,
+} from './apply-queue-commands.js';
+import { MAX_DECISION_TICKETS, abandonedBefore, decideAdmissions, type AdmissionView } from './domain/admission.js';
 import type { JoinConflict } from './domain/join-writes.js';
+import type { QueueSettings } from './domain/outflow.js';
 import type { LoggedCommand, QueueCommandToApply } from './domain/tickets.js';
 
-/** The source of every decision record: only queue-admitter writes ADMIT and EXPIRE. */
+/** The source of every decision record: only queue-admitter writes ADMIT, EXPIRE and ABANDON. */
 export const ADMITTER_SOURCE = 'tally.queue-admitter';
 
 export type QueueRole = 'admitter' | 'follower';
@@ -25,7 +31,7 @@ export interface QueueStorePort extends QueuePort {
   pendingEvents(partitions: number[]): Promise<{ ids: number[]; events: QueueEvent[] }>;
   eventsPublished(ids: number[]): Promise<void>;
   /** Everything Redis shows of the queues of a partition but the admission rates. */
-  snapshot(partition: number): Promise<Omit<QueueChange, 'admissionRate'>[]>;
+  snapshot(partition: number): Promise<Omit<QueueChange, 'admittedLastMinute'>[]>;
   admittedSince(windows: { queueId: string; sinceMs: number }[]): Promise<Map<string, number>>;
 }
 
@@ -115,7 +121,7 @@ function reusedId(conflict: JoinConflict, records: ConsumedRecord<QueueCommand>[
 /** The longest a decision of the batch took from being produced to being applied and projected (one produce + one consume). */
 function logDecisionRoundTrip(logger: Logger, partition: number, records: ConsumedRecord<QueueCommand>[]) {
   const decisions = records.filter(
-    (r) => r.value.source === ADMITTER_SOURCE && (r.value.kind === 'ADMIT' || r.value.kind === 'EXPIRE'),
+    (r) => r.value.source === ADMITTER_SOURCE && r.value.kind !== 'JOIN' && r.value.kind !== 'CONFIGURE',
   );
   if (decisions.length === 0) return;
   const appliedAt = Date.now();
@@ -132,15 +138,11 @@ const MAX_LISTED_TICKETS = 10_000;
 function toCommand({ value, offset }: ConsumedRecord<QueueCommand>): QueueCommandToApply | string {
   if (!value.queueId) return 'a queue command needs a queueId';
   switch (value.kind) {
-    case 'CONFIGURE':
-      if (!(value.capacity! > 0) || !(value.activeSeconds! > 0))
-        return 'CONFIGURE needs a positive capacity and activeSeconds';
-      return {
-        kind: 'CONFIGURE',
-        capacity: value.capacity!,
-        activeSeconds: value.activeSeconds!,
-        atMs: value.receivedAtMs,
-      };
+    case 'CONFIGURE': {
+      const settings = settingsOf(value);
+      if (typeof settings === 'string') return settings;
+      return { kind: 'CONFIGURE', settings, preQueueSeed: value.preQueueSeed, atMs: value.receivedAtMs };
+    }
     case 'JOIN':
       if (!value.ticketId || !value.userId) return 'JOIN needs a ticketId and a userId';
       return {
@@ -155,7 +157,8 @@ function toCommand({ value, offset }: ConsumedRecord<QueueCommand>): QueueComman
       if (!value.ticketId) return `${value.kind} needs a ticketId`;
       return { kind: value.kind, ticketId: value.ticketId, atMs: value.receivedAtMs };
     case 'ADMIT':
-    case 'EXPIRE': {
+    case 'EXPIRE':
+    case 'ABANDON': {
       if (value.source !== ADMITTER_SOURCE)
         return `${value.kind} is a decision of the admitter (source ${ADMITTER_SOURCE}), not of ${value.source}`;
       const { ticketIds, atMs, basisOffset } = value;
@@ -164,11 +167,28 @@ function toCommand({ value, offset }: ConsumedRecord<QueueCommand>): QueueComman
       if (atMs === null || basisOffset === null) return `${value.kind} needs atMs and basisOffset`;
       return value.kind === 'ADMIT'
         ? { kind: 'ADMIT', ticketIds, atMs, basisOffset }
-        : { kind: 'EXPIRE', ticketIds, atMs };
+        : { kind: value.kind, ticketIds, atMs };
     }
     default:
       return `unknown kind ${String(value.kind)}`;
   }
+}
+
+/** A CONFIGURE's settings, or why they cannot be (the gateway checks more: this guards the fold's bounds). */
+function settingsOf(value: QueueCommand): QueueSettings | string {
+  const positive = (n: number | null) => n === null || n > 0;
+  if (!(value.capacity! > 0) || !(value.activeSeconds! > 0))
+    return 'CONFIGURE needs a positive capacity and activeSeconds';
+  if (!positive(value.admitPerMinute) || !positive(value.abandonSeconds))
+    return 'CONFIGURE needs admitPerMinute and abandonSeconds positive when set';
+  return {
+    capacity: value.capacity!,
+    activeSeconds: value.activeSeconds!,
+    admitPerMinute: value.admitPerMinute,
+    opensAtMs: value.opensAtMs,
+    abandonSeconds: value.abandonSeconds,
+    paused: value.paused ?? false,
+  };
 }
 
 /** Sends what the outbox holds for these partitions and deletes it once Kafka acknowledged it (run serially). */
@@ -191,7 +211,7 @@ export async function publishEvents(
 export async function rebuildLostProjections(deps: AdmitterDeps, owned: number[]): Promise<void> {
   for (const partition of await deps.projection.partitionsNotReady(owned)) {
     await deps.serially.run(async () => {
-      await deps.projection.replace(await withAdmissionRates(deps.store, await deps.store.snapshot(partition)));
+      await deps.projection.replace(await withAdmittedLastMinute(deps.store, await deps.store.snapshot(partition)));
       await deps.projection.markReady(partition);
       deps.logger.info({ partition }, 'queues of the partition projected to Redis from Postgres');
     });
@@ -208,6 +228,8 @@ export interface ProposerDeps {
   /** A partition gets no decision while more than this many of its records wait to be applied. */
   maxLag: number;
   logger: Logger;
+  /** When each waiting ticket's holder was last seen (QueueProjection in Redis): the evidence for ABANDON. */
+  seen: { unseenSince(queueId: string, beforeMs: number, limit: number): Promise<string[]> };
 }
 
 /**
@@ -246,10 +268,14 @@ export class AdmissionProposer {
       this.waitingFor.delete(partition);
       const decisions: OutgoingRecord<QueueCommand>[] = [];
       for (const queue of view.queues) {
-        const { expire, admit } = decideAdmissions(queue, nowMs);
-        if (expire.length > 0)
-          decisions.push(this.decision(queue.queueId, 'EXPIRE', expire, nowMs, view.appliedThrough));
-        if (admit.length > 0) decisions.push(this.decision(queue.queueId, 'ADMIT', admit, nowMs, view.appliedThrough));
+        const abandon = await this.unseen(queue, nowMs);
+        // the abandoned are out of the line before the ADMIT applies: the front is who remains
+        const waitingHead = queue.waitingHead.filter((id) => !abandon.has(id));
+        const { expire, admit } = decideAdmissions({ ...queue, waitingHead }, nowMs);
+        const basis = view.appliedThrough;
+        if (abandon.size > 0) decisions.push(this.decision(queue.queueId, 'ABANDON', [...abandon], nowMs, basis));
+        if (expire.length > 0) decisions.push(this.decision(queue.queueId, 'EXPIRE', expire, nowMs, basis));
+        if (admit.length > 0) decisions.push(this.decision(queue.queueId, 'ADMIT', admit, nowMs, basis));
       }
       if (decisions.length === 0) continue;
       await this.deps.producer.sendAll(this.deps.commands, decisions);
@@ -257,9 +283,16 @@ export class AdmissionProposer {
     }
   }
 
+  /** Waiting tickets whose holders were not seen for the queue's abandonSeconds (none without it). */
+  private async unseen(queue: AdmissionView & { queueId: string }, nowMs: number): Promise<Set<string>> {
+    const before = abandonedBefore(queue.settings, nowMs);
+    if (before === null) return new Set();
+    return new Set(await this.deps.seen.unseenSince(queue.queueId, before, MAX_DECISION_TICKETS));
+  }
+
   private decision(
     queueId: string,
-    kind: 'ADMIT' | 'EXPIRE',
+    kind: 'ADMIT' | 'EXPIRE' | 'ABANDON',
     ticketIds: string[],
     atMs: number,
     basisOffset: number,
@@ -267,14 +300,11 @@ export class AdmissionProposer {
     // the seq only grows in this process, also across restarts (the clock); idempotency is by ticket and state
     this.seq = Math.max(this.seq + 1, Date.now());
     const value: QueueCommand = {
+      ...NO_QUEUE_COMMAND_DETAILS,
       source: ADMITTER_SOURCE,
       seq: this.seq,
       queueId,
       kind,
-      ticketId: null,
-      userId: null,
-      capacity: null,
-      activeSeconds: null,
       receivedAtMs: atMs,
       ticketIds,
       atMs,

@@ -75,9 +75,15 @@ export async function startQueueAdmitter(
       return {
         codecs: [commands],
         handler: queueCommandHandler(deps),
-        routes: queueRoutes({ store, projection, partitions, tokens, now }),
+        routes: queueRoutes({ store, projection, partitions, tokens, now, roundMs: config.ADMISSION_TICK_MS }),
         loops: async () => [
-          await admissionRounds(config, kafka, deps, { store, producer, commands, now, logger }, assignedPartitions),
+          await admissionRounds(
+            config,
+            kafka,
+            deps,
+            { store, producer, commands, now, logger, seen: projection },
+            assignedPartitions,
+          ),
         ],
       };
     },

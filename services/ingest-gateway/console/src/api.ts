@@ -70,12 +70,15 @@ export interface HoldView {
 
 export interface TicketView {
   ticketId?: string;
-  status: string; // waiting | active | expired | left | completed
-  position: number;
+  status: string; // waiting | active | expired | left | completed | abandoned
+  /** Null in the pre-queue: the order is drawn at the opening and not shown before. */
+  position: number | null;
   waitingTotal: number;
   estimatedWaitSeconds: number | null;
   admissionToken?: string;
   expiresAt?: number;
+  /** In the pre-queue: when the queue opens (epoch ms). */
+  opensAt?: number;
 }
 
 /** The API's error body is `{error, message}`; anything else is described by the status line. */

@@ -120,14 +120,26 @@ describe('the queue on the console', () => {
   it("shows the owner's figures, or the owner's error, with the rate", () => {
     const state = emptyConsoleState();
     const polled = nothingPolled();
-    polled.queues.set('q', { waiting: 3, active: 2, capacity: 2, admittedTotal: 2 });
-    polled.queues.set('gone', { error: 'no queue gone' });
-    expect(consoleView(state, polled, asked({ queue: 'q' }), T).queue).toEqual({
-      queueId: 'q',
+    const figures = {
       waiting: 3,
       active: 2,
       capacity: 2,
       admittedTotal: 2,
+      state: 'open' as const,
+      activeSeconds: 180,
+      admitPerMinute: 30,
+      opensAt: null,
+      abandonSeconds: 60,
+      paused: false,
+      settingsVersion: 2,
+      outflowPerMinute: 0.7,
+      newcomerWaitSeconds: 270,
+    };
+    polled.queues.set('q', figures);
+    polled.queues.set('gone', { error: 'no queue gone' });
+    expect(consoleView(state, polled, asked({ queue: 'q' }), T).queue).toEqual({
+      queueId: 'q',
+      ...figures,
       admissionsPerMinute: 0,
     });
     expect(consoleView(state, polled, asked({ queue: 'gone' }), T).queue).toMatchObject({

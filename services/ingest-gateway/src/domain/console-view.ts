@@ -169,11 +169,23 @@ export interface RankedItem {
   rank: number;
 }
 
+/** A queue's public figures, as the queue-admitter answers GET /v1/queues/{queueId}. */
 export interface QueueFigures {
   waiting: number;
   active: number;
   capacity: number;
   admittedTotal: number;
+  state: 'pre-queue' | 'open' | 'paused';
+  activeSeconds: number;
+  admitPerMinute: number | null;
+  /** Epoch ms. */
+  opensAt: number | null;
+  abandonSeconds: number | null;
+  paused: boolean;
+  settingsVersion: number;
+  outflowPerMinute: number;
+  /** How long a user joining now is expected to wait. */
+  newcomerWaitSeconds: number;
 }
 
 export interface GroupLag {
@@ -266,7 +278,21 @@ function queueView(
   now: number,
 ): NonNullable<ConsoleView['queue']> {
   const figures = polled.queues.get(queueId);
-  const zero = { waiting: 0, active: 0, capacity: 0, admittedTotal: 0 };
+  const zero: QueueFigures = {
+    waiting: 0,
+    active: 0,
+    capacity: 0,
+    admittedTotal: 0,
+    state: 'open',
+    activeSeconds: 0,
+    admitPerMinute: null,
+    opensAt: null,
+    abandonSeconds: null,
+    paused: false,
+    settingsVersion: 0,
+    outflowPerMinute: 0,
+    newcomerWaitSeconds: 0,
+  };
   const read = figures === undefined ? zero : 'error' in figures ? { ...zero, error: figures.error } : figures;
   return { queueId, ...read, admissionsPerMinute: admissionsPerMinute(state, queueId, now) };
 }

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { NO_QUEUE_COMMAND_DETAILS } from '@tally/contracts';
 import {
   ADMISSION_TOKEN_PATTERN,
   TICKET_ID_PATTERN,
   TICKET_SECRET_PATTERN,
+  configureProblems,
   opensTicket,
   ticketFor,
   toCompleteCommand,
@@ -78,18 +80,10 @@ describe('the ticket a join names', () => {
 describe('a queue request becomes a QueueCommand record', () => {
   const receivedAt = 1_700_000_000_000;
   const key = { source: 'gateway.ops', seq: receivedAt * 1000 };
-  const nothing = {
-    ticketId: null,
-    userId: null,
-    capacity: null,
-    activeSeconds: null,
-    ticketIds: null,
-    atMs: null,
-    basisOffset: null,
-  };
+  const nothing = NO_QUEUE_COMMAND_DETAILS;
 
-  it("configure carries capacity and activeSeconds under the gateway's (source, seq)", () => {
-    expect(toConfigureCommand('concert-1', { capacity: 100, activeSeconds: 180 }, key, receivedAt)).toEqual({
+  it("configure carries the settings and the seed under the gateway's (source, seq); what it leaves out is unset", () => {
+    expect(toConfigureCommand('concert-1', { capacity: 100, activeSeconds: 180 }, key, receivedAt, 'seed')).toEqual({
       ...nothing,
       source: 'gateway.ops',
       seq: receivedAt * 1000,
@@ -97,8 +91,18 @@ describe('a queue request becomes a QueueCommand record', () => {
       kind: 'CONFIGURE',
       capacity: 100,
       activeSeconds: 180,
+      paused: false,
+      preQueueSeed: 'seed',
       receivedAtMs: receivedAt,
     });
+  });
+
+  it('checks opensAt against the time the request was received', () => {
+    const settings = { capacity: 1, activeSeconds: 1 };
+    expect(configureProblems({ ...settings, opensAt: receivedAt - 3_600_000 }, receivedAt)).toEqual([]);
+    expect(configureProblems({ ...settings, opensAt: receivedAt - 2 * 86_400_000 }, receivedAt)).toHaveLength(1);
+    expect(configureProblems({ ...settings, opensAt: receivedAt + 400 * 86_400_000 }, receivedAt)).toHaveLength(1);
+    expect(configureProblems(settings, receivedAt)).toEqual([]);
   });
 
   it("join carries the client's (source, seq), the user and the ticket it names", () => {

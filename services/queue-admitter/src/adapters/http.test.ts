@@ -20,7 +20,7 @@ async function queueApp(failing = false) {
     verify: async () => ({ valid: false, reason: 'bad_signature' }),
   } as unknown as AdmissionTokens;
   const app = opsApp(createLogger('test', 'silent'));
-  queueRoutes({ store, projection, partitions: [0], tokens, now: () => 42 })(app);
+  queueRoutes({ store, projection, partitions: [0], tokens, now: () => 42, roundMs: 200 })(app);
   await app.ready();
   return app;
 }

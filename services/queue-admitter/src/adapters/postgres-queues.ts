@@ -6,6 +6,7 @@ import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import type { QueueBatchStore, QueueChange } from '../apply-queue-commands.js';
 import type { AdmissionViewPort, PartitionView, QueueStorePort } from '../queue-admitter.js';
 import { joinBody, type JoinBody, type JoinWrite } from '../domain/join-writes.js';
+import { RATE_WINDOW_MS, type QueueSettings } from '../domain/outflow.js';
 import {
   emptyQueue,
   isLive,
@@ -19,8 +20,23 @@ import {
 export type { QueueChange } from '../apply-queue-commands.js';
 export type { PartitionView } from '../queue-admitter.js';
 
+/** A queue's public figures, as Postgres holds them (see QueueProjection.queue for Redis's). */
+export interface QueueFigures {
+  settings: QueueSettings;
+  settingsVersion: number;
+  observedHoldMs: number | null;
+  waiting: number;
+  active: number;
+  admittedTotal: number;
+  admittedLastMinute: number;
+  /** The soonest expiry of an active ticket (null: none active). */
+  nextExpiryMs: number | null;
+}
+
 const TICKET_COLUMNS = 'queue_id, ticket_id, user_id, status, join_order, admitted_at_ms, expires_at_ms';
-const QUEUE_COLUMNS = 'queue_id, capacity, active_seconds, admitted_total, active_count, admitted_through, clock_ms';
+const QUEUE_COLUMNS =
+  'queue_id, capacity, active_seconds, admit_per_minute, opens_at_ms, abandon_seconds, paused, settings_version, ' +
+  'pre_queue_seed, pre_queue_through, observed_hold_ms, admitted_total, active_count, admitted_through, clock_ms';
 
 type Queryable = Pick<Pool, 'query'>;
 
@@ -94,11 +110,13 @@ export class QueueStore implements QueueStorePort, AdmissionViewPort {
       );
       const dueBy = groupBy(due.rows, (r) => r.queue_id as string);
       const headsBy = groupBy(heads.rows, (r) => r.queue_id as string);
+      const recent = await recentAdmissions(db, this.schema, ids);
       return {
         appliedThrough,
         queues: queues.map((q) => ({
           queueId: q.queue_id as string,
-          settings: { capacity: q.capacity as number, activeSeconds: q.active_seconds as number },
+          settings: settingsOf(q),
+          recentAdmissions: recent.get(q.queue_id as string) ?? [],
           activeCount: Number(q.active_count),
           active: (dueBy.get(q.queue_id as string) ?? []).map((r) => ({
             ticketId: r.ticket_id as string,
@@ -135,7 +153,7 @@ export class QueueStore implements QueueStorePort, AdmissionViewPort {
   }
 
   /** Everything Redis shows of the queues of a partition but the admission rates, for a rebuild after Redis was lost. */
-  async snapshot(partition: number): Promise<Omit<QueueChange, 'admissionRate'>[]> {
+  async snapshot(partition: number): Promise<Omit<QueueChange, 'admittedLastMinute'>[]> {
     const { rows: queues } = await this.pool.query(
       `SELECT ${QUEUE_COLUMNS} FROM ${this.schema}.queues WHERE partition = $1`,
       [partition],
@@ -148,7 +166,9 @@ export class QueueStore implements QueueStorePort, AdmissionViewPort {
     const liveBy = groupBy(live, (r) => r.queue_id as string);
     return queues.map((q) => ({
       queueId: q.queue_id as string,
-      settings: { capacity: q.capacity as number, activeSeconds: q.active_seconds as number },
+      settings: settingsOf(q),
+      settingsVersion: Number(q.settings_version),
+      observedHoldMs: q.observed_hold_ms === null ? null : Number(q.observed_hold_ms),
       admittedTotal: Number(q.admitted_total),
       clockMs: Number(q.clock_ms),
       tickets: (liveBy.get(q.queue_id as string) ?? []).map(ticketOf),
@@ -172,27 +192,49 @@ export class QueueStore implements QueueStorePort, AdmissionViewPort {
     );
     if (!rows[0]) return undefined;
     const ticket = ticketOf(rows[0]);
+    if (ticket.status !== 'waiting') return { ticket, position: 0, waitingTotal: 0 };
     const { rows: counts } = await this.pool.query(
       `SELECT count(*) FILTER (WHERE join_order < $2)::int AS ahead, count(*)::int AS total FROM ${this.schema}.tickets WHERE queue_id = $1 AND status = 'waiting'`,
       [queueId, ticket.joinOrder],
     );
-    return { ticket, position: ticket.status === 'waiting' ? counts[0].ahead : 0, waitingTotal: counts[0].total };
+    return { ticket, position: counts[0].ahead, waitingTotal: counts[0].total };
   }
 
-  async queue(
-    queueId: string,
-  ): Promise<{ waiting: number; active: number; capacity: number; admittedTotal: number } | undefined> {
+  /** A ticket's status alone (aliases resolved), by primary key: what verifying an admission token needs. */
+  async ticketStatus(queueId: string, ticketId: string): Promise<Ticket['status'] | undefined> {
     const { rows } = await this.pool.query(
-      `SELECT q.capacity, q.admitted_total,
+      `SELECT t.status FROM ${this.schema}.tickets t
+       WHERE t.queue_id = $1 AND t.ticket_id = COALESCE(
+         (SELECT live_ticket_id FROM ${this.schema}.ticket_aliases WHERE queue_id = $1 AND ticket_id = $2), $2)`,
+      [queueId, ticketId],
+    );
+    return rows[0]?.status as Ticket['status'] | undefined;
+  }
+
+  /** A queue's figures from Postgres: the fallback while Redis is rebuilding. */
+  async queue(queueId: string): Promise<QueueFigures | undefined> {
+    const { rows } = await this.pool.query(
+      `SELECT ${QUEUE_COLUMNS.split(', ')
+        .map((c) => `q.${c}`)
+        .join(', ')},
               (SELECT count(*)::int FROM ${this.schema}.tickets t WHERE t.queue_id = q.queue_id AND t.status = 'waiting') AS waiting,
-              (SELECT count(*)::int FROM ${this.schema}.tickets t WHERE t.queue_id = q.queue_id AND t.status = 'active') AS active
+              (SELECT min(t.expires_at_ms) FROM ${this.schema}.tickets t WHERE t.queue_id = q.queue_id AND t.status = 'active') AS next_expiry
        FROM ${this.schema}.queues q WHERE q.queue_id = $1`,
       [queueId],
     );
     const r = rows[0];
-    return r
-      ? { waiting: r.waiting, active: r.active, capacity: r.capacity, admittedTotal: Number(r.admitted_total) }
-      : undefined;
+    if (!r) return undefined;
+    const recent = await recentAdmissions(this.pool, this.schema, [queueId]);
+    return {
+      settings: settingsOf(r),
+      settingsVersion: Number(r.settings_version),
+      observedHoldMs: r.observed_hold_ms === null ? null : Number(r.observed_hold_ms),
+      waiting: r.waiting as number,
+      active: Number(r.active_count),
+      admittedTotal: Number(r.admitted_total),
+      admittedLastMinute: (recent.get(queueId) ?? []).length,
+      nextExpiryMs: r.next_expiry === null ? null : Number(r.next_expiry),
+    };
   }
 }
 
@@ -282,7 +324,7 @@ class PostgresQueueBatch implements QueueBatchStore {
     const users: [string, string][] = [];
     for (const { queueId, command } of records) {
       if (command.kind === 'CONFIGURE') continue;
-      if (command.kind === 'ADMIT' || command.kind === 'EXPIRE') {
+      if ('ticketIds' in command) {
         for (const id of command.ticketIds) ids.push([queueId, id]);
         continue;
       }
@@ -296,9 +338,16 @@ class PostgresQueueBatch implements QueueBatchStore {
     const states = new Map<string, QueueState>(
       queueIds.map((id) => [id, { ...emptyQueue(), aliases: aliases.get(id) ?? new Map() }]),
     );
+    const admitting = [...new Set(records.filter((r) => r.command.kind === 'ADMIT').map((r) => r.queueId))];
+    const recent = await recentAdmissions(this.db, this.schema, admitting);
     for (const r of queueRows) {
       const state = states.get(r.queue_id as string)!;
-      state.settings = { capacity: r.capacity as number, activeSeconds: r.active_seconds as number };
+      state.settings = settingsOf(r);
+      state.settingsVersion = Number(r.settings_version);
+      state.preQueueSeed = r.pre_queue_seed as string | null;
+      state.preQueueThrough = Number(r.pre_queue_through);
+      state.observedHoldMs = r.observed_hold_ms === null ? null : Number(r.observed_hold_ms);
+      state.recentAdmissions = recent.get(r.queue_id as string) ?? [];
       state.activeCount = Number(r.active_count);
       state.admittedTotal = Number(r.admitted_total);
       state.admittedThrough = Number(r.admitted_through);
@@ -325,21 +374,30 @@ class PostgresQueueBatch implements QueueBatchStore {
 
   private async writeQueues(queues: Map<string, { state: QueueState }>) {
     const states = [...queues].map(([id, { state }]) => ({ id, ...state }));
+    const columns: [string, string, (q: QueueState) => unknown][] = [
+      ['capacity', 'int', (q) => q.settings.capacity],
+      ['active_seconds', 'int', (q) => q.settings.activeSeconds],
+      ['admit_per_minute', 'int', (q) => q.settings.admitPerMinute],
+      ['opens_at_ms', 'bigint', (q) => q.settings.opensAtMs],
+      ['abandon_seconds', 'int', (q) => q.settings.abandonSeconds],
+      ['paused', 'boolean', (q) => q.settings.paused],
+      ['settings_version', 'bigint', (q) => q.settingsVersion],
+      ['pre_queue_seed', 'text', (q) => q.preQueueSeed],
+      ['pre_queue_through', 'bigint', (q) => q.preQueueThrough],
+      ['observed_hold_ms', 'float8', (q) => q.observedHoldMs],
+      ['admitted_total', 'bigint', (q) => q.admittedTotal],
+      ['active_count', 'bigint', (q) => q.activeCount],
+      ['admitted_through', 'bigint', (q) => q.admittedThrough],
+      ['clock_ms', 'bigint', (q) => q.clockMs],
+    ];
+    const names = columns.map(([name]) => name).join(', ');
     await this.db.query(
-      `INSERT INTO ${this.schema}.queues (queue_id, partition, capacity, active_seconds, admitted_total, active_count, admitted_through, clock_ms)
-       SELECT id, $1, c, s, n, a, b, k FROM unnest($2::text[], $3::int[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[]) AS t(id, c, s, n, a, b, k)
-       ON CONFLICT (queue_id) DO UPDATE SET partition = EXCLUDED.partition, capacity = EXCLUDED.capacity, active_seconds = EXCLUDED.active_seconds,
-         admitted_total = EXCLUDED.admitted_total, active_count = EXCLUDED.active_count, admitted_through = EXCLUDED.admitted_through, clock_ms = EXCLUDED.clock_ms, updated_at = now()`,
-      [
-        this.partition,
-        states.map((q) => q.id),
-        states.map((q) => q.settings.capacity),
-        states.map((q) => q.settings.activeSeconds),
-        states.map((q) => q.admittedTotal),
-        states.map((q) => q.activeCount),
-        states.map((q) => q.admittedThrough),
-        states.map((q) => q.clockMs),
-      ],
+      `INSERT INTO ${this.schema}.queues (queue_id, partition, ${names})
+       SELECT t.queue_id, $1::int, ${columns.map(([name]) => `t.${name}`).join(', ')}
+       FROM unnest($2::text[], ${columns.map(([, type], i) => `$${i + 3}::${type}[]`).join(', ')}) AS t(queue_id, ${names})
+       ON CONFLICT (queue_id) DO UPDATE SET partition = EXCLUDED.partition,
+         ${columns.map(([name]) => `${name} = EXCLUDED.${name}`).join(', ')}, updated_at = now()`,
+      [this.partition, states.map((q) => q.id), ...columns.map(([, , value]) => states.map(value))],
     );
   }
 
@@ -411,9 +469,9 @@ function eventOf(queueId: string, { kind, ticket, atMs }: TicketEvent): QueueEve
   return { queueId, ticketId: ticket.ticketId, userId: ticket.userId, kind, atMs, expiresAtMs };
 }
 
-function mapIn<K, V>(map: Map<string, Map<K, V>>, key: string): Map<K, V> {
+function mapIn<V = Map<string, string>>(map: Map<string, V>, key: string, make = () => new Map() as V): V {
   let inner = map.get(key);
-  if (!inner) map.set(key, (inner = new Map()));
+  if (!inner) map.set(key, (inner = make()));
   return inner;
 }
 
@@ -426,4 +484,36 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
     else groups.set(k, [item]);
   }
   return groups;
+}
+
+/** A queue row's settings. */
+function settingsOf(r: Record<string, unknown>): QueueSettings {
+  const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    capacity: r.capacity as number,
+    activeSeconds: r.active_seconds as number,
+    admitPerMinute: orNull(r.admit_per_minute),
+    opensAtMs: orNull(r.opens_at_ms),
+    abandonSeconds: orNull(r.abandon_seconds),
+    paused: r.paused === true,
+  };
+}
+
+/**
+ * Per queue, the admission times of the minute before its latest admission, ascending: what admitPerMinute is
+ * checked against (domain/outflow.ts). Admission times never go back, so that minute holds every admission a
+ * new one could share a 60 s window with. On the admitted_at_ms index: the latest, then the minute before it.
+ */
+async function recentAdmissions(db: Queryable, schema: string, queueIds: string[]): Promise<Map<string, number[]>> {
+  if (queueIds.length === 0) return new Map();
+  const { rows } = await db.query(
+    `SELECT q.id AS queue_id, t.admitted_at_ms FROM unnest($1::text[]) AS q(id)
+     CROSS JOIN LATERAL (SELECT max(admitted_at_ms) AS latest FROM ${schema}.tickets WHERE queue_id = q.id) m
+     CROSS JOIN LATERAL (SELECT admitted_at_ms FROM ${schema}.tickets
+                         WHERE queue_id = q.id AND admitted_at_ms > m.latest - $2 ORDER BY admitted_at_ms) t`,
+    [queueIds, RATE_WINDOW_MS],
+  );
+  const byQueue = new Map<string, number[]>();
+  for (const r of rows) mapIn(byQueue, r.queue_id as string, () => [] as number[]).push(Number(r.admitted_at_ms));
+  return byQueue;
 }

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { PartitionReadiness, defineScripts, script, type Redis, type ScriptRunner } from '@tally/storage';
+import type { QueueSettings } from '../domain/outflow.js';
 import type { Ticket, TicketStatus } from '../domain/tickets.js';
 import type { QueueChange } from '../apply-queue-commands.js';
 import type { QueueProjectionPort } from '../queue-admitter.js';
@@ -12,7 +13,21 @@ export interface LiveTicketView {
   expiresAtMs: number | null;
   position: number;
   waitingTotal: number;
-  admissionRate: number;
+  /** What the ticket's wait is estimated from. */
+  line: QueueLine;
+}
+
+/** A queue as its read model shows it: settings, counts, and what a wait estimate needs of it. */
+export interface QueueLine {
+  settings: QueueSettings;
+  settingsVersion: number;
+  observedHoldMs: number | null;
+  waiting: number;
+  active: number;
+  admittedTotal: number;
+  admittedLastMinute: number;
+  /** The expiry of the active ticket whose slot the asked position gets (null: a free slot). */
+  slotExpiresAtMs: number | null;
 }
 
 /**
@@ -23,6 +38,7 @@ export class QueueProjection implements QueueProjectionPort {
   private readonly readiness: PartitionReadiness;
   private readonly projectQueue: ScriptRunner;
   private readonly readTicket: ScriptRunner;
+  private readonly readQueue: ScriptRunner;
 
   constructor(
     private readonly redis: Redis,
@@ -31,11 +47,13 @@ export class QueueProjection implements QueueProjectionPort {
     this.readiness = new PartitionReadiness(redis, prefix);
     const lua = (name: string) => fileURLToPath(new URL(`./lua/${name}.lua`, import.meta.url));
     defineScripts(redis, {
-      projectQueue: { file: lua('project-queue'), keys: 5 },
-      readTicket: { file: lua('read-ticket'), keys: 4 },
+      projectQueue: { file: lua('project-queue'), keys: 6 },
+      readTicket: { file: lua('read-ticket'), keys: 6 },
+      readQueue: { file: lua('read-queue'), keys: 3 },
     });
     this.projectQueue = script(redis, 'projectQueue');
     this.readTicket = script(redis, 'readTicket');
+    this.readQueue = script(redis, 'readQueue');
   }
 
   private keys(queueId: string) {
@@ -46,24 +64,34 @@ export class QueueProjection implements QueueProjectionPort {
       tickets: `${tag}:tickets`,
       meta: `${tag}:meta`,
       aliases: `${tag}:aliases`,
+      seen: `${tag}:seen`,
     };
   }
 
-  async project(changes: QueueChange[]): Promise<void> {
+  /** Writes committed changes; a ticket that starts waiting is seen at `nowMs` (joining counts as being seen). */
+  async project(changes: QueueChange[], nowMs = Date.now()): Promise<void> {
     await Promise.all(
       changes.map((c) => {
         const k = this.keys(c.queueId);
+        const { settings } = c;
         const args: (string | number)[] = [
-          c.settings.capacity,
-          c.settings.activeSeconds,
+          settings.capacity,
+          settings.activeSeconds,
+          settings.admitPerMinute ?? '',
+          settings.opensAtMs ?? '',
+          settings.abandonSeconds ?? '',
+          settings.paused ? 1 : 0,
+          c.settingsVersion,
+          c.observedHoldMs ?? '',
           c.admittedTotal,
-          c.admissionRate,
+          c.admittedLastMinute,
+          nowMs,
           c.tickets.length,
         ];
         for (const t of c.tickets)
           args.push(t.ticketId, t.userId, t.status, t.joinOrder, t.admittedAtMs ?? '', t.expiresAtMs ?? '');
         for (const [alias, live] of c.aliases) args.push(alias, live);
-        return this.projectQueue(k.waiting, k.active, k.tickets, k.meta, k.aliases, ...args);
+        return this.projectQueue(k.waiting, k.active, k.tickets, k.meta, k.aliases, k.seen, ...args);
       }),
     );
   }
@@ -77,16 +105,22 @@ export class QueueProjection implements QueueProjectionPort {
     await this.project(changes);
   }
 
-  /** A live ticket as Redis knows it, or undefined (ended, unknown, or Redis does not hold it). */
-  async ticket(queueId: string, ticketId: string): Promise<LiveTicketView | undefined> {
+  /**
+   * A live ticket as Redis knows it, or undefined (ended, unknown, or Redis does not hold it). Reading a waiting
+   * ticket counts as its holder being seen at `nowMs`.
+   */
+  async ticket(queueId: string, ticketId: string, nowMs: number): Promise<LiveTicketView | undefined> {
     const k = this.keys(queueId);
-    const [id, json, rank, total, rate] = (await this.readTicket(
+    const [id, json, rank, waiting, active, slot, meta] = (await this.readTicket(
       k.waiting,
       k.tickets,
       k.meta,
       k.aliases,
+      k.active,
+      k.seen,
       ticketId,
-    )) as [string, string | null, number, number, string];
+      nowMs,
+    )) as [string, string | null, number, number, number, string | null, string[]];
     if (!json) return undefined;
     const t = JSON.parse(json) as Pick<Ticket, 'userId' | 'status' | 'admittedAtMs' | 'expiresAtMs'>;
     return {
@@ -96,22 +130,28 @@ export class QueueProjection implements QueueProjectionPort {
       admittedAtMs: t.admittedAtMs ?? null,
       expiresAtMs: t.expiresAtMs ?? null,
       position: Math.max(0, Number(rank)),
-      waitingTotal: Number(total),
-      admissionRate: Number(rate),
+      waitingTotal: Number(waiting),
+      line: lineOf(pairs(meta), Number(waiting), Number(active), slot),
     };
   }
 
-  async queue(
-    queueId: string,
-  ): Promise<{ waiting: number; active: number; capacity: number; admittedTotal: number } | undefined> {
+  /** A queue's figures, with the slot a join now would get; undefined if Redis does not hold the queue. */
+  async queue(queueId: string): Promise<QueueLine | undefined> {
     const k = this.keys(queueId);
-    const [waiting, active, meta] = await Promise.all([
-      this.redis.zcard(k.waiting),
-      this.redis.zcard(k.active),
-      this.redis.hgetall(k.meta),
-    ]);
-    if (!meta.capacity) return undefined;
-    return { waiting, active, capacity: Number(meta.capacity), admittedTotal: Number(meta.admittedTotal) };
+    const [waiting, active, slot, meta] = (await this.readQueue(k.waiting, k.active, k.meta)) as [
+      number,
+      number,
+      string | null,
+      string[],
+    ];
+    const fields = pairs(meta);
+    if (!fields.capacity) return undefined;
+    return lineOf(fields, Number(waiting), Number(active), slot);
+  }
+
+  /** Waiting tickets of a queue whose holders were last seen before `beforeMs`, at most `limit`. */
+  unseenSince(queueId: string, beforeMs: number, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys(queueId).seen, '-inf', `(${beforeMs}`, 'LIMIT', 0, limit);
   }
 
   /** Partitions whose state is not all in Redis (after a wipe, before their owner rebuilt them). */
@@ -122,4 +162,32 @@ export class QueueProjection implements QueueProjectionPort {
   markReady(partition: number): Promise<void> {
     return this.readiness.markReady(partition);
   }
+}
+
+const pairs = (flat: string[]): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
+};
+const orNull = (v: string | undefined) => (v === undefined || v === '' ? null : Number(v));
+
+/** The meta hash (see project-queue.lua) and the counts read beside it. */
+function lineOf(meta: Record<string, string>, waiting: number, active: number, slot: string | null): QueueLine {
+  return {
+    settings: {
+      capacity: Number(meta.capacity),
+      activeSeconds: Number(meta.activeSeconds),
+      admitPerMinute: orNull(meta.admitPerMinute),
+      opensAtMs: orNull(meta.opensAtMs),
+      abandonSeconds: orNull(meta.abandonSeconds),
+      paused: meta.paused === '1',
+    },
+    settingsVersion: Number(meta.settingsVersion ?? 0),
+    observedHoldMs: orNull(meta.observedHoldMs),
+    waiting,
+    active,
+    admittedTotal: Number(meta.admittedTotal ?? 0),
+    admittedLastMinute: Number(meta.admittedLastMinute ?? 0),
+    slotExpiresAtMs: slot === null ? null : Number(slot),
+  };
 }

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { admissionRate, decideAdmissions, estimatedWaitSeconds, type ActiveTicket } from './admission.js';
+import { abandonedBefore, decideAdmissions, type ActiveTicket } from './admission.js';
+import { DEFAULT_SETTINGS, type QueueSettings } from './outflow.js';
 
-const settings = { capacity: 3, activeSeconds: 180 };
-const view = (active: ActiveTicket[], waitingHead: string[], activeCount = active.length) => ({
-  settings,
-  activeCount,
-  active,
-  waitingHead,
-});
+const settings = { ...DEFAULT_SETTINGS, capacity: 3 };
+const view = (
+  active: ActiveTicket[],
+  waitingHead: string[],
+  activeCount = active.length,
+  more: Partial<QueueSettings> = {},
+  recentAdmissions: number[] = [],
+) => ({ settings: { ...settings, ...more }, activeCount, active, waitingHead, recentAdmissions });
 
 describe('admission decisions', () => {
   it('proposes the front of the line for the free slots, in join order', () => {
@@ -44,15 +46,26 @@ describe('admission decisions', () => {
   });
 });
 
-describe('rates and waits', () => {
-  it('measures the rate per second over a minute', () => {
-    expect(admissionRate(120)).toBe(2);
-    expect(admissionRate(0)).toBe(0);
+describe('outflow settings in decisions', () => {
+  it('admits nobody before the opening or while paused, but still expires', () => {
+    const due = [{ ticketId: 'x', expiresAtMs: 500 }];
+    expect(decideAdmissions(view(due, ['a'], 1, { opensAtMs: 2000 }), 1000)).toEqual({ expire: ['x'], admit: [] });
+    expect(decideAdmissions(view([], ['a'], 0, { opensAtMs: 1000 }), 1000).admit).toEqual(['a']);
+    expect(decideAdmissions(view(due, ['a'], 1, { paused: true }), 1000)).toEqual({ expire: ['x'], admit: [] });
   });
 
-  it('estimates the wait from the observed admission rate', () => {
-    expect(estimatedWaitSeconds(0, 2)).toBe(1);
-    expect(estimatedWaitSeconds(99, 2)).toBe(50);
-    expect(estimatedWaitSeconds(10, 0)).toBeUndefined();
+  it('proposes no more than admitPerMinute allows over the minute before', () => {
+    const line = ['a', 'b', 'c'];
+    expect(decideAdmissions(view([], line, 0, { admitPerMinute: 2 }), 100_000).admit).toEqual(['a', 'b']);
+    expect(decideAdmissions(view([], line, 0, { admitPerMinute: 2 }, [50_000]), 100_000).admit).toEqual(['a']);
+    // an admission exactly a minute ago has left the window
+    expect(decideAdmissions(view([], line, 0, { admitPerMinute: 2 }, [40_000]), 100_000).admit).toEqual(['a', 'b']);
+  });
+
+  it('abandons only with abandonSeconds, and not before that long after the opening', () => {
+    expect(abandonedBefore(DEFAULT_SETTINGS, 100_000)).toBeNull();
+    expect(abandonedBefore({ ...DEFAULT_SETTINGS, abandonSeconds: 30 }, 100_000)).toBe(70_000);
+    expect(abandonedBefore({ ...DEFAULT_SETTINGS, abandonSeconds: 30, opensAtMs: 80_000 }, 100_000)).toBeNull();
+    expect(abandonedBefore({ ...DEFAULT_SETTINGS, abandonSeconds: 30, opensAtMs: 60_000 }, 100_000)).toBe(70_000);
   });
 });

@@ -7,13 +7,15 @@
  * - An active ticket whose time is up expires and frees its slot; leaving or completing frees it at once
  *   (those arrive as commands, see tickets.ts).
  * - Free slots go to the waiting tickets in join order, first come first served: never more active tickets
- *   than the capacity, never one admitted ahead of an earlier one.
+ *   than the capacity, never one admitted ahead of an earlier one; never more in a minute than admitPerMinute
+ *   allows (outflow.ts); nobody before the queue opens or while it is paused.
+ * - A waiting ticket not seen (joined, or read by its holder) for abandonSeconds is abandoned, freeing its place
+ *   for everyone behind; the clock starts at the opening, so nobody in the pre-queue is dropped for not
+ *   watching a queue that was not moving.
  */
-export interface QueueSettings {
-  capacity: number;
-  activeSeconds: number;
-}
+import { admitsAt, rateBudget, type QueueSettings } from './outflow.js';
 
+export type { QueueSettings } from './outflow.js';
 export interface ActiveTicket {
   ticketId: string;
   expiresAtMs: number;
@@ -28,6 +30,8 @@ export interface AdmissionView {
   active: ActiveTicket[];
   /** The first waiting tickets in join order: at least as many as could be admitted, or all. */
   waitingHead: string[];
+  /** Admission times of the last minute or more, ascending (for admitPerMinute). */
+  recentAdmissions: number[];
 }
 
 export interface AdmissionDecision {
@@ -49,23 +53,18 @@ export function decideAdmissions(
     .filter((t) => t.expiresAtMs <= nowMs)
     .slice(0, maxTickets)
     .map((t) => t.ticketId);
+  if (!admitsAt(view.settings, nowMs)) return { expire, admit: [] };
   const free = Math.max(0, view.settings.capacity - (view.activeCount - expire.length));
-  return { expire, admit: view.waitingHead.slice(0, Math.min(free, maxTickets)) };
-}
-
-/** The admission rate is measured over the minute before the queue's latest record (its clockMs). */
-export const RATE_WINDOW_MS = 60_000;
-
-/** Admissions per second, from the admissions whose admittedAt falls in the rate window. */
-export function admissionRate(admissionsInWindow: number): number {
-  return admissionsInWindow / (RATE_WINDOW_MS / 1000);
+  const allowed = Math.min(free, rateBudget(view.settings, view.recentAdmissions, nowMs), maxTickets);
+  return { expire, admit: view.waitingHead.slice(0, allowed) };
 }
 
 /**
- * Seconds until a ticket `position` places from the front is admitted, at the rate admissions were observed
- * (per second over the recent past); undefined while nothing has been admitted to judge by.
+ * Waiting tickets last seen before this time (epoch ms) are to be abandoned at `nowMs`; null when the queue
+ * drops nobody (no abandonSeconds, or fewer than abandonSeconds since it opened).
  */
-export function estimatedWaitSeconds(position: number, admissionsPerSecond: number): number | undefined {
-  if (!(admissionsPerSecond > 0)) return undefined;
-  return Math.ceil((position + 1) / admissionsPerSecond);
+export function abandonedBefore(settings: QueueSettings, nowMs: number): number | null {
+  if (settings.abandonSeconds === null) return null;
+  const cutoff = nowMs - settings.abandonSeconds * 1000;
+  return settings.opensAtMs !== null && cutoff < settings.opensAtMs ? null : cutoff;
 }

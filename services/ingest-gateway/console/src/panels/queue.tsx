@@ -60,7 +60,18 @@ function QueueFigures({ queue }: { queue: QueueView }) {
         <Figure label="capacity" testId="queue-capacity" value={queue.capacity} />
         <Figure label="admitted" testId="queue-admitted-total" value={queue.admittedTotal} />
         <Figure label="admitted / min" testId="queue-admission-rate" value={queue.admissionsPerMinute} />
+        <Figure label="outflow / min" testId="queue-outflow" value={queue.outflowPerMinute} />
       </div>
+      <p class="settings" data-testid="queue-settings">
+        <strong data-testid="queue-state">{queue.state}</strong>
+        {' · '}
+        {formatCount(queue.capacity)} at once for {duration(queue.activeSeconds)}
+        {queue.admitPerMinute !== null && <> · at most {formatCount(queue.admitPerMinute)} / min</>}
+        {queue.opensAt !== null && <> · opens {new Date(queue.opensAt).toLocaleString()}</>}
+        {queue.abandonSeconds !== null && <> · drops the unseen after {duration(queue.abandonSeconds)}</>}
+        {' · '}a newcomer waits about{' '}
+        <span data-testid="queue-newcomer-wait">{duration(queue.newcomerWaitSeconds)}</span>
+      </p>
       <div class="meter" title={`${queue.active} of ${queue.capacity} slots in use`}>
         <div class="meter-track">
           <div class={`meter-fill${share >= 1 ? ' full' : ''}`} style={{ width: `${share * 100}%` }} />
@@ -129,10 +140,17 @@ function TicketResult({ ticket }: { ticket: TicketView }) {
       <span class={`badge status-${ticket.status}`} data-testid="ticket-status">
         {ticket.status}
       </span>
-      <span>
-        position <strong data-testid="ticket-position">{ticket.position}</strong> of {formatCount(ticket.waitingTotal)}{' '}
-        waiting
-      </span>
+      {ticket.position === null ? (
+        <span>
+          in the pre-queue of {formatCount(ticket.waitingTotal)}: a place is drawn at{' '}
+          {new Date(ticket.opensAt ?? 0).toLocaleTimeString()}
+        </span>
+      ) : (
+        <span>
+          position <strong data-testid="ticket-position">{ticket.position}</strong> of{' '}
+          {formatCount(ticket.waitingTotal)} waiting
+        </span>
+      )}
       {ticket.status === 'waiting' && <span class="muted">≈ {duration(ticket.estimatedWaitSeconds)} to go</span>}
       {ticket.expiresAt !== undefined && (
         <span class="muted">in until {new Date(ticket.expiresAt).toLocaleTimeString()}</span>

@@ -55,7 +55,9 @@ export const queueReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (ap
           'Where a ticket stands: waiting (with how many are ahead), active (with its admission token), or ended',
         description:
           'Private: send `Authorization: Bearer <ticketSecret>` (from the join) or a key with the queues:read scope for this queue. ' +
-          'Answers {status: waiting|active|expired|left|completed|abandoned, position, waitingTotal, estimatedWaitSeconds, admissionToken?, expiresAt?} from the queue-admitter; ' +
+          'Answers {status: waiting|active|expired|left|completed|abandoned, position, waitingTotal, estimatedWaitSeconds, admissionToken?, expiresAt?, opensAt?} from the queue-admitter; ' +
+          'position is null in the pre-queue (before opensAt: the order is drawn at random and not shown); estimatedWaitSeconds is a number while the ticket waits. ' +
+          'Reading a waiting ticket counts as its holder being seen (abandonSeconds). ' +
           '404 while the admitter has not seen the join yet. The server admits; clients only poll.',
         security: ticketReadSecurity,
         params: ticketParams,
@@ -76,9 +78,10 @@ export const queueReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (ap
     {
       schema: {
         tags: ['queues'],
-        summary: 'How many wait and how many are active, out of the capacity',
+        summary:
+          'The waiting room as a queue page shows it: the line, the settings, the outflow and the wait for a newcomer',
         description:
-          'Public (no key; rate limited per client address). Answers {waiting, active, capacity, admittedTotal} from the queue-admitter.',
+          'Public (no key; rate limited per client address). Answers {queueId, waiting, active, capacity, admittedTotal, state: pre-queue|open|paused, activeSeconds, admitPerMinute, opensAt, abandonSeconds, paused, settingsVersion, outflowPerMinute, newcomerWaitSeconds} from the queue-admitter.',
         params: queueParams,
         querystring: noQuery,
         response: readErrors,

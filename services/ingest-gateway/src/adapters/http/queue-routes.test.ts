@@ -159,6 +159,26 @@ const cases: Case[] = [
     403,
     'forbidden',
   ],
+  // the waiting room's settings
+  ...(
+    [
+      ['admitPerMinute 0', { admitPerMinute: 0 }, 'body.admitPerMinute'],
+      ['admitPerMinute -5', { admitPerMinute: -5 }, 'body.admitPerMinute'],
+      ['admitPerMinute 1.5', { admitPerMinute: 1.5 }, 'body.admitPerMinute'],
+      ['admitPerMinute "60"', { admitPerMinute: '60' }, 'body.admitPerMinute'],
+      ['admitPerMinute 600001', { admitPerMinute: 600_001 }, 'body.admitPerMinute'],
+      ['abandonSeconds 0', { abandonSeconds: 0 }, 'body.abandonSeconds'],
+      ['abandonSeconds 5 (below 10)', { abandonSeconds: 5 }, 'body.abandonSeconds'],
+      ['abandonSeconds 86401', { abandonSeconds: 86_401 }, 'body.abandonSeconds'],
+      ['paused "yes"', { paused: 'yes' }, 'body.paused'],
+      ['opensAt as an ISO string', { opensAt: '2027-01-01T10:00:00Z' }, 'body.opensAt'],
+      ['opensAt negative', { opensAt: -1 }, 'body.opensAt'],
+      ['opensAt years in the past', { opensAt: Date.now() - 3 * 365 * 86_400_000 }, 'body.opensAt'],
+      ['opensAt two days in the past', { opensAt: Date.now() - 2 * 86_400_000 }, 'body.opensAt'],
+      ['opensAt two years ahead', { opensAt: Date.now() + 2 * 366 * 86_400_000 }, 'body.opensAt'],
+      ['opensAt in seconds, not ms (1970)', { opensAt: Math.floor(Date.now() / 1000) }, 'body.opensAt'],
+    ] as [string, Record<string, unknown>, string][]
+  ).map(([what, change, field]): Case => [what, 'PUT', queue, admin, configure(change), 400, 'invalid_request', field]),
   // join
   ...badSeqs.map(([what, seq]): Case => [
     `seq ${what}`,
@@ -427,5 +447,39 @@ describe('bad input to the queue routes', () => {
     expect(leave.body.details).toEqual([
       { field: 'params.ticketId', message: 'must match ^t_([0-9a-f]{24}|[0-9a-f]{32})$' },
     ]);
+  });
+
+  it('takes every setting of the waiting room, and draws a fresh pre-queue seed per configure', async () => {
+    const opensAt = Date.now() + 3_600_000;
+    const settings = {
+      capacity: 100,
+      activeSeconds: 180,
+      admitPerMinute: 600,
+      opensAt,
+      abandonSeconds: 60,
+      paused: true,
+    };
+    for (const _ of [1, 2])
+      expect((await call('PUT', queue, { headers: admin, body: body(settings) })).status).toBe(202);
+    const [first, second] = topics.queueCommands.records.slice(-2).map((r) => r.value);
+    expect(first).toMatchObject({
+      kind: 'CONFIGURE',
+      capacity: 100,
+      activeSeconds: 180,
+      admitPerMinute: 600,
+      opensAtMs: opensAt,
+      abandonSeconds: 60,
+      paused: true,
+    });
+    expect(first!.preQueueSeed).toMatch(/^[0-9a-f]{32}$/);
+    expect(second!.preQueueSeed).not.toBe(first!.preQueueSeed);
+    // a PUT: what it leaves out is unset
+    expect((await call('PUT', queue, { headers: admin, body: body(validConfigure) })).status).toBe(202);
+    expect(topics.queueCommands.records.at(-1)!.value).toMatchObject({
+      admitPerMinute: null,
+      opensAtMs: null,
+      abandonSeconds: null,
+      paused: false,
+    });
   });
 });

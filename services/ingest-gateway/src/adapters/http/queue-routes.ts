@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { formatWriteKey, type WriteKey } from '@tally/contracts';
+import { formatWriteKey, invalidFields, type WriteKey } from '@tally/contracts';
 import type { QueueCommand } from '@tally/schemas';
 import type { Scope } from '../../domain/api-keys.js';
 import {
+  configureProblems,
   ticketFor,
   toCompleteCommand,
   toConfigureCommand,
@@ -17,6 +18,7 @@ import { acknowledgedWrite, withWriteDeadline } from './acknowledged-write.js';
 import { pathQueue, requireScope } from './auth.js';
 import { batchRoute, type BatchDeps } from './batch-route.js';
 import { acceptEmptyJsonBody } from './empty-body.js';
+import { HttpProblem } from './problems.js';
 import { gatewayWriteKey } from './gateway-write-key.js';
 import {
   completeWrite,
@@ -71,6 +73,8 @@ export const queueRoutes: FastifyPluginAsync<QueueRouteOptions> = async (app, de
     options('queues:admin', configureWrite),
     async (request, reply) => {
       const receivedAtMs = deps.clock();
+      const problems = configureProblems(request.body, receivedAtMs);
+      if (problems.length > 0) throw new HttpProblem(400, invalidFields(problems));
       const command = toConfigureCommand(
         request.params.queueId,
         request.body,

@@ -1,5 +1,9 @@
+import { epochMsParam } from '@tally/contracts';
 import {
   ADMISSION_TOKEN_PATTERN,
+  MAX_ABANDON_SECONDS,
+  MAX_ADMIT_PER_MINUTE,
+  MIN_ABANDON_SECONDS,
   MAX_ACTIVE_SECONDS,
   MAX_ADMISSION_TOKEN_LENGTH,
   MAX_CAPACITY,
@@ -35,6 +39,29 @@ export const configureBody = strictObject(['capacity', 'activeSeconds'], {
     minimum: 1,
     maximum: MAX_ACTIVE_SECONDS,
     description: 'How long an admitted ticket stays active, e.g. 180',
+  },
+  admitPerMinute: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_ADMIT_PER_MINUTE,
+    description:
+      'The most admissions in any 60 s, to protect a checkout that cannot take bursts; outflow is the tighter of this and capacity. Unset: capacity alone',
+  },
+  opensAt: {
+    ...epochMsParam(
+      'When the sale opens, epoch ms: joins before it wait in a pre-queue and are put in random order at opening; after it, first come first served. At most a day in the past, a year ahead. Unset: open now',
+    ),
+  },
+  abandonSeconds: {
+    type: 'integer',
+    minimum: MIN_ABANDON_SECONDS,
+    maximum: MAX_ABANDON_SECONDS,
+    description:
+      'A waiting ticket whose holder was not seen (joined, or read the ticket) for this long is dropped as abandoned, freeing its place; counted from the opening. Unset: never',
+  },
+  paused: {
+    type: 'boolean',
+    description: 'Admit nobody; the line keeps its order and keeps taking joins. Default false',
   },
 });
 
@@ -94,7 +121,8 @@ const gatewayNamed =
   "The gateway names this write itself (source gateway.<key name>, seq from the receipt time), so the answer's id is new each time.";
 
 export const configureWrite: QueueWriteSchema = {
-  summary: 'Sets how many tickets are active at once and for how long; the last one wins',
+  summary:
+    'Sets the waiting room: how many are active at once and for how long, admissions per minute, the opening, abandonment, pause; the last one wins',
   description: `Needs the queues:admin scope. ${gatewayNamed}`,
   params: queueParams,
   body: configureBody,

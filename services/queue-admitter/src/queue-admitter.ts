@@ -25,6 +25,18 @@ export const ADMITTER_SOURCE = 'tally.queue-admitter';
 
 export type QueueRole = 'admitter' | 'follower';
 
+/** A queue's public figures: its settings and counts, as a queue page shows them (Redis, or Postgres while it rebuilds). */
+export interface QueueFigures {
+  settings: QueueSettings;
+  settingsVersion: number;
+  /** How long admissions were observed to last (null: none ended yet). */
+  observedHoldMs: number | null;
+  waiting: number;
+  active: number;
+  admittedTotal: number;
+  admittedLastMinute: number;
+}
+
 /** What the handler and the rebuild need of the queues' storage (QueueStore in Postgres). */
 export interface QueueStorePort extends QueuePort {
   /** Events not yet acknowledged by Kafka, oldest first. */

@@ -3,7 +3,7 @@ import { admissionTokenParam, idParam, ticketIdParam } from '@tally/contracts';
 import { answerReadErrors, sendProblem } from '@tally/observability';
 import type { AdmissionTokens } from '../domain/admission-token.js';
 import { estimatedWaitSeconds, outflowPerMinute, phaseOf, slotIndex } from '../domain/outflow.js';
-import type { QueueFigures, QueueStore } from './postgres-queues.js';
+import type { QueueStore, StoredQueueFigures } from './postgres-queues.js';
 import type { QueueLine, QueueProjection } from './redis-queues.js';
 
 const queueParams = { type: 'object', required: ['queueId'], properties: { queueId: idParam() } } as const;
@@ -175,7 +175,7 @@ export function queueRoutes(deps: QueueReadDeps) {
  * expiry only, which is the slot's exactly when one is active (the common fallback case: a small room); with
  * more it is an estimate on the early side.
  */
-function lineFromPostgres(figures: QueueFigures, position: number): QueueLine {
+function lineFromPostgres(figures: StoredQueueFigures, position: number): QueueLine {
   const slot = slotIndex(figures.settings, figures.active, position);
   return { ...figures, slotExpiresAtMs: slot === null ? null : figures.nextExpiryMs };
 }

@@ -4,7 +4,7 @@ import type { QueueEvent } from '@tally/schemas';
 import { assertSqlIdentifier } from '@tally/config';
 import { inTransaction, type Pool, type PoolClient } from '@tally/storage';
 import type { QueueBatchStore, QueueChange } from '../apply-queue-commands.js';
-import type { AdmissionViewPort, PartitionView, QueueStorePort } from '../queue-admitter.js';
+import type { AdmissionViewPort, PartitionView, QueueFigures, QueueStorePort } from '../queue-admitter.js';
 import { joinBody, type JoinBody, type JoinWrite } from '../domain/join-writes.js';
 import { RATE_WINDOW_MS, type QueueSettings } from '../domain/outflow.js';
 import {
@@ -20,15 +20,8 @@ import {
 export type { QueueChange } from '../apply-queue-commands.js';
 export type { PartitionView } from '../queue-admitter.js';
 
-/** A queue's public figures, as Postgres holds them (see QueueProjection.queue for Redis's). */
-export interface QueueFigures {
-  settings: QueueSettings;
-  settingsVersion: number;
-  observedHoldMs: number | null;
-  waiting: number;
-  active: number;
-  admittedTotal: number;
-  admittedLastMinute: number;
+/** A queue's public figures as Postgres holds them (see QueueProjection.queue for Redis's). */
+export interface StoredQueueFigures extends QueueFigures {
   /** The soonest expiry of an active ticket (null: none active). */
   nextExpiryMs: number | null;
 }
@@ -212,7 +205,7 @@ export class QueueStore implements QueueStorePort, AdmissionViewPort {
   }
 
   /** A queue's figures from Postgres: the fallback while Redis is rebuilding. */
-  async queue(queueId: string): Promise<QueueFigures | undefined> {
+  async queue(queueId: string): Promise<StoredQueueFigures | undefined> {
     const { rows } = await this.pool.query(
       `SELECT ${QUEUE_COLUMNS.split(', ')
         .map((c) => `q.${c}`)

@@ -1,9 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { PartitionReadiness, defineScripts, script, type Redis, type ScriptRunner } from '@tally/storage';
-import type { QueueSettings } from '../domain/outflow.js';
 import type { Ticket, TicketStatus } from '../domain/tickets.js';
 import type { QueueChange } from '../apply-queue-commands.js';
-import type { QueueProjectionPort } from '../queue-admitter.js';
+import type { QueueFigures, QueueProjectionPort } from '../queue-admitter.js';
 
 export interface LiveTicketView {
   ticketId: string;
@@ -17,15 +16,8 @@ export interface LiveTicketView {
   line: QueueLine;
 }
 
-/** A queue as its read model shows it: settings, counts, and what a wait estimate needs of it. */
-export interface QueueLine {
-  settings: QueueSettings;
-  settingsVersion: number;
-  observedHoldMs: number | null;
-  waiting: number;
-  active: number;
-  admittedTotal: number;
-  admittedLastMinute: number;
+/** A queue's figures and what a wait estimate needs of it. */
+export interface QueueLine extends QueueFigures {
   /** The expiry of the active ticket whose slot the asked position gets (null: a free slot). */
   slotExpiresAtMs: number | null;
 }

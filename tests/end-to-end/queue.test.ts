@@ -83,8 +83,10 @@ async function call<T>(
 interface TicketView {
   ticketId: string;
   status: string;
-  position: number;
+  position: number | null;
+  estimatedWaitSeconds: number | null;
   admissionToken?: string;
+  opensAt?: number;
 }
 
 describe('the waiting queue through the gateway', () => {
@@ -197,5 +199,44 @@ describe('the waiting queue through the gateway', () => {
       valid: false,
       reason: 'bad_signature',
     });
+  });
+
+  it('a waiting room with a pre-queue: the page shows the settings and the state, a ticket shows no drawn place before the opening', async () => {
+    const opensAt = Date.now() + 120_000;
+    const settings = { capacity: 5, activeSeconds: 60, admitPerMinute: 30, opensAt, abandonSeconds: 600 };
+    expect((await call('PUT', '/v1/queues/presale', settings)).status).toBe(202);
+    const joined = await call<{ ticketId: string; ticketSecret: string }>('POST', '/v1/queues/presale/tickets', {
+      source: 'presale-app',
+      seq: 1,
+      userId: 'early-fan',
+    });
+    const path = `/v1/queues/presale/tickets/${joined.body.ticketId}`;
+    await expect
+      .poll(async () => (await call<TicketView>('GET', path, undefined, joined.body.ticketSecret)).status, {
+        timeout: 20_000,
+      })
+      .toBe(200);
+    const ticket = (await call<TicketView>('GET', path, undefined, joined.body.ticketSecret)).body;
+    expect(ticket).toMatchObject({ status: 'waiting', position: null, opensAt });
+    // a number while it waits: the opening is two minutes away
+    expect(ticket.estimatedWaitSeconds).toBeGreaterThanOrEqual(100);
+    expect((await call('GET', '/v1/queues/presale', undefined, null)).body).toMatchObject({
+      queueId: 'presale',
+      waiting: 1,
+      active: 0,
+      state: 'pre-queue',
+      capacity: 5,
+      activeSeconds: 60,
+      admitPerMinute: 30,
+      opensAt,
+      abandonSeconds: 600,
+      paused: false,
+      outflowPerMinute: 5,
+      newcomerWaitSeconds: expect.any(Number),
+    });
+    // settings that break a bound never reach the queue
+    const bad = await call<{ error: string }>('PUT', '/v1/queues/presale', { ...settings, admitPerMinute: 0 });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('invalid_request');
   });
 });

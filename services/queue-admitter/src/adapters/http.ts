@@ -56,6 +56,7 @@ export function queueRoutes(deps: QueueReadDeps) {
       {
         settings: line.settings,
         observedHoldMs: line.observedHoldMs,
+        observedAttrition: line.observedAttrition,
         activeCount: line.active,
         slotExpiresAtMs: line.slotExpiresAtMs,
         admittedLastMinute: line.admittedLastMinute,

@@ -58,6 +58,7 @@ function targetOf(route: ApiRoute, data: AbuseData, prng: Prng): Target {
   const ids: Record<string, string> = {
     userId: data.wallet.userId,
     id: data.wallet.transactionIds[0]!,
+    holdId: data.wallet.holdId,
     queueId: data.queue.queueId,
     ticketId: read ? data.queue.admitted[0]!.ticketId : data.queue.tickets.at(-1)!.ticketId,
   };
@@ -292,6 +293,8 @@ async function controls(
       .join(encodeURIComponent(data.tenantWallet.userId))
       .split(encodeURIComponent(data.wallet.transactionIds[0]!))
       .join(encodeURIComponent(data.tenantWallet.transactionIds[0]!))
+      .split(encodeURIComponent(data.wallet.holdId))
+      .join(encodeURIComponent(data.tenantWallet.holdId))
       .split(encodeURIComponent(data.queue.queueId))
       .join(encodeURIComponent(data.tenantQueue.queueId))
       .split(data.queue.admitted[0]!.ticketId)

@@ -33,6 +33,8 @@ export interface WalletData {
   userId: string;
   /** The ids of its transactions (`source:seq`), all applied or rejected by the ledger. */
   transactionIds: string[];
+  /** A pending hold on it (`source:seq`), for the hold read. */
+  holdId: string;
 }
 
 export interface AbuseData {
@@ -88,7 +90,15 @@ export async function setUpAbuseData(gatewayUrl: string, fullKey: string, tag: s
       });
       transactionIds.push(`${source}:${s}`);
     }
-    return { userId, transactionIds };
+    const h = seq++;
+    await post(`/v1/wallets/${encodeURIComponent(userId)}/holds`, {
+      source,
+      seq: h,
+      asset: 'coins',
+      amount: '1.00',
+      timeoutSeconds: 86_400,
+    });
+    return { userId, transactionIds, holdId: `${source}:${h}` };
   };
 
   const queue = async (queueId: string): Promise<QueueData> => {
@@ -125,7 +135,12 @@ export async function setUpAbuseData(gatewayUrl: string, fullKey: string, tag: s
         read.status === 200
           ? (JSON.parse(read.text) as { transactions: { id: string }[] }).transactions.map((t) => t.id)
           : [];
-      if (w.transactionIds.every((id) => seen.includes(id))) break;
+      const hold = await call(gatewayUrl, {
+        method: 'GET',
+        target: `/v1/wallets/${encodeURIComponent(w.userId)}/holds/${encodeURIComponent(w.holdId)}`,
+        authorization,
+      });
+      if (w.transactionIds.every((id) => seen.includes(id)) && hold.status === 200) break;
       if (Date.now() > deadline)
         throw new SetupError(
           `the ledger did not show ${w.userId}'s ${w.transactionIds.length} transactions in time`,

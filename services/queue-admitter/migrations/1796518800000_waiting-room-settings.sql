@@ -8,8 +8,7 @@
 --   settings_version: CONFIGUREs applied, ever;
 --   pre_queue_seed: what the pre-queue's order is drawn from (the first CONFIGURE's seed stands);
 --   pre_queue_through: the offset of the latest pre-queue join (an ADMIT that did not see it is stale);
---   observed_hold_ms: how long admissions were observed to last (moving mean), for wait estimates;
---   observed_attrition: the share of tickets observed to leave the line unadmitted (moving mean), likewise.
+--   observed_hold_ms: how long admissions were observed to last (moving mean), for wait estimates.
 ALTER TABLE queues
   ADD COLUMN admit_per_minute integer CHECK (admit_per_minute > 0),
   ADD COLUMN opens_at_ms bigint,
@@ -18,8 +17,7 @@ ALTER TABLE queues
   ADD COLUMN settings_version bigint NOT NULL DEFAULT 0,
   ADD COLUMN pre_queue_seed text,
   ADD COLUMN pre_queue_through bigint NOT NULL DEFAULT -1,
-  ADD COLUMN observed_hold_ms double precision,
-  ADD COLUMN observed_attrition double precision NOT NULL DEFAULT 0;
+  ADD COLUMN observed_hold_ms double precision;
 
 -- a waiting ticket whose holder was not seen for abandon_seconds ends as 'abandoned'
 ALTER TABLE tickets DROP CONSTRAINT tickets_status_check;
@@ -30,6 +28,6 @@ ALTER TABLE tickets ADD CONSTRAINT tickets_status_check
 ALTER TABLE tickets DROP CONSTRAINT tickets_status_check;
 ALTER TABLE tickets ADD CONSTRAINT tickets_status_check
   CHECK (status IN ('waiting', 'active', 'expired', 'left', 'completed'));
-ALTER TABLE queues DROP COLUMN observed_attrition, DROP COLUMN observed_hold_ms, DROP COLUMN pre_queue_through, DROP COLUMN pre_queue_seed,
+ALTER TABLE queues DROP COLUMN observed_hold_ms, DROP COLUMN pre_queue_through, DROP COLUMN pre_queue_seed,
   DROP COLUMN settings_version, DROP COLUMN paused, DROP COLUMN abandon_seconds, DROP COLUMN opens_at_ms,
   DROP COLUMN admit_per_minute;

@@ -9,8 +9,6 @@ export interface QueueChange {
   settingsVersion: number;
   /** How long admissions were observed to last (null: none ended yet), for wait estimates. */
   observedHoldMs: number | null;
-  /** The share of the line observed to give up before admission, for wait estimates. */
-  observedAttrition: number;
   admittedTotal: number;
   /** Admissions in the minute up to clockMs, for wait estimates under admitPerMinute. */
   admittedLastMinute: number;
@@ -96,13 +94,12 @@ async function reusedIds(batch: QueueBatchStore, records: LoggedCommand[]): Prom
 }
 
 function changeOf(queueId: string, { state, changed, aliases }: QueueOutcome): Omit<QueueChange, 'admittedLastMinute'> {
-  const { settings, settingsVersion, observedHoldMs, observedAttrition, admittedTotal, clockMs } = state;
+  const { settings, settingsVersion, observedHoldMs, admittedTotal, clockMs } = state;
   return {
     queueId,
     settings,
     settingsVersion,
     observedHoldMs,
-    observedAttrition,
     admittedTotal,
     clockMs,
     tickets: [...changed.values()],

@@ -31,8 +31,6 @@ export interface QueueFigures {
   settingsVersion: number;
   /** How long admissions were observed to last (null: none ended yet). */
   observedHoldMs: number | null;
-  /** The share of the line observed to give up before admission. */
-  observedAttrition: number;
   waiting: number;
   active: number;
   admittedTotal: number;

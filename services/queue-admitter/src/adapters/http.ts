@@ -56,7 +56,6 @@ export function queueRoutes(deps: QueueReadDeps) {
       {
         settings: line.settings,
         observedHoldMs: line.observedHoldMs,
-        observedAttrition: line.observedAttrition,
         activeCount: line.active,
         slotExpiresAtMs: line.slotExpiresAtMs,
         admittedLastMinute: line.admittedLastMinute,

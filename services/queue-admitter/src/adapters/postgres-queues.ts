@@ -29,7 +29,7 @@ export interface StoredQueueFigures extends QueueFigures {
 const TICKET_COLUMNS = 'queue_id, ticket_id, user_id, status, join_order, admitted_at_ms, expires_at_ms';
 const QUEUE_COLUMNS =
   'queue_id, capacity, active_seconds, admit_per_minute, opens_at_ms, abandon_seconds, paused, settings_version, ' +
-  'pre_queue_seed, pre_queue_through, observed_hold_ms, observed_attrition, admitted_total, active_count, admitted_through, clock_ms';
+  'pre_queue_seed, pre_queue_through, observed_hold_ms, admitted_total, active_count, admitted_through, clock_ms';
 
 type Queryable = Pick<Pool, 'query'>;
 
@@ -162,7 +162,6 @@ export class QueueStore implements QueueStorePort, AdmissionViewPort {
       settings: settingsOf(q),
       settingsVersion: Number(q.settings_version),
       observedHoldMs: q.observed_hold_ms === null ? null : Number(q.observed_hold_ms),
-      observedAttrition: Number(q.observed_attrition),
       admittedTotal: Number(q.admitted_total),
       clockMs: Number(q.clock_ms),
       tickets: (liveBy.get(q.queue_id as string) ?? []).map(ticketOf),
@@ -223,7 +222,6 @@ export class QueueStore implements QueueStorePort, AdmissionViewPort {
       settings: settingsOf(r),
       settingsVersion: Number(r.settings_version),
       observedHoldMs: r.observed_hold_ms === null ? null : Number(r.observed_hold_ms),
-      observedAttrition: Number(r.observed_attrition),
       waiting: r.waiting as number,
       active: Number(r.active_count),
       admittedTotal: Number(r.admitted_total),
@@ -342,7 +340,6 @@ class PostgresQueueBatch implements QueueBatchStore {
       state.preQueueSeed = r.pre_queue_seed as string | null;
       state.preQueueThrough = Number(r.pre_queue_through);
       state.observedHoldMs = r.observed_hold_ms === null ? null : Number(r.observed_hold_ms);
-      state.observedAttrition = Number(r.observed_attrition);
       state.recentAdmissions = recent.get(r.queue_id as string) ?? [];
       state.activeCount = Number(r.active_count);
       state.admittedTotal = Number(r.admitted_total);
@@ -381,7 +378,6 @@ class PostgresQueueBatch implements QueueBatchStore {
       ['pre_queue_seed', 'text', (q) => q.preQueueSeed],
       ['pre_queue_through', 'bigint', (q) => q.preQueueThrough],
       ['observed_hold_ms', 'float8', (q) => q.observedHoldMs],
-      ['observed_attrition', 'float8', (q) => q.observedAttrition],
       ['admitted_total', 'bigint', (q) => q.admittedTotal],
       ['active_count', 'bigint', (q) => q.activeCount],
       ['admitted_through', 'bigint', (q) => q.admittedThrough],

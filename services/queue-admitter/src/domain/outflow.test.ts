@@ -4,7 +4,6 @@ import {
   DEFAULT_SETTINGS,
   estimatedWaitSeconds,
   holdOf,
-  nextObservedAttrition,
   nextObservedHold,
   outflowPerMinute,
   phaseOf,
@@ -18,7 +17,6 @@ const settings = (more: Partial<QueueSettings> = {}): QueueSettings => ({ ...DEF
 const line = (more: Partial<LineView> = {}): LineView => ({
   settings: settings(),
   observedHoldMs: null,
-  observedAttrition: 0,
   activeCount: 0,
   slotExpiresAtMs: null,
   admittedLastMinute: 0,
@@ -74,8 +72,6 @@ describe('holds and outflow', () => {
     expect(holdOf(settings({ activeSeconds: 180 }), 60_000)).toBe(60_000);
     expect(holdOf(settings({ activeSeconds: 180 }), 500_000)).toBe(180_000);
     expect(nextObservedHold(40_000, 60_000)).toBe(41_000);
-    expect(nextObservedAttrition(0, true)).toBe(0.02);
-    expect(nextObservedAttrition(0.5, false)).toBe(0.49);
   });
 
   it('is the tighter of the slots and admitPerMinute', () => {
@@ -141,13 +137,6 @@ describe('wait estimates', () => {
     expect(estimatedWaitSeconds(line({ settings: s }), 0)).toBe(0);
     expect(estimatedWaitSeconds(line({ settings: s }), 120)).toBe(61);
     expect(estimatedWaitSeconds(line({ settings: s, admittedLastMinute: 60 }), 0)).toBe(1);
-  });
-
-  it('counts only the share of those ahead that the line was observed to keep', () => {
-    const s = settings({ capacity: 10, activeSeconds: 60 });
-    expect(estimatedWaitSeconds(line({ settings: s }), 45)).toBe(4 * 60);
-    // a quarter give up: of 45 ahead, 33 will be there; their turn comes at the fourth slot's third turn
-    expect(estimatedWaitSeconds(line({ settings: s, observedAttrition: 0.25 }), 45)).toBe(3 * 60);
   });
 
   it('starts the line at the opening', () => {

@@ -10,8 +10,7 @@
  *   observed: the active tickets free their slots in expiry order, each slot then serves one ticket per
  *   observed hold (how long admissions actually lasted: completions free slots early), and the rate bound
  *   spaces admissions 60 / admitPerMinute s apart. It needs no admissions to have happened (a fresh queue has
- *   a number too), and it is worked out at read time from the state then, so it moves with the line. Of the
- *   tickets ahead, it counts the share the line was observed to keep (people leave and are abandoned).
+ *   a number too), and it is worked out at read time from the state then, so it moves with the line.
  */
 
 /** A queue's settings, as an operator set them (PUT /v1/queues/{queueId}). */
@@ -86,20 +85,10 @@ export function nextObservedHold(observedHoldMs: number, heldMs: number): number
   return observedHoldMs + (Math.max(0, heldMs) - observedHoldMs) / 20;
 }
 
-/**
- * The share of tickets that leave the line without being admitted (they left, or were abandoned), as a moving
- * mean over about the last 50 to leave the line either way: `gaveUp` for one that did.
- */
-export function nextObservedAttrition(observedAttrition: number, gaveUp: boolean): number {
-  return observedAttrition + ((gaveUp ? 1 : 0) - observedAttrition) / 50;
-}
-
 /** What a wait estimate is worked out from: the queue as its read model shows it at `nowMs`. */
 export interface LineView {
   settings: QueueSettings;
   observedHoldMs: number | null;
-  /** The share of the line observed to give up before being admitted (0: none seen). */
-  observedAttrition: number;
   activeCount: number;
   /**
    * The expiry (ms) of the active ticket whose slot this ticket gets (the slotIndex-th soonest), or null when it
@@ -125,14 +114,11 @@ export function slotIndex(settings: QueueSettings, activeCount: number, position
 }
 
 /**
- * Seconds until the ticket `rank` places from the front is admitted (0: in the next round), counting only the
- * share of those ahead that the observed attrition says will stay. Before the queue opens the line starts moving
- * at its opening, with every slot free then.
+ * Seconds until the ticket `position` places from the front is admitted (0: in the next round). Before the
+ * queue opens the line starts moving at its opening, with every slot free then.
  */
-export function estimatedWaitSeconds(line: LineView, rank: number): number {
+export function estimatedWaitSeconds(line: LineView, position: number): number {
   const { settings, nowMs, roundMs } = line;
-  // of those ahead, about this many will still be there when the line reaches them
-  const position = Math.floor(rank * (1 - Math.min(0.9, Math.max(0, line.observedAttrition))));
   const startMs = Math.max(nowMs, settings.opensAtMs ?? nowMs);
   const holdMs = holdOf(settings, line.observedHoldMs);
   const turns = Math.floor(position / settings.capacity);

@@ -259,7 +259,6 @@ const plain = (state: PartitionState) =>
       settings: queue.settings,
       settingsVersion: queue.settingsVersion,
       observedHoldMs: queue.observedHoldMs,
-      observedAttrition: queue.observedAttrition,
       recentAdmissions: queue.recentAdmissions,
       preQueueThrough: queue.preQueueThrough,
       activeCount: queue.activeCount,

@@ -183,15 +183,6 @@ describe('outflow, the pre-queue and abandonment', () => {
     expect(outcome!.changed.get('again')!.status).toBe('waiting');
   });
 
-  it('learns the share of the line that gives up: leaving or abandoned while waiting, against admitted', () => {
-    const { outcome } = fold(queueWith(line(3)), [
-      leave('w0', 2000, 1),
-      at({ kind: 'ABANDON', ticketIds: ['w1'], atMs: 3000 }, 2),
-      admit(['w2'], 4000, 2, 3),
-    ]);
-    expect(outcome!.state.observedAttrition).toBeCloseTo((0.02 + 0.98 * 0.02) * (1 - 1 / 50), 10);
-  });
-
   it('learns how long admissions hold their slot from those that end', () => {
     const active = (id: string) => ticket(id, `u${id}`, 'active', { admittedAtMs: 0, expiresAtMs: 180_000 });
     const { outcome } = fold(queueWith([active('a'), active('b')]), [complete('a', 40_000), expire(['b'], 180_000)]);

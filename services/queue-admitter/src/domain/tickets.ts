@@ -34,8 +34,7 @@
  * - ABANDON (a decision): each listed ticket that still waits is dropped (`abandoned`): its holder was not seen
  *   for abandonSeconds (the evidence is outside the log, in the read model; the decision records what was
  *   judged, so a replay drops the same tickets). An abandoned ticket is never admitted.
- * - Every admission that ends (completed, left, expired) updates the queue's observed hold, and every ticket
- *   that leaves the line (admitted, or left or abandoned while waiting) its observed attrition, from which waits
+ * - Every admission that ends (completed, left, expired) updates the queue's observed hold, from which waits
  *   are estimated (outflow.ts).
  *
  * Why a stale or repeated decision (two admitters during a rebalance, a crash between producing a decision and
@@ -57,7 +56,6 @@ import { createHash } from 'node:crypto';
 import {
   DEFAULT_SETTINGS,
   admitsAt,
-  nextObservedAttrition,
   nextObservedHold,
   rateBudget,
   RATE_WINDOW_MS,
@@ -108,8 +106,6 @@ export interface QueueState {
   preQueueSeed: string | null;
   /** How long admissions were observed to last (moving mean; null: none ended yet). */
   observedHoldMs: number | null;
-  /** The share of tickets observed to leave the line without being admitted (moving mean; 0: none yet). */
-  observedAttrition: number;
   /** Admission times of the minute before the latest admission, ascending (for admitPerMinute). */
   recentAdmissions: number[];
   /** The offset of the latest pre-queue join applied (-1: none): a decision must have seen it (see ADMIT). */
@@ -136,7 +132,6 @@ export const emptyQueue = (): QueueState => ({
   settingsVersion: 0,
   preQueueSeed: null,
   observedHoldMs: null,
-  observedAttrition: 0,
   recentAdmissions: [],
   preQueueThrough: -1,
   activeCount: 0,
@@ -274,7 +269,6 @@ function applyOne(outcome: QueueOutcome, offset: number, command: QueueCommandTo
         expiresAtMs: wasActive ? Math.max(command.atMs, ticket.admittedAtMs ?? command.atMs) : ticket.expiresAtMs,
       };
       if (wasActive) endAdmission(q, after);
-      else q.observedAttrition = nextObservedAttrition(q.observedAttrition, true);
       put(after);
       outcome.events.push({ kind: leaves ? 'LEFT' : 'COMPLETED', ticket: after, atMs: command.atMs });
       return true;
@@ -303,7 +297,6 @@ function applyOne(outcome: QueueOutcome, offset: number, command: QueueCommandTo
         };
         q.activeCount += 1;
         q.admittedTotal += 1;
-        q.observedAttrition = nextObservedAttrition(q.observedAttrition, false);
         budget -= 1;
         q.recentAdmissions.push(atMs);
         put(after);
@@ -318,7 +311,6 @@ function applyOne(outcome: QueueOutcome, offset: number, command: QueueCommandTo
         const ticket = q.tickets.get(ticketId);
         if (ticket?.status !== 'waiting') continue;
         const after: Ticket = { ...ticket, status: 'abandoned' };
-        q.observedAttrition = nextObservedAttrition(q.observedAttrition, true);
         put(after);
         outcome.events.push({ kind: 'ABANDONED', ticket: after, atMs: command.atMs });
         abandoned = true;

@@ -4,20 +4,19 @@
 -- KEYS[2] active: sorted set, ticket → expiry (ms)
 -- KEYS[3] tickets: hash, ticket → JSON {userId, status, admittedAtMs, expiresAtMs} of live tickets
 -- KEYS[4] meta: hash, the settings (capacity, activeSeconds, admitPerMinute, opensAtMs, abandonSeconds, paused,
---         settingsVersion; '' for a setting not set) and observedHoldMs, observedAttrition, admittedTotal,
---         admittedLastMinute
+--         settingsVersion; '' for a setting not set) and observedHoldMs, admittedTotal, admittedLastMinute
 -- KEYS[5] aliases: hash, ticket → the live ticket a second join of its user names
 -- KEYS[6] seen: sorted set, waiting ticket → when its holder was last seen (ms): joined, or read it
--- ARGV[1..11] capacity, activeSeconds, admitPerMinute, opensAtMs, abandonSeconds, paused, settingsVersion,
--- observedHoldMs, observedAttrition, admittedTotal, admittedLastMinute; ARGV[12] now (ms); ARGV[13] n tickets; then 6 per ticket:
+-- ARGV[1..10] capacity, activeSeconds, admitPerMinute, opensAtMs, abandonSeconds, paused, settingsVersion,
+-- observedHoldMs, admittedTotal, admittedLastMinute; ARGV[11] now (ms); ARGV[12] n tickets; then 6 per ticket:
 -- id, userId, status, joinOrder, admittedAtMs, expiresAtMs ('' when none); then alias pairs
 local waiting, active, tickets, meta, aliases, seen = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 redis.call('HSET', meta, 'capacity', ARGV[1], 'activeSeconds', ARGV[2], 'admitPerMinute', ARGV[3], 'opensAtMs', ARGV[4],
   'abandonSeconds', ARGV[5], 'paused', ARGV[6], 'settingsVersion', ARGV[7], 'observedHoldMs', ARGV[8],
-  'observedAttrition', ARGV[9], 'admittedTotal', ARGV[10], 'admittedLastMinute', ARGV[11])
-local now = ARGV[12]
-local n = tonumber(ARGV[13])
-local i = 14
+  'admittedTotal', ARGV[9], 'admittedLastMinute', ARGV[10])
+local now = ARGV[11]
+local n = tonumber(ARGV[12])
+local i = 13
 for _ = 1, n do
   local id, user, status, order, admittedAt, expiresAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
   i = i + 6

@@ -111,7 +111,14 @@ describe('docs, health and metrics', () => {
       'reason',
     ]);
     expect(bodyFields('/v1/wallets/{userId}/holds/{holdId}/release')).toEqual(['source', 'seq', 'reason']);
-    expect(bodyFields('/v1/queues/{queueId}', 'put')).toEqual(['capacity', 'activeSeconds']);
+    expect(bodyFields('/v1/queues/{queueId}', 'put')).toEqual([
+      'capacity',
+      'activeSeconds',
+      'admitPerMinute',
+      'opensAt',
+      'abandonSeconds',
+      'paused',
+    ]);
     expect(bodyFields('/v1/queues/{queueId}/tickets')).toEqual(['source', 'seq', 'userId']);
     expect(bodyFields('/v1/polls/{pollId}', 'put')).toEqual(['options', 'regions']);
     expect(bodyFields('/v1/polls/{pollId}/votes')).toEqual(['source', 'seq', 'region', 'userId', 'optionId']);

@@ -71,14 +71,16 @@ interface Fan {
   firstReadAt?: number;
 }
 
-async function sendAll(producer: TypedProducer, stack: TestStack, records: QueueCommand[]) {
+/** Writes queue commands to the run's topic, keyed by queue as the gateway keys them: one, or many in chunks. */
+function commandWriter(stack: TestStack, producer: TypedProducer) {
   const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.commands, TOPICS.queueCommands.valueSchema);
-  await bench.produceAll(
-    producer,
-    codec,
-    records.map((value): OutgoingRecord<QueueCommand> => ({ key: value.queueId, value })),
-  );
+  const record = (value: QueueCommand): OutgoingRecord<QueueCommand> => ({ key: value.queueId, value });
+  return {
+    one: (command: QueueCommand) => producer.send(codec, record(command)),
+    all: (commands: QueueCommand[]) => bench.produceAll(producer, codec, commands.map(record)),
+  };
 }
+type CommandWriter = ReturnType<typeof commandWriter>;
 
 let gatewaySeq = 0;
 const gatewayKey = () => ({ source: 'bench-room-gateway', seq: gatewaySeq++ });
@@ -114,10 +116,9 @@ async function fanLife(fan: Fan, admitter: bench.HttpClient, send: (c: QueueComm
   }
 }
 
-async function sale(stack: TestStack, admitter: bench.HttpClient, producer: TypedProducer) {
+async function sale(admitter: bench.HttpClient, write: CommandWriter) {
   const queueId = 'sale';
-  const codec = topicCodec(createSchemaRegistry(stack.registryUrl), topics.commands, TOPICS.queueCommands.valueSchema);
-  const send = (c: QueueCommand) => producer.send(codec, { key: c.queueId, value: c });
+  const send = write.one;
   await send(toConfigureCommand(queueId, { ...SALE }, gatewayKey(), Date.now()));
   const fans: Fan[] = Array.from({ length: USERS }, (_, i) => {
     const key = { source: 'bench-room-fan', seq: i, userId: `fan-${i}` };
@@ -182,7 +183,7 @@ async function millionInLine(
   stack: TestStack,
   service: { url: string; pid: number },
   admitter: bench.HttpClient,
-  producer: TypedProducer,
+  write: CommandWriter,
   kafka: bench.Kafka,
 ) {
   const queueId = 'million';
@@ -200,7 +201,7 @@ async function millionInLine(
   }
   const processedBefore = await bench.recordsProcessed(service.url);
   const startedAt = performance.now();
-  await sendAll(producer, stack, records);
+  await write.all(records);
   await bench.waitForDrain(kafka, group, [topics.commands], 900_000);
   const seconds = (performance.now() - startedAt) / 1000;
   const processed = (await bench.recordsProcessed(service.url)) - processedBefore;
@@ -234,11 +235,7 @@ async function millionInLine(
   await pool.end();
   const target = page.admittedTotal + rows.length;
   const freedAt = performance.now();
-  await sendAll(
-    producer,
-    stack,
-    rows.map((r) => toCompleteCommand(queueId, r.ticket_id as string, gatewayKey(), Date.now())),
-  );
+  await write.all(rows.map((r) => toCompleteCommand(queueId, r.ticket_id as string, gatewayKey(), Date.now())));
   for (;;) {
     const now = JSON.parse((await admitter.get(`/v1/queues/${queueId}`)).body) as {
       admittedTotal: number;
@@ -275,9 +272,10 @@ async function measure(stack: TestStack, services: bench.BenchServices, kafka: b
   const producer = new TypedProducer(kafka, { lingerMs: 2 });
   await producer.connect();
   try {
-    const fans = await sale(stack, admitter, producer);
+    const write = commandWriter(stack, producer);
+    const fans = await sale(admitter, write);
     await saleErrors(stack, fans);
-    await millionInLine(stack, { url: started.url, pid: started.child.pid! }, admitter, producer, kafka);
+    await millionInLine(stack, { url: started.url, pid: started.child.pid! }, admitter, write, kafka);
   } finally {
     admitter.close();
     await producer.disconnect();

@@ -42,7 +42,7 @@ export interface QueueStorePort extends QueuePort {
   /** Events not yet acknowledged by Kafka, oldest first. */
   pendingEvents(partitions: number[]): Promise<{ ids: number[]; events: QueueEvent[] }>;
   eventsPublished(ids: number[]): Promise<void>;
-  /** Everything Redis shows of the queues of a partition but the admission rates. */
+  /** Everything Redis shows of the queues of a partition but their admissions of the last minute. */
   snapshot(partition: number): Promise<Omit<QueueChange, 'admittedLastMinute'>[]>;
   admittedSince(windows: { queueId: string; sinceMs: number }[]): Promise<Map<string, number>>;
 }
@@ -151,7 +151,7 @@ function toCommand({ value, offset }: ConsumedRecord<QueueCommand>): QueueComman
   if (!value.queueId) return 'a queue command needs a queueId';
   switch (value.kind) {
     case 'CONFIGURE': {
-      const settings = settingsOf(value);
+      const settings = configuredSettings(value);
       if (typeof settings === 'string') return settings;
       return { kind: 'CONFIGURE', settings, preQueueSeed: value.preQueueSeed, atMs: value.receivedAtMs };
     }
@@ -187,7 +187,7 @@ function toCommand({ value, offset }: ConsumedRecord<QueueCommand>): QueueComman
 }
 
 /** A CONFIGURE's settings, or why they cannot be (the gateway checks more: this guards the fold's bounds). */
-function settingsOf(value: QueueCommand): QueueSettings | string {
+function configuredSettings(value: QueueCommand): QueueSettings | string {
   const positive = (n: number | null) => n === null || n > 0;
   if (!(value.capacity! > 0) || !(value.activeSeconds! > 0))
     return 'CONFIGURE needs a positive capacity and activeSeconds';

@@ -103,7 +103,9 @@ export class QueueStore implements QueueStorePort, AdmissionViewPort {
       );
       const dueBy = groupBy(due.rows, (r) => r.queue_id as string);
       const headsBy = groupBy(heads.rows, (r) => r.queue_id as string);
-      const recent = await recentAdmissions(db, this.schema, ids);
+      // only admitPerMinute needs them here, and this runs every round for every queue of the partition
+      const paced = queues.filter((q) => q.admit_per_minute !== null).map((q) => q.queue_id as string);
+      const recent = await recentAdmissions(db, this.schema, paced);
       return {
         appliedThrough,
         queues: queues.map((q) => ({

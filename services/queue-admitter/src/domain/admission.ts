@@ -15,7 +15,6 @@
  */
 import { admitsAt, rateBudget, type QueueSettings } from './outflow.js';
 
-export type { QueueSettings } from './outflow.js';
 export interface ActiveTicket {
   ticketId: string;
   expiresAtMs: number;

@@ -89,8 +89,6 @@ export interface LoggedCommand {
   writeId?: string;
 }
 
-export { DEFAULT_SETTINGS } from './outflow.js';
-
 export const isLive = (status: TicketStatus) => status === 'waiting' || status === 'active';
 
 /**

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { createLogger } from '@tally/observability';
 import { createSchemaRegistry, topicCodec, type SchemaName, type SchemaTypes, type TopicCodec } from '@tally/schemas';
 import { stackEndpoints, stackUp } from '@tally/stack';
-import { createPool, createRedis } from '@tally/storage';
+import { createPool, createRedis, deleteKeys, scanKeys } from '@tally/storage';
 import { TypedProducer, consumerLag, createKafka, type OutgoingRecord } from '@tally/streaming';
 import { metricTotal } from './resources.js';
 import {
@@ -421,12 +421,7 @@ export async function cleanUp(stack: TestStack, kafka: Kafka, created: Created):
 
 export async function deleteRedisKeys(redisUrl: string, pattern: string): Promise<void> {
   const redis = createRedis(redisUrl, 'bench');
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await redis.unlink(...keys);
-    cursor = next;
-  } while (cursor !== '0');
+  await deleteKeys(redis, await scanKeys(redis, pattern));
   redis.disconnect();
 }
 

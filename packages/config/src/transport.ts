@@ -249,6 +249,11 @@ export const transportShape = {
   /** A PEM file of the CA(s) that signed the brokers' certificates; unset: the system's CAs. */
   KAFKA_SSL_CA_FILE: env.optional(env.string()),
   REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  /**
+   * true: REDIS_URL names one node of a Redis Cluster (any node: the client learns the rest from CLUSTER SLOTS and
+   * follows MOVED/ASK and failovers). Every key a script or command touches together shares a hash tag.
+   */
+  REDIS_CLUSTER: env.boolean(false),
   /** A PEM file of the CA(s) that signed Redis's certificate (rediss:// only); unset: the system's CAs. */
   REDIS_TLS_CA_FILE: withRules(env.optional(env.string()), redisSettingsAgree),
   DATABASE_URL: databaseUrl('postgres://postgres@127.0.0.1:5432/postgres'),

@@ -40,6 +40,8 @@ export interface ConsumingServiceConfig {
   KAFKA_SESSION_TIMEOUT_MS: number;
   SCHEMA_REGISTRY_URL: string;
   REDIS_URL: string;
+  REDIS_CLUSTER: boolean;
+  REDIS_TLS_CA_FILE?: string | undefined;
   DATABASE_URL: string;
   DB_SCHEMA: string;
   DLQ_TOPIC: string;

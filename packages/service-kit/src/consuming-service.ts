@@ -158,7 +158,7 @@ async function openKit<C extends ConsumingServiceConfig, WithRedis extends boole
   for (const set of options.migrations)
     await migrate({ databaseUrl: config.DATABASE_URL, schema: config.DB_SCHEMA, ...set, log: (m) => logger.debug(m) });
 
-  const redis = (options.redis ? createRedis(config.REDIS_URL, name) : undefined) as ServiceKit<C, WithRedis>['redis'];
+  const redis = (options.redis ? createRedis(config.REDIS_URL, name, config) : undefined) as ServiceKit<C, WithRedis>['redis'];
   const pool = createPool(config.DATABASE_URL);
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
   const clientId = options.clientId ?? config.KAFKA_CLIENT_ID;

@@ -33,7 +33,7 @@ import {
   type SideFilter,
   type SideKind,
 } from './side-topics.js';
-import { prepareStack, stackDown, stackEndpoints, stackStatus, stackUp } from './stack.js';
+import { prepareStack, stackDown, stackEndpoints, stackEnvironment, stackStatus, stackUp } from './stack.js';
 import {
   applyTopics,
   declaredTopics,
@@ -117,9 +117,20 @@ async function withClusterAdmin<T>(work: (admin: Admin) => Promise<T>): Promise<
   }
 }
 
+const CLUSTER = [
+  '--cluster',
+  'the cluster profile (as TALLY_STACK_PROFILE=cluster): three KRaft brokers (replication 3, min.insync.replicas 2) and a Redis Cluster of six nodes, under .stack/cluster on ports of their own',
+] as const;
+
 const stack = program
   .command('stack')
-  .description('the local stack: Kafka (KRaft), the schema registry, and the machine’s Redis and Postgres');
+  .description(
+    'the local stack: Kafka (KRaft), the schema registry, and the machine’s Redis and Postgres (or, with --cluster, a three-broker Kafka and a Redis Cluster)',
+  );
+// --cluster on any stack command selects the profile for everything the command does
+stack.hook('preAction', (_stack, command) => {
+  if ((command.opts() as { cluster?: boolean }).cluster) process.env.TALLY_STACK_PROFILE = 'cluster';
+});
 stack
   .command('prepare')
   .description('resolve the Kafka and schema-registry jars from Maven Central (skipped when already built)')
@@ -130,16 +141,23 @@ stack
   .command('up')
   .description('start Kafka and the schema registry if not running, check Redis and Postgres, apply topics and schemas')
   .option(...ALLOW_REPARTITION)
+  .option(...CLUSTER)
   .action(async (options: { allowRepartition?: boolean }) => {
     const changes = await stackUp(log, { allowRepartition: options.allowRepartition ?? false });
     const e = stackEndpoints();
-    log(`\nstack is up. KAFKA_BROKERS=${e.brokers.join(',')} SCHEMA_REGISTRY_URL=${e.registryUrl}`);
+    log(
+      `\nstack is up. ${Object.entries(stackEnvironment())
+        .map(([name, value]) => `${name}=${value}`)
+        .join(' ')}`,
+    );
+    if (e.profile === 'cluster') log('(`eval "$(pnpm -s tally stack env --cluster)"` sets these in a shell)');
     reportRefusals(changes);
   });
 stack
   .command('status')
   .description('report each component; exit 1 if any is down')
   .option('--json', 'print JSON')
+  .option(...CLUSTER)
   .action(async (options: { json?: boolean }) => {
     const status = await stackStatus();
     if (options.json) console.log(JSON.stringify(status, null, 2));
@@ -147,8 +165,18 @@ stack
     if (status.some((s) => !s.up)) process.exitCode = 1;
   });
 stack
+  .command('env')
+  .description('print the variables services and tests need to use the stack, as shell exports')
+  .option(...CLUSTER)
+  .action(() => {
+    for (const [name, value] of Object.entries(stackEnvironment())) log(`export ${name}=${value}`);
+  });
+stack
   .command('down')
-  .description('stop the registry and Kafka (data is kept in .stack/); Redis and Postgres are left running')
+  .description(
+    'stop the registry and Kafka (data is kept in .stack/), and the cluster profile’s Redis Cluster; the machine’s Redis and Postgres are left running',
+  )
+  .option(...CLUSTER)
   .action(async () => {
     await stackDown(log);
   });

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureMavenBuild } from './maven.js';
 import { stackDir, thirdPartyDir } from './paths.js';
+import { CLUSTER_PORTS, stackProfile } from './profile.js';
 import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
 
 /** Apicurio Registry 3 (3.0.9, see third_party/apicurio-registry/README.md), built from Maven Central, serving the Confluent API. */
@@ -11,7 +12,8 @@ export interface RegistrySettings {
 }
 
 export function registrySettings(env: NodeJS.ProcessEnv = process.env): RegistrySettings {
-  return { port: Number(env.TALLY_REGISTRY_PORT ?? 8081), heapMb: Number(env.TALLY_REGISTRY_HEAP_MB ?? 384) };
+  const port = stackProfile(env) === 'cluster' ? CLUSTER_PORTS.registry : 8081;
+  return { port: Number(env.TALLY_REGISTRY_PORT ?? port), heapMb: Number(env.TALLY_REGISTRY_HEAP_MB ?? 384) };
 }
 
 export const registryUrl = (settings: RegistrySettings) => `http://127.0.0.1:${settings.port}/apis/ccompat/v7`;
@@ -41,6 +43,14 @@ export async function startRegistry(
     await waitForRegistry(settings, 60_000, proc);
     return 'already running';
   }
+  // a registry of another checkout's stack on this port: use it rather than start one that cannot bind
+  if (
+    await pingRegistry(settings).then(
+      () => true,
+      () => false,
+    )
+  )
+    return 'already running';
   const home = join(stackDir(), 'registry');
   mkdirSync(home, { recursive: true });
   if (!existsSync(join(registryProject, runnerJar))) throw new Error(`missing ${runnerJar} in ${registryProject}`);

@@ -3,6 +3,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { platformConfig } from '@tally/config';
 import {
+  brokerAddresses,
+  brokerNodes,
   brokerProcess,
   brokerSettings,
   describeCluster,
@@ -11,6 +13,16 @@ import {
   stopBroker,
 } from './kafka-broker.js';
 import { runningPid } from './processes.js';
+import { stackProfile } from './profile.js';
+import {
+  describeRedisCluster,
+  redisClusterPorts,
+  redisClusterSettings,
+  redisClusterUrl,
+  redisNodeProcess,
+  startRedisCluster,
+  stopRedisCluster,
+} from './redis-cluster.js';
 import {
   ensureRegistryJar,
   pingRegistry,
@@ -31,22 +43,44 @@ export interface ComponentStatus {
   detail: string;
 }
 
-/** Where clients find the stack; the same variables services read, defaulted to the local stack. */
+/**
+ * Where clients find the stack; the same variables services read, defaulted to the local stack. The cluster
+ * profile's Redis is its own Redis Cluster (redisCluster: services need REDIS_CLUSTER=true to use it).
+ */
 export function stackEndpoints() {
+  const profile = stackProfile();
   const broker = brokerSettings();
   const registry = registrySettings();
+  const redisCluster = profile === 'cluster' ? redisClusterSettings() : undefined;
   const platform = platformConfig({
     ...process.env,
-    KAFKA_BROKERS: `127.0.0.1:${broker.port}`,
+    KAFKA_BROKERS: brokerAddresses(broker).join(','),
     SCHEMA_REGISTRY_URL: registryUrl(registry),
+    ...(redisCluster ? { REDIS_URL: redisClusterUrl(redisCluster), REDIS_CLUSTER: 'true' } : {}),
   });
   return {
+    profile,
     broker,
     registry,
+    redisClusterSettings: redisCluster,
     brokers: platform.KAFKA_BROKERS,
     registryUrl: platform.SCHEMA_REGISTRY_URL,
     redisUrl: platform.REDIS_URL,
+    redisCluster: platform.REDIS_CLUSTER,
     databaseUrl: platform.DATABASE_URL,
+  };
+}
+
+/** The environment a process needs to use this stack as services do (`tally stack env`). */
+export function stackEnvironment(): Record<string, string> {
+  const e = stackEndpoints();
+  return {
+    TALLY_STACK_PROFILE: e.profile,
+    KAFKA_BROKERS: e.brokers.join(','),
+    SCHEMA_REGISTRY_URL: e.registryUrl,
+    REDIS_URL: e.redisUrl,
+    REDIS_CLUSTER: String(e.redisCluster),
+    DATABASE_URL: e.databaseUrl,
   };
 }
 
@@ -57,16 +91,26 @@ export function stackEndpoints() {
  */
 export async function stackUp(log: Log, options: ApplyTopicsOptions = {}): Promise<TopicChange[]> {
   const endpoints = stackEndpoints();
-  await Promise.all([checkRedis(endpoints.redisUrl), checkPostgres(endpoints.databaseUrl)]).catch((error: unknown) => {
+  let started = Date.now();
+  if (endpoints.redisClusterSettings) {
+    const redis = await startRedisCluster(endpoints.redisClusterSettings, log);
+    log(
+      `redis      cluster ${redisClusterPorts(endpoints.redisClusterSettings).join(',')}: ${redis} (${elapsed(started)})`,
+    );
+  }
+  await Promise.all([
+    endpoints.redisClusterSettings ? Promise.resolve() : checkRedis(endpoints.redisUrl),
+    checkPostgres(endpoints.databaseUrl),
+  ]).catch((error: unknown) => {
     throw new Error(
       `${error instanceof Error ? error.message : String(error)} (Redis and Postgres are expected at REDIS_URL and DATABASE_URL)`,
     );
   });
-  log(`redis      ${endpoints.redisUrl}: up`);
+  if (!endpoints.redisClusterSettings) log(`redis      ${endpoints.redisUrl}: up`);
   log(`postgres   ${redact(endpoints.databaseUrl)}: up`);
-  let started = Date.now();
+  started = Date.now();
   const kafka = await startBroker(endpoints.broker, log);
-  log(`kafka      127.0.0.1:${endpoints.broker.port}: ${kafka} (${elapsed(started)})`);
+  log(`kafka      ${endpoints.brokers.join(',')}: ${kafka} (${elapsed(started)})`);
   started = Date.now();
   const registry = await startRegistry(endpoints.registry, log);
   log(`registry   ${endpoints.registryUrl}: ${registry} (${elapsed(started)})`);
@@ -99,15 +143,25 @@ export async function stackStatus(): Promise<ComponentStatus[]> {
   return Promise.all([
     probe('kafka', async () => {
       const cluster = await describeCluster(endpoints.broker);
-      return `127.0.0.1:${endpoints.broker.port}, ${cluster.brokers} broker(s), pid ${runningPid(brokerProcess()) ?? 'not ours'}`;
+      if (cluster.brokers < endpoints.broker.nodes)
+        throw new Error(`${cluster.brokers} of ${endpoints.broker.nodes} brokers registered`);
+      const pids = brokerNodes(endpoints.broker).map(
+        (n) => runningPid(brokerProcess(endpoints.broker, n)) ?? 'not ours',
+      );
+      return `${endpoints.brokers.join(',')}, ${cluster.brokers} broker(s), pid ${pids.join(',')}`;
     }),
     probe('schema-registry', async () => {
       await pingRegistry(endpoints.registry);
       return `${endpoints.registryUrl}, pid ${runningPid(registryProcess()) ?? 'not ours'}`;
     }),
     probe('redis', async () => {
-      await checkRedis(endpoints.redisUrl);
-      return endpoints.redisUrl;
+      const cluster = endpoints.redisClusterSettings;
+      if (!cluster) {
+        await checkRedis(endpoints.redisUrl);
+        return endpoints.redisUrl;
+      }
+      const pids = redisClusterPorts(cluster).map((p) => runningPid(redisNodeProcess(p)) ?? 'not ours');
+      return `cluster ${endpoints.redisUrl}, ${await describeRedisCluster(cluster)}, pid ${pids.join(',')}`;
     }),
     probe('postgres', async () => {
       await checkPostgres(endpoints.databaseUrl);
@@ -122,11 +176,20 @@ export function prepareStack(log: Log): void {
   ensureRegistryJar(log);
 }
 
-/** Stops what the stack started (registry, then Kafka); Redis and Postgres belong to the machine and stay. */
+/**
+ * Stops what the stack started (registry, then Kafka, and the cluster profile's Redis Cluster); the machine's
+ * Redis and Postgres stay.
+ */
 export async function stackDown(log: Log): Promise<void> {
+  const { broker, redisClusterSettings: redisCluster } = stackEndpoints();
   log(`registry   ${await stopRegistry()}`);
-  log(`kafka      ${await stopBroker()}`);
-  const left = [registryProcess(), brokerProcess()].filter((p) => runningPid(p) !== undefined);
+  log(`kafka      ${await stopBroker(broker)}`);
+  if (redisCluster) log(`redis      ${await stopRedisCluster(redisCluster)}`);
+  const left = [
+    registryProcess(),
+    ...brokerNodes(broker).map((n) => brokerProcess(broker, n)),
+    ...(redisCluster ? redisClusterPorts(redisCluster).map(redisNodeProcess) : []),
+  ].filter((p) => runningPid(p) !== undefined);
   if (left.length) throw new Error(`still running after down: ${left.map((p) => p.name).join(', ')}`);
 }
 

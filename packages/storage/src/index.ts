@@ -1,4 +1,15 @@
-export { createRedis, redisOptions, redisTls, type Redis, type RedisTransportSettings } from './redis.js';
+export {
+  createRedis,
+  deleteKeys,
+  flushAll,
+  isRedisCluster,
+  redisOptions,
+  redisPrimaries,
+  redisTls,
+  scanKeys,
+  type Redis,
+  type RedisTransportSettings,
+} from './redis.js';
 export { defineScripts, script, type ScriptDefinition, type ScriptRunner } from './lua.js';
 export {
   beginStatement,

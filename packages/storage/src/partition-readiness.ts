@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.js';
 
 /**
  * Which Kafka partitions have their whole read model in Redis. A service whose Redis state is rebuilt from

@@ -1,13 +1,20 @@
 import type { ConnectionOptions } from 'node:tls';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis as StandaloneRedis, type RedisOptions } from 'ioredis';
 import { given, readCaFile, readText, type ReadText } from '@tally/config';
 
-export type { Redis };
+/**
+ * A Redis client: one server, or a Redis Cluster (ioredis's Cluster, which routes each command to the primary of
+ * its key's slot). Code written against it keeps every key a command or script touches in one slot (a shared
+ * hash tag) and uses no explicit pipeline across keys, so it runs unchanged on both.
+ */
+export type Redis = StandaloneRedis | Cluster;
 
-/** How to reach Redis securely beyond its URL, under the platform's variable names (@tally/config). */
+/** How to reach Redis beyond its URL, under the platform's variable names (@tally/config). */
 export interface RedisTransportSettings {
   /** A PEM file of the CA(s) that signed Redis's certificate (rediss:// only); unset: the system's CAs. */
   REDIS_TLS_CA_FILE?: string | undefined;
+  /** 'true' (or true): the URL names a node of a Redis Cluster. */
+  REDIS_CLUSTER?: string | boolean | undefined;
 }
 
 /**
@@ -48,11 +55,69 @@ export function redisOptions(
   };
 }
 
+export const isRedisCluster = (settings: RedisTransportSettings) =>
+  settings.REDIS_CLUSTER === true || ['true', '1', 'yes'].includes(String(settings.REDIS_CLUSTER ?? ''));
+
 /**
- * One ioredis connection per service. Commands fail after a few retries instead of queueing forever, so a
- * consumer sees Redis being down as a transient error and retries its batch rather than hanging. TLS follows
- * the URL (rediss://) and, by default, REDIS_TLS_CA_FILE from the process environment.
+ * One ioredis connection per service (one per cluster node with REDIS_CLUSTER). Commands fail after a few
+ * retries instead of queueing forever, so a consumer sees Redis being down (or a failover under way) as a
+ * transient error and retries its batch rather than hanging. TLS follows the URL (rediss://) and, by default,
+ * REDIS_TLS_CA_FILE and REDIS_CLUSTER from the process environment.
  */
 export function createRedis(url: string, name = 'tally', transport: RedisTransportSettings = process.env): Redis {
-  return new Redis(url, redisOptions(url, name, transport));
+  const options = redisOptions(url, name, transport);
+  if (!isRedisCluster(transport)) return new StandaloneRedis(url, options);
+  const seed = new URL(url);
+  const { enableAutoPipelining, ...perNode } = options;
+  return new Cluster([{ host: seed.hostname, port: Number(seed.port || 6379) }], {
+    enableAutoPipelining,
+    // a replica promoted after its primary failed: learn the new layout at once rather than on the next MOVED
+    slotsRefreshInterval: 2000,
+    clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
+    redisOptions: {
+      ...perNode,
+      ...(seed.username ? { username: decodeURIComponent(seed.username) } : {}),
+      ...(seed.password ? { password: decodeURIComponent(seed.password) } : {}),
+    },
+  });
+}
+
+/**
+ * The primaries of a cluster, or the one server: what FLUSHALL, SCAN and INFO must visit one by one. A cluster
+ * client knows its nodes once it has loaded the slots, so this waits for that first.
+ */
+export async function redisPrimaries(redis: Redis): Promise<StandaloneRedis[]> {
+  if (!(redis instanceof Cluster)) return [redis];
+  if (redis.status !== 'ready') {
+    if (redis.status === 'wait') void redis.connect().catch(() => undefined);
+    await new Promise<void>((resolve, reject) => {
+      redis.once('ready', resolve);
+      redis.once('error', reject);
+    });
+  }
+  return redis.nodes('master');
+}
+
+/** Every key matching `pattern`, over every primary (SCAN, never KEYS). */
+export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+  const keys: string[] = [];
+  for (const node of await redisPrimaries(redis)) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      keys.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+  return keys;
+}
+
+/** Deletes keys one by one (each may live on another node: no multi-key DEL across slots). */
+export async function deleteKeys(redis: Redis, keys: string[]): Promise<void> {
+  await Promise.all(keys.map((key) => redis.unlink(key)));
+}
+
+/** FLUSHALL on every primary (tests and fault runs: wiping Redis as a crash without persistence would). */
+export async function flushAll(redis: Redis): Promise<void> {
+  await Promise.all((await redisPrimaries(redis)).map((node) => node.flushall()));
 }

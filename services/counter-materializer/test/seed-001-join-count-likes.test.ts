@@ -10,6 +10,7 @@ import type { RunningMaterializer } from '../src/service.js';
 import { TestClock } from '@tally/testkit';
 import { bruteForce, random, ranked } from './fixtures/brute-force.js';
 import { counterWorld } from './fixtures/world.js';
+import { flushAll } from '@tally/storage';
 
 const stack = inject('stack');
 const clock = new TestClock(Date.UTC(2026, 10, 28, 12, 0, 30));
@@ -100,7 +101,7 @@ describe('seed 001: likes counted by JOIN + COUNT', () => {
 
   it('gives the same counts and rankings after FLUSHALL: from Postgres at once, then from Redis rebuilt', async () => {
     // the real thing, not a scoped delete: integration test files run one at a time
-    await world.redis.flushall();
+    await flushAll(world.redis);
     expect(await allCounts()).toEqual(expected.all.likes);
     await rankingsMatchBruteForce();
     await service.maintain();

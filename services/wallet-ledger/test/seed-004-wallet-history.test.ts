@@ -4,7 +4,7 @@
  * the ledger in Postgres is the truth, each command is named by (user, source, seq), and amounts are integers.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createRedis } from '@tally/storage';
+import { createRedis, flushAll } from '@tally/storage';
 import type { WalletCommand } from '@tally/schemas';
 import { formatWriteKey } from '@tally/contracts';
 import type { RunningLedger } from '../src/service.js';
@@ -89,7 +89,7 @@ describe('seed 004: wallet history lost to colliding message ids', () => {
     await world.caughtUp(`${world.run}-replay`);
     await replaying.close();
     const redis = createRedis(stack.redisUrl, 'test');
-    await redis.flushall();
+    await flushAll(redis);
     redis.disconnect();
     expect(await world.balances()).toEqual(before.balances);
     expect(await world.entryCount()).toBe(before.entries);

@@ -36,15 +36,17 @@ export class CountsProjection implements CountsProjectionPort {
     const written = await Promise.all(
       snapshots.map((s) => this.projectItem(this.itemKey(s.itemId), s.version, asOfMs, ...hashFields(s))),
     );
-    const rankings = this.redis.pipeline();
+    // one command per ranking, not a pipeline: the rankings live in other slots (other nodes of a Redis Cluster),
+    // and auto-pipelining batches them per connection the same way
+    const rankings: Promise<unknown>[] = [];
     snapshots.forEach((s, i) => {
       if (Number(written[i]) !== 1) return;
       for (const [metric, window, value] of rankingValues(s)) {
-        if (value > 0) rankings.zadd(this.rankingKey(metric, window), sortedSetScore(value), s.itemId);
-        else rankings.zrem(this.rankingKey(metric, window), s.itemId);
+        const key = this.rankingKey(metric, window);
+        rankings.push(value > 0 ? this.redis.zadd(key, sortedSetScore(value), s.itemId) : this.redis.zrem(key, s.itemId));
       }
     });
-    await execOrThrow(rankings);
+    await Promise.all(rankings);
   }
 
   /** The item's counts, or undefined when Redis does not hold the item (never seen, or Redis was wiped). */
@@ -100,10 +102,4 @@ function rankingValues(s: ItemSnapshot): [Metric, RankingWindow, number][] {
       values.push([metric, window, window === 'all' ? total : (s.windowed.get(metric)?.[window] ?? 0)]);
   }
   return values;
-}
-
-async function execOrThrow(pipeline: ReturnType<Redis['pipeline']>): Promise<void> {
-  const results = (await pipeline.exec()) ?? [];
-  const failed = results.find(([error]) => error);
-  if (failed) throw failed[0];
 }

@@ -91,8 +91,11 @@ export class QueueProjection implements QueueProjectionPort {
   /** Replaces what Redis holds of these queues with their full live state (a rebuild). */
   async replace(changes: QueueChange[]): Promise<void> {
     if (changes.length === 0) return;
-    await this.redis.del(
-      ...changes.flatMap((c) => Object.values(this.keys(c.queueId)).filter((key) => !key.endsWith(':aliases'))),
+    // one DEL per queue: a queue's keys share its hash tag, other queues' live in other slots
+    await Promise.all(
+      changes.map((c) =>
+        this.redis.del(...Object.values(this.keys(c.queueId)).filter((key) => !key.endsWith(':aliases'))),
+      ),
     );
     await this.project(changes);
   }

@@ -7,12 +7,13 @@ import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { createLogger } from '@tally/observability';
 import { createSchemaRegistry, topicCodec, type SchemaName, type SchemaTypes, type TopicCodec } from '@tally/schemas';
-import { stackEndpoints, stackUp } from '@tally/stack';
+import { stackUp } from '@tally/stack';
 import { createPool, createRedis, deleteKeys, scanKeys } from '@tally/storage';
 import { TypedProducer, consumerLag, createKafka, type OutgoingRecord } from '@tally/streaming';
 import { metricTotal } from './resources.js';
 import {
   createTopicsWithSchemas,
+  localStack as testkitLocalStack,
   stackEnvironment,
   startServiceProcess,
   type ServiceProcess,
@@ -78,8 +79,7 @@ export function benchResults(initial: Results, nameWidth = 60) {
 /** The running local stack (started if it is not), as the testkit names it. */
 export async function localStack(): Promise<TestStack> {
   await stackUp(() => undefined);
-  const { brokers, registryUrl, redisUrl, databaseUrl } = stackEndpoints();
-  return { brokers, registryUrl, redisUrl, databaseUrl, origin: 'local stack (already running)' };
+  return testkitLocalStack();
 }
 
 export const benchKafka = (stack: TestStack): Kafka =>

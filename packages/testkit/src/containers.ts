@@ -35,6 +35,7 @@ export async function startContainers(): Promise<RunningContainers> {
       brokers: [`${kafka.getHost()}:${kafka.getMappedPort(9093)}`],
       registryUrl: `http://${registry.getHost()}:${registry.getMappedPort(8080)}/apis/ccompat/v7`,
       redisUrl: redis.getConnectionUrl(),
+      redisCluster: false,
       databaseUrl: postgres.getConnectionUri(),
       origin: 'testcontainers',
     },

@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
-import { stackDown, stackEndpoints, stackStatus, stackUp } from '@tally/stack';
+import { stackDown, stackStatus, stackUp } from '@tally/stack';
 import { dockerMayBeReachable, startContainers } from './containers.js';
-import { stackFromEnvironment, type TestStack } from './stack.js';
+import { localStack, stackFromEnvironment, type TestStack } from './stack.js';
 
 /**
  * Finds real services for the integration tests, in this order: the TALLY_* environment variables; the local
@@ -32,13 +32,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     teardown = () => stackDown(log);
   }
   log(
-    `integration tests use ${stack.origin}: kafka ${stack.brokers.join(',')}, registry ${stack.registryUrl}, redis ${stack.redisUrl}, postgres ${stack.databaseUrl}`,
+    `integration tests use ${stack.origin}: kafka ${stack.brokers.join(',')}, registry ${stack.registryUrl}, redis ${stack.redisCluster ? 'cluster ' : ''}${stack.redisUrl}, postgres ${stack.databaseUrl}`,
   );
+  // test files and the services they start create their Redis clients from the environment (createRedis)
+  if (stack.redisCluster !== (process.env.REDIS_CLUSTER === 'true'))
+    throw new Error(
+      `the stack's Redis is ${stack.redisCluster ? '' : 'not '}a cluster: run the tests with REDIS_CLUSTER=${stack.redisCluster} (pnpm test:cluster does)`,
+    );
   project.provide('stack', stack);
   return teardown;
-}
-
-function localStack(origin: TestStack['origin']): TestStack {
-  const e = stackEndpoints();
-  return { brokers: e.brokers, registryUrl: e.registryUrl, redisUrl: e.redisUrl, databaseUrl: e.databaseUrl, origin };
 }

@@ -1,4 +1,4 @@
-export { stackFromEnvironment, stackVariables, type TestStack } from './stack.js';
+export { localStack, stackFromEnvironment, stackVariables, type TestStack } from './stack.js';
 export {
   createTestTopics,
   createTopicsWithSchemas,

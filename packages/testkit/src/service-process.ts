@@ -31,6 +31,7 @@ export const stackEnvironment = (stack: TestStack): Record<string, string> => ({
   KAFKA_BROKERS: stack.brokers.join(','),
   SCHEMA_REGISTRY_URL: stack.registryUrl,
   REDIS_URL: stack.redisUrl,
+  REDIS_CLUSTER: String(stack.redisCluster),
   DATABASE_URL: stack.databaseUrl,
 });
 

@@ -1,10 +1,13 @@
 import type {} from 'vitest';
+import { stackEndpoints } from '@tally/stack';
 
 /** The real services an integration test talks to, and where they came from. */
 export interface TestStack {
   brokers: string[];
   registryUrl: string;
   redisUrl: string;
+  /** The Redis is a Redis Cluster (REDIS_CLUSTER=true for services; createRedis reads it from the environment). */
+  redisCluster: boolean;
   databaseUrl: string;
   origin: 'environment' | 'local stack (already running)' | 'local stack (started for the tests)' | 'testcontainers';
 }
@@ -17,7 +20,10 @@ declare module 'vitest' {
   }
 }
 
-/** Set all four to point the tests at services run elsewhere (a CI service container, a shared cluster). */
+/**
+ * Set all four to point the tests at services run elsewhere (a CI service container, a shared cluster), and
+ * TALLY_REDIS_CLUSTER=true when that Redis is a Redis Cluster.
+ */
 export const stackVariables = [
   'TALLY_KAFKA_BROKERS',
   'TALLY_SCHEMA_REGISTRY_URL',
@@ -37,7 +43,21 @@ export function stackFromEnvironment(env: NodeJS.ProcessEnv = process.env): Test
     brokers: env.TALLY_KAFKA_BROKERS!.split(',').map((b) => b.trim()),
     registryUrl: env.TALLY_SCHEMA_REGISTRY_URL!,
     redisUrl: env.TALLY_REDIS_URL!,
+    redisCluster: env.TALLY_REDIS_CLUSTER === 'true',
     databaseUrl: env.TALLY_DATABASE_URL!,
     origin: 'environment',
+  };
+}
+
+/** The local stack of the profile in effect (TALLY_STACK_PROFILE), as the tests see it. */
+export function localStack(origin: TestStack['origin'] = 'local stack (already running)'): TestStack {
+  const e = stackEndpoints();
+  return {
+    brokers: e.brokers,
+    registryUrl: e.registryUrl,
+    redisUrl: e.redisUrl,
+    redisCluster: e.redisCluster,
+    databaseUrl: e.databaseUrl,
+    origin,
   };
 }

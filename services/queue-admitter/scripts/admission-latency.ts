@@ -11,8 +11,7 @@
  * The service also logs `decisions applied` with roundTripMs (record timestamp → applied) at LOG_LEVEL=debug.
  * Usage: node --import tsx services/queue-admitter/scripts/admission-latency.ts [--joins 200]
  */
-import { stackEndpoints } from '@tally/stack';
-import { startServiceProcess, stackFromEnvironment, type TestStack } from '@tally/testkit';
+import { localStack, startServiceProcess, stackFromEnvironment, type TestStack } from '@tally/testkit';
 import { queueWorld, ticketIdOf } from '../test/fixtures/world.js';
 
 const joinsArg = process.argv.indexOf('--joins');
@@ -20,16 +19,7 @@ const JOINS = joinsArg > 0 ? Number(process.argv[joinsArg + 1]) : 200;
 const TICK_MS = process.env.ADMISSION_TICK_MS ?? '200';
 
 function stack(): TestStack {
-  const fromEnvironment = stackFromEnvironment();
-  if (fromEnvironment) return fromEnvironment;
-  const e = stackEndpoints();
-  return {
-    brokers: e.brokers,
-    registryUrl: e.registryUrl,
-    redisUrl: e.redisUrl,
-    databaseUrl: e.databaseUrl,
-    origin: 'local stack (already running)',
-  };
+  return stackFromEnvironment() ?? localStack();
 }
 
 const percentile = (sorted: number[], p: number) =>

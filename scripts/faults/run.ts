@@ -7,11 +7,15 @@
  * test: it reports, and exits 1 on any failure.
  * Usage: pnpm faults [--quick] [--rate 300] [--fuzz 5000] [--guesses 10000]
  *   (--quick: one SIGKILL per service, 1,000 fuzz requests, smaller floods)
+ *        pnpm faults --cluster [--rate 300]
+ *   (three brokers, a Redis Cluster, two instances of every service: cluster-schedule.ts's faults, no fuzzing or
+ *   abuse; writes docs/RELIABILITY-CLUSTER.md and docs/reliability-cluster.json)
  */
 import { parseArgs } from 'node:util';
 import { abuseFailed, printAbuseReport, runAbuseSuite } from './abuse.js';
 import { startFaultEnvironment } from './environment.js';
 import { fuzzHttpApi } from './fuzz.js';
+import { clusterFaultSchedule } from './cluster-schedule.js';
 import { checkInvariants } from './invariants.js';
 import { writeReliabilityReport, type FaultOutcome } from './report.js';
 import { faultSchedule, type Fault } from './schedule.js';
@@ -20,6 +24,7 @@ import { createWorkload, type Workload } from './workload.js';
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    cluster: { type: 'boolean', default: false },
     rate: { type: 'string', default: '300' },
     fuzz: { type: 'string' },
     guesses: { type: 'string', default: '10000' },
@@ -33,7 +38,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 const UNDER_LOAD_AFTER_MS = 10_000;
 
 async function main() {
-  const env = await startFaultEnvironment(log);
+  const env = await startFaultEnvironment(log, { cluster: args.cluster });
   const outcomes: FaultOutcome[] = [];
   try {
     const workload = createWorkload(env, {
@@ -47,11 +52,33 @@ async function main() {
       how: 'no fault: the invariants hold before anything breaks',
       inject: async () => undefined,
     };
-    const schedule = faultSchedule({
-      killsPerService: args.quick ? 1 : 3,
-      services: env.services.map((s) => s.spec.name),
-    });
+    const schedule = args.cluster
+      ? clusterFaultSchedule()
+      : faultSchedule({
+          killsPerService: args.quick ? 1 : 3,
+          services: env.services.map((s) => s.spec.name),
+        });
     for (const fault of [baseline, ...schedule]) outcomes.push(await injectAndCheck(fault, env, workload));
+    if (args.cluster) {
+      await workload.stop();
+      const written = writeReliabilityReport({
+        started,
+        finished: new Date(),
+        quick: false,
+        rate: Number(args.rate),
+        outcomes,
+        stats: workload.stats(),
+        cluster: {
+          brokers: env.brokers.length,
+          redisNodes: 6,
+          instancesPerService: 2,
+          services: [...new Set(env.services.map((s) => s.spec.role))].length,
+        },
+      });
+      log(`wrote ${written.join(' and ')}`);
+      if (outcomes.some((o) => !o.survived)) process.exitCode = 1;
+      return;
+    }
     // the fuzzer checks that invalid requests write nothing: no valid write of the workload's may run meanwhile
     await workload.stop();
     const requests = Number(args.fuzz ?? (args.quick ? 1000 : 5000));

@@ -1,4 +1,4 @@
-export { stackDown, stackEndpoints, stackStatus, stackUp, type ComponentStatus } from './stack.js';
+export { stackDown, stackEndpoints, stackEnvironment, stackStatus, stackUp, type ComponentStatus } from './stack.js';
 export {
   applyTopics,
   declaredTopics,
@@ -20,8 +20,26 @@ export {
 } from './topics.js';
 export { renderTopicsYaml } from './topics-yaml.js';
 export { registerSchemas, checkSchemas } from './schemas.js';
-export { brokerSettings, kafkaClasspath, startBroker, stopBroker } from './kafka-broker.js';
-export { waitUntil } from './processes.js';
+export {
+  brokerAddress,
+  brokerNodes,
+  brokerProcess,
+  brokerSettings,
+  kafkaClasspath,
+  startBroker,
+  stopBroker,
+  type BrokerSettings,
+} from './kafka-broker.js';
+export { killProcess, runningPid, waitUntil } from './processes.js';
+export { stackProfile, type StackProfile } from './profile.js';
+export {
+  redisClusterSettings,
+  redisNodeProcess,
+  redisPrimaries as redisClusterPrimaries,
+  startRedisNode,
+  waitForRedisCluster,
+  type RedisClusterSettings,
+} from './redis-cluster.js';
 export { groupLag, lagTable } from './lag.js';
 export {
   ReplayRefusedError,

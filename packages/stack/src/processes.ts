@@ -77,6 +77,16 @@ export async function stopProcess(
   return outcome;
 }
 
+/** SIGKILL to the process group at once (a crash: nothing flushed); resolves once nothing of it is left. */
+export async function killProcess(proc: ManagedProcess): Promise<'killed' | 'not running'> {
+  const pid = runningPid(proc);
+  if (pid === undefined) return 'not running';
+  signalGroup(pid, 'SIGKILL');
+  while (isAlive(pid) || groupAlive(pid)) await sleep(100);
+  rmSync(proc.pidFile, { force: true });
+  return 'killed';
+}
+
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);

@@ -84,6 +84,7 @@ export class BatchConsumer<T> {
   private lagTimer: NodeJS.Timeout | undefined;
   private running = false;
   private assignment: Record<string, number[]> = {};
+  private rebalancingSince: number | undefined;
 
   constructor(private readonly options: BatchConsumerOptions<T>) {
     this.consumer = options.kafka.consumer({
@@ -99,7 +100,14 @@ export class BatchConsumer<T> {
       retry: { retries: 10 },
     });
     // the group's latest assignment to this member, for work that follows partition ownership (timers, rebuilds)
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => (this.assignment = payload.memberAssignment));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.assignment = payload.memberAssignment;
+      if (this.rebalancingSince !== undefined)
+        this.metrics.rebalancePause.observe({ group: options.groupId }, (Date.now() - this.rebalancingSince) / 1000);
+      this.rebalancingSince = undefined;
+    });
+    // the moment a heartbeat learns that the group rebalances: from here until GROUP_JOIN the member owns nothing
+    this.consumer.on(this.consumer.events.REBALANCING, () => (this.rebalancingSince ??= Date.now()));
     this.consumer.on(this.consumer.events.STOP, () => (this.assignment = {}));
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       // kafkajs restarts itself after a retriable error; after any other it has disconnected and stays stopped

@@ -8,6 +8,7 @@ export interface ConsumerMetrics {
   consumerLag: Gauge<'group' | 'topic' | 'partition'>;
   deadLetters: Counter<'group' | 'topic' | 'reason'>;
   lateRecords: Counter<'group' | 'topic' | 'reason'>;
+  rebalancePause: Histogram<'group'>;
 }
 
 const cache = new WeakMap<Metrics, ConsumerMetrics>();
@@ -45,6 +46,15 @@ export function consumerMetrics(registry: Metrics): ConsumerMetrics {
       name: 'tally_late_records_total',
       help: 'Records set aside to the late topic (too late for a window, or older than the idempotency record), by reason.',
       labelNames: ['group', 'topic', 'reason'],
+      registers: [registry],
+    }),
+    rebalancePause: new Histogram({
+      name: 'tally_consumer_rebalance_pause_seconds',
+      help:
+        'Per member and rebalance, from learning of the rebalance to rejoining with an assignment: kafkajs’s eager ' +
+        'protocol revokes every partition first, so the member consumes nothing meanwhile; _count is the rebalances.',
+      labelNames: ['group'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60],
       registers: [registry],
     }),
   };

@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { stackDown, stackStatus, stackUp } from '@tally/stack';
 import { dockerMayBeReachable, startContainers } from './containers.js';
-import { localStack, stackFromEnvironment, type TestStack } from './stack.js';
+import { localStack, stackFromEnvironment } from './stack.js';
 
 /**
  * Finds real services for the integration tests, in this order: the TALLY_* environment variables; the local

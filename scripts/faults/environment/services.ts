@@ -10,8 +10,12 @@ import { DEFAULT_REGIONS } from '@tally/contracts';
 import type { SuiteCredentials } from '../abuse/credentials.js';
 
 export interface ServiceSpec {
-  /** The name faults and reports use: 'wallet-ledger', 'vote-region-kr', 'vote-merger', ... */
+  /** The name faults and reports use: 'wallet-ledger', 'vote-region-kr', 'vote-merger', ...; `<role>.<n>` for n > 1. */
   name: string;
+  /** What it runs as, the same for all its instances: 'wallet-ledger', 'vote-region-kr', ... */
+  role: string;
+  /** 1 for the first instance (the one a single-broker run has), 2... for more. */
+  instance: number;
   /** The folder under services/. */
   dir: string;
   port: number;
@@ -27,11 +31,18 @@ export const regions = DEFAULT_REGIONS;
  * gateway takes the run's own API_KEYS and TICKET_KEY, the queue-admitter its ADMISSION_SIGNING_KEYS, as a
  * production deployment would (never the development key, ticket key or signing key).
  */
-export function serviceSpecs(basePort: number, credentials: SuiteCredentials): ServiceSpec[] {
+export function serviceSpecs(
+  basePort: number,
+  credentials: SuiteCredentials,
+  /** Where the gateway reaches a service, given its first instance's port (a balancer); default that port. */
+  upstream: (spec: Pick<ServiceSpec, 'port'>) => number = (spec) => spec.port,
+): ServiceSpec[] {
   const port = (offset: number) => basePort + offset;
-  const url = (offset: number) => `http://127.0.0.1:${port(offset)}`;
+  const url = (offset: number) => `http://127.0.0.1:${upstream({ port: port(offset) })}`;
   const consuming = (name: string, offset: number, env: Record<string, string> = {}): ServiceSpec => ({
     name,
+    role: name,
+    instance: 1,
     dir: name,
     port: port(offset),
     env,
@@ -47,6 +58,8 @@ export function serviceSpecs(basePort: number, credentials: SuiteCredentials): S
     }),
     ...regions.map((region, i) => ({
       name: `vote-region-${region}`,
+      role: `vote-region-${region}`,
+      instance: 1,
       dir: 'vote-merger',
       port: port(95 + i),
       env: { VOTE_ROLE: 'region', REGION: region },
@@ -54,6 +67,8 @@ export function serviceSpecs(basePort: number, credentials: SuiteCredentials): S
     })),
     {
       name: 'vote-merger',
+      role: 'vote-merger',
+      instance: 1,
       dir: 'vote-merger',
       port: port(99),
       env: { VOTE_ROLE: 'merger' },
@@ -61,6 +76,8 @@ export function serviceSpecs(basePort: number, credentials: SuiteCredentials): S
     },
     {
       name: 'ingest-gateway',
+      role: 'ingest-gateway',
+      instance: 1,
       dir: 'ingest-gateway',
       port: port(80),
       env: {
@@ -80,6 +97,12 @@ export function serviceSpecs(basePort: number, credentials: SuiteCredentials): S
       consumerGroups: [],
     },
   ];
+}
+
+/** The n-th instance of a service: the same role, group and configuration, 100 ports above the first. */
+export function instanceSpec(first: ServiceSpec, instance: number): ServiceSpec {
+  if (instance === 1) return first;
+  return { ...first, name: `${first.role}.${instance}`, instance, port: first.port + 100 * (instance - 1) };
 }
 
 /** One service process that can be crashed and started again. */

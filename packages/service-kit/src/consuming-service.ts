@@ -3,7 +3,15 @@ import type { Kafka } from 'kafkajs';
 import { createLogger, createMetrics, startOpsServer, type Logger, type Metrics } from '@tally/observability';
 import { TOPICS } from '@tally/contracts';
 import { createSchemaRegistry, type SchemaName, type SchemaTypes, type TopicCodec } from '@tally/schemas';
-import { createPool, createRedis, migrate, type MigrationSet, type Pool, type Redis } from '@tally/storage';
+import {
+  awaitReplicas,
+  createPool,
+  createRedis,
+  migrate,
+  type MigrationSet,
+  type Pool,
+  type Redis,
+} from '@tally/storage';
 import {
   BatchConsumer,
   TypedProducer,
@@ -133,7 +141,7 @@ function consumerOf<C extends ConsumingServiceConfig, T>(
     groupId: config.CONSUMER_GROUP,
     kafka: kit.kafka,
     codecs: wiring.codecs,
-    handler: wiring.handler,
+    handler: kit.redis ? replicatedBeforeCommit(wiring.handler, kit.redis, kit.logger) : wiring.handler,
     producer: kit.producer,
     deadLetters: kit.codec(config.DLQ_TOPIC, TOPICS.deadLetters),
     lateRecords: kit.codec(config.LATE_TOPIC, TOPICS.late),
@@ -158,7 +166,10 @@ async function openKit<C extends ConsumingServiceConfig, WithRedis extends boole
   for (const set of options.migrations)
     await migrate({ databaseUrl: config.DATABASE_URL, schema: config.DB_SCHEMA, ...set, log: (m) => logger.debug(m) });
 
-  const redis = (options.redis ? createRedis(config.REDIS_URL, name, config) : undefined) as ServiceKit<C, WithRedis>['redis'];
+  const redis = (options.redis ? createRedis(config.REDIS_URL, name, config) : undefined) as ServiceKit<
+    C,
+    WithRedis
+  >['redis'];
   const pool = createPool(config.DATABASE_URL);
   const registry = createSchemaRegistry(config.SCHEMA_REGISTRY_URL);
   const clientId = options.clientId ?? config.KAFKA_CLIENT_ID;
@@ -168,4 +179,24 @@ async function openKit<C extends ConsumingServiceConfig, WithRedis extends boole
   const codec: ServiceKit<C, WithRedis>['codec'] = (topicName, contract) =>
     topicCodecFor(registry, topicName, contract);
   return { config, logger, metrics, pool, redis, kafka, producer, registry, codec };
+}
+
+/** How long a batch waits for the replicas of a Redis Cluster's primaries before it commits anyway. */
+const REPLICA_WAIT_MS = 1000;
+
+/**
+ * The handler, then (on a Redis Cluster) until its Redis writes reached the replicas: the runtime commits the
+ * batch's offsets only after both, so a primary's crash and failover loses nothing a committed batch wrote.
+ */
+function replicatedBeforeCommit<T>(handler: BatchHandler<T>, redis: Redis, logger: Logger): BatchHandler<T> {
+  return async (batch) => {
+    const outcome = await handler(batch);
+    const unconfirmed = await awaitReplicas(redis, REPLICA_WAIT_MS);
+    if (unconfirmed > 0)
+      logger.warn(
+        { primaries: unconfirmed },
+        'Redis replicas did not confirm the batch’s writes in time (a replica down?)',
+      );
+    return outcome;
+  };
 }

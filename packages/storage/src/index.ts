@@ -1,8 +1,10 @@
 export {
+  awaitReplicas,
   createRedis,
   deleteKeys,
   flushAll,
   isRedisCluster,
+  onPrimaryChange,
   redisOptions,
   redisPrimaries,
   redisTls,

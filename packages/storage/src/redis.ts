@@ -121,3 +121,34 @@ export async function deleteKeys(redis: Redis, keys: string[]): Promise<void> {
 export async function flushAll(redis: Redis): Promise<void> {
   await Promise.all((await redisPrimaries(redis)).map((node) => node.flushall()));
 }
+
+/**
+ * On a Redis Cluster: until every primary's writes so far reached its replica (WAIT 1 on each primary), or
+ * `timeoutMs` passed. A consumer calls it before committing offsets, so that a primary crashing after the commit
+ * cannot take the batch's Redis writes with it: its replica, promoted in its place, has them (Redis replicates
+ * asynchronously; without this, the writes of the last moments before a crash are lost with the primary). On
+ * one server it does nothing. Returns the primaries whose replica did not confirm in time (a replica down): the
+ * batch goes on rather than stall the service, and the caller counts it.
+ */
+export async function awaitReplicas(redis: Redis, timeoutMs: number): Promise<number> {
+  if (!(redis instanceof Cluster)) return 0;
+  const acknowledged = await Promise.all(redis.nodes('master').map((node) => node.wait(1, timeoutMs)));
+  return acknowledged.filter((replicas) => replicas < 1).length;
+}
+
+/**
+ * Calls `onFailover` when a Redis Cluster's client learns of a primary it did not know as one (a replica
+ * promoted after its primary failed, seen at the next slots refresh): writes the old primary had not yet
+ * replicated are gone. Code whose Redis state is rebuilt from Postgres treats that as a partial loss of Redis.
+ * On one server it never calls.
+ */
+export function onPrimaryChange(redis: Redis, onFailover: () => void): void {
+  if (!(redis instanceof Cluster)) return;
+  const primaries = () => new Set(redis.nodes('master').map((n) => `${n.options.host}:${n.options.port}`));
+  let known = new Set<string>();
+  redis.on('refresh', () => {
+    const now = primaries();
+    if (known.size > 0 && [...now].some((p) => !known.has(p))) onFailover();
+    known = now;
+  });
+}

@@ -10,14 +10,15 @@ import { TOPICS, topicCatalogue } from '@tally/contracts';
 
 const run = promisify(execFile);
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-// a second, private stack beside the one the other tests use: own folder, own ports
+// a second, private stack beside the one the other tests use (and the cluster profile's): own folder, own ports
 const dir = mkdtempSync(join(tmpdir(), 'tally-stack-'));
 const env = {
   ...process.env,
+  TALLY_STACK_PROFILE: 'single',
   TALLY_STACK_DIR: dir,
-  TALLY_KAFKA_PORT: '19092',
-  TALLY_KAFKA_CONTROLLER_PORT: '19093',
-  TALLY_REGISTRY_PORT: '18081',
+  TALLY_KAFKA_PORT: '39092',
+  TALLY_KAFKA_CONTROLLER_PORT: '39093',
+  TALLY_REGISTRY_PORT: '38081',
   TALLY_KAFKA_HEAP_MB: '512',
 };
 const tally = (...args: string[]) =>
@@ -51,8 +52,8 @@ afterAll(async () => {
 describe('tally stack up, status and down', () => {
   it('brings the stack up, is harmless twice, reports it, and leaves nothing running after down', async () => {
     const up = await tally('stack', 'up');
-    expect(up.stdout).toMatch(/kafka +127\.0\.0\.1:19092: started/);
-    expect(up.stdout).toMatch(/registry +http:\/\/127\.0\.0\.1:18081\/apis\/ccompat\/v7: started/);
+    expect(up.stdout).toMatch(/kafka +127\.0\.0\.1:39092: started/);
+    expect(up.stdout).toMatch(/registry +http:\/\/127\.0\.0\.1:38081\/apis\/ccompat\/v7: started/);
     // every topic of the catalogue, the shared ones and each default region's
     for (const { name } of topicCatalogue())
       expect(up.stdout).toMatch(new RegExp(`topic +${literally(name)}: created`));
@@ -79,7 +80,7 @@ describe('tally stack up, status and down', () => {
     expect(down.stdout).toMatch(/registry +stopped/);
     expect(down.stdout).toMatch(/kafka +stopped/);
     for (const pid of started) expect(alive(pid), `pid ${pid}`).toBe(false);
-    for (const port of [19092, 19093, 18081]) expect(await portFree(port), `port ${port}`).toBe(true);
+    for (const port of [39092, 39093, 38081]) expect(await portFree(port), `port ${port}`).toBe(true);
 
     const after = await tally('stack', 'status').catch((error: { code: number; stdout: string }) => error);
     expect((after as { code: number }).code).toBe(1);

@@ -62,7 +62,8 @@ export interface ExposedGatewayLimits {
 
 /**
  * Ports: Kafka base+9092/+9093, registry base+8081, Redis base+6379, Postgres base+5432, services base+8080...;
- * the cluster run: Kafka base+9092..9094 (controllers base+9192...), Redis Cluster base+7001..7006, a service's
+ * the cluster run: Kafka base+9092..9094 (controllers base+9192...), Redis Cluster base+3001..3006 (and its
+ * cluster bus, 10000 above: clear of the cluster profile's 17001..17006 and 27001..27006), a service's
  * n-th instance 100 (n - 1) above its first, and balancers base+8380...
  */
 const BASE = 20_000;
@@ -88,7 +89,7 @@ export async function startFaultEnvironment(
     TALLY_KAFKA_PORT: String(BASE + 9092),
     TALLY_KAFKA_CONTROLLER_PORT: String(BASE + (cluster ? 9192 : 9093)),
     TALLY_REGISTRY_PORT: String(BASE + 8081),
-    TALLY_REDIS_CLUSTER_PORT: String(BASE + 7001),
+    TALLY_REDIS_CLUSTER_PORT: String(BASE + 3001),
   });
   await stackDown(() => undefined).catch(() => undefined); // a previous run's broker and registry, if left running
   rmSync(faultStackDir, { recursive: true, force: true });
@@ -97,9 +98,15 @@ export async function startFaultEnvironment(
 
   const postgres = await startPrivatePostgres(join(faultStackDir, 'postgres'), BASE + 5432);
   const redis = cluster ? undefined : await startPrivateRedis(faultStackDir, BASE + 6379);
-  const redisUrl = redis?.url ?? `redis://127.0.0.1:${BASE + 7001}`;
+  const redisUrl = redis?.url ?? `redis://127.0.0.1:${BASE + 3001}`;
   Object.assign(process.env, { REDIS_URL: redisUrl, REDIS_CLUSTER: String(cluster), DATABASE_URL: postgres.url });
-  await stackUp(() => undefined); // with the cluster profile, the Redis Cluster too
+  // with the cluster profile, the Redis Cluster too; a stack that fails to start leaves nothing running
+  await stackUp(() => undefined).catch(async (error: unknown) => {
+    await stackDown(() => undefined).catch(() => undefined);
+    await redis?.stop();
+    await postgres.stop();
+    throw error;
+  });
   log(`redis ${cluster ? 'cluster ' : ''}${redisUrl}, postgres ${postgres.url}`);
   const brokers = Array.from({ length: brokerSettings().nodes }, (_, i) => `127.0.0.1:${BASE + 9092 + i}`);
   const registryUrl = `http://127.0.0.1:${BASE + 8081}/apis/ccompat/v7`;

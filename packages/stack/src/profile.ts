@@ -14,7 +14,10 @@ export function stackProfile(env: NodeJS.ProcessEnv = process.env): StackProfile
   return chosen;
 }
 
-/** The cluster profile's ports: far from the single stack's (9092, 8081, 6379) and the fault run's (20000+). */
+/**
+ * The cluster profile's ports: far from the single stack's (9092, 8081, 6379) and the fault run's (20000+).
+ * Redis Cluster nodes also listen on their port + 10000 (the cluster bus): 27001..27006.
+ */
 export const CLUSTER_PORTS = {
   kafka: 19092,
   kafkaController: 19192,

@@ -18,7 +18,7 @@
 /** The most shards one stream may have (more sub-keys than Redis Cluster nodes, or partitions, buy nothing). */
 export const MAX_STREAM_SHARDS = 256;
 
-/** A stream's shard count from a receipt time on. */
+/** A stream's shard count from a receipt time on (-Infinity: from the beginning). */
 export interface ShardStep {
   fromMs: number;
   shards: number;
@@ -89,7 +89,7 @@ export function parseStreamShards(text: string): StreamShards {
     const shards = Number(count);
     if (shards < 1 || shards > MAX_STREAM_SHARDS)
       problems.push(`"${entry}": shards must be between 1 and ${MAX_STREAM_SHARDS}`);
-    const fromMs = from === undefined ? 0 : /^\d+$/.test(from) ? Number(from) : Date.parse(from);
+    const fromMs = from === undefined ? Number.NEGATIVE_INFINITY : /^\d+$/.test(from) ? Number(from) : Date.parse(from);
     if (Number.isNaN(fromMs)) problems.push(`"${entry}": "${from}" is neither epoch ms nor an ISO time`);
     const list = steps.get(streamId) ?? [];
     if (list.some((s) => s.fromMs === fromMs)) problems.push(`"${entry}": ${streamId} has two entries from one time`);

@@ -24,7 +24,10 @@ export interface HistoryBucket {
 }
 
 /**
- * Per-minute history in the service's own Postgres schema. A batch is one transaction (inPartition) in which
+ * Per-minute history in the service's own Postgres schema. A minute has a row per partition that wrote it (a hot
+ * stream's shards are on several partitions), summed when read: heartbeats add up exactly, the peak is the busiest
+ * second of the summed per-second concurrency (exact: a session's coverage is in its own partition's row only), and
+ * unique viewers stay an exact distinct count of the sessions' marks rows (no estimate). A batch is one transaction (inPartition) in which
  * the use case (record-history.ts) reads the partition's fence, admits the writes past it by (source, seq),
  * loads the marks of the sessions they touch, and writes the minutes, the sessions' marks, the per-second
  * concurrency and the touched minutes' peaks with set-based statements; then moves the fence.

@@ -39,6 +39,13 @@ const benches: { name: string; script: string; args: string[]; quickArgs: string
     quickArgs: ['--seconds', '4', '--probes', '40'],
   },
   {
+    // one stream with 200,000 live sessions every 5 s: its ceiling on 1 shard and on 12, exact final counts
+    name: 'hot-stream',
+    script: 'scripts/bench/hot-stream.ts',
+    args: [],
+    quickArgs: ['--quick'],
+  },
+  {
     name: 'counters',
     script: 'scripts/bench/counters.ts',
     args: ['--events', '500000', '--reads', '2000'],

@@ -79,3 +79,14 @@ export {
   type WriteVerdict,
 } from './write-conflicts.js';
 export { NO_QUEUE_COMMAND_DETAILS, type QueueCommandDetails } from './queue-commands.js';
+export {
+  MAX_STREAM_SHARDS,
+  NO_SHARDS,
+  heartbeatRecordKey,
+  parseStreamShards,
+  sessionShard,
+  shardKey,
+  shardsAt,
+  type ShardStep,
+  type StreamShards,
+} from './viewer-shards.js';

@@ -43,12 +43,12 @@ export const TOPICS = {
   }),
   viewerHeartbeats: topic({
     name: 'tally.viewers.heartbeats',
-    key: 'streamId',
+    key: 'streamId (a hot stream: streamId#shard, see viewer-shards.ts)',
     valueSchema: 'tally.viewers.Heartbeat',
     partitions: 12,
     retention: '7d',
     cleanupPolicy: 'delete',
-    doc: 'Player heartbeats from the gateway, keyed by streamId.',
+    doc: 'Player heartbeats from the gateway, keyed by streamId (a hot stream by streamId#<shard of the session>).',
   }),
   viewerCounts: topic({
     name: 'tally.viewers.counts',

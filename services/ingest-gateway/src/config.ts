@@ -7,7 +7,14 @@ import {
   type ParsedConfig,
 } from '@tally/config';
 import { AssetCatalogue, DEFAULT_ASSETS } from '@tally/money';
-import { DEFAULT_REGIONS, REGIONAL_TOPICS, REGION_PLACEHOLDER, TOPICS, regionalTopicName } from '@tally/contracts';
+import {
+  DEFAULT_REGIONS,
+  REGIONAL_TOPICS,
+  REGION_PLACEHOLDER,
+  TOPICS,
+  parseStreamShards,
+  regionalTopicName,
+} from '@tally/contracts';
 import { chooseApiKeys, type ChosenKeys } from './domain/api-keys.js';
 import { chooseTicketKey, type ChosenTicketKey } from './domain/ticket-key.js';
 import { REGION_ID_PATTERN } from './domain/poll.js';
@@ -106,6 +113,12 @@ export const gatewayShape = {
   /** How long a routed read may wait for the owning service. */
   READ_TIMEOUT_MS: env.integer({ min: 50, max: 60_000, fallback: 3000 }),
   HEARTBEATS_TOPIC: env.string(TOPICS.viewerHeartbeats.name),
+  /**
+   * Hot streams spread over shards: `<streamId>=<shards>[@<from>]`, comma separated (@tally/contracts'
+   * viewer-shards.ts). A sharded stream's heartbeats are keyed `<streamId>#<shard of the session>`, so one stream
+   * uses many partitions. Set the same value on viewer-aggregator.
+   */
+  VIEWER_STREAM_SHARDS: env.parsed(parseStreamShards, ''),
   ITEM_EVENTS_TOPIC: env.string(TOPICS.itemEvents.name),
   WALLET_COMMANDS_TOPIC: env.string(TOPICS.walletCommands.name),
   WALLET_OUTCOMES_TOPIC: env.string(TOPICS.walletOutcomes.name),

@@ -82,6 +82,7 @@ export async function startIngestGateway(
     metrics,
     keyring: new ApiKeyring(config.apiKeys.keys),
     heartbeats: connection.writer(codecs.heartbeats),
+    streamShards: config.VIEWER_STREAM_SHARDS,
     itemEvents: connection.writer(codecs.itemEvents),
     walletCommands: connection.writer(codecs.walletCommands),
     walletOutcomes,

@@ -1,8 +1,9 @@
-import { formatWriteKey } from '@tally/contracts';
+import { formatWriteKey, type StreamShards } from '@tally/contracts';
 import type { Heartbeat } from '@tally/schemas';
 import { judgedEventTime } from '@tally/event-time';
 import type { BatchHandler, ConsumedRecord, LateEntry } from '@tally/streaming';
 import { HISTORY_WINDOW, lateForHistory } from './domain/history.js';
+import { announcesCount } from './domain/shards.js';
 import { presenceBeat, type PresenceBeat } from './domain/viewers.js';
 import { recordHistory, type HistoryPort, type HistoryWrite } from './record-history.js';
 
@@ -20,6 +21,8 @@ export interface AggregatorDeps {
   viewers: ViewersPort;
   history: HistoryPort;
   counts: ViewerCountsPort;
+  /** Hot streams' shards: a sharded stream's count is announced by the consumer of its shard 0 only. */
+  shards: StreamShards;
   group: string;
   /** Allowed lateness of history minutes. */
   historyGraceMs: number;
@@ -42,14 +45,14 @@ export function heartbeatHandler(deps: AggregatorDeps): BatchHandler<Heartbeat> 
     const counts = new Map<string, number>();
     await Promise.all(
       [...groupByStream(valid)].map(async ([streamId, beats]) => {
-        counts.set(
+        const count = await deps.viewers.apply(
           streamId,
-          await deps.viewers.apply(
-            streamId,
-            beats.map((r) => presenceBeat(heartbeatEvent(r), deps.clockToleranceMs)),
-            now,
-          ),
+          beats.map((r) => presenceBeat(heartbeatEvent(r), deps.clockToleranceMs)),
+          now,
         );
+        // one announcer per stream (domain/shards.ts): a sharded stream's other shards leave it to its tick
+        if (beats.some(({ value: v }) => announcesCount(deps.shards, streamId, v.sessionId, v.receivedAtMs)))
+          counts.set(streamId, count);
       }),
     );
     const writes: HistoryWrite[] = valid.map((record) => ({

@@ -1,5 +1,5 @@
 import { env, parseConfig, seqWindowShape, type ParsedConfig } from '@tally/config';
-import { TOPICS } from '@tally/contracts';
+import { TOPICS, parseStreamShards } from '@tally/contracts';
 import { consumingServiceShape } from '@tally/service-kit';
 
 export const configShape = {
@@ -16,6 +16,14 @@ export const configShape = {
   HEARTBEATS_TOPIC: env.string(TOPICS.viewerHeartbeats.name),
   COUNTS_TOPIC: env.string(TOPICS.viewerCounts.name),
   REDIS_PREFIX: env.string('tally:viewers'),
+  /**
+   * Hot streams spread over shards: `<streamId>=<shards>[@<from>]`, comma separated (@tally/contracts'
+   * viewer-shards.ts, domain/shards.ts). Each shard is a Redis sub-key of its own (its own cluster slot) and, at
+   * the gateway, a record key of its own (its own partition). The same value as the gateway's. Changing a stream's
+   * count: add an entry with `@<time>` at least a few seconds ahead; the new layout is read from that time plus
+   * the window and the clock tolerance on, exact throughout.
+   */
+  VIEWER_STREAM_SHARDS: env.parsed(parseStreamShards, ''),
   /** How often counts are re-read so that viewers leaving the window are published without new heartbeats. */
   EXPIRY_TICK_MS: env.integer({ min: 100, max: 60_000, fallback: 1000 }),
 };

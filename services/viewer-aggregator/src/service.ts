@@ -27,7 +27,8 @@ export async function startViewerAggregator(
     wire: ({ pool, redis, producer, codec, logger, assignedPartitions }) => {
       const windowMs = config.VIEWER_WINDOW_SECONDS * 1000;
       const clockToleranceMs = config.VIEWER_CLOCK_TOLERANCE_SECONDS * 1000;
-      const viewers = new ViewerStore(redis, config.REDIS_PREFIX, windowMs, clockToleranceMs);
+      const shards = config.VIEWER_STREAM_SHARDS;
+      const viewers = new ViewerStore(redis, config.REDIS_PREFIX, windowMs, clockToleranceMs, shards);
       const history = new HistoryStore(pool, config.DB_SCHEMA, config.VIEWER_WINDOW_SECONDS);
       const counts = new CountPublisher(producer, codec(config.COUNTS_TOPIC, TOPICS.viewerCounts), windowMs);
 
@@ -53,6 +54,7 @@ export async function startViewerAggregator(
           viewers,
           history,
           counts,
+          shards,
           group: config.CONSUMER_GROUP,
           historyGraceMs: config.HISTORY_GRACE_SECONDS * 1000,
           clockToleranceMs,

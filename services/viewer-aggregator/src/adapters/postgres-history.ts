@@ -24,7 +24,10 @@ export interface HistoryBucket {
 }
 
 /**
- * Per-minute history in the service's own Postgres schema. A batch is one transaction (inPartition) in which
+ * Per-minute history in the service's own Postgres schema. A minute has a row per partition that wrote it (a hot
+ * stream's shards are on several partitions), summed when read: heartbeats add up exactly, the peak is the busiest
+ * second of the summed per-second concurrency (exact: a session's coverage is in its own partition's row only), and
+ * unique viewers stay an exact distinct count of the sessions' marks rows (no estimate). A batch is one transaction (inPartition) in which
  * the use case (record-history.ts) reads the partition's fence, admits the writes past it by (source, seq),
  * loads the marks of the sessions they touch, and writes the minutes, the sessions' marks, the per-second
  * concurrency and the touched minutes' peaks with set-based statements; then moves the fence.
@@ -65,11 +68,22 @@ export class HistoryStore implements HistoryPort {
 
   /** Buckets of [from, to) at the granularity; hour and day roll up the minute rows. */
   async history(streamId: string, fromMs: number, toMs: number, granularity: Granularity): Promise<HistoryBucket[]> {
+    // a minute has a row per partition that wrote it (a hot stream's shards): heartbeats add up, and the peak is
+    // the busiest second of the rows' summed concurrency, worked out only for minutes of more than one row
     const { rows } = await this.pool.query(
-      `WITH minutes AS (
-         SELECT date_trunc($4, minute, 'UTC') AS bucket, sum(heartbeats) AS heartbeats, max(peak_concurrent) AS peak
+      `WITH rows AS (
+         SELECT minute, heartbeats, peak_concurrent, concurrency, count(*) OVER (PARTITION BY minute) AS n
          FROM ${this.schema}.viewer_minutes
-         WHERE stream_id = $1 AND minute >= to_timestamp($2 / 1000.0) AND minute < to_timestamp($3 / 1000.0)
+         WHERE stream_id = $1 AND minute >= to_timestamp($2 / 1000.0) AND minute < to_timestamp($3 / 1000.0)),
+       seconds AS (
+         SELECT r.minute, sum(u.c) AS c FROM rows r, unnest(r.concurrency) WITH ORDINALITY AS u(c, i)
+         WHERE r.n > 1 GROUP BY r.minute, u.i),
+       peaks AS (
+         SELECT minute, max(peak_concurrent) AS peak FROM rows WHERE n = 1 GROUP BY minute
+         UNION ALL SELECT minute, max(c) FROM seconds GROUP BY minute),
+       minutes AS (
+         SELECT date_trunc($4, r.minute, 'UTC') AS bucket, sum(r.heartbeats) AS heartbeats, max(p.peak) AS peak
+         FROM (SELECT minute, sum(heartbeats) AS heartbeats FROM rows GROUP BY minute) r JOIN peaks p USING (minute)
          GROUP BY 1),
        uniques AS (
          SELECT date_trunc($4, minute, 'UTC') AS bucket, count(DISTINCT session_id) AS unique_viewers
@@ -97,13 +111,20 @@ class PostgresHistoryBatch implements HistoryBatchStore {
   private readonly seen: MarksRow[] = [];
   /** The offset the fence moved to, once it did. */
   private movedTo: number | undefined;
+  /**
+   * Whose minute rows this batch adds to: its partition's own (a minute has a row per partition that wrote it,
+   * so the batches of a hot stream's shards, side by side, never wait for or deadlock on each other's rows).
+   */
+  private readonly scope: string;
 
   constructor(
     private readonly db: PoolClient,
     private readonly schema: string,
     private readonly fence: PartitionFence,
     private readonly cache: MarksCache,
-  ) {}
+  ) {
+    this.scope = `p${fence.partition}`;
+  }
 
   async appliedThrough(): Promise<number> {
     this.appliedUpTo = await readPostgresFence(this.db, this.schema, this.fence);
@@ -182,18 +203,23 @@ class PostgresHistoryBatch implements HistoryBatchStore {
     for (const m of minutes) (m.concurrency.some((d) => d !== 0) ? covering : counting).push(m);
     if (counting.length > 0) {
       await this.db.query(
-        `INSERT INTO ${this.schema}.viewer_minutes AS v (stream_id, minute, heartbeats)
-         SELECT s, to_timestamp(m / 1000.0), h FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(s, m, h)
-         ON CONFLICT (stream_id, minute) DO UPDATE SET heartbeats = v.heartbeats + EXCLUDED.heartbeats`,
-        [counting.map((m) => m.streamId), counting.map((m) => m.minuteMs), counting.map((m) => m.heartbeats)],
+        `INSERT INTO ${this.schema}.viewer_minutes AS v (stream_id, minute, scope, heartbeats)
+         SELECT s, to_timestamp(m / 1000.0), $4, h FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(s, m, h)
+         ON CONFLICT (stream_id, minute, scope) DO UPDATE SET heartbeats = v.heartbeats + EXCLUDED.heartbeats`,
+        [
+          counting.map((m) => m.streamId),
+          counting.map((m) => m.minuteMs),
+          counting.map((m) => m.heartbeats),
+          this.scope,
+        ],
       );
     }
     if (covering.length === 0) return;
     await this.db.query(
-      `INSERT INTO ${this.schema}.viewer_minutes AS v (stream_id, minute, heartbeats, concurrency, peak_concurrent)
-       SELECT s, to_timestamp(m / 1000.0), h, c::int[], (SELECT coalesce(max(x), 0) FROM unnest(c::int[]) AS x)
+      `INSERT INTO ${this.schema}.viewer_minutes AS v (stream_id, minute, scope, heartbeats, concurrency, peak_concurrent)
+       SELECT s, to_timestamp(m / 1000.0), $5, h, c::int[], (SELECT coalesce(max(x), 0) FROM unnest(c::int[]) AS x)
        FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS t(s, m, h, c)
-       ON CONFLICT (stream_id, minute) DO UPDATE
+       ON CONFLICT (stream_id, minute, scope) DO UPDATE
          SET heartbeats = v.heartbeats + EXCLUDED.heartbeats,
              concurrency = (SELECT array_agg(a + b ORDER BY i) FROM unnest(v.concurrency, EXCLUDED.concurrency) WITH ORDINALITY AS u(a, b, i)),
              peak_concurrent = (SELECT coalesce(max(a + b), 0) FROM unnest(v.concurrency, EXCLUDED.concurrency) AS u(a, b))`,
@@ -202,6 +228,7 @@ class PostgresHistoryBatch implements HistoryBatchStore {
         covering.map((m) => m.minuteMs),
         covering.map((m) => m.heartbeats),
         covering.map((m) => `{${m.concurrency.join(',')}}`),
+        this.scope,
       ],
     );
   }

@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { NO_SHARDS, type StreamShards } from '@tally/contracts';
 import type { AssetCatalogue } from '@tally/money';
 import { registerOpsRoutes, type Logger, type Metrics, type ReadinessCheck } from '@tally/observability';
 import type {
@@ -47,6 +48,8 @@ export interface GatewayDeps {
   metrics: Metrics;
   keyring: ApiKeyring;
   heartbeats: RecordWriter<Heartbeat>;
+  /** VIEWER_STREAM_SHARDS: hot streams' shard counts, which key their heartbeats by session shard. */
+  streamShards?: StreamShards;
   itemEvents: RecordWriter<ItemEvent>;
   walletCommands: RecordWriter<WalletCommand>;
   walletOutcomes: OutcomeWaiters<WalletOutcome>;
@@ -155,7 +158,14 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
 async function registerRouteFamilies(app: FastifyInstance, deps: GatewayDeps, validation: Validation): Promise<void> {
   const { keyring, writeDeadlineMs } = deps;
   const clock = deps.clock ?? Date.now;
-  await app.register(heartbeatRoutes, { keyring, heartbeats: deps.heartbeats, validation, clock, writeDeadlineMs });
+  await app.register(heartbeatRoutes, {
+    keyring,
+    heartbeats: deps.heartbeats,
+    streamShards: deps.streamShards ?? NO_SHARDS,
+    validation,
+    clock,
+    writeDeadlineMs,
+  });
   await app.register(viewerReadRoutes, { owner: { name: 'viewer-aggregator', ...deps.viewerAggregator } });
   await app.register(itemRoutes, { keyring, itemEvents: deps.itemEvents, validation, clock, writeDeadlineMs });
   await app.register(counterReadRoutes, { owner: { name: 'counter-materializer', ...deps.counterMaterializer } });

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { formatWriteKey } from '@tally/contracts';
+import { formatWriteKey, heartbeatRecordKey, type StreamShards } from '@tally/contracts';
 import type { Heartbeat } from '@tally/schemas';
 import { toHeartbeat, type BatchHeartbeatItem, type HeartbeatRequest } from '../../domain/heartbeat.js';
 import type { RecordWriter } from '../../ports/record-writer.js';
@@ -18,6 +18,8 @@ import {
 
 export interface HeartbeatRouteOptions extends BatchDeps {
   heartbeats: RecordWriter<Heartbeat>;
+  /** Hot streams' shards: a heartbeat's record key is its stream's shard of its session (@tally/contracts). */
+  streamShards: StreamShards;
 }
 
 /** The live-viewers writes. A 202 means Kafka acknowledged the record (acks=all); anything less is a 503. */
@@ -42,7 +44,7 @@ export const heartbeatRoutes: FastifyPluginAsync<HeartbeatRouteOptions> = async 
     async (request, reply) => {
       const heartbeat = toHeartbeat(request.params.streamId, request.body, deps.clock());
       await withWriteDeadline(deps.writeDeadlineMs, (deadline) =>
-        produce([{ key: heartbeat.streamId, value: heartbeat }], deadline),
+        produce([{ key: heartbeatRecordKey(deps.streamShards, heartbeat), value: heartbeat }], deadline),
       );
       return reply.code(202).send({ id: formatWriteKey(heartbeat) });
     },
@@ -60,7 +62,7 @@ export const heartbeatRoutes: FastifyPluginAsync<HeartbeatRouteOptions> = async 
     },
     write: (heartbeats, deadline) =>
       produce(
-        heartbeats.map((heartbeat) => ({ key: heartbeat.streamId, value: heartbeat })),
+        heartbeats.map((heartbeat) => ({ key: heartbeatRecordKey(deps.streamShards, heartbeat), value: heartbeat })),
         deadline,
       ),
   });

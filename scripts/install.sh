@@ -22,6 +22,9 @@ command -v kcat >/dev/null || missing+=(kcat)
 command -v prometheus >/dev/null || missing+=(prometheus)
 # a real browser for the console's test (tests/console), driven by playwright-core
 command -v chromium >/dev/null || missing+=(chromium)
+# redis-server and redis-cli for the cluster profile's Redis Cluster and the fault runs' own Redis (the machine's
+# Redis usually brings them)
+{ command -v redis-server >/dev/null && command -v redis-cli >/dev/null; } || missing+=(redis-server)
 if ((${#missing[@]})); then
   echo "==> apt-get install ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"

@@ -43,7 +43,9 @@ export class CountsProjection implements CountsProjectionPort {
       if (Number(written[i]) !== 1) return;
       for (const [metric, window, value] of rankingValues(s)) {
         const key = this.rankingKey(metric, window);
-        rankings.push(value > 0 ? this.redis.zadd(key, sortedSetScore(value), s.itemId) : this.redis.zrem(key, s.itemId));
+        rankings.push(
+          value > 0 ? this.redis.zadd(key, sortedSetScore(value), s.itemId) : this.redis.zrem(key, s.itemId),
+        );
       }
     });
     await Promise.all(rankings);

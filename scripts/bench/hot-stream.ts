@@ -156,18 +156,16 @@ async function measureMode(
     CONSUMER_GROUP: liveGroup,
     ...aggregatorEnv(mode, 'live', streamShards),
   });
-  const gatewayProcess = await services.start('ingest-gateway', {
-    TALLY_ENV: 'test',
-    API_KEYS: JSON.stringify([apiKey]),
-    RATE_LIMIT_PER_SECOND: '1000000',
-    ADDRESS_RATE_LIMIT_PER_SECOND: '1000000',
-    CONNECTIONS_PER_ADDRESS: '100000',
+  const {
+    gateway,
+    service: reads,
+    process: gatewayProcess,
+    close,
+  } = await bench.gatewayInFront(services, apiKey, aggregator.url, {
     HEARTBEATS_TOPIC: topic,
     VIEWER_AGGREGATOR_URL: aggregator.url,
     ...(streamShards ? { VIEWER_STREAM_SHARDS: streamShards } : {}),
   });
-  const gateway = bench.httpClient(gatewayProcess.url, apiKey.key);
-  const reads = bench.httpClient(aggregator.url);
   let accepted = 0;
   let refused = 0;
   const liveStart = performance.now();
@@ -221,8 +219,7 @@ async function measureMode(
   const { concurrent } = JSON.parse((await reads.get(`/v1/streams/${streamId}/viewers`)).body) as {
     concurrent: number;
   };
-  gateway.close();
-  reads.close();
+  close();
   note(
     `${label}: live, heartbeats/s offered (${sessions} sessions every 5 s)`,
     Math.round(sessions / (PERIOD_MS / 1000)),

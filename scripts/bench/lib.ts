@@ -281,6 +281,7 @@ export async function gatewayInFront(
   return {
     gateway,
     service,
+    process: gatewayProcess,
     close: () => {
       gateway.close();
       service.close();

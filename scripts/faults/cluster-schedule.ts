@@ -7,7 +7,7 @@
  */
 import type { FaultControls, FaultEnvironment } from './environment.js';
 import type { ClusterControls, RebalancePauses } from './environment/cluster.js';
-import type { Fault } from './schedule.js';
+import { DUPLICATED_AND_REORDERED, type Fault } from './schedule.js';
 import type { Injected } from './workload/stats.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -113,15 +113,7 @@ export function clusterFaultSchedule(): Fault[] {
       how: 'FLUSHALL on each of the three primaries under load: every key of every service gone at once',
       inject: (env) => env.flushRedis(),
     },
-    {
-      name: 'duplicated and reordered deliveries',
-      how: 'accepted events POSTed again with their (source, seq) in shuffled order, and records of every input topic produced again in reverse order',
-      paused: true,
-      inject: async (_env, workload) => {
-        const { duplicated, reordered } = await workload.injectDuplicatesAndReordered();
-        return `${duplicated} duplicated, ${reordered} reordered`;
-      },
-    },
+    DUPLICATED_AND_REORDERED,
     {
       name: 'everything restarted',
       how: 'under load: every service instance stopped (SIGTERM), the three brokers and six Redis nodes stopped (Redis keeps its append-only files), Postgres crashed (immediate stop); all started again, brokers and Redis first',

@@ -27,6 +27,17 @@ export interface Fault {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The workload's own copies and reversed redeliveries, with the load paused (both runs have it). */
+export const DUPLICATED_AND_REORDERED: Fault = {
+  name: 'duplicated and reordered deliveries',
+  how: 'accepted events POSTed again with their (source, seq) in shuffled order, and records of every input topic produced again in reverse order',
+  paused: true,
+  inject: async (_env, workload) => {
+    const { duplicated, reordered } = await workload.injectDuplicatesAndReordered();
+    return `${duplicated} duplicated, ${reordered} reordered`;
+  },
+};
+
 export function faultSchedule(options: { killsPerService: number; services: string[] }): Fault[] {
   const kills: Fault[] = [];
   for (let round = 1; round <= options.killsPerService; round++) {
@@ -67,15 +78,7 @@ export function faultSchedule(options: { killsPerService: number; services: stri
       how: 'pg_ctl stop -m immediate (a crash: recovery from the WAL) and start, under load',
       inject: (env) => env.restartPostgres(),
     },
-    {
-      name: 'duplicated and reordered deliveries',
-      how: 'accepted events POSTed again with their (source, seq) in shuffled order, and records of every input topic produced again in reverse order',
-      paused: true,
-      inject: async (_env, workload) => {
-        const { duplicated, reordered } = await workload.injectDuplicatesAndReordered();
-        return `${duplicated} duplicated, ${reordered} reordered`;
-      },
-    },
+    DUPLICATED_AND_REORDERED,
     {
       name: 'skewed clocks',
       how:

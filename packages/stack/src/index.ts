@@ -33,6 +33,8 @@ export {
 export { killProcess, runningPid, waitUntil } from './processes.js';
 export { stackProfile, type StackProfile } from './profile.js';
 export {
+  redisCli,
+  redisClusterPorts,
   redisClusterSettings,
   redisNodeProcess,
   redisPrimaries as redisClusterPrimaries,

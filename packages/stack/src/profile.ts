@@ -24,6 +24,3 @@ export const CLUSTER_PORTS = {
   registry: 18081,
   redis: 17001,
 } as const;
-
-/** Env for child processes (tests, benchmarks) that should use the same profile as this one. */
-export const profileVariable = (profile: StackProfile) => ({ TALLY_STACK_PROFILE: profile });

@@ -11,6 +11,7 @@ import {
   brokerProcess,
   brokerSettings,
   killProcess,
+  redisClusterPorts,
   redisClusterPrimaries,
   redisClusterSettings,
   redisNodeProcess,
@@ -90,7 +91,7 @@ export async function startClusterParts(parts: {
     },
     flushRedis: () => flushAll(redis),
     restartRedis: async () => {
-      const ports = Array.from({ length: redisCluster.nodes }, (_, i) => redisCluster.port + i);
+      const ports = redisClusterPorts(redisCluster);
       await Promise.all(ports.map((port) => killProcess(redisNodeProcess(port))));
       for (const port of ports) startRedisNode(redisCluster, port);
       await waitForRedisCluster(redisCluster, 90_000);

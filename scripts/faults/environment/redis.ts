@@ -2,11 +2,10 @@
  * A Redis of the fault run's own, without persistence like the machine's, so FLUSHALL and a restart (which
  * loses everything) hit only this run's services.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { waitUntil } from '@tally/stack';
+import { redisCli, waitUntil } from '@tally/stack';
 
 export interface PrivateRedis {
   url: string;
@@ -50,14 +49,4 @@ export async function startPrivateRedis(folder: string, port: number): Promise<P
     },
     stop,
   };
-}
-
-const run = promisify(execFile);
-
-/** redis-cli, which comes with the server: no client library needed for three commands. */
-async function redisCli(port: number, ...args: string[]): Promise<string> {
-  const { stdout } = await run('redis-cli', ['-p', String(port), ...args], { timeout: 5000 });
-  if (stdout.startsWith('ERR') || stdout.includes('Could not connect'))
-    throw new Error(`redis-cli ${args.join(' ')}: ${stdout.trim()}`);
-  return stdout.trim();
 }

@@ -1,36 +1,48 @@
 # syntax=docker/dockerfile:1
-# One image for all six Tally services; the command chooses which one runs:
-#   docker run tally node --import tsx services/wallet-ledger/src/main.ts
-#   docker run -e VOTE_ROLE=region -e REGION=kr tally node --import tsx services/vote-merger/src/main.ts
-#   docker run tally node --import tsx packages/stack/src/cli.ts setup      (topics and schemas, once per cluster)
-# The services run from their TypeScript sources through tsx (as `scripts/run.sh` does); the one build step is the
-# gateway's web console (Vite), a folder of static files it serves at /console.
-# Used by docker-compose.yml (`build: .`) and deploy/k8s (image `tally`).
+# Tally's production image: one image for all six services, compiled JavaScript run with plain node, production
+# dependencies only, an unprivileged user, nothing written to the root filesystem (run it read-only). The
+# command chooses the service:
+#   podman run tally:0.1.0 node services/wallet-ledger/dist/main.js
+#   podman run -e VOTE_ROLE=region -e REGION=kr tally:0.1.0 node services/vote-merger/dist/main.js
+#   podman run tally:0.1.0 node packages/stack/dist/cli.js setup      (topics and schemas, once per cluster)
+# Built here by `pnpm tally images build` on Tally's own Node image (NODE_IMAGE=localhost/tally-node:20, from
+# Debian's packages and this machine's Node 20); where a public registry is reachable the default,
+# node:20-bookworm-slim, is the same Node on the same Debian. Used by docker-compose.yml and deploy/k8s.
 
-ARG NODE_VERSION=22
+ARG NODE_IMAGE=node:20-bookworm-slim
 
-# --- dependencies: the whole workspace, installed from the lockfile -------------------------------------------
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+# --- build: the whole workspace from the lockfile, compiled; then the app with production dependencies only ------
+FROM ${NODE_IMAGE} AS build
 ARG PNPM_VERSION=10.34.8
-RUN npm install --global --no-fund --no-audit pnpm@${PNPM_VERSION}
-WORKDIR /app
-# Only the lockfile first: this layer (the package downloads) is rebuilt only when the lockfile changes.
+RUN npm install --global --no-fund --no-audit --loglevel=error pnpm@${PNPM_VERSION}
+WORKDIR /src
+# The lockfile first: the downloads are redone only when it changes (and the store is a cache across builds).
 COPY pnpm-lock.yaml pnpm-workspace.yaml package.json ./
-RUN pnpm fetch
+RUN --mount=type=cache,id=tally-pnpm-store,target=/pnpm-store pnpm fetch --store-dir /pnpm-store --reporter=append-only | tail -n 2
 COPY . .
-# devDependencies too: tsx, which runs the services, is one of the root's.
-RUN pnpm install --frozen-lockfile --offline
-RUN pnpm build:console
+# `pnpm build --out /app` compiles every package (src/ → dist/) and assembles what runs: package.json files whose
+# exports point at dist/, the migrations and the console's static files. The second install, there, takes the
+# production dependencies only.
+RUN --mount=type=cache,id=tally-pnpm-store,target=/pnpm-store \
+    pnpm install --frozen-lockfile --offline --store-dir /pnpm-store --reporter=append-only | tail -n 2 \
+ && pnpm build:console >/dev/null \
+ && pnpm build --out /app \
+ && cd /app && pnpm install --prod --frozen-lockfile --offline --store-dir /pnpm-store --package-import-method=copy \
+      --reporter=append-only | tail -n 2 \
+ && rm -f pnpm-lock.yaml pnpm-workspace.yaml
 
-# --- runtime: the installed workspace, read-only for an unprivileged user -------------------------------------
-FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+# --- runtime: the app, owned by root and read-only to the service user -----------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production NODE_OPTIONS=--enable-source-maps
 WORKDIR /app
-# Owned by root and not writable by the service user; tsx caches its transpiled files in /tmp.
 COPY --from=build /app /app
-# Numeric, so Kubernetes can check runAsNonRoot (uid 1000 is the image's `node` user).
+# Numeric, so Kubernetes can check runAsNonRoot (uid 1000 is the node image's `node` user).
 USER 1000:1000
 # ingest-gateway, viewer-aggregator, counter-materializer, wallet-ledger, queue-admitter, vote-merger (8095-8099)
 EXPOSE 8080 8091 8092 8093 8094 8095 8096 8097 8098 8099
 # Each service finishes its batch, commits and exits within 25 s of SIGTERM; node is PID 1 and handles it.
 STOPSIGNAL SIGTERM
-CMD ["node", "--import", "tsx", "services/ingest-gateway/src/main.ts"]
+# Ready when the service's /readyz answers 200; PORT is the service's port (every service reads it).
+HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT ?? 8080) + '/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "services/ingest-gateway/dist/main.js"]

@@ -25,12 +25,31 @@ command -v chromium >/dev/null || missing+=(chromium)
 # redis-server and redis-cli for the cluster profile's Redis Cluster and the fault runs' own Redis (the machine's
 # Redis usually brings them)
 { command -v redis-server >/dev/null && command -v redis-cli >/dev/null; } || missing+=(redis-server)
+# containers (`pnpm tally images build`, docker-compose.yml, `pnpm test:containers`): podman with runc, netavark
+# and aardvark-dns (compose networks with DNS), catatonit (`init: true`), debootstrap for the Debian base image,
+# docker-compose for the compose file against podman's Docker-compatible socket
+for tool in podman runc netavark aardvark-dns catatonit debootstrap docker-compose; do
+  case $tool in
+    netavark | aardvark-dns) [[ -x /usr/lib/podman/$tool ]] || missing+=("$tool") ;;
+    *) command -v "$tool" >/dev/null || missing+=("$tool") ;;
+  esac
+done
 if ((${#missing[@]})); then
   echo "==> apt-get install ${missing[*]}"
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   $SUDO apt-get update -qq
   # without recommends: prometheus would bring prometheus-node-exporter, which Tally does not use
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# podman's settings for this machine kind (deploy/podman/containers.conf says why each), before podman first runs
+if [[ $(id -u) -eq 0 ]] && ! cmp -s deploy/podman/containers.conf /etc/containers/containers.conf; then
+  echo "==> /etc/containers/containers.conf (podman: runc, cgroupfs, netavark)"
+  install -D -m 0644 deploy/podman/containers.conf /etc/containers/containers.conf
+  # a bridge left by podman's other network backend (CNI) would hold the subnet netavark's bridge needs
+  if ip link show cni-podman0 >/dev/null 2>&1; then ip link delete cni-podman0; fi
+elif [[ $(id -u) -ne 0 ]]; then
+  echo "==> not root: install deploy/podman/containers.conf as /etc/containers/containers.conf yourself for containers"
 fi
 
 # deploy/kafka (the broker) and third_party/apicurio-registry (the schema registry, Apache-2.0 code Tally builds)

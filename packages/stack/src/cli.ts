@@ -6,6 +6,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { TOPICS } from '@tally/contracts';
 import { createSchemaRegistry } from '@tally/schemas';
 import { kafkaSecurity } from '@tally/streaming';
+import { registerImageCommands } from './images/commands.js';
 import { groupLag, lagTable } from './lag.js';
 import { CANNOT_VERIFY, runLedgerVerify } from './ledger-verify.js';
 import { describeWindow, runLoad } from './load/runner.js';
@@ -740,6 +741,8 @@ program
       ].join('\n'),
     );
   });
+
+registerImageCommands(program);
 
 program.parseAsync().catch((error: unknown) => {
   console.error(`tally: ${error instanceof Error ? error.message : String(error)}`);

@@ -37,10 +37,11 @@ export const brokerAddresses = (settings: BrokerSettings) =>
   brokerNodes(settings).map((n) => brokerAddress(settings, n));
 
 const kafkaProject = join(deployDir, 'kafka');
-const libs = join(kafkaProject, 'target', 'libs');
+/** The broker's jars from Maven Central, which the local stack runs and the Kafka image copies. */
+export const kafkaLibsDir = join(kafkaProject, 'target', 'libs');
 
 /** The broker's jars, for Kafka's own tools (kafka-consumer-groups and friends) run with the machine's Java. */
-export const kafkaClasspath = () => `${libs}/*`;
+export const kafkaClasspath = () => `${kafkaLibsDir}/*`;
 
 /** Node 1 of a single-node stack keeps the names it always had (kafka.pid, kafka/); the cluster's are kafka-<n>. */
 const nodeName = (settings: BrokerSettings, node: number) => (settings.nodes === 1 ? 'kafka' : `kafka-${node}`);

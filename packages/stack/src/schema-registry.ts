@@ -21,6 +21,9 @@ export const registryUrl = (settings: RegistrySettings) => `http://127.0.0.1:${s
 const registryProject = join(thirdPartyDir, 'apicurio-registry');
 const runnerJar = 'target/quarkus-app/quarkus-run.jar';
 
+/** The built registry (a Quarkus fast-jar folder), which the schema-registry image copies. */
+export const registryAppDir = join(registryProject, 'target', 'quarkus-app');
+
 export function registryProcess(): ManagedProcess {
   return {
     name: 'schema-registry',

@@ -1,4 +1,7 @@
 import { existsSync } from 'node:fs';
+import { imageReference, type ImageName } from '@tally/stack';
+import type { StartedTestContainer } from 'testcontainers';
+import { freePort } from './service-process.js';
 import type { TestStack } from './stack.js';
 
 export interface RunningContainers {
@@ -12,35 +15,99 @@ export function dockerMayBeReachable(env: NodeJS.ProcessEnv = process.env): bool
 }
 
 /**
- * Kafka (KRaft), Apicurio Registry, Redis and Postgres as containers, for machines with a Docker engine and no
- * local stack. Imported lazily so machines without Docker never load the client.
+ * Kafka (KRaft), the schema registry, Redis and Postgres as containers, from the images `tally images build`
+ * makes here, or those their variables name (KAFKA_IMAGE=apache/kafka:4.3.1 and so on, where a registry is
+ * reachable: the local images take the public ones' settings). Every port is published on 127.0.0.1 only.
+ * Imported lazily so machines without an engine never load the client.
  */
-export async function startContainers(): Promise<RunningContainers> {
+export async function startContainers(env: NodeJS.ProcessEnv = process.env): Promise<RunningContainers> {
   const { GenericContainer, Wait, getContainerRuntimeClient } = await import('testcontainers');
   await getContainerRuntimeClient();
-  const { KafkaContainer } = await import('@testcontainers/kafka');
-  const { RedisContainer } = await import('@testcontainers/redis');
-  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-  const [kafka, registry, redis, postgres] = await Promise.all([
-    new KafkaContainer('confluentinc/cp-kafka:7.9.0').withKraft().start(),
-    new GenericContainer('apicurio/apicurio-registry:3.3.3')
-      .withExposedPorts(8080)
-      .withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', 8080))
-      .start(),
-    new RedisContainer('redis:7.4-alpine').start(),
-    new PostgreSqlContainer('postgres:16-alpine').start(),
+
+  /** Docker publishes a port on every interface unless told an address; testcontainers has no option for it. */
+  class LoopbackContainer extends GenericContainer {
+    onLoopback(): this {
+      for (const bindings of Object.values(this.hostConfig.PortBindings ?? {})) {
+        for (const binding of bindings as { HostIp?: string }[]) binding.HostIp = '127.0.0.1';
+      }
+      return this;
+    }
+  }
+  const container = (name: ImageName) => new LoopbackContainer(imageReference(name, env));
+
+  // Kafka advertises the address clients must use, so its host port is chosen first and published as itself.
+  const kafkaPort = await freePort();
+  const start = (pending: LoopbackContainer) => pending.onLoopback().start();
+  // all at once; if one fails, the others are stopped once they have started
+  const outcomes = await Promise.allSettled([
+    start(
+      container('kafka')
+        .withEnvironment({
+          KAFKA_NODE_ID: '1',
+          KAFKA_PROCESS_ROLES: 'broker,controller',
+          KAFKA_LISTENERS: `PLAINTEXT://:${kafkaPort},CONTROLLER://:9093`,
+          KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${kafkaPort}`,
+          KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
+          KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+          KAFKA_CONTROLLER_QUORUM_VOTERS: '1@localhost:9093',
+          KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR: '1',
+          KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR: '1',
+          KAFKA_TRANSACTION_STATE_LOG_MIN_ISR: '1',
+          KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+          KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
+          KAFKA_NUM_PARTITIONS: '3',
+        })
+        .withExposedPorts({ container: kafkaPort, host: kafkaPort })
+        .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
+        .withStartupTimeout(120_000),
+    ),
+    start(
+      container('schema-registry')
+        .withExposedPorts(8080)
+        .withWaitStrategy(Wait.forHttp('/apis/ccompat/v7/subjects', 8080))
+        .withStartupTimeout(180_000),
+    ),
+    start(
+      container('redis')
+        .withCommand(['redis-server', '--protected-mode', 'no', '--save', '', '--appendonly', 'no'])
+        .withExposedPorts(6379)
+        .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/)),
+    ),
+    start(
+      container('postgres')
+        .withEnvironment({ POSTGRES_HOST_AUTH_METHOD: 'trust' })
+        .withExposedPorts(5432)
+        // the public image starts a temporary server while it initialises: ask the real one
+        .withWaitStrategy(Wait.forSuccessfulCommand('pg_isready -h 127.0.0.1 -U postgres'))
+        .withStartupTimeout(120_000),
+    ),
   ]);
+  const started = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed) {
+    await stopAll(started);
+    throw failed.reason;
+  }
+  const [, registry, redis, postgres] = started as [
+    StartedTestContainer,
+    StartedTestContainer,
+    StartedTestContainer,
+    StartedTestContainer,
+  ];
+  const address = (running: StartedTestContainer, port: number) => `127.0.0.1:${running.getMappedPort(port)}`;
   return {
     stack: {
-      brokers: [`${kafka.getHost()}:${kafka.getMappedPort(9093)}`],
-      registryUrl: `http://${registry.getHost()}:${registry.getMappedPort(8080)}/apis/ccompat/v7`,
-      redisUrl: redis.getConnectionUrl(),
+      brokers: [`127.0.0.1:${kafkaPort}`],
+      registryUrl: `http://${address(registry, 8080)}/apis/ccompat/v7`,
+      redisUrl: `redis://${address(redis, 6379)}`,
       redisCluster: false,
-      databaseUrl: postgres.getConnectionUri(),
+      databaseUrl: `postgres://postgres@${address(postgres, 5432)}/postgres`,
       origin: 'testcontainers',
     },
-    stop: async () => {
-      await Promise.all([kafka.stop(), registry.stop(), redis.stop(), postgres.stop()]);
-    },
+    stop: () => stopAll(started),
   };
+}
+
+async function stopAll(started: StartedTestContainer[]): Promise<void> {
+  await Promise.allSettled(started.map((running) => running.stop({ remove: true, removeVolumes: true })));
 }

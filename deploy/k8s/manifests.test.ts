@@ -2,7 +2,7 @@
  * The Kubernetes manifests of deploy/k8s, checked without a cluster: every base file and every overlay (rendered
  * by the real kustomize, `kubectl kustomize`, see ./render.ts) validates strictly against the Kubernetes API
  * schemas (./api-schema.ts), uses only the fields listed here, and keeps the operating policy: probes, resources, a
- * non-root read-only container, a Service, a disruption budget and an autoscaler
+ * non-root read-only container running the compiled JavaScript, a Service, a disruption budget and an autoscaler
  * per Deployment (on consumer lag for every consumer), no secrets in the repository, and an environment each
  * service's own configuration loader accepts.
  */
@@ -273,6 +273,8 @@ const find = (resources: Resource[], kind: string, n: string) =>
   resources.find((r) => r.kind === kind && r.metadata.name === n);
 const podSpec = (r: Resource) => podSpecsOf(r)[0] ?? {};
 const containersOf = (r: Resource) => list(podSpec(r).containers).map(obj);
+const allContainersOf = (r: Resource) =>
+  podSpecsOf(r).flatMap((pod) => [...list(pod.initContainers), ...list(pod.containers)].map(obj));
 const podLabels = (r: Resource) => obj(obj(obj(obj(r.spec).template).metadata).labels);
 const selects = (selector: unknown, labels: Obj) => Object.entries(obj(selector)).every(([k, v]) => labels[k] === v);
 
@@ -324,6 +326,15 @@ function memory(q: unknown): number {
   if (!m) throw new Error(`memory quantity ${String(q)} is not understood`);
   return Number(m[1]) * (m[2] ? (UNITS[m[2]] ?? NaN) : 1);
 }
+
+/** The source a compiled entry point is built from (services/x/dist/main.js from services/x/src/main.ts). */
+function sourceOf(entry: string): string | undefined {
+  const m = /^((?:services|packages)\/[^/]+)\/dist\/(.+)\.js$/.exec(entry);
+  return m ? `${m[1]}/src/${m[2]}.ts` : undefined;
+}
+
+/** tsx itself (`tsx`, `tsx/esm`), or a TypeScript file, which plain node does not run. */
+const runsTypeScript = (arg: string) => /^tsx(\/|$)|\.[cm]?tsx?$/.test(arg);
 
 const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|SIGNING_KEY|CREDENTIAL|PRIVATE|DATABASE_URL/i;
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
@@ -449,10 +460,29 @@ describe.each(layouts)('$layout', ({ layout, resources }) => {
       ]),
     );
     for (const n of names) expect(Object.keys(SERVICES), `${n} is a known service`).toContain(n);
-    for (const d of deployments) {
-      const command = list(containersOf(d)[0]?.command).map(String);
-      expect(command.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
-      expect(existsSync(join(repoRoot, command[3] ?? '')), `${command[3]} exists`).toBe(true);
+  });
+
+  it('starts every workload with plain node on a compiled entry point built from a source that exists', () => {
+    const setup = find(resources, 'Job', 'tally-setup');
+    expect(list(containersOf(setup!)[0]?.command)).toEqual(['node', 'packages/stack/dist/cli.js', 'setup']);
+    for (const w of [...deployments, ...ofKind(resources, 'Job')]) {
+      const [node, entry = '', ...rest] = list(containersOf(w)[0]?.command).map(String);
+      expect(node, name(w)).toBe('node');
+      if (w.kind === 'Deployment') expect(rest, `${name(w)}: a service takes no arguments`).toEqual([]);
+      const source = sourceOf(entry);
+      expect(source, `${name(w)}: ${entry} is a dist/*.js of a service or package`).toBeDefined();
+      expect(existsSync(join(repoRoot, source ?? '')), `${name(w)}: ${source} exists`).toBe(true);
+    }
+  });
+
+  it('runs no container through tsx or on a TypeScript file: the image runs compiled JavaScript only', () => {
+    for (const w of [...deployments, ...ofKind(resources, 'Job')]) {
+      for (const c of allContainersOf(w)) {
+        const argv = [...list(c.command), ...list(c.args)].map(String);
+        expect(argv.filter(runsTypeScript), `${name(w)}: ${argv.join(' ')}`).toEqual([]);
+        // NODE_OPTIONS=--import tsx would bring it back behind the command's back
+        expect(environmentOf(c, resources).NODE_OPTIONS ?? '', `${name(w)}: NODE_OPTIONS`).not.toMatch(/tsx/);
+      }
     }
   });
 

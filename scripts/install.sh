@@ -52,6 +52,15 @@ elif [[ $(id -u) -ne 0 ]]; then
   echo "==> not root: install deploy/podman/containers.conf as /etc/containers/containers.conf yourself for containers"
 fi
 
+# kubectl (with its built-in kustomize) renders deploy/k8s for deploy/k8s/manifests.test.ts. Debian bookworm has no
+# kubectl package, so it cannot be installed here: say so and stop, rather than fail later in the unit tests.
+if ! command -v kubectl >/dev/null; then
+  echo "kubectl is missing: deploy/k8s/manifests.test.ts renders the manifests with 'kubectl kustomize'." >&2
+  echo "Debian bookworm has no kubectl package; install it from the Kubernetes project (pkgs.k8s.io apt repository" >&2
+  echo "or its release binary, v1.27 or later for kustomize v5) and run this script again." >&2
+  exit 1
+fi
+
 # deploy/kafka (the broker) and third_party/apicurio-registry (the schema registry, Apache-2.0 code Tally builds)
 echo "==> Kafka and schema registry jars from Maven Central"
 pnpm -s tally stack prepare

@@ -1,45 +1,40 @@
 /**
  * The Kubernetes manifests of deploy/k8s, checked without a cluster: every base file and every overlay (rendered
- * the way kustomize would, by ./kustomize.ts) validates against the Kubernetes API schemas (kubernetes-models),
- * uses only the fields listed here (a misspelt field would otherwise be dropped silently by the API server), and
- * keeps the operating policy: probes, resources, a non-root read-only container, a Service, a disruption budget
- * and an autoscaler per Deployment (on consumer lag for every consumer), no secrets in the repository, and an
- * environment each service's own configuration loader accepts.
+ * by the real kustomize, `kubectl kustomize`, see ./render.ts) validates strictly against the Kubernetes API
+ * schemas (./api-schema.ts), uses only the fields listed here, and keeps the operating policy: probes, resources, a
+ * non-root read-only container running the compiled JavaScript, a Service, a disruption budget and an autoscaler
+ * per Deployment (on consumer lag for every consumer), no secrets in the repository, and an environment each
+ * service's own configuration loader accepts.
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { Deployment, type IDeploymentSpec } from 'kubernetes-models/apps/v1';
-import {
-  HorizontalPodAutoscaler,
-  type IExternalMetricSource,
-  type IHorizontalPodAutoscalerSpec,
-  type IMetricIdentifier,
-  type IMetricSpec,
-  type IMetricTarget,
+import type { IDeploymentSpec } from 'kubernetes-models/apps/v1';
+import type {
+  IExternalMetricSource,
+  IHorizontalPodAutoscalerSpec,
+  IMetricIdentifier,
+  IMetricSpec,
+  IMetricTarget,
 } from 'kubernetes-models/autoscaling/v2';
-import { Job, type IJobSpec } from 'kubernetes-models/batch/v1';
-import { PodDisruptionBudget, type IPodDisruptionBudgetSpec } from 'kubernetes-models/policy/v1';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
-import {
-  ConfigMap,
-  Service,
-  type IContainer,
-  type IContainerPort,
-  type IEnvVar,
-  type IHTTPGetAction,
-  type IPodSecurityContext,
-  type IPodSpec,
-  type IProbe,
-  type IResourceRequirements,
-  type ISecurityContext,
-  type IServicePort,
-  type IServiceSpec,
-  type IVolumeMount,
+import type { IJobSpec } from 'kubernetes-models/batch/v1';
+import type { IPodDisruptionBudgetSpec } from 'kubernetes-models/policy/v1';
+import type {
+  IContainer,
+  IContainerPort,
+  IEnvVar,
+  IHTTPGetAction,
+  IPodSecurityContext,
+  IPodSpec,
+  IProbe,
+  IResourceRequirements,
+  ISecurityContext,
+  IServicePort,
+  IServiceSpec,
+  IVolumeMount,
 } from 'kubernetes-models/v1';
 import { platformConfig } from '@tally/config';
 import { REGIONAL_TOPICS, TOPICS, regionalTopicName, topicCatalogue } from '@tally/contracts';
@@ -49,15 +44,17 @@ import { loadConfig as queueAdmitterConfig } from '@tally/queue-admitter';
 import { loadConfig as viewerAggregatorConfig } from '@tally/viewer-aggregator';
 import { loadConfig as voteMergerConfig } from '@tally/vote-merger';
 import { loadConfig as walletLedgerConfig } from '@tally/wallet-ledger';
+import { apiSchemaProblems } from './api-schema.js';
+import { kustomize, parseYamlFile } from './render.js';
 import {
-  describe as name,
-  kustomizationFile,
-  kustomizeBuild,
+  asResource,
+  describeResource as name,
+  isObj,
   parseImage,
-  parseYamlDocuments,
   podSpecsOf,
+  type Obj,
   type Resource,
-} from './kustomize.js';
+} from './resources.js';
 
 const k8sDir = fileURLToPath(new URL('.', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,29 +62,10 @@ const baseDir = join(k8sDir, 'base');
 const overlaysDir = join(k8sDir, 'overlays');
 const readme = readFileSync(join(k8sDir, 'README.md'), 'utf8');
 
-// --- the API schemas ----------------------------------------------------------------------------------------
-
-type ModelClass = new (data: never) => { validate(): void };
-const MODELS: Record<string, ModelClass> = {
-  'v1/ConfigMap': ConfigMap,
-  'v1/Service': Service,
-  'apps/v1/Deployment': Deployment,
-  'batch/v1/Job': Job,
-  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
-  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
-  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
-};
-
-function validate(resource: Resource): void {
-  const Model = MODELS[`${resource.apiVersion}/${resource.kind}`];
-  if (!Model)
-    throw new Error(
-      `${name(resource)}: ${resource.apiVersion} ${resource.kind} is not a kind deploy/k8s uses (add its model to MODELS)`,
-    );
-  new Model(resource as never).validate();
-}
-
-// --- the fields we use: each list is checked against the API's own type, so it names only real fields -------
+// --- the fields we use -----------------------------------------------------------------------------------------
+// Narrower than the API (./api-schema.ts checks that): a field not used so far (privileged, hostNetwork, added
+// capabilities) is a decision someone reviews. Each list is checked against the API's own type, so it names only
+// real fields.
 
 const fields =
   <T>() =>
@@ -182,8 +160,6 @@ const EXTERNAL_METRIC = fields<IExternalMetricSource>()(['metric', 'target']);
 const METRIC_IDENTIFIER = fields<IMetricIdentifier>()(['name', 'selector']);
 const METRIC_TARGET = fields<IMetricTarget>()(['type', 'averageUtilization', 'averageValue']);
 
-type Obj = Record<string, unknown>;
-const isObj = (value: unknown): value is Obj => typeof value === 'object' && value !== null && !Array.isArray(value);
 const obj = (value: unknown): Obj => (isObj(value) ? value : {});
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
 
@@ -192,7 +168,7 @@ function unknownFields(resource: Resource): string[] {
   const check = (value: unknown, allowed: Set<string>, where: string) => {
     for (const key of Object.keys(obj(value)))
       if (!allowed.has(key))
-        problems.push(`${name(resource)}: ${where}.${key} is not a field deploy/k8s uses (misspelt?)`);
+        problems.push(`${name(resource)}: ${where}.${key} is not a field deploy/k8s uses (a new one: add it above)`);
   };
   check(resource, TOP_LEVEL, '');
   check(resource.metadata, METADATA, 'metadata');
@@ -297,6 +273,8 @@ const find = (resources: Resource[], kind: string, n: string) =>
   resources.find((r) => r.kind === kind && r.metadata.name === n);
 const podSpec = (r: Resource) => podSpecsOf(r)[0] ?? {};
 const containersOf = (r: Resource) => list(podSpec(r).containers).map(obj);
+const allContainersOf = (r: Resource) =>
+  podSpecsOf(r).flatMap((pod) => [...list(pod.initContainers), ...list(pod.containers)].map(obj));
 const podLabels = (r: Resource) => obj(obj(obj(obj(r.spec).template).metadata).labels);
 const selects = (selector: unknown, labels: Obj) => Object.entries(obj(selector)).every(([k, v]) => labels[k] === v);
 
@@ -349,21 +327,31 @@ function memory(q: unknown): number {
   return Number(m[1]) * (m[2] ? (UNITS[m[2]] ?? NaN) : 1);
 }
 
+/** The source a compiled entry point is built from (services/x/dist/main.js from services/x/src/main.ts). */
+function sourceOf(entry: string): string | undefined {
+  const m = /^((?:services|packages)\/[^/]+)\/dist\/(.+)\.js$/.exec(entry);
+  return m ? `${m[1]}/src/${m[2]}.ts` : undefined;
+}
+
+/** tsx itself (`tsx`, `tsx/esm`), or a TypeScript file, which plain node does not run. */
+const runsTypeScript = (arg: string) => /^tsx(\/|$)|\.[cm]?tsx?$/.test(arg);
+
 const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|API_KEY|SIGNING_KEY|CREDENTIAL|PRIVATE|DATABASE_URL/i;
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i;
 
 // --- the layouts: base and every overlay, rendered ----------------------------------------------------------
 
 const overlayNames = readdirSync(overlaysDir).filter(
-  (d) => statSync(join(overlaysDir, d)).isDirectory() && kustomizationFile(join(overlaysDir, d)),
+  (d) => statSync(join(overlaysDir, d)).isDirectory() && existsSync(join(overlaysDir, d, 'kustomization.yaml')),
 );
-const layouts = [
-  { layout: 'base', resources: kustomizeBuild(baseDir) },
-  ...overlayNames.map((overlay) => ({
-    layout: `overlays/${overlay}`,
-    resources: kustomizeBuild(join(overlaysDir, overlay)),
-  })),
-];
+// rendered once, all at the same time: each is a kubectl process of a few hundred milliseconds
+const layouts = await Promise.all(
+  [
+    { layout: 'base', dir: baseDir },
+    ...overlayNames.map((overlay) => ({ layout: `overlays/${overlay}`, dir: join(overlaysDir, overlay) })),
+  ].map(async ({ layout, dir }) => ({ layout, resources: await kustomize(dir) })),
+);
+const baseResources = layouts[0]!.resources;
 
 /** Every YAML file under deploy/k8s, for the checks that look at the text the repository holds. */
 function yamlFiles(dir: string): string[] {
@@ -386,10 +374,10 @@ describe('deploy/k8s/base files', () => {
   });
 
   it.each(files)('%s: every document validates against the Kubernetes API schema', (file) => {
-    const docs = parseYamlDocuments(join(baseDir, file)) as Resource[];
+    const docs = parseYamlFile(join(baseDir, file)).map((doc) => asResource(doc, file));
     expect(docs.length).toBeGreaterThan(0);
     for (const doc of docs) {
-      expect(() => validate(doc), name(doc)).not.toThrow();
+      expect(apiSchemaProblems(doc), name(doc)).toEqual([]);
       expect(unknownFields(doc)).toEqual([]);
     }
   });
@@ -409,7 +397,7 @@ describe('no secrets in the repository', () => {
       expect(text).not.toMatch(/^kind:\s*Secret\s*$/m);
       expect(text).not.toMatch(/stringData:/);
       expect(text, 'a URL with a password').not.toMatch(URL_WITH_PASSWORD);
-      for (const doc of parseYamlDocuments(join(k8sDir, file))) {
+      for (const doc of parseYamlFile(join(k8sDir, file))) {
         const resource = obj(doc);
         if (resource.kind === 'ConfigMap') {
           for (const key of Object.keys(obj(resource.data)))
@@ -429,7 +417,7 @@ describe('no secrets in the repository', () => {
 
   it('the README documents exactly the keys of tally-secrets the manifests reference', () => {
     const referenced = new Set<string>();
-    for (const r of kustomizeBuild(baseDir)) {
+    for (const r of baseResources) {
       for (const c of podSpecsOf(r).flatMap((p) => list(p.containers).map(obj))) {
         for (const env of list(c.env).map(obj)) {
           const ref = obj(obj(env.valueFrom).secretKeyRef);
@@ -450,7 +438,7 @@ describe.each(layouts)('$layout', ({ layout, resources }) => {
   it('renders resources that all validate against the Kubernetes API schemas, with known fields only', () => {
     expect(resources.length).toBeGreaterThan(0);
     for (const r of resources) {
-      expect(() => validate(r), name(r)).not.toThrow();
+      expect(apiSchemaProblems(r), name(r)).toEqual([]);
       expect(unknownFields(r)).toEqual([]);
     }
   });
@@ -472,10 +460,29 @@ describe.each(layouts)('$layout', ({ layout, resources }) => {
       ]),
     );
     for (const n of names) expect(Object.keys(SERVICES), `${n} is a known service`).toContain(n);
-    for (const d of deployments) {
-      const command = list(containersOf(d)[0]?.command).map(String);
-      expect(command.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
-      expect(existsSync(join(repoRoot, command[3] ?? '')), `${command[3]} exists`).toBe(true);
+  });
+
+  it('starts every workload with plain node on a compiled entry point built from a source that exists', () => {
+    const setup = find(resources, 'Job', 'tally-setup');
+    expect(list(containersOf(setup!)[0]?.command)).toEqual(['node', 'packages/stack/dist/cli.js', 'setup']);
+    for (const w of [...deployments, ...ofKind(resources, 'Job')]) {
+      const [node, entry = '', ...rest] = list(containersOf(w)[0]?.command).map(String);
+      expect(node, name(w)).toBe('node');
+      if (w.kind === 'Deployment') expect(rest, `${name(w)}: a service takes no arguments`).toEqual([]);
+      const source = sourceOf(entry);
+      expect(source, `${name(w)}: ${entry} is a dist/*.js of a service or package`).toBeDefined();
+      expect(existsSync(join(repoRoot, source ?? '')), `${name(w)}: ${source} exists`).toBe(true);
+    }
+  });
+
+  it('runs no container through tsx or on a TypeScript file: the image runs compiled JavaScript only', () => {
+    for (const w of [...deployments, ...ofKind(resources, 'Job')]) {
+      for (const c of allContainersOf(w)) {
+        const argv = [...list(c.command), ...list(c.args)].map(String);
+        expect(argv.filter(runsTypeScript), `${name(w)}: ${argv.join(' ')}`).toEqual([]);
+        // NODE_OPTIONS=--import tsx would bring it back behind the command's back
+        expect(environmentOf(c, resources).NODE_OPTIONS ?? '', `${name(w)}: NODE_OPTIONS`).not.toMatch(/tsx/);
+      }
     }
   });
 
@@ -695,93 +702,4 @@ describe.each(layouts)('$layout', ({ layout, resources }) => {
       expect(resources.filter((r) => r.metadata.name === 'vote-merger-merger')).toEqual([]);
     });
   }
-});
-
-describe('the kustomize subset (kustomize.ts)', () => {
-  const write = (dir: string, files: Record<string, string>) => {
-    for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
-    return dir;
-  };
-  const deployment = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app, labels: {tier: back}}
-spec:
-  selector: {matchLabels: {app: app}}
-  template:
-    metadata: {labels: {app: app}}
-    spec:
-      containers:
-        - name: app
-          image: tally
-          env: [{name: A, value: "1"}, {name: B, value: "2"}]
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: config}
-data: {A: "1", B: "2"}
-`;
-
-  it('merges strategic merge patches by merge key, applies JSON 6902 to targets, deletes with $patch: delete, sets images', () => {
-    const dir = write(mkdtempSync(join(tmpdir(), 'kustomize-')), {
-      'resources.yaml': deployment,
-      'env.yaml':
-        'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          env: [{name: B, value: "3"}, {name: C, value: "4"}]\n',
-      'kustomization.yaml': `apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources: [resources.yaml]
-images: [{name: tally, newName: registry.example.com/tally, newTag: "1.2.3"}]
-patches:
-  - path: env.yaml
-  - target: {kind: Deployment, labelSelector: tier=back}
-    patch: |-
-      - op: add
-        path: /spec/template/metadata/labels/extra
-        value: "yes"
-  - patch: |-
-      $patch: delete
-      apiVersion: v1
-      kind: ConfigMap
-      metadata: {name: config}
-`,
-    });
-    const [rendered, ...rest] = kustomizeBuild(dir);
-    expect(rest).toEqual([]);
-    const container = obj(containersOf(rendered!)[0]);
-    expect(container.env).toEqual([
-      { name: 'A', value: '1' },
-      { name: 'B', value: '3' },
-      { name: 'C', value: '4' },
-    ]);
-    expect(container.image).toBe('registry.example.com/tally:1.2.3');
-    expect(podLabels(rendered!)).toEqual({ app: 'app', extra: 'yes' });
-  });
-
-  it('refuses what it does not render: unknown fields, patches that match nothing, duplicate resources', () => {
-    const base = (kustomization: string) =>
-      write(mkdtempSync(join(tmpdir(), 'kustomize-')), {
-        'resources.yaml': deployment,
-        'kustomization.yaml': `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n${kustomization}`,
-      });
-    expect(() => kustomizeBuild(base('resources: [resources.yaml]\nconfigMapGenerator: []\n'))).toThrow(
-      /configMapGenerator/,
-    );
-    expect(() =>
-      kustomizeBuild(
-        base(
-          'resources: [resources.yaml]\npatches:\n  - target: {kind: Job}\n    patch: "[{op: remove, path: /spec}]"\n',
-        ),
-      ),
-    ).toThrow(/selects no resource/);
-    expect(() => kustomizeBuild(base('resources: [resources.yaml, resources.yaml]\n'))).toThrow(/defined twice/);
-    expect(() => kustomizeBuild(join(repoRoot, 'deploy'))).toThrow(/no kustomization/);
-  });
-
-  it('splits images into name, tag and digest, a registry port not being a tag', () => {
-    expect(parseImage('registry.example.com:5000/tally/tally:0.1.0')).toEqual({
-      name: 'registry.example.com:5000/tally/tally',
-      tag: '0.1.0',
-    });
-    expect(parseImage('tally')).toEqual({ name: 'tally' });
-    expect(parseImage('tally@sha256:abc')).toEqual({ name: 'tally', digest: 'sha256:abc' });
-  });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureBrokerJars, kafkaLibsDir } from '../kafka-broker.js';
 import { deployDir, repoRoot, stackDir } from '../paths.js';
@@ -80,6 +80,10 @@ function podmanBuild(spec: ImageSpec, reference: string, env: NodeJS.ProcessEnv,
   podman(
     [
       'build',
+      // Docker's image format: OCI's has no HEALTHCHECK, and compose waits on the images' health
+      '--format',
+      'docker',
+      ...npmCaSecret(),
       '--tag',
       reference,
       '--file',
@@ -89,6 +93,15 @@ function podmanBuild(spec: ImageSpec, reference: string, env: NodeJS.ProcessEnv,
     ],
     { stdio: 'inherit' },
   );
+}
+
+/**
+ * The CA the machine's npm trusts (its `cafile`, set where a TLS-inspecting proxy sits between it and the
+ * registry), as the build secret the Dockerfile's npm and pnpm steps mount: only they see it, no image holds it.
+ */
+function npmCaSecret(): string[] {
+  const cafile = execFileSync('npm', ['config', 'get', 'cafile'], { encoding: 'utf8' }).trim();
+  return cafile && cafile !== 'null' && existsSync(cafile) ? ['--secret', `id=npm-ca,src=${cafile}`] : [];
 }
 
 const stagingDir = (name: ImageName) => join(stackDir(), 'images', name);

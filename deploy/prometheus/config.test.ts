@@ -22,10 +22,12 @@ interface ScrapeConfig {
 const composeFile = parseDocument(readFileSync(here('../../docker-compose.yml'), 'utf8'), { merge: true }).toJS() as {
   services: Record<string, Obj>;
 };
-/** Every compose service that runs a Tally service (built from the Dockerfile and listening on PORT). */
+/** Every compose service that runs a Tally service (the Tally image, listening on PORT). */
 const tallyServices = Object.fromEntries(
   Object.entries(composeFile.services)
-    .filter(([, s]) => s.build !== undefined && (s.environment as Obj | undefined)?.PORT !== undefined)
+    .filter(
+      ([, s]) => String(s.image).startsWith('${TALLY_IMAGE') && (s.environment as Obj | undefined)?.PORT !== undefined,
+    )
     .map(([name, s]) => [name, Number((s.environment as Obj).PORT)]),
 );
 

@@ -21,6 +21,8 @@ export function dockerMayBeReachable(env: NodeJS.ProcessEnv = process.env): bool
  * Imported lazily so machines without an engine never load the client.
  */
 export async function startContainers(env: NodeJS.ProcessEnv = process.env): Promise<RunningContainers> {
+  // every port is published on 127.0.0.1 (below), so that is the address to reach them by ("localhost" may be ::1)
+  process.env.TESTCONTAINERS_HOST_OVERRIDE ??= '127.0.0.1';
   const { GenericContainer, Wait, getContainerRuntimeClient } = await import('testcontainers');
   await getContainerRuntimeClient();
 
@@ -35,7 +37,7 @@ export async function startContainers(env: NodeJS.ProcessEnv = process.env): Pro
   }
   const container = (name: ImageName) => new LoopbackContainer(imageReference(name, env));
 
-  // Kafka advertises the address clients must use, so its host port is chosen first and published as itself.
+  // Kafka advertises the address clients must use, so its host port is chosen first and 9092 published on it.
   const kafkaPort = await freePort();
   const start = (pending: LoopbackContainer) => pending.onLoopback().start();
   // all at once; if one fails, the others are stopped once they have started
@@ -45,7 +47,7 @@ export async function startContainers(env: NodeJS.ProcessEnv = process.env): Pro
         .withEnvironment({
           KAFKA_NODE_ID: '1',
           KAFKA_PROCESS_ROLES: 'broker,controller',
-          KAFKA_LISTENERS: `PLAINTEXT://:${kafkaPort},CONTROLLER://:9093`,
+          KAFKA_LISTENERS: 'PLAINTEXT://:9092,CONTROLLER://:9093',
           KAFKA_ADVERTISED_LISTENERS: `PLAINTEXT://127.0.0.1:${kafkaPort}`,
           KAFKA_CONTROLLER_LISTENER_NAMES: 'CONTROLLER',
           KAFKA_LISTENER_SECURITY_PROTOCOL_MAP: 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
@@ -57,7 +59,7 @@ export async function startContainers(env: NodeJS.ProcessEnv = process.env): Pro
           KAFKA_AUTO_CREATE_TOPICS_ENABLE: 'false',
           KAFKA_NUM_PARTITIONS: '3',
         })
-        .withExposedPorts({ container: kafkaPort, host: kafkaPort })
+        .withExposedPorts({ container: 9092, host: kafkaPort })
         .withWaitStrategy(Wait.forLogMessage(/Kafka Server started/))
         .withStartupTimeout(120_000),
     ),

@@ -8,15 +8,7 @@
  * Kafka, Postgres, Redis and registry images take the public images' variables and commands).
  */
 export type ImageName =
-  | 'debian'
-  | 'node'
-  | 'java'
-  | 'kafka'
-  | 'schema-registry'
-  | 'postgres'
-  | 'redis'
-  | 'prometheus'
-  | 'tally';
+  'debian' | 'node' | 'java' | 'kafka' | 'schema-registry' | 'postgres' | 'redis' | 'prometheus' | 'tally';
 
 export interface ImageSpec {
   name: ImageName;

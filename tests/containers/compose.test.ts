@@ -13,8 +13,11 @@ import { freePort } from '@tally/testkit';
 const run = promisify(execFile);
 const PROJECT = 'tally-compose-check';
 const KEY = { authorization: 'Bearer tally-dev-key' };
+/** The profile whose Prometheus is checked here (its Grafana is a public image only). */
+const OBSERVABILITY = ['--profile', 'observability'];
 
 let gateway = '';
+let prometheus = '';
 let env: NodeJS.ProcessEnv = {};
 
 const compose = (...args: string[]) =>
@@ -48,10 +51,16 @@ beforeAll(async () => {
     .map((spec) => imageReference(spec.name))
     .filter((reference) => !imageExists(reference));
   if (missing.length > 0) throw new Error(`missing images ${missing.join(', ')}: run pnpm tally images build`);
-  const port = await freePort();
+  const [port, prometheusPort] = [await freePort(), await freePort()];
   gateway = `http://127.0.0.1:${port}`;
-  env = { ...process.env, DOCKER_HOST: dockerHost(), TALLY_HTTP_PORT: String(port) };
-  await compose('down', '--volumes', '--remove-orphans').catch(() => undefined);
+  prometheus = `http://127.0.0.1:${prometheusPort}`;
+  env = {
+    ...process.env,
+    DOCKER_HOST: dockerHost(),
+    TALLY_HTTP_PORT: String(port),
+    PROMETHEUS_PORT: String(prometheusPort),
+  };
+  await compose(...OBSERVABILITY, 'down', '--volumes', '--remove-orphans').catch(() => undefined);
   const started = performance.now();
   await compose('up', '--detach');
   await until('the gateway ready', async () => ((await api('/readyz')).ok ? true : undefined), 300_000);
@@ -64,7 +73,7 @@ afterAll(async () => {
   if (!env.DOCKER_HOST) return;
   const { stdout } = await compose('ps');
   console.log(stdout);
-  await compose('down', '--volumes', '--remove-orphans', '--timeout', '30');
+  await compose(...OBSERVABILITY, 'down', '--volumes', '--remove-orphans', '--timeout', '30');
   expect(await leftovers()).toEqual([]);
 }, 180_000);
 
@@ -112,6 +121,23 @@ describe('docker-compose: the whole of Tally in containers', () => {
   it('serves the live console', async () => {
     expect((await api('/console/')).status).toBe(200);
   });
+
+  it('scrapes every Tally service with the observability profile’s Prometheus', async () => {
+    await compose(...OBSERVABILITY, 'up', '--detach', 'prometheus');
+    const jobs = await until(
+      'every target up',
+      async () => {
+        const response = await fetch(`${prometheus}/api/v1/query?query=up`);
+        const body = (await response.json()) as {
+          data: { result: { metric: { job: string }; value: [number, string] }[] };
+        };
+        const up = body.data.result.filter((series) => series.value[1] === '1').map((series) => series.metric.job);
+        return up.length === body.data.result.length && up.length >= 10 ? up : undefined;
+      },
+      90_000,
+    );
+    expect(jobs).toEqual(expect.arrayContaining(['ingest-gateway', 'wallet-ledger', 'vote-merger-merger']));
+  }, 120_000);
 
   it('takes `tally load` through the gateway without failures', async () => {
     const { stdout } = await run(

@@ -13,6 +13,7 @@ import { describeWindow, runLoad } from './load/runner.js';
 import { JOBS, type Job } from './load/traffic.js';
 import { moveGroupBack, parseReplayStart, watchCatchUp, type PartitionMove } from './replay.js';
 import { checkSchemas, registerSchemas } from './schemas.js';
+import { setupCluster } from './setup.js';
 import { decodeOriginal, readSideTopic, redrive } from './side-topic-io.js';
 import {
   SIDE_NOUN,
@@ -189,16 +190,13 @@ program
   )
   .option(...ALLOW_REPARTITION)
   .action(async (options: { allowRepartition?: boolean }) => {
-    const declared = declaredTopics();
-    const changes = await withClusterAdmin((admin) =>
-      applyTopics(admin, declared, '', { allowRepartition: options.allowRepartition ?? false }),
-    );
+    const { changes, schemas, topics } = await setupCluster(clusterKafka(), registryUrlChosen(), {
+      allowRepartition: options.allowRepartition ?? false,
+    });
     for (const c of changes) log(`topic   ${c.topic}: ${c.action}${c.detail ? ` (${c.detail})` : ''}`);
-    // the schemas do not depend on partition counts: registered even when a growth was refused
-    for (const r of await registerSchemas(registryUrlChosen(), declared))
-      log(`schema  ${r.subject}: ${r.schema} id ${r.id}`);
+    for (const r of schemas) log(`schema  ${r.subject}: ${r.schema} id ${r.id}`);
     log(
-      `setup ${changes.some((c) => c.refused) ? 'done but for the refused topics' : 'done'}: ${declared.topics.length} topics on ${clusterBrokers().join(',')}, schemas in ${registryUrlChosen()}`,
+      `setup ${changes.some((c) => c.refused) ? 'done but for the refused topics' : 'done'}: ${topics} topics on ${clusterBrokers().join(',')}, schemas in ${registryUrlChosen()}`,
     );
     reportRefusals(changes);
   });

@@ -64,3 +64,4 @@ export {
 } from './images/catalogue.js';
 export { dockerHost, engineSocket, engineUp, pingEngine } from './images/engine.js';
 export { buildImages, imageExists } from './images/build.js';
+export { setupCluster, type SetupOutcome } from './setup.js';

@@ -1,15 +1,19 @@
 /**
  * `tally ledger verify` from the CLI. The verify is the wallet ledger's own (its invariants are its business), and
  * a package may not import a service (`pnpm deps`: packages-not-to-services), so the CLI runs the ledger's
- * verify-main.ts as a child process, the way the fault suite and the image start services (`node --import tsx`),
- * and exits with its code: 0 verified, 1 violations, 2 the ledger could not be read.
+ * verify-main as a child process, as services are started: from the sources with `node --import tsx`, or, where
+ * this module is itself compiled (the image), the ledger's compiled dist/verify-main.js with plain node. It exits
+ * with the child's code: 0 verified, 1 violations, 2 the ledger could not be read.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 
-export const LEDGER_VERIFY_MAIN = join(repoRoot, 'services', 'wallet-ledger', 'src', 'verify-main.ts');
+const compiled = import.meta.url.endsWith('.js');
+export const LEDGER_VERIFY_MAIN = compiled
+  ? join(repoRoot, 'services', 'wallet-ledger', 'dist', 'verify-main.js')
+  : join(repoRoot, 'services', 'wallet-ledger', 'src', 'verify-main.ts');
 
 /** The exit code meaning "could not verify" (never 1, which says the ledger is wrong). */
 export const CANNOT_VERIFY = 2;
@@ -32,8 +36,7 @@ export function ledgerVerifyCommand(
   return {
     command: process.execPath,
     args: [
-      '--import',
-      'tsx',
+      ...(compiled ? [] : ['--import', 'tsx']),
       LEDGER_VERIFY_MAIN,
       '--schema',
       options.schema,
@@ -65,7 +68,7 @@ export async function runLedgerVerify(
     return CANNOT_VERIFY;
   }
   const { command, args, env } = ledgerVerifyCommand({ ...options, databaseUrl });
-  // from the repository root, where `tsx` resolves, whatever the caller's working directory
+  // from the repository (or app) root, where `tsx` resolves, whatever the caller's working directory
   const child = spawn(command, args, { cwd: repoRoot, env, stdio: 'inherit' });
   return new Promise((resolve) => {
     child.once('error', (error) => {

@@ -32,8 +32,8 @@ import {
   startRegistry,
   stopRegistry,
 } from './schema-registry.js';
-import { registerSchemas } from './schemas.js';
-import { applyTopics, declaredTopics, type ApplyTopicsOptions, type TopicChange } from './topics.js';
+import { setupCluster } from './setup.js';
+import type { ApplyTopicsOptions, TopicChange } from './topics.js';
 
 export type Log = (line: string) => void;
 
@@ -115,19 +115,11 @@ export async function stackUp(log: Log, options: ApplyTopicsOptions = {}): Promi
   const registry = await startRegistry(endpoints.registry, log);
   log(`registry   ${endpoints.registryUrl}: ${registry} (${elapsed(started)})`);
 
-  const topics = declaredTopics();
-  const admin = new Kafka({ brokers: endpoints.brokers, clientId: 'tally-stack', logLevel: logLevel.ERROR }).admin();
-  await admin.connect();
-  let changes: TopicChange[];
-  try {
-    changes = await applyTopics(admin, topics, '', options);
-  } finally {
-    await admin.disconnect();
-  }
+  const kafkaClient = new Kafka({ brokers: endpoints.brokers, clientId: 'tally-stack', logLevel: logLevel.ERROR });
+  const { changes, schemas } = await setupCluster(kafkaClient, endpoints.registryUrl, options);
   for (const change of changes)
     log(`topic      ${change.topic}: ${change.action}${change.detail ? ` (${change.detail})` : ''}`);
-  for (const r of await registerSchemas(endpoints.registryUrl, topics))
-    log(`schema     ${r.subject}: ${r.schema} id ${r.id}`);
+  for (const r of schemas) log(`schema     ${r.subject}: ${r.schema} id ${r.id}`);
   return changes;
 }
 

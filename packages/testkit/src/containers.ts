@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { imageReference, type ImageName } from '@tally/stack';
+import { Kafka, logLevel } from 'kafkajs';
+import { imageReference, setupCluster, type ImageName } from '@tally/stack';
 import type { StartedTestContainer } from 'testcontainers';
 import { freePort } from './service-process.js';
 import type { TestStack } from './stack.js';
@@ -97,17 +98,23 @@ export async function startContainers(env: NodeJS.ProcessEnv = process.env): Pro
     StartedTestContainer,
   ];
   const address = (running: StartedTestContainer, port: number) => `127.0.0.1:${running.getMappedPort(port)}`;
-  return {
-    stack: {
-      brokers: [`127.0.0.1:${kafkaPort}`],
-      registryUrl: `http://${address(registry, 8080)}/apis/ccompat/v7`,
-      redisUrl: `redis://${address(redis, 6379)}`,
-      redisCluster: false,
-      databaseUrl: `postgres://postgres@${address(postgres, 5432)}/postgres`,
-      origin: 'testcontainers',
-    },
-    stop: () => stopAll(started),
+  const stack: TestStack = {
+    brokers: [`127.0.0.1:${kafkaPort}`],
+    registryUrl: `http://${address(registry, 8080)}/apis/ccompat/v7`,
+    redisUrl: `redis://${address(redis, 6379)}`,
+    redisCluster: false,
+    databaseUrl: `postgres://postgres@${address(postgres, 5432)}/postgres`,
+    origin: 'testcontainers',
   };
+  // what `stack up` does on a new cluster too, and tests expect of theirs: the catalogue's topics and schemas
+  try {
+    const kafka = new Kafka({ brokers: stack.brokers, clientId: 'tally-testkit', logLevel: logLevel.ERROR });
+    await setupCluster(kafka, stack.registryUrl);
+  } catch (error) {
+    await stopAll(started);
+    throw error;
+  }
+  return { stack, stop: () => stopAll(started) };
 }
 
 async function stopAll(started: StartedTestContainer[]): Promise<void> {

@@ -39,7 +39,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 async function useContainers(project: TestProject, log: (line: string) => void): Promise<() => Promise<void>> {
   const started = performance.now();
   const containers = await startContainers();
-  log(`containers started in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  log(`containers started and set up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return provide(project, containers.stack, containers.stop, log);
 }
 

@@ -137,6 +137,10 @@ function stageContext(name: ImageName, log: (line: string) => void): [context: s
 function importDebian(reference: string, log: (line: string) => void): void {
   const mirror = process.env.DEBIAN_MIRROR ?? 'http://deb.debian.org/debian';
   const security = process.env.DEBIAN_SECURITY_MIRROR ?? 'http://deb.debian.org/debian-security';
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      'debootstrap needs root to make the Debian base: run as root, or name a base image (TALLY_DEBIAN_IMAGE=debian:bookworm-slim where a registry is reachable)',
+    );
   const rootfs = join(stagingDir('debian'), 'rootfs');
   rmSync(rootfs, { recursive: true, force: true });
   mkdirSync(rootfs, { recursive: true });

@@ -3,7 +3,7 @@
  * node on the compiled app, production dependencies only) and as development starts it (node --import tsx on
  * the sources), alternately in the same run against the same stack.
  *
- *   pnpm tsx scripts/bench/startup.ts [--rounds 3]
+ *   pnpm bench:startup [--rounds 3]
  *
  * Per start: milliseconds to /healthz (the process is up: modules loaded, HTTP listening), to /readyz (Kafka,
  * Redis, Postgres connected, migrations run, the consumer in its group), the CPU time spent until ready, and

@@ -1,0 +1,75 @@
+/**
+ * The two halves of a write's name that the SDK keeps for the developer: a `source` per installation, made once
+ * and kept, and a `seq` that never repeats for that source, across reloads, restarts and crashes.
+ *
+ * The seq counter is persisted in blocks: before handing out any seq of a block, the block's end is written to
+ * the store. A reload starts after the last end written, so a seq is never handed out twice; a crash skips at
+ * most the rest of one block (gaps are harmless: Tally needs a seq never reused, not contiguous).
+ */
+import { MAX_SEQ, isValidSource } from '@tally/contracts';
+
+/** Where the SDK keeps its two values: localStorage or IndexedDB in a browser, a file in Node, or the app's own. */
+export interface KeyValueStore {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+export const SOURCE_KEY = 'tally.source';
+export const SEQ_HIGH_WATER_KEY = 'tally.seq.highWater';
+export const SEQ_BLOCK = 1000;
+
+/** A new source: a prefix the app chooses (at most 32 characters) and 96 random bits, base64url. */
+export function newSource(prefix = 'c', random: (bytes: number) => Uint8Array = randomBytes): string {
+  const id = base64url(random(12));
+  const source = `${prefix}:${id}`;
+  if (!isValidSource(source)) throw new Error(`the source prefix ${JSON.stringify(prefix)} makes an invalid source`);
+  return source;
+}
+
+export async function loadSource(store: KeyValueStore, prefix?: string): Promise<string> {
+  const kept = await store.get(SOURCE_KEY);
+  if (kept && isValidSource(kept)) return kept;
+  const source = newSource(prefix);
+  await store.set(SOURCE_KEY, source);
+  return source;
+}
+
+/** Hands out seqs in order; persists a block's end before the block's first seq leaves. One per store. */
+export class SeqAllocator {
+  private next = 0;
+  private reservedUpTo = 0;
+  private reserving: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly block = SEQ_BLOCK,
+  ) {}
+
+  async allocate(): Promise<number> {
+    while (this.next >= this.reservedUpTo) {
+      this.reserving ??= this.reserve().finally(() => (this.reserving = undefined));
+      await this.reserving;
+    }
+    return this.next++;
+  }
+
+  private async reserve(): Promise<void> {
+    const kept = Number((await this.store.get(SEQ_HIGH_WATER_KEY)) ?? 0);
+    const from = Math.max(this.reservedUpTo, Number.isSafeInteger(kept) && kept > 0 ? kept : 0, 1);
+    const upTo = from + this.block;
+    if (upTo > MAX_SEQ) throw new Error('this source has used every seq: start a new source');
+    await this.store.set(SEQ_HIGH_WATER_KEY, String(upTo));
+    this.next = Math.max(this.next, from);
+    this.reservedUpTo = upTo;
+  }
+}
+
+function randomBytes(count: number): Uint8Array {
+  return globalThis.crypto.getRandomValues(new Uint8Array(count));
+}
+
+function base64url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}

@@ -13,29 +13,15 @@
  * paths relative to their own module (`new URL('../migrations', import.meta.url)`), the same from dist/ as from
  * src/. Nothing is bundled, so those paths and the packages' dependencies stay as they are.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { repoRoot } from '@tally/stack';
+import { repoRoot, workspacePackages, type WorkspacePackage } from './workspaces.js';
 
 /** What a package ships besides dist/: read at run time through paths relative to the compiled modules. */
 const RUNTIME_FOLDERS = ['migrations', 'console/dist'];
 const ROOT_FILES = ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml'];
-
-interface Workspace {
-  dir: string;
-  manifest: Record<string, unknown>;
-}
-
-function workspaces(): Workspace[] {
-  return ['packages', 'services'].flatMap((group) =>
-    readdirSync(join(repoRoot, group))
-      .map((name) => join(repoRoot, group, name))
-      .filter((dir) => existsSync(join(dir, 'package.json')))
-      .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) })),
-  );
-}
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -47,10 +33,10 @@ function files(dir: string): string[] {
 /** Unit tests live beside the code; they are not part of what runs. */
 const isShipped = (path: string) => !/\.test\.ts$|[/\\]__fixtures__[/\\]/.test(path);
 
-async function compile(workspace: Workspace): Promise<number> {
-  const src = join(workspace.dir, 'src');
+async function compile(workspace: WorkspacePackage): Promise<number> {
+  const src = join(repoRoot, workspace.dir, 'src');
   if (!existsSync(src)) return 0;
-  const out = join(workspace.dir, 'dist');
+  const out = join(repoRoot, workspace.dir, 'dist');
   rmSync(out, { recursive: true, force: true });
   const sources = files(src).filter(isShipped);
   const typescript = sources.filter((path) => path.endsWith('.ts') && !path.endsWith('.d.ts'));
@@ -87,38 +73,38 @@ function compiledEntry(value: unknown): unknown {
  * The services and the operator CLI (its `setup` is the deployment's setup job), with the workspace packages they
  * depend on at run time: test-only packages (the testkit, with vitest and testcontainers) stay out of the image.
  */
-function shippedWorkspaces(all: Workspace[]): Workspace[] {
-  const byName = new Map(all.map((workspace) => [workspace.manifest.name as string, workspace]));
-  const shipped = new Set<Workspace>();
-  const visit = (workspace: Workspace) => {
+function shippedWorkspaces(all: WorkspacePackage[]): WorkspacePackage[] {
+  const byName = new Map(all.map((workspace) => [workspace.manifest.name, workspace]));
+  const shipped = new Set<WorkspacePackage>();
+  const visit = (workspace: WorkspacePackage) => {
     if (shipped.has(workspace)) return;
     shipped.add(workspace);
-    const dependencies = Object.keys((workspace.manifest.dependencies ?? {}) as Record<string, string>);
+    const dependencies = Object.keys(workspace.manifest.dependencies ?? {});
     for (const name of dependencies) {
       const dependency = byName.get(name);
       if (dependency) visit(dependency);
     }
   };
   for (const workspace of all) {
-    const isRoot =
-      relative(repoRoot, workspace.dir).startsWith('services') || workspace.manifest.name === '@tally/stack';
+    const isRoot = workspace.dir.startsWith('services/') || workspace.manifest.name === '@tally/stack';
     if (isRoot) visit(workspace);
   }
   return [...shipped];
 }
 
-function assemble(all: Workspace[], out: string): void {
+function assemble(all: WorkspacePackage[], out: string): void {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   for (const file of ROOT_FILES) cpSync(join(repoRoot, file), join(out, file));
   for (const { dir, manifest } of shippedWorkspaces(all)) {
-    const target = join(out, relative(repoRoot, dir));
+    const target = join(out, dir);
     mkdirSync(target, { recursive: true });
     const { exports, bin, scripts: _scripts, ...rest } = manifest;
     const shipped = { ...rest, exports: compiledEntry(exports), ...(bin ? { bin: compiledEntry(bin) } : {}) };
     writeFileSync(join(target, 'package.json'), `${JSON.stringify(shipped, null, 2)}\n`);
     for (const folder of ['dist', ...RUNTIME_FOLDERS]) {
-      if (existsSync(join(dir, folder))) cpSync(join(dir, folder), join(target, folder), { recursive: true });
+      const source = join(repoRoot, dir, folder);
+      if (existsSync(source)) cpSync(source, join(target, folder), { recursive: true });
     }
   }
 }
@@ -126,7 +112,7 @@ function assemble(all: Workspace[], out: string): void {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
   const started = performance.now();
-  const all = workspaces();
+  const all = workspacePackages();
   let modules = 0;
   for (const workspace of all) modules += await compile(workspace);
   console.log(`compiled ${modules} modules of ${all.length} packages in ${Math.round(performance.now() - started)} ms`);

@@ -12,22 +12,15 @@
  * left as written. Either way it fails when a TypeScript file is in no project, since no check would see it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import ts from 'typescript';
+import { repoRoot, workspacePackages, type PackageJson } from './workspaces.js';
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TOP_LEVEL_PROJECTS = ['scripts', 'tests', 'deploy'];
 /** Checked apart from the solution by `pnpm typecheck`: the console, with its browser libs and bundler resolution. */
 const SEPARATE_PROJECTS = ['services/ingest-gateway/console'];
-
-interface PackageJson {
-  name: string;
-  dependencies?: Record<string, string>;
-  devDependencies?: Record<string, string>;
-}
 
 interface Project {
   dir: string;
@@ -40,27 +33,16 @@ interface Project {
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(join(repoRoot, path), 'utf8')) as T;
 const exists = (path: string) => existsSync(join(repoRoot, path));
 
-function workspacePackages(): Map<string, string> {
-  const byName = new Map<string, string>();
-  for (const parent of ['packages', 'services']) {
-    for (const name of readdirSync(join(repoRoot, parent)).sort()) {
-      const dir = `${parent}/${name}`;
-      if (exists(`${dir}/package.json`)) byName.set(readJson<PackageJson>(`${dir}/package.json`).name, dir);
-    }
-  }
-  return byName;
-}
-
 function projects(): Project[] {
-  const byName = workspacePackages();
+  const packages = workspacePackages();
+  const byName = new Map(packages.map(({ dir, manifest }) => [manifest.name, dir]));
   const workspaceDirs = (deps: Record<string, string> = {}) =>
     Object.keys(deps)
       .filter((name) => byName.has(name))
       .map((name) => byName.get(name)!)
       .sort();
   const found: Project[] = [];
-  for (const dir of byName.values()) {
-    const pkg = readJson<PackageJson>(`${dir}/package.json`);
+  for (const { dir, manifest: pkg } of packages) {
     const runtime = workspaceDirs(pkg.dependencies);
     const all = [...new Set([...runtime, ...workspaceDirs(pkg.devDependencies)])].sort();
     found.push({ dir, defaultInclude: ['src'], references: runtime, keepExisting: false });

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMAGES, dockerHost, engineUp, imageExists, imageReference, repoRoot } from '@tally/stack';
-import { freePort } from '@tally/testkit';
+import { eventually, freePort } from '@tally/testkit';
 
 const run = promisify(execFile);
 const PROJECT = 'tally-compose-check';
@@ -31,15 +31,9 @@ async function leftovers(): Promise<string[]> {
   return [...(await list(['ps', '--all'])), ...(await list(['volume', 'ls'])), ...(await list(['network', 'ls']))];
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-}
+/** Polls once a second; a probe that throws (a container not listening yet) counts as not yet. */
+const within = (timeoutMs: number, probe: () => Promise<boolean>) =>
+  eventually(() => probe().catch(() => false), timeoutMs, 1000);
 
 const api = (path: string, init: RequestInit = {}) => fetch(`${gateway}${path}`, init);
 const post = (path: string, body: unknown) =>
@@ -47,7 +41,9 @@ const post = (path: string, body: unknown) =>
 
 beforeAll(async () => {
   await engineUp(() => undefined);
-  const missing = IMAGES.filter((spec) => !['debian', 'node', 'java', 'prometheus'].includes(spec.name))
+  // the images compose runs: all but the bases the others stand on
+  const bases = new Set(IMAGES.flatMap((spec) => spec.base));
+  const missing = IMAGES.filter((spec) => !bases.has(spec.name))
     .map((spec) => imageReference(spec.name))
     .filter((reference) => !imageExists(reference));
   if (missing.length > 0) throw new Error(`missing images ${missing.join(', ')}: run pnpm tally images build`);
@@ -63,7 +59,8 @@ beforeAll(async () => {
   await compose(...OBSERVABILITY, 'down', '--volumes', '--remove-orphans').catch(() => undefined);
   const started = performance.now();
   await compose('up', '--detach');
-  await until('the gateway ready', async () => ((await api('/readyz')).ok ? true : undefined), 300_000);
+  if (!(await within(300_000, async () => (await api('/readyz')).ok)))
+    throw new Error('the gateway was not ready within 300 s');
   console.log(
     `compose: every service up and the gateway ready in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
@@ -86,16 +83,15 @@ describe('docker-compose: the whole of Tally in containers', () => {
     expect(joined.status).toBe(202);
     const ticket = (await joined.json()) as { id: string; ticketId: string; ticketSecret: string };
     expect(ticket).toMatchObject({ id: 'shop:1', ticketId: expect.stringMatching(/^t_/) });
-    const place = await until(
-      'the ticket readable by its secret',
-      async () => {
-        const response = await api(`/v1/queues/concert/tickets/${ticket.ticketId}`, {
-          headers: { authorization: `Bearer ${ticket.ticketSecret}` },
-        });
-        return response.ok ? response.json() : undefined;
-      },
-      30_000,
-    );
+    let place: unknown;
+    const readable = await within(30_000, async () => {
+      const response = await api(`/v1/queues/concert/tickets/${ticket.ticketId}`, {
+        headers: { authorization: `Bearer ${ticket.ticketSecret}` },
+      });
+      place = response.ok ? await response.json() : undefined;
+      return response.ok;
+    });
+    expect(readable, 'the ticket readable by its secret').toBe(true);
     expect(place).toMatchObject({ ticketId: ticket.ticketId });
   });
 
@@ -107,15 +103,12 @@ describe('docker-compose: the whole of Tally in containers', () => {
       liked: true,
     });
     expect(accepted.status).toBe(202);
-    const counted = await until(
-      'the like counted',
-      async () => {
-        const body = (await (await api('/v1/items/post-1/counts')).json()) as { likes?: number };
-        return body.likes === 1 ? body : undefined;
-      },
-      60_000,
-    );
-    expect(counted.likes).toBe(1);
+    let likes: number | undefined;
+    await within(60_000, async () => {
+      ({ likes } = (await (await api('/v1/items/post-1/counts')).json()) as { likes?: number });
+      return likes === 1;
+    });
+    expect(likes).toBe(1);
   });
 
   it('serves the live console', async () => {
@@ -124,19 +117,20 @@ describe('docker-compose: the whole of Tally in containers', () => {
 
   it('scrapes every Tally service with the observability profile’s Prometheus', async () => {
     await compose(...OBSERVABILITY, 'up', '--detach', 'prometheus');
-    const jobs = await until(
-      'every target up',
-      async () => {
-        const response = await fetch(`${prometheus}/api/v1/query?query=up`);
-        const body = (await response.json()) as {
-          data: { result: { metric: { job: string }; value: [number, string] }[] };
-        };
-        const up = body.data.result.filter((series) => series.value[1] === '1').map((series) => series.metric.job);
-        return up.length === body.data.result.length && up.length >= 10 ? up : undefined;
-      },
-      90_000,
+    let targets: { job: string; up: boolean }[] = [];
+    await within(90_000, async () => {
+      const response = await fetch(`${prometheus}/api/v1/query?query=up`);
+      const body = (await response.json()) as {
+        data: { result: { metric: { job: string }; value: [number, string] }[] };
+      };
+      targets = body.data.result.map((series) => ({ job: series.metric.job, up: series.value[1] === '1' }));
+      return targets.length >= 10 && targets.every((target) => target.up);
+    });
+    expect(targets.filter((target) => !target.up)).toEqual([]);
+    expect(targets.length).toBeGreaterThanOrEqual(10);
+    expect(targets.map((target) => target.job)).toEqual(
+      expect.arrayContaining(['ingest-gateway', 'wallet-ledger', 'vote-merger-merger']),
     );
-    expect(jobs).toEqual(expect.arrayContaining(['ingest-gateway', 'wallet-ledger', 'vote-merger-merger']));
   }, 120_000);
 
   it('takes `tally load` through the gateway without failures', async () => {

@@ -5,7 +5,7 @@
  */
 import { TallyError } from './errors.js';
 import { Outbox, type PendingWrite } from './outbox.js';
-import { DEFAULT_BACKOFF, isRetriable, nextDelay, retryAfterMs, type Backoff } from './retry.js';
+import { DEFAULT_BACKOFF, nextDelay, retryAfterMs, type Backoff } from './retry.js';
 import { SeqAllocator, loadSource, type KeyValueStore } from './seq.js';
 
 export interface Clock {
@@ -126,7 +126,7 @@ export class TallyClient {
     const body: unknown = await response.json().catch(() => undefined);
     if (response.ok) return this.finish(write.id, { id: write.id, status: response.status, body });
     const error = new TallyError(response.status, body);
-    if (isRetriable({ status: response.status, code: error.code })) {
+    if (error.retriable) {
       return this.retryLater(write, retryAfterMs(response.headers.get('retry-after'), this.clock.now()));
     }
     return this.finish(write.id, error);

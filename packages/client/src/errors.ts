@@ -1,4 +1,5 @@
-import { ERROR_CODES, isErrorCode, type ErrorCode, type ErrorDetail } from '@tally/contracts';
+import { isErrorCode, type ErrorCode, type ErrorDetail } from '@tally/contracts';
+import { isRetriable } from './retry.js';
 
 /**
  * A write or read Tally refused, as the API said it: its error code (one of the closed list in
@@ -8,19 +9,17 @@ import { ERROR_CODES, isErrorCode, type ErrorCode, type ErrorDetail } from '@tal
 export class TallyError extends Error {
   readonly code: ErrorCode | 'unlisted';
   readonly retriable: boolean;
+  readonly details: ErrorDetail[];
 
   constructor(
     readonly status: number,
     body: unknown,
   ) {
     const parsed = body as { error?: unknown; message?: unknown; details?: unknown } | undefined;
-    const code = isErrorCode(parsed?.error) ? parsed.error : 'unlisted';
     super(typeof parsed?.message === 'string' ? parsed.message : `HTTP ${status}`);
     this.name = 'TallyError';
-    this.code = code;
-    this.retriable = code === 'unlisted' ? [408, 429, 502, 503, 504].includes(status) : ERROR_CODES[code].retriable;
+    this.code = isErrorCode(parsed?.error) ? parsed.error : 'unlisted';
+    this.retriable = isRetriable({ status, code: this.code });
     this.details = Array.isArray(parsed?.details) ? (parsed.details as ErrorDetail[]) : [];
   }
-
-  readonly details: ErrorDetail[];
 }

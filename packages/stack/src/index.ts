@@ -54,14 +54,7 @@ export {
 export { registrySettings, registryUrl } from './schema-registry.js';
 export { repoRoot, stackDir } from './paths.js';
 export { readSideTopic, type SideTopicRead } from './side-topic-io.js';
-export {
-  IMAGES,
-  TALLY_VERSION,
-  imageReference,
-  imageSpec,
-  type ImageName,
-  type ImageSpec,
-} from './images/catalogue.js';
-export { dockerHost, engineSocket, engineUp, pingEngine } from './images/engine.js';
-export { buildImages, imageExists } from './images/build.js';
-export { setupCluster, type SetupOutcome } from './setup.js';
+export { IMAGES, imageReference, type ImageName } from './images/catalogue.js';
+export { dockerHost, engineUp } from './images/engine.js';
+export { imageExists } from './images/build.js';
+export { setupCluster } from './setup.js';

@@ -5,7 +5,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { ensureMavenBuild } from './maven.js';
 import { deployDir, stackDir } from './paths.js';
 import { CLUSTER_PORTS, stackProfile } from './profile.js';
-import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
+import { runningPid, stackProcess, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
 
 export interface BrokerSettings {
   /** KRaft nodes, each broker and controller: 1, or 3 for the cluster profile (a quorum that survives one loss). */
@@ -47,8 +47,7 @@ export const kafkaClasspath = () => `${kafkaLibsDir}/*`;
 const nodeName = (settings: BrokerSettings, node: number) => (settings.nodes === 1 ? 'kafka' : `kafka-${node}`);
 
 export function brokerProcess(settings: BrokerSettings = brokerSettings(), node = 1): ManagedProcess {
-  const name = nodeName(settings, node);
-  return { name, pidFile: join(stackDir(), `${name}.pid`), logFile: join(stackDir(), 'logs', `${name}.log`) };
+  return stackProcess(nodeName(settings, node));
 }
 
 /**

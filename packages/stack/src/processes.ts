@@ -1,12 +1,18 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { stackDir } from './paths.js';
 
 /** A background process of the stack, known by its pid file and its log file. */
 export interface ManagedProcess {
   name: string;
   pidFile: string;
   logFile: string;
+}
+
+/** A process of the stack by its file name: `<stack dir>/<file>.pid`, and its output in `<stack dir>/logs/<file>.log`. */
+export function stackProcess(file: string, name = file): ManagedProcess {
+  return { name, pidFile: join(stackDir(), `${file}.pid`), logFile: join(stackDir(), 'logs', `${file}.log`) };
 }
 
 export function readPid(proc: ManagedProcess): number | undefined {

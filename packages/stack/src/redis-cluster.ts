@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stackDir } from './paths.js';
 import { CLUSTER_PORTS } from './profile.js';
-import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
+import { runningPid, stackProcess, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
 
 /**
  * The cluster profile's Redis Cluster: six redis-server processes on loopback, three primaries with one replica
@@ -35,11 +35,7 @@ export const redisClusterPorts = (s: RedisClusterSettings) => Array.from({ lengt
 export const redisClusterUrl = (s: RedisClusterSettings) => `redis://127.0.0.1:${s.port}`;
 
 export function redisNodeProcess(port: number): ManagedProcess {
-  return {
-    name: `redis-${port}`,
-    pidFile: join(stackDir(), `redis-${port}.pid`),
-    logFile: join(stackDir(), 'logs', `redis-${port}.log`),
-  };
+  return stackProcess(`redis-${port}`);
 }
 
 /** Starts the nodes not running, creates the cluster once, and waits until every node reports it healthy. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ensureMavenBuild } from './maven.js';
 import { stackDir, thirdPartyDir } from './paths.js';
 import { CLUSTER_PORTS, stackProfile } from './profile.js';
-import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
+import { runningPid, stackProcess, startDetached, stopProcess, waitUntil, type ManagedProcess } from './processes.js';
 
 /** Apicurio Registry 3 (3.0.9, see third_party/apicurio-registry/README.md), built from Maven Central, serving the Confluent API. */
 export interface RegistrySettings {
@@ -25,11 +25,7 @@ const runnerJar = 'target/quarkus-app/quarkus-run.jar';
 export const registryAppDir = join(registryProject, 'target', 'quarkus-app');
 
 export function registryProcess(): ManagedProcess {
-  return {
-    name: 'schema-registry',
-    pidFile: join(stackDir(), 'registry.pid'),
-    logFile: join(stackDir(), 'logs', 'registry.log'),
-  };
+  return stackProcess('registry', 'schema-registry');
 }
 
 export function ensureRegistryJar(log: (line: string) => void): void {

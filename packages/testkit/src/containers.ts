@@ -39,6 +39,8 @@ export async function startContainers(env: NodeJS.ProcessEnv = process.env): Pro
   const container = (name: ImageName) => new LoopbackContainer(imageReference(name, env));
 
   // Kafka advertises the address clients must use, so its host port is chosen first and 9092 published on it.
+  // Every setting is spelled out, not left to the local image's defaults: the public apache/kafka image takes
+  // its whole configuration from these variables once any is set.
   const kafkaPort = await freePort();
   const start = (pending: LoopbackContainer) => pending.onLoopback().start();
   // all at once; if one fails, the others are stopped once they have started

@@ -23,7 +23,7 @@ export interface ImageSpec {
   what: string;
 }
 
-export const TALLY_VERSION = '0.1.0';
+const TALLY_VERSION = '0.1.0';
 
 export const IMAGES: readonly ImageSpec[] = [
   {

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deployDir, stackDir } from '../paths.js';
-import { runningPid, startDetached, stopProcess, waitUntil, type ManagedProcess } from '../processes.js';
+import { runningPid, stackProcess, startDetached, stopProcess, waitUntil } from '../processes.js';
 
 /**
  * The container engine for tools that expect Docker: podman's Docker-compatible API on a unix socket
@@ -21,13 +21,8 @@ export function engineSocket(env: NodeJS.ProcessEnv = process.env): string {
 
 export const dockerHost = (env: NodeJS.ProcessEnv = process.env) => `unix://${engineSocket(env)}`;
 
-const managed = (name: string): ManagedProcess => ({
-  name,
-  pidFile: join(stackDir(), `${name}.pid`),
-  logFile: join(stackDir(), 'logs', `${name}.log`),
-});
-const serviceProcess = () => managed('podman-service');
-const tickerProcess = () => managed('health-ticker');
+const serviceProcess = () => stackProcess('podman-service');
+const tickerProcess = () => stackProcess('health-ticker');
 
 /** GET /_ping on the socket: "OK" from a Docker-compatible engine. */
 export function pingEngine(socket = engineSocket()): Promise<void> {
@@ -43,6 +38,12 @@ export function pingEngine(socket = engineSocket()): Promise<void> {
   });
 }
 
+const engineAnswers = (socket: string) =>
+  pingEngine(socket).then(
+    () => true,
+    () => false,
+  );
+
 export function podmanVersion(): string | undefined {
   try {
     return execFileSync('podman', ['--version'], { encoding: 'utf8' }).trim();
@@ -55,10 +56,7 @@ export function podmanVersion(): string | undefined {
 export async function engineUp(log: (line: string) => void): Promise<'started' | 'already running'> {
   if (!podmanVersion()) throw new Error('podman is not installed: run scripts/install.sh');
   const socket = engineSocket();
-  const answering = await pingEngine(socket).then(
-    () => true,
-    () => false,
-  );
+  const answering = await engineAnswers(socket);
   if (!answering) {
     mkdirSync(dirname(socket), { recursive: true });
     startDetached(serviceProcess(), 'podman', ['system', 'service', '--time=0', `unix://${socket}`], {
@@ -81,9 +79,5 @@ export async function engineDown(): Promise<void> {
 
 export async function engineStatus(): Promise<{ socket: string; answering: boolean; ticker: boolean }> {
   const socket = engineSocket();
-  const answering = await pingEngine(socket).then(
-    () => true,
-    () => false,
-  );
-  return { socket, answering, ticker: runningPid(tickerProcess()) !== undefined };
+  return { socket, answering: await engineAnswers(socket), ticker: runningPid(tickerProcess()) !== undefined };
 }

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TallyClient, type Clock } from './client.js';
 import { TallyError } from './errors.js';
-import type { KeyValueStore } from './seq.js';
-
-const memoryStore = (): KeyValueStore => {
-  const data = new Map<string, string>();
-  return { get: async (key) => data.get(key), set: async (key, value) => void data.set(key, value) };
-};
+import { memoryStore, type KeyValueStore } from './store.js';
 
 const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));

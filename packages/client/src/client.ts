@@ -6,7 +6,8 @@
 import { TallyError } from './errors.js';
 import { Outbox, type PendingWrite } from './outbox.js';
 import { DEFAULT_BACKOFF, nextDelay, retryAfterMs, type Backoff } from './retry.js';
-import { SeqAllocator, loadSource, type KeyValueStore } from './seq.js';
+import { SeqAllocator, loadSource } from './seq.js';
+import type { KeyValueStore } from './store.js';
 
 export interface Clock {
   now(): number;

@@ -1,5 +1,11 @@
-import { isErrorCode, type ErrorCode, type ErrorDetail } from '@tally/contracts';
-import { isRetriable } from './retry.js';
+import type { ErrorCode } from './generated/contract.js';
+import { isErrorCode, isRetriable } from './retry.js';
+
+/** What was wrong with one part of a request: `body.seq`, `items.3.sessionId`. */
+export interface ErrorDetail {
+  field: string;
+  message: string;
+}
 
 /**
  * A write or read Tally refused, as the API said it: its error code (one of the closed list in

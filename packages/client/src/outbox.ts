@@ -4,7 +4,7 @@
  * attempt, in this page or the next, sends exactly that. Bounded: past `capacity` a new write is refused rather
  * than an old one dropped, so nothing the app was told "queued" disappears.
  */
-import type { KeyValueStore } from './seq.js';
+import type { KeyValueStore } from './store.js';
 
 export interface PendingWrite {
   /** `source:seq`, the write's id as the API reports it. */
@@ -17,7 +17,8 @@ export interface PendingWrite {
   notBefore: number;
 }
 
-export const OUTBOX_KEY = 'tally.outbox';
+/** Each write is kept under its own key, so tabs sharing a store never overwrite each other's writes. */
+export const OUTBOX_PREFIX = 'tally.outbox.';
 
 export class OutboxFullError extends Error {
   constructor(capacity: number) {
@@ -27,7 +28,7 @@ export class OutboxFullError extends Error {
 }
 
 export class Outbox {
-  private entries: PendingWrite[] = [];
+  private readonly entries = new Map<string, PendingWrite>();
   private loaded: Promise<void> | undefined;
 
   constructor(
@@ -35,56 +36,67 @@ export class Outbox {
     readonly capacity = 1000,
   ) {}
 
-  /** The writes a previous page or process left unacknowledged, with their names. */
+  /** The writes a previous page or process (or another tab) left unacknowledged, with their names. */
   load(): Promise<void> {
-    this.loaded ??= this.store.get(OUTBOX_KEY).then((text) => {
-      const kept = text ? (JSON.parse(text) as PendingWrite[]) : [];
-      const known = new Set(this.entries.map((entry) => entry.id));
-      this.entries = [...kept.filter((entry) => !known.has(entry.id)), ...this.entries];
-    });
+    this.loaded ??= this.adopt();
     return this.loaded;
+  }
+
+  /** Reads the store again for writes this page does not know of (another tab's, left when it closed). */
+  async adopt(): Promise<void> {
+    for (const key of await this.store.keys(OUTBOX_PREFIX)) {
+      const id = key.slice(OUTBOX_PREFIX.length);
+      if (this.entries.has(id)) continue;
+      const text = await this.store.get(key);
+      const write = text ? parseWrite(text) : undefined;
+      if (write && !this.entries.has(id)) this.entries.set(id, write);
+    }
   }
 
   async add(write: PendingWrite): Promise<void> {
     await this.load();
-    if (this.entries.some((entry) => entry.id === write.id)) return;
-    if (this.entries.length >= this.capacity) throw new OutboxFullError(this.capacity);
-    this.entries.push(write);
-    await this.persist();
+    if (this.entries.has(write.id)) return;
+    if (this.entries.size >= this.capacity) throw new OutboxFullError(this.capacity);
+    this.entries.set(write.id, write);
+    await this.store.set(OUTBOX_PREFIX + write.id, JSON.stringify(write));
   }
 
   async settle(id: string): Promise<void> {
-    await this.load();
-    this.entries = this.entries.filter((entry) => entry.id !== id);
-    await this.persist();
+    this.entries.delete(id);
+    await this.store.delete(OUTBOX_PREFIX + id);
   }
 
   async reschedule(id: string, notBefore: number): Promise<void> {
-    const entry = this.entries.find((candidate) => candidate.id === id);
+    const entry = this.entries.get(id);
     if (!entry) return;
     entry.attempts += 1;
     entry.notBefore = notBefore;
-    await this.persist();
+    await this.store.set(OUTBOX_PREFIX + id, JSON.stringify(entry));
   }
 
   /** The writes due at `now`, oldest first. */
   due(now: number): PendingWrite[] {
-    return this.entries.filter((entry) => entry.notBefore <= now);
+    return [...this.entries.values()].filter((entry) => entry.notBefore <= now);
   }
 
   get size(): number {
-    return this.entries.length;
+    return this.entries.size;
   }
 
   /** The earliest time something is due, for the next wake-up. */
   nextDue(): number | undefined {
-    return this.entries.reduce<number | undefined>(
-      (earliest, entry) => Math.min(earliest ?? Infinity, entry.notBefore),
-      undefined,
-    );
+    let earliest: number | undefined;
+    for (const entry of this.entries.values()) earliest = Math.min(earliest ?? Infinity, entry.notBefore);
+    return earliest;
   }
+}
 
-  private persist(): Promise<void> {
-    return this.store.set(OUTBOX_KEY, JSON.stringify(this.entries));
+/** A kept write, or nothing for what is not one (a store edited by hand): it is left for an operator, not sent. */
+function parseWrite(text: string): PendingWrite | undefined {
+  try {
+    const write = JSON.parse(text) as PendingWrite;
+    return typeof write.id === 'string' && typeof write.path === 'string' ? write : undefined;
+  } catch {
+    return undefined;
   }
 }

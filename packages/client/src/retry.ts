@@ -4,7 +4,7 @@
  * to base·2^attempt, capped), so clients that failed together do not come back together; the server's
  * Retry-After, when it says one, is a floor.
  */
-import { ERROR_CODES, isErrorCode } from '@tally/contracts';
+import { ERROR_CODE_RETRIABLE, type ErrorCode } from './generated/contract.js';
 
 export interface Backoff {
   baseMs: number;
@@ -23,7 +23,7 @@ const RETRIABLE_STATUSES = new Set([408, 425, 429, 500, 502, 503, 504]);
  */
 export function isRetriable(answer: { status: number; code?: unknown } | 'network'): boolean {
   if (answer === 'network') return true;
-  if (isErrorCode(answer.code)) return ERROR_CODES[answer.code].retriable;
+  if (isErrorCode(answer.code)) return ERROR_CODE_RETRIABLE[answer.code];
   return RETRIABLE_STATUSES.has(answer.status);
 }
 
@@ -46,4 +46,8 @@ export function nextDelay(
   const ceiling = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(attempt, 30));
   const jittered = Math.floor(random() * ceiling);
   return Math.max(jittered, retryAfter ?? 0);
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODE_RETRIABLE, code);
 }

@@ -1,11 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SEQ_HIGH_WATER_KEY, SeqAllocator, loadSource, newSource, type KeyValueStore } from './seq.js';
-
-const memoryStore = (): KeyValueStore & { data: Map<string, string> } => {
-  const data = new Map<string, string>();
-  return { data, get: async (key) => data.get(key), set: async (key, value) => void data.set(key, value) };
-};
+import { SEQ_HIGH_WATER_KEY, SeqAllocator, loadSource, newSource } from './seq.js';
+import { memoryStore } from './store.js';
 
 describe('source', () => {
   it('is made once per store and kept', async () => {

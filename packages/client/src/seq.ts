@@ -2,17 +2,12 @@
  * The two halves of a write's name that the SDK keeps for the developer: a `source` per installation, made once
  * and kept, and a `seq` that never repeats for that source, across reloads, restarts and crashes.
  *
- * The seq counter is persisted in blocks: before handing out any seq of a block, the block's end is written to
- * the store. A reload starts after the last end written, so a seq is never handed out twice; a crash skips at
- * most the rest of one block (gaps are harmless: Tally needs a seq never reused, not contiguous).
+ * The seq counter is persisted in blocks: before handing out any seq of a block, the block's end is added to
+ * the store. A reload, or another tab, starts after the last end written, so a seq is never handed out twice; a
+ * crash skips at most the rest of one block (gaps are harmless: Tally needs a seq never reused, not contiguous).
  */
-import { MAX_SEQ, isValidSource } from '@tally/contracts';
-
-/** Where the SDK keeps its two values: localStorage or IndexedDB in a browser, a file in Node, or the app's own. */
-export interface KeyValueStore {
-  get(key: string): Promise<string | undefined>;
-  set(key: string, value: string): Promise<void>;
-}
+import { MAX_SEQ, SOURCE_PATTERN } from './generated/contract.js';
+import type { KeyValueStore } from './store.js';
 
 export const SOURCE_KEY = 'tally.source';
 export const SEQ_HIGH_WATER_KEY = 'tally.seq.highWater';
@@ -22,13 +17,14 @@ export const SEQ_BLOCK = 1000;
 export function newSource(prefix = 'c', random: (bytes: number) => Uint8Array = randomBytes): string {
   const id = base64url(random(12));
   const source = `${prefix}:${id}`;
-  if (!isValidSource(source)) throw new Error(`the source prefix ${JSON.stringify(prefix)} makes an invalid source`);
+  if (!SOURCE_PATTERN.test(source))
+    throw new Error(`the source prefix ${JSON.stringify(prefix)} makes an invalid source`);
   return source;
 }
 
 export async function loadSource(store: KeyValueStore, prefix?: string): Promise<string> {
   const kept = await store.get(SOURCE_KEY);
-  if (kept && isValidSource(kept)) return kept;
+  if (kept && SOURCE_PATTERN.test(kept)) return kept;
   const source = newSource(prefix);
   await store.set(SOURCE_KEY, source);
   return source;
@@ -53,13 +49,11 @@ export class SeqAllocator {
     return this.next++;
   }
 
+  /** Takes the next block for this page alone: the store's `add` is atomic, so two tabs never share a block. */
   private async reserve(): Promise<void> {
-    const kept = Number((await this.store.get(SEQ_HIGH_WATER_KEY)) ?? 0);
-    const from = Math.max(this.reservedUpTo, Number.isSafeInteger(kept) && kept > 0 ? kept : 0, 1);
-    const upTo = from + this.block;
+    const upTo = await this.store.add(SEQ_HIGH_WATER_KEY, this.block);
     if (upTo > MAX_SEQ) throw new Error('this source has used every seq: start a new source');
-    await this.store.set(SEQ_HIGH_WATER_KEY, String(upTo));
-    this.next = Math.max(this.next, from);
+    this.next = Math.max(upTo - this.block, 1);
     this.reservedUpTo = upTo;
   }
 }

@@ -17,8 +17,13 @@ describe('stores', () => {
   it('keeps the seq block in Web Storage across pages', async () => {
     const items = new Map<string, string>();
     const storage = {
+      get length() {
+        return items.size;
+      },
+      key: (index: number) => [...items.keys()][index] ?? null,
       getItem: (key: string) => items.get(key) ?? null,
       setItem: (key: string, value: string) => void items.set(key, value),
+      removeItem: (key: string) => void items.delete(key),
     };
     const first = await new SeqAllocator(webStorageStore(storage), 5).allocate();
     const second = await new SeqAllocator(webStorageStore(storage), 5).allocate();

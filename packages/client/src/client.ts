@@ -1,10 +1,12 @@
 /**
  * Writes for the developer: `write` names the write with the installation's source and its next seq, keeps it
  * in the outbox, and sends it until Tally acknowledges it, with the same (source, seq) on every attempt, in
- * this page or after a reload. Refusals that sending again cannot fix reject the write with a TallyError.
+ * this page or after a reload. Writes due together travel in one request to their batch route where there is
+ * one. Refusals that sending again cannot fix reject the write with a TallyError.
  */
 import { TallyError } from './errors.js';
 import { Outbox, type PendingWrite } from './outbox.js';
+import { planRequests, type Request } from './plan.js';
 import { DEFAULT_BACKOFF, nextDelay, retryAfterMs, type Backoff } from './retry.js';
 import { SeqAllocator, loadSource } from './seq.js';
 import type { KeyValueStore } from './store.js';
@@ -15,7 +17,7 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
-const systemClock: Clock = {
+export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (run, ms) => setTimeout(run, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
@@ -31,29 +33,61 @@ export interface ClientOptions {
   clock?: Clock;
   backoff?: Backoff;
   random?: () => number;
+  /** Unacknowledged writes kept at most; past it `write` refuses (OutboxFullError) rather than drop one. */
   outboxCapacity?: number;
+  /** Requests in flight at once (a browser allows 6 per origin over HTTP/1.1; leave room for reads). */
+  concurrency?: number;
+  /** Send writes due together in one request to their batch route (default true). */
+  batching?: boolean;
+  /** A write the outbox kept from an earlier page was refused, and no caller is left to tell. */
+  onRefused?: (write: PendingWrite, error: TallyError) => void;
+  /** Every attempt's outcome, for metrics and load runs. */
+  onAttempt?: (attempt: Attempt) => void;
+}
+
+export interface Attempt {
+  writes: number;
+  /** The HTTP status, or 0 when no answer came (the network). */
+  status: number;
+  retrying: boolean;
 }
 
 export interface Acknowledged {
   id: string;
+  /** 202 (queued), 200 (an outcome, `?wait=true`), or 0 when a newer write of the same slot replaced it. */
   status: number;
-  body: unknown;
+  body: Record<string, unknown>;
 }
+
+/** What a write is, before the SDK names it. */
+export interface WriteRequest {
+  method?: 'POST' | 'PUT';
+  /** The single route, with its query (`?wait=true`). */
+  path: string;
+  body: Record<string, unknown>;
+  /** The batch route this write may travel in, and what it is there (the body with what the path names). */
+  batch?: { url: string; item: Record<string, unknown> };
+  /** A newer write of the same slot replaces this one while it is unsent (a viewer's heartbeats). */
+  slot?: string;
+}
+
+/** Under this many bytes per request while the page is closing: the browser's keepalive budget is 64 KiB. */
+const KEEPALIVE_BYTES = 60_000;
+const BATCH_BYTES = 900_000;
 
 export class TallyClient {
   private readonly outbox: Outbox;
   private readonly seqs: SeqAllocator;
-  private readonly waiting = new Map<
-    string,
-    { resolve: (ack: Acknowledged) => void; reject: (error: unknown) => void }
-  >();
+  private readonly waiting = new Map<string, { resolve: (ack: Acknowledged) => void; reject: (e: unknown) => void }>();
+  private readonly sending = new Set<string>();
   private source: Promise<string> | undefined;
   private timer: unknown;
-  private flushing: Promise<void> | undefined;
+  private active = 0;
+  private closing = false;
   private readonly clock: Clock;
   private readonly send: typeof fetch;
 
-  constructor(private readonly options: ClientOptions) {
+  constructor(readonly options: ClientOptions) {
     this.outbox = new Outbox(options.store, options.outboxCapacity);
     this.seqs = new SeqAllocator(options.store);
     this.clock = options.clock ?? systemClock;
@@ -66,15 +100,33 @@ export class TallyClient {
     this.wake(0);
   }
 
+  /** This installation's source: made once per store and kept. */
+  sourceId(): Promise<string> {
+    return (this.source ??= loadSource(this.options.store, this.options.sourcePrefix));
+  }
+
   /** Names the write, keeps it, and resolves once Tally acknowledged it (or rejects with what refused it). */
-  async write(path: string, body: Record<string, unknown>, method: 'POST' | 'PUT' = 'POST'): Promise<Acknowledged> {
-    this.source ??= loadSource(this.options.store, this.options.sourcePrefix);
-    const [source, seq] = await Promise.all([this.source, this.seqs.allocate()]);
+  async write(request: WriteRequest): Promise<Acknowledged> {
+    // no slow step before the write is kept and, on a closing page, sent: these resolve at once once warm
+    const [source, seq] = await Promise.all([this.sourceId(), this.seqs.allocate(), this.outbox.load()]);
     const id = `${source}:${seq}`;
-    const pending: PendingWrite = { id, method, path, body: { ...body, source, seq }, attempts: 0, notBefore: 0 };
+    const key = { source, seq };
+    const pending: PendingWrite = {
+      id,
+      method: request.method ?? 'POST',
+      path: request.path,
+      body: { ...request.body, ...key },
+      ...(request.batch ? { batch: { url: request.batch.url, item: { ...request.batch.item, ...key } } } : {}),
+      ...(request.slot ? { slot: request.slot } : {}),
+      attempts: 0,
+      notBefore: 0,
+    };
+    const replaced = this.outbox.keep(pending, (old) => !this.sending.has(old.id));
     const acknowledged = new Promise<Acknowledged>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-    await this.outbox.add(pending);
-    this.wake(0);
+    for (const old of replaced) this.resolve(old.id, { id: old.id, status: 0, body: { replacedBy: id } });
+    if (this.closing) void this.flush(true);
+    else this.wake(0);
+    await this.outbox.persist(pending, replaced);
     return acknowledged;
   }
 
@@ -82,19 +134,54 @@ export class TallyClient {
     return this.outbox.size;
   }
 
-  /** Sends every due write once; what stays pending is scheduled again. */
-  flush(): Promise<void> {
-    this.flushing ??= this.sendDue().finally(() => {
-      this.flushing = undefined;
-      const next = this.outbox.nextDue();
-      if (next !== undefined) this.wake(Math.max(0, next - this.clock.now()));
-    });
-    return this.flushing;
+  /**
+   * Sends what is due now (everything with `everything`, backoff or not: the network just came back, or the page
+   * is closing), as few requests as batching allows, at most `concurrency` at once; resolves when they are
+   * answered.
+   */
+  async flush(everything = false): Promise<void> {
+    const slots = (this.options.concurrency ?? 4) - this.active;
+    // no slot free: the request that frees one looks again when it ends
+    if (slots <= 0) return;
+    const due = this.outbox.due(everything ? Infinity : this.clock.now()).filter((w) => !this.sending.has(w.id));
+    const limit = this.closing ? KEEPALIVE_BYTES : BATCH_BYTES;
+    const requests = planRequests(due, { batching: this.options.batching ?? true, maxBytes: limit });
+    for (const request of requests) for (const write of request.writes) this.sending.add(write.id);
+    const queue = [...requests];
+    const worker = async () => {
+      for (let request = queue.shift(); request; request = queue.shift()) {
+        try {
+          await this.attempt(request);
+        } finally {
+          for (const write of request.writes) this.sending.delete(write.id);
+        }
+      }
+    };
+    const workers = Math.min(slots, queue.length);
+    this.active += workers;
+    await Promise.all(Array.from({ length: workers }, () => worker().finally(() => this.active--)));
+    this.scheduleNext();
+  }
+
+  /** The page is going away: send everything now, in requests the browser finishes after the page is gone. */
+  closeSoon(): Promise<void> {
+    this.closing = true;
+    return this.flush(true);
+  }
+
+  /** The page is back (or never left): requests are ordinary again. */
+  resume(): void {
+    this.closing = false;
   }
 
   stop(): void {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private scheduleNext(): void {
+    const next = this.outbox.nextDue(this.sending);
+    if (next !== undefined) this.wake(Math.max(0, next - this.clock.now()));
   }
 
   private wake(ms: number): void {
@@ -105,32 +192,46 @@ export class TallyClient {
     }, ms);
   }
 
-  private async sendDue(): Promise<void> {
-    for (const write of this.outbox.due(this.clock.now())) await this.attempt(write);
-  }
-
-  private async attempt(write: PendingWrite): Promise<void> {
+  private async attempt(request: Request): Promise<void> {
     let response: Response;
     try {
-      response = await this.send(new URL(write.path, this.options.baseUrl), {
-        method: write.method,
+      response = await this.send(new URL(request.path, this.options.baseUrl), {
+        method: request.method,
         headers: {
           'content-type': 'application/json',
           ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
         },
-        body: JSON.stringify(write.body),
-        keepalive: true,
+        body: request.body,
+        // only while closing: the browser's keepalive budget is small and shared by the whole page
+        keepalive: this.closing,
       });
     } catch {
-      return this.retryLater(write, undefined);
+      this.options.onAttempt?.({ writes: request.writes.length, status: 0, retrying: true });
+      for (const write of request.writes) await this.retryLater(write, undefined);
+      return;
     }
     const body: unknown = await response.json().catch(() => undefined);
-    if (response.ok) return this.finish(write.id, { id: write.id, status: response.status, body });
-    const error = new TallyError(response.status, body);
-    if (error.retriable) {
-      return this.retryLater(write, retryAfterMs(response.headers.get('retry-after'), this.clock.now()));
+    if (response.ok && request.batched) return this.settleBatch(request, response.status, body);
+    const error = response.ok ? undefined : new TallyError(response.status, body, response.headers.get('retry-after'));
+    this.options.onAttempt?.({ writes: request.writes.length, status: response.status, retrying: !!error?.retriable });
+    const retryAfter = retryAfterMs(error?.retryAfter, this.clock.now());
+    for (const write of request.writes) {
+      if (error?.retriable) await this.retryLater(write, retryAfter);
+      else await this.settle(write, error ?? { id: write.id, status: response.status, body: asRecord(body) });
     }
-    return this.finish(write.id, error);
+  }
+
+  /** A batch answers 200 with a result per item, in order: 202 with the item's answer, or 400 with its error. */
+  private async settleBatch(request: Request, status: number, body: unknown): Promise<void> {
+    const results = (body as { results?: unknown[] } | undefined)?.results ?? [];
+    this.options.onAttempt?.({ writes: request.writes.length, status, retrying: false });
+    for (const [index, write] of request.writes.entries()) {
+      const result = asRecord(results[index]);
+      const { index: _index, status: itemStatus, ...answer } = result;
+      if (typeof itemStatus !== 'number') await this.retryLater(write, undefined);
+      else if (itemStatus < 300) await this.settle(write, { id: write.id, status: itemStatus, body: answer });
+      else await this.settle(write, new TallyError(itemStatus, answer));
+    }
   }
 
   private async retryLater(write: PendingWrite, retryAfter: number | undefined): Promise<void> {
@@ -138,11 +239,20 @@ export class TallyClient {
     await this.outbox.reschedule(write.id, this.clock.now() + delay);
   }
 
-  private async finish(id: string, outcome: Acknowledged | TallyError): Promise<void> {
-    await this.outbox.settle(id);
-    const waiter = this.waiting.get(id);
+  private async settle(write: PendingWrite, outcome: Acknowledged | TallyError): Promise<void> {
+    await this.outbox.settle(write.id);
+    if (!(outcome instanceof TallyError)) return this.resolve(write.id, outcome);
+    const waiter = this.waiting.get(write.id);
+    this.waiting.delete(write.id);
+    if (waiter) waiter.reject(outcome);
+    else this.options.onRefused?.(write, outcome);
+  }
+
+  private resolve(id: string, ack: Acknowledged): void {
+    this.waiting.get(id)?.resolve(ack);
     this.waiting.delete(id);
-    if (outcome instanceof TallyError) waiter?.reject(outcome);
-    else waiter?.resolve(outcome);
   }
 }
+
+const asRecord = (value: unknown): Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};

@@ -20,6 +20,8 @@ export class TallyError extends Error {
   constructor(
     readonly status: number,
     body: unknown,
+    /** The answer's Retry-After header, when it had one (429, 503). */
+    readonly retryAfter?: string | null,
   ) {
     const parsed = body as { error?: unknown; message?: unknown; details?: unknown } | undefined;
     super(typeof parsed?.message === 'string' ? parsed.message : `HTTP ${status}`);

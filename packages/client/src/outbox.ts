@@ -12,6 +12,10 @@ export interface PendingWrite {
   method: 'POST' | 'PUT';
   path: string;
   body: Record<string, unknown>;
+  /** The batch route it may travel in, and its item there (named too). */
+  batch?: { url: string; item: Record<string, unknown> };
+  /** A newer write of the same slot replaces this one while it is unsent. */
+  slot?: string;
   attempts: number;
   /** Epoch ms before which it is not sent again (backoff, Retry-After). */
   notBefore: number;
@@ -30,6 +34,7 @@ export class OutboxFullError extends Error {
 export class Outbox {
   private readonly entries = new Map<string, PendingWrite>();
   private loaded: Promise<void> | undefined;
+  private readonly storing = new Map<string, Promise<void>>();
 
   constructor(
     private readonly store: KeyValueStore,
@@ -53,16 +58,43 @@ export class Outbox {
     }
   }
 
-  async add(write: PendingWrite): Promise<void> {
-    await this.load();
-    if (this.entries.has(write.id)) return;
+  /**
+   * Keeps a write in this page at once (the outbox must be loaded), so a page that is closing can send it before
+   * anything slow; answers the older writes of its slot that it replaced (those `replaceable` allows: not being
+   * sent right now), which are forgotten: their seqs are simply never used. `persist` then stores the change.
+   */
+  keep(write: PendingWrite, replaceable: (old: PendingWrite) => boolean = () => true): PendingWrite[] {
+    const replaced = write.slot
+      ? [...this.entries.values()].filter((old) => old.slot === write.slot && replaceable(old))
+      : [];
+    for (const old of replaced) this.entries.delete(old.id);
+    if (this.entries.has(write.id)) return replaced;
     if (this.entries.size >= this.capacity) throw new OutboxFullError(this.capacity);
     this.entries.set(write.id, write);
-    await this.store.set(OUTBOX_PREFIX + write.id, JSON.stringify(write));
+    return replaced;
+  }
+
+  /** Stores a kept write and forgets the ones it replaced; a settle waits for this, so nothing comes back. */
+  persist(write: PendingWrite, replaced: PendingWrite[] = []): Promise<void> {
+    const stored = Promise.all([
+      this.store.set(OUTBOX_PREFIX + write.id, JSON.stringify(write)),
+      ...replaced.map((old) => this.store.delete(OUTBOX_PREFIX + old.id)),
+    ]).then(() => undefined);
+    this.storing.set(write.id, stored);
+    return stored;
+  }
+
+  async add(write: PendingWrite): Promise<PendingWrite[]> {
+    await this.load();
+    const replaced = this.keep(write);
+    await this.persist(write, replaced);
+    return replaced;
   }
 
   async settle(id: string): Promise<void> {
     this.entries.delete(id);
+    await this.storing.get(id)?.catch(() => undefined);
+    this.storing.delete(id);
     await this.store.delete(OUTBOX_PREFIX + id);
   }
 
@@ -83,10 +115,11 @@ export class Outbox {
     return this.entries.size;
   }
 
-  /** The earliest time something is due, for the next wake-up. */
-  nextDue(): number | undefined {
+  /** The earliest time something not being sent is due, for the next wake-up. */
+  nextDue(sending: ReadonlySet<string>): number | undefined {
     let earliest: number | undefined;
-    for (const entry of this.entries.values()) earliest = Math.min(earliest ?? Infinity, entry.notBefore);
+    for (const entry of this.entries.values())
+      if (!sending.has(entry.id)) earliest = Math.min(earliest ?? Infinity, entry.notBefore);
     return earliest;
   }
 }

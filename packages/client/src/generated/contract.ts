@@ -26,3 +26,6 @@ export const SOURCE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** The largest seq a source may use. */
 export const MAX_SEQ = 9007199254740990;
+
+/** Items one batch request may carry. */
+export const MAX_BATCH_ITEMS = 1000;

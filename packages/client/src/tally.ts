@@ -1,0 +1,236 @@
+/**
+ * Tally for app developers: a typed call for every public route. Writes are named, kept and retried by the
+ * TallyClient underneath (so the app never handles source or seq); reads and the admin's settings are plain
+ * requests, answered or refused with a TallyError carrying the API's code.
+ */
+import { TallyClient, type ClientOptions, type WriteRequest } from './client.js';
+import { TallyError } from './errors.js';
+import { followTicket, type FollowOptions, type Ticket, type TicketView } from './queue.js';
+import { DEFAULT_BACKOFF, nextDelay, retryAfterMs } from './retry.js';
+import type { Answer, Outcome, Path, Query, Queued, RequestBody, WriteBody } from './types.js';
+import { Watch, type WatchOptions } from './watch.js';
+
+const e = encodeURIComponent;
+
+/** `?wait=true`: the ledger's outcome (200), or 202 `pending` when it has not decided by the write deadline. */
+interface Wait {
+  wait?: boolean;
+}
+
+export class Tally {
+  readonly client: TallyClient;
+
+  constructor(readonly options: ClientOptions) {
+    this.client = new TallyClient(options);
+  }
+
+  /** Sends what earlier pages or runs left unacknowledged; call once when the app starts. */
+  start(): Promise<void> {
+    return this.client.start();
+  }
+
+  /** Names a write of route `path`, keeps it until acknowledged; resolves with what the route answered. */
+  async write<A>(request: WriteRequest): Promise<A> {
+    return (await this.client.write(request)).body as A;
+  }
+
+  /** A read, or a call without a (source, seq) (settings, leaving a queue): answered, or a TallyError. */
+  async request<A>(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    init: { query?: object; body?: unknown; key?: string; attempts?: number } = {},
+  ): Promise<A> {
+    const url = new URL(path, this.options.baseUrl);
+    for (const [name, value] of Object.entries(init.query ?? {}))
+      if (value !== undefined) url.searchParams.set(name, String(value));
+    const key = init.key ?? this.options.apiKey;
+    const send = this.options.fetch ?? ((input, request) => globalThis.fetch(input, request));
+    for (let attempt = 0; ; attempt++) {
+      const response = await send(url, {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+        },
+        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+      const body: unknown = await response.json().catch(() => undefined);
+      if (response.ok) return body as A;
+      const error = new TallyError(response.status, body, response.headers.get('retry-after'));
+      if (!error.retriable || attempt + 1 >= (init.attempts ?? 1)) throw error;
+      const retryAfter = retryAfterMs(error.retryAfter, Date.now());
+      await new Promise((resolve) => setTimeout(resolve, nextDelay(attempt, DEFAULT_BACKOFF, Math.random, retryAfter)));
+    }
+  }
+
+  /** A viewer: heartbeats every 5 s while playing, `ended` when it stops or the page closes. */
+  watch(streamId: string, options: WatchOptions = {}): Watch {
+    return new Watch(this, streamId, options);
+  }
+
+  readonly streams = {
+    heartbeat: (streamId: string, body: WriteBody<'/v1/streams/{streamId}/heartbeats'>, slot?: string) =>
+      this.write<Queued<'/v1/streams/{streamId}/heartbeats'>>({
+        path: `/v1/streams/${e(streamId)}/heartbeats`,
+        body,
+        batch: { url: '/v1/heartbeats/batch', item: { ...body, streamId } },
+        ...(slot ? { slot } : {}),
+      }),
+    viewers: (streamId: string) =>
+      this.request<Answer<'/v1/streams/{streamId}/viewers'>>('GET', `/v1/streams/${e(streamId)}/viewers`),
+    history: (streamId: string, query: Query<'/v1/streams/{streamId}/viewers/history'>) =>
+      this.request<Answer<'/v1/streams/{streamId}/viewers/history'>>(
+        'GET',
+        `/v1/streams/${e(streamId)}/viewers/history`,
+        { query },
+      ),
+  };
+
+  readonly items = {
+    like: (itemId: string, body: WriteBody<'/v1/items/{itemId}/likes'>) =>
+      this.itemWrite<'/v1/items/{itemId}/likes'>(`/v1/items/${e(itemId)}/likes`, body, { type: 'like', itemId }),
+    view: (itemId: string, body: WriteBody<'/v1/items/{itemId}/views'> = {}) =>
+      this.itemWrite<'/v1/items/{itemId}/views'>(`/v1/items/${e(itemId)}/views`, body, { type: 'view', itemId }),
+    increment: (itemId: string, name: string, body: WriteBody<'/v1/items/{itemId}/counters/{name}'> = {}) =>
+      this.itemWrite<'/v1/items/{itemId}/counters/{name}'>(`/v1/items/${e(itemId)}/counters/${e(name)}`, body, {
+        type: 'counter',
+        itemId,
+        name,
+      }),
+    counts: (itemId: string) =>
+      this.request<Answer<'/v1/items/{itemId}/counts'>>('GET', `/v1/items/${e(itemId)}/counts`),
+    ranking: (metric: string, query: Query<'/v1/rankings/{metric}'> = {}) =>
+      this.request<Answer<'/v1/rankings/{metric}'>>('GET', `/v1/rankings/${e(metric)}`, { query }),
+  };
+
+  readonly wallets = {
+    transaction: (userId: string, body: WriteBody<'/v1/wallets/{userId}/transactions'>, options: Wait = {}) =>
+      this.ledgerWrite<'/v1/wallets/{userId}/transactions'>(`/v1/wallets/${e(userId)}/transactions`, body, options, {
+        url: '/v1/wallets/transactions/batch',
+        item: { ...body, userId },
+      }),
+    grant: (body: WriteBody<'/v1/wallets/grants'>) =>
+      this.write<Queued<'/v1/wallets/grants'>>({ path: '/v1/wallets/grants', body }),
+    transfer: (body: WriteBody<'/v1/transfers'>, options: Wait = {}) =>
+      this.ledgerWrite<'/v1/transfers'>('/v1/transfers', body, options, { url: '/v1/transfers/batch', item: body }),
+    group: (body: WriteBody<'/v1/wallets/groups'>, options: Wait = {}) =>
+      this.ledgerWrite<'/v1/wallets/groups'>('/v1/wallets/groups', body, options),
+    hold: (userId: string, body: WriteBody<'/v1/wallets/{userId}/holds'>, options: Wait = {}) =>
+      this.ledgerWrite<'/v1/wallets/{userId}/holds'>(`/v1/wallets/${e(userId)}/holds`, body, options),
+    capture: (
+      userId: string,
+      holdId: string,
+      body: WriteBody<'/v1/wallets/{userId}/holds/{holdId}/capture'> = {},
+      options: Wait = {},
+    ) =>
+      this.ledgerWrite<'/v1/wallets/{userId}/holds/{holdId}/capture'>(
+        `/v1/wallets/${e(userId)}/holds/${e(holdId)}/capture`,
+        body,
+        options,
+      ),
+    release: (
+      userId: string,
+      holdId: string,
+      body: WriteBody<'/v1/wallets/{userId}/holds/{holdId}/release'> = {},
+      options: Wait = {},
+    ) =>
+      this.ledgerWrite<'/v1/wallets/{userId}/holds/{holdId}/release'>(
+        `/v1/wallets/${e(userId)}/holds/${e(holdId)}/release`,
+        body,
+        options,
+      ),
+    balances: (userId: string) => this.request<Answer<'/v1/wallets/{userId}'>>('GET', `/v1/wallets/${e(userId)}`),
+    history: (userId: string, query: Query<'/v1/wallets/{userId}/transactions'> = {}) =>
+      this.request<Answer<'/v1/wallets/{userId}/transactions'>>('GET', `/v1/wallets/${e(userId)}/transactions`, {
+        query,
+      }),
+    transactionOf: (userId: string, id: string) =>
+      this.request<Answer<'/v1/wallets/{userId}/transactions/{id}'>>(
+        'GET',
+        `/v1/wallets/${e(userId)}/transactions/${e(id)}`,
+      ),
+    holdOf: (userId: string, holdId: string) =>
+      this.request<Answer<'/v1/wallets/{userId}/holds/{holdId}'>>('GET', `/v1/wallets/${e(userId)}/holds/${e(holdId)}`),
+  };
+
+  readonly queues = {
+    /** Admin: a queue's settings (PUT: sending it again sets the same). */
+    configure: (queueId: string, body: RequestBody<'/v1/queues/{queueId}', 'put'>) =>
+      this.request<Answer<'/v1/queues/{queueId}', 'put', 202>>('PUT', `/v1/queues/${e(queueId)}`, {
+        body,
+        attempts: 5,
+      }),
+    /** Joins: the same ticket however often the join is retried; its secret reads it. */
+    join: async (queueId: string, body: WriteBody<'/v1/queues/{queueId}/tickets'>): Promise<Ticket> => {
+      const answer = await this.write<Queued<'/v1/queues/{queueId}/tickets'>>({
+        path: `/v1/queues/${e(queueId)}/tickets`,
+        body,
+        batch: { url: '/v1/queues/tickets/batch', item: { ...body, queueId } },
+      });
+      return { queueId, ticketId: answer.ticketId, ticketSecret: answer.ticketSecret };
+    },
+    /** Where the ticket stands (404 not_found until the admitter has read the join). */
+    ticket: (ticket: Ticket) =>
+      this.request<TicketView>('GET', `/v1/queues/${e(ticket.queueId)}/tickets/${e(ticket.ticketId)}`, {
+        key: ticket.ticketSecret,
+      }),
+    /** Polls the ticket as often as the server says, until it is active (resolves) or ends (rejects). */
+    follow: (ticket: Ticket, options: FollowOptions = {}) => followTicket(this, ticket, options),
+    leave: (ticket: Ticket) =>
+      this.request<Answer<'/v1/queues/{queueId}/tickets/{ticketId}', 'delete', 202>>(
+        'DELETE',
+        `/v1/queues/${e(ticket.queueId)}/tickets/${e(ticket.ticketId)}`,
+        { attempts: 5 },
+      ),
+    complete: (ticket: Ticket) =>
+      this.request<Answer<'/v1/queues/{queueId}/tickets/{ticketId}/complete', 'post', 202>>(
+        'POST',
+        `/v1/queues/${e(ticket.queueId)}/tickets/${e(ticket.ticketId)}/complete`,
+        { attempts: 5 },
+      ),
+    verify: (queueId: string, token: string) =>
+      this.request<Answer<'/v1/queues/{queueId}/admissions/verify', 'post'>>(
+        'POST',
+        `/v1/queues/${e(queueId)}/admissions/verify`,
+        { body: { token } },
+      ),
+    figures: (queueId: string) => this.request<Answer<'/v1/queues/{queueId}'>>('GET', `/v1/queues/${e(queueId)}`),
+  };
+
+  readonly polls = {
+    /** Admin: a poll's options and regions. */
+    configure: (pollId: string, body: RequestBody<'/v1/polls/{pollId}', 'put'>) =>
+      this.request<Answer<'/v1/polls/{pollId}', 'put', 202>>('PUT', `/v1/polls/${e(pollId)}`, { body, attempts: 5 }),
+    vote: (pollId: string, body: WriteBody<'/v1/polls/{pollId}/votes'>) =>
+      this.write<Queued<'/v1/polls/{pollId}/votes'>>({
+        path: `/v1/polls/${e(pollId)}/votes`,
+        body,
+        batch: { url: '/v1/polls/votes/batch', item: { ...body, pollId } },
+      }),
+    results: (pollId: string) =>
+      this.request<Answer<'/v1/polls/{pollId}/results'>>('GET', `/v1/polls/${e(pollId)}/results`),
+  };
+
+  private itemWrite<P extends Path>(path: string, body: object, names: object): Promise<Queued<P>> {
+    return this.write<Queued<P>>({
+      path,
+      body: { ...body },
+      batch: { url: '/v1/items/batch', item: { ...body, ...names } },
+    });
+  }
+
+  /** A ledger write: batched when it does not wait for its outcome (a batch answers 202s only). */
+  private ledgerWrite<P extends Path>(
+    path: string,
+    body: object,
+    { wait }: Wait,
+    batch?: WriteRequest['batch'],
+  ): Promise<Outcome<P>> {
+    return this.write<Outcome<P>>({
+      path: wait ? `${path}?wait=true` : path,
+      body: { ...body },
+      ...(batch && !wait ? { batch } : {}),
+    });
+  }
+}

@@ -45,3 +45,4 @@ export { webStorageStore, type WebStorage } from './stores.js';
 export { Tally } from './tally.js';
 export type { Answer, Outcome, Path, Query, Queued, RequestBody, WriteBody, paths } from './types.js';
 export { Watch, type WatchOptions } from './watch.js';
+export { writes } from './writes.js';

@@ -7,8 +7,9 @@ import { TallyClient, type ClientOptions, type WriteRequest } from './client.js'
 import { TallyError } from './errors.js';
 import { followTicket, type FollowOptions, type Ticket, type TicketView } from './queue.js';
 import { DEFAULT_BACKOFF, nextDelay, retryAfterMs } from './retry.js';
-import type { Answer, Outcome, Path, Query, Queued, RequestBody, WriteBody } from './types.js';
+import type { Answer, Outcome, Query, Queued, RequestBody, WriteBody } from './types.js';
 import { Watch, type WatchOptions } from './watch.js';
+import { writes } from './writes.js';
 
 const e = encodeURIComponent;
 
@@ -71,87 +72,54 @@ export class Tally {
 
   readonly streams = {
     heartbeat: (streamId: string, body: WriteBody<'/v1/streams/{streamId}/heartbeats'>, slot?: string) =>
-      this.write<Queued<'/v1/streams/{streamId}/heartbeats'>>({
-        path: `/v1/streams/${e(streamId)}/heartbeats`,
-        body,
-        batch: { url: '/v1/heartbeats/batch', item: { ...body, streamId } },
-        ...(slot ? { slot } : {}),
-      }),
+      this.write<Queued<'/v1/streams/{streamId}/heartbeats'>>(writes.heartbeat(streamId, body, slot)),
     viewers: (streamId: string) =>
-      this.request<Answer<'/v1/streams/{streamId}/viewers'>>('GET', `/v1/streams/${e(streamId)}/viewers`),
+      this.get<Answer<'/v1/streams/{streamId}/viewers'>>(`/v1/streams/${e(streamId)}/viewers`),
     history: (streamId: string, query: Query<'/v1/streams/{streamId}/viewers/history'>) =>
-      this.request<Answer<'/v1/streams/{streamId}/viewers/history'>>(
-        'GET',
-        `/v1/streams/${e(streamId)}/viewers/history`,
-        { query },
-      ),
+      this.get<Answer<'/v1/streams/{streamId}/viewers/history'>>(`/v1/streams/${e(streamId)}/viewers/history`, query),
   };
 
   readonly items = {
     like: (itemId: string, body: WriteBody<'/v1/items/{itemId}/likes'>) =>
-      this.itemWrite<'/v1/items/{itemId}/likes'>(`/v1/items/${e(itemId)}/likes`, body, { type: 'like', itemId }),
+      this.write<Queued<'/v1/items/{itemId}/likes'>>(writes.like(itemId, body)),
     view: (itemId: string, body: WriteBody<'/v1/items/{itemId}/views'> = {}) =>
-      this.itemWrite<'/v1/items/{itemId}/views'>(`/v1/items/${e(itemId)}/views`, body, { type: 'view', itemId }),
+      this.write<Queued<'/v1/items/{itemId}/views'>>(writes.view(itemId, body)),
     increment: (itemId: string, name: string, body: WriteBody<'/v1/items/{itemId}/counters/{name}'> = {}) =>
-      this.itemWrite<'/v1/items/{itemId}/counters/{name}'>(`/v1/items/${e(itemId)}/counters/${e(name)}`, body, {
-        type: 'counter',
-        itemId,
-        name,
-      }),
-    counts: (itemId: string) =>
-      this.request<Answer<'/v1/items/{itemId}/counts'>>('GET', `/v1/items/${e(itemId)}/counts`),
+      this.write<Queued<'/v1/items/{itemId}/counters/{name}'>>(writes.increment(itemId, name, body)),
+    counts: (itemId: string) => this.get<Answer<'/v1/items/{itemId}/counts'>>(`/v1/items/${e(itemId)}/counts`),
     ranking: (metric: string, query: Query<'/v1/rankings/{metric}'> = {}) =>
-      this.request<Answer<'/v1/rankings/{metric}'>>('GET', `/v1/rankings/${e(metric)}`, { query }),
+      this.get<Answer<'/v1/rankings/{metric}'>>(`/v1/rankings/${e(metric)}`, query),
   };
 
   readonly wallets = {
-    transaction: (userId: string, body: WriteBody<'/v1/wallets/{userId}/transactions'>, options: Wait = {}) =>
-      this.ledgerWrite<'/v1/wallets/{userId}/transactions'>(`/v1/wallets/${e(userId)}/transactions`, body, options, {
-        url: '/v1/wallets/transactions/batch',
-        item: { ...body, userId },
-      }),
-    grant: (body: WriteBody<'/v1/wallets/grants'>) =>
-      this.write<Queued<'/v1/wallets/grants'>>({ path: '/v1/wallets/grants', body }),
-    transfer: (body: WriteBody<'/v1/transfers'>, options: Wait = {}) =>
-      this.ledgerWrite<'/v1/transfers'>('/v1/transfers', body, options, { url: '/v1/transfers/batch', item: body }),
-    group: (body: WriteBody<'/v1/wallets/groups'>, options: Wait = {}) =>
-      this.ledgerWrite<'/v1/wallets/groups'>('/v1/wallets/groups', body, options),
-    hold: (userId: string, body: WriteBody<'/v1/wallets/{userId}/holds'>, options: Wait = {}) =>
-      this.ledgerWrite<'/v1/wallets/{userId}/holds'>(`/v1/wallets/${e(userId)}/holds`, body, options),
+    transaction: (userId: string, body: WriteBody<'/v1/wallets/{userId}/transactions'>, { wait }: Wait = {}) =>
+      this.write<Outcome<'/v1/wallets/{userId}/transactions'>>(writes.transaction(userId, body, wait)),
+    grant: (body: WriteBody<'/v1/wallets/grants'>) => this.write<Queued<'/v1/wallets/grants'>>(writes.grant(body)),
+    transfer: (body: WriteBody<'/v1/transfers'>, { wait }: Wait = {}) =>
+      this.write<Outcome<'/v1/transfers'>>(writes.transfer(body, wait)),
+    group: (body: WriteBody<'/v1/wallets/groups'>, { wait }: Wait = {}) =>
+      this.write<Outcome<'/v1/wallets/groups'>>(writes.group(body, wait)),
+    hold: (userId: string, body: WriteBody<'/v1/wallets/{userId}/holds'>, { wait }: Wait = {}) =>
+      this.write<Outcome<'/v1/wallets/{userId}/holds'>>(writes.hold(userId, body, wait)),
     capture: (
       userId: string,
       holdId: string,
       body: WriteBody<'/v1/wallets/{userId}/holds/{holdId}/capture'> = {},
-      options: Wait = {},
-    ) =>
-      this.ledgerWrite<'/v1/wallets/{userId}/holds/{holdId}/capture'>(
-        `/v1/wallets/${e(userId)}/holds/${e(holdId)}/capture`,
-        body,
-        options,
-      ),
+      { wait }: Wait = {},
+    ) => this.write<Outcome<'/v1/wallets/{userId}/holds/{holdId}/capture'>>(writes.capture(userId, holdId, body, wait)),
     release: (
       userId: string,
       holdId: string,
       body: WriteBody<'/v1/wallets/{userId}/holds/{holdId}/release'> = {},
-      options: Wait = {},
-    ) =>
-      this.ledgerWrite<'/v1/wallets/{userId}/holds/{holdId}/release'>(
-        `/v1/wallets/${e(userId)}/holds/${e(holdId)}/release`,
-        body,
-        options,
-      ),
-    balances: (userId: string) => this.request<Answer<'/v1/wallets/{userId}'>>('GET', `/v1/wallets/${e(userId)}`),
+      { wait }: Wait = {},
+    ) => this.write<Outcome<'/v1/wallets/{userId}/holds/{holdId}/release'>>(writes.release(userId, holdId, body, wait)),
+    balances: (userId: string) => this.get<Answer<'/v1/wallets/{userId}'>>(`/v1/wallets/${e(userId)}`),
     history: (userId: string, query: Query<'/v1/wallets/{userId}/transactions'> = {}) =>
-      this.request<Answer<'/v1/wallets/{userId}/transactions'>>('GET', `/v1/wallets/${e(userId)}/transactions`, {
-        query,
-      }),
+      this.get<Answer<'/v1/wallets/{userId}/transactions'>>(`/v1/wallets/${e(userId)}/transactions`, query),
     transactionOf: (userId: string, id: string) =>
-      this.request<Answer<'/v1/wallets/{userId}/transactions/{id}'>>(
-        'GET',
-        `/v1/wallets/${e(userId)}/transactions/${e(id)}`,
-      ),
+      this.get<Answer<'/v1/wallets/{userId}/transactions/{id}'>>(`/v1/wallets/${e(userId)}/transactions/${e(id)}`),
     holdOf: (userId: string, holdId: string) =>
-      this.request<Answer<'/v1/wallets/{userId}/holds/{holdId}'>>('GET', `/v1/wallets/${e(userId)}/holds/${e(holdId)}`),
+      this.get<Answer<'/v1/wallets/{userId}/holds/{holdId}'>>(`/v1/wallets/${e(userId)}/holds/${e(holdId)}`),
   };
 
   readonly queues = {
@@ -163,11 +131,7 @@ export class Tally {
       }),
     /** Joins: the same ticket however often the join is retried; its secret reads it. */
     join: async (queueId: string, body: WriteBody<'/v1/queues/{queueId}/tickets'>): Promise<Ticket> => {
-      const answer = await this.write<Queued<'/v1/queues/{queueId}/tickets'>>({
-        path: `/v1/queues/${e(queueId)}/tickets`,
-        body,
-        batch: { url: '/v1/queues/tickets/batch', item: { ...body, queueId } },
-      });
+      const answer = await this.write<Queued<'/v1/queues/{queueId}/tickets'>>(writes.join(queueId, body));
       return { queueId, ticketId: answer.ticketId, ticketSecret: answer.ticketSecret };
     },
     /** Where the ticket stands (404 not_found until the admitter has read the join). */
@@ -175,7 +139,7 @@ export class Tally {
       this.request<TicketView>('GET', `/v1/queues/${e(ticket.queueId)}/tickets/${e(ticket.ticketId)}`, {
         key: ticket.ticketSecret,
       }),
-    /** Polls the ticket as often as the server says, until it is active (resolves) or ends (rejects). */
+    /** Polls the ticket as often as the server says, until it is active or has ended. */
     follow: (ticket: Ticket, options: FollowOptions = {}) => followTicket(this, ticket, options),
     leave: (ticket: Ticket) =>
       this.request<Answer<'/v1/queues/{queueId}/tickets/{ticketId}', 'delete', 202>>(
@@ -195,7 +159,7 @@ export class Tally {
         `/v1/queues/${e(queueId)}/admissions/verify`,
         { body: { token } },
       ),
-    figures: (queueId: string) => this.request<Answer<'/v1/queues/{queueId}'>>('GET', `/v1/queues/${e(queueId)}`),
+    figures: (queueId: string) => this.get<Answer<'/v1/queues/{queueId}'>>(`/v1/queues/${e(queueId)}`),
   };
 
   readonly polls = {
@@ -203,34 +167,11 @@ export class Tally {
     configure: (pollId: string, body: RequestBody<'/v1/polls/{pollId}', 'put'>) =>
       this.request<Answer<'/v1/polls/{pollId}', 'put', 202>>('PUT', `/v1/polls/${e(pollId)}`, { body, attempts: 5 }),
     vote: (pollId: string, body: WriteBody<'/v1/polls/{pollId}/votes'>) =>
-      this.write<Queued<'/v1/polls/{pollId}/votes'>>({
-        path: `/v1/polls/${e(pollId)}/votes`,
-        body,
-        batch: { url: '/v1/polls/votes/batch', item: { ...body, pollId } },
-      }),
-    results: (pollId: string) =>
-      this.request<Answer<'/v1/polls/{pollId}/results'>>('GET', `/v1/polls/${e(pollId)}/results`),
+      this.write<Queued<'/v1/polls/{pollId}/votes'>>(writes.vote(pollId, body)),
+    results: (pollId: string) => this.get<Answer<'/v1/polls/{pollId}/results'>>(`/v1/polls/${e(pollId)}/results`),
   };
 
-  private itemWrite<P extends Path>(path: string, body: object, names: object): Promise<Queued<P>> {
-    return this.write<Queued<P>>({
-      path,
-      body: { ...body },
-      batch: { url: '/v1/items/batch', item: { ...body, ...names } },
-    });
-  }
-
-  /** A ledger write: batched when it does not wait for its outcome (a batch answers 202s only). */
-  private ledgerWrite<P extends Path>(
-    path: string,
-    body: object,
-    { wait }: Wait,
-    batch?: WriteRequest['batch'],
-  ): Promise<Outcome<P>> {
-    return this.write<Outcome<P>>({
-      path: wait ? `${path}?wait=true` : path,
-      body: { ...body },
-      ...(batch && !wait ? { batch } : {}),
-    });
+  private get<A>(path: string, query?: object): Promise<A> {
+    return this.request<A>('GET', path, { query: query ?? {} });
   }
 }

@@ -1,15 +1,18 @@
-import { setupRequests, trafficOf, type Job, type LoadRequest } from './traffic.js';
+import { Tally, TallyError, memoryStore } from '@tally/client';
+import { setUp, trafficOf, type Job } from './traffic.js';
 
 export interface LoadOptions {
   baseUrl: string;
   apiKey: string;
-  /** Requests per second over all jobs, shared equally. */
+  /** Writes per second over all jobs, shared equally. */
   rate: number;
   /** 0: until the signal aborts. */
   seconds: number;
   jobs: readonly Job[];
-  /** Requests in flight at most; beyond it the run falls behind rather than piling up sockets. */
+  /** Requests in flight at most over all jobs (the SDK's concurrency, shared). */
   concurrency?: number;
+  /** Writes kept unacknowledged per job at most; past it a write is skipped and counted as failed. */
+  backlog?: number;
   run?: string;
   /** Called once a second with what happened in that second. */
   onSecond?: (second: number, window: Map<Job, JobWindow>, total: Map<Job, JobWindow>) => void;
@@ -17,14 +20,21 @@ export interface LoadOptions {
 }
 
 export interface JobWindow {
+  /** Writes the jobs made. */
   sent: number;
+  /** Writes acknowledged (202, or an item's 202 in a batch). */
   accepted: number;
+  /** Writes refused for good (4xx). */
   refused: number;
+  /** Attempts that failed and were retried (5xx, no answer), and writes skipped for a full backlog. */
   failed: number;
+  /** HTTP requests sent: fewer than writes when the SDK batches. */
+  requests: number;
+  /** From a write's making to its acknowledgement, retries and batching included: what an app sees. */
   latenciesMs: number[];
 }
 
-const emptyWindow = (): JobWindow => ({ sent: 0, accepted: 0, refused: 0, failed: 0, latenciesMs: [] });
+const emptyWindow = (): JobWindow => ({ sent: 0, accepted: 0, refused: 0, failed: 0, requests: 0, latenciesMs: [] });
 
 export const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -32,67 +42,62 @@ export const percentile = (values: number[], p: number) => {
 };
 
 /**
- * Sends the jobs' traffic to the gateway at `rate` requests per second (open loop: the schedule does not wait
- * for answers, as real clients do not), counting answers per job: accepted (2xx), refused (4xx), failed (5xx or
- * no answer). Returns the totals.
+ * Makes the jobs' writes at `rate` per second (open loop: the schedule does not wait for answers, as real
+ * clients do not) and hands them to the SDK, one client per job as one app each, with its own source: the SDK
+ * names, batches and retries them. Counts per job what came of each write; returns the totals once every write
+ * is settled or 10 s after the end.
  */
 export async function runLoad(options: LoadOptions): Promise<Map<Job, JobWindow>> {
   const run = options.run ?? Date.now().toString(36);
-  const concurrency = options.concurrency ?? 64;
-  const headers = { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json' };
   const total = new Map(options.jobs.map((j) => [j, emptyWindow()]));
   let window = new Map(options.jobs.map((j) => [j, emptyWindow()]));
-  let inFlight = 0;
-
-  const send = async (request: LoadRequest) => {
-    const started = performance.now();
-    inFlight++;
-    let outcome: 'accepted' | 'refused' | 'failed' = 'failed';
-    try {
-      const response = await fetch(`${options.baseUrl}${request.path}`, {
-        method: request.method,
-        headers,
-        body: JSON.stringify(request.body),
-      });
-      await response.arrayBuffer();
-      outcome = response.status < 300 ? 'accepted' : response.status < 500 ? 'refused' : 'failed';
-    } catch {
-      outcome = 'failed';
-    } finally {
-      inFlight--;
-    }
-    for (const w of [window.get(request.job), total.get(request.job)]) {
-      if (!w) continue;
-      w[outcome]++;
-      w.latenciesMs.push(performance.now() - started);
-    }
+  const count = (job: Job, change: (w: JobWindow) => void) => {
+    for (const w of [window.get(job), total.get(job)]) if (w) change(w);
   };
+  const concurrency = Math.max(2, Math.floor((options.concurrency ?? 64) / options.jobs.length));
+  const clients = new Map(
+    options.jobs.map((job) => [
+      job,
+      new Tally({
+        baseUrl: options.baseUrl,
+        apiKey: options.apiKey,
+        store: memoryStore(),
+        sourcePrefix: `load.${job}.${run}`,
+        concurrency,
+        outboxCapacity: options.backlog ?? 20_000,
+        onAttempt: ({ status, retrying }) =>
+          count(job, (w) => {
+            w.requests++;
+            if (retrying || status === 0) w.failed++;
+          }),
+      }),
+    ]),
+  );
+  await setUp(clients.values().next().value!, options.jobs, run);
 
-  for (const setup of setupRequests(run)) {
-    if (!options.jobs.includes(setup.job)) continue;
-    window.get(setup.job)!.sent++;
-    total.get(setup.job)!.sent++;
-    await send(setup);
-  }
   const next = new Map(options.jobs.map((j) => [j, trafficOf(j, { run })]));
   const startedAt = performance.now();
-  let sent = 0;
+  let made = 0;
   let second = 0;
   let turn = 0;
   while (
     !options.signal?.aborted &&
     (options.seconds === 0 || performance.now() - startedAt < options.seconds * 1000)
   ) {
-    const due = Math.floor((options.rate * (performance.now() - startedAt)) / 1000) - sent;
-    for (let i = 0; i < due && inFlight < concurrency; i++) {
-      const job = options.jobs[turn++ % options.jobs.length]!;
-      const request = next.get(job)!();
-      window.get(job)!.sent++;
-      total.get(job)!.sent++;
-      void send(request);
+    const due = Math.floor((options.rate * (performance.now() - startedAt)) / 1000) - made;
+    for (let i = 0; i < due; i++) {
+      const { job, request } = next.get(options.jobs[turn++ % options.jobs.length]!)!();
+      const started = performance.now();
+      count(job, (w) => w.sent++);
+      clients
+        .get(job)!
+        .client.write(request)
+        .then(
+          () => count(job, (w) => (w.accepted++, w.latenciesMs.push(performance.now() - started))),
+          (error: unknown) => count(job, (w) => (error instanceof TallyError ? w.refused++ : w.failed++)),
+        );
     }
-    // what could not go out for lack of sockets is skipped, not queued: the rate shows the shortfall
-    sent += due;
+    made += due;
     const elapsedSeconds = Math.floor((performance.now() - startedAt) / 1000);
     if (elapsedSeconds > second) {
       second = elapsedSeconds;
@@ -102,7 +107,9 @@ export async function runLoad(options: LoadOptions): Promise<Map<Job, JobWindow>
     await new Promise((r) => setTimeout(r, 20));
   }
   const drainUntil = performance.now() + 10_000;
-  while (inFlight > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
+  const pending = () => [...clients.values()].reduce((sum, tally) => sum + tally.client.pending, 0);
+  while (pending() > 0 && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 20));
+  for (const tally of clients.values()) tally.client.stop();
   return total;
 }
 
@@ -112,6 +119,6 @@ export function describeWindow(window: Map<Job, JobWindow>, seconds = 1): string
     const latency = w.latenciesMs.length
       ? `p50 ${percentile(w.latenciesMs, 50).toFixed(1)} ms  p99 ${percentile(w.latenciesMs, 99).toFixed(1)} ms`
       : 'no answers';
-    return `  ${job.padEnd(9)} ${String(Math.round(w.sent / seconds)).padStart(6)}/s sent   ${String(w.accepted).padStart(7)} accepted  ${String(w.refused).padStart(5)} refused  ${String(w.failed).padStart(5)} failed   ${latency}`;
+    return `  ${job.padEnd(9)} ${String(Math.round(w.sent / seconds)).padStart(6)}/s sent   ${String(w.accepted).padStart(7)} accepted  ${String(w.refused).padStart(5)} refused  ${String(w.failed).padStart(5)} failed  ${String(Math.round(w.requests / seconds)).padStart(5)} requests/s   ${latency}`;
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JOBS, setupRequests, trafficOf } from './traffic.js';
+import { JOBS, trafficOf } from './traffic.js';
 
 /** A fixed sequence, so the requests are the same every run. */
 const fixed = () => {
@@ -8,12 +8,21 @@ const fixed = () => {
 };
 
 describe('load traffic', () => {
-  it('every job names its writes with its own source and growing seqs', () => {
+  it('every write may travel in its batch route, and leaves its (source, seq) to the SDK', () => {
+    const batchRoutes: Record<string, string> = {
+      viewers: '/v1/heartbeats/batch',
+      counters: '/v1/items/batch',
+      wallet: '/v1/wallets/transactions/batch',
+      queue: '/v1/queues/tickets/batch',
+      votes: '/v1/polls/votes/batch',
+    };
     for (const job of JOBS) {
       const next = trafficOf(job, { run: 'r1', random: fixed() });
-      const bodies = Array.from({ length: 50 }, () => next().body as { source: string; seq: number });
-      expect(new Set(bodies.map((b) => b.source))).toEqual(new Set([`load.${job}.r1`]));
-      expect(bodies.map((b) => b.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+      for (let i = 0; i < 50; i++) {
+        const { request } = next();
+        expect(request.batch?.url).toBe(batchRoutes[job]);
+        expect(request.body).not.toHaveProperty('seq');
+      }
     }
   });
 
@@ -27,7 +36,7 @@ describe('load traffic', () => {
     };
     for (const job of JOBS) {
       const next = trafficOf(job, { run: 'r1', random: fixed() });
-      for (let i = 0; i < 100; i++) expect(next().path).toMatch(routes[job]!);
+      for (let i = 0; i < 100; i++) expect(next().request.path).toMatch(routes[job]!);
     }
   });
 
@@ -35,17 +44,10 @@ describe('load traffic', () => {
     const next = trafficOf('votes', { run: 'r1', random: fixed() });
     const perRegion: Record<string, number> = {};
     for (let i = 0; i < 5000; i++) {
-      const region = (next().body as { region: string }).region;
+      const region = (next().request.body as { region: string }).region;
       perRegion[region] = (perRegion[region] ?? 0) + 1;
     }
     expect(perRegion.na!).toBeGreaterThan(perRegion.tw! * 5);
     expect(perRegion.tw!).toBeGreaterThan(perRegion.jp! * 5);
-  });
-
-  it('sets up the queue and the poll it votes in', () => {
-    expect(setupRequests('r1').map((r) => `${r.method} ${r.path}`)).toEqual([
-      'PUT /v1/queues/load-r1',
-      'PUT /v1/polls/load-r1',
-    ]);
   });
 });

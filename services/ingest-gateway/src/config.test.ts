@@ -74,6 +74,44 @@ describe('gateway configuration', () => {
     ]);
   });
 
+  it('reads the CORS origins: none by default, exact origins, or "*" alone for any', () => {
+    expect(gatewayConfig({}).CORS_ORIGINS).toEqual([]);
+    expect(gatewayConfig({ CORS_ORIGINS: '' }).CORS_ORIGINS).toEqual([]);
+    expect(
+      gatewayConfig({ CORS_ORIGINS: ' https://shop.example, http://127.0.0.1:5173 ,https://[::1]:8443,' }).CORS_ORIGINS,
+    ).toEqual(['https://shop.example', 'http://127.0.0.1:5173', 'https://[::1]:8443']);
+    expect(gatewayConfig({ CORS_ORIGINS: '*' }).CORS_ORIGINS).toBe('*');
+    expect(gatewayConfig({ CORS_ORIGINS: ' * ' }).CORS_ORIGINS).toBe('*');
+  });
+
+  it('names every CORS origin a browser would never send, with how to write it, beside every other problem', () => {
+    const bad = [
+      'https://shop.example/app',
+      'shop.example',
+      'https://shop.example/',
+      'ftp://files.example',
+      'https://Shop.Example:443',
+      'https://',
+      'http://127.0.0.1:5173',
+      'http://127.0.0.1:5173',
+    ].join(',');
+    expect(problemsOf({ CORS_ORIGINS: bad, PORT: 'eighty' })).toEqual([
+      'PORT: must be a whole number (got "eighty")',
+      `CORS_ORIGINS: ${[
+        '"https://shop.example/app" is not an origin: it has a path, query or trailing slash (only scheme://host[:port], here https://shop.example)',
+        '"shop.example" is not an origin: it has no scheme (https:// or http://)',
+        '"https://shop.example/" is not an origin: it has a path, query or trailing slash (only scheme://host[:port], here https://shop.example)',
+        '"ftp://files.example" is not an origin: the scheme must be https or http',
+        '"https://Shop.Example:443" is not an origin as browsers send it: write https://shop.example',
+        '"https://" is not an origin: not a URL',
+        'names http://127.0.0.1:5173 more than once',
+      ].join('; ')} (got ${JSON.stringify(bad)})`,
+    ]);
+    expect(problemsOf({ CORS_ORIGINS: '*,https://shop.example' })).toEqual([
+      'CORS_ORIGINS: "*" (any origin) stands alone, not beside other origins (got "*,https://shop.example")',
+    ]);
+  });
+
   it('never echoes an API key it refuses', () => {
     const secret = 'short-secret';
     const problems = problemsOf({ API_KEYS: JSON.stringify([{ key: secret, name: 'x', scopes: ['viewers:write'] }]) });

@@ -15,6 +15,7 @@ import {
   parseStreamShards,
   regionalTopicName,
 } from '@tally/contracts';
+import type { CorsOrigins } from './adapters/http/cors.js';
 import { chooseApiKeys, type ChosenKeys } from './domain/api-keys.js';
 import { chooseTicketKey, type ChosenTicketKey } from './domain/ticket-key.js';
 import { REGION_ID_PATTERN } from './domain/poll.js';
@@ -40,6 +41,59 @@ const regionList = (fallback: string) =>
       if (repeated.size > 0)
         context.addIssue({ code: 'custom', message: `names ${[...repeated].join(', ')} more than once` });
     });
+
+/**
+ * Why `origin` is not one a browser would send in its Origin header (`scheme://host[:port]`, http or https, the
+ * host in lower case, no default port, nothing after it), or undefined when it is one. Origins are compared as
+ * text, so one written any other way would never match: it is refused with the way to write it.
+ */
+function originProblem(origin: string): string | undefined {
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(origin)) return 'is not an origin: it has no scheme (https:// or http://)';
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return 'is not an origin: not a URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return 'is not an origin: the scheme must be https or http';
+  if (url.origin === origin) return undefined;
+  const more =
+    url.username !== '' || url.password !== '' || url.pathname !== '/' || url.search !== '' || url.hash !== '';
+  if (more || origin.endsWith('/'))
+    return `is not an origin: it has a path, query or trailing slash (only scheme://host[:port], here ${url.origin})`;
+  return `is not an origin as browsers send it: write ${url.origin}`;
+}
+
+/**
+ * "https://shop.example,http://127.0.0.1:5173": exact origins, each once, or "*" alone for any; unset or empty,
+ * none. Every bad origin is named, so one pass fixes them all.
+ */
+const corsOrigins = () =>
+  env
+    .string('')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin.length > 0),
+    )
+    .superRefine((origins, context) => {
+      const problem = (message: string) => context.addIssue({ code: 'custom', message });
+      if (origins.includes('*')) {
+        if (origins.length > 1) problem('"*" (any origin) stands alone, not beside other origins');
+        return;
+      }
+      for (const origin of origins) {
+        const why = originProblem(origin);
+        if (why !== undefined) problem(`${JSON.stringify(origin)} ${why}`);
+      }
+      const repeated = new Set(
+        origins.filter((origin, i) => originProblem(origin) === undefined && origins.indexOf(origin) !== i),
+      );
+      if (repeated.size > 0) problem(`names ${[...repeated].join(', ')} more than once`);
+    })
+    .transform((origins): CorsOrigins => (origins.includes('*') ? '*' : origins));
 
 const KAFKA_TOPIC_CHARSET = /^[A-Za-z0-9._-]+$/;
 
@@ -93,6 +147,12 @@ export const gatewayShape = {
       .map((proxy) => proxy.trim())
       .filter((proxy) => proxy.length > 0),
   ),
+  /**
+   * The origins whose browser pages may call the API (comma separated), exactly as a browser sends them in Origin:
+   * `scheme://host[:port]`, e.g. `https://shop.example,http://127.0.0.1:5173`; or `*` for any origin. Unset or
+   * empty: no CORS headers at all, so browsers allow only pages served by the gateway's own origin.
+   */
+  CORS_ORIGINS: corsOrigins(),
   /** Live console event streams one key may hold open at once. */
   CONSOLE_STREAMS_PER_KEY: env.integer({ min: 1, max: 10_000, fallback: 10 }),
   /**

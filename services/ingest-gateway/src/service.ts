@@ -103,6 +103,7 @@ export async function startIngestGateway(
       connectionsPerAddress: config.CONNECTIONS_PER_ADDRESS,
       trustedProxies: config.TRUSTED_PROXIES,
     },
+    corsOrigins: config.CORS_ORIGINS,
     console: { hub: liveConsole.hub, streamsPerKey: config.CONSOLE_STREAMS_PER_KEY },
     readiness: [
       { name: 'kafka', check: () => connection.connect() },

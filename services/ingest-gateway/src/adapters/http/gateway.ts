@@ -19,6 +19,7 @@ import { consoleRoutes } from '../console/console-routes.js';
 import type { OutcomeWaiters } from '../kafka/outcome-waiters.js';
 import { capConnectionsPerAddress, installRateLimits } from './abuse-limits.js';
 import { installApiDocs } from './api-docs.js';
+import { installCors, type CorsOrigins } from './cors.js';
 import { counterReadRoutes } from './counter-read-routes.js';
 import { heartbeatRoutes } from './heartbeat-routes.js';
 import { holdRoutes } from './hold-routes.js';
@@ -69,6 +70,8 @@ export interface GatewayDeps {
   /** TICKET_KEY: ticket ids and secrets are derived from it. */
   ticketKey: string;
   limits: GatewayLimits;
+  /** CORS_ORIGINS: the origins whose browser pages may call the API, or "*" for any; absent or none: no CORS. */
+  corsOrigins?: CorsOrigins;
   readiness: ReadinessCheck[];
   /** The live console at /console, and how many of its streams one key may hold open (absent in tests of the API alone). */
   console?: { hub: ConsoleHub; streamsPerKey: number };
@@ -97,7 +100,8 @@ const MAX_HEADERS_COUNT = 100;
 
 /**
  * The public HTTP API, built but not listening (service.ts listens; unit tests inject): the server's limits, the
- * problem shape, metrics, docs, probes and rate limits on the root, then each route family as a plugin of its own.
+ * problem shape, metrics, CORS, docs, probes and rate limits on the root, then each route family as a plugin of
+ * its own.
  */
 export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const validation = createValidation();
@@ -128,6 +132,8 @@ export async function buildGateway(deps: GatewayDeps): Promise<FastifyInstance> 
   app.removeContentTypeParser(['text/plain']);
   installProblemHandling(app);
   observeHttp(app, deps.metrics);
+  // first of the onRequest hooks: a preflight is answered before draining, rate limits and keys (see cors.ts)
+  await installCors(app, deps.corsOrigins);
 
   let draining = false;
   app.addHook('preClose', async () => {

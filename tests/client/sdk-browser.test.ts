@@ -112,7 +112,7 @@ describe('@tally/client in a real browser', () => {
     expect(await pendingInPage(page)).toBeGreaterThan(0);
 
     // the reload mid-retry: the next page sends what this one kept, under the same names; answers get through
-    await context.unroute(writes);
+    await context.unrouteAll({ behavior: 'wait' });
     await page.reload();
     await page.waitForFunction(() => 'tally' in globalThis);
     await expect.poll(() => pendingInPage(page), SETTLED).toBe(0);

@@ -5,11 +5,11 @@
 import type { ClientOptions } from './client.js';
 import { followPage } from './page.js';
 import type { KeyValueStore } from './store.js';
-import { webStorageStore } from './stores.js';
+import { browserStore } from './stores.js';
 import { Tally } from './tally.js';
 
 export interface TallyOptions extends Omit<ClientOptions, 'store'> {
-  /** Where the source, the seq block and pending writes are kept: the browser's own storage by default; in Node, fileStore(path) from '@tally/client/node'. */
+  /** Where the source, the seq block and pending writes are kept: IndexedDB (else localStorage) in a browser; in Node, fileStore(path) from '@tally/client/node'. */
   store?: KeyValueStore;
 }
 
@@ -18,7 +18,7 @@ export interface TallyOptions extends Omit<ClientOptions, 'store'> {
  * keepalive requests when it is hidden or closed; the network coming back sends at once).
  */
 export function createTally(options: TallyOptions): Tally {
-  const tally = new Tally({ ...options, store: options.store ?? webStorageStore() });
+  const tally = new Tally({ ...options, store: options.store ?? browserStore() });
   followPage(tally.client);
   void tally.start();
   return tally;
@@ -41,7 +41,8 @@ export { followTicket, type FollowOptions, type Ticket, type TicketView } from '
 export { DEFAULT_BACKOFF, isRetriable, nextDelay, retryAfterMs, type Backoff } from './retry.js';
 export { SEQ_BLOCK, SeqAllocator, loadSource, newSource } from './seq.js';
 export { memoryStore, type KeyValueStore } from './store.js';
-export { webStorageStore, type WebStorage } from './stores.js';
+export { indexedDbStore, type IdbFactory, type IdbKeyRangeStatic } from './indexeddb.js';
+export { browserStore, webStorageStore, type WebStorage } from './stores.js';
 export { Tally } from './tally.js';
 export type { Answer, Outcome, Path, Query, Queued, RequestBody, WriteBody, paths } from './types.js';
 export { Watch, type WatchOptions } from './watch.js';

@@ -1,3 +1,4 @@
+import { indexedDbStore } from './indexeddb.js';
 import { integerAt, type KeyValueStore } from './store.js';
 
 /** What the SDK needs of Web Storage (localStorage, sessionStorage, or a stand-in). */
@@ -43,4 +44,22 @@ export function webStorageStore(
     },
     add: (key, by) => (locks ? locks.request(`tally:${key}`, () => add(key, by)) : add(key, by)),
   };
+}
+
+/**
+ * The browser's best store: IndexedDB (atomic `add` across tabs, writes on disk before they resolve), else
+ * localStorage; neither (Node, a worker without storage, storage blocked by the user) is an error.
+ */
+export function browserStore(name?: string): KeyValueStore {
+  const scope = globalThis as { indexedDB?: unknown; localStorage?: WebStorage };
+  if (scope.indexedDB) return indexedDbStore(name);
+  let storage: WebStorage | undefined;
+  try {
+    // reading localStorage throws where the user blocked site data
+    storage = scope.localStorage;
+  } catch {
+    // neither then
+  }
+  if (!storage) throw new Error('no IndexedDB or localStorage here: pass a store (fileStore in Node, or your own)');
+  return webStorageStore(storage);
 }

@@ -1,5 +1,5 @@
 /**
- * A small parser of a text/event-stream body (the part of the EventSource spec the console uses): fields
+ * A small parser of a text/event-stream body (the part of the EventSource spec live reads use): fields
  * `event`, `data` (lines joined by "\n") and `retry`; comments (":...") and `id` are ignored. A blank line ends an
  * event; an event without data is not dispatched. Lines end in LF, CRLF or CR, and may be split across chunks.
  */

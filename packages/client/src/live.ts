@@ -1,0 +1,146 @@
+/**
+ * Live reads: a text/event-stream read with fetch(), since EventSource cannot send an Authorization header (and a
+ * key in the URL would end up in logs), reconnecting as EventSource does and as the API's answers ask.
+ */
+import { SseParser } from './sse.js';
+
+export type LiveStatus = 'live' | 'reconnecting' | 'refused';
+
+/** Why the server refused a stream or makes it wait: the status, the API error's message and the fields it names. */
+export interface LiveProblem {
+  status: number;
+  message: string;
+  fields: string[];
+}
+
+export interface SubscribeOptions {
+  /** Sent with every request: `authorization: Bearer <key>`. */
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+  onEvent(type: string, data: string): void;
+  /**
+   * `reconnecting` until the stream is open and whenever it is not (with the problem when the server said one),
+   * `live` while it is, `refused` once for good: a 4xx other than 429 (401 or 403: the key; 400: the query).
+   */
+  onStatus?(status: LiveStatus, problem?: LiveProblem): void;
+  setTimeout?(run: () => void, ms: number): unknown;
+  clearTimeout?(handle: unknown): void;
+}
+
+/** The wait before reopening, until the server's `retry:` line says another. */
+const RETRY_MS = 1000;
+/** The least wait after a 429 or 5xx without Retry-After. */
+const AFTER_ERROR_MS = 2000;
+const MAX_WAIT_MS = 30_000;
+
+/**
+ * Reads the event stream at `url` until the returned function is called. A stream that ends or fails is opened
+ * again after the server's `retry:` delay, doubled on each failure in a row up to 30 s (and back to the delay once
+ * a stream was live); a 429 or 5xx after its Retry-After (else at least 2 s); a refusal is final.
+ */
+export function subscribeEvents(url: string | URL, options: SubscribeOptions): () => void {
+  const {
+    onEvent,
+    onStatus = () => undefined,
+    fetch: send = (input, init) => globalThis.fetch(input, init),
+    setTimeout: later = (run, ms) => setTimeout(run, ms),
+    clearTimeout: cancel = (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  } = options;
+  const stopped = new AbortController();
+  let retryMs = RETRY_MS;
+  let failures = 0;
+  let timer: unknown;
+  // at least 100 ms, so a `retry: 0` does not spin while the network is down
+  const backoff = () => Math.min(MAX_WAIT_MS, Math.max(retryMs, 100) * 2 ** failures++);
+  /** Retry-After in seconds or as an HTTP date; without it, the backoff but at least 2 s. */
+  const retryAfter = (header: string | null) => {
+    const ms = header ? (/^\d+$/.test(header) ? Number(header) * 1000 : Date.parse(header) - Date.now()) : 0;
+    return ms > 0 ? ms : Math.max(AFTER_ERROR_MS, backoff());
+  };
+
+  const open = async () => {
+    let problem: LiveProblem | undefined;
+    let wait: number | undefined;
+    try {
+      const response = await send(url, {
+        headers: { accept: 'text/event-stream', ...options.headers },
+        signal: stopped.signal,
+        // a browser's cache (Node's types lack the option, its fetch accepts it)
+        ...{ cache: 'no-store' },
+      });
+      if (response.ok) {
+        failures = 0;
+        onStatus('live');
+        const events = new SseParser({ onEvent, onRetry: (ms) => (retryMs = ms) });
+        const reader = response.body!.getReader();
+        const decoder = new TextDecoder();
+        try {
+          for (let read = await reader.read(); !read.done; read = await reader.read())
+            events.push(decoder.decode(read.value, { stream: true }));
+        } finally {
+          // an onEvent that threw leaves the stream open: close it before opening another
+          reader.cancel().catch(() => undefined);
+        }
+      } else {
+        problem = await problemOf(response);
+        const { status, headers } = response;
+        // -1: refused for good
+        wait = status === 429 || status >= 500 ? retryAfter(headers.get('retry-after')) : -1;
+      }
+    } catch {
+      // the network failed or the stream dropped mid-way; or it was stopped
+    }
+    if (stopped.signal.aborted) return;
+    if (wait === -1) return onStatus('refused', problem);
+    onStatus('reconnecting', problem);
+    timer = later(() => void open(), wait ?? backoff());
+  };
+
+  onStatus('reconnecting');
+  void open();
+  return () => {
+    cancel(timer);
+    stopped.abort();
+  };
+}
+
+/** The API's error body: its message, and the fields it names (a refused choice rather than a refused key). */
+async function problemOf(response: Response): Promise<LiveProblem> {
+  const body = (await response.json().catch(() => ({}))) as { message?: unknown; details?: unknown };
+  const message = typeof body.message === 'string' ? body.message : `the server answered ${response.status}`;
+  const fields = Array.isArray(body.details)
+    ? body.details.flatMap((d: { field?: unknown }) => (typeof d.field === 'string' ? [d.field] : []))
+    : [];
+  return { status: response.status, message, fields };
+}
+
+/**
+ * The gateway's console stream: the whole view for a selection (`streams` as a comma list, `metric`, `window`,
+ * `queue`, `poll`, `wallet`; empty values left out), again on every change. The key needs the `console:read`
+ * scope: an operator's key, never one shipped in an app. A state that is not JSON is skipped (the next replaces it).
+ */
+export function subscribeConsole(
+  baseUrl: string | URL,
+  apiKey: string,
+  selection: Record<string, string | undefined>,
+  onView: (view: unknown) => void,
+  onStatus?: SubscribeOptions['onStatus'],
+  options?: Pick<SubscribeOptions, 'fetch' | 'setTimeout' | 'clearTimeout'>,
+): () => void {
+  const query = new URLSearchParams(Object.entries(selection).filter((entry): entry is [string, string] => !!entry[1]));
+  return subscribeEvents(`${String(baseUrl).replace(/\/$/, '')}/console/events?${query}`, {
+    ...options,
+    headers: { authorization: `Bearer ${apiKey}` },
+    onStatus,
+    onEvent: (type, data) => {
+      if (type !== 'state') return;
+      let view: unknown;
+      try {
+        view = JSON.parse(data);
+      } catch {
+        return;
+      }
+      onView(view);
+    },
+  });
+}

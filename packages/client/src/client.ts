@@ -76,39 +76,39 @@ const KEEPALIVE_BYTES = 60_000;
 const BATCH_BYTES = 900_000;
 
 export class TallyClient {
-  private readonly outbox: Outbox;
-  private readonly seqs: SeqAllocator;
-  private readonly waiting = new Map<string, { resolve: (ack: Acknowledged) => void; reject: (e: unknown) => void }>();
-  private readonly sending = new Set<string>();
-  private source: Promise<string> | undefined;
-  private timer: unknown;
-  private active = 0;
-  private closing = false;
-  private readonly clock: Clock;
-  private readonly send: typeof fetch;
+  readonly #outbox: Outbox;
+  readonly #seqs: SeqAllocator;
+  readonly #waiting = new Map<string, { resolve: (ack: Acknowledged) => void; reject: (e: unknown) => void }>();
+  readonly #sending = new Set<string>();
+  #source: Promise<string> | undefined;
+  #timer: unknown;
+  #active = 0;
+  #closing = false;
+  readonly #clock: Clock;
+  readonly #send: typeof fetch;
 
   constructor(readonly options: ClientOptions) {
-    this.outbox = new Outbox(options.store, options.outboxCapacity);
-    this.seqs = new SeqAllocator(options.store);
-    this.clock = options.clock ?? systemClock;
-    this.send = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#outbox = new Outbox(options.store, options.outboxCapacity);
+    this.#seqs = new SeqAllocator(options.store);
+    this.#clock = options.clock ?? systemClock;
+    this.#send = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
   /** The writes left by an earlier page or process are sent again, under their own names. */
   async start(): Promise<void> {
-    await this.outbox.load();
-    this.wake(0);
+    await this.#outbox.load();
+    this.#wake(0);
   }
 
   /** This installation's source: made once per store and kept. */
   sourceId(): Promise<string> {
-    return (this.source ??= loadSource(this.options.store, this.options.sourcePrefix));
+    return (this.#source ??= loadSource(this.options.store, this.options.sourcePrefix));
   }
 
   /** Names the write, keeps it, and resolves once Tally acknowledged it (or rejects with what refused it). */
   async write(request: WriteRequest): Promise<Acknowledged> {
     // no slow step before the write is kept and, on a closing page, sent: these resolve at once once warm
-    const [source, seq] = await Promise.all([this.sourceId(), this.seqs.allocate(), this.outbox.load()]);
+    const [source, seq] = await Promise.all([this.sourceId(), this.#seqs.allocate(), this.#outbox.load()]);
     const id = `${source}:${seq}`;
     const key = { source, seq };
     const pending: PendingWrite = {
@@ -121,17 +121,17 @@ export class TallyClient {
       attempts: 0,
       notBefore: 0,
     };
-    const replaced = this.outbox.keep(pending, (old) => !this.sending.has(old.id));
-    const acknowledged = new Promise<Acknowledged>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
-    for (const old of replaced) this.resolve(old.id, { id: old.id, status: 0, body: { replacedBy: id } });
-    if (this.closing) void this.flush(true);
-    else this.wake(0);
-    await this.outbox.persist(pending, replaced);
+    const replaced = this.#outbox.keep(pending, (old) => !this.#sending.has(old.id));
+    const acknowledged = new Promise<Acknowledged>((resolve, reject) => this.#waiting.set(id, { resolve, reject }));
+    for (const old of replaced) this.#resolve(old.id, { id: old.id, status: 0, body: { replacedBy: id } });
+    if (this.#closing) void this.flush(true);
+    else this.#wake(0);
+    await this.#outbox.persist(pending, replaced);
     return acknowledged;
   }
 
   get pending(): number {
-    return this.outbox.size;
+    return this.#outbox.size;
   }
 
   /**
@@ -140,62 +140,62 @@ export class TallyClient {
    * answered.
    */
   async flush(everything = false): Promise<void> {
-    const slots = (this.options.concurrency ?? 4) - this.active;
+    const slots = (this.options.concurrency ?? 4) - this.#active;
     // no slot free: the request that frees one looks again when it ends
     if (slots <= 0) return;
-    const due = this.outbox.due(everything ? Infinity : this.clock.now()).filter((w) => !this.sending.has(w.id));
-    const limit = this.closing ? KEEPALIVE_BYTES : BATCH_BYTES;
+    const due = this.#outbox.due(everything ? Infinity : this.#clock.now()).filter((w) => !this.#sending.has(w.id));
+    const limit = this.#closing ? KEEPALIVE_BYTES : BATCH_BYTES;
     const requests = planRequests(due, { batching: this.options.batching ?? true, maxBytes: limit });
-    for (const request of requests) for (const write of request.writes) this.sending.add(write.id);
+    for (const request of requests) for (const write of request.writes) this.#sending.add(write.id);
     const queue = [...requests];
     const worker = async () => {
       for (let request = queue.shift(); request; request = queue.shift()) {
         try {
-          await this.attempt(request);
+          await this.#attempt(request);
         } finally {
-          for (const write of request.writes) this.sending.delete(write.id);
+          for (const write of request.writes) this.#sending.delete(write.id);
         }
       }
     };
     const workers = Math.min(slots, queue.length);
-    this.active += workers;
-    await Promise.all(Array.from({ length: workers }, () => worker().finally(() => this.active--)));
-    this.scheduleNext();
+    this.#active += workers;
+    await Promise.all(Array.from({ length: workers }, () => worker().finally(() => this.#active--)));
+    this.#scheduleNext();
   }
 
   /** The page is going away: send everything now, in requests the browser finishes after the page is gone. */
   closeSoon(): Promise<void> {
-    this.closing = true;
+    this.#closing = true;
     return this.flush(true);
   }
 
   /** The page is back (or never left): requests are ordinary again. */
   resume(): void {
-    this.closing = false;
+    this.#closing = false;
   }
 
   stop(): void {
-    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
-  private scheduleNext(): void {
-    const next = this.outbox.nextDue(this.sending);
-    if (next !== undefined) this.wake(Math.max(0, next - this.clock.now()));
+  #scheduleNext(): void {
+    const next = this.#outbox.nextDue(this.#sending);
+    if (next !== undefined) this.#wake(Math.max(0, next - this.#clock.now()));
   }
 
-  private wake(ms: number): void {
+  #wake(ms: number): void {
     this.stop();
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
       void this.flush();
     }, ms);
   }
 
-  private async attempt(request: Request): Promise<void> {
+  async #attempt(request: Request): Promise<void> {
     let response: Response;
     try {
-      response = await this.send(new URL(request.path, this.options.baseUrl), {
+      response = await this.#send(new URL(request.path, this.options.baseUrl), {
         method: request.method,
         headers: {
           'content-type': 'application/json',
@@ -203,54 +203,54 @@ export class TallyClient {
         },
         body: request.body,
         // only while closing: the browser's keepalive budget is small and shared by the whole page
-        keepalive: this.closing,
+        keepalive: this.#closing,
       });
     } catch {
       this.options.onAttempt?.({ writes: request.writes.length, status: 0, retrying: true });
-      for (const write of request.writes) await this.retryLater(write, undefined);
+      for (const write of request.writes) await this.#retryLater(write, undefined);
       return;
     }
     const body: unknown = await response.json().catch(() => undefined);
-    if (response.ok && request.batched) return this.settleBatch(request, response.status, body);
+    if (response.ok && request.batched) return this.#settleBatch(request, response.status, body);
     const error = response.ok ? undefined : new TallyError(response.status, body, response.headers.get('retry-after'));
     this.options.onAttempt?.({ writes: request.writes.length, status: response.status, retrying: !!error?.retriable });
-    const retryAfter = retryAfterMs(error?.retryAfter, this.clock.now());
+    const retryAfter = retryAfterMs(error?.retryAfter, this.#clock.now());
     for (const write of request.writes) {
-      if (error?.retriable) await this.retryLater(write, retryAfter);
-      else await this.settle(write, error ?? { id: write.id, status: response.status, body: asRecord(body) });
+      if (error?.retriable) await this.#retryLater(write, retryAfter);
+      else await this.#settle(write, error ?? { id: write.id, status: response.status, body: asRecord(body) });
     }
   }
 
   /** A batch answers 200 with a result per item, in order: 202 with the item's answer, or 400 with its error. */
-  private async settleBatch(request: Request, status: number, body: unknown): Promise<void> {
+  async #settleBatch(request: Request, status: number, body: unknown): Promise<void> {
     const results = (body as { results?: unknown[] } | undefined)?.results ?? [];
     this.options.onAttempt?.({ writes: request.writes.length, status, retrying: false });
     for (const [index, write] of request.writes.entries()) {
       const result = asRecord(results[index]);
       const { index: _index, status: itemStatus, ...answer } = result;
-      if (typeof itemStatus !== 'number') await this.retryLater(write, undefined);
-      else if (itemStatus < 300) await this.settle(write, { id: write.id, status: itemStatus, body: answer });
-      else await this.settle(write, new TallyError(itemStatus, answer));
+      if (typeof itemStatus !== 'number') await this.#retryLater(write, undefined);
+      else if (itemStatus < 300) await this.#settle(write, { id: write.id, status: itemStatus, body: answer });
+      else await this.#settle(write, new TallyError(itemStatus, answer));
     }
   }
 
-  private async retryLater(write: PendingWrite, retryAfter: number | undefined): Promise<void> {
+  async #retryLater(write: PendingWrite, retryAfter: number | undefined): Promise<void> {
     const delay = nextDelay(write.attempts, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random, retryAfter);
-    await this.outbox.reschedule(write.id, this.clock.now() + delay);
+    await this.#outbox.reschedule(write.id, this.#clock.now() + delay);
   }
 
-  private async settle(write: PendingWrite, outcome: Acknowledged | TallyError): Promise<void> {
-    await this.outbox.settle(write.id);
-    if (!(outcome instanceof TallyError)) return this.resolve(write.id, outcome);
-    const waiter = this.waiting.get(write.id);
-    this.waiting.delete(write.id);
+  async #settle(write: PendingWrite, outcome: Acknowledged | TallyError): Promise<void> {
+    await this.#outbox.settle(write.id);
+    if (!(outcome instanceof TallyError)) return this.#resolve(write.id, outcome);
+    const waiter = this.#waiting.get(write.id);
+    this.#waiting.delete(write.id);
     if (waiter) waiter.reject(outcome);
     else this.options.onRefused?.(write, outcome);
   }
 
-  private resolve(id: string, ack: Acknowledged): void {
-    this.waiting.get(id)?.resolve(ack);
-    this.waiting.delete(id);
+  #resolve(id: string, ack: Acknowledged): void {
+    this.#waiting.get(id)?.resolve(ack);
+    this.#waiting.delete(id);
   }
 }
 

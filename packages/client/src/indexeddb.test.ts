@@ -84,7 +84,7 @@ describe('browserStore', () => {
   it('falls back to localStorage, and says so when there is neither', async () => {
     vi.stubGlobal('indexedDB', undefined);
     vi.stubGlobal('localStorage', undefined);
-    expect(() => browserStore()).toThrow(/no IndexedDB or localStorage/);
+    expect(() => browserStore()).toThrow(/no browser storage here/);
     const items = new Map<string, string>();
     vi.stubGlobal('localStorage', {
       length: 0,

@@ -47,7 +47,7 @@ export function indexedDbStore(
   factory: IdbFactory | undefined = g.indexedDB,
   keyRange: IdbKeyRangeStatic | undefined = g.IDBKeyRange,
 ): KeyValueStore {
-  if (!factory || !keyRange) throw new Error('no IndexedDB here: use browserStore() or pass a store');
+  if (!factory || !keyRange) throw new Error('no IndexedDB here');
   let db: Promise<IdbDatabase> | undefined;
   /** Opened on first use and kept; closed when another tab upgrades the database, and opened again after. */
   const open = () =>

@@ -1,5 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
-import { subscribeConsole, subscribeEvents, type LiveProblem, type LiveStatus } from './live.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { followRead, subscribeConsole, subscribeEvents, type LiveProblem, type LiveStatus } from './live.js';
 
 /**
  * A server to subscribe to, through a fake fetch: each request answers the next queued response, else an open
@@ -171,5 +171,74 @@ describe('subscribeConsole', () => {
     s.write('event: state\ndata: {"at":1}\n\nevent: state\ndata: not json\n\nevent: other\ndata: 2\n\n');
     s.write('event: state\ndata: {"at":2}\n\n');
     await until(() => expect(views).toEqual([{ at: 1 }, { at: 2 }]));
+  });
+});
+
+describe('followRead', () => {
+  beforeEach(() => void vi.useFakeTimers());
+  afterEach(() => void vi.useRealTimers());
+
+  /** A page whose visibility the test sets. */
+  const page = () => {
+    const listeners = new Set<() => void>();
+    return {
+      document: { visibilityState: 'visible' },
+      addEventListener: (_type: 'visibilitychange', listener: () => void) => void listeners.add(listener),
+      removeEventListener: (_type: 'visibilitychange', listener: () => void) => void listeners.delete(listener),
+      set(state: string) {
+        this.document.visibilityState = state;
+        listeners.forEach((listener) => listener());
+      },
+    };
+  };
+
+  it('reads at once, then every `everyMs`, and stops when told', async () => {
+    let reads = 0;
+    const values: number[] = [];
+    const stop = followRead(
+      async () => ++reads,
+      (value) => values.push(value),
+      { everyMs: 1000, page: page() },
+    );
+    await vi.advanceTimersByTimeAsync(3500);
+    expect(values).toEqual([1, 2, 3, 4]);
+    stop();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(reads).toBe(4);
+  });
+
+  it('pauses while the page is hidden and reads at once when it is back', async () => {
+    let reads = 0;
+    const tab = page();
+    followRead(
+      async () => ++reads,
+      () => undefined,
+      { everyMs: 1000, page: tab },
+    );
+    await vi.advanceTimersByTimeAsync(100);
+    tab.set('hidden');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(reads).toBe(1);
+    tab.set('visible');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(reads).toBe(2);
+  });
+
+  it('waits the Retry-After a refused read carries, else a doubling backoff', async () => {
+    const at: number[] = [];
+    const answers = [{ retryAfter: '7' }, {}, {}];
+    followRead(
+      async () => {
+        at.push(Date.now());
+        const answer = answers.shift();
+        if (answer) throw Object.assign(new Error('refused'), answer);
+        return 1;
+      },
+      () => undefined,
+      { page: page() },
+    );
+    await vi.advanceTimersByTimeAsync(20_000);
+    const gaps = at.slice(1).map((time, i) => time - at[i]!);
+    expect(gaps.slice(0, 3)).toEqual([7000, 2000, 4000]);
   });
 });

@@ -144,3 +144,62 @@ export function subscribeConsole(
     },
   });
 }
+
+export interface FollowReadOptions {
+  /** How often to read while the page is visible, ms (default 2000: public reads are rate limited per address). */
+  everyMs?: number;
+  /** A read failed; it is tried again after the Retry-After it carried, or a doubling wait up to 30 s. */
+  onError?(error: unknown): void;
+  /** The page whose visibility pauses the reads (default: this page, when there is one). */
+  page?: {
+    addEventListener(type: 'visibilitychange', listener: () => void): void;
+    removeEventListener(type: 'visibilitychange', listener: () => void): void;
+    document?: { visibilityState?: string };
+  };
+}
+
+/**
+ * Live public aggregates (a stream's viewers, an item's counts, a poll's results) for any page: `read` again
+ * and again, each answer to `onValue`, until the returned function is called. Reads pause while the page is
+ * hidden and start again at once when it is back, so a background tab costs nothing; a failed read waits for
+ * its Retry-After (a TallyError's 429 or 503), else a doubling backoff. No key needed: these reads are open.
+ *
+ *   const stop = followRead(() => tally.items.counts('song-1'), (counts) => render(counts.likes));
+ */
+export function followRead<T>(
+  read: () => Promise<T>,
+  onValue: (value: T) => void,
+  options: FollowReadOptions = {},
+): () => void {
+  type Page = NonNullable<FollowReadOptions['page']>;
+  const inBrowser = (globalThis as { document?: unknown }).document !== undefined;
+  const page = options.page ?? (inBrowser ? (globalThis as unknown as Page) : undefined);
+  const hidden = () => page?.document?.visibilityState === 'hidden';
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
+  let stopped = false;
+  const next = (ms: number) => {
+    clearTimeout(timer);
+    if (!stopped && !hidden()) timer = setTimeout(() => void once(), ms);
+  };
+  const once = async () => {
+    try {
+      onValue(await read());
+      failures = 0;
+      next(options.everyMs ?? 2000);
+    } catch (error) {
+      options.onError?.(error);
+      const header = (error as { retryAfter?: string | null }).retryAfter;
+      const asked = header && /^\d+$/.test(header) ? Number(header) * 1000 : 0;
+      next(Math.max(asked, Math.min(MAX_WAIT_MS, 1000 * 2 ** failures++)));
+    }
+  };
+  const visibility = () => next(0);
+  page?.addEventListener('visibilitychange', visibility);
+  next(0);
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    page?.removeEventListener('visibilitychange', visibility);
+  };
+}

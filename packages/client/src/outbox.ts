@@ -26,35 +26,39 @@ export const OUTBOX_PREFIX = 'tally.outbox.';
 
 export class OutboxFullError extends Error {
   constructor(capacity: number) {
-    super(`the outbox holds ${capacity} unacknowledged writes already: refusing a new one rather than dropping one`);
+    super(`outbox full (${capacity} unacknowledged writes): refused, nothing dropped`);
     this.name = 'OutboxFullError';
   }
 }
 
 export class Outbox {
-  private readonly entries = new Map<string, PendingWrite>();
-  private loaded: Promise<void> | undefined;
-  private readonly storing = new Map<string, Promise<void>>();
+  readonly #entries = new Map<string, PendingWrite>();
+  #loaded: Promise<void> | undefined;
+  readonly #storing = new Map<string, Promise<void>>();
+
+  readonly #store: KeyValueStore;
 
   constructor(
-    private readonly store: KeyValueStore,
+    store: KeyValueStore,
     readonly capacity = 1000,
-  ) {}
+  ) {
+    this.#store = store;
+  }
 
   /** The writes a previous page or process (or another tab) left unacknowledged, with their names. */
   load(): Promise<void> {
-    this.loaded ??= this.adopt();
-    return this.loaded;
+    this.#loaded ??= this.adopt();
+    return this.#loaded;
   }
 
   /** Reads the store again for writes this page does not know of (another tab's, left when it closed). */
   async adopt(): Promise<void> {
-    for (const key of await this.store.keys(OUTBOX_PREFIX)) {
+    for (const key of await this.#store.keys(OUTBOX_PREFIX)) {
       const id = key.slice(OUTBOX_PREFIX.length);
-      if (this.entries.has(id)) continue;
-      const text = await this.store.get(key);
+      if (this.#entries.has(id)) continue;
+      const text = await this.#store.get(key);
       const write = text ? parseWrite(text) : undefined;
-      if (write && !this.entries.has(id)) this.entries.set(id, write);
+      if (write && !this.#entries.has(id)) this.#entries.set(id, write);
     }
   }
 
@@ -65,60 +69,53 @@ export class Outbox {
    */
   keep(write: PendingWrite, replaceable: (old: PendingWrite) => boolean = () => true): PendingWrite[] {
     const replaced = write.slot
-      ? [...this.entries.values()].filter((old) => old.slot === write.slot && replaceable(old))
+      ? [...this.#entries.values()].filter((old) => old.slot === write.slot && replaceable(old))
       : [];
-    for (const old of replaced) this.entries.delete(old.id);
-    if (this.entries.has(write.id)) return replaced;
-    if (this.entries.size >= this.capacity) throw new OutboxFullError(this.capacity);
-    this.entries.set(write.id, write);
+    for (const old of replaced) this.#entries.delete(old.id);
+    if (this.#entries.has(write.id)) return replaced;
+    if (this.#entries.size >= this.capacity) throw new OutboxFullError(this.capacity);
+    this.#entries.set(write.id, write);
     return replaced;
   }
 
   /** Stores a kept write and forgets the ones it replaced; a settle waits for this, so nothing comes back. */
   persist(write: PendingWrite, replaced: PendingWrite[] = []): Promise<void> {
     const stored = Promise.all([
-      this.store.set(OUTBOX_PREFIX + write.id, JSON.stringify(write)),
-      ...replaced.map((old) => this.store.delete(OUTBOX_PREFIX + old.id)),
+      this.#store.set(OUTBOX_PREFIX + write.id, JSON.stringify(write)),
+      ...replaced.map((old) => this.#store.delete(OUTBOX_PREFIX + old.id)),
     ]).then(() => undefined);
-    this.storing.set(write.id, stored);
+    this.#storing.set(write.id, stored);
     return stored;
   }
 
-  async add(write: PendingWrite): Promise<PendingWrite[]> {
-    await this.load();
-    const replaced = this.keep(write);
-    await this.persist(write, replaced);
-    return replaced;
-  }
-
   async settle(id: string): Promise<void> {
-    this.entries.delete(id);
-    await this.storing.get(id)?.catch(() => undefined);
-    this.storing.delete(id);
-    await this.store.delete(OUTBOX_PREFIX + id);
+    this.#entries.delete(id);
+    await this.#storing.get(id)?.catch(() => undefined);
+    this.#storing.delete(id);
+    await this.#store.delete(OUTBOX_PREFIX + id);
   }
 
   async reschedule(id: string, notBefore: number): Promise<void> {
-    const entry = this.entries.get(id);
+    const entry = this.#entries.get(id);
     if (!entry) return;
     entry.attempts += 1;
     entry.notBefore = notBefore;
-    await this.store.set(OUTBOX_PREFIX + id, JSON.stringify(entry));
+    await this.#store.set(OUTBOX_PREFIX + id, JSON.stringify(entry));
   }
 
   /** The writes due at `now`, oldest first. */
   due(now: number): PendingWrite[] {
-    return [...this.entries.values()].filter((entry) => entry.notBefore <= now);
+    return [...this.#entries.values()].filter((entry) => entry.notBefore <= now);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.#entries.size;
   }
 
   /** The earliest time something not being sent is due, for the next wake-up. */
   nextDue(sending: ReadonlySet<string>): number | undefined {
     let earliest: number | undefined;
-    for (const entry of this.entries.values())
+    for (const entry of this.#entries.values())
       if (!sending.has(entry.id)) earliest = Math.min(earliest ?? Infinity, entry.notBefore);
     return earliest;
   }

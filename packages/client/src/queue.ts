@@ -25,9 +25,8 @@ export interface FollowOptions {
   signal?: AbortSignal;
 }
 
-/** When no hint is given (an older server): a tenth of the estimate, from 2 to 30 s. */
-const fallbackSeconds = (view: TicketView) =>
-  Math.min(30, Math.max(2, Math.round((view.estimatedWaitSeconds ?? 20) / 10)));
+/** When no hint is given (a server from before the hint). */
+const FALLBACK_SECONDS = 5;
 
 /** Resolves with the ticket's answer once it is active (with its admission token) or has ended. */
 export async function followTicket(tally: Tally, ticket: Ticket, options: FollowOptions = {}): Promise<TicketView> {
@@ -38,7 +37,7 @@ export async function followTicket(tally: Tally, ticket: Ticket, options: Follow
       failures = 0;
       options.onUpdate?.(view);
       if (view.status !== 'waiting') return view;
-      waitMs = (view.pollAfterSeconds ?? fallbackSeconds(view)) * 1000;
+      waitMs = (view.pollAfterSeconds ?? FALLBACK_SECONDS) * 1000;
     } catch (error) {
       const passing = error instanceof TallyError && (error.retriable || error.code === 'not_found');
       if (!passing) throw error;

@@ -32,29 +32,32 @@ export async function loadSource(store: KeyValueStore, prefix?: string): Promise
 
 /** Hands out seqs in order; persists a block's end before the block's first seq leaves. One per store. */
 export class SeqAllocator {
-  private next = 0;
-  private reservedUpTo = 0;
-  private reserving: Promise<void> | undefined;
+  #next = 0;
+  #reservedUpTo = 0;
+  #reserving: Promise<void> | undefined;
 
-  constructor(
-    private readonly store: KeyValueStore,
-    private readonly block = SEQ_BLOCK,
-  ) {}
+  readonly #store: KeyValueStore;
+  readonly #block: number;
+
+  constructor(store: KeyValueStore, block = SEQ_BLOCK) {
+    this.#store = store;
+    this.#block = block;
+  }
 
   async allocate(): Promise<number> {
-    while (this.next >= this.reservedUpTo) {
-      this.reserving ??= this.reserve().finally(() => (this.reserving = undefined));
-      await this.reserving;
+    while (this.#next >= this.#reservedUpTo) {
+      this.#reserving ??= this.#reserve().finally(() => (this.#reserving = undefined));
+      await this.#reserving;
     }
-    return this.next++;
+    return this.#next++;
   }
 
   /** Takes the next block for this page alone: the store's `add` is atomic, so two tabs never share a block. */
-  private async reserve(): Promise<void> {
-    const upTo = await this.store.add(SEQ_HIGH_WATER_KEY, this.block);
+  async #reserve(): Promise<void> {
+    const upTo = await this.#store.add(SEQ_HIGH_WATER_KEY, this.#block);
     if (upTo > MAX_SEQ) throw new Error('this source has used every seq: start a new source');
-    this.next = Math.max(upTo - this.block, 1);
-    this.reservedUpTo = upTo;
+    this.#next = Math.max(upTo - this.#block, 1);
+    this.#reservedUpTo = upTo;
   }
 }
 

@@ -1,6 +1,9 @@
 import { indexedDbStore } from './indexeddb.js';
 import { integerAt, type KeyValueStore } from './store.js';
 
+/** Outside a browser (Node), there is no default. */
+const NO_STORE = 'no browser storage here: pass a store (fileStore in Node)';
+
 /** What the SDK needs of Web Storage (localStorage, sessionStorage, or a stand-in). */
 export interface WebStorage {
   readonly length: number;
@@ -24,7 +27,7 @@ export function webStorageStore(
   storage: WebStorage | undefined = (globalThis as { localStorage?: WebStorage }).localStorage,
   locks: LockManager | undefined = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks,
 ): KeyValueStore {
-  if (!storage) throw new Error('no localStorage here: pass a store (fileStore in Node, or your own)');
+  if (!storage) throw new Error(NO_STORE);
   const add = async (key: string, by: number) => {
     const sum = integerAt(storage.getItem(key)) + by;
     storage.setItem(key, String(sum));
@@ -60,6 +63,6 @@ export function browserStore(name?: string): KeyValueStore {
   } catch {
     // neither then
   }
-  if (!storage) throw new Error('no IndexedDB or localStorage here: pass a store (fileStore in Node, or your own)');
+  if (!storage) throw new Error(NO_STORE);
   return webStorageStore(storage);
 }

@@ -9,9 +9,7 @@ import { followTicket, type FollowOptions, type Ticket, type TicketView } from '
 import { DEFAULT_BACKOFF, nextDelay, retryAfterMs } from './retry.js';
 import type { Answer, Outcome, Query, Queued, RequestBody, WriteBody } from './types.js';
 import { Watch, type WatchOptions } from './watch.js';
-import { writes } from './writes.js';
-
-const e = encodeURIComponent;
+import { e, writes } from './writes.js';
 
 /** `?wait=true`: the ledger's outcome (200), or 202 `pending` when it has not decided by the write deadline. */
 interface Wait {

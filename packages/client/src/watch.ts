@@ -31,90 +31,95 @@ export interface WatchOptions {
 
 export class Watch {
   readonly sessionId: string;
-  private playing = false;
-  private ended = false;
-  private timer: ReturnType<typeof setInterval> | undefined;
-  private playedMs = 0;
-  private since = 0;
-  private readonly detach: () => void;
+  #playing = false;
+  #ended = false;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #playedMs = 0;
+  #since = 0;
+  readonly #detach: () => void;
+
+  readonly #tally: Tally;
+  readonly #options: WatchOptions;
 
   constructor(
-    private readonly tally: Tally,
+    tally: Tally,
     readonly streamId: string,
-    private readonly options: WatchOptions = {},
+    options: WatchOptions = {},
   ) {
+    this.#tally = tally;
+    this.#options = options;
     this.sessionId = options.sessionId ?? `s-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
-    this.detach = this.listen(options.page ?? currentPage());
+    this.#detach = this.#listen(options.page ?? currentPage());
     if (options.playing ?? true) this.play();
   }
 
   /** The player plays: a heartbeat now, then every 5 s. */
   play(): void {
-    if (this.ended || this.playing) return;
-    this.playing = true;
-    this.since = Date.now();
-    this.tick();
+    if (this.#ended || this.#playing) return;
+    this.#playing = true;
+    this.#since = Date.now();
+    this.#tick();
   }
 
   /** The player pauses: heartbeats stop (the session drops out after the window unless it plays again). */
   pause(): void {
-    if (!this.playing) return;
-    this.playedMs = this.positionMs();
-    this.playing = false;
-    this.suspend();
+    if (!this.#playing) return;
+    this.#playedMs = this.#positionMs();
+    this.#playing = false;
+    this.#suspend();
   }
 
   /** The viewer leaves: `ended` goes out now (and on a closing page, in a request that outlives it). */
   stop(): Promise<unknown> {
-    if (this.ended) return Promise.resolve();
+    if (this.#ended) return Promise.resolve();
     this.pause();
-    this.ended = true;
-    this.detach();
-    return this.beat('ended');
+    this.#ended = true;
+    this.#detach();
+    return this.#beat('ended');
   }
 
   get isPlaying(): boolean {
-    return this.playing;
+    return this.#playing;
   }
 
-  private tick(): void {
-    this.suspend();
-    void this.beat('playing');
-    this.timer = setInterval(() => void this.beat('playing'), this.options.everyMs ?? 5000);
+  #tick(): void {
+    this.#suspend();
+    void this.#beat('playing');
+    this.#timer = setInterval(() => void this.#beat('playing'), this.#options.everyMs ?? 5000);
   }
 
-  private suspend(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+  #suspend(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
-  private positionMs(): number {
-    return this.options.position?.() ?? this.playedMs + (this.playing ? Date.now() - this.since : 0);
+  #positionMs(): number {
+    return this.#options.position?.() ?? this.#playedMs + (this.#playing ? Date.now() - this.#since : 0);
   }
 
-  private beat(state: 'playing' | 'ended'): Promise<unknown> {
+  #beat(state: 'playing' | 'ended'): Promise<unknown> {
     const body = {
       sessionId: this.sessionId,
-      positionMs: Math.max(0, Math.floor(this.positionMs())),
+      positionMs: Math.max(0, Math.floor(this.#positionMs())),
       at: Date.now(),
       state,
-      ...(this.options.userId ? { userId: this.options.userId } : {}),
+      ...(this.#options.userId ? { userId: this.#options.userId } : {}),
     };
-    return this.tally.streams
+    return this.#tally.streams
       .heartbeat(this.streamId, body, `heartbeat:${this.streamId}:${this.sessionId}`)
-      .catch((error: unknown) => this.options.onError?.(error));
+      .catch((error: unknown) => this.#options.onError?.(error));
   }
 
-  private listen(page: PageEvents | undefined): () => void {
+  #listen(page: PageEvents | undefined): () => void {
     if (!page) return () => undefined;
     const visibility = () => {
-      if (this.options.whileHidden === 'continue' || !this.playing) return;
-      if (page.document?.visibilityState === 'hidden') this.suspend();
-      else this.tick();
+      if (this.#options.whileHidden === 'continue' || !this.#playing) return;
+      if (page.document?.visibilityState === 'hidden') this.#suspend();
+      else this.#tick();
     };
     // closing first: the page's own listener may run after this one, and `ended` must leave in a keepalive request
     const gone = () => {
-      void this.tally.client.closeSoon();
+      void this.#tally.client.closeSoon();
       void this.stop();
     };
     page.addEventListener('visibilitychange', visibility);

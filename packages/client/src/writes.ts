@@ -5,7 +5,7 @@
 import type { WriteRequest } from './client.js';
 import type { WriteBody } from './types.js';
 
-const e = encodeURIComponent;
+export const e = encodeURIComponent;
 
 const batched = (path: string, body: object, url: string, names: object): WriteRequest => ({
   path,

@@ -37,7 +37,12 @@ start() { # start <log name> <service dir> [VAR=value...]
 for dir in services/*/; do
   name=$(basename "$dir")
   [[ -f "$dir/src/main.ts" && $name != vote-merger ]] || continue
-  start "$name" "$dir"
+  if [[ $name == ingest-gateway ]]; then
+    # the SDK's example page (pnpm client:example) calls the API from its own origin
+    start "$name" "$dir" CORS_ORIGINS="${CORS_ORIGINS:-http://127.0.0.1:5173}"
+  else
+    start "$name" "$dir"
+  fi
 done
 # global votes: one counter per region (four isolated regions sharing this one cluster by topic names) and
 # the merger at the "hub"
@@ -54,6 +59,7 @@ cat <<INFO
 Tally is running.
   Public API        http://127.0.0.1:8080        (OpenAPI UI: http://127.0.0.1:8080/docs)
   Live console      http://127.0.0.1:8080/console/   (try ./scripts/run.sh --load to see it move)
+  SDK example page  pnpm client:example, then http://127.0.0.1:5173/   (packages/client/README.md)
   Development key   Authorization: Bearer tally-dev-key   (every scope: writes, wallets and tickets, the console)
   viewer-aggregator    http://127.0.0.1:8091/metrics  /readyz
   counter-materializer http://127.0.0.1:8092/metrics  /readyz

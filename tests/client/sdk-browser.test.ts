@@ -133,6 +133,21 @@ describe('@tally/client in a real browser', () => {
     await context.close();
   });
 
+  it('two tabs of one origin share the source and never the same seq: every view counts', async () => {
+    const item = `tabs-${run}`;
+    const context = await browser.newContext();
+    const [left, right] = [await open(context, item, `stream-${run}`), await open(context, item, `stream-${run}`)];
+    // both tabs reserve seq blocks of the same source at once: IndexedDB's transactions keep them apart
+    await Promise.all([
+      writeInPage(left, item, ['l0', 'l1', 'l2', 'l3', 'l4']),
+      writeInPage(right, item, ['r0', 'r1', 'r2', 'r3', 'r4']),
+    ]);
+    await expect.poll(() => Promise.all([pendingInPage(left), pendingInPage(right)]), SETTLED).toEqual([0, 0]);
+    // 10 likes; 10 views made in the tabs and one per load
+    await expect.poll(() => counts(item), SETTLED).toMatchObject({ likes: 10, views: 12 });
+    await context.close();
+  });
+
   it('a watching tab is a viewer, and stops being one as soon as it closes', async () => {
     const stream = `live-${run}`;
     const context = await browser.newContext();

@@ -1,5 +1,6 @@
 // The example page's script: plain JavaScript on the browser bundle of @tally/client (no build step).
 import { createTally } from './tally-client.js';
+import { followRead } from './tally-client-live.js';
 
 const params = new URLSearchParams(location.search);
 const itemId = params.get('item') ?? 'song-1';
@@ -34,21 +35,19 @@ document.getElementById('play').addEventListener('click', (event) => {
 // a view per page load: a plain counter (no set semantics), so a duplicate would show
 void tally.items.view(itemId, { userId });
 
-// public aggregates, read every 2 s (they are open and rate limited per address)
-async function refresh() {
-  try {
-    const [counts, viewers] = await Promise.all([tally.items.counts(itemId), tally.streams.viewers(streamId)]);
-    show('likes', counts.likes);
-    show('views', counts.views);
-    show('viewers', viewers.concurrent);
-  } catch (error) {
-    console.warn('read failed', error);
-  }
+// public aggregates, live: read every 2 s while the tab is visible (they are open and rate limited per address)
+followRead(
+  () => tally.items.counts(itemId),
+  (counts) => (show('likes', counts.likes), show('views', counts.views)),
+);
+followRead(
+  () => tally.streams.viewers(streamId),
+  (viewers) => show('viewers', viewers.concurrent),
+);
+setInterval(() => {
   show('pending', tally.client.pending);
   show('network', navigator.onLine ? 'online' : 'offline');
-}
-setInterval(refresh, 2000);
-void refresh();
+}, 500);
 
 // for tests and the curious: the page's Tally
 Object.assign(globalThis, { tally, example: { itemId, streamId, userId } });

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { bundle } from './bundle.js';
+import { ENTRIES, bundle } from './bundle.js';
 
 const exampleDir = fileURLToPath(new URL('../example/', import.meta.url));
 const TYPES: Record<string, string> = { html: 'text/html', js: 'text/javascript' };
@@ -19,17 +19,17 @@ export interface ExampleServer {
   close(): Promise<void>;
 }
 
-/** Bundles the SDK once, then serves index.html, app.js and tally-client.js; nothing else. */
+/** Bundles the SDK's entries once, then serves index.html, app.js and the bundles; nothing else. */
 export async function serveExample(port = 0): Promise<ExampleServer> {
-  const { code } = await bundle();
+  const bundles = new Map<string, string>();
+  for (const name of ['sdk', 'live'] as const) bundles.set(ENTRIES[name].file, (await bundle(name)).code);
   const server: Server = createServer((request, response) => {
     const name = new URL(request.url ?? '/', 'http://x').pathname.slice(1) || 'index.html';
-    const body =
-      name === 'tally-client.js'
-        ? Promise.resolve(code)
-        : ['index.html', 'app.js'].includes(name)
-          ? readFile(`${exampleDir}${name}`, 'utf8')
-          : Promise.reject(new Error('not found'));
+    const body = bundles.has(name)
+      ? Promise.resolve(bundles.get(name)!)
+      : ['index.html', 'app.js'].includes(name)
+        ? readFile(`${exampleDir}${name}`, 'utf8')
+        : Promise.reject(new Error('not found'));
     body.then(
       (text) => {
         response.writeHead(200, {

@@ -85,17 +85,22 @@ async function reads(service: RunningAdmitter) {
   };
   const answers: Record<string, unknown> = {};
   for (const [queueId, tickets] of Object.entries(ids)) {
-    // waits are worked out from the clock at the read: the two reads may straddle a second, so only their kind is compared
+    // waits are worked out from the clock at the read (and a ticket's poll interval from its wait): the two reads
+    // may straddle a second, so only their kind is compared
     const page = (await getJson<{ newcomerWaitSeconds: unknown }>(base, `/v1/queues/${queueId}`)).body;
     answers[queueId] = { ...page, newcomerWaitSeconds: typeof page.newcomerWaitSeconds };
     for (const id of tickets) {
       const read = (
-        await getJson<{ admissionToken?: string; estimatedWaitSeconds: unknown }>(
+        await getJson<{ admissionToken?: string; estimatedWaitSeconds: unknown; pollAfterSeconds: unknown }>(
           base,
           `/v1/queues/${queueId}/tickets/${id}`,
         )
       ).body;
-      const ticket = { ...read, estimatedWaitSeconds: typeof read.estimatedWaitSeconds };
+      const ticket = {
+        ...read,
+        estimatedWaitSeconds: typeof read.estimatedWaitSeconds,
+        pollAfterSeconds: typeof read.pollAfterSeconds,
+      };
       answers[`${queueId}/${id}`] =
         ticket.admissionToken === undefined
           ? ticket
@@ -186,6 +191,7 @@ describe('replaying and rebuilding the queue from its topic', () => {
       status: 'waiting',
       position: 0,
       estimatedWaitSeconds: 'number',
+      pollAfterSeconds: 'number',
     });
     expect(liveReads[SHOW]).toMatchObject({ queueId: SHOW, waiting: 1, active: 1, capacity: 1, admittedTotal: 7 });
     // a follower proposes nothing and publishes nothing

@@ -3,6 +3,7 @@ import { admissionTokenParam, idParam, ticketIdParam } from '@tally/contracts';
 import { answerReadErrors, sendProblem } from '@tally/observability';
 import type { AdmissionTokens } from '../domain/admission-token.js';
 import { estimatedWaitSeconds, outflowPerMinute, phaseOf, slotIndex } from '../domain/outflow.js';
+import { pollAfterSeconds } from '../domain/poll-interval.js';
 import type { QueueStore, StoredQueueFigures } from './postgres-queues.js';
 import type { QueueLine, QueueProjection } from './redis-queues.js';
 
@@ -93,12 +94,21 @@ export function queueRoutes(deps: QueueReadDeps) {
         // visitor rejoin until they like their place); its estimate is for the middle of the pre-queue
         const preQueue = waiting && t.line !== undefined && phaseOf(t.line.settings, nowMs) === 'pre-queue';
         const estimateFor = preQueue ? Math.floor(t.waitingTotal / 2) : t.position;
+        const estimated = waiting ? (t.line ? waitAt(t.line, estimateFor, nowMs) : null) : 0;
         return {
           ticketId: t.ticketId,
           status: t.status,
           position: preQueue ? null : waiting ? t.position : 0,
           waitingTotal: t.waitingTotal,
-          estimatedWaitSeconds: waiting ? (t.line ? waitAt(t.line, estimateFor, nowMs) : null) : 0,
+          estimatedWaitSeconds: estimated,
+          // how soon to read it again (null: stop), which a client follows rather than an interval of its own
+          pollAfterSeconds: pollAfterSeconds({
+            status: t.status,
+            estimatedWaitSeconds: estimated,
+            settings: t.line?.settings,
+            expiresAtMs: t.expiresAtMs,
+            nowMs,
+          }),
           ...(preQueue ? { opensAt: t.line!.settings.opensAtMs } : {}),
           ...(active
             ? {

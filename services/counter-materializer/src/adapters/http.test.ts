@@ -28,6 +28,7 @@ async function counterApp(failing = false) {
 
 describe("counter-materializer's reads", () => {
   it('answer counts and rankings', async () => {
+    // the gateway documents these answers (ingest-gateway: read-answers.test.ts): change both together
     const app = await counterApp();
     expect((await app.inject('/v1/items/known/counts')).json()).toEqual({ itemId: 'known', ...counts, asOf: 1 });
     expect((await app.inject('/v1/rankings/likes?window=24h&limit=5')).json()).toEqual([

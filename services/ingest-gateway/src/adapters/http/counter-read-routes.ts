@@ -1,5 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { countsQuery, itemParams, rankingParams, rankingQuery } from './counter-schemas.js';
+import {
+  countsAnswer,
+  countsQuery,
+  itemParams,
+  rankingAnswer,
+  rankingParams,
+  rankingQuery,
+} from './counter-schemas.js';
 import { PUBLIC, ownConnections, routeRead, type PublicReadOptions } from './read-routing.js';
 import { readErrors } from './schemas.js';
 
@@ -16,7 +23,7 @@ export const counterReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (a
           'Answers {itemId, likes, views, uniqueViewers, counters: {name: n}, asOf} from the counter-materializer.',
         params: itemParams,
         querystring: countsQuery,
-        response: readErrors,
+        response: { 200: countsAnswer, ...readErrors },
       },
     },
     async (request, reply) =>
@@ -32,7 +39,7 @@ export const counterReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (a
         description: 'Answers [{itemId, score, rank}], best first, from the counter-materializer.',
         params: rankingParams,
         querystring: rankingQuery,
-        response: readErrors,
+        response: { 200: rankingAnswer, ...readErrors },
       },
     },
     async (request, reply) => {

@@ -1,6 +1,6 @@
 import { listLimit } from '@tally/contracts';
 import { COUNTER_NAME, MAX_INCREMENT, METRIC_NAME } from '../../domain/item-event.js';
-import { eventTime, id, strictObject, writeKeyFields } from './schemas.js';
+import { answerObject, epochMs, eventTime, id, strictObject, writeKeyFields } from './schemas.js';
 
 /** JSON schemas of the counters-and-rankings routes, built from the same parts as the heartbeat ones. */
 
@@ -122,3 +122,32 @@ export const rankingQuery = strictObject([], {
   },
   limit: listLimit(10, 'How many items, best first'),
 });
+
+const answeredItemId = { type: 'string', description: 'The item' } as const;
+
+export const countsAnswer = answerObject(['itemId', 'likes', 'views', 'uniqueViewers', 'counters', 'asOf'], {
+  itemId: answeredItemId,
+  likes: { type: 'integer', description: 'Users who like the item now (a like taken back no longer counts); exact' },
+  views: { type: 'integer', description: 'Views of the item; exact' },
+  uniqueViewers: {
+    type: 'integer',
+    description: 'Different users (else sessions) who viewed it; promised within 1% (counted exactly today)',
+  },
+  counters: {
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    description: 'Counter name → its total, e.g. {"bookings": 3}; a counter never added to is absent; exact',
+  },
+  asOf: epochMs('When the counts were projected (answered from Postgres: when they were read)'),
+});
+
+export const rankingAnswer = {
+  type: 'array',
+  description:
+    'At most `limit` items, best first: highest score, ties by itemId ascending; an item with no positive score is not listed',
+  items: answerObject(['itemId', 'score', 'rank'], {
+    itemId: answeredItemId,
+    score: { type: 'integer', description: "The metric's total over the window: likes, views, or the counter's sum" },
+    rank: { type: 'integer', description: 'The place in the list: 1, 2, 3, ... (equal scores get consecutive ranks)' },
+  }),
+} as const;

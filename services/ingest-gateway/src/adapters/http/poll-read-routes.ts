@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { pollParams } from './poll-schemas.js';
+import { pollParams, pollResultsAnswer } from './poll-schemas.js';
 import { PUBLIC, ownConnections, routeRead, type PublicReadOptions } from './read-routing.js';
 import { noQuery, readErrors } from './schemas.js';
 
@@ -22,7 +22,7 @@ export const pollReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (app,
           'rank 1 is the highest score, ties ordered by optionId. version only grows, so a client can drop an answer older than one it has.',
         params: pollParams,
         querystring: noQuery,
-        response: readErrors,
+        response: { 200: pollResultsAnswer, ...readErrors },
       },
     },
     async (request, reply) =>

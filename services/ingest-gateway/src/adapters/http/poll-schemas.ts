@@ -5,7 +5,7 @@ import {
   MIN_POLL_OPTIONS,
   REGION_ID_PATTERN,
 } from '../../domain/poll.js';
-import { id, strictObject, writeKeyFields } from './schemas.js';
+import { answerObject, epochMs, id, strictObject, writeKeyFields } from './schemas.js';
 
 /**
  * JSON schemas of the global-vote routes, built from the same parts as the others. Which regions may be named
@@ -84,3 +84,47 @@ export const voteWrite: PollWriteSchema = {
     'A region not in VOTE_REGIONS is refused (400, naming body.region). Retry with the same (source, seq).',
   body: voteBody,
 };
+
+const regionResult = answerObject(['votes', 'counts', 'weight', 'snapshotVersion', 'snapshotAt'], {
+  votes: { type: 'integer', description: "Votes of the region's snapshot on the poll's options" },
+  counts: {
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    description: 'Option id → its votes in the region, every option of the poll listed',
+  },
+  weight: { type: 'number', description: "The region's weight in the global score" },
+  snapshotVersion: { type: 'integer', description: "The region's snapshot merged (0: none yet)" },
+  snapshotAt: {
+    type: 'integer',
+    nullable: true,
+    description:
+      'When that snapshot was taken, epoch ms; null until the region has reported. Old: it has not reported lately',
+  },
+});
+
+export const pollResultsAnswer = answerObject(['pollId', 'version', 'global', 'regions', 'asOf'], {
+  pollId: { type: 'string', description: 'The poll' },
+  version: {
+    type: 'integer',
+    description: 'Grows with every change of the result and never goes back: drop an answer older than one you have',
+  },
+  global: {
+    type: 'array',
+    description: 'Every option of the poll, best first',
+    items: answerObject(['optionId', 'score', 'rank'], {
+      optionId: { type: 'string', description: 'The option' },
+      score: {
+        type: 'number',
+        description:
+          "The weighted mean of the option's share of each region's votes, over the regions with votes (0 to 1)",
+      },
+      rank: { type: 'integer', description: '1 for the highest score; equal scores ordered by optionId' },
+    }),
+  },
+  regions: {
+    type: 'object',
+    additionalProperties: regionResult,
+    description: 'Region id → what it counted towards the result, every region of the poll listed',
+  },
+  asOf: epochMs('When the result was worked out'),
+});

@@ -4,7 +4,16 @@ import { apiError } from '../../domain/api-error.js';
 import { opensTicket } from '../../domain/queue.js';
 import { admit, pathQueue, presentedBy } from './auth.js';
 import { HttpProblem } from './problems.js';
-import { queueParams, ticketParams, verifyBody } from './queue-schemas.js';
+import {
+  POLL_AFTER_DESCRIPTION,
+  jwksAnswer,
+  queueAnswer,
+  queueParams,
+  ticketAnswer,
+  ticketParams,
+  verifyAnswer,
+  verifyBody,
+} from './queue-schemas.js';
 import { PUBLIC, ownConnections, routeRead, type PrivateReadOptions } from './read-routing.js';
 import {
   WRITE_BODY_LIMIT,
@@ -55,14 +64,15 @@ export const queueReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (ap
           'Where a ticket stands: waiting (with how many are ahead), active (with its admission token), or ended',
         description:
           'Private: send `Authorization: Bearer <ticketSecret>` (from the join) or a key with the queues:read scope for this queue. ' +
-          'Answers {status: waiting|active|expired|left|completed|abandoned, position, waitingTotal, estimatedWaitSeconds, admissionToken?, expiresAt?, opensAt?} from the queue-admitter; ' +
+          'Answers {ticketId, status: waiting|active|expired|left|completed|abandoned, position, waitingTotal, estimatedWaitSeconds, pollAfterSeconds, admissionToken?, expiresAt?, opensAt?} from the queue-admitter; ' +
           'position is null in the pre-queue (before opensAt: the order is drawn at random and not shown); estimatedWaitSeconds is a number while the ticket waits. ' +
           'Reading a waiting ticket counts as its holder being seen (abandonSeconds). ' +
+          `pollAfterSeconds: ${POLL_AFTER_DESCRIPTION}. ` +
           '404 while the admitter has not seen the join yet. The server admits; clients only poll.',
         security: ticketReadSecurity,
         params: ticketParams,
         querystring: noQuery,
-        response: privateReadErrors,
+        response: { 200: ticketAnswer, ...privateReadErrors },
       },
     },
     async (request, reply) =>
@@ -84,7 +94,7 @@ export const queueReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (ap
           'Public (no key; rate limited per client address). Answers {queueId, waiting, active, capacity, admittedTotal, state: pre-queue|open|paused, activeSeconds, admitPerMinute, opensAt, abandonSeconds, paused, settingsVersion, outflowPerMinute, newcomerWaitSeconds} from the queue-admitter.',
         params: queueParams,
         querystring: noQuery,
-        response: readErrors,
+        response: { 200: queueAnswer, ...readErrors },
       },
     },
     async (request, reply) => routeRead(owner, queuePath(request.params.queueId), reply, PUBLIC),
@@ -104,7 +114,7 @@ export const queueReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (ap
         params: queueParams,
         querystring: noQuery,
         body: verifyBody,
-        response: readWithBodyErrors,
+        response: { 200: verifyAnswer, ...readWithBodyErrors },
       },
     },
     async (request, reply) =>
@@ -119,7 +129,7 @@ export const queueReadRoutes: FastifyPluginAsync<PrivateReadOptions> = async (ap
         summary: 'The public keys admission tokens are signed with (JWKS), for verifying tokens offline',
         description: `Every key that may have signed a live token, each with its kid (ES256). Cache it (${JWKS_CACHE_CONTROL}); on an unknown kid, fetch it again.`,
         querystring: noQuery,
-        response: readErrors,
+        response: { 200: jwksAnswer, ...readErrors },
       },
     },
     async (_request, reply) =>

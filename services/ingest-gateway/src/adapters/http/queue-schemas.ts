@@ -10,7 +10,7 @@ import {
   TICKET_ID_PATTERN,
   TICKET_SECRET_PATTERN,
 } from '../../domain/queue.js';
-import { acceptedResponse, id, strictObject, writeKeyFields } from './schemas.js';
+import { acceptedResponse, answerObject, epochMs, id, strictObject, writeKeyFields } from './schemas.js';
 
 /** JSON schemas of the waiting-queue routes, built from the same parts as the others. */
 
@@ -150,3 +150,158 @@ const ticketWrite = (summary: string): QueueWriteSchema => ({
 
 export const leaveWrite = ticketWrite('Leaves the line, or gives up an active ticket; leaving twice changes nothing');
 export const completeWrite = ticketWrite('Ends an active ticket (the booking is done) and frees its slot at once');
+
+const TICKET_STATUSES = ['waiting', 'active', 'expired', 'left', 'completed', 'abandoned'];
+
+/**
+ * How soon to read the ticket again, as the ticket answer tells it. The rule is the queue-admitter's
+ * (domain/poll-interval.ts); this says it to clients.
+ */
+export const POLL_AFTER_DESCRIPTION =
+  'Read the ticket again after this many seconds; null: stop polling (active: the answer holds the token until expiresAt; ended: nothing will change). ' +
+  'Waiting: a tenth of estimatedWaitSeconds, 2-30 s; in the pre-queue: until the opening, at most 30 s; ' +
+  'either way at most a third of the queue’s abandonSeconds, so a client that follows it is never dropped as unseen';
+
+export const ticketAnswer = answerObject(
+  ['ticketId', 'status', 'position', 'waitingTotal', 'estimatedWaitSeconds', 'pollAfterSeconds'],
+  {
+    ticketId: {
+      type: 'string',
+      description:
+        'The ticket: the one asked for, or, asked for a second join of a user who already had a live ticket, that live ticket',
+    },
+    status: {
+      type: 'string',
+      enum: TICKET_STATUSES,
+      description:
+        'waiting in line; active (admitted: admissionToken and expiresAt); expired (its admission ran out); left; completed; ' +
+        'abandoned (dropped from the line: its holder was not seen for abandonSeconds)',
+    },
+    position: {
+      type: 'integer',
+      nullable: true,
+      description:
+        'Waiting: the exact number of waiting tickets ahead of it (0: next). null in the pre-queue (the order is drawn at the opening and not shown before); 0 once it no longer waits',
+    },
+    waitingTotal: {
+      type: 'integer',
+      description: 'Tickets waiting in the queue; may be 0 for a ticket that no longer waits',
+    },
+    estimatedWaitSeconds: {
+      type: 'integer',
+      nullable: true,
+      description:
+        'Waiting: seconds until it is admitted, worked out at the read from the line as it is then (it moves as the line moves); ' +
+        'null when it cannot be worked out; 0 once it no longer waits',
+    },
+    pollAfterSeconds: { type: 'integer', nullable: true, description: POLL_AFTER_DESCRIPTION },
+    opensAt: epochMs('In the pre-queue only: when the queue opens'),
+    admissionToken: {
+      type: 'string',
+      description:
+        'Active only: an ES256 JWT (aud = queueId, sub = userId, jti = ticketId, exp = expiresAt) a site checks with POST /v1/queues/{queueId}/admissions/verify or offline against /.well-known/jwks.json',
+    },
+    expiresAt: epochMs('Active only: when the admission runs out'),
+  },
+);
+
+export const queueAnswer = answerObject(
+  [
+    'queueId',
+    'waiting',
+    'active',
+    'capacity',
+    'admittedTotal',
+    'state',
+    'activeSeconds',
+    'admitPerMinute',
+    'opensAt',
+    'abandonSeconds',
+    'paused',
+    'settingsVersion',
+    'outflowPerMinute',
+    'newcomerWaitSeconds',
+  ],
+  {
+    queueId: { type: 'string', description: 'The queue' },
+    waiting: { type: 'integer', description: 'Tickets waiting in line' },
+    active: { type: 'integer', description: 'Tickets admitted and not ended yet' },
+    capacity: { type: 'integer', description: 'The most tickets active at once' },
+    admittedTotal: { type: 'integer', description: 'Admissions made since the queue began' },
+    state: {
+      type: 'string',
+      enum: ['pre-queue', 'open', 'paused'],
+      description: 'pre-queue before opensAt; open; paused by its operator (nobody admitted)',
+    },
+    activeSeconds: { type: 'integer', description: 'How long an admission lasts, at most' },
+    admitPerMinute: {
+      type: 'integer',
+      nullable: true,
+      description: 'The most admissions in any 60 s; null: capacity alone bounds outflow',
+    },
+    opensAt: {
+      type: 'integer',
+      nullable: true,
+      description: 'When the queue opens, epoch ms (before it: the pre-queue); null: none set',
+    },
+    abandonSeconds: {
+      type: 'integer',
+      nullable: true,
+      description: 'A waiting ticket whose holder was not seen for this long is dropped; null: never',
+    },
+    paused: { type: 'boolean', description: 'Admit nobody; the line keeps its order and keeps taking joins' },
+    settingsVersion: {
+      type: 'integer',
+      description: 'How many times the queue was configured (0: never, the defaults)',
+    },
+    outflowPerMinute: {
+      type: 'number',
+      description: 'The admissions per minute the settings and the observed holds allow, to one decimal',
+    },
+    newcomerWaitSeconds: { type: 'integer', description: 'The estimated wait of a user joining now' },
+  },
+);
+
+/** The answer to a token that checks out. */
+const validToken = answerObject(['valid', 'ticketId', 'userId', 'expiresAt'], {
+  valid: {
+    type: 'boolean',
+    enum: [true],
+    description: 'Signed by the queue, for this queue, unexpired, and its ticket still active',
+  },
+  ticketId: { type: 'string', description: 'The ticket the token admits (jti)' },
+  userId: { type: 'string', description: 'Whose ticket it is (sub)' },
+  expiresAt: epochMs('When the admission runs out (exp)'),
+});
+
+/** The answer to a token that does not. */
+const refusedToken = answerObject(['valid', 'reason'], {
+  valid: { type: 'boolean', enum: [false], description: 'The token admits nobody' },
+  reason: {
+    type: 'string',
+    description:
+      'Why: malformed (not a token), bad_signature (not signed by a key of the queue-admitter, or altered), expired, other_queue (a token of another queue), ended (its ticket is no longer active: left or completed)',
+  },
+});
+
+export const verifyAnswer = {
+  description: 'Either the token admits (valid: true, with what it says), or it does not (valid: false, with why)',
+  oneOf: [validToken, refusedToken],
+} as const;
+
+/** The public keys admission tokens are signed with: a JWK Set (RFC 7517) of P-256 keys. */
+export const jwksAnswer = answerObject(['keys'], {
+  keys: {
+    type: 'array',
+    description: 'Every key that may have signed a live token; the first signs new ones',
+    items: answerObject(['kty', 'crv', 'x', 'y', 'kid', 'alg', 'use'], {
+      kty: { type: 'string', enum: ['EC'], description: 'Key type' },
+      crv: { type: 'string', enum: ['P-256'], description: 'Curve' },
+      x: { type: 'string', description: 'The public point’s x, base64url' },
+      y: { type: 'string', description: 'The public point’s y, base64url' },
+      kid: { type: 'string', description: 'The key id a token’s header names' },
+      alg: { type: 'string', enum: ['ES256'], description: 'Signature algorithm' },
+      use: { type: 'string', enum: ['sig'], description: 'Signing' },
+    }),
+  },
+});

@@ -95,6 +95,52 @@ export const historyQuery = strictObject(['from', 'to'], {
   granularity: { type: 'string', enum: ['minute', 'hour', 'day'], default: 'minute' },
 });
 
+/**
+ * An owner's answer, documented. A read passes the owner's bytes through as they came (routeRead: never parsed,
+ * never serialised here), so this schema describes the answer and does not shape it; it stays open, so any field
+ * an owner adds reaches the client too (as the wallet answers do), and what is `required` is what the owner always
+ * sends.
+ */
+export const answerObject = <P extends object>(required: readonly (keyof P & string)[], properties: P) =>
+  ({ type: 'object', additionalProperties: true, required, properties }) as const;
+
+/** An instant in an answer: epoch ms. */
+export const epochMs = (description: string) => ({ type: 'integer', description: `${description}, epoch ms` }) as const;
+
+/** A count in an answer. */
+const count = (description: string) => ({ type: 'integer', description }) as const;
+
+export const viewersAnswer = answerObject(['streamId', 'concurrent', 'windowSeconds', 'asOf'], {
+  streamId: { type: 'string', description: 'The stream' },
+  concurrent: count(
+    'Current viewers: sessions whose newest heartbeat is "playing" and was received within windowSeconds of asOf',
+  ),
+  windowSeconds: count('How recent a heartbeat must be to count, in seconds (VIEWER_WINDOW_SECONDS; 30 by default)'),
+  asOf: epochMs('When they were counted'),
+});
+
+export const viewerHistoryAnswer = answerObject(['streamId', 'granularity', 'from', 'to', 'buckets'], {
+  streamId: { type: 'string', description: 'The stream' },
+  granularity: { type: 'string', enum: ['minute', 'hour', 'day'], description: 'The size of a bucket, as asked' },
+  from: epochMs('The start of the range, as asked (inclusive)'),
+  to: epochMs('The end of the range, as asked (exclusive)'),
+  buckets: {
+    type: 'array',
+    description:
+      'The buckets of [from, to) by event time, oldest first; a bucket in which nobody was watching is left out, not answered as zeros',
+    items: answerObject(['start', 'peakConcurrent', 'uniqueViewers', 'heartbeats'], {
+      start: {
+        type: 'string',
+        format: 'date-time',
+        description: 'When the bucket starts, UTC (ISO 8601), e.g. 2025-01-01T12:00:00.000Z',
+      },
+      peakConcurrent: count('The most sessions present at once, in any second of the bucket'),
+      uniqueViewers: count('Different sessions present in the bucket'),
+      heartbeats: count('Heartbeats placed in the bucket by their event time'),
+    }),
+  },
+});
+
 /** A code as the API docs list it: its status, what it means, and whether sending the same request again may help. */
 const describeCode = (code: (typeof ERROR_CODE_NAMES)[number]) => {
   const { status, meaning, retriable } = ERROR_CODES[code];

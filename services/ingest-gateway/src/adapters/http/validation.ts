@@ -6,9 +6,10 @@ import { STRING_FORMATS } from '../../domain/string-formats.js';
  * Bodies are validated strictly: no type coercion ("5" is not a seq), unknown fields refused rather than
  * silently dropped, every problem reported. Query strings and path parameters arrive as text, so there
  * numbers may be coerced. `verbose` keeps the offending value beside each error, so a bad amount or write id
- * is answered with what is wrong with it (see STRING_FORMATS), not just its format's name.
+ * is answered with what is wrong with it (see STRING_FORMATS), not just its format's name. The documented answers
+ * of the reads are checked with the same options (read-answers.test.ts).
  */
-const bodyOptions: Options = {
+export const bodyOptions: Options = {
   allErrors: true,
   coerceTypes: false,
   removeAdditional: false,

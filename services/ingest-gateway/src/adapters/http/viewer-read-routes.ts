@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { historyQuery, readErrors, streamParams } from './schemas.js';
+import { historyQuery, readErrors, streamParams, viewerHistoryAnswer, viewersAnswer } from './schemas.js';
 import { PUBLIC, ownConnections, routeRead, type PublicReadOptions } from './read-routing.js';
 
 /** Reads of live viewers, owned by the viewer-aggregator: validated here, answered there. No key needed. */
@@ -13,7 +13,7 @@ export const viewerReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (ap
         summary: 'Current viewers: sessions whose newest heartbeat is within windowSeconds of now',
         description: 'Answers {streamId, concurrent, windowSeconds, asOf} from the viewer-aggregator.',
         params: streamParams,
-        response: readErrors,
+        response: { 200: viewersAnswer, ...readErrors },
       },
     },
     async (request, reply) =>
@@ -26,10 +26,11 @@ export const viewerReadRoutes: FastifyPluginAsync<PublicReadOptions> = async (ap
       schema: {
         tags: ['viewers'],
         summary: 'Viewer history in minute, hour or day buckets: peakConcurrent, uniqueViewers, heartbeats',
-        description: 'Answered by the viewer-aggregator.',
+        description:
+          'Answers {streamId, granularity, from, to, buckets: [{start, peakConcurrent, uniqueViewers, heartbeats}]} from the viewer-aggregator.',
         params: streamParams,
         querystring: historyQuery,
-        response: readErrors,
+        response: { 200: viewerHistoryAnswer, ...readErrors },
       },
     },
     async (request, reply) => {

@@ -788,6 +788,26 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The stream */
+              streamId: string;
+              /** @description Current viewers: sessions whose newest heartbeat is "playing" and was received within windowSeconds of asOf */
+              concurrent: number;
+              /** @description How recent a heartbeat must be to count, in seconds (VIEWER_WINDOW_SECONDS; 30 by default) */
+              windowSeconds: number;
+              /** @description When they were counted, epoch ms */
+              asOf: number;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
         /** @description invalid_request, invalid_range, malformed_json */
         400: {
           headers: {
@@ -982,7 +1002,7 @@ export interface paths {
     };
     /**
      * Viewer history in minute, hour or day buckets: peakConcurrent, uniqueViewers, heartbeats
-     * @description Answered by the viewer-aggregator.
+     * @description Answers {streamId, granularity, from, to, buckets: [{start, peakConcurrent, uniqueViewers, heartbeats}]} from the viewer-aggregator.
      */
     get: {
       parameters: {
@@ -1002,6 +1022,45 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The stream */
+              streamId: string;
+              /**
+               * @description The size of a bucket, as asked
+               * @enum {string}
+               */
+              granularity: 'minute' | 'hour' | 'day';
+              /** @description The start of the range, as asked (inclusive), epoch ms */
+              from: number;
+              /** @description The end of the range, as asked (exclusive), epoch ms */
+              to: number;
+              /** @description The buckets of [from, to) by event time, oldest first; a bucket in which nobody was watching is left out, not answered as zeros */
+              buckets: ({
+                /**
+                 * Format: date-time
+                 * @description When the bucket starts, UTC (ISO 8601), e.g. 2025-01-01T12:00:00.000Z
+                 */
+                start: string;
+                /** @description The most sessions present at once, in any second of the bucket */
+                peakConcurrent: number;
+                /** @description Different sessions present in the bucket */
+                uniqueViewers: number;
+                /** @description Heartbeats placed in the bucket by their event time */
+                heartbeats: number;
+              } & {
+                [key: string]: unknown;
+              })[];
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
         /** @description invalid_request, invalid_range, malformed_json */
         400: {
           headers: {
@@ -2514,6 +2573,32 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The item */
+              itemId: string;
+              /** @description Users who like the item now (a like taken back no longer counts); exact */
+              likes: number;
+              /** @description Views of the item; exact */
+              views: number;
+              /** @description Different users (else sessions) who viewed it; promised within 1% (counted exactly today) */
+              uniqueViewers: number;
+              /** @description Counter name → its total, e.g. {"bookings": 3}; a counter never added to is absent; exact */
+              counters: {
+                [key: string]: number;
+              };
+              /** @description When the counts were projected (answered from Postgres: when they were read), epoch ms */
+              asOf: number;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
         /** @description invalid_request, invalid_range, malformed_json */
         400: {
           headers: {
@@ -2727,6 +2812,24 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
+        /** @description At most `limit` items, best first: highest score, ties by itemId ascending; an item with no positive score is not listed */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': ({
+              /** @description The item */
+              itemId: string;
+              /** @description The metric's total over the window: likes, views, or the counter's sum */
+              score: number;
+              /** @description The place in the list: 1, 2, 3, ... (equal scores get consecutive ranks) */
+              rank: number;
+            } & {
+              [key: string]: unknown;
+            })[];
+          };
+        };
         /** @description invalid_request, invalid_range, malformed_json */
         400: {
           headers: {
@@ -7525,6 +7628,49 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The queue */
+              queueId: string;
+              /** @description Tickets waiting in line */
+              waiting: number;
+              /** @description Tickets admitted and not ended yet */
+              active: number;
+              /** @description The most tickets active at once */
+              capacity: number;
+              /** @description Admissions made since the queue began */
+              admittedTotal: number;
+              /**
+               * @description pre-queue before opensAt; open; paused by its operator (nobody admitted)
+               * @enum {string}
+               */
+              state: 'pre-queue' | 'open' | 'paused';
+              /** @description How long an admission lasts, at most */
+              activeSeconds: number;
+              /** @description The most admissions in any 60 s; null: capacity alone bounds outflow */
+              admitPerMinute: number | null;
+              /** @description When the queue opens, epoch ms (before it: the pre-queue); null: none set */
+              opensAt: number | null;
+              /** @description A waiting ticket whose holder was not seen for this long is dropped; null: never */
+              abandonSeconds: number | null;
+              /** @description Admit nobody; the line keeps its order and keeps taking joins */
+              paused: boolean;
+              /** @description How many times the queue was configured (0: never, the defaults) */
+              settingsVersion: number;
+              /** @description The admissions per minute the settings and the observed holds allow, to one decimal */
+              outflowPerMinute: number;
+              /** @description The estimated wait of a user joining now */
+              newcomerWaitSeconds: number;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
         /** @description invalid_request, invalid_range, malformed_json */
         400: {
           headers: {
@@ -8656,7 +8802,7 @@ export interface paths {
     };
     /**
      * Where a ticket stands: waiting (with how many are ahead), active (with its admission token), or ended
-     * @description Private: send `Authorization: Bearer <ticketSecret>` (from the join) or a key with the queues:read scope for this queue. Answers {status: waiting|active|expired|left|completed|abandoned, position, waitingTotal, estimatedWaitSeconds, admissionToken?, expiresAt?, opensAt?} from the queue-admitter; position is null in the pre-queue (before opensAt: the order is drawn at random and not shown); estimatedWaitSeconds is a number while the ticket waits. Reading a waiting ticket counts as its holder being seen (abandonSeconds). 404 while the admitter has not seen the join yet. The server admits; clients only poll.
+     * @description Private: send `Authorization: Bearer <ticketSecret>` (from the join) or a key with the queues:read scope for this queue. Answers {ticketId, status: waiting|active|expired|left|completed|abandoned, position, waitingTotal, estimatedWaitSeconds, pollAfterSeconds, admissionToken?, expiresAt?, opensAt?} from the queue-admitter; position is null in the pre-queue (before opensAt: the order is drawn at random and not shown); estimatedWaitSeconds is a number while the ticket waits. Reading a waiting ticket counts as its holder being seen (abandonSeconds). pollAfterSeconds: Read the ticket again after this many seconds; null: stop polling (active: the answer holds the token until expiresAt; ended: nothing will change). Waiting: a tenth of estimatedWaitSeconds, 2-30 s; in the pre-queue: until the opening, at most 30 s; either way at most a third of the queue’s abandonSeconds, so a client that follows it is never dropped as unseen. 404 while the admitter has not seen the join yet. The server admits; clients only poll.
      */
     get: {
       parameters: {
@@ -8672,6 +8818,39 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The ticket: the one asked for, or, asked for a second join of a user who already had a live ticket, that live ticket */
+              ticketId: string;
+              /**
+               * @description waiting in line; active (admitted: admissionToken and expiresAt); expired (its admission ran out); left; completed; abandoned (dropped from the line: its holder was not seen for abandonSeconds)
+               * @enum {string}
+               */
+              status: 'waiting' | 'active' | 'expired' | 'left' | 'completed' | 'abandoned';
+              /** @description Waiting: the exact number of waiting tickets ahead of it (0: next). null in the pre-queue (the order is drawn at the opening and not shown before); 0 once it no longer waits */
+              position: number | null;
+              /** @description Tickets waiting in the queue; may be 0 for a ticket that no longer waits */
+              waitingTotal: number;
+              /** @description Waiting: seconds until it is admitted, worked out at the read from the line as it is then (it moves as the line moves); null when it cannot be worked out; 0 once it no longer waits */
+              estimatedWaitSeconds: number | null;
+              /** @description Read the ticket again after this many seconds; null: stop polling (active: the answer holds the token until expiresAt; ended: nothing will change). Waiting: a tenth of estimatedWaitSeconds, 2-30 s; in the pre-queue: until the opening, at most 30 s; either way at most a third of the queue’s abandonSeconds, so a client that follows it is never dropped as unseen */
+              pollAfterSeconds: number | null;
+              /** @description In the pre-queue only: when the queue opens, epoch ms */
+              opensAt?: number;
+              /** @description Active only: an ES256 JWT (aud = queueId, sub = userId, jti = ticketId, exp = expiresAt) a site checks with POST /v1/queues/{queueId}/admissions/verify or offline against /.well-known/jwks.json */
+              admissionToken?: string;
+              /** @description Active only: when the admission runs out, epoch ms */
+              expiresAt?: number;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
         /** @description invalid_request, invalid_range, malformed_json */
         400: {
           headers: {
@@ -9535,6 +9714,41 @@ export interface paths {
         };
       };
       responses: {
+        /** @description Either the token admits (valid: true, with what it says), or it does not (valid: false, with why) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json':
+              | ({
+                  /**
+                   * @description Signed by the queue, for this queue, unexpired, and its ticket still active
+                   * @enum {boolean}
+                   */
+                  valid: true;
+                  /** @description The ticket the token admits (jti) */
+                  ticketId: string;
+                  /** @description Whose ticket it is (sub) */
+                  userId: string;
+                  /** @description When the admission runs out (exp), epoch ms */
+                  expiresAt: number;
+                } & {
+                  [key: string]: unknown;
+                })
+              | ({
+                  /**
+                   * @description The token admits nobody
+                   * @enum {boolean}
+                   */
+                  valid: false;
+                  /** @description Why: malformed (not a token), bad_signature (not signed by a key of the queue-admitter, or altered), expired, other_queue (a token of another queue), ended (its ticket is no longer active: left or completed) */
+                  reason: string;
+                } & {
+                  [key: string]: unknown;
+                });
+          };
+        };
         /** @description invalid_request, invalid_range, malformed_json */
         400: {
           headers: {
@@ -9808,6 +10022,49 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description Every key that may have signed a live token; the first signs new ones */
+              keys: ({
+                /**
+                 * @description Key type
+                 * @enum {string}
+                 */
+                kty: 'EC';
+                /**
+                 * @description Curve
+                 * @enum {string}
+                 */
+                crv: 'P-256';
+                /** @description The public point’s x, base64url */
+                x: string;
+                /** @description The public point’s y, base64url */
+                y: string;
+                /** @description The key id a token’s header names */
+                kid: string;
+                /**
+                 * @description Signature algorithm
+                 * @enum {string}
+                 */
+                alg: 'ES256';
+                /**
+                 * @description Signing
+                 * @enum {string}
+                 */
+                use: 'sig';
+              } & {
+                [key: string]: unknown;
+              })[];
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
         /** @description invalid_request, invalid_range, malformed_json */
         400: {
           headers: {
@@ -10966,6 +11223,54 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description The poll */
+              pollId: string;
+              /** @description Grows with every change of the result and never goes back: drop an answer older than one you have */
+              version: number;
+              /** @description Every option of the poll, best first */
+              global: ({
+                /** @description The option */
+                optionId: string;
+                /** @description The weighted mean of the option's share of each region's votes, over the regions with votes (0 to 1) */
+                score: number;
+                /** @description 1 for the highest score; equal scores ordered by optionId */
+                rank: number;
+              } & {
+                [key: string]: unknown;
+              })[];
+              /** @description Region id → what it counted towards the result, every region of the poll listed */
+              regions: {
+                [key: string]: {
+                  /** @description Votes of the region's snapshot on the poll's options */
+                  votes: number;
+                  /** @description Option id → its votes in the region, every option of the poll listed */
+                  counts: {
+                    [key: string]: number;
+                  };
+                  /** @description The region's weight in the global score */
+                  weight: number;
+                  /** @description The region's snapshot merged (0: none yet) */
+                  snapshotVersion: number;
+                  /** @description When that snapshot was taken, epoch ms; null until the region has reported. Old: it has not reported lately */
+                  snapshotAt: number | null;
+                } & {
+                  [key: string]: unknown;
+                };
+              };
+              /** @description When the result was worked out, epoch ms */
+              asOf: number;
+            } & {
+              [key: string]: unknown;
+            };
+          };
+        };
         /** @description invalid_request, invalid_range, malformed_json */
         400: {
           headers: {

@@ -27,6 +27,7 @@ export {
   type ErrorDetail,
   type Problem,
 } from './errors.js';
+export { BATCH_BODY_LIMIT, MAX_BATCH_ITEMS, WRITE_BODY_LIMIT } from './api-limits.js';
 export { invalidFields, invalidRequest, type FormatProblem, type SchemaViolation } from './schema-violations.js';
 export {
   ADMISSION_TOKEN_PATTERN,

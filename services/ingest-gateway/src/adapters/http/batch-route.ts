@@ -1,17 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { BATCH_BODY_LIMIT } from '@tally/contracts';
 import { invalidFields, invalidRequest, type ApiError, type ErrorDetail } from '../../domain/api-error.js';
 import type { ApiKeyring, ResourceKind, Scope } from '../../domain/api-keys.js';
 import { withWriteDeadline } from './acknowledged-write.js';
 import { presentedBy, refusal, requireScope } from './auth.js';
-import {
-  BATCH_BODY_LIMIT,
-  batchBodyOf,
-  batchEnvelope,
-  batchResponseOf,
-  writeErrors,
-  writeSecurity,
-  type Properties,
-} from './schemas.js';
+import { batchBodyOf, batchEnvelope, batchResponseOf, writeErrors, writeSecurity, type Properties } from './schemas.js';
 import type { Validation } from './validation.js';
 
 /** What every batch route is given by its family of routes. */

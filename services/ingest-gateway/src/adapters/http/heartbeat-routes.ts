@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { formatWriteKey, heartbeatRecordKey, type StreamShards } from '@tally/contracts';
+import { WRITE_BODY_LIMIT, formatWriteKey, heartbeatRecordKey, type StreamShards } from '@tally/contracts';
 import type { Heartbeat } from '@tally/schemas';
 import { toHeartbeat, type BatchHeartbeatItem, type HeartbeatRequest } from '../../domain/heartbeat.js';
 import type { RecordWriter } from '../../ports/record-writer.js';
@@ -7,7 +7,6 @@ import { acknowledgedWrite, withWriteDeadline } from './acknowledged-write.js';
 import { requireScope } from './auth.js';
 import { batchRoute, type BatchDeps } from './batch-route.js';
 import {
-  WRITE_BODY_LIMIT,
   acceptedResponse,
   heartbeatBatchItem,
   heartbeatBody,

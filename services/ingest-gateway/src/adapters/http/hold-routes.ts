@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { WRITE_BODY_LIMIT } from '@tally/contracts';
 import type { ApiKeyring } from '../../domain/api-keys.js';
 import { captureProblems, holdProblems } from '../../domain/wallet-amounts.js';
 import type { ConflictFields } from '../../domain/wallet-outcome.js';
@@ -11,7 +12,7 @@ import {
   type ReleaseRequest,
 } from '../../domain/wallet.js';
 import { pathUser, requireScope, requireServed } from './auth.js';
-import { WRITE_BODY_LIMIT, writeSecurity } from './schemas.js';
+import { writeSecurity } from './schemas.js';
 import { refuseIfAny, walletWriting, type WalletWriteDeps } from './wallet-write.js';
 import {
   WAIT_DESCRIPTION,

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { formatWriteKey } from '@tally/contracts';
+import { WRITE_BODY_LIMIT, formatWriteKey } from '@tally/contracts';
 import type { ItemEvent } from '@tally/schemas';
 import {
   toBatchItemEvent,
@@ -16,7 +16,7 @@ import { acknowledgedWrite, withWriteDeadline } from './acknowledged-write.js';
 import { requireScope } from './auth.js';
 import { batchRoute, type BatchDeps } from './batch-route.js';
 import { counterIncrementWrite, itemBatchItem, likeWrite, viewWrite, type ItemWriteSchema } from './counter-schemas.js';
-import { WRITE_BODY_LIMIT, acceptedResponse, writeErrors, writeSecurity } from './schemas.js';
+import { acceptedResponse, writeErrors, writeSecurity } from './schemas.js';
 
 export interface ItemRouteOptions extends BatchDeps {
   itemEvents: RecordWriter<ItemEvent>;

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { formatWriteKey } from '@tally/contracts';
+import { WRITE_BODY_LIMIT, formatWriteKey } from '@tally/contracts';
 import type { Ballot, PollDefinition } from '@tally/schemas';
 import { invalidFields, type ErrorDetail } from '../../domain/api-error.js';
 import type { Scope } from '../../domain/api-keys.js';
@@ -20,7 +20,7 @@ import { batchRoute, type BatchDeps } from './batch-route.js';
 import { gatewayWriteKey } from './gateway-write-key.js';
 import { pollDefinitionWrite, pollParams, voteBatchItem, voteWrite, type PollWriteSchema } from './poll-schemas.js';
 import { HttpProblem } from './problems.js';
-import { WRITE_BODY_LIMIT, acceptedResponse, noQuery, writeErrors, writeSecurity } from './schemas.js';
+import { acceptedResponse, noQuery, writeErrors, writeSecurity } from './schemas.js';
 
 export interface PollRouteOptions extends BatchDeps {
   pollDefinitions: RecordWriter<PollDefinition>;

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, onRequestAsyncHookHandler } from 'fastify';
+import { WRITE_BODY_LIMIT } from '@tally/contracts';
 import { bearerOf, type ApiKeyring } from '../../domain/api-keys.js';
 import { apiError } from '../../domain/api-error.js';
 import { opensTicket } from '../../domain/queue.js';
@@ -15,14 +16,7 @@ import {
   verifyBody,
 } from './queue-schemas.js';
 import { PUBLIC, ownConnections, routeRead, type PrivateReadOptions } from './read-routing.js';
-import {
-  WRITE_BODY_LIMIT,
-  noQuery,
-  privateReadErrors,
-  readErrors,
-  readWithBodyErrors,
-  ticketReadSecurity,
-} from './schemas.js';
+import { noQuery, privateReadErrors, readErrors, readWithBodyErrors, ticketReadSecurity } from './schemas.js';
 
 const queuePath = (queueId: string) => `/v1/queues/${encodeURIComponent(queueId)}`;
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { formatWriteKey, invalidFields, type WriteKey } from '@tally/contracts';
+import { WRITE_BODY_LIMIT, formatWriteKey, invalidFields, type WriteKey } from '@tally/contracts';
 import type { QueueCommand } from '@tally/schemas';
 import type { Scope } from '../../domain/api-keys.js';
 import {
@@ -29,7 +29,7 @@ import {
   leaveWrite,
   type QueueWriteSchema,
 } from './queue-schemas.js';
-import { WRITE_BODY_LIMIT, noQuery, writeErrors, writeSecurity } from './schemas.js';
+import { noQuery, writeErrors, writeSecurity } from './schemas.js';
 
 export interface QueueRouteOptions extends BatchDeps {
   queueCommands: RecordWriter<QueueCommand>;

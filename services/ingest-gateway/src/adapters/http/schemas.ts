@@ -1,4 +1,12 @@
-import { ERROR_CODES, ERROR_CODE_NAMES, MAX_SEQ, SOURCE_PATTERN, epochMsParam, idParam } from '@tally/contracts';
+import {
+  ERROR_CODES,
+  ERROR_CODE_NAMES,
+  MAX_BATCH_ITEMS,
+  MAX_SEQ,
+  SOURCE_PATTERN,
+  epochMsParam,
+  idParam,
+} from '@tally/contracts';
 import { MAX_AT_MS } from '../../domain/event-time.js';
 import { MAX_POSITION_MS } from '../../domain/heartbeat.js';
 
@@ -43,11 +51,6 @@ export const writeKeyFields = {
     description: 'A number this source never reuses; (source, seq) names the write',
   },
 } as const;
-
-export const MAX_BATCH_ITEMS = 1000;
-/** A single write is a few hundred bytes; 64 KiB leaves room for any legal one and refuses junk early. */
-export const WRITE_BODY_LIMIT = 64 * 1024;
-export const BATCH_BODY_LIMIT = 1024 * 1024;
 
 const heartbeatFields = {
   ...writeKeyFields,

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { WalletCommand } from '@tally/schemas';
+import { WRITE_BODY_LIMIT } from '@tally/contracts';
 import { amountProblems, groupProblems, transferProblems } from '../../domain/wallet-amounts.js';
 import type { ConflictFields } from '../../domain/wallet-outcome.js';
 import {
@@ -17,7 +18,7 @@ import {
 } from '../../domain/wallet.js';
 import { pathUser, requireScope, requireServed } from './auth.js';
 import { batchRoute, type BatchDeps } from './batch-route.js';
-import { WRITE_BODY_LIMIT, noQuery, writeErrors, writeSecurity } from './schemas.js';
+import { noQuery, writeErrors, writeSecurity } from './schemas.js';
 import { refuseIfAny, walletWriting, type WalletWriteDeps } from './wallet-write.js';
 import {
   GRANT_BODY_LIMIT,

@@ -39,6 +39,25 @@ export default tseslint.config(
     },
   },
   {
+    // The public API's types, generated from the OpenAPI document (pnpm gen:client), are types only: imported any
+    // other way (a side effect, a value, `export *`), the module would be loaded at run time for nothing.
+    files: ['packages/client/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/generated/api', '**/generated/api.js'],
+              allowTypeImports: true,
+              message: 'The generated API types are types only: `import type { paths } from ...`.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The domain is pure (decide/evolve): it is handed state and returns decisions. IO belongs to the adapters
     // and the handlers that run use cases, and time comes in as a value, so the rules can be tested without a
     // server and replayed the same way every time.

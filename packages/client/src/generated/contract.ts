@@ -27,5 +27,11 @@ export const SOURCE_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 /** The largest seq a source may use. */
 export const MAX_SEQ = 9007199254740990;
 
-/** Items one batch request may carry. */
+/** The most items one batch write carries. */
 export const MAX_BATCH_ITEMS = 1000;
+
+/** The largest body of a batch write, in bytes (413 beyond). */
+export const BATCH_BODY_LIMIT = 1048576;
+
+/** The largest body of a single write, in bytes (413 beyond). */
+export const WRITE_BODY_LIMIT = 65536;

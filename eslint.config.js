@@ -39,6 +39,21 @@ export default tseslint.config(
     },
   },
   {
+    // The SDK's example page: plain JavaScript run by a browser
+    files: ['packages/client/example/**/*.js'],
+    languageOptions: {
+      globals: {
+        document: 'readonly',
+        URLSearchParams: 'readonly',
+        localStorage: 'readonly',
+        location: 'readonly',
+        navigator: 'readonly',
+        crypto: 'readonly',
+        globalThis: 'readonly',
+      },
+    },
+  },
+  {
     // The public API's types, generated from the OpenAPI document (pnpm gen:client), are types only: imported any
     // other way (a side effect, a value, `export *`), the module would be loaded at run time for nothing.
     files: ['packages/client/**/*.ts'],

@@ -13,7 +13,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SCOPES } from '@tally/contracts';
 import { startTallyProcesses, uniqueName, type TallyProcesses } from '@tally/testkit';
-import { serveExample, type ExampleServer } from '../../packages/client/scripts/serve-example.js';
+import { serveExample, type ExampleServer } from '@tally/client/example-server';
 
 const stack = inject('stack');
 const run = uniqueName('sdk');

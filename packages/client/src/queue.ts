@@ -7,7 +7,6 @@
  */
 import { TallyError } from './errors.js';
 import { DEFAULT_BACKOFF, nextDelay, retryAfterMs } from './retry.js';
-import type { Tally } from './tally.js';
 import type { Answer } from './types.js';
 
 /** What a join hands its holder: the secret reads the ticket, and nothing else. */
@@ -28,12 +27,12 @@ export interface FollowOptions {
 /** When no hint is given (a server from before the hint). */
 const FALLBACK_SECONDS = 5;
 
-/** Resolves with the ticket's answer once it is active (with its admission token) or has ended. */
-export async function followTicket(tally: Tally, ticket: Ticket, options: FollowOptions = {}): Promise<TicketView> {
+/** Reads the ticket (`read`) until it is active (with its admission token) or has ended. */
+export async function followTicket(read: () => Promise<TicketView>, options: FollowOptions = {}): Promise<TicketView> {
   for (let failures = 0; ;) {
     let waitMs: number;
     try {
-      const view = await tally.queues.ticket(ticket);
+      const view = await read();
       failures = 0;
       options.onUpdate?.(view);
       if (view.status !== 'waiting') return view;

@@ -138,7 +138,7 @@ export class Tally {
         key: ticket.ticketSecret,
       }),
     /** Polls the ticket as often as the server says, until it is active or has ended. */
-    follow: (ticket: Ticket, options: FollowOptions = {}) => followTicket(this, ticket, options),
+    follow: (ticket: Ticket, options: FollowOptions = {}) => followTicket(() => this.queues.ticket(ticket), options),
     leave: (ticket: Ticket) =>
       this.request<Answer<'/v1/queues/{queueId}/tickets/{ticketId}', 'delete', 202>>(
         'DELETE',

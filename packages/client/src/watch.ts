@@ -10,8 +10,16 @@
  *
  * Heartbeats share a slot per session: while offline only the newest waits to be sent, not one per 5 s.
  */
-import type { Tally } from './tally.js';
+import type { WriteBody } from './types.js';
 import { currentPage, type PageEvents } from './page.js';
+
+/** What a watch needs of a Tally: to send heartbeats, and to send at once when the page is going away. */
+export interface Heartbeats {
+  streams: {
+    heartbeat(streamId: string, body: WriteBody<'/v1/streams/{streamId}/heartbeats'>, slot?: string): Promise<unknown>;
+  };
+  client: { closeSoon(): Promise<void> };
+}
 
 export interface WatchOptions {
   /** The playback session (default: a new random id). */
@@ -38,11 +46,11 @@ export class Watch {
   #since = 0;
   readonly #detach: () => void;
 
-  readonly #tally: Tally;
+  readonly #tally: Heartbeats;
   readonly #options: WatchOptions;
 
   constructor(
-    tally: Tally,
+    tally: Heartbeats,
     readonly streamId: string,
     options: WatchOptions = {},
   ) {

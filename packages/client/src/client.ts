@@ -5,6 +5,7 @@
  * one. Refusals that sending again cannot fix reject the write with a TallyError.
  */
 import { TallyError } from './errors.js';
+import { exchange, platformFetch, type Exchange } from './http.js';
 import { Outbox, type PendingWrite } from './outbox.js';
 import { planRequests, type Request } from './plan.js';
 import { DEFAULT_BACKOFF, nextDelay, retryAfterMs, type Backoff } from './retry.js';
@@ -91,7 +92,7 @@ export class TallyClient {
     this.#outbox = new Outbox(options.store, options.outboxCapacity);
     this.#seqs = new SeqAllocator(options.store);
     this.#clock = options.clock ?? systemClock;
-    this.#send = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.#send = options.fetch ?? platformFetch;
   }
 
   /** The writes left by an earlier page or process are sent again, under their own names. */
@@ -193,31 +194,23 @@ export class TallyClient {
   }
 
   async #attempt(request: Request): Promise<void> {
-    let response: Response;
+    let answer: Exchange;
     try {
-      response = await this.#send(new URL(request.path, this.options.baseUrl), {
-        method: request.method,
-        headers: {
-          'content-type': 'application/json',
-          ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
-        },
-        body: request.body,
-        // only while closing: the browser's keepalive budget is small and shared by the whole page
-        keepalive: this.#closing,
-      });
+      const url = new URL(request.path, this.options.baseUrl);
+      // keepalive only while closing: the browser's keepalive budget is small and shared by the whole page
+      answer = await exchange(this.#send, url, request.method, this.options.apiKey, request.body, this.#closing);
     } catch {
       this.options.onAttempt?.({ writes: request.writes.length, status: 0, retrying: true });
       for (const write of request.writes) await this.#retryLater(write, undefined);
       return;
     }
-    const body: unknown = await response.json().catch(() => undefined);
-    if (response.ok && request.batched) return this.#settleBatch(request, response.status, body);
-    const error = response.ok ? undefined : new TallyError(response.status, body, response.headers.get('retry-after'));
-    this.options.onAttempt?.({ writes: request.writes.length, status: response.status, retrying: !!error?.retriable });
+    const { status, body, error } = answer;
+    if (!error && request.batched) return this.#settleBatch(request, status, body);
+    this.options.onAttempt?.({ writes: request.writes.length, status, retrying: !!error?.retriable });
     const retryAfter = retryAfterMs(error?.retryAfter, this.#clock.now());
     for (const write of request.writes) {
       if (error?.retriable) await this.#retryLater(write, retryAfter);
-      else await this.#settle(write, error ?? { id: write.id, status: response.status, body: asRecord(body) });
+      else await this.#settle(write, error ?? { id: write.id, status, body: asRecord(body) });
     }
   }
 

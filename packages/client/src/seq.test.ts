@@ -7,7 +7,7 @@ describe('source', () => {
   it('is made once per store and kept', async () => {
     const store = memoryStore();
     const first = await loadSource(store, 'web');
-    expect(first).toMatch(/^web:[A-Za-z0-9_-]{16}$/);
+    expect(first).toMatch(/^web:[0-9a-f]{24}$/);
     expect(await loadSource(store, 'web')).toBe(first);
   });
 

@@ -13,9 +13,9 @@ export const SOURCE_KEY = 'tally.source';
 export const SEQ_HIGH_WATER_KEY = 'tally.seq.highWater';
 export const SEQ_BLOCK = 1000;
 
-/** A new source: a prefix the app chooses (at most 32 characters) and 96 random bits, base64url. */
-export function newSource(prefix = 'c', random: (bytes: number) => Uint8Array = randomBytes): string {
-  const id = base64url(random(12));
+/** A new source: a prefix the app chooses (at most 32 characters) and 96 random bits, hex. */
+export function newSource(prefix = 'c', random: (bytes: number) => string = randomHex): string {
+  const id = random(12);
   const source = `${prefix}:${id}`;
   if (!SOURCE_PATTERN.test(source))
     throw new Error(`the source prefix ${JSON.stringify(prefix)} makes an invalid source`);
@@ -61,12 +61,9 @@ export class SeqAllocator {
   }
 }
 
-function randomBytes(count: number): Uint8Array {
-  return globalThis.crypto.getRandomValues(new Uint8Array(count));
-}
-
-function base64url(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+/** `bytes` random bytes from the platform's CSPRNG, as hex. */
+export function randomHex(bytes: number): string {
+  return [...globalThis.crypto.getRandomValues(new Uint8Array(bytes))]
+    .map((byte) => (byte + 256).toString(16).slice(1))
+    .join('');
 }

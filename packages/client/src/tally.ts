@@ -4,7 +4,7 @@
  * requests, answered or refused with a TallyError carrying the API's code.
  */
 import { TallyClient, type ClientOptions, type WriteRequest } from './client.js';
-import { TallyError } from './errors.js';
+import { exchange, platformFetch } from './http.js';
 import { followTicket, type FollowOptions, type Ticket, type TicketView } from './queue.js';
 import { DEFAULT_BACKOFF, nextDelay, retryAfterMs } from './retry.js';
 import type { Answer, Outcome, Query, Queued, RequestBody, WriteBody } from './types.js';
@@ -42,21 +42,17 @@ export class Tally {
     const url = new URL(path, this.options.baseUrl);
     for (const [name, value] of Object.entries(init.query ?? {}))
       if (value !== undefined) url.searchParams.set(name, String(value));
-    const key = init.key ?? this.options.apiKey;
-    const send = this.options.fetch ?? ((input, request) => globalThis.fetch(input, request));
+    const body = init.body === undefined ? undefined : JSON.stringify(init.body);
     for (let attempt = 0; ; attempt++) {
-      const response = await send(url, {
+      const answer = await exchange(
+        this.options.fetch ?? platformFetch,
+        url,
         method,
-        headers: {
-          accept: 'application/json',
-          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(key ? { authorization: `Bearer ${key}` } : {}),
-        },
-        ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-      });
-      const body: unknown = await response.json().catch(() => undefined);
-      if (response.ok) return body as A;
-      const error = new TallyError(response.status, body, response.headers.get('retry-after'));
+        init.key ?? this.options.apiKey,
+        body,
+      );
+      const { error } = answer;
+      if (!error) return answer.body as A;
       if (!error.retriable || attempt + 1 >= (init.attempts ?? 1)) throw error;
       const retryAfter = retryAfterMs(error.retryAfter, Date.now());
       await new Promise((resolve) => setTimeout(resolve, nextDelay(attempt, DEFAULT_BACKOFF, Math.random, retryAfter)));

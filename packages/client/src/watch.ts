@@ -10,6 +10,7 @@
  *
  * Heartbeats share a slot per session: while offline only the newest waits to be sent, not one per 5 s.
  */
+import { randomHex } from './seq.js';
 import type { WriteBody } from './types.js';
 import { currentPage, type PageEvents } from './page.js';
 
@@ -56,7 +57,7 @@ export class Watch {
   ) {
     this.#tally = tally;
     this.#options = options;
-    this.sessionId = options.sessionId ?? `s-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+    this.sessionId = options.sessionId ?? `s-${randomHex(12)}`;
     this.#detach = this.#listen(options.page ?? currentPage());
     if (options.playing ?? true) this.play();
   }

@@ -249,3 +249,41 @@ describe('TallyClient batching and the page', () => {
     expect(tally.pending).toBe(0);
   });
 });
+
+describe('TallyClient when the page closes', () => {
+  it('sends what is pending at once even with every request slot busy', async () => {
+    const sent: boolean[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const fetch = (async (_url: URL, init: RequestInit) => {
+      sent.push(init.keepalive === true);
+      if (!init.keepalive) await held;
+      return new Response('{"id":"ok"}', { status: 202 });
+    }) as unknown as typeof globalThis.fetch;
+    const tally = new TallyClient({
+      baseUrl: 'http://tally.test',
+      store: memoryStore(),
+      fetch,
+      concurrency: 1,
+      batching: false,
+    });
+    void tally.write({ path: '/v1/items/a/views', body: {} });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    void tally.write({ path: '/v1/items/b/views', body: {} });
+    await tally.closeSoon();
+    expect(sent).toEqual([false, true]);
+    release();
+  });
+
+  it('sends and answers a write the store refuses to keep (it only loses its survival across a reload)', async () => {
+    const store = memoryStore();
+    const refusing = {
+      ...store,
+      set: (key: string, value: string) =>
+        key.startsWith('tally.outbox.') ? Promise.reject(new Error('QuotaExceededError')) : store.set(key, value),
+    };
+    const fetch = (async () => new Response('{"id":"ok"}', { status: 202 })) as unknown as typeof globalThis.fetch;
+    const tally = new TallyClient({ baseUrl: 'http://tally.test', store: refusing, fetch });
+    await expect(tally.write({ path: '/v1/items/a/views', body: {} })).resolves.toMatchObject({ status: 202 });
+  });
+});

@@ -127,7 +127,9 @@ export class TallyClient {
     for (const old of replaced) this.#resolve(old.id, { id: old.id, status: 0, body: { replacedBy: id } });
     if (this.#closing) void this.flush(true);
     else this.#wake(0);
-    await this.#outbox.persist(pending, replaced);
+    // a store that refuses (full, or a private window's) costs the write its survival across a reload, not the
+    // write: it is sent and answered all the same, and failing here would invite the app to write it again
+    await this.#outbox.persist(pending, replaced).catch(() => undefined);
     return acknowledged;
   }
 
@@ -141,7 +143,8 @@ export class TallyClient {
    * answered.
    */
   async flush(everything = false): Promise<void> {
-    const slots = (this.options.concurrency ?? 4) - this.#active;
+    // a closing page sends everything now, however many requests are in flight: there is no later
+    const slots = this.#closing ? Infinity : (this.options.concurrency ?? 4) - this.#active;
     // no slot free: the request that frees one looks again when it ends
     if (slots <= 0) return;
     const due = this.#outbox.due(everything ? Infinity : this.#clock.now()).filter((w) => !this.#sending.has(w.id));

@@ -668,7 +668,7 @@ program
             Object.fromEntries(
               [...total].map(([job, w]) => [
                 job,
-                { sent: w.sent, accepted: w.accepted, refused: w.refused, failed: w.failed },
+                { sent: w.sent, accepted: w.accepted, refused: w.refused, failed: w.failed, requests: w.requests },
               ]),
             ),
           ),

@@ -1,7 +1,6 @@
 /**
- * The browser build of @tally/client: one minified ES module per entry (dist/tally-client.js for the SDK,
- * dist/tally-client-live.js for live reads), and their size budgets.
- *
+ * The browser build of @tally/client: one minified ES module per entry, in dist/browser/ (tally-client.js for the
+ * SDK, tally-client-live.js for live reads), and their size budgets. `pnpm build` empties dist/: bundle after it. *
  *   tsx packages/client/scripts/bundle.ts           writes the bundles, prints their sizes
  *   tsx packages/client/scripts/bundle.ts --check   fails when a gzipped bundle is over its budget
  *
@@ -16,7 +15,7 @@ import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** Each browser entry: its source, its file in dist/, and its budget in gzipped bytes. */
+/** Each browser entry: its source, its file in dist/browser/, and its budget in gzipped bytes. */
 export const ENTRIES = {
   sdk: { source: 'src/index.ts', file: 'tally-client.js', budget: 6 * 1024 },
   live: { source: 'src/live.ts', file: 'tally-client-live.js', budget: 2 * 1024 },
@@ -47,8 +46,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(`@tally/client ${name}: ${bytes} bytes, ${gzipBytes} gzipped (budget ${entry.budget})`);
     over ||= gzipBytes > entry.budget;
     if (!process.argv.includes('--check')) {
-      mkdirSync(`${root}dist`, { recursive: true });
-      writeFileSync(`${root}dist/${entry.file}`, code);
+      mkdirSync(`${root}dist/browser`, { recursive: true });
+      writeFileSync(`${root}dist/browser/${entry.file}`, code);
     }
   }
   if (over) {

@@ -1,6 +1,7 @@
 /**
  * The browser build of @tally/client: one minified ES module per entry, in dist/browser/ (tally-client.js for the
- * SDK, tally-client-live.js for live reads), and their size budgets. `pnpm build` empties dist/: bundle after it. *
+ * SDK, tally-client-live.js for live reads), and their size budgets. `pnpm build` empties dist/: bundle after it.
+ *
  *   tsx packages/client/scripts/bundle.ts           writes the bundles, prints their sizes
  *   tsx packages/client/scripts/bundle.ts --check   fails when a gzipped bundle is over its budget
  *

@@ -115,6 +115,9 @@ describe('@tally/client in a real browser', () => {
     await context.unrouteAll({ behavior: 'wait' });
     await page.reload();
     await page.waitForFunction(() => 'tally' in globalThis);
+    // counted once each: 4 users' likes; their 4 views and one view per page load
+    await expect.poll(() => counts(item), SETTLED).toMatchObject({ likes: 4, views: 6 });
+    // and nothing is left to send (the new page has read what the last one kept, and sent it)
     await expect.poll(() => pendingInPage(page), SETTLED).toBe(0);
 
     // offline for a while: the writes wait in the page, then leave when the network comes back

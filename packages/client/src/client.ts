@@ -133,6 +133,7 @@ export class TallyClient {
     return acknowledged;
   }
 
+  /** Writes not yet acknowledged: this page's, and once start() has resolved, those earlier pages left. */
   get pending(): number {
     return this.#outbox.size;
   }

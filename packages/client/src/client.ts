@@ -205,35 +205,40 @@ export class TallyClient {
       answer = await exchange(this.#send, url, request.method, this.options.apiKey, request.body, this.#closing);
     } catch {
       this.options.onAttempt?.({ writes: request.writes.length, status: 0, retrying: true });
-      for (const write of request.writes) await this.#retryLater(write, undefined);
+      for (const write of request.writes) this.#retryLater(write, undefined);
       return;
     }
     const { status, body, error } = answer;
     if (!error && request.batched) return this.#settleBatch(request, status, body);
     this.options.onAttempt?.({ writes: request.writes.length, status, retrying: !!error?.retriable });
     const retryAfter = retryAfterMs(error?.retryAfter, this.#clock.now());
-    for (const write of request.writes) {
-      if (error?.retriable) await this.#retryLater(write, retryAfter);
-      else await this.#settle(write, error ?? { id: write.id, status, body: asRecord(body) });
-    }
+    if (error?.retriable) for (const write of request.writes) this.#retryLater(write, retryAfter);
+    else
+      await Promise.all(
+        request.writes.map((write) => this.#settle(write, error ?? { id: write.id, status, body: asRecord(body) })),
+      );
   }
 
   /** A batch answers 200 with a result per item, in order: 202 with the item's answer, or 400 with its error. */
   async #settleBatch(request: Request, status: number, body: unknown): Promise<void> {
     const results = (body as { results?: unknown[] } | undefined)?.results ?? [];
     this.options.onAttempt?.({ writes: request.writes.length, status, retrying: false });
-    for (const [index, write] of request.writes.entries()) {
-      const result = asRecord(results[index]);
-      const { index: _index, status: itemStatus, ...answer } = result;
-      if (typeof itemStatus !== 'number') await this.#retryLater(write, undefined);
-      else if (itemStatus < 300) await this.#settle(write, { id: write.id, status: itemStatus, body: answer });
-      else await this.#settle(write, new TallyError(itemStatus, answer));
-    }
+    // the items settle together: one store delete each, none waiting for the one before
+    await Promise.all(
+      request.writes.map((write, index) => {
+        const { index: _index, status: itemStatus, ...answer } = asRecord(results[index]);
+        if (typeof itemStatus !== 'number') return this.#retryLater(write, undefined);
+        return this.#settle(
+          write,
+          itemStatus < 300 ? { id: write.id, status: itemStatus, body: answer } : new TallyError(itemStatus, answer),
+        );
+      }),
+    );
   }
 
-  async #retryLater(write: PendingWrite, retryAfter: number | undefined): Promise<void> {
+  #retryLater(write: PendingWrite, retryAfter: number | undefined): void {
     const delay = nextDelay(write.attempts, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random, retryAfter);
-    await this.#outbox.reschedule(write.id, this.#clock.now() + delay);
+    this.#outbox.reschedule(write.id, this.#clock.now() + delay);
   }
 
   async #settle(write: PendingWrite, outcome: Acknowledged | TallyError): Promise<void> {

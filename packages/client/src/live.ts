@@ -2,6 +2,10 @@
  * Live reads: a text/event-stream read with fetch(), since EventSource cannot send an Authorization header (and a
  * key in the URL would end up in logs), reconnecting as EventSource does and as the API's answers ask.
  */
+import { TallyError } from './errors.js';
+import { platformFetch } from './http.js';
+import { currentPage, type PageEvents } from './page.js';
+import { retryAfterMs } from './retry.js';
 import { SseParser } from './sse.js';
 
 export type LiveStatus = 'live' | 'reconnecting' | 'refused';
@@ -42,7 +46,7 @@ export function subscribeEvents(url: string | URL, options: SubscribeOptions): (
   const {
     onEvent,
     onStatus = () => undefined,
-    fetch: send = (input, init) => globalThis.fetch(input, init),
+    fetch: send = platformFetch,
     setTimeout: later = (run, ms) => setTimeout(run, ms),
     clearTimeout: cancel = (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   } = options;
@@ -52,11 +56,8 @@ export function subscribeEvents(url: string | URL, options: SubscribeOptions): (
   let timer: unknown;
   // at least 100 ms, so a `retry: 0` does not spin while the network is down
   const backoff = () => Math.min(MAX_WAIT_MS, Math.max(retryMs, 100) * 2 ** failures++);
-  /** Retry-After in seconds or as an HTTP date; without it, the backoff but at least 2 s. */
-  const retryAfter = (header: string | null) => {
-    const ms = header ? (/^\d+$/.test(header) ? Number(header) * 1000 : Date.parse(header) - Date.now()) : 0;
-    return ms > 0 ? ms : Math.max(AFTER_ERROR_MS, backoff());
-  };
+  /** Retry-After (seconds or an HTTP date); without it, the backoff but at least 2 s. */
+  const retryAfter = (header: string | null) => retryAfterMs(header, Date.now()) || Math.max(AFTER_ERROR_MS, backoff());
 
   const open = async () => {
     let problem: LiveProblem | undefined;
@@ -104,14 +105,10 @@ export function subscribeEvents(url: string | URL, options: SubscribeOptions): (
   };
 }
 
-/** The API's error body: its message, and the fields it names (a refused choice rather than a refused key). */
+/** The API's error body, read as every refusal is: its message, and the fields it names (a refused choice). */
 async function problemOf(response: Response): Promise<LiveProblem> {
-  const body = (await response.json().catch(() => ({}))) as { message?: unknown; details?: unknown };
-  const message = typeof body.message === 'string' ? body.message : `the server answered ${response.status}`;
-  const fields = Array.isArray(body.details)
-    ? body.details.flatMap((d: { field?: unknown }) => (typeof d.field === 'string' ? [d.field] : []))
-    : [];
-  return { status: response.status, message, fields };
+  const { status, message, details } = new TallyError(response.status, await response.json().catch(() => ({})));
+  return { status, message, fields: details.map((detail) => detail.field) };
 }
 
 /**
@@ -151,11 +148,7 @@ export interface FollowReadOptions {
   /** A read failed; it is tried again after the Retry-After it carried, or a doubling wait up to 30 s. */
   onError?(error: unknown): void;
   /** The page whose visibility pauses the reads (default: this page, when there is one). */
-  page?: {
-    addEventListener(type: 'visibilitychange', listener: () => void): void;
-    removeEventListener(type: 'visibilitychange', listener: () => void): void;
-    document?: { visibilityState?: string };
-  };
+  page?: PageEvents;
 }
 
 /**
@@ -171,9 +164,7 @@ export function followRead<T>(
   onValue: (value: T) => void,
   options: FollowReadOptions = {},
 ): () => void {
-  type Page = NonNullable<FollowReadOptions['page']>;
-  const inBrowser = (globalThis as { document?: unknown }).document !== undefined;
-  const page = options.page ?? (inBrowser ? (globalThis as unknown as Page) : undefined);
+  const page = options.page ?? currentPage();
   const hidden = () => page?.document?.visibilityState === 'hidden';
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
@@ -189,8 +180,7 @@ export function followRead<T>(
       next(options.everyMs ?? 2000);
     } catch (error) {
       options.onError?.(error);
-      const header = (error as { retryAfter?: string | null }).retryAfter;
-      const asked = header && /^\d+$/.test(header) ? Number(header) * 1000 : 0;
+      const asked = retryAfterMs((error as Partial<TallyError>).retryAfter, Date.now()) ?? 0;
       next(Math.max(asked, Math.min(MAX_WAIT_MS, 1000 * 2 ** failures++)));
     }
   };

@@ -95,12 +95,15 @@ export class Outbox {
     await this.#store.delete(OUTBOX_PREFIX + id);
   }
 
-  async reschedule(id: string, notBefore: number): Promise<void> {
+  /**
+   * When to send a write again. In this page only: the store keeps what a write is and its name, not its backoff
+   * (a reload starts over, and a batch that failed costs no store write per item).
+   */
+  reschedule(id: string, notBefore: number): void {
     const entry = this.#entries.get(id);
     if (!entry) return;
     entry.attempts += 1;
     entry.notBefore = notBefore;
-    await this.#store.set(OUTBOX_PREFIX + id, JSON.stringify(entry));
   }
 
   /** The writes due at `now`, oldest first. */
